@@ -1,0 +1,157 @@
+/**
+ * The board contract. A board speaks two languages:
+ *
+ * 1. the johnny-five IO-plugin contract (`MODES`, `pins`, `pinMode`, `analogRead`, `digitalRead`,
+ *    `digitalWrite`, `i2cConfig`, `i2cRead`, `i2cReadOnce`, `i2cWrite` …), so johnny-five components
+ *    run on any sensorkit board: `new five.Board({ io: board })`;
+ * 2. ECMA-419-style bus objects (`openAnalogInput`, `openI2c`) that sensorkit drivers receive. A
+ *    driver never opens hardware itself; it is handed its bus, so it runs on an emulated bus for free.
+ *
+ * Bus operations are asynchronous because on a Firmata board each transfer is a round trip over a
+ * serial line. Failures reject with `BusError` (`ERR_I2C_NAK`, `ERR_BUS_TIMEOUT`).
+ */
+import type { EventEmitter } from 'node:events';
+import type { Clock } from '../sdk/core/clock.js';
+import type { BoardDefinition } from './definitions.js';
+
+/** Firmata pin modes, as johnny-five expects them in `io.MODES`. */
+export const MODES = Object.freeze({
+  INPUT: 0x00,
+  OUTPUT: 0x01,
+  ANALOG: 0x02,
+  PWM: 0x03,
+  SERVO: 0x04,
+  SHIFT: 0x05,
+  I2C: 0x06,
+  ONEWIRE: 0x07,
+  STEPPER: 0x08,
+  SERIAL: 0x0a,
+  PULLUP: 0x0b,
+  IGNORE: 0x7f,
+} as const);
+
+/** One of the values of {@link MODES}. */
+export type PinMode = (typeof MODES)[keyof typeof MODES];
+
+/** One entry of `io.pins`, as johnny-five reads it. */
+export interface IoPin {
+  supportedModes: number[];
+  mode: number | undefined;
+  value: number;
+  report: number;
+  /** Index of the analog channel for analog-capable pins, 127 otherwise (Firmata's convention). */
+  analogChannel: number;
+}
+
+/** Options of `i2cConfig` (johnny-five passes either a number or an object). */
+export interface I2cConfigOptions {
+  delay?: number;
+  address?: number;
+  bus?: string | number;
+}
+
+/** Callback receiving the bytes of an I2C read. */
+export type I2cReadHandler = (bytes: number[]) => void;
+
+/**
+ * The johnny-five IO-plugin contract (see johnny-five's IO Plugins document). Pins are numbers in
+ * `pins` order; `analogRead` takes the analog channel number (0 for A0) as johnny-five passes it.
+ */
+export interface IoPlugin extends EventEmitter {
+  readonly MODES: typeof MODES;
+  readonly pins: IoPin[];
+  readonly analogPins: number[];
+  readonly name: string;
+  readonly isReady: boolean;
+  readonly defaultLed?: number;
+  pinMode(pin: number | string, mode: number): this;
+  analogRead(pin: number | string, handler: (value: number) => void): void;
+  digitalRead(pin: number | string, handler: (value: number) => void): void;
+  digitalWrite(pin: number | string, value: number): this;
+  analogWrite(pin: number | string, value: number): this;
+  pwmWrite(pin: number | string, value: number): this;
+  i2cConfig(options?: number | I2cConfigOptions): this;
+  i2cWrite(address: number, registerOrBytes: number | number[], bytes?: number | number[]): this;
+  i2cWriteReg(address: number, register: number, byte: number): this;
+  i2cRead(address: number, registerOrCount: number, countOrHandler: number | I2cReadHandler, handler?: I2cReadHandler): this;
+  i2cReadOnce(
+    address: number,
+    registerOrCount: number,
+    countOrHandler: number | I2cReadHandler,
+    handler?: I2cReadHandler,
+  ): this;
+  /** Maps a pin name ("A0", "GPIO17", 13) to its index in `pins`. */
+  normalize(pin: number | string): number;
+}
+
+/**
+ * An analog input (ECMA-419 `AnalogInput`): reads raw ADC counts. Convert with
+ * `volts = counts / (2 ** resolution - 1) * referenceVoltage`.
+ */
+export interface AnalogInput {
+  /** Pin name as given, e.g. "A0". */
+  readonly pin: string;
+  /** ADC resolution in bits. */
+  readonly resolution: number;
+  /** ADC reference voltage, V. */
+  readonly referenceVoltage: number;
+  /** One conversion, in counts (0 … 2^resolution − 1). */
+  read(): Promise<number>;
+  close(): void;
+}
+
+/**
+ * An I2C peripheral at one address (ECMA-419 `I2C`/`SMBus`, asynchronous).
+ */
+export interface I2cDevice {
+  /** Bus name, e.g. "i2c1". */
+  readonly bus: string;
+  /** 7-bit address. */
+  readonly address: number;
+  /** Bus clock, Hz. */
+  readonly hz: number;
+  /** Reads `count` bytes from the current register pointer. */
+  read(count: number): Promise<Uint8Array>;
+  /** Writes raw bytes (register pointer first, if any). */
+  write(bytes: ArrayLike<number>): Promise<void>;
+  /** Writes the register pointer, then reads `count` bytes (repeated start). */
+  readRegister(register: number, count: number): Promise<Uint8Array>;
+  /** Writes `bytes` starting at `register`. */
+  writeRegister(register: number, bytes: ArrayLike<number>): Promise<void>;
+  close(): void;
+}
+
+/** Options of {@link Board.openAnalogInput}. */
+export interface AnalogInputOptions {
+  /** Pin name from the board definition, e.g. "A0". */
+  pin: string;
+}
+
+/** Options of {@link Board.openI2c}. */
+export interface I2cDeviceOptions {
+  /** Bus name from the board definition; default: the board's first I2C bus. */
+  bus?: string;
+  /** 7-bit address, 0x08 … 0x77. */
+  address: number;
+  /** Bus clock in Hz; default 100 kHz. */
+  hz?: number;
+}
+
+/**
+ * A sensorkit board: the IO-plugin contract plus bus factories and its definition (pin map).
+ *
+ * @example
+ * ```ts
+ * const board = new EmulatedBoard({ definition: 'arduino-uno', clock, seed: 1 })
+ * const a0 = board.openAnalogInput({ pin: 'A0' })
+ * const counts = await a0.read()
+ * ```
+ */
+export interface Board extends IoPlugin {
+  readonly definition: BoardDefinition;
+  readonly clock: Clock;
+  openAnalogInput(options: AnalogInputOptions): AnalogInput;
+  openI2c(options: I2cDeviceOptions): I2cDevice;
+  /** Releases every bus and timer the board holds. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,111 @@
+/**
+ * Typed errors. Every error sensorkit throws on purpose is a `SensorkitError` with a stable `code`,
+ * so callers branch on the code, never on the message.
+ *
+ * Three channels (see STYLE.md): configuration errors throw at construction; data-path faults become
+ * a sample's quality; a channel's fault is reported once until it clears.
+ */
+
+/** Stable error codes. Add new ones at the end; never change a published code. */
+export type ErrorCode =
+  | 'ERR_VALIDATION'
+  | 'ERR_UNIT'
+  | 'ERR_NOT_SUPPORTED'
+  | 'ERR_I2C_NAK'
+  | 'ERR_BUS_TIMEOUT'
+  | 'ERR_PIN'
+  | 'ERR_DEVICE_FILE'
+  | 'ERR_STATE'
+  | 'ERR_SENSOR';
+
+/**
+ * Base class of every error sensorkit throws on purpose.
+ *
+ * @example
+ * ```ts
+ * try { defineDevice(spec) } catch (e) {
+ *   if (e instanceof SensorkitError && e.code === 'ERR_VALIDATION') console.error(e.message)
+ * }
+ * ```
+ */
+export class SensorkitError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/**
+ * A declaration or configuration is invalid. `path` names the bad field, e.g. `channels[2].unit`.
+ *
+ * @example
+ * ```ts
+ * throw new ValidationError('channels[0].range', 'min (10) must be below max (0)')
+ * ```
+ */
+export class ValidationError extends SensorkitError {
+  readonly path: string;
+  /** The reason without the path. */
+  readonly reason: string;
+
+  constructor(path: string, reason: string, options?: { cause?: unknown }) {
+    super('ERR_VALIDATION', path ? `${path}: ${reason}` : reason, options);
+    this.path = path;
+    this.reason = reason;
+  }
+}
+
+/** A unit is unknown, or two units cannot be converted into each other. */
+export class UnitError extends SensorkitError {
+  constructor(message: string) {
+    super('ERR_UNIT', message);
+  }
+}
+
+/** An operation the driver, bus or board does not implement (Zephyr's -ENOTSUP). */
+export class NotSupportedError extends SensorkitError {
+  constructor(message: string) {
+    super('ERR_NOT_SUPPORTED', message);
+  }
+}
+
+/** A bus transfer failed: the peripheral did not acknowledge, or the bus did not answer in time. */
+export class BusError extends SensorkitError {
+  constructor(code: 'ERR_I2C_NAK' | 'ERR_BUS_TIMEOUT', message: string) {
+    super(code, message);
+  }
+}
+
+/** A pin does not exist on the board or does not support the requested mode. */
+export class PinError extends SensorkitError {
+  constructor(message: string) {
+    super('ERR_PIN', message);
+  }
+}
+
+/** A part answered, but with data that cannot be right (wrong chip id, impossible reading). */
+export class SensorError extends SensorkitError {
+  constructor(message: string) {
+    super('ERR_SENSOR', message);
+  }
+}
+
+/** A method was called in a state that does not allow it (e.g. `sample()` after `close()`). */
+export class StateError extends SensorkitError {
+  constructor(message: string) {
+    super('ERR_STATE', message);
+  }
+}
+
+/** A device file is missing, does not load, or does not export a device model. */
+export class DeviceFileError extends SensorkitError {
+  readonly file: string;
+
+  constructor(file: string, reason: string, options?: { cause?: unknown }) {
+    super('ERR_DEVICE_FILE', `${file}: ${reason}`, options);
+    this.file = file;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The driver contract, after ECMA-419's sensor class pattern: a driver is constructed with its IO
+ * (the bus or pin the board hands it, and the clock), then `configure(options)`, `sample()` and
+ * `close()`. It never opens hardware itself.
+ *
+ * A `DriverDefinition` describes a part to the rest of sensorkit: its outputs with units, ranges and
+ * stated tolerance, its maximum rate and the IO it needs. The device model is validated against it
+ * and the generic emulator sweep checks the driver against its stated tolerance.
+ */
+import type { AnalogInput, I2cDevice } from '../../boards/contract.js';
+import type { Clock } from '../core/clock.js';
+import type { Provenance } from '../model/sample.js';
+
+/** One reading of every output of a part, in the outputs' units. */
+export interface Reading<Output extends string = string> {
+  /** Clock time at which the conversion was taken, ms since the epoch. */
+  readonly time: number;
+  readonly values: Readonly<Record<Output, number>>;
+  readonly provenance: Provenance;
+}
+
+/** A running driver instance. */
+export interface SensorDriver<Output extends string = string> {
+  /** Changes options at run time; throws `ValidationError` for bad options. */
+  configure(options: Readonly<Record<string, unknown>>): Promise<void>;
+  /**
+   * Takes one reading. Rejects with `BusError` when the bus fails and `SensorError` when the part
+   * answers with data that cannot be right (e.g. an open 4–20 mA loop); the sampler turns both into
+   * a bad-quality sample.
+   */
+  sample(): Promise<Reading<Output>>;
+  /** Releases the bus; further `sample()` calls reject with `StateError`. */
+  close(): void;
+}
+
+/** The stated accuracy of an output: |error| ≤ absolute + relative × |true value|. */
+export interface Tolerance {
+  readonly absolute: number;
+  readonly relative?: number;
+}
+
+/** One output of a part. */
+export interface DriverOutput {
+  /** SenML unit of the values `sample()` returns. */
+  readonly unit: string;
+  readonly quantity: string;
+  /** Range the part can measure, in `unit`. */
+  readonly range: { readonly min: number; readonly max: number };
+  /** Accuracy the driver states for this output over its range (used by the generic sweep). */
+  readonly tolerance: Tolerance;
+}
+
+/** What a driver is handed at construction. */
+export interface DriverIo {
+  readonly clock: Clock;
+  /** Present for parts bound to a pin (`io: 'analog'`). */
+  readonly analog?: AnalogInput;
+  /** Present for parts bound to a bus address (`io: 'i2c'`). */
+  readonly i2c?: I2cDevice;
+}
+
+/** Describes a part to sensorkit. */
+export interface DriverDefinition<Output extends string = string> {
+  /** Part id used in device models, e.g. "bme280". */
+  readonly part: string;
+  readonly description: string;
+  /** The IO the part needs. */
+  readonly io: 'analog' | 'i2c';
+  /** I2C addresses the part can have; the first is the default. */
+  readonly addresses?: readonly number[];
+  /** Highest sample rate the driver can deliver, Hz. */
+  readonly maxRateHz: number;
+  readonly outputs: Readonly<Record<Output, DriverOutput>>;
+  /**
+   * Checks options at definition time; throws `ValidationError` with `path` prefixed to the field.
+   * Returns the outputs as configured (ranges can depend on options, e.g. a 4–20 mA span).
+   */
+  validateOptions(options: Readonly<Record<string, unknown>>, path: string): Readonly<Record<Output, DriverOutput>>;
+  create(io: DriverIo, options: Readonly<Record<string, unknown>>): SensorDriver<Output>;
+}
