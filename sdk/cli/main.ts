@@ -1,0 +1,68 @@
+/**
+ * The `sensorkit` command line: one binary, a verb per job. Every verb has `--help`, exits non-zero
+ * on failure and prints a one-line reason for a user error (no stack trace unless SENSORKIT_DEBUG=1).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { SensorkitError } from '../core/errors.js';
+import { RUN_HELP, runCommand } from './run.js';
+import { UsageError } from './usage.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const DEFAULT_DEVICE = `${ROOT}examples/env-node`;
+
+const HELP = `Usage: sensorkit <command> [options]
+
+Commands:
+  run [DEVICE]    run a device (default: examples/env-node on the emulated board)
+
+Options:
+  -h, --help      show help (also: sensorkit <command> --help)
+  -v, --version   print the version
+
+${RUN_HELP.split('\n')[0]}
+`;
+
+/** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  try {
+    switch (verb) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(HELP);
+        return verb === undefined ? 2 : 0;
+      case '-v':
+      case '--version':
+        process.stdout.write(`${(JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string }).version}\n`);
+        return 0;
+      case 'run':
+        return await runCommand(rest, DEFAULT_DEVICE);
+      default:
+        throw new UsageError(`unknown command "${verb}"`);
+    }
+  } catch (error) {
+    return reportError(error, verb);
+  }
+}
+
+function reportError(error: unknown, verb: string | undefined): number {
+  if (process.env.SENSORKIT_DEBUG === '1') console.error(error);
+  if (error instanceof UsageError || isParseArgsError(error)) {
+    process.stderr.write(`sensorkit: ${(error as Error).message}\nTry 'sensorkit ${verb && verb.startsWith('-') === false ? `${verb} ` : ''}--help'.\n`);
+    return 2;
+  }
+  if (error instanceof SensorkitError) {
+    process.stderr.write(`sensorkit: ${error.message}\n`);
+    return 1;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`sensorkit: unexpected error: ${message.split('\n')[0]}\n(run with SENSORKIT_DEBUG=1 for the stack trace)\n`);
+  return 1;
+}
+
+function isParseArgsError(error: unknown): boolean {
+  return error instanceof TypeError && typeof (error as { code?: unknown }).code === 'string' && String((error as { code: string }).code).startsWith('ERR_PARSE_ARGS');
+}

@@ -1,0 +1,256 @@
+/**
+ * `Device`: builds the chain board IO → driver → sampler → pipeline from a model and a
+ * configuration, and owns the lifecycle. Downstream stages (encoders, transports, the CLI table)
+ * listen to its events; nothing downstream reaches back into the board.
+ */
+import type { Board } from '../../boards/contract.js';
+import type { Clock } from '../core/clock.js';
+import { StateError, ValidationError } from '../core/errors.js';
+import { TypedEmitter } from '../core/events.js';
+import type { SensorDriver } from '../drivers/contract.js';
+import { valueProblem, type DeviceModel } from '../model/define-device.js';
+import type { Sample } from '../model/sample.js';
+import type { CalibrationSpec } from '../model/spec.js';
+import { ChannelPipeline, type AlarmEvent, type FaultEvent } from '../pipeline/index.js';
+import { Sampler, type SamplingResult } from '../sampling/index.js';
+import { ChannelInput } from './channel-runner.js';
+
+/** Lifecycle states; one union instead of flags. */
+export type DeviceState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/** Events a `Device` emits. */
+export interface DeviceEvents {
+  /** Every processed sample (for live displays). */
+  sample: [sample: Sample];
+  /** Samples that pass report-by-exception: what encoders and transports send. */
+  report: [sample: Sample];
+  alarm: [event: AlarmEvent];
+  /** A channel's fault, once when raised and once when cleared. */
+  fault: [event: FaultEvent];
+  state: [state: DeviceState];
+  property: [id: string, value: number | boolean | string];
+}
+
+/** A command handler: receives validated arguments, returns the result. */
+export type CommandHandler = (args: Readonly<Record<string, unknown>>) => unknown;
+
+/** Options of {@link Device}. */
+export interface DeviceOptions {
+  /** The board the device runs on; its definition must be the model's board. */
+  board: Board;
+  /** Clock of the data path; default: the board's clock. */
+  clock?: Clock;
+  /** This unit's calibration records by channel id, overriding the model's (its certificate). */
+  calibrations?: Readonly<Record<string, CalibrationSpec>>;
+  /** Serial number when the model takes it from the environment or the board. */
+  serialNumber?: string;
+}
+
+/**
+ * A running device.
+ *
+ * @example
+ * ```ts
+ * const clock = new VirtualClock()
+ * const board = new EmulatedBoard({ definition: model.board, clock, seed: 1 })
+ * const device = new Device(model, { board })
+ * device.on('report', (sample) => console.log(sample.channel, sample.value, sample.unit))
+ * await device.start()
+ * await clock.advance(10_000)
+ * await device.stop()
+ * ```
+ */
+export class Device extends TypedEmitter<DeviceEvents> {
+  readonly model: DeviceModel;
+  readonly board: Board;
+  readonly clock: Clock;
+  readonly serialNumber: string;
+  #state: DeviceState = 'idle';
+  readonly #calibrations: Readonly<Record<string, CalibrationSpec>>;
+  readonly #latest = new Map<string, Sample>();
+  readonly #properties = new Map<string, number | boolean | string>();
+  readonly #commands = new Map<string, CommandHandler>();
+  #drivers = new Map<string, SensorDriver>();
+  #sampler: Sampler | undefined;
+
+  constructor(model: DeviceModel, options: DeviceOptions) {
+    super();
+    if (options.board.definition.id !== model.board.id) {
+      throw new ValidationError('board', `device "${model.id}" is declared for ${model.board.id}, but the board is ${options.board.definition.id}`);
+    }
+    this.model = model;
+    this.board = options.board;
+    this.clock = options.clock ?? options.board.clock;
+    this.#calibrations = options.calibrations ?? {};
+    for (const channelId of Object.keys(this.#calibrations)) {
+      if (!model.channel(channelId)) throw new ValidationError(`calibrations.${channelId}`, `no channel "${channelId}" in ${model.id}`);
+    }
+    this.serialNumber = resolveSerialNumber(model, options.serialNumber);
+    for (const property of model.properties) this.#properties.set(property.id, property.default);
+  }
+
+  /** Current lifecycle state. */
+  get state(): DeviceState {
+    return this.#state;
+  }
+
+  /** The last processed sample of a channel. */
+  latest(channelId: string): Sample | undefined {
+    return this.#latest.get(channelId);
+  }
+
+  /**
+   * Opens the drivers, configures the parts and starts sampling. Rejects (and leaves the device
+   * `failed`, with every opened driver closed) when a part cannot be configured.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'idle') throw new StateError(`cannot start a device that is ${this.#state}`);
+    this.#setState('starting');
+    try {
+      this.#openDrivers();
+      for (const driver of this.#drivers.values()) await driver.configure({});
+      this.#sampler = this.#buildSampler();
+      this.#sampler.start();
+      this.#setState('running');
+    } catch (error) {
+      for (const driver of this.#drivers.values()) driver.close();
+      this.#drivers.clear();
+      this.#setState('failed');
+      throw error;
+    }
+  }
+
+  /** Stops sampling, waits for reads in flight and closes the drivers. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#state !== 'running') return;
+    this.#setState('stopping');
+    await this.#sampler?.stop();
+    for (const driver of this.#drivers.values()) driver.close();
+    this.#drivers.clear();
+    this.#setState('stopped');
+  }
+
+  /** Reads a property. */
+  readProperty(id: string): number | boolean | string {
+    const value = this.#properties.get(id);
+    if (value === undefined) throw new ValidationError(`properties.${id}`, `no property "${id}" in ${this.model.id}`);
+    return value;
+  }
+
+  /** Writes a property after checking its type and range; throws `ValidationError` otherwise. */
+  writeProperty(id: string, value: unknown): void {
+    const spec = this.model.properties.find((property) => property.id === id);
+    if (spec === undefined) throw new ValidationError(`properties.${id}`, `no property "${id}" in ${this.model.id}`);
+    if (spec.writable === false) throw new ValidationError(`properties.${id}`, 'is read-only');
+    const problem = valueProblem(spec, value);
+    if (problem) throw new ValidationError(`properties.${id}`, problem);
+    this.#properties.set(id, value as number | boolean | string);
+    this.emit('property', id, value as number | boolean | string);
+  }
+
+  /** Implements a command of the model. */
+  handleCommand(id: string, handler: CommandHandler): void {
+    if (!this.model.commands.some((command) => command.id === id)) {
+      throw new ValidationError(`commands.${id}`, `no command "${id}" in ${this.model.id}`);
+    }
+    this.#commands.set(id, handler);
+  }
+
+  /** Invokes a command with arguments checked against the model; throws `ValidationError` on bad ones. */
+  async invoke(id: string, args: Readonly<Record<string, unknown>> = {}): Promise<unknown> {
+    const spec = this.model.commands.find((command) => command.id === id);
+    if (spec === undefined) throw new ValidationError(`commands.${id}`, `no command "${id}" in ${this.model.id}`);
+    const declared = spec.arguments ?? [];
+    for (const name of Object.keys(args)) {
+      if (!declared.some((argument) => argument.name === name)) throw new ValidationError(`commands.${id}.${name}`, 'unknown argument');
+    }
+    for (const argument of declared) {
+      const value = args[argument.name];
+      if (value === undefined) {
+        if (argument.required !== false) throw new ValidationError(`commands.${id}.${argument.name}`, 'required');
+        continue;
+      }
+      const problem = valueProblem(argument, value);
+      if (problem) throw new ValidationError(`commands.${id}.${argument.name}`, problem);
+    }
+    const handler = this.#commands.get(id);
+    if (handler === undefined) throw new StateError(`command "${id}" has no handler on this device`);
+    return handler(args);
+  }
+
+  #openDrivers(): void {
+    for (const channel of this.model.channels) {
+      const { binding } = channel;
+      if (this.#drivers.has(binding.instanceKey)) continue;
+      const io =
+        binding.io === 'analog'
+          ? { clock: this.clock, analog: this.board.openAnalogInput({ pin: binding.pin! }) }
+          : { clock: this.clock, i2c: this.board.openI2c({ bus: binding.bus!, address: binding.address! }) };
+      this.#drivers.set(binding.instanceKey, binding.definition.create(io, binding.options));
+    }
+  }
+
+  #buildSampler(): Sampler {
+    const sampler = new Sampler({ clock: this.clock });
+    // Channels reading the same part at the same rate share one read per tick.
+    const groups = new Map<string, { rateHz: number; oversampling: number; inputs: ChannelInput[]; key: string }>();
+    for (const channel of this.model.channels) {
+      const rateHz = channel.aggregate ? channel.aggregate.rawRate : channel.sampleRate;
+      const oversampling = channel.oversampling ?? 1;
+      const key = `${channel.binding.instanceKey}/${rateHz}Hz/x${oversampling}`;
+      const group = groups.get(key) ?? { rateHz, oversampling, inputs: [], key };
+      group.inputs.push(new ChannelInput(channel));
+      groups.set(key, group);
+    }
+    for (const group of groups.values()) {
+      const driver = this.#drivers.get(group.inputs[0]!.channel.binding.instanceKey)!;
+      const pipelines = group.inputs.map(
+        (input) =>
+          new ChannelPipeline({
+            channel: input.channel,
+            alarms: this.model.alarms.filter((alarm) => alarm.channel === input.channel.id),
+            ...(this.#calibrations[input.channel.id] ? { calibration: this.#calibrations[input.channel.id]! } : {}),
+          }),
+      );
+      sampler.add({
+        id: group.key,
+        rateHz: group.rateHz,
+        oversampling: group.oversampling,
+        read: () => driver.sample(),
+        onResult: (result) => this.#deliver(result, group.inputs, pipelines),
+      });
+    }
+    return sampler;
+  }
+
+  #deliver(result: SamplingResult, inputs: readonly ChannelInput[], pipelines: readonly ChannelPipeline[]): void {
+    for (let i = 0; i < inputs.length; i++) {
+      const input = inputs[i]!.accept(result);
+      if (input === undefined) continue;
+      const output = pipelines[i]!.process(input);
+      this.#latest.set(output.sample.channel, output.sample);
+      this.emit('sample', output.sample);
+      if (output.fault) this.emit('fault', output.fault);
+      for (const alarm of output.alarms) this.emit('alarm', alarm);
+      if (output.report) this.emit('report', output.sample);
+    }
+  }
+
+  #setState(state: DeviceState): void {
+    this.#state = state;
+    this.emit('state', state);
+  }
+}
+
+function resolveSerialNumber(model: DeviceModel, given: string | undefined): string {
+  const source = model.identity.serialNumber;
+  if (typeof source === 'string') return source;
+  const serial = given ?? (source.source === 'env' ? process.env.SENSORKIT_SERIAL : undefined);
+  if (serial === undefined || serial === '') {
+    throw new ValidationError(
+      'serialNumber',
+      source.source === 'env' ? 'the model takes the serial number from SENSORKIT_SERIAL, which is not set' : 'the model takes the serial number from the board; pass `serialNumber`',
+    );
+  }
+  return serial;
+}

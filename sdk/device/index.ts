@@ -1,0 +1,3 @@
+/** sensorkit device runtime. */
+export * from './device.js';
+export * from './load.js';

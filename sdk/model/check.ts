@@ -1,0 +1,105 @@
+/**
+ * Field checks for declarations written in JavaScript as well as TypeScript: each throws a
+ * `ValidationError` naming the path of the bad field and what was expected.
+ */
+import { ValidationError } from '../core/errors.js';
+
+/** Describes a value for an error message: `"abc"`, `12`, `undefined`, `an object`. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+/** Requires a plain object. */
+export function requireObject(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ValidationError(path, `expected an object, got ${describe(value)}`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** Requires an array (optionally non-empty). */
+export function requireArray(value: unknown, path: string, options: { nonEmpty?: boolean } = {}): unknown[] {
+  if (!Array.isArray(value)) throw new ValidationError(path, `expected an array, got ${describe(value)}`);
+  if (options.nonEmpty && value.length === 0) throw new ValidationError(path, 'expected at least one entry');
+  return value;
+}
+
+/** Rejects fields that are not in `allowed`, so a typo (`sampelRate`) is an error, not a silent default. */
+export function rejectUnknownKeys(object: Record<string, unknown>, allowed: readonly string[], path: string): void {
+  for (const key of Object.keys(object)) {
+    if (!allowed.includes(key)) {
+      const near = allowed.find((name) => name.toLowerCase() === key.toLowerCase() || editDistance(name, key) <= 2);
+      throw new ValidationError(join(path, key), `unknown field${near ? `; did you mean "${near}"?` : ''}`);
+    }
+  }
+}
+
+/** Requires a non-empty string, optionally matching `pattern` (described by `patternHint`). */
+export function requireString(value: unknown, path: string, pattern?: RegExp, patternHint?: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new ValidationError(path, `expected a non-empty string, got ${describe(value)}`);
+  }
+  if (pattern && !pattern.test(value)) throw new ValidationError(path, `${describe(value)} must be ${patternHint ?? `like ${pattern}`}`);
+  return value;
+}
+
+/** Number constraints. */
+export interface NumberRule {
+  min?: number;
+  max?: number;
+  /** Strictly greater than. */
+  above?: number;
+  integer?: boolean;
+}
+
+/** Requires a finite number within the rule. */
+export function requireNumber(value: unknown, path: string, rule: NumberRule = {}): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new ValidationError(path, `expected a finite number, got ${describe(value)}`);
+  }
+  if (rule.integer && !Number.isInteger(value)) throw new ValidationError(path, `expected an integer, got ${value}`);
+  if (rule.above !== undefined && !(value > rule.above)) throw new ValidationError(path, `must be above ${rule.above}, got ${value}`);
+  if (rule.min !== undefined && value < rule.min) throw new ValidationError(path, `must be at least ${rule.min}, got ${value}`);
+  if (rule.max !== undefined && value > rule.max) throw new ValidationError(path, `must be at most ${rule.max}, got ${value}`);
+  return value;
+}
+
+/** Requires one of the listed values. */
+export function requireOneOf<T extends string>(value: unknown, allowed: readonly T[], path: string): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new ValidationError(path, `expected one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${describe(value)}`);
+  }
+  return value as T;
+}
+
+/** Throws when `ids` repeat, naming the second occurrence. */
+export function requireUnique(ids: readonly string[], path: (index: number) => string): void {
+  const seen = new Map<string, number>();
+  ids.forEach((id, index) => {
+    const first = seen.get(id);
+    if (first !== undefined) throw new ValidationError(path(index), `duplicate id "${id}" (first used at index ${first})`);
+    seen.set(id, index);
+  });
+}
+
+/** Joins path segments: `join('channels[0]', 'unit')` → `channels[0].unit`. */
+export function join(path: string, key: string): string {
+  return path ? `${path}.${key}` : key;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length]!;
+}

@@ -1,0 +1,262 @@
+/**
+ * `defineDevice()`: the one declaration of a device from which everything else is derived. It
+ * validates at definition time and fails with the path of the bad field.
+ */
+import { boardDefinition, BOARD_DEFINITIONS, type BoardDefinition } from '../../boards/definitions.js';
+import { ValidationError } from '../core/errors.js';
+import {
+  describe,
+  join,
+  rejectUnknownKeys,
+  requireArray,
+  requireNumber,
+  requireObject,
+  requireOneOf,
+  requireString,
+  requireUnique,
+} from './check.js';
+import type { AlarmSpec, ChannelSpec, CommandSpec, DeviceSpec, IdentitySpec, PropertySpec, ValueSpec } from './spec.js';
+import { senmlUnitProblem } from './units.js';
+import { validateChannel, type ResolvedBinding } from './validate-channel.js';
+
+/** A channel of a validated model: its declaration plus its resolved driver binding. */
+export interface ChannelModel extends ChannelSpec {
+  readonly binding: ResolvedBinding;
+}
+
+/**
+ * A validated, frozen device model. Create it with {@link defineDevice}.
+ */
+export class DeviceModel {
+  /** The declaration as given (deep-frozen, serialisable). */
+  readonly spec: DeviceSpec;
+  readonly board: BoardDefinition;
+  readonly channels: readonly ChannelModel[];
+
+  /** @internal Use `defineDevice()`. */
+  constructor(spec: DeviceSpec, board: BoardDefinition, bindings: readonly ResolvedBinding[]) {
+    this.spec = spec;
+    this.board = board;
+    this.channels = Object.freeze(spec.channels.map((channel, i) => Object.freeze({ ...channel, binding: bindings[i]! })));
+  }
+
+  get id(): string {
+    return this.spec.id;
+  }
+
+  get identity(): IdentitySpec {
+    return this.spec.identity;
+  }
+
+  get properties(): readonly PropertySpec[] {
+    return this.spec.properties ?? [];
+  }
+
+  get commands(): readonly CommandSpec[] {
+    return this.spec.commands ?? [];
+  }
+
+  get alarms(): readonly AlarmSpec[] {
+    return this.spec.alarms ?? [];
+  }
+
+  /** The channel with this id, or undefined. */
+  channel(id: string): ChannelModel | undefined {
+    return this.channels.find((channel) => channel.id === id);
+  }
+}
+
+const DEVICE_KEYS = ['id', 'description', 'board', 'identity', 'channels', 'properties', 'commands', 'alarms'] as const;
+const IDENTITY_KEYS = [
+  'manufacturer', 'model', 'productCode', 'hardwareRevision', 'softwareRevision', 'deviceRevision', 'manufacturerUri', 'serialNumber',
+] as const;
+const ID = /^[a-z][a-z0-9_-]{0,62}$/;
+const ID_HINT = 'lower case letters, digits, "_" or "-", starting with a letter';
+
+/**
+ * Validates a device declaration and returns the frozen model. Throws `ValidationError` whose
+ * `path` names the bad field (`channels[1].unit`, `alarms[0].channel` …).
+ *
+ * @example
+ * ```ts
+ * export default defineDevice({
+ *   id: 'env-node',
+ *   board: 'raspberry-pi-4',
+ *   identity: { manufacturer: 'ACME Sensors', model: 'EN-1', productCode: 'EN-1-A', hardwareRevision: '1.0',
+ *               softwareRevision: '0.1.0', serialNumber: { source: 'env' } },
+ *   channels: [{ id: 'temperature', quantity: 'temperature', unit: 'Cel', range: { min: -40, max: 85 },
+ *                resolution: 0.01, accuracy: { mpe: 1 }, sampleRate: 1,
+ *                driver: { part: 'bme280', output: 'temperature', address: 0x76 } }],
+ * })
+ * ```
+ */
+export function defineDevice(spec: DeviceSpec): DeviceModel {
+  const device = requireObject(spec, '');
+  rejectUnknownKeys(device, DEVICE_KEYS, '');
+  requireString(device.id, 'id', ID, ID_HINT);
+  const boardId = requireString(device.board, 'board');
+  const board = boardDefinition(boardId);
+  if (board === undefined) {
+    throw new ValidationError('board', `unknown board "${boardId}"; known boards: ${Object.keys(BOARD_DEFINITIONS).join(', ')}`);
+  }
+  validateIdentity(device.identity);
+
+  const channels = requireArray(device.channels, 'channels', { nonEmpty: true });
+  const bindings = channels.map((channel, i) => validateChannel(channel, `channels[${i}]`, board));
+  requireUnique(channels.map((c) => (c as ChannelSpec).id), (i) => `channels[${i}].id`);
+  checkSharedParts(channels as ChannelSpec[], bindings);
+
+  const properties = device.properties === undefined ? [] : requireArray(device.properties, 'properties');
+  properties.forEach((property, i) => validateProperty(property, `properties[${i}]`));
+  requireUnique(properties.map((p) => (p as PropertySpec).id), (i) => `properties[${i}].id`);
+
+  const commands = device.commands === undefined ? [] : requireArray(device.commands, 'commands');
+  commands.forEach((command, i) => validateCommand(command, `commands[${i}]`));
+  requireUnique(commands.map((c) => (c as CommandSpec).id), (i) => `commands[${i}].id`);
+
+  const alarms = device.alarms === undefined ? [] : requireArray(device.alarms, 'alarms');
+  alarms.forEach((alarm, i) => validateAlarm(alarm, `alarms[${i}]`, channels as ChannelSpec[]));
+  requireUnique(alarms.map((a) => (a as AlarmSpec).id), (i) => `alarms[${i}].id`);
+
+  return new DeviceModel(deepFreeze(structuredClone(spec)), board, bindings);
+}
+
+function validateIdentity(raw: unknown): void {
+  const identity = requireObject(raw, 'identity');
+  rejectUnknownKeys(identity, IDENTITY_KEYS, 'identity');
+  for (const key of ['manufacturer', 'model', 'productCode', 'hardwareRevision', 'softwareRevision'] as const) {
+    requireString(identity[key], `identity.${key}`);
+  }
+  if (identity.deviceRevision !== undefined) requireString(identity.deviceRevision, 'identity.deviceRevision');
+  if (identity.manufacturerUri !== undefined) requireString(identity.manufacturerUri, 'identity.manufacturerUri');
+  const serial = identity.serialNumber;
+  if (typeof serial === 'object' && serial !== null) {
+    rejectUnknownKeys(serial as Record<string, unknown>, ['source'], 'identity.serialNumber');
+    requireOneOf((serial as Record<string, unknown>).source, ['env', 'board'], 'identity.serialNumber.source');
+  } else {
+    requireString(serial, 'identity.serialNumber');
+  }
+}
+
+/** Channels that share a part instance must configure it identically; two parts cannot share an address. */
+function checkSharedParts(channels: readonly ChannelSpec[], bindings: readonly ResolvedBinding[]): void {
+  const byInstance = new Map<string, number>();
+  const byAddress = new Map<string, number>();
+  bindings.forEach((binding, i) => {
+    const first = byInstance.get(binding.instanceKey);
+    if (first === undefined) byInstance.set(binding.instanceKey, i);
+    else if (JSON.stringify(bindings[first]!.options) !== JSON.stringify(binding.options)) {
+      throw new ValidationError(
+        `channels[${i}].driver.options`,
+        `${binding.instanceKey} is also used by channel "${channels[first]!.id}" with other options; one part has one configuration`,
+      );
+    }
+    const location = binding.io === 'i2c' ? `${binding.bus}:${binding.address}` : `${binding.pin}`;
+    const other = byAddress.get(location);
+    if (other === undefined) byAddress.set(location, i);
+    else if (bindings[other]!.part !== binding.part) {
+      throw new ValidationError(
+        `channels[${i}].driver`,
+        `${binding.part} and ${bindings[other]!.part} (channel "${channels[other]!.id}") are bound to the same ${binding.io === 'i2c' ? 'address' : 'pin'}`,
+      );
+    }
+  });
+}
+
+function validateValue(value: Record<string, unknown>, path: string): void {
+  const type = requireOneOf(value.type, ['number', 'integer', 'boolean', 'string'], join(path, 'type'));
+  if (value.unit !== undefined) {
+    const problem = senmlUnitProblem(requireString(value.unit, join(path, 'unit')));
+    if (problem) throw new ValidationError(join(path, 'unit'), problem);
+  }
+  if (value.range !== undefined) {
+    if (type !== 'number' && type !== 'integer') throw new ValidationError(join(path, 'range'), `a ${type} has no range`);
+    const range = requireObject(value.range, join(path, 'range'));
+    const min = requireNumber(range.min, join(path, 'range.min'));
+    const max = requireNumber(range.max, join(path, 'range.max'));
+    if (!(min <= max)) throw new ValidationError(join(path, 'range'), `inverted range: min ${min} is above max ${max}`);
+  }
+  if (value.enum !== undefined) {
+    if (type !== 'string') throw new ValidationError(join(path, 'enum'), 'only a string can have an enum');
+    requireArray(value.enum, join(path, 'enum'), { nonEmpty: true }).forEach((entry, i) => requireString(entry, `${join(path, 'enum')}[${i}]`));
+  }
+}
+
+/**
+ * Checks `value` against a value spec; returns a reason or undefined. Used for property defaults here
+ * and for property writes and command arguments at run time.
+ */
+export function valueProblem(spec: ValueSpec, value: unknown): string | undefined {
+  switch (spec.type) {
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : `expected a boolean, got ${describe(value)}`;
+    case 'string':
+      if (typeof value !== 'string') return `expected a string, got ${describe(value)}`;
+      return spec.enum && !spec.enum.includes(value) ? `expected one of ${spec.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${describe(value)}` : undefined;
+    case 'integer':
+    case 'number':
+      if (typeof value !== 'number' || !Number.isFinite(value)) return `expected a finite number, got ${describe(value)}`;
+      if (spec.type === 'integer' && !Number.isInteger(value)) return `expected an integer, got ${value}`;
+      if (spec.range && (value < spec.range.min || value > spec.range.max)) {
+        return `${value} is outside ${spec.range.min} … ${spec.range.max}${spec.unit ? ` ${spec.unit}` : ''}`;
+      }
+      return undefined;
+  }
+}
+
+const VALUE_KEYS = ['type', 'unit', 'range', 'enum', 'description'] as const;
+
+function validateProperty(raw: unknown, path: string): void {
+  const property = requireObject(raw, path);
+  rejectUnknownKeys(property, [...VALUE_KEYS, 'id', 'default', 'writable'], path);
+  requireString(property.id, join(path, 'id'), ID, ID_HINT);
+  validateValue(property, path);
+  const problem = valueProblem(property as unknown as ValueSpec, property.default);
+  if (problem) throw new ValidationError(join(path, 'default'), problem);
+  if (property.writable !== undefined && typeof property.writable !== 'boolean') {
+    throw new ValidationError(join(path, 'writable'), `expected a boolean, got ${describe(property.writable)}`);
+  }
+}
+
+function validateCommand(raw: unknown, path: string): void {
+  const command = requireObject(raw, path);
+  rejectUnknownKeys(command, ['id', 'description', 'arguments', 'result'], path);
+  requireString(command.id, join(path, 'id'), ID, ID_HINT);
+  const args = command.arguments === undefined ? [] : requireArray(command.arguments, join(path, 'arguments'));
+  args.forEach((arg, i) => {
+    const argPath = `${join(path, 'arguments')}[${i}]`;
+    const argument = requireObject(arg, argPath);
+    rejectUnknownKeys(argument, [...VALUE_KEYS, 'name', 'required'], argPath);
+    requireString(argument.name, join(argPath, 'name'), /^[a-zA-Z][a-zA-Z0-9_]*$/, 'an identifier');
+    validateValue(argument, argPath);
+  });
+  requireUnique(args.map((a) => (a as { name: string }).name), (i) => `${join(path, 'arguments')}[${i}].name`);
+  if (command.result !== undefined) {
+    const result = requireObject(command.result, join(path, 'result'));
+    rejectUnknownKeys(result, VALUE_KEYS, join(path, 'result'));
+    validateValue(result, join(path, 'result'));
+  }
+}
+
+function validateAlarm(raw: unknown, path: string, channels: readonly ChannelSpec[]): void {
+  const alarm = requireObject(raw, path);
+  rejectUnknownKeys(alarm, ['id', 'channel', 'kind', 'limit', 'hysteresis', 'severity', 'message'], path);
+  requireString(alarm.id, join(path, 'id'), ID, ID_HINT);
+  const channelId = requireString(alarm.channel, join(path, 'channel'));
+  if (!channels.some((channel) => channel.id === channelId)) {
+    throw new ValidationError(join(path, 'channel'), `no channel "${channelId}"; channels: ${channels.map((c) => c.id).join(', ')}`);
+  }
+  requireOneOf(alarm.kind, ['high', 'low'], join(path, 'kind'));
+  requireNumber(alarm.limit, join(path, 'limit'));
+  if (alarm.hysteresis !== undefined) requireNumber(alarm.hysteresis, join(path, 'hysteresis'), { min: 0 });
+  requireNumber(alarm.severity, join(path, 'severity'), { integer: true, min: 1, max: 1000 });
+  if (alarm.message !== undefined) requireString(alarm.message, join(path, 'message'));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,185 @@
+/**
+ * Validation of one channel declaration against the driver registry and the board definition:
+ * unit, range, rate, and a driver bound to a pin or bus the board has.
+ */
+import type { BoardDefinition } from '../../boards/definitions.js';
+import { ValidationError } from '../core/errors.js';
+import type { DriverDefinition, DriverOutput } from '../drivers/contract.js';
+import { driverDefinition, registeredParts } from '../drivers/registry.js';
+import { validateCalibration } from '../pipeline/calibration.js';
+import { validateFilter } from '../pipeline/filters.js';
+import {
+  join,
+  rejectUnknownKeys,
+  requireArray,
+  requireNumber,
+  requireObject,
+  requireOneOf,
+  requireString,
+} from './check.js';
+import type { ChannelSpec } from './spec.js';
+import { canConvert, senmlUnitProblem } from './units.js';
+
+/** A channel's driver binding after validation: the definition, output and IO resolved. */
+export interface ResolvedBinding {
+  readonly part: string;
+  readonly definition: DriverDefinition;
+  readonly output: string;
+  /** The output as configured by the options (unit, range, tolerance). */
+  readonly outputSpec: DriverOutput;
+  readonly io: 'analog' | 'i2c';
+  readonly pin?: string;
+  readonly bus?: string;
+  readonly address?: number;
+  readonly options: Readonly<Record<string, unknown>>;
+  /** Channels with the same key share one driver instance: `bme280@i2c0:0x76`, `thermistor@A0`. */
+  readonly instanceKey: string;
+  /** Reads per second this channel needs from the part (rate × oversampling, or the aggregate's raw rate). */
+  readonly readRateHz: number;
+}
+
+const ID = /^[a-z][a-z0-9_-]{0,62}$/;
+const ID_HINT = 'lower case letters, digits, "_" or "-", starting with a letter';
+const CHANNEL_KEYS = [
+  'id', 'description', 'quantity', 'unit', 'dataType', 'range', 'resolution', 'accuracy', 'sampleRate',
+  'oversampling', 'aggregate', 'driver', 'calibration', 'filters', 'reporting', 'staleAfter',
+] as const;
+const BINDING_KEYS = ['part', 'output', 'pin', 'bus', 'address', 'options'] as const;
+
+/** Validates `channels[index]`; returns its resolved binding. */
+export function validateChannel(raw: unknown, path: string, board: BoardDefinition): ResolvedBinding {
+  const channel = requireObject(raw, path);
+  rejectUnknownKeys(channel, CHANNEL_KEYS, path);
+  requireString(channel.id, join(path, 'id'), ID, ID_HINT);
+  requireString(channel.quantity, join(path, 'quantity'));
+  const unit = requireString(channel.unit, join(path, 'unit'));
+  const unitProblem = senmlUnitProblem(unit);
+  if (unitProblem) throw new ValidationError(join(path, 'unit'), unitProblem);
+  if (channel.dataType !== undefined) requireOneOf(channel.dataType, ['float', 'integer'], join(path, 'dataType'));
+
+  const range = requireObject(channel.range, join(path, 'range'));
+  rejectUnknownKeys(range, ['min', 'max'], join(path, 'range'));
+  const min = requireNumber(range.min, join(path, 'range.min'));
+  const max = requireNumber(range.max, join(path, 'range.max'));
+  if (!(min < max)) throw new ValidationError(join(path, 'range'), `inverted or empty range: min ${min} must be below max ${max}`);
+  requireNumber(channel.resolution, join(path, 'resolution'), { above: 0 });
+  const accuracy = requireObject(channel.accuracy, join(path, 'accuracy'));
+  rejectUnknownKeys(accuracy, ['mpe'], join(path, 'accuracy'));
+  requireNumber(accuracy.mpe, join(path, 'accuracy.mpe'), { above: 0 });
+
+  const sampleRate = requireNumber(channel.sampleRate, join(path, 'sampleRate'), { above: 0, max: 10_000 });
+  const oversampling = channel.oversampling === undefined ? 1 : requireNumber(channel.oversampling, join(path, 'oversampling'), { integer: true, min: 1, max: 256 });
+  let readRateHz = sampleRate * oversampling;
+  if (channel.aggregate !== undefined) {
+    const aggregatePath = join(path, 'aggregate');
+    const aggregate = requireObject(channel.aggregate, aggregatePath);
+    rejectUnknownKeys(aggregate, ['statistic', 'rawRate', 'acCoupled'], aggregatePath);
+    requireOneOf(aggregate.statistic, ['mean', 'min', 'max', 'rms', 'peak', 'peak-to-peak', 'crest-factor'], join(aggregatePath, 'statistic'));
+    const rawRate = requireNumber(aggregate.rawRate, join(aggregatePath, 'rawRate'), { above: 0, max: 10_000 });
+    const windowSize = rawRate / sampleRate;
+    if (!Number.isInteger(windowSize) || windowSize < 2) {
+      throw new ValidationError(join(aggregatePath, 'rawRate'), `must be an integer multiple (≥ 2) of sampleRate ${sampleRate} Hz, got ${rawRate} Hz`);
+    }
+    if (oversampling !== 1) throw new ValidationError(join(path, 'oversampling'), 'cannot be combined with aggregate');
+    readRateHz = rawRate;
+  }
+
+  const binding = resolveBinding(channel.driver, join(path, 'driver'), board, readRateHz, path);
+  if (!canConvert(binding.outputSpec.unit, unit)) {
+    throw new ValidationError(
+      join(path, 'unit'),
+      `"${unit}" does not match the ${binding.part} output "${binding.output}", measured in "${binding.outputSpec.unit}" (${binding.outputSpec.quantity})`,
+    );
+  }
+
+  if (channel.calibration !== undefined) validateCalibration(channel.calibration as ChannelSpec['calibration'] & object, join(path, 'calibration'));
+  if (channel.filters !== undefined) {
+    requireArray(channel.filters, join(path, 'filters')).forEach((filter, i) =>
+      validateFilter(filter as NonNullable<ChannelSpec['filters']>[number], `${join(path, 'filters')}[${i}]`),
+    );
+  }
+  if (channel.reporting !== undefined) {
+    const reporting = requireObject(channel.reporting, join(path, 'reporting'));
+    rejectUnknownKeys(reporting, ['deadband', 'deadbandPercent', 'heartbeat'], join(path, 'reporting'));
+    if (reporting.deadband !== undefined) requireNumber(reporting.deadband, join(path, 'reporting.deadband'), { min: 0 });
+    if (reporting.deadbandPercent !== undefined) requireNumber(reporting.deadbandPercent, join(path, 'reporting.deadbandPercent'), { min: 0, max: 100 });
+    if (reporting.deadband !== undefined && reporting.deadbandPercent !== undefined) {
+      throw new ValidationError(join(path, 'reporting'), 'give either deadband or deadbandPercent, not both');
+    }
+    if (reporting.heartbeat !== undefined) requireNumber(reporting.heartbeat, join(path, 'reporting.heartbeat'), { above: 0 });
+  }
+  if (channel.staleAfter !== undefined) requireNumber(channel.staleAfter, join(path, 'staleAfter'), { above: 0 });
+  return binding;
+}
+
+function resolveBinding(raw: unknown, path: string, board: BoardDefinition, readRateHz: number, channelPath: string): ResolvedBinding {
+  const binding = requireObject(raw, path);
+  rejectUnknownKeys(binding, BINDING_KEYS, path);
+  const part = requireString(binding.part, join(path, 'part'));
+  const definition = driverDefinition(part);
+  if (definition === undefined) {
+    throw new ValidationError(join(path, 'part'), `unknown part "${part}"; registered parts: ${registeredParts().join(', ')}`);
+  }
+  const options = binding.options === undefined ? {} : requireObject(binding.options, join(path, 'options'));
+  const outputs = definition.validateOptions(options, join(path, 'options'));
+  const outputNames = Object.keys(outputs);
+  let output: string;
+  if (binding.output === undefined) {
+    if (outputNames.length !== 1) {
+      throw new ValidationError(join(path, 'output'), `required: ${part} has outputs ${outputNames.map((o) => `"${o}"`).join(', ')}`);
+    }
+    output = outputNames[0]!;
+  } else {
+    output = requireString(binding.output, join(path, 'output'));
+    if (!outputNames.includes(output)) {
+      throw new ValidationError(join(path, 'output'), `${part} has no output "${output}"; it has ${outputNames.map((o) => `"${o}"`).join(', ')}`);
+    }
+  }
+  const outputSpec = outputs[output]!;
+
+  if (readRateHz > definition.maxRateHz) {
+    throw new ValidationError(
+      join(channelPath, 'sampleRate'),
+      `${part} can deliver at most ${definition.maxRateHz} readings/s; this channel needs ${readRateHz}/s`,
+    );
+  }
+
+  if (definition.io === 'analog') {
+    if (binding.bus !== undefined || binding.address !== undefined) {
+      throw new ValidationError(path, `${part} is read through an analog pin: give "pin", not "bus"/"address"`);
+    }
+    const pin = requireString(binding.pin, join(path, 'pin'));
+    const analogPin = board.analogPins.find((candidate) => candidate.name === pin);
+    if (analogPin === undefined) {
+      const available = board.analogPins.map((p) => p.name);
+      throw new ValidationError(
+        join(path, 'pin'),
+        `board ${board.id} has no analog pin "${pin}"` +
+          (available.length ? `; analog pins: ${available.join(', ')}` : ' (it has no ADC: use an ADC part on I2C, e.g. ads1115)'),
+      );
+    }
+    if (board.adc && readRateHz > board.adc.maxRateHz) {
+      throw new ValidationError(join(channelPath, 'sampleRate'), `the ${board.id} ADC converts at most ${board.adc.maxRateHz}/s; this channel needs ${readRateHz}/s`);
+    }
+    return { part, definition, output, outputSpec, io: 'analog', pin, options, instanceKey: `${part}@${pin}`, readRateHz };
+  }
+
+  if (binding.pin !== undefined) throw new ValidationError(join(path, 'pin'), `${part} is an I2C part: give "bus" and "address", not "pin"`);
+  const firstBus = board.i2cBuses[0];
+  if (firstBus === undefined) throw new ValidationError(path, `board ${board.id} has no I2C bus`);
+  const bus = binding.bus === undefined ? firstBus.name : requireString(binding.bus, join(path, 'bus'));
+  if (!board.i2cBuses.some((candidate) => candidate.name === bus)) {
+    throw new ValidationError(join(path, 'bus'), `board ${board.id} has no I2C bus "${bus}"; buses: ${board.i2cBuses.map((b) => b.name).join(', ')}`);
+  }
+  const addresses = definition.addresses ?? [];
+  const address = binding.address === undefined ? addresses[0] : requireNumber(binding.address, join(path, 'address'), { integer: true, min: 0x08, max: 0x77 });
+  if (address === undefined) throw new ValidationError(join(path, 'address'), `required for ${part}`);
+  if (addresses.length > 0 && !addresses.includes(address)) {
+    throw new ValidationError(join(path, 'address'), `${part} answers on ${addresses.map(hex).join(', ')}, not ${hex(address)}`);
+  }
+  return { part, definition, output, outputSpec, io: 'i2c', bus, address, options, instanceKey: `${part}@${bus}:${hex(address)}`, readRateHz };
+}
+
+function hex(address: number): string {
+  return `0x${address.toString(16).padStart(2, '0')}`;
+}

@@ -1,0 +1,139 @@
+/**
+ * Windowed statistics over raw samples: vibration RMS, peak, crest factor and friends.
+ *
+ * Every statistic is kept with O(1) work and O(1) memory per push, without a window buffer: the
+ * running minimum and maximum, a running sum of squares, and Welford's running mean and sum of
+ * squared deviations (numerically stable, unlike `Σx²/n − mean²`, which cancels catastrophically for
+ * a small vibration on top of 1 g). AC coupling subtracts a constant (the window mean) from every
+ * sample, which leaves the order of the samples unchanged, so the coupled extremes are the raw
+ * extremes minus the mean: no second pass over the window is needed either.
+ */
+import type { AggregateStatistic } from '../model/spec.js';
+
+const STATISTICS: readonly AggregateStatistic[] = ['mean', 'min', 'max', 'rms', 'peak', 'peak-to-peak', 'crest-factor'];
+const MAX_WINDOW = 10_000_000;
+
+/** Options of {@link WindowAggregator}. */
+export interface WindowAggregatorOptions {
+  /** The statistic reported at the end of each window. */
+  readonly statistic: AggregateStatistic;
+  /** Samples per window (tumbling windows, no overlap): an integer from 1 to 10 000 000. */
+  readonly windowSize: number;
+  /** Remove the window's mean before the statistic (vibration on top of gravity). Default false. */
+  readonly acCoupled?: boolean;
+}
+
+/**
+ * Reduces consecutive windows of `windowSize` samples to one statistic each.
+ *
+ * - `mean`, `min`, `max`: of the (coupled) samples; an AC-coupled mean is 0 by construction.
+ * - `rms`: √(Σx²/n); AC-coupled, the population standard deviation.
+ * - `peak`: max |x|; `peak-to-peak`: max − min (unchanged by coupling).
+ * - `crest-factor`: peak / rms (√2 for a sine); 0 for a window whose rms is 0 (no signal).
+ *
+ * A NaN in a window makes that window's statistic NaN (the pipeline turns it into a fault) and
+ * does not leak into the next window.
+ *
+ * @example
+ * ```ts
+ * const rms = new WindowAggregator({ statistic: 'rms', windowSize: 1000, acCoupled: true })
+ * for (const a of accelerations) {
+ *   const value = rms.push(a)        // undefined until the 1000th sample of each window
+ *   if (value !== undefined) report(value)
+ * }
+ * ```
+ */
+export class WindowAggregator {
+  readonly #statistic: AggregateStatistic;
+  readonly #windowSize: number;
+  readonly #acCoupled: boolean;
+  #n = 0;
+  #mean = 0;
+  #m2 = 0;
+  #sumSquares = 0;
+  #min = Infinity;
+  #max = -Infinity;
+  #sawNaN = false;
+
+  constructor(options: WindowAggregatorOptions) {
+    if (typeof options !== 'object' || options === null) throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
+    const { statistic, windowSize, acCoupled = false } = options;
+    if (!STATISTICS.includes(statistic)) {
+      throw new TypeError(`Expected \`statistic\` to be one of ${STATISTICS.map((s) => `"${s}"`).join(', ')}, got ${JSON.stringify(statistic) ?? String(statistic)}`);
+    }
+    if (!Number.isInteger(windowSize) || windowSize < 1 || windowSize > MAX_WINDOW) {
+      throw new TypeError(`Expected \`windowSize\` to be an integer from 1 to ${MAX_WINDOW}, got ${String(windowSize)}`);
+    }
+    if (typeof acCoupled !== 'boolean') throw new TypeError(`Expected \`acCoupled\` to be a boolean, got ${String(acCoupled)}`);
+    this.#statistic = statistic;
+    this.#windowSize = windowSize;
+    this.#acCoupled = acCoupled;
+  }
+
+  /** Samples per window. */
+  get windowSize(): number {
+    return this.#windowSize;
+  }
+
+  /** Samples in the current, unfinished window. */
+  get count(): number {
+    return this.#n;
+  }
+
+  /** Adds a sample; returns the window's statistic on its last sample, otherwise undefined. */
+  push(value: number): number | undefined {
+    const n = ++this.#n;
+    // Welford (Knuth TAOCP vol. 2 §4.2.2): running mean and sum of squared deviations.
+    const delta = value - this.#mean;
+    this.#mean += delta / n;
+    this.#m2 += delta * (value - this.#mean);
+    this.#sumSquares += value * value;
+    if (value < this.#min) this.#min = value;
+    if (value > this.#max) this.#max = value;
+    if (value !== value) this.#sawNaN = true;
+    if (n < this.#windowSize) return undefined;
+    const result = this.#sawNaN ? Number.NaN : this.#result();
+    this.reset();
+    return result;
+  }
+
+  /** Drops the current window's samples; the next push starts a new window. */
+  reset(): void {
+    this.#n = 0;
+    this.#mean = 0;
+    this.#m2 = 0;
+    this.#sumSquares = 0;
+    this.#min = Infinity;
+    this.#max = -Infinity;
+    this.#sawNaN = false;
+  }
+
+  #result(): number {
+    const n = this.#n;
+    const shift = this.#acCoupled ? this.#mean : 0;
+    const min = this.#min - shift;
+    const max = this.#max - shift;
+    switch (this.#statistic) {
+      case 'mean':
+        return this.#acCoupled ? 0 : this.#mean;
+      case 'min':
+        return min;
+      case 'max':
+        return max;
+      case 'rms':
+        return this.#rms(n);
+      case 'peak':
+        return Math.max(-min, max);
+      case 'peak-to-peak':
+        return max - min;
+      case 'crest-factor': {
+        const rms = this.#rms(n);
+        return rms === 0 ? 0 : Math.max(-min, max) / rms;
+      }
+    }
+  }
+
+  #rms(n: number): number {
+    return Math.sqrt((this.#acCoupled ? this.#m2 : this.#sumSquares) / n);
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * sensorkit sampling: the drift-free multi-rate `Sampler` and the `WindowAggregator` for windowed
+ * statistics (RMS, peak, crest factor …).
+ *
+ * @example
+ * ```ts
+ * import { Sampler, WindowAggregator } from 'sensorkit/sampling'
+ * ```
+ */
+export { Sampler, type SamplingGroup, type SamplingResult, type SamplingStats } from './sampler.js';
+export { WindowAggregator, type WindowAggregatorOptions } from './aggregate.js';

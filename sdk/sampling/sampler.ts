@@ -1,0 +1,283 @@
+/**
+ * The sampler: reads sampling groups at fixed rates on an injected `Clock`.
+ *
+ * Tick k of a group is due at the absolute time `t0 + k·1000/rateHz` ms. Every tick is computed from
+ * `t0`, never as `previous + period`, so a timer that fires late delays that one tick only and
+ * the schedule never drifts (the late-firing error does not accumulate).
+ */
+import type { Clock, Timer } from '../core/clock.js';
+import { SensorError, StateError } from '../core/errors.js';
+import type { Reading } from '../drivers/contract.js';
+
+/** Highest rate a group may ask for, Hz: beyond it a timer-driven JavaScript loop is not honest. */
+const MAX_RATE_HZ = 10_000;
+/** Most reads one tick may average. */
+const MAX_OVERSAMPLING = 1024;
+
+/**
+ * What a group's tick produced: a reading, or the error its read rejected with.
+ *
+ * `scheduledTime` is the tick's due time on the clock; the reading's own `time` says when the
+ * conversion was actually taken.
+ */
+export type SamplingResult =
+  | {
+      readonly ok: true;
+      readonly scheduledTime: number;
+      /** With oversampling: each output averaged over the burst; `time` and `provenance` of the first read. */
+      readonly reading: Reading;
+    }
+  | { readonly ok: false; readonly scheduledTime: number; readonly time: number; readonly error: unknown };
+
+/**
+ * A set of outputs read together at one rate (usually one part).
+ *
+ * @example
+ * ```ts
+ * const group: SamplingGroup = {
+ *   id: 'bme280@0x76', rateHz: 10, oversampling: 4,
+ *   read: () => driver.sample(),
+ *   onResult: (result) => { if (result.ok) console.log(result.reading.values) },
+ * }
+ * ```
+ */
+export interface SamplingGroup {
+  /** Unique within a sampler; names the group in `stats()`. */
+  readonly id: string;
+  /** Ticks per second, above 0 and at most 10 000. */
+  readonly rateHz: number;
+  /** Reads per tick, taken one after the other and averaged. Integer from 1 to 1024; default 1. */
+  readonly oversampling?: number;
+  /** Takes one reading. May reject: the tick then yields `{ ok: false }`. */
+  read(): Promise<Reading>;
+  /**
+   * Receives every served tick's result, in tick order. Must not throw: an exception is rethrown
+   * as an uncaught exception (as from any timer callback), after the sampler's bookkeeping.
+   */
+  onResult(result: SamplingResult): void;
+}
+
+/** Counters of one group. */
+export interface SamplingStats {
+  /** Ticks served: a read (or burst) was started. */
+  readonly ticks: number;
+  /** Served ticks whose read rejected. */
+  readonly failures: number;
+  /** Ticks skipped: the previous read was still running, or the timer fired after the tick had passed. */
+  readonly overruns: number;
+}
+
+interface GroupState {
+  readonly id: string;
+  readonly rateHz: number;
+  readonly oversampling: number;
+  readonly read: () => Promise<Reading>;
+  readonly onResult: (result: SamplingResult) => void;
+  readonly onTimer: () => void;
+  t0: number;
+  /** Index of the tick the pending timer is for. */
+  k: number;
+  timer: Timer | undefined;
+  busy: boolean;
+  inFlight: Promise<void> | undefined;
+  ticks: number;
+  failures: number;
+  overruns: number;
+}
+
+/**
+ * Schedules sampling groups on a clock, each at its own rate, with drift-free tick times, overrun
+ * detection (never two reads of a group in flight) and failures turned into results.
+ *
+ * Groups added before `start()` share one `t0`, so a 100 Hz group ticks together with every tenth
+ * tick of a 1 kHz group. A group added while running starts at the clock's current time.
+ *
+ * @example
+ * ```ts
+ * const sampler = new Sampler({ clock: new SystemClock() })
+ * sampler.add({ id: 'adc', rateHz: 1000, read: () => adc.sample(), onResult: (r) => pipeline(r) })
+ * sampler.start()
+ * // …
+ * await sampler.stop() // cancels timers, waits for the read in flight
+ * sampler.stats()      // { adc: { ticks: 10000, failures: 0, overruns: 0 } }
+ * ```
+ */
+export class Sampler {
+  readonly #clock: Clock;
+  readonly #groups = new Map<string, GroupState>();
+  #running = false;
+
+  constructor(options: { readonly clock: Clock }) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
+    }
+    const clock = options.clock as Partial<Clock> | undefined;
+    if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.schedule !== 'function') {
+      throw new TypeError(`Expected \`clock\` to be a Clock with now() and schedule(), got ${describe(options.clock)}`);
+    }
+    this.#clock = options.clock;
+  }
+
+  /** Whether the sampler is started. */
+  get running(): boolean {
+    return this.#running;
+  }
+
+  /**
+   * Adds a group. Throws `TypeError` naming the bad option. While running, the group starts at
+   * once (its first tick is due now).
+   */
+  add(group: SamplingGroup): void {
+    if (typeof group !== 'object' || group === null) throw new TypeError(`Expected \`group\` to be an object, got ${describe(group)}`);
+    const { id, rateHz, read, onResult } = group;
+    const oversampling = group.oversampling ?? 1;
+    if (typeof id !== 'string' || id === '') throw new TypeError(`Expected \`id\` to be a non-empty string, got ${describe(id)}`);
+    if (this.#groups.has(id)) throw new TypeError(`Expected \`id\` to be unique, got ${describe(id)} twice`);
+    if (typeof rateHz !== 'number' || !(rateHz > 0 && rateHz <= MAX_RATE_HZ)) {
+      throw new TypeError(`Expected \`rateHz\` to be a number above 0 and at most ${MAX_RATE_HZ}, got ${describe(rateHz)}`);
+    }
+    if (!Number.isInteger(oversampling) || oversampling < 1 || oversampling > MAX_OVERSAMPLING) {
+      throw new TypeError(`Expected \`oversampling\` to be an integer from 1 to ${MAX_OVERSAMPLING}, got ${describe(oversampling)}`);
+    }
+    if (typeof read !== 'function') throw new TypeError(`Expected \`read\` to be a function, got ${describe(read)}`);
+    if (typeof onResult !== 'function') throw new TypeError(`Expected \`onResult\` to be a function, got ${describe(onResult)}`);
+    const state: GroupState = {
+      id,
+      rateHz,
+      oversampling,
+      read: () => group.read(),
+      onResult: (result) => group.onResult(result),
+      onTimer: () => this.#tick(state),
+      t0: 0,
+      k: 0,
+      timer: undefined,
+      busy: false,
+      inFlight: undefined,
+      ticks: 0,
+      failures: 0,
+      overruns: 0,
+    };
+    this.#groups.set(id, state);
+    if (this.#running) this.#begin(state, this.#clock.now());
+  }
+
+  /** Starts every group; the first tick of each is due now. Throws `StateError` when already running. */
+  start(): void {
+    if (this.#running) throw new StateError('the sampler is already running; stop() it first');
+    this.#running = true;
+    const t0 = this.#clock.now();
+    for (const state of this.#groups.values()) this.#begin(state, t0);
+  }
+
+  /**
+   * Cancels every timer and resolves once the reads in flight have settled and their results were
+   * delivered. Nothing is delivered after it resolves (unless started again). Idempotent.
+   */
+  async stop(): Promise<void> {
+    this.#running = false;
+    const pending: Promise<void>[] = [];
+    for (const state of this.#groups.values()) {
+      state.timer?.cancel();
+      state.timer = undefined;
+      if (state.inFlight !== undefined) pending.push(state.inFlight);
+    }
+    await Promise.all(pending);
+  }
+
+  /** A snapshot of every group's counters, by group id. */
+  stats(): Record<string, SamplingStats> {
+    const stats: Record<string, SamplingStats> = {};
+    for (const state of this.#groups.values()) {
+      stats[state.id] = { ticks: state.ticks, failures: state.failures, overruns: state.overruns };
+    }
+    return stats;
+  }
+
+  #begin(state: GroupState, t0: number): void {
+    state.t0 = t0;
+    state.k = 0;
+    state.timer = this.#clock.schedule(t0, state.onTimer);
+  }
+
+  #tick(state: GroupState): void {
+    if (!this.#running) return;
+    const scheduledTime = tickTime(state, state.k);
+    // Schedule the next tick before serving this one, from t0: the schedule never depends on how
+    // long a read takes or how late this callback ran. Ticks that already passed while this timer
+    // was late are skipped (a sample cannot be taken in the past) and counted as overruns.
+    let next = state.k + 1;
+    const now = this.#clock.now();
+    while (tickTime(state, next) < now) {
+      next++;
+      state.overruns++;
+    }
+    state.k = next;
+    state.timer = this.#clock.schedule(tickTime(state, next), state.onTimer);
+
+    if (state.busy) {
+      state.overruns++;
+      return;
+    }
+    state.busy = true;
+    state.ticks++;
+    state.inFlight = this.#serve(state, scheduledTime);
+  }
+
+  /** Reads (a burst when oversampling), delivers the result; never rejects. */
+  async #serve(state: GroupState, scheduledTime: number): Promise<void> {
+    let result: SamplingResult;
+    try {
+      const reading = state.oversampling === 1 ? await state.read() : await this.#burst(state);
+      result = { ok: true, scheduledTime, reading };
+    } catch (error) {
+      state.failures++;
+      result = { ok: false, scheduledTime, time: this.#clock.now(), error };
+    }
+    state.busy = false;
+    state.inFlight = undefined;
+    try {
+      state.onResult(result);
+    } catch (error) {
+      // A bug in the consumer: surface it like a throwing timer callback, without breaking the schedule.
+      queueMicrotask(() => {
+        throw error;
+      });
+    }
+  }
+
+  /**
+   * Burst oversampling: `oversampling` reads back to back, each output averaged. Any failed read
+   * fails the tick: an average over fewer reads would silently change the sample's noise.
+   */
+  async #burst(state: GroupState): Promise<Reading> {
+    const first = await state.read();
+    const keys = Object.keys(first.values);
+    const sums = keys.map((key) => first.values[key]!);
+    for (let i = 1; i < state.oversampling; i++) {
+      const reading = await state.read();
+      for (let j = 0; j < keys.length; j++) {
+        const value = reading.values[keys[j]!];
+        if (typeof value !== 'number') {
+          throw new SensorError(`read ${i + 1} of ${state.oversampling} of group "${state.id}" has no output "${keys[j]!}"`);
+        }
+        sums[j]! += value;
+      }
+    }
+    const values: Record<string, number> = {};
+    for (let j = 0; j < keys.length; j++) values[keys[j]!] = sums[j]! / state.oversampling;
+    return { time: first.time, values, provenance: first.provenance };
+  }
+}
+
+/** Due time of tick k: one multiplication and one division from t0, so errors never accumulate. */
+function tickTime(state: GroupState, k: number): number {
+  return state.t0 + (k * 1000) / state.rateHz;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}

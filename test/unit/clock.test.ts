@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { SystemClock, VirtualClock } from '../../sdk/core/index.js';
+
+describe('VirtualClock', () => {
+  it('fires timers in time order, then scheduling order, reading exactly each timer time', async () => {
+    const clock = new VirtualClock({ start: 1000 });
+    const fired: string[] = [];
+    clock.schedule(1030, () => fired.push(`c@${clock.now()}`));
+    clock.schedule(1010, () => fired.push(`a@${clock.now()}`));
+    clock.schedule(1010, () => fired.push(`b@${clock.now()}`));
+    await clock.advance(20);
+    expect(fired).toEqual(['a@1010', 'b@1010']);
+    expect(clock.now()).toBe(1020);
+    await clock.advance(10);
+    expect(fired).toEqual(['a@1010', 'b@1010', 'c@1030']);
+  });
+
+  it('runs timers scheduled by timers and lets async callbacks settle between them', async () => {
+    const clock = new VirtualClock({ start: 0 });
+    const log: number[] = [];
+    const tick = async (): Promise<void> => {
+      await Promise.resolve();
+      await Promise.resolve();
+      log.push(clock.now());
+      if (log.length < 5) clock.schedule(clock.now() + 100, () => void tick());
+    };
+    clock.schedule(100, () => void tick());
+    await clock.runUntil(10_000);
+    expect(log).toEqual([100, 200, 300, 400, 500]);
+  });
+
+  it('cancels timers and counts pending ones', async () => {
+    const clock = new VirtualClock({ start: 0 });
+    let fired = false;
+    const timer = clock.schedule(10, () => (fired = true));
+    expect(clock.pending).toBe(1);
+    timer.cancel();
+    timer.cancel();
+    expect(clock.pending).toBe(0);
+    await clock.advance(100);
+    expect(fired).toBe(false);
+  });
+
+  it('fires a timer in the past at the current time', async () => {
+    const clock = new VirtualClock({ start: 500 });
+    let at = -1;
+    clock.schedule(100, () => (at = clock.now()));
+    await clock.advance(0);
+    expect(at).toBe(500);
+  });
+
+  it('runs until a condition, bounded by a limit', async () => {
+    const clock = new VirtualClock({ start: 0 });
+    let count = 0;
+    const every = (): void => {
+      count++;
+      clock.schedule(clock.now() + 10, every);
+    };
+    clock.schedule(10, every);
+    expect(await clock.runUntilCondition(() => count === 7, 1000)).toBe(true);
+    expect(clock.now()).toBe(70);
+    expect(await clock.runUntilCondition(() => count === 1000, 100)).toBe(false);
+    expect(clock.now()).toBe(170);
+  });
+
+  it('rejects invalid times with a precise TypeError', async () => {
+    const clock = new VirtualClock();
+    expect(() => clock.schedule(Number.NaN, () => undefined)).toThrow(/Expected `atMs` to be a finite number, got NaN/);
+    await expect(clock.advance(-1)).rejects.toThrow(/from 0 and up, got -1/);
+    expect(() => new VirtualClock({ start: Infinity })).toThrow(TypeError);
+  });
+});
+
+describe('SystemClock', () => {
+  it('reads wall time with sub-millisecond resolution', () => {
+    const clock = new SystemClock();
+    expect(Math.abs(clock.now() - Date.now())).toBeLessThan(50);
+    const a = clock.now();
+    let b = clock.now();
+    while (b === a) b = clock.now();
+    expect(b - a).toBeLessThan(1);
+  });
+
+  it('fires a scheduled callback no earlier than its deadline, and cancel prevents it', async () => {
+    const clock = new SystemClock();
+    const deadline = clock.now() + 20;
+    const firedAt = await new Promise<number>((resolve) => clock.schedule(deadline, () => resolve(clock.now())));
+    expect(firedAt).toBeGreaterThanOrEqual(deadline - 0.05);
+    let fired = false;
+    const timer = clock.schedule(clock.now() + 5, () => (fired = true));
+    timer.cancel();
+    await new Promise<void>((resolve) => clock.schedule(clock.now() + 15, resolve));
+    expect(fired).toBe(false);
+  });
+
+  it('validates its options', () => {
+    expect(() => new SystemClock({ precisionWindowMs: -1 })).toThrow(/Expected `precisionWindowMs` to be a number from 0 to 50, got -1/);
+  });
+});
