@@ -126,9 +126,10 @@ export interface FirstOrderLagOptions {
 }
 
 /**
- * A first-order lag (a sensor's thermal mass, an RC filter): `τ·dy/dt = u − y`. Between calls the
- * exact solution for an input held at its new value is applied, `y += (u − y)(1 − e^(−Δt/τ))`, so
- * the result does not depend on how often it is sampled when the input is piecewise constant.
+ * A first-order lag (a sensor's thermal mass, an RC filter): `τ·dy/dt = u − y`. The input is held
+ * from one call to the next (zero-order hold) and the exact solution applied over the interval,
+ * `y += (u − y)(1 − e^(−Δt/τ))`, so the result does not depend on how often it is sampled as long
+ * as every change of the input is seen by a call.
  *
  * @example
  * ```ts
@@ -140,17 +141,19 @@ export function firstOrderLag(input: Signal, options: FirstOrderLagOptions): Sig
   const tau = expectNumber('timeConstantMs', options.timeConstantMs, { above: 0 });
   let output = options.initial === undefined ? undefined : expectNumber('initial', options.initial);
   let lastTime: number | undefined;
+  let held = 0;
   return {
     valueAt(timeMs) {
-      const u = source.valueAt(timeMs);
       if (lastTime === undefined || output === undefined) {
-        output ??= u;
+        held = source.valueAt(timeMs);
+        output ??= held;
         lastTime = timeMs;
         return output;
       }
       const dt = Math.max(0, timeMs - lastTime);
       lastTime = Math.max(lastTime, timeMs);
-      output += (u - output) * -Math.expm1(-dt / tau);
+      output += (held - output) * -Math.expm1(-dt / tau);
+      held = source.valueAt(timeMs);
       return output;
     },
   };

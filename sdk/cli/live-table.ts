@@ -28,11 +28,15 @@ export function renderTable(model: DeviceModel, latest: (id: string) => Sample |
   ];
 }
 
+/** Decimals that a channel's resolution warrants: 0.01 → 2, 0.5 → 1, 10 → 0. */
+export function decimalsFor(resolution: number): number {
+  return Math.min(6, Math.max(0, Math.ceil(-Math.log10(resolution) - 1e-9)));
+}
+
 /** Formats a value with as many decimals as the channel's resolution warrants. */
 export function formatValue(value: number | null, resolution: number): string {
   if (value === null || Number.isNaN(value)) return '—';
-  const decimals = Math.min(6, Math.max(0, Math.ceil(-Math.log10(resolution) - 1e-9)));
-  return value.toFixed(decimals);
+  return value.toFixed(decimalsFor(resolution));
 }
 
 function formatQuality(sample: Sample): string {

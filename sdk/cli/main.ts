@@ -63,6 +63,8 @@ function reportError(error: unknown, verb: string | undefined): number {
   return 1;
 }
 
+/** node:util `parseArgs` throws TypeErrors with codes like ERR_PARSE_ARGS_UNKNOWN_OPTION. */
 function isParseArgsError(error: unknown): boolean {
-  return error instanceof TypeError && typeof (error as { code?: unknown }).code === 'string' && String((error as { code: string }).code).startsWith('ERR_PARSE_ARGS');
+  const code: unknown = error instanceof TypeError ? (error as TypeError & { code?: unknown }).code : undefined;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS');
 }

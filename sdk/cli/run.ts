@@ -8,7 +8,7 @@ import { SeededRandom } from '../core/random.js';
 import { Device } from '../device/device.js';
 import { loadDeviceFile } from '../device/load.js';
 import type { Sample } from '../model/sample.js';
-import { renderTable } from './live-table.js';
+import { decimalsFor, renderTable } from './live-table.js';
 import { UsageError, parseNumberOption } from './usage.js';
 
 export const RUN_HELP = `Usage: sensorkit run [DEVICE] [options]
@@ -70,7 +70,10 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
     log(event.state === 'raised' ? `! ${event.channel}: ${event.quality.level} (${event.quality.reason ?? ''}) ${event.quality.detail ?? ''}`.trimEnd() : `✓ ${event.channel}: fault cleared`),
   );
   device.on('alarm', (event) => log(`${event.state === 'active' ? '▲ alarm' : '▽ cleared'} ${event.alarm} on ${event.channel}: ${event.message} (value ${event.value}, limit ${event.limit})`));
-  if (values.json) device.on('report', (sample) => out.write(`${JSON.stringify(toJsonReading(sample))}\n`));
+  if (values.json) {
+    const decimals = new Map(loaded.model.channels.map((channel) => [channel.id, decimalsFor(channel.resolution)]));
+    device.on('report', (sample) => out.write(`${JSON.stringify(toJsonReading(sample, decimals.get(sample.channel) ?? 6))}\n`));
+  }
 
   log(`sensorkit: ${loaded.model.id} (${loaded.model.identity.manufacturer} ${loaded.model.identity.model}, serial ${device.serialNumber}) on the emulated ${loaded.model.board.name}, seed ${seed}`);
   await device.start();
@@ -84,11 +87,11 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
   return 0;
 }
 
-/** The `--json` line of one reading. */
-export function toJsonReading(sample: Sample): Record<string, unknown> {
+/** The `--json` line of one reading; the value is rounded to the decimals its resolution warrants. */
+export function toJsonReading(sample: Sample, decimals: number): Record<string, unknown> {
   return {
     channel: sample.channel,
-    value: sample.value,
+    value: sample.value === null ? null : Number(sample.value.toFixed(decimals)),
     unit: sample.unit,
     quality: sample.quality.level,
     ...(sample.quality.reason ? { reason: sample.quality.reason } : {}),

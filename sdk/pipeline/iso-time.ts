@@ -7,7 +7,14 @@
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-](\d{2}):(\d{2}))$/;
 
-/** A parsed ISO 8601 date or date-time. */
+/**
+ * A parsed ISO 8601 date or date-time.
+ *
+ * @example
+ * ```ts
+ * parseIsoInstant('2027-06-30') // { ms: 1814313600000, dateOnly: true }
+ * ```
+ */
 export interface IsoInstant {
   /** The instant in ms since the epoch; a date alone is 00:00 UTC of that day. */
   readonly ms: number;

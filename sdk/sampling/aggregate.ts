@@ -13,7 +13,14 @@ import type { AggregateStatistic } from '../model/spec.js';
 const STATISTICS: readonly AggregateStatistic[] = ['mean', 'min', 'max', 'rms', 'peak', 'peak-to-peak', 'crest-factor'];
 const MAX_WINDOW = 10_000_000;
 
-/** Options of {@link WindowAggregator}. */
+/**
+ * Options of {@link WindowAggregator}.
+ *
+ * @example
+ * ```ts
+ * const options: WindowAggregatorOptions = { statistic: 'crest-factor', windowSize: 2048, acCoupled: true }
+ * ```
+ */
 export interface WindowAggregatorOptions {
   /** The statistic reported at the end of each window. */
   readonly statistic: AggregateStatistic;
@@ -50,6 +57,7 @@ export class WindowAggregator {
   #n = 0;
   #mean = 0;
   #m2 = 0;
+  #sum = 0;
   #sumSquares = 0;
   #min = Infinity;
   #max = -Infinity;
@@ -87,6 +95,7 @@ export class WindowAggregator {
     const delta = value - this.#mean;
     this.#mean += delta / n;
     this.#m2 += delta * (value - this.#mean);
+    this.#sum += value;
     this.#sumSquares += value * value;
     if (value < this.#min) this.#min = value;
     if (value > this.#max) this.#max = value;
@@ -102,6 +111,7 @@ export class WindowAggregator {
     this.#n = 0;
     this.#mean = 0;
     this.#m2 = 0;
+    this.#sum = 0;
     this.#sumSquares = 0;
     this.#min = Infinity;
     this.#max = -Infinity;
@@ -110,12 +120,14 @@ export class WindowAggregator {
 
   #result(): number {
     const n = this.#n;
-    const shift = this.#acCoupled ? this.#mean : 0;
+    // The reported mean is Σx/n (exact for exact inputs); Welford's mean serves only the variance.
+    const mean = this.#sum / n;
+    const shift = this.#acCoupled ? mean : 0;
     const min = this.#min - shift;
     const max = this.#max - shift;
     switch (this.#statistic) {
       case 'mean':
-        return this.#acCoupled ? 0 : this.#mean;
+        return this.#acCoupled ? 0 : mean;
       case 'min':
         return min;
       case 'max':

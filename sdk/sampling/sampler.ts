@@ -4,6 +4,11 @@
  * Tick k of a group is due at the absolute time `t0 + k·1000/rateHz` ms. Every tick is computed from
  * `t0`, never as `previous + period`, so a timer that fires late delays that one tick only and
  * the schedule never drifts (the late-firing error does not accumulate).
+ *
+ * All groups share one clock timer, armed for the earliest due tick. A clock that finishes each
+ * wait precisely (SystemClock blocks for the last part of the wait) can then never be busy waiting
+ * for one group's tick while another group's tick comes due: with one timer per group, a 100 Hz
+ * group's wait ran over the 1 kHz group's next tick and cost it one tick in ten.
  */
 import type { Clock, Timer } from '../core/clock.js';
 import { SensorError, StateError } from '../core/errors.js';
@@ -19,6 +24,14 @@ const MAX_OVERSAMPLING = 1024;
  *
  * `scheduledTime` is the tick's due time on the clock; the reading's own `time` says when the
  * conversion was actually taken.
+ *
+ * @example
+ * ```ts
+ * onResult: (result: SamplingResult) => {
+ *   if (result.ok) pipeline.process({ time: result.reading.time, value: result.reading.values.temperature! })
+ *   else pipeline.process({ time: result.time, error: result.error })
+ * }
+ * ```
  */
 export type SamplingResult =
   | {
@@ -57,7 +70,15 @@ export interface SamplingGroup {
   onResult(result: SamplingResult): void;
 }
 
-/** Counters of one group. */
+/**
+ * Counters of one group; `ticks + overruns` is the number of ticks that came due.
+ *
+ * @example
+ * ```ts
+ * const { ticks, failures, overruns } = sampler.stats()['adc']!
+ * if (overruns > 0) console.warn(`adc cannot keep up: ${overruns} of ${ticks + overruns} ticks skipped`)
+ * ```
+ */
 export interface SamplingStats {
   /** Ticks served: a read (or burst) was started. */
   readonly ticks: number;
@@ -73,11 +94,11 @@ interface GroupState {
   readonly oversampling: number;
   readonly read: () => Promise<Reading>;
   readonly onResult: (result: SamplingResult) => void;
-  readonly onTimer: () => void;
   t0: number;
-  /** Index of the tick the pending timer is for. */
+  /** Index of the group's next tick. */
   k: number;
-  timer: Timer | undefined;
+  /** Due time of tick k; Infinity while the sampler is stopped. */
+  nextAt: number;
   busy: boolean;
   inFlight: Promise<void> | undefined;
   ticks: number;
@@ -105,7 +126,11 @@ interface GroupState {
 export class Sampler {
   readonly #clock: Clock;
   readonly #groups = new Map<string, GroupState>();
+  readonly #onTimer = (): void => this.#fire();
   #running = false;
+  #timer: Timer | undefined;
+  /** What the pending timer is armed for. */
+  #timerAt = Infinity;
 
   constructor(options: { readonly clock: Clock }) {
     if (typeof options !== 'object' || options === null) {
@@ -147,10 +172,9 @@ export class Sampler {
       oversampling,
       read: () => group.read(),
       onResult: (result) => group.onResult(result),
-      onTimer: () => this.#tick(state),
       t0: 0,
       k: 0,
-      timer: undefined,
+      nextAt: Infinity,
       busy: false,
       inFlight: undefined,
       ticks: 0,
@@ -158,7 +182,10 @@ export class Sampler {
       overruns: 0,
     };
     this.#groups.set(id, state);
-    if (this.#running) this.#begin(state, this.#clock.now());
+    if (this.#running) {
+      this.#begin(state, this.#clock.now());
+      this.#arm();
+    }
   }
 
   /** Starts every group; the first tick of each is due now. Throws `StateError` when already running. */
@@ -167,6 +194,7 @@ export class Sampler {
     this.#running = true;
     const t0 = this.#clock.now();
     for (const state of this.#groups.values()) this.#begin(state, t0);
+    this.#arm();
   }
 
   /**
@@ -175,10 +203,12 @@ export class Sampler {
    */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#timer?.cancel();
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
     const pending: Promise<void>[] = [];
     for (const state of this.#groups.values()) {
-      state.timer?.cancel();
-      state.timer = undefined;
+      state.nextAt = Infinity;
       if (state.inFlight !== undefined) pending.push(state.inFlight);
     }
     await Promise.all(pending);
@@ -196,23 +226,45 @@ export class Sampler {
   #begin(state: GroupState, t0: number): void {
     state.t0 = t0;
     state.k = 0;
-    state.timer = this.#clock.schedule(t0, state.onTimer);
+    state.nextAt = t0;
   }
 
-  #tick(state: GroupState): void {
+  /** Arms the one clock timer for the earliest due tick of any group (if it is not armed for it already). */
+  #arm(): void {
+    let earliest = Infinity;
+    for (const state of this.#groups.values()) if (state.nextAt < earliest) earliest = state.nextAt;
+    if (earliest === this.#timerAt) return;
+    this.#timer?.cancel();
+    this.#timerAt = earliest;
+    this.#timer = earliest === Infinity ? undefined : this.#clock.schedule(earliest, this.#onTimer);
+  }
+
+  #fire(): void {
+    // The clock calls back at the time the timer was armed for, or later; a clock that fires a little
+    // early still serves the ticks it was armed for, rather than spinning until they are due.
+    const armedFor = this.#timerAt;
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
     if (!this.#running) return;
-    const scheduledTime = tickTime(state, state.k);
-    // Schedule the next tick before serving this one, from t0: the schedule never depends on how
-    // long a read takes or how late this callback ran. Ticks that already passed while this timer
-    // was late are skipped (a sample cannot be taken in the past) and counted as overruns.
-    let next = state.k + 1;
     const now = this.#clock.now();
+    const due = Math.max(now, armedFor);
+    // Groups due together are served in the order they were added.
+    for (const state of this.#groups.values()) if (state.nextAt <= due) this.#tick(state, now);
+    this.#arm();
+  }
+
+  #tick(state: GroupState, now: number): void {
+    const scheduledTime = state.nextAt;
+    // The next tick is computed from t0, so the schedule never depends on how long a read takes or
+    // how late this callback ran. Ticks that already passed while the timer was late are skipped
+    // (a sample cannot be taken in the past) and counted as overruns.
+    let next = state.k + 1;
     while (tickTime(state, next) < now) {
       next++;
       state.overruns++;
     }
     state.k = next;
-    state.timer = this.#clock.schedule(tickTime(state, next), state.onTimer);
+    state.nextAt = tickTime(state, next);
 
     if (state.busy) {
       state.overruns++;

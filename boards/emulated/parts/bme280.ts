@@ -50,7 +50,7 @@ const REG = {
 } as const;
 
 const RESET_COMMAND = 0xb6;
-/** Datasheet Table 1: start-up time (NVM copy, status.im_update set meanwhile). */
+/** Datasheet §1.1 Table 1: start-up time, 2 ms (NVM copy, status.im_update set meanwhile). */
 const STARTUP_MS = 2;
 /** Oversampling factor per osrs code (§5.4.3, §5.4.5); 0 means skipped. */
 const OVERSAMPLING = [0, 1, 2, 4, 8, 16, 16, 16] as const;
@@ -58,8 +58,11 @@ const OVERSAMPLING = [0, 1, 2, 4, 8, 16, 16, 16] as const;
 const FILTER = [1, 2, 4, 8, 16, 16, 16, 16] as const;
 /** Normal-mode standby time per t_sb code, ms (§5.4.6, Table 27). */
 const STANDBY_MS = [0.5, 62.5, 125, 250, 500, 1000, 10, 20] as const;
-/** Cap on normal-mode cycles replayed after a long quiet spell: the IIR filter has settled by then. */
-const MAX_REPLAYED_CYCLES = 64;
+/**
+ * Cap on normal-mode cycles replayed after a long quiet spell. Older cycles are skipped and the IIR
+ * filter restarts at the first replayed one; 256 steps of the slowest filter (16) leave 7e-8 of it.
+ */
+const MAX_REPLAYED_CYCLES = 256;
 
 /** Typical trimming words of a BME280 (the datasheet's example values and common humidity words). */
 const TYPICAL: Bme280Calibration = {
@@ -116,6 +119,11 @@ export class Bme280Peripheral implements I2cPeripheral {
     const address = options.address ?? 0x76;
     if (address !== 0x76 && address !== 0x77) {
       throw new TypeError(`Expected \`address\` to be 0x76 or 0x77, got 0x${address.toString(16)}`);
+    }
+    for (const name of ['temperature', 'humidity', 'pressure'] as const) {
+      if (typeof options[name]?.valueAt !== 'function') {
+        throw new TypeError(`Expected \`${name}\` to be a Signal (an object with valueAt(timeMs)), got ${String(options[name])}`);
+      }
     }
     this.address = address;
     this.#signals = { temperature: options.temperature, humidity: options.humidity, pressure: options.pressure };
@@ -250,7 +258,10 @@ export class Bme280Peripheral implements I2cPeripheral {
     const measurement = this.#measurementMs();
     const period = measurement + STANDBY_MS[(this.#config >> 5) & 0x07]!;
     const due = Math.floor((timeMs - normal.start - measurement) / period) + 1;
-    normal.converted = Math.max(normal.converted, due - MAX_REPLAYED_CYCLES);
+    if (due - normal.converted > MAX_REPLAYED_CYCLES) {
+      normal.converted = due - MAX_REPLAYED_CYCLES;
+      this.#filtered = undefined;
+    }
     for (; normal.converted < due; normal.converted++) this.#convert(normal.start + normal.converted * period + measurement);
   }
 

@@ -1,0 +1,9 @@
+/** The emulated board: board, signal models, ADC model, fault injection. */
+export * from './adc.js';
+export * from './board.js';
+export * from './faults.js';
+export * from './i2c-bus.js';
+export * from './pin-map.js';
+export * from './signals.js';
+export type * from './peripheral.js';
+// peripherals: see ./parts/

@@ -1,0 +1,186 @@
+/**
+ * ADS1115 driver: one input voltage per `sample()` from a TI ADS1115 16-bit ADC on I2C, by
+ * single-shot conversion (the part powers down between samples; datasheet §9.4.1).
+ */
+import { StateError, ValidationError } from '../../core/errors.js';
+import { describe, join, rejectUnknownKeys } from '../../model/check.js';
+import type { DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver, Tolerance } from '../contract.js';
+import { Ads1115Converter, type Ads1115ConversionSettings } from './converter.js';
+import { CHANNELS, DATA_RATES, FULL_SCALES, type Ads1115Channel, type DataRate, type FullScaleVolts } from './registers.js';
+
+export { Ads1115Converter } from './converter.js';
+export type { Ads1115Conversion, Ads1115ConversionSettings } from './converter.js';
+export type { Ads1115Channel, DataRate, FullScaleVolts } from './registers.js';
+
+/** Options of the ADS1115 driver. */
+export interface Ads1115Options {
+  /** Input: `0`…`3` against GND (default `0`), or `'diff01'`, `'diff03'`, `'diff13'`, `'diff23'`. */
+  channel?: Ads1115Channel;
+  /** PGA full-scale range: 6.144, 4.096, 2.048 (default), 1.024, 0.512 or 0.256 V. */
+  fullScaleVolts?: FullScaleVolts;
+  /** Data rate: 8, 16, 32, 64, 128 (default), 250, 475 or 860 SPS. Slower is quieter. */
+  dataRate?: DataRate;
+  /** The part's supply, 2.0…5.5 V (default 3.3): inputs cannot go beyond it, whatever the PGA. */
+  supplyVolts?: number;
+}
+
+/** Resolved ADS1115 settings. */
+export interface Ads1115Settings extends Ads1115ConversionSettings {
+  readonly supplyVolts: number;
+}
+
+/** The ADS1115's one output. */
+export type Ads1115Output = 'voltage';
+
+/**
+ * Checks ADS1115 options and fills in defaults; throws `ValidationError` with the path of the bad
+ * field. A wrapping driver (4–20 mA) renames the channel option and lists its own keys in
+ * `names.allowed`, which are not checked here.
+ *
+ * @example
+ * ```ts
+ * parseAds1115Options({ channel: 'diff01', dataRate: 860 }, 'channels[0].driver.options')
+ * ```
+ */
+export function parseAds1115Options(
+  options: Readonly<Record<string, unknown>>,
+  path: string,
+  names: { readonly channel: string; readonly allowed?: readonly string[] } = { channel: 'channel' },
+): Ads1115Settings {
+  rejectUnknownKeys(options, [names.channel, 'fullScaleVolts', 'dataRate', 'supplyVolts', ...(names.allowed ?? [])], path);
+  const pick = <T>(name: string, allowed: readonly T[], fallback: T, unit = ''): T => {
+    const value = options[name];
+    if (value === undefined) return fallback;
+    if (!(allowed as readonly unknown[]).includes(value)) {
+      const list = allowed.map((entry) => (typeof entry === 'string' ? `"${entry}"` : String(entry))).join(', ');
+      throw new ValidationError(join(path, name), `Expected \`${name}\` to be one of ${list}${unit}, got ${describe(value)}`);
+    }
+    return value as T;
+  };
+  const supplyVolts = options.supplyVolts ?? 3.3;
+  if (typeof supplyVolts !== 'number' || !(supplyVolts >= 2 && supplyVolts <= 5.5)) {
+    throw new ValidationError(join(path, 'supplyVolts'), `Expected \`supplyVolts\` to be a number from 2 to 5.5 V, got ${describe(supplyVolts)}`);
+  }
+  return {
+    channel: pick(names.channel, CHANNELS, 0),
+    fullScaleVolts: pick('fullScaleVolts', FULL_SCALES, 2.048, ' V'),
+    dataRate: pick('dataRate', DATA_RATES, 128, ' SPS'),
+    supplyVolts,
+  };
+}
+
+/**
+ * The stated accuracy of one ADS1115 conversion (datasheet §7.5, electrical characteristics):
+ * offset ±3 LSB, INL ±1 LSB, rounding ½ LSB, gain error 0.15 % at ±2.048 V plus the 0.1 % PGA
+ * gain match at the other ranges. Noise is below 1 LSB rms at the default 128 SPS.
+ *
+ * @example
+ * ```ts
+ * ads1115Tolerance(4.096) // { absolute: 0.0005625, relative: 0.0025 }
+ * ```
+ */
+export function ads1115Tolerance(fullScaleVolts: FullScaleVolts): Tolerance {
+  const lsb = fullScaleVolts / 32768;
+  return { absolute: 4.5 * lsb, relative: fullScaleVolts === 2.048 ? 0.0015 : 0.0025 };
+}
+
+function outputsFor(settings: Ads1115Settings): Readonly<Record<Ads1115Output, DriverOutput>> {
+  const top = Math.min(settings.fullScaleVolts, settings.supplyVolts);
+  // Single-ended inputs cannot go below GND; differential ones span both signs.
+  const min = typeof settings.channel === 'number' ? 0 : -top;
+  return Object.freeze({
+    voltage: { unit: 'V', quantity: 'voltage', range: { min, max: top }, tolerance: ads1115Tolerance(settings.fullScaleVolts) },
+  });
+}
+
+function describeSettings(settings: Ads1115Settings): string {
+  const input = typeof settings.channel === 'number' ? `AIN${settings.channel}-GND` : `AIN${settings.channel[4]}-AIN${settings.channel[5]}`;
+  return `mux=${input} fsr=±${settings.fullScaleVolts}V dr=${settings.dataRate}SPS mode=single-shot`;
+}
+
+/**
+ * Reads one input of an ADS1115 in volts.
+ *
+ * @example
+ * ```ts
+ * const driver = new Ads1115Driver({ clock, i2c: board.openI2c({ address: 0x48 }) }, { channel: 1, fullScaleVolts: 4.096 })
+ * const { values } = await driver.sample() // { voltage: 1.2502 }
+ * ```
+ */
+export class Ads1115Driver implements SensorDriver<Ads1115Output> {
+  readonly #converter: Ads1115Converter;
+  readonly #close: () => void;
+  #settings: Ads1115Settings;
+  #closed = false;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  constructor(io: DriverIo, options: Readonly<Record<string, unknown>> = {}) {
+    if (io.i2c === undefined) throw new ValidationError('io.i2c', 'the ads1115 driver needs an I2C device');
+    this.#settings = parseAds1115Options(options, '');
+    this.#converter = new Ads1115Converter(io.i2c, io.clock);
+    this.#close = () => io.i2c?.close();
+  }
+
+  /** Changes channel, range, data rate or supply; omitted options keep their current value. */
+  async configure(options: Readonly<Record<string, unknown>>): Promise<void> {
+    const settings = parseAds1115Options({ ...this.#settings, ...options }, '');
+    await this.#exclusive(async () => {
+      this.#assertOpen();
+      this.#settings = settings;
+    });
+  }
+
+  sample(): Promise<Reading<Ads1115Output>> {
+    return this.#exclusive(async () => {
+      this.#assertOpen();
+      const settings = this.#settings;
+      const { volts, time } = await this.#converter.convert(settings);
+      this.#assertOpen();
+      return {
+        time,
+        values: { voltage: volts },
+        provenance: { part: 'ads1115', source: this.#converter.source, configuration: describeSettings(settings) },
+      };
+    });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StateError(`the ads1115 driver at ${this.#converter.source} is closed`);
+  }
+
+  #exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(task, task);
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/**
+ * The ADS1115 part: one voltage output at 0x48…0x4B. `maxRateHz` is at 860 SPS (1.3 ms worst-case
+ * conversion plus bus time); at the default 128 SPS a sample takes about 9 ms.
+ *
+ * @example
+ * ```ts
+ * ads1115Driver.validateOptions({ channel: 'diff01', fullScaleVolts: 0.256 }, 'options').voltage.range // { min: -0.256, max: 0.256 }
+ * ```
+ */
+export const ads1115Driver: DriverDefinition<Ads1115Output> = Object.freeze({
+  part: 'ads1115',
+  description: 'TI ADS1115 16-bit delta-sigma ADC with PGA (I2C, single-shot)',
+  io: 'i2c',
+  addresses: [0x48, 0x49, 0x4a, 0x4b],
+  maxRateHz: 700,
+  outputs: outputsFor(parseAds1115Options({}, '')),
+  validateOptions(options: Readonly<Record<string, unknown>>, path: string): Readonly<Record<Ads1115Output, DriverOutput>> {
+    return outputsFor(parseAds1115Options(options, path));
+  },
+  create(io: DriverIo, options: Readonly<Record<string, unknown>>): SensorDriver<Ads1115Output> {
+    return new Ads1115Driver(io, options);
+  },
+});
