@@ -16,16 +16,16 @@ import {
   type I2cReadHandler,
   type IoPin,
 } from '../contract.js';
-import { boardDefinition, BOARD_DEFINITIONS, type AnalogPinDefinition, type BoardDefinition } from '../definitions.js';
+import type { AnalogPinDefinition, BoardDefinition } from '../definitions.js';
 import type { Clock, Timer } from '../../sdk/core/clock.js';
 import { BusError, PinError, StateError, ValidationError } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
 import type { I2cPeripheral, Signal } from './peripheral.js';
-import { AdcModel } from './adc.js';
+import { AnalogFrontEnd } from './analog-front-end.js';
 import { numberProblem, show } from './expect.js';
-import { FaultInjector, type Faults, type InjectedFault } from './faults.js';
-import { EmulatedI2cBus } from './i2c-bus.js';
-import { PinMap } from './pin-map.js';
+import { FaultInjector, type Faults } from './faults.js';
+import { EmulatedI2cBus, parseIoRead, type IoRead } from './i2c-bus.js';
+import { PinMap, resolveBoardDefinition } from './pin-map.js';
 
 /** Options of {@link EmulatedBoard}. */
 export interface EmulatedBoardOptions {
@@ -40,13 +40,6 @@ export interface EmulatedBoardOptions {
   adcNoiseVolts?: number;
   /** Wait of an injected I2C `timeout` fault, ms of clock time. Default 25. */
   i2cTimeoutMs?: number;
-}
-
-interface ContinuousRead {
-  readonly address: number;
-  readonly register: number | undefined;
-  readonly count: number;
-  readonly handler: I2cReadHandler;
 }
 
 /**
@@ -80,10 +73,11 @@ export class EmulatedBoard extends EventEmitter implements Board {
 
   readonly #map: PinMap;
   readonly #injector: FaultInjector;
-  readonly #adcs = new Map<string, AdcModel>();
-  readonly #signals = new Map<string, Signal>();
+  readonly #analog: AnalogFrontEnd;
+  /** Analog pins in channel order, the order a Firmata board reports them in. */
+  readonly #channels: readonly AnalogPinDefinition[];
   readonly #buses = new Map<string, EmulatedI2cBus>();
-  readonly #continuous: ContinuousRead[] = [];
+  readonly #continuous: IoRead[] = [];
   #i2cBus: EmulatedI2cBus | undefined;
   #samplingInterval = 19; // StandardFirmata's default sampling interval, ms
   #tick: Timer | undefined;
@@ -94,7 +88,7 @@ export class EmulatedBoard extends EventEmitter implements Board {
   constructor(options: EmulatedBoardOptions) {
     super();
     if (typeof options !== 'object' || options === null) throw new ValidationError('', `expected an options object, got ${show(options)}`);
-    this.definition = resolveDefinition(options.definition);
+    this.definition = resolveBoardDefinition(options.definition);
     if (typeof options.clock?.now !== 'function' || typeof options.clock.schedule !== 'function') {
       throw new ValidationError('clock', 'expected a Clock (an object with now() and schedule())');
     }
@@ -117,23 +111,20 @@ export class EmulatedBoard extends EventEmitter implements Board {
     this.#map = new PinMap(this.definition);
     this.pins = this.#map.pins;
     this.analogPins = this.definition.analogPins.map((pin) => pin.pin);
+    this.#channels = [...this.definition.analogPins].sort((a, b) => a.channel - b.channel);
     if (this.definition.defaultLed !== undefined) this.defaultLed = this.definition.defaultLed;
     const adc = this.definition.adc;
     this.RESOLUTION = { ADC: adc === undefined ? null : 2 ** adc.resolution - 1, DAC: null, PWM: 255 };
-    if (adc !== undefined) {
-      for (const pin of this.definition.analogPins) {
-        const adcOptions = { resolution: adc.resolution, referenceVoltage: adc.referenceVoltage, noiseVolts: options.adcNoiseVolts ?? 0 };
-        this.#adcs.set(pin.name, new AdcModel({ ...adcOptions, random: root.fork(`adc:${pin.name}`) }));
-      }
-    }
     this.#injector = new FaultInjector({
       clock: this.clock,
       random: root,
       analogPins: this.definition.analogPins.map((pin) => pin.name),
       i2cBuses: this.definition.i2cBuses.map((bus) => bus.name),
-      onActivate: (fault) => this.#captureStuck(fault),
+      onActivate: (fault) => this.#analog.captureStuck(fault),
     });
     this.faults = this.#injector;
+    const noiseVolts = options.adcNoiseVolts ?? 0;
+    this.#analog = new AnalogFrontEnd({ definition: this.definition, clock: this.clock, random: root, noiseVolts, faults: this.#injector });
     for (const bus of this.definition.i2cBuses) {
       const emulated = new EmulatedI2cBus({ name: bus.name, maxHz: bus.maxHz, clock: this.clock, faults: this.#injector, timeoutMs });
       this.#buses.set(bus.name, emulated);
@@ -153,7 +144,7 @@ export class EmulatedBoard extends EventEmitter implements Board {
   attachAnalog(pin: number | string, signalVolts: Signal): this {
     const analog = this.#map.analog(pin);
     if (typeof signalVolts?.valueAt !== 'function') throw new ValidationError('signalVolts', 'expected a Signal (an object with valueAt(timeMs))');
-    this.#signals.set(analog.name, signalVolts);
+    this.#analog.attach(analog, signalVolts);
     return this;
   }
 
@@ -173,23 +164,7 @@ export class EmulatedBoard extends EventEmitter implements Board {
     const pin = options?.pin;
     const analog = this.definition.analogPins.find((candidate) => candidate.name === pin);
     if (analog === undefined) throw this.#map.notAnalog(pin);
-    const adc = this.#adcs.get(analog.name)!;
-    let open = true;
-    return {
-      pin: analog.name,
-      resolution: adc.resolution,
-      referenceVoltage: adc.referenceVoltage,
-      read: async () => {
-        if (!open) throw new StateError(`analog input ${analog.name} is closed`);
-        this.#expectOpen();
-        const counts = this.#convert(analog);
-        if (counts instanceof BusError) throw counts;
-        return counts;
-      },
-      close: () => {
-        open = false;
-      },
-    };
+    return this.#analog.open(analog, () => !this.#closed);
   }
 
   openI2c(options: I2cDeviceOptions): I2cDevice {
@@ -308,13 +283,13 @@ export class EmulatedBoard extends EventEmitter implements Board {
 
   /** Continuous read: repeats every sampling interval on the clock until `i2cStop(address)`. */
   i2cRead(address: number, registerOrCount: number, countOrHandler: number | I2cReadHandler, handler?: I2cReadHandler): this {
-    this.#continuous.push(parseRead(address, registerOrCount, countOrHandler, handler));
+    this.#continuous.push(parseIoRead(address, registerOrCount, countOrHandler, handler));
     this.#startReporting();
     return this;
   }
 
   i2cReadOnce(address: number, registerOrCount: number, countOrHandler: number | I2cReadHandler, handler?: I2cReadHandler): this {
-    const read = parseRead(address, registerOrCount, countOrHandler, handler);
+    const read = parseIoRead(address, registerOrCount, countOrHandler, handler);
     this.#i2cRead(read);
     return this;
   }
@@ -363,29 +338,6 @@ export class EmulatedBoard extends EventEmitter implements Board {
 
   // ── internals ───────────────────────────────────────────────────────────────────────────────
 
-  /** One conversion of an analog pin through its faults and ADC: counts, or the dropout error. */
-  #convert(analog: AnalogPinDefinition): number | BusError {
-    const adc = this.#adcs.get(analog.name)!;
-    const faults = this.#injector.on(analog.name);
-    let volts: number | undefined;
-    for (const fault of faults) {
-      const spec = fault.spec;
-      if (spec.kind === 'dropout' && ((spec.probability ?? 1) >= 1 || fault.random.next() < (spec.probability ?? 1))) {
-        return new BusError('ERR_BUS_TIMEOUT', `analog input ${analog.name} did not convert (injected dropout)`);
-      }
-      if (spec.kind === 'open-circuit') volts = spec.wiring === 'pull-down' ? 0 : adc.referenceVoltage;
-    }
-    volts ??= faults.find((fault) => fault.kind === 'stuck')?.frozenVolts;
-    volts ??= this.#signals.get(analog.name)?.valueAt(this.clock.now()) ?? 0; // unattached: tied to ground
-    for (const fault of faults) if (fault.spec.kind === 'noise-burst') volts += fault.random.gaussian(0, fault.spec.sigma);
-    return adc.convert(volts);
-  }
-
-  #captureStuck(fault: InjectedFault): void {
-    if (fault.kind !== 'stuck' || fault.parsed.type !== 'analog') return;
-    fault.frozenVolts = this.#signals.get(fault.parsed.pin)?.valueAt(this.clock.now()) ?? 0;
-  }
-
   #setDigital(index: number, value: number): void {
     const record = this.pins[index]!;
     if (record.value === value) return;
@@ -405,13 +357,12 @@ export class EmulatedBoard extends EventEmitter implements Board {
   /** One sampling interval: every reporting analog channel in channel order, then the I2C reads. */
   #report(): void {
     this.#tick = undefined;
-    const channels = [...this.definition.analogPins].sort((a, b) => a.channel - b.channel);
     let active = this.#continuous.length > 0;
-    for (const analog of channels) {
+    for (const analog of this.#channels) {
       const record = this.pins[analog.pin]!;
       if (record.report !== 1) continue;
       active = true;
-      const counts = this.#convert(analog);
+      const counts = this.#analog.convert(analog);
       // A dropout is a conversion that never arrives: Firmata would simply not send it.
       if (counts instanceof BusError) continue;
       record.value = counts;
@@ -425,7 +376,7 @@ export class EmulatedBoard extends EventEmitter implements Board {
     this.#tick = this.clock.schedule(this.#nextTickAt, () => this.#report());
   }
 
-  #i2cRead(read: ContinuousRead): void {
+  #i2cRead(read: IoRead): void {
     const transfer = read.register === undefined ? { readCount: read.count } : { write: Uint8Array.of(read.register), readCount: read.count };
     this.#i2c(read.address, transfer, read.register, read.handler);
   }
@@ -459,45 +410,4 @@ export class EmulatedBoard extends EventEmitter implements Board {
   #expectOpen(): void {
     if (this.#closed) throw new StateError('the board is closed');
   }
-}
-
-function resolveDefinition(definition: BoardDefinition | string): BoardDefinition {
-  if (typeof definition === 'string') {
-    const found = boardDefinition(definition);
-    if (found === undefined) {
-      throw new ValidationError('definition', `unknown board ${show(definition)} (known: ${Object.keys(BOARD_DEFINITIONS).join(', ')})`);
-    }
-    return found;
-  }
-  if (typeof definition !== 'object' || definition === null || !Array.isArray(definition.digitalPins) || !Array.isArray(definition.analogPins)) {
-    throw new ValidationError('definition', `expected a BoardDefinition or a board id, got ${show(definition)}`);
-  }
-  if (definition.analogPins.length > 0 && definition.adc === undefined) {
-    throw new ValidationError('definition.adc', `board ${show(definition.id)} has analog pins but no adc`);
-  }
-  for (const [i, pin] of definition.analogPins.entries()) {
-    if (definition.digitalPins[pin.pin] !== pin.name) {
-      throw new ValidationError(`definition.analogPins[${i}].pin`, `pin ${pin.pin} is ${show(definition.digitalPins[pin.pin])} in digitalPins, not ${show(pin.name)}`);
-    }
-  }
-  return definition;
-}
-
-function parseRead(address: number, registerOrCount: number, countOrHandler: number | I2cReadHandler, handler?: I2cReadHandler): ContinuousRead {
-  // (address, count, handler) or (address, register, count, handler), as firmata.js.
-  const read: ContinuousRead =
-    typeof countOrHandler === 'function'
-      ? { address, register: undefined, count: registerOrCount, handler: countOrHandler }
-      : { address, register: registerOrCount, count: countOrHandler, handler: handler! };
-  if (typeof read.handler !== 'function') throw new TypeError('Expected a handler function as the last argument of i2cRead');
-  const checks: [string, unknown, { integer: true; min: number; max: number }][] = [
-    ['address', read.address, { integer: true, min: 0, max: 0x7f }],
-    ['register', read.register ?? 0, { integer: true, min: 0, max: 0xff }],
-    ['count', read.count, { integer: true, min: 1, max: 4096 }],
-  ];
-  for (const [name, value, rule] of checks) {
-    const problem = numberProblem(name, value, rule);
-    if (problem !== undefined) throw new ValidationError(`i2cRead.${name}`, problem);
-  }
-  return read;
 }

@@ -169,7 +169,7 @@ export class FaultInjector implements Faults {
     const random = this.#options.random.fork(`fault:${label}#${n}`);
 
     const timers: Timer[] = [];
-    const status: { state: Entry['state'] } = { state: 'pending' };
+    const status: Entry['status'] = { state: 'pending' };
     const fault: InjectedFault = {
       id: this.#nextId++,
       target,
@@ -186,11 +186,14 @@ export class FaultInjector implements Faults {
       clear: () => this.#clear(entry),
     };
     const entry: Entry = { fault, status, timers };
+    if (endMs <= now) {
+      status.state = 'cleared'; // entirely in the past: it never shows
+      return fault;
+    }
     this.#entries.push(entry);
-
     if (startMs <= now) this.#activate(entry);
-    else entry.timers.push(clock.schedule(startMs, () => this.#activate(entry)));
-    if (Number.isFinite(endMs)) entry.timers.push(clock.schedule(endMs, () => this.#clear(entry)));
+    else timers.push(clock.schedule(startMs, () => this.#activate(entry)));
+    if (Number.isFinite(endMs)) timers.push(clock.schedule(endMs, () => this.#clear(entry)));
     return fault;
   }
 

@@ -6,7 +6,7 @@
  * Transfers complete without consuming clock time (the model has no bit timing); only the
  * `timeout` fault waits, on the board's clock, as a real bus watchdog would.
  */
-import type { I2cDevice } from '../contract.js';
+import type { I2cDevice, I2cReadHandler } from '../contract.js';
 import type { Clock, Timer } from '../../sdk/core/clock.js';
 import { BusError, StateError, ValidationError } from '../../sdk/core/errors.js';
 import type { I2cPeripheral } from './peripheral.js';
@@ -187,4 +187,40 @@ function toBytes(bytes: ArrayLike<number>, name: string): Uint8Array {
     out[i] = byte;
   }
   return out;
+}
+
+/** An IO-plugin I2C read request (`i2cRead`, `i2cReadOnce`). */
+export interface IoRead {
+  readonly address: number;
+  /** Register to write before reading; undefined reads from the current pointer. */
+  readonly register: number | undefined;
+  readonly count: number;
+  readonly handler: I2cReadHandler;
+}
+
+/**
+ * Parses the IO-plugin read arguments, `(address, count, handler)` or
+ * `(address, register, count, handler)`; throws `ValidationError` for bad numbers.
+ *
+ * @example
+ * ```ts
+ * parseIoRead(0x76, 0xd0, 1, (bytes) => console.log(bytes)) // { address: 0x76, register: 0xd0, count: 1, … }
+ * ```
+ */
+export function parseIoRead(address: number, registerOrCount: number, countOrHandler: number | I2cReadHandler, handler?: I2cReadHandler): IoRead {
+  const read: IoRead =
+    typeof countOrHandler === 'function'
+      ? { address, register: undefined, count: registerOrCount, handler: countOrHandler }
+      : { address, register: registerOrCount, count: countOrHandler, handler: handler! };
+  if (typeof read.handler !== 'function') throw new TypeError('Expected a handler function as the last argument of i2cRead');
+  const checks: [string, unknown, { integer: true; min: number; max: number }][] = [
+    ['address', read.address, { integer: true, min: 0, max: 0x7f }],
+    ['register', read.register ?? 0, { integer: true, min: 0, max: 0xff }],
+    ['count', read.count, { integer: true, min: 1, max: 4096 }],
+  ];
+  for (const [name, value, rule] of checks) {
+    const problem = numberProblem(name, value, rule);
+    if (problem !== undefined) throw new ValidationError(`i2cRead.${name}`, problem);
+  }
+  return read;
 }

@@ -1,5 +1,6 @@
 /** The emulated board: board, signal models, ADC model, fault injection. */
 export * from './adc.js';
+export * from './analog-front-end.js';
 export * from './board.js';
 export * from './faults.js';
 export * from './i2c-bus.js';

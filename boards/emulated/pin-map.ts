@@ -3,8 +3,8 @@
  * and number lookups johnny-five and Firmata use.
  */
 import { MODES, type IoPin } from '../contract.js';
-import type { AnalogPinDefinition, BoardDefinition } from '../definitions.js';
-import { PinError } from '../../sdk/core/errors.js';
+import { boardDefinition, BOARD_DEFINITIONS, type AnalogPinDefinition, type BoardDefinition } from '../definitions.js';
+import { PinError, ValidationError } from '../../sdk/core/errors.js';
 import { show } from './expect.js';
 
 /**
@@ -131,4 +131,35 @@ export class PinMap {
 export function modeName(mode: number): string {
   const name = Object.entries(MODES).find(([, value]) => value === mode)?.[0] ?? 'UNKNOWN';
   return `${name} (0x${mode.toString(16).padStart(2, '0')})`;
+}
+
+/**
+ * A board definition from an id or a definition object; throws `ValidationError` for an unknown id
+ * or an inconsistent definition (analog pins without an ADC, analog pins not in `digitalPins`).
+ *
+ * @example
+ * ```ts
+ * resolveBoardDefinition('arduino-uno').analogPins.length // 6
+ * ```
+ */
+export function resolveBoardDefinition(definition: BoardDefinition | string): BoardDefinition {
+  if (typeof definition === 'string') {
+    const found = boardDefinition(definition);
+    if (found === undefined) {
+      throw new ValidationError('definition', `unknown board ${show(definition)} (known: ${Object.keys(BOARD_DEFINITIONS).join(', ')})`);
+    }
+    return found;
+  }
+  if (typeof definition !== 'object' || definition === null || !Array.isArray(definition.digitalPins) || !Array.isArray(definition.analogPins)) {
+    throw new ValidationError('definition', `expected a BoardDefinition or a board id, got ${show(definition)}`);
+  }
+  if (definition.analogPins.length > 0 && definition.adc === undefined) {
+    throw new ValidationError('definition.adc', `board ${show(definition.id)} has analog pins but no adc`);
+  }
+  for (const [i, pin] of definition.analogPins.entries()) {
+    if (definition.digitalPins[pin.pin] !== pin.name) {
+      throw new ValidationError(`definition.analogPins[${i}].pin`, `pin ${pin.pin} is ${show(definition.digitalPins[pin.pin])} in digitalPins, not ${show(pin.name)}`);
+    }
+  }
+  return definition;
 }

@@ -23,8 +23,9 @@ export class ChannelInput {
 
   constructor(channel: ChannelModel) {
     this.channel = channel;
-    this.#toChannelUnit = converter(channel.binding.outputSpec.unit, channel.unit);
     const aggregate = channel.aggregate;
+    // A crest factor is a ratio of two values in the same unit: no conversion applies.
+    this.#toChannelUnit = aggregate?.statistic === 'crest-factor' ? (value) => value : converter(channel.binding.outputSpec.unit, channel.unit);
     this.#windowSize = aggregate ? Math.round(aggregate.rawRate / channel.sampleRate) : 1;
     this.#aggregator = aggregate
       ? new WindowAggregator({ statistic: aggregate.statistic, windowSize: this.#windowSize, acCoupled: aggregate.acCoupled ?? false })

@@ -100,15 +100,16 @@ export class Device extends TypedEmitter<DeviceEvents> {
   }
 
   /**
-   * Opens the drivers, configures the parts and starts sampling. Rejects (and leaves the device
-   * `failed`, with every opened driver closed) when a part cannot be configured.
+   * Opens the drivers and starts sampling. Rejects (and leaves the device `failed`, with every
+   * opened driver closed) when a bus cannot be opened.
    */
   async start(): Promise<void> {
     if (this.#state !== 'idle') throw new StateError(`cannot start a device that is ${this.#state}`);
     this.#setState('starting');
     try {
+      // Drivers initialise their parts on the first sample: a part that is absent or faulty at
+      // start becomes a bad-quality sample, and the device keeps running.
       this.#openDrivers();
-      for (const driver of this.#drivers.values()) await driver.configure({});
       this.#sampler = this.#buildSampler();
       this.#sampler.start();
       this.#setState('running');

@@ -85,7 +85,11 @@ export function validateChannel(raw: unknown, path: string, board: BoardDefiniti
   }
 
   const binding = resolveBinding(channel.driver, join(path, 'driver'), board, readRateHz, path);
-  if (!canConvert(binding.outputSpec.unit, unit)) {
+  const dimensionless = (channel.aggregate as { statistic?: unknown } | undefined)?.statistic === 'crest-factor';
+  if (dimensionless) {
+    // A crest factor is peak / RMS: a ratio, whatever the part measures.
+    if (unit !== '/') throw new ValidationError(join(path, 'unit'), `a crest factor is a ratio: use "/", got "${unit}"`);
+  } else if (!canConvert(binding.outputSpec.unit, unit)) {
     throw new ValidationError(
       join(path, 'unit'),
       `"${unit}" does not match the ${binding.part} output "${binding.output}", measured in "${binding.outputSpec.unit}" (${binding.outputSpec.quantity})`,

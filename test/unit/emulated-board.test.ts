@@ -366,6 +366,12 @@ describe('EmulatedBoard: faults', () => {
     expect(outcome).toBeUndefined();
     await clock.advance(1);
     expect((outcome as BusError).code).toBe('ERR_BUS_TIMEOUT');
+
+    board.faults.clearAll();
+    board.faults.inject({ target: 'i2c0@0x40', kind: 'timeout', durationMs: 50 });
+    await clock.advance(50);
+    expect(board.faults.active()).toEqual([]);
+    expect([...(await board.openI2c({ address: 0x40 }).readRegister(0x00, 1))]).toHaveLength(1);
   });
 
   it('stuck on I2C replays the first reply of each read while it lasts', async () => {
@@ -406,6 +412,17 @@ describe('EmulatedBoard: faults', () => {
     expect(() => board.faults.inject({ target: 'i2c3@0x76', kind: 'nak' })).toThrow('this board has no I2C bus "i2c3"');
     expect(() => board.faults.inject({ target: 'A0', kind: 'noise-burst', sigma: -1 })).toThrow(ValidationError);
     expect(() => board.faults.inject({ target: 'A0', kind: 'stuck', durationMs: 0 })).toThrow(ValidationError);
+  });
+
+  it('a fault that ended before it was injected never shows', async () => {
+    const { board, clock } = uno();
+    board.attachAnalog('A0', constant(2.5));
+    await clock.advance(1000);
+    const past = board.faults.inject({ target: 'A0', kind: 'open-circuit', startMs: clock.now() - 500, durationMs: 100 });
+    expect(past.active).toBe(false);
+    expect(board.faults.active()).toEqual([]);
+    expect(await board.openAnalogInput({ pin: 'A0' }).read()).toBe(512);
+    expect(clock.pending).toBe(0);
   });
 });
 
