@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { inspect } from 'node:util';
 import type { EmulatedBoard } from '../../boards/emulated/board.js';
 import { DeviceFileError, SensorkitError } from '../core/errors.js';
 import type { SeededRandom } from '../core/random.js';
@@ -73,7 +74,16 @@ export async function loadDeviceFile(path: string): Promise<DeviceModule> {
   };
 }
 
+/**
+ * The first line of what an import threw. ts-node's loader runs in another thread, so a compile
+ * error can arrive as a plain object (no `Error` prototype) carrying `message` or `diagnosticText`.
+ */
 function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split('\n')[0] ?? message;
+  let message: string;
+  if (error instanceof Error) message = error.message;
+  else if (typeof error === 'object' && error !== null) {
+    const fields = error as { message?: unknown; diagnosticText?: unknown };
+    message = typeof fields.diagnosticText === 'string' ? fields.diagnosticText : typeof fields.message === 'string' ? fields.message : inspect(error);
+  } else message = String(error);
+  return (message.split('\n').find((line) => line.trim() !== '') ?? message).trim();
 }
