@@ -1,7 +1,5 @@
-// Lets Node load sensorkit's TypeScript sources directly (ts-node's ESM loader, transpile only:
-// `npm run typecheck` is where types are checked). Used as `node --import ./bin/register-ts.js file.ts`.
+// Lets Node load sensorkit's TypeScript sources directly: `node --import ./bin/register-ts.js file.ts`.
+// Transpiled by ts-node (transpile only; `npm run typecheck` checks types), cached by content.
 import { register } from 'node:module';
-import { pathToFileURL } from 'node:url';
 
-process.env.TS_NODE_TRANSPILE_ONLY ??= 'true';
-register('ts-node/esm', pathToFileURL(new URL('../', import.meta.url).pathname));
+register('./ts-hooks.js', import.meta.url);
