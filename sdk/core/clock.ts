@@ -6,6 +6,7 @@
  * Times are milliseconds since the Unix epoch, fractional where the clock has sub-millisecond
  * resolution.
  */
+import { TimerQueue } from './timer-queue.js';
 
 /** A scheduled callback; `cancel()` is idempotent. */
 export interface Timer {
@@ -38,10 +39,12 @@ export interface SystemClockOptions {
 /**
  * The host's clock: wall time with the monotonic high-resolution counter's precision.
  *
- * Node's timers fire up to ~1 ms late. For deadlines within `precisionWindowMs` the clock waits the
- * rest with `Atomics.wait` (a futex with a nanosecond timeout: no CPU spent, ~50 µs precision), so a
- * 1 kHz channel keeps sub-0.25 ms jitter without spinning a core. The event loop still runs between
- * deadlines.
+ * Node's timers fire up to ~1 ms late. The clock keeps one queue of deadlines and one wake-up: it
+ * sleeps on the event loop until the earliest deadline is within `precisionWindowMs`, then waits
+ * the rest with `Atomics.wait` (a futex with a nanosecond timeout: no CPU spent, ~50 µs precision).
+ * It only ever blocks for the earliest deadline, so one timer's precise wait cannot make another
+ * late, and it never fires before a deadline. The event loop runs between deadlines, so a 1 kHz
+ * channel keeps sub-0.25 ms jitter without spinning a core.
  *
  * @example
  * ```ts
@@ -53,6 +56,10 @@ export class SystemClock implements Clock {
   readonly #precisionWindowMs: number;
   readonly #origin = performance.timeOrigin;
   readonly #waitCell = new Int32Array(new SharedArrayBuffer(4));
+  readonly #timers = new TimerQueue();
+  #wakeUp: { cancel(): void } | undefined;
+  #wakeUpFor = Number.NaN;
+  readonly #pump = (): void => this.#run();
 
   constructor(options: SystemClockOptions = {}) {
     const window = options.precisionWindowMs ?? 1.5;
@@ -67,45 +74,59 @@ export class SystemClock implements Clock {
   }
 
   schedule(atMs: number, callback: () => void): Timer {
-    let cancelled = false;
-    let handle: NodeJS.Timeout | NodeJS.Immediate | undefined;
-    const fire = (): void => {
-      if (cancelled) return;
-      const remaining = atMs - this.now();
-      if (remaining > this.#precisionWindowMs + 1) {
-        // Coarse wait on the event loop; wake up inside the precision window.
-        handle = setTimeout(fire, Math.max(0, Math.floor(remaining - this.#precisionWindowMs)));
-        return;
-      }
-      if (remaining > 0.02 && this.#precisionWindowMs > 0) {
-        Atomics.wait(this.#waitCell, 0, 0, remaining);
-      }
-      callback();
-    };
-    const remaining = atMs - this.now();
-    if (remaining > this.#precisionWindowMs + 1) {
-      handle = setTimeout(fire, Math.max(0, Math.floor(remaining - this.#precisionWindowMs)));
-    } else {
-      // Let the event loop turn once (I/O, other timers) before the precise wait.
-      handle = setImmediate(fire);
-    }
-    return {
-      cancel: () => {
-        cancelled = true;
-        if (handle !== undefined) {
-          clearTimeout(handle as NodeJS.Timeout);
-          clearImmediate(handle as NodeJS.Immediate);
-        }
-      },
-    };
+    if (Number.isNaN(atMs)) throw new TypeError('Expected `atMs` to be a number, got NaN');
+    const { timer, earliest } = this.#timers.add(atMs, callback);
+    if (earliest) this.#arm();
+    return timer;
   }
-}
 
-interface PendingTimer {
-  readonly at: number;
-  readonly seq: number;
-  readonly callback: () => void;
-  cancelled: boolean;
+  /** Arms the one wake-up for the earliest deadline (if not armed for it already). */
+  #arm(): void {
+    const head = this.#timers.peek();
+    if (head === this.#wakeUpFor && this.#wakeUp !== undefined) return;
+    this.#wakeUp?.cancel();
+    this.#wakeUp = undefined;
+    this.#wakeUpFor = Number.NaN;
+    if (head === undefined) return;
+    this.#wakeUpFor = head;
+    const remaining = head - this.now();
+    if (remaining > this.#precisionWindowMs + 1 || (this.#precisionWindowMs === 0 && remaining > 0)) {
+      // Coarse wait on the event loop: wake inside the precision window (or, with no window, at
+      // the deadline rounded up, so nothing fires early).
+      const delay = this.#precisionWindowMs === 0 ? Math.ceil(remaining) : Math.floor(remaining - this.#precisionWindowMs);
+      const handle = setTimeout(this.#pump, delay);
+      this.#wakeUp = { cancel: () => clearTimeout(handle) };
+    } else {
+      // Let the event loop turn once (I/O, other callbacks) before the precise wait.
+      const handle = setImmediate(this.#pump);
+      this.#wakeUp = { cancel: () => clearImmediate(handle) };
+    }
+  }
+
+  #run(): void {
+    this.#wakeUp = undefined;
+    this.#wakeUpFor = Number.NaN;
+    const head = this.#timers.peek();
+    if (head === undefined) return;
+    let remaining = head - this.now();
+    if (remaining > this.#precisionWindowMs + 1 || (this.#precisionWindowMs === 0 && remaining > 0)) {
+      this.#arm();
+      return;
+    }
+    // The head is the earliest deadline: blocking until it cannot make any other timer late.
+    while (remaining > 0) {
+      Atomics.wait(this.#waitCell, 0, 0, remaining);
+      remaining = head - this.now();
+    }
+    const now = this.now();
+    try {
+      for (let callback = this.#timers.takeDue(now); callback; callback = this.#timers.takeDue(now)) callback();
+    } finally {
+      // A throwing callback surfaces as an uncaught exception, like a throwing setTimeout callback,
+      // but the timers after it still fire.
+      this.#arm();
+    }
+  }
 }
 
 /**
@@ -124,8 +145,7 @@ interface PendingTimer {
  */
 export class VirtualClock implements Clock {
   #now: number;
-  #seq = 0;
-  #queue: PendingTimer[] = [];
+  readonly #timers = new TimerQueue();
 
   constructor(options: { start?: number } = {}) {
     const start = options.start ?? Date.UTC(2026, 0, 1);
@@ -139,18 +159,12 @@ export class VirtualClock implements Clock {
 
   schedule(atMs: number, callback: () => void): Timer {
     if (!Number.isFinite(atMs)) throw new TypeError(`Expected \`atMs\` to be a finite number, got ${String(atMs)}`);
-    const timer: PendingTimer = { at: Math.max(atMs, this.#now), seq: this.#seq++, callback, cancelled: false };
-    this.#insert(timer);
-    return {
-      cancel: () => {
-        timer.cancelled = true;
-      },
-    };
+    return this.#timers.add(Math.max(atMs, this.#now), callback).timer;
   }
 
   /** Number of timers that have neither fired nor been cancelled. */
   get pending(): number {
-    return this.#queue.filter((timer) => !timer.cancelled).length;
+    return this.#timers.size;
   }
 
   /** Moves the clock forward by `ms`, firing every timer due on the way. */
@@ -163,12 +177,10 @@ export class VirtualClock implements Clock {
   async runUntil(timeMs: number): Promise<void> {
     for (;;) {
       await flushMicrotasks();
-      const next = this.#queue[0];
-      if (next === undefined || next.at > timeMs) break;
-      this.#queue.shift();
-      if (next.cancelled) continue;
-      this.#now = next.at;
-      next.callback();
+      const next = this.#timers.peek();
+      if (next === undefined || next > timeMs) break;
+      this.#now = next;
+      this.#timers.takeDue(next)!();
     }
     if (timeMs > this.#now) this.#now = timeMs;
     await flushMicrotasks();
@@ -183,26 +195,13 @@ export class VirtualClock implements Clock {
     for (;;) {
       await flushMicrotasks();
       if (predicate()) return true;
-      const next = this.#queue.find((timer) => !timer.cancelled);
-      if (next === undefined || next.at > deadline) {
+      const next = this.#timers.peek();
+      if (next === undefined || next > deadline) {
         await this.runUntil(deadline);
         return predicate();
       }
-      await this.runUntil(next.at);
+      await this.runUntil(next);
     }
-  }
-
-  #insert(timer: PendingTimer): void {
-    // Binary search for the first timer that is later (ties keep scheduling order).
-    let low = 0;
-    let high = this.#queue.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      const other = this.#queue[mid]!;
-      if (other.at < timer.at || (other.at === timer.at && other.seq < timer.seq)) low = mid + 1;
-      else high = mid;
-    }
-    this.#queue.splice(low, 0, timer);
   }
 }
 

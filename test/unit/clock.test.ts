@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SystemClock, VirtualClock } from '../../sdk/core/index.js';
+import { SeededRandom, SystemClock, VirtualClock } from '../../sdk/core/index.js';
 
 describe('VirtualClock', () => {
   it('fires timers in time order, then scheduling order, reading exactly each timer time', async () => {
@@ -91,6 +91,24 @@ describe('SystemClock', () => {
     timer.cancel();
     await new Promise<void>((resolve) => clock.schedule(clock.now() + 15, resolve));
     expect(fired).toBe(false);
+  });
+
+  it.each([1.5, 0])('never fires before a deadline, in deadline order (precision window %s ms)', async (precisionWindowMs) => {
+    const clock = new SystemClock({ precisionWindowMs });
+    const random = new SeededRandom(3);
+    const start = clock.now();
+    const deadlines = Array.from({ length: 200 }, () => start + 1 + random.next() * 30);
+    const fired: { deadline: number; at: number }[] = [];
+    await new Promise<void>((resolve) => {
+      for (const deadline of deadlines) {
+        clock.schedule(deadline, () => {
+          fired.push({ deadline, at: clock.now() });
+          if (fired.length === deadlines.length) resolve();
+        });
+      }
+    });
+    expect(fired.filter(({ deadline, at }) => at < deadline)).toEqual([]);
+    expect(fired.map((f) => f.deadline)).toEqual([...deadlines].sort((a, b) => a - b));
   });
 
   it('validates its options', () => {
