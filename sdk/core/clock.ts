@@ -203,6 +203,36 @@ export class VirtualClock implements Clock {
       await this.runUntil(next);
     }
   }
+
+  /**
+   * Fires timers one by one until `promise` settles, then resolves or rejects as it did. The clock
+   * stops at the timer that settled it (it does not move at all if the promise settles on
+   * microtasks alone). Rejects with an `Error` if `promise` has not settled after `limitMs` of
+   * virtual time; the clock is then `limitMs` later than at the call.
+   *
+   * @example
+   * ```ts
+   * const clock = new VirtualClock()
+   * const reading = await clock.runUntilSettled(driver.sample()) // the conversion time passes on the clock
+   * await expect(clock.runUntilSettled(hung.sample(), 1000)).rejects.toThrow('did not settle within 1000 ms')
+   * ```
+   */
+  async runUntilSettled<T>(promise: Promise<T>, limitMs = 60_000): Promise<T> {
+    let settled = false;
+    // Also marks a rejection handled, so a limit error does not leave it unhandled.
+    promise.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    if (!Number.isFinite(limitMs) || limitMs < 0) {
+      throw new TypeError(`Expected \`limitMs\` to be a finite number from 0 and up, got ${String(limitMs)}`);
+    }
+    if (!(await this.runUntilCondition(() => settled, limitMs))) {
+      const pending = this.#timers.size;
+      throw new Error(`the promise did not settle within ${limitMs} ms of virtual time (${pending} timer${pending === 1 ? '' : 's'} still pending)`);
+    }
+    return promise;
+  }
 }
 
 /**

@@ -4,8 +4,9 @@
  * `close()`. It never opens hardware itself.
  *
  * A `DriverDefinition` describes a part to the rest of sensorkit: its outputs with units, ranges and
- * stated tolerance, its maximum rate and the IO it needs. The device model is validated against it
- * and the generic emulator sweep checks the driver against its stated tolerance.
+ * stated tolerance, its maximum rate (which can depend on its options) and the IO it needs. The
+ * device model is validated against it and the generic emulator sweep checks the driver against its
+ * stated tolerance.
  */
 import type { AnalogInput, I2cDevice } from '../../boards/contract.js';
 import type { Clock } from '../core/clock.js';
@@ -68,8 +69,19 @@ export interface DriverDefinition<Output extends string = string> {
   readonly io: 'analog' | 'i2c';
   /** I2C addresses the part can have; the first is the default. */
   readonly addresses?: readonly number[];
-  /** Highest sample rate the driver can deliver, Hz. */
+  /** Highest sample rate the driver can deliver with its fastest options, Hz. */
   readonly maxRateHz: number;
+  /**
+   * Highest rate with these (validated) options, Hz; default `maxRateHz`. For a part whose
+   * conversion time depends on its options (oversampling, data rate).
+   */
+  maxRateFor?(options: Readonly<Record<string, unknown>>): number;
+  /**
+   * Names the options `maxRateFor` depends on, with their values, for messages: e.g.
+   * "oversampling t×16 p×16 h×16" in "bme280 with oversampling t×16 p×16 h×16 can deliver at most
+   * 8.8 readings/s".
+   */
+  describeRateOptions?(options: Readonly<Record<string, unknown>>): string;
   readonly outputs: Readonly<Record<Output, DriverOutput>>;
   /**
    * Checks options at definition time; throws `ValidationError` with `path` prefixed to the field.

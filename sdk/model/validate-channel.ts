@@ -141,10 +141,13 @@ function resolveBinding(raw: unknown, path: string, board: BoardDefinition, read
   }
   const outputSpec = outputs[output]!;
 
-  if (readRateHz > definition.maxRateHz) {
+  const maxRateHz = definition.maxRateFor?.(options) ?? definition.maxRateHz;
+  if (readRateHz > maxRateHz) {
+    // Name the options only when they are what holds the part below its best rate.
+    const limitedBy = maxRateHz < definition.maxRateHz ? definition.describeRateOptions?.(options) : undefined;
     throw new ValidationError(
       join(channelPath, 'sampleRate'),
-      `${part} can deliver at most ${definition.maxRateHz} readings/s; this channel needs ${readRateHz}/s`,
+      `${part}${limitedBy === undefined ? '' : ` with ${limitedBy}`} can deliver at most ${formatRate(maxRateHz)} readings/s; this channel needs ${readRateHz}/s`,
     );
   }
 
@@ -182,6 +185,13 @@ function resolveBinding(raw: unknown, path: string, board: BoardDefinition, read
     throw new ValidationError(join(path, 'address'), `${part} answers on ${addresses.map(hex).join(', ')}, not ${hex(address)}`);
   }
   return { part, definition, output, outputSpec, io: 'i2c', bus, address, options, instanceKey: `${part}@${bus}:${hex(address)}`, readRateHz };
+}
+
+/** A rate for messages, rounded down (it is a maximum) to two significant digits, or to 1 Hz: 8.8, 102. */
+function formatRate(hz: number): string {
+  if (!(hz > 0 && Number.isFinite(hz))) return String(hz);
+  const scale = 10 ** Math.max(0, 1 - Math.floor(Math.log10(hz)));
+  return String(Math.floor(hz * scale) / scale);
 }
 
 function hex(address: number): string {

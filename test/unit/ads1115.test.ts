@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { EmulatedBoard } from '../../boards/emulated/board.js';
 import { Ads1115Peripheral } from '../../boards/emulated/parts/ads1115.js';
 import type { I2cPeripheral, Signal } from '../../boards/emulated/peripheral.js';
-import { VirtualClock } from '../../sdk/core/clock.js';
 import { SensorError, StateError } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
-import { Ads1115Converter, Ads1115Driver, ads1115Driver, ads1115Tolerance } from '../../sdk/drivers/ads1115/index.js';
+import { Ads1115Converter, Ads1115Driver, ads1115Driver, ads1115MaxRateHz, ads1115Tolerance } from '../../sdk/drivers/ads1115/index.js';
+import { i2cRig } from '../support/i2c-rig.js';
 
 const volts = (initial: number): Signal & { set(v: number): void } => {
   let current = initial;
@@ -21,24 +20,6 @@ const get = (p: I2cPeripheral, pointer: number, t: number) => {
   return (msb! << 8) | lsb!;
 };
 const signed = (word: number) => (word << 16) >> 16;
-
-function rig(peripheral: I2cPeripheral) {
-  const clock = new VirtualClock();
-  const board = new EmulatedBoard({ definition: 'raspberry-pi-4', clock, seed: 2 });
-  board.attachI2c(peripheral);
-  const i2c = board.openI2c({ address: peripheral.address });
-  return { clock, board, i2c, io: { clock, i2c } };
-}
-
-async function settle<T>(clock: VirtualClock, promise: Promise<T>): Promise<T> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await clock.runUntilCondition(() => done, 10_000);
-  return promise;
-}
 
 describe('Ads1115Peripheral registers', () => {
   it('powers up with the datasheet reset values and reads registers MSB first', () => {
@@ -106,21 +87,21 @@ describe('Ads1115Peripheral registers', () => {
 
 describe('Ads1115Driver', () => {
   it('reads a single-ended input after the worst-case conversion time, with provenance', async () => {
-    const { clock, io } = rig(new Ads1115Peripheral({ inputs: [undefined, volts(1.2345)] }));
+    const { clock, io } = i2cRig(new Ads1115Peripheral({ inputs: [undefined, volts(1.2345)] }), { seed: 2 });
     const driver = new Ads1115Driver(io, { channel: 1, fullScaleVolts: 4.096, dataRate: 250 });
     const start = clock.now();
-    const reading = await settle(clock, driver.sample());
+    const reading = await clock.runUntilSettled(driver.sample());
     expect(reading.values.voltage).toBeCloseTo(1.2345, 3);
     expect(reading.time - start).toBeGreaterThanOrEqual(1000 / 225);
     expect(reading.provenance).toEqual({ part: 'ads1115', source: 'i2c1@0x48', configuration: 'mux=AIN1-GND fsr=±4.096V dr=250SPS mode=single-shot' });
   });
 
   it('reads negative differential voltages and follows configure()', async () => {
-    const { clock, io } = rig(new Ads1115Peripheral({ inputs: [volts(1), volts(1.2), volts(2), volts(1.9)], address: 0x48 }));
+    const { clock, io } = i2cRig(new Ads1115Peripheral({ inputs: [volts(1), volts(1.2), volts(2), volts(1.9)], address: 0x48 }), { seed: 2 });
     const driver = new Ads1115Driver(io, { channel: 'diff01', fullScaleVolts: 0.256 });
-    expect((await settle(clock, driver.sample())).values.voltage).toBeCloseTo(-0.2, 4);
+    expect((await clock.runUntilSettled(driver.sample())).values.voltage).toBeCloseTo(-0.2, 4);
     await driver.configure({ channel: 'diff23' });
-    const reading = await settle(clock, driver.sample());
+    const reading = await clock.runUntilSettled(driver.sample());
     expect(reading.values.voltage).toBeCloseTo(0.1, 4);
     expect(reading.provenance.configuration).toBe('mux=AIN2-AIN3 fsr=±0.256V dr=128SPS mode=single-shot');
   });
@@ -142,12 +123,12 @@ describe('Ads1115Driver', () => {
   });
 
   it('propagates a NAK as BusError, and rejects with StateError once closed', async () => {
-    const { clock, board, io, i2c } = rig(new Ads1115Peripheral({ inputs: [volts(1)], address: 0x49 }));
+    const { clock, board, io, i2c } = i2cRig(new Ads1115Peripheral({ inputs: [volts(1)], address: 0x49 }), { seed: 2 });
     const driver = new Ads1115Driver(io);
     board.faults.inject({ target: 'i2c1@0x49', kind: 'nak', durationMs: 5 });
-    await expect(settle(clock, driver.sample())).rejects.toThrow(expect.objectContaining({ name: 'BusError', code: 'ERR_I2C_NAK' }));
+    await expect(clock.runUntilSettled(driver.sample())).rejects.toThrow(expect.objectContaining({ name: 'BusError', code: 'ERR_I2C_NAK' }));
     await clock.advance(5);
-    await expect(settle(clock, driver.sample())).resolves.toMatchObject({ values: { voltage: expect.closeTo(1, 3) } });
+    await expect(clock.runUntilSettled(driver.sample())).resolves.toMatchObject({ values: { voltage: expect.closeTo(1, 3) } });
     driver.close();
     await expect(driver.sample()).rejects.toThrow(StateError);
     await expect(i2c.read(2)).rejects.toThrow(StateError);
@@ -155,8 +136,27 @@ describe('Ads1115Driver', () => {
 
   it('rejects with SensorError when the part never reports the conversion done', async () => {
     const hung: I2cPeripheral = { address: 0x48, name: 'hung ADS1115', write: () => {}, read: (count) => new Uint8Array(count) };
-    const { clock, i2c } = rig(hung);
+    const { clock, i2c } = i2cRig(hung, { seed: 2 });
     const converter = new Ads1115Converter(i2c, clock);
-    await expect(settle(clock, converter.convert({ channel: 0, fullScaleVolts: 2.048, dataRate: 860 }))).rejects.toThrow(SensorError);
+    await expect(clock.runUntilSettled(converter.convert({ channel: 0, fullScaleVolts: 2.048, dataRate: 860 }))).rejects.toThrow(SensorError);
+  });
+
+  it('states the rate its data rate allows, below the data rate since the part may run 10 % slow', async () => {
+    for (const dataRate of [8, 16, 32, 64, 128, 250, 475, 860] as const) {
+      const rate = ads1115Driver.maxRateFor!({ dataRate });
+      expect(rate).toBe(ads1115MaxRateHz(dataRate));
+      // §7.6 worst case: 1 / (0.9 · DR), plus 0.1 ms wake-up and 134 bus clocks at 400 kHz.
+      expect(rate).toBeCloseTo(1000 / (1000 / (0.9 * dataRate) + 0.1 + 0.335), 9);
+    }
+    expect(ads1115Driver.maxRateFor!({})).toBeCloseTo(109.7, 1);
+    expect(ads1115Driver.maxRateHz).toBe(579);
+    expect(ads1115Driver.describeRateOptions!({ channel: 2 })).toBe('dataRate 128 SPS');
+    // From time 0, so timer times are exact to far below a nanosecond.
+    const { clock, io } = i2cRig(new Ads1115Peripheral({ inputs: [volts(1)] }), { seed: 2, start: 0 });
+    const driver = new Ads1115Driver(io, { dataRate: 860 });
+    const start = clock.now();
+    for (let i = 0; i < 10; i++) await clock.runUntilSettled(driver.sample());
+    // The emulated bus takes no time: back to back, each sample takes the worst-case conversion and wake-up.
+    expect(clock.now() - start).toBeCloseTo(10 * (1000 / 774 + 0.1), 9);
   });
 });

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EmulatedBoard } from '../../boards/emulated/board.js';
 import { Bme280Peripheral } from '../../boards/emulated/parts/bme280.js';
 import type { I2cPeripheral, Signal } from '../../boards/emulated/peripheral.js';
-import { VirtualClock } from '../../sdk/core/clock.js';
 import { BusError, SensorError, StateError, ValidationError } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
 import {
@@ -15,26 +13,7 @@ import {
   parseCalibration,
 } from '../../sdk/drivers/bme280/compensation.js';
 import { Bme280Driver, bme280Driver } from '../../sdk/drivers/bme280/index.js';
-
-/** A Raspberry Pi-like emulated board (bus i2c1) with the part attached, and the driver's IO. */
-function rig(peripheral: I2cPeripheral) {
-  const clock = new VirtualClock();
-  const board = new EmulatedBoard({ definition: 'raspberry-pi-4', clock, seed: 1 });
-  board.attachI2c(peripheral);
-  const i2c = board.openI2c({ address: peripheral.address });
-  return { clock, board, i2c, io: { clock, i2c } };
-}
-
-/** Runs the clock until `promise` settles. */
-async function settle<T>(clock: VirtualClock, promise: Promise<T>): Promise<T> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await clock.runUntilCondition(() => done, 10_000);
-  return promise;
-}
+import { i2cRig } from '../support/i2c-rig.js';
 
 function value(initial: number): Signal & { set(v: number): void } {
   let current = initial;
@@ -183,10 +162,10 @@ describe('Bme280Peripheral registers', () => {
 describe('Bme280Driver', () => {
   it('samples temperature, humidity and pressure after waiting the maximum conversion time', async () => {
     const { peripheral } = part({ temperature: 23.4, humidity: 61, pressure: 98_765, random: new SeededRandom(11) });
-    const { clock, io } = rig(peripheral);
+    const { clock, io } = i2cRig(peripheral);
     const driver = new Bme280Driver(io, { oversampling: { pressure: 4 } });
     const start = clock.now();
-    const reading = await settle(clock, driver.sample());
+    const reading = await clock.runUntilSettled(driver.sample());
     expect(Math.abs(reading.values.temperature - 23.4)).toBeLessThan(1);
     expect(Math.abs(reading.values.humidity - 61)).toBeLessThan(3);
     expect(Math.abs(reading.values.pressure - 98_765)).toBeLessThan(100);
@@ -196,9 +175,9 @@ describe('Bme280Driver', () => {
   });
 
   it('does not resolve before the conversion time has passed on the clock', async () => {
-    const { clock, io } = rig(part().peripheral);
+    const { clock, io } = i2cRig(part().peripheral);
     const driver = new Bme280Driver(io);
-    await settle(clock, driver.sample());
+    await clock.runUntilSettled(driver.sample());
     let done = false;
     void driver.sample().then(() => (done = true));
     await clock.advance(9);
@@ -208,19 +187,19 @@ describe('Bme280Driver', () => {
   });
 
   it('rejects a part with the wrong chip id with SensorError, naming a BMP280', async () => {
-    const { clock, io } = rig(part({ chipId: 0x58 }).peripheral);
+    const { clock, io } = i2cRig(part({ chipId: 0x58 }).peripheral);
     const driver = new Bme280Driver(io);
-    await expect(settle(clock, driver.sample())).rejects.toThrow(SensorError);
-    await expect(settle(clock, driver.sample())).rejects.toThrow(/chip id 0x60 .* got 0x58 \(a BMP280/);
+    await expect(clock.runUntilSettled(driver.sample())).rejects.toThrow(SensorError);
+    await expect(clock.runUntilSettled(driver.sample())).rejects.toThrow(/chip id 0x60 .* got 0x58 \(a BMP280/);
   });
 
   it('propagates a NAK as BusError and recovers once the bus answers again', async () => {
-    const { clock, board, io } = rig(part().peripheral);
+    const { clock, board, io } = i2cRig(part().peripheral);
     const driver = new Bme280Driver(io);
     const fault = board.faults.inject({ target: 'i2c1@0x76', kind: 'nak' });
-    await expect(settle(clock, driver.sample())).rejects.toThrow(expect.objectContaining({ name: 'BusError', code: 'ERR_I2C_NAK' }));
+    await expect(clock.runUntilSettled(driver.sample())).rejects.toThrow(expect.objectContaining({ name: 'BusError', code: 'ERR_I2C_NAK' }));
     fault.clear();
-    await expect(settle(clock, driver.sample())).resolves.toMatchObject({ values: { temperature: expect.closeTo(21.5, 1) } });
+    await expect(clock.runUntilSettled(driver.sample())).resolves.toMatchObject({ values: { temperature: expect.closeTo(21.5, 1) } });
   });
 
   it('rejects with SensorError when status.measuring never clears', async () => {
@@ -235,25 +214,25 @@ describe('Bme280Driver', () => {
       },
       read: (count, t) => (triggered && count === 1 ? Uint8Array.of(0x08) : peripheral.read(count, t)),
     };
-    const { clock, io } = rig(hung);
-    await settle(clock, new Bme280Driver(io).sample()).then(
+    const { clock, io } = i2cRig(hung);
+    await clock.runUntilSettled(new Bme280Driver(io).sample()).then(
       () => expect.unreachable(),
       (error: unknown) => expect(error).toEqual(expect.objectContaining({ name: 'SensorError', message: expect.stringMatching(/conversion still running 19\.3 ms after it started/) })),
     );
   });
 
   it('rejects with StateError after close, also for a sample in flight, and releases the bus', async () => {
-    const { clock, io, i2c } = rig(part().peripheral);
+    const { clock, io, i2c } = i2cRig(part().peripheral);
     const driver = new Bme280Driver(io);
     const inFlight = driver.sample();
     driver.close();
-    await expect(settle(clock, inFlight)).rejects.toThrow(StateError);
+    await expect(clock.runUntilSettled(inFlight)).rejects.toThrow(StateError);
     await expect(driver.sample()).rejects.toThrow(StateError);
     await expect(i2c.readRegister(0xd0, 1)).rejects.toThrow(StateError);
   });
 
   it('validates options with the path of the bad field', async () => {
-    const { io, clock } = rig(part().peripheral);
+    const { io, clock } = i2cRig(part().peripheral);
     expect(() => bme280Driver.validateOptions({ filter: 5 }, 'channels[0].driver.options')).toThrow(
       expect.objectContaining({ path: 'channels[0].driver.options.filter', reason: 'Expected `filter` to be one of 0, 2, 4, 8, 16, got 5' }),
     );
@@ -267,12 +246,30 @@ describe('Bme280Driver', () => {
 
   it('configure keeps other options, and the new settings reach the part and the provenance', async () => {
     const { peripheral } = part();
-    const { clock, io } = rig(peripheral);
+    const { clock, io } = i2cRig(peripheral);
     const driver = new Bme280Driver(io, { oversampling: { temperature: 2 } });
     await driver.configure({ filter: 4, oversampling: { pressure: 16 } });
-    const reading = await settle(clock, driver.sample());
+    const reading = await clock.runUntilSettled(driver.sample());
     expect(reading.provenance.configuration).toBe('mode=forced osrs_t=x2 osrs_p=x16 osrs_h=x1 filter=4');
     expect(read(peripheral, 0xf5, 1, clock.now())).toEqual([0x08]);
     expect(read(peripheral, 0xf4, 1, clock.now())).toEqual([0x54]); // osrs_t=010, osrs_p=101, sleep again
+  });
+
+  it('states the rate its oversampling allows, and samples no slower than that', async () => {
+    const x16 = { oversampling: { temperature: 16, pressure: 16, humidity: 16 } };
+    // §9.1: t_measure,max = 1.25 + 2.3·16 + (2.3·16 + 0.575) + (2.3·16 + 0.575) = 112.8 ms, plus
+    // 188 bus clocks at 400 kHz (0.47 ms); at ×1 it is 9.3 ms.
+    expect(bme280Driver.maxRateFor!(x16)).toBeCloseTo(1000 / 113.27, 9);
+    expect(bme280Driver.maxRateFor!({ filter: 16 })).toBeCloseTo(1000 / 9.77, 9);
+    expect(bme280Driver.maxRateHz).toBe(102);
+    expect(bme280Driver.describeRateOptions!({ oversampling: { pressure: 4 }, filter: 16 })).toBe('oversampling t×1 p×4 h×1');
+    // From time 0, so timer times are exact to far below a nanosecond.
+    const { clock, io } = i2cRig(part().peripheral, { start: 0 });
+    const driver = new Bme280Driver(io, x16);
+    await clock.runUntilSettled(driver.sample()); // chip id, reset, trimming
+    const start = clock.now();
+    for (let i = 0; i < 5; i++) await clock.runUntilSettled(driver.sample());
+    // The emulated bus takes no time: back to back, each sample takes one maximum measurement time.
+    expect(clock.now() - start).toBeCloseTo(5 * 112.8, 9);
   });
 });

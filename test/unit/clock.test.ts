@@ -69,6 +69,90 @@ describe('VirtualClock', () => {
     await expect(clock.advance(-1)).rejects.toThrow(/from 0 and up, got -1/);
     expect(() => new VirtualClock({ start: Infinity })).toThrow(TypeError);
   });
+
+  it('runUntilSettled fires timers until the promise resolves, returns its value and stops there', async () => {
+    const clock = new VirtualClock({ start: 0 });
+    const wait = (ms: number) => new Promise<void>((resolve) => clock.schedule(clock.now() + ms, resolve));
+    const steps: number[] = [];
+    const chain = async (): Promise<string> => {
+      // Each wait is scheduled by the continuation of the one before: timers appear one at a time.
+      for (const ms of [5, 10, 20]) {
+        await wait(ms);
+        steps.push(clock.now());
+      }
+      return 'done';
+    };
+    let later = false;
+    clock.schedule(100, () => (later = true));
+    await expect(clock.runUntilSettled(chain())).resolves.toBe('done');
+    expect(steps).toEqual([5, 15, 35]);
+    expect(clock.now()).toBe(35);
+    expect(later).toBe(false);
+    expect(clock.pending).toBe(1);
+  });
+
+  it('runUntilSettled rethrows the rejection reason itself', async () => {
+    const clock = new VirtualClock({ start: 0 });
+    const reason = new RangeError('out of range');
+    const failing = new Promise((_, reject) => clock.schedule(40, () => reject(reason)));
+    const outcome = await clock.runUntilSettled(failing).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(outcome).toBe(reason);
+    expect(clock.now()).toBe(40);
+  });
+
+  it('runUntilSettled does not move the clock for a promise that settles on microtasks alone', async () => {
+    const clock = new VirtualClock({ start: 0 });
+    let fired = false;
+    clock.schedule(0, () => (fired = true));
+    await expect(clock.runUntilSettled(Promise.resolve().then(() => 7))).resolves.toBe(7);
+    expect(clock.now()).toBe(0);
+    expect(fired).toBe(false);
+  });
+
+  it('runUntilSettled counts a timer at exactly limitMs, and rejects past it', async () => {
+    const clock = new VirtualClock({ start: 0 });
+    const atLimit = new Promise((resolve) => clock.schedule(1000, () => resolve('at the limit')));
+    await expect(clock.runUntilSettled(atLimit, 1000)).resolves.toBe('at the limit');
+    expect(clock.now()).toBe(1000);
+
+    let lateFired = false;
+    const late = new Promise((resolve) => clock.schedule(2000.5, () => resolve((lateFired = true))));
+    await expect(clock.runUntilSettled(late, 1000)).rejects.toThrow(
+      new Error('the promise did not settle within 1000 ms of virtual time (1 timer still pending)'),
+    );
+    expect(clock.now()).toBe(2000);
+    expect(lateFired).toBe(false);
+    await expect(clock.runUntilSettled(late, 1)).resolves.toBe(true);
+    expect(clock.now()).toBe(2000.5);
+  });
+
+  it('runUntilSettled rejects a promise that can never settle after the default limit of 60 s', async () => {
+    const clock = new VirtualClock({ start: 0 });
+    const never = new Promise<never>(() => undefined);
+    await expect(clock.runUntilSettled(never)).rejects.toThrow(/did not settle within 60000 ms of virtual time \(0 timers still pending\)/);
+    expect(clock.now()).toBe(60_000);
+    await expect(clock.runUntilSettled(never, -1)).rejects.toThrow(/Expected `limitMs` to be a finite number from 0 and up, got -1/);
+    await expect(clock.runUntilSettled(never, Number.NaN)).rejects.toThrow(TypeError);
+  });
+
+  it('runUntilSettled leaves no unhandled rejection behind when it gives up', async () => {
+    const clock = new VirtualClock({ start: 0 });
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const failsLate = new Promise((_, reject) => clock.schedule(500, () => reject(new Error('too late'))));
+      await expect(clock.runUntilSettled(failsLate, 100)).rejects.toThrow(/did not settle within 100 ms/);
+      await clock.advance(1000);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
 
 describe('SystemClock', () => {

@@ -6,7 +6,9 @@ import type { Signal } from '../../boards/emulated/peripheral.js';
 import { VirtualClock } from '../../sdk/core/clock.js';
 import { SensorError, StateError } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
+import { ads1115MaxRateHz } from '../../sdk/drivers/ads1115/index.js';
 import { CurrentLoopDriver, currentLoopDriver } from '../../sdk/drivers/current-loop/index.js';
+import { i2cRig } from '../support/i2c-rig.js';
 
 const settable = (initial: number): Signal & { set(v: number): void } => {
   let current = initial;
@@ -16,23 +18,10 @@ const SPAN = { rangeMin: 0, rangeMax: 1_000_000, shuntOhms: 250 };
 
 /** A pressure transmitter (0…10 bar as Pa) on a 250 Ω shunt read by an ADS1115 at 5 V. */
 function rig(random?: SeededRandom) {
-  const clock = new VirtualClock();
-  const board = new EmulatedBoard({ definition: 'raspberry-pi-4', clock, seed: 4 });
   const pressure = settable(250_000);
   const loop = currentLoopTransmitter(pressure, SPAN);
-  board.attachI2c(new Ads1115Peripheral({ inputs: [loop], vdd: 5, ...(random ? { random } : {}) }));
-  const i2c = board.openI2c({ address: 0x48 });
-  return { clock, board, pressure, loop, i2c, io: { clock, i2c } };
-}
-
-async function settle<T>(clock: VirtualClock, promise: Promise<T>): Promise<T> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await clock.runUntilCondition(() => done, 10_000);
-  return promise;
+  const adc = new Ads1115Peripheral({ inputs: [loop], vdd: 5, ...(random ? { random } : {}) });
+  return { ...i2cRig(adc, { seed: 4 }), pressure, loop };
 }
 
 describe('currentLoopTransmitter', () => {
@@ -80,7 +69,7 @@ describe('CurrentLoopDriver', () => {
   it('returns the process value and the loop current, with provenance', async () => {
     const { clock, io } = rig();
     const driver = new CurrentLoopDriver(io, { rangeMin: 0, rangeMax: 1_000_000, unit: 'Pa' });
-    const reading = await settle(clock, driver.sample());
+    const reading = await clock.runUntilSettled(driver.sample());
     expect(reading.values.current).toBeCloseTo(8, 3);
     expect(reading.values.value).toBeCloseTo(250_000, -2);
     expect(reading.provenance).toEqual({
@@ -94,31 +83,31 @@ describe('CurrentLoopDriver', () => {
     const { clock, io, pressure } = rig();
     const driver = new CurrentLoopDriver(io, { rangeMin: 0, rangeMax: 1_000_000, unit: 'Pa' });
     pressure.set(1_200_000); // the transmitter holds 20.5 mA
-    const high = await settle(clock, driver.sample());
+    const high = await clock.runUntilSettled(driver.sample());
     expect(high.values.current).toBeCloseTo(20.5, 2);
     expect(high.values.value).toBeCloseTo(1_031_250, -3);
     pressure.set(-100_000); // 3.8 mA
-    expect((await settle(clock, driver.sample())).values.value).toBeCloseTo(-12_500, -3);
+    expect((await clock.runUntilSettled(driver.sample())).values.value).toBeCloseTo(-12_500, -3);
   });
 
   it('rejects an open loop and NE 43 failure currents with SensorError, and recovers', async () => {
     const { clock, io, loop } = rig(new SeededRandom(9));
     const driver = new CurrentLoopDriver(io, { rangeMin: 0, rangeMax: 1_000_000, unit: 'Pa' });
     loop.setFault('open');
-    await expect(settle(clock, driver.sample())).rejects.toThrow(new SensorError('loop current 0.0 mA: open loop (NAMUR NE 43)'));
+    await expect(clock.runUntilSettled(driver.sample())).rejects.toThrow(new SensorError('loop current 0.0 mA: open loop (NAMUR NE 43)'));
     loop.setFault('downscale');
-    await expect(settle(clock, driver.sample())).rejects.toThrow(/loop current 3\.5 mA: below 3\.6 mA, transmitter failure signal \(NAMUR NE 43\)/);
+    await expect(clock.runUntilSettled(driver.sample())).rejects.toThrow(/loop current 3\.5 mA: below 3\.6 mA, transmitter failure signal \(NAMUR NE 43\)/);
     loop.setFault('upscale'); // 21.5 mA × 250 Ω = 5.375 V, clamped at VDD + 0.3 V = 5.3 V: 21.2 mA
-    await expect(settle(clock, driver.sample())).rejects.toThrow(/loop current 21\.2 mA: above 21 mA, transmitter failure signal or short circuit/);
+    await expect(clock.runUntilSettled(driver.sample())).rejects.toThrow(/loop current 21\.2 mA: above 21 mA, transmitter failure signal or short circuit/);
     loop.setFault(undefined);
-    await expect(settle(clock, driver.sample())).resolves.toMatchObject({ values: { current: expect.closeTo(8, 1) } });
+    await expect(clock.runUntilSettled(driver.sample())).resolves.toMatchObject({ values: { current: expect.closeTo(8, 1) } });
   });
 
   it('propagates a NAK as BusError and rejects with StateError once closed', async () => {
     const { clock, board, io, i2c } = rig();
     const driver = new CurrentLoopDriver(io, { rangeMin: 0, rangeMax: 100, unit: 'Cel' });
     board.faults.inject({ target: 'i2c1@0x48', kind: 'nak', durationMs: 1 });
-    await expect(settle(clock, driver.sample())).rejects.toThrow(expect.objectContaining({ name: 'BusError', code: 'ERR_I2C_NAK' }));
+    await expect(clock.runUntilSettled(driver.sample())).rejects.toThrow(expect.objectContaining({ name: 'BusError', code: 'ERR_I2C_NAK' }));
     driver.close();
     await expect(driver.sample()).rejects.toThrow(StateError);
     await expect(i2c.read(2)).rejects.toThrow(StateError);
@@ -136,7 +125,7 @@ describe('CurrentLoopDriver', () => {
     const driver = new CurrentLoopDriver(io, { rangeMin: 0, rangeMax: 1_000_000, unit: 'Pa' });
     await driver.configure({ rangeMax: 10, unit: 'm' });
     pressure.set(500_000); // 12 mA
-    const reading = await settle(clock, driver.sample());
+    const reading = await clock.runUntilSettled(driver.sample());
     expect(reading.values.value).toBeCloseTo(5, 2);
     await expect(driver.configure({ unit: 'kPa' })).rejects.toThrow(expect.objectContaining({ path: 'unit' }));
   });
@@ -159,5 +148,15 @@ describe('CurrentLoopDriver', () => {
     expect(() => currentLoopDriver.validateOptions({ ...base, adcChannel: 4 }, path)).toThrow(expect.objectContaining({ path: `${path}.adcChannel` }));
     expect(() => currentLoopDriver.validateOptions({ ...base, channel: 1 }, path)).toThrow(expect.objectContaining({ path: `${path}.channel` }));
     expect(currentLoopDriver.validateOptions({ ...base, shuntOhms: 150, supplyVolts: 3.3 }, path).value.range).toEqual({ min: 0, max: 10 });
+  });
+
+  it('states the rate of its ADS1115 at the configured data rate', () => {
+    const loop = { ...SPAN, unit: 'Pa' };
+    for (const dataRate of [8, 64, 128, 860] as const) {
+      expect(currentLoopDriver.maxRateFor!({ ...loop, dataRate })).toBe(ads1115MaxRateHz(dataRate));
+    }
+    expect(currentLoopDriver.maxRateFor!(loop)).toBe(ads1115MaxRateHz(128));
+    expect(currentLoopDriver.describeRateOptions!({ ...loop, dataRate: 64 })).toBe('dataRate 64 SPS');
+    expect(currentLoopDriver.maxRateHz).toBe(Math.floor(ads1115MaxRateHz(860)));
   });
 });

@@ -115,4 +115,63 @@ describe('defineDevice', () => {
   it('does not accept something that is not an object', () => {
     expect(failure(null).message).toMatch(/expected an object, got null/);
   });
+
+  // BME280 datasheet §9.1: ×16 on all three takes up to 112.8 ms a measurement (plus 0.47 ms of bus).
+  const x16 = { oversampling: { temperature: 16, pressure: 16, humidity: 16 } };
+  const bme280x16 = { part: 'bme280', output: 'temperature', address: 0x76, options: x16 };
+
+  it('rejects a BME280 channel faster than its oversampling allows, naming the oversampling', () => {
+    const error = failure(withChannel(0, { sampleRate: 10, driver: bme280x16 }));
+    expect(error.path).toBe('channels[0].sampleRate');
+    expect(error.reason).toBe('bme280 with oversampling t×16 p×16 h×16 can deliver at most 8.8 readings/s; this channel needs 10/s');
+    // The channel's own oversampling multiplies the reads it needs.
+    expect(failure(withChannel(0, { sampleRate: 2, oversampling: 8, driver: bme280x16 })).reason).toMatch(/at most 8\.8 readings\/s; this channel needs 16\/s$/);
+  });
+
+  it('accepts a BME280 channel at ×16 oversampling within its rate', () => {
+    const model = defineDevice(withChannel(0, { sampleRate: 5, driver: bme280x16 }));
+    expect(model.channel('temperature')?.binding).toMatchObject({ part: 'bme280', readRateHz: 5, options: x16 });
+    expect(() => defineDevice(withChannel(0, { sampleRate: 8, driver: bme280x16 }))).not.toThrow();
+  });
+
+  it('names no options when a part is at its fastest and still too slow', () => {
+    expect(failure(withChannel(0, { sampleRate: 200 })).reason).toBe('bme280 can deliver at most 102 readings/s; this channel needs 200/s');
+    expect(() => defineDevice(withChannel(0, { sampleRate: 100 }))).not.toThrow();
+  });
+
+  const adcChannel = (sampleRate: number, options: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    withChannel(1, {
+      id: 'input',
+      quantity: 'voltage',
+      unit: 'V',
+      range: { min: 0, max: 2.048 },
+      resolution: 0.001,
+      accuracy: { mpe: 0.01 },
+      sampleRate,
+      driver: { part: 'ads1115', address: 0x48, options },
+      ...extra,
+    });
+
+  it('rejects an ADS1115 channel read faster than its data rate converts', () => {
+    // ADS111x §7.6: the data rate may be 10 % slow, so even one read per nominal conversion is too many.
+    const error = failure(adcChannel(8, { dataRate: 8 }));
+    expect(error.path).toBe('channels[1].sampleRate');
+    expect(error.reason).toBe('ads1115 with dataRate 8 SPS can deliver at most 7.1 readings/s; this channel needs 8/s');
+    expect(() => defineDevice(adcChannel(7, { dataRate: 8 }))).not.toThrow();
+    // The default 128 SPS delivers about 110 conversions a second.
+    expect(failure(adcChannel(1, {}, { aggregate: { statistic: 'rms', rawRate: 200 } })).reason).toBe(
+      'ads1115 with dataRate 128 SPS can deliver at most 109 readings/s; this channel needs 200/s',
+    );
+    expect(() => defineDevice(adcChannel(1, { dataRate: 250 }, { aggregate: { statistic: 'rms', rawRate: 200 } }))).not.toThrow();
+  });
+
+  it('rejects a 4–20 mA channel read faster than its ADS1115 data rate converts', () => {
+    const loop = (dataRate: number) => ({ part: 'current-loop', output: 'value', address: 0x48, options: { rangeMin: 0, rangeMax: 1e6, unit: 'Pa', dataRate } });
+    const pressure = (dataRate: number) =>
+      withChannel(1, { id: 'line', quantity: 'pressure', unit: 'Pa', range: { min: 0, max: 1e6 }, resolution: 1, accuracy: { mpe: 5000 }, sampleRate: 10, oversampling: 8, driver: loop(dataRate) });
+    const error = failure(pressure(64));
+    expect(error.path).toBe('channels[1].sampleRate');
+    expect(error.reason).toBe('current-loop with dataRate 64 SPS can deliver at most 56 readings/s; this channel needs 80/s');
+    expect(defineDevice(pressure(128)).channel('line')?.binding).toMatchObject({ part: 'current-loop', readRateHz: 80 });
+  });
 });

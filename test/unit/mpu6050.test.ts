@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { EmulatedBoard } from '../../boards/emulated/board.js';
 import { Mpu6050Peripheral } from '../../boards/emulated/parts/mpu6050.js';
 import type { I2cPeripheral, Signal } from '../../boards/emulated/peripheral.js';
-import { VirtualClock } from '../../sdk/core/clock.js';
 import { SensorError, StateError } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
 import { Mpu6050Driver, mpu6050Driver } from '../../sdk/drivers/mpu6050/index.js';
+import { i2cRig } from '../support/i2c-rig.js';
 
 const G0 = 9.80665;
 const settable = (initial: number): Signal & { set(v: number): void } => {
@@ -25,23 +24,8 @@ function imu(values: { x?: number; y?: number; z?: number; celsius?: number } = 
   return { peripheral, signals };
 }
 
-function rig(peripheral: I2cPeripheral) {
-  const clock = new VirtualClock({ start: T0 });
-  const board = new EmulatedBoard({ definition: 'arduino-uno', clock, seed: 3 });
-  board.attachI2c(peripheral);
-  const i2c = board.openI2c({ address: peripheral.address });
-  return { clock, board, i2c, io: { clock, i2c } };
-}
-
-async function settle<T>(clock: VirtualClock, promise: Promise<T>): Promise<T> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  await clock.runUntilCondition(() => done, 10_000);
-  return promise;
-}
+/** The rig these tests run on: an Arduino Uno-like board (bus i2c0). */
+const ON_UNO = { board: 'arduino-uno', seed: 3, start: T0 } as const;
 
 describe('Mpu6050Peripheral registers', () => {
   it('answers WHO_AM_I 0x68 on either address and powers up asleep (PWR_MGMT_1 = 0x40)', () => {
@@ -116,9 +100,9 @@ describe('Mpu6050Peripheral registers', () => {
 describe('Mpu6050Driver', () => {
   it('wakes the part, sets range and filter, and reads acceleration and temperature', async () => {
     const { peripheral } = imu({ x: 1.5, y: -2.25, z: G0, celsius: 31.2 });
-    const { clock, io } = rig(peripheral);
+    const { clock, io } = i2cRig(peripheral, ON_UNO);
     const driver = new Mpu6050Driver(io, { range: 4, dlpfHz: 44 });
-    const reading = await settle(clock, driver.sample());
+    const reading = await clock.runUntilSettled(driver.sample());
     const lsb = G0 / 8192;
     expect(Math.abs(reading.values['acceleration-x'] - 1.5)).toBeLessThanOrEqual(lsb / 2);
     expect(Math.abs(reading.values['acceleration-y'] + 2.25)).toBeLessThanOrEqual(lsb / 2);
@@ -132,19 +116,19 @@ describe('Mpu6050Driver', () => {
 
   it('applies a new range before the next sample, so no reading mixes scales', async () => {
     const { peripheral } = imu({ x: 3 * G0 });
-    const { clock, io } = rig(peripheral);
+    const { clock, io } = i2cRig(peripheral, ON_UNO);
     const driver = new Mpu6050Driver(io);
-    expect((await settle(clock, driver.sample())).values['acceleration-x']).toBeCloseTo((32767 / 16384) * G0, 3); // saturated at ±2 g
+    expect((await clock.runUntilSettled(driver.sample())).values['acceleration-x']).toBeCloseTo((32767 / 16384) * G0, 3); // saturated at ±2 g
     await driver.configure({ range: 8 });
-    expect((await settle(clock, driver.sample())).values['acceleration-x']).toBeCloseTo(3 * G0, 2);
+    expect((await clock.runUntilSettled(driver.sample())).values['acceleration-x']).toBeCloseTo(3 * G0, 2);
   });
 
   it('stays within its stated tolerance on a seeded part with offsets, gain errors and noise', async () => {
     const tolerance = mpu6050Driver.outputs['acceleration-x'].tolerance;
     for (let seed = 1; seed <= 5; seed++) {
       const peripheral = new Mpu6050Peripheral({ acceleration: { x: settable(G0), z: settable(-G0) }, random: new SeededRandom(seed) });
-      const { clock, io } = rig(peripheral);
-      const { values } = await settle(clock, new Mpu6050Driver(io).sample());
+      const { clock, io } = i2cRig(peripheral, ON_UNO);
+      const { values } = await clock.runUntilSettled(new Mpu6050Driver(io).sample());
       expect(Math.abs(values['acceleration-x'] - G0)).toBeLessThanOrEqual(tolerance.absolute + tolerance.relative! * G0);
       expect(Math.abs(values['acceleration-z'] + G0)).toBeLessThanOrEqual(tolerance.absolute + tolerance.relative! * G0);
       expect(Math.abs(values.temperature - 25)).toBeLessThanOrEqual(mpu6050Driver.outputs.temperature.tolerance.absolute);
@@ -153,18 +137,18 @@ describe('Mpu6050Driver', () => {
 
   it('rejects a part that is not an MPU-6050 with SensorError', async () => {
     const mpu9250: I2cPeripheral = { address: 0x68, name: 'MPU-9250', write: () => {}, read: (count) => new Uint8Array(count).fill(0x71) };
-    const { clock, io } = rig(mpu9250);
-    await expect(settle(clock, new Mpu6050Driver(io).sample())).rejects.toThrow(SensorError);
-    await expect(settle(clock, new Mpu6050Driver(io).sample())).rejects.toThrow(/WHO_AM_I 0x68 .* got 0x71 \(an MPU-6500\/9250/);
+    const { clock, io } = i2cRig(mpu9250, ON_UNO);
+    await expect(clock.runUntilSettled(new Mpu6050Driver(io).sample())).rejects.toThrow(SensorError);
+    await expect(clock.runUntilSettled(new Mpu6050Driver(io).sample())).rejects.toThrow(/WHO_AM_I 0x68 .* got 0x71 \(an MPU-6500\/9250/);
   });
 
   it('propagates a bus timeout as BusError and rejects with StateError once closed', async () => {
     const { peripheral } = imu();
-    const { clock, board, io, i2c } = rig(peripheral);
+    const { clock, board, io, i2c } = i2cRig(peripheral, ON_UNO);
     const driver = new Mpu6050Driver(io);
-    await settle(clock, driver.sample());
+    await clock.runUntilSettled(driver.sample());
     board.faults.inject({ target: 'i2c0@0x68', kind: 'timeout', timeoutMs: 5 });
-    await expect(settle(clock, driver.sample())).rejects.toThrow(expect.objectContaining({ name: 'BusError', code: 'ERR_BUS_TIMEOUT' }));
+    await expect(clock.runUntilSettled(driver.sample())).rejects.toThrow(expect.objectContaining({ name: 'BusError', code: 'ERR_BUS_TIMEOUT' }));
     board.faults.clearAll();
     driver.close();
     await expect(driver.sample()).rejects.toThrow(StateError);

@@ -32,6 +32,32 @@ const RATE_TOLERANCE = 0.9;
 const WAKE_MS = 0.1;
 /** OS polls after the worst-case conversion time, each a tenth of a conversion apart. */
 const POLL_LIMIT = 10;
+/**
+ * Bus time of one conversion at 400 kHz (I2C fast mode): the config write (address, pointer,
+ * 2 bytes), one OS poll and the result read (each address, pointer, address, 2 bytes); 9 clocks a
+ * byte plus one for each START, repeated START and STOP.
+ */
+const CONVERSION_BUS_MS = (38 + 48 + 48) / 400;
+
+/** The longest one conversion at `dataRate` takes, ms. */
+function worstCaseConversionMs(dataRate: DataRate): number {
+  return 1000 / (dataRate * RATE_TOLERANCE);
+}
+
+/**
+ * The most single-shot conversions a second `Ads1115Converter.convert()` delivers at `dataRate`:
+ * each waits the worst-case conversion time and the wake-up before it reads, plus its bus time. Below
+ * `dataRate` itself, since the part may run 10 % slow (§7.6).
+ *
+ * @example
+ * ```ts
+ * ads1115MaxRateHz(128) // 109.7
+ * ads1115MaxRateHz(860) // 579.0
+ * ```
+ */
+export function ads1115MaxRateHz(dataRate: DataRate): number {
+  return 1000 / (worstCaseConversionMs(dataRate) + WAKE_MS + CONVERSION_BUS_MS);
+}
 
 /**
  * Runs single-shot conversions on an ADS1115.
@@ -63,7 +89,7 @@ export class Ads1115Converter {
   async convert(settings: Ads1115ConversionSettings): Promise<Ads1115Conversion> {
     const config = singleShotConfig(settings.channel, settings.fullScaleVolts, settings.dataRate);
     await this.#i2c.write([POINTER.config, config >> 8, config & 0xff]);
-    const conversionMs = 1000 / (settings.dataRate * RATE_TOLERANCE);
+    const conversionMs = worstCaseConversionMs(settings.dataRate);
     await this.#wait(conversionMs + WAKE_MS);
     for (let attempt = 0; ; attempt++) {
       const status = await this.#i2c.readRegister(POINTER.config, 2);
@@ -77,6 +103,11 @@ export class Ads1115Converter {
     const time = this.#clock.now();
     const code = ((((bytes[0] ?? 0) << 8) | (bytes[1] ?? 0)) << 16) >> 16;
     return { volts: (code * settings.fullScaleVolts) / 32768, code, time, clipped: code === 0x7fff || code === -0x8000 };
+  }
+
+  /** Releases the I2C device it converts on. */
+  close(): void {
+    this.#i2c.close();
   }
 
   #wait(ms: number): Promise<void> {

@@ -7,6 +7,7 @@ import type { Clock } from '../../core/clock.js';
 import type { I2cDevice } from '../../../boards/contract.js';
 import { describe, join, rejectUnknownKeys, requireObject } from '../../model/check.js';
 import type { DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver } from '../contract.js';
+import { Exclusive } from '../exclusive.js';
 import {
   CALIBRATION_BLOCK1_LENGTH,
   CALIBRATION_BLOCK2_LENGTH,
@@ -58,6 +59,12 @@ const POLL_LIMIT = 10;
 const POLL_MS = 1;
 /** §1.1 Table 1: start-up time after a power-on-reset, 2 ms. */
 const STARTUP_MS = 2;
+/**
+ * Bus time of one sample at 400 kHz (I2C fast mode): the ctrl_hum/ctrl_meas write (address and
+ * 4 bytes), one status read (address, register, address, 1 byte) and the data burst (address,
+ * register, address, 8 bytes); 9 clocks a byte plus one for each START, repeated START and STOP.
+ */
+const SAMPLE_BUS_MS = (47 + 39 + 102) / 400;
 
 // Datasheet §1.2–1.4 (humidity, pressure, temperature parameter specifications), absolute accuracy:
 // humidity ±3 %RH (stated for 20…80 %RH at 25 °C), pressure ±1.0 hPa (300…1100 hPa, 0…65 °C),
@@ -89,6 +96,14 @@ function parseOptions(options: Readonly<Record<string, unknown>>, path: string):
   };
 }
 
+/**
+ * Most forced-mode samples a second: each takes the maximum measurement time (§9.1, Appendix B),
+ * which the driver waits before reading, plus its bus transfers.
+ */
+function forcedModeRateHz({ t, p, h }: Settings): number {
+  return 1000 / (maxMeasurementMs(t, p, h) + SAMPLE_BUS_MS);
+}
+
 function describeSettings(settings: Settings): string {
   return `mode=forced osrs_t=x${settings.t} osrs_p=x${settings.p} osrs_h=x${settings.h} filter=${settings.filter === 0 ? 'off' : settings.filter}`;
 }
@@ -117,7 +132,7 @@ export class Bme280Driver implements SensorDriver<Bme280Output> {
   /** The config register value last written, so a changed filter is written before the next trigger. */
   #writtenConfig: number | undefined;
   #closed = false;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #exclusive = new Exclusive();
 
   constructor(io: DriverIo, options: Readonly<Record<string, unknown>> = {}) {
     if (io.i2c === undefined) throw new ValidationError('io.i2c', 'the bme280 driver needs an I2C device');
@@ -134,14 +149,14 @@ export class Bme280Driver implements SensorDriver<Bme280Output> {
       oversampling = { ...oversampling, ...requireObject(options.oversampling, 'oversampling') };
     }
     const settings = parseOptions({ filter: current.filter, ...options, oversampling }, '');
-    await this.#exclusive(async () => {
+    await this.#exclusive.run(async () => {
       this.#assertOpen();
       this.#settings = settings;
     });
   }
 
   sample(): Promise<Reading<Bme280Output>> {
-    return this.#exclusive(() => this.#sample());
+    return this.#exclusive.run(() => this.#sample());
   }
 
   close(): void {
@@ -239,23 +254,19 @@ export class Bme280Driver implements SensorDriver<Bme280Output> {
   #assertOpen(): void {
     if (this.#closed) throw new StateError(`the bme280 driver at ${this.#source()} is closed`);
   }
-
-  #exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#tail.then(task, task);
-    this.#tail = run.catch(() => undefined);
-    return run;
-  }
 }
 
 /**
  * The BME280 part: temperature (Cel), humidity (%RH) and pressure (Pa) at 0x76 or 0x77.
- * `maxRateHz` is for the default x1 oversampling in forced mode (9.3 ms maximum conversion);
- * higher oversampling lowers it (x16 on all three: ~8 Hz).
+ * `maxRateHz` is for the default x1 oversampling in forced mode (9.3 ms maximum measurement plus
+ * 0.47 ms on a 400 kHz bus: 102 Hz); `maxRateFor` gives it for other oversampling (x16 on all
+ * three: 112.8 ms, 8.8 Hz). The IIR filter is not part of the measurement time (§9.1).
  *
  * @example
  * ```ts
  * registerDriver(bme280Driver) // already built in
  * bme280Driver.validateOptions({ filter: 4 }, 'channels[0].driver.options')
+ * bme280Driver.maxRateFor?.({ oversampling: { temperature: 16, pressure: 16, humidity: 16 } }) // 8.83
  * ```
  */
 export const bme280Driver: DriverDefinition<Bme280Output> = Object.freeze({
@@ -263,11 +274,18 @@ export const bme280Driver: DriverDefinition<Bme280Output> = Object.freeze({
   description: 'Bosch BME280 temperature, humidity and pressure sensor (I2C, forced mode)',
   io: 'i2c',
   addresses: [0x76, 0x77],
-  maxRateHz: 100,
+  maxRateHz: Math.floor(forcedModeRateHz(parseOptions({}, ''))),
   outputs: OUTPUTS,
   validateOptions(options: Readonly<Record<string, unknown>>, path: string): Readonly<Record<Bme280Output, DriverOutput>> {
     parseOptions(options, path);
     return OUTPUTS;
+  },
+  maxRateFor(options: Readonly<Record<string, unknown>>): number {
+    return forcedModeRateHz(parseOptions(options, ''));
+  },
+  describeRateOptions(options: Readonly<Record<string, unknown>>): string {
+    const { t, p, h } = parseOptions(options, '');
+    return `oversampling t×${t} p×${p} h×${h}`;
   },
   create(io: DriverIo, options: Readonly<Record<string, unknown>>): SensorDriver<Bme280Output> {
     return new Bme280Driver(io, options);

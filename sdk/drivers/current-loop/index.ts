@@ -5,9 +5,10 @@
 import { SensorError, StateError, ValidationError } from '../../core/errors.js';
 import { describe, join } from '../../model/check.js';
 import { senmlUnitProblem, unitInfo } from '../../model/units.js';
-import { Ads1115Converter, ads1115Tolerance, parseAds1115Options, type Ads1115Settings } from '../ads1115/index.js';
+import { Ads1115Converter, ads1115MaxRateHz, ads1115Tolerance, parseAds1115Options, type Ads1115Settings } from '../ads1115/index.js';
 import { FULL_SCALES, type FullScaleVolts } from '../ads1115/registers.js';
 import type { DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver } from '../contract.js';
+import { Exclusive } from '../exclusive.js';
 
 /** Outputs: the process value in the configured unit, and the loop current. */
 export type CurrentLoopOutput = 'value' | 'current';
@@ -148,26 +149,24 @@ function describeSettings(settings: Settings): string {
  */
 export class CurrentLoopDriver implements SensorDriver<CurrentLoopOutput> {
   readonly #converter: Ads1115Converter;
-  readonly #close: () => void;
   #settings: Settings;
   /** The options as given (merged by `configure`), because the defaults depend on each other. */
   #options: Readonly<Record<string, unknown>>;
   #closed = false;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #exclusive = new Exclusive();
 
   constructor(io: DriverIo, options: Readonly<Record<string, unknown>>) {
     if (io.i2c === undefined) throw new ValidationError('io.i2c', 'the current-loop driver reads its shunt through an ADS1115 and needs an I2C device');
     this.#settings = parseOptions(options, '');
     this.#options = { ...options };
     this.#converter = new Ads1115Converter(io.i2c, io.clock);
-    this.#close = () => io.i2c?.close();
   }
 
   /** Changes span, unit, shunt or ADC settings; omitted options keep their current value. */
   async configure(options: Readonly<Record<string, unknown>>): Promise<void> {
     const merged = { ...this.#options, ...options };
     const settings = parseOptions(merged, '');
-    await this.#exclusive(async () => {
+    await this.#exclusive.run(async () => {
       this.#assertOpen();
       this.#settings = settings;
       this.#options = merged;
@@ -175,7 +174,7 @@ export class CurrentLoopDriver implements SensorDriver<CurrentLoopOutput> {
   }
 
   sample(): Promise<Reading<CurrentLoopOutput>> {
-    return this.#exclusive(async () => {
+    return this.#exclusive.run(async () => {
       this.#assertOpen();
       const settings = this.#settings;
       const { volts, time } = await this.#converter.convert(settings.adc);
@@ -194,17 +193,11 @@ export class CurrentLoopDriver implements SensorDriver<CurrentLoopOutput> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#close();
+    this.#converter.close();
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new StateError(`the current-loop driver at ${this.#converter.source} is closed`);
-  }
-
-  #exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#tail.then(task, task);
-    this.#tail = run.catch(() => undefined);
-    return run;
   }
 }
 
@@ -232,11 +225,17 @@ export const currentLoopDriver: DriverDefinition<CurrentLoopOutput> = Object.fre
   description: '4–20 mA current loop through a shunt and an ADS1115 (NAMUR NE 43 fault detection)',
   io: 'i2c',
   addresses: [0x48, 0x49, 0x4a, 0x4b],
-  // One ADS1115 conversion per sample: 700 Hz at 860 SPS, about 110 Hz at the default 128 SPS.
-  maxRateHz: 700,
+  // One ADS1115 conversion per sample: 579 Hz at 860 SPS, about 110 Hz at the default 128 SPS.
+  maxRateHz: Math.floor(ads1115MaxRateHz(860)),
   outputs: outputsFor(parseOptions({ rangeMin: 4, rangeMax: 20, unit: 'mA' }, '')),
   validateOptions(options: Readonly<Record<string, unknown>>, path: string): Readonly<Record<CurrentLoopOutput, DriverOutput>> {
     return outputsFor(parseOptions(options, path));
+  },
+  maxRateFor(options: Readonly<Record<string, unknown>>): number {
+    return ads1115MaxRateHz(parseOptions(options, '').adc.dataRate);
+  },
+  describeRateOptions(options: Readonly<Record<string, unknown>>): string {
+    return `dataRate ${parseOptions(options, '').adc.dataRate} SPS`;
   },
   create(io: DriverIo, options: Readonly<Record<string, unknown>>): SensorDriver<CurrentLoopOutput> {
     return new CurrentLoopDriver(io, options);

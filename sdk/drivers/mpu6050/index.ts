@@ -7,6 +7,7 @@ import type { Clock } from '../../core/clock.js';
 import { SensorError, StateError, ValidationError } from '../../core/errors.js';
 import { describe, join, rejectUnknownKeys } from '../../model/check.js';
 import type { DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver } from '../contract.js';
+import { Exclusive } from '../exclusive.js';
 import {
   ACCEL_RANGE,
   BANDWIDTHS,
@@ -103,7 +104,7 @@ export class Mpu6050Driver implements SensorDriver<Mpu6050Output> {
   /** Settings written to the part; undefined until the part is initialised. */
   #applied: Settings | undefined;
   #closed = false;
-  #tail: Promise<unknown> = Promise.resolve();
+  readonly #exclusive = new Exclusive();
 
   constructor(io: DriverIo, options: Readonly<Record<string, unknown>> = {}) {
     if (io.i2c === undefined) throw new ValidationError('io.i2c', 'the mpu6050 driver needs an I2C device');
@@ -115,14 +116,14 @@ export class Mpu6050Driver implements SensorDriver<Mpu6050Output> {
   /** Changes range or bandwidth; omitted options keep their current value. */
   async configure(options: Readonly<Record<string, unknown>>): Promise<void> {
     const settings = parseOptions({ ...this.#settings, ...options }, '');
-    await this.#exclusive(async () => {
+    await this.#exclusive.run(async () => {
       this.#assertOpen();
       this.#settings = settings;
     });
   }
 
   sample(): Promise<Reading<Mpu6050Output>> {
-    return this.#exclusive(async () => {
+    return this.#exclusive.run(async () => {
       this.#assertOpen();
       if (this.#applied === undefined) await this.#initialise();
       if (this.#applied !== this.#settings) await this.#apply(this.#settings);
@@ -195,12 +196,6 @@ export class Mpu6050Driver implements SensorDriver<Mpu6050Output> {
 
   #assertOpen(): void {
     if (this.#closed) throw new StateError(`the mpu6050 driver at ${this.#source()} is closed`);
-  }
-
-  #exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#tail.then(task, task);
-    this.#tail = run.catch(() => undefined);
-    return run;
   }
 }
 
