@@ -186,9 +186,17 @@ export class Device extends TypedEmitter<DeviceEvents> {
       const io =
         binding.io === 'analog'
           ? { clock: this.clock, analog: this.board.openAnalogInput({ pin: binding.pin! }) }
-          : { clock: this.clock, i2c: this.board.openI2c({ bus: binding.bus!, address: binding.address! }) };
+          : { clock: this.clock, i2c: this.board.openI2c({ bus: binding.bus!, address: binding.address!, hz: this.#busHz(binding.bus!) }) };
       this.#drivers.set(binding.instanceKey, binding.definition.create(io, binding.options));
     }
+  }
+
+  /**
+   * I2C buses run at the board's fastest rate (fast mode, 400 kHz, on the built-in boards): the
+   * parts' stated rates (`maxRateFor`) count their transfers at that speed.
+   */
+  #busHz(bus: string): number {
+    return this.model.board.i2cBuses.find((candidate) => candidate.name === bus)?.maxHz ?? 100_000;
   }
 
   #buildSampler(): Sampler {

@@ -5,7 +5,7 @@
  */
 import type { AnalogInput } from '../../boards/contract.js';
 import { ValidationError } from '../core/errors.js';
-import { join, requireNumber } from '../model/check.js';
+import { join, requireNumber } from '../core/check.js';
 
 /** The ADC a driver's stated range and tolerance assume. */
 export interface AssumedAdc {

@@ -1,6 +1,7 @@
 /**
  * sensorkit drivers: the ECMA-419-style driver contract, the registry of parts, and the built-in
- * drivers (analog voltage, thermistor, 4–20 mA, BME280, ADS1115, MPU-6050).
+ * drivers (analog voltage, thermistor, 4–20 mA, BME280, ADS1115, MPU-6050), and `Exclusive`, which
+ * serialises a driver's bus transactions.
  *
  * @example
  * ```ts
@@ -13,3 +14,4 @@
 export type * from './contract.js';
 export { driverDefinition, registerDriver, registeredParts } from './registry.js';
 export { BUILTIN_DRIVERS } from './builtin.js';
+export { Exclusive } from './exclusive.js';

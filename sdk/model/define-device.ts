@@ -14,7 +14,7 @@ import {
   requireOneOf,
   requireString,
   requireUnique,
-} from './check.js';
+} from '../core/check.js';
 import type { AlarmSpec, ChannelSpec, CommandSpec, DeviceSpec, IdentitySpec, PropertySpec, ValueSpec } from './spec.js';
 import { senmlUnitProblem } from './units.js';
 import { validateChannel, type ResolvedBinding } from './validate-channel.js';

@@ -16,7 +16,7 @@ import {
   requireObject,
   requireOneOf,
   requireString,
-} from './check.js';
+} from '../core/check.js';
 import type { ChannelSpec } from './spec.js';
 import { canConvert, senmlUnitProblem } from './units.js';
 

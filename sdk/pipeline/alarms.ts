@@ -6,7 +6,7 @@
  */
 import { ValidationError } from '../core/errors.js';
 import type { AlarmSpec } from '../model/spec.js';
-import { describe, join, requireFinite, requireNonEmptyString, requireRecord } from './validation.js';
+import { describe, join, requireNumber, requireString, requireObject } from '../core/check.js';
 
 const FIELDS = ['id', 'channel', 'kind', 'limit', 'hysteresis', 'severity', 'message'];
 
@@ -44,17 +44,17 @@ export interface AlarmEvent {
  * ```
  */
 export function validateAlarm(spec: AlarmSpec, path: string): void {
-  const record = requireRecord(spec, path);
+  const record = requireObject(spec, path);
   for (const key of Object.keys(record)) {
     if (!FIELDS.includes(key)) throw new ValidationError(join(path, key), `unknown field; expected ${FIELDS.join(', ')}`);
   }
-  requireNonEmptyString(record.id, join(path, 'id'));
-  requireNonEmptyString(record.channel, join(path, 'channel'));
+  requireString(record.id, join(path, 'id'));
+  requireString(record.channel, join(path, 'channel'));
   if (record.kind !== 'high' && record.kind !== 'low') {
     throw new ValidationError(join(path, 'kind'), `must be "high" or "low", got ${describe(record.kind)}`);
   }
-  requireFinite(record.limit, join(path, 'limit'));
-  if (record.hysteresis !== undefined && requireFinite(record.hysteresis, join(path, 'hysteresis')) < 0) {
+  requireNumber(record.limit, join(path, 'limit'));
+  if (record.hysteresis !== undefined && requireNumber(record.hysteresis, join(path, 'hysteresis')) < 0) {
     throw new ValidationError(join(path, 'hysteresis'), `must not be negative, got ${describe(record.hysteresis)}`);
   }
   const severity = record.severity;

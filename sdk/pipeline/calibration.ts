@@ -11,7 +11,7 @@
 import { ValidationError } from '../core/errors.js';
 import type { CalibrationSpec } from '../model/spec.js';
 import { parseIsoInstant } from './iso-time.js';
-import { describe, join, requireFinite, requireNonEmptyString, requireRecord } from './validation.js';
+import { describe, join, requireNumber, requireString, requireObject } from '../core/check.js';
 
 /** GUM §6.3.3: k = 2 gives a coverage probability of about 95 % for a normal distribution. */
 const DEFAULT_COVERAGE_FACTOR = 2;
@@ -63,8 +63,8 @@ export interface Calibration {
  * ```
  */
 export function validateCalibration(spec: CalibrationSpec, path: string): void {
-  const record = requireRecord(spec, path);
-  requireNonEmptyString(record.id, join(path, 'id'));
+  const record = requireObject(spec, path);
+  requireString(record.id, join(path, 'id'));
   const method = record.method;
   if (typeof method !== 'string' || !(METHODS as readonly string[]).includes(method)) {
     throw new ValidationError(join(path, 'method'), `must be one of ${METHODS.map((m) => `"${m}"`).join(', ')}, got ${describe(method)}`);
@@ -77,14 +77,14 @@ export function validateCalibration(spec: CalibrationSpec, path: string): void {
   }
   switch (method as CalibrationSpec['method']) {
     case 'offset':
-      requireFinite(record.offset, join(path, 'offset'));
+      requireNumber(record.offset, join(path, 'offset'));
       break;
     case 'gain':
       requireGain(record.gain, join(path, 'gain'));
       break;
     case 'linear':
       requireGain(record.gain, join(path, 'gain'));
-      requireFinite(record.offset, join(path, 'offset'));
+      requireNumber(record.offset, join(path, 'offset'));
       break;
     case 'two-point':
       validateTwoPoint(record, path);
@@ -252,12 +252,12 @@ class TableCalibration extends CalibrationBase {
 }
 
 function requireGain(value: unknown, path: string): void {
-  if (requireFinite(value, path) === 0) throw new ValidationError(path, 'must not be 0: a zero gain maps every reading to the same value');
+  if (requireNumber(value, path) === 0) throw new ValidationError(path, 'must not be 0: a zero gain maps every reading to the same value');
 }
 
 function validatePoint(value: unknown, path: string): { raw: number; reference: number } {
-  const point = requireRecord(value, path);
-  return { raw: requireFinite(point.raw, join(path, 'raw')), reference: requireFinite(point.reference, join(path, 'reference')) };
+  const point = requireObject(value, path);
+  return { raw: requireNumber(point.raw, join(path, 'raw')), reference: requireNumber(point.reference, join(path, 'reference')) };
 }
 
 function validateTwoPoint(record: Readonly<Record<string, unknown>>, path: string): void {
@@ -274,7 +274,7 @@ function validateTwoPoint(record: Readonly<Record<string, unknown>>, path: strin
 function validatePolynomial(value: unknown, path: string): void {
   if (!Array.isArray(value)) throw new ValidationError(path, `must be an array of numbers (c0, c1, c2 …), got ${describe(value)}`);
   if (value.length === 0) throw new ValidationError(path, 'must have at least one coefficient (c0)');
-  value.forEach((coefficient, i) => requireFinite(coefficient, `${path}[${i}]`));
+  value.forEach((coefficient, i) => requireNumber(coefficient, `${path}[${i}]`));
 }
 
 function validateTable(value: unknown, path: string): void {
@@ -294,14 +294,14 @@ function validateTable(value: unknown, path: string): void {
 }
 
 function validateUncertainty(value: unknown, path: string): void {
-  const uncertainty = requireRecord(value, path);
+  const uncertainty = requireObject(value, path);
   for (const key of Object.keys(uncertainty)) {
     if (key !== 'expanded' && key !== 'coverageFactor') throw new ValidationError(join(path, key), 'unknown field; expected expanded, coverageFactor');
   }
-  if (requireFinite(uncertainty.expanded, join(path, 'expanded')) < 0) {
+  if (requireNumber(uncertainty.expanded, join(path, 'expanded')) < 0) {
     throw new ValidationError(join(path, 'expanded'), `must not be negative, got ${String(uncertainty.expanded)}`);
   }
-  if (uncertainty.coverageFactor !== undefined && !(requireFinite(uncertainty.coverageFactor, join(path, 'coverageFactor')) > 0)) {
+  if (uncertainty.coverageFactor !== undefined && !(requireNumber(uncertainty.coverageFactor, join(path, 'coverageFactor')) > 0)) {
     throw new ValidationError(join(path, 'coverageFactor'), `must be above 0 (typically 2), got ${String(uncertainty.coverageFactor)}`);
   }
 }

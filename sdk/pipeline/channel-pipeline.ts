@@ -19,7 +19,7 @@ import { createCalibration, validateCalibration, type Calibration } from './cali
 import { createFilter, validateFilter, type Filter } from './filters.js';
 import { failureOutcome, FaultTracker, staleAfterMs, valueQuality, type FaultEvent } from './quality.js';
 import { ReportByException, resolveDeadband } from './report-by-exception.js';
-import { describe, requireFinite, requireNonEmptyString, requireRecord } from './validation.js';
+import { describe, requireNumber, requireString, requireObject } from '../core/check.js';
 
 /** Coverage factor of `Sample.uncertainty` (the sample contract states U with k = 2). */
 const SAMPLE_COVERAGE_FACTOR = 2;
@@ -127,18 +127,18 @@ export class ChannelPipeline {
   #lastGoodTime = 0;
 
   constructor(options: ChannelPipelineOptions) {
-    requireRecord(options, 'options');
-    const channel = requireRecord(options.channel, 'channel') as unknown as ChannelSpec;
-    this.#channelId = requireNonEmptyString(channel.id, 'channel.id');
-    this.#unit = requireNonEmptyString(channel.unit, 'channel.unit');
-    const range = requireRecord(channel.range, 'channel.range');
-    const min = requireFinite(range.min, 'channel.range.min');
-    const max = requireFinite(range.max, 'channel.range.max');
+    requireObject(options, 'options');
+    const channel = requireObject(options.channel, 'channel') as unknown as ChannelSpec;
+    this.#channelId = requireString(channel.id, 'channel.id');
+    this.#unit = requireString(channel.unit, 'channel.unit');
+    const range = requireObject(channel.range, 'channel.range');
+    const min = requireNumber(range.min, 'channel.range.min');
+    const max = requireNumber(range.max, 'channel.range.max');
     if (!(min < max)) throw new ValidationError('channel.range', `min (${min}) must be below max (${max})`);
     this.#range = { min, max };
-    const sampleRate = requireFinite(channel.sampleRate, 'channel.sampleRate');
+    const sampleRate = requireNumber(channel.sampleRate, 'channel.sampleRate');
     if (!(sampleRate > 0)) throw new ValidationError('channel.sampleRate', `must be above 0 Hz, got ${sampleRate}`);
-    if (channel.staleAfter !== undefined && !(requireFinite(channel.staleAfter, 'channel.staleAfter') > 0)) {
+    if (channel.staleAfter !== undefined && !(requireNumber(channel.staleAfter, 'channel.staleAfter') > 0)) {
       throw new ValidationError('channel.staleAfter', `must be a number of seconds above 0, got ${channel.staleAfter}`);
     }
     this.#staleAfterMs = staleAfterMs(channel);

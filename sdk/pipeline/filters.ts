@@ -10,7 +10,7 @@
  */
 import { ValidationError } from '../core/errors.js';
 import type { FilterSpec } from '../model/spec.js';
-import { describe, join, requireRecord } from './validation.js';
+import { describe, join, requireObject } from '../core/check.js';
 
 /** Largest median window: a median costs O(window) per sample (sorted insert). */
 const MAX_MEDIAN_WINDOW = 1001;
@@ -50,7 +50,7 @@ export interface Filter {
  * ```
  */
 export function validateFilter(spec: FilterSpec, path: string): void {
-  const record = requireRecord(spec, path);
+  const record = requireObject(spec, path);
   const type = record.type;
   if (typeof type !== 'string' || !(TYPES as readonly string[]).includes(type)) {
     throw new ValidationError(join(path, 'type'), `must be one of ${TYPES.map((t) => `"${t}"`).join(', ')}, got ${describe(type)}`);
@@ -101,7 +101,7 @@ export function createFilter(spec: FilterSpec): Filter {
   }
 }
 
-function requireFinite(x: number): void {
+function requireNumber(x: number): void {
   if (!Number.isFinite(x)) throw new TypeError(`Expected \`x\` to be a finite number, got ${String(x)}`);
 }
 
@@ -124,7 +124,7 @@ class MedianFilter implements Filter {
   }
 
   push(x: number): number {
-    requireFinite(x);
+    requireNumber(x);
     const sorted = this.#sorted;
     let count = this.#count;
     if (count === this.#window) {
@@ -179,7 +179,7 @@ class MovingAverageFilter implements Filter {
   }
 
   push(x: number): number {
-    requireFinite(x);
+    requireNumber(x);
     const ring = this.#ring;
     const head = this.#head;
     if (this.#count === this.#window) this.#sum -= ring[head]!;
@@ -215,7 +215,7 @@ class ExponentialFilter implements Filter {
   }
 
   push(x: number): number {
-    requireFinite(x);
+    requireNumber(x);
     if (this.#started) {
       this.#y += this.#alpha * (x - this.#y);
     } else {

@@ -9,7 +9,7 @@
 import { ValidationError } from '../core/errors.js';
 import type { Sample } from '../model/sample.js';
 import type { ReportingSpec } from '../model/spec.js';
-import { describe, join, requireRecord } from './validation.js';
+import { describe, join, requireObject } from '../core/check.js';
 
 /** Default heartbeat when a deadband is set, ms (ReportingSpec: 60 s). */
 const DEFAULT_HEARTBEAT_MS = 60_000;
@@ -113,7 +113,7 @@ export function resolveDeadband(
   path = 'reporting',
 ): ReportByExceptionOptions {
   if (reporting === undefined) return {};
-  const spec = requireRecord(reporting, path);
+  const spec = requireObject(reporting, path);
   for (const key of Object.keys(spec)) {
     if (key !== 'deadband' && key !== 'deadbandPercent' && key !== 'heartbeat') {
       throw new ValidationError(join(path, key), 'unknown field; expected deadband, deadbandPercent, heartbeat');

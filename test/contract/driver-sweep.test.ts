@@ -56,18 +56,6 @@ function driverIo(board: EmulatedBoard, definition: DriverDefinition, fixture: S
 }
 
 /** Awaits `promise` while moving the virtual clock, so drivers that wait on the clock complete. */
-async function onClock<T>(clock: VirtualClock, promise: Promise<T>): Promise<T> {
-  let settled = false;
-  promise.then(
-    () => (settled = true),
-    () => (settled = true),
-  );
-  if (!(await clock.runUntilCondition(() => settled, SAMPLE_LIMIT_MS))) {
-    throw new Error(`sample() did not complete within ${SAMPLE_LIMIT_MS} ms of virtual time`);
-  }
-  return promise;
-}
-
 function format(value: number): string {
   return Number.isFinite(value) ? Number(value.toPrecision(6)).toString() : String(value);
 }
@@ -110,7 +98,7 @@ describe('driver sweep', () => {
           const allowed = absolute + relative * Math.abs(value);
           let reading;
           try {
-            reading = await onClock(clock, driver.sample());
+            reading = await clock.runUntilSettled(driver.sample(), SAMPLE_LIMIT_MS);
           } catch (error) {
             failures.push(`at ${format(value)}: sample() failed: ${(error as Error).message}`);
             continue;

@@ -57,9 +57,9 @@ describe('AlarmEvaluator', () => {
 
 describe('validateAlarm', () => {
   it.each<[unknown, string, string]>([
-    [{ ...HIGH, id: '' }, 'id', 'must be a non-empty string, got ""'],
+    [{ ...HIGH, id: '' }, 'id', 'expected a non-empty string, got ""'],
     [{ ...HIGH, kind: 'above' }, 'kind', 'must be "high" or "low", got "above"'],
-    [{ ...HIGH, limit: Number.NaN }, 'limit', 'must be a finite number, got NaN'],
+    [{ ...HIGH, limit: Number.NaN }, 'limit', 'expected a finite number, got NaN'],
     [{ ...HIGH, hysteresis: -1 }, 'hysteresis', 'must not be negative, got -1'],
     [{ ...HIGH, severity: 0 }, 'severity', 'must be an integer from 1 to 1000, got 0'],
     [{ ...HIGH, severity: 1001 }, 'severity', 'must be an integer from 1 to 1000, got 1001'],

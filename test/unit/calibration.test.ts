@@ -90,11 +90,11 @@ describe('createCalibration record', () => {
 
 describe('validateCalibration', () => {
   it.each<[string, unknown, string, string]>([
-    ['missing id', { method: 'offset', offset: 1 }, 'id', 'must be a non-empty string, got undefined'],
+    ['missing id', { method: 'offset', offset: 1 }, 'id', 'expected a non-empty string, got undefined'],
     ['unknown method', { id: 'c', method: 'cubic' }, 'method', 'must be one of "offset", "gain", "linear", "two-point", "polynomial", "table", got "cubic"'],
     ['unknown field', { id: 'c', method: 'offset', ofset: 1 }, 'ofset', 'unknown field for method "offset"; expected id, method, uncertainty, validUntil, performedBy, date, offset'],
-    ['non-finite offset', { id: 'c', method: 'offset', offset: Number.NaN }, 'offset', 'must be a finite number, got NaN'],
-    ['infinite gain', { id: 'c', method: 'linear', gain: Infinity, offset: 0 }, 'gain', 'must be a finite number, got Infinity'],
+    ['non-finite offset', { id: 'c', method: 'offset', offset: Number.NaN }, 'offset', 'expected a finite number, got NaN'],
+    ['infinite gain', { id: 'c', method: 'linear', gain: Infinity, offset: 0 }, 'gain', 'expected a finite number, got Infinity'],
     ['zero gain', { id: 'c', method: 'gain', gain: 0 }, 'gain', 'must not be 0: a zero gain maps every reading to the same value'],
     [
       'two-point with equal raw values',
@@ -102,10 +102,10 @@ describe('validateCalibration', () => {
       'high.raw',
       'equals low.raw (1); two points need different raw values',
     ],
-    ['two-point missing a point', { id: 'c', method: 'two-point', low: { raw: 1, reference: 0 } }, 'high', 'must be an object, got undefined'],
-    ['two-point non-finite reference', { id: 'c', method: 'two-point', low: { raw: 1, reference: 0 }, high: { raw: 2, reference: '5' } }, 'high.reference', 'must be a finite number, got "5"'],
+    ['two-point missing a point', { id: 'c', method: 'two-point', low: { raw: 1, reference: 0 } }, 'high', 'expected an object, got undefined'],
+    ['two-point non-finite reference', { id: 'c', method: 'two-point', low: { raw: 1, reference: 0 }, high: { raw: 2, reference: '5' } }, 'high.reference', 'expected a finite number, got "5"'],
     ['empty polynomial', { id: 'c', method: 'polynomial', coefficients: [] }, 'coefficients', 'must have at least one coefficient (c0)'],
-    ['polynomial with NaN', { id: 'c', method: 'polynomial', coefficients: [1, Number.NaN] }, 'coefficients[1]', 'must be a finite number, got NaN'],
+    ['polynomial with NaN', { id: 'c', method: 'polynomial', coefficients: [1, Number.NaN] }, 'coefficients[1]', 'expected a finite number, got NaN'],
     ['table with one point', { id: 'c', method: 'table', points: [{ raw: 0, reference: 0 }] }, 'points', 'must have at least 2 points, got 1'],
     [
       'unsorted table',
@@ -132,7 +132,7 @@ describe('validateCalibration', () => {
   });
 
   it('rejects a record that is not an object', () => {
-    expect(validationError(null).message).toBe('channels[0].calibration: must be an object, got null');
+    expect(validationError(null).message).toBe('channels[0].calibration: expected an object, got null');
   });
 
   it('accepts a complete record', () => {

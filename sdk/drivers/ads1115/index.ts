@@ -3,7 +3,7 @@
  * single-shot conversion (the part powers down between samples; datasheet §9.4.1).
  */
 import { StateError, ValidationError } from '../../core/errors.js';
-import { describe, join, rejectUnknownKeys } from '../../model/check.js';
+import { describe, join, rejectUnknownKeys } from '../../core/check.js';
 import type { DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver, Tolerance } from '../contract.js';
 import { Exclusive } from '../exclusive.js';
 import { Ads1115Converter, ads1115MaxRateHz, type Ads1115ConversionSettings } from './converter.js';

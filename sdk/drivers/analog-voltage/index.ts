@@ -5,7 +5,7 @@
  */
 import type { AnalogInput } from '../../../boards/contract.js';
 import { StateError, ValidationError } from '../../core/errors.js';
-import { join, rejectUnknownKeys, requireNumber, requireObject } from '../../model/check.js';
+import { join, rejectUnknownKeys, requireNumber, requireObject } from '../../core/check.js';
 import type { DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver } from '../contract.js';
 import { adcOptions, countsToVolts, expectAdc, roundUp, type AssumedAdc } from '../analog-common.js';
 

@@ -5,7 +5,7 @@
 import { SensorError, StateError, ValidationError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import type { I2cDevice } from '../../../boards/contract.js';
-import { describe, join, rejectUnknownKeys, requireObject } from '../../model/check.js';
+import { describe, join, rejectUnknownKeys, requireObject } from '../../core/check.js';
 import type { DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver } from '../contract.js';
 import { Exclusive } from '../exclusive.js';
 import {

@@ -3,7 +3,7 @@
  * I2C, scaled to the transmitter's engineering span, with NAMUR NE 43 fault detection.
  */
 import { SensorError, StateError, ValidationError } from '../../core/errors.js';
-import { describe, join } from '../../model/check.js';
+import { describe, join } from '../../core/check.js';
 import { senmlUnitProblem, unitInfo } from '../../model/units.js';
 import { Ads1115Converter, ads1115MaxRateHz, ads1115Tolerance, parseAds1115Options, type Ads1115Settings } from '../ads1115/index.js';
 import { FULL_SCALES, type FullScaleVolts } from '../ads1115/registers.js';

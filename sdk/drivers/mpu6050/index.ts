@@ -5,7 +5,7 @@
 import type { I2cDevice } from '../../../boards/contract.js';
 import type { Clock } from '../../core/clock.js';
 import { SensorError, StateError, ValidationError } from '../../core/errors.js';
-import { describe, join, rejectUnknownKeys } from '../../model/check.js';
+import { describe, join, rejectUnknownKeys } from '../../core/check.js';
 import type { DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver } from '../contract.js';
 import { Exclusive } from '../exclusive.js';
 import {

@@ -11,7 +11,7 @@
  */
 import type { AnalogInput } from '../../../boards/contract.js';
 import { SensorError, StateError, ValidationError } from '../../core/errors.js';
-import { join, rejectUnknownKeys, requireNumber, requireObject, requireOneOf } from '../../model/check.js';
+import { join, rejectUnknownKeys, requireNumber, requireObject, requireOneOf } from '../../core/check.js';
 import type { DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver } from '../contract.js';
 import { adcOptions, countsToVolts, expectAdc, roundUp, type AssumedAdc } from '../analog-common.js';
 

@@ -1,15 +1,27 @@
 /**
- * Field checks for declarations written in JavaScript as well as TypeScript: each throws a
+ * Field checks for declarations (device models, part options, calibration records) written in
+ * JavaScript or parsed from JSON as well as TypeScript: each accepts `unknown` and throws a
  * `ValidationError` naming the path of the bad field and what was expected.
  */
-import { ValidationError } from '../core/errors.js';
+import { ValidationError } from './errors.js';
 
-/** Describes a value for an error message: `"abc"`, `12`, `undefined`, `an object`. */
+/**
+ * How a bad value is shown in a message: strings quoted, numbers as written, objects by kind.
+ *
+ * @example
+ * ```ts
+ * describe('a') // '"a"'
+ * describe(NaN) // 'NaN'
+ * describe([1]) // 'an array'
+ * ```
+ */
 export function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) return String(value);
+  if (typeof value === 'function') return 'a function';
+  if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
-  return `a ${typeof value}`;
+  if (typeof value === 'object') return 'an object';
+  return String(value);
 }
 
 /** Requires a plain object. */
