@@ -36,12 +36,15 @@ export interface SystemClockOptions {
   precisionWindowMs?: number;
 }
 
+/** The last stretch before a deadline that SystemClock spins instead of sleeping, ms. */
+const SPIN_MS = 0.1;
+
 /**
  * The host's clock: wall time with the monotonic high-resolution counter's precision.
  *
  * Node's timers fire up to ~1 ms late. The clock keeps one queue of deadlines and one wake-up: it
  * sleeps on the event loop until the earliest deadline is within `precisionWindowMs`, then waits
- * the rest with `Atomics.wait` (a futex with a nanosecond timeout: no CPU spent, ~50 µs precision).
+ * the rest with `Atomics.wait` (a futex with a nanosecond timeout), spinning only the last 0.1 ms.
  * It only ever blocks for the earliest deadline, so one timer's precise wait cannot make another
  * late, and it never fires before a deadline. The event loop runs between deadlines, so a 1 kHz
  * channel keeps sub-0.25 ms jitter without spinning a core.
@@ -114,9 +117,14 @@ export class SystemClock implements Clock {
       return;
     }
     // The head is the earliest deadline: blocking until it cannot make any other timer late.
-    while (remaining > 0) {
-      Atomics.wait(this.#waitCell, 0, 0, remaining);
+    // The kernel wakes a sleeper ~50-100 µs late (timer slack, scheduling), so sleep until just
+    // before the deadline and spin the last stretch on the high-resolution counter.
+    while (remaining > SPIN_MS) {
+      Atomics.wait(this.#waitCell, 0, 0, remaining - SPIN_MS);
       remaining = head - this.now();
+    }
+    while (head - this.now() > 0) {
+      // Spin: at most SPIN_MS per deadline.
     }
     const now = this.now();
     try {
