@@ -73,5 +73,6 @@ export const BOARD_DEFINITIONS: Readonly<Record<string, BoardDefinition>> = Obje
  * ```
  */
 export function boardDefinition(id: string): BoardDefinition | undefined {
-  return BOARD_DEFINITIONS[id];
+  // Own properties only: "toString" or "__proto__" is not a board.
+  return Object.hasOwn(BOARD_DEFINITIONS, id) ? BOARD_DEFINITIONS[id] : undefined;
 }

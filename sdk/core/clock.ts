@@ -38,6 +38,8 @@ export interface SystemClockOptions {
 
 /** The last stretch before a deadline that SystemClock spins instead of sleeping, ms. */
 const SPIN_MS = 0.1;
+/** The longest delay `setTimeout` accepts. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
  * The host's clock: wall time with the monotonic high-resolution counter's precision.
@@ -80,7 +82,14 @@ export class SystemClock implements Clock {
     if (Number.isNaN(atMs)) throw new TypeError('Expected `atMs` to be a number, got NaN');
     const { timer, earliest } = this.#timers.add(atMs, callback);
     if (earliest) this.#arm();
-    return timer;
+    return {
+      cancel: () => {
+        timer.cancel();
+        // The wake-up may have been for this timer: re-arm for the next one, or none, so a
+        // cancelled timer never keeps the process alive or wakes it for nothing.
+        this.#arm();
+      },
+    };
   }
 
   /** Arms the one wake-up for the earliest deadline (if not armed for it already). */
@@ -97,7 +106,8 @@ export class SystemClock implements Clock {
       // Coarse wait on the event loop: wake inside the precision window (or, with no window, at
       // the deadline rounded up, so nothing fires early).
       const delay = this.#precisionWindowMs === 0 ? Math.ceil(remaining) : Math.floor(remaining - this.#precisionWindowMs);
-      const handle = setTimeout(this.#pump, delay);
+      // setTimeout takes at most 2^31 − 1 ms (~24.8 days); a longer delay would fire at once.
+      const handle = setTimeout(this.#pump, Math.min(delay, MAX_TIMEOUT_MS));
       this.#wakeUp = { cancel: () => clearTimeout(handle) };
     } else {
       // Let the event loop turn once (I/O, other callbacks) before the precise wait.

@@ -121,13 +121,18 @@ export class Device extends TypedEmitter<DeviceEvents> {
     }
   }
 
-  /** Stops sampling, waits for reads in flight and closes the drivers. Idempotent. */
+  /**
+   * Stops sampling and closes the drivers. A read in flight is cut short (its conversion wait is
+   * cancelled), so `stop()` resolves without the clock moving on — on a virtual clock too. Nothing
+   * is emitted once stopping has begun. Idempotent.
+   */
   async stop(): Promise<void> {
     if (this.#state !== 'running') return;
     this.#setState('stopping');
-    await this.#sampler?.stop();
+    const sampling = this.#sampler?.stop();
     for (const driver of this.#drivers.values()) driver.close();
     this.#drivers.clear();
+    await sampling;
     this.#setState('stopped');
   }
 
@@ -204,8 +209,7 @@ export class Device extends TypedEmitter<DeviceEvents> {
     // Channels reading the same part at the same rate share one read per tick.
     const groups = new Map<string, { rateHz: number; oversampling: number; inputs: ChannelInput[]; key: string }>();
     for (const channel of this.model.channels) {
-      const rateHz = channel.aggregate ? channel.aggregate.rawRate : channel.sampleRate;
-      const oversampling = channel.oversampling ?? 1;
+      const { rateHz, oversampling } = channel.binding.readGroup;
       const key = `${channel.binding.instanceKey}/${rateHz}Hz/x${oversampling}`;
       const group = groups.get(key) ?? { rateHz, oversampling, inputs: [], key };
       group.inputs.push(new ChannelInput(channel));
@@ -233,6 +237,8 @@ export class Device extends TypedEmitter<DeviceEvents> {
   }
 
   #deliver(result: SamplingResult, inputs: readonly ChannelInput[], pipelines: readonly ChannelPipeline[]): void {
+    // A read cut short by stop() is not a sensor fault.
+    if (this.#state !== 'running') return;
     for (let i = 0; i < inputs.length; i++) {
       const input = inputs[i]!.accept(result);
       if (input === undefined) continue;

@@ -104,7 +104,7 @@ export function defineDevice(spec: DeviceSpec): DeviceModel {
   const channels = requireArray(device.channels, 'channels', { nonEmpty: true });
   const bindings = channels.map((channel, i) => validateChannel(channel, `channels[${i}]`, board));
   requireUnique(channels.map((c) => (c as ChannelSpec).id), (i) => `channels[${i}].id`);
-  checkSharedParts(channels as ChannelSpec[], bindings);
+  checkSharedParts(channels as ChannelSpec[], bindings, board);
 
   const properties = device.properties === undefined ? [] : requireArray(device.properties, 'properties');
   properties.forEach((property, i) => validateProperty(property, `properties[${i}]`));
@@ -138,10 +138,15 @@ function validateIdentity(raw: unknown): void {
   }
 }
 
-/** Channels that share a part instance must configure it identically; two parts cannot share an address. */
-function checkSharedParts(channels: readonly ChannelSpec[], bindings: readonly ResolvedBinding[]): void {
+/**
+ * Channels that share a part instance must configure it identically, and together ask no more reads
+ * per second than it delivers; two parts cannot share an address or pin, and an analog input cannot
+ * sit on a pin an I2C bus in use occupies.
+ */
+function checkSharedParts(channels: readonly ChannelSpec[], bindings: readonly ResolvedBinding[], board: BoardDefinition): void {
   const byInstance = new Map<string, number>();
-  const byAddress = new Map<string, number>();
+  const byLocation = new Map<string, number>();
+  const groups = new Map<string, Map<string, number>>();
   bindings.forEach((binding, i) => {
     const first = byInstance.get(binding.instanceKey);
     if (first === undefined) byInstance.set(binding.instanceKey, i);
@@ -152,13 +157,33 @@ function checkSharedParts(channels: readonly ChannelSpec[], bindings: readonly R
       );
     }
     const location = binding.io === 'i2c' ? `${binding.bus}:${binding.address}` : `${binding.pin}`;
-    const other = byAddress.get(location);
-    if (other === undefined) byAddress.set(location, i);
+    const other = byLocation.get(location);
+    if (other === undefined) byLocation.set(location, i);
     else if (bindings[other]!.part !== binding.part) {
       throw new ValidationError(
         `channels[${i}].driver`,
         `${binding.part} and ${bindings[other]!.part} (channel "${channels[other]!.id}") are bound to the same ${binding.io === 'i2c' ? 'address' : 'pin'}`,
       );
+    }
+    // Each distinct (rate, oversampling) of one part is its own stream of reads (see Device).
+    const reads = groups.get(binding.instanceKey) ?? new Map<string, number>();
+    reads.set(`${binding.readGroup.rateHz}x${binding.readGroup.oversampling}`, binding.readRateHz);
+    groups.set(binding.instanceKey, reads);
+    const total = [...reads.values()].reduce((sum, rate) => sum + rate, 0);
+    if (total > binding.maxRateHz) {
+      throw new ValidationError(
+        `channels[${i}].sampleRate`,
+        `${binding.instanceKey} delivers at most ${Math.floor(binding.maxRateHz * 10) / 10} readings/s; its channels together need ${total}/s ` +
+          '(channels of one part at the same rate share reads: give them the same sampleRate)',
+      );
+    }
+  });
+  const i2cPins = new Set(
+    board.i2cBuses.filter((bus) => bindings.some((b) => b.io === 'i2c' && b.bus === bus.name)).flatMap((bus) => [bus.sda, bus.scl]),
+  );
+  bindings.forEach((binding, i) => {
+    if (binding.io === 'analog' && i2cPins.has(binding.pin!)) {
+      throw new ValidationError(`channels[${i}].driver.pin`, `${binding.pin} is an I2C line on ${board.id}, and an I2C part is in use`);
     }
   });
 }

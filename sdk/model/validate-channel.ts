@@ -36,6 +36,10 @@ export interface ResolvedBinding {
   readonly instanceKey: string;
   /** Reads per second this channel needs from the part (rate × oversampling, or the aggregate's raw rate). */
   readonly readRateHz: number;
+  /** How the part is read for this channel: channels of one part with the same key share each read. */
+  readonly readGroup: { readonly rateHz: number; readonly oversampling: number };
+  /** The most reads per second the part delivers with these options (shared by all its channels). */
+  readonly maxRateHz: number;
 }
 
 const ID = /^[a-z][a-z0-9_-]{0,62}$/;
@@ -69,7 +73,7 @@ export function validateChannel(raw: unknown, path: string, board: BoardDefiniti
 
   const sampleRate = requireNumber(channel.sampleRate, join(path, 'sampleRate'), { above: 0, max: 10_000 });
   const oversampling = channel.oversampling === undefined ? 1 : requireNumber(channel.oversampling, join(path, 'oversampling'), { integer: true, min: 1, max: 256 });
-  let readRateHz = sampleRate * oversampling;
+  let readGroup = { rateHz: sampleRate, oversampling };
   if (channel.aggregate !== undefined) {
     const aggregatePath = join(path, 'aggregate');
     const aggregate = requireObject(channel.aggregate, aggregatePath);
@@ -81,10 +85,10 @@ export function validateChannel(raw: unknown, path: string, board: BoardDefiniti
       throw new ValidationError(join(aggregatePath, 'rawRate'), `must be an integer multiple (≥ 2) of sampleRate ${sampleRate} Hz, got ${rawRate} Hz`);
     }
     if (oversampling !== 1) throw new ValidationError(join(path, 'oversampling'), 'cannot be combined with aggregate');
-    readRateHz = rawRate;
+    readGroup = { rateHz: rawRate, oversampling: 1 };
   }
 
-  const binding = resolveBinding(channel.driver, join(path, 'driver'), board, readRateHz, path);
+  const binding = resolveBinding(channel.driver, join(path, 'driver'), board, readGroup, path);
   const dimensionless = (channel.aggregate as { statistic?: unknown } | undefined)?.statistic === 'crest-factor';
   if (dimensionless) {
     // A crest factor is peak / RMS: a ratio, whatever the part measures.
@@ -116,7 +120,14 @@ export function validateChannel(raw: unknown, path: string, board: BoardDefiniti
   return binding;
 }
 
-function resolveBinding(raw: unknown, path: string, board: BoardDefinition, readRateHz: number, channelPath: string): ResolvedBinding {
+function resolveBinding(
+  raw: unknown,
+  path: string,
+  board: BoardDefinition,
+  readGroup: ResolvedBinding['readGroup'],
+  channelPath: string,
+): ResolvedBinding {
+  const readRateHz = readGroup.rateHz * readGroup.oversampling;
   const binding = requireObject(raw, path);
   rejectUnknownKeys(binding, BINDING_KEYS, path);
   const part = requireString(binding.part, join(path, 'part'));
@@ -168,7 +179,7 @@ function resolveBinding(raw: unknown, path: string, board: BoardDefinition, read
     if (board.adc && readRateHz > board.adc.maxRateHz) {
       throw new ValidationError(join(channelPath, 'sampleRate'), `the ${board.id} ADC converts at most ${board.adc.maxRateHz}/s; this channel needs ${readRateHz}/s`);
     }
-    return { part, definition, output, outputSpec, io: 'analog', pin, options, instanceKey: `${part}@${pin}`, readRateHz };
+    return { part, definition, output, outputSpec, io: 'analog', pin, options, instanceKey: `${part}@${pin}`, readRateHz, readGroup, maxRateHz };
   }
 
   if (binding.pin !== undefined) throw new ValidationError(join(path, 'pin'), `${part} is an I2C part: give "bus" and "address", not "pin"`);
@@ -184,7 +195,10 @@ function resolveBinding(raw: unknown, path: string, board: BoardDefinition, read
   if (addresses.length > 0 && !addresses.includes(address)) {
     throw new ValidationError(join(path, 'address'), `${part} answers on ${addresses.map(hex).join(', ')}, not ${hex(address)}`);
   }
-  return { part, definition, output, outputSpec, io: 'i2c', bus, address, options, instanceKey: `${part}@${bus}:${hex(address)}`, readRateHz };
+  return {
+    part, definition, output, outputSpec, io: 'i2c', bus, address, options,
+    instanceKey: `${part}@${bus}:${hex(address)}`, readRateHz, readGroup, maxRateHz,
+  };
 }
 
 /** A rate for messages, rounded down (it is a maximum) to two significant digits, or to 1 Hz: 8.8, 102. */

@@ -57,6 +57,18 @@ describe('Device on a virtual clock', () => {
     expect(device.device.state).toBe('running');
   });
 
+  it('stops at once while a read waits for its conversion, without the clock moving, and emits nothing after', async () => {
+    const device = await run(ENV_NODE, 3, 2.005); // the BME280 conversion started at 2 s is still running
+    const before = device.samples.length;
+    const now = device.clock.now();
+    await device.device.stop();
+    expect(device.device.state).toBe('stopped');
+    expect(device.clock.now()).toBe(now);
+    await device.clock.advance(5_000);
+    expect(device.samples.length).toBe(before);
+    expect(device.faults).toEqual([]);
+  });
+
   it('checks property writes and command arguments against the model', async () => {
     const motor = await run('examples/motor-monitor', 1, 0);
     const { device } = motor;
@@ -76,14 +88,19 @@ describe('Device on a virtual clock', () => {
     const uno = new EmulatedBoard({ definition: 'arduino-uno', clock, seed: 1 });
     expect(() => new Device(module.model, { board: uno, serialNumber: 'X' })).toThrow(/declared for raspberry-pi-4, but the board is arduino-uno/);
     const pi = new EmulatedBoard({ definition: 'raspberry-pi-4', clock, seed: 1 });
-    expect(() => new Device(module.model, { board: pi })).toThrow(/SENSORKIT_SERIAL/);
+    const serial = process.env.SENSORKIT_SERIAL;
+    delete process.env.SENSORKIT_SERIAL;
+    try {
+      expect(() => new Device(module.model, { board: pi })).toThrow(/SENSORKIT_SERIAL/);
+    } finally {
+      if (serial !== undefined) process.env.SENSORKIT_SERIAL = serial;
+    }
     expect(
       () => new Device(module.model, { board: pi, serialNumber: 'X', calibrations: { nope: { id: 'c', method: 'offset', offset: 1 } } }),
     ).toThrow(/calibrations.nope: no channel "nope"/);
     const device = new Device(module.model, { board: pi, serialNumber: 'X' });
     await device.start();
     await expect(device.start()).rejects.toThrow(StateError);
-    await clock.advance(100);
     await device.stop();
     expect(device.state).toBe('stopped');
     await uno.close();

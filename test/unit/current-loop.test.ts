@@ -90,15 +90,26 @@ describe('CurrentLoopDriver', () => {
     expect((await clock.runUntilSettled(driver.sample())).values.value).toBeCloseTo(-12_500, -3);
   });
 
+  it.each([
+    [3.6, /at or below 3\.6 mA/],
+    [21, /at or above 21 mA/],
+  ])('treats exactly %s mA as a NAMUR NE 43 failure signal, not a value', async (milliamps, reason) => {
+    // An ideal ADS1115 reads 0.9 V / 5.25 V across 250 Ω exactly (whole LSBs at ±4.096 V full scale).
+    const adc = new Ads1115Peripheral({ inputs: [{ valueAt: () => (milliamps / 1000) * 250 }], vdd: 5 });
+    const { clock, io } = i2cRig(adc, { seed: 4 });
+    const driver = new CurrentLoopDriver(io, { rangeMin: 0, rangeMax: 1_000_000, unit: 'Pa' });
+    await expect(clock.runUntilSettled(driver.sample())).rejects.toThrow(reason);
+  });
+
   it('rejects an open loop and NE 43 failure currents with SensorError, and recovers', async () => {
     const { clock, io, loop } = rig(new SeededRandom(9));
     const driver = new CurrentLoopDriver(io, { rangeMin: 0, rangeMax: 1_000_000, unit: 'Pa' });
     loop.setFault('open');
-    await expect(clock.runUntilSettled(driver.sample())).rejects.toThrow(new SensorError('loop current 0.0 mA: open loop (NAMUR NE 43)'));
+    await expect(clock.runUntilSettled(driver.sample())).rejects.toThrow(new SensorError('loop current 0.00 mA: open loop (NAMUR NE 43)'));
     loop.setFault('downscale');
-    await expect(clock.runUntilSettled(driver.sample())).rejects.toThrow(/loop current 3\.5 mA: below 3\.6 mA, transmitter failure signal \(NAMUR NE 43\)/);
+    await expect(clock.runUntilSettled(driver.sample())).rejects.toThrow(/loop current 3\.5\d mA: at or below 3\.6 mA, transmitter failure signal \(NAMUR NE 43\)/);
     loop.setFault('upscale'); // 21.5 mA × 250 Ω = 5.375 V, clamped at VDD + 0.3 V = 5.3 V: 21.2 mA
-    await expect(clock.runUntilSettled(driver.sample())).rejects.toThrow(/loop current 21\.2 mA: above 21 mA, transmitter failure signal or short circuit/);
+    await expect(clock.runUntilSettled(driver.sample())).rejects.toThrow(/loop current 21\.2\d mA: at or above 21 mA, transmitter failure signal or short circuit/);
     loop.setFault(undefined);
     await expect(clock.runUntilSettled(driver.sample())).resolves.toMatchObject({ values: { current: expect.closeTo(8, 1) } });
   });

@@ -174,4 +174,38 @@ describe('defineDevice', () => {
     expect(error.reason).toBe('current-loop with dataRate 64 SPS can deliver at most 56 readings/s; this channel needs 80/s');
     expect(defineDevice(pressure(128)).channel('line')?.binding).toMatchObject({ part: 'current-loop', readRateHz: 80 });
   });
+
+  it('adds up what the channels of one part read, per rate, against what the part delivers', () => {
+    const adc = (id: string, sampleRate: number) => ({
+      id,
+      quantity: 'voltage',
+      unit: 'V',
+      range: { min: 0, max: 2 },
+      resolution: 0.001,
+      accuracy: { mpe: 0.01 },
+      sampleRate,
+      driver: { part: 'ads1115', address: 0x48 },
+    });
+    const base = spec();
+    // 100 + 50 reads/s from one ADS1115 at 128 SPS (≈ 109 conversions/s): too many together.
+    const error = failure({ ...base, channels: [base.channels[0]!, adc('a', 100), adc('b', 50)] });
+    expect(error.path).toBe('channels[2].sampleRate');
+    expect(error.reason).toMatch(/ads1115@i2c0:0x48 delivers at most 109.\d readings\/s; its channels together need 150\/s/);
+    // Two channels at the same rate share each read.
+    expect(() => defineDevice({ ...base, channels: [base.channels[0]!, adc('a', 100), adc('b', 100)] })).not.toThrow();
+  });
+
+  it('rejects an analog input on a pin that an I2C bus in use occupies', () => {
+    const base = spec();
+    const onA4 = { ...base.channels[1]!, driver: { part: 'thermistor', pin: 'A4', options: thermistorOptions } };
+    const error = failure({ ...base, channels: [base.channels[0]!, onA4] });
+    expect(error.path).toBe('channels[1].driver.pin');
+    expect(error.reason).toBe('A4 is an I2C line on arduino-uno, and an I2C part is in use');
+    // Without an I2C part, A4 is an ordinary analog input.
+    expect(() => defineDevice({ ...base, channels: [onA4], alarms: [] })).not.toThrow();
+  });
+
+  it.each(['toString', '__proto__', 'constructor'])('treats the board id %j as unknown, not as an object property', (board) => {
+    expect(failure(spec({ board })).path).toBe('board');
+  });
 });

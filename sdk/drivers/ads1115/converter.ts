@@ -5,7 +5,8 @@
  */
 import type { I2cDevice } from '../../../boards/contract.js';
 import type { Clock } from '../../core/clock.js';
-import { SensorError } from '../../core/errors.js';
+import { SensorError, StateError } from '../../core/errors.js';
+import { ClockWaits } from '../clock-waits.js';
 import { CONFIG, POINTER, singleShotConfig, type Ads1115Channel, type DataRate, type FullScaleVolts } from './registers.js';
 
 /** What to convert. */
@@ -71,10 +72,12 @@ export function ads1115MaxRateHz(dataRate: DataRate): number {
 export class Ads1115Converter {
   readonly #i2c: I2cDevice;
   readonly #clock: Clock;
+  readonly #waits: ClockWaits;
 
   constructor(i2c: I2cDevice, clock: Clock) {
     this.#i2c = i2c;
     this.#clock = clock;
+    this.#waits = new ClockWaits(clock);
   }
 
   /** "i2c1@0x48": the bus and address, for provenance and messages. */
@@ -90,14 +93,14 @@ export class Ads1115Converter {
     const config = singleShotConfig(settings.channel, settings.fullScaleVolts, settings.dataRate);
     await this.#i2c.write([POINTER.config, config >> 8, config & 0xff]);
     const conversionMs = worstCaseConversionMs(settings.dataRate);
-    await this.#wait(conversionMs + WAKE_MS);
+    await this.#waits.wait(conversionMs + WAKE_MS);
     for (let attempt = 0; ; attempt++) {
       const status = await this.#i2c.readRegister(POINTER.config, 2);
       if ((((status[0] ?? 0) << 8) & CONFIG.os.mask) !== 0) break;
       if (attempt >= POLL_LIMIT) {
         throw new SensorError(`ADS1115 at ${this.source}: conversion still running ${(conversionMs * 2).toFixed(1)} ms after it started`);
       }
-      await this.#wait(conversionMs / 10);
+      await this.#waits.wait(conversionMs / 10);
     }
     const bytes = await this.#i2c.readRegister(POINTER.conversion, 2);
     const time = this.#clock.now();
@@ -105,12 +108,9 @@ export class Ads1115Converter {
     return { volts: (code * settings.fullScaleVolts) / 32768, code, time, clipped: code === 0x7fff || code === -0x8000 };
   }
 
-  /** Releases the I2C device it converts on. */
+  /** Cuts short a conversion in progress (it rejects with `StateError`) and releases the I2C device. */
   close(): void {
+    this.#waits.cancelAll(new StateError(`the ADS1115 at ${this.source} is closed`));
     this.#i2c.close();
-  }
-
-  #wait(ms: number): Promise<void> {
-    return new Promise((resolve) => this.#clock.schedule(this.#clock.now() + ms, resolve));
   }
 }

@@ -7,6 +7,7 @@ import type { Clock } from '../../core/clock.js';
 import type { I2cDevice } from '../../../boards/contract.js';
 import { describe, join, rejectUnknownKeys, requireObject } from '../../core/check.js';
 import type { DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver } from '../contract.js';
+import { ClockWaits } from '../clock-waits.js';
 import { Exclusive } from '../exclusive.js';
 import {
   CALIBRATION_BLOCK1_LENGTH,
@@ -108,10 +109,6 @@ function describeSettings(settings: Settings): string {
   return `mode=forced osrs_t=x${settings.t} osrs_p=x${settings.p} osrs_h=x${settings.h} filter=${settings.filter === 0 ? 'off' : settings.filter}`;
 }
 
-function wait(clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => clock.schedule(clock.now() + ms, resolve));
-}
-
 /**
  * Reads a BME280. On first use it checks the chip id, resets the part and reads its trimming
  * coefficients; each `sample()` then triggers one forced conversion, waits the datasheet's maximum
@@ -126,6 +123,7 @@ function wait(clock: Clock, ms: number): Promise<void> {
  */
 export class Bme280Driver implements SensorDriver<Bme280Output> {
   readonly #clock: Clock;
+  readonly #waits: ClockWaits;
   readonly #i2c: I2cDevice;
   #settings: Settings;
   #calibration: Bme280Calibration | undefined;
@@ -137,6 +135,7 @@ export class Bme280Driver implements SensorDriver<Bme280Output> {
   constructor(io: DriverIo, options: Readonly<Record<string, unknown>> = {}) {
     if (io.i2c === undefined) throw new ValidationError('io.i2c', 'the bme280 driver needs an I2C device');
     this.#clock = io.clock;
+    this.#waits = new ClockWaits(io.clock);
     this.#i2c = io.i2c;
     this.#settings = parseOptions(options, '');
   }
@@ -162,6 +161,7 @@ export class Bme280Driver implements SensorDriver<Bme280Output> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#waits.cancelAll(new StateError(`the bme280 driver at ${this.#source()} is closed`));
     this.#i2c.close();
   }
 
@@ -231,7 +231,7 @@ export class Bme280Driver implements SensorDriver<Bme280Output> {
 
   /** Waits `ms` on the clock, then polls `status` until `field` clears. */
   async #waitWhile(field: (typeof FIELD.status)[keyof typeof FIELD.status], ms: number, what: string): Promise<void> {
-    await wait(this.#clock, ms);
+    await this.#waits.wait(ms);
     for (let attempt = 0; ; attempt++) {
       this.#assertOpen();
       const [status] = await this.#i2c.readRegister(REGISTER.status, 1);
@@ -239,7 +239,7 @@ export class Bme280Driver implements SensorDriver<Bme280Output> {
       if (attempt >= POLL_LIMIT) {
         throw new SensorError(`BME280 at ${this.#source()}: ${what} still running ${ms + POLL_LIMIT * POLL_MS} ms after it started`);
       }
-      await wait(this.#clock, POLL_MS);
+      await this.#waits.wait(POLL_MS);
     }
   }
 

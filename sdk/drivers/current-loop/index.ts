@@ -44,7 +44,7 @@ interface Settings {
   readonly shuntTolerance: number;
 }
 
-/** NAMUR NE 43: below 3.6 mA or above 21 mA the transmitter signals a failure (or the loop is broken). */
+/** NAMUR NE 43: at or below 3.6 mA, or at or above 21 mA, the transmitter signals a failure (or the loop is broken). */
 const FAILURE_LOW_MA = 3.6;
 const FAILURE_HIGH_MA = 21;
 /** Below this the loop carries no transmitter current at all: a broken wire or no supply. */
@@ -136,8 +136,8 @@ function describeSettings(settings: Settings): string {
 }
 
 /**
- * Reads a 4–20 mA loop through an ADS1115. A current below 3.6 mA or above 21 mA rejects with
- * `SensorError` (NAMUR NE 43), so the sampler marks the sample bad; 3.6…21 mA maps linearly, so a
+ * Reads a 4–20 mA loop through an ADS1115. A current at or below 3.6 mA or at or above 21 mA rejects
+ * with `SensorError` (NAMUR NE 43), so the sampler marks the sample bad; between them it maps linearly, so a
  * value slightly beyond the span is returned and the pipeline flags it out of range.
  *
  * @example
@@ -180,7 +180,7 @@ export class CurrentLoopDriver implements SensorDriver<CurrentLoopOutput> {
       const { volts, time } = await this.#converter.convert(settings.adc);
       this.#assertOpen();
       const milliamps = (volts / settings.shuntOhms) * 1000;
-      if (milliamps < FAILURE_LOW_MA || milliamps > FAILURE_HIGH_MA) throw new SensorError(namurMessage(milliamps));
+      if (milliamps <= FAILURE_LOW_MA || milliamps >= FAILURE_HIGH_MA) throw new SensorError(namurMessage(milliamps));
       const value = settings.rangeMin + ((milliamps - 4) / 16) * (settings.rangeMax - settings.rangeMin);
       return {
         time,
@@ -202,10 +202,10 @@ export class CurrentLoopDriver implements SensorDriver<CurrentLoopOutput> {
 }
 
 function namurMessage(milliamps: number): string {
-  const shown = Math.max(0, milliamps).toFixed(1);
+  const shown = Math.max(0, milliamps).toFixed(2);
   if (milliamps < OPEN_LOOP_MA) return `loop current ${shown} mA: open loop (NAMUR NE 43)`;
-  if (milliamps < FAILURE_LOW_MA) return `loop current ${shown} mA: below 3.6 mA, transmitter failure signal (NAMUR NE 43)`;
-  return `loop current ${shown} mA: above 21 mA, transmitter failure signal or short circuit (NAMUR NE 43)`;
+  if (milliamps <= FAILURE_LOW_MA) return `loop current ${shown} mA: at or below 3.6 mA, transmitter failure signal (NAMUR NE 43)`;
+  return `loop current ${shown} mA: at or above 21 mA, transmitter failure signal or short circuit (NAMUR NE 43)`;
 }
 
 /**

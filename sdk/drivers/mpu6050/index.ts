@@ -7,6 +7,7 @@ import type { Clock } from '../../core/clock.js';
 import { SensorError, StateError, ValidationError } from '../../core/errors.js';
 import { describe, join, rejectUnknownKeys } from '../../core/check.js';
 import type { DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver } from '../contract.js';
+import { ClockWaits } from '../clock-waits.js';
 import { Exclusive } from '../exclusive.js';
 import {
   ACCEL_RANGE,
@@ -83,10 +84,6 @@ function outputsFor(settings: Settings): Readonly<Record<Mpu6050Output, DriverOu
   });
 }
 
-function wait(clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => clock.schedule(clock.now() + ms, resolve));
-}
-
 /**
  * Reads an MPU-6050. On first use it checks WHO_AM_I, resets the part, wakes it (it powers up
  * asleep) on the gyro PLL clock and sets range, DLPF and a 1 kHz sample rate.
@@ -99,6 +96,7 @@ function wait(clock: Clock, ms: number): Promise<void> {
  */
 export class Mpu6050Driver implements SensorDriver<Mpu6050Output> {
   readonly #clock: Clock;
+  readonly #waits: ClockWaits;
   readonly #i2c: I2cDevice;
   #settings: Settings;
   /** Settings written to the part; undefined until the part is initialised. */
@@ -109,6 +107,7 @@ export class Mpu6050Driver implements SensorDriver<Mpu6050Output> {
   constructor(io: DriverIo, options: Readonly<Record<string, unknown>> = {}) {
     if (io.i2c === undefined) throw new ValidationError('io.i2c', 'the mpu6050 driver needs an I2C device');
     this.#clock = io.clock;
+    this.#waits = new ClockWaits(io.clock);
     this.#i2c = io.i2c;
     this.#settings = parseOptions(options, '');
   }
@@ -154,6 +153,7 @@ export class Mpu6050Driver implements SensorDriver<Mpu6050Output> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#waits.cancelAll(new StateError(`the mpu6050 driver at ${this.#source()} is closed`));
     this.#i2c.close();
   }
 
@@ -166,7 +166,7 @@ export class Mpu6050Driver implements SensorDriver<Mpu6050Output> {
       );
     }
     await this.#i2c.writeRegister(REGISTER.pwrMgmt1, [setField(FIELD.pwrMgmt1.deviceReset, 1)]);
-    await wait(this.#clock, RESET_MS);
+    await this.#waits.wait(RESET_MS);
     this.#assertOpen();
     // Clearing SLEEP (set at reset) starts sampling; the PLL clock is the recommended source.
     await this.#i2c.writeRegister(REGISTER.pwrMgmt1, [setField(FIELD.pwrMgmt1.clkSel, CLOCK_PLL_X)]);
@@ -185,7 +185,7 @@ export class Mpu6050Driver implements SensorDriver<Mpu6050Output> {
       0x00,
       setField(FIELD.accelConfig.afsSel, ACCEL_RANGE[settings.range].afsSel),
     ]);
-    await wait(this.#clock, Math.max(minimumMs, 2 + 2 * DLPF_DELAY_MS[settings.dlpfHz]));
+    await this.#waits.wait(Math.max(minimumMs, 2 + 2 * DLPF_DELAY_MS[settings.dlpfHz]));
     this.#assertOpen();
     this.#applied = settings;
   }
