@@ -13,6 +13,7 @@ const require = createRequire(import.meta.url);
 const CACHE_DIR = process.env.SENSORKIT_TS_CACHE ?? join(ROOT, 'node_modules', '.cache', 'sensorkit-ts');
 // A new TypeScript, ts-node or tsconfig must not reuse old output.
 const SALT = [
+  'esm-1',
   require('typescript/package.json').version,
   require('ts-node/package.json').version,
   readFileSync(join(ROOT, 'tsconfig.json'), 'utf8'),
@@ -29,7 +30,13 @@ export function transpile(path, source = readFileSync(path, 'utf8')) {
   } catch {
     // Not cached yet.
   }
-  service ??= require('ts-node').create({ transpileOnly: true, project: join(ROOT, 'tsconfig.json') });
+  // Always ES modules, whatever package.json sits next to a user's device file: the loader hands
+  // Node every .ts file as `module` (see ts-hooks.js).
+  service ??= require('ts-node').create({
+    transpileOnly: true,
+    project: join(ROOT, 'tsconfig.json'),
+    compilerOptions: { module: 'ESNext', moduleResolution: 'Bundler' },
+  });
   const output = service.compile(source, path);
   try {
     mkdirSync(CACHE_DIR, { recursive: true });

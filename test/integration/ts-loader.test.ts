@@ -38,4 +38,15 @@ describe('TypeScript loader', () => {
     expect(runTs(main)).toBe('100');
     expect(readdirSync(cache).filter((name) => name.endsWith('.js'))).toHaveLength(3);
   });
+
+  it('runs a .ts file from a package that is not "type": "module" (a user\'s device folder) as an ES module', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sensorkit-cjs-package-'));
+    try {
+      writeFileSync(join(folder, 'package.json'), '{ "name": "my-device" }\n');
+      writeFileSync(join(folder, 'device.ts'), 'export const unit: string = "Cel";\nconsole.log(typeof require, unit);\n');
+      expect(runTs(join(folder, 'device.ts'))).toBe('undefined Cel');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
 });
