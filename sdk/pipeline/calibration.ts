@@ -50,6 +50,11 @@ export interface Calibration {
   readonly validUntilMs?: number;
   /** Whether the record is past its validity at `timeMs`. */
   isExpired(timeMs: number): boolean;
+  /**
+   * Whether the record covers the raw value `x`. A table only corrects between its first and last
+   * points and clamps beyond them, so a value outside is not a measurement the record vouches for.
+   */
+  covers(x: number): boolean;
 }
 
 /**
@@ -183,6 +188,10 @@ abstract class CalibrationBase implements Calibration {
   isExpired(timeMs: number): boolean {
     return timeMs >= this.#expiresAt;
   }
+
+  covers(_x: number): boolean {
+    return true;
+  }
 }
 
 /** y = y0 + slope·(x − x0): offset, gain, linear and two-point. */
@@ -229,6 +238,10 @@ class TableCalibration extends CalibrationBase {
     super(meta);
     this.#raw = Float64Array.from(points, (point) => point.raw);
     this.#reference = Float64Array.from(points, (point) => point.reference);
+  }
+
+  override covers(x: number): boolean {
+    return x >= this.#raw[0]! && x <= this.#raw[this.#raw.length - 1]!;
   }
 
   apply(x: number): number {

@@ -17,7 +17,7 @@ import type { AlarmSpec, CalibrationSpec, ChannelSpec } from '../model/spec.js';
 import { AlarmEvaluator, validateAlarm, type AlarmEvent } from './alarms.js';
 import { createCalibration, validateCalibration, type Calibration } from './calibration.js';
 import { createFilter, validateFilter, type Filter } from './filters.js';
-import { failureOutcome, FaultTracker, staleAfterMs, valueQuality, type FaultEvent } from './quality.js';
+import { failureOutcome, FaultTracker, OUT_OF_RANGE, staleAfterMs, valueQuality, type FaultEvent } from './quality.js';
 import { ReportByException, resolveDeadband } from './report-by-exception.js';
 import { describe, requireNumber, requireString, requireObject } from '../core/check.js';
 
@@ -200,7 +200,8 @@ export class ChannelPipeline {
       if (!Number.isFinite(value)) {
         return this.#failure(time, new SensorError(`calibration "${calibration.id}" gave a non-finite value for ${raw}`), provenance);
       }
-      quality = valueQuality(value, this.#range, calibration.isExpired(time));
+      // A table clamps beyond its points: the clamped value is not a measurement, flag it.
+      quality = calibration.covers(raw) ? valueQuality(value, this.#range, calibration.isExpired(time)) : OUT_OF_RANGE;
     }
 
     const filters = this.#filters;

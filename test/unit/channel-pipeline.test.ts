@@ -229,3 +229,24 @@ describe('ChannelPipeline validation', () => {
     expect(error(build).message).toBe(message);
   });
 });
+
+describe('ChannelPipeline with a table calibration', () => {
+  it('flags a reading beyond the table\'s points as out of range instead of passing the clamped value as good', () => {
+    const table: CalibrationSpec = {
+      id: 'CAL-TABLE-1',
+      method: 'table',
+      points: [
+        { raw: 0, reference: 0.2 },
+        { raw: 50, reference: 50.1 },
+        { raw: 100, reference: 99.9 },
+      ],
+    };
+    const pipeline = new ChannelPipeline({ channel: CHANNEL, calibration: table });
+    const [inside, beyond, below] = feed(pipeline, [25, 120, -5]);
+    expect(inside!.sample.quality).toEqual(GOOD);
+    expect(inside!.sample.value).toBeCloseTo(25.15, 10);
+    expect(beyond!.sample.value).toBe(99.9);
+    expect(beyond!.sample.quality).toEqual({ level: 'uncertain', reason: 'out_of_range' });
+    expect(below!.sample.quality).toEqual({ level: 'uncertain', reason: 'out_of_range' });
+  });
+});
