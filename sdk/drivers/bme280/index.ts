@@ -196,6 +196,9 @@ export class Bme280Driver implements SensorDriver<Bme280Output> {
     // §4: a skipped or never-run measurement reads 0x80000; with every osrs set that means the part
     // lost its configuration (a brown-out reset) between trigger and readout.
     if (adcT === SKIPPED_20BIT || adcP === SKIPPED_20BIT) {
+      // Start over on the next sample: check the id, reload trimming, rewrite config.
+      this.#calibration = undefined;
+      this.#writtenConfig = undefined;
       throw new SensorError(`BME280 at ${this.#source()} returned no measurement (raw 0x80000): the part was reset`);
     }
     const { celsius, tFine } = compensateTemperature(adcT, calibration);
