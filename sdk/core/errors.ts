@@ -16,7 +16,9 @@ export type ErrorCode =
   | 'ERR_PIN'
   | 'ERR_DEVICE_FILE'
   | 'ERR_STATE'
-  | 'ERR_SENSOR';
+  | 'ERR_SENSOR'
+  | 'ERR_STORAGE'
+  | 'ERR_DECODE';
 
 /**
  * Base class of every error sensorkit throws on purpose.
@@ -107,5 +109,68 @@ export class DeviceFileError extends SensorkitError {
   constructor(file: string, reason: string, options?: { cause?: unknown }) {
     super('ERR_DEVICE_FILE', `${file}: ${reason}`, options);
     this.file = file;
+  }
+}
+
+/**
+ * A storage operation failed (disk full, permission denied, I/O error), or a file is not what it
+ * should be (not written by sensorkit, damaged header). `path` names the file or directory.
+ *
+ * @example
+ * ```ts
+ * try { await outbox.append(payload) } catch (e) {
+ *   if (e instanceof StorageError) console.error(`outbox: ${e.message}`) // "/var/lib/…/000000000001.seg: write failed: ENOSPC: …"
+ * }
+ * ```
+ */
+export class StorageError extends SensorkitError {
+  readonly path: string;
+
+  constructor(path: string, reason: string, options?: { cause?: unknown }) {
+    super('ERR_STORAGE', `${path}: ${reason}`, options);
+    this.path = path;
+  }
+}
+
+/** Why a payload was rejected by a strict decoder (see {@link DecodeError}). A closed set. */
+export type DecodeReason =
+  /** The input ends inside a data item. */
+  | 'truncated'
+  /** Bytes follow the one top-level data item. */
+  | 'trailing-bytes'
+  /** Not well-formed (RFC 8949 §5.3.1): reserved additional information, a stray break, bad UTF-8, syntax. */
+  | 'not-well-formed'
+  /** An indefinite-length string, array or map (refused: RFC 8949 §4.2.1 deterministic encoding). */
+  | 'indefinite-length'
+  /** An integer, length or count not in its shortest form (RFC 8949 §4.2.1). */
+  | 'non-minimal'
+  /** A map has the same key twice (RFC 8949 §5.6). */
+  | 'duplicate-key'
+  /** Bytes, records, string length or nesting depth above a configured limit. */
+  | 'limit'
+  /** Well-formed, but a field or item has a type the format does not allow. */
+  | 'wrong-type'
+  /** An integer label that RFC 8428 §6 does not define. */
+  | 'unknown-label'
+  /** A label ending in `_` that must be understood (RFC 8428 §4.4), or a newer `bver`. */
+  | 'must-understand';
+
+/**
+ * A received payload is malformed or not allowed. `reason` says why, from a closed set; the message
+ * names the byte offset or the record index.
+ *
+ * @example
+ * ```ts
+ * try { decoder.decode(payload) } catch (e) {
+ *   if (e instanceof DecodeError && e.reason === 'truncated') console.warn(e.message) // "truncated: … at byte 17"
+ * }
+ * ```
+ */
+export class DecodeError extends SensorkitError {
+  readonly reason: DecodeReason;
+
+  constructor(reason: DecodeReason, message: string, options?: { cause?: unknown }) {
+    super('ERR_DECODE', `${reason}: ${message}`, options);
+    this.reason = reason;
   }
 }

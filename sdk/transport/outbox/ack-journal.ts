@@ -1,0 +1,148 @@
+/**
+ * The ack journal (`acks.log`): an append-only file of CRC-framed acknowledgements, so that a record
+ * acknowledged before a crash is not delivered again as new after it. It also holds seq
+ * reservations, so seqs handed out but lost in a power cut are never reused.
+ *
+ * Frames (see frame.ts) carry no payload: an `ack` frame's seq is the acknowledged seq, a `reserve`
+ * frame's seq is the highest seq the outbox may hand out before it reserves more. The journal is
+ * compacted by rewriting it (atomically, see `replaceFile`) with only the acks that still refer to
+ * records on disk.
+ */
+import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StorageError } from '../../core/errors.js';
+import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind, FrameKind, checkFileHeader, encodeFileHeader, encodeFrame, scanFrames } from './frame.js';
+import { attempt, replaceFile, storageError, writeAll } from './storage.js';
+
+export const JOURNAL_NAME = 'acks.log';
+const EMPTY = new Uint8Array(0);
+
+/** What recovery read from the journal. */
+export interface JournalRecovery {
+  readonly journal: AckJournal;
+  readonly acked: Set<number>;
+  /** Highest seq acknowledged, 0 when none. */
+  readonly maxAckedSeq: number;
+  /** Highest seq reserved, 0 when none. */
+  readonly reservedUpTo: number;
+  readonly tornTail: boolean;
+  readonly corruptRegions: number;
+}
+
+/**
+ * The ack journal of one outbox directory.
+ *
+ * @example
+ * ```ts
+ * const { journal, acked } = await AckJournal.open(dir, clock.now())
+ * await journal.append(FrameKind.ack, 42, clock.now(), true)
+ * ```
+ */
+export class AckJournal {
+  readonly path: string;
+  #handle: FileHandle;
+  #size: number;
+
+  private constructor(path: string, handle: FileHandle, size: number) {
+    this.path = path;
+    this.#handle = handle;
+    this.#size = size;
+  }
+
+  /**
+   * Opens the journal in `dir`, creating it when missing; a torn tail is truncated away, a damaged
+   * frame in the middle is skipped (its record may then be delivered again: at least once, never lost).
+   *
+   * @throws StorageError when the file is not an ack journal or cannot be read.
+   */
+  static async open(dir: string): Promise<JournalRecovery> {
+    const path = join(dir, JOURNAL_NAME);
+    const bytes = await attempt(path, 'read', () => readFile(path)).catch((error: unknown) => {
+      if (error instanceof StorageError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (bytes === undefined) {
+      const handle = await replaceFile(path, encodeFileHeader(FileKind.ackJournal));
+      return { journal: new AckJournal(path, handle, FILE_HEADER_BYTES), acked: new Set(), maxAckedSeq: 0, reservedUpTo: 0, tornTail: false, corruptRegions: 0 };
+    }
+    const problem = checkFileHeader(bytes, FileKind.ackJournal);
+    if (problem) throw new StorageError(path, `${problem}; the outbox directory must hold only outbox files`);
+    const scan = scanFrames(bytes, FILE_HEADER_BYTES, [FrameKind.ack, FrameKind.reserve], 0, false);
+    const acked = new Set<number>();
+    let maxAckedSeq = 0;
+    let reservedUpTo = 0;
+    for (const frame of scan.frames) {
+      if (frame.kind === FrameKind.ack) {
+        acked.add(frame.seq);
+        maxAckedSeq = Math.max(maxAckedSeq, frame.seq);
+      } else {
+        reservedUpTo = Math.max(reservedUpTo, frame.seq);
+      }
+    }
+    const handle = await attempt(path, 'open', () => open(path, 'r+'));
+    if (scan.tornTail) {
+      try {
+        await attempt(path, 'truncate of the torn tail', () => handle.truncate(scan.validEnd));
+        await attempt(path, 'fsync', () => handle.sync());
+      } catch (error) {
+        await handle.close().catch(() => undefined);
+        throw error;
+      }
+    }
+    const journal = new AckJournal(path, handle, scan.validEnd);
+    return { journal, acked, maxAckedSeq, reservedUpTo, tornTail: scan.tornTail, corruptRegions: scan.corruptRegions };
+  }
+
+  /** Bytes in the file. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /**
+   * Appends one frame; with `sync`, resolves after fdatasync(2). On failure the file is cut back to
+   * its previous size, best effort, so a retry does not follow a half frame.
+   */
+  async append(kind: typeof FrameKind.ack | typeof FrameKind.reserve, seq: number, time: number, sync: boolean): Promise<void> {
+    const frame = encodeFrame(kind, seq, time, EMPTY);
+    try {
+      await writeAll(this.#handle, frame, this.#size);
+      if (sync) await this.#handle.datasync();
+    } catch (error) {
+      await this.#handle.truncate(this.#size).catch(() => undefined);
+      throw storageError(this.path, sync ? 'write and fdatasync' : 'write', error);
+    }
+    this.#size += frame.length;
+  }
+
+  /** fdatasync(2) of the journal. */
+  async sync(): Promise<void> {
+    await attempt(this.path, 'fdatasync', () => this.#handle.datasync());
+  }
+
+  /**
+   * Replaces the journal with one that holds only `ackedSeqs` and the reservation `reservedUpTo`.
+   * The new file is complete and fsynced before it replaces the old one (rename(2) is atomic), so a
+   * crash leaves either journal, both of which are correct for the segments on disk, provided the
+   * caller has already durably deleted the segments whose acks are being forgotten.
+   */
+  async rewrite(ackedSeqs: Iterable<number>, reservedUpTo: number, time: number): Promise<void> {
+    const frames: Uint8Array[] = [encodeFileHeader(FileKind.ackJournal)];
+    if (reservedUpTo > 0) frames.push(encodeFrame(FrameKind.reserve, reservedUpTo, time, EMPTY));
+    for (const seq of ackedSeqs) frames.push(encodeFrame(FrameKind.ack, seq, time, EMPTY));
+    const bytes = new Uint8Array(frames.length * FRAME_HEADER_BYTES - FRAME_HEADER_BYTES + FILE_HEADER_BYTES);
+    let offset = 0;
+    for (const frame of frames) {
+      bytes.set(frame, offset);
+      offset += frame.length;
+    }
+    const handle = await replaceFile(this.path, bytes);
+    const old = this.#handle;
+    this.#handle = handle;
+    this.#size = bytes.length;
+    await old.close().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await attempt(this.path, 'close', () => this.#handle.close());
+  }
+}

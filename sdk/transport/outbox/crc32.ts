@@ -1,0 +1,107 @@
+/**
+ * CRC-32C (Castagnoli) and CRC-32 (IEEE 802.3), table-driven, slicing by 8.
+ *
+ * Node 20 has no `zlib.crc32` (it arrived in 22.2), and the outbox must not depend on a native
+ * addon, so the checksums are computed here. The outbox frames use CRC-32C: it detects more error
+ * patterns than CRC-32 at the same cost (it is the checksum of iSCSI, ext4 metadata and SCTP,
+ * RFC 3720 §B.4). CRC-32 is kept for interoperability with zip/PNG/Ethernet tooling.
+ *
+ * Both are reflected CRCs with initial value and final XOR 0xFFFFFFFF; check values
+ * ("123456789"): CRC-32 = 0xCBF43926, CRC-32C = 0xE3069283.
+ */
+
+/** Reflected polynomials. */
+const CASTAGNOLI = 0x82f63b78;
+const IEEE = 0xedb88320;
+
+/** 8 tables of 256 entries: table k maps a byte to its CRC shifted through k further zero bytes. */
+function makeTables(polynomial: number): Uint32Array {
+  const tables = new Uint32Array(8 * 256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ polynomial : c >>> 1;
+    tables[n] = c >>> 0;
+  }
+  for (let n = 0; n < 256; n++) {
+    let c = tables[n]!;
+    for (let k = 1; k < 8; k++) {
+      c = (tables[c & 0xff]! ^ (c >>> 8)) >>> 0;
+      tables[k * 256 + n] = c;
+    }
+  }
+  return tables;
+}
+
+const TABLES_C = makeTables(CASTAGNOLI);
+const TABLES_IEEE = makeTables(IEEE);
+
+/**
+ * Feeds `bytes[start, end)` into a running (un-finalised) CRC register.
+ * Slicing by 8 processes 8 bytes per step with 8 table look-ups: ~4x the byte-wise speed in V8.
+ */
+function update(t: Uint32Array, register: number, bytes: Uint8Array, start: number, end: number): number {
+  let c = register;
+  let i = start;
+  for (; i + 8 <= end; i += 8) {
+    const lo = (c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24))) >>> 0;
+    c =
+      t[7 * 256 + (lo & 0xff)]! ^
+      t[6 * 256 + ((lo >>> 8) & 0xff)]! ^
+      t[5 * 256 + ((lo >>> 16) & 0xff)]! ^
+      t[4 * 256 + (lo >>> 24)]! ^
+      t[3 * 256 + bytes[i + 4]!]! ^
+      t[2 * 256 + bytes[i + 5]!]! ^
+      t[256 + bytes[i + 6]!]! ^
+      t[bytes[i + 7]!]!;
+  }
+  for (; i < end; i++) c = t[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return c >>> 0;
+}
+
+/**
+ * An incremental CRC computation, for checksums over several non-contiguous byte ranges (a frame
+ * header without its CRC field, then the payload).
+ *
+ * @example
+ * ```ts
+ * const crc = new Crc32c().update(header, 0, 5).update(frame, 9, frame.length).digest()
+ * ```
+ */
+export class Crc32c {
+  #register = 0xffffffff;
+
+  /** Adds `bytes[start, end)` (default: all of `bytes`). */
+  update(bytes: Uint8Array, start = 0, end = bytes.length): this {
+    this.#register = update(TABLES_C, this.#register, bytes, start, end);
+    return this;
+  }
+
+  /** The CRC-32C of everything added so far, as an unsigned 32-bit integer. */
+  digest(): number {
+    return (this.#register ^ 0xffffffff) >>> 0;
+  }
+}
+
+/**
+ * CRC-32C (Castagnoli) of `bytes[start, end)`.
+ *
+ * @example
+ * ```ts
+ * crc32c(new TextEncoder().encode('123456789')) // 0xe3069283
+ * ```
+ */
+export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  return (update(TABLES_C, 0xffffffff, bytes, start, end) ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * CRC-32 (IEEE 802.3, as in zip, gzip and PNG) of `bytes[start, end)`.
+ *
+ * @example
+ * ```ts
+ * crc32(new TextEncoder().encode('123456789')) // 0xcbf43926
+ * ```
+ */
+export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  return (update(TABLES_IEEE, 0xffffffff, bytes, start, end) ^ 0xffffffff) >>> 0;
+}

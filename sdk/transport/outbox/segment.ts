@@ -1,0 +1,248 @@
+/**
+ * One segment file of the outbox: a file header, then data frames with strictly increasing seqs.
+ * The segment named `<baseSeq>.seg` (12 digits or more) holds seqs from `baseSeq` up to, not
+ * including, the next segment's `baseSeq`. Only the newest segment is open for writing; older ones
+ * are read once at recovery and otherwise only deleted.
+ */
+import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StorageError } from '../../core/errors.js';
+import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind, FrameKind, checkFileHeader, encodeFileHeader, encodeFrame, scanFrames } from './frame.js';
+import { attempt, removeFile, replaceFile, storageError, writeAll } from './storage.js';
+
+/** One queued payload. */
+export interface OutboxEntry {
+  /** Strictly increasing across the outbox's life, restarts included; gaps are possible. */
+  readonly seq: number;
+  /** The payload, exactly as appended. Treat it as read-only: it is the outbox's own copy. */
+  readonly payload: Uint8Array;
+  /** When it was appended, ms since the Unix epoch on the outbox's clock. */
+  readonly appendedAt: number;
+}
+
+/** A record of the segment; `entry` is dropped once acknowledged, freeing its payload. */
+interface Slot {
+  readonly seq: number;
+  entry: OutboxEntry | undefined;
+}
+
+/** What recovery found in one segment file. */
+export interface SegmentRecovery {
+  readonly segment: Segment;
+  readonly tornTail: boolean;
+  readonly corruptRegions: number;
+}
+
+/** Largest payload length a reader accepts as plausible (a damaged length field beyond it is damage). */
+const MAX_PAYLOAD_READ = 1 << 30;
+
+/** The file name of the segment starting at `baseSeq`. */
+export function segmentName(baseSeq: number): string {
+  return `${String(baseSeq).padStart(12, '0')}.seg`;
+}
+
+/** The `baseSeq` of a segment file name, or `undefined` for other names. */
+export function parseSegmentName(name: string): number | undefined {
+  const match = /^(\d{12,16})\.seg$/.exec(name);
+  return match ? Number(match[1]) : undefined;
+}
+
+/**
+ * A segment file and its in-memory index.
+ *
+ * @example
+ * ```ts
+ * const segment = await Segment.create(dir, 1)
+ * await segment.append(1, clock.now(), payload, true)
+ * ```
+ */
+export class Segment {
+  readonly path: string;
+  readonly baseSeq: number;
+  #handle: FileHandle | undefined;
+  #size: number;
+  readonly #slots: Slot[] = [];
+  /** Index of the first slot that may still be pending: acks usually come in order. */
+  #head = 0;
+  #pendingCount = 0;
+  #pendingBytes = 0;
+
+  private constructor(path: string, baseSeq: number, handle: FileHandle | undefined, size: number) {
+    this.path = path;
+    this.baseSeq = baseSeq;
+    this.#handle = handle;
+    this.#size = size;
+  }
+
+  /** Creates an empty, writable segment atomically (see `replaceFile`). */
+  static async create(dir: string, baseSeq: number): Promise<Segment> {
+    const path = join(dir, segmentName(baseSeq));
+    const handle = await replaceFile(path, encodeFileHeader(FileKind.segment));
+    return new Segment(path, baseSeq, handle, FILE_HEADER_BYTES);
+  }
+
+  /**
+   * Reads a segment file back. A torn tail is truncated away (and the truncation fsynced) so that
+   * later appends follow the last valid frame; records whose seq is in `acked` are indexed as
+   * acknowledged. `writable` keeps the file open for appends (the newest segment).
+   *
+   * @throws StorageError when the file is not an outbox segment or cannot be read.
+   */
+  static async recover(path: string, baseSeq: number, acked: ReadonlySet<number>, writable: boolean): Promise<SegmentRecovery> {
+    const bytes = await attempt(path, 'read', () => readFile(path));
+    const problem = checkFileHeader(bytes, FileKind.segment);
+    if (problem) throw new StorageError(path, `${problem}; the outbox directory must hold only outbox files`);
+    const scan = scanFrames(bytes, FILE_HEADER_BYTES, [FrameKind.data], MAX_PAYLOAD_READ, true);
+    let handle: FileHandle | undefined;
+    if (scan.tornTail || writable) {
+      handle = await attempt(path, 'open', () => open(path, 'r+'));
+      try {
+        if (scan.tornTail) {
+          await attempt(path, 'truncate of the torn tail', () => handle!.truncate(scan.validEnd));
+          await attempt(path, 'fsync', () => handle!.sync());
+        }
+        if (!writable) await handle.close();
+      } catch (error) {
+        await handle.close().catch(() => undefined);
+        throw error;
+      }
+    }
+    const segment = new Segment(path, baseSeq, writable ? handle : undefined, scan.validEnd);
+    for (const frame of scan.frames) {
+      const isAcked = acked.has(frame.seq);
+      // Copy the payload out of the file buffer so the buffer can be collected.
+      const entry = isAcked ? undefined : Object.freeze({ seq: frame.seq, payload: frame.payload.slice(), appendedAt: frame.time });
+      segment.#push({ seq: frame.seq, entry });
+    }
+    return { segment, tornTail: scan.tornTail, corruptRegions: scan.corruptRegions };
+  }
+
+  /** Bytes in the file. */
+  get size(): number {
+    return this.#size;
+  }
+
+  get writable(): boolean {
+    return this.#handle !== undefined;
+  }
+
+  /** Records in the file, acknowledged or not. */
+  get recordCount(): number {
+    return this.#slots.length;
+  }
+
+  get pendingCount(): number {
+    return this.#pendingCount;
+  }
+
+  /** Payload bytes of the pending records. */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
+  /** The highest seq in the segment, or `baseSeq - 1` when it is empty. */
+  get lastSeq(): number {
+    return this.#slots.at(-1)?.seq ?? this.baseSeq - 1;
+  }
+
+  /**
+   * Appends a record. With `sync`, resolves only after fdatasync(2), which per POSIX also makes the
+   * file's new size durable (metadata needed to read the data back). On any failure the file is cut
+   * back to its previous size, best effort, so nothing written before is touched and no half frame
+   * stays behind; the record is then not indexed.
+   */
+  async append(seq: number, appendedAt: number, payload: Uint8Array, sync: boolean): Promise<OutboxEntry> {
+    const handle = this.#requireHandle();
+    const frame = encodeFrame(FrameKind.data, seq, appendedAt, payload);
+    try {
+      await writeAll(handle, frame, this.#size);
+      if (sync) await handle.datasync();
+    } catch (error) {
+      await handle.truncate(this.#size).catch(() => undefined);
+      throw storageError(this.path, sync ? 'write and fdatasync' : 'write', error);
+    }
+    this.#size += frame.length;
+    // The entry's payload is a view of the frame: one allocation, and the caller's buffer is not kept.
+    const entry: OutboxEntry = Object.freeze({ seq, payload: frame.subarray(FRAME_HEADER_BYTES), appendedAt });
+    this.#push({ seq, entry });
+    return entry;
+  }
+
+  /** fdatasync(2) of the file (a no-op for read-only segments: they were synced before they rolled). */
+  async sync(): Promise<void> {
+    const handle = this.#handle;
+    if (handle) await attempt(this.path, 'fdatasync', () => handle.datasync());
+  }
+
+  /** Whether `seq` is a pending record of this segment. */
+  isPending(seq: number): boolean {
+    return this.#find(seq)?.entry !== undefined;
+  }
+
+  /** Marks `seq` acknowledged; returns its entry if it was pending. */
+  ack(seq: number): OutboxEntry | undefined {
+    const slot = this.#find(seq);
+    const entry = slot?.entry;
+    if (!slot || !entry) return undefined;
+    slot.entry = undefined;
+    this.#pendingCount--;
+    this.#pendingBytes -= entry.payload.length;
+    while (this.#head < this.#slots.length && this.#slots[this.#head]!.entry === undefined) this.#head++;
+    return entry;
+  }
+
+  /** Pending entries in seq order. */
+  *pending(): IterableIterator<OutboxEntry> {
+    for (let i = this.#head; i < this.#slots.length; i++) {
+      const entry = this.#slots[i]!.entry;
+      if (entry) yield entry;
+    }
+  }
+
+  /** Seqs of acknowledged records still in the file (what the ack journal must remember). */
+  *ackedSeqs(): IterableIterator<number> {
+    for (const slot of this.#slots) if (!slot.entry) yield slot.seq;
+  }
+
+  /** Closes the file for writing; the segment stays readable from memory. */
+  async seal(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = undefined;
+    if (handle) await attempt(this.path, 'close', () => handle.close());
+  }
+
+  /** Deletes the file durably (unlink, then fsync of the directory). */
+  async remove(): Promise<void> {
+    await this.#handle?.close().catch(() => undefined);
+    this.#handle = undefined;
+    await removeFile(this.path);
+  }
+
+  #push(slot: Slot): void {
+    this.#slots.push(slot);
+    if (slot.entry) {
+      this.#pendingCount++;
+      this.#pendingBytes += slot.entry.payload.length;
+    } else if (this.#head === this.#slots.length - 1) {
+      this.#head++;
+    }
+  }
+
+  #find(seq: number): Slot | undefined {
+    let low = this.#head;
+    let high = this.#slots.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const slot = this.#slots[middle]!;
+      if (slot.seq === seq) return slot;
+      if (slot.seq < seq) low = middle + 1;
+      else high = middle - 1;
+    }
+    return undefined;
+  }
+
+  #requireHandle(): FileHandle {
+    if (!this.#handle) throw new StorageError(this.path, 'segment is sealed; appends go to the newest segment');
+    return this.#handle;
+  }
+}

@@ -1,0 +1,365 @@
+import { execFileSync } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, rmdir, stat, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../sdk/core/clock.js';
+import { StateError, StorageError } from '../../sdk/core/errors.js';
+import { DurableOutbox, type OutboxEntry, type OutboxOptions } from '../../sdk/transport/outbox/index.js';
+import { PEERS_REQUIRED } from '../support/peers.js';
+
+const FRAME_HEADER = 25;
+const dirs: string[] = [];
+const opened: DurableOutbox[] = [];
+
+afterEach(async () => {
+  await Promise.allSettled(opened.splice(0).map((outbox) => outbox.close()));
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'outbox-test-'));
+  dirs.push(dir);
+  return dir;
+}
+
+async function openOutbox(options: OutboxOptions): Promise<DurableOutbox> {
+  const outbox = await DurableOutbox.open({ clock: new VirtualClock(), fsync: 'never', ...options });
+  opened.push(outbox);
+  return outbox;
+}
+
+async function reopen(outbox: DurableOutbox, options: OutboxOptions): Promise<DurableOutbox> {
+  await outbox.close();
+  return openOutbox(options);
+}
+
+const text = (entry: OutboxEntry): string => new TextDecoder().decode(entry.payload);
+const bytes = (value: string): Uint8Array => new TextEncoder().encode(value);
+const payloadOf = (n: number, size = 40): Uint8Array => bytes(`record ${n} `.padEnd(size, '.'));
+const segmentFiles = async (dir: string): Promise<string[]> => (await readdir(dir)).filter((name) => name.endsWith('.seg')).sort();
+
+async function appendMany(outbox: DurableOutbox, count: number, size = 40, from = 0): Promise<OutboxEntry[]> {
+  const entries: OutboxEntry[] = [];
+  for (let n = from; n < from + count; n++) entries.push(await outbox.append(payloadOf(n, size)));
+  return entries;
+}
+
+describe('DurableOutbox: order and acknowledgements', () => {
+  it('returns appended entries in order with increasing seqs, and never an acknowledged one', async () => {
+    const clock = new VirtualClock({ start: 1_000 });
+    const outbox = await openOutbox({ dir: await tempDir(), clock });
+    const a = await outbox.append(bytes('a'));
+    await clock.advance(5);
+    const b = await outbox.append(bytes('b'));
+    const c = await outbox.append(bytes('c'));
+    expect([a.seq, b.seq, c.seq]).toEqual([1, 2, 3]);
+    expect([a.appendedAt, b.appendedAt]).toEqual([1_000, 1_005]);
+    expect(outbox.pending().map(text)).toEqual(['a', 'b', 'c']);
+    expect(outbox.pending(2).map(text)).toEqual(['a', 'b']);
+    await outbox.ack(a.seq);
+    expect(outbox.pending().map(text)).toEqual(['b', 'c']);
+    await outbox.ack(a.seq); // again: no effect
+    expect(outbox.stats()).toMatchObject({ pendingRecords: 2, pendingBytes: 2, droppedRecords: 0 });
+  });
+
+  it('copies the payload: changing the caller buffer afterwards changes nothing', async () => {
+    const outbox = await openOutbox({ dir: await tempDir() });
+    const buffer = bytes('abc');
+    await outbox.append(buffer);
+    buffer[0] = 0x7a;
+    expect(outbox.pending().map(text)).toEqual(['abc']);
+  });
+
+  it('accepts acks out of order and keeps the rest in order, also after a restart', async () => {
+    const dir = await tempDir();
+    let outbox = await openOutbox({ dir });
+    await appendMany(outbox, 6);
+    await outbox.ack(5);
+    await outbox.ack(2);
+    await outbox.ack(6);
+    expect(outbox.pending().map((e) => e.seq)).toEqual([1, 3, 4]);
+    outbox = await reopen(outbox, { dir });
+    expect(outbox.pending().map((e) => e.seq)).toEqual([1, 3, 4]);
+    expect(outbox.pending().map(text)).toEqual([1, 3, 4].map((n) => text({ seq: 0, appendedAt: 0, payload: payloadOf(n - 1) })));
+  });
+
+  it('keeps pending entries with their original seq and appendedAt across restarts, and never reuses a seq', async () => {
+    const dir = await tempDir();
+    const clock = new VirtualClock({ start: 50_000 });
+    let outbox = await openOutbox({ dir, clock });
+    const first: OutboxEntry[] = [];
+    for (let n = 0; n < 5; n++) {
+      first.push(await outbox.append(payloadOf(n)));
+      await clock.advance(1.25);
+    }
+    outbox = await reopen(outbox, { dir, clock: new VirtualClock({ start: 99_000 }) });
+    const after = outbox.pending();
+    expect(after.map((e) => [e.seq, e.appendedAt, text(e)])).toEqual(first.map((e) => [e.seq, e.appendedAt, text(e)]));
+    const next = await outbox.append(bytes('later'));
+    expect(next.seq).toBeGreaterThan(5);
+    expect(next.appendedAt).toBe(99_000);
+    // Everything acknowledged and deleted: the next seq is still higher.
+    for (const entry of outbox.pending()) await outbox.ack(entry.seq);
+    outbox = await reopen(outbox, { dir });
+    expect(outbox.pending()).toEqual([]);
+    expect((await outbox.append(bytes('x'))).seq).toBeGreaterThan(next.seq);
+  });
+
+  it('never returns acknowledged entries after a reopen, across segments and journal compactions', async () => {
+    const dir = await tempDir();
+    const options = { dir, segmentBytes: 1024, maxBytes: 1 << 20 };
+    let outbox = await openOutbox(options);
+    const entries = await appendMany(outbox, 400);
+    // Acknowledge all of the first 300 and two of every three after, in a scrambled order.
+    const acked = entries.filter((e) => e.seq <= 300 || e.seq % 3 !== 0).map((e) => e.seq);
+    for (let i = 0; i < acked.length; i++) await outbox.ack(acked[(i * 7) % acked.length]!);
+    const expected = entries.filter((e) => e.seq > 300 && e.seq % 3 === 0).map((e) => e.seq);
+    expect(outbox.pending().map((e) => e.seq)).toEqual(expected);
+    // The acks of deleted segments were compacted away on the way.
+    expect((await stat(join(dir, 'acks.log'))).size).toBeLessThan((acked.length / 2) * FRAME_HEADER);
+    outbox = await reopen(outbox, options);
+    expect(outbox.pending().map((e) => e.seq)).toEqual(expected);
+    expect(outbox.stats().recoveredTornRecords).toBe(0);
+  });
+
+  it('keeps call order for concurrent appends and acks', async () => {
+    const outbox = await openOutbox({ dir: await tempDir(), segmentBytes: 1024 });
+    const entries = await Promise.all(Array.from({ length: 100 }, (_, n) => outbox.append(payloadOf(n))));
+    expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 100 }, (_, n) => n + 1));
+    expect(outbox.pending().map(text)).toEqual(entries.map(text));
+    await Promise.all(entries.slice(0, 50).map((e) => outbox.ack(e.seq)));
+    expect(outbox.pending().map((e) => e.seq)).toEqual(entries.slice(50).map((e) => e.seq));
+  });
+});
+
+describe('DurableOutbox: segments and the byte bound', () => {
+  it('rolls segments over and deletes a segment once all of its records are acknowledged', async () => {
+    const dir = await tempDir();
+    const outbox = await openOutbox({ dir, segmentBytes: 1024 });
+    const entries = await appendMany(outbox, 60); // 65-byte frames: 15 per segment
+    const files = await segmentFiles(dir);
+    expect(files.length).toBe(4);
+    expect(files[0]).toBe('000000000001.seg');
+    expect(outbox.stats().segments).toBe(4);
+    // Acking the first 14 of segment 1 keeps it; the 15th deletes it. Out of order works too.
+    for (const entry of entries.slice(1, 15)) await outbox.ack(entry.seq);
+    expect(await segmentFiles(dir)).toContain('000000000001.seg');
+    await outbox.ack(entries[0]!.seq);
+    expect(await segmentFiles(dir)).not.toContain('000000000001.seg');
+    expect(outbox.stats().segments).toBe(3);
+    // The newest segment is never deleted (its name bounds the next seq), even when fully acked.
+    for (const entry of entries.slice(15)) await outbox.ack(entry.seq);
+    expect(await segmentFiles(dir)).toEqual([files.at(-1)]);
+  });
+
+  it('drops the oldest segments when full, counts what it dropped, and stays within maxBytes', async () => {
+    const dir = await tempDir();
+    const options = { dir, segmentBytes: 1024, maxBytes: 4096 };
+    let outbox = await openOutbox(options);
+    const appended: OutboxEntry[] = [];
+    for (let n = 0; n < 300; n++) {
+      appended.push(await outbox.append(payloadOf(n, 75))); // 100-byte frames
+      const stats = outbox.stats();
+      expect(stats.diskBytes).toBeLessThanOrEqual(4096);
+      const onDisk = await Promise.all((await segmentFiles(dir)).map(async (name) => (await stat(join(dir, name))).size));
+      expect(onDisk.reduce((a, b) => a + b, 0)).toBe(stats.diskBytes);
+    }
+    const stats = outbox.stats();
+    expect(stats.droppedRecords).toBeGreaterThan(0);
+    expect(stats.droppedRecords + stats.pendingRecords).toBe(300);
+    expect(stats.droppedBytes).toBe(stats.droppedRecords * 75);
+    // What is left is the newest records, in order, without gaps.
+    const pending = outbox.pending();
+    expect(pending.map((e) => e.seq)).toEqual(appended.slice(stats.droppedRecords).map((e) => e.seq));
+    // Whole segments are dropped: 10 records fit in a 1 KiB segment.
+    expect(stats.droppedRecords % 10).toBe(0);
+    // Acknowledging a dropped record is harmless.
+    await outbox.ack(1);
+    expect(outbox.stats()).toEqual(stats);
+    outbox = await reopen(outbox, options);
+    expect(outbox.pending().map((e) => e.seq)).toEqual(pending.map((e) => e.seq));
+  });
+
+  it('rejects a payload that cannot fit in one segment', async () => {
+    const outbox = await openOutbox({ dir: await tempDir(), segmentBytes: 1024 });
+    await expect(outbox.append(new Uint8Array(1024 - 41 + 1))).rejects.toThrow(RangeError);
+    await expect(outbox.append(new Uint8Array(1024 - 41))).resolves.toMatchObject({ seq: 1 });
+  });
+});
+
+describe('DurableOutbox: recovery', () => {
+  it('cuts a torn last record at every byte offset and keeps every earlier record', async () => {
+    const pristine = await tempDir();
+    const options = { segmentBytes: 1024 };
+    const outbox = await openOutbox({ dir: pristine, ...options });
+    const entries = await appendMany(outbox, 20, 30); // 55-byte frames; two segments
+    await outbox.close();
+    const last = (await segmentFiles(pristine)).at(-1)!;
+    const size = (await stat(join(pristine, last))).size;
+    const lastStart = size - (FRAME_HEADER + 30);
+    for (let cut = lastStart; cut < size; cut++) {
+      const dir = await tempDir();
+      await cp(pristine, dir, { recursive: true });
+      await truncate(join(dir, last), cut);
+      let reopened = await openOutbox({ dir, ...options });
+      expect(reopened.pending().map(text)).toEqual(entries.slice(0, -1).map(text));
+      expect(reopened.stats().recoveredTornRecords).toBe(cut === lastStart ? 0 : 1);
+      expect((await stat(join(dir, last))).size).toBe(lastStart);
+      // Appends after recovery follow the last valid record, and the tail stays clean.
+      const next = await reopened.append(bytes('after'));
+      expect(next.seq).toBeGreaterThan(entries.at(-1)!.seq);
+      reopened = await reopen(reopened, { dir, ...options });
+      expect(reopened.pending().map(text)).toEqual([...entries.slice(0, -1).map(text), 'after']);
+      expect(reopened.stats().recoveredTornRecords).toBe(0);
+      await reopened.close();
+      await rm(dir, { recursive: true });
+    }
+  });
+
+  it('skips a record damaged in the middle of an earlier segment, counts it and reads on', async () => {
+    const dir = await tempDir();
+    const options = { dir, segmentBytes: 1024 };
+    let outbox = await openOutbox(options);
+    const entries = await appendMany(outbox, 40, 30); // 55-byte frames: 18 per segment
+    const first = join(dir, (await segmentFiles(dir))[0]!);
+    const file = await readFile(first);
+    // Damage record 5 (index 4) in its payload and record 10 (index 9) in its length field.
+    file[16 + 4 * 55 + 30]! ^= 0x01;
+    file[16 + 9 * 55 + 2]! ^= 0x40;
+    await writeFile(first, file);
+    outbox = await reopen(outbox, options);
+    const expected = entries.filter((_, index) => index !== 4 && index !== 9);
+    expect(outbox.pending().map(text)).toEqual(expected.map(text));
+    expect(outbox.stats()).toMatchObject({ corruptRecords: 2, recoveredTornRecords: 0 });
+  });
+
+  it('cuts a torn ack at the end of the journal: that record is delivered again, never lost', async () => {
+    const dir = await tempDir();
+    let outbox = await openOutbox({ dir });
+    await appendMany(outbox, 3);
+    await outbox.ack(1);
+    await outbox.ack(2);
+    await outbox.close();
+    const journal = join(dir, 'acks.log');
+    await truncate(journal, (await stat(journal)).size - 10);
+    outbox = await openOutbox({ dir });
+    expect(outbox.pending().map((e) => e.seq)).toEqual([2, 3]);
+    expect(outbox.stats().recoveredTornRecords).toBe(1);
+  });
+
+  it('refuses a directory holding a file that is not the outbox\'s, with a StorageError naming it', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'notes.txt'), 'hello');
+    await expect(DurableOutbox.open({ dir })).rejects.toThrow(/notes\.txt: is not an outbox file/);
+
+    const other = await tempDir();
+    await writeFile(join(other, '000000000001.seg'), 'GIF89a, not a segment at all');
+    const error = await DurableOutbox.open({ dir: other }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).code).toBe('ERR_STORAGE');
+    expect((error as StorageError).path).toBe(join(other, '000000000001.seg'));
+    expect((error as StorageError).message).toMatch(/not an outbox file/);
+
+    const journal = await tempDir();
+    await writeFile(join(journal, 'acks.log'), new Uint8Array(64).fill(7));
+    await expect(DurableOutbox.open({ dir: journal })).rejects.toThrow(/acks\.log: not an outbox file/);
+    // The directory is free again after a failed open.
+    await rm(join(journal, 'acks.log'));
+    await expect(openOutbox({ dir: journal })).resolves.toBeInstanceOf(DurableOutbox);
+  });
+
+  it('creates a missing directory and removes leftovers of an interrupted create', async () => {
+    const dir = join(await tempDir(), 'a', 'b');
+    let outbox = await openOutbox({ dir });
+    await outbox.append(bytes('x'));
+    await outbox.close();
+    await writeFile(join(dir, '000000000009.seg.tmp'), 'half written');
+    outbox = await openOutbox({ dir });
+    expect(outbox.pending().map(text)).toEqual(['x']);
+    expect((await readdir(dir)).sort()).toEqual(['000000000001.seg', 'acks.log']);
+  });
+});
+
+describe('DurableOutbox: errors and state', () => {
+  it('rejects a failed rollover with a StorageError naming the path, and loses nothing', async () => {
+    const dir = await tempDir();
+    const options = { dir, segmentBytes: 1024 };
+    let outbox = await openOutbox(options);
+    const entries = await appendMany(outbox, 15); // fills segment 1 (15 × 65 + 16 bytes)
+    // Something in the way of the next segment's temporary file makes its creation fail (EISDIR).
+    const blocker = join(dir, '000000000016.seg.tmp');
+    await mkdir(blocker);
+    const error = await outbox.append(payloadOf(99)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).path).toBe(blocker);
+    expect(outbox.pending().map(text)).toEqual(entries.map(text));
+    await rmdir(blocker);
+    const next = await outbox.append(bytes('unblocked'));
+    expect(next.seq).toBe(16); // the failed append wrote nothing and spent no seq
+    outbox = await reopen(outbox, options);
+    expect(outbox.pending().map(text)).toEqual([...entries.map(text), 'unblocked']);
+  });
+
+  it('rejects appends with ENOSPC as a StorageError when the disk is full, keeping what was stored', async () => {
+    // A real full disk needs a small tmpfs: only possible as root with CAP_SYS_ADMIN. CI runs as
+    // root and requires it (SENSORKIT_REQUIRE_PEERS=1); elsewhere the case can only be exercised there.
+    const dir = await tempDir();
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { stdio: 'ignore' });
+    } catch (error) {
+      if (PEERS_REQUIRED) throw new Error('mounting a 64 KiB tmpfs failed; CI must run as root to test a full disk', { cause: error });
+      return;
+    }
+    try {
+      const outbox = await openOutbox({ dir, segmentBytes: 16 * 1024, maxBytes: 1 << 20, fsync: 'always' });
+      const stored: string[] = [];
+      let error: unknown;
+      for (let n = 0; n < 1000 && error === undefined; n++) {
+        await outbox.append(payloadOf(n, 1000)).then((entry) => stored.push(text(entry)), (e: unknown) => (error = e));
+      }
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as Error).message).toMatch(/ENOSPC/);
+      expect(outbox.pending().map(text)).toEqual(stored);
+      await outbox.close();
+      const reopened = await openOutbox({ dir, segmentBytes: 16 * 1024, maxBytes: 1 << 20 });
+      expect(reopened.pending().map(text)).toEqual(stored);
+      await reopened.close();
+    } finally {
+      execFileSync('umount', [dir]);
+    }
+  });
+
+  it('validates options and arguments precisely', async () => {
+    const dir = await tempDir();
+    await expect(DurableOutbox.open({ dir, segmentBytes: 100 })).rejects.toThrow('Expected `segmentBytes` to be an integer from 1024 to 2^30, got 100');
+    await expect(DurableOutbox.open({ dir, segmentBytes: 4096, maxBytes: 5000 })).rejects.toThrow(/`maxBytes`.*at least 2 × segmentBytes \(8192\)/);
+    await expect(DurableOutbox.open({ dir, fsync: 'sometimes' as 'always' })).rejects.toThrow(/`fsync`/);
+    await expect(DurableOutbox.open({ dir, fsyncInterval: 5 } as OutboxOptions)).rejects.toThrow('Unknown outbox option `fsyncInterval`');
+    const outbox = await openOutbox({ dir });
+    await expect(DurableOutbox.open({ dir })).rejects.toThrow(StateError);
+    await expect(outbox.ack(1)).rejects.toThrow(/seq 1 was never appended/);
+    await expect(outbox.ack(0)).rejects.toThrow(TypeError);
+    await expect(outbox.append('text' as unknown as Uint8Array)).rejects.toThrow(TypeError);
+    await outbox.close();
+    await outbox.close();
+    await expect(outbox.append(bytes('late'))).rejects.toThrow(StateError);
+  });
+
+  it('under the batch policy arms one fsync timer per interval on the clock', async () => {
+    const clock = new VirtualClock();
+    const dir = await tempDir();
+    const outbox = await openOutbox({ dir, clock, fsync: 'batch', fsyncIntervalMs: 50 });
+    expect(clock.pending).toBe(0);
+    await outbox.append(bytes('a'));
+    await outbox.append(bytes('b'));
+    await outbox.ack(1);
+    expect(clock.pending).toBe(1);
+    await clock.advance(50);
+    expect(clock.pending).toBe(0);
+    await outbox.append(bytes('c'));
+    expect(clock.pending).toBe(1);
+    await outbox.close();
+    expect(clock.pending).toBe(0);
+  });
+});
