@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SensorkitError } from '../core/errors.js';
+import { MODEL_HELP, modelCommand } from './model.js';
 import { RUN_HELP, runCommand } from './run.js';
 import { UsageError } from './usage.js';
 
@@ -15,12 +16,14 @@ const HELP = `Usage: sensorkit <command> [options]
 
 Commands:
   run [DEVICE]    run a device (default: examples/env-node on the emulated board)
+  model [DEVICE]  print the device's W3C WoT Thing Description or the CDDL of its payloads
 
 Options:
   -h, --help      show help (also: sensorkit <command> --help)
   -v, --version   print the version
 
 ${RUN_HELP.split('\n')[0]}
+${MODEL_HELP.split('\n')[0]}
 `;
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
@@ -40,6 +43,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       case 'run':
         return await runCommand(rest, DEFAULT_DEVICE);
+      case 'model':
+        return await modelCommand(rest, DEFAULT_DEVICE);
       default:
         throw new UsageError(`unknown command "${verb}"`);
     }

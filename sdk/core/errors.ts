@@ -132,7 +132,14 @@ export class StorageError extends SensorkitError {
   }
 }
 
-/** Why a payload was rejected by a strict decoder (see {@link DecodeError}). A closed set. */
+/**
+ * Why a payload was rejected by a strict decoder (see {@link DecodeError}). A closed set.
+ *
+ * @example
+ * ```ts
+ * const retryable = (reason: DecodeReason) => reason === 'truncated'
+ * ```
+ */
 export type DecodeReason =
   /** The input ends inside a data item. */
   | 'truncated'
