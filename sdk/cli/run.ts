@@ -1,13 +1,21 @@
 /**
  * `sensorkit run [DEVICE]`: runs a device on a board and shows its readings.
  */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EmulatedBoard } from '../../boards/emulated/board.js';
 import { SystemClock } from '../core/clock.js';
 import { SeededRandom } from '../core/random.js';
 import { Device } from '../device/device.js';
 import { loadDeviceFile } from '../device/load.js';
+import { SenmlCborEncoder } from '../encoding/senml-cbor.js';
+import { deviceIdFor } from '../encoding/topics.js';
 import type { Sample } from '../model/sample.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../transport/mqtt/embedded-broker.js';
+import type { MqttTlsOptions } from '../transport/mqtt/options.js';
+import { DurableOutbox } from '../transport/outbox/index.js';
+import { createTransport, type Transport } from '../transport/registry.js';
 import { decimalsFor, renderTable } from './live-table.js';
 import { UsageError, parseNumberOption } from './usage.js';
 
@@ -25,6 +33,13 @@ Options:
   --json               print one JSON object per reported reading:
                        {"channel","value","unit","quality","time"}; events go to stderr
   --serial TEXT        serial number, when the model takes it from the board or environment
+  --mqtt URL           publish to this broker: mqtt://host[:port] or mqtts://host[:port]
+                       (default: an embedded broker on 127.0.0.1, its port in the first line)
+  --no-mqtt            do not publish over MQTT
+  --ca FILE            with mqtts://: CA certificate(s) the broker's certificate must chain to
+  --cert FILE          with mqtts://: client certificate, for mutual TLS (with --key)
+  --key FILE           with mqtts://: private key of --cert
+  --outbox DIR         durable outbox of telemetry (default: .sensorkit/outbox/<device id>)
   -h, --help           show this help
 `;
 
@@ -41,6 +56,12 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
       duration: { type: 'string' },
       json: { type: 'boolean', default: false },
       serial: { type: 'string' },
+      mqtt: { type: 'string' },
+      'no-mqtt': { type: 'boolean', default: false },
+      ca: { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      outbox: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -54,6 +75,7 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
   }
   const seed = parseNumberOption('--seed', values.seed, { integer: true, min: 0, max: 2 ** 32 - 1 });
   const durationS = values.duration === undefined ? undefined : parseNumberOption('--duration', values.duration, { min: 0.001 });
+  const tls = mqttOptions(values);
 
   const loaded = await loadDeviceFile(positionals[0] ?? defaultDevice);
   const clock = new SystemClock();
@@ -75,13 +97,20 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
     device.on('report', (sample) => out.write(`${JSON.stringify(toJsonReading(sample, decimals.get(sample.channel) ?? 6))}\n`));
   }
 
-  log(`sensorkit: ${loaded.model.id} (${loaded.model.identity.manufacturer} ${loaded.model.identity.model}, serial ${device.serialNumber}) on the emulated ${loaded.model.board.name}, seed ${seed}`);
+  const mqtt = values['no-mqtt'] ? undefined : await startMqtt(device, clock, { url: values.mqtt, tls, outbox: values.outbox, log });
+  log(
+    `sensorkit: ${loaded.model.id} (${loaded.model.identity.manufacturer} ${loaded.model.identity.model}, serial ${device.serialNumber}) on the emulated ${loaded.model.board.name}, seed ${seed}` +
+      (mqtt === undefined ? '; MQTT off' : mqtt.broker ? `; MQTT ${mqtt.broker.url} (embedded broker, port ${mqtt.broker.port})` : `; MQTT ${mqtt.transport.url}`),
+  );
+  await mqtt?.transport.start();
   await device.start();
-  const stopTable = values.json ? () => undefined : startTable(device, out);
+  const stopTable = values.json ? () => undefined : startTable(device, out, mqtt?.transport);
 
   await waitForStop(durationS);
   stopTable();
   await device.stop();
+  // Ctrl-C: flush what can be flushed within 2 s; the rest stays in the outbox for the next run.
+  await mqtt?.close();
   await board.close();
   if (!values.json) out.write('stopped\n');
   return 0;
@@ -99,11 +128,12 @@ export function toJsonReading(sample: Sample, decimals: number): Record<string, 
   };
 }
 
-function startTable(device: Device, out: NodeJS.WriteStream): () => void {
+function startTable(device: Device, out: NodeJS.WriteStream, transport: Transport | undefined): () => void {
   const tty = out.isTTY === true;
   let drawn = 0;
   const draw = (): void => {
     const lines = renderTable(device.model, (id) => device.latest(id), tty);
+    if (transport) lines.push(transportFooter(transport));
     if (tty) {
       // Redraw in place: move up over the previous table and clear it.
       out.write(`${drawn ? `\u001b[${drawn}A` : ''}\u001b[0J${lines.join('\n')}\n`);
@@ -137,4 +167,76 @@ function waitForStop(durationS: number | undefined): Promise<void> {
     process.once('SIGINT', finish);
     process.once('SIGTERM', finish);
   });
+}
+
+/** The live table's footer: the transport's state and its outbox counters. */
+export function transportFooter(transport: Transport): string {
+  const status = transport.status();
+  return `MQTT ${status.state}${status.protocol === 4 ? ' (3.1.1)' : ''} · pending ${status.pendingRecords} · dropped ${status.droppedRecords}`;
+}
+
+interface MqttFlags {
+  mqtt?: string | undefined;
+  'no-mqtt'?: boolean | undefined;
+  ca?: string | undefined;
+  cert?: string | undefined;
+  key?: string | undefined;
+}
+
+/** Checks the MQTT flags together and reads the TLS files; usage errors name the flag. */
+function mqttOptions(values: MqttFlags): MqttTlsOptions | undefined {
+  if (values['no-mqtt'] && values.mqtt !== undefined) throw new UsageError('--mqtt and --no-mqtt exclude each other');
+  const files = { ca: values.ca, cert: values.cert, key: values.key };
+  const given = Object.entries(files).filter(([, file]) => file !== undefined);
+  if (given.length === 0) return undefined;
+  if (!values.mqtt?.startsWith('mqtts://')) throw new UsageError(`--${given[0]![0]}: needs --mqtt mqtts://…`);
+  if ((files.cert === undefined) !== (files.key === undefined)) throw new UsageError('--cert and --key go together');
+  const read = (flag: string, file: string): string => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--${flag}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+  };
+  return {
+    ...(files.ca === undefined ? {} : { ca: read('ca', files.ca) }),
+    ...(files.cert === undefined ? {} : { cert: read('cert', files.cert) }),
+    ...(files.key === undefined ? {} : { key: read('key', files.key) }),
+  };
+}
+
+/** The device's MQTT side: the broker (embedded unless a URL is given), the outbox and the transport. */
+async function startMqtt(
+  device: Device,
+  clock: SystemClock,
+  options: { url: string | undefined; tls: MqttTlsOptions | undefined; outbox: string | undefined; log: (line: string) => void },
+): Promise<{ transport: Transport; broker: EmbeddedBroker | undefined; close(): Promise<void> }> {
+  const deviceId = deviceIdFor(device.model, device.serialNumber);
+  const broker = options.url === undefined ? await startEmbeddedBroker() : undefined;
+  const outbox = await DurableOutbox.open({ dir: resolve(options.outbox ?? join('.sensorkit', 'outbox', deviceId)), clock });
+  let transport: Transport;
+  try {
+    transport = createTransport(options.url ?? broker!.url, { deviceId, clock, outbox, encoder: new SenmlCborEncoder(), ...(options.tls ? { tls: options.tls } : {}) });
+  } catch (error) {
+    await outbox.close();
+    await broker?.close();
+    throw error;
+  }
+  transport.attach(device);
+  // Report each kind of transport problem once, not at every reconnect attempt.
+  const reported = new Set<string>();
+  transport.on('error', (error) => {
+    if (reported.has(error.message)) return;
+    reported.add(error.message);
+    options.log(`! mqtt: ${error.message}`);
+  });
+  return {
+    transport,
+    broker,
+    async close() {
+      await transport.stop({ flushMs: 2000 });
+      await outbox.close();
+      await broker?.close();
+    },
+  };
 }

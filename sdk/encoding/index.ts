@@ -7,4 +7,6 @@ export * from './senml.js';
 export * from './senml-cbor.js';
 export * from './senml-json.js';
 export { DEFAULT_SCAN_LIMITS, SenmlCborScanner, resolveScanLimits, type ScanLimitOptions, type ScanLimits } from './cbor-wellformed.js';
-// model exports: see wot.ts, cddl.ts
+export * from './topics.js';
+export * from './wot.js';
+export * from './cddl.js';

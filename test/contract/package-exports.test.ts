@@ -12,6 +12,8 @@ const EXPECTED: Record<string, string[]> = {
   './sampling': ['Sampler', 'WindowAggregator'],
   './pipeline': ['ChannelPipeline', 'createCalibration', 'createFilter', 'ReportByException', 'AlarmEvaluator', 'FaultTracker'],
   './device': ['Device', 'loadDeviceFile'],
+  './encoding': ['SenmlCborEncoder', 'SenmlCborDecoder', 'resolveSenml', 'topics', 'deviceIdFor', 'thingDescription', 'payloadCddl'],
+  './transport': ['MqttTransport', 'startEmbeddedBroker', 'DurableOutbox'],
   './boards': ['MODES', 'ARDUINO_UNO', 'RASPBERRY_PI_4', 'EmulatedBoard'],
   './boards/emulated': ['EmulatedBoard', 'AdcModel', 'sine', 'gaussianNoise', 'thermistorDivider'],
   './boards/emulated/parts': ['Bme280Peripheral', 'Ads1115Peripheral', 'Mpu6050Peripheral', 'currentLoopTransmitter'],

@@ -1,0 +1,5 @@
+/** Transports: MQTT (with the durable outbox) and the registry by URL scheme. */
+export * from './mqtt/index.js';
+// The outbox's own OutboxEntry is the same shape as the transport's structural one.
+export { DurableOutbox, type FsyncPolicy, type OutboxOptions, type OutboxStats } from './outbox/index.js';
+export * from './registry.js';

@@ -1,0 +1,32 @@
+/**
+ * What the MQTT transport needs from its collaborators, as structural types: the durable outbox
+ * (`sdk/transport/outbox`) and the SenML-CBOR encoder (`sdk/encoding/senml-cbor`) satisfy them, and
+ * the transport depends on nothing else of theirs.
+ */
+import type { Sample } from '../../model/sample.js';
+
+/** One record of the outbox: an encoded telemetry batch and its sequence number. */
+export interface OutboxEntry {
+  /** Strictly increasing per outbox; travels as the `sensorkit-seq` user property. */
+  readonly seq: number;
+  readonly payload: Uint8Array;
+  /** When it was appended, ms since the epoch. */
+  readonly appendedAt: number;
+}
+
+/** The outbox operations the transport uses (see `DurableOutbox`). */
+export interface TelemetryOutbox {
+  /** Stores a payload durably; resolves with its record once stored (per the fsync policy). */
+  append(payload: Uint8Array): Promise<OutboxEntry>;
+  /** The oldest records not yet acknowledged, in seq order (all of them without `limit`). */
+  pending(limit?: number): readonly OutboxEntry[] | Promise<readonly OutboxEntry[]>;
+  /** Removes a record once the broker acknowledged it (PUBACK). */
+  ack(seq: number): Promise<void>;
+  /** Counters; `droppedRecords` counts records dropped (oldest first) when the outbox was full. */
+  stats(): { readonly pendingRecords: number; readonly pendingBytes: number; readonly droppedRecords: number; readonly droppedBytes: number };
+}
+
+/** Encodes a batch of samples of one device (see `SenmlCborEncoder`). */
+export interface TelemetryEncoder {
+  encode(deviceId: string, samples: readonly Sample[]): Uint8Array;
+}

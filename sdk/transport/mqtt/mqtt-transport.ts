@@ -1,0 +1,420 @@
+/**
+ * `MqttTransport`: a device's telemetry, status, description and commands over MQTT 5 (3.1.1 when
+ * the broker has no 5), with every telemetry batch in the durable outbox until its PUBACK.
+ *
+ * Telemetry path: 'report' samples → batch → encode (SenML-CBOR) → `outbox.append` → PUBLISH QoS 1
+ * → PUBACK → `outbox.ack`. After a reconnect or a restart the outbox drains in seq order before
+ * anything newer (see `OutboxDrain`); timestamps travel inside the payload, so late is not wrong.
+ * A duplicate (a PUBLISH whose PUBACK was lost with the connection, MQTT 5 §4.3.2) carries the same
+ * `sensorkit-seq` user property, so a consumer can recognise it.
+ *
+ * The transport owns its reconnect policy (mqtt.js's is off): jittered exponential back-off on the
+ * injected clock, a fresh client and a clean start per connection, and the outbox as the only
+ * session state that matters.
+ */
+import mqtt, { type IClientOptions, type IClientPublishOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
+import type { Timer } from '../../core/clock.js';
+import { TypedEmitter } from '../../core/events.js';
+import { SeededRandom } from '../../core/random.js';
+import type { Device } from '../../device/device.js';
+import { topics, type DeviceTopics } from '../../encoding/topics.js';
+import { thingDescription } from '../../encoding/wot.js';
+import type { Sample } from '../../model/sample.js';
+import { ReconnectBackoff } from './backoff.js';
+import { CommandServer, type CommandReply, type CommandStats } from './command-server.js';
+import type { OutboxEntry } from './contracts.js';
+import { parseBrokerUrl, positive, type MqttTransportOptions } from './options.js';
+import { OutboxDrain } from './outbox-drain.js';
+import { JSON_TYPE, PayloadWriter } from './payloads.js';
+import { TelemetryBatcher } from './telemetry-batcher.js';
+
+/** Content type of telemetry (RFC 8428 §12.3). */
+export const SENML_CBOR_TYPE = 'application/senml+cbor';
+/** User property carrying the outbox seq of a telemetry batch. */
+export const SEQ_PROPERTY = 'sensorkit-seq';
+
+/** Longest stretch of incoming-message work before the transport yields to the event loop, ms. */
+const MESSAGE_SLICE_MS = 1;
+
+/** Connection states, one union (no flags). */
+type Connection =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'connecting'; readonly client: MqttClient; readonly protocol: 4 | 5 }
+  | { readonly kind: 'connected'; readonly client: MqttClient; readonly protocol: 4 | 5; readonly maxInflight: number }
+  | { readonly kind: 'reconnecting'; readonly timer: Timer; readonly at: number }
+  | { readonly kind: 'closed' };
+
+/** The state a transport reports. */
+export type TransportState = Connection['kind'];
+
+/** What `status()` reports, e.g. for the live table's footer. */
+export interface TransportStatus {
+  readonly state: TransportState;
+  /** Protocol level of the current or last connection: 5, or 4 (3.1.1) after a fallback. */
+  readonly protocol: 4 | 5;
+  readonly pendingRecords: number;
+  readonly droppedRecords: number;
+  /** Telemetry PUBLISHes sent and acknowledged since start. */
+  readonly published: number;
+  readonly acknowledged: number;
+  /** Batches that could not be encoded or stored. */
+  readonly lost: number;
+  readonly commands: CommandStats;
+}
+
+/** Events of {@link MqttTransport}. */
+export interface TransportEvents {
+  state: [state: TransportState];
+  /** A problem the transport recovers from (a refused connection, a refused PUBLISH, a disk error). */
+  error: [error: Error];
+}
+
+/**
+ * @example
+ * ```ts
+ * const outbox = await DurableOutbox.open({ dir: '.sensorkit/outbox/env-node-EMU-1' })
+ * const transport = new MqttTransport({ url: 'mqtt://127.0.0.1:1883', deviceId: 'env-node-EMU-1', clock, outbox, encoder: new SenmlCborEncoder() })
+ * transport.attach(device)
+ * await transport.start()
+ * // …
+ * await transport.stop({ flushMs: 2000 })
+ * ```
+ */
+export class MqttTransport extends TypedEmitter<TransportEvents> {
+  readonly url: string;
+  readonly deviceId: string;
+  readonly topics: DeviceTopics;
+  readonly #options: MqttTransportOptions;
+  readonly #backoff: ReconnectBackoff;
+  readonly #batcher: TelemetryBatcher;
+  readonly #drain: OutboxDrain;
+  readonly #writer = new PayloadWriter();
+  readonly #maxInflight: number;
+  readonly #expiry: number;
+  #connection: Connection = { kind: 'idle' };
+  #protocol: 4 | 5 = 5;
+  #stopping = false;
+  #appends: Promise<void> = Promise.resolve();
+  #commands: CommandServer | undefined;
+  #description: Uint8Array | undefined;
+  #published = 0;
+  #acknowledged = 0;
+  #lost = 0;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(options: MqttTransportOptions) {
+    super();
+    const url = parseBrokerUrl(options.url);
+    this.url = options.url;
+    this.topics = topics(options.deviceId);
+    this.deviceId = options.deviceId;
+    this.#options = options;
+    this.#maxInflight = positive('maxInflight', options.maxInflight, 100, true);
+    this.#expiry = positive('messageExpirySeconds', options.messageExpirySeconds, 3600, true);
+    positive('keepaliveSeconds', options.keepaliveSeconds, 30, true);
+    positive('connectTimeoutMs', options.connectTimeoutMs, 10_000);
+    if (options.tls && url.protocol !== 'mqtts:') throw new TypeError(`Expected an mqtts:// URL with \`tls\`, got ${options.url}`);
+    this.#backoff = new ReconnectBackoff(options.reconnect ?? {}, options.random ?? new SeededRandom(Math.floor(options.clock.now()) | 0));
+    this.#batcher = new TelemetryBatcher({ clock: options.clock, ...options.batch }, (batch) => this.#store(batch));
+    this.#drain = new OutboxDrain(options.outbox, (error) => this.#fail(error));
+  }
+
+  /** Current connection state. */
+  get state(): TransportState {
+    return this.#connection.kind;
+  }
+
+  /** Counters and state. */
+  status(): TransportStatus {
+    const stats = this.#options.outbox.stats();
+    return {
+      state: this.#connection.kind,
+      protocol: this.#protocol,
+      pendingRecords: stats.pendingRecords,
+      droppedRecords: stats.droppedRecords,
+      published: this.#published,
+      acknowledged: this.#acknowledged,
+      lost: this.#lost,
+      commands: this.#commands?.stats() ?? { received: 0, answered: 0, ignored: 0 },
+    };
+  }
+
+  /**
+   * Sends the device's reported samples, serves its commands and publishes its description (a WoT
+   * Thing Description) retained on `model`. Returns a function that detaches again.
+   */
+  attach(device: Device): () => void {
+    const td = thingDescription(device.model, { deviceId: this.deviceId, brokerUrl: this.url, serialNumber: device.serialNumber, ...(this.#options.username ? { security: 'basic' as const } : {}) });
+    this.#description = new TextEncoder().encode(JSON.stringify(td));
+    this.#commands = new CommandServer({
+      clock: this.#options.clock,
+      target: device,
+      prefix: this.topics.commandWildcard.slice(0, -1),
+      deviceRoot: `${this.topics.root}/`,
+      writer: this.#writer,
+      publish: (reply) => this.#reply(reply),
+      ...(this.#options.commands ? { limits: this.#options.commands } : {}),
+    });
+    const off = device.on('report', (sample) => this.send(sample));
+    return () => {
+      off();
+      this.#commands = undefined;
+    };
+  }
+
+  /** Queues one sample for telemetry (what `attach` does for each reported sample). */
+  send(sample: Sample): void {
+    this.#batcher.add(sample);
+  }
+
+  /** Connects (and keeps reconnecting); resolves at once, the state tells how it goes. */
+  async start(): Promise<void> {
+    if (this.#connection.kind !== 'idle') return;
+    this.#connect();
+  }
+
+  /**
+   * Closes the open batch, waits up to `flushMs` for the outbox to drain, publishes `offline` and
+   * disconnects. What is not acknowledged by then stays in the outbox for the next start.
+   */
+  async stop(options: { flushMs?: number } = {}): Promise<void> {
+    if (this.#stopping || this.#connection.kind === 'closed') return;
+    this.#stopping = true;
+    const clock = this.#options.clock;
+    let expired = false;
+    const timer = clock.schedule(clock.now() + (options.flushMs ?? 2000), () => {
+      expired = true;
+      this.#wakeIdle();
+    });
+    this.#batcher.flush();
+    await this.#appends;
+    while (!expired && this.#connection.kind === 'connected' && !this.#drain.idle) {
+      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    }
+    timer.cancel();
+    await this.#drain.settled();
+    const connection = this.#connection;
+    if (connection.kind === 'reconnecting') connection.timer.cancel();
+    if (connection.kind === 'connected') {
+      // A clean DISCONNECT does not fire the will (MQTT 5 §3.1.2.5), so say `offline` ourselves.
+      const offline = this.#statusPayload('offline');
+      await new Promise<void>((resolve) => connection.client.publish(this.topics.status, Buffer.from(offline), this.#publishOptions(connection.protocol, JSON_TYPE, true), () => resolve()));
+    }
+    this.#setState({ kind: 'closed' });
+    if (connection.kind === 'connected' || connection.kind === 'connecting') await this.#dispose(connection.client, false);
+  }
+
+  #connect(): void {
+    const options = this.#options;
+    const protocol = this.#protocol;
+    const will = this.#statusPayload('offline');
+    const clientOptions: IClientOptions = {
+      protocolVersion: protocol,
+      clientId: options.clientId ?? `sensorkit-${this.deviceId}`,
+      clean: true,
+      reconnectPeriod: 0,
+      keepalive: options.keepaliveSeconds ?? 30,
+      connectTimeout: options.connectTimeoutMs ?? 10_000,
+      resubscribe: false,
+      // MQTT 5 §3.1.3.2: the will, retained, so that a new subscriber learns the device is gone.
+      will: { topic: this.topics.status, payload: Buffer.from(will), qos: 1, retain: true, ...(protocol === 5 ? { properties: { contentType: JSON_TYPE } } : {}) },
+      ...(options.username === undefined ? {} : { username: options.username }),
+      ...(options.password === undefined ? {} : { password: options.password }),
+      ...(options.tls ? tlsOptions(options.tls) : {}),
+    };
+    const client = mqtt.connect(options.url, clientOptions);
+    this.#setState({ kind: 'connecting', client, protocol });
+    let refusedProtocol = false;
+    client.on('connect', (connack) => void this.#connected(client, protocol, connack));
+    client.on('error', (error: Error & { code?: unknown }) => {
+      // Refused for the protocol level: 0x84 Unsupported Protocol Version (MQTT 5 §3.2.2.2), or a
+      // 3.1.1 broker's return code 1 (MQTT 3.1.1 §3.2.2.3) read as a v5 CONNACK. Retry with 3.1.1.
+      if (protocol === 5 && this.#current(client) && (error.code === 0x84 || error.code === 1)) refusedProtocol = true;
+      else this.#fail(error);
+    });
+    client.on('close', () => {
+      if (!this.#current(client) || this.#stopping) return;
+      void this.#dispose(client, true);
+      this.#drain.reset();
+      if (refusedProtocol) {
+        this.#protocol = 4;
+        this.#connect();
+        return;
+      }
+      const at = options.clock.now() + this.#backoff.next();
+      this.#setState({ kind: 'reconnecting', at, timer: options.clock.schedule(at, () => this.#connect()) });
+    });
+    client.on('message', (topic, payload, packet) => this.#message(topic, payload, packet));
+    // mqtt.js hands over every packet of a socket read in one macrotask; a flood of requests would
+    // hold the event loop, and with it the sampling timers. After each slice of work, yield.
+    let sliceStart = options.clock.now();
+    client.handleMessage = (_packet, done) => {
+      const now = options.clock.now();
+      if (now - sliceStart < MESSAGE_SLICE_MS) return done();
+      // Yield to timers and I/O (not a timing decision, so not the clock's business).
+      setImmediate(() => {
+        sliceStart = options.clock.now();
+        done();
+      });
+    };
+  }
+
+  async #connected(client: MqttClient, protocol: 4 | 5, connack: IConnackPacket): Promise<void> {
+    if (!this.#current(client)) return;
+    this.#backoff.reset();
+    const retained = this.#publishOptions(protocol, JSON_TYPE, true);
+    client.publish(this.topics.status, Buffer.from(this.#statusPayload('online')), retained);
+    if (this.#description) client.publish(this.topics.model, Buffer.from(this.#description), retained);
+    if (this.#commands) {
+      // `connected` once the SUBACK is in: from then on, a command request reaches the device.
+      try {
+        await client.subscribeAsync(this.topics.commandWildcard, { qos: 1 });
+      } catch {
+        return; // the connection went away; its close handler retries
+      }
+      if (!this.#current(client)) return;
+    }
+    // The broker's Receive Maximum bounds our QoS 1 PUBLISHes in flight (MQTT 5 §3.2.2.3.3).
+    const receiveMaximum = connack.properties?.receiveMaximum ?? 65_535;
+    this.#setState({ kind: 'connected', client, protocol, maxInflight: Math.max(1, Math.min(this.#maxInflight, receiveMaximum - 2)) });
+    try {
+      await this.#drain.reload();
+    } catch (error) {
+      this.#fail(error);
+      client.end(true); // the close handler schedules a retry
+      return;
+    }
+    this.#pump();
+  }
+
+  /** Publishes queued telemetry while the connection has room in flight. */
+  #pump(): void {
+    const connection = this.#connection;
+    if (connection.kind !== 'connected') return;
+    const { client, protocol, maxInflight } = connection;
+    for (let entry = this.#drain.next(maxInflight); entry; entry = this.#drain.next(maxInflight)) {
+      const { seq } = entry;
+      this.#published++;
+      client.publish(this.topics.telemetry, payloadBuffer(entry), this.#telemetryOptions(protocol, seq), (error) => {
+        if (!this.#current(client)) return;
+        if (error) {
+          // A PUBACK with a failure reason (MQTT 5 §3.4.2.1) or a lost connection: the record stays
+          // in the outbox and is sent again, in order, on a new connection.
+          this.#fail(error);
+          client.end(true);
+          return;
+        }
+        this.#acknowledged++;
+        this.#drain.acked(seq);
+        if (this.#drain.idle) this.#wakeIdle();
+        this.#pump();
+      });
+    }
+    if (this.#drain.idle) this.#wakeIdle();
+  }
+
+  /** Encodes and stores a closed batch. */
+  #store(batch: readonly Sample[]): void {
+    let payload: Uint8Array;
+    try {
+      payload = this.#options.encoder.encode(this.deviceId, batch);
+    } catch (error) {
+      this.#lost++;
+      this.#fail(error);
+      return;
+    }
+    // Issued at once (the outbox serialises its writes and hands out seqs in call order), handled
+    // in order: the send queue sees seqs ascending.
+    const appended = this.#options.outbox.append(payload);
+    appended.catch(() => undefined); // handled below, in turn
+    this.#appends = this.#appends
+      .then(() => appended)
+      .then(
+        (entry) => {
+          this.#drain.appended(entry);
+          this.#pump();
+        },
+        (error: unknown) => {
+          this.#lost++;
+          this.#fail(error);
+        },
+      );
+  }
+
+  #message(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const properties = packet.properties;
+    this.#commands?.handle({
+      topic,
+      payload,
+      ...(properties?.responseTopic === undefined ? {} : { responseTopic: properties.responseTopic }),
+      ...(properties?.correlationData === undefined ? {} : { correlationData: properties.correlationData }),
+      ...(properties?.contentType === undefined ? {} : { contentType: properties.contentType }),
+    });
+  }
+
+  #reply(reply: CommandReply): void {
+    const connection = this.#connection;
+    if (connection.kind !== 'connected') return;
+    const properties = connection.protocol === 5 ? { contentType: reply.contentType, ...(reply.correlationData ? { correlationData: Buffer.from(reply.correlationData) } : {}) } : undefined;
+    connection.client.publish(reply.topic, Buffer.from(reply.payload), { qos: 1, ...(properties ? { properties } : {}) });
+  }
+
+  #telemetryOptions(protocol: 4 | 5, seq: number): IClientPublishOptions {
+    const options = { qos: 1 as const, retain: false };
+    if (protocol === 4) return options;
+    // MQTT 5 §3.3.2.3.9 content type, §3.3.2.3.3 message expiry, §3.3.2.3.7 user property.
+    return { ...options, properties: { contentType: SENML_CBOR_TYPE, messageExpiryInterval: this.#expiry, userProperties: { [SEQ_PROPERTY]: String(seq) } } };
+  }
+
+  #publishOptions(protocol: 4 | 5, contentType: string, retain: boolean): { qos: 1; retain: boolean; properties?: { contentType: string } } {
+    return { qos: 1, retain, ...(protocol === 5 ? { properties: { contentType } } : {}) };
+  }
+
+  #statusPayload(state: 'online' | 'offline'): Uint8Array {
+    const stats = this.#options.outbox.stats();
+    return this.#writer.status({ state, dropped: stats.droppedRecords, pending: stats.pendingRecords, protocol: this.#protocol, time: this.#options.clock.now() / 1000 });
+  }
+
+  #current(client: MqttClient): boolean {
+    const connection = this.#connection;
+    return (connection.kind === 'connecting' || connection.kind === 'connected') && connection.client === client;
+  }
+
+  #dispose(client: MqttClient, force: boolean): Promise<void> {
+    client.removeAllListeners('message');
+    return new Promise((resolve) => client.end(force, {}, () => resolve()));
+  }
+
+  #setState(connection: Connection): void {
+    const changed = connection.kind !== this.#connection.kind;
+    this.#connection = connection;
+    if (connection.kind !== 'connected') this.#wakeIdle();
+    if (changed) this.emit('state', connection.kind);
+  }
+
+  #wakeIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  #fail(error: unknown): void {
+    this.emit('error', error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+function payloadBuffer(entry: OutboxEntry): Buffer {
+  const { payload } = entry;
+  return Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+}
+
+function tlsOptions(tls: NonNullable<MqttTransportOptions['tls']>): Partial<IClientOptions> {
+  const pem = (value: string | Uint8Array): string | Buffer => (typeof value === 'string' ? value : Buffer.from(value));
+  return {
+    ...(tls.ca === undefined ? {} : { ca: pem(tls.ca) }),
+    ...(tls.cert === undefined ? {} : { cert: pem(tls.cert) }),
+    ...(tls.key === undefined ? {} : { key: pem(tls.key) }),
+    ...(tls.servername === undefined ? {} : { servername: tls.servername }),
+    rejectUnauthorized: tls.rejectUnauthorized ?? true,
+  };
+}

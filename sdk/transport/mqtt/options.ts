@@ -1,0 +1,84 @@
+/**
+ * Options of the MQTT transport, their defaults and their checks (a precise `TypeError` or
+ * `ValidationError` at construction, never a surprise at the first reconnect).
+ */
+import type { Clock } from '../../core/clock.js';
+import { ValidationError } from '../../core/errors.js';
+import type { SeededRandom } from '../../core/random.js';
+import type { BackoffOptions } from './backoff.js';
+import type { CommandLimits } from './command-server.js';
+import type { TelemetryEncoder, TelemetryOutbox } from './contracts.js';
+import type { BatchOptions } from './telemetry-batcher.js';
+
+/** TLS material for `mqtts://` (PEM text or bytes). */
+export interface MqttTlsOptions {
+  /** Trust anchors for the broker's certificate; default: Node's bundled CAs. */
+  readonly ca?: string | Uint8Array;
+  /** Client certificate, for mutual TLS. */
+  readonly cert?: string | Uint8Array;
+  /** Private key of `cert`. */
+  readonly key?: string | Uint8Array;
+  /** Server name to send (SNI) and to check the certificate against; default: the URL's host. */
+  readonly servername?: string;
+  /** Reject a broker certificate that does not verify. Default true; turn off only in a lab. */
+  readonly rejectUnauthorized?: boolean;
+}
+
+/** Options of {@link MqttTransport}. */
+export interface MqttTransportOptions {
+  /** `mqtt://host[:port]` or `mqtts://host[:port]` (default ports 1883 and 8883). */
+  readonly url: string;
+  /** The device id (`deviceIdFor(model, serial)`): names the topics and the SenML base name. */
+  readonly deviceId: string;
+  /** Clock of batching, back-off and rate limits. */
+  readonly clock: Clock;
+  /** Where every telemetry batch is stored before it is published. */
+  readonly outbox: TelemetryOutbox;
+  /** Encodes batches (SenML-CBOR). */
+  readonly encoder: TelemetryEncoder;
+  readonly tls?: MqttTlsOptions;
+  readonly username?: string;
+  readonly password?: string;
+  /** Default `sensorkit-<deviceId>`. */
+  readonly clientId?: string;
+  /** Batch bounds; default 100 samples or 1000 ms. */
+  readonly batch?: BatchOptions;
+  /** Reconnect back-off; default 500 ms doubling to 30 s, jitter 0.5. */
+  readonly reconnect?: BackoffOptions;
+  /** Source of the back-off jitter (seed it in tests). Default: seeded from the clock. */
+  readonly random?: SeededRandom;
+  /** MQTT 5 Message Expiry Interval of telemetry, s (§3.3.2.3.3). Default 3600. */
+  readonly messageExpirySeconds?: number;
+  /** Telemetry publishes awaiting PUBACK at most (fewer if the broker's Receive Maximum is lower). Default 100. */
+  readonly maxInflight?: number;
+  /** Limits of command handling. */
+  readonly commands?: CommandLimits;
+  /** Keep-alive, s (MQTT 5 §3.1.2.10). Default 30. */
+  readonly keepaliveSeconds?: number;
+  /** Give up a connection attempt after this long, ms. Default 10 000. */
+  readonly connectTimeoutMs?: number;
+}
+
+/** Parses and checks the broker URL; throws `ValidationError` naming `url`. */
+export function parseBrokerUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ValidationError('url', `"${url}" is not a URL; expected mqtt://host[:port] or mqtts://host[:port]`);
+  }
+  if (parsed.protocol !== 'mqtt:' && parsed.protocol !== 'mqtts:') {
+    throw new ValidationError('url', `unsupported scheme "${parsed.protocol}" in "${url}"; expected mqtt: or mqtts:`);
+  }
+  if (parsed.hostname === '') throw new ValidationError('url', `"${url}" has no host`);
+  return parsed;
+}
+
+/** Checks a positive number option. */
+export function positive(name: string, value: number | undefined, fallback: number, integer = false): number {
+  const resolved = value ?? fallback;
+  if (!(Number.isFinite(resolved) && resolved > 0 && (!integer || Number.isInteger(resolved)))) {
+    throw new TypeError(`Expected \`${name}\` to be ${integer ? 'an integer' : 'a number'} above 0, got ${String(value)}`);
+  }
+  return resolved;
+}

@@ -1,0 +1,174 @@
+/**
+ * Reliability of the MQTT transport against a real broker (Mosquitto; aedes when it is absent and
+ * not required), from issue 3:
+ * - the broker stopped for 30 s while the device samples 10 channels at 100 Hz, then restarted:
+ *   every sample arrives, in order; a duplicate only as a repeated `sensorkit-seq` (or, on 3.1.1,
+ *   a byte-identical payload);
+ * - 10,000 malformed command requests: each is answered or ignored, the device stays up and keeps
+ *   sampling (the tighter bound, cadence within its normal jitter, is measured and printed but not
+ *   yet met: see the test).
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { topics } from '../../sdk/encoding/topics.js';
+import { startBroker } from '../support/brokers.js';
+import { waitFor } from '../support/net.js';
+import { resolveSenmlCbor, startProbe, subscriber, type Received } from '../fixtures/mqtt-probe.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+function track<T extends { close(): Promise<void> | void }>(thing: T): T {
+  cleanups.push(() => thing.close());
+  return thing;
+}
+
+const OUTAGE_MS = 30_000;
+const REGISTER = new URL('../../bin/register-ts.js', import.meta.url).href;
+const FLOOD = fileURLToPath(new URL('../fixtures/mqtt-flood.ts', import.meta.url));
+
+/** The first occurrence of each message, told apart by `sensorkit-seq` (MQTT 5) or by its bytes (3.1.1). */
+function firstOccurrences(messages: readonly Received[]): { unique: Received[]; duplicates: number } {
+  const seen = new Map<string, Buffer>();
+  const unique: Received[] = [];
+  let duplicates = 0;
+  for (const message of messages) {
+    const seq = message.packet.properties?.userProperties?.['sensorkit-seq'];
+    const key = typeof seq === 'string' ? `seq:${seq}` : `bytes:${message.payload.toString('base64')}`;
+    const earlier = seen.get(key);
+    if (earlier) {
+      // A protocol-allowed duplicate (MQTT 5 §4.3.2) must be the same message, byte for byte.
+      expect(message.payload.equals(earlier)).toBe(true);
+      duplicates++;
+      continue;
+    }
+    seen.set(key, message.payload);
+    unique.push(message);
+  }
+  return { unique, duplicates };
+}
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+}
+
+describe('MQTT reliability', () => {
+  it(`loses no sample and keeps order while the broker is down for ${OUTAGE_MS / 1000} s (10 channels at 100 Hz)`, async () => {
+    const broker = track(await startBroker('mosquitto', { persistence: true }));
+    const protocol = broker.protocols.includes(5) ? 5 : 4;
+    const probe = track(await startProbe(broker.url, { channels: 10, rateHz: 100, transport: { reconnect: { minMs: 200, maxMs: 2000 } } }));
+    const t = topics(probe.deviceId);
+    // A consumer with a persistent session (MQTT 5 §3.1.2.11.2; 3.1.1 clean session 0): what the
+    // broker accepts while the consumer is reconnecting is kept for it.
+    const consumer = track(
+      await subscriber(broker.url, protocol, [t.telemetry], {
+        clientId: `consumer-${probe.deviceId}`,
+        clean: false,
+        reconnectPeriod: 200,
+        ...(protocol === 5 ? { properties: { sessionExpiryInterval: 600 } } : {}),
+      }),
+    );
+    await probe.transport.start();
+    await waitFor(() => probe.transport.state === 'connected', 10_000, 'the transport to connect');
+    await probe.device.start();
+    await waitFor(() => consumer.on(t.telemetry).length >= 20, 10_000, 'telemetry before the outage');
+
+    await broker.stop();
+    const before = probe.reports.length;
+    await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS)); // the outage itself, not a wait for something
+    expect(probe.transport.state).not.toBe('connected');
+    expect(probe.reports.length - before).toBeGreaterThan(OUTAGE_MS * 0.9); // ~1000 samples/s went on
+    expect(probe.outbox.stats().pendingRecords).toBeGreaterThan(250);
+    await broker.restart();
+
+    await waitFor(() => probe.transport.state === 'connected', 10_000, 'the transport to reconnect');
+    await waitFor(() => probe.outbox.stats().pendingRecords < 5, 20_000, 'the outbox to drain');
+    await probe.close(10_000);
+    expect(probe.outbox.stats().pendingRecords).toBe(0);
+    expect(probe.device.state).toBe('stopped');
+
+    const expected = probe.reports.length;
+    const { unique, duplicates } = await waitFor(() => {
+      const result = firstOccurrences(consumer.on(t.telemetry));
+      return result.unique.reduce((sum, m) => sum + resolveSenmlCbor(m.payload).length, 0) >= expected ? result : undefined;
+    }, 20_000, `all ${expected} samples at the consumer`);
+    const records = unique.flatMap((m) => resolveSenmlCbor(m.payload));
+    expect(records).toHaveLength(expected);
+    records.forEach((record, i) => {
+      const sample = probe.reports[i]!;
+      if (record.name !== `${probe.deviceId}/${sample.channel}` || Math.abs(record.time - sample.time / 1000) > 1e-5) {
+        throw new Error(`record ${i} is ${record.name} at ${record.time}, expected ${sample.channel} at ${sample.time / 1000}`);
+      }
+    });
+    if (protocol === 5) {
+      const seqs = unique.map((m) => Number(m.packet.properties!.userProperties!['sensorkit-seq']));
+      expect(seqs.every((seq, i) => i === 0 || seq > seqs[i - 1]!)).toBe(true);
+    }
+    console.log(`outage: ${expected} samples in ${unique.length} messages, ${duplicates} duplicate(s) recognised, broker ${broker.kind}`);
+  }, 90_000);
+
+  it('answers or ignores 10,000 malformed command requests, stays up and keeps sampling', async () => {
+    const broker = track(await startBroker('mosquitto', { unlimitedQueues: true }));
+    const protocol = broker.protocols.includes(5) ? 5 : 4;
+    const probe = track(await startProbe(broker.url, { channels: 10, rateHz: 100 }));
+    const t = topics(probe.deviceId);
+    const times: number[] = [];
+    probe.device.on('sample', (sample) => {
+      if (sample.channel === 'v0') times.push(sample.time);
+    });
+    await probe.transport.start();
+    await waitFor(() => probe.transport.state === 'connected', 10_000, 'the transport to connect');
+    await probe.device.start();
+    await waitFor(() => times.length >= 300, 10_000, '3 s of samples before the flood');
+
+    // The attacker is another process, so that producing the flood costs this process nothing.
+    const attacker = spawn(process.execPath, ['--import', REGISTER, FLOOD, broker.url, t.root, '10000', '419'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    cleanups.push(() => void attacker.kill());
+    const exited = once(attacker, 'exit') as Promise<[number | null]>;
+    await waitFor(() => probe.transport.status().commands.received > 0, 15_000, 'the flood to start');
+    const floodStart = probe.clock.now() - 25; // the first request arrived within the last poll (20 ms)
+    const [code] = await exited;
+    expect(code).toBe(0);
+    await waitFor(() => probe.transport.status().commands.received >= 10_001, 20_000, 'the flood to reach the device').catch((error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(probe.transport.status())}`);
+    });
+    const floodEnd = probe.clock.now();
+    await waitFor(() => times.length > 0 && times[times.length - 1]! > floodEnd + 200, 5000, 'samples after the flood');
+
+    const deviation = (from: number, to: number): number[] => {
+      const out: number[] = [];
+      for (let i = 1; i < times.length; i++) if (times[i - 1]! >= from && times[i]! <= to) out.push(Math.abs(times[i]! - times[i - 1]! - 10));
+      return out;
+    };
+    const normal = deviation(floodStart - 3000, floodStart);
+    const flooded = deviation(floodStart, floodEnd + 200);
+    const stats = probe.transport.status().commands;
+    console.log(
+      `flood: ${stats.received} requests in ${(floodEnd - floodStart).toFixed(0)} ms, ${stats.answered} answered, ${stats.ignored} ignored; ` +
+        `cadence |Δt − 10 ms| p50/p99/max before ${[50, 99, 100].map((p) => percentile(normal, p).toFixed(3)).join('/')} ms, ` +
+        `during ${[50, 99, 100].map((p) => percentile(flooded, p).toFixed(3)).join('/')} ms (${flooded.length} intervals)`,
+    );
+    expect(probe.device.state).toBe('running');
+    expect(probe.transport.state).toBe('connected');
+    expect(stats.answered + stats.ignored).toBe(stats.received);
+    // Replies are rate-limited: a burst of 100 plus 50/s.
+    expect(stats.answered).toBeLessThanOrEqual(100 + Math.ceil(((floodEnd - floodStart) / 1000) * 50) + 5);
+    // Sampling went on at its rate through the flood: no more than 10 % of the ticks missing.
+    // Not asserted yet: that the cadence stays within its normal jitter. Measured here, a flood of
+    // 10,000 requests in under a second can stall the event loop for up to ~16 ms once (p99 before
+    // the flood ~7 ms on a loaded 2-core machine); issue 3 stays open for that bound.
+    expect(flooded.length).toBeGreaterThan(((floodEnd - floodStart) / 10) * 0.9);
+
+    // And it still answers once the bucket has refilled.
+    const requester = track(await subscriber(broker.url, protocol, [t.commandResult('ping')]));
+    const answered = requester.on(t.commandResult('ping')).length;
+    await waitFor(async () => {
+      await requester.client.publishAsync(t.command('ping'), '', { qos: 1 });
+      return waitFor(() => requester.on(t.commandResult('ping')).length > answered, 500, 'a pong').catch(() => false);
+    }, 5000, 'a reply after the flood');
+  }, 60_000);
+});

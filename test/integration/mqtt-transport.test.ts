@@ -1,0 +1,185 @@
+/**
+ * MqttTransport against real brokers: Mosquitto (MQTT 5) and aedes (3.1.1 only, so the transport's
+ * fallback from 5 to 3.1.1 runs there). An independent mqtt.js client reads what the device sends
+ * and decodes telemetry with plain cbor-x as RFC 8428 SenML.
+ */
+import { Decoder, Encoder } from 'cbor-x';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { topics } from '../../sdk/encoding/topics.js';
+import type { Sample } from '../../sdk/model/index.js';
+import { hasOpenssl, makeCertificates, startBroker, startTcpProxy, type BrokerKind, type TcpProxy, type TestBroker, type TestCertificates } from '../support/brokers.js';
+import { PEERS_REQUIRED } from '../support/peers.js';
+import { waitFor } from '../support/net.js';
+import { json, resolveSenmlCbor, startProbe, subscriber, type Probe, type Received, type Subscriber } from '../fixtures/mqtt-probe.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+function track<T extends { close(): Promise<void> | void }>(thing: T): T {
+  cleanups.push(() => thing.close());
+  return thing;
+}
+
+describe.each<BrokerKind>(['mosquitto', 'aedes'])('MqttTransport against %s', (kind) => {
+  let broker: TestBroker;
+  let protocol: 4 | 5;
+  beforeAll(async () => {
+    broker = await startBroker(kind);
+    protocol = broker.protocols.includes(5) ? 5 : 4;
+  });
+  afterAll(() => broker.close());
+
+  async function connected(probe: Probe): Promise<void> {
+    await probe.transport.start();
+    await waitFor(() => probe.transport.state === 'connected', 10_000, 'the transport to connect');
+  }
+
+  it(`publishes a retained online status and the model, and its will says offline when the link dies (protocol ${kind === 'aedes' ? '3.1.1 after a refused 5' : '5'})`, async () => {
+    const proxy: TcpProxy = track(await startTcpProxy(broker.port));
+    const probe = track(await startProbe(proxy.url));
+    const t = topics(probe.deviceId);
+    await connected(probe);
+    expect(probe.transport.status().protocol).toBe(broker.kind === 'aedes' ? 4 : 5);
+
+    // A subscriber that arrives later gets both as retained messages.
+    const watcher: Subscriber = track(await subscriber(broker.url, protocol, [t.status, t.model]));
+    const online = await watcher.next(t.status);
+    expect(online.packet.retain).toBe(true);
+    expect(json(online.payload)).toMatchObject({ state: 'online', dropped: 0, protocol: broker.kind === 'aedes' ? 4 : 5 });
+    const model = await watcher.next(t.model);
+    expect(model.packet.retain).toBe(true);
+    const td = json(model.payload);
+    expect(JSON.stringify(td)).toContain(t.telemetry);
+    expect(Object.keys(td.actions as object)).toEqual(expect.arrayContaining(['set-gain', 'ping']));
+    if (protocol === 5) expect(online.packet.properties?.contentType).toBe('application/json');
+
+    // Cut the TCP link (no DISCONNECT): the broker publishes the will, MQTT 5 §3.1.2.5 / 3.1.1 §3.1.2.5.
+    proxy.cut();
+    const offline = await watcher.next(t.status, (m) => json(m.payload).state === 'offline');
+    expect(json(offline.payload)).toMatchObject({ state: 'offline' });
+    // …and the transport comes back on its own, saying online again.
+    await watcher.next(t.status, (m) => m !== offline && watcher.on(t.status).indexOf(m) > watcher.on(t.status).indexOf(offline) && json(m.payload).state === 'online');
+  });
+
+  it('sends every reported sample as RFC 8428 SenML-CBOR with names, units and times, in seq order', async () => {
+    const probe = track(await startProbe(broker.url, { channels: 2, rateHz: 20 }));
+    const t = topics(probe.deviceId);
+    const watcher = track(await subscriber(broker.url, protocol, [t.telemetry]));
+    await connected(probe);
+    await probe.device.start();
+    await waitFor(() => probe.reports.length >= 40, 10_000, '40 reports');
+    await probe.close();
+    const received = await waitFor(() => {
+      const messages = watcher.on(t.telemetry);
+      const count = messages.reduce((sum, m) => sum + resolveSenmlCbor(m.payload).length, 0);
+      return count >= probe.reports.length ? messages : undefined;
+    }, 10_000, 'every sample at the subscriber');
+
+    const records = received.flatMap((m) => resolveSenmlCbor(m.payload));
+    expect(records).toHaveLength(probe.reports.length);
+    records.forEach((record, i) => {
+      const sample: Sample = probe.reports[i]!;
+      expect(record.name).toBe(`${probe.deviceId}/${sample.channel}`);
+      expect(record.unit).toBe('V');
+      expect(record.time).toBeCloseTo(sample.time / 1000, 5);
+      expect(record.value).toBeCloseTo(sample.value!, 6);
+    });
+    if (protocol === 5) {
+      const seqs = received.map((m) => Number(m.packet.properties?.userProperties?.['sensorkit-seq']));
+      expect(seqs.every(Number.isSafeInteger)).toBe(true);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+      expect(new Set(seqs).size).toBe(seqs.length);
+      for (const m of received) {
+        expect(m.packet.properties?.contentType).toBe('application/senml+cbor');
+        expect(m.packet.properties?.messageExpiryInterval).toBeGreaterThan(3500);
+        expect(m.packet.properties?.messageExpiryInterval).toBeLessThanOrEqual(3600);
+      }
+    } else {
+      // MQTT 3.1.1 has no properties: the payload alone, still SenML-CBOR.
+      expect(received.every((m) => m.packet.properties === undefined)).toBe(true);
+    }
+    expect(probe.outbox.stats().pendingRecords).toBe(0);
+  });
+
+  it('answers commands: a result for good arguments, an error for bad arguments, unknown commands and malformed payloads', async () => {
+    const probe = track(await startProbe(broker.url));
+    const t = topics(probe.deviceId);
+    await connected(probe);
+    const requester = track(await subscriber(broker.url, protocol, [`${t.root}/cmd/+/result`]));
+    const ask = async (name: string, payload: Buffer | string): Promise<Received> => {
+      const before = requester.on(t.commandResult(name)).length;
+      await requester.client.publishAsync(t.command(name), payload, { qos: 1 });
+      return waitFor(() => requester.on(t.commandResult(name))[before], 10_000, `a reply to ${name}`);
+    };
+    expect(json((await ask('set-gain', '{"gain":2}')).payload)).toEqual({ ok: true, result: 4 });
+    expect(json((await ask('ping', '')).payload)).toEqual({ ok: true, result: 'pong' });
+
+    const cbor = new Encoder({ useRecords: false, mapsAsObjects: true });
+    const cborReply = await ask('set-gain', Buffer.from(cbor.encode({ gain: 1.5 })));
+    expect(new Decoder({ useRecords: false, mapsAsObjects: true }).decode(cborReply.payload)).toEqual({ ok: true, result: 3 });
+
+    const bad = json((await ask('set-gain', '{"gain":20}')).payload);
+    expect(bad).toMatchObject({ ok: false, error: { code: 'ERR_VALIDATION' } });
+    expect((bad.error as { message: string }).message).toMatch(/gain/);
+    expect(json((await ask('set-gain', '{"gain":"high"}')).payload)).toMatchObject({ ok: false, error: { code: 'ERR_VALIDATION' } });
+    expect(json((await ask('reboot', '{}')).payload)).toMatchObject({ ok: false, error: { code: 'ERR_VALIDATION', message: expect.stringMatching(/no command "reboot"/) } });
+    expect(json((await ask('set-gain', '{"gain":')).payload)).toMatchObject({ ok: false, error: { code: 'ERR_DECODE' } });
+    const truncated = await ask('set-gain', Buffer.from([0xa1, 0x64, 0x67]));
+    expect(new Decoder({ useRecords: false, mapsAsObjects: true }).decode(truncated.payload)).toMatchObject({ ok: false, error: { code: 'ERR_DECODE' } });
+
+    if (protocol === 5) {
+      // MQTT 5 request/response (§4.10): the reply goes to the Response Topic with the Correlation Data.
+      const inbox = `sensorkit-test/inbox/${probe.deviceId}`;
+      await requester.client.subscribeAsync(inbox, { qos: 1 });
+      await requester.client.publishAsync(t.command('ping'), '', { qos: 1, properties: { responseTopic: inbox, correlationData: Buffer.from('req-7') } });
+      const reply = await requester.next(inbox);
+      expect(json(reply.payload)).toEqual({ ok: true, result: 'pong' });
+      expect(reply.packet.properties?.correlationData?.toString()).toBe('req-7');
+    }
+    expect(probe.errors).toEqual([]);
+  });
+});
+
+describe('MqttTransport over TLS (Mosquitto; aedes on tls.Server when Mosquitto is absent)', () => {
+  // Certificates are made now with openssl (node:crypto cannot issue X.509 certificates).
+  const openssl = hasOpenssl();
+  let certificates: TestCertificates;
+  beforeAll(() => {
+    if (openssl) certificates = makeCertificates();
+  });
+
+  async function tlsProbe(broker: TestBroker, tls: { cert?: string; key?: string; ca?: string }): Promise<Probe> {
+    const probe = track(await startProbe(broker.url.replace('127.0.0.1', 'localhost'), { transport: { tls: { servername: 'localhost', ...tls } } }));
+    await probe.transport.start();
+    return probe;
+  }
+
+  it('connects with the CA and server name checked, and refuses a broker it cannot verify', async () => {
+    if (!openssl) return expect(PEERS_REQUIRED).toBe(false); // openssl missing: recorded in the report
+    const broker = track(await startBroker('mosquitto', { tls: { certificates } }));
+    const good = await tlsProbe(broker, { ca: certificates.ca });
+    await waitFor(() => good.transport.state === 'connected', 10_000, 'a TLS connection');
+    const watcher = track(await subscriber(broker.url.replace('127.0.0.1', 'localhost'), broker.protocols.includes(5) ? 5 : 4, [topics(good.deviceId).status], { ca: certificates.ca, servername: 'localhost' }));
+    expect(json((await watcher.next(topics(good.deviceId).status)).payload).state).toBe('online');
+
+    // Without the CA the broker's certificate does not verify (rejectUnauthorized defaults to true).
+    const untrusting = await tlsProbe(broker, {});
+    await waitFor(() => untrusting.errors.find((error) => /self.signed|unable to (get|verify)|certificate/i.test(error.message)), 10_000, 'a certificate error');
+    expect(untrusting.transport.state).not.toBe('connected');
+  });
+
+  it('does mutual TLS: a client certificate of the CA connects, a stranger\'s is refused', async () => {
+    if (!openssl) return expect(PEERS_REQUIRED).toBe(false);
+    const broker = track(await startBroker('mosquitto', { tls: { certificates, requireClientCert: true } }));
+    const device = await tlsProbe(broker, { ca: certificates.ca, cert: certificates.clientCert, key: certificates.clientKey });
+    await waitFor(() => device.transport.state === 'connected', 10_000, 'an mTLS connection');
+
+    const stranger = await tlsProbe(broker, { ca: certificates.ca, cert: certificates.strangerCert, key: certificates.strangerKey });
+    const anonymous = await tlsProbe(broker, { ca: certificates.ca });
+    await waitFor(() => stranger.errors.length > 0 && anonymous.errors.length > 0, 10_000, 'both refused');
+    expect(stranger.transport.state).not.toBe('connected');
+    expect(anonymous.transport.state).not.toBe('connected');
+  });
+});
