@@ -6,9 +6,10 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EmulatedBoard } from '../../boards/emulated/board.js';
 import { SystemClock } from '../core/clock.js';
+import { DeviceFileError } from '../core/errors.js';
 import { SeededRandom } from '../core/random.js';
 import { Device } from '../device/device.js';
-import { loadDeviceFile } from '../device/load.js';
+import { loadDeviceFile, type DeviceModule } from '../device/load.js';
 import { SenmlCborEncoder } from '../encoding/senml-cbor.js';
 import { deviceIdFor } from '../encoding/topics.js';
 import type { Sample } from '../model/sample.js';
@@ -33,6 +34,7 @@ Options:
   --json               print one JSON object per reported reading:
                        {"channel","value","unit","quality","time"}; events go to stderr
   --serial TEXT        serial number, when the model takes it from the board or environment
+                       (default: $SENSORKIT_SERIAL, else EMU-<seed>)
   --mqtt URL           publish to this broker: mqtt://host[:port] or mqtts://host[:port]
                        (default: an embedded broker on 127.0.0.1, its port in the first line)
   --no-mqtt            do not publish over MQTT
@@ -78,16 +80,22 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
   const tls = mqttOptions(values);
 
   const loaded = await loadDeviceFile(positionals[0] ?? defaultDevice);
-  const clock = new SystemClock();
-  const board = new EmulatedBoard({ definition: loaded.model.board, clock, seed });
-  loaded.emulation?.(board, new SeededRandom(seed).fork('emulation'));
-  const device = new Device(loaded.model, { board, serialNumber: values.serial ?? `EMU-${seed}` });
-  loaded.setup?.(device);
-
   const out = process.stdout;
   const log = (line: string): void => {
     (values.json ? process.stderr : out).write(`${line}\n`);
   };
+  const clock = new SystemClock();
+  const board = new EmulatedBoard({ definition: loaded.model.board, clock, seed });
+  let device: Device;
+  try {
+    if (loaded.emulation) await inDeviceFile(loaded, 'emulation', () => loaded.emulation!(board, new SeededRandom(seed).fork('emulation')));
+    else process.stderr.write(`sensorkit: warning: ${loaded.file} exports no \`emulation\`: the emulated board has no parts attached, so readings will be sensor faults\n`);
+    device = new Device(loaded.model, { board, serialNumber: serialNumber(values.serial, seed) });
+    if (loaded.setup) await inDeviceFile(loaded, 'setup', () => loaded.setup!(device));
+  } catch (error) {
+    await board.close();
+    throw error;
+  }
   device.on('fault', (event) =>
     log(event.state === 'raised' ? `! ${event.channel}: ${event.quality.level} (${event.quality.reason ?? ''}) ${event.quality.detail ?? ''}`.trimEnd() : `✓ ${event.channel}: fault cleared`),
   );
@@ -114,6 +122,25 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
   await board.close();
   if (!values.json) out.write('stopped\n');
   return 0;
+}
+
+/** The serial number: `--serial`, then `SENSORKIT_SERIAL` (when not empty), then `EMU-<seed>`. */
+function serialNumber(flag: string | undefined, seed: number): string {
+  const fromEnv = process.env.SENSORKIT_SERIAL;
+  return flag ?? (fromEnv === undefined || fromEnv === '' ? `EMU-${seed}` : fromEnv);
+}
+
+/**
+ * Runs the device file's own code; what it throws (or rejects with, should it return a promise)
+ * becomes a `DeviceFileError`, printed as one line naming the file.
+ */
+async function inDeviceFile(loaded: DeviceModule, hook: 'emulation' | 'setup', run: () => unknown): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new DeviceFileError(loaded.file, `${hook}() failed: ${message.split('\n')[0]}`, { cause: error });
+  }
 }
 
 /** The `--json` line of one reading; the value is rounded to the decimals its resolution warrants. */

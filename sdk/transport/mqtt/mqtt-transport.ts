@@ -1,6 +1,7 @@
 /**
- * `MqttTransport`: a device's telemetry, status, description and commands over MQTT 5 (3.1.1 when
- * the broker has no 5), with every telemetry batch in the durable outbox until its PUBACK.
+ * `MqttTransport`: a device's telemetry, status, description, commands, settings and alarm events
+ * over MQTT 5 (3.1.1 when the broker has no 5), with every telemetry batch in the durable outbox
+ * until its PUBACK. Settings and alarms: see `PropertyEventServer` (device-topics.ts).
  *
  * Telemetry path: 'report' samples → batch → encode (SenML-CBOR) → `outbox.append` → PUBLISH QoS 1
  * → PUBACK → `outbox.ack`. After a reconnect or a restart the outbox drains in seq order before
@@ -21,20 +22,21 @@ import { topics, type DeviceTopics } from '../../encoding/topics.js';
 import { thingDescription } from '../../encoding/wot.js';
 import type { Sample } from '../../model/sample.js';
 import { ReconnectBackoff } from './backoff.js';
-import { CommandServer, type CommandReply, type CommandStats } from './command-server.js';
+import { CommandServer, type CommandReply } from './command-server.js';
 import type { OutboxEntry } from './contracts.js';
-import { parseBrokerUrl, positive, type MqttTransportOptions } from './options.js';
+import { PropertyEventServer, type DeviceTopicMessage } from './device-topics.js';
+import { parseBrokerUrl, positive, tlsOptions, type MqttTransportOptions } from './options.js';
 import { OutboxDrain } from './outbox-drain.js';
 import { JSON_TYPE, PayloadWriter } from './payloads.js';
 import { TelemetryBatcher } from './telemetry-batcher.js';
+import { yieldBetweenSlices, type TransportEvents, type TransportStatus } from './transport-status.js';
+
+export type { TransportEvents, TransportStatus } from './transport-status.js';
 
 /** Content type of telemetry (RFC 8428 §12.3). */
 export const SENML_CBOR_TYPE = 'application/senml+cbor';
 /** User property carrying the outbox seq of a telemetry batch. */
 export const SEQ_PROPERTY = 'sensorkit-seq';
-
-/** Longest stretch of incoming-message work before the transport yields to the event loop, ms. */
-const MESSAGE_SLICE_MS = 1;
 
 /** Connection states, one union (no flags). */
 type Connection =
@@ -46,28 +48,6 @@ type Connection =
 
 /** The state a transport reports. */
 export type TransportState = Connection['kind'];
-
-/** What `status()` reports, e.g. for the live table's footer. */
-export interface TransportStatus {
-  readonly state: TransportState;
-  /** Protocol level of the current or last connection: 5, or 4 (3.1.1) after a fallback. */
-  readonly protocol: 4 | 5;
-  readonly pendingRecords: number;
-  readonly droppedRecords: number;
-  /** Telemetry PUBLISHes sent and acknowledged since start. */
-  readonly published: number;
-  readonly acknowledged: number;
-  /** Batches that could not be encoded or stored. */
-  readonly lost: number;
-  readonly commands: CommandStats;
-}
-
-/** Events of {@link MqttTransport}. */
-export interface TransportEvents {
-  state: [state: TransportState];
-  /** A problem the transport recovers from (a refused connection, a refused PUBLISH, a disk error). */
-  error: [error: Error];
-}
 
 /**
  * @example
@@ -96,6 +76,7 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
   #stopping = false;
   #appends: Promise<void> = Promise.resolve();
   #commands: CommandServer | undefined;
+  #propertyEvents: PropertyEventServer | undefined;
   #description: Uint8Array | undefined;
   #published = 0;
   #acknowledged = 0;
@@ -136,12 +117,14 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
       acknowledged: this.#acknowledged,
       lost: this.#lost,
       commands: this.#commands?.stats() ?? { received: 0, answered: 0, ignored: 0 },
+      properties: this.#propertyEvents?.stats() ?? { events: 0, eventsDropped: 0, writes: 0, applied: 0, rejected: 0 },
     };
   }
 
   /**
-   * Sends the device's reported samples, serves its commands and publishes its description (a WoT
-   * Thing Description) retained on `model`. Returns a function that detaches again.
+   * Sends the device's reported samples, serves its commands and settings, publishes its alarm
+   * events and its description (a WoT Thing Description) retained on `model`. Returns a function
+   * that detaches again.
    */
   attach(device: Device): () => void {
     const td = thingDescription(device.model, { deviceId: this.deviceId, brokerUrl: this.url, serialNumber: device.serialNumber, ...(this.#options.username ? { security: 'basic' as const } : {}) });
@@ -155,10 +138,14 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
       publish: (reply) => this.#reply(reply),
       ...(this.#options.commands ? { limits: this.#options.commands } : {}),
     });
+    const propertyEvents = new PropertyEventServer({ device, topics: this.topics, writer: this.#writer, publish: (message) => this.#publishJson(message) });
+    this.#propertyEvents = propertyEvents;
     const off = device.on('report', (sample) => this.send(sample));
     return () => {
       off();
+      propertyEvents.detach();
       this.#commands = undefined;
+      this.#propertyEvents = undefined;
     };
   }
 
@@ -245,18 +232,7 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
       this.#setState({ kind: 'reconnecting', at, timer: options.clock.schedule(at, () => this.#connect()) });
     });
     client.on('message', (topic, payload, packet) => this.#message(topic, payload, packet));
-    // mqtt.js hands over every packet of a socket read in one macrotask; a flood of requests would
-    // hold the event loop, and with it the sampling timers. After each slice of work, yield.
-    let sliceStart = options.clock.now();
-    client.handleMessage = (_packet, done) => {
-      const now = options.clock.now();
-      if (now - sliceStart < MESSAGE_SLICE_MS) return done();
-      // Yield to timers and I/O (not a timing decision, so not the clock's business).
-      setImmediate(() => {
-        sliceStart = options.clock.now();
-        done();
-      });
-    };
+    yieldBetweenSlices(client, options.clock);
   }
 
   async #connected(client: MqttClient, protocol: 4 | 5, connack: IConnackPacket): Promise<void> {
@@ -265,10 +241,13 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
     const retained = this.#publishOptions(protocol, JSON_TYPE, true);
     client.publish(this.topics.status, Buffer.from(this.#statusPayload('online')), retained);
     if (this.#description) client.publish(this.topics.model, Buffer.from(this.#description), retained);
-    if (this.#commands) {
-      // `connected` once the SUBACK is in: from then on, a command request reaches the device.
+    // Retained setting values (MQTT 5 §3.3.1.3): a clean start may follow a change made offline.
+    for (const message of this.#propertyEvents?.retained() ?? []) this.#publishJson(message, client, protocol);
+    const filters = [...(this.#commands ? [this.topics.commandWildcard] : []), ...(this.#propertyEvents?.filters ?? [])];
+    if (filters.length > 0) {
+      // `connected` once the SUBACK is in: from then on, a request reaches the device.
       try {
-        await client.subscribeAsync(this.topics.commandWildcard, { qos: 1 });
+        await client.subscribeAsync(filters, { qos: 1 });
       } catch {
         return; // the connection went away; its close handler retries
       }
@@ -342,6 +321,7 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
   }
 
   #message(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    if (this.#propertyEvents?.handles(topic)) return this.#propertyEvents.handle(topic, payload);
     const properties = packet.properties;
     this.#commands?.handle({
       topic,
@@ -357,6 +337,20 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
     if (connection.kind !== 'connected') return;
     const properties = connection.protocol === 5 ? { contentType: reply.contentType, ...(reply.correlationData ? { correlationData: Buffer.from(reply.correlationData) } : {}) } : undefined;
     connection.client.publish(reply.topic, Buffer.from(reply.payload), { qos: 1, ...(properties ? { properties } : {}) });
+  }
+
+  /**
+   * Publishes a JSON setting value or event at QoS 1 on `client`, or on the current connection once
+   * the broker has accepted it; false when there is none (nothing is queued for a later one).
+   */
+  #publishJson(message: DeviceTopicMessage, client?: MqttClient, protocol?: 4 | 5): boolean {
+    const connection = this.#connection;
+    if (client === undefined && (connection.kind === 'connected' || (connection.kind === 'connecting' && connection.client.connected))) {
+      ({ client, protocol } = connection);
+    }
+    if (client === undefined || protocol === undefined) return false;
+    client.publish(message.topic, Buffer.from(message.payload), this.#publishOptions(protocol, JSON_TYPE, message.retain));
+    return true;
   }
 
   #telemetryOptions(protocol: 4 | 5, seq: number): IClientPublishOptions {
@@ -406,15 +400,4 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
 function payloadBuffer(entry: OutboxEntry): Buffer {
   const { payload } = entry;
   return Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-}
-
-function tlsOptions(tls: NonNullable<MqttTransportOptions['tls']>): Partial<IClientOptions> {
-  const pem = (value: string | Uint8Array): string | Buffer => (typeof value === 'string' ? value : Buffer.from(value));
-  return {
-    ...(tls.ca === undefined ? {} : { ca: pem(tls.ca) }),
-    ...(tls.cert === undefined ? {} : { cert: pem(tls.cert) }),
-    ...(tls.key === undefined ? {} : { key: pem(tls.key) }),
-    ...(tls.servername === undefined ? {} : { servername: tls.servername }),
-    rejectUnauthorized: tls.rejectUnauthorized ?? true,
-  };
 }

@@ -2,6 +2,7 @@
  * Options of the MQTT transport, their defaults and their checks (a precise `TypeError` or
  * `ValidationError` at construction, never a surprise at the first reconnect).
  */
+import type { IClientOptions } from 'mqtt';
 import type { Clock } from '../../core/clock.js';
 import { ValidationError } from '../../core/errors.js';
 import type { SeededRandom } from '../../core/random.js';
@@ -81,4 +82,16 @@ export function positive(name: string, value: number | undefined, fallback: numb
     throw new TypeError(`Expected \`${name}\` to be ${integer ? 'an integer' : 'a number'} above 0, got ${String(value)}`);
   }
   return resolved;
+}
+
+/** The mqtt.js (node:tls) connect options of {@link MqttTlsOptions}; certificates are always verified unless told otherwise. */
+export function tlsOptions(tls: MqttTlsOptions): Partial<IClientOptions> {
+  const pem = (value: string | Uint8Array): string | Buffer => (typeof value === 'string' ? value : Buffer.from(value));
+  return {
+    ...(tls.ca === undefined ? {} : { ca: pem(tls.ca) }),
+    ...(tls.cert === undefined ? {} : { cert: pem(tls.cert) }),
+    ...(tls.key === undefined ? {} : { key: pem(tls.key) }),
+    ...(tls.servername === undefined ? {} : { servername: tls.servername }),
+    rejectUnauthorized: tls.rejectUnauthorized ?? true,
+  };
 }

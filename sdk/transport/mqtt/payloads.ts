@@ -1,8 +1,10 @@
 /**
  * Payloads the transport writes besides telemetry: the retained `status` (a JSON object, content
- * type `application/json`, like the rest of the control plane the Thing Description announces) and
- * command replies (in the request's format: JSON, or CBOR for a CBOR request). Their CDDL (RFC 8610;
- * it describes JSON as well as CBOR, RFC 8610 Appendix E):
+ * type `application/json`, like the rest of the control plane the Thing Description announces),
+ * command replies (in the request's format: JSON, or CBOR for a CBOR request), the retained current
+ * value of each setting on `property/<id>` and each alarm transition on `event/<alarm>`. Their CDDL
+ * (RFC 8610; it describes JSON as well as CBOR, RFC 8610 Appendix E; `sensorkit model --format cddl`
+ * narrows it to one model):
  *
  * ```cddl
  * status = {
@@ -13,10 +15,18 @@
  *   time: number,                 ; when this was written: seconds since the Unix epoch
  * }
  * command-result = { ok: true, ? result: any } / { ok: false, error: { code: tstr, message: tstr } }
+ * property-value = number / bool / tstr   ; a bare JSON value, as written on property/<id>/set
+ * alarm-event = {
+ *   alarm: tstr, channel: tstr, state: "active" / "cleared",
+ *   value: number, limit: number, severity: 1..1000, message: tstr,
+ *   time: number,                 ; time of the sample: seconds since the Unix epoch
+ * }
  * ```
  * The will is fixed at CONNECT, so an `offline` will carries the counters of connect time.
  */
 import { Encoder } from 'cbor-x';
+import { ALARM_EVENT_FIELDS } from '../../encoding/wot.js';
+import type { AlarmEvent } from '../../pipeline/alarms.js';
 
 /** Content types (MQTT 5 §3.3.2.3.9). */
 export const CBOR = 'application/cbor';
@@ -51,6 +61,20 @@ export class PayloadWriter {
   status(message: StatusMessage): Uint8Array {
     const { state, dropped, pending, protocol, time } = message;
     return new TextEncoder().encode(JSON.stringify({ state, dropped, pending, protocol, time }));
+  }
+
+  /** The JSON value of a setting, for its retained `property/<id>` topic. */
+  property(value: number | boolean | string): Uint8Array {
+    return new TextEncoder().encode(JSON.stringify(value));
+  }
+
+  /**
+   * The JSON object of an alarm transition, for `event/<alarm>`: the fields the Thing Description
+   * announces ({@link ALARM_EVENT_FIELDS}), in that order, with the time in seconds.
+   */
+  alarm(event: AlarmEvent): Uint8Array {
+    const fields = ALARM_EVENT_FIELDS.map((field) => [field, field === 'time' ? event.time / 1000 : event[field]] as const);
+    return new TextEncoder().encode(JSON.stringify(Object.fromEntries(fields)));
   }
 
   /**

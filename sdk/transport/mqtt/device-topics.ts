@@ -1,0 +1,163 @@
+/**
+ * Serves the settings and alarms that the Thing Description (`wot.ts`) and the CDDL (`cddl.ts`)
+ * announce:
+ *
+ * - `property/<id>`: the current value of each setting as JSON, retained (MQTT 5 §3.3.1.3), so a
+ *   late subscriber reads it at once; published at every connect and at every change.
+ * - `property/<id>/set`: a write request, a bare JSON value, applied through `device.writeProperty`
+ *   (which checks type, range and writability). Neither the TD nor the CDDL announce a reply, so a
+ *   refused request (malformed JSON, unknown or read-only setting, a value the model refuses) is
+ *   ignored and counted in `rejected`; the retained value then still says what is in force.
+ * - `event/<alarm>`: each alarm transition as JSON, QoS 1, not retained: an event happened once.
+ *   A transition while the transport is not connected is not queued (the durable outbox is for
+ *   telemetry only); it is counted in `eventsDropped`, and the alarm's samples still arrive.
+ */
+import type { Device } from '../../device/device.js';
+import type { DeviceTopics } from '../../encoding/topics.js';
+import type { PayloadWriter } from './payloads.js';
+
+/** What the server needs of a device: a `Device` satisfies it. */
+export type PropertyEventDevice = Pick<Device, 'model' | 'readProperty' | 'writeProperty' | 'on'>;
+
+/** A JSON message to publish at QoS 1. */
+export interface DeviceTopicMessage {
+  readonly topic: string;
+  readonly payload: Uint8Array;
+  readonly retain: boolean;
+}
+
+/** Counters of {@link PropertyEventServer}. */
+export interface PropertyEventStats {
+  /** Alarm transitions published on `event/<alarm>`. */
+  readonly events: number;
+  /** Alarm transitions not sent because the transport was not connected. */
+  readonly eventsDropped: number;
+  /** Write requests received on `property/+/set`. */
+  readonly writes: number;
+  /** Write requests applied to the device. */
+  readonly applied: number;
+  /** Write requests ignored: malformed, too large, unknown or read-only setting, or a refused value. */
+  readonly rejected: number;
+}
+
+/** Options of {@link PropertyEventServer}. */
+export interface PropertyEventServerOptions {
+  readonly device: PropertyEventDevice;
+  readonly topics: DeviceTopics;
+  readonly writer: PayloadWriter;
+  /** Publishes one message; returns false when there is no connection to publish on. */
+  readonly publish: (message: DeviceTopicMessage) => boolean;
+  /** Largest write request accepted, bytes. Default 1024. */
+  readonly maxBytes?: number;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * @example
+ * ```ts
+ * const server = new PropertyEventServer({ device, topics: topics(deviceId), writer, publish })
+ * await client.subscribeAsync(server.filters, { qos: 1 })
+ * for (const message of server.retained()) publish(message) // at every connect
+ * client.on('message', (topic, payload) => server.handles(topic) && server.handle(topic, payload))
+ * ```
+ */
+export class PropertyEventServer {
+  readonly #device: PropertyEventDevice;
+  readonly #topics: DeviceTopics;
+  readonly #writer: PayloadWriter;
+  readonly #publish: (message: DeviceTopicMessage) => boolean;
+  readonly #maxBytes: number;
+  readonly #prefix: string;
+  readonly #off: (() => void)[];
+  #events = 0;
+  #eventsDropped = 0;
+  #writes = 0;
+  #applied = 0;
+  #rejected = 0;
+
+  constructor(options: PropertyEventServerOptions) {
+    this.#device = options.device;
+    this.#topics = options.topics;
+    this.#writer = options.writer;
+    this.#publish = options.publish;
+    this.#maxBytes = options.maxBytes ?? 1024;
+    if (!(Number.isInteger(this.#maxBytes) && this.#maxBytes >= 1)) {
+      throw new TypeError(`Expected \`maxBytes\` to be an integer from 1 and up, got ${String(options.maxBytes)}`);
+    }
+    this.#prefix = `${options.topics.root}/property/`;
+    this.#off = [
+      options.device.on('property', (id, value) => void this.#publish(this.#propertyMessage(id, value))),
+      options.device.on('alarm', (event) => {
+        const sent = this.#publish({ topic: this.#topics.event(event.alarm), payload: this.#writer.alarm(event), retain: false });
+        if (sent) this.#events++;
+        else this.#eventsDropped++;
+      }),
+    ];
+  }
+
+  /** Topic filters to subscribe: `property/+/set` when the model has a writable setting. */
+  get filters(): string[] {
+    return this.#device.model.properties.some((setting) => setting.writable !== false) ? [this.#topics.propertySetWildcard] : [];
+  }
+
+  /** The retained current value of every setting, to publish at each connect. */
+  retained(): DeviceTopicMessage[] {
+    return this.#device.model.properties.map((setting) => this.#propertyMessage(setting.id, this.#device.readProperty(setting.id)));
+  }
+
+  /** Whether `topic` is a write request, `…/property/<id>/set`. */
+  handles(topic: string): boolean {
+    return this.#settingOf(topic) !== undefined;
+  }
+
+  /**
+   * Applies one write request; never throws. A valid value reaches the device, whose `property`
+   * event republishes the retained value.
+   */
+  handle(topic: string, payload: Uint8Array): void {
+    this.#writes++;
+    const id = this.#settingOf(topic);
+    const value = id === undefined || payload.byteLength > this.#maxBytes ? undefined : parseValue(payload);
+    if (id === undefined || value === undefined) {
+      this.#rejected++;
+      return;
+    }
+    try {
+      this.#device.writeProperty(id, value);
+      this.#applied++;
+    } catch {
+      this.#rejected++; // ValidationError: unknown, read-only or out of range; no reply is announced
+    }
+  }
+
+  /** Counters so far. */
+  stats(): PropertyEventStats {
+    return { events: this.#events, eventsDropped: this.#eventsDropped, writes: this.#writes, applied: this.#applied, rejected: this.#rejected };
+  }
+
+  /** Stops listening to the device. */
+  detach(): void {
+    for (const off of this.#off) off();
+  }
+
+  #propertyMessage(id: string, value: number | boolean | string): DeviceTopicMessage {
+    return { topic: this.#topics.property(id), payload: this.#writer.property(value), retain: true };
+  }
+
+  #settingOf(topic: string): string | undefined {
+    if (!topic.startsWith(this.#prefix) || !topic.endsWith('/set')) return undefined;
+    const id = topic.slice(this.#prefix.length, -'/set'.length);
+    return id === '' || id.includes('/') ? undefined : id;
+  }
+}
+
+/** A JSON scalar (RFC 8259) — what a setting can hold — or undefined for anything else. */
+function parseValue(payload: Uint8Array): number | boolean | string | undefined {
+  try {
+    const value: unknown = JSON.parse(utf8.decode(payload));
+    return typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
