@@ -5,7 +5,11 @@
  * appends/s and payload MB/s; asserts nothing. Each run is time-boxed (`--seconds`, default 2) and
  * capped at `--records` (default 200 000) so the outbox stays within its 64 MiB bound.
  *
- *   node --import ./bin/register-ts.js test/bench/outbox.bench.ts [--seconds=2] [--records=200000]
+ * The outbox runs twice per policy: one append at a time (each awaited before the next, the cost of
+ * a lone call) and with `--window` appends in flight (default 64, what a producer faster than the
+ * disk does, e.g. the MQTT transport), where group commit writes and fsyncs them together.
+ *
+ *   node --import ./bin/register-ts.js test/bench/outbox.bench.ts [--seconds=2] [--records=200000] [--window=64]
  */
 import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
@@ -17,6 +21,7 @@ import { option } from './options.js';
 
 const SECONDS = option('seconds', 2);
 const RECORDS = option('records', 200_000);
+const WINDOW = option('window', 64);
 const PAYLOAD_BYTES = 200;
 
 const random = new SeededRandom(7);
@@ -28,24 +33,29 @@ interface Result {
   seconds: number;
 }
 
-/** Calls `step` until the time box or the record cap is reached. */
-async function timed(name: string, step: () => unknown): Promise<Result> {
+/** Calls `step` with `window` calls in flight until the time box or the record cap is reached. */
+async function timed(name: string, step: () => unknown, window = 1): Promise<Result> {
   const start = performance.now();
   const deadline = start + SECONDS * 1000;
   let records = 0;
-  while (records < RECORDS) {
-    await step();
-    records++;
-    if ((records & 15) === 0 && performance.now() >= deadline) break;
-  }
+  let over = false;
+  const worker = async (): Promise<void> => {
+    while (!over && records < RECORDS) {
+      records++;
+      await step();
+      if ((records & 15) === 0 && performance.now() >= deadline) over = true;
+    }
+  };
+  await Promise.all(Array.from({ length: window }, worker));
   return { name, records, seconds: (performance.now() - start) / 1000 };
 }
 
-async function outbox(policy: FsyncPolicy): Promise<Result> {
+async function outbox(policy: FsyncPolicy, window = 1): Promise<Result> {
   const dir = await mkdtemp(join(tmpdir(), 'outbox-bench-'));
   try {
     const box = await DurableOutbox.open({ dir, fsync: policy });
-    const result = await timed(`DurableOutbox fsync '${policy}'`, () => box.append(payload));
+    const name = `DurableOutbox fsync '${policy}'${window > 1 ? ` ×${window}` : ''}`;
+    const result = await timed(name, () => box.append(payload), window);
     await box.close();
     return result;
   } finally {
@@ -86,12 +96,15 @@ const results = [
   await raw(false),
   await rawAsync(false),
   await outbox('never'),
+  await outbox('never', WINDOW),
   await outbox('batch'),
+  await outbox('batch', WINDOW),
   await raw(true),
   await rawAsync(true),
   await outbox('always'),
+  await outbox('always', WINDOW),
 ];
-console.log(`${PAYLOAD_BYTES}-byte payloads, up to ${SECONDS} s or ${RECORDS} records per run, Node ${process.version}, ${process.platform}`);
+console.log(`${PAYLOAD_BYTES}-byte payloads, up to ${SECONDS} s or ${RECORDS} records per run (×N: N appends in flight), Node ${process.version}, ${process.platform}`);
 console.log(`${'run'.padEnd(30)} ${'records'.padStart(8)} ${'appends/s'.padStart(11)} ${'MB/s'.padStart(8)}`);
 for (const { name, records, seconds } of results) {
   const rate = records / seconds;

@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, rmdir, stat, truncate, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, open, readdir, readFile, rm, rmdir, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VirtualClock } from '../../sdk/core/clock.js';
 import { StateError, StorageError } from '../../sdk/core/errors.js';
 import { DurableOutbox, type OutboxEntry, type OutboxOptions } from '../../sdk/transport/outbox/index.js';
@@ -361,5 +361,148 @@ describe('DurableOutbox: errors and state', () => {
     expect(clock.pending).toBe(1);
     await outbox.close();
     expect(clock.pending).toBe(0);
+  });
+});
+
+describe('DurableOutbox: group commit', () => {
+  /** Counts fdatasync(2) calls through every FileHandle (the outbox's only way to fdatasync). */
+  async function countDatasyncs(): Promise<{ readonly count: number }> {
+    const dir = await tempDir();
+    const probe = await open(join(dir, 'probe'), 'w');
+    const prototype = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const spy = vi.spyOn(prototype, 'datasync');
+    return {
+      get count() {
+        return spy.mock.calls.length;
+      },
+    };
+  }
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** Issues `count` calls of `call` in waves of `wave`, yielding to I/O between waves; records the resolve order. */
+  async function inWaves<T>(count: number, wave: number, call: (n: number) => Promise<T>): Promise<{ results: T[]; order: number[] }> {
+    const order: number[] = [];
+    const promises: Array<Promise<T>> = [];
+    for (let n = 0; n < count; n++) {
+      promises.push(call(n).then((value) => (order.push(n), value)));
+      if (n % wave === wave - 1) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return { results: await Promise.all(promises), order };
+  }
+
+  it("resolves 1,000 concurrent appends in call order under 'always', durable after a reopen, with far fewer fdatasyncs", async () => {
+    const dir = await tempDir();
+    const options: OutboxOptions = { dir, fsync: 'always' };
+    let outbox = await openOutbox(options);
+    const datasyncs = await countDatasyncs();
+    const { results, order } = await inWaves(1000, 25, (n) => outbox.append(payloadOf(n)));
+    expect(order).toEqual(Array.from({ length: 1000 }, (_, n) => n));
+    expect(results.map((e) => e.seq)).toEqual(Array.from({ length: 1000 }, (_, n) => n + 1));
+    expect(results.map(text)).toEqual(Array.from({ length: 1000 }, (_, n) => text({ seq: 0, appendedAt: 0, payload: payloadOf(n) })));
+    // One per group (plus the seq reservation), never one per append.
+    expect(datasyncs.count).toBeGreaterThan(0);
+    expect(datasyncs.count).toBeLessThanOrEqual(1000 / 10);
+    vi.restoreAllMocks();
+    // What resolved is in the files already: a copy of the directory taken now, before the close, holds it all.
+    const copy = await tempDir();
+    await cp(dir, copy, { recursive: true });
+    const reopened = await openOutbox({ dir: copy });
+    expect(reopened.pending().map(text)).toEqual(results.map(text));
+    outbox = await reopen(outbox, options);
+    expect(outbox.pending().map((e) => e.seq)).toEqual(results.map((e) => e.seq));
+  });
+
+  it("commits concurrent acks together under 'always', in call order, ignoring repeats, and deletes emptied segments", async () => {
+    const dir = await tempDir();
+    const options: OutboxOptions = { dir, fsync: 'always', segmentBytes: 1024 };
+    let outbox = await openOutbox(options);
+    const entries = await Promise.all(Array.from({ length: 600 }, (_, n) => outbox.append(payloadOf(n))));
+    const datasyncs = await countDatasyncs();
+    // Every seq but the multiples of 5, in a scrambled order, each twice.
+    const acked = entries.map((e) => e.seq).filter((seq) => seq % 5 !== 0);
+    const calls = [...acked, ...acked].map((_, i, all) => all[(i * 7) % all.length]!);
+    const { order } = await inWaves(calls.length, 40, (i) => outbox.ack(calls[i]!));
+    expect(order).toEqual(calls.map((_, i) => i));
+    expect(datasyncs.count).toBeLessThanOrEqual(calls.length / 20);
+    vi.restoreAllMocks();
+    const expected = entries.filter((e) => e.seq % 5 === 0).map((e) => e.seq);
+    expect(outbox.pending().map((e) => e.seq)).toEqual(expected);
+    outbox = await reopen(outbox, options);
+    expect(outbox.pending().map((e) => e.seq)).toEqual(expected);
+    await Promise.all(expected.map((seq) => outbox.ack(seq)));
+    expect(await segmentFiles(dir)).toHaveLength(1); // only the newest segment stays
+  });
+
+  it('settles each call of a mixed group on its own: appends, acks, an ack of a record of the same group, a bad seq', async () => {
+    const dir = await tempDir();
+    let outbox = await openOutbox({ dir });
+    await appendMany(outbox, 3);
+    const calls = [
+      outbox.append(bytes('d')), // seq 4
+      outbox.ack(2),
+      outbox.ack(4), // the record appended just above, in the same group
+      outbox.ack(99), // never appended
+      outbox.append(bytes('e')), // seq 5
+      outbox.ack(2), // again: no effect
+    ];
+    const settled = await Promise.allSettled(calls);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    expect((settled[3] as PromiseRejectedResult).reason).toBeInstanceOf(RangeError);
+    expect((settled[4] as PromiseFulfilledResult<OutboxEntry>).value.seq).toBe(5);
+    expect(outbox.pending().map(text)).toEqual([text({ seq: 0, appendedAt: 0, payload: payloadOf(0) }), text({ seq: 0, appendedAt: 0, payload: payloadOf(2) }), 'e']);
+    outbox = await reopen(outbox, { dir });
+    expect(outbox.pending().map((e) => e.seq)).toEqual([1, 3, 5]);
+  });
+
+  it('rolls segments over and keeps the byte bound inside one group', async () => {
+    const dir = await tempDir();
+    const options = { dir, segmentBytes: 1024, maxBytes: 4096 };
+    let outbox = await openOutbox(options);
+    const entries = await Promise.all(Array.from({ length: 300 }, (_, n) => outbox.append(payloadOf(n, 75)))); // 100-byte frames
+    const stats = outbox.stats();
+    expect(stats.diskBytes).toBeLessThanOrEqual(4096);
+    const onDisk = await Promise.all((await segmentFiles(dir)).map(async (name) => (await stat(join(dir, name))).size));
+    expect(onDisk.reduce((a, b) => a + b, 0)).toBe(stats.diskBytes);
+    expect(stats.droppedRecords + stats.pendingRecords).toBe(300);
+    expect(stats.droppedRecords % 10).toBe(0);
+    const pending = outbox.pending();
+    expect(pending.map((e) => e.seq)).toEqual(entries.slice(stats.droppedRecords).map((e) => e.seq));
+    outbox = await reopen(outbox, options);
+    expect(outbox.pending().map(text)).toEqual(pending.map(text));
+  });
+
+  it('finishes the calls still waiting for a group when it is closed, and refuses later ones', async () => {
+    const dir = await tempDir();
+    const options: OutboxOptions = { dir, fsync: 'always' };
+    let outbox = await openOutbox(options);
+    const appends = Array.from({ length: 50 }, (_, n) => outbox.append(payloadOf(n)));
+    const closed = outbox.close();
+    await expect(outbox.append(bytes('late'))).rejects.toThrow(StateError);
+    const entries = await Promise.all(appends);
+    await closed;
+    outbox = await openOutbox(options);
+    expect(outbox.pending().map(text)).toEqual(entries.map(text));
+  });
+
+  it('rejects only the calls of a group that a failed rollover stops, and loses nothing', async () => {
+    const dir = await tempDir();
+    const options = { dir, segmentBytes: 1024 };
+    let outbox = await openOutbox(options);
+    const entries = await appendMany(outbox, 14); // one more 65-byte frame fits in segment 1
+    const blocker = join(dir, '000000000016.seg.tmp');
+    await mkdir(blocker);
+    const settled = await Promise.allSettled([outbox.append(payloadOf(14)), outbox.append(payloadOf(15)), outbox.ack(1), outbox.append(payloadOf(16))]);
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected']);
+    expect((settled[1] as PromiseRejectedResult).reason).toBeInstanceOf(StorageError);
+    await rmdir(blocker);
+    expect((await outbox.append(bytes('unblocked'))).seq).toBe(16);
+    const expected = [...entries.slice(1).map(text), text({ seq: 0, appendedAt: 0, payload: payloadOf(14) }), 'unblocked'];
+    expect(outbox.pending().map(text)).toEqual(expected);
+    outbox = await reopen(outbox, options);
+    expect(outbox.pending().map(text)).toEqual(expected);
   });
 });

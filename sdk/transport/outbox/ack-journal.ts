@@ -11,11 +11,17 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StorageError } from '../../core/errors.js';
-import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind, FrameKind, checkFileHeader, encodeFileHeader, encodeFrame, scanFrames } from './frame.js';
+import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind, FrameKind, checkFileHeader, encodeFileHeader, scanFrames, writeFrame } from './frame.js';
 import { attempt, replaceFile, storageError, writeAll } from './storage.js';
 
 export const JOURNAL_NAME = 'acks.log';
 const EMPTY = new Uint8Array(0);
+
+/** One journal frame to append: an acknowledged seq, or the highest seq reserved. */
+export interface JournalFrame {
+  readonly kind: typeof FrameKind.ack | typeof FrameKind.reserve;
+  readonly seq: number;
+}
 
 /** What recovery read from the journal. */
 export interface JournalRecovery {
@@ -35,7 +41,7 @@ export interface JournalRecovery {
  * @example
  * ```ts
  * const { journal, acked } = await AckJournal.open(dir, clock.now())
- * await journal.append(FrameKind.ack, 42, clock.now(), true)
+ * await journal.append([{ kind: FrameKind.ack, seq: 42 }], clock.now(), true)
  * ```
  */
 export class AckJournal {
@@ -99,19 +105,24 @@ export class AckJournal {
   }
 
   /**
-   * Appends one frame; with `sync`, resolves after fdatasync(2). On failure the file is cut back to
-   * its previous size, best effort, so a retry does not follow a half frame.
+   * Appends `frames` (all stamped `time`) with ONE write(2) and, with `sync`, ONE fdatasync(2): the
+   * group commit of every ack queued meanwhile. POSIX fdatasync makes all data written to the file
+   * before it durable, so one call covers the whole group. On failure the file is cut back to its
+   * previous size, best effort, so a retry does not follow a half frame; none of the frames then counts.
    */
-  async append(kind: typeof FrameKind.ack | typeof FrameKind.reserve, seq: number, time: number, sync: boolean): Promise<void> {
-    const frame = encodeFrame(kind, seq, time, EMPTY);
+  async append(frames: readonly JournalFrame[], time: number, sync: boolean): Promise<void> {
+    if (frames.length === 0) return;
+    const bytes = new Uint8Array(frames.length * FRAME_HEADER_BYTES);
+    let offset = 0;
+    for (const { kind, seq } of frames) offset = writeFrame(bytes, offset, kind, seq, time, EMPTY);
     try {
-      await writeAll(this.#handle, frame, this.#size);
+      await writeAll(this.#handle, bytes, this.#size);
       if (sync) await this.#handle.datasync();
     } catch (error) {
       await this.#handle.truncate(this.#size).catch(() => undefined);
       throw storageError(this.path, sync ? 'write and fdatasync' : 'write', error);
     }
-    this.#size += frame.length;
+    this.#size += bytes.length;
   }
 
   /** fdatasync(2) of the journal. */
@@ -126,15 +137,12 @@ export class AckJournal {
    * caller has already durably deleted the segments whose acks are being forgotten.
    */
   async rewrite(ackedSeqs: Iterable<number>, reservedUpTo: number, time: number): Promise<void> {
-    const frames: Uint8Array[] = [encodeFileHeader(FileKind.ackJournal)];
-    if (reservedUpTo > 0) frames.push(encodeFrame(FrameKind.reserve, reservedUpTo, time, EMPTY));
-    for (const seq of ackedSeqs) frames.push(encodeFrame(FrameKind.ack, seq, time, EMPTY));
-    const bytes = new Uint8Array(frames.length * FRAME_HEADER_BYTES - FRAME_HEADER_BYTES + FILE_HEADER_BYTES);
-    let offset = 0;
-    for (const frame of frames) {
-      bytes.set(frame, offset);
-      offset += frame.length;
-    }
+    const seqs = [...ackedSeqs];
+    const bytes = new Uint8Array(FILE_HEADER_BYTES + (seqs.length + (reservedUpTo > 0 ? 1 : 0)) * FRAME_HEADER_BYTES);
+    bytes.set(encodeFileHeader(FileKind.ackJournal), 0);
+    let offset = FILE_HEADER_BYTES;
+    if (reservedUpTo > 0) offset = writeFrame(bytes, offset, FrameKind.reserve, reservedUpTo, time, EMPTY);
+    for (const seq of seqs) offset = writeFrame(bytes, offset, FrameKind.ack, seq, time, EMPTY);
     const handle = await replaceFile(this.path, bytes);
     const old = this.#handle;
     this.#handle = handle;

@@ -78,25 +78,30 @@ export function checkFileHeader(bytes: Uint8Array, kind: FileKind): string | und
 }
 
 /**
- * Encodes one record frame.
+ * Encodes one record frame into `target` at `offset`, so that many frames can share one buffer (and
+ * one write(2)); returns the offset just past it. `target` must have room for the frame.
+ * The payload is copied: `target` keeps nothing of the caller's buffer.
  *
  * @example
  * ```ts
- * const frame = encodeFrame(FrameKind.data, 42, clock.now(), payload)
+ * const bytes = new Uint8Array(2 * FRAME_HEADER_BYTES)
+ * const none = new Uint8Array(0)
+ * writeFrame(bytes, writeFrame(bytes, 0, FrameKind.ack, 7, now, none), FrameKind.ack, 9, now, none)
  * ```
  */
-export function encodeFrame(kind: FrameKind, seq: number, time: number, payload: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
-  const view = new DataView(frame.buffer);
+export function writeFrame(target: Uint8Array, offset: number, kind: FrameKind, seq: number, time: number, payload: Uint8Array): number {
+  const end = offset + FRAME_HEADER_BYTES + payload.length;
+  if (end > target.length) throw new RangeError(`Expected room for a ${end - offset}-byte frame at offset ${offset}, the buffer holds ${target.length} bytes`);
+  const view = new DataView(target.buffer, target.byteOffset + offset, FRAME_HEADER_BYTES);
   view.setUint8(0, kind);
   view.setUint32(1, payload.length, true);
   // u64 as two u32 halves: seq < 2^53, so no BigInt on the hot path.
   view.setUint32(9, seq % 0x1_0000_0000, true);
   view.setUint32(13, Math.floor(seq / 0x1_0000_0000), true);
   view.setFloat64(17, time, true);
-  frame.set(payload, FRAME_HEADER_BYTES);
-  view.setUint32(5, new Crc32c().update(frame, 0, 5).update(frame, 9).digest(), true);
-  return frame;
+  target.set(payload, offset + FRAME_HEADER_BYTES);
+  view.setUint32(5, new Crc32c().update(target, offset, offset + 5).update(target, offset + 9, end).digest(), true);
+  return end;
 }
 
 /** Why a frame could not be read at an offset. */

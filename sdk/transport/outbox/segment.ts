@@ -7,7 +7,7 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StorageError } from '../../core/errors.js';
-import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind, FrameKind, checkFileHeader, encodeFileHeader, encodeFrame, scanFrames } from './frame.js';
+import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind, FrameKind, checkFileHeader, encodeFileHeader, scanFrames, writeFrame } from './frame.js';
 import { attempt, removeFile, replaceFile, storageError, writeAll } from './storage.js';
 
 /** One queued payload. */
@@ -18,6 +18,13 @@ export interface OutboxEntry {
   readonly payload: Uint8Array;
   /** When it was appended, ms since the Unix epoch on the outbox's clock. */
   readonly appendedAt: number;
+}
+
+/** A record to append: its seq, its time and the caller's payload (copied by the append). */
+export interface NewRecord {
+  readonly seq: number;
+  readonly appendedAt: number;
+  readonly payload: Uint8Array;
 }
 
 /** A record of the segment; `entry` is dropped once acknowledged, freeing its payload. */
@@ -53,7 +60,7 @@ export function parseSegmentName(name: string): number | undefined {
  * @example
  * ```ts
  * const segment = await Segment.create(dir, 1)
- * await segment.append(1, clock.now(), payload, true)
+ * const [entry] = await segment.append([{ seq: 1, appendedAt: clock.now(), payload }], true)
  * ```
  */
 export class Segment {
@@ -146,26 +153,42 @@ export class Segment {
   }
 
   /**
-   * Appends a record. With `sync`, resolves only after fdatasync(2), which per POSIX also makes the
-   * file's new size durable (metadata needed to read the data back). On any failure the file is cut
+   * Appends `records` (seqs ascending, above every seq in the file) with ONE write(2) and, with
+   * `sync`, ONE fdatasync(2): the group commit of every append queued meanwhile. POSIX fdatasync
+   * makes all data written to the file before it durable, together with the metadata needed to
+   * read it back (the new size), so one call covers the whole group. On any failure the file is cut
    * back to its previous size, best effort, so nothing written before is touched and no half frame
-   * stays behind; the record is then not indexed.
+   * stays behind; none of the records is then indexed.
+   *
+   * The entries' payloads are views of the one buffer written: one allocation per group, and the
+   * callers' buffers are not kept. A buffer lives while any of its records is pending, and its
+   * records all sit in this file, so the memory held stays within the segments' bytes on disk.
    */
-  async append(seq: number, appendedAt: number, payload: Uint8Array, sync: boolean): Promise<OutboxEntry> {
+  async append(records: readonly NewRecord[], sync: boolean): Promise<OutboxEntry[]> {
     const handle = this.#requireHandle();
-    const frame = encodeFrame(FrameKind.data, seq, appendedAt, payload);
+    let length = 0;
+    for (const record of records) length += FRAME_HEADER_BYTES + record.payload.length;
+    const bytes = new Uint8Array(length);
+    const offsets: number[] = [];
+    let offset = 0;
+    for (const { seq, appendedAt, payload } of records) {
+      offsets.push(offset);
+      offset = writeFrame(bytes, offset, FrameKind.data, seq, appendedAt, payload);
+    }
     try {
-      await writeAll(handle, frame, this.#size);
+      await writeAll(handle, bytes, this.#size);
       if (sync) await handle.datasync();
     } catch (error) {
       await handle.truncate(this.#size).catch(() => undefined);
       throw storageError(this.path, sync ? 'write and fdatasync' : 'write', error);
     }
-    this.#size += frame.length;
-    // The entry's payload is a view of the frame: one allocation, and the caller's buffer is not kept.
-    const entry: OutboxEntry = Object.freeze({ seq, payload: frame.subarray(FRAME_HEADER_BYTES), appendedAt });
-    this.#push({ seq, entry });
-    return entry;
+    this.#size += length;
+    return records.map(({ seq, appendedAt, payload }, index) => {
+      const start = offsets[index]! + FRAME_HEADER_BYTES;
+      const entry: OutboxEntry = Object.freeze({ seq, payload: bytes.subarray(start, start + payload.length), appendedAt });
+      this.#push({ seq, entry });
+      return entry;
+    });
   }
 
   /** fdatasync(2) of the file (a no-op for read-only segments: they were synced before they rolled). */
