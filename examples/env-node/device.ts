@@ -9,6 +9,9 @@ import { constant, drift, gaussianNoise, sine, type EmulatedBoard } from '../../
 import type { SeededRandom } from '../../sdk/core/index.js';
 import { defineDevice } from '../../sdk/model/index.js';
 
+/** The one BME280 at 0x76 that the three channels share (one forced conversion feeds all three). */
+const BME280 = { part: 'bme280', address: 0x76, options: { oversampling: { temperature: 2, pressure: 4, humidity: 1 }, filter: 4 } } as const;
+
 export default defineDevice({
   id: 'env-node',
   description: 'Environmental node: air temperature, relative humidity and barometric pressure',
@@ -30,7 +33,7 @@ export default defineDevice({
       resolution: 0.01,
       accuracy: { mpe: 1 },
       sampleRate: 1,
-      driver: { part: 'bme280', output: 'temperature', address: 0x76, options: { oversampling: { temperature: 2, pressure: 4, humidity: 1 }, filter: 4 } },
+      driver: { ...BME280, output: 'temperature' },
       filters: [{ type: 'moving-average', window: 4 }],
       reporting: { deadband: 0.05, heartbeat: 60 },
     },
@@ -42,7 +45,7 @@ export default defineDevice({
       resolution: 0.1,
       accuracy: { mpe: 3 },
       sampleRate: 1,
-      driver: { part: 'bme280', output: 'humidity', address: 0x76, options: { oversampling: { temperature: 2, pressure: 4, humidity: 1 }, filter: 4 } },
+      driver: { ...BME280, output: 'humidity' },
       reporting: { deadband: 0.2, heartbeat: 60 },
     },
     {
@@ -54,7 +57,7 @@ export default defineDevice({
       resolution: 0.01,
       accuracy: { mpe: 1 },
       sampleRate: 1,
-      driver: { part: 'bme280', output: 'pressure', address: 0x76, options: { oversampling: { temperature: 2, pressure: 4, humidity: 1 }, filter: 4 } },
+      driver: { ...BME280, output: 'pressure' },
       reporting: { deadband: 0.05, heartbeat: 60 },
     },
   ],
