@@ -158,9 +158,10 @@ describe('MQTT reliability', () => {
     // Replies are rate-limited: a burst of 100 plus 50/s.
     expect(stats.answered).toBeLessThanOrEqual(100 + Math.ceil(((floodEnd - floodStart) / 1000) * 50) + 5);
     // Sampling went on at its rate through the flood: no more than 10 % of the ticks missing.
-    // Not asserted yet: that the cadence stays within its normal jitter. Measured here, a flood of
-    // 10,000 requests in under a second can stall the event loop for up to ~16 ms once (p99 before
-    // the flood ~7 ms on a loaded 2-core machine); issue 3 stays open for that bound.
+    // Not asserted yet: that the cadence stays within its normal jitter. With message work in 1 ms
+    // slices and 2 ms pauses, the flood p99 measured 4.6–10 ms against a normal worst case of
+    // 4.4–9 ms (runs alone, 2-core VM): close, but not reliably inside "normal max + 2 ms";
+    // issue 3 stays open for that bound.
     expect(flooded.length).toBeGreaterThan(((floodEnd - floodStart) / 10) * 0.9);
 
     // And it still answers once the bucket has refilled.
