@@ -155,3 +155,15 @@ export interface Board extends IoPlugin {
   /** Releases every bus and timer the board holds. */
   close(): Promise<void>;
 }
+
+/**
+ * How sensorkit names an I2C target in messages, provenance and fault targets: `i2c1@0x76`.
+ *
+ * @example
+ * ```ts
+ * i2cTarget('i2c1', 0x76) // 'i2c1@0x76'
+ * ```
+ */
+export function i2cTarget(bus: string, address: number): string {
+  return `${bus}@0x${address.toString(16).padStart(2, '0')}`;
+}

@@ -19,6 +19,7 @@
  * from the board's seeded generator, so they repeat run after run.
  */
 import type { Clock, Timer } from '../../sdk/core/clock.js';
+import { i2cTarget } from '../contract.js';
 import { ValidationError } from '../../sdk/core/errors.js';
 import type { SeededRandom } from '../../sdk/core/random.js';
 import { numberProblem, show } from './expect.js';
@@ -90,18 +91,6 @@ export function parseFaultTarget(target: string): FaultTarget | undefined {
   return /^[A-Za-z][\w-]*$/.test(target) ? { type: 'analog', pin: target } : undefined;
 }
 
-/**
- * The canonical name of an I2C target, as faults and provenance use it.
- *
- * @example
- * ```ts
- * i2cTargetName('i2c0', 0x76) // 'i2c0@0x76'
- * ```
- */
-export function i2cTargetName(bus: string, address: number): string {
-  return `${bus}@0x${address.toString(16).padStart(2, '0')}`;
-}
-
 /** An injected fault as the board sees it (internal state included). */
 export interface InjectedFault extends FaultHandle {
   readonly spec: FaultSpec;
@@ -157,7 +146,7 @@ export class FaultInjector implements Faults {
   inject(spec: FaultSpec): FaultHandle {
     const { clock } = this.#options;
     const parsed = this.#validate(spec);
-    const target = parsed.type === 'analog' ? parsed.pin : i2cTargetName(parsed.bus, parsed.address);
+    const target = parsed.type === 'analog' ? parsed.pin : i2cTarget(parsed.bus, parsed.address);
     const now = clock.now();
     const startMs = spec.startMs ?? now;
     const endMs = startMs + (spec.durationMs ?? Infinity);

@@ -6,12 +6,12 @@
  * Transfers complete without consuming clock time (the model has no bit timing); only the
  * `timeout` fault waits, on the board's clock, as a real bus watchdog would.
  */
-import type { I2cDevice, I2cReadHandler } from '../contract.js';
+import { i2cTarget, type I2cDevice, type I2cReadHandler } from '../contract.js';
 import type { Clock, Timer } from '../../sdk/core/clock.js';
 import { BusError, StateError, ValidationError } from '../../sdk/core/errors.js';
 import type { I2cPeripheral } from './peripheral.js';
 import { numberProblem, show } from './expect.js';
-import { i2cTargetName, type FaultInjector, type InjectedFault } from './faults.js';
+import type { FaultInjector, InjectedFault } from './faults.js';
 
 /** Options of {@link EmulatedI2cBus}. */
 export interface EmulatedI2cBusOptions {
@@ -65,7 +65,7 @@ export class EmulatedI2cBus {
     if (taken !== undefined) {
       throw new ValidationError(
         'peripheral.address',
-        `${i2cTargetName(this.name, peripheral.address)} is already used by ${taken.name}; cannot attach ${peripheral.name}`,
+        `${i2cTarget(this.name, peripheral.address)} is already used by ${taken.name}; cannot attach ${peripheral.name}`,
       );
     }
     this.#peripherals.set(peripheral.address, peripheral);
@@ -79,7 +79,7 @@ export class EmulatedI2cBus {
     if (hzProblem !== undefined) throw new ValidationError('hz', `${hzProblem} (bus ${this.name} runs up to ${this.maxHz} Hz)`);
     let open = true;
     const run = async (transfer: Transfer): Promise<Uint8Array> => {
-      if (!open) throw new StateError(`I2C device ${i2cTargetName(this.name, address)} is closed`);
+      if (!open) throw new StateError(`I2C device ${i2cTarget(this.name, address)} is closed`);
       return this.transfer(address, transfer);
     };
     return {
@@ -106,7 +106,7 @@ export class EmulatedI2cBus {
    */
   async transfer(address: number, transfer: Transfer): Promise<Uint8Array> {
     if (this.#closed) throw new StateError('the board is closed');
-    const target = i2cTargetName(this.name, address);
+    const target = i2cTarget(this.name, address);
     const faults = this.#options.faults.on(target);
     const reads = transfer.readCount !== undefined;
 

@@ -58,6 +58,22 @@ export function requireString(value: unknown, path: string, pattern?: RegExp, pa
   return value;
 }
 
+/** Identifiers of devices, channels, properties, commands and alarms: safe in topics, SenML names and URLs. */
+const IDENTIFIER = /^[a-z][a-z0-9_-]{0,62}$/;
+
+/**
+ * Requires an identifier: lower case letters, digits, `_` or `-`, starting with a letter, at most 63.
+ *
+ * @example
+ * ```ts
+ * requireIdentifier('winding-temperature', 'channels[3].id') // ok
+ * requireIdentifier('Temp 1', 'channels[0].id')              // throws ValidationError
+ * ```
+ */
+export function requireIdentifier(value: unknown, path: string): string {
+  return requireString(value, path, IDENTIFIER, 'lower case letters, digits, "_" or "-", starting with a letter');
+}
+
 /** Number constraints. */
 export interface NumberRule {
   min?: number;

@@ -9,6 +9,7 @@ import {
   join,
   rejectUnknownKeys,
   requireArray,
+  requireIdentifier,
   requireNumber,
   requireObject,
   requireOneOf,
@@ -70,8 +71,6 @@ const DEVICE_KEYS = ['id', 'description', 'board', 'identity', 'channels', 'prop
 const IDENTITY_KEYS = [
   'manufacturer', 'model', 'productCode', 'hardwareRevision', 'softwareRevision', 'deviceRevision', 'manufacturerUri', 'serialNumber',
 ] as const;
-const ID = /^[a-z][a-z0-9_-]{0,62}$/;
-const ID_HINT = 'lower case letters, digits, "_" or "-", starting with a letter';
 
 /**
  * Validates a device declaration and returns the frozen model. Throws `ValidationError` whose
@@ -93,7 +92,7 @@ const ID_HINT = 'lower case letters, digits, "_" or "-", starting with a letter'
 export function defineDevice(spec: DeviceSpec): DeviceModel {
   const device = requireObject(spec, '');
   rejectUnknownKeys(device, DEVICE_KEYS, '');
-  requireString(device.id, 'id', ID, ID_HINT);
+  requireIdentifier(device.id, 'id');
   const boardId = requireString(device.board, 'board');
   const board = boardDefinition(boardId);
   if (board === undefined) {
@@ -234,7 +233,7 @@ const VALUE_KEYS = ['type', 'unit', 'range', 'enum', 'description'] as const;
 function validateProperty(raw: unknown, path: string): void {
   const property = requireObject(raw, path);
   rejectUnknownKeys(property, [...VALUE_KEYS, 'id', 'default', 'writable'], path);
-  requireString(property.id, join(path, 'id'), ID, ID_HINT);
+  requireIdentifier(property.id, join(path, 'id'));
   validateValue(property, path);
   const problem = valueProblem(property as unknown as ValueSpec, property.default);
   if (problem) throw new ValidationError(join(path, 'default'), problem);
@@ -246,7 +245,7 @@ function validateProperty(raw: unknown, path: string): void {
 function validateCommand(raw: unknown, path: string): void {
   const command = requireObject(raw, path);
   rejectUnknownKeys(command, ['id', 'description', 'arguments', 'result'], path);
-  requireString(command.id, join(path, 'id'), ID, ID_HINT);
+  requireIdentifier(command.id, join(path, 'id'));
   const args = command.arguments === undefined ? [] : requireArray(command.arguments, join(path, 'arguments'));
   args.forEach((arg, i) => {
     const argPath = `${join(path, 'arguments')}[${i}]`;
@@ -266,7 +265,7 @@ function validateCommand(raw: unknown, path: string): void {
 function validateAlarm(raw: unknown, path: string, channels: readonly ChannelSpec[]): void {
   const alarm = requireObject(raw, path);
   rejectUnknownKeys(alarm, ['id', 'channel', 'kind', 'limit', 'hysteresis', 'severity', 'message'], path);
-  requireString(alarm.id, join(path, 'id'), ID, ID_HINT);
+  requireIdentifier(alarm.id, join(path, 'id'));
   const channelId = requireString(alarm.channel, join(path, 'channel'));
   if (!channels.some((channel) => channel.id === channelId)) {
     throw new ValidationError(join(path, 'channel'), `no channel "${channelId}"; channels: ${channels.map((c) => c.id).join(', ')}`);

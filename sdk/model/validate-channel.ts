@@ -12,6 +12,7 @@ import {
   join,
   rejectUnknownKeys,
   requireArray,
+  requireIdentifier,
   requireNumber,
   requireObject,
   requireOneOf,
@@ -42,8 +43,6 @@ export interface ResolvedBinding {
   readonly maxRateHz: number;
 }
 
-const ID = /^[a-z][a-z0-9_-]{0,62}$/;
-const ID_HINT = 'lower case letters, digits, "_" or "-", starting with a letter';
 const CHANNEL_KEYS = [
   'id', 'description', 'quantity', 'unit', 'dataType', 'range', 'resolution', 'accuracy', 'sampleRate',
   'oversampling', 'aggregate', 'driver', 'calibration', 'filters', 'reporting', 'staleAfter',
@@ -54,7 +53,7 @@ const BINDING_KEYS = ['part', 'output', 'pin', 'bus', 'address', 'options'] as c
 export function validateChannel(raw: unknown, path: string, board: BoardDefinition): ResolvedBinding {
   const channel = requireObject(raw, path);
   rejectUnknownKeys(channel, CHANNEL_KEYS, path);
-  requireString(channel.id, join(path, 'id'), ID, ID_HINT);
+  requireIdentifier(channel.id, join(path, 'id'));
   requireString(channel.quantity, join(path, 'quantity'));
   const unit = requireString(channel.unit, join(path, 'unit'));
   const unitProblem = senmlUnitProblem(unit);

@@ -3,7 +3,7 @@
  * conversion time on the clock, check OS, read the result. Shared by the ADS1115 driver and the
  * 4–20 mA driver, which reads its shunt through an ADS1115.
  */
-import type { I2cDevice } from '../../../boards/contract.js';
+import { i2cTarget, type I2cDevice } from '../../../boards/contract.js';
 import type { Clock } from '../../core/clock.js';
 import { SensorError, StateError } from '../../core/errors.js';
 import { ClockWaits } from '../clock-waits.js';
@@ -82,7 +82,7 @@ export class Ads1115Converter {
 
   /** "i2c1@0x48": the bus and address, for provenance and messages. */
   get source(): string {
-    return `${this.#i2c.bus}@0x${this.#i2c.address.toString(16).padStart(2, '0')}`;
+    return i2cTarget(this.#i2c.bus, this.#i2c.address);
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 import { SensorError, StateError, ValidationError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
-import type { I2cDevice } from '../../../boards/contract.js';
+import { i2cTarget, type I2cDevice } from '../../../boards/contract.js';
 import { describe, join, rejectUnknownKeys, requireObject } from '../../core/check.js';
 import type { DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver } from '../contract.js';
 import { ClockWaits } from '../clock-waits.js';
@@ -251,7 +251,7 @@ export class Bme280Driver implements SensorDriver<Bme280Output> {
   }
 
   #source(): string {
-    return `${this.#i2c.bus}@0x${this.#i2c.address.toString(16).padStart(2, '0')}`;
+    return i2cTarget(this.#i2c.bus, this.#i2c.address);
   }
 
   #assertOpen(): void {
