@@ -5,7 +5,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SensorkitError } from '../core/errors.js';
+import { BOARDS_HELP, boardsCommand } from './boards.js';
+import { EMULATE_HELP, emulateCommand } from './emulate.js';
 import { MODEL_HELP, modelCommand } from './model.js';
+import { OPCUA_HELP, opcuaCommand } from './opcua.js';
+import { OTA_HELP, otaCommand } from './ota.js';
 import { RUN_HELP, runCommand } from './run.js';
 import { UsageError } from './usage.js';
 
@@ -16,7 +20,11 @@ const HELP = `Usage: sensorkit <command> [options]
 
 Commands:
   run [DEVICE]    run a device (default: examples/env-node on the emulated board)
-  model [DEVICE]  print the device's W3C WoT Thing Description or the CDDL of its payloads
+  model [DEVICE]  print the device's W3C WoT Thing Description, CDDL or OPC UA NodeSet2
+  opcua           the OPC UA server's PKI: trust or list client certificates
+  emulate         serve an emulated board over Firmata on a pseudo-terminal
+  boards          list serial ports and the boards on them
+  ota             signed updates: keygen, sign, verify, serve
 
 Options:
   -h, --help      show help (also: sensorkit <command> --help)
@@ -24,6 +32,10 @@ Options:
 
 ${RUN_HELP.split('\n')[0]}
 ${MODEL_HELP.split('\n')[0]}
+${OPCUA_HELP.split('\n')[0]}
+${EMULATE_HELP.split('\n')[0]}
+${BOARDS_HELP.split('\n')[0]}
+${OTA_HELP.split('\n')[0]}
 `;
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
@@ -45,6 +57,14 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await runCommand(rest, DEFAULT_DEVICE);
       case 'model':
         return await modelCommand(rest, DEFAULT_DEVICE);
+      case 'opcua':
+        return await opcuaCommand(rest);
+      case 'emulate':
+        return await emulateCommand(rest);
+      case 'boards':
+        return await boardsCommand(rest);
+      case 'ota':
+        return await otaCommand(rest);
       default:
         throw new UsageError(`unknown command "${verb}"`);
     }

@@ -4,12 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { EmulatedBoard } from '../../boards/emulated/board.js';
 import { SystemClock } from '../core/clock.js';
-import { DeviceFileError } from '../core/errors.js';
-import { SeededRandom } from '../core/random.js';
 import { Device } from '../device/device.js';
-import { loadDeviceFile, type DeviceModule } from '../device/load.js';
+import { loadDeviceFile } from '../device/load.js';
 import { SenmlCborEncoder } from '../encoding/senml-cbor.js';
 import { deviceIdFor } from '../encoding/topics.js';
 import type { Sample } from '../model/sample.js';
@@ -17,6 +14,7 @@ import { startEmbeddedBroker, type EmbeddedBroker } from '../transport/mqtt/embe
 import type { MqttTlsOptions } from '../transport/mqtt/options.js';
 import { DurableOutbox } from '../transport/outbox/index.js';
 import { createTransport, type Transport } from '../transport/registry.js';
+import { BOARD_CHOICES, inDeviceFile, openBoard } from './board-option.js';
 import { decimalsFor, renderTable } from './live-table.js';
 import { UsageError, parseNumberOption } from './usage.js';
 
@@ -28,7 +26,7 @@ Runs a device and shows the latest value, unit and quality of each channel.
                        (default: examples/env-node)
 
 Options:
-  --board NAME         board to run on: emulated (default: emulated)
+  --board NAME         board to run on: ${BOARD_CHOICES.join(', ')} (default: emulated)
   --seed N             seed of the emulated board's random signals (default: 1)
   --duration SECONDS   stop after this many seconds (default: run until Ctrl-C)
   --json               print one JSON object per reported reading:
@@ -44,8 +42,6 @@ Options:
   --outbox DIR         durable outbox of telemetry (default: .sensorkit/outbox/<device id>)
   -h, --help           show this help
 `;
-
-const BOARDS = ['emulated'] as const;
 
 /** Runs the `run` verb; resolves with the exit code. */
 export async function runCommand(argv: readonly string[], defaultDevice: string): Promise<number> {
@@ -72,9 +68,6 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
     return 0;
   }
   if (positionals.length > 1) throw new UsageError(`run takes one DEVICE, got ${positionals.length}: ${positionals.join(' ')}`);
-  if (!(BOARDS as readonly string[]).includes(values.board)) {
-    throw new UsageError(`--board: unknown board "${values.board}"; available: ${BOARDS.join(', ')}`);
-  }
   const seed = parseNumberOption('--seed', values.seed, { integer: true, min: 0, max: 2 ** 32 - 1 });
   const durationS = values.duration === undefined ? undefined : parseNumberOption('--duration', values.duration, { min: 0.001 });
   const tls = mqttOptions(values);
@@ -85,11 +78,14 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
     (values.json ? process.stderr : out).write(`${line}\n`);
   };
   const clock = new SystemClock();
-  const board = new EmulatedBoard({ definition: loaded.model.board, clock, seed });
+  const { board, description } = await openBoard(values.board, {
+    loaded,
+    clock,
+    seed,
+    warn: (line) => process.stderr.write(`sensorkit: warning: ${line}\n`),
+  });
   let device: Device;
   try {
-    if (loaded.emulation) await inDeviceFile(loaded, 'emulation', () => loaded.emulation!(board, new SeededRandom(seed).fork('emulation')));
-    else process.stderr.write(`sensorkit: warning: ${loaded.file} exports no \`emulation\`: the emulated board has no parts attached, so readings will be sensor faults\n`);
     device = new Device(loaded.model, { board, serialNumber: serialNumber(values.serial, seed) });
     if (loaded.setup) await inDeviceFile(loaded, 'setup', () => loaded.setup!(device));
   } catch (error) {
@@ -107,7 +103,7 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
 
   const mqtt = values['no-mqtt'] ? undefined : await startMqtt(device, clock, { url: values.mqtt, tls, outbox: values.outbox, log });
   log(
-    `sensorkit: ${loaded.model.id} (${loaded.model.identity.manufacturer} ${loaded.model.identity.model}, serial ${device.serialNumber}) on the emulated ${loaded.model.board.name}, seed ${seed}` +
+    `sensorkit: ${loaded.model.id} (${loaded.model.identity.manufacturer} ${loaded.model.identity.model}, serial ${device.serialNumber}) on ${description}` +
       (mqtt === undefined ? '; MQTT off' : mqtt.broker ? `; MQTT ${mqtt.broker.url} (embedded broker, port ${mqtt.broker.port})` : `; MQTT ${mqtt.transport.url}`),
   );
   await mqtt?.transport.start();
@@ -128,19 +124,6 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
 function serialNumber(flag: string | undefined, seed: number): string {
   const fromEnv = process.env.SENSORKIT_SERIAL;
   return flag ?? (fromEnv === undefined || fromEnv === '' ? `EMU-${seed}` : fromEnv);
-}
-
-/**
- * Runs the device file's own code; what it throws (or rejects with, should it return a promise)
- * becomes a `DeviceFileError`, printed as one line naming the file.
- */
-async function inDeviceFile(loaded: DeviceModule, hook: 'emulation' | 'setup', run: () => unknown): Promise<void> {
-  try {
-    await run();
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new DeviceFileError(loaded.file, `${hook}() failed: ${message.split('\n')[0]}`, { cause: error });
-  }
 }
 
 /** The `--json` line of one reading; the value is rounded to the decimals its resolution warrants. */
