@@ -8,3 +8,6 @@ export * from './pin-map.js';
 export * from './signals.js';
 export type * from './peripheral.js';
 // peripherals: see ./parts/
+// The Firmata engine and its control commands; the pty server (socat + serialport) is in ./firmata/.
+export * from './firmata/engine.js';
+export * from './firmata/control.js';

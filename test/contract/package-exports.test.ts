@@ -17,6 +17,9 @@ const EXPECTED: Record<string, string[]> = {
   './boards': ['MODES', 'ARDUINO_UNO', 'RASPBERRY_PI_4', 'EmulatedBoard'],
   './boards/emulated': ['EmulatedBoard', 'AdcModel', 'sine', 'gaussianNoise', 'thermistorDivider'],
   './boards/emulated/parts': ['Bme280Peripheral', 'Ads1115Peripheral', 'Mpu6050Peripheral', 'currentLoopTransmitter'],
+  './boards/emulated/firmata': ['FirmataEngine', 'FirmataPtyServer'],
+  './boards/firmata': ['FirmataBoard', 'FirmataParser', 'listSerialPorts'],
+  './boards/linux': ['LinuxBoard', 'listIioChannels'],
 };
 
 describe('package exports', () => {
