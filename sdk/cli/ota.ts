@@ -1,12 +1,12 @@
 /**
- * `sensorkit ota keygen|sign|verify|serve`: signed over-the-air updates: keys, manifests, verification, update server.
+ * `sensorkit ota keygen|sign|verify|serve|campaign|provision|update`: signed over-the-air updates.
+ * The commands live in ota/cli/; this verb only hands the arguments over.
  */
-import { UsageError } from './usage.js';
+import { OTA_USAGE, runOta } from '../../ota/cli/index.js';
 
-export const OTA_HELP = `Usage: sensorkit ota keygen|sign|verify|serve [options]
-`;
+export const OTA_HELP = OTA_USAGE;
 
 /** Runs the `ota` verb; resolves with the exit code. */
 export async function otaCommand(argv: readonly string[]): Promise<number> {
-  throw new UsageError(`ota: not available yet (${argv.join(' ')})`);
+  return runOta(argv);
 }

@@ -20,6 +20,8 @@ const EXPECTED: Record<string, string[]> = {
   './boards/emulated/firmata': ['FirmataEngine', 'FirmataPtyServer'],
   './boards/firmata': ['FirmataBoard', 'FirmataParser', 'listSerialPorts'],
   './boards/linux': ['LinuxBoard', 'listIioChannels'],
+  './ota': ['verifyEnvelope', 'signEnvelope', 'UpdateAgent', 'TrustAnchors', 'CampaignStore', 'startUpdateServer', 'ManifestError'],
+  './security': ['AuditLog', 'verifyAuditLog'],
 };
 
 describe('package exports', () => {

@@ -1,0 +1,133 @@
+/**
+ * The file operations the update agent uses, injected so tests can make a disk fail (ENOSPC, EIO)
+ * at any write, plus the two crash-safe primitives everything persistent goes through:
+ * an atomic file replace (write a temporary file, fsync it, rename it over the old one, fsync the
+ * directory) and an atomic symlink switch (the same with a symlink). POSIX rename(2) replaces the
+ * name in one step, so after a crash the name points at the old or the new object, never at
+ * neither; the directory fsync makes the rename itself durable.
+ */
+import * as fsp from 'node:fs/promises';
+import { dirname, join, basename } from 'node:path';
+
+/**
+ * The subset of node:fs/promises the agent needs.
+ *
+ * @example
+ * ```ts
+ * const fs: OtaFileSystem = { ...nodeFileSystem, open: failingOpen }
+ * ```
+ */
+export type OtaFileSystem = Pick<typeof fsp, 'open' | 'mkdir' | 'readFile' | 'rename' | 'symlink' | 'readlink' | 'unlink' | 'rm' | 'stat' | 'statfs' | 'readdir'>;
+
+/**
+ * The real file system.
+ *
+ * @example
+ * ```ts
+ * new UpdateAgent({ fs: nodeFileSystem, ... })
+ * ```
+ */
+export const nodeFileSystem: OtaFileSystem = {
+  open: fsp.open,
+  mkdir: fsp.mkdir,
+  readFile: fsp.readFile,
+  rename: fsp.rename,
+  symlink: fsp.symlink,
+  readlink: fsp.readlink,
+  unlink: fsp.unlink,
+  rm: fsp.rm,
+  stat: fsp.stat,
+  statfs: fsp.statfs,
+  readdir: fsp.readdir,
+};
+
+/**
+ * fsyncs a directory, so renames and new names in it survive a power cut.
+ *
+ * @example
+ * ```ts
+ * await syncDirectory(fs, '/var/lib/device/images')
+ * ```
+ */
+export async function syncDirectory(fs: OtaFileSystem, dir: string): Promise<void> {
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Replaces `file` with `data` atomically: temp file, fsync, rename, fsync of the directory.
+ *
+ * @example
+ * ```ts
+ * await writeFileAtomic(fs, 'state/counter.json', JSON.stringify({ sequence: 7 }))
+ * ```
+ */
+export async function writeFileAtomic(fs: OtaFileSystem, file: string, data: string | Uint8Array): Promise<void> {
+  const temp = join(dirname(file), `.${basename(file)}.tmp`);
+  const handle = await fs.open(temp, 'w', 0o644);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(temp, file);
+  await syncDirectory(fs, dirname(file));
+}
+
+/**
+ * Points symlink `link` at `target` atomically: a temporary symlink renamed over the old one, then
+ * fsync of the directory.
+ *
+ * @example
+ * ```ts
+ * await switchSymlink(fs, '/var/lib/device/current', 'images/000007-3f9a0c1d')
+ * ```
+ */
+export async function switchSymlink(fs: OtaFileSystem, link: string, target: string): Promise<void> {
+  const temp = join(dirname(link), `.${basename(link)}.tmp`);
+  await fs.rm(temp, { force: true });
+  await fs.symlink(target, temp);
+  await fs.rename(temp, link);
+  await syncDirectory(fs, dirname(link));
+}
+
+/**
+ * The target of a symlink, or undefined when it does not exist.
+ *
+ * @example
+ * ```ts
+ * await readSymlink(fs, 'current') // 'images/000007-3f9a0c1d'
+ * ```
+ */
+export async function readSymlink(fs: OtaFileSystem, link: string): Promise<string | undefined> {
+  try {
+    return await fs.readlink(link);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Reads a JSON file, or returns undefined when it does not exist.
+ *
+ * @example
+ * ```ts
+ * const state = await readJson<{ sequence: number }>(fs, 'state/counter.json')
+ * ```
+ */
+export async function readJson<T>(fs: OtaFileSystem, file: string): Promise<T | undefined> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  return JSON.parse(text) as T;
+}

@@ -1,0 +1,143 @@
+/**
+ * The image store of a device: versioned image directories (`images/<sequence>-<digest prefix>/`
+ * with `image.bin` and the `manifest.suit` it was verified against), a `current` and a `previous`
+ * symlink that name the active and the fallback image (A/B), and a `staging/` area for downloads.
+ * A new image is staged and checked in `staging/` and moved into `images/` by one rename; the
+ * switch is one symlink rename. Nothing ever writes into a directory `current` points at.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { SuitManifest } from '../manifest/suit-manifest.js';
+import { readSymlink, switchSymlink, syncDirectory, writeFileAtomic, type OtaFileSystem } from './file-system.js';
+
+/** File names inside an image directory. */
+export const IMAGE_FILE = 'image.bin';
+export const MANIFEST_FILE = 'manifest.suit';
+
+/**
+ * The image store under one root directory.
+ *
+ * @example
+ * ```ts
+ * const slots = new ImageSlots(nodeFileSystem, '/var/lib/device')
+ * await slots.current() // '000000000007-3f9a0c1d2e4b'
+ * ```
+ */
+export class ImageSlots {
+  readonly #fs: OtaFileSystem;
+  readonly root: string;
+  readonly imagesDir: string;
+  readonly stagingDir: string;
+
+  constructor(fs: OtaFileSystem, root: string) {
+    this.#fs = fs;
+    this.root = root;
+    this.imagesDir = join(root, 'images');
+    this.stagingDir = join(root, 'staging');
+  }
+
+  async init(): Promise<void> {
+    await this.#fs.mkdir(this.imagesDir, { recursive: true });
+    await this.#fs.mkdir(this.stagingDir, { recursive: true });
+  }
+
+  /** The directory name of an image: sequence (zero-padded, so names sort) and digest prefix. */
+  static nameFor(manifest: SuitManifest): string {
+    return `${String(manifest.sequence).padStart(12, '0')}-${Buffer.from(manifest.imageDigest).toString('hex').slice(0, 12)}`;
+  }
+
+  imagePath(name: string): string {
+    return join(this.imagesDir, name, IMAGE_FILE);
+  }
+
+  manifestPath(name: string): string {
+    return join(this.imagesDir, name, MANIFEST_FILE);
+  }
+
+  /** Where a download of `name` goes. */
+  stagingPart(name: string): string {
+    return join(this.stagingDir, name, IMAGE_FILE);
+  }
+
+  async prepareStaging(name: string): Promise<void> {
+    await this.#fs.mkdir(join(this.stagingDir, name), { recursive: true });
+  }
+
+  /** The image `current` names, or undefined. */
+  current(): Promise<string | undefined> {
+    return this.#link('current');
+  }
+
+  /** The image `previous` names (the fallback), or undefined. */
+  previous(): Promise<string | undefined> {
+    return this.#link('previous');
+  }
+
+  async #link(name: string): Promise<string | undefined> {
+    const target = await readSymlink(this.#fs, join(this.root, name));
+    return target === undefined ? undefined : target.replace(/^images\//, '');
+  }
+
+  /** Points `current` (or `previous`) at an image, atomically and durably. */
+  async point(link: 'current' | 'previous', name: string): Promise<void> {
+    await switchSymlink(this.#fs, join(this.root, link), `images/${name}`);
+  }
+
+  /**
+   * Moves a complete download into `images/<name>` with its manifest: manifest written and synced,
+   * then one rename of the staging directory, then fsync of both parents.
+   */
+  async commitStaged(name: string, envelope: Uint8Array): Promise<void> {
+    const dir = join(this.stagingDir, name);
+    await this.#fs.rm(`${this.stagingPart(name)}.meta.json`, { force: true });
+    await writeFileAtomic(this.#fs, join(dir, MANIFEST_FILE), envelope);
+    const target = join(this.imagesDir, name);
+    // A leftover of an interrupted attempt (never current: boot() would have moved off it).
+    await this.#fs.rm(target, { recursive: true, force: true });
+    await this.#fs.rename(dir, target);
+    await syncDirectory(this.#fs, this.imagesDir);
+    await syncDirectory(this.#fs, this.stagingDir);
+  }
+
+  /** SHA-256 of an image file, streamed; undefined when the file is missing. */
+  async hashImage(name: string): Promise<{ digest: Buffer; size: number } | undefined> {
+    let handle;
+    try {
+      handle = await this.#fs.open(this.imagePath(name), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    try {
+      const hash = createHash('sha256');
+      const buffer = Buffer.allocUnsafe(1 << 20);
+      let size = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, size);
+        if (bytesRead === 0) break;
+        hash.update(buffer.subarray(0, bytesRead));
+        size += bytesRead;
+      }
+      return { digest: hash.digest(), size };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Removes an image directory. */
+  async remove(name: string): Promise<void> {
+    await this.#fs.rm(join(this.imagesDir, name), { recursive: true, force: true });
+  }
+
+  /** Removes every image and staging directory not in `keep`. */
+  async prune(keep: readonly string[]): Promise<void> {
+    for (const name of await this.#fs.readdir(this.imagesDir)) if (!keep.includes(name)) await this.remove(name);
+    for (const name of await this.#fs.readdir(this.stagingDir)) await this.#fs.rm(join(this.stagingDir, name), { recursive: true, force: true });
+  }
+
+  /** Bytes free for unprivileged writes on the root's file system. */
+  async freeBytes(): Promise<number> {
+    const stats = await this.#fs.statfs(this.root);
+    return Number(stats.bavail) * Number(stats.bsize);
+  }
+}

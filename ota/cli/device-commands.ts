@@ -1,0 +1,80 @@
+/** `sensorkit ota provision` and `sensorkit ota update`: the update agent from the command line. */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SystemClock } from '../../sdk/core/clock.js';
+import { parseNumberOption, UsageError } from '../../sdk/cli/usage.js';
+import { AuditLog } from '../../security/audit-log.js';
+import { UpdateAgent } from '../agent/update-agent.js';
+import { readPublicKey } from '../keys/keys.js';
+import { TrustAnchors } from '../keys/trust-anchors.js';
+import { classIdOption, readInput, required, vendorIdOption } from './options.js';
+import { ProgressBar } from './progress-bar.js';
+
+export const UPDATE_HELP = `Usage: sensorkit ota provision|update --root DIR --key PUBLIC.pem --envelope FILE.suit [options]
+
+  provision --payload FILE      install the first (factory) image into DIR
+  update [--url URL | --base-url URL]
+                                download the payload (resumable), stage, switch, trial boot, confirm
+                                or roll back; shows a progress bar on stderr
+
+Options:
+  --root DIR             the device's state directory (images, current/previous, state, audit.log)
+  --key FILE             a trusted public key (SPKI PEM)
+  --vendor-id ID         this device's vendor (UUID or domain name; default sensorkit.example)
+  --class-id ID          this device's class (UUID or model name; default default)
+  --device-id ID         for reports (default: device)
+  --health-timeout MS    how long health probes may take (default 30000)
+`;
+
+/**
+ * Runs `sensorkit ota provision` or `sensorkit ota update` on a device directory.
+ *
+ * @example
+ * ```ts
+ * await deviceCommand('update', ['--root', '/var/lib/device', '--key', 'public.pem', '--envelope', 'fw.suit', '--base-url', 'http://127.0.0.1:8080/'])
+ * ```
+ */
+export async function deviceCommand(verb: 'provision' | 'update', argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: {
+      root: { type: 'string' }, key: { type: 'string' }, envelope: { type: 'string' }, payload: { type: 'string' }, url: { type: 'string' }, 'base-url': { type: 'string' },
+      'vendor-id': { type: 'string' }, 'class-id': { type: 'string' }, 'device-id': { type: 'string', default: 'device' }, 'health-timeout': { type: 'string', default: '30000' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) return void process.stdout.write(UPDATE_HELP), 0;
+  if (positionals.length > 0) throw new UsageError(`${verb} takes no arguments, got ${positionals.join(' ')}`);
+  const root = required(values.root, '--root');
+  const vendorId = vendorIdOption(values['vendor-id']);
+  const clock = new SystemClock();
+  const agent = await UpdateAgent.open({
+    root,
+    clock,
+    trust: TrustAnchors.of([await readPublicKey(required(values.key, '--key'))]),
+    device: { vendorId, classId: classIdOption(values['class-id'], vendorId), deviceId: values['device-id'] },
+    audit: await AuditLog.open(join(root, 'audit.log'), { clock }),
+    healthTimeoutMs: parseNumberOption('--health-timeout', values['health-timeout'], { min: 1 }),
+  });
+  const envelope = await readInput(required(values.envelope, '--envelope'));
+  if (verb === 'provision') {
+    await agent.provision(envelope, await readInput(required(values.payload, '--payload')));
+    const booted = await agent.boot();
+    process.stdout.write(`provisioned ${booted.image} (sequence ${booted.sequence})\n`);
+    return 0;
+  }
+  const bar = new ProgressBar(process.stderr, 'downloading');
+  agent.on('status', (status) => {
+    if (status.state === 'downloading' && status.received !== undefined && status.total !== undefined) bar.update(status.received, status.total);
+    else if (status.state !== 'verifying') {
+      bar.done();
+      process.stderr.write(`${status.state}${status.reason ? `: ${status.reason}` : ''}\n`);
+    }
+  });
+  const offer = { envelope, ...(values.url ? { url: values.url } : {}), ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}) };
+  const result = await agent.update(offer);
+  bar.done();
+  process.stdout.write(`running ${result.image} (sequence ${result.sequence}${result.version ? `, version ${result.version}` : ''})${result.trial ? `: ${result.trial}` : ''}\n`);
+  return result.trial === 'rolled-back' ? 1 : 0;
+}

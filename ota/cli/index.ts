@@ -1,0 +1,62 @@
+/** `sensorkit ota …`: keys, signing, verification, the update server, campaigns and the device agent. */
+import { UsageError } from '../../sdk/cli/usage.js';
+import { UPDATE_HELP, deviceCommand } from './device-commands.js';
+import { CAMPAIGN_HELP, SERVE_HELP, campaignCommand, serveCommand } from './server-commands.js';
+import { KEYGEN_HELP, SIGN_HELP, VERIFY_HELP, keygenCommand, signCommand, verifyCommand } from './sign-commands.js';
+
+export const OTA_USAGE = `Usage: sensorkit ota keygen|sign|verify|serve|campaign|provision|update [options]
+
+Signed over-the-air updates: SUIT envelopes (RFC 9019, RFC 9124) with COSE_Sign1 (Ed25519 or
+ECDSA P-256), an update server with resumable downloads and rollout campaigns, and the device agent
+(A/B images, trial boot, confirm or automatic rollback, anti-rollback counter, audit log).
+
+Commands:
+  keygen     write a signing key pair
+  sign       sign a payload into a SUIT envelope
+  verify     verify an envelope (and a payload)
+  serve      serve images over HTTP with Range/ETag, and the campaign API
+  campaign   create, inspect, widen or halt rollout campaigns (SQLite)
+  provision  install the factory image into a device directory
+  update     install an update into a device directory, with a progress bar
+
+Run 'sensorkit ota <command> --help' for a command's options.
+`;
+
+const HELPS: Record<string, string> = { keygen: KEYGEN_HELP, sign: SIGN_HELP, verify: VERIFY_HELP, serve: SERVE_HELP, campaign: CAMPAIGN_HELP, provision: UPDATE_HELP, update: UPDATE_HELP };
+
+/**
+ * Runs `sensorkit ota <command>`; resolves with the exit code.
+ *
+ * @example
+ * ```ts
+ * await runOta(['verify', 'fw.suit', '--key', 'keys/public.pem']) // 0
+ * ```
+ */
+export async function runOta(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+      process.stdout.write(OTA_USAGE);
+      return 2;
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(rest[0] && HELPS[rest[0]] ? HELPS[rest[0]]! : OTA_USAGE);
+      return 0;
+    case 'keygen':
+      return keygenCommand(rest);
+    case 'sign':
+      return signCommand(rest);
+    case 'verify':
+      return verifyCommand(rest);
+    case 'serve':
+      return serveCommand(rest);
+    case 'campaign':
+      return campaignCommand(rest);
+    case 'provision':
+    case 'update':
+      return deviceCommand(command, rest);
+    default:
+      throw new UsageError(`ota: unknown command "${command}"; expected keygen, sign, verify, serve, campaign, provision or update`);
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The update server's HTTP side: serves envelopes and images from one directory with strong ETags
+ * (SHA-256 of the content), single byte ranges (RFC 9110 §14) and `If-Range` (§13.1.5), so devices
+ * resume interrupted downloads; plus an optional handler for the campaign API. HTTP, or HTTPS with a
+ * certificate. Binds 127.0.0.1 by default. Paths are confined to the directory.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join, normalize, sep } from 'node:path';
+
+/** Options of {@link startUpdateServer}. */
+export interface UpdateServerOptions {
+  /** Directory whose files are served. */
+  readonly dir: string;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default 0 (a free port). */
+  readonly port?: number;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /** Handles a request first; resolves true when it answered (the campaign API). */
+  readonly api?: (request: IncomingMessage, response: ServerResponse, body: Buffer) => Promise<boolean> | boolean;
+}
+
+/** A running server. */
+export interface UpdateServer {
+  readonly url: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+interface CachedTag {
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly etag: string;
+}
+
+/**
+ * Starts the server.
+ *
+ * @example
+ * ```ts
+ * const server = await startUpdateServer({ dir: 'dist/ota' })
+ * console.log(server.url) // http://127.0.0.1:40123/
+ * ```
+ */
+export async function startUpdateServer(options: UpdateServerOptions): Promise<UpdateServer> {
+  const root = normalize(options.dir);
+  const tags = new Map<string, CachedTag>();
+  const listener = (request: IncomingMessage, response: ServerResponse): void => {
+    void handle(request, response).catch((error: unknown) => {
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
+      response.end(`internal error: ${(error as Error).message}\n`);
+    });
+  };
+  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const chunk of request as AsyncIterable<Buffer>) {
+      length += chunk.length;
+      if (length > 1_048_576) {
+        response.writeHead(413).end();
+        return;
+      }
+      chunks.push(chunk);
+    }
+    if (options.api && (await options.api(request, response, Buffer.concat(chunks)))) return;
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      response.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
+    const file = normalize(join(root, path));
+    if (file !== root && !file.startsWith(root.endsWith(sep) ? root : root + sep)) {
+      response.writeHead(404).end();
+      return;
+    }
+    let info;
+    try {
+      info = await stat(file);
+    } catch {
+      info = undefined;
+    }
+    if (info === undefined || !info.isFile()) {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    const etag = await etagOf(file, info.size, info.mtimeMs);
+    const range = parseRange(request.headers.range, info.size);
+    const ifRange = request.headers['if-range'];
+    const useRange = range !== undefined && (ifRange === undefined || ifRange === etag);
+    const headers: Record<string, string | number> = { etag, 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
+    if (range === 'unsatisfiable' && (ifRange === undefined || ifRange === etag)) {
+      response.writeHead(416, { ...headers, 'content-range': `bytes */${info.size}` }).end();
+      return;
+    }
+    if (useRange && range !== 'unsatisfiable') {
+      response.writeHead(206, { ...headers, 'content-length': range.end - range.start + 1, 'content-range': `bytes ${range.start}-${range.end}/${info.size}` });
+      if (request.method === 'HEAD') return void response.end();
+      createReadStream(file, { start: range.start, end: range.end }).pipe(response);
+      return;
+    }
+    response.writeHead(200, { ...headers, 'content-length': info.size });
+    if (request.method === 'HEAD') return void response.end();
+    createReadStream(file).pipe(response);
+  }
+
+  async function etagOf(file: string, size: number, mtimeMs: number): Promise<string> {
+    const cached = tags.get(file);
+    if (cached && cached.size === size && cached.mtimeMs === mtimeMs) return cached.etag;
+    const hash = createHash('sha256');
+    const handle = await open(file, 'r');
+    try {
+      for await (const chunk of handle.createReadStream()) hash.update(chunk as Buffer);
+    } finally {
+      await handle.close();
+    }
+    const etag = `"${hash.digest('base64url').slice(0, 22)}"`;
+    tags.set(file, { size, mtimeMs, etag });
+    return etag;
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    url: `${options.tls ? 'https' : 'http'}://${host}:${address.port}/`,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** One byte range `bytes=a-b`, `a-` or `-n` (RFC 9110 §14.1.2); multiple ranges are served whole. */
+function parseRange(header: string | undefined, size: number): { start: number; end: number } | 'unsatisfiable' | undefined {
+  if (header === undefined) return undefined;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (match === null || (match[1] === '' && match[2] === '')) return undefined;
+  if (match[1] === '') {
+    const suffix = Number(match[2]);
+    if (suffix === 0) return 'unsatisfiable';
+    return { start: Math.max(0, size - suffix), end: size - 1 };
+  }
+  const start = Number(match[1]);
+  const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  if (start >= size || end < start) return 'unsatisfiable';
+  return { start, end };
+}
