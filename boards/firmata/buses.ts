@@ -6,6 +6,7 @@
  */
 import { i2cTarget, type AnalogInput, type I2cDevice } from '../contract.js';
 import { StateError, ValidationError } from '../../sdk/core/errors.js';
+import { MAX_I2C_BYTES } from './protocol/constants.js';
 
 /** What the bus objects need from their board. */
 export interface FirmataBusHost {
@@ -17,6 +18,7 @@ export interface FirmataBusHost {
 
 function expectBytes(bytes: ArrayLike<number>, what: string): number[] {
   const out = Array.from(bytes);
+  if (out.length > MAX_I2C_BYTES) throw new ValidationError(what, `expected at most ${MAX_I2C_BYTES} bytes (a longer Firmata I2C frame is refused), got ${out.length}`);
   for (const [i, byte] of out.entries()) {
     if (!Number.isInteger(byte) || byte < 0 || byte > 255) throw new ValidationError(`${what}[${i}]`, `expected a byte (0 … 255), got ${String(byte)}`);
   }
@@ -24,7 +26,8 @@ function expectBytes(bytes: ArrayLike<number>, what: string): number[] {
 }
 
 function expectCount(count: number): void {
-  if (!Number.isInteger(count) || count < 1 || count > 0x3fff) throw new ValidationError('count', `expected an integer from 1 to 16383, got ${String(count)}`);
+  // A longer I2C_REPLY would exceed the frame limit and be dropped: the read could only time out.
+  if (!Number.isInteger(count) || count < 1 || count > MAX_I2C_BYTES) throw new ValidationError('count', `expected an integer from 1 to ${MAX_I2C_BYTES} (the longest I2C_REPLY a Firmata frame holds), got ${String(count)}`);
 }
 
 /**

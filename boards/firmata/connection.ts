@@ -6,8 +6,9 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import type { Clock, Timer } from '../../sdk/core/clock.js';
+import type { Clock } from '../../sdk/core/clock.js';
 import { BusError } from '../../sdk/core/errors.js';
+import { I2cReads, type I2cReplyStats } from './i2c-reads.js';
 import { encodeFirmata, type FirmataMessage, type PinCapability } from './protocol/messages.js';
 import { FirmataParser, type FirmataParserStats } from './protocol/parser.js';
 
@@ -26,14 +27,6 @@ interface ConnectionEvents {
   lost: [reason: string];
 }
 
-interface PendingRead {
-  readonly address: number;
-  readonly register: number | undefined;
-  readonly resolve: (bytes: Uint8Array) => void;
-  readonly reject: (error: Error) => void;
-  readonly timer: Timer;
-}
-
 /**
  * A Firmata host session on a stream.
  *
@@ -49,7 +42,7 @@ export class FirmataConnection extends EventEmitter<ConnectionEvents> {
   readonly #clock: Clock;
   readonly #describe: string;
   readonly #parser: FirmataParser;
-  readonly #pending: PendingRead[] = [];
+  readonly #reads: I2cReads;
   #lost = false;
 
   constructor(stream: Duplex, options: { clock: Clock; describe: string }) {
@@ -58,6 +51,9 @@ export class FirmataConnection extends EventEmitter<ConnectionEvents> {
     this.#clock = options.clock;
     this.#describe = options.describe;
     this.#parser = new FirmataParser({ role: 'host', onMessage: (message) => this.#receive(message) });
+    this.#reads = new I2cReads(this.#clock, (address, register, count) =>
+      this.send({ type: 'i2c-request', address, mode: 'read', tenBit: false, restart: false, data: register === undefined ? [count] : [register, count] }),
+    );
     stream.on('data', (chunk: Buffer) => this.#parser.push(chunk));
     stream.on('close', () => this.#lose('the line closed'));
     stream.on('error', (error: Error) => this.#lose(`the line failed: ${error.message}`));
@@ -65,6 +61,16 @@ export class FirmataConnection extends EventEmitter<ConnectionEvents> {
 
   get parserStats(): FirmataParserStats {
     return { ...this.#parser.stats };
+  }
+
+  /** What became of the I2C replies: delivered, late (their read had timed out), wrong length, unmatched. */
+  get i2cReplyStats(): I2cReplyStats {
+    return { ...this.#reads.stats };
+  }
+
+  /** I2C reads waiting for their reply (or for their late reply, after a timeout). */
+  get pendingI2cReads(): number {
+    return this.#reads.size;
   }
 
   get lost(): boolean {
@@ -126,18 +132,19 @@ export class FirmataConnection extends EventEmitter<ConnectionEvents> {
     });
   }
 
-  /** Sends an I2C read and resolves with the reply's bytes, or rejects with `BusError`. */
+  /**
+   * Sends an I2C read and resolves with the reply's bytes, or rejects with `BusError`. A reply is
+   * matched by address, register and length, and one arriving after its read timed out is dropped
+   * (see {@link I2cReads}), so it never answers a later read.
+   */
   i2cRead(address: number, register: number | undefined, count: number, timeoutMs: number, target: string): Promise<Uint8Array> {
     if (this.#lost) return Promise.reject(new BusError('ERR_BUS_TIMEOUT', `${target}: the Firmata line is down`));
-    return new Promise((resolve, reject) => {
-      const timer = this.#clock.schedule(this.#clock.now() + timeoutMs, () => {
-        this.#remove(entry);
-        reject(new BusError('ERR_BUS_TIMEOUT', `${target}: no I2C_REPLY within ${timeoutMs} ms`));
-      });
-      const entry: PendingRead = { address, register, resolve, reject, timer };
-      this.#pending.push(entry);
-      this.send({ type: 'i2c-request', address, mode: 'read', tenBit: false, restart: false, data: register === undefined ? [count] : [register, count] });
-    });
+    return this.#reads.read(address, register, count, timeoutMs, target);
+  }
+
+  /** Rejects every I2C read, now and from now on, with `error` (e.g. the board is closing). */
+  failReads(error: (target: string) => Error): void {
+    this.#reads.failAll(error);
   }
 
   /** Closes the stream (the board decides whether to reconnect). */
@@ -153,38 +160,21 @@ export class FirmataConnection extends EventEmitter<ConnectionEvents> {
 
   #receive(message: FirmataMessage): void {
     if (message.type === 'i2c-reply') {
-      const entry = this.#pending.find((p) => p.address === message.address && (p.register === undefined || p.register === message.register));
-      if (entry !== undefined) {
-        this.#remove(entry);
-        entry.resolve(Uint8Array.from(message.bytes));
-      }
+      this.#reads.reply(message.address, message.register, message.bytes);
     } else if (message.type === 'string' && message.text.startsWith('I2C')) {
       // StandardFirmata reports a failed transfer as a string; ours names the target ("i2c0@0x76").
       const named = /@0x([0-9a-f]{2})/i.exec(message.text)?.[1];
-      const address = named === undefined ? undefined : Number.parseInt(named, 16);
-      const entry = this.#pending.find((p) => address === undefined || p.address === address);
-      if (entry !== undefined) {
-        this.#remove(entry);
-        const code = /time|did not answer/i.test(message.text) ? 'ERR_BUS_TIMEOUT' : 'ERR_I2C_NAK';
-        entry.reject(new BusError(code, message.text.replace(/^I2C:\s*/, '')));
-      }
+      const code = /time|did not answer/i.test(message.text) ? 'ERR_BUS_TIMEOUT' : 'ERR_I2C_NAK';
+      const text = message.text.replace(/^I2C:\s*/, '');
+      this.#reads.refuse(named === undefined ? undefined : Number.parseInt(named, 16), () => new BusError(code, text));
     }
     this.emit('message', message);
-  }
-
-  #remove(entry: PendingRead): void {
-    const index = this.#pending.indexOf(entry);
-    if (index >= 0) this.#pending.splice(index, 1);
-    entry.timer.cancel();
   }
 
   #lose(reason: string): void {
     if (this.#lost) return;
     this.#lost = true;
-    for (const entry of this.#pending.splice(0)) {
-      entry.timer.cancel();
-      entry.reject(new BusError('ERR_BUS_TIMEOUT', `I2C read from 0x${entry.address.toString(16)}: ${reason}`));
-    }
+    this.#reads.failAll((target) => new BusError('ERR_BUS_TIMEOUT', `${target}: ${reason}`));
     this.emit('lost', reason);
   }
 }

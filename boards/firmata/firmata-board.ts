@@ -22,17 +22,22 @@ import {
   type IoPin,
 } from '../contract.js';
 import type { BoardDefinition } from '../definitions.js';
-import type { Clock, Timer } from '../../sdk/core/clock.js';
+import type { Clock } from '../../sdk/core/clock.js';
 import { BusError, PinError, StateError, ValidationError } from '../../sdk/core/errors.js';
-import { parseIoRead, type IoRead } from '../emulated/i2c-bus.js';
+import { parseIoRead } from '../emulated/i2c-bus.js';
 import { PinMap, resolveBoardDefinition } from '../emulated/pin-map.js';
 import { AnalogReports } from './analog-reports.js';
 import { FirmataAnalogInput, FirmataI2cDevice, type FirmataBusHost } from './buses.js';
-import { FirmataConnection, type FirmataIdentity } from './connection.js';
+import type { FirmataConnection, FirmataIdentity } from './connection.js';
+import { ContinuousReads } from './continuous-reads.js';
+import { DigitalReports } from './digital-reports.js';
+import type { I2cReplyStats } from './i2c-reads.js';
+import { connectFirmata, FirmataLink } from './firmata-link.js';
 import { checkDefinition, derivedDefinition, pinsFromIdentity } from './pin-map.js';
 import type { FirmataBoardOptions, LineGap } from './options.js';
-import { continuousReadRequest, restoreMessages } from './session-state.js';
+import { restoreMessages } from './session-state.js';
 import type { FirmataParserStats } from './protocol/parser.js';
+import type { FirmataMessage } from './protocol/messages.js';
 
 /**
  * A Firmata board.
@@ -56,40 +61,22 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
   readonly definition: BoardDefinition;
   readonly clock: Clock;
   readonly identity: FirmataIdentity;
-  /** Every line loss, with when it was restored. */
-  readonly gaps: LineGap[] = [];
-
   readonly #options: Required<Omit<FirmataBoardOptions, 'definition' | 'describe'>> & { describe: string };
   readonly #map: PinMap;
-  #connection: FirmataConnection;
+  readonly #link: FirmataLink;
   #samplingInterval: number;
-  #i2cDelay = 0;
-  #i2cEnabled = false;
   readonly #analog: AnalogReports;
+  readonly #digital = new DigitalReports();
+  readonly #i2c = new ContinuousReads((message) => this.#link.send(message));
   /** Pin index per analog channel (looked up at every ANALOG_MESSAGE). */
   readonly #channelPins: number[] = [];
-  readonly #continuous: IoRead[] = [];
-  readonly #reportedPorts = new Set<number>();
-  /** Pins whose next port report is their first: delivered even when unchanged. */
-  readonly #firstDigital = new Set<number>();
-  #state: 'ready' | 'down' | 'closed' = 'ready';
-  #retry: Timer | undefined;
 
   /** Opens the line and completes the handshake; rejects with `BusError` or `PinError`. */
   static async open(options: FirmataBoardOptions): Promise<FirmataBoard> {
     if (typeof options?.line !== 'function') throw new ValidationError('line', 'expected a function that opens the line (see serialLine())');
     if (typeof options.clock?.schedule !== 'function') throw new ValidationError('clock', 'expected a Clock');
     const describe = options.describe ?? 'the Firmata line';
-    const handshakeTimeoutMs = options.handshakeTimeoutMs ?? 5000;
-    const stream = await options.line();
-    const connection = new FirmataConnection(stream, { clock: options.clock, describe });
-    let identity: FirmataIdentity;
-    try {
-      identity = await connection.handshake(handshakeTimeoutMs);
-    } catch (error) {
-      await connection.close();
-      throw error;
-    }
+    const { connection, identity } = await connectFirmata(options.line, options.clock, describe, options.handshakeTimeoutMs ?? 5000);
     try {
       return new FirmataBoard(options, connection, identity, describe);
     } catch (error) {
@@ -127,23 +114,44 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
     this.RESOLUTION = { ADC: adcBits === undefined ? null : 2 ** adcBits - 1, DAC: null, PWM: 255 };
     this.#samplingInterval = this.#options.samplingIntervalMs;
     this.#analog = new AnalogReports(this.clock);
-    this.#connection = connection;
-    this.#adopt(connection);
+    this.#link = new FirmataLink(connection, this.pins.length, { ...this.#options, restore: () => this.#restoreMessages() });
+    this.#link.on('message', (message) => {
+      if (message.type === 'analog') this.#onAnalog(message.channel, message.value);
+      else if (message.type === 'digital') this.#onDigital(message.port, message.mask);
+      else if (message.type === 'i2c-reply') this.#onI2cReply(message.address, message.register, message.bytes);
+      else if (message.type === 'string') this.emit('string', message.text);
+    });
+    this.#link.on('disconnect', (reason) => {
+      this.#analog.failAll(new BusError('ERR_BUS_TIMEOUT', `the Firmata line is down: ${reason}`));
+      this.emit('disconnect', reason);
+    });
+    this.#link.on('reconnect', () => this.emit('reconnect'));
+    this.#link.on('reconnect-failed', (error) => this.emit('reconnect-failed', error));
     connection.send({ type: 'sampling-interval', ms: this.#samplingInterval });
     process.nextTick(() => {
-      if (this.#state === 'closed') return;
+      if (this.#link.state === 'closed') return;
       this.emit('connect');
       this.emit('ready');
     });
   }
 
   get isReady(): boolean {
-    return this.#state === 'ready';
+    return this.#link.state === 'ready';
+  }
+
+  /** The line losses (the last 256), with when each was restored. */
+  get gaps(): readonly LineGap[] {
+    return this.#link.gaps;
   }
 
   /** What the host's parser skipped on the current line. */
   get parserStats(): FirmataParserStats {
-    return this.#connection.parserStats;
+    return this.#link.connection.parserStats;
+  }
+
+  /** What became of the I2C replies on the current line (late ones are dropped, never mis-delivered). */
+  get i2cReplyStats(): I2cReplyStats {
+    return this.#link.connection.i2cReplyStats;
   }
 
   // ── ECMA-419 buses ──────────────────────────────────────────────────────────────────────────
@@ -165,31 +173,33 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
     if (bus === undefined) throw new PinError(`${this.definition.name} has no I2C bus ${JSON.stringify(options?.bus ?? '')} (buses: ${buses.map((b) => b.name).join(', ') || 'none'})`);
     const address = options.address;
     if (!Number.isInteger(address) || address < 0x08 || address > 0x77) throw new ValidationError('address', `expected a 7-bit address from 0x08 to 0x77, got ${String(address)}`);
-    this.#enableI2c();
+    this.#i2c.enable();
     return new FirmataI2cDevice(this, bus.name, address, options.hz ?? 100_000);
   }
 
   /** @internal bus host */
   i2cWriteBytes(address: number, bytes: number[]): void {
-    if (this.#state !== 'ready') throw new BusError('ERR_BUS_TIMEOUT', `I2C write to 0x${address.toString(16)}: the Firmata line is down`);
-    this.#connection.send({ type: 'i2c-request', address, mode: 'write', tenBit: false, restart: false, data: bytes });
+    this.#expectOpen();
+    if (this.#link.state !== 'ready') throw new BusError('ERR_BUS_TIMEOUT', `I2C write to 0x${address.toString(16)}: the Firmata line is down`);
+    this.#link.send({ type: 'i2c-request', address, mode: 'write', tenBit: false, restart: false, data: bytes });
   }
 
   /** @internal bus host */
   i2cReadBytes(address: number, register: number | undefined, count: number, target: string): Promise<Uint8Array> {
-    if (this.#state !== 'ready') return Promise.reject(new BusError('ERR_BUS_TIMEOUT', `${target}: the Firmata line is down`));
-    return this.#connection.i2cRead(address, register, count, this.#options.requestTimeoutMs, target);
+    if (this.#link.state === 'closed') return Promise.reject(new StateError(`${target}: the board is closed`));
+    if (this.#link.state !== 'ready') return Promise.reject(new BusError('ERR_BUS_TIMEOUT', `${target}: the Firmata line is down`));
+    return this.#link.connection.i2cRead(address, register, count, this.#options.requestTimeoutMs, target);
   }
 
   /** @internal bus host: the channel's latest report if fresh (within one sampling interval), else the next. */
   analogSample(channel: number, pin: string): Promise<number> {
-    if (this.#state === 'closed') return Promise.reject(new StateError('the board is closed'));
-    if (this.#state === 'down') return Promise.reject(new BusError('ERR_BUS_TIMEOUT', `analog input ${pin}: the Firmata line is down`));
+    if (this.#link.state === 'closed') return Promise.reject(new StateError('the board is closed'));
+    if (this.#link.state === 'down') return Promise.reject(new BusError('ERR_BUS_TIMEOUT', `analog input ${pin}: the Firmata line is down`));
     return this.#analog.sample(channel, pin, {
       freshMs: this.#samplingInterval,
       limitMs: Math.max(this.#options.requestTimeoutMs, 3 * this.#samplingInterval),
-      usable: this.#state === 'ready',
-      down: () => this.#state === 'down',
+      usable: this.#link.state === 'ready',
+      down: () => this.#link.state === 'down',
     });
   }
 
@@ -208,7 +218,7 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
     const index = mode === MODES.ANALOG ? this.#map.analog(pin).pin : this.#map.normalize(pin);
     if (!this.pins[index]!.supportedModes.includes(mode)) throw new PinError(`pin ${this.#map.nameOf(index)} does not support mode ${mode} on this Firmata board (supported: ${this.pins[index]!.supportedModes.join(', ')})`);
     this.pins[index]!.mode = mode;
-    this.#connection.send({ type: 'set-pin-mode', pin: index, mode });
+    this.#link.send({ type: 'set-pin-mode', pin: index, mode });
     return this;
   }
 
@@ -228,10 +238,8 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
   digitalRead(pin: number | string, handler: (value: number) => void): void {
     const index = this.#map.normalize(pin);
     this.pins[index]!.report = 1;
-    this.#firstDigital.add(index);
     this.on(`digital-read-${index}`, handler);
-    this.#reportedPorts.add(index >> 3);
-    this.#connection.send({ type: 'report-digital', port: index >> 3, enable: true });
+    this.#link.send({ type: 'report-digital', port: this.#digital.watch(index), enable: true });
   }
 
   digitalWrite(pin: number | string, value: number): this {
@@ -239,7 +247,7 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
     const record = this.pins[index]!;
     if (record.mode === undefined) this.pinMode(index, MODES.OUTPUT);
     record.value = value ? 1 : 0;
-    this.#connection.send({ type: 'set-digital-pin', pin: index, value: record.value });
+    this.#link.send({ type: 'set-digital-pin', pin: index, value: record.value });
     return this;
   }
 
@@ -252,21 +260,19 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
     if (!Number.isFinite(value) || value < 0 || value > 255) throw new ValidationError('value', `expected 0 … 255, got ${String(value)}`);
     if (this.pins[index]!.mode !== MODES.PWM) this.pinMode(index, MODES.PWM);
     this.pins[index]!.value = value;
-    this.#connection.send({ type: 'analog', channel: index, value: Math.round(value) });
+    this.#link.send({ type: 'analog', channel: index, value: Math.round(value) });
     return this;
   }
 
   i2cConfig(options?: number | I2cConfigOptions): this {
-    this.#i2cDelay = typeof options === 'number' ? options : (options?.delay ?? 0);
-    this.#i2cEnabled = false;
-    this.#enableI2c();
+    this.#i2c.configure(typeof options === 'number' ? options : (options?.delay ?? 0));
     return this;
   }
 
   i2cWrite(address: number, registerOrBytes: number | number[], bytes?: number | number[]): this {
     const data = Array.isArray(registerOrBytes) ? registerOrBytes : bytes === undefined ? [registerOrBytes] : [registerOrBytes, ...(Array.isArray(bytes) ? bytes : [bytes])];
-    this.#enableI2c();
-    this.#connection.send({ type: 'i2c-request', address, mode: 'write', tenBit: false, restart: false, data });
+    this.#i2c.enable();
+    this.#link.send({ type: 'i2c-request', address, mode: 'write', tenBit: false, restart: false, data });
     return this;
   }
 
@@ -275,33 +281,30 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
   }
 
   i2cRead(address: number, registerOrCount: number, countOrHandler: number | I2cReadHandler, handler?: I2cReadHandler): this {
-    const read = parseIoRead(address, registerOrCount, countOrHandler, handler);
-    this.#enableI2c();
-    this.#continuous.push(read);
-    this.#sendContinuous(read);
+    this.#i2c.add(parseIoRead(address, registerOrCount, countOrHandler, handler));
     return this;
   }
 
   i2cReadOnce(address: number, registerOrCount: number, countOrHandler: number | I2cReadHandler, handler?: I2cReadHandler): this {
     const read = parseIoRead(address, registerOrCount, countOrHandler, handler);
-    this.#enableI2c();
-    this.i2cReadBytes(address, read.register, read.count, `0x${address.toString(16)}`).then(
-      (bytes) => read.handler(Array.from(bytes)),
-      (error: Error) => this.emit('string', `I2C: ${error.message}`),
-    );
+    this.#i2c.enable();
+    this.i2cReadBytes(address, read.register, read.count, `0x${address.toString(16)}`)
+      .then(
+        (bytes) => read.handler(Array.from(bytes)),
+        (error: Error) => this.emit('string', `I2C: ${error.message}`),
+      )
+      .catch(rethrow);
     return this;
   }
 
   i2cStop(options: number | { address: number }): void {
-    const address = typeof options === 'number' ? options : options.address;
-    for (let i = this.#continuous.length - 1; i >= 0; i--) if (this.#continuous[i]!.address === address) this.#continuous.splice(i, 1);
-    this.#connection.send({ type: 'i2c-request', address, mode: 'stop', tenBit: false, restart: false, data: [] });
+    this.#i2c.stop(typeof options === 'number' ? options : options.address);
   }
 
   setSamplingInterval(ms: number): this {
     if (!Number.isFinite(ms)) throw new ValidationError('samplingInterval', `expected a number of ms, got ${String(ms)}`);
     this.#samplingInterval = Math.min(65_535, Math.max(1, Math.round(ms)));
-    this.#connection.send({ type: 'sampling-interval', ms: this.#samplingInterval });
+    this.#link.send({ type: 'sampling-interval', ms: this.#samplingInterval });
     return this;
   }
 
@@ -315,87 +318,36 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
 
   /** Drops the line now, as a pulled cable would (for tests and the `drop` command). */
   dropLine(): Promise<void> {
-    return this.#connection.close();
+    return this.#link.drop();
   }
 
+  /**
+   * Stops the reports, closes the line (and a reconnection in progress) and rejects every pending
+   * read with `StateError`.
+   */
   async close(): Promise<void> {
-    if (this.#state === 'closed') return;
-    this.#state = 'closed';
-    this.#retry?.cancel();
-    this.#analog.failAll(new StateError('the board is closed'));
-    if (!this.#connection.lost) {
-      for (const channel of this.#reportingChannels()) this.#connection.send({ type: 'report-analog', channel, enable: false });
-    }
-    await this.#connection.close();
+    if (this.#link.state === 'closed') return;
+    await this.#link.close((connection) => {
+      const closed = (target: string): StateError => new StateError(`${target}: the board is closed`);
+      this.#analog.failAll(closed('analog input'));
+      connection.failReads(closed);
+      for (const channel of this.#reportingChannels()) connection.send({ type: 'report-analog', channel, enable: false });
+    });
     this.emit('close');
   }
 
   // ── internals ───────────────────────────────────────────────────────────────────────────────
 
-  #adopt(connection: FirmataConnection): void {
-    connection.on('message', (message) => {
-      if (connection !== this.#connection) return;
-      if (message.type === 'analog') this.#onAnalog(message.channel, message.value);
-      else if (message.type === 'digital') this.#onDigital(message.port, message.mask);
-      else if (message.type === 'i2c-reply') this.#onI2cReply(message.address, message.register, message.bytes);
-      else if (message.type === 'string') this.emit('string', message.text);
-    });
-    connection.on('lost', (reason) => {
-      if (connection !== this.#connection || this.#state !== 'ready') return;
-      this.#state = 'down';
-      this.gaps.push({ lostAt: this.clock.now(), restoredAt: undefined, reason });
-      this.#analog.failAll(new BusError('ERR_BUS_TIMEOUT', `the Firmata line is down: ${reason}`));
-      this.emit('disconnect', reason);
-      if (this.#options.reconnect) this.#scheduleReconnect();
-    });
-  }
-
-  #scheduleReconnect(): void {
-    this.#retry = this.clock.schedule(this.clock.now() + this.#options.reconnectDelayMs, () => {
-      this.#retry = undefined;
-      void this.#reconnect();
-    });
-  }
-
-  async #reconnect(): Promise<void> {
-    if (this.#state !== 'down') return;
-    let connection: FirmataConnection | undefined;
-    try {
-      const stream = await this.#options.line();
-      connection = new FirmataConnection(stream, { clock: this.clock, describe: this.#options.describe });
-      const identity = await connection.handshake(this.#options.handshakeTimeoutMs);
-      if (identity.capabilities.length !== this.pins.length) throw new PinError(`a different board answered on ${this.#options.describe} (${identity.capabilities.length} pins, was ${this.pins.length})`);
-    } catch (error) {
-      await connection?.close().catch(() => undefined);
-      if (this.#state !== 'down') return;
-      this.emit('reconnect-failed', error);
-      this.#scheduleReconnect();
-      return;
-    }
-    if (this.#state !== 'down') {
-      await connection.close();
-      return;
-    }
-    this.#connection = connection;
-    this.#adopt(connection);
-    this.#restore();
-    this.#state = 'ready';
-    const gap = this.gaps.at(-1);
-    if (gap !== undefined) this.gaps[this.gaps.length - 1] = { ...gap, restoredAt: this.clock.now() };
-    this.emit('reconnect');
-  }
-
   /** After a reconnect: the board has reset, so everything the host had asked for is asked again. */
-  #restore(): void {
-    const state = {
+  #restoreMessages(): FirmataMessage[] {
+    return restoreMessages({
       samplingInterval: this.#samplingInterval,
       pins: this.pins,
-      reportedPorts: this.#reportedPorts,
+      reportedPorts: this.#digital.ports,
       reportingChannels: this.#reportingChannels(),
-      i2cDelay: this.#i2cEnabled ? this.#i2cDelay : undefined,
-      continuousReads: this.#continuous,
-    };
-    for (const message of restoreMessages(state)) this.#connection.send(message);
+      i2cDelay: this.#i2c.delayUs,
+      continuousReads: this.#i2c.reads,
+    });
   }
 
   #reportingChannels(): number[] {
@@ -403,17 +355,7 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
   }
 
   #reportAnalog(channel: number, enable: boolean): void {
-    this.#connection.send({ type: 'report-analog', channel, enable });
-  }
-
-  #enableI2c(): void {
-    if (this.#i2cEnabled) return;
-    this.#i2cEnabled = true;
-    this.#connection.send({ type: 'i2c-config', delayUs: this.#i2cDelay });
-  }
-
-  #sendContinuous(read: IoRead): void {
-    this.#connection.send(continuousReadRequest(read));
+    this.#link.send({ type: 'report-analog', channel, enable });
   }
 
   #onAnalog(channel: number, counts: number): void {
@@ -425,23 +367,15 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
   }
 
   #onI2cReply(address: number, register: number, bytes: number[]): void {
-    for (const read of this.#continuous) if (read.address === address && (read.register ?? 0) === register) read.handler(bytes);
+    this.#i2c.reply(address, register, bytes);
     this.emit(`I2C-reply-${address}-${register}`, bytes);
   }
 
   #onDigital(port: number, mask: number): void {
-    for (let bit = 0; bit < 8; bit++) {
-      const index = port * 8 + bit;
-      const pin = this.pins[index];
-      if (pin === undefined || pin.mode === MODES.OUTPUT) continue;
-      const value = (mask >> bit) & 1;
-      const changed = pin.value !== value || this.#firstDigital.delete(index);
-      pin.value = value;
-      if (pin.report === 1 && changed) {
-        this.emit(`digital-read-${index}`, value);
-        this.emit('digital-read', { pin: index, value });
-      }
-    }
+    this.#digital.received(port, mask, this.pins, (pin, value) => {
+      this.emit(`digital-read-${pin}`, value);
+      this.emit('digital-read', { pin, value });
+    });
   }
 
   #pinOfChannel(channel: number): number {
@@ -449,6 +383,13 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
   }
 
   #expectOpen(): void {
-    if (this.#state === 'closed') throw new StateError('the board is closed');
+    if (this.#link.state === 'closed') throw new StateError('the board is closed');
   }
+}
+
+/** A handler's exception, out of a promise chain: thrown as it would be from an event listener (not an unhandled rejection). */
+function rethrow(error: unknown): void {
+  process.nextTick(() => {
+    throw error;
+  });
 }

@@ -58,6 +58,17 @@ export function i2cBusNumber(name: string): number {
   return Number(match[1]);
 }
 
+/** The values as bytes; `ValidationError` for one outside 0 … 255 (Uint8Array.from would wrap 256 to 0). */
+function byteArray(values: ArrayLike<number>, what: string): Uint8Array {
+  const out = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i]!;
+    if (!Number.isInteger(value) || value < 0 || value > 255) throw new ValidationError(`${what}[${i}]`, `expected a byte (0 … 255), got ${String(value)}`);
+    out[i] = value;
+  }
+  return out;
+}
+
 /**
  * An I2C peripheral on /dev/i2c-N through a transport.
  *
@@ -88,15 +99,15 @@ export class LinuxI2cDevice implements I2cDevice {
   }
 
   async write(bytes: ArrayLike<number>): Promise<void> {
-    await this.#transfer({ write: Uint8Array.from(bytes) });
+    await this.#transfer({ write: byteArray(bytes, 'bytes') });
   }
 
-  readRegister(register: number, count: number): Promise<Uint8Array> {
-    return this.#transfer({ write: Uint8Array.of(register), readCount: count });
+  async readRegister(register: number, count: number): Promise<Uint8Array> {
+    return this.#transfer({ write: byteArray([register], 'register'), readCount: count });
   }
 
   async writeRegister(register: number, bytes: ArrayLike<number>): Promise<void> {
-    await this.#transfer({ write: Uint8Array.from([register, ...Array.from(bytes)]) });
+    await this.#transfer({ write: Uint8Array.from([...byteArray([register], 'register'), ...byteArray(bytes, 'bytes')]) });
   }
 
   close(): void {

@@ -63,7 +63,14 @@ export async function openBoard(
   throw new UsageError(`--board: unknown board "${spec}"; available: ${BOARD_CHOICES.join(', ')}`);
 }
 
-/** `firmata:PATH[@BAUD]` → path and baud; `UsageError` when malformed. */
+/**
+ * `firmata:PATH[@BAUD]` → path and baud; `UsageError` when malformed.
+ *
+ * @example
+ * ```ts
+ * parseFirmataSpec('firmata:/dev/ttyACM0@115200') // { path: '/dev/ttyACM0', baud: 115200 }
+ * ```
+ */
 export function parseFirmataSpec(spec: string): { path: string; baud: number } {
   const rest = spec.slice('firmata:'.length);
   const at = rest.lastIndexOf('@');
@@ -78,6 +85,11 @@ export function parseFirmataSpec(spec: string): { path: string; baud: number } {
  * The emulated board of a device file: its model's board definition, wired by its `emulation()`
  * with a generator forked from `seed` (the same wiring `run` and `emulate firmata` use, so the two
  * see the same world for the same seed).
+ *
+ * @example
+ * ```ts
+ * const board = await createEmulatedBoard(await loadDeviceFile('examples/env-node'), clock, 1, console.warn)
+ * ```
  */
 export async function createEmulatedBoard(loaded: DeviceModule, clock: Clock, seed: number, warn: (line: string) => void): Promise<EmulatedBoard> {
   const board = new EmulatedBoard({ definition: loaded.model.board, clock, seed });
@@ -94,6 +106,11 @@ export async function createEmulatedBoard(loaded: DeviceModule, clock: Clock, se
 /**
  * Runs the device file's own code; what it throws (or rejects with, should it return a promise)
  * becomes a `DeviceFileError`, printed as one line naming the file.
+ *
+ * @example
+ * ```ts
+ * await inDeviceFile(loaded, 'setup', () => loaded.setup?.(device))
+ * ```
  */
 export async function inDeviceFile(loaded: DeviceModule, hook: 'emulation' | 'setup', run: () => unknown): Promise<void> {
   try {

@@ -16,7 +16,14 @@ Options:
   -h, --help    show this help
 `;
 
-/** Runs the `boards` verb; resolves with the exit code. */
+/**
+ * Runs the `boards` verb; resolves with the exit code. Throws `UsageError` for a wrong command line.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await boardsCommand(['list', '--json'])
+ * ```
+ */
 export async function boardsCommand(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FirmataPtyServer } from '../../boards/emulated/firmata/pty-server.js';
-import { runControlCommand } from '../../boards/emulated/firmata/control.js';
+import { CONTROL_HELP, runControlCommand } from '../../boards/emulated/firmata/control.js';
 import { SystemClock } from '../core/clock.js';
 import { loadDeviceFile } from '../device/load.js';
 import { createEmulatedBoard } from './board-option.js';
@@ -29,18 +29,20 @@ Options:
   --exit-on-eof     stop when stdin ends (for scripts)
   -h, --help        show this help
 
-Commands on stdin, one per line, while it runs:
-  fault TARGET KIND [DURATION_MS] [sigma=V] [probability=P] [timeoutMs=MS] [wiring=pull-up|pull-down]
-                    e.g. "fault i2c1@0x76 nak 5000", "fault A0 stuck", "fault A0 noise-burst sigma=0.2"
-  clear             end every fault
-  faults            list the active faults
-  stats             the engine's counters as JSON (messages, skipped frames, sessions …)
-  drop              drop the serial line (the host sees a lost line and reopens it)
-  help              this list
-Replies go to stdout. Ctrl-C stops the emulator.
+Commands on stdin, one per line, while it runs (replies on stdout):
+${CONTROL_HELP.replace(/^commands:\n/, '')}
+Ctrl-C stops the emulator (and its socat).
 `;
 
-/** Runs the `emulate` verb; resolves with the exit code. */
+/**
+ * Runs the `emulate` verb until Ctrl-C (or the end of stdin with --exit-on-eof); resolves with the
+ * exit code. Throws `UsageError` for a wrong command line, `StateError` when socat cannot start.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await emulateCommand(['firmata', '--seed', '7'])
+ * ```
+ */
 export async function emulateCommand(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
@@ -64,6 +66,29 @@ export async function emulateCommand(argv: readonly string[]): Promise<number> {
   if (extra.length > 0) throw new UsageError(`emulate firmata takes no further arguments, got: ${extra.join(' ')}`);
   const seed = parseNumberOption('--seed', values.seed, { integer: true, min: 0, max: 2 ** 32 - 1 });
 
+  // Signals are caught from here on, so a Ctrl-C while socat starts still stops socat.
+  let stopped = false;
+  let wake = (): void => undefined;
+  const stop = (): void => {
+    stopped = true;
+    wake();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    return await serve(values, seed, () => stopped, (resolve) => (wake = resolve));
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+async function serve(
+  values: { device?: string | undefined; link?: string | undefined; socat?: string | undefined; 'exit-on-eof'?: boolean | undefined },
+  seed: number,
+  stopped: () => boolean,
+  onStop: (resolve: () => void) => void,
+): Promise<number> {
   const loaded = await loadDeviceFile(values.device ?? DEFAULT_DEVICE);
   const clock = new SystemClock();
   const board = await createEmulatedBoard(loaded, clock, seed, (line) => process.stderr.write(`sensorkit: warning: ${line}\n`));
@@ -93,14 +118,9 @@ export async function emulateCommand(argv: readonly string[]): Promise<number> {
     if (reply !== '') out.write(`${reply}\n`);
   });
   await new Promise<void>((resolve) => {
-    const finish = (): void => {
-      process.off('SIGINT', finish);
-      process.off('SIGTERM', finish);
-      resolve();
-    };
-    process.once('SIGINT', finish);
-    process.once('SIGTERM', finish);
-    if (values['exit-on-eof']) lines.once('close', finish);
+    onStop(resolve);
+    if (values['exit-on-eof']) lines.once('close', resolve);
+    if (stopped()) resolve();
   });
   lines.close();
   await server.close();

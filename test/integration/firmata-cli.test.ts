@@ -33,8 +33,10 @@ afterEach(async () => {
 
 /** Starts the emulator; resolves with its first line (the path) and a line reader. */
 async function emulate(): Promise<{ child: ChildProcess; path: string; next: (match: RegExp) => Promise<string> }> {
-  const child = spawn(process.execPath, [CLI, 'emulate', 'firmata', '--seed', '1', ...(socat ? ['--socat', socat] : [])], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, 'emulate', 'firmata', '--seed', '1', ...(socat ? ['--socat', socat] : [])], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   children.push(child);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
   const lines: string[] = [];
   const waiters: (() => void)[] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {
@@ -49,7 +51,7 @@ async function emulate(): Promise<{ child: ChildProcess; path: string; next: (ma
         const line = lines[read++]!;
         if (match.test(line)) return line;
       }
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`emulator: no line matching ${match} (got: ${lines.join(' | ')})`);
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`emulator: no line matching ${match} (got: ${lines.join(' | ')}; exit ${String(child.exitCode)}; stderr: ${stderr.trim()})`);
       await new Promise<void>((resolve) => {
         waiters.push(resolve);
         setTimeout(resolve, 200).unref();
@@ -116,11 +118,29 @@ describe.skipIf(socat === undefined)('sensorkit emulate firmata + run --board fi
     }
   }, 60_000);
 
+  it('Ctrl-C (SIGINT to the emulator alone): it exits 0 and leaves no socat behind; bad commands before it changed nothing', async () => {
+    const { child, next } = await emulate();
+    child.stdin!.write('fault A0 stuck 100 200\n');
+    expect(await next(/^(ok|error)/)).toBe('error: DURATION_MS given twice ("100" and "200")');
+    child.stdin!.write('clear now\n');
+    expect(await next(/^(ok|error)/)).toBe('error: clear takes no arguments, got "now"');
+    child.stdin!.write('faults\n');
+    expect(await next(/faults/)).toBe('no active faults');
+    const socats = (await exec('pgrep', ['-P', String(child.pid), '-x', 'socat'])).stdout.trim().split('\n').map(Number);
+    expect(socats).toHaveLength(1);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    // The socat run is gone (not reparented to init and left waiting for a client).
+    for (const pid of socats) expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
+  }, 60_000);
+
   it('emulate: a wrong command line exits with 2 and a one-line reason', async () => {
     const error = await exec(process.execPath, [CLI, 'emulate', 'modbus'], { cwd: ROOT }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 2, stderr: expect.stringContaining('emulate: unknown protocol "modbus" (available: firmata)') });
     const help = await exec(process.execPath, [CLI, 'emulate', '--help'], { cwd: ROOT });
-    expect(help.stdout).toMatch(/fault TARGET KIND/);
+    for (const command of ['fault TARGET KIND', 'clear ', 'faults ', 'stats ', 'drop ', 'help ']) expect(help.stdout).toContain(`\n  ${command}`);
+    expect(help.stdout).toMatch(/A bad command is answered with one line starting "error:"; the engine keeps serving/);
   }, 60_000);
 });
 

@@ -29,7 +29,15 @@ export async function startPtyEmulator(options: {
   const server = new FirmataPtyServer({ board, socat: options.socat });
   // Errors of the engine's end during a drop are expected; tests look at behaviour, not at these.
   server.on('error', () => undefined);
-  const path = await server.start();
+  let path: string;
+  try {
+    path = await server.start();
+  } catch (error) {
+    // No socat or board left behind by a failed start.
+    await server.close();
+    await board.close();
+    throw error;
+  }
   return {
     board,
     server,

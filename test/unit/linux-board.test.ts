@@ -133,6 +133,22 @@ describe('LinuxBoard: i2c-dev', () => {
     expect(() => board.openI2c({ bus: 'i2c7', address: 0x76 })).toThrow(PinError);
   });
 
+  it('a value that is not a byte is refused with ValidationError, nothing reaches the bus (no silent wrap of 256 to 0)', async () => {
+    const calls: unknown[] = [];
+    const transport: I2cDevTransport = {
+      async transfer(_bus, _address, transfer) {
+        calls.push(transfer);
+        return new Uint8Array(transfer.readCount ?? 0);
+      },
+    };
+    const device = new LinuxBoard({ definition: 'raspberry-pi-4', clock: new VirtualClock(), root, i2c: transport }).openI2c({ address: 0x76 });
+    await expect(device.write([0x100])).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: expect.stringContaining('bytes[0]') });
+    await expect(device.writeRegister(0xf4, [1, -1])).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: expect.stringContaining('bytes[1]') });
+    await expect(device.readRegister(0x1d0, 1)).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: expect.stringContaining('register') });
+    await expect(device.write([1.5])).rejects.toMatchObject({ code: 'ERR_VALIDATION' });
+    expect(calls).toEqual([]);
+  });
+
   it('GPIO calls say why they are not offered', () => {
     const board = new LinuxBoard({ definition: 'raspberry-pi-4', clock: new VirtualClock(), root });
     expect(() => board.digitalWrite()).toThrow(NotSupportedError);

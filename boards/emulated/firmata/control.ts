@@ -20,15 +20,31 @@ export interface ControlTarget {
   readonly drop: () => void;
 }
 
+/**
+ * The commands, for `help` and `sensorkit emulate --help`.
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(`${CONTROL_HELP}\n`)
+ * ```
+ */
 export const CONTROL_HELP = `commands:
   fault TARGET KIND [DURATION_MS] [sigma=V] [probability=P] [timeoutMs=MS] [wiring=pull-up|pull-down]
-        TARGET: an analog pin (A0) or an I2C target (i2c0@0x76); KIND: stuck, open-circuit,
-        noise-burst (needs sigma=), dropout, nak, timeout
+           TARGET: an analog pin (A0) or an I2C target (i2c0@0x76); KIND: stuck, open-circuit
+           (wiring=), noise-burst (needs sigma=), dropout (probability=), nak, timeout (timeoutMs=)
+           e.g. "fault i2c1@0x76 nak 5000", "fault A0 stuck", "fault A0 noise-burst sigma=0.2"
   clear    end every fault
   faults   list the active faults
-  stats    the engine's counters (JSON)
-  drop     drop the serial line (the client reopens it)
-  help     this list`;
+  stats    the engine's counters (JSON: messages, skipped frames, sessions …)
+  drop     drop the serial line (the client sees a lost line and reopens it)
+  help     this list
+A bad command is answered with one line starting "error:"; the engine keeps serving.`;
+
+/** The option each fault kind takes. */
+const OPTION_OF_KIND: Readonly<Record<string, string>> = { sigma: 'noise-burst', probability: 'dropout', timeoutMs: 'timeout', wiring: 'open-circuit' };
+
+/** Commands that take no arguments. */
+const BARE = new Set(['help', 'clear', 'faults', 'stats', 'drop']);
 
 /**
  * Runs one control line; returns the reply (one or more lines). Never throws: a bad command's
@@ -42,6 +58,7 @@ export const CONTROL_HELP = `commands:
  */
 export function runControlCommand(line: string, target: ControlTarget): string {
   const [command, ...args] = line.trim().split(/\s+/);
+  if (command !== undefined && BARE.has(command) && args.length > 0) return `error: ${command} takes no arguments, got "${args.join(' ')}"`;
   try {
     switch (command) {
       case undefined:
@@ -68,7 +85,9 @@ export function runControlCommand(line: string, target: ControlTarget): string {
         return `error: unknown command "${command}" (try help)`;
     }
   } catch (error) {
-    return `error: ${error instanceof SensorkitError || error instanceof TypeError ? error.message : String(error)}`;
+    const message = error instanceof SensorkitError || error instanceof TypeError ? error.message : String(error);
+    // One line, whatever the error says.
+    return `error: ${message.split('\n')[0]}`;
   }
 }
 
@@ -81,12 +100,18 @@ function inject(args: string[], faults: Faults): string {
     if (equals < 0) {
       const duration = Number(arg);
       if (!Number.isFinite(duration) || duration <= 0) return `error: DURATION_MS must be a number above 0, got "${arg}"`;
+      if (spec.durationMs !== undefined) return `error: DURATION_MS given twice ("${String(spec.durationMs)}" and "${arg}")`;
       spec.durationMs = duration;
       continue;
     }
     const key = arg.slice(0, equals);
     const value = arg.slice(equals + 1);
-    if (!['sigma', 'probability', 'timeoutMs', 'wiring'].includes(key)) return `error: unknown option "${key}" (sigma, probability, timeoutMs, wiring)`;
+    const kindOfKey = OPTION_OF_KIND[key];
+    if (kindOfKey === undefined) return `error: unknown option "${key}" (sigma, probability, timeoutMs, wiring)`;
+    if (kindOfKey !== kind) return `error: ${key}= applies to ${kindOfKey} faults only, not ${kind}`;
+    if (value === '') return `error: ${key}= needs a value`;
+    if (spec[key] !== undefined) return `error: ${key}= given twice`;
+    // Number('') is 0 and Number(' ') too: only non-empty values get here.
     spec[key] = key === 'wiring' ? value : Number(value);
   }
   const fault = faults.inject(spec as unknown as FaultSpec);

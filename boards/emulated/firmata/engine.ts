@@ -73,6 +73,9 @@ export class FirmataEngine {
   /** Pins that have a digitalRead listener on the board already. */
   readonly #watchedPins = new Set<number>();
   readonly #continuousAddresses = new Set<number>();
+  /** What the engine listens to on the board, removed again by `close()`. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own listener type
+  readonly #listeners: [event: string, listener: (...args: any[]) => void][] = [];
   #closed = false;
 
   constructor(options: FirmataEngineOptions) {
@@ -82,16 +85,16 @@ export class FirmataEngine {
     this.firmwareName = options.firmwareName ?? 'sensorkit-emulated-firmata.ino';
     this.#write = options.write;
     this.#parser = new FirmataParser({ role: 'board', onMessage: (message) => this.#handle(message) });
-    this.board.on('analog-read', (event: { pin: number; value: number }) => {
+    this.#listen('analog-read', (event: { pin: number; value: number }) => {
       if (this.#closed) return;
       this.#stats.analogReports++;
       this.#send({ type: 'analog', channel: event.pin, value: event.value });
     });
-    this.board.on('digital-read', (event: { pin: number; value: number }) => {
+    this.#listen('digital-read', (event: { pin: number; value: number }) => {
       const port = event.pin >> 3;
       if (this.#reportedPorts.has(port)) this.#sendPort(port);
     });
-    this.board.on('string', (text: string) => this.#send({ type: 'string', text }));
+    this.#listen('string', (text: string) => this.#send({ type: 'string', text }));
   }
 
   /** What was parsed, skipped and refused so far. */
@@ -125,11 +128,18 @@ export class FirmataEngine {
     this.board.samplingInterval(DEFAULT_SAMPLING_MS);
   }
 
-  /** Stops serving (the board itself stays open: it belongs to the caller). */
+  /** Stops serving and lets go of the board (which stays open: it belongs to the caller). */
   close(): void {
     if (this.#closed) return;
     this.reset();
     this.#closed = true;
+    for (const [event, listener] of this.#listeners.splice(0)) this.board.off(event, listener);
+  }
+
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter's own listener type
+  #listen(event: string, listener: (...args: any[]) => void): void {
+    this.board.on(event, listener);
+    this.#listeners.push([event, listener]);
   }
 
   #send(message: FirmataMessage): void {
@@ -230,7 +240,9 @@ export class FirmataEngine {
       if (this.#watchedPins.has(pin)) continue;
       this.#watchedPins.add(pin);
       // Registers the board's change reports for the pin; changes arrive as "digital-read" events.
-      this.board.digitalRead(pin, () => undefined);
+      const ignore = (): void => undefined;
+      this.board.digitalRead(pin, ignore);
+      this.#listeners.push([`digital-read-${pin}`, ignore]);
     }
     // A board answers REPORT_DIGITAL with the port's current state.
     this.#sendPort(port);

@@ -45,3 +45,10 @@ export const NO_ANALOG_CHANNEL = 0x7f;
 
 /** Sysex payloads longer than this are refused as malformed (no Firmata reply comes close). */
 export const MAX_SYSEX_BYTES = 4096;
+
+/**
+ * The most bytes one I2C transfer can carry so that its frame stays within MAX_SYSEX_BYTES: an
+ * I2C_REPLY is START_SYSEX, its id, address and register (4 bytes), then two bytes per data byte.
+ * (StandardFirmata's own limit is lower: the Wire buffer of 32 bytes.)
+ */
+export const MAX_I2C_BYTES = Math.floor((MAX_SYSEX_BYTES - 6) / 2);
