@@ -4,12 +4,12 @@
  * - the broker stopped for 30 s while the device samples 10 channels at 100 Hz, then restarted:
  *   every sample arrives, in order; a duplicate only as a repeated `sensorkit-seq` (or, on 3.1.1,
  *   a byte-identical payload);
- * - 10,000 malformed command requests: each is answered or ignored, the device stays up and keeps
- *   sampling (the tighter bound, cadence within its normal jitter, is measured and printed but not
- *   yet met: see the test).
+ * - 10,000 malformed command requests: each is answered or ignored, the device stays up and its
+ *   sampling cadence stays within the jitter the same run shows without a flood.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { topics } from '../../sdk/encoding/topics.js';
@@ -27,6 +27,8 @@ function track<T extends { close(): Promise<void> | void }>(thing: T): T {
 }
 
 const OUTAGE_MS = 30_000;
+/** Normal sampling measured before and after the flood, each, ms. */
+const NORMAL_MS = 4000;
 const REGISTER = new URL('../../bin/register-ts.js', import.meta.url).href;
 const FLOOD = fileURLToPath(new URL('../fixtures/mqtt-flood.ts', import.meta.url));
 
@@ -111,8 +113,10 @@ describe('MQTT reliability', () => {
     console.log(`outage: ${expected} samples in ${unique.length} messages, ${duplicates} duplicate(s) recognised, broker ${broker.kind}`);
   }, 90_000);
 
-  it('answers or ignores 10,000 malformed command requests, stays up and keeps sampling', async () => {
-    const broker = track(await startBroker('mosquitto', { unlimitedQueues: true }));
+  it('answers or ignores 10,000 malformed command requests, stays up and keeps its sampling cadence', async () => {
+    // The broker and the attacker stand for other machines; on this shared host they yield the CPU
+    // to the device (nice 19), so what is measured is the flood's cost to the device, not theirs.
+    const broker = track(await startBroker('mosquitto', { unlimitedQueues: true, nice: 19 }));
     const protocol = broker.protocols.includes(5) ? 5 : 4;
     const probe = track(await startProbe(broker.url, { channels: 10, rateHz: 100 }));
     const t = topics(probe.deviceId);
@@ -123,34 +127,47 @@ describe('MQTT reliability', () => {
     await probe.transport.start();
     await waitFor(() => probe.transport.state === 'connected', 10_000, 'the transport to connect');
     await probe.device.start();
-    await waitFor(() => times.length >= 300, 10_000, '3 s of samples before the flood');
+    await waitFor(() => times.length >= 500, 10_000, '5 s of samples before the flood');
+    const attackerStart = probe.clock.now();
 
     // The attacker is another process, so that producing the flood costs this process nothing.
     const attacker = spawn(process.execPath, ['--import', REGISTER, FLOOD, broker.url, t.root, '10000', '419'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (attacker.pid !== undefined) setPriority(attacker.pid, 19);
     cleanups.push(() => void attacker.kill());
     const exited = once(attacker, 'exit') as Promise<[number | null]>;
     await waitFor(() => probe.transport.status().commands.received > 0, 15_000, 'the flood to start');
     const floodStart = probe.clock.now() - 25; // the first request arrived within the last poll (20 ms)
+    const cpuAtStart = process.cpuUsage();
     const [code] = await exited;
     expect(code).toBe(0);
     await waitFor(() => probe.transport.status().commands.received >= 10_001, 20_000, 'the flood to reach the device').catch((error: Error) => {
       throw new Error(`${error.message}: ${JSON.stringify(probe.transport.status())}`);
     });
-    const floodEnd = probe.clock.now();
-    await waitFor(() => times.length > 0 && times[times.length - 1]! > floodEnd + 200, 5000, 'samples after the flood');
+    const floodEnd = probe.clock.now() + 100; // and the slice still running
+    const cpu = process.cpuUsage(cpuAtStart);
+    await waitFor(() => times.length > 0 && times[times.length - 1]! > floodEnd + NORMAL_MS, 10_000, 'samples after the flood');
 
+    /** |Δt − 10 ms| of the sampling intervals that lie within [from, to]. */
     const deviation = (from: number, to: number): number[] => {
       const out: number[] = [];
       for (let i = 1; i < times.length; i++) if (times[i - 1]! >= from && times[i]! <= to) out.push(Math.abs(times[i]! - times[i - 1]! - 10));
       return out;
     };
-    const normal = deviation(floodStart - 3000, floodStart);
-    const flooded = deviation(floodStart, floodEnd + 200);
+    // Normal: the seconds before the attacker started (its own start-up loads the host) and after
+    // the flood, in the same run, so the bound follows the host's load at the time.
+    const normal = [...deviation(attackerStart - NORMAL_MS, attackerStart), ...deviation(floodEnd, floodEnd + NORMAL_MS)];
+    const flooded = deviation(floodStart, floodEnd);
+    // Within its normal jitter: the flood's p99 no worse than the worst normal interval. Were the
+    // flood to change nothing, its p99 (its 2nd-worst of ~120 intervals) would exceed the worst of
+    // ~790 normal ones only if its 2 worst were the run's 2 worst: about (120/910)² ≈ 2 %.
+    const cadence = percentile(normal, 100);
     const stats = probe.transport.status().commands;
+    const show = (values: number[]): string => [50, 90, 99, 100].map((p) => percentile(values, p).toFixed(2)).join('/');
     console.log(
-      `flood: ${stats.received} requests in ${(floodEnd - floodStart).toFixed(0)} ms, ${stats.answered} answered, ${stats.ignored} ignored; ` +
-        `cadence |Δt − 10 ms| p50/p99/max before ${[50, 99, 100].map((p) => percentile(normal, p).toFixed(3)).join('/')} ms, ` +
-        `during ${[50, 99, 100].map((p) => percentile(flooded, p).toFixed(3)).join('/')} ms (${flooded.length} intervals)`,
+      `flood: ${stats.received} requests in ${(floodEnd - floodStart).toFixed(0)} ms (this process: ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU), ` +
+        `${stats.answered} answered, ${stats.ignored} ignored; ` +
+        `cadence |Δt − 10 ms| p50/p90/p99/max normal ${show(normal)} ms (${normal.length} intervals), ` +
+        `flood ${show(flooded)} ms (${flooded.length} intervals); bound on the flood's p99: ${cadence.toFixed(2)} ms`,
     );
     expect(probe.device.state).toBe('running');
     expect(probe.transport.state).toBe('connected');
@@ -158,11 +175,12 @@ describe('MQTT reliability', () => {
     // Replies are rate-limited: a burst of 100 plus 50/s.
     expect(stats.answered).toBeLessThanOrEqual(100 + Math.ceil(((floodEnd - floodStart) / 1000) * 50) + 5);
     // Sampling went on at its rate through the flood: no more than 10 % of the ticks missing.
-    // Not asserted yet: that the cadence stays within its normal jitter. With message work in 1 ms
-    // slices and 2 ms pauses, the flood p99 measured 4.6–10 ms against a normal worst case of
-    // 4.4–9 ms (runs alone, 2-core VM): close, but not reliably inside "normal max + 2 ms";
-    // issue 3 stays open for that bound.
     expect(flooded.length).toBeGreaterThan(((floodEnd - floodStart) / 10) * 0.9);
+    expect(percentile(flooded, 99)).toBeLessThanOrEqual(cadence);
+    // And no shift of the bulk: nine in ten flood intervals within the normal p99 (robust: a flood
+    // that changes nothing would need a tenth of its intervals above the normal p99). With QoS 1
+    // requests, 1 ms slices and the peers at normal priority it measured 10–20 ms against 6–12 ms.
+    expect(percentile(flooded, 90)).toBeLessThanOrEqual(percentile(normal, 99));
 
     // And it still answers once the bucket has refilled.
     const requester = track(await subscriber(broker.url, protocol, [t.commandResult('ping')]));

@@ -9,8 +9,9 @@
  *   refused request (malformed JSON, unknown or read-only setting, a value the model refuses) is
  *   ignored and counted in `rejected`; the retained value then still says what is in force.
  * - `event/<alarm>`: each alarm transition as JSON, QoS 1, not retained: an event happened once.
- *   A transition while the transport is not connected is not queued (the durable outbox is for
- *   telemetry only); it is counted in `eventsDropped`, and the alarm's samples still arrive.
+ *   Each goes through `storeEvent` (the transport's durable outbox, beside the telemetry), so a
+ *   transition during a broker outage or before a restart is published once connected, in order,
+ *   with the time of its sample; one that cannot be stored (a disk error) is counted in `eventsDropped`.
  */
 import type { Device } from '../../device/device.js';
 import type { DeviceTopics } from '../../encoding/topics.js';
@@ -28,9 +29,9 @@ export interface DeviceTopicMessage {
 
 /** Counters of {@link PropertyEventServer}. */
 export interface PropertyEventStats {
-  /** Alarm transitions published on `event/<alarm>`. */
+  /** Alarm transitions stored for `event/<alarm>` (published from the outbox once connected). */
   readonly events: number;
-  /** Alarm transitions not sent because the transport was not connected. */
+  /** Alarm transitions that could not be stored (a disk error): lost. */
   readonly eventsDropped: number;
   /** Write requests received on `property/+/set`. */
   readonly writes: number;
@@ -47,6 +48,8 @@ export interface PropertyEventServerOptions {
   readonly writer: PayloadWriter;
   /** Publishes one message; returns false when there is no connection to publish on. */
   readonly publish: (message: DeviceTopicMessage) => boolean;
+  /** Stores an alarm event durably for publishing on `event/<alarm>`; rejects when it cannot. */
+  readonly storeEvent: (alarm: string, payload: Uint8Array) => Promise<unknown>;
   /** Largest write request accepted, bytes. Default 1024. */
   readonly maxBytes?: number;
 }
@@ -56,7 +59,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /**
  * @example
  * ```ts
- * const server = new PropertyEventServer({ device, topics: topics(deviceId), writer, publish })
+ * const server = new PropertyEventServer({ device, topics: topics(deviceId), writer, publish, storeEvent })
  * await client.subscribeAsync(server.filters, { qos: 1 })
  * for (const message of server.retained()) publish(message) // at every connect
  * client.on('message', (topic, payload) => server.handles(topic) && server.handle(topic, payload))
@@ -89,9 +92,10 @@ export class PropertyEventServer {
     this.#off = [
       options.device.on('property', (id, value) => void this.#publish(this.#propertyMessage(id, value))),
       options.device.on('alarm', (event) => {
-        const sent = this.#publish({ topic: this.#topics.event(event.alarm), payload: this.#writer.alarm(event), retain: false });
-        if (sent) this.#events++;
-        else this.#eventsDropped++;
+        options.storeEvent(event.alarm, this.#writer.alarm(event)).then(
+          () => this.#events++,
+          () => this.#eventsDropped++,
+        );
       }),
     ];
   }

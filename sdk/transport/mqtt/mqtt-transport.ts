@@ -4,8 +4,9 @@
  * until its PUBACK. Settings and alarms: see `PropertyEventServer` (device-topics.ts).
  *
  * Telemetry path: 'report' samples → batch → encode (SenML-CBOR) → `outbox.append` → PUBLISH QoS 1
- * → PUBACK → `outbox.ack`. After a reconnect or a restart the outbox drains in seq order before
- * anything newer (see `OutboxDrain`); timestamps travel inside the payload, so late is not wrong.
+ * → PUBACK → `outbox.ack`. Alarm events take the same path (outbox-records.ts tells them apart).
+ * After a reconnect or a restart the outbox drains in seq order before anything newer (see
+ * `OutboxDrain`); timestamps travel inside the payload, so late is not wrong.
  * A duplicate (a PUBLISH whose PUBACK was lost with the connection, MQTT 5 §4.3.2) carries the same
  * `sensorkit-seq` user property, so a consumer can recognise it.
  *
@@ -13,7 +14,7 @@
  * injected clock, a fresh client and a clean start per connection, and the outbox as the only
  * session state that matters.
  */
-import mqtt, { type IClientOptions, type IClientPublishOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Timer } from '../../core/clock.js';
 import { TypedEmitter } from '../../core/events.js';
 import { SeededRandom } from '../../core/random.js';
@@ -23,20 +24,18 @@ import { thingDescription } from '../../encoding/wot.js';
 import type { Sample } from '../../model/sample.js';
 import { ReconnectBackoff } from './backoff.js';
 import { CommandServer, type CommandReply } from './command-server.js';
-import type { OutboxEntry } from './contracts.js';
 import { PropertyEventServer, type DeviceTopicMessage } from './device-topics.js';
 import { parseBrokerUrl, positive, tlsOptions, type MqttTransportOptions } from './options.js';
 import { OutboxDrain } from './outbox-drain.js';
+import { decodeRecord, eventRecord } from './outbox-records.js';
+import { bufferOf, controlOptions, recordOptions } from './publish-options.js';
 import { JSON_TYPE, PayloadWriter } from './payloads.js';
 import { TelemetryBatcher } from './telemetry-batcher.js';
 import { yieldBetweenSlices, type TransportEvents, type TransportStatus } from './transport-status.js';
 
 export type { TransportEvents, TransportStatus } from './transport-status.js';
 
-/** Content type of telemetry (RFC 8428 §12.3). */
-export const SENML_CBOR_TYPE = 'application/senml+cbor';
-/** User property carrying the outbox seq of a telemetry batch. */
-export const SEQ_PROPERTY = 'sensorkit-seq';
+export { SENML_CBOR_TYPE, SEQ_PROPERTY } from './publish-options.js';
 
 /** Connection states, one union (no flags). */
 type Connection =
@@ -138,7 +137,13 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
       publish: (reply) => this.#reply(reply),
       ...(this.#options.commands ? { limits: this.#options.commands } : {}),
     });
-    const propertyEvents = new PropertyEventServer({ device, topics: this.topics, writer: this.#writer, publish: (message) => this.#publishJson(message) });
+    const propertyEvents = new PropertyEventServer({
+      device,
+      topics: this.topics,
+      writer: this.#writer,
+      publish: (message) => this.#publishJson(message),
+      storeEvent: (alarm, payload) => this.#append(eventRecord(alarm, payload)),
+    });
     this.#propertyEvents = propertyEvents;
     const off = device.on('report', (sample) => this.send(sample));
     return () => {
@@ -185,7 +190,7 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
     if (connection.kind === 'connected') {
       // A clean DISCONNECT does not fire the will (MQTT 5 §3.1.2.5), so say `offline` ourselves.
       const offline = this.#statusPayload('offline');
-      await new Promise<void>((resolve) => connection.client.publish(this.topics.status, Buffer.from(offline), this.#publishOptions(connection.protocol, JSON_TYPE, true), () => resolve()));
+      await new Promise<void>((resolve) => connection.client.publish(this.topics.status, Buffer.from(offline), controlOptions(connection.protocol, JSON_TYPE, true), () => resolve()));
     }
     this.#setState({ kind: 'closed' });
     if (connection.kind === 'connected' || connection.kind === 'connecting') await this.#dispose(connection.client, false);
@@ -238,16 +243,19 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
   async #connected(client: MqttClient, protocol: 4 | 5, connack: IConnackPacket): Promise<void> {
     if (!this.#current(client)) return;
     this.#backoff.reset();
-    const retained = this.#publishOptions(protocol, JSON_TYPE, true);
+    const retained = controlOptions(protocol, JSON_TYPE, true);
     client.publish(this.topics.status, Buffer.from(this.#statusPayload('online')), retained);
     if (this.#description) client.publish(this.topics.model, Buffer.from(this.#description), retained);
     // Retained setting values (MQTT 5 §3.3.1.3): a clean start may follow a change made offline.
     for (const message of this.#propertyEvents?.retained() ?? []) this.#publishJson(message, client, protocol);
     const filters = [...(this.#commands ? [this.topics.commandWildcard] : []), ...(this.#propertyEvents?.filters ?? [])];
     if (filters.length > 0) {
-      // `connected` once the SUBACK is in: from then on, a request reaches the device.
+      // `connected` once the SUBACK is in: from then on, a request reaches the device. QoS 0
+      // (MQTT 5 §3.8.3.1): every connection starts clean, so the broker keeps nothing for us across
+      // connections and QoS 1 would add nothing over TCP but a PUBACK per request, which a flood
+      // of requests would make us write thousands of times.
       try {
-        await client.subscribeAsync(filters, { qos: 1 });
+        await client.subscribeAsync(filters, { qos: 0 });
       } catch {
         return; // the connection went away; its close handler retries
       }
@@ -273,8 +281,16 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
     const { client, protocol, maxInflight } = connection;
     for (let entry = this.#drain.next(maxInflight); entry; entry = this.#drain.next(maxInflight)) {
       const { seq } = entry;
-      this.#published++;
-      client.publish(this.topics.telemetry, payloadBuffer(entry), this.#telemetryOptions(protocol, seq), (error) => {
+      const record = decodeRecord(entry.payload);
+      if (record.kind === 'unknown') {
+        this.#lost++; // not a record of ours (a later version's?): nothing to publish
+        this.#drain.acked(seq);
+        continue;
+      }
+      const event = record.kind === 'event';
+      if (!event) this.#published++;
+      const topic = event ? this.topics.event(record.alarm) : this.topics.telemetry;
+      client.publish(topic, bufferOf(record.payload), recordOptions(protocol, seq, event, this.#expiry), (error) => {
         if (!this.#current(client)) return;
         if (error) {
           // A PUBACK with a failure reason (MQTT 5 §3.4.2.1) or a lost connection: the record stays
@@ -283,7 +299,7 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
           client.end(true);
           return;
         }
-        this.#acknowledged++;
+        if (!event) this.#acknowledged++;
         this.#drain.acked(seq);
         if (this.#drain.idle) this.#wakeIdle();
         this.#pump();
@@ -302,22 +318,26 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
       this.#fail(error);
       return;
     }
+    this.#append(payload).catch((error: unknown) => {
+      this.#lost++;
+      this.#fail(error);
+    });
+  }
+
+  /** Appends a record to the outbox and queues it for publishing; rejects when it cannot be stored. */
+  #append(record: Uint8Array): Promise<void> {
     // Issued at once (the outbox serialises its writes and hands out seqs in call order), handled
     // in order: the send queue sees seqs ascending.
-    const appended = this.#options.outbox.append(payload);
+    const appended = this.#options.outbox.append(record);
     appended.catch(() => undefined); // handled below, in turn
-    this.#appends = this.#appends
+    const queued = this.#appends
       .then(() => appended)
-      .then(
-        (entry) => {
-          this.#drain.appended(entry);
-          this.#pump();
-        },
-        (error: unknown) => {
-          this.#lost++;
-          this.#fail(error);
-        },
-      );
+      .then((entry) => {
+        this.#drain.appended(entry);
+        this.#pump();
+      });
+    this.#appends = queued.catch(() => undefined);
+    return queued;
   }
 
   #message(topic: string, payload: Buffer, packet: IPublishPacket): void {
@@ -349,19 +369,8 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
       ({ client, protocol } = connection);
     }
     if (client === undefined || protocol === undefined) return false;
-    client.publish(message.topic, Buffer.from(message.payload), this.#publishOptions(protocol, JSON_TYPE, message.retain));
+    client.publish(message.topic, Buffer.from(message.payload), controlOptions(protocol, JSON_TYPE, message.retain));
     return true;
-  }
-
-  #telemetryOptions(protocol: 4 | 5, seq: number): IClientPublishOptions {
-    const options = { qos: 1 as const, retain: false };
-    if (protocol === 4) return options;
-    // MQTT 5 §3.3.2.3.9 content type, §3.3.2.3.3 message expiry, §3.3.2.3.7 user property.
-    return { ...options, properties: { contentType: SENML_CBOR_TYPE, messageExpiryInterval: this.#expiry, userProperties: { [SEQ_PROPERTY]: String(seq) } } };
-  }
-
-  #publishOptions(protocol: 4 | 5, contentType: string, retain: boolean): { qos: 1; retain: boolean; properties?: { contentType: string } } {
-    return { qos: 1, retain, ...(protocol === 5 ? { properties: { contentType } } : {}) };
   }
 
   #statusPayload(state: 'online' | 'offline'): Uint8Array {
@@ -395,9 +404,4 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
   #fail(error: unknown): void {
     this.emit('error', error instanceof Error ? error : new Error(String(error)));
   }
-}
-
-function payloadBuffer(entry: OutboxEntry): Buffer {
-  const { payload } = entry;
-  return Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
 }

@@ -23,7 +23,9 @@ export class OutboxDrain {
   #lastQueued = -Infinity;
   #appendedWhileLoading: OutboxEntry[] | undefined;
   readonly #inflight = new Set<number>();
+  /** Settles once every ack handed to the outbox so far is written (or failed, and reported). */
   #acks: Promise<void> = Promise.resolve();
+  #lastAck: Promise<void> | undefined;
   #onAckError: (error: unknown) => void;
 
   constructor(outbox: TelemetryOutbox, onAckError: (error: unknown) => void = () => undefined) {
@@ -91,12 +93,17 @@ export class OutboxDrain {
     return entry;
   }
 
-  /** The broker acknowledged `seq`: remove it from the outbox (in PUBACK order). */
+  /**
+   * The broker acknowledged `seq`: remove it from the outbox (in PUBACK order). The outbox hands
+   * the acks of one journal write the same promise, so this costs a promise per write, not per ack.
+   */
   acked(seq: number): void {
     if (!this.#inflight.delete(seq)) return;
-    const ack = this.#outbox.ack(seq); // the outbox keeps call order
-    ack.catch(() => undefined); // reported below, in turn
-    this.#acks = this.#acks.then(() => ack).catch(this.#onAckError);
+    const ack = this.#outbox.ack(seq);
+    if (ack === this.#lastAck) return;
+    this.#lastAck = ack;
+    // Batches settle in call order: once the newest has, every earlier one has too.
+    this.#acks = ack.then(undefined, this.#onAckError);
   }
 
   /** Resolves when every ack handed to the outbox so far is written. */

@@ -24,9 +24,11 @@ export class TelemetryBatcher {
   readonly maxSamples: number;
   readonly maxDelayMs: number;
   readonly #clock: Clock;
-  readonly #close: (batch: readonly Sample[]) => void;
+  readonly #emit: (batch: readonly Sample[]) => void;
   #batch: Sample[] = [];
   #timer: Timer | undefined;
+  /** When the open batch got its first sample. */
+  #openedAt = 0;
 
   constructor(options: BatchOptions & { readonly clock: Clock }, close: (batch: readonly Sample[]) => void) {
     this.maxSamples = options.maxSamples ?? 100;
@@ -34,7 +36,7 @@ export class TelemetryBatcher {
     if (!(Number.isInteger(this.maxSamples) && this.maxSamples >= 1)) throw new TypeError(`Expected \`batch.maxSamples\` to be an integer from 1 and up, got ${String(this.maxSamples)}`);
     if (!(Number.isFinite(this.maxDelayMs) && this.maxDelayMs >= 0)) throw new TypeError(`Expected \`batch.maxDelayMs\` to be a number from 0 and up, got ${String(this.maxDelayMs)}`);
     this.#clock = options.clock;
-    this.#close = close;
+    this.#emit = close;
   }
 
   /** Samples waiting in the open batch. */
@@ -44,18 +46,38 @@ export class TelemetryBatcher {
 
   /** Adds a sample; closes the batch when it is full. */
   add(sample: Sample): void {
+    if (this.#batch.length === 0) this.#openedAt = this.#clock.now();
     this.#batch.push(sample);
-    if (this.#batch.length >= this.maxSamples) this.flush();
-    else if (this.#timer === undefined) this.#timer = this.#clock.schedule(this.#clock.now() + this.maxDelayMs, () => this.flush());
+    if (this.#batch.length >= this.maxSamples) this.#close();
+    else this.#timer ??= this.#arm(this.#openedAt + this.maxDelayMs);
   }
 
   /** Closes the open batch now (if it has samples). */
   flush(): void {
     this.#timer?.cancel();
     this.#timer = undefined;
+    this.#close();
+  }
+
+  #close(): void {
     if (this.#batch.length === 0) return;
     const batch = this.#batch;
     this.#batch = [];
-    this.#close(batch);
+    this.#emit(batch);
+  }
+
+  /**
+   * One timer for the oldest open batch. A batch closed by size leaves it armed rather than
+   * cancelling it (a full batch every few ms would otherwise arm and cancel a timer each time);
+   * when it fires it closes the batch then open if that one is due, else re-arms for it.
+   */
+  #arm(at: number): Timer {
+    return this.#clock.schedule(at, () => {
+      this.#timer = undefined;
+      if (this.#batch.length === 0) return;
+      const due = this.#openedAt + this.maxDelayMs;
+      if (due > this.#clock.now()) this.#timer = this.#arm(due);
+      else this.#close();
+    });
   }
 }

@@ -7,6 +7,9 @@
  * frame's seq is the highest seq the outbox may hand out before it reserves more. The journal is
  * compacted by rewriting it (atomically, see `replaceFile`) with only the acks that still refer to
  * records on disk.
+ *
+ * Its operations run one at a time, in call order, whoever calls them (the ack lane writes acks,
+ * the append path writes seq reservations): each write goes at the end of the file as it is then.
  */
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -48,11 +51,16 @@ export class AckJournal {
   readonly path: string;
   #handle: FileHandle;
   #size: number;
+  /** Highest reservation in the file: a compaction must keep it. */
+  #reservedUpTo: number;
+  /** Tail of the operations in flight: each runs after the one before. */
+  #chain: Promise<unknown> = Promise.resolve();
 
-  private constructor(path: string, handle: FileHandle, size: number) {
+  private constructor(path: string, handle: FileHandle, size: number, reservedUpTo: number) {
     this.path = path;
     this.#handle = handle;
     this.#size = size;
+    this.#reservedUpTo = reservedUpTo;
   }
 
   /**
@@ -69,7 +77,7 @@ export class AckJournal {
     });
     if (bytes === undefined) {
       const handle = await replaceFile(path, encodeFileHeader(FileKind.ackJournal));
-      return { journal: new AckJournal(path, handle, FILE_HEADER_BYTES), acked: new Set(), maxAckedSeq: 0, reservedUpTo: 0, tornTail: false, corruptRegions: 0 };
+      return { journal: new AckJournal(path, handle, FILE_HEADER_BYTES, 0), acked: new Set(), maxAckedSeq: 0, reservedUpTo: 0, tornTail: false, corruptRegions: 0 };
     }
     const problem = checkFileHeader(bytes, FileKind.ackJournal);
     if (problem) throw new StorageError(path, `${problem}; the outbox directory must hold only outbox files`);
@@ -95,7 +103,7 @@ export class AckJournal {
         throw error;
       }
     }
-    const journal = new AckJournal(path, handle, scan.validEnd);
+    const journal = new AckJournal(path, handle, scan.validEnd, reservedUpTo);
     return { journal, acked, maxAckedSeq, reservedUpTo, tornTail: scan.tornTail, corruptRegions: scan.corruptRegions };
   }
 
@@ -110,33 +118,46 @@ export class AckJournal {
    * before it durable, so one call covers the whole group. On failure the file is cut back to its
    * previous size, best effort, so a retry does not follow a half frame; none of the frames then counts.
    */
-  async append(frames: readonly JournalFrame[], time: number, sync: boolean): Promise<void> {
-    if (frames.length === 0) return;
-    const bytes = new Uint8Array(frames.length * FRAME_HEADER_BYTES);
-    let offset = 0;
-    for (const { kind, seq } of frames) offset = writeFrame(bytes, offset, kind, seq, time, EMPTY);
-    try {
-      await writeAll(this.#handle, bytes, this.#size);
-      if (sync) await this.#handle.datasync();
-    } catch (error) {
-      await this.#handle.truncate(this.#size).catch(() => undefined);
-      throw storageError(this.path, sync ? 'write and fdatasync' : 'write', error);
-    }
-    this.#size += bytes.length;
+  append(frames: readonly JournalFrame[], time: number, sync: boolean): Promise<void> {
+    if (frames.length === 0) return Promise.resolve();
+    return this.#serial(async () => {
+      const bytes = new Uint8Array(frames.length * FRAME_HEADER_BYTES);
+      let offset = 0;
+      let reserved = this.#reservedUpTo;
+      for (const { kind, seq } of frames) {
+        offset = writeFrame(bytes, offset, kind, seq, time, EMPTY);
+        if (kind === FrameKind.reserve) reserved = Math.max(reserved, seq);
+      }
+      try {
+        await writeAll(this.#handle, bytes, this.#size);
+        if (sync) await this.#handle.datasync();
+      } catch (error) {
+        await this.#handle.truncate(this.#size).catch(() => undefined);
+        throw storageError(this.path, sync ? 'write and fdatasync' : 'write', error);
+      }
+      this.#size += bytes.length;
+      this.#reservedUpTo = reserved;
+    });
   }
 
-  /** fdatasync(2) of the journal. */
-  async sync(): Promise<void> {
-    await attempt(this.path, 'fdatasync', () => this.#handle.datasync());
+  /** fdatasync(2) of the journal, after the writes issued before it. */
+  sync(): Promise<void> {
+    return this.#serial(() => attempt(this.path, 'fdatasync', () => this.#handle.datasync()));
   }
 
   /**
-   * Replaces the journal with one that holds only `ackedSeqs` and the reservation `reservedUpTo`.
+   * Replaces the journal with one that holds only `ackedSeqs` (read when the rewrite runs, after
+   * the writes issued before it) and the highest reservation written so far.
    * The new file is complete and fsynced before it replaces the old one (rename(2) is atomic), so a
    * crash leaves either journal, both of which are correct for the segments on disk, provided the
    * caller has already durably deleted the segments whose acks are being forgotten.
    */
-  async rewrite(ackedSeqs: Iterable<number>, reservedUpTo: number, time: number): Promise<void> {
+  rewrite(ackedSeqs: Iterable<number>, time: number): Promise<void> {
+    return this.#serial(() => this.#rewrite(ackedSeqs, time));
+  }
+
+  async #rewrite(ackedSeqs: Iterable<number>, time: number): Promise<void> {
+    const reservedUpTo = this.#reservedUpTo;
     const seqs = [...ackedSeqs];
     const bytes = new Uint8Array(FILE_HEADER_BYTES + (seqs.length + (reservedUpTo > 0 ? 1 : 0)) * FRAME_HEADER_BYTES);
     bytes.set(encodeFileHeader(FileKind.ackJournal), 0);
@@ -150,7 +171,14 @@ export class AckJournal {
     await old.close().catch(() => undefined);
   }
 
-  async close(): Promise<void> {
-    await attempt(this.path, 'close', () => this.#handle.close());
+  /** Closes the file once the operations issued before have run. */
+  close(): Promise<void> {
+    return this.#serial(() => attempt(this.path, 'close', () => this.#handle.close()));
+  }
+
+  #serial<T>(operation: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(operation);
+    this.#chain = run.catch(() => undefined);
+    return run;
   }
 }

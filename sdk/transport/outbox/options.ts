@@ -5,7 +5,18 @@ import { resolve } from 'node:path';
 import { SystemClock, type Clock } from '../../core/clock.js';
 import { describe } from '../../core/check.js';
 
-/** When record appends and acks are fsynced; outbox.ts documents the loss window of each. */
+/**
+ * When record appends and acks are fsynced, and what each policy may lose:
+ * - `'always'`: `append` and `ack` resolve after fdatasync(2). Nothing they resolved is lost, even
+ *   on a power cut. POSIX fdatasync(2) makes durable all data written to the file before it (and
+ *   the size needed to read it back), so one call covers every record of a group.
+ * - `'batch'` (default): they resolve after write(2); an fdatasync follows within `fsyncIntervalMs`.
+ *   A process crash loses nothing (the data is in the kernel's page cache); a power cut or kernel
+ *   crash may lose the last `fsyncIntervalMs` of appends (lost) and acks (delivered again).
+ * - `'never'`: the outbox never calls fsync for records or acks; the kernel writes them back on its
+ *   own schedule (Linux: `vm.dirty_expire_centisecs`, 30 s by default). A process crash loses
+ *   nothing; a power cut may lose that long.
+ */
 export type FsyncPolicy = 'always' | 'batch' | 'never';
 
 /**

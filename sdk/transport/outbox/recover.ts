@@ -86,7 +86,7 @@ export async function recoverOutbox(settings: OutboxSettings): Promise<Recovered
     let liveAcks = 0;
     for (const segment of segments) liveAcks += segment.recordCount - segment.pendingCount;
     if (read.acked.size !== liveAcks || read.corruptRegions > 0) {
-      await read.journal.rewrite(ackedSeqs(segments), read.reservedUpTo, settings.clock.now());
+      await read.journal.rewrite(ackedSeqs(segments), settings.clock.now());
     }
     return { segments, journal: read.journal, nextSeq, reservedUpTo: read.reservedUpTo, tornTails, corruptRegions };
   } catch (error) {

@@ -1,0 +1,51 @@
+/**
+ * The PUBLISH options of what the transport sends: telemetry and alarm events from the outbox, and
+ * the control plane (status, description, settings, replies), per protocol level.
+ */
+import type { IClientPublishOptions } from 'mqtt';
+
+/** Content type of telemetry (RFC 8428 §12.3). */
+export const SENML_CBOR_TYPE = 'application/senml+cbor';
+/** User property carrying the outbox seq of a telemetry batch or an alarm event. */
+export const SEQ_PROPERTY = 'sensorkit-seq';
+
+/**
+ * Options of a record from the outbox: QoS 1; on MQTT 5 its content type (§3.3.2.3.9), its seq as
+ * a user property (§3.3.2.3.7) so that a consumer recognises a duplicate, and for telemetry a
+ * message expiry (§3.3.2.3.3).
+ *
+ * @example
+ * ```ts
+ * client.publish(topic, payload, recordOptions(5, entry.seq, false, 3600))
+ * ```
+ */
+export function recordOptions(protocol: 4 | 5, seq: number, event: boolean, expirySeconds: number): IClientPublishOptions {
+  if (protocol === 4) return { qos: 1, retain: false };
+  const userProperties = { [SEQ_PROPERTY]: String(seq) };
+  if (event) return { qos: 1, retain: false, properties: { contentType: 'application/json', userProperties } };
+  return { qos: 1, retain: false, properties: { contentType: SENML_CBOR_TYPE, messageExpiryInterval: expirySeconds, userProperties } };
+}
+
+/**
+ * Options of a control-plane message: QoS 1, the content type on MQTT 5.
+ *
+ * @example
+ * ```ts
+ * client.publish(topics.status, payload, controlOptions(5, 'application/json', true))
+ * ```
+ */
+export function controlOptions(protocol: 4 | 5, contentType: string, retain: boolean): { qos: 1; retain: boolean; properties?: { contentType: string } } {
+  return { qos: 1, retain, ...(protocol === 5 ? { properties: { contentType } } : {}) };
+}
+
+/**
+ * A Buffer over the same bytes (no copy), as mqtt.js wants it.
+ *
+ * @example
+ * ```ts
+ * client.publish(topic, bufferOf(entry.payload))
+ * ```
+ */
+export function bufferOf(payload: Uint8Array): Buffer {
+  return Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+}

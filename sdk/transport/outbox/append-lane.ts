@@ -1,0 +1,168 @@
+/**
+ * The append path of the durable outbox: group commit of appends into the newest segment. It hands
+ * out seqs (reserved in fsynced blocks), rolls segments over, keeps the byte bound by dropping the
+ * oldest segments, and writes each group with ONE write(2) (and, under `'always'`, ONE fdatasync(2)).
+ * The outbox runs its commits one at a time, in call order, among its other file operations.
+ */
+import type { AckJournal } from './ack-journal.js';
+import { FRAME_HEADER_BYTES, FrameKind } from './frame.js';
+import type { OutboxSettings } from './options.js';
+import type { NewRecord, OutboxEntry } from './segment.js';
+import type { SegmentSet } from './segment-set.js';
+
+/** An `append` waiting for the group commit that will write it. */
+export interface AppendCall {
+  readonly payload: Uint8Array;
+  readonly appendedAt: number;
+  readonly resolve: (entry: OutboxEntry) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** What the append lane needs of the outbox. */
+export interface AppendLaneHost {
+  /** After a write: under `'batch'`, arms the timed fsync. */
+  wrote(): void;
+  /** Throws (once) the error of a timed fsync that failed since the last call. */
+  throwBackgroundError(): void;
+}
+
+/**
+ * The group being committed: appends staged but not yet written, and the outcome of every call of
+ * the group by its index in call order, settled together once the whole group is over.
+ */
+interface Group {
+  readonly outcomes: Array<() => void>;
+  /** Appends staged for the newest segment, with their seqs. */
+  records: Array<{ readonly index: number; readonly call: AppendCall; readonly record: NewRecord }>;
+  /** Frame bytes of `records`. */
+  recordBytes: number;
+}
+
+/** Seqs reserved per journal fsync, so a power cut cannot make a seq be handed out twice. */
+const SEQ_BLOCK = 1024;
+
+/**
+ * @example
+ * ```ts
+ * const lane = new AppendLane(settings, segments, journal, { nextSeq, reservedUpTo }, host)
+ * await lane.commit(calls) // settles every call, in call order
+ * ```
+ */
+export class AppendLane {
+  readonly #settings: OutboxSettings;
+  readonly #segments: SegmentSet;
+  readonly #journal: AckJournal;
+  readonly #host: AppendLaneHost;
+  #nextSeq: number;
+  #reservedUpTo: number;
+  #writtenBelow: number;
+  #droppedRecords = 0;
+  #droppedBytes = 0;
+
+  constructor(settings: OutboxSettings, segments: SegmentSet, journal: AckJournal, seqs: { nextSeq: number; reservedUpTo: number }, host: AppendLaneHost) {
+    this.#settings = settings;
+    this.#segments = segments;
+    this.#journal = journal;
+    this.#host = host;
+    this.#nextSeq = seqs.nextSeq;
+    this.#writtenBelow = seqs.nextSeq;
+    this.#reservedUpTo = seqs.reservedUpTo;
+  }
+
+  /** The seq the next staged append gets. */
+  get nextSeq(): number {
+    return this.#nextSeq;
+  }
+
+  /** Every seq below this one has been written, or its write has failed. */
+  get writtenBelow(): number {
+    return this.#writtenBelow;
+  }
+
+  /** Unacknowledged records (and their payload bytes) deleted to stay within `maxBytes`. */
+  get dropped(): { records: number; bytes: number } {
+    return { records: this.#droppedRecords, bytes: this.#droppedBytes };
+  }
+
+  /**
+   * Commits `calls` as one group: stages them in call order (seqs, rollovers, the byte bound,
+   * reservations), writes the staged records, then settles every call in call order. Never
+   * rejects: each call gets its own outcome.
+   */
+  async commit(calls: readonly AppendCall[]): Promise<void> {
+    const group: Group = { outcomes: [], records: [], recordBytes: 0 };
+    for (const [index, call] of calls.entries()) {
+      try {
+        if (index === 0) this.#host.throwBackgroundError(); // that call is not carried out, as before groups
+        await this.#stage(group, index, call);
+      } catch (error) {
+        group.outcomes[index] = () => call.reject(error);
+      }
+    }
+    await this.#write(group);
+    for (const settle of group.outcomes) settle();
+  }
+
+  /**
+   * Stages an append: rolls the segment over and makes room first when needed (each writes what is
+   * staged before it), reserves seqs when the block is spent, then hands out the seq.
+   */
+  async #stage(group: Group, index: number, call: AppendCall): Promise<void> {
+    const frameBytes = FRAME_HEADER_BYTES + call.payload.length;
+    const active = this.#segments.active;
+    if (active.size + group.recordBytes + frameBytes > this.#settings.segmentBytes && active.recordCount + group.records.length > 0) {
+      await this.#write(group);
+      await this.#segments.roll(this.#nextSeq, this.#settings.fsync !== 'never');
+    }
+    await this.#makeRoom(group, frameBytes);
+    if (this.#nextSeq > this.#reservedUpTo) {
+      // Fsynced at once, whatever the policy: a seq handed out must never be handed out again.
+      const upTo = this.#nextSeq + SEQ_BLOCK - 1;
+      await this.#journal.append([{ kind: FrameKind.reserve, seq: upTo }], this.#settings.clock.now(), true);
+      this.#reservedUpTo = upTo;
+    }
+    // A seq is spent even if the write fails: seqs never repeat, gaps are allowed.
+    const record: NewRecord = { seq: this.#nextSeq++, appendedAt: call.appendedAt, payload: call.payload };
+    group.records.push({ index, call, record });
+    group.recordBytes += frameBytes;
+  }
+
+  /**
+   * Writes the records the group has staged with one write to the newest segment (and one
+   * fdatasync under `'always'`), and sets their outcomes; never rejects.
+   */
+  async #write(group: Group): Promise<void> {
+    const { records } = group;
+    if (records.length === 0) return;
+    group.records = [];
+    group.recordBytes = 0;
+    try {
+      const entries = await this.#segments.active.append(records.map(({ record }) => record), this.#settings.fsync === 'always');
+      for (const [k, { index, call }] of records.entries()) group.outcomes[index] = () => call.resolve(entries[k]!);
+      this.#host.wrote();
+    } catch (error) {
+      for (const { index, call } of records) group.outcomes[index] = () => call.reject(error);
+    } finally {
+      this.#writtenBelow = records.at(-1)!.record.seq + 1;
+    }
+  }
+
+  /**
+   * Deletes the oldest segments until `frameBytes` more (besides what the group has staged) fit
+   * within `maxBytes`; counts what was lost (a record whose ack is still being written counts as
+   * lost too: it was delivered, the count errs on the safe side).
+   */
+  async #makeRoom(group: Group, frameBytes: number): Promise<void> {
+    const fits = (): boolean => this.#segments.count <= 1 || this.#segments.diskBytes + group.recordBytes + frameBytes <= this.#settings.maxBytes;
+    if (fits()) return;
+    await this.#write(group);
+    while (!fits()) {
+      const oldest = this.#segments.oldest;
+      const records = oldest.pendingCount;
+      const bytes = oldest.pendingBytes;
+      await this.#segments.remove(oldest);
+      this.#droppedRecords += records;
+      this.#droppedBytes += bytes;
+    }
+  }
+}
