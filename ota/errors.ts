@@ -81,7 +81,12 @@ export type UpdateReason =
   /** The health probes did not pass within the timeout; the previous image runs again. */
   | 'health-check-failed'
   /** An update was asked for while another is in progress, or nothing is on trial. */
-  | 'busy';
+  | 'busy'
+  /**
+   * The anti-rollback counter or the boot state on disk is damaged (truncated, edited, unreadable).
+   * The device keeps running its verified image and refuses updates: it never resets the counter.
+   */
+  | 'state-damaged';
 
 /**
  * An update step failed on the device; `reason` says why.
@@ -97,7 +102,7 @@ export class UpdateError extends SensorkitError {
   readonly reason: UpdateReason;
 
   constructor(reason: UpdateReason, message: string, options?: { cause?: unknown }) {
-    super(reason === 'storage' || reason === 'no-space' ? 'ERR_STORAGE' : 'ERR_STATE', `${reason}: ${message}`, options);
+    super(reason === 'storage' || reason === 'no-space' || reason === 'state-damaged' ? 'ERR_STORAGE' : 'ERR_STATE', `${reason}: ${message}`, options);
     this.reason = reason;
   }
 }

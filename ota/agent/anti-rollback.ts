@@ -35,7 +35,7 @@ export class AntiRollbackCounter {
    * them from a newly signed downgrade); sequence 0 when nothing was ever installed. Throws
    * `StorageError` on a damaged file.
    */
-  async read(): Promise<AcceptedState & { readonly seen: readonly string[] }> {
+  async read(): Promise<AcceptedState & { readonly seen: readonly string[]; readonly stored: boolean }> {
     let value: (Partial<AcceptedState> & { seen?: unknown }) | undefined;
     try {
       value = await readJson<Partial<AcceptedState> & { seen?: unknown }>(this.#fs, this.file);
@@ -43,11 +43,15 @@ export class AntiRollbackCounter {
       // Written atomically, so a damaged file means tampering or a broken disk: refuse, never reset to 0.
       throw new StorageError(this.file, `unreadable anti-rollback counter: ${(error as Error).message}`, { cause: error });
     }
-    if (value === undefined) return { sequence: 0, seen: [] };
+    // `stored: false` means no file: the caller decides whether that can be a fresh device.
+    if (value === undefined) return { sequence: 0, seen: [], stored: false };
+    if (typeof value !== 'object' || value === null) throw new StorageError(this.file, 'the anti-rollback counter is not an object');
     if (!Number.isSafeInteger(value.sequence) || (value.sequence as number) < 0) throw new StorageError(this.file, 'the anti-rollback counter is not a sequence number');
-    const seen = Array.isArray(value.seen) ? value.seen.filter((d): d is string => typeof d === 'string') : [];
+    if (value.imageDigest !== undefined && (typeof value.imageDigest !== 'string' || !/^[0-9a-f]{64}$/.test(value.imageDigest))) throw new StorageError(this.file, 'the anti-rollback counter names a malformed image digest');
+    if (value.seen !== undefined && (!Array.isArray(value.seen) || !value.seen.every((d) => typeof d === 'string'))) throw new StorageError(this.file, 'the anti-rollback counter has a malformed `seen` list');
+    const seen = (value.seen ?? []) as string[];
     const sequence = value.sequence as number;
-    return value.imageDigest === undefined ? { sequence, seen } : { sequence, imageDigest: value.imageDigest, seen };
+    return value.imageDigest === undefined ? { sequence, seen, stored: true } : { sequence, imageDigest: value.imageDigest, seen, stored: true };
   }
 
   /** Raises the counter to `sequence`; never lowers it (a lower or equal value is a no-op). */

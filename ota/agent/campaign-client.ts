@@ -1,9 +1,12 @@
 /**
  * The device's side of the campaign API (server/campaign-api.ts): ask for an offer, and report how
  * the update went, so the server's campaign status and failure ratio come from the devices
- * themselves. Errors are `UpdateError` `download-failed` (the server could not be reached).
+ * themselves. Errors are `UpdateError` `download-failed` (the server could not be reached) and
+ * `ManifestError` `limit` (an offer larger than any envelope may be, read no further).
  */
-import { UpdateError } from '../errors.js';
+import { ManifestError, UpdateError } from '../errors.js';
+import { concatBytes } from '../manifest/cbor.js';
+import { MAX_ENVELOPE_BYTES } from '../manifest/suit-envelope.js';
 import type { OtaStatus, UpdateAgent, UpdateOffer } from './update-agent.js';
 
 /** A campaign offer: the envelope and the campaign it belongs to. */
@@ -26,8 +29,13 @@ export class CampaignClient {
   readonly #serverUrl: string;
   readonly #deviceId: string;
   readonly #group: string;
+  readonly #timeoutMs: number;
 
-  constructor(options: { serverUrl: string; deviceId: string; group: string }) {
+  /** `timeoutMs`: how long one request (headers and body) may take. Default 30,000. */
+  constructor(options: { serverUrl: string; deviceId: string; group: string; timeoutMs?: number }) {
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new TypeError(`Expected \`timeoutMs\` to be a number above 0, got ${String(timeoutMs)}`);
+    this.#timeoutMs = timeoutMs;
     this.#serverUrl = options.serverUrl.endsWith('/') ? options.serverUrl : `${options.serverUrl}/`;
     this.#deviceId = options.deviceId;
     this.#group = options.group;
@@ -42,7 +50,8 @@ export class CampaignClient {
     if (response.status === 204) return undefined;
     if (response.status !== 200) throw new UpdateError('download-failed', `${url.href}: HTTP ${response.status}`);
     const campaignId = Number(response.headers.get('x-campaign'));
-    return { campaignId, offer: { envelope: new Uint8Array(await response.arrayBuffer()), baseUrl: this.#serverUrl } };
+    if (!Number.isSafeInteger(campaignId) || campaignId < 1) throw new UpdateError('download-failed', `${url.href}: no campaign id in the offer`);
+    return { campaignId, offer: { envelope: await readCapped(response, MAX_ENVELOPE_BYTES, url), baseUrl: this.#serverUrl } };
   }
 
   /** Reports a state to the campaign. */
@@ -76,9 +85,40 @@ export class CampaignClient {
 
   async #fetch(url: URL, init: RequestInit): Promise<Response> {
     try {
-      return await fetch(url, init);
+      // A server that accepts and never answers (or drips) must not hold the device forever.
+      return await fetch(url, { ...init, signal: AbortSignal.timeout(this.#timeoutMs) });
     } catch (error) {
       throw new UpdateError('download-failed', `${url.href}: ${(error as Error).message}`, { cause: error });
     }
   }
+}
+
+/** Reads a response body of at most `max` bytes; a longer (or endless) one is cut off and refused. */
+async function readCapped(response: Response, max: number, url: URL): Promise<Uint8Array> {
+  const declared = Number(response.headers.get('content-length') ?? 0);
+  if (declared > max) {
+    await response.body?.cancel();
+    throw new ManifestError('limit', `${url.href}: an offer of ${declared} bytes is above ${max}`);
+  }
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  if (response.body === null) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  for (;;) {
+    let chunk: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      chunk = await reader.read();
+    } catch (error) {
+      throw new UpdateError('download-failed', `${url.href}: ${(error as Error).message}`, { cause: error });
+    }
+    const { done, value } = chunk;
+    if (done) break;
+    total += value.length;
+    if (total > max) {
+      await reader.cancel();
+      throw new ManifestError('limit', `${url.href}: an offer longer than ${max} bytes`);
+    }
+    parts.push(value);
+  }
+  return concatBytes(parts);
 }

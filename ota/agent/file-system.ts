@@ -122,12 +122,43 @@ export async function readSymlink(fs: OtaFileSystem, link: string): Promise<stri
  * ```
  */
 export async function readJson<T>(fs: OtaFileSystem, file: string): Promise<T | undefined> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await fs.readFile(file, 'utf8');
+    bytes = await readFileBounded(fs, file, MAX_STATE_FILE_BYTES);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  return JSON.parse(text) as T;
+  return JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as T;
+}
+
+/** Largest state file (counter, boot state, trust list, part meta) read, bytes. */
+export const MAX_STATE_FILE_BYTES = 1_048_576;
+
+/**
+ * Reads at most `maxBytes` of a file, failing (`EFBIG`) when there is more, without reading or
+ * allocating beyond the cap first: a replaced file, a FIFO or `/dev/zero` cannot exhaust memory.
+ *
+ * @example
+ * ```ts
+ * const envelope = await readFileBounded(fs, 'images/…/manifest.suit', 16_384)
+ * ```
+ */
+export async function readFileBounded(fs: OtaFileSystem, file: string, maxBytes: number): Promise<Uint8Array> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(Math.min(maxBytes + 1, 65_536));
+    const parts: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > maxBytes) throw Object.assign(new Error(`${file} is larger than ${maxBytes} bytes`), { code: 'EFBIG' });
+      parts.push(Buffer.from(buffer.subarray(0, bytesRead)));
+    }
+    return Buffer.concat(parts, total);
+  } finally {
+    await handle.close();
+  }
 }

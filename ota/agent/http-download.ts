@@ -11,6 +11,7 @@ import { createHash, timingSafeEqual, type Hash } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { FileHandle } from 'node:fs/promises';
+import { SystemClock, type Clock } from '../../sdk/core/clock.js';
 import { ManifestError, UpdateError } from '../errors.js';
 import { readJson, writeFileAtomic, type OtaFileSystem } from './file-system.js';
 
@@ -29,6 +30,15 @@ export interface DownloadJob {
   readonly requestOptions?: { readonly ca?: string | Buffer; readonly headers?: Record<string, string> };
   /** Idle timeout of the socket, ms. Default 30,000. */
   readonly idleTimeoutMs?: number;
+  /**
+   * The slowest transfer tolerated (curl's `--speed-limit`/`--speed-time`): fewer than `bytes` in
+   * any `windowMs` aborts the attempt (`download-failed`, the part kept for a resume). The idle
+   * timeout alone does not stop a server that drips one byte just before each timeout (slow loris).
+   * Default 1,024 bytes per 60,000 ms.
+   */
+  readonly minSpeed?: { readonly bytes: number; readonly windowMs: number };
+  /** Times the speed windows. Default: a SystemClock. */
+  readonly clock?: Clock;
 }
 
 /** How a download went: how many bytes came over the wire, and how many restarts it took. */
@@ -77,6 +87,10 @@ function contentRangeStart(header: string | undefined): { start: number; total: 
  * ```
  */
 export async function downloadImage(fs: OtaFileSystem, job: DownloadJob): Promise<DownloadResult> {
+  const minSpeed = job.minSpeed ?? { bytes: 1024, windowMs: 60_000 };
+  if (!(Number.isFinite(minSpeed.bytes) && minSpeed.bytes >= 0 && Number.isFinite(minSpeed.windowMs) && minSpeed.windowMs > 0)) {
+    throw new TypeError(`Expected \`minSpeed\` to be { bytes ≥ 0, windowMs > 0 }, got ${JSON.stringify(minSpeed)}`);
+  }
   const metaFile = `${job.part}.meta.json`;
   const url = new URL(job.url);
   let meta = await readJson<PartMeta>(fs, metaFile).catch(() => undefined);
@@ -129,9 +143,15 @@ export async function downloadImage(fs: OtaFileSystem, job: DownloadJob): Promis
         response.resume();
         throw new UpdateError('download-failed', `${url.href}: HTTP ${response.statusCode ?? '?'}`);
       }
+      // A declared length past the signed size is refused before a byte is stored (RFC 9110 §8.6).
+      const declared = response.headers['content-length'] === undefined ? undefined : Number(response.headers['content-length']);
+      if (declared !== undefined && (!Number.isSafeInteger(declared) || offset + declared > job.size)) {
+        response.destroy();
+        throw new ManifestError('payload-mismatch', `the server announces ${response.headers['content-length']} bytes from byte ${offset}; the signed size is ${job.size}`);
+      }
       meta = { url: job.url, etag };
       await writeFileAtomic(fs, metaFile, JSON.stringify(meta));
-      const received = await receive(response, handle, offset, job, hash);
+      const received = await receive(response, handle, offset, job, hash, minSpeed, job.clock ?? new SystemClock());
       transferred += received - offset;
       offset = received;
       await handle.sync();
@@ -164,8 +184,17 @@ async function hashExisting(handle: FileHandle, length: number, hash: Hash): Pro
 }
 
 /** Streams the body into the part from `offset`; resolves with the end offset. */
-async function receive(response: IncomingMessage, handle: FileHandle, offset: number, job: DownloadJob, hash: Hash): Promise<number> {
+async function receive(response: IncomingMessage, handle: FileHandle, offset: number, job: DownloadJob, hash: Hash, minSpeed: { bytes: number; windowMs: number }, clock: Clock): Promise<number> {
   let position = offset;
+  let windowStart = offset;
+  let timer = clock.schedule(clock.now() + minSpeed.windowMs, function check() {
+    if (position - windowStart < minSpeed.bytes) {
+      response.destroy(new UpdateError('download-failed', `${job.url}: fewer than ${minSpeed.bytes} bytes in ${minSpeed.windowMs} ms (after ${position} bytes)`));
+      return;
+    }
+    windowStart = position;
+    timer = clock.schedule(clock.now() + minSpeed.windowMs, check);
+  });
   try {
     for await (const chunk of response as AsyncIterable<Buffer>) {
       if (position + chunk.length > job.size) {
@@ -187,6 +216,8 @@ async function receive(response: IncomingMessage, handle: FileHandle, offset: nu
     // The connection broke: keep what arrived (already written) for a resume.
     if (!(error instanceof UpdateError)) throw new UpdateError('download-failed', `${job.url}: ${(error as Error).message} after ${position} bytes`, { cause: error });
     throw error;
+  } finally {
+    timer.cancel();
   }
   return position;
 }

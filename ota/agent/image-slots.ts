@@ -7,8 +7,18 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { StorageError } from '../../sdk/core/errors.js';
+import { UpdateError } from '../errors.js';
 import type { SuitManifest } from '../manifest/suit-manifest.js';
 import { readSymlink, switchSymlink, syncDirectory, writeFileAtomic, type OtaFileSystem } from './file-system.js';
+
+/** `<12-digit sequence>-<12 hex digits>`: the only image directory names. */
+const IMAGE_NAME = /^\d{12,16}-[0-9a-f]{12}$/;
+
+function checkedName(name: string): string {
+  if (!IMAGE_NAME.test(name)) throw new StorageError(name, 'not an image directory name this agent writes (a tampered link or state file?)');
+  return name;
+}
 
 /** File names inside an image directory. */
 export const IMAGE_FILE = 'image.bin';
@@ -46,21 +56,30 @@ export class ImageSlots {
     return `${String(manifest.sequence).padStart(12, '0')}-${Buffer.from(manifest.imageDigest).toString('hex').slice(0, 12)}`;
   }
 
+  /**
+   * Whether `name` is one {@link nameFor} writes. Names also come back from symlinks and
+   * `state/boot.json`, which someone with access to the disk can change; a name such as
+   * `../../etc` must never reach a path join, let alone a recursive remove.
+   */
+  static isImageName(name: string): boolean {
+    return IMAGE_NAME.test(name);
+  }
+
   imagePath(name: string): string {
-    return join(this.imagesDir, name, IMAGE_FILE);
+    return join(this.imagesDir, checkedName(name), IMAGE_FILE);
   }
 
   manifestPath(name: string): string {
-    return join(this.imagesDir, name, MANIFEST_FILE);
+    return join(this.imagesDir, checkedName(name), MANIFEST_FILE);
   }
 
   /** Where a download of `name` goes. */
   stagingPart(name: string): string {
-    return join(this.stagingDir, name, IMAGE_FILE);
+    return join(this.stagingDir, checkedName(name), IMAGE_FILE);
   }
 
   async prepareStaging(name: string): Promise<void> {
-    await this.#fs.mkdir(join(this.stagingDir, name), { recursive: true });
+    await this.#fs.mkdir(join(this.stagingDir, checkedName(name)), { recursive: true });
   }
 
   /** The image `current` names, or undefined. */
@@ -73,14 +92,21 @@ export class ImageSlots {
     return this.#link('previous');
   }
 
+  /**
+   * The image a link names. A target this agent would not have written (absolute, `..`, outside
+   * `images/`) comes back as it is, so callers see a name that fails {@link isImageName} and
+   * refuse it instead of following it.
+   */
   async #link(name: string): Promise<string | undefined> {
     const target = await readSymlink(this.#fs, join(this.root, name));
-    return target === undefined ? undefined : target.replace(/^images\//, '');
+    if (target === undefined) return undefined;
+    const match = /^images\/(.*)$/s.exec(target);
+    return match !== null && ImageSlots.isImageName(match[1]!) ? match[1]! : target;
   }
 
   /** Points `current` (or `previous`) at an image, atomically and durably. */
   async point(link: 'current' | 'previous', name: string): Promise<void> {
-    await switchSymlink(this.#fs, join(this.root, link), `images/${name}`);
+    await switchSymlink(this.#fs, join(this.root, link), `images/${checkedName(name)}`);
   }
 
   /**
@@ -88,7 +114,7 @@ export class ImageSlots {
    * then one rename of the staging directory, then fsync of both parents.
    */
   async commitStaged(name: string, envelope: Uint8Array): Promise<void> {
-    const dir = join(this.stagingDir, name);
+    const dir = join(this.stagingDir, checkedName(name));
     await this.#fs.rm(`${this.stagingPart(name)}.meta.json`, { force: true });
     await writeFileAtomic(this.#fs, join(dir, MANIFEST_FILE), envelope);
     const target = join(this.imagesDir, name);
@@ -124,15 +150,32 @@ export class ImageSlots {
     }
   }
 
-  /** Removes an image directory. */
+  /** Removes an image directory; throws `StorageError` for a name it did not write. */
   async remove(name: string): Promise<void> {
-    await this.#fs.rm(join(this.imagesDir, name), { recursive: true, force: true });
+    await this.#fs.rm(join(this.imagesDir, checkedName(name)), { recursive: true, force: true });
   }
 
   /** Removes every image and staging directory not in `keep`. */
   async prune(keep: readonly string[]): Promise<void> {
-    for (const name of await this.#fs.readdir(this.imagesDir)) if (!keep.includes(name)) await this.remove(name);
+    // readdir names are single path components, so they join safely whatever they are.
+    for (const name of await this.#fs.readdir(this.imagesDir)) if (!keep.includes(name)) await this.#fs.rm(join(this.imagesDir, name), { recursive: true, force: true });
     for (const name of await this.#fs.readdir(this.stagingDir)) await this.#fs.rm(join(this.stagingDir, name), { recursive: true, force: true });
+  }
+
+  /**
+   * Throws `UpdateError` `no-space` unless the file system has room for the rest of image `name`
+   * (what its staging part lacks of `size`) plus `marginBytes`.
+   */
+  async checkSpace(name: string, size: number, marginBytes: number): Promise<void> {
+    let have = 0;
+    try {
+      have = (await this.#fs.stat(this.stagingPart(name))).size;
+    } catch {
+      have = 0;
+    }
+    const free = await this.freeBytes();
+    const needed = size - Math.min(have, size) + marginBytes;
+    if (free < needed) throw new UpdateError('no-space', `${needed} bytes needed, ${free} free on ${this.root}`);
   }
 
   /** Bytes free for unprivileged writes on the root's file system. */

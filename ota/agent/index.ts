@@ -10,3 +10,4 @@ export * from './trust-file.js';
 export * from './chunked-download.js';
 export * from './mqtt-chunks.js';
 export * from './campaign-client.js';
+export * from './fetch-payload.js';

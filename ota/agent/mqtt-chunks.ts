@@ -4,7 +4,7 @@
  * on `sensorkit/v1/<deviceId>/ota/chunk/data` with a 4-byte request id (big-endian) followed by the
  * bytes. Requests time out on the injected clock; a late or unknown answer is ignored.
  */
-import { open } from 'node:fs/promises';
+import { open, realpath } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
 import type { Clock } from '../../sdk/core/clock.js';
 import { UpdateError } from '../errors.js';
@@ -95,8 +95,12 @@ export async function serveChunksOverMqtt(client: ChunkMqttClient, dir: string):
     const { id, file, offset, length } = request;
     if (typeof id !== 'number' || typeof file !== 'string' || typeof offset !== 'number' || typeof length !== 'number') return;
     if (!Number.isSafeInteger(offset) || offset < 0 || !Number.isInteger(length) || length < 1) return;
+    if (file.includes('\0')) return;
     const path = normalize(join(root, file));
-    if (!path.startsWith(root.endsWith(sep) ? root : root + sep)) return;
+    const inside = (p: string, r: string): boolean => p.startsWith(r.endsWith(sep) ? r : r + sep);
+    if (!inside(path, root)) return;
+    // Confined by the resolved path too: a symlink in the directory must not lead out of it.
+    if (!inside(await realpath(path), await realpath(root))) return;
     const handle = await open(path, 'r');
     try {
       const buffer = Buffer.alloc(4 + Math.min(length, MAX_CHUNK_BYTES));

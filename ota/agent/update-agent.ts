@@ -12,18 +12,19 @@
 import { join } from 'node:path';
 import type { Clock } from '../../sdk/core/clock.js';
 import { TypedEmitter } from '../../sdk/core/events.js';
+import { StorageError } from '../../sdk/core/errors.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import { ManifestError, UpdateError } from '../errors.js';
 import { applyKeyUpdate } from '../keys/key-update.js';
 import type { TrustAnchors } from '../keys/trust-anchors.js';
-import { checkDevice, checkSequence, type DeviceIdentity } from '../manifest/policy.js';
-import { verifyEnvelope, type VerifiedManifest } from '../manifest/suit-envelope.js';
+import { checkDevice, checkSequence, sameComponent, type DeviceIdentity } from '../manifest/policy.js';
+import { MAX_ENVELOPE_BYTES, verifyEnvelope, type VerifiedManifest } from '../manifest/suit-envelope.js';
 import { AntiRollbackCounter } from './anti-rollback.js';
 import { BootStateStore, type BootState } from './boot-state.js';
-import { nodeFileSystem, type OtaFileSystem } from './file-system.js';
+import { nodeFileSystem, readFileBounded, type OtaFileSystem } from './file-system.js';
 import { runHealthProbes, type HealthProbe } from './health-probes.js';
-import { downloadChunked, type ChunkSource } from './chunked-download.js';
-import { downloadImage } from './http-download.js';
+import { fetchPayload, type PayloadSource } from './fetch-payload.js';
+import type { DownloadJob } from './http-download.js';
 import { loadTrustAnchors, saveTrustAnchors } from './trust-file.js';
 import { ImageSlots } from './image-slots.js';
 
@@ -63,16 +64,13 @@ export interface UpdateAgentOptions {
   /** "Restart" into the new image; default: `boot()` in this process. */
   readonly restart?: () => Promise<BootResult>;
   readonly requestOptions?: { readonly ca?: string | Buffer };
+  /** Download limits: socket idle timeout (default 30,000 ms) and slowest speed tolerated (default 1 KiB a minute). */
+  readonly downloadLimits?: Pick<DownloadJob, 'idleTimeoutMs' | 'minSpeed'>;
 }
 
-/** An update offer: the envelope and where its payload is. */
-export interface UpdateOffer {
+/** An update offer: the envelope and where its payload is (URL, base URL or a chunk source). */
+export interface UpdateOffer extends PayloadSource {
   readonly envelope: Uint8Array;
-  /** The payload URL; default: the manifest's URI resolved against `baseUrl`. */
-  readonly url?: string;
-  readonly baseUrl?: string;
-  /** Fetch the payload (named by the manifest's URI) in chunks from this source instead of HTTP. */
-  readonly chunks?: ChunkSource;
 }
 
 /** What `boot()` started. */
@@ -136,6 +134,9 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
   async provision(envelope: Uint8Array, image: Uint8Array): Promise<void> {
     if ((await this.slots.current()) !== undefined) throw new UpdateError('busy', 'this device is already provisioned; offer an update instead');
     const verified = this.#verify(envelope);
+    // A device whose `current` link was deleted is not a factory-new one: the counter still binds.
+    const accepted = await this.#readState(() => this.counter.read());
+    if (verified.manifest.sequence < accepted.sequence) throw new ManifestError('downgrade', `sequence ${verified.manifest.sequence} is below the accepted ${accepted.sequence}`);
     const name = ImageSlots.nameFor(verified.manifest);
     await this.slots.prepareStaging(name);
     const handle = await this.#fs.open(this.slots.stagingPart(name), 'w');
@@ -166,12 +167,13 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
       const verified = this.#verify(offer.envelope);
       const { manifest } = verified;
       sequence = manifest.sequence;
-      const state = await this.#boot.read();
+      const state = await this.#readState(() => this.#boot.read());
       if (state.phase === 'trial') throw new UpdateError('busy', 'an image is on trial; boot() first');
-      if (state.rejected.some((r) => r.sequence === manifest.sequence && r.imageDigest === hex(manifest.imageDigest))) {
-        throw new UpdateError('health-check-failed', `image ${manifest.sequence} failed its health check before`);
+      const rejected = state.rejected.find((r) => r.sequence === manifest.sequence && r.imageDigest === hex(manifest.imageDigest));
+      if (rejected !== undefined) {
+        throw new UpdateError('health-check-failed', `image ${manifest.sequence} was reverted before (${rejected.why ?? 'health-check-failed'}); only a newer sequence is taken`);
       }
-      const accepted = await this.counter.read();
+      const accepted = await this.#readState(() => this.#accepted());
       if (manifest.sequence < accepted.sequence && accepted.seen.includes(verified.manifestDigest)) {
         throw new ManifestError('replayed', `manifest ${verified.manifestDigest.slice(0, 16)}… (sequence ${manifest.sequence}) was accepted before; the device is at ${accepted.sequence}`);
       }
@@ -182,29 +184,17 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
       await this.#audit('ota.accepted', { sequence, keyId: verified.keyId, manifest: verified.manifestDigest, version: manifest.version });
       const name = ImageSlots.nameFor(manifest);
       await this.slots.prepareStaging(name);
-      await this.#checkSpace(name, manifest.imageSize);
-      let lastTenth = -1;
-      let halfway = false;
-      const onProgress = (received: number, total: number): void => {
-        const tenth = Math.floor((received / Math.max(total, 1)) * 10);
-        if (tenth !== lastTenth) {
-          lastTenth = tenth;
-          this.#report({ state: 'downloading', sequence: manifest.sequence, received, total });
-        }
-        if (!halfway && received * 2 >= total) {
-          halfway = true;
-          void this.#o.onStep?.('download-half');
-        }
-      };
-      const target = { part: this.slots.stagingPart(name), size: manifest.imageSize, digest: manifest.imageDigest, onProgress };
-      if (offer.chunks !== undefined) {
-        if (manifest.uri === undefined) throw new UpdateError('download-failed', 'the manifest names no payload to fetch in chunks');
-        await downloadChunked(this.#fs, { ...target, source: offer.chunks, file: manifest.uri });
-      } else {
-        const url = offer.url ?? (manifest.uri !== undefined && offer.baseUrl !== undefined ? new URL(manifest.uri, offer.baseUrl).href : manifest.uri);
-        if (url === undefined) throw new UpdateError('download-failed', 'the offer has no payload URL');
-        await downloadImage(this.#fs, { ...target, url, ...(this.#o.requestOptions ? { requestOptions: this.#o.requestOptions } : {}) });
-      }
+      await this.slots.checkSpace(name, manifest.imageSize, this.#o.freeSpaceMarginBytes ?? 65_536);
+      await fetchPayload(this.#fs, {
+        manifest,
+        source: offer,
+        part: this.slots.stagingPart(name),
+        clock: this.#o.clock,
+        ...(this.#o.downloadLimits ? { limits: this.#o.downloadLimits } : {}),
+        ...(this.#o.requestOptions ? { requestOptions: this.#o.requestOptions } : {}),
+        onProgress: (received, total) => this.#report({ state: 'downloading', sequence: manifest.sequence, received, total }),
+        onHalfway: () => void this.#o.onStep?.('download-half'),
+      });
       await this.#step('downloaded');
       await this.slots.commitStaged(name, offer.envelope);
       await this.#step('staged');
@@ -250,14 +240,26 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
    * one if not). Resolves with the image that runs; throws `UpdateError` when no image verifies.
    */
   async boot(): Promise<BootResult> {
-    const state = await this.#boot.read();
+    let state: BootState;
+    try {
+      state = await this.#boot.read();
+    } catch (error) {
+      // A damaged boot state: start whatever verifies, touch nothing, and leave the file as it is,
+      // so update() keeps refusing (state-damaged) until someone looks at it.
+      await this.#audit('ota.boot-state-damaged', { message: (error as Error).message });
+      return this.#startVerified();
+    }
     let trial: BootResult['trial'];
     if (state.phase === 'trial') {
       const current = await this.slots.current();
       if (current !== state.trial) {
-        // The switch never happened (or a revert completed it back): nothing is on trial.
-        await this.#boot.write({ phase: 'stable', rejected: state.rejected });
-        await this.#audit('ota.trial-abandoned', { sequence: state.sequence });
+        // The switch never happened (not booted: nothing ran, the offer may come again), or a revert
+        // switched back and was cut short before it wrote the state (booted: it stays refused, as
+        // #rollback would have recorded).
+        const rejected = state.booted ? [...state.rejected, { sequence: state.sequence, imageDigest: state.imageDigest, why: 'reverted' }] : state.rejected;
+        await this.#boot.write({ phase: 'stable', rejected });
+        if (state.booted) await this.slots.remove(state.trial);
+        await this.#audit('ota.trial-abandoned', { sequence: state.sequence, rejected: state.booted });
       } else if (state.booted) {
         // It restarted during its trial without confirming: revert (MCUboot's revert-on-reboot).
         trial = await this.#rollback(state, 'restarted during the trial');
@@ -290,9 +292,10 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
       await this.slots.point('current', state.fallback);
       await this.#step('rolled-back-switched');
     }
-    // An image that failed its probes is not taken again; one interrupted by a restart (a power cut
-    // is not the image's fault) may be offered again, and a campaign's failure ratio stops a loop.
-    const rejected = why === 'health-check-failed' ? [...state.rejected, { sequence: state.sequence, imageDigest: state.imageDigest }] : state.rejected;
+    // A reverted image is not taken again, whatever reverted it: one that restarts during its trial
+    // (a crash loop, a watchdog) would otherwise be re-offered and re-installed forever. Only a newer
+    // sequence (or another image at this sequence) gets through (MCUboot: a reverted image stays out).
+    const rejected = [...state.rejected, { sequence: state.sequence, imageDigest: state.imageDigest, why }];
     await this.#boot.write({ phase: 'stable', rejected });
     await this.#step('rolled-back');
     await this.slots.remove(state.trial);
@@ -312,10 +315,49 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
         continue;
       }
       if (link === 'previous') await this.slots.point('current', name);
-      await this.counter.raise(verified.manifest.sequence, hex(verified.manifest.imageDigest), verified.manifestDigest);
+      try {
+        await this.counter.raise(verified.manifest.sequence, hex(verified.manifest.imageDigest), verified.manifestDigest);
+      } catch (error) {
+        // A damaged counter must not stop a verified image from running; update() refuses until
+        // it is repaired, and the counter is never rewritten from scratch here.
+        if (!(error instanceof StorageError)) throw error;
+        await this.#audit('ota.counter-damaged', { message: error.message });
+      }
       return { image: name, sequence: verified.manifest.sequence, version: verified.manifest.version };
     }
     throw new UpdateError('staging-corrupt', 'no image verifies: neither current nor previous');
+  }
+
+  /**
+   * The anti-rollback state. No counter file on a device that has images means it was deleted:
+   * rebuild it from the highest sequence among the images that verify (`current`, `previous`),
+   * never from 0, and say so in the audit log.
+   */
+  async #accepted(): Promise<Awaited<ReturnType<AntiRollbackCounter['read']>>> {
+    const accepted = await this.counter.read();
+    if (accepted.stored) return accepted;
+    let best: VerifiedManifest | undefined;
+    for (const name of [await this.slots.current(), await this.slots.previous()]) {
+      const verified = name === undefined ? undefined : await this.#verifyStored(name);
+      if (verified !== undefined && (best === undefined || verified.manifest.sequence > best.manifest.sequence)) best = verified;
+    }
+    if (best === undefined) {
+      if ((await this.slots.current()) !== undefined) throw new StorageError(this.counter.file, 'the anti-rollback counter is missing and no installed image verifies to rebuild it from');
+      return accepted;
+    }
+    await this.counter.raise(best.manifest.sequence, hex(best.manifest.imageDigest), best.manifestDigest);
+    await this.#audit('ota.counter-restored', { sequence: best.manifest.sequence });
+    return this.counter.read();
+  }
+
+  /** Reads persistent state for update(); a damaged file refuses the update (`state-damaged`). */
+  async #readState<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (error instanceof StorageError) throw new UpdateError('state-damaged', error.message, { cause: error });
+      throw error;
+    }
   }
 
   async #describeCurrent(): Promise<BootResult> {
@@ -324,7 +366,7 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
 
   async #verifyStored(name: string): Promise<VerifiedManifest | undefined> {
     try {
-      const envelope = await this.#fs.readFile(this.slots.manifestPath(name));
+      const envelope = await readFileBounded(this.#fs, this.slots.manifestPath(name), MAX_ENVELOPE_BYTES);
       const verified = verifyEnvelope(envelope, this.#trust, { allowRevoked: true });
       await this.#checkImage(name, verified);
       return verified;
@@ -337,7 +379,7 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
     const verified = verifyEnvelope(envelope, this.#trust);
     checkDevice(verified.manifest, this.#o.device);
     const component = this.#o.componentId ?? ['firmware'];
-    if (verified.manifest.componentId.join('/') !== component.join('/')) {
+    if (!sameComponent(verified.manifest.componentId, component)) {
       throw new ManifestError('wrong-device', `component ${verified.manifest.componentId.join('/')} is not ${component.join('/')}`);
     }
     return verified;
@@ -350,18 +392,6 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
       await this.slots.remove(name);
       throw new UpdateError('staging-corrupt', `image ${name} does not match its signed digest`);
     }
-  }
-
-  async #checkSpace(name: string, size: number): Promise<void> {
-    let have = 0;
-    try {
-      have = (await this.#fs.stat(this.slots.stagingPart(name))).size;
-    } catch {
-      have = 0;
-    }
-    const free = await this.slots.freeBytes();
-    const needed = size - Math.min(have, size) + (this.#o.freeSpaceMarginBytes ?? 65_536);
-    if (free < needed) throw new UpdateError('no-space', `${needed} bytes needed, ${free} free on ${this.#o.root}`);
   }
 
   async #step(step: string): Promise<void> {

@@ -9,6 +9,7 @@ import { readPublicKey } from '../keys/keys.js';
 import { TrustAnchors } from '../keys/trust-anchors.js';
 import { classIdOption, readInput, required, vendorIdOption } from './options.js';
 import { ProgressBar } from './progress-bar.js';
+import { MAX_ENVELOPE_BYTES } from '../manifest/suit-envelope.js';
 
 export const UPDATE_HELP = `Usage: sensorkit ota provision|update --root DIR --key PUBLIC.pem --envelope FILE.suit [options]
 
@@ -57,7 +58,7 @@ export async function deviceCommand(verb: 'provision' | 'update', argv: readonly
     audit: await AuditLog.open(join(root, 'audit.log'), { clock }),
     healthTimeoutMs: parseNumberOption('--health-timeout', values['health-timeout'], { min: 1 }),
   });
-  const envelope = await readInput(required(values.envelope, '--envelope'));
+  const envelope = await readInput(required(values.envelope, '--envelope'), { maxBytes: MAX_ENVELOPE_BYTES });
   if (verb === 'provision') {
     await agent.provision(envelope, await readInput(required(values.payload, '--payload')));
     const booted = await agent.boot();

@@ -1,6 +1,8 @@
 /** Option helpers shared by the `sensorkit ota` subcommands. */
 import { readFile } from 'node:fs/promises';
 import { StorageError } from '../../sdk/core/errors.js';
+import { nodeFileSystem, readFileBounded } from '../agent/file-system.js';
+import { ManifestError } from '../errors.js';
 import { UsageError } from '../../sdk/cli/usage.js';
 import { isUuid, NAMESPACE_DNS, uuidV5 } from '../manifest/uuid.js';
 
@@ -56,12 +58,17 @@ export function required(value: string | undefined, name: string): string {
  * @example
  * ```ts
  * const payload = await readInput('fw.bin')
+ * const envelope = await readInput('fw.suit', { maxBytes: MAX_ENVELOPE_BYTES })
  * ```
  */
-export async function readInput(file: string): Promise<Buffer> {
+export async function readInput(file: string, options: { maxBytes?: number } = {}): Promise<Buffer> {
   try {
-    return await readFile(file);
+    if (options.maxBytes === undefined) return await readFile(file);
+    // Bounded: an envelope argument that is huge, a FIFO or /dev/zero must not exhaust memory.
+    return Buffer.from(await readFileBounded(nodeFileSystem, file, options.maxBytes));
   } catch (error) {
-    throw new StorageError(file, `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EFBIG') throw new ManifestError('limit', `${file}: larger than ${options.maxBytes} bytes, so not an envelope`, { cause: error });
+    throw new StorageError(file, `cannot read: ${code ?? (error as Error).message}`, { cause: error });
   }
 }

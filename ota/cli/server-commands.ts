@@ -6,6 +6,8 @@ import { campaignApi } from '../server/campaign-api.js';
 import { CampaignStore, type CampaignStatus } from '../server/campaign-store.js';
 import { startUpdateServer } from '../server/file-server.js';
 import { readInput, required } from './options.js';
+import { MAX_ENVELOPE_BYTES } from '../manifest/suit-envelope.js';
+import { resolve, sep } from 'node:path';
 
 export const SERVE_HELP = `Usage: sensorkit ota serve --dir DIR [--host 127.0.0.1] [--port 8080] [--db FILE]
 
@@ -40,6 +42,12 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got ${positionals.join(' ')}`);
   const dir = required(values.dir, '--dir');
   const port = parseNumberOption('--port', values.port, { integer: true, min: 0, max: 65_535 });
+  if (values.db !== undefined) {
+    const served = resolve(dir);
+    const db = resolve(values.db);
+    // Everything under --dir is public; the campaign database (device ids, groups) is not.
+    if (db.startsWith(served.endsWith(sep) ? served : served + sep)) throw new UsageError(`--db ${values.db} is inside --dir ${dir}, which is served to anyone: keep it elsewhere`);
+  }
   const store = values.db === undefined ? undefined : new CampaignStore(values.db, new SystemClock());
   const server = await startUpdateServer({ dir, host: values.host, port, ...(store ? { api: campaignApi(store) } : {}) });
   process.stdout.write(`serving ${dir} on ${server.url}${store ? ` with campaigns from ${values.db}` : ''}\n`);
@@ -84,7 +92,7 @@ export async function campaignCommand(argv: readonly string[]): Promise<number> 
         const created = store.create({
           name: required(values.name, '--name'),
           group: required(values.group, '--group'),
-          envelope: await readInput(required(values.envelope, '--envelope')),
+          envelope: await readInput(required(values.envelope, '--envelope'), { maxBytes: MAX_ENVELOPE_BYTES }),
           ...(values.percent === undefined ? {} : { percent: parseNumberOption('--percent', values.percent, { integer: true, min: 0, max: 100 }) }),
           ...(values['failure-threshold'] === undefined ? {} : { failureThreshold: parseNumberOption('--failure-threshold', values['failure-threshold'], { min: 0, max: 1 }) }),
           ...(values['min-reports'] === undefined ? {} : { minReports: parseNumberOption('--min-reports', values['min-reports'], { integer: true, min: 1 }) }),

@@ -8,7 +8,7 @@ import { parseNumberOption, UsageError } from '../../sdk/cli/usage.js';
 import { readPrivateKey, readPublicKey, writeSigningKey, type SignatureAlgorithm } from '../keys/keys.js';
 import { TrustAnchors } from '../keys/trust-anchors.js';
 import { checkDevice, checkPayload } from '../manifest/policy.js';
-import { signEnvelope, verifyEnvelope } from '../manifest/suit-envelope.js';
+import { MAX_ENVELOPE_BYTES, signEnvelope, verifyEnvelope } from '../manifest/suit-envelope.js';
 import { MAX_SEQUENCE } from '../manifest/suit-manifest.js';
 import { classIdOption, readInput, required, vendorIdOption } from './options.js';
 
@@ -141,7 +141,7 @@ export async function verifyCommand(argv: readonly string[]): Promise<number> {
   if (values.help) return void process.stdout.write(VERIFY_HELP), 0;
   if (positionals.length !== 1) throw new UsageError(`verify takes one FILE.suit, got ${positionals.length}`);
   const keyFile = required(values.key, '--key');
-  const envelope = await readInput(positionals[0]!);
+  const envelope = await readInput(positionals[0]!, { maxBytes: MAX_ENVELOPE_BYTES });
   const publicKey = await readPublicKey(keyFile).catch((error: unknown) => {
     throw (error as { reason?: string }).reason ? error : new StorageError(keyFile, `not a public key: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   });

@@ -6,7 +6,7 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { ManifestError } from '../errors.js';
-import { checkDevice, checkPayload, type DeviceIdentity } from '../manifest/policy.js';
+import { checkDevice, checkPayload, sameComponent, type DeviceIdentity } from '../manifest/policy.js';
 import { signEnvelope, verifyEnvelope } from '../manifest/suit-envelope.js';
 import { TrustAnchors } from './trust-anchors.js';
 
@@ -67,7 +67,7 @@ export function signKeyUpdate(change: KeyChange, target: { sequence: number; dev
 export function applyKeyUpdate(trust: TrustAnchors, envelope: Uint8Array, payload: Uint8Array, device: DeviceIdentity): TrustAnchors {
   const { manifest } = verifyEnvelope(envelope, trust);
   checkDevice(manifest, device);
-  if (manifest.componentId.join('/') !== KEY_UPDATE_COMPONENT.join('/')) throw new ManifestError('bad-structure', `component ${manifest.componentId.join('/')} is not a key update`);
+  if (!sameComponent(manifest.componentId, KEY_UPDATE_COMPONENT)) throw new ManifestError('bad-structure', `component ${manifest.componentId.join('/')} is not a key update`);
   if (manifest.sequence <= trust.sequence) throw new ManifestError('replayed', `key update ${manifest.sequence} is not above the list's ${trust.sequence}`);
   checkPayload(manifest, payload);
   let change: { add?: unknown; revoke?: unknown };

@@ -93,6 +93,8 @@ export function parseSign1(bytes: Uint8Array): ParsedSign1 {
   if (!header.has(HEADER_ALG)) throw new ManifestError('bad-algorithm', 'no `alg` in the protected header');
   const algorithm = algorithmOfCoseId(header.get(HEADER_ALG));
   if (algorithm === undefined) throw new ManifestError('bad-algorithm', `alg ${String(header.get(HEADER_ALG))} is not EdDSA (−8) or ES256 (−7)`);
+  // A parameter may not be in both buckets (RFC 9052 §3): which one counts would be ambiguous.
+  if (header.has(HEADER_KID) && unprotected.has(HEADER_KID)) throw new ManifestError('bad-structure', 'kid in both the protected and the unprotected header (RFC 9052 §3)');
   const kid = header.get(HEADER_KID) ?? unprotected.get(HEADER_KID);
   if (kid !== undefined && !(kid instanceof Uint8Array)) throw new ManifestError('bad-structure', 'kid must be a byte string');
   return { algorithm, keyId: kid === undefined ? undefined : Buffer.from(kid).toString('hex'), protectedBytes, signature };

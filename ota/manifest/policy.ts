@@ -68,3 +68,17 @@ export function checkPayload(manifest: SuitManifest, payload: Uint8Array): void 
   const digest = createHash('sha256').update(payload).digest();
   if (!timingSafeEqual(digest, manifest.imageDigest)) throw new ManifestError('payload-mismatch', 'the payload does not match the signed image digest');
 }
+
+/**
+ * Whether two component ids are the same, segment by segment. Joining them with `/` would make
+ * `['sensorkit/trust-anchors']` equal `['sensorkit', 'trust-anchors']`: a firmware manifest could
+ * pass for a key update.
+ *
+ * @example
+ * ```ts
+ * sameComponent(manifest.componentId, ['firmware']) // true or false
+ * ```
+ */
+export function sameComponent(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((segment, i) => segment === b[i]);
+}

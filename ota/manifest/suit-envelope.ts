@@ -73,6 +73,9 @@ export function verifyEnvelope(bytes: Uint8Array, trust: TrustAnchors, options: 
     throw new ManifestError('bad-structure', 'the authentication wrapper is not [digest, * signature] byte strings');
   }
   if (auth.length < 2) throw new ManifestError('unsigned', 'the authentication wrapper has no COSE_Sign1');
+  // The draft allows several signatures; this profile accepts exactly one, so a second, unchecked
+  // block can never ride along with a good one (SUIT manifest draft §8.3).
+  if (auth.length > 2) throw new ManifestError('bad-structure', `the authentication wrapper holds ${auth.length - 1} signatures; this profile accepts exactly one`);
   const digestBytes = auth[0] as Uint8Array;
   const sign1 = parseSign1(auth[1] as Uint8Array);
   const anchor = trust.resolve(sign1.keyId, sign1.algorithm, options);

@@ -132,8 +132,10 @@ function asUint(value: CborValue | undefined, what: string): number {
   return value;
 }
 
-function asText(value: CborValue | undefined, what: string): string {
+function asText(value: CborValue | undefined, what: string, allowLineBreaks = false): string {
   if (typeof value !== 'string') throw bad(`${what} is not text`);
+  // Control characters (ANSI escapes, NUL, bidi-less C1) reach terminals, logs and file names.
+  if ((allowLineBreaks ? /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/ : /[\u0000-\u001f\u007f-\u009f]/).test(value)) throw bad(`${what} holds control characters`);
   return value;
 }
 
@@ -142,11 +144,23 @@ function asArray(value: CborValue | undefined, what: string): CborValue[] {
   return value;
 }
 
-/** Checks a command sequence is pairs, and that `expected` commands appear in it. */
+/**
+ * Checks a command sequence is command/argument pairs holding exactly the `expected` commands, each
+ * once. A processor must fail on a command it does not understand (SUIT manifest draft §8.4.10 and
+ * its processing rules): skipping one would install an image under conditions nobody checked. A
+ * condition's argument is its reporting policy, an unsigned integer.
+ */
 function commands(bytes: Uint8Array, what: string, expected: readonly number[]): CborValue[] {
   const sequence = asArray(decodeCbor(bytes), what);
   if (sequence.length % 2 !== 0) throw bad(`${what} is not a sequence of command/argument pairs`);
-  const present = new Set(sequence.filter((_, i) => i % 2 === 0));
+  const present = new Set<number>();
+  for (let i = 0; i < sequence.length; i += 2) {
+    const command = sequence[i];
+    if (typeof command !== 'number' || !(command === DIRECTIVE_OVERRIDE || expected.includes(command))) throw bad(`${what}: command ${JSON.stringify(command)} is not understood`);
+    if (present.has(command)) throw bad(`${what}: command ${command} appears twice`);
+    present.add(command);
+    if (command !== DIRECTIVE_OVERRIDE) asUint(sequence[i + 1], `${what}: the reporting policy of command ${command}`);
+  }
   for (const command of expected) if (!present.has(command)) throw bad(`${what} lacks command ${command}`);
   return sequence;
 }
@@ -175,11 +189,13 @@ export function decodeManifest(bytes: Uint8Array): SuitManifest {
   const components = asArray(common.get(COMPONENTS), 'suit-components');
   if (components.length !== 1) throw bad(`this profile updates one component, got ${components.length}`);
   const componentId = asArray(components[0], 'the component id').map((segment, i) => {
+    let text: string;
     try {
-      return utf8Decoder.decode(asBytes(segment, `component id segment ${i}`));
+      text = utf8Decoder.decode(asBytes(segment, `component id segment ${i}`));
     } catch (error) {
       throw error instanceof ManifestError ? error : bad(`component id segment ${i} is not UTF-8`);
     }
+    return asText(text, `component id segment ${i}`);
   });
   if (componentId.length === 0) throw bad('the component id is empty');
   const shared = commands(asBytes(common.get(SHARED_SEQUENCE), 'suit-shared-sequence'), 'suit-shared-sequence', [CONDITION_VENDOR, CONDITION_CLASS]);
@@ -205,7 +221,7 @@ export function decodeManifest(bytes: Uint8Array): SuitManifest {
   if (uri !== '') manifest.uri = uri;
   if (fields.has(TEXT)) {
     const text = asMap(decodeCbor(asBytes(fields.get(TEXT), 'suit-text')), 'suit-text', [TEXT_DESCRIPTION, TEXT_VERSION]);
-    if (text.has(TEXT_DESCRIPTION)) manifest.description = asText(text.get(TEXT_DESCRIPTION), 'description');
+    if (text.has(TEXT_DESCRIPTION)) manifest.description = asText(text.get(TEXT_DESCRIPTION), 'description', true);
     if (text.has(TEXT_VERSION)) manifest.version = asText(text.get(TEXT_VERSION), 'version');
   }
   return manifest;

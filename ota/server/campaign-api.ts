@@ -9,6 +9,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ValidationError } from '../../sdk/core/errors.js';
 import type { CampaignStore, DeviceUpdateState } from './campaign-store.js';
 
+/** Largest report body, bytes: a report is a few dozen. */
+const MAX_REPORT_BYTES = 4096;
+/** Longest failure reason kept. */
+const MAX_REASON_LENGTH = 512;
+
+/** A device id or group: 1–128 of letters, digits and `._:-` (no control characters, no paths). */
+function identifier(value: string | null, name: string): string {
+  if (value === null || !/^[A-Za-z0-9._:-]{1,128}$/.test(value)) throw new ValidationError(name, 'expected 1–128 letters, digits or ._:-');
+  return value;
+}
+
 /**
  * A request handler for {@link startUpdateServer}'s `api` option.
  *
@@ -24,20 +35,27 @@ export function campaignApi(store: CampaignStore): (request: IncomingMessage, re
     const json = (status: number, value: unknown): void => void response.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(value)}\n`);
     try {
       if (request.method === 'GET' && url.pathname === '/api/offer') {
-        const device = url.searchParams.get('device') ?? '';
-        const group = url.searchParams.get('group') ?? '';
-        if (device === '' || group === '') throw new ValidationError('query', 'device and group are required');
+        const device = identifier(url.searchParams.get('device'), 'device');
+        const group = identifier(url.searchParams.get('group'), 'group');
         const offer = store.offerFor(device, group);
         if (offer === undefined) response.writeHead(204).end();
         else response.writeHead(200, { 'content-type': 'application/suit-envelope+cbor', 'x-campaign': String(offer.campaignId) }).end(Buffer.from(offer.envelope));
         return true;
       }
       if (request.method === 'POST' && url.pathname === '/api/report') {
-        const report = JSON.parse(body.toString('utf8')) as { campaign?: unknown; device?: unknown; state?: unknown; reason?: unknown };
-        if (typeof report.campaign !== 'number' || typeof report.device !== 'string' || typeof report.state !== 'string') {
-          throw new ValidationError('body', 'expected { campaign: number, device: string, state: string, reason?: string }');
+        if (body.length > MAX_REPORT_BYTES) {
+          json(413, { error: `a report is at most ${MAX_REPORT_BYTES} bytes` });
+          return true;
         }
-        json(200, store.report(report.campaign, report.device, report.state as DeviceUpdateState, typeof report.reason === 'string' ? report.reason : undefined));
+        const report = JSON.parse(body.toString('utf8')) as { campaign?: unknown; device?: unknown; state?: unknown; reason?: unknown } | null;
+        if (typeof report !== 'object' || report === null || Array.isArray(report) || !Number.isSafeInteger(report.campaign) || (report.campaign as number) < 1 || typeof report.state !== 'string') {
+          throw new ValidationError('body', 'expected { campaign: integer from 1, device: string, state: string, reason?: string }');
+        }
+        const device = identifier(typeof report.device === 'string' ? report.device : null, 'device');
+        if (report.reason !== undefined && (typeof report.reason !== 'string' || report.reason.length > MAX_REASON_LENGTH)) {
+          throw new ValidationError('reason', `expected text of at most ${MAX_REASON_LENGTH} characters`);
+        }
+        json(200, store.report(report.campaign as number, device, report.state as DeviceUpdateState, report.reason));
         return true;
       }
       if (request.method === 'GET' && url.pathname === '/api/campaigns') {

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -51,6 +51,8 @@ interface CachedTag {
 export async function startUpdateServer(options: UpdateServerOptions): Promise<UpdateServer> {
   const root = normalize(options.dir);
   const tags = new Map<string, CachedTag>();
+  const realRoot = realpath(root);
+  realRoot.catch(() => undefined);
   const listener = (request: IncomingMessage, response: ServerResponse): void => {
     void handle(request, response).catch((error: unknown) => {
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
@@ -65,7 +67,8 @@ export async function startUpdateServer(options: UpdateServerOptions): Promise<U
     for await (const chunk of request as AsyncIterable<Buffer>) {
       length += chunk.length;
       if (length > 1_048_576) {
-        response.writeHead(413).end();
+        // Close the connection: the rest of the body is never read, so the socket cannot be reused.
+        response.writeHead(413, { connection: 'close' }).end();
         return;
       }
       chunks.push(chunk);
@@ -75,19 +78,21 @@ export async function startUpdateServer(options: UpdateServerOptions): Promise<U
       response.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;
     }
-    const path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
-    const file = normalize(join(root, path));
-    if (file !== root && !file.startsWith(root.endsWith(sep) ? root : root + sep)) {
-      response.writeHead(404).end();
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(request.url ?? '/', 'http://x').pathname);
+    } catch {
+      response.writeHead(400, { 'content-type': 'text/plain' }).end('bad percent-encoding in the path\n');
       return;
     }
+    const file = await confined(path);
     let info;
     try {
-      info = await stat(file);
+      info = file === undefined ? undefined : await stat(file);
     } catch {
       info = undefined;
     }
-    if (info === undefined || !info.isFile()) {
+    if (file === undefined || info === undefined || !info.isFile()) {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
@@ -109,6 +114,24 @@ export async function startUpdateServer(options: UpdateServerOptions): Promise<U
     response.writeHead(200, { ...headers, 'content-length': info.size });
     if (request.method === 'HEAD') return void response.end();
     createReadStream(file).pipe(response);
+  }
+
+  /**
+   * The real path of a request path when it stays inside the served directory, else undefined: no
+   * `..`, no NUL, no dot files, nothing that looks like a key or a database (a signing key or the
+   * campaign database left beside the images must not be served), and no
+   * symlink that leads out of the directory (checked on the resolved path, not the spelling).
+   */
+  async function confined(path: string): Promise<string | undefined> {
+    if (path.includes('\0') || path.split('/').some((segment) => segment.startsWith('.')) || PRIVATE_FILE.test(path)) return undefined;
+    const file = normalize(join(root, path));
+    if (!inside(file, root)) return undefined;
+    try {
+      const real = await realpath(file);
+      return inside(real, await realRoot) ? real : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   async function etagOf(file: string, size: number, mtimeMs: number): Promise<string> {
@@ -157,4 +180,11 @@ function parseRange(header: string | undefined, size: number): { start: number; 
   const end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
   if (start >= size || end < start) return 'unsatisfiable';
   return { start, end };
+}
+
+/** Files never served even inside the directory: private keys and SQLite databases. */
+const PRIVATE_FILE = /\.(pem|key|p8|db|sqlite|sqlite3)$|\.(db|sqlite)-(wal|shm|journal)$/i;
+
+function inside(file: string, root: string): boolean {
+  return file === root || file.startsWith(root.endsWith(sep) ? root : root + sep);
 }

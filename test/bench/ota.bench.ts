@@ -27,6 +27,9 @@ import { startUpdateServer } from '../../ota/server/file-server.js';
 import { DEVICE, envelopeFor, makeImage, makeKey, trustOf } from '../support/ota-fixtures.js';
 import { option } from './options.js';
 
+/** An image directory name as the agent writes them (sequence, digest prefix). */
+const BENCH_IMAGE = '000000000001-0123456789ab';
+
 const ROUNDS = Math.round(option('rounds', 9));
 const MiB = 1024 * 1024;
 
@@ -77,14 +80,14 @@ try {
   );
   const slots = new ImageSlots(nodeFileSystem, dir);
   await slots.init();
-  await import('node:fs/promises').then((fs) => fs.mkdir(join(dir, 'images', 'bench'), { recursive: true }));
-  await writeFile(slots.imagePath('bench'), big);
+  await import('node:fs/promises').then((fs) => fs.mkdir(join(dir, 'images', BENCH_IMAGE), { recursive: true }));
+  await writeFile(slots.imagePath(BENCH_IMAGE), big);
   const [oursFile, rawFile] = await paired(
     ROUNDS,
-    async () => void (await slots.hashImage('bench')),
-    async () => void createHash('sha256').update(await readFile(slots.imagePath('bench'))).digest(),
+    async () => void (await slots.hashImage(BENCH_IMAGE)),
+    async () => void createHash('sha256').update(await readFile(slots.imagePath(BENCH_IMAGE))).digest(),
   );
-  await slots.remove('bench');
+  await slots.remove(BENCH_IMAGE);
 
   const rate = (ms: number, bytes: number): string => `${((bytes / MiB) / (ms / 1000)).toFixed(0)} MiB/s`;
   console.log(`\nOTA verification — 64 MiB payload, median of ${ROUNDS} rounds; node ${process.version}, ${process.platform}/${process.arch}\n`);

@@ -1,6 +1,6 @@
 /** Update progress over MQTT: the agent's publish function on a real client, through a real broker. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
@@ -89,5 +89,29 @@ it('fetches the image in chunks over MQTT, and resumes after the server stops an
     await stop();
     await source.close();
     await device.cleanup();
+  }
+});
+
+it('serves chunks only from inside its directory: no traversal, no symlink out of it', async () => {
+  const outside = await mkdtemp(join(tmpdir(), 'sensorkit-ota-mqtt-outside-'));
+  await writeFile(join(outside, 'secret.txt'), 'not for devices');
+  await symlink(join(outside, 'secret.txt'), join(dir, 'escape.bin'));
+  const serverClient = await connectAsync(broker.url, { protocolVersion: 4 });
+  const deviceClient = await connectAsync(broker.url, { protocolVersion: 4 });
+  clients.push(serverClient, deviceClient);
+  const stop = await serveChunksOverMqtt(serverClient, dir);
+  const source = await mqttChunkSource(deviceClient, { deviceId: 'en-1-SN2', clock: new SystemClock(), timeoutMs: 400 });
+  try {
+    expect(Buffer.from(await source.read('firmware.bin', 0, 16))).toEqual(image.subarray(0, 16));
+    for (const file of ['escape.bin', `../${outside.split('/').at(-1)}/secret.txt`, 'firmware.bin\0']) {
+      const error = await source.read(file, 0, 16).catch((e: unknown) => e);
+      expect(error, file).toBeInstanceOf(UpdateError);
+      expect((error as UpdateError).message).toMatch(/no answer/);
+    }
+  } finally {
+    await stop();
+    await source.close();
+    await rm(join(dir, 'escape.bin'), { force: true });
+    await rm(outside, { recursive: true, force: true });
   }
 });

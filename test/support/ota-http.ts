@@ -4,7 +4,7 @@
  * Range (200 instead of 206), answer 206 for a changed resource, or send data without end.
  * Records each request's Range and If-Range headers.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface FaultPlan {
@@ -18,6 +18,12 @@ export interface FaultPlan {
   ignoreIfRange?: boolean;
   /** Send bytes forever (no Content-Length). */
   endless?: boolean;
+  /** Announce this Content-Length instead of the true one (then send the body as usual). */
+  declaredLength?: number;
+  /** Send one byte every `dripMs` (slow loris), with the true Content-Length. */
+  dripMs?: number;
+  /** Send this many bytes, then keep the connection open and silent. */
+  stallAfterBytes?: number;
 }
 
 export interface FaultServer {
@@ -54,9 +60,13 @@ export async function startFaultServer(plan: FaultPlan): Promise<FaultServer> {
     entry.status = rangeOk ? 206 : 200;
     response.writeHead(entry.status, {
       etag: plan.etag,
-      'content-length': slice.length,
+      'content-length': plan.declaredLength ?? slice.length,
       ...(rangeOk ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
     });
+    if (plan.dripMs !== undefined || plan.stallAfterBytes !== undefined) {
+      misbehave(plan, slice, response);
+      return;
+    }
     const cut = plan.cutAfterBytes;
     if (cut !== undefined) {
       delete plan.cutAfterBytes;
@@ -77,4 +87,20 @@ export async function startFaultServer(plan: FaultPlan): Promise<FaultServer> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** The slow variants: a drip, a stall. */
+function misbehave(plan: FaultPlan, slice: Buffer, response: ServerResponse): void {
+  if (plan.stallAfterBytes !== undefined) {
+    response.write(slice.subarray(0, plan.stallAfterBytes));
+    return; // never ends: the client's idle timeout must.
+  }
+  let sent = 0;
+  const drip = (): void => {
+    if (response.destroyed || sent >= slice.length) return;
+    response.write(slice.subarray(sent, sent + 1));
+    sent++;
+    setTimeout(drip, plan.dripMs);
+  };
+  drip();
 }

@@ -1,0 +1,70 @@
+/**
+ * Fetches the payload a verified manifest names into its staging part, over HTTP(S) (resumable, see
+ * http-download.ts) or in chunks from a {@link ChunkSource} (see chunked-download.ts), and turns the
+ * byte counts into coarse progress: one report per tenth, and a hook at the halfway mark (where the
+ * crash tests cut the power).
+ */
+import type { Clock } from '../../sdk/core/clock.js';
+import { UpdateError } from '../errors.js';
+import type { SuitManifest } from '../manifest/suit-manifest.js';
+import { downloadChunked, type ChunkSource } from './chunked-download.js';
+import type { OtaFileSystem } from './file-system.js';
+import { downloadImage, type DownloadJob } from './http-download.js';
+
+/** Where an offer's payload comes from. */
+export interface PayloadSource {
+  /** The payload URL; default: the manifest's URI resolved against `baseUrl`. */
+  readonly url?: string;
+  readonly baseUrl?: string;
+  /** Fetch the payload (named by the manifest's URI) in chunks from this source instead of HTTP. */
+  readonly chunks?: ChunkSource;
+}
+
+/** What {@link fetchPayload} needs. */
+export interface PayloadFetch {
+  readonly manifest: SuitManifest;
+  readonly source: PayloadSource;
+  /** The staging part file. */
+  readonly part: string;
+  readonly clock: Clock;
+  readonly limits?: Pick<DownloadJob, 'idleTimeoutMs' | 'minSpeed'>;
+  readonly requestOptions?: DownloadJob['requestOptions'];
+  /** Called at most once per tenth of the image. */
+  readonly onProgress: (received: number, total: number) => void;
+  /** Called once when half the image is on disk. */
+  readonly onHalfway: () => void;
+}
+
+/**
+ * Downloads the payload of `job.manifest` into `job.part`; the errors are those of the transfer.
+ *
+ * @example
+ * ```ts
+ * await fetchPayload(nodeFileSystem, { manifest, source: { baseUrl }, part, clock, onProgress: print, onHalfway: () => {} })
+ * ```
+ */
+export async function fetchPayload(fs: OtaFileSystem, job: PayloadFetch): Promise<void> {
+  const { manifest, source } = job;
+  let lastTenth = -1;
+  let halfway = false;
+  const onProgress = (received: number, total: number): void => {
+    const tenth = Math.floor((received / Math.max(total, 1)) * 10);
+    if (tenth !== lastTenth) {
+      lastTenth = tenth;
+      job.onProgress(received, total);
+    }
+    if (!halfway && received * 2 >= total) {
+      halfway = true;
+      job.onHalfway();
+    }
+  };
+  const target = { part: job.part, size: manifest.imageSize, digest: manifest.imageDigest, onProgress };
+  if (source.chunks !== undefined) {
+    if (manifest.uri === undefined) throw new UpdateError('download-failed', 'the manifest names no payload to fetch in chunks');
+    await downloadChunked(fs, { ...target, source: source.chunks, file: manifest.uri });
+    return;
+  }
+  const url = source.url ?? (manifest.uri !== undefined && source.baseUrl !== undefined ? new URL(manifest.uri, source.baseUrl).href : manifest.uri);
+  if (url === undefined) throw new UpdateError('download-failed', 'the offer has no payload URL');
+  await downloadImage(fs, { ...target, url, clock: job.clock, ...job.limits, ...(job.requestOptions ? { requestOptions: job.requestOptions } : {}) });
+}
