@@ -56,7 +56,7 @@ export class ManifestError extends SensorkitError {
   readonly reason: ManifestReason;
 
   constructor(reason: ManifestReason, message: string, options?: { cause?: unknown }) {
-    super('ERR_DECODE', `${reason}: ${message}`, options);
+    super('ERR_OTA', `${reason}: ${message}`, options);
     this.reason = reason;
   }
 }
@@ -102,7 +102,7 @@ export class UpdateError extends SensorkitError {
   readonly reason: UpdateReason;
 
   constructor(reason: UpdateReason, message: string, options?: { cause?: unknown }) {
-    super(reason === 'storage' || reason === 'no-space' || reason === 'state-damaged' ? 'ERR_STORAGE' : 'ERR_STATE', `${reason}: ${message}`, options);
+    super(reason === 'storage' || reason === 'no-space' || reason === 'state-damaged' ? 'ERR_STORAGE' : 'ERR_OTA', `${reason}: ${message}`, options);
     this.reason = reason;
   }
 }

@@ -18,7 +18,9 @@ export type ErrorCode =
   | 'ERR_STATE'
   | 'ERR_SENSOR'
   | 'ERR_STORAGE'
-  | 'ERR_DECODE';
+  | 'ERR_DECODE'
+  /** An update was refused: bad signature, replay, downgrade, wrong device (see `ManifestError.reason`). */
+  | 'ERR_OTA';
 
 /**
  * Base class of every error sensorkit throws on purpose.

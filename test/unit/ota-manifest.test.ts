@@ -104,6 +104,22 @@ describe('SUIT envelope', () => {
     expect(reasons).toContain('bad-signature');
   });
 
+  it('reports a refused envelope as a SensorkitError with code ERR_OTA and the reason first', () => {
+    const tampered = Uint8Array.from(envelopeFor(image, 5, ed));
+    tampered[tampered.length - 1] = tampered[tampered.length - 1]! ^ 0x01;
+    const error = (() => {
+      try {
+        verifyEnvelope(tampered, trustOf(ed));
+      } catch (caught) {
+        return caught;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ManifestError);
+    expect((error as ManifestError).code).toBe('ERR_OTA');
+    expect((error as ManifestError).message.startsWith(`${(error as ManifestError).reason}: `)).toBe(true);
+  });
+
   it('refuses a tampered payload byte', () => {
     const { manifest } = verifyEnvelope(envelopeFor(image, 5, ed), trustOf(ed));
     const tampered = Buffer.from(image);
