@@ -14,13 +14,14 @@ import { UsageError } from './usage.js';
 export const MODEL_HELP = `Usage: sensorkit model [DEVICE] [options]
 
 Prints an export of a device model: its W3C WoT Thing Description (TD 1.1, JSON) with MQTT forms
-for its topics, or the CDDL (RFC 8610) of the payloads on those topics.
+for its topics, the CDDL (RFC 8610) of the payloads on those topics, or its OPC UA information
+model as NodeSet2 XML (OPC UA for Devices; needs the OPC UA base and DI nodesets to load).
 
   DEVICE                 a device file (.ts or .js) or a folder with device.ts/device.js
                          (default: examples/env-node)
 
 Options:
-  --format wot|cddl      what to print (default: wot)
+  --format FORMAT        what to print: wot, cddl or nodeset (default: wot)
   --serial TEXT          serial number, when the model takes it from the board or environment
                          (default: SENSORKIT_SERIAL, else EMU-1 as \`sensorkit run\` uses)
   --broker URL           the broker in the TD's forms, mqtt://host:port or mqtts://host:port
@@ -31,9 +32,10 @@ Options:
 Examples:
   sensorkit model examples/motor-monitor --serial MM-0042 > motor-monitor.td.json
   sensorkit model --format cddl > env-node.cddl
+  sensorkit model examples/env-node --format nodeset > env-node.NodeSet2.xml
 `;
 
-const FORMATS = ['wot', 'cddl'] as const;
+const FORMATS = ['wot', 'cddl', 'nodeset'] as const;
 const SECURITY: readonly SecurityHint[] = ['nosec', 'basic', 'psk'];
 
 /** Serial number of the emulated device `sensorkit run` starts with its default seed. */
@@ -64,6 +66,11 @@ export async function modelCommand(argv: readonly string[], defaultDevice: strin
       if (values[option] !== undefined) throw new UsageError(`--${option} applies to --format wot only`);
     }
   }
+  if (format === 'nodeset') {
+    for (const option of ['broker', 'security'] as const) {
+      if (values[option] !== undefined) throw new UsageError(`--${option} applies to --format wot only`);
+    }
+  }
   const security = values.security;
   if (security !== undefined && !(SECURITY as readonly string[]).includes(security)) {
     throw new UsageError(`--security: unknown scheme "${security}"; available: ${SECURITY.join(', ')}`);
@@ -76,6 +83,13 @@ export async function modelCommand(argv: readonly string[], defaultDevice: strin
     return 0;
   }
   const serialNumber = serialFor(model, values.serial);
+  if (format === 'nodeset') {
+    // node-opcua loads only for this format.
+    const { exportNodeset2, routeNodeOpcuaLogs } = await import('../transport/opcua/index.js');
+    routeNodeOpcuaLogs((line) => process.stderr.write(`sensorkit: ${line}\n`));
+    process.stdout.write(await exportNodeset2(model, { deviceId: deviceIdFor(model, serialNumber), serialNumber }));
+    return 0;
+  }
   let td: object;
   try {
     td = thingDescription(model, {

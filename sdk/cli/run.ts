@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SystemClock } from '../core/clock.js';
+import { ValidationError } from '../core/errors.js';
 import { Device } from '../device/device.js';
 import { loadDeviceFile } from '../device/load.js';
 import { SenmlCborEncoder } from '../encoding/senml-cbor.js';
@@ -40,6 +41,16 @@ Options:
   --cert FILE          with mqtts://: client certificate, for mutual TLS (with --key)
   --key FILE           with mqtts://: private key of --cert
   --outbox DIR         durable outbox of telemetry (default: .sensorkit/outbox/<device id>)
+  --opcua-port N       serve OPC UA on this TCP port; 0 picks a free one (default: 4840)
+  --no-opcua           do not serve OPC UA
+  --profile NAME       OPC UA security: dev (adds SecurityPolicy None and anonymous login,
+                       listens on 127.0.0.1) or production (SignAndEncrypt only, user login)
+                       (default: dev)
+  --opcua-host ADDR    address to listen on (default: 127.0.0.1 for dev, all for production)
+  --pki DIR            OPC UA certificates: own, trusted and rejected (default: .sensorkit/pki)
+  --users FILE         OPC UA users, scrypt hashes (default: .sensorkit/opcua-users.json;
+                       add users with \`sensorkit opcua user add NAME\`)
+  --x509-users         accept X.509 user certificates trusted in <pki>/users
   -h, --help           show this help
 `;
 
@@ -60,6 +71,13 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
       cert: { type: 'string' },
       key: { type: 'string' },
       outbox: { type: 'string' },
+      'opcua-port': { type: 'string' },
+      'no-opcua': { type: 'boolean', default: false },
+      profile: { type: 'string' },
+      'opcua-host': { type: 'string' },
+      pki: { type: 'string' },
+      users: { type: 'string' },
+      'x509-users': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -71,6 +89,7 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
   const seed = parseNumberOption('--seed', values.seed, { integer: true, min: 0, max: 2 ** 32 - 1 });
   const durationS = values.duration === undefined ? undefined : parseNumberOption('--duration', values.duration, { min: 0.001 });
   const tls = mqttOptions(values);
+  const opcuaFlags = opcuaOptions(values);
 
   const loaded = await loadDeviceFile(positionals[0] ?? defaultDevice);
   const out = process.stdout;
@@ -102,9 +121,19 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
   }
 
   const mqtt = values['no-mqtt'] ? undefined : await startMqtt(device, clock, { url: values.mqtt, tls, outbox: values.outbox, log });
+  let opcua: OpcuaSide | undefined;
+  try {
+    opcua = opcuaFlags === undefined ? undefined : await startOpcua(device, opcuaFlags);
+  } catch (error) {
+    await mqtt?.close();
+    await board.close();
+    throw error;
+  }
+  for (const warning of opcua?.warnings ?? []) process.stderr.write(`sensorkit: warning: ${warning}\n`);
   log(
     `sensorkit: ${loaded.model.id} (${loaded.model.identity.manufacturer} ${loaded.model.identity.model}, serial ${device.serialNumber}) on ${description}` +
-      (mqtt === undefined ? '; MQTT off' : mqtt.broker ? `; MQTT ${mqtt.broker.url} (embedded broker, port ${mqtt.broker.port})` : `; MQTT ${mqtt.transport.url}`),
+      (mqtt === undefined ? '; MQTT off' : mqtt.broker ? `; MQTT ${mqtt.broker.url} (embedded broker, port ${mqtt.broker.port})` : `; MQTT ${mqtt.transport.url}`) +
+      (opcua === undefined ? '; OPC UA off' : `; OPC UA ${opcua.endpointUrl} (${opcua.profile})`),
   );
   await mqtt?.transport.start();
   await device.start();
@@ -115,6 +144,7 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
   await device.stop();
   // Ctrl-C: flush what can be flushed within 2 s; the rest stays in the outbox for the next run.
   await mqtt?.close();
+  await opcua?.stop();
   await board.close();
   if (!values.json) out.write('stopped\n');
   return 0;
@@ -183,6 +213,69 @@ function waitForStop(durationS: number | undefined): Promise<void> {
 export function transportFooter(transport: Transport): string {
   const status = transport.status();
   return `MQTT ${status.state}${status.protocol === 4 ? ' (3.1.1)' : ''} · pending ${status.pendingRecords} · dropped ${status.droppedRecords}`;
+}
+
+interface OpcuaFlags {
+  port: number;
+  profile: 'dev' | 'production';
+  host: string | undefined;
+  pki: string | undefined;
+  users: string;
+  x509Users: boolean;
+}
+
+/** Checks the OPC UA flags together; undefined with --no-opcua. */
+function opcuaOptions(values: {
+  'opcua-port'?: string | undefined;
+  'no-opcua'?: boolean | undefined;
+  profile?: string | undefined;
+  'opcua-host'?: string | undefined;
+  pki?: string | undefined;
+  users?: string | undefined;
+  'x509-users'?: boolean | undefined;
+}): OpcuaFlags | undefined {
+  const profile = values.profile ?? 'dev';
+  if (profile !== 'dev' && profile !== 'production') throw new UsageError(`--profile: unknown profile "${profile}"; available: dev, production`);
+  if (values['no-opcua']) {
+    const given = (['opcua-port', 'opcua-host', 'pki', 'users', 'profile'] as const).find((flag) => values[flag] !== undefined) ?? (values['x509-users'] ? 'x509-users' : undefined);
+    if (given !== undefined) throw new UsageError(`--${given} and --no-opcua exclude each other`);
+    return undefined;
+  }
+  const port = values['opcua-port'] === undefined ? OPCUA_PORT : parseNumberOption('--opcua-port', values['opcua-port'], { integer: true, min: 0, max: 65_535 });
+  return { port, profile, host: values['opcua-host'], pki: values.pki, users: values.users ?? join('.sensorkit', 'opcua-users.json'), x509Users: values['x509-users'] ?? false };
+}
+
+/** The IANA port of opc.tcp. */
+const OPCUA_PORT = 4840;
+
+interface OpcuaSide {
+  endpointUrl: string;
+  profile: string;
+  warnings: string[];
+  stop(): Promise<void>;
+}
+
+/** Starts the OPC UA server (node-opcua is loaded only now, so runs with --no-opcua never pay for it). */
+async function startOpcua(device: Device, flags: OpcuaFlags): Promise<OpcuaSide> {
+  const { OpcuaServer, UsersFile, routeNodeOpcuaLogs } = await import('../transport/opcua/index.js');
+  // Standard output is for the table or --json lines; node-opcua's own messages go to stderr.
+  routeNodeOpcuaLogs((line) => process.stderr.write(`sensorkit: ${line}\n`));
+  const users = await UsersFile.load(resolve(flags.users));
+  const server = new OpcuaServer(device, {
+    profile: flags.profile,
+    port: flags.port,
+    users,
+    x509Users: flags.x509Users,
+    ...(flags.host === undefined ? {} : { host: flags.host }),
+    ...(flags.pki === undefined ? {} : { pkiDir: flags.pki }),
+  });
+  try {
+    await server.start();
+  } catch (error) {
+    if (error instanceof ValidationError && error.path === 'port') throw new ValidationError('--opcua-port', error.reason);
+    throw error;
+  }
+  return { endpointUrl: server.endpointUrl, profile: server.profile, warnings: server.warnings(), stop: () => server.stop() };
 }
 
 interface MqttFlags {

@@ -14,6 +14,7 @@ const EXPECTED: Record<string, string[]> = {
   './device': ['Device', 'loadDeviceFile'],
   './encoding': ['SenmlCborEncoder', 'SenmlCborDecoder', 'resolveSenml', 'topics', 'deviceIdFor', 'thingDescription', 'payloadCddl'],
   './transport': ['MqttTransport', 'startEmbeddedBroker', 'DurableOutbox'],
+  './transport/opcua': ['OpcuaServer', 'exportNodeset2'],
   './boards': ['MODES', 'ARDUINO_UNO', 'RASPBERRY_PI_4', 'EmulatedBoard'],
   './boards/emulated': ['EmulatedBoard', 'AdcModel', 'sine', 'gaussianNoise', 'thermistorDivider'],
   './boards/emulated/parts': ['Bme280Peripheral', 'Ads1115Peripheral', 'Mpu6050Peripheral', 'currentLoopTransmitter'],

@@ -42,7 +42,7 @@ describe('sensorkit model', () => {
     const help = await sensorkit(['model', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Usage: sensorkit model \[DEVICE\]/);
-    expect(help.stdout).toMatch(/--format wot\|cddl/);
+    expect(help.stdout).toMatch(/--format FORMAT +what to print: wot, cddl or nodeset/);
     const top = await sensorkit(['--help']);
     expect(top.stdout).toMatch(/model \[DEVICE\]/);
   });
@@ -86,7 +86,7 @@ describe('sensorkit model', () => {
   });
 
   it.each([
-    [['model', '--format', 'xml'], /^sensorkit: --format: unknown format "xml"; available: wot, cddl\nTry 'sensorkit model --help'\.\n$/],
+    [['model', '--format', 'xml'], /^sensorkit: --format: unknown format "xml"; available: wot, cddl, nodeset\nTry 'sensorkit model --help'\.\n$/],
     [['model', '--broker', 'http://broker.example'], /^sensorkit: --broker: expected an mqtt:\/\/ or mqtts:\/\/ URL, got "http:\/\/broker.example"\n/],
     [['model', '--security', 'cert'], /^sensorkit: --security: unknown scheme "cert"; available: nosec, basic, psk\n/],
     [['model', '--format', 'cddl', '--serial', 'X'], /^sensorkit: --serial applies to --format wot only\n/],

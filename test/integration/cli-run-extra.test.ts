@@ -15,7 +15,7 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `sensorkit run … --no-mqtt --duration 1 --json` with `env` over the test's environment (undefined removes a variable). */
+/** Runs `sensorkit run … --no-mqtt --no-opcua --duration 1 --json` with `env` over the test's environment (undefined removes a variable). */
 function run(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
   const merged: NodeJS.ProcessEnv = { ...process.env, SENSORKIT_DEBUG: '' };
   for (const [name, value] of Object.entries(env)) {
@@ -23,7 +23,7 @@ function run(args: string[], env: Record<string, string | undefined> = {}): Prom
     else merged[name] = value;
   }
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'run', ...args, '--no-mqtt', '--duration', '1', '--json'], { cwd: ROOT, env: merged });
+    const child = spawn(process.execPath, [BIN, 'run', ...args, '--no-mqtt', '--no-opcua', '--duration', '1', '--json'], { cwd: ROOT, env: merged });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -46,7 +46,8 @@ describe('sensorkit CLI', () => {
   });
 
   it('runs the default device and prints one JSON object per reading with --json', async () => {
-    const result = await sensorkit(['run', '--json', '--duration', '2.5', '--seed', '7']);
+    // --no-opcua: tests run side by side and must not compete for port 4840 (see opcua-cli.test.ts).
+    const result = await sensorkit(['run', '--json', '--duration', '2.5', '--seed', '7', '--no-opcua']);
     expect(result.stderr).not.toMatch(/error/i);
     expect(result.code).toBe(0);
     const readings = result.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -63,7 +64,7 @@ describe('sensorkit CLI', () => {
   });
 
   it('shows a table of the latest values and stops cleanly on SIGINT', async () => {
-    const child = spawn(process.execPath, [BIN, 'run', '--seed', '2'], { cwd: ROOT });
+    const child = spawn(process.execPath, [BIN, 'run', '--seed', '2', '--no-opcua'], { cwd: ROOT });
     let stdout = '';
     const sawValues = new Promise<void>((resolve) =>
       child.stdout.on('data', (chunk: Buffer) => {
@@ -88,7 +89,7 @@ describe('sensorkit CLI', () => {
     ['syntax-error.ts', /syntax-error\.ts: /],
     ['missing.ts', /missing\.ts: no such file or folder/],
   ])('rejects the device file %s with one line naming the file and field', async (name, reason) => {
-    const result = await sensorkit(['run', fixture(name), '--duration', '1']);
+    const result = await sensorkit(['run', fixture(name), '--duration', '1', '--no-opcua']);
     expect(result.code).toBe(1);
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);

@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 function run(args: string[]): { stdout: () => string; stderr: () => string; exited: Promise<number | null>; kill: (signal: NodeJS.Signals) => void } {
-  const child = spawn(process.execPath, [`${ROOT}bin/sensorkit.js`, 'run', ...args], { cwd: ROOT, env: { ...process.env, SENSORKIT_DEBUG: '' } });
+  const child = spawn(process.execPath, [`${ROOT}bin/sensorkit.js`, 'run', '--no-opcua', ...args], { cwd: ROOT, env: { ...process.env, SENSORKIT_DEBUG: '' } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,0 +1,183 @@
+/**
+ * `OpcuaServer`: a device as an OPC UA server (IEC 62541) on node-opcua. The address space is the
+ * device's information model (see information-model.ts) beside the OPC UA base and DI nodesets;
+ * security follows the profile (see options.ts); the application certificate lives in the PKI
+ * folder (see pki.ts).
+ */
+import { OPCUACertificateManager, OPCUAServer, UAUserManagerBase, UserTokenType, WellKnownRoles, resolveNodeId, type NodeId } from 'node-opcua';
+import { resolve } from 'node:path';
+import { StateError, ValidationError } from '../../core/errors.js';
+import type { Device } from '../../device/device.js';
+import { deviceIdFor } from '../../encoding/topics.js';
+import { attachDevice, buildInformationModel, type InformationModel } from './information-model.js';
+import { BASE_NODESETS } from './nodeset.js';
+import { checkOptions, profileSecurity, type OpcuaProfile, type OpcuaServerOptions } from './options.js';
+import { DEFAULT_PKI_DIR, pkiPaths, protectPrivateKey } from './pki.js';
+import type { UsersFile } from './users.js';
+
+/** Server states, one union. */
+export type OpcuaServerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/** User names checked against the users file (scrypt); every user is an AuthenticatedUser. */
+class UsersFileManager extends UAUserManagerBase {
+  readonly #users: UsersFile | undefined;
+
+  constructor(users: UsersFile | undefined) {
+    super();
+    this.#users = users;
+  }
+
+  override async isValidUser(_session: unknown, username: string, password: string): Promise<boolean> {
+    return this.#users === undefined ? false : this.#users.verify(username, password);
+  }
+
+  override getUserRoles(): NodeId[] {
+    return [resolveNodeId(WellKnownRoles.AuthenticatedUser)];
+  }
+}
+
+/**
+ * @example
+ * ```ts
+ * const users = await UsersFile.load('.sensorkit/opcua-users.json')
+ * const server = new OpcuaServer(device, { profile: 'production', users })
+ * await server.start()
+ * console.log(server.endpointUrl) // opc.tcp://plant-pc:4840
+ * // …
+ * await server.stop()
+ * ```
+ */
+export class OpcuaServer {
+  readonly device: Device;
+  readonly profile: OpcuaProfile;
+  readonly deviceId: string;
+  readonly pkiDir: string;
+  readonly #options: OpcuaServerOptions;
+  readonly #checked: ReturnType<typeof checkOptions>;
+  #state: OpcuaServerState = 'idle';
+  #server: OPCUAServer | undefined;
+  #info: InformationModel | undefined;
+  #detach: (() => void) | undefined;
+  #certificateManagers: OPCUACertificateManager[] = [];
+
+  constructor(device: Device, options: OpcuaServerOptions = {}) {
+    this.#checked = checkOptions(options);
+    this.device = device;
+    this.profile = this.#checked.profile;
+    this.#options = options;
+    this.deviceId = options.deviceId ?? deviceIdFor(device.model, device.serialNumber);
+    this.pkiDir = resolve(options.pkiDir ?? DEFAULT_PKI_DIR);
+  }
+
+  get state(): OpcuaServerState {
+    return this.#state;
+  }
+
+  /** The information model (once started). */
+  get informationModel(): InformationModel | undefined {
+    return this.#info;
+  }
+
+  /** `opc.tcp://host:port` of the server, with the port it actually listens on (once started). */
+  get endpointUrl(): string {
+    const server = this.#server;
+    if (server === undefined || this.#state !== 'running') throw new StateError(`the OPC UA server is ${this.#state}`);
+    return server.getEndpointUrl();
+  }
+
+  /** The TCP port listened on (once started). */
+  get port(): number {
+    return Number(new URL(this.endpointUrl.replace(/^opc\.tcp:/, 'http:')).port);
+  }
+
+  /** What an operator should know about this configuration (the `dev` profile's openness). */
+  warnings(): string[] {
+    return this.profile === 'dev'
+      ? ['OPC UA profile "dev": SecurityPolicy None and anonymous login are enabled; for development only (use --profile production in the field)']
+      : [];
+  }
+
+  /**
+   * Loads the nodesets, creates the application certificate on first start, builds the device's
+   * information model and listens. Rejects with `ValidationError` (path `port`) when the port is
+   * taken.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'idle') throw new StateError(`cannot start an OPC UA server that is ${this.#state}`);
+    this.#state = 'starting';
+    const { port, maxSessions, x509Users } = this.#checked;
+    const paths = pkiPaths(this.pkiDir, this.deviceId);
+    const host = this.#options.host ?? (this.profile === 'dev' ? '127.0.0.1' : undefined);
+    const identity = this.device.model.identity;
+    const serverCertificateManager = new OPCUACertificateManager({ rootFolder: paths.root, automaticallyAcceptUnknownCertificate: false });
+    const userCertificateManager = new OPCUACertificateManager({ rootFolder: paths.users, automaticallyAcceptUnknownCertificate: false });
+    this.#certificateManagers = [serverCertificateManager, userCertificateManager];
+    const server = new OPCUAServer({
+      port,
+      ...(host === undefined ? {} : { host }),
+      ...(host === undefined || host === '0.0.0.0' || host === '::' ? {} : { hostname: host }),
+      nodeset_filename: [...BASE_NODESETS],
+      ...profileSecurity(this.profile),
+      serverCertificateManager,
+      userCertificateManager,
+      certificateFile: paths.certificateFile,
+      privateKeyFile: paths.privateKeyFile,
+      userManager: new UsersFileManager(this.#options.users),
+      maxConnectionsPerEndpoint: maxSessions,
+      serverCapabilities: { maxSessions },
+      serverInfo: {
+        applicationUri: `urn:sensorkit:${this.deviceId}`,
+        productUri: `urn:sensorkit:${this.device.model.id}`,
+        applicationName: { text: `${identity.manufacturer} ${identity.model} ${this.device.serialNumber}`, locale: 'en' },
+      },
+      buildInfo: { productName: identity.model, manufacturerName: identity.manufacturer, softwareVersion: identity.softwareRevision },
+    });
+    this.#server = server;
+    try {
+      await server.initialize();
+      await protectPrivateKey(this.pkiDir);
+      this.#info = buildInformationModel(server.engine.addressSpace!, this.device.model, { deviceId: this.deviceId, serialNumber: this.device.serialNumber });
+      this.#detach = attachDevice(this.#info, this.device);
+      if (!x509Users) withoutCertificateUserTokens(server);
+      await server.start();
+    } catch (error) {
+      this.#state = 'failed';
+      this.#detach?.();
+      await server.shutdown(0).catch(() => undefined);
+      throw portInUse(error) ? new ValidationError('port', `${port} is already in use${host ? ` on ${host}` : ''} (another OPC UA server?); choose another port or stop the other server`) : error;
+    }
+    this.#state = 'running';
+  }
+
+  /**
+   * Re-reads the trusted and rejected certificates of the PKI folder now. The server also notices
+   * changes by itself (a folder watcher), a moment later; this is for a caller that has just
+   * trusted a certificate in-process and wants it in force at once.
+   */
+  async reloadCertificates(): Promise<void> {
+    for (const manager of this.#certificateManagers) await manager.reloadCertificates();
+  }
+
+  /** Closes every session and stops listening. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.#state !== 'running') return;
+    this.#state = 'stopping';
+    this.#detach?.();
+    await this.#server?.shutdown(0);
+    this.#state = 'stopped';
+  }
+}
+
+/** X.509 user tokens off: no endpoint offers them (node-opcua offers them on every endpoint). */
+function withoutCertificateUserTokens(server: OPCUAServer): void {
+  for (const endpoint of server.endpoints) {
+    for (const description of endpoint.endpointDescriptions()) {
+      description.userIdentityTokens = (description.userIdentityTokens ?? []).filter((token) => token.tokenType !== UserTokenType.Certificate);
+    }
+  }
+}
+
+function portInUse(error: unknown): boolean {
+  const text = error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? ''} ${error.message}` : String(error);
+  return /EADDRINUSE/.test(text);
+}

@@ -1,0 +1,68 @@
+/**
+ * Options and security profiles of the OPC UA server.
+ *
+ * | profile      | endpoints                                                        | user tokens |
+ * |--------------|------------------------------------------------------------------|-------------|
+ * | `production` | SignAndEncrypt only: Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss | user name (scrypt users file); X.509 when enabled; never anonymous |
+ * | `dev`        | the same, plus SecurityPolicy None                               | the same, plus anonymous |
+ *
+ * `dev` listens on 127.0.0.1 unless a host is given; `production` on every interface.
+ */
+import { MessageSecurityMode, SecurityPolicy } from 'node-opcua';
+import { ValidationError } from '../../core/errors.js';
+import type { UsersFile } from './users.js';
+
+/** The security profiles. */
+export type OpcuaProfile = 'dev' | 'production';
+export const OPCUA_PROFILES: readonly OpcuaProfile[] = ['dev', 'production'];
+
+/** The IANA port of OPC UA over TCP (opc.tcp). */
+export const OPCUA_DEFAULT_PORT = 4840;
+
+/** The secure policies both profiles offer (IEC 62541-7 security policies that are not deprecated). */
+export const SECURE_POLICIES: readonly SecurityPolicy[] = [SecurityPolicy.Basic256Sha256, SecurityPolicy.Aes128_Sha256_RsaOaep, SecurityPolicy.Aes256_Sha256_RsaPss];
+
+/** Options of `OpcuaServer`. */
+export interface OpcuaServerOptions {
+  /** Default `production`. */
+  readonly profile?: OpcuaProfile;
+  /** TCP port; 0 picks a free one (see `endpointUrl` once started). Default 4840. */
+  readonly port?: number;
+  /** Address to listen on. Default: 127.0.0.1 for `dev`, every interface for `production`. */
+  readonly host?: string;
+  /** PKI folder (application certificate, trusted and rejected clients). Default `.sensorkit/pki`. */
+  readonly pkiDir?: string;
+  /** Users who may log in with a user name and password. */
+  readonly users?: UsersFile;
+  /** Accept X.509 user-identity certificates trusted in `<pkiDir>/users`. Default false. */
+  readonly x509Users?: boolean;
+  /** Node ids and the application URI use it; default `<model id>-<serial>` (see `deviceIdFor`). */
+  readonly deviceId?: string;
+  /** Sessions at once. Default 10. */
+  readonly maxSessions?: number;
+}
+
+/** The endpoint security of a profile. */
+export function profileSecurity(profile: OpcuaProfile): { securityPolicies: SecurityPolicy[]; securityModes: MessageSecurityMode[]; allowAnonymous: boolean } {
+  return profile === 'production'
+    ? { securityPolicies: [...SECURE_POLICIES], securityModes: [MessageSecurityMode.SignAndEncrypt], allowAnonymous: false }
+    : { securityPolicies: [SecurityPolicy.None, ...SECURE_POLICIES], securityModes: [MessageSecurityMode.None, MessageSecurityMode.SignAndEncrypt], allowAnonymous: true };
+}
+
+/** Checks the options together; throws `ValidationError` naming the option. */
+export function checkOptions(options: OpcuaServerOptions): Required<Pick<OpcuaServerOptions, 'profile' | 'port' | 'maxSessions' | 'x509Users'>> {
+  const profile = options.profile ?? 'production';
+  if (!OPCUA_PROFILES.includes(profile)) throw new ValidationError('profile', `expected ${OPCUA_PROFILES.join(' or ')}, got ${JSON.stringify(profile)}`);
+  const port = options.port ?? OPCUA_DEFAULT_PORT;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new ValidationError('port', `expected an integer from 0 to 65535, got ${String(options.port)}`);
+  const maxSessions = options.maxSessions ?? 10;
+  if (!Number.isInteger(maxSessions) || maxSessions < 1) throw new ValidationError('maxSessions', `expected an integer from 1 and up, got ${String(options.maxSessions)}`);
+  const x509Users = options.x509Users ?? false;
+  if (profile === 'production' && (options.users?.size ?? 0) === 0 && !x509Users) {
+    throw new ValidationError(
+      'users',
+      'the production profile admits no anonymous client: add a user (`sensorkit opcua user add NAME`) or accept X.509 user certificates',
+    );
+  }
+  return { profile, port, maxSessions, x509Users };
+}

@@ -1,0 +1,158 @@
+/**
+ * OPC UA user-name login against a users file of scrypt hashes (node:crypto; RFC 7914). The file
+ * holds no password: each user has a random salt, the scrypt parameters and the derived key;
+ * logins compare in constant time. It is written owner-only (0600).
+ *
+ * ```json
+ * { "version": 1, "users": [{ "name": "operator", "scrypt": { "N": 16384, "r": 8, "p": 1, "salt": "…", "hash": "…" } }] }
+ * ```
+ */
+import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { StorageError, ValidationError } from '../../core/errors.js';
+
+/** One user's password hash. */
+export interface UserRecord {
+  readonly name: string;
+  readonly scrypt: { readonly N: number; readonly r: number; readonly p: number; readonly salt: string; readonly hash: string };
+}
+
+const KEY_LENGTH = 32;
+/** scrypt cost: N = 2^14, r = 8, p = 1 (RFC 7914 §2's interactive-login figures). */
+const COST = { N: 16_384, r: 8, p: 1 } as const;
+/** Passwords that ship as defaults somewhere and are tried first by anyone. */
+const DEFAULT_PASSWORDS = new Set(['admin', 'password', 'passw0rd', 'root', 'user', 'guest', 'operator', 'opcua', 'sensorkit', '1234', '12345', '123456', '12345678', 'changeme', 'default', 'secret']);
+const MIN_LENGTH = 8;
+
+function scrypt(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
+  return new Promise((resolve, reject) => scryptCallback(password, salt, KEY_LENGTH, { ...options, maxmem: 64 * 1024 * 1024 }, (error, key) => (error ? reject(error) : resolve(key))));
+}
+
+/**
+ * Why a password must not be set, or undefined when it may: empty, shorter than 8 characters, a
+ * well-known default, or the user's own name (ETSI EN 303 645 provision 5.1-1: no universal
+ * default passwords).
+ *
+ * @example
+ * ```ts
+ * passwordProblem('operator', 'admin') // 'is a well-known default password'
+ * ```
+ */
+export function passwordProblem(name: string, password: string): string | undefined {
+  if (password === '') return 'is empty';
+  if (DEFAULT_PASSWORDS.has(password.toLowerCase())) return 'is a well-known default password';
+  if (password.toLowerCase() === name.toLowerCase()) return 'is the user name';
+  if (password.length < MIN_LENGTH) return `is shorter than ${MIN_LENGTH} characters`;
+  return undefined;
+}
+
+/**
+ * Hashes a password for the users file; throws `ValidationError` (path `password`) for an empty,
+ * default or short one.
+ *
+ * @example
+ * ```ts
+ * const record = await hashPassword('operator', 'correct horse battery staple')
+ * ```
+ */
+export async function hashPassword(name: string, password: string): Promise<UserRecord> {
+  if (!/^[A-Za-z0-9._@-]{1,64}$/.test(name)) throw new ValidationError('user', `expected 1–64 letters, digits or . _ @ -, got ${JSON.stringify(name)}`);
+  const problem = passwordProblem(name, password);
+  if (problem !== undefined) throw new ValidationError('password', `${problem}; choose another`);
+  const salt = randomBytes(16);
+  const hash = await scrypt(password, salt, COST);
+  return { name, scrypt: { ...COST, salt: salt.toString('base64'), hash: hash.toString('base64') } };
+}
+
+/**
+ * The users of an OPC UA server, loaded from a users file.
+ *
+ * @example
+ * ```ts
+ * const users = await UsersFile.load('.sensorkit/opcua-users.json')
+ * await users.verify('operator', 'correct horse battery staple') // true
+ * ```
+ */
+export class UsersFile {
+  readonly path: string;
+  readonly #users: Map<string, UserRecord>;
+
+  private constructor(path: string, users: readonly UserRecord[]) {
+    this.path = path;
+    this.#users = new Map(users.map((user) => [user.name, user]));
+  }
+
+  /** Loads a users file; a missing file is an empty list. Throws `StorageError` for a damaged one. */
+  static async load(path: string): Promise<UsersFile> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new UsersFile(path, []);
+      throw new StorageError(path, `cannot read: ${(error as Error).message}`, { cause: error });
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (error) {
+      throw new StorageError(path, 'not a users file (invalid JSON)', { cause: error });
+    }
+    const users = (parsed as { users?: unknown }).users;
+    if ((parsed as { version?: unknown }).version !== 1 || !Array.isArray(users) || !users.every(isUserRecord)) {
+      throw new StorageError(path, 'not a users file (expected {"version":1,"users":[{name, scrypt}]})');
+    }
+    return new UsersFile(path, users);
+  }
+
+  /** User names, sorted. */
+  names(): string[] {
+    return [...this.#users.keys()].sort();
+  }
+
+  get size(): number {
+    return this.#users.size;
+  }
+
+  /** Adds or replaces a user and writes the file (0600, replaced atomically). */
+  async set(record: UserRecord): Promise<void> {
+    this.#users.set(record.name, record);
+    await this.#save();
+  }
+
+  /** Removes a user; returns whether there was one. */
+  async remove(name: string): Promise<boolean> {
+    const had = this.#users.delete(name);
+    if (had) await this.#save();
+    return had;
+  }
+
+  /** Whether `password` is the user's; false for an unknown user or an empty password. */
+  async verify(name: string, password: string): Promise<boolean> {
+    const user = this.#users.get(name);
+    if (user === undefined || password === '') return false;
+    const { N, r, p, salt, hash } = user.scrypt;
+    const expected = Buffer.from(hash, 'base64');
+    const actual = await scrypt(password, Buffer.from(salt, 'base64'), { N, r, p });
+    return actual.length === expected.length && timingSafeEqual(actual, expected);
+  }
+
+  async #save(): Promise<void> {
+    const body = `${JSON.stringify({ version: 1, users: [...this.#users.values()] }, null, 2)}\n`;
+    const temporary = `${this.path}.${process.pid}.tmp`;
+    try {
+      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+      await writeFile(temporary, body, { mode: 0o600 });
+      await chmod(temporary, 0o600);
+      await rename(temporary, this.path);
+    } catch (error) {
+      throw new StorageError(this.path, `cannot write: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
+
+function isUserRecord(value: unknown): value is UserRecord {
+  const record = value as UserRecord;
+  const s = record?.scrypt;
+  return typeof record?.name === 'string' && typeof s === 'object' && s !== null && [s.N, s.r, s.p].every(Number.isInteger) && typeof s.salt === 'string' && typeof s.hash === 'string';
+}

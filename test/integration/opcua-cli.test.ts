@@ -1,0 +1,145 @@
+/**
+ * OPC UA from the command line, as a user runs it (real child processes): `sensorkit run` serves
+ * the device on the port given (0: any free one, the URL in the start line) and warns about the
+ * dev profile; a busy port is a one-line error; `--no-opcua` turns it off; `sensorkit model
+ * --format nodeset` prints NodeSet2 XML; `sensorkit opcua user add` refuses an empty password,
+ * and `opcua list`/`opcua trust` manage client certificates.
+ */
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AttributeIds, StatusCodes } from 'node-opcua';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsersFile } from '../../sdk/transport/opcua/index.js';
+import { waitFor } from '../support/net.js';
+import { connect, tempDir } from '../support/opcua-rig.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = `${ROOT}bin/sensorkit.js`;
+
+/** node-opcua's own log lines (its PKCS#1 self-test warning W27 on Node 20): not ours, not counted. */
+const ours = (stderr: string): string[] => stderr.split('\n').filter((line) => line !== '' && !/^\d\d:\d\d:\d\d\.\d+Z |^\s+you need to use node flag/.test(line));
+
+interface Child {
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<number | null>;
+  kill(signal: NodeJS.Signals): void;
+  write(text: string): void;
+}
+
+function sensorkit(args: string[], cwd = ROOT): Child {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, SENSORKIT_DEBUG: '' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { stdout: () => stdout, stderr: () => stderr, exited, kill: (signal) => child.kill(signal), write: (text) => child.stdin.end(text) };
+}
+
+let dir: ReturnType<typeof tempDir>;
+beforeAll(() => void (dir = tempDir('sensorkit-opcua-cli-')));
+afterAll(() => dir?.remove());
+
+describe('sensorkit run with OPC UA', () => {
+  it('serves on a free port with --opcua-port 0, prints the endpoint in the start line, warns about dev, stops on SIGINT', async () => {
+    const run = sensorkit(['run', '--no-mqtt', '--opcua-port', '0', '--pki', join(dir.path, 'pki'), '--seed', '4']);
+    try {
+      const url = await waitFor(() => /; OPC UA (opc\.tcp:\/\/127\.0\.0\.1:\d+) \(dev\)$/m.exec(run.stdout())?.[1], 60_000, 'the start line');
+      expect(run.stdout().split('\n')[0]).toMatch(/^sensorkit: env-node .*; MQTT off; OPC UA opc\.tcp:\/\/127\.0\.0\.1:\d+ \(dev\)$/);
+      expect(ours(run.stderr())).toEqual([expect.stringMatching(/^sensorkit: warning: OPC UA profile "dev": SecurityPolicy None and anonymous login are enabled/)]);
+      const connection = await connect(url, { clientPki: join(dir.path, 'client') });
+      try {
+        const ns = (await connection.session.readNamespaceArray()).indexOf('urn:sensorkit:env-node');
+        const reading = await waitFor(async () => {
+          const dv = await connection.session.read({ nodeId: `ns=${ns};s=env-node-EMU-4.temperature`, attributeId: AttributeIds.Value });
+          return dv.statusCode.equals(StatusCodes.Good) ? dv : undefined;
+        }, 10_000, 'a good temperature');
+        expect(reading.value.value).toBeGreaterThan(15);
+        expect(reading.sourceTimestamp).toBeInstanceOf(Date);
+      } finally {
+        await connection.close();
+      }
+    } finally {
+      run.kill('SIGINT');
+    }
+    expect(await run.exited).toBe(0);
+    expect(run.stdout().trimEnd().split('\n').slice(-2)).toEqual(['', 'stopped']);
+  }, 90_000);
+
+  it('answers a busy port with one line and exit code 1', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const run = sensorkit(['run', '--no-mqtt', '--opcua-port', String(port), '--pki', join(dir.path, 'pki'), '--duration', '5']);
+      expect(await run.exited).toBe(1);
+      const lines = ours(run.stderr()).filter((line) => !line.startsWith('sensorkit: warning:'));
+      expect(lines, run.stderr()).toEqual([`sensorkit: --opcua-port: ${port} is already in use on 127.0.0.1 (another OPC UA server?); choose another port or stop the other server`]);
+    } finally {
+      blocker.close();
+    }
+  }, 90_000);
+
+  it('runs without OPC UA with --no-opcua, and refuses OPC UA flags beside it', async () => {
+    const run = sensorkit(['run', '--no-mqtt', '--no-opcua', '--duration', '1']);
+    expect(await run.exited).toBe(0);
+    expect(run.stdout().split('\n')[0]).toMatch(/; MQTT off; OPC UA off$/);
+    const both = sensorkit(['run', '--no-opcua', '--opcua-port', '0']);
+    expect(await both.exited).toBe(2);
+    expect(both.stderr()).toMatch(/--opcua-port and --no-opcua exclude each other/);
+    const profile = sensorkit(['run', '--profile', 'lab']);
+    expect(await profile.exited).toBe(2);
+    expect(profile.stderr()).toMatch(/--profile: unknown profile "lab"; available: dev, production/);
+  }, 60_000);
+
+  it('refuses the production profile without users, in one line', async () => {
+    const run = sensorkit(['run', '--no-mqtt', '--profile', 'production', '--opcua-port', '0', '--users', join(dir.path, 'none.json'), '--pki', join(dir.path, 'pki')]);
+    expect(await run.exited).toBe(1);
+    expect(ours(run.stderr())).toEqual([expect.stringMatching(/^sensorkit: users: the production profile admits no anonymous client/)]);
+  }, 60_000);
+});
+
+describe('sensorkit model --format nodeset', () => {
+  it('prints NodeSet2 XML of the generated information model', async () => {
+    const run = sensorkit(['model', 'examples/motor-monitor', '--format', 'nodeset', '--serial', 'MM-7']);
+    expect(await run.exited).toBe(0);
+    expect(run.stdout()).toMatch(/^<\?xml version="1.0"\?>\n<UANodeSet /);
+    expect(run.stdout()).toContain('<Uri>urn:sensorkit:motor-monitor</Uri>');
+    expect(run.stdout()).toContain('NodeId="ns=1;s=motor-monitor-MM-7.vibration-rms"');
+    expect(run.stdout()).toContain('BrowseName="1:MotorMonitorDeviceType"');
+  }, 60_000);
+});
+
+describe('sensorkit opcua', () => {
+  it('adds a user with a password from standard input, and refuses an empty or default one', async () => {
+    const users = join(dir.path, 'users.json');
+    const add = sensorkit(['opcua', 'user', 'add', 'operator', '--users', users]);
+    add.write('correct horse battery staple\n');
+    expect(await add.exited).toBe(0);
+    expect(await (await UsersFile.load(users)).verify('operator', 'correct horse battery staple')).toBe(true);
+    for (const password of ['', 'admin']) {
+      const bad = sensorkit(['opcua', 'user', 'add', 'guest1', '--users', users]);
+      bad.write(`${password}\n`);
+      expect(await bad.exited).toBe(1);
+      expect(bad.stderr().trim()).toMatch(/^sensorkit: password: (is empty|is a well-known default password); choose another$/);
+    }
+    const list = sensorkit(['opcua', 'user', 'list', '--users', users]);
+    expect(await list.exited).toBe(0);
+    expect(list.stdout()).toBe('operator\n');
+  });
+
+  it('lists an empty PKI and refuses to trust an unknown thumbprint', async () => {
+    const list = sensorkit(['opcua', 'list', '--pki', join(dir.path, 'empty-pki')]);
+    expect(await list.exited).toBe(0);
+    expect(list.stdout()).toMatch(/^no client certificates in /);
+    const trust = sensorkit(['opcua', 'trust', 'deadbeef00', '--pki', join(dir.path, 'empty-pki')]);
+    expect(await trust.exited).toBe(1);
+    expect(trust.stderr()).toMatch(/^sensorkit: thumbprint: no rejected certificate deadbeef00 in /);
+    const help = sensorkit(['opcua', '--help']);
+    expect(await help.exited).toBe(0);
+    expect(help.stdout()).toMatch(/opcua trust THUMBPRINT/);
+  });
+});
