@@ -121,33 +121,46 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
   }
 
   const mqtt = values['no-mqtt'] ? undefined : await startMqtt(device, clock, { url: values.mqtt, tls, outbox: values.outbox, log });
-  let opcua: OpcuaSide | undefined;
-  try {
-    opcua = opcuaFlags === undefined ? undefined : await startOpcua(device, opcuaFlags);
-  } catch (error) {
-    await mqtt?.close();
-    await board.close();
-    throw error;
-  }
-  for (const warning of opcua?.warnings ?? []) process.stderr.write(`sensorkit: warning: ${warning}\n`);
+  // node-opcua needs seconds to load its standard nodesets: sample and publish meanwhile, and say
+  // when the OPC UA endpoint is ready (or stop everything if it cannot start).
+  const startedAt = performance.now();
+  const opcuaStart = opcuaFlags === undefined ? undefined : settle(startOpcua(device, opcuaFlags));
   log(
     `sensorkit: ${loaded.model.id} (${loaded.model.identity.manufacturer} ${loaded.model.identity.model}, serial ${device.serialNumber}) on ${description}` +
       (mqtt === undefined ? '; MQTT off' : mqtt.broker ? `; MQTT ${mqtt.broker.url} (embedded broker, port ${mqtt.broker.port})` : `; MQTT ${mqtt.transport.url}`) +
-      (opcua === undefined ? '; OPC UA off' : `; OPC UA ${opcua.endpointUrl} (${opcua.profile})`),
+      (opcuaFlags === undefined ? '; OPC UA off' : `; OPC UA starting on port ${opcuaFlags.port === 0 ? '(any free)' : opcuaFlags.port} (${opcuaFlags.profile})`),
   );
   await mqtt?.transport.start();
   await device.start();
-  const stopTable = values.json ? () => undefined : startTable(device, out, mqtt?.transport);
+  const table = values.json ? undefined : startTable(device, out, mqtt?.transport);
+  const opcuaReady = opcuaStart?.then((result) => {
+    if (!result.ok) return;
+    for (const warning of result.value.warnings) process.stderr.write(`sensorkit: warning: ${warning}\n`);
+    log(`sensorkit: OPC UA ${result.value.endpointUrl} (${result.value.profile}), ready after ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+    table?.interrupted();
+  });
 
-  await waitForStop(durationS);
-  stopTable();
+  await waitForStop(durationS, opcuaStart?.then((result) => (result.ok ? new Promise<never>(() => undefined) : undefined)));
+  await opcuaReady;
+  table?.stop();
   await device.stop();
   // Ctrl-C: flush what can be flushed within 2 s; the rest stays in the outbox for the next run.
   await mqtt?.close();
-  await opcua?.stop();
+  const opcua = await opcuaStart;
+  if (opcua?.ok) await opcua.value.stop();
   await board.close();
+  if (opcua?.ok === false) throw opcua.error;
   if (!values.json) out.write('stopped\n');
   return 0;
+}
+
+/** A promise's outcome as a value, so that a failure can wait until the rest is shut down. */
+async function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  try {
+    return { ok: true, value: await promise };
+  } catch (error) {
+    return { ok: false, error };
+  }
 }
 
 /** The serial number: `--serial`, then `SENSORKIT_SERIAL` (when not empty), then `EMU-<seed>`. */
@@ -168,7 +181,8 @@ export function toJsonReading(sample: Sample, decimals: number): Record<string, 
   };
 }
 
-function startTable(device: Device, out: NodeJS.WriteStream, transport: Transport | undefined): () => void {
+/** The live table; `interrupted()` after printing a line below it, so the next redraw keeps that line. */
+function startTable(device: Device, out: NodeJS.WriteStream, transport: Transport | undefined): { stop(): void; interrupted(): void } {
   const tty = out.isTTY === true;
   let drawn = 0;
   const draw = (): void => {
@@ -187,15 +201,21 @@ function startTable(device: Device, out: NodeJS.WriteStream, transport: Transpor
   const offAlarm = device.on('alarm', () => (drawn = 0));
   const timer = setInterval(draw, tty ? 250 : 1000);
   draw();
-  return () => {
-    clearInterval(timer);
-    offFault();
-    offAlarm();
-    draw();
+  return {
+    stop() {
+      clearInterval(timer);
+      offFault();
+      offAlarm();
+      draw();
+    },
+    interrupted() {
+      drawn = 0;
+    },
   };
 }
 
-function waitForStop(durationS: number | undefined): Promise<void> {
+/** Resolves on Ctrl-C, SIGTERM, after `durationS` seconds, or when `abort` resolves. */
+function waitForStop(durationS: number | undefined, abort?: Promise<unknown>): Promise<void> {
   return new Promise((resolve) => {
     const finish = (): void => {
       process.off('SIGINT', finish);
@@ -206,6 +226,7 @@ function waitForStop(durationS: number | undefined): Promise<void> {
     const timer = durationS === undefined ? undefined : setTimeout(finish, durationS * 1000);
     process.once('SIGINT', finish);
     process.once('SIGTERM', finish);
+    void abort?.then(finish);
   });
 }
 

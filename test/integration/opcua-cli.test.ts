@@ -47,8 +47,10 @@ describe('sensorkit run with OPC UA', () => {
   it('serves on a free port with --opcua-port 0, prints the endpoint in the start line, warns about dev, stops on SIGINT', async () => {
     const run = sensorkit(['run', '--no-mqtt', '--opcua-port', '0', '--pki', join(dir.path, 'pki'), '--seed', '4']);
     try {
-      const url = await waitFor(() => /; OPC UA (opc\.tcp:\/\/127\.0\.0\.1:\d+) \(dev\)$/m.exec(run.stdout())?.[1], 60_000, 'the start line');
-      expect(run.stdout().split('\n')[0]).toMatch(/^sensorkit: env-node .*; MQTT off; OPC UA opc\.tcp:\/\/127\.0\.0\.1:\d+ \(dev\)$/);
+      const url = await waitFor(() => /^sensorkit: OPC UA (opc\.tcp:\/\/127\.0\.0\.1:\d+) \(dev\), ready after \d+\.\d s$/m.exec(run.stdout())?.[1], 60_000, 'the ready line');
+      // Sampling starts at once; OPC UA announces itself when node-opcua has loaded.
+      expect(run.stdout().split('\n')[0]).toMatch(/^sensorkit: env-node .*; MQTT off; OPC UA starting on port \(any free\) \(dev\)$/);
+      expect(run.stdout().indexOf('temperature')).toBeLessThan(run.stdout().indexOf('sensorkit: OPC UA opc.tcp'));
       expect(ours(run.stderr())).toEqual([expect.stringMatching(/^sensorkit: warning: OPC UA profile "dev": SecurityPolicy None and anonymous login are enabled/)]);
       const connection = await connect(url, { clientPki: join(dir.path, 'client') });
       try {
