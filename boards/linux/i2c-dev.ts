@@ -2,8 +2,9 @@
  * I2C through Linux i2c-dev (`/dev/i2c-N`, Documentation/i2c/dev-interface.rst). Selecting the
  * peripheral (ioctl I2C_SLAVE) or a combined write-read (ioctl I2C_RDWR, a repeated start) needs
  * ioctl(), which Node.js cannot call without a native addon. So the bus goes through an injectable
- * {@link I2cDevTransport}: give the board one built on an addon (e.g. the `i2c-bus` package) or a
- * test double; without one, every transfer fails with `NotSupportedError` saying so.
+ * {@link I2cDevTransport}. LinuxBoard's default is `NativeI2cDevTransport` (i2c-dev-native.ts, on
+ * our addon in native/); give it a test double, or another addon, instead. Without the addon built,
+ * every transfer fails with `NotSupportedError` saying how to build it.
  */
 import { i2cTarget, type I2cDevice } from '../contract.js';
 import { NotSupportedError, StateError, ValidationError } from '../../sdk/core/errors.js';
@@ -33,12 +34,12 @@ export interface I2cDevTransport {
   close?(): void | Promise<void>;
 }
 
-/** The transport when none is given: explains why, names the device node. */
+/** A transport that refuses every transfer: explains why, names the device node. */
 export const NO_I2C_TRANSPORT: I2cDevTransport = {
   transfer(busNumber) {
     return Promise.reject(
       new NotSupportedError(
-        `I2C on /dev/i2c-${busNumber} needs ioctl(I2C_SLAVE/I2C_RDWR), which Node.js cannot call without a native addon: pass LinuxBoard an \`i2c\` transport (e.g. built on the i2c-bus package)`,
+        `I2C on /dev/i2c-${busNumber} needs ioctl(I2C_SLAVE/I2C_RDWR), which Node.js cannot call without a native addon: build sensorkit's with \`node boards/linux/native/build.js\`, or pass LinuxBoard an \`i2c\` transport`,
       ),
     );
   },

@@ -1,7 +1,7 @@
 /**
  * A Raspberry-Pi-class Linux board as a sensorkit `Board`: analog inputs from IIO, temperatures
- * from hwmon, I2C through /dev/i2c-N (via an injectable transport, see i2c-dev.ts). `root` moves
- * every path under another folder, so tests run against a fake sysfs tree.
+ * from hwmon, I2C through /dev/i2c-N (our addon by default, or an injected transport, see
+ * i2c-dev.ts). `root` moves every path under another folder, so tests run against a fake sysfs tree.
  *
  * GPIO is not offered: the sysfs GPIO interface is deprecated and the GPIO character device needs
  * ioctl(), like i2c-dev; those IO-plugin calls fail with `NotSupportedError`.
@@ -26,7 +26,8 @@ import { parseIoRead } from '../emulated/i2c-bus.js';
 import { PinMap, resolveBoardDefinition } from '../emulated/pin-map.js';
 import { listHwmonTemperatures, readHwmonCelsius, type HwmonTemperature } from './hwmon.js';
 import { IioAnalogInput, listIioChannels, type IioChannel } from './iio.js';
-import { LinuxI2cDevice, NO_I2C_TRANSPORT, type I2cDevTransport } from './i2c-dev.js';
+import { LinuxI2cDevice, type I2cDevTransport } from './i2c-dev.js';
+import { NativeI2cDevTransport } from './i2c-dev-native.js';
 
 /** Options of {@link LinuxBoard}. */
 export interface LinuxBoardOptions {
@@ -35,7 +36,10 @@ export interface LinuxBoardOptions {
   clock: Clock;
   /** Folder that holds `sys/` (and `dev/`); default "/". Tests pass a temporary folder. */
   root?: string;
-  /** i2c-dev transport; default: none (transfers fail with NotSupportedError explaining why). */
+  /**
+   * i2c-dev transport; default: a `NativeI2cDevTransport` on `<root>/dev/i2c-N` (our addon; when it
+   * is not built, transfers fail with NotSupportedError saying how to build it).
+   */
   i2c?: I2cDevTransport;
 }
 
@@ -73,7 +77,7 @@ export class LinuxBoard extends EventEmitter implements Board {
     this.clock = options.clock;
     this.root = options.root ?? '/';
     this.#sys = join(this.root, 'sys');
-    this.#i2c = options.i2c ?? NO_I2C_TRANSPORT;
+    this.#i2c = options.i2c ?? new NativeI2cDevTransport({ devDir: join(this.root, 'dev') });
     this.#map = new PinMap(this.definition);
     this.pins = this.#map.pins;
     this.analogPins = this.definition.analogPins.map((pin) => pin.pin);

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LinuxBoard, type I2cDevTransport } from '../../boards/linux/index.js';
+import { LinuxBoard, NO_I2C_TRANSPORT, loadI2cDevAddon, type I2cDevTransport } from '../../boards/linux/index.js';
 import type { BoardDefinition } from '../../boards/definitions.js';
 import { VirtualClock } from '../../sdk/core/clock.js';
 import { BusError, NotSupportedError, PinError } from '../../sdk/core/errors.js';
@@ -110,11 +110,20 @@ describe('LinuxBoard: hwmon', () => {
 });
 
 describe('LinuxBoard: i2c-dev', () => {
-  it('without a transport, a transfer explains that ioctl needs a native addon', async () => {
+  it('without a transport, the default goes to <root>/dev/i2c-N through the addon: a missing node is a PinError', async () => {
     const board = new LinuxBoard({ definition: 'raspberry-pi-4', clock: new VirtualClock(), root });
     const error = await board.openI2c({ address: 0x76 }).readRegister(0xd0, 1).catch((e: unknown) => e);
+    // With the addon built (test/unit/linux-i2c-native.test.ts requires it) the node is opened; without it, the build hint.
+    if (loadI2cDevAddon().addon === undefined) expect(error).toBeInstanceOf(NotSupportedError);
+    else expect(error).toMatchObject({ code: 'ERR_PIN', message: `${join(root, 'dev/i2c-1')}: no such I2C adapter (ENOENT): enable the bus (e.g. dtparam=i2c_arm=on) and load the i2c-dev module` });
+    await board.close();
+  });
+
+  it('NO_I2C_TRANSPORT explains that ioctl needs a native addon and how to build ours', async () => {
+    const board = new LinuxBoard({ definition: 'raspberry-pi-4', clock: new VirtualClock(), root, i2c: NO_I2C_TRANSPORT });
+    const error = await board.openI2c({ address: 0x76 }).readRegister(0xd0, 1).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NotSupportedError);
-    expect((error as Error).message).toMatch(/\/dev\/i2c-1 needs ioctl\(I2C_SLAVE\/I2C_RDWR\).*native addon/);
+    expect((error as Error).message).toMatch(/\/dev\/i2c-1 needs ioctl\(I2C_SLAVE\/I2C_RDWR\).*native addon: build sensorkit's with `node boards\/linux\/native\/build\.js`/);
   });
 
   it('goes through an injected transport with the bus number and combined transfers', async () => {
