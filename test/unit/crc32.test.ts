@@ -47,4 +47,26 @@ describe('CRC-32 and CRC-32C', () => {
       expect(new Crc32c().update(bytes, 2, split).update(bytes, split, 11).digest()).toBe(0xe3069283);
     }
   });
+
+  it('match the reference at every alignment of the input in its buffer (the word reads start at a 4-byte boundary)', () => {
+    const random = new SeededRandom(11);
+    const backing = Uint8Array.from({ length: 200 }, () => random.nextUint32() & 0xff);
+    for (let offset = 0; offset < 8; offset++) {
+      for (const length of [0, 1, 3, 15, 16, 17, 31, 32, 33, 63, 64, 100, 150]) {
+        const view = new Uint8Array(backing.buffer, offset, length); // byteOffset = offset
+        const copy = view.slice(); // the same bytes at byteOffset 0
+        expect(crc32c(view)).toBe(reference(0x82f63b78, copy));
+        expect(crc32(view)).toBe(reference(0xedb88320, copy));
+        // A range inside a buffer, starting at every index.
+        if (length >= 3) expect(crc32c(backing, offset + 1, offset + length)).toBe(reference(0x82f63b78, backing.slice(offset + 1, offset + length)));
+      }
+    }
+  });
+
+  it('computes a frame-sized input (3 KB, many 16-byte steps) as the reference does', () => {
+    const random = new SeededRandom(5);
+    const bytes = Uint8Array.from({ length: 3034 }, () => random.nextUint32() & 0xff);
+    expect(crc32c(bytes)).toBe(reference(0x82f63b78, bytes));
+    expect(new Crc32c().update(bytes, 0, 5).update(bytes, 9, bytes.length).digest()).toBe(reference(0x82f63b78, Uint8Array.from([...bytes.subarray(0, 5), ...bytes.subarray(9)])));
+  });
 });

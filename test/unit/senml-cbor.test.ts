@@ -120,6 +120,21 @@ describe('SenmlCborEncoder', () => {
     expect(() => new SenmlCborEncoder({ initialBufferSize: 1 })).toThrow('Expected `initialBufferSize` to be an integer from 64 to 2^30, got 1');
   });
 
+  it('writes common records (good, no calibration id, no uncertainty) from a per-channel cache that follows unit changes', () => {
+    const encoder = new SenmlCborEncoder();
+    const at = (ms: number, channel: string, unit: string, value: number | null = 1): Sample => ({ channel, time: T0 + ms, value, unit, quality: GOOD });
+    const samples: Sample[] = [at(0, 'a', 'V'), at(1, 'a', 'mV'), at(2, 'a', 'V', null), at(3, 'b', 'V', 2.5), { ...at(4, 'a', 'V'), quality: { level: 'uncertain', reason: 'stale' } }, at(5, 'a', 'mV', -3)];
+    const bytes = encoder.encode('d', samples);
+    expect(new SenmlCborDecoder().decode(bytes)).toEqual(samplesToPack('d', samples));
+    expect(packToSamples(new SenmlCborDecoder().decode(bytes), 'd')).toEqual(samples.map(wire));
+    // Record 2 exactly: {0: "a", 1: "mV", 2: 1, 6: 0.001 (double)}, and record 3 without v.
+    expect(toHex(bytes)).toContain('a4' + '006161' + '01626d56' + '0201' + '06fb3f50624dd2f1a9fc'); // t = 0.001 s
+    expect(toHex(bytes)).toContain('a3' + '006161' + '016156' + '06fb3f60624dd2f1a9fc'); // t = 0.002 s, no value
+    // The same encoder, the same bytes again (the cache changes nothing), and a unit of the wrong type is refused.
+    expect(toHex(encoder.encode('d', samples))).toBe(toHex(bytes)); // hex: cbor-x's decode caches a DataView on its input
+    expect(() => encoder.encode('d', [samples[0]!, { ...samples[1]!, unit: 7 as unknown as string }])).toThrow('Expected `samples[1].unit` to be a string, got 7');
+  });
+
   it('grows its buffer for large batches and long strings, and keeps no state between calls', () => {
     const encoder = new SenmlCborEncoder({ initialBufferSize: 64 });
     const big = batch(5000, 3);

@@ -81,6 +81,7 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
   #acknowledged = 0;
   #lost = 0;
   #idleWaiters: (() => void)[] = [];
+  #pumpQueued = false;
 
   constructor(options: MqttTransportOptions) {
     super();
@@ -274,7 +275,12 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
     this.#pump();
   }
 
-  /** Publishes queued telemetry while the connection has room in flight. */
+  /**
+   * Publishes queued telemetry while the connection has room in flight. A PUBACK refills its slot
+   * at once (see `#pumpSoon`), rather than waiting for several slots to free: a broker with
+   * Nagle's algorithm on (Mosquitto's default) holds its next PUBACK until our TCP ACK, which the
+   * kernel delays (up to 40 ms) while we send nothing: measured, 400 batches/s instead of 6,000.
+   */
   #pump(): void {
     const connection = this.#connection;
     if (connection.kind !== 'connected') return;
@@ -302,11 +308,29 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
         if (!event) this.#acknowledged++;
         this.#drain.acked(seq);
         if (this.#drain.idle) this.#wakeIdle();
-        this.#pump();
+        this.#pumpSoon();
       });
     }
     if (this.#drain.idle) this.#wakeIdle();
   }
+
+  /**
+   * Refills the window once the PUBACKs at hand are all handled, not once per PUBACK: mqtt.js
+   * handles the packets of one socket read in successive `process.nextTick`s and microtasks run
+   * only after them, so the PUBLISHes that refill the slots freed by one read go out together,
+   * corked into ONE writev(2) instead of one each. Modest against Mosquitto, which mostly sends one
+   * PUBACK per TCP segment (measured: ~0.75 writev per PUBLISH under load).
+   */
+  #pumpSoon(): void {
+    if (this.#pumpQueued) return;
+    this.#pumpQueued = true;
+    queueMicrotask(this.#pumpQueuedTask);
+  }
+
+  readonly #pumpQueuedTask = (): void => {
+    this.#pumpQueued = false;
+    this.#pump();
+  };
 
   /** Encodes and stores a closed batch. */
   #store(batch: readonly Sample[]): void {

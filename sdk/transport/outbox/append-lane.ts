@@ -94,13 +94,28 @@ export class AppendLane {
     for (const [index, call] of calls.entries()) {
       try {
         if (index === 0) this.#host.throwBackgroundError(); // that call is not carried out, as before groups
-        await this.#stage(group, index, call);
+        if (!this.#stageAtOnce(group, index, call)) await this.#stage(group, index, call);
       } catch (error) {
         group.outcomes[index] = () => call.reject(error);
       }
     }
     await this.#write(group);
     for (const settle of group.outcomes) settle();
+  }
+
+  /**
+   * Stages an append without awaiting anything when it needs no file step first (no rollover, no
+   * drop, seqs still reserved): the common case, one promise fewer per append. False otherwise.
+   */
+  #stageAtOnce(group: Group, index: number, call: AppendCall): boolean {
+    const frameBytes = FRAME_HEADER_BYTES + call.payload.length;
+    const active = this.#segments.active;
+    if (active.size + group.recordBytes + frameBytes > this.#settings.segmentBytes) return false;
+    if (this.#segments.count > 1 && this.#segments.diskBytes + group.recordBytes + frameBytes > this.#settings.maxBytes) return false;
+    if (this.#nextSeq > this.#reservedUpTo) return false;
+    group.records.push({ index, call, record: { seq: this.#nextSeq++, appendedAt: call.appendedAt, payload: call.payload } });
+    group.recordBytes += frameBytes;
+    return true;
   }
 
   /**
