@@ -31,6 +31,7 @@ import { decodeRecord, eventRecord } from './outbox-records.js';
 import { bufferOf, controlOptions, recordOptions } from './publish-options.js';
 import { JSON_TYPE, PayloadWriter } from './payloads.js';
 import { TelemetryBatcher } from './telemetry-batcher.js';
+import { splitSocketReads } from './split-reads.js';
 import { yieldBetweenSlices, type TransportEvents, type TransportStatus } from './transport-status.js';
 
 export type { TransportEvents, TransportStatus } from './transport-status.js';
@@ -215,7 +216,9 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
       ...(options.password === undefined ? {} : { password: options.password }),
       ...(options.tls ? tlsOptions(options.tls) : {}),
     };
-    const client = mqtt.connect(options.url, clientOptions);
+    const client = mqtt.connect(options.url, { ...clientOptions, manualConnect: true });
+    splitSocketReads(client);
+    client.connect();
     this.#setState({ kind: 'connecting', client, protocol });
     let refusedProtocol = false;
     client.on('connect', (connack) => void this.#connected(client, protocol, connack));
