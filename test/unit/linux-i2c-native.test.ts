@@ -1,7 +1,7 @@
 /**
  * The i2c-dev addon (boards/linux/native) and NativeI2cDevTransport, without I2C hardware: /dev/null
  * and a regular file answer ioctl(I2C_RDWR) with ENOTTY, which proves the call reaches the kernel.
- * Fails (never skips) when the addon is not built, unless SENSORKIT_NO_NATIVE=1.
+ * Fails (never skips) when the addon is not built: `npm ci` builds it (boards/linux/native/build.js).
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,8 +22,6 @@ import { VirtualClock } from '../../sdk/core/clock.js';
 import { BusError, NotSupportedError, PinError, StateError, ValidationError } from '../../sdk/core/errors.js';
 
 const NATIVE = fileURLToPath(new URL('../../boards/linux/native/', import.meta.url));
-const NO_NATIVE = process.env.SENSORKIT_NO_NATIVE === '1';
-const native = NO_NATIVE ? describe.skip : describe;
 
 /** The built addon; a failure, not a skip, when it is missing. */
 function addon(): I2cDevAddon {
@@ -57,7 +55,7 @@ function sourceCopy(): string {
   return copy;
 }
 
-native('i2c-dev addon: build', () => {
+describe('i2c-dev addon: build', () => {
   it('build.js compiles the addon from source, exits 0, and the result loads with open/transfer/transferAsync/close', () => {
     const copy = sourceCopy();
     const run = spawnSync(process.execPath, [join(copy, 'build.js')], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, SENSORKIT_NO_NATIVE: '' } });
@@ -85,7 +83,7 @@ native('i2c-dev addon: build', () => {
   });
 });
 
-native('i2c-dev addon: system calls', () => {
+describe('i2c-dev addon: system calls', () => {
   it('open(/dev/null) then transfer reaches ioctl(I2C_RDWR) and fails with ENOTTY; close releases the fd', () => {
     const fd = addon().open('/dev/null');
     try {
@@ -154,7 +152,7 @@ native('i2c-dev addon: system calls', () => {
   });
 });
 
-native('NativeI2cDevTransport and LinuxBoard', () => {
+describe('NativeI2cDevTransport and LinuxBoard', () => {
   it('LinuxBoard uses the addon by default: a node that is not an adapter gives NotSupportedError (ENOTTY)', async () => {
     mkdirSync(join(dir, 'dev'));
     writeFileSync(join(dir, 'dev/i2c-1'), '');
