@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { ManifestError, UpdateError } from '../../ota/errors.js';
 import { startUpdateServer, type UpdateServer } from '../../ota/server/file-server.js';
-import { envelopeFor, makeImage, makeKey } from '../support/ota-fixtures.js';
+import { envelopeFor, makeImage, makeKey, reasonOfAsync } from '../support/ota-fixtures.js';
 import { makeDevice, publishImage, type TestDevice } from '../support/ota-device.js';
 import { waitFor } from '../support/net.js';
 
@@ -44,15 +44,6 @@ async function device(options: Parameters<typeof makeDevice>[1] = {}): Promise<T
   return d;
 }
 
-async function reasonOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'accepted';
-  } catch (error) {
-    if (error instanceof ManifestError || error instanceof UpdateError) return error.reason;
-    throw error;
-  }
-}
 
 const offer = (sequence: number, image: Uint8Array): { envelope: Uint8Array; baseUrl: string } => ({
   envelope: envelopeFor(image, sequence, key, { uri: `fw-${sequence}.bin` }),
@@ -71,11 +62,11 @@ describe('a reverted image', () => {
     const rebooted = await device({ root: d.root });
     expect(await rebooted.agent.boot()).toMatchObject({ sequence: 1, trial: 'rolled-back' });
     // A campaign offering the same image again must not loop it through another trial.
-    expect(await reasonOf(rebooted.agent.update(offer(2, image2)))).toBe('health-check-failed');
+    expect(await reasonOfAsync(rebooted.agent.update(offer(2, image2)))).toBe('health-check-failed');
     expect((await readdir(join(d.root, 'images'))).some((n) => n.startsWith('000000000002'))).toBe(false);
     // The refusal survives another restart (it is in state/boot.json), and a newer sequence passes.
     const again = await device({ root: d.root });
-    expect(await reasonOf(again.agent.update(offer(2, image2)))).toBe('health-check-failed');
+    expect(await reasonOfAsync(again.agent.update(offer(2, image2)))).toBe('health-check-failed');
     expect(await again.agent.update(offer(3, image3))).toMatchObject({ sequence: 3, trial: 'confirmed' });
   });
 });
@@ -86,7 +77,7 @@ describe('the anti-rollback counter', () => {
     expect(await d.agent.update(offer(2, image2))).toMatchObject({ sequence: 2, trial: 'confirmed' });
     await unlink(join(d.root, 'state', 'counter.json'));
     // With the counter gone, sequence 1 is a downgrade all the same.
-    expect(await reasonOf(d.agent.update(offer(1, image1)))).toBe('downgrade');
+    expect(await reasonOfAsync(d.agent.update(offer(1, image1)))).toBe('downgrade');
     expect(await d.counter()).toBe(2);
     expect(await auditEvents(d.root)).toContain('ota.counter-restored');
     expect((await readFile(join(d.root, 'current', 'image.bin'))).equals(image2)).toBe(true);
@@ -97,7 +88,7 @@ describe('the anti-rollback counter', () => {
     await d.agent.update(offer(2, image2));
     await unlink(join(d.root, 'current'));
     const rebooted = await device({ root: d.root });
-    expect(await reasonOf(rebooted.agent.provision(envelopeFor(image1, 1, key), image1))).toBe('downgrade');
+    expect(await reasonOfAsync(rebooted.agent.provision(envelopeFor(image1, 1, key), image1))).toBe('downgrade');
     expect(await d.counter()).toBe(2);
   });
 
@@ -112,7 +103,7 @@ describe('the anti-rollback counter', () => {
       const file = join(d.root, 'state', 'counter.json');
       const damaged = damage(await readFile(file, 'utf8'));
       await writeFile(file, damaged);
-      expect(await reasonOf(d.agent.update(offer(2, image2)))).toBe('state-damaged');
+      expect(await reasonOfAsync(d.agent.update(offer(2, image2)))).toBe('state-damaged');
       const rebooted = await device({ root: d.root });
       expect(await rebooted.agent.boot()).toMatchObject({ sequence: 1 });
       expect(await readFile(file, 'utf8')).toBe(damaged);
@@ -146,7 +137,7 @@ describe('names read back from the disk', () => {
     expect(result.sequence).toBe(1);
     expect(await auditEvents(d.root)).toContain('ota.boot-state-damaged');
     // And updates stay refused while the boot state is damaged.
-    expect(await reasonOf(rebooted.agent.update(offer(3, image3)))).toBe('state-damaged');
+    expect(await reasonOfAsync(rebooted.agent.update(offer(3, image3)))).toBe('state-damaged');
   });
 
   it('do not start an image that `current` names outside images/, even one that verifies', async () => {

@@ -8,7 +8,7 @@ import { startUpdateServer, type UpdateServer } from '../../ota/server/file-serv
 import { verifyAuditLog } from '../../security/audit-log.js';
 import { NAMESPACE_DNS, uuidV5 } from '../../ota/manifest/uuid.js';
 import { signKeyUpdate } from '../../ota/keys/key-update.js';
-import { DEVICE, envelopeFor, makeImage, makeKey } from '../support/ota-fixtures.js';
+import { DEVICE, envelopeFor, makeImage, makeKey, reasonOfAsync } from '../support/ota-fixtures.js';
 import { makeDevice, publishImage, type TestDevice } from '../support/ota-device.js';
 import { waitFor } from '../support/net.js';
 
@@ -37,15 +37,6 @@ async function device(options: Parameters<typeof makeDevice>[1] = {}): Promise<T
   return d;
 }
 
-async function reasonOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'accepted';
-  } catch (error) {
-    if (error instanceof ManifestError || error instanceof UpdateError) return error.reason;
-    throw error;
-  }
-}
 
 const offer2 = (): { envelope: Uint8Array; baseUrl: string } => ({ envelope: envelopeFor(image2, 2, key, { uri: 'firmware-2.bin' }), baseUrl: server.url });
 
@@ -78,11 +69,11 @@ describe('UpdateAgent', () => {
     await d.agent.update(offer2());
     // The factory manifest, replayed byte for byte:
     const old = makeImage(64 * 1024, 1);
-    expect(await reasonOf(d.agent.update({ envelope: envelopeFor(old, 1, key), baseUrl: server.url }))).toBe('replayed');
+    expect(await reasonOfAsync(d.agent.update({ envelope: envelopeFor(old, 1, key), baseUrl: server.url }))).toBe('replayed');
     // A validly signed manifest with a lower sequence number, never seen before:
-    expect(await reasonOf(d.agent.update({ envelope: envelopeFor(makeImage(5000, 8), 1, key), baseUrl: server.url }))).toBe('downgrade');
+    expect(await reasonOfAsync(d.agent.update({ envelope: envelopeFor(makeImage(5000, 8), 1, key), baseUrl: server.url }))).toBe('downgrade');
     const other = makeImage(1000, 9);
-    expect(await reasonOf(d.agent.update({ envelope: envelopeFor(other, 2, key), baseUrl: server.url }))).toBe('sequence-conflict');
+    expect(await reasonOfAsync(d.agent.update({ envelope: envelopeFor(other, 2, key), baseUrl: server.url }))).toBe('sequence-conflict');
     expect(await d.counter()).toBe(2);
     expect(d.published.at(-1)!.payload).toMatchObject({ state: 'failed', reason: 'sequence-conflict' });
   });
@@ -90,12 +81,12 @@ describe('UpdateAgent', () => {
   it('refuses a wrong vendor or class id, a wrong key and a tampered envelope before downloading', async () => {
     const d = await device();
     const vendorId = uuidV5(NAMESPACE_DNS, 'evil.example');
-    expect(await reasonOf(d.agent.update({ envelope: envelopeFor(image2, 3, key, { vendorId }), baseUrl: server.url }))).toBe('wrong-device');
-    expect(await reasonOf(d.agent.update({ envelope: envelopeFor(image2, 3, key, { classId: uuidV5(vendorId, 'X') }), baseUrl: server.url }))).toBe('wrong-device');
-    expect(await reasonOf(d.agent.update({ envelope: envelopeFor(image2, 3, makeKey()), baseUrl: server.url }))).toBe('unknown-key');
+    expect(await reasonOfAsync(d.agent.update({ envelope: envelopeFor(image2, 3, key, { vendorId }), baseUrl: server.url }))).toBe('wrong-device');
+    expect(await reasonOfAsync(d.agent.update({ envelope: envelopeFor(image2, 3, key, { classId: uuidV5(vendorId, 'X') }), baseUrl: server.url }))).toBe('wrong-device');
+    expect(await reasonOfAsync(d.agent.update({ envelope: envelopeFor(image2, 3, makeKey()), baseUrl: server.url }))).toBe('unknown-key');
     const tampered = Uint8Array.from(envelopeFor(image2, 3, key));
     tampered[tampered.length - 5] = tampered[tampered.length - 5]! ^ 1;
-    expect(await reasonOf(d.agent.update({ envelope: tampered, baseUrl: server.url }))).not.toBe('accepted');
+    expect(await reasonOfAsync(d.agent.update({ envelope: tampered, baseUrl: server.url }))).not.toBe('accepted');
     expect(await readdir(join(d.root, 'staging'))).toEqual([]);
     expect((await d.agent.boot()).sequence).toBe(1);
   });
@@ -105,7 +96,7 @@ describe('UpdateAgent', () => {
     const bad = Buffer.from(image2);
     bad[12345] = bad[12345]! ^ 0x01;
     await writeFile(join(served, 'tampered.bin'), bad);
-    expect(await reasonOf(d.agent.update({ envelope: envelopeFor(image2, 3, key), url: `${server.url}tampered.bin` }))).toBe('payload-mismatch');
+    expect(await reasonOfAsync(d.agent.update({ envelope: envelopeFor(image2, 3, key), url: `${server.url}tampered.bin` }))).toBe('payload-mismatch');
     expect(await readFile(join(d.root, 'current', 'image.bin'))).toEqual(makeImage(64 * 1024, 1));
     expect(await d.counter()).toBe(1);
     // The wrong bytes are not kept for a resume.
@@ -122,7 +113,7 @@ describe('UpdateAgent', () => {
     expect(d.published.at(-1)!.payload).toMatchObject({ state: 'rolled-back', sequence: 2, reason: 'health-check-failed' });
     const log = await verifyAuditLog(join(d.root, 'audit.log'));
     expect(log.entries.at(-1)).toMatchObject({ event: 'ota.rolled-back', data: { sequence: 2, reason: 'health-check-failed' } });
-    expect(await reasonOf(d.agent.update(offer2()))).toBe('health-check-failed');
+    expect(await reasonOfAsync(d.agent.update(offer2()))).toBe('health-check-failed');
   });
 
   it('rolls back when the probes do not answer within the timeout (virtual clock)', async () => {
@@ -158,7 +149,7 @@ describe('UpdateAgent', () => {
         await writeFile(file, bytes);
       },
     });
-    expect(await reasonOf(d.agent.update(offer2()))).toBe('staging-corrupt');
+    expect(await reasonOfAsync(d.agent.update(offer2()))).toBe('staging-corrupt');
     expect((await d.agent.boot()).sequence).toBe(1);
     expect(await readdir(join(d.root, 'images'))).toHaveLength(1);
   });
@@ -173,8 +164,8 @@ describe('UpdateAgent', () => {
     // The running image was signed by the now revoked key: it still boots (installed while valid) …
     expect((await restarted.agent.boot()).sequence).toBe(1);
     // … but nothing new signed by it is taken.
-    expect(await reasonOf(restarted.agent.update(offer2()))).toBe('revoked-key');
-    expect(await reasonOf(restarted.agent.rotateKeys(update.envelope, update.payload))).toBe('revoked-key');
+    expect(await reasonOfAsync(restarted.agent.update(offer2()))).toBe('revoked-key');
+    expect(await reasonOfAsync(restarted.agent.rotateKeys(update.envelope, update.payload))).toBe('revoked-key');
     const byNext = await restarted.agent.update({ envelope: envelopeFor(image2, 2, next, { uri: 'firmware-2.bin' }), baseUrl: server.url });
     expect(byNext).toMatchObject({ sequence: 2, trial: 'confirmed' });
     const events = (await verifyAuditLog(join(d.root, 'audit.log'))).entries.map((e) => e.event);

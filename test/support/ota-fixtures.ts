@@ -1,5 +1,6 @@
 /** Shared fixtures of the OTA tests: keys, a device identity, images and signed envelopes. */
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
+import { ManifestError, UpdateError } from '../../ota/errors.js';
 import { generateSigningKey, type SignatureAlgorithm } from '../../ota/keys/keys.js';
 import { TrustAnchors } from '../../ota/keys/trust-anchors.js';
 import { NAMESPACE_DNS, uuidV5 } from '../../ota/manifest/uuid.js';
@@ -53,4 +54,26 @@ export function manifestFor(image: Uint8Array, sequence: number, extra: Partial<
 
 export function envelopeFor(image: Uint8Array, sequence: number, key: TestKey, extra: Partial<SuitManifest> = {}): Uint8Array {
   return signEnvelope(manifestFor(image, sequence, extra), key.privateKey);
+}
+
+/** The reason a refusal gives (`ManifestError`/`UpdateError`), or 'accepted'; other errors rethrow. */
+export function reasonOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ManifestError || error instanceof UpdateError) return error.reason;
+    throw error;
+  }
+  return 'accepted';
+}
+
+/** {@link reasonOf} for a promise. */
+export async function reasonOfAsync(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'accepted';
+  } catch (error) {
+    if (error instanceof ManifestError || error instanceof UpdateError) return error.reason;
+    throw error;
+  }
 }

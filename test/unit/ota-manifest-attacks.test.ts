@@ -13,22 +13,13 @@ import { signEnvelope, verifyEnvelope } from '../../ota/manifest/suit-envelope.j
 import { applyKeyUpdate } from '../../ota/keys/key-update.js';
 import { uuidBytes } from '../../ota/manifest/uuid.js';
 import { SeededRandom } from '../../sdk/core/random.js';
-import { DEVICE, envelopeFor, makeImage, makeKey, manifestFor, trustOf, type TestKey } from '../support/ota-fixtures.js';
+import { DEVICE, envelopeFor, makeImage, makeKey, manifestFor, trustOf, type TestKey, reasonOf } from '../support/ota-fixtures.js';
 
 const image = makeImage(2048, 9);
 const key = makeKey('ed25519');
 const kid = Buffer.from(key.keyId, 'hex');
 const trust = trustOf(key);
 
-function reason(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ManifestError) return error.reason;
-    throw error;
-  }
-  return 'accepted';
-}
 
 interface ManifestParts {
   shared?: CborValue[];
@@ -72,30 +63,30 @@ describe('envelope structure attacks (each with a valid signature)', () => {
   });
 
   it('refuses a second signature in the authentication wrapper, even a valid one', () => {
-    expect(reason(() => verifyEnvelope(envelope(key, { signatures: 2 }), trust))).toBe('bad-structure');
+    expect(reasonOf(() => verifyEnvelope(envelope(key, { signatures: 2 }), trust))).toBe('bad-structure');
   });
 
   it('refuses `kid` in both the protected and the unprotected header', () => {
     const bothKid = envelope(key, { protectedHeader: new Map<number, CborValue>([[1, -8], [4, kid]]), unprotected: new Map([[4, Buffer.from('0011223344556677', 'hex')]]) });
-    expect(reason(() => verifyEnvelope(bothKid, trust))).toBe('bad-structure');
+    expect(reasonOf(() => verifyEnvelope(bothKid, trust))).toBe('bad-structure');
     // kid in the protected header alone is fine.
     expect(verifyEnvelope(envelope(key, { protectedHeader: new Map<number, CborValue>([[1, -8], [4, kid]]), unprotected: new Map() }), trust).keyId).toBe(key.keyId);
   });
 
   it('refuses `crit` (header 2) in either header, and any header it does not understand', () => {
-    expect(reason(() => verifyEnvelope(envelope(key, { protectedHeader: new Map<number, CborValue>([[1, -8], [2, [99]]]) }), trust))).toBe('bad-structure');
-    expect(reason(() => verifyEnvelope(envelope(key, { unprotected: new Map<number, CborValue>([[2, [99]], [4, kid]]) }), trust))).toBe('bad-structure');
-    expect(reason(() => verifyEnvelope(envelope(key, { unprotected: new Map<number, CborValue>([[4, kid], [99, 1]]) }), trust))).toBe('bad-structure');
+    expect(reasonOf(() => verifyEnvelope(envelope(key, { protectedHeader: new Map<number, CborValue>([[1, -8], [2, [99]]]) }), trust))).toBe('bad-structure');
+    expect(reasonOf(() => verifyEnvelope(envelope(key, { unprotected: new Map<number, CborValue>([[2, [99]], [4, kid]]) }), trust))).toBe('bad-structure');
+    expect(reasonOf(() => verifyEnvelope(envelope(key, { unprotected: new Map<number, CborValue>([[4, kid], [99, 1]]) }), trust))).toBe('bad-structure');
   });
 
   it('refuses a COSE_Sign1 with an embedded payload', () => {
-    expect(reason(() => verifyEnvelope(envelope(key, { payload: Uint8Array.of(1, 2, 3) }), trust))).toBe('bad-structure');
-    expect(reason(() => verifyEnvelope(envelope(key, { payload: new Uint8Array(0) }), trust))).toBe('bad-structure');
+    expect(reasonOf(() => verifyEnvelope(envelope(key, { payload: Uint8Array.of(1, 2, 3) }), trust))).toBe('bad-structure');
+    expect(reasonOf(() => verifyEnvelope(envelope(key, { payload: new Uint8Array(0) }), trust))).toBe('bad-structure');
   });
 
   it('refuses unknown envelope keys (severable members, integrated payloads) and unknown manifest keys', () => {
-    expect(reason(() => verifyEnvelope(envelope(key, { envelopeExtra: [[16, Uint8Array.of(1)]] }), trust))).toBe('bad-structure');
-    expect(reason(() => verifyEnvelope(envelope(key, { manifest: manifestBytes({ extra: [[99, 1]] }) }), trust))).toBe('bad-structure');
+    expect(reasonOf(() => verifyEnvelope(envelope(key, { envelopeExtra: [[16, Uint8Array.of(1)]] }), trust))).toBe('bad-structure');
+    expect(reasonOf(() => verifyEnvelope(envelope(key, { manifest: manifestBytes({ extra: [[99, 1]] }) }), trust))).toBe('bad-structure');
   });
 
   it('refuses a command it does not understand, and a command given twice', () => {
@@ -105,12 +96,12 @@ describe('envelope structure attacks (each with a valid signature)', () => {
       return [20, new Map<number, CborValue>([[1, uuidBytes(DEVICE.vendorId)], [2, uuidBytes(DEVICE.classId)], [3, digest], [14, image.length]]), 1, 15, 2, 15, ...extra];
     };
     // suit-condition-device-identifier (24) is real SUIT, but this device does not evaluate it.
-    expect(reason(() => verifyEnvelope(envelope(key, { manifest: manifestBytes({ shared: baseShared([24, 15]) }) }), trust))).toBe('bad-structure');
+    expect(reasonOf(() => verifyEnvelope(envelope(key, { manifest: manifestBytes({ shared: baseShared([24, 15]) }) }), trust))).toBe('bad-structure');
     // A second override with another URI: which one would win?
     const twoUris = [20, parameters('fw.bin'), 21, 15, 3, 15, 20, parameters('evil.bin')];
-    expect(reason(() => verifyEnvelope(envelope(key, { manifest: manifestBytes({ install: twoUris }) }), trust))).toBe('bad-structure');
+    expect(reasonOf(() => verifyEnvelope(envelope(key, { manifest: manifestBytes({ install: twoUris }) }), trust))).toBe('bad-structure');
     // A reporting policy that is not an unsigned integer.
-    expect(reason(() => verifyEnvelope(envelope(key, { manifest: manifestBytes({ install: [20, parameters('fw.bin'), 21, 'x', 3, 15] }) }), trust))).toBe('bad-structure');
+    expect(reasonOf(() => verifyEnvelope(envelope(key, { manifest: manifestBytes({ install: [20, parameters('fw.bin'), 21, 'x', 3, 15] }) }), trust))).toBe('bad-structure');
   });
 
   it('checks the digest against the exact manifest bytes: one appended byte inside the bstr fails', () => {
@@ -121,7 +112,7 @@ describe('envelope structure attacks (each with a valid signature)', () => {
     const sign1 = encodeCbor(new CborTagged(18, [protectedBytes, new Map([[4, kid]]), null, signature]));
     const longer = Uint8Array.from([...good, 0x00]);
     const forged = encodeCbor(new CborTagged(107, new Map<number, CborValue>([[2, encodeCbor([digestBytes, sign1])], [3, longer]])));
-    expect(reason(() => verifyEnvelope(forged, trust))).toBe('digest-mismatch');
+    expect(reasonOf(() => verifyEnvelope(forged, trust))).toBe('digest-mismatch');
   });
 });
 
@@ -171,12 +162,12 @@ describe('component ids and text', () => {
       { ...manifestFor(payload, 2), componentId: ['sensorkit/trust-anchors'], imageDigest: createHash('sha256').update(payload).digest(), imageSize: payload.length },
       key.privateKey,
     );
-    expect(reason(() => applyKeyUpdate(trust, confusing, payload, DEVICE))).toBe('bad-structure');
+    expect(reasonOf(() => applyKeyUpdate(trust, confusing, payload, DEVICE))).toBe('bad-structure');
   });
 
   it('refuses control characters in the version, the URI and the component id; allows line breaks in the description', () => {
     for (const extra of [{ version: '1.0\u001b[2J' }, { uri: 'fw.bin\u0000.txt' }, { componentId: ['firm\u0007ware'] }]) {
-      expect(reason(() => verifyEnvelope(signEnvelope(manifestFor(image, 5, extra), key.privateKey), trust)), JSON.stringify(extra)).toBe('bad-structure');
+      expect(reasonOf(() => verifyEnvelope(signEnvelope(manifestFor(image, 5, extra), key.privateKey), trust)), JSON.stringify(extra)).toBe('bad-structure');
     }
     expect(verifyEnvelope(signEnvelope(manifestFor(image, 5, { description: 'line 1\nline 2\ttab' }), key.privateKey), trust).manifest.description).toBe('line 1\nline 2\ttab');
   });

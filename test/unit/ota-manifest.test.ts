@@ -9,17 +9,8 @@ import { signEnvelope, verifyEnvelope } from '../../ota/manifest/suit-envelope.j
 import { encodeManifest } from '../../ota/manifest/suit-manifest.js';
 import { NAMESPACE_DNS, uuidV5 } from '../../ota/manifest/uuid.js';
 import { sign } from 'node:crypto';
-import { DEVICE, envelopeFor, makeImage, makeKey, manifestFor, trustOf, type TestKey } from '../support/ota-fixtures.js';
+import { DEVICE, envelopeFor, makeImage, makeKey, manifestFor, trustOf, type TestKey, reasonOf } from '../support/ota-fixtures.js';
 
-function reason(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ManifestError) return error.reason;
-    throw error;
-  }
-  return 'accepted';
-}
 
 const image = makeImage(4096, 3);
 const ed = makeKey('ed25519');
@@ -58,12 +49,12 @@ describe('strict CBOR', () => {
     ['bad UTF-8', [0x61, 0xff], 'malformed-cbor'],
     ['a huge length', [0x5a, 0x7f, 0xff, 0xff, 0xff], 'limit'],
   ])('refuses %s', (_name, bytes, expected) => {
-    expect(reason(() => decodeCbor(Uint8Array.from(bytes)))).toBe(expected);
+    expect(reasonOf(() => decodeCbor(Uint8Array.from(bytes)))).toBe(expected);
   });
 
   it('refuses nesting deeper than the limit', () => {
     const deep = new Uint8Array(40).fill(0x81);
-    expect(reason(() => decodeCbor(Uint8Array.from([...deep, 0x00])))).toBe('limit');
+    expect(reasonOf(() => decodeCbor(Uint8Array.from([...deep, 0x00])))).toBe('limit');
   });
 });
 
@@ -96,7 +87,7 @@ describe('SUIT envelope', () => {
     for (let i = 0; i < envelope.length; i++) {
       const tampered = Uint8Array.from(envelope);
       tampered[i] = tampered[i]! ^ 0x01;
-      const r = reason(() => verifyEnvelope(tampered, trust));
+      const r = reasonOf(() => verifyEnvelope(tampered, trust));
       expect(r, `byte ${i}`).not.toBe('accepted');
       reasons.add(r);
     }
@@ -124,8 +115,8 @@ describe('SUIT envelope', () => {
     const { manifest } = verifyEnvelope(envelopeFor(image, 5, ed), trustOf(ed));
     const tampered = Buffer.from(image);
     tampered[100] = tampered[100]! ^ 0x80;
-    expect(reason(() => checkPayload(manifest, tampered))).toBe('payload-mismatch');
-    expect(reason(() => checkPayload(manifest, Buffer.concat([image, Buffer.of(0)])))).toBe('payload-mismatch');
+    expect(reasonOf(() => checkPayload(manifest, tampered))).toBe('payload-mismatch');
+    expect(reasonOf(() => checkPayload(manifest, Buffer.concat([image, Buffer.of(0)])))).toBe('payload-mismatch');
   });
 
   it('refuses an unsigned envelope', () => {
@@ -133,22 +124,22 @@ describe('SUIT envelope', () => {
     const digestBytes = encodeCbor([-16, createHash('sha256').update(manifestBytes).digest()]);
     const noWrapper = encodeCbor(new CborTagged(107, new Map<number, CborValue>([[3, manifestBytes]])));
     const noSignature = encodeCbor(new CborTagged(107, new Map<number, CborValue>([[2, encodeCbor([digestBytes])], [3, manifestBytes]])));
-    expect(reason(() => verifyEnvelope(noWrapper, trustOf(ed)))).toBe('unsigned');
-    expect(reason(() => verifyEnvelope(noSignature, trustOf(ed)))).toBe('unsigned');
+    expect(reasonOf(() => verifyEnvelope(noWrapper, trustOf(ed)))).toBe('unsigned');
+    expect(reasonOf(() => verifyEnvelope(noSignature, trustOf(ed)))).toBe('unsigned');
   });
 
   it('refuses a key that is not a trust anchor, and a revoked one', () => {
     const other = makeKey('ed25519');
-    expect(reason(() => verifyEnvelope(envelopeFor(image, 5, other), trustOf(ed)))).toBe('unknown-key');
+    expect(reasonOf(() => verifyEnvelope(envelopeFor(image, 5, other), trustOf(ed)))).toBe('unknown-key');
     const revoked = trustOf(ed, other).withChanges({ revoke: [ed.keyId], sequence: 1 });
-    expect(reason(() => verifyEnvelope(envelopeFor(image, 5, ed), revoked))).toBe('revoked-key');
+    expect(reasonOf(() => verifyEnvelope(envelopeFor(image, 5, ed), revoked))).toBe('revoked-key');
     expect(verifyEnvelope(envelopeFor(image, 5, other), revoked).keyId).toBe(other.keyId);
   });
 
   it('refuses a forged kid: a signature by another key under a trusted key id', () => {
     const other = makeKey('ed25519');
     const forged = craft(other, { protectedHeader: new Map([[1, -8]]), unprotected: new Map([[4, Buffer.from(ed.keyId, 'hex')]]) });
-    expect(reason(() => verifyEnvelope(forged, trustOf(ed)))).toBe('bad-signature');
+    expect(reasonOf(() => verifyEnvelope(forged, trustOf(ed)))).toBe('bad-signature');
   });
 
   it('refuses `alg` in the unprotected header', () => {
@@ -157,13 +148,13 @@ describe('SUIT envelope', () => {
     expect(verifyEnvelope(good, trustOf(ed)).keyId).toBe(ed.keyId);
     const onlyUnprotected = craft(ed, { protectedHeader: new Map(), unprotected: new Map<number, CborValue>([[1, -8], [4, kid]]) });
     const both = craft(ed, { protectedHeader: new Map([[1, -8]]), unprotected: new Map<number, CborValue>([[1, -8], [4, kid]]) });
-    expect(reason(() => verifyEnvelope(onlyUnprotected, trustOf(ed)))).toBe('bad-algorithm');
-    expect(reason(() => verifyEnvelope(both, trustOf(ed)))).toBe('bad-algorithm');
+    expect(reasonOf(() => verifyEnvelope(onlyUnprotected, trustOf(ed)))).toBe('bad-algorithm');
+    expect(reasonOf(() => verifyEnvelope(both, trustOf(ed)))).toBe('bad-algorithm');
   });
 
   it('refuses an algorithm that does not match the key', () => {
     const lying = craft(ed, { protectedHeader: new Map([[1, -7]]), unprotected: new Map([[4, Buffer.from(ed.keyId, 'hex')]]) });
-    expect(reason(() => verifyEnvelope(lying, trustOf(ed)))).toBe('bad-algorithm');
+    expect(reasonOf(() => verifyEnvelope(lying, trustOf(ed)))).toBe('bad-algorithm');
   });
 
   it('refuses a non-deterministic envelope even when the signature is good', () => {
@@ -171,8 +162,8 @@ describe('SUIT envelope', () => {
     // Re-encode the tag 107 head non-minimally: d8 6b → d9 00 6b.
     expect(envelope[0]).toBe(0xd8);
     const stretched = Uint8Array.from([0xd9, 0x00, ...envelope.subarray(1)]);
-    expect(reason(() => verifyEnvelope(stretched, trustOf(ed)))).toBe('malformed-cbor');
-    expect(reason(() => verifyEnvelope(Uint8Array.from([...envelope, 0x00]), trustOf(ed)))).toBe('malformed-cbor');
+    expect(reasonOf(() => verifyEnvelope(stretched, trustOf(ed)))).toBe('malformed-cbor');
+    expect(reasonOf(() => verifyEnvelope(Uint8Array.from([...envelope, 0x00]), trustOf(ed)))).toBe('malformed-cbor');
   });
 });
 
@@ -183,14 +174,14 @@ describe('device policy', () => {
   it('accepts newer sequence numbers and refuses replays, conflicts and downgrades', () => {
     expect(checkSequence(manifest, { sequence: 4 })).toBe(true);
     expect(checkSequence(manifest, { sequence: 5, imageDigest: digest })).toBe(false);
-    expect(reason(() => checkSequence(manifest, { sequence: 5, imageDigest: 'ff'.repeat(32) }))).toBe('sequence-conflict');
-    expect(reason(() => checkSequence(manifest, { sequence: 9 }))).toBe('downgrade');
+    expect(reasonOf(() => checkSequence(manifest, { sequence: 5, imageDigest: 'ff'.repeat(32) }))).toBe('sequence-conflict');
+    expect(reasonOf(() => checkSequence(manifest, { sequence: 9 }))).toBe('downgrade');
   });
 
   it('refuses a wrong vendor or class id', () => {
     expect(() => checkDevice(manifest, DEVICE)).not.toThrow();
-    expect(reason(() => checkDevice(manifest, { ...DEVICE, vendorId: uuidV5(NAMESPACE_DNS, 'other.example') }))).toBe('wrong-device');
-    expect(reason(() => checkDevice(manifest, { ...DEVICE, classId: uuidV5(DEVICE.vendorId, 'EN-2') }))).toBe('wrong-device');
+    expect(reasonOf(() => checkDevice(manifest, { ...DEVICE, vendorId: uuidV5(NAMESPACE_DNS, 'other.example') }))).toBe('wrong-device');
+    expect(reasonOf(() => checkDevice(manifest, { ...DEVICE, classId: uuidV5(DEVICE.vendorId, 'EN-2') }))).toBe('wrong-device');
   });
 });
 
@@ -201,25 +192,25 @@ describe('key rotation', () => {
     const update = signKeyUpdate({ add: [next.publicPem], revoke: [ed.keyId] }, { sequence: 1, device: DEVICE }, ed.privateKey);
     const rotated = applyKeyUpdate(trust, update.envelope, update.payload, DEVICE);
     expect(rotated.keyIds).toEqual([next.keyId]);
-    expect(reason(() => verifyEnvelope(envelopeFor(image, 6, ed), rotated))).toBe('revoked-key');
+    expect(reasonOf(() => verifyEnvelope(envelopeFor(image, 6, ed), rotated))).toBe('revoked-key');
     expect(verifyEnvelope(envelopeFor(image, 6, next), rotated).keyId).toBe(next.keyId);
     // Replaying the same key update, or one signed by the revoked key, is refused.
-    expect(reason(() => applyKeyUpdate(rotated, update.envelope, update.payload, DEVICE))).toBe('revoked-key');
+    expect(reasonOf(() => applyKeyUpdate(rotated, update.envelope, update.payload, DEVICE))).toBe('revoked-key');
     const again = signKeyUpdate({ add: [ed.publicPem] }, { sequence: 1, device: DEVICE }, next.privateKey);
-    expect(reason(() => applyKeyUpdate(rotated, again.envelope, again.payload, DEVICE))).toBe('replayed');
+    expect(reasonOf(() => applyKeyUpdate(rotated, again.envelope, again.payload, DEVICE))).toBe('replayed');
     // A key update from an untrusted key is refused.
     const rogue = makeKey();
     const hostile = signKeyUpdate({ add: [rogue.publicPem] }, { sequence: 9, device: DEVICE }, rogue.privateKey);
-    expect(reason(() => applyKeyUpdate(rotated, hostile.envelope, hostile.payload, DEVICE))).toBe('unknown-key');
+    expect(reasonOf(() => applyKeyUpdate(rotated, hostile.envelope, hostile.payload, DEVICE))).toBe('unknown-key');
     // A payload that differs from the signed one is refused.
     const swapped = new TextEncoder().encode(JSON.stringify({ add: [rogue.publicPem], revoke: [] }));
     const honest = signKeyUpdate({ add: [] }, { sequence: 2, device: DEVICE }, next.privateKey);
-    expect(reason(() => applyKeyUpdate(rotated, honest.envelope, swapped, DEVICE))).toBe('payload-mismatch');
+    expect(reasonOf(() => applyKeyUpdate(rotated, honest.envelope, swapped, DEVICE))).toBe('payload-mismatch');
   });
 
   it('refuses a firmware manifest as a key update', () => {
     const fw = envelopeFor(image, 3, ed);
-    expect(reason(() => applyKeyUpdate(trustOf(ed), fw, image, DEVICE))).toBe('bad-structure');
+    expect(reasonOf(() => applyKeyUpdate(trustOf(ed), fw, image, DEVICE))).toBe('bad-structure');
   });
 });
 
