@@ -488,6 +488,59 @@ describe('DurableOutbox: group commit', () => {
     expect(outbox.pending().map(text)).toEqual(entries.map(text));
   });
 
+  it("tells `written` each record in seq order once written, before the fdatasync under 'always'; its ack waits for durability", async () => {
+    const dir = await tempDir();
+    const options: OutboxOptions = { dir, fsync: 'always' };
+    let outbox = await openOutbox(options);
+    const datasyncs = await countDatasyncs();
+    const told: Array<{ seq: number; datasyncs: number; resolved: boolean }> = [];
+    const resolved = new Map<number, number>(); // seq → fdatasyncs when its append resolved
+    const acks: Array<Promise<void>> = [];
+    const appends = Array.from({ length: 50 }, (_, n) =>
+      outbox
+        .append(payloadOf(n), (entry) => {
+          told.push({ seq: entry.seq, datasyncs: datasyncs.count, resolved: resolved.has(entry.seq) });
+          // As the MQTT transport does on a PUBACK that beats the fdatasync.
+          if (entry.seq % 2 === 0) acks.push(outbox.ack(entry.seq));
+        })
+        .then((entry) => (resolved.set(entry.seq, datasyncs.count), entry)),
+    );
+    const entries = await Promise.all(appends);
+    await Promise.all(acks);
+    expect(told.map((t) => t.seq)).toEqual(entries.map((e) => e.seq));
+    expect(told.every((t) => !t.resolved)).toBe(true);
+    // Each is told before the fdatasync that makes it durable: an fdatasync ran between.
+    for (const t of told) expect(t.datasyncs).toBeLessThan(resolved.get(t.seq)!);
+    const odd = entries.filter((e) => e.seq % 2 === 1).map(text);
+    expect(outbox.pending().map(text)).toEqual(odd);
+    outbox = await reopen(outbox, options);
+    expect(outbox.pending().map(text)).toEqual(odd);
+  });
+
+  it('never indexes a record whose fdatasync failed, though `written` was told; an ack of it does nothing', async () => {
+    const dir = await tempDir();
+    const options: OutboxOptions = { dir, fsync: 'always' };
+    let outbox = await openOutbox(options);
+    const kept = await outbox.append(bytes('kept'));
+    const probe = await open(join(await tempDir(), 'probe'), 'w');
+    const prototype = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const failure = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    vi.spyOn(prototype, 'datasync').mockRejectedValueOnce(failure);
+    let told: OutboxEntry | undefined;
+    const failed = await outbox.append(bytes('lost'), (entry) => (told = entry)).catch((error: unknown) => error);
+    vi.restoreAllMocks();
+    expect(failed).toBeInstanceOf(StorageError);
+    expect(text(told!)).toBe('lost');
+    await outbox.ack(told!.seq);
+    expect(outbox.pending().map(text)).toEqual(['kept']);
+    const next = await outbox.append(bytes('next'));
+    expect(next.seq).toBeGreaterThan(told!.seq);
+    outbox = await reopen(outbox, options);
+    expect(outbox.pending().map(text)).toEqual(['kept', 'next']);
+    expect(kept.seq).toBeLessThan(next.seq);
+  });
+
   it('rejects only the calls of a group that a failed rollover stops, and loses nothing', async () => {
     const dir = await tempDir();
     const options = { dir, segmentBytes: 1024 };

@@ -16,8 +16,13 @@ export interface OutboxEntry {
 
 /** The outbox operations the transport uses (see `DurableOutbox`). */
 export interface TelemetryOutbox {
-  /** Stores a payload durably; resolves with its record once stored (per the fsync policy). */
-  append(payload: Uint8Array): Promise<OutboxEntry>;
+  /**
+   * Stores a payload durably; resolves with its record once stored (per the fsync policy).
+   * Appends settle in call order. `written` must be told each record once it may be published
+   * (at the latest when its promise resolves; `DurableOutbox` tells it once the record is written,
+   * before any fdatasync), in seq order.
+   */
+  append(payload: Uint8Array, written: (entry: OutboxEntry) => void): Promise<OutboxEntry>;
   /** The oldest records not yet acknowledged, in seq order (all of them without `limit`). */
   pending(limit?: number): readonly OutboxEntry[] | Promise<readonly OutboxEntry[]>;
   /** Removes a record once the broker acknowledged it (PUBACK). */

@@ -26,6 +26,7 @@ import { ReconnectBackoff } from './backoff.js';
 import { CommandServer, type CommandReply } from './command-server.js';
 import { PropertyEventServer, type DeviceTopicMessage } from './device-topics.js';
 import { parseBrokerUrl, positive, tlsOptions, type MqttTransportOptions } from './options.js';
+import type { OutboxEntry } from './contracts.js';
 import { OutboxDrain } from './outbox-drain.js';
 import { decodeRecord, eventRecord } from './outbox-records.js';
 import { bufferOf, controlOptions, recordOptions } from './publish-options.js';
@@ -35,6 +36,8 @@ import { splitSocketReads } from './split-reads.js';
 import { yieldBetweenSlices, type TransportEvents, type TransportStatus } from './transport-status.js';
 
 export type { TransportEvents, TransportStatus } from './transport-status.js';
+
+const noop = (): void => undefined;
 
 export { SENML_CBOR_TYPE, SEQ_PROPERTY } from './publish-options.js';
 
@@ -351,21 +354,22 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
     });
   }
 
-  /** Appends a record to the outbox and queues it for publishing; rejects when it cannot be stored. */
+  /**
+   * Appends a record to the outbox; rejects when it cannot be stored. The outbox tells each
+   * record as soon as it is written, in seq order (`#queueWritten`), and it is published then.
+   */
   #append(record: Uint8Array): Promise<void> {
-    // Issued at once (the outbox serialises its writes and hands out seqs in call order), handled
-    // in order: the send queue sees seqs ascending.
-    const appended = this.#options.outbox.append(record);
-    appended.catch(() => undefined); // handled below, in turn
-    const queued = this.#appends
-      .then(() => appended)
-      .then((entry) => {
-        this.#drain.appended(entry);
-        this.#pump();
-      });
-    this.#appends = queued.catch(() => undefined);
-    return queued;
+    const appended = this.#options.outbox.append(record, this.#queueWritten);
+    // The outbox settles appends in call order: the last one settled means all have.
+    this.#appends = appended.then(noop, noop);
+    return appended.then(noop);
   }
+
+  /** A record is in the outbox: queue it (in seq order) and publish it when there is room. */
+  readonly #queueWritten = (entry: OutboxEntry): void => {
+    this.#drain.appended(entry);
+    this.#pumpSoon();
+  };
 
   #message(topic: string, payload: Buffer, packet: IPublishPacket): void {
     if (this.#propertyEvents?.handles(topic)) return this.#propertyEvents.handle(topic, payload);

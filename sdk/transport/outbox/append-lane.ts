@@ -14,6 +14,8 @@ import type { SegmentSet } from './segment-set.js';
 export interface AppendCall {
   readonly payload: Uint8Array;
   readonly appendedAt: number;
+  /** Told the entry once its record is written, before it is durable (see `DurableOutbox.append`). */
+  readonly written: ((entry: OutboxEntry) => void) | undefined;
   readonly resolve: (entry: OutboxEntry) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -152,7 +154,13 @@ export class AppendLane {
     group.records = [];
     group.recordBytes = 0;
     try {
-      const entries = await this.#segments.active.append(records.map(({ record }) => record), this.#settings.fsync === 'always');
+      const entries = await this.#segments.active.append(
+        records.map(({ record }) => record),
+        this.#settings.fsync === 'always',
+        (written) => {
+          for (const [k, { call }] of records.entries()) call.written?.(written[k]!);
+        },
+      );
       for (const [k, { index, call }] of records.entries()) group.outcomes[index] = () => call.resolve(entries[k]!);
       this.#host.wrote();
     } catch (error) {

@@ -157,10 +157,18 @@ export class DurableOutbox {
    * Appends a payload (copied); resolves once it is durable per the fsync policy. May first delete
    * the oldest segments to stay within `maxBytes` (see the module comment).
    *
+   * `written`, if given, is told the entry as soon as its record is written to the segment
+   * (write(2) returned), in seq order: under `'always'` that is before the fdatasync, so a caller
+   * may publish the record while it is being made durable. Publishing early loses nothing: a
+   * record not yet durable at a power cut is lost whether or not it was published, and one that
+   * was is delivered. What must wait is the ack, and `ack` does: an ack is written only after its
+   * record is durable. If the fdatasync then fails the append rejects, the entry is never
+   * pending, and an ack of it does nothing. `written` must not throw.
+   *
    * @throws RangeError when the payload cannot fit in one segment; StorageError (naming the file and
    *   the cause, e.g. ENOSPC) when it cannot be written, in which case nothing already stored is lost.
    */
-  append(payload: Uint8Array): Promise<OutboxEntry> {
+  append(payload: Uint8Array, written?: (entry: OutboxEntry) => void): Promise<OutboxEntry> {
     if (!(payload instanceof Uint8Array)) return Promise.reject(new TypeError(`Expected \`payload\` to be a Uint8Array, got ${show(payload)}`));
     if (payload.length > this.#maxPayload) {
       return Promise.reject(new RangeError(`Expected \`payload\` to be at most ${this.#maxPayload} bytes (segmentBytes − ${FILE_HEADER_BYTES + FRAME_HEADER_BYTES}), got ${payload.length}`));
@@ -177,7 +185,7 @@ export class DurableOutbox {
           return this.#appends.commit(calls);
         });
       }
-      this.#waiting.push({ payload, appendedAt: this.#settings.clock.now(), resolve, reject });
+      this.#waiting.push({ payload, appendedAt: this.#settings.clock.now(), written, resolve, reject });
       this.#waitingBytes += payload.length;
     });
   }

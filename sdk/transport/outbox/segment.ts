@@ -163,32 +163,34 @@ export class Segment {
    * The entries' payloads are views of the one buffer written: one allocation per group, and the
    * callers' buffers are not kept. A buffer lives while any of its records is pending, and its
    * records all sit in this file, so the memory held stays within the segments' bytes on disk.
+   *
+   * `written` is called with the entries once write(2) has returned, before the fdatasync: the
+   * caller may publish them meanwhile (see `DurableOutbox.append`). They are indexed (pending)
+   * only once the append has succeeded as a whole.
    */
-  async append(records: readonly NewRecord[], sync: boolean): Promise<OutboxEntry[]> {
+  async append(records: readonly NewRecord[], sync: boolean, written?: (entries: readonly OutboxEntry[]) => void): Promise<OutboxEntry[]> {
     const handle = this.#requireHandle();
     let length = 0;
     for (const record of records) length += FRAME_HEADER_BYTES + record.payload.length;
     const bytes = new Uint8Array(length);
-    const offsets: number[] = [];
+    const entries: OutboxEntry[] = [];
     let offset = 0;
     for (const { seq, appendedAt, payload } of records) {
-      offsets.push(offset);
+      const start = offset + FRAME_HEADER_BYTES;
       offset = writeFrame(bytes, offset, FrameKind.data, seq, appendedAt, payload);
+      entries.push(Object.freeze({ seq, payload: bytes.subarray(start, offset), appendedAt }));
     }
     try {
       await writeAll(handle, bytes, this.#size);
+      written?.(entries);
       if (sync) await handle.datasync();
     } catch (error) {
       await handle.truncate(this.#size).catch(() => undefined);
       throw storageError(this.path, sync ? 'write and fdatasync' : 'write', error);
     }
     this.#size += length;
-    return records.map(({ seq, appendedAt, payload }, index) => {
-      const start = offsets[index]! + FRAME_HEADER_BYTES;
-      const entry: OutboxEntry = Object.freeze({ seq, payload: bytes.subarray(start, start + payload.length), appendedAt });
-      this.#push({ seq, entry });
-      return entry;
-    });
+    for (const entry of entries) this.#push({ seq: entry.seq, entry });
+    return entries;
   }
 
   /** fdatasync(2) of the file (a no-op for read-only segments: they were synced before they rolled). */
