@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Crc32c, crc32, crc32c } from '../../sdk/transport/outbox/crc32.js';
+import * as zlib from 'node:zlib';
+import { Crc32c, crc32, crc32c, jsCrc32 } from '../../sdk/transport/outbox/crc32.js';
 import { SeededRandom } from '../../sdk/core/random.js';
 
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
@@ -36,6 +37,20 @@ describe('CRC-32 and CRC-32C', () => {
       const bytes = Uint8Array.from({ length }, () => random.nextUint32() & 0xff);
       expect(crc32c(bytes)).toBe(reference(0x82f63b78, bytes));
       expect(crc32(bytes)).toBe(reference(0xedb88320, bytes));
+    }
+  });
+
+  it('CRC-32: zlib (where Node has it) and the JS fallback agree with the reference, also continued from a previous CRC', () => {
+    expect(typeof (zlib as { crc32?: unknown }).crc32).toBe('function'); // Node ≥ 20.15: the fast path is the one tested here
+    const random = new SeededRandom(5);
+    for (const length of [0, 1, 7, 16, 100, 3009, 65_537]) {
+      const bytes = Uint8Array.from({ length }, () => random.nextUint32() & 0xff);
+      const expected = reference(0xedb88320, bytes);
+      expect(crc32(bytes)).toBe(expected);
+      expect(jsCrc32(bytes)).toBe(expected);
+      const split = length >>> 1;
+      expect(crc32(bytes, split, length, crc32(bytes, 0, split))).toBe(expected);
+      expect(jsCrc32(bytes, split, length, jsCrc32(bytes, 0, split))).toBe(expected);
     }
   });
 

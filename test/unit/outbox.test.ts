@@ -248,6 +248,31 @@ describe('DurableOutbox: recovery', () => {
     expect(outbox.stats().recoveredTornRecords).toBe(1);
   });
 
+  it('reads an outbox written in format 1 (CRC-32C), appends to it, and moves to format 2 as files are replaced', async () => {
+    // test/fixtures/outbox-v1: written by the format-1 outbox (segmentBytes 1024, fsync 'always'):
+    // records 1–9 of 300 bytes in three segments, 1, 2 and 5 acknowledged.
+    const dir = await tempDir();
+    await cp(join(import.meta.dirname, '../fixtures/outbox-v1'), dir, { recursive: true });
+    const versionOf = async (name: string): Promise<number> => (await readFile(join(dir, name)))[9]!;
+    const options: OutboxOptions = { dir, segmentBytes: 1024 };
+    let outbox = await openOutbox(options);
+    const v1Record = (n: number): string => `v1 record ${n}`.padEnd(300, '.');
+    expect(outbox.pending().map((entry) => [entry.seq, text(entry), entry.appendedAt])).toEqual(
+      [3, 4, 6, 7, 8, 9].map((n) => [n, v1Record(n), Date.UTC(2026, 0, 1) + (n - 2) * 10]),
+    );
+    expect(outbox.stats()).toMatchObject({ pendingRecords: 6, recoveredTornRecords: 0, corruptRecords: 0 });
+    const added = await appendMany(outbox, 4, 300); // the newest (format 1) segment, then new ones
+    for (const entry of [3, 4, 6]) await outbox.ack(entry);
+    outbox = await reopen(outbox, options);
+    expect(outbox.pending().map(text)).toEqual([...[7, 8, 9].map(v1Record), ...added.map(text)]);
+    const names = await segmentFiles(dir);
+    expect(names[0]).toBe('000000000007.seg');
+    expect(await versionOf(names[0]!)).toBe(1);
+    expect(await versionOf(names.at(-1)!)).toBe(2);
+    // Compacted at the reopen (the acks of the deleted segments 1 and 4 are dropped): format 2 now.
+    expect(await versionOf('acks.log')).toBe(2);
+  });
+
   it('refuses a directory holding a file that is not the outbox\'s, with a StorageError naming it', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'notes.txt'), 'hello');

@@ -14,7 +14,7 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StorageError } from '../../core/errors.js';
-import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind, FrameKind, checkFileHeader, encodeFileHeader, scanFrames, writeFrame } from './frame.js';
+import { FILE_HEADER_BYTES, FORMAT_VERSION, FRAME_HEADER_BYTES, FileKind, FrameKind, checkFileHeader, encodeFileHeader, scanFrames, writeFrame, type FormatVersion } from './frame.js';
 import { attempt, replaceFile, storageError, writeAll } from './storage.js';
 
 export const JOURNAL_NAME = 'acks.log';
@@ -55,9 +55,12 @@ export class AckJournal {
   #reservedUpTo: number;
   /** Tail of the operations in flight: each runs after the one before. */
   #chain: Promise<unknown> = Promise.resolve();
+  /** The file's format (frame.ts): appends keep to it, a rewrite moves to the current one. */
+  #version: FormatVersion;
 
-  private constructor(path: string, handle: FileHandle, size: number, reservedUpTo: number) {
+  private constructor(path: string, handle: FileHandle, size: number, reservedUpTo: number, version: FormatVersion) {
     this.path = path;
+    this.#version = version;
     this.#handle = handle;
     this.#size = size;
     this.#reservedUpTo = reservedUpTo;
@@ -77,11 +80,11 @@ export class AckJournal {
     });
     if (bytes === undefined) {
       const handle = await replaceFile(path, encodeFileHeader(FileKind.ackJournal));
-      return { journal: new AckJournal(path, handle, FILE_HEADER_BYTES, 0), acked: new Set(), maxAckedSeq: 0, reservedUpTo: 0, tornTail: false, corruptRegions: 0 };
+      return { journal: new AckJournal(path, handle, FILE_HEADER_BYTES, 0, FORMAT_VERSION), acked: new Set(), maxAckedSeq: 0, reservedUpTo: 0, tornTail: false, corruptRegions: 0 };
     }
-    const problem = checkFileHeader(bytes, FileKind.ackJournal);
-    if (problem) throw new StorageError(path, `${problem}; the outbox directory must hold only outbox files`);
-    const scan = scanFrames(bytes, FILE_HEADER_BYTES, [FrameKind.ack, FrameKind.reserve], 0, false);
+    const version = checkFileHeader(bytes, FileKind.ackJournal);
+    if (typeof version === 'string') throw new StorageError(path, `${version}; the outbox directory must hold only outbox files`);
+    const scan = scanFrames(bytes, FILE_HEADER_BYTES, [FrameKind.ack, FrameKind.reserve], 0, false, version);
     const acked = new Set<number>();
     let maxAckedSeq = 0;
     let reservedUpTo = 0;
@@ -103,7 +106,7 @@ export class AckJournal {
         throw error;
       }
     }
-    const journal = new AckJournal(path, handle, scan.validEnd, reservedUpTo);
+    const journal = new AckJournal(path, handle, scan.validEnd, reservedUpTo, version);
     return { journal, acked, maxAckedSeq, reservedUpTo, tornTail: scan.tornTail, corruptRegions: scan.corruptRegions };
   }
 
@@ -125,7 +128,7 @@ export class AckJournal {
       let offset = 0;
       let reserved = this.#reservedUpTo;
       for (const { kind, seq } of frames) {
-        offset = writeFrame(bytes, offset, kind, seq, time, EMPTY);
+        offset = writeFrame(bytes, offset, kind, seq, time, EMPTY, this.#version);
         if (kind === FrameKind.reserve) reserved = Math.max(reserved, seq);
       }
       try {
@@ -168,6 +171,7 @@ export class AckJournal {
     const old = this.#handle;
     this.#handle = handle;
     this.#size = bytes.length;
+    this.#version = FORMAT_VERSION;
     await old.close().catch(() => undefined);
   }
 

@@ -7,7 +7,7 @@
 import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StorageError } from '../../core/errors.js';
-import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES, FileKind, FrameKind, checkFileHeader, encodeFileHeader, scanFrames, writeFrame } from './frame.js';
+import { FILE_HEADER_BYTES, FORMAT_VERSION, FRAME_HEADER_BYTES, FileKind, FrameKind, checkFileHeader, encodeFileHeader, scanFrames, writeFrame, type FormatVersion } from './frame.js';
 import { attempt, removeFile, replaceFile, storageError, writeAll } from './storage.js';
 
 /** One queued payload. */
@@ -73,19 +73,22 @@ export class Segment {
   #head = 0;
   #pendingCount = 0;
   #pendingBytes = 0;
+  /** The file's format (frame.ts): appends keep to it. */
+  readonly #version: FormatVersion;
 
-  private constructor(path: string, baseSeq: number, handle: FileHandle | undefined, size: number) {
+  private constructor(path: string, baseSeq: number, handle: FileHandle | undefined, size: number, version: FormatVersion) {
     this.path = path;
     this.baseSeq = baseSeq;
     this.#handle = handle;
     this.#size = size;
+    this.#version = version;
   }
 
   /** Creates an empty, writable segment atomically (see `replaceFile`). */
   static async create(dir: string, baseSeq: number): Promise<Segment> {
     const path = join(dir, segmentName(baseSeq));
     const handle = await replaceFile(path, encodeFileHeader(FileKind.segment));
-    return new Segment(path, baseSeq, handle, FILE_HEADER_BYTES);
+    return new Segment(path, baseSeq, handle, FILE_HEADER_BYTES, FORMAT_VERSION);
   }
 
   /**
@@ -97,9 +100,9 @@ export class Segment {
    */
   static async recover(path: string, baseSeq: number, acked: ReadonlySet<number>, writable: boolean): Promise<SegmentRecovery> {
     const bytes = await attempt(path, 'read', () => readFile(path));
-    const problem = checkFileHeader(bytes, FileKind.segment);
-    if (problem) throw new StorageError(path, `${problem}; the outbox directory must hold only outbox files`);
-    const scan = scanFrames(bytes, FILE_HEADER_BYTES, [FrameKind.data], MAX_PAYLOAD_READ, true);
+    const version = checkFileHeader(bytes, FileKind.segment);
+    if (typeof version === 'string') throw new StorageError(path, `${version}; the outbox directory must hold only outbox files`);
+    const scan = scanFrames(bytes, FILE_HEADER_BYTES, [FrameKind.data], MAX_PAYLOAD_READ, true, version);
     let handle: FileHandle | undefined;
     if (scan.tornTail || writable) {
       handle = await attempt(path, 'open', () => open(path, 'r+'));
@@ -114,7 +117,7 @@ export class Segment {
         throw error;
       }
     }
-    const segment = new Segment(path, baseSeq, writable ? handle : undefined, scan.validEnd);
+    const segment = new Segment(path, baseSeq, writable ? handle : undefined, scan.validEnd, version);
     for (const frame of scan.frames) {
       const isAcked = acked.has(frame.seq);
       // Copy the payload out of the file buffer so the buffer can be collected.
@@ -177,7 +180,7 @@ export class Segment {
     let offset = 0;
     for (const { seq, appendedAt, payload } of records) {
       const start = offset + FRAME_HEADER_BYTES;
-      offset = writeFrame(bytes, offset, FrameKind.data, seq, appendedAt, payload);
+      offset = writeFrame(bytes, offset, FrameKind.data, seq, appendedAt, payload, this.#version);
       entries.push(Object.freeze({ seq, payload: bytes.subarray(start, offset), appendedAt }));
     }
     try {
