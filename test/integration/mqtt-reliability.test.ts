@@ -9,12 +9,12 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { topics } from '../../sdk/encoding/topics.js';
 import { startBroker } from '../support/brokers.js';
 import { waitFor } from '../support/net.js';
+import { standInForAnotherMachine } from '../support/stand-in.js';
 import { resolveSenmlCbor, startProbe, subscriber, type Received } from '../fixtures/mqtt-probe.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -115,8 +115,9 @@ describe('MQTT reliability', () => {
 
   it('answers or ignores 10,000 malformed command requests, stays up and keeps its sampling cadence', async () => {
     // The broker and the attacker stand for other machines; on this shared host they yield the CPU
-    // to the device (nice 19), so what is measured is the flood's cost to the device, not theirs.
-    const broker = track(await startBroker('mosquitto', { unlimitedQueues: true, nice: 19 }));
+    // to the device (nice 19, and the last CPU only), so what is measured is the flood's cost to
+    // the device, not theirs.
+    const broker = track(await startBroker('mosquitto', { unlimitedQueues: true, standIn: true }));
     const protocol = broker.protocols.includes(5) ? 5 : 4;
     const probe = track(await startProbe(broker.url, { channels: 10, rateHz: 100 }));
     const t = topics(probe.deviceId);
@@ -132,7 +133,7 @@ describe('MQTT reliability', () => {
 
     // The attacker is another process, so that producing the flood costs this process nothing.
     const attacker = spawn(process.execPath, ['--import', REGISTER, FLOOD, broker.url, t.root, '10000', '419'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    if (attacker.pid !== undefined) setPriority(attacker.pid, 19);
+    if (attacker.pid !== undefined) standInForAnotherMachine(attacker.pid);
     cleanups.push(() => void attacker.kill());
     const exited = once(attacker, 'exit') as Promise<[number | null]>;
     await waitFor(() => probe.transport.status().commands.received > 0, 15_000, 'the flood to start');
@@ -157,19 +158,22 @@ describe('MQTT reliability', () => {
     // the flood, in the same run, so the bound follows the host's load at the time.
     const normal = [...deviation(attackerStart - NORMAL_MS, attackerStart), ...deviation(floodEnd, floodEnd + NORMAL_MS)];
     const flooded = deviation(floodStart, floodEnd);
-    // The cadence held: nine in ten flood intervals within half a period (5 ms) of 10 ms, so the
-    // samples stay in their own periods. Not asserted, and why issue 3 stays open: "within normal
-    // jitter". On a quiet host the flood's p90 is 0.03–1.1 ms and its p99 1.1–4.7 ms against a
-    // normal p99 of 0.2–0.5 ms (before socket reads were cut into 2 KiB pieces: p90 1.5–2.2 ms,
-    // p99 3.6–7.2 ms). Both are printed for the record.
-    const halfPeriod = 5;
+    // The cadence stays within its normal jitter, measured in the same run: nine in ten flood
+    // intervals within the normal p99, and at most 2 % of them beyond the worst normal interval.
+    // That tail is the garbage collector: while the flood is parsed (mqtt.js allocates ~25 MB/s)
+    // young-generation collections take 5–14 ms where they take 1–3 normally. Measured over 9 runs
+    // with the broker and attacker as stand-ins (nice 19, last CPU): the flood's p90 0.04–0.35 ms
+    // against a normal p99 of 0.2–3.0 ms; 0–2 flood intervals of ~185 beyond the normal max.
+    const normalP99 = percentile(normal, 99);
+    const normalMax = percentile(normal, 100);
+    const beyondNormal = flooded.filter((deviation) => deviation > normalMax).length;
     const stats = probe.transport.status().commands;
     const show = (values: number[]): string => [50, 90, 99, 100].map((p) => percentile(values, p).toFixed(2)).join('/');
     console.log(
       `flood: ${stats.received} requests in ${(floodEnd - floodStart).toFixed(0)} ms (this process: ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU), ` +
         `${stats.answered} answered, ${stats.ignored} ignored; ` +
         `cadence |Δt − 10 ms| p50/p90/p99/max normal ${show(normal)} ms (${normal.length} intervals), ` +
-        `flood ${show(flooded)} ms (${flooded.length} intervals); bound on the flood's p90: ${halfPeriod} ms`,
+        `flood ${show(flooded)} ms (${flooded.length} intervals), ${beyondNormal} beyond the normal max`,
     );
     expect(probe.device.state).toBe('running');
     expect(probe.transport.state).toBe('connected');
@@ -178,7 +182,8 @@ describe('MQTT reliability', () => {
     expect(stats.answered).toBeLessThanOrEqual(100 + Math.ceil(((floodEnd - floodStart) / 1000) * 50) + 5);
     // Sampling went on at its rate through the flood: no more than 10 % of the ticks missing.
     expect(flooded.length).toBeGreaterThan(((floodEnd - floodStart) / 10) * 0.9);
-    expect(percentile(flooded, 90), "the flood's p90").toBeLessThanOrEqual(halfPeriod);
+    expect(percentile(flooded, 90), "the flood's p90 against the normal p99").toBeLessThanOrEqual(normalP99);
+    expect(beyondNormal, 'flood intervals beyond the normal max').toBeLessThanOrEqual(Math.floor(flooded.length * 0.02));
 
     // And it still answers once the bucket has refilled.
     const requester = track(await subscriber(broker.url, protocol, [t.commandResult('ping')]));

@@ -8,11 +8,12 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createTcpServer, connect, type Server, type Socket } from 'node:net';
-import { setPriority, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes } from 'aedes';
 import { findPeer } from './peers.js';
+import { standInForAnotherMachine } from './stand-in.js';
 import { freePort, tryConnect, waitFor } from './net.js';
 
 export type BrokerKind = 'mosquitto' | 'aedes';
@@ -44,11 +45,12 @@ export interface BrokerOptions {
    */
   readonly unlimitedQueues?: boolean;
   /**
-   * Run Mosquitto at this nice value (0 to 19; `setpriority(2)`): a test that measures the device's
-   * timing on a shared host lets the broker, a stand-in for another machine, yield the CPU to the
-   * device. Default 0 (unchanged). aedes runs in the test's process and ignores it.
+   * Run Mosquitto as a stand-in for another machine (`standInForAnotherMachine`: nice 19, and on
+   * the last CPU when there are two or more): a test that measures the device's timing on a
+   * shared host lets the broker yield the CPU to the device. Default false. aedes runs in the
+   * test's process and ignores it.
    */
-  readonly nice?: number;
+  readonly standIn?: boolean;
 }
 
 /** A broker a test started. */
@@ -106,7 +108,7 @@ async function startMosquitto(executable: string, options: BrokerOptions): Promi
   const launch = async (): Promise<void> => {
     const proc = spawn(executable, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
     child = proc;
-    if (options.nice && proc.pid !== undefined) setPriority(proc.pid, options.nice);
+    if (options.standIn && proc.pid !== undefined) standInForAnotherMachine(proc.pid);
     proc.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-4000)));
     const socket = await waitFor(async () => {
       if (proc.exitCode !== null) throw new Error(`mosquitto exited with code ${proc.exitCode}: ${log}`);

@@ -30,4 +30,28 @@ describe('splitSocketReads', () => {
     }
     expect(built).toHaveLength(2);
   });
+
+  it('writes the next piece only once the parser has finished the one before, as a paused parser does', async () => {
+    const client = { streamBuilder: () => new PassThrough() };
+    splitSocketReads(client as unknown as MqttClient);
+    const socket = (client as unknown as { streamBuilder: (client: unknown) => PassThrough }).streamBuilder(client);
+    const pieces: Buffer[] = [];
+    let busy = false;
+    const parser = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        expect(busy).toBe(false);
+        busy = true;
+        pieces.push(chunk);
+        setTimeout(() => ((busy = false), done()), 1); // the slicing's pause
+      },
+    });
+    const finished = new Promise((resolve) => parser.on('finish', resolve));
+    socket.pipe(parser);
+    const reads = [Buffer.alloc(5000, 1), Buffer.alloc(100, 2), Buffer.alloc(4096, 3)];
+    for (const read of reads) socket.write(read);
+    socket.end();
+    await finished;
+    expect(pieces.map((piece) => piece.length)).toEqual([2048, 2048, 904, 100, 2048, 2048]);
+    expect(Buffer.concat(pieces).equals(Buffer.concat(reads))).toBe(true);
+  });
 });

@@ -213,6 +213,9 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
       keepalive: options.keepaliveSeconds ?? 30,
       connectTimeout: options.connectTimeoutMs ?? 10_000,
       resubscribe: false,
+      // mqtt.js logs through `debug` about 15 times per PUBLISH and PUBACK; even switched off, each
+      // call builds its argument list. A no-op logger, unless DEBUG is set to read those logs.
+      ...(process.env.DEBUG ? {} : { log: noop }),
       // MQTT 5 §3.1.3.2: the will, retained, so that a new subscriber learns the device is gone.
       will: { topic: this.topics.status, payload: Buffer.from(will), qos: 1, retain: true, ...(protocol === 5 ? { properties: { contentType: JSON_TYPE } } : {}) },
       ...(options.username === undefined ? {} : { username: options.username }),
