@@ -29,7 +29,11 @@ export { SenmlCborDecoder, type SenmlCborDecoderOptions } from './senml-cbor-dec
  * ```
  */
 export interface SenmlCborEncoderOptions {
-  /** Initial size in bytes of the reusable output buffer; it grows when a batch needs more. Default 65,536. */
+  /**
+   * Size in bytes of the slabs that packs are written into, many packs per slab (see
+   * `SenmlCborEncoder.encode`); a pack larger than a quarter of it gets a buffer of its own.
+   * Default 65,536.
+   */
   readonly initialBufferSize?: number;
 }
 
@@ -37,8 +41,6 @@ export interface SenmlCborEncoderOptions {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9\-:._]*$/;
 const NAME_PART = /^[A-Za-z0-9\-:./_]+$/;
 const MAX_CACHED = 4096;
-/** Size of the slabs that packs are handed out in, bytes (see `SenmlCborEncoder#output`). */
-const SLAB_BYTES = 64 * 1024;
 // Encoded text keys of sensorkit's extension labels (RFC 8428 §6: extensions use text keys).
 const KEY_Q = [0x61, 0x71];
 const KEY_QR = [0x62, 0x71, 0x72];
@@ -55,17 +57,18 @@ const KEY_UNC = [0x63, 0x75, 0x6e, 0x63];
  * ```
  */
 export class SenmlCborEncoder {
+  /** The slab being written: packs handed out before `#start`, the pack being written after. */
   #buffer: Uint8Array;
   #view: DataView;
+  /** Where the pack being written starts, and the write position. */
+  #start = 0;
   #pos = 0;
+  readonly #slabBytes: number;
   readonly #utf8 = new TextEncoder();
   /** Encoded text items of validated names (device base names and channel ids). */
   readonly #names = new Map<string, Uint8Array>();
   /** Encoded text items of other strings (units, quality levels and reasons, calibration ids). */
   readonly #texts = new Map<string, Uint8Array>();
-  /** The slab the packs are handed out in (see `#output`), and how much of it is used. */
-  #slab = new Uint8Array(0);
-  #slabUsed = 0;
   /** Encoded `n` and `u` of the common record per channel, with the unit they were made for. */
   readonly #prefixes = new Map<string, { readonly unit: string; readonly bytes: Uint8Array }>();
   readonly #cbor = new Encoder({ useRecords: false, variableMapSize: true, tagUint8Array: false });
@@ -75,6 +78,7 @@ export class SenmlCborEncoder {
     if (!Number.isInteger(size) || size < 64 || size > 2 ** 30) {
       throw new TypeError(`Expected \`initialBufferSize\` to be an integer from 64 to 2^30, got ${describe(size)}`);
     }
+    this.#slabBytes = size;
     this.#buffer = new Uint8Array(size);
     this.#view = new DataView(this.#buffer.buffer);
   }
@@ -84,9 +88,9 @@ export class SenmlCborEncoder {
    * time in seconds; every record has `n` (channel), `u` (unit), `t` (seconds after `bt`), `v` (unless
    * the value is null) and sensorkit's extension fields (see `senml.ts`). Throws `TypeError` for an
    * empty batch, a name outside RFC 8428 §4.5.1, or a time, value or uncertainty that is not finite.
-   * The result is the caller's (never written again by the encoder), but a pack up to 16 KiB is a
-   * view into a 64 KiB slab shared with the next packs: mind its `byteOffset`, and copy it
-   * (`slice()`) to keep one for long without keeping its slab.
+   * The result is the caller's (never written again by the encoder), but it is a view into a slab
+   * (64 KiB by default) shared with the next packs: mind its `byteOffset`, and copy it (`slice()`)
+   * to keep one for long without keeping its slab. `encodeRecords` hands out packs the same way.
    *
    * @example
    * ```ts
@@ -104,8 +108,7 @@ export class SenmlCborEncoder {
       throw new TypeError(`Expected \`deviceId\` to be made of A–Z, a–z, 0–9, "-", ":", ".", "_", starting with a letter or digit (RFC 8428 §4.5.1), got ${describe(deviceId)}`);
     }
     const bn = this.#name(`${deviceId}/`);
-    this.#pos = 0;
-    this.#ensure(bn.length + 16);
+    this.#begin(bn.length + 16);
     this.#head(4, count);
     for (let i = 0; i < count; i++) {
       const sample = samples[i]!;
@@ -198,8 +201,7 @@ export class SenmlCborEncoder {
    */
   encodeRecords(records: readonly SenmlRecord[]): Uint8Array {
     if (!Array.isArray(records) || records.length === 0) throw new TypeError(`Expected \`records\` to be a non-empty array, got ${describe(records)}`);
-    this.#pos = 0;
-    this.#ensure(16);
+    this.#begin(16);
     this.#head(4, records.length);
     records.forEach((record, index) => {
       const entries = Object.entries(record).filter(([, value]) => value !== undefined);
@@ -231,7 +233,7 @@ export class SenmlCborEncoder {
         this.#copy(encoded);
       }
     });
-    return this.#buffer.slice(0, this.#pos);
+    return this.#output();
   }
 
   #value(value: unknown): void {
@@ -334,31 +336,39 @@ export class SenmlCborEncoder {
   }
 
   /**
-   * The pack just written, copied out of the working buffer into a slab of `SLAB_BYTES` shared
-   * by the next packs (a view; no region is ever written twice): one allocation per slab rather
-   * than one per pack, which under a stream of batches was a third of the collector's work. A pack
-   * larger than a quarter slab gets a buffer of its own.
+   * Starts a pack where the slab's free space begins, with `room` bytes ensured. Packs are written
+   * straight into slabs of `initialBufferSize` and handed out as views (no region is ever written
+   * twice): one allocation per slab rather than one per pack, which under a stream of batches was a
+   * third of the collector's work, and no copy out of a working buffer.
    */
+  #begin(room: number): void {
+    this.#pos = this.#start; // what a failed encode left behind was never handed out: reuse it
+    this.#ensure(this.#pos + room);
+  }
+
+  /** The pack just written, as a view of its slab; the next one starts 8-byte aligned after it. */
   #output(): Uint8Array {
-    const length = this.#pos;
-    if (length > SLAB_BYTES / 4) return this.#buffer.slice(0, length);
-    if (this.#slabUsed + length > this.#slab.length) {
-      this.#slab = new Uint8Array(SLAB_BYTES);
-      this.#slabUsed = 0;
-    }
-    const start = this.#slabUsed;
-    const pack = this.#slab.subarray(start, start + length);
-    pack.set(this.#buffer.subarray(0, length));
-    this.#slabUsed = (start + length + 7) & ~7; // 8-byte aligned starts, for readers that like them
+    const pack = this.#buffer.subarray(this.#start, this.#pos);
+    // A pack that needed a buffer of its own leaves no room worth sharing: the next one starts anew.
+    this.#pos = pack.length > this.#slabBytes / 4 ? this.#buffer.length : Math.min((this.#pos + 7) & ~7, this.#buffer.length);
+    this.#start = this.#pos;
     return pack;
   }
 
+  /**
+   * Makes room up to `size` (an absolute position). When the slab is too small, the pack written so
+   * far moves to the start of a new slab (or of a buffer of its own, twice its need).
+   */
   #ensure(size: number): void {
     if (size <= this.#buffer.length) return;
-    const grown = new Uint8Array(Math.max(size, this.#buffer.length * 2));
-    grown.set(this.#buffer.subarray(0, this.#pos));
-    this.#buffer = grown;
-    this.#view = new DataView(grown.buffer);
+    const written = this.#pos - this.#start;
+    const needed = size - this.#start;
+    const next = new Uint8Array(needed > this.#slabBytes / 4 ? Math.max(needed * 2, this.#slabBytes) : this.#slabBytes);
+    next.set(this.#buffer.subarray(this.#start, this.#pos));
+    this.#buffer = next;
+    this.#view = new DataView(next.buffer);
+    this.#start = 0;
+    this.#pos = written;
   }
 }
 

@@ -148,6 +148,35 @@ describe('SenmlCborEncoder', () => {
   });
 });
 
+describe('SenmlCborEncoder packs', () => {
+  it('never writes a pack again once handed out: across slabs, big packs, encodeRecords and failed encodes', () => {
+    const encoder = new SenmlCborEncoder({ initialBufferSize: 1024 });
+    const random = new SeededRandom(8);
+    const kept: Array<{ pack: Uint8Array; copy: Uint8Array }> = [];
+    for (let i = 0; i < 300; i++) {
+      const roll = random.nextUint32() % 10;
+      if (roll === 0) {
+        // A failed encode in the middle of a pack: its bytes are never handed out, nothing else moves.
+        const samples = batch(5, i);
+        expect(() => encoder.encode('d', [...samples, { ...samples[0]!, value: Number.NaN }])).toThrow(TypeError);
+        continue;
+      }
+      const pack = roll === 1 ? encoder.encodeRecords([{ n: `r${i}`, v: i }]) : encoder.encode('d', batch(roll === 2 ? 100 : 1 + (random.nextUint32() % 20), i));
+      kept.push({ pack, copy: pack.slice() });
+    }
+    for (const { pack, copy } of kept) expect(pack).toEqual(copy);
+  });
+
+  it('hands out packs as 8-byte aligned views of shared 64 KiB slabs, one allocation per slab', () => {
+    const encoder = new SenmlCborEncoder();
+    const packs = Array.from({ length: 100 }, (_, i) => encoder.encode('d', batch(10, i)));
+    expect(packs.every((pack) => pack.byteOffset % 8 === 0)).toBe(true);
+    const slabs = new Set(packs.map((pack) => pack.buffer));
+    expect(slabs.size).toBe(Math.ceil(packs.reduce((sum, pack) => sum + ((pack.length + 7) & ~7), 0) / 65_536));
+    expect([...slabs].every((slab) => slab.byteLength === 65_536)).toBe(true);
+  });
+});
+
 describe('RFC 8428 golden vectors', () => {
   const json = new SenmlJsonDecoder();
   const rfcBytes = dumpBytes(CBOR_EXAMPLE_DUMP);
