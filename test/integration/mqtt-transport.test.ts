@@ -5,7 +5,10 @@
  */
 import { Decoder, Encoder } from 'cbor-x';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../sdk/core/clock.js';
 import { topics } from '../../sdk/encoding/topics.js';
+import { MqttTransport } from '../../sdk/transport/mqtt/index.js';
+import type { OutboxEntry, TelemetryEncoder, TelemetryOutbox } from '../../sdk/transport/mqtt/contracts.js';
 import type { Sample } from '../../sdk/model/index.js';
 import { hasOpenssl, makeCertificates, startBroker, startTcpProxy, type BrokerKind, type TcpProxy, type TestBroker, type TestCertificates } from '../support/brokers.js';
 import { PEERS_REQUIRED } from '../support/peers.js';
@@ -181,5 +184,40 @@ describe('MqttTransport over TLS (Mosquitto; aedes on tls.Server when Mosquitto 
     await waitFor(() => stranger.errors.length > 0 && anonymous.errors.length > 0, 10_000, 'both refused');
     expect(stranger.transport.state).not.toBe('connected');
     expect(anonymous.transport.state).not.toBe('connected');
+  });
+});
+
+describe('MqttTransport and its outbox (no broker)', () => {
+  it('stop() waits for every append so far, also when a later one is refused at once', async () => {
+    // An outbox refuses an append at once (too large, closed) while earlier ones are still being
+    // written: the transport must not take that refusal as "every append has settled".
+    let storeFirst!: (entry: OutboxEntry) => void;
+    const calls: Array<(entry: OutboxEntry) => void> = [];
+    const outbox: TelemetryOutbox = {
+      append: (payload, written) => {
+        calls.push(written);
+        if (calls.length === 1) return new Promise<OutboxEntry>((resolve) => (storeFirst = resolve));
+        return Promise.reject(new RangeError(`Expected \`payload\` to be at most 10 bytes, got ${payload.length}`));
+      },
+      pending: () => [],
+      ack: () => Promise.resolve(),
+      stats: () => ({ pendingRecords: 0, pendingBytes: 0, droppedRecords: 0, droppedBytes: 0 }),
+    };
+    const encoder: TelemetryEncoder = { encode: (_deviceId, batch) => new Uint8Array(batch.length * 20) };
+    const transport = new MqttTransport({ url: 'mqtt://127.0.0.1:1', deviceId: 'outbox-order', clock: new VirtualClock(), outbox, encoder, batch: { maxSamples: 1 } });
+    const errors: Error[] = [];
+    transport.on('error', (error) => errors.push(error));
+    const sample = {} as Sample;
+    transport.send(sample);
+    transport.send(sample);
+    let stopped = false;
+    const stopping = transport.stop({ flushMs: 0 }).then(() => (stopped = true));
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toHaveLength(2);
+    expect(errors.map((error) => error.name)).toEqual(['RangeError']);
+    expect(stopped).toBe(false);
+    storeFirst({ seq: 1, payload: new Uint8Array(20), appendedAt: 0 });
+    await stopping;
+    expect(transport.state).toBe('closed');
   });
 });

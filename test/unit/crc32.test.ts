@@ -37,6 +37,7 @@ describe('CRC-32 and CRC-32C', () => {
       const bytes = Uint8Array.from({ length }, () => random.nextUint32() & 0xff);
       expect(crc32c(bytes)).toBe(reference(0x82f63b78, bytes));
       expect(crc32(bytes)).toBe(reference(0xedb88320, bytes));
+      expect(jsCrc32(bytes)).toBe(reference(0xedb88320, bytes));
     }
   });
 
@@ -72,8 +73,16 @@ describe('CRC-32 and CRC-32C', () => {
         const copy = view.slice(); // the same bytes at byteOffset 0
         expect(crc32c(view)).toBe(reference(0x82f63b78, copy));
         expect(crc32(view)).toBe(reference(0xedb88320, copy));
+        expect(jsCrc32(view)).toBe(reference(0xedb88320, copy));
         // A range inside a buffer, starting at every index.
-        if (length >= 3) expect(crc32c(backing, offset + 1, offset + length)).toBe(reference(0x82f63b78, backing.slice(offset + 1, offset + length)));
+        if (length >= 3) {
+          const range = backing.slice(offset + 1, offset + length);
+          expect(crc32c(backing, offset + 1, offset + length)).toBe(reference(0x82f63b78, range));
+          expect(crc32(backing, offset + 1, offset + length)).toBe(reference(0xedb88320, range));
+          expect(jsCrc32(backing, offset + 1, offset + length)).toBe(reference(0xedb88320, range));
+          // …and of a view that does not start at its buffer's start (zlib must honour byteOffset).
+          expect(crc32(view, 1, length)).toBe(reference(0xedb88320, copy.subarray(1)));
+        }
       }
     }
   });

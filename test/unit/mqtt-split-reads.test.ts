@@ -54,4 +54,53 @@ describe('splitSocketReads', () => {
     expect(pieces.map((piece) => piece.length)).toEqual([2048, 2048, 904, 100, 2048, 2048]);
     expect(Buffer.concat(pieces).equals(Buffer.concat(reads))).toBe(true);
   });
+
+  it('takes a very large read whose pieces the parser finishes at once (no whole packet in them) without growing the stack', async () => {
+    // mqtt.js's parser calls back synchronously when a piece completes no packet: a 64 MiB read
+    // (a WebSocket message, say) is 32,768 such pieces in a row.
+    const client = { streamBuilder: () => new PassThrough() };
+    splitSocketReads(client as unknown as MqttClient);
+    const socket = (client as unknown as { streamBuilder: (client: unknown) => PassThrough }).streamBuilder(client);
+    let count = 0;
+    let bytes = 0;
+    let ordered = true;
+    const parser = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        ordered &&= chunk[0] === (count & 0xff) && chunk.length <= 2048;
+        count++;
+        bytes += chunk.length;
+        done();
+      },
+    });
+    const finished = new Promise((resolve) => parser.on('finish', resolve));
+    socket.pipe(parser);
+    const read = Buffer.alloc(64 * 1024 * 1024);
+    for (let piece = 0; piece < read.length / 2048; piece++) read[piece * 2048] = piece & 0xff;
+    socket.end(read);
+    await finished;
+    expect({ count, bytes, ordered }).toEqual({ count: 32_768, bytes: read.length, ordered: true });
+  });
+
+  it.each(['at once', 'later'])('stops at a piece the parser fails (%s): the rest of the read is not written, the error reaches the stream once', async (when) => {
+    const client = { streamBuilder: () => new PassThrough() };
+    splitSocketReads(client as unknown as MqttClient);
+    const socket = (client as unknown as { streamBuilder: (client: unknown) => PassThrough }).streamBuilder(client);
+    const pieces: number[] = [];
+    const parser = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        pieces.push(chunk.length);
+        const error = pieces.length === 2 ? new Error('malformed packet') : null;
+        if (when === 'at once') done(error);
+        else setImmediate(() => done(error));
+      },
+    });
+    const errors: Error[] = [];
+    const failed = new Promise<void>((resolve) => parser.on('error', (error) => (errors.push(error), resolve())));
+    socket.pipe(parser);
+    socket.write(Buffer.alloc(7000));
+    await failed;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(errors.map((error) => error.message)).toEqual(['malformed packet']);
+    expect(pieces).toEqual([2048, 2048]);
+  });
 });

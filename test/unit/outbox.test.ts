@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VirtualClock } from '../../sdk/core/clock.js';
 import { StateError, StorageError } from '../../sdk/core/errors.js';
+import { OutboxDrain } from '../../sdk/transport/mqtt/outbox-drain.js';
+import { FILE_HEADER_BYTES, FileKind, FrameKind, checkFileHeader, encodeFileHeader, scanFrames, writeFrame, type FormatVersion } from '../../sdk/transport/outbox/frame.js';
 import { DurableOutbox, type OutboxEntry, type OutboxOptions } from '../../sdk/transport/outbox/index.js';
 import { PEERS_REQUIRED } from '../support/peers.js';
 
@@ -38,6 +40,22 @@ const text = (entry: OutboxEntry): string => new TextDecoder().decode(entry.payl
 const bytes = (value: string): Uint8Array => new TextEncoder().encode(value);
 const payloadOf = (n: number, size = 40): Uint8Array => bytes(`record ${n} `.padEnd(size, '.'));
 const segmentFiles = async (dir: string): Promise<string[]> => (await readdir(dir)).filter((name) => name.endsWith('.seg')).sort();
+
+/** A file of `kind` in format 1 (CRC-32C), as sensorkit before 0.4 wrote it. */
+function v1File(kind: FileKind, frames: ReadonlyArray<{ kind: FrameKind; seq: number; payload?: Uint8Array }>): Uint8Array {
+  const file = new Uint8Array(FILE_HEADER_BYTES + frames.reduce((sum, frame) => sum + FRAME_HEADER + (frame.payload?.length ?? 0), 0));
+  file.set(encodeFileHeader(kind, 1), 0);
+  let offset = FILE_HEADER_BYTES;
+  for (const frame of frames) offset = writeFrame(file, offset, frame.kind, frame.seq, Date.UTC(2026, 0, 1), frame.payload ?? new Uint8Array(0), 1);
+  return file;
+}
+
+/** The frames of an outbox file read in format `version`: their seqs, damage and torn tail. */
+function scanFile(file: Uint8Array, version: FormatVersion): { seqs: number[]; corruptRegions: number; tornTail: boolean } {
+  expect(checkFileHeader(file, file[8] as FileKind)).toBe(version);
+  const scan = scanFrames(file, FILE_HEADER_BYTES, [FrameKind.data, FrameKind.ack, FrameKind.reserve], 1 << 20, false, version);
+  return { seqs: scan.frames.map((frame) => frame.seq), corruptRegions: scan.corruptRegions, tornTail: scan.tornTail };
+}
 
 async function appendMany(outbox: DurableOutbox, count: number, size = 40, from = 0): Promise<OutboxEntry[]> {
   const entries: OutboxEntry[] = [];
@@ -261,7 +279,9 @@ describe('DurableOutbox: recovery', () => {
       [3, 4, 6, 7, 8, 9].map((n) => [n, v1Record(n), Date.UTC(2026, 0, 1) + (n - 2) * 10]),
     );
     expect(outbox.stats()).toMatchObject({ pendingRecords: 6, recoveredTornRecords: 0, corruptRecords: 0 });
-    const added = await appendMany(outbox, 4, 300); // the newest (format 1) segment, then new ones
+    // The newest (format 1) segment is full at this size: these roll over to format 2 segments.
+    // (Appending to a format 1 segment: the test below.)
+    const added = await appendMany(outbox, 4, 300);
     for (const entry of [3, 4, 6]) await outbox.ack(entry);
     outbox = await reopen(outbox, options);
     expect(outbox.pending().map(text)).toEqual([...[7, 8, 9].map(v1Record), ...added.map(text)]);
@@ -271,6 +291,41 @@ describe('DurableOutbox: recovery', () => {
     expect(await versionOf(names.at(-1)!)).toBe(2);
     // Compacted at the reopen (the acks of the deleted segments 1 and 4 are dropped): format 2 now.
     expect(await versionOf('acks.log')).toBe(2);
+    // An ack written after the rewrite is in format 2 too, and read back (else: a torn tail).
+    await outbox.ack(7);
+    outbox = await reopen(outbox, options);
+    expect(outbox.pending().map(text)).toEqual([...[8, 9].map(v1Record), ...added.map(text)]);
+    expect(outbox.stats()).toMatchObject({ recoveredTornRecords: 0, corruptRecords: 0 });
+    expect(scanFile(await readFile(join(dir, 'acks.log')), 2)).toMatchObject({ corruptRegions: 0, tornTail: false });
+  });
+
+  it('appends records, acks and a seq reservation to format 1 files in format 1, after cutting a torn tail and skipping a damaged record', async () => {
+    const dir = await tempDir();
+    const payload = (n: number): Uint8Array => bytes(`v1 #${n}`.padEnd(20, '.'));
+    // Segment 1 (format 1): records 1–4, record 2 damaged, and half a frame of record 5 (a torn tail).
+    const segment = v1File(FileKind.segment, [1, 2, 3, 4, 5].map((seq) => ({ kind: FrameKind.data, seq, payload: payload(seq) })));
+    const torn = segment.subarray(0, segment.length - FRAME_HEADER - 20 + 30);
+    torn[16 + (FRAME_HEADER + 20) + FRAME_HEADER + 3]! ^= 0x40;
+    await writeFile(join(dir, '000000000001.seg'), torn);
+    // Journal (format 1): seqs reserved up to 6, 3 acknowledged.
+    await writeFile(join(dir, 'acks.log'), v1File(FileKind.ackJournal, [{ kind: FrameKind.reserve, seq: 6 }, { kind: FrameKind.ack, seq: 3 }]));
+    const options: OutboxOptions = { dir, fsync: 'always' };
+    let outbox = await openOutbox(options);
+    expect(outbox.pending().map((entry) => entry.seq)).toEqual([1, 4]);
+    expect(outbox.stats()).toMatchObject({ recoveredTornRecords: 1, corruptRecords: 1 });
+    // Past the reservation: a reservation frame, then the records, then an ack, all in format 1.
+    const added = await appendMany(outbox, 3, 20);
+    expect(added.map((entry) => entry.seq)).toEqual([7, 8, 9]);
+    await outbox.ack(7);
+    await outbox.close();
+    const segmentScan = scanFile(await readFile(join(dir, '000000000001.seg')), 1);
+    expect(segmentScan).toMatchObject({ corruptRegions: 1, tornTail: false, seqs: [1, 3, 4, 7, 8, 9] });
+    const journalScan = scanFile(await readFile(join(dir, 'acks.log')), 1);
+    expect(journalScan).toMatchObject({ corruptRegions: 0, tornTail: false, seqs: [6, 3, 1030, 7] });
+    outbox = await openOutbox(options);
+    expect(outbox.pending().map((entry) => [entry.seq, text(entry)])).toEqual([[1, 'v1 #1'], [4, 'v1 #4'], [8, text(added[1]!)], [9, text(added[2]!)]].map(([seq, value]) => [seq, String(value).padEnd(20, '.')]));
+    expect(outbox.stats()).toMatchObject({ recoveredTornRecords: 0, corruptRecords: 1 });
+    expect((await outbox.append(bytes('next'))).seq).toBe(1031); // above the format 1 reservation
   });
 
   it('refuses a directory holding a file that is not the outbox\'s, with a StorageError naming it', async () => {
@@ -542,7 +597,41 @@ describe('DurableOutbox: group commit', () => {
     expect(outbox.pending().map(text)).toEqual(odd);
   });
 
-  it('never indexes a record whose fdatasync failed, though `written` was told; an ack of it does nothing', async () => {
+  it('writes the ack of a record told early to the journal only once the fdatasync of its segment write has returned', async () => {
+    const dir = await tempDir();
+    const outbox = await openOutbox({ dir, fsync: 'always' });
+    const probe = await open(join(await tempDir(), 'probe'), 'w');
+    const prototype = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const { write, datasync } = prototype;
+    const unsynced = new Map<FileHandle, number[]>(); // seqs written to a segment, not yet fdatasynced
+    const durable = new Set<number>();
+    const acksWritten: Array<{ seq: number; durable: boolean }> = [];
+    const framesOf = (buffer: Uint8Array): number[] => scanFrames(buffer, 0, [FrameKind.data, FrameKind.ack], 1 << 20, false, 2).frames.map((frame) => frame.seq);
+    const spied = prototype as unknown as { write: (...args: unknown[]) => Promise<unknown> };
+    vi.spyOn(spied, 'write').mockImplementation(function (this: FileHandle, ...args: unknown[]) {
+      const [buffer, offset] = args as [Uint8Array, number];
+      const frames = buffer instanceof Uint8Array && offset === 0 ? buffer : undefined;
+      if (frames?.[0] === FrameKind.data) unsynced.set(this, [...(unsynced.get(this) ?? []), ...framesOf(frames)]);
+      if (frames?.[0] === FrameKind.ack) for (const seq of framesOf(frames)) acksWritten.push({ seq, durable: durable.has(seq) });
+      return (write as (...a: unknown[]) => Promise<unknown>).apply(this, args);
+    });
+    vi.spyOn(prototype, 'datasync').mockImplementation(async function (this: FileHandle) {
+      const seqs = unsynced.get(this) ?? [];
+      unsynced.delete(this);
+      await datasync.call(this);
+      for (const seq of seqs) durable.add(seq);
+    });
+    const acks: Array<Promise<void>> = [];
+    const entries = await Promise.all(Array.from({ length: 40 }, (_, n) => outbox.append(payloadOf(n), (entry) => acks.push(outbox.ack(entry.seq)))));
+    await Promise.all(acks);
+    vi.restoreAllMocks();
+    expect(acksWritten.map((ack) => ack.seq).sort((a, b) => a - b)).toEqual(entries.map((entry) => entry.seq));
+    expect(acksWritten.filter((ack) => !ack.durable)).toEqual([]);
+    expect(outbox.pending()).toEqual([]);
+  });
+
+  it('never keeps a record whose fdatasync failed pending, though `written` was told; an ack of it does nothing', async () => {
     const dir = await tempDir();
     const options: OutboxOptions = { dir, fsync: 'always' };
     let outbox = await openOutbox(options);
@@ -557,6 +646,7 @@ describe('DurableOutbox: group commit', () => {
     vi.restoreAllMocks();
     expect(failed).toBeInstanceOf(StorageError);
     expect(text(told!)).toBe('lost');
+    expect(outbox.stats()).toMatchObject({ pendingRecords: 1, pendingBytes: 4 });
     await outbox.ack(told!.seq);
     expect(outbox.pending().map(text)).toEqual(['kept']);
     const next = await outbox.append(bytes('next'));
@@ -564,6 +654,46 @@ describe('DurableOutbox: group commit', () => {
     outbox = await reopen(outbox, options);
     expect(outbox.pending().map(text)).toEqual(['kept', 'next']);
     expect(kept.seq).toBeLessThan(next.seq);
+  });
+
+  it('keeps a record told to `written` pending while its fdatasync runs, so that a reconnect\'s reload does not skip it', async () => {
+    // The MQTT transport queues a record when it is told, and rebuilds its queue from `pending()`
+    // on each connection: a record told before the connection dropped must be in `pending()` then.
+    const dir = await tempDir();
+    const options: OutboxOptions = { dir, fsync: 'always' };
+    const outbox = await openOutbox(options);
+    await outbox.append(bytes('first')); // reserves the seqs: the next fdatasync is the record's
+    const probe = await open(join(await tempDir(), 'probe'), 'w');
+    const prototype = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const datasync = prototype.datasync;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    vi.spyOn(prototype, 'datasync').mockImplementationOnce(async function (this: FileHandle) {
+      await gate;
+      return datasync.call(this);
+    });
+    const drain = new OutboxDrain(outbox);
+    await drain.reload();
+    let told!: (entry: OutboxEntry) => void;
+    const written = new Promise<OutboxEntry>((resolve) => (told = resolve));
+    const appended = outbox.append(bytes('during'), (entry) => {
+      drain.appended(entry);
+      told(entry);
+    });
+    const entry = await written;
+    const pendingWhileSyncing = outbox.pending().map(text);
+    drain.reset(); // the connection drops, a new one reloads while the fdatasync still runs
+    await drain.reload();
+    release();
+    expect(await appended).toBe(entry);
+    vi.restoreAllMocks();
+    const queued: string[] = [];
+    for (let next = drain.next(100); next; next = drain.next(100)) queued.push(text(next));
+    expect(queued).toEqual(['first', 'during']);
+    expect(pendingWhileSyncing).toEqual(['first', 'during']);
+    await outbox.ack(entry.seq);
+    expect(outbox.pending().map(text)).toEqual(['first']);
   });
 
   it('rejects only the calls of a group that a failed rollover stops, and loses nothing', async () => {

@@ -18,9 +18,12 @@ export interface OutboxEntry {
 export interface TelemetryOutbox {
   /**
    * Stores a payload durably; resolves with its record once stored (per the fsync policy).
-   * Appends settle in call order. `written` must be told each record once it may be published
+   * Appends that are carried out settle in call order (one refused at once, e.g. too large, may
+   * settle before earlier ones). `written` must be told each record once it may be published
    * (at the latest when its promise resolves; `DurableOutbox` tells it once the record is written,
-   * before any fdatasync), in seq order.
+   * before any fdatasync), in seq order. From then on `pending()` includes it until it is
+   * acknowledged or its append rejects: `OutboxDrain.reload` rebuilds the send queue from
+   * `pending()` after a reconnect, and a record told before would otherwise not be sent again.
    */
   append(payload: Uint8Array, written: (entry: OutboxEntry) => void): Promise<OutboxEntry>;
   /** The oldest records not yet acknowledged, in seq order (all of them without `limit`). */

@@ -363,8 +363,10 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
    */
   #append(record: Uint8Array): Promise<void> {
     const appended = this.#options.outbox.append(record, this.#queueWritten);
-    // The outbox settles appends in call order: the last one settled means all have.
-    this.#appends = appended.then(noop, noop);
+    // `stop` waits for every append so far. Chained, not just the last: an append the outbox
+    // refuses at once (too large, closed) settles before the earlier ones still being written.
+    const settled = appended.then(noop, noop);
+    this.#appends = this.#appends.then(() => settled);
     return appended.then(noop);
   }
 

@@ -18,18 +18,32 @@ const READ_PIECE_BYTES = 2048;
 
 type WriteMethod = (chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void) => void;
 
-/** Makes `parser` take each write in pieces of at most `READ_PIECE_BYTES`, in order. */
+/**
+ * Makes `parser` take each write in pieces of at most `READ_PIECE_BYTES`, in order.
+ *
+ * mqtt.js's parser calls back synchronously when a piece completes no packet (a part of a large
+ * one), so a piece finished at once is followed by a loop, not by recursion: a read of many such
+ * pieces (a large WebSocket message) would otherwise take a stack frame or more per piece.
+ */
 function writeInPieces(parser: Writable): void {
   const target = parser as Writable & { _write: WriteMethod };
   const write = target._write.bind(target);
   target._write = (chunk, encoding, callback) => {
     if (!Buffer.isBuffer(chunk) || chunk.length <= READ_PIECE_BYTES) return write(chunk, encoding, callback);
     let start = 0;
+    let writing = false; // inside the loop below
+    let again = false; // the piece just written was finished at once: the loop writes the next
     const next = (error?: Error | null): void => {
       if (error || start >= chunk.length) return callback(error);
-      const piece = chunk.subarray(start, start + READ_PIECE_BYTES);
-      start += READ_PIECE_BYTES;
-      write(piece, encoding, next);
+      if (writing) return void (again = true);
+      writing = true;
+      do {
+        again = false;
+        const piece = chunk.subarray(start, start + READ_PIECE_BYTES);
+        start += READ_PIECE_BYTES;
+        write(piece, encoding, next);
+      } while (again);
+      writing = false;
     };
     next();
   };

@@ -162,8 +162,10 @@ export class DurableOutbox {
    * may publish the record while it is being made durable. Publishing early loses nothing: a
    * record not yet durable at a power cut is lost whether or not it was published, and one that
    * was is delivered. What must wait is the ack, and `ack` does: an ack is written only after its
-   * record is durable. If the fdatasync then fails the append rejects, the entry is never
-   * pending, and an ack of it does nothing. `written` must not throw.
+   * record is durable. From `written` on the entry is in `pending()` (as under `'batch'` before
+   * the timed fdatasync), so a caller rebuilding its send queue from `pending()` meanwhile keeps
+   * it. If the fdatasync then fails the append rejects, the entry leaves `pending()`, and an ack of
+   * it does nothing. `written` must not throw.
    *
    * @throws RangeError when the payload cannot fit in one segment; StorageError (naming the file and
    *   the cause, e.g. ENOSPC) when it cannot be written, in which case nothing already stored is lost.

@@ -168,8 +168,10 @@ export class Segment {
    * records all sit in this file, so the memory held stays within the segments' bytes on disk.
    *
    * `written` is called with the entries once write(2) has returned, before the fdatasync: the
-   * caller may publish them meanwhile (see `DurableOutbox.append`). They are indexed (pending)
-   * only once the append has succeeded as a whole.
+   * caller may publish them meanwhile (see `DurableOutbox.append`). They are pending from then on,
+   * as records written under `'batch'` are before their timed fdatasync: a caller that was told
+   * one finds it in `pending()` (the MQTT transport rebuilds its queue from it on a reconnect). If
+   * the fdatasync fails they leave the index again, and the file is cut back.
    */
   async append(records: readonly NewRecord[], sync: boolean, written?: (entries: readonly OutboxEntry[]) => void): Promise<OutboxEntry[]> {
     const handle = this.#requireHandle();
@@ -183,16 +185,19 @@ export class Segment {
       offset = writeFrame(bytes, offset, FrameKind.data, seq, appendedAt, payload, this.#version);
       entries.push(Object.freeze({ seq, payload: bytes.subarray(start, offset), appendedAt }));
     }
+    let indexed = false;
     try {
       await writeAll(handle, bytes, this.#size);
+      for (const entry of entries) this.#push({ seq: entry.seq, entry });
+      indexed = true;
       written?.(entries);
       if (sync) await handle.datasync();
     } catch (error) {
+      if (indexed) this.#unpush(entries.length);
       await handle.truncate(this.#size).catch(() => undefined);
       throw storageError(this.path, sync ? 'write and fdatasync' : 'write', error);
     }
     this.#size += length;
-    for (const entry of entries) this.#push({ seq: entry.seq, entry });
     return entries;
   }
 
@@ -254,6 +259,19 @@ export class Segment {
     } else if (this.#head === this.#slots.length - 1) {
       this.#head++;
     }
+  }
+
+  /**
+   * Takes the last `count` records out of the index again: those of an append that failed. None of
+   * them can be acknowledged yet (an ack waits for its record's append to settle).
+   */
+  #unpush(count: number): void {
+    for (const { entry } of this.#slots.splice(this.#slots.length - count)) {
+      if (!entry) continue;
+      this.#pendingCount--;
+      this.#pendingBytes -= entry.payload.length;
+    }
+    this.#head = Math.min(this.#head, this.#slots.length);
   }
 
   #find(seq: number): Slot | undefined {
