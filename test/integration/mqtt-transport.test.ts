@@ -3,6 +3,7 @@
  * fallback from 5 to 3.1.1 runs there). An independent mqtt.js client reads what the device sends
  * and decodes telemetry with plain cbor-x as RFC 8428 SenML.
  */
+import { createServer, type Socket } from 'node:net';
 import { Decoder, Encoder } from 'cbor-x';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../sdk/core/clock.js';
@@ -219,5 +220,54 @@ describe('MqttTransport and its outbox (no broker)', () => {
     storeFirst({ seq: 1, payload: new Uint8Array(20), appendedAt: 0 });
     await stopping;
     expect(transport.state).toBe('closed');
+  });
+
+  it('closes the connection on a malformed packet from the broker and reconnects (MQTT 5 §4.13); stops though the broker never answers', async () => {
+    // A broker stand-in: answers CONNECT with a v5 CONNACK, then sends a packet of the reserved
+    // type 0 followed by a well-formed PINGRESP. After a malformed packet the stream is no longer
+    // known to be at a packet boundary: the client must close, not read on.
+    const connections: Socket[] = [];
+    const server = createServer((socket) => {
+      connections.push(socket);
+      let reads = 0;
+      socket.on('data', () => {
+        reads++;
+        if (reads === 1) socket.write(Buffer.from([0x20, 0x03, 0x00, 0x00, 0x00])); // CONNACK, success, no properties
+        // Once the client has published its `online` status, on the first connection only.
+        if (reads === 2 && connections.length === 1) socket.write(Buffer.from([0x00, 0x00, 0xd0, 0x00]));
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const port = (server.address() as { port: number }).port;
+    const outbox: TelemetryOutbox = {
+      append: () => new Promise<OutboxEntry>(() => undefined),
+      pending: () => [],
+      ack: () => Promise.resolve(),
+      stats: () => ({ pendingRecords: 0, pendingBytes: 0, droppedRecords: 0, droppedBytes: 0 }),
+    };
+    const encoder: TelemetryEncoder = { encode: () => new Uint8Array(1) };
+    const { SystemClock } = await import('../../sdk/core/clock.js');
+    const transport = new MqttTransport({ url: `mqtt://127.0.0.1:${port}`, deviceId: 'malformed', clock: new SystemClock(), outbox, encoder, reconnect: { minMs: 20, maxMs: 50 } });
+    const errors: Error[] = [];
+    const states: string[] = [];
+    transport.on('error', (error) => errors.push(error));
+    transport.on('state', (state) => states.push(state));
+    cleanups.push(() => {
+      for (const socket of connections) socket.destroy();
+      return transport.stop({ flushMs: 0 });
+    });
+    await transport.start();
+    const first = await waitFor(() => connections[0], 5000, 'the first connection');
+    await waitFor(() => first.closed || first.readableEnded, 5000, 'the client to close the first connection');
+    await waitFor(() => connections.length >= 2 && transport.state === 'connected', 5000, 'a new connection');
+    expect(errors.map((error) => error.message)).toContain('Not supported');
+    expect(states).toEqual(['connecting', 'connected', 'reconnecting', 'connecting', 'connected']);
+    // This broker never acknowledges the `offline` status: stop() still ends, within a second.
+    const stopping = Date.now();
+    await transport.stop({ flushMs: 0 });
+    expect(transport.state).toBe('closed');
+    expect(Date.now() - stopping).toBeLessThan(3000);
   });
 });

@@ -103,4 +103,28 @@ describe('splitSocketReads', () => {
     expect(errors.map((error) => error.message)).toEqual(['malformed packet']);
     expect(pieces).toEqual([2048, 2048]);
   });
+
+  it('writes no further piece once the socket is destroyed with an error (after a malformed packet the rest is not parsed)', async () => {
+    const client = { streamBuilder: () => new PassThrough() };
+    splitSocketReads(client as unknown as MqttClient);
+    const socket = (client as unknown as { streamBuilder: (client: unknown) => PassThrough }).streamBuilder(client);
+    const pieces: Buffer[] = [];
+    let finish!: () => void;
+    const read = new Promise<void>((resolve) => (finish = resolve));
+    const parser = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        pieces.push(chunk);
+        // The parser meets a malformed packet in the first piece: the transport destroys the socket.
+        if (pieces.length === 1) socket.destroy(new Error('Not supported'));
+        done();
+        finish();
+      },
+    });
+    socket.on('error', () => undefined);
+    socket.pipe(parser);
+    socket.write(Buffer.alloc(8192, 7));
+    await read;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(pieces.map((piece) => piece.length)).toEqual([2048]);
+  });
 });

@@ -38,6 +38,8 @@ import { yieldBetweenSlices, type TransportEvents, type TransportStatus } from '
 export type { TransportEvents, TransportStatus } from './transport-status.js';
 
 const noop = (): void => undefined;
+/** Longest wait for the PUBACK of the `offline` status at `stop()`, once the flush time is spent, ms. */
+const OFFLINE_WAIT_MS = 1000;
 
 export { SENML_CBOR_TYPE, SEQ_PROPERTY } from './publish-options.js';
 
@@ -179,7 +181,8 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
     this.#stopping = true;
     const clock = this.#options.clock;
     let expired = false;
-    const timer = clock.schedule(clock.now() + (options.flushMs ?? 2000), () => {
+    const deadline = clock.now() + (options.flushMs ?? 2000);
+    const timer = clock.schedule(deadline, () => {
       expired = true;
       this.#wakeIdle();
     });
@@ -192,13 +195,32 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
     await this.#drain.settled();
     const connection = this.#connection;
     if (connection.kind === 'reconnecting') connection.timer.cancel();
-    if (connection.kind === 'connected') {
-      // A clean DISCONNECT does not fire the will (MQTT 5 §3.1.2.5), so say `offline` ourselves.
-      const offline = this.#statusPayload('offline');
-      await new Promise<void>((resolve) => connection.client.publish(this.topics.status, Buffer.from(offline), controlOptions(connection.protocol, JSON_TYPE, true), () => resolve()));
-    }
+    // A clean DISCONNECT does not fire the will (MQTT 5 §3.1.2.5), so say `offline` ourselves.
+    const offlineAcked = connection.kind === 'connected' && (await this.#publishOffline(connection.client, connection.protocol, Math.max(deadline - clock.now(), OFFLINE_WAIT_MS)));
     this.#setState({ kind: 'closed' });
-    if (connection.kind === 'connected' || connection.kind === 'connecting') await this.#dispose(connection.client, false);
+    // Gracefully (DISCONNECT once nothing is in flight) only when the broker is answering: mqtt.js
+    // waits for every PUBACK before it disconnects, which a broker that stopped answering never sends.
+    if (connection.kind === 'connected') await this.#dispose(connection.client, expired || !offlineAcked);
+    if (connection.kind === 'connecting') await this.#dispose(connection.client, false);
+  }
+
+  /** Publishes the retained `offline` status; true once acknowledged, false after `waitMs` or a lost connection. */
+  #publishOffline(client: MqttClient, protocol: 4 | 5, waitMs: number): Promise<boolean> {
+    const clock = this.#options.clock;
+    return new Promise<boolean>((resolve) => {
+      let settled = false;
+      const finish = (acked: boolean): void => {
+        if (settled) return;
+        settled = true;
+        timer.cancel();
+        client.off('close', lost);
+        resolve(acked);
+      };
+      const lost = (): void => finish(false);
+      const timer = clock.schedule(clock.now() + waitMs, lost);
+      client.once('close', lost);
+      client.publish(this.topics.status, Buffer.from(this.#statusPayload('offline')), controlOptions(protocol, JSON_TYPE, true), (error) => finish(!error));
+    });
   }
 
   #connect(): void {
@@ -231,8 +253,18 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
     client.on('error', (error: Error & { code?: unknown }) => {
       // Refused for the protocol level: 0x84 Unsupported Protocol Version (MQTT 5 §3.2.2.2), or a
       // 3.1.1 broker's return code 1 (MQTT 3.1.1 §3.2.2.3) read as a v5 CONNACK. Retry with 3.1.1.
-      if (protocol === 5 && this.#current(client) && (error.code === 0x84 || error.code === 1)) refusedProtocol = true;
-      else this.#fail(error);
+      if (protocol === 5 && this.#current(client) && (error.code === 0x84 || error.code === 1)) {
+        refusedProtocol = true;
+        return;
+      }
+      this.#fail(error);
+      // A malformed packet from the broker (mqtt-packet's parse errors carry no code): the stream is
+      // no longer known to be at a packet boundary, so the rest of it could be misread as packets
+      // (a PUBACK that was never sent). Close it at once, as MQTT 5 §4.13 requires: destroyed with
+      // the error, so that split-reads.ts feeds no further piece (mqtt.js ignores a stream error
+      // without a code, so it is not reported twice); the close handler reconnects, and the
+      // outbox sends again what was not acknowledged.
+      if (error.code === undefined && this.#current(client) && !client.stream.destroyed) client.stream.destroy(error);
     });
     client.on('close', () => {
       if (!this.#current(client) || this.#stopping) return;

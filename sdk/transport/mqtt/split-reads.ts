@@ -19,13 +19,16 @@ const READ_PIECE_BYTES = 2048;
 type WriteMethod = (chunk: Buffer, encoding: BufferEncoding, callback: (error?: Error | null) => void) => void;
 
 /**
- * Makes `parser` take each write in pieces of at most `READ_PIECE_BYTES`, in order.
+ * Makes `parser` take each write in pieces of at most `READ_PIECE_BYTES`, in order, until `source`
+ * fails: once it is destroyed with an error (the transport does so on a malformed packet, after
+ * which the bytes are no longer known to start at a packet boundary) the rest of the read is
+ * dropped. A stream that merely ended still hands over all it read.
  *
  * mqtt.js's parser calls back synchronously when a piece completes no packet (a part of a large
  * one), so a piece finished at once is followed by a loop, not by recursion: a read of many such
  * pieces (a large WebSocket message) would otherwise take a stack frame or more per piece.
  */
-function writeInPieces(parser: Writable): void {
+function writeInPieces(parser: Writable, source: Duplex): void {
   const target = parser as Writable & { _write: WriteMethod };
   const write = target._write.bind(target);
   target._write = (chunk, encoding, callback) => {
@@ -34,7 +37,7 @@ function writeInPieces(parser: Writable): void {
     let writing = false; // inside the loop below
     let again = false; // the piece just written was finished at once: the loop writes the next
     const next = (error?: Error | null): void => {
-      if (error || start >= chunk.length) return callback(error);
+      if (error || start >= chunk.length || source.errored) return callback(error);
       if (writing) return void (again = true);
       writing = true;
       do {
@@ -70,7 +73,7 @@ export function splitSocketReads(client: MqttClient): void {
     const stream = build(builder);
     const pipe = stream.pipe.bind(stream);
     stream.pipe = (<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T => {
-      writeInPieces(destination as unknown as Writable);
+      writeInPieces(destination as unknown as Writable, stream);
       return pipe(destination, options);
     }) as typeof stream.pipe;
     return stream;
