@@ -159,11 +159,11 @@ describe('MQTT reliability', () => {
     const normal = [...deviation(attackerStart - NORMAL_MS, attackerStart), ...deviation(floodEnd, floodEnd + NORMAL_MS)];
     const flooded = deviation(floodStart, floodEnd);
     // The cadence stays within its normal jitter, measured in the same run: nine in ten flood
-    // intervals within the normal p99, and at most 2 % of them beyond the worst normal interval.
-    // That tail is the garbage collector: while the flood is parsed (mqtt.js allocates ~25 MB/s)
-    // young-generation collections take 5–14 ms where they take 1–3 normally. Measured over 9 runs
-    // with the broker and attacker as stand-ins (nice 19, last CPU): the flood's p90 0.04–0.35 ms
-    // against a normal p99 of 0.2–3.0 ms; 0–2 flood intervals of ~185 beyond the normal max.
+    // intervals within the normal p99, and few beyond the worst normal interval (at most 5 %; 0–3
+    // of ~180, i.e. ≤ 1.8 %, in 11 runs). That tail is the garbage collector: while the flood is
+    // parsed (mqtt.js allocates ~25 MB/s) young-generation collections take 5–14 ms where they take
+    // 1–3 normally. Measured with the broker and attacker as stand-ins (nice 19, last CPU): the
+    // flood's p90 0.03–0.35 ms against a normal p99 of 0.2–3.0 ms.
     const normalP99 = percentile(normal, 99);
     const normalMax = percentile(normal, 100);
     const beyondNormal = flooded.filter((deviation) => deviation > normalMax).length;
@@ -183,7 +183,7 @@ describe('MQTT reliability', () => {
     // Sampling went on at its rate through the flood: no more than 10 % of the ticks missing.
     expect(flooded.length).toBeGreaterThan(((floodEnd - floodStart) / 10) * 0.9);
     expect(percentile(flooded, 90), "the flood's p90 against the normal p99").toBeLessThanOrEqual(normalP99);
-    expect(beyondNormal, 'flood intervals beyond the normal max').toBeLessThanOrEqual(Math.floor(flooded.length * 0.02));
+    expect(beyondNormal, 'flood intervals beyond the normal max').toBeLessThanOrEqual(Math.floor(flooded.length * 0.05));
 
     // And it still answers once the bucket has refilled.
     const requester = track(await subscriber(broker.url, protocol, [t.commandResult('ping')]));
