@@ -14,7 +14,7 @@
  * injected clock, a fresh client and a clean start per connection, and the outbox as the only
  * session state that matters.
  */
-import mqtt, { type IClientOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
+import mqtt, { type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Timer } from '../../core/clock.js';
 import { TypedEmitter } from '../../core/events.js';
 import { SeededRandom } from '../../core/random.js';
@@ -25,11 +25,11 @@ import type { Sample } from '../../model/sample.js';
 import { ReconnectBackoff } from './backoff.js';
 import { CommandServer, type CommandReply } from './command-server.js';
 import { PropertyEventServer, type DeviceTopicMessage } from './device-topics.js';
-import { parseBrokerUrl, positive, tlsOptions, type MqttTransportOptions } from './options.js';
+import { mqttClientOptions, parseBrokerUrl, positive, type MqttTransportOptions } from './options.js';
 import type { OutboxEntry } from './contracts.js';
 import { OutboxDrain } from './outbox-drain.js';
 import { decodeRecord, eventRecord } from './outbox-records.js';
-import { bufferOf, controlOptions, recordOptions } from './publish-options.js';
+import { bufferOf, controlOptions, publishAcknowledged, recordOptions } from './publish-options.js';
 import { JSON_TYPE, PayloadWriter } from './payloads.js';
 import { TelemetryBatcher } from './telemetry-batcher.js';
 import { splitSocketReads } from './split-reads.js';
@@ -206,44 +206,14 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
 
   /** Publishes the retained `offline` status; true once acknowledged, false after `waitMs` or a lost connection. */
   #publishOffline(client: MqttClient, protocol: 4 | 5, waitMs: number): Promise<boolean> {
-    const clock = this.#options.clock;
-    return new Promise<boolean>((resolve) => {
-      let settled = false;
-      const finish = (acked: boolean): void => {
-        if (settled) return;
-        settled = true;
-        timer.cancel();
-        client.off('close', lost);
-        resolve(acked);
-      };
-      const lost = (): void => finish(false);
-      const timer = clock.schedule(clock.now() + waitMs, lost);
-      client.once('close', lost);
-      client.publish(this.topics.status, Buffer.from(this.#statusPayload('offline')), controlOptions(protocol, JSON_TYPE, true), (error) => finish(!error));
-    });
+    const offline = Buffer.from(this.#statusPayload('offline'));
+    return publishAcknowledged(client, this.#options.clock, waitMs, this.topics.status, offline, controlOptions(protocol, JSON_TYPE, true));
   }
 
   #connect(): void {
     const options = this.#options;
     const protocol = this.#protocol;
-    const will = this.#statusPayload('offline');
-    const clientOptions: IClientOptions = {
-      protocolVersion: protocol,
-      clientId: options.clientId ?? `sensorkit-${this.deviceId}`,
-      clean: true,
-      reconnectPeriod: 0,
-      keepalive: options.keepaliveSeconds ?? 30,
-      connectTimeout: options.connectTimeoutMs ?? 10_000,
-      resubscribe: false,
-      // mqtt.js logs through `debug` about 15 times per PUBLISH and PUBACK; even switched off, each
-      // call builds its argument list. A no-op logger, unless DEBUG is set to read those logs.
-      ...(process.env.DEBUG ? {} : { log: noop }),
-      // MQTT 5 §3.1.3.2: the will, retained, so that a new subscriber learns the device is gone.
-      will: { topic: this.topics.status, payload: Buffer.from(will), qos: 1, retain: true, ...(protocol === 5 ? { properties: { contentType: JSON_TYPE } } : {}) },
-      ...(options.username === undefined ? {} : { username: options.username }),
-      ...(options.password === undefined ? {} : { password: options.password }),
-      ...(options.tls ? tlsOptions(options.tls) : {}),
-    };
+    const clientOptions = mqttClientOptions(options, protocol, { topic: this.topics.status, payload: this.#statusPayload('offline') });
     const client = mqtt.connect(options.url, { ...clientOptions, manualConnect: true });
     splitSocketReads(client);
     client.connect();

@@ -8,6 +8,7 @@ import { ValidationError } from '../../core/errors.js';
 import type { SeededRandom } from '../../core/random.js';
 import type { BackoffOptions } from './backoff.js';
 import type { CommandLimits } from './command-server.js';
+import { JSON_TYPE } from './payloads.js';
 import type { TelemetryEncoder, TelemetryOutbox } from './contracts.js';
 import type { BatchOptions } from './telemetry-batcher.js';
 
@@ -93,5 +94,36 @@ export function tlsOptions(tls: MqttTlsOptions): Partial<IClientOptions> {
     ...(tls.key === undefined ? {} : { key: pem(tls.key) }),
     ...(tls.servername === undefined ? {} : { servername: tls.servername }),
     rejectUnauthorized: tls.rejectUnauthorized ?? true,
+  };
+}
+
+const noop = (): void => undefined;
+
+/**
+ * The mqtt.js options of one connection: a clean start, no reconnect of mqtt.js's own (the
+ * transport has its back-off), the retained `will`, credentials and TLS.
+ *
+ * @example
+ * ```ts
+ * mqtt.connect(options.url, { ...mqttClientOptions(options, 5, { topic: topics.status, payload }), manualConnect: true })
+ * ```
+ */
+export function mqttClientOptions(options: MqttTransportOptions, protocol: 4 | 5, will: { readonly topic: string; readonly payload: Uint8Array }): IClientOptions {
+  return {
+    protocolVersion: protocol,
+    clientId: options.clientId ?? `sensorkit-${options.deviceId}`,
+    clean: true,
+    reconnectPeriod: 0,
+    keepalive: options.keepaliveSeconds ?? 30,
+    connectTimeout: options.connectTimeoutMs ?? 10_000,
+    resubscribe: false,
+    // mqtt.js logs through `debug` about 15 times per PUBLISH and PUBACK; even switched off, each
+    // call builds its argument list. A no-op logger, unless DEBUG is set to read those logs.
+    ...(process.env.DEBUG ? {} : { log: noop }),
+    // MQTT 5 §3.1.3.2: the will, retained, so that a new subscriber learns the device is gone.
+    will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true, ...(protocol === 5 ? { properties: { contentType: JSON_TYPE } } : {}) },
+    ...(options.username === undefined ? {} : { username: options.username }),
+    ...(options.password === undefined ? {} : { password: options.password }),
+    ...(options.tls ? tlsOptions(options.tls) : {}),
   };
 }

@@ -2,7 +2,8 @@
  * The PUBLISH options of what the transport sends: telemetry and alarm events from the outbox, and
  * the control plane (status, description, settings, replies), per protocol level.
  */
-import type { IClientPublishOptions } from 'mqtt';
+import type { IClientPublishOptions, MqttClient } from 'mqtt';
+import type { Clock } from '../../core/clock.js';
 
 /** Content type of telemetry (RFC 8428 §12.3). */
 export const SENML_CBOR_TYPE = 'application/senml+cbor';
@@ -48,4 +49,31 @@ export function controlOptions(protocol: 4 | 5, contentType: string, retain: boo
  */
 export function bufferOf(payload: Uint8Array): Buffer {
   return Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+}
+
+/**
+ * Publishes and waits for the acknowledgement, no longer than `waitMs` on `clock` nor past the
+ * connection's close: true once acknowledged. For the messages of a shutdown, which a broker that
+ * stopped answering must not hold up.
+ *
+ * @example
+ * ```ts
+ * const acked = await publishAcknowledged(client, clock, 1000, topics.status, offline, controlOptions(5, 'application/json', true))
+ * ```
+ */
+export function publishAcknowledged(client: MqttClient, clock: Clock, waitMs: number, topic: string, payload: Buffer, options: IClientPublishOptions): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    let settled = false;
+    const finish = (acked: boolean): void => {
+      if (settled) return;
+      settled = true;
+      timer.cancel();
+      client.off('close', lost);
+      resolve(acked);
+    };
+    const lost = (): void => finish(false);
+    const timer = clock.schedule(clock.now() + waitMs, lost);
+    client.once('close', lost);
+    client.publish(topic, payload, options, (error) => finish(!error));
+  });
 }
