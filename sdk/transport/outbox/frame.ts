@@ -22,7 +22,8 @@
  * The format versions differ only in the CRC, for the header and every frame of the file:
  * version 1 CRC-32C (Castagnoli), version 2 CRC-32 (IEEE 802.3), which zlib computes natively at
  * about three times the speed of CRC-32C in JS. New files are version 2; a version 1 file (written
- * by sensorkit before 0.4) is read, and appended to in version 1, until it is deleted or compacted.
+ * by sensorkit 0.1.0 until 2026-11-25) is read, and appended to in version 1, until it is deleted or
+ * compacted.
  * The kind byte doubles as a sync marker: after corruption a reader looks for the next offset where a
  * kind byte, a plausible length and a matching CRC line up (see {@link scanFrames}).
  */
