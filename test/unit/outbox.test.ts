@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { fstatSync, statSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, open, readdir, readFile, rm, rmdir, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -139,6 +140,45 @@ describe('DurableOutbox: order and acknowledgements', () => {
     outbox = await reopen(outbox, options);
     expect(outbox.pending().map((e) => e.seq)).toEqual(expected);
     expect(outbox.stats().recoveredTornRecords).toBe(0);
+  });
+
+  it('keeps the seq reservations made after a journal compaction failed past its rename (a seq is never handed out twice)', async () => {
+    const dir = await tempDir();
+    const options = { dir, segmentBytes: 1024, maxBytes: 1 << 20 };
+    let outbox = await openOutbox(options);
+    const entries = await appendMany(outbox, 300);
+    // The fsync of the directory that follows the journal's rename fails, once (EIO): the new
+    // journal is in place, the call fails. Recognised by the journal's inode having changed.
+    const probe = await open(join(await tempDir(), 'probe'), 'w');
+    const prototype = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const journal = join(dir, 'acks.log');
+    const firstInode = (await stat(journal)).ino;
+    const sync = prototype.sync;
+    let failed = 0;
+    vi.spyOn(prototype, 'sync').mockImplementation(function (this: FileHandle) {
+      if (fstatSync(this.fd).isDirectory()) {
+        if (failed === 0 && statSync(journal).ino !== firstInode) {
+          failed++;
+          return Promise.reject(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+        }
+      }
+      return sync.call(this);
+    });
+    let rejected = 0;
+    let next = 0;
+    while (failed === 0 && next < 280) await outbox.ack(entries[next++]!.seq).catch(() => rejected++);
+    expect(failed).toBe(1); // a compaction ran into the failure…
+    expect(rejected).toBeGreaterThan(0); // …and its batch of acks was told so (acking again is harmless)
+    vi.restoreAllMocks();
+    // Before any other ack (whose compaction would rewrite the journal again): seqs past the first
+    // reserved block. The reservation must reach the journal at its path, not the file it replaced.
+    const more = await appendMany(outbox, 800, 40, 300);
+    expect(more.at(-1)!.seq).toBeGreaterThan(1024);
+    const expected = [...entries.slice(next), ...more].map(text);
+    outbox = await reopen(outbox, options);
+    expect(outbox.pending().map(text)).toEqual(expected);
+    expect((await outbox.append(bytes('after'))).seq).toBeGreaterThan(2048); // the block 1025–2048 stays reserved
   });
 
   it('keeps call order for concurrent appends and acks', async () => {

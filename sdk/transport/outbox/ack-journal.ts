@@ -12,10 +12,10 @@
  * the append path writes seq reservations): each write goes at the end of the file as it is then.
  */
 import { open, readFile, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { StorageError } from '../../core/errors.js';
 import { FILE_HEADER_BYTES, FORMAT_VERSION, FRAME_HEADER_BYTES, FileKind, FrameKind, checkFileHeader, encodeFileHeader, scanFrames, writeFrame, type FormatVersion } from './frame.js';
-import { attempt, replaceFile, storageError, writeAll } from './storage.js';
+import { attempt, replaceFile, storageError, syncDirectory, writeAll } from './storage.js';
 
 export const JOURNAL_NAME = 'acks.log';
 const EMPTY = new Uint8Array(0);
@@ -57,6 +57,8 @@ export class AckJournal {
   #chain: Promise<unknown> = Promise.resolve();
   /** The file's format (frame.ts): appends keep to it, a rewrite moves to the current one. */
   #version: FormatVersion;
+  /** False after a rewrite failed, until the directory is fsynced again (see `#follow`). */
+  #directoryDurable = true;
 
   private constructor(path: string, handle: FileHandle, size: number, reservedUpTo: number, version: FormatVersion) {
     this.path = path;
@@ -132,6 +134,7 @@ export class AckJournal {
         if (kind === FrameKind.reserve) reserved = Math.max(reserved, seq);
       }
       try {
+        if (sync) await this.#ensureDirectoryDurable();
         await writeAll(this.#handle, bytes, this.#size);
         if (sync) await this.#handle.datasync();
       } catch (error) {
@@ -145,7 +148,10 @@ export class AckJournal {
 
   /** fdatasync(2) of the journal, after the writes issued before it. */
   sync(): Promise<void> {
-    return this.#serial(() => attempt(this.path, 'fdatasync', () => this.#handle.datasync()));
+    return this.#serial(async () => {
+      await this.#ensureDirectoryDurable();
+      await attempt(this.path, 'fdatasync', () => this.#handle.datasync());
+    });
   }
 
   /**
@@ -167,12 +173,53 @@ export class AckJournal {
     let offset = FILE_HEADER_BYTES;
     if (reservedUpTo > 0) offset = writeFrame(bytes, offset, FrameKind.reserve, reservedUpTo, time, EMPTY);
     for (const seq of seqs) offset = writeFrame(bytes, offset, FrameKind.ack, seq, time, EMPTY);
-    const handle = await replaceFile(this.path, bytes);
+    let handle: FileHandle;
+    try {
+      handle = await replaceFile(this.path, bytes);
+    } catch (error) {
+      await this.#follow();
+      throw error;
+    }
     const old = this.#handle;
     this.#handle = handle;
     this.#size = bytes.length;
     this.#version = FORMAT_VERSION;
     await old.close().catch(() => undefined);
+  }
+
+  /**
+   * After a failed rewrite: the new journal may already have been renamed into place (the fsync of
+   * the directory failed). Either journal at the path is correct; what must not happen is writing on
+   * to the replaced file through the old handle, where later acks and seq reservations would be
+   * lost. So reopen whatever is at the path, and make the directory durable before the next write
+   * that must be durable (a reservation: a seq handed out must never be handed out again).
+   */
+  async #follow(): Promise<void> {
+    this.#directoryDurable = false;
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(this.path, 'r+');
+      const header = new Uint8Array(FILE_HEADER_BYTES);
+      await handle.read(header, 0, FILE_HEADER_BYTES, 0);
+      const version = checkFileHeader(header, FileKind.ackJournal);
+      if (typeof version === 'string') throw new StorageError(this.path, version);
+      const { size } = await handle.stat();
+      const old = this.#handle;
+      this.#handle = handle;
+      this.#size = size;
+      this.#version = version;
+      await old.close().catch(() => undefined);
+    } catch {
+      // Keep the old handle: the next write fails or succeeds on its own, and reports itself.
+      await handle?.close().catch(() => undefined);
+    }
+  }
+
+  /** After a failed rewrite, makes the directory (the rename) durable before a durable write. */
+  async #ensureDirectoryDurable(): Promise<void> {
+    if (this.#directoryDurable) return;
+    await syncDirectory(dirname(this.path));
+    this.#directoryDurable = true;
   }
 
   /** Closes the file once the operations issued before have run. */
