@@ -10,7 +10,7 @@ import { topics } from '../../sdk/encoding/topics.js';
 import type { AlarmEvent } from '../../sdk/pipeline/alarms.js';
 import { startBroker } from '../support/brokers.js';
 import { waitFor } from '../support/net.js';
-import { json, startProbe, subscriber, type ProbeExtras, type Received } from '../fixtures/mqtt-probe.js';
+import { json, persistentSubscriber, startProbe, type ProbeExtras, type Received } from '../fixtures/mqtt-probe.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -46,14 +46,7 @@ describe('alarm events during a broker outage', () => {
     probe.device.on('alarm', (event) => raised.push(event));
     // A persistent session (MQTT 5 §3.1.2.11.2; 3.1.1 clean session 0), so what the broker accepts
     // while this consumer is reconnecting is kept for it.
-    const consumer = track(
-      await subscriber(broker.url, protocol, [t.event('v0-high')], {
-        clientId: `events-${probe.deviceId}`,
-        clean: false,
-        reconnectPeriod: 200,
-        ...(protocol === 5 ? { properties: { sessionExpiryInterval: 600 } } : {}),
-      }),
-    );
+    const consumer = track(await persistentSubscriber(broker.url, protocol, [t.event('v0-high')], `events-${probe.deviceId}`));
     await probe.transport.start();
     await waitFor(() => probe.transport.state === 'connected', 10_000, 'the transport to connect');
     await probe.device.start();
