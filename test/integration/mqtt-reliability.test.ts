@@ -153,7 +153,7 @@ describe('MQTT reliability', () => {
     const flooded = deviation(floodStart, floodEnd);
     // The cadence stays within its normal jitter, measured in the same run: nine in ten flood
     // intervals within the normal p99 (flood p90 0.03–0.43 ms against a normal p99 of 0.2–3.0 ms
-    // over 14 runs), and 95 % within half a period (5 ms) of 10 ms, so the samples stay in their
+    // over 15 runs), and 95 % within half a period (5 ms) of 10 ms, so the samples stay in their
     // own periods. The worst few percent are the garbage collector: while the flood is parsed
     // (mqtt.js allocates ~25 MB/s) young-generation collections take 5–14 ms where they take 1–3
     // normally. Not bounded against the normal max: the max of ~800 normal intervals swings from
