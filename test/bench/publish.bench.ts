@@ -86,9 +86,12 @@ async function main(): Promise<void> {
   const LATENCY_BATCHES = Math.round(RATE * SECONDS);
 
   const start = Date.UTC(2026, 0, 1);
+  // One string per channel id, shared by its samples, as a device's samples share their model's
+  // channel ids (a string built per sample would cost the encoder a hash of each, ~40 % more).
+  const channels = Array.from({ length: 10 }, (_, k) => `c${k}`);
   /** Batch i: 10 channels × 10 samples at 1 kHz, distinct times so every payload is unique. */
   const batch = (i: number): Sample[] =>
-    Array.from({ length: PER_BATCH }, (_, k) => ({ channel: `c${k % 10}`, time: start + i * 100 + k, value: 20 + Math.sin(i + k) * 5, unit: 'Cel', quality: GOOD }));
+    Array.from({ length: PER_BATCH }, (_, k) => ({ channel: channels[k % 10]!, time: start + i * 100 + k, value: 20 + Math.sin(i + k) * 5, unit: 'Cel', quality: GOOD }));
   // Throughput batches first, then the latency batches (distinct payloads, so a late duplicate of a
   // throughput batch cannot count as a latency receipt).
   const batches = Array.from({ length: BATCHES + LATENCY_BATCHES }, (_, i) => batch(i));
