@@ -7,6 +7,7 @@ import { createServer, type Socket } from 'node:net';
 import { Decoder, Encoder } from 'cbor-x';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../sdk/core/clock.js';
+import { StorageError } from '../../sdk/core/errors.js';
 import { topics } from '../../sdk/encoding/topics.js';
 import { MqttTransport } from '../../sdk/transport/mqtt/index.js';
 import type { OutboxEntry, TelemetryEncoder, TelemetryOutbox } from '../../sdk/transport/mqtt/contracts.js';
@@ -220,6 +221,40 @@ describe('MqttTransport and its outbox (no broker)', () => {
     storeFirst({ seq: 1, payload: new Uint8Array(20), appendedAt: 0 });
     await stopping;
     expect(transport.state).toBe('closed');
+  });
+
+  it('counts a batch it cannot encode or store as lost, one whose fdatasync failed after it was written too, and goes on', async () => {
+    // Batches of one sample: value 1 cannot be encoded; value 2 is written, then its fdatasync fails
+    // (DurableOutbox.append tells `written`, then rejects): it may have gone out, but it is no
+    // longer kept for a resend, so it counts as lost (TransportStatus.lost).
+    let seq = 0;
+    const written: number[] = [];
+    const outbox: TelemetryOutbox = {
+      append: (payload, tell) => {
+        const entry = { seq: ++seq, payload, appendedAt: 0 };
+        tell(entry);
+        written.push(payload[0]!);
+        if (payload[0] === 2) return Promise.reject(new StorageError('/outbox/00000001.seg', 'write and fdatasync failed: EIO: i/o error'));
+        return Promise.resolve(entry);
+      },
+      pending: () => [],
+      ack: () => Promise.resolve(),
+      stats: () => ({ pendingRecords: 0, pendingBytes: 0, droppedRecords: 0, droppedBytes: 0 }),
+    };
+    const encoder: TelemetryEncoder = {
+      encode: (_deviceId, batch) => {
+        if (batch[0]!.value === 1) throw new TypeError('Expected `samples[0].time` to be a finite number, got NaN');
+        return new Uint8Array([batch[0]!.value!]);
+      },
+    };
+    const transport = new MqttTransport({ url: 'mqtt://127.0.0.1:1', deviceId: 'lost-count', clock: new VirtualClock(), outbox, encoder, batch: { maxSamples: 1 } });
+    const errors: Error[] = [];
+    transport.on('error', (error) => errors.push(error));
+    for (const value of [0, 1, 2, 3]) transport.send({ value } as Sample);
+    await transport.stop({ flushMs: 0 });
+    expect(written).toEqual([0, 2, 3]);
+    expect(errors.map((error) => error.name)).toEqual(['TypeError', 'StorageError']);
+    expect(transport.status().lost).toBe(2);
   });
 
   it('closes the connection on a malformed packet from the broker and reconnects (MQTT 5 §4.13); stops though the broker never answers', async () => {

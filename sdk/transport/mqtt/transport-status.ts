@@ -18,7 +18,12 @@ export interface TransportStatus {
   /** Telemetry PUBLISHes sent and acknowledged since start. */
   readonly published: number;
   readonly acknowledged: number;
-  /** Batches that could not be encoded or stored, and outbox records the transport cannot read. */
+  /**
+   * Batches that could not be encoded or stored, and outbox records the transport cannot read. A
+   * batch whose fdatasync failed counts here even when it went out before the failure (see
+   * `DurableOutbox.append`): it is no longer kept for a resend, so its delivery is not assured. The
+   * count errs on the safe side, as the outbox's count of dropped records does.
+   */
   readonly lost: number;
   readonly commands: CommandStats;
   /** Settings written on `property/<id>/set` and alarm events published on `event/<alarm>`. */
