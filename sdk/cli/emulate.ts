@@ -31,7 +31,7 @@ Options:
 
 Commands on stdin, one per line, while it runs (replies on stdout):
 ${CONTROL_HELP.replace(/^commands:\n/, '')}
-Ctrl-C stops the emulator (and its socat).
+Ctrl-C stops the emulator (and its socat; on Linux socat also ends if the emulator is killed).
 `;
 
 /**

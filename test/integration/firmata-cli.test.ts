@@ -4,13 +4,14 @@
  * emulator's stdin, and `sensorkit boards list`.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../support/net.js';
 import { findPeer } from '../support/peers.js';
 
 const exec = promisify(execFile);
@@ -141,6 +142,33 @@ describe.skipIf(socat === undefined)('sensorkit emulate firmata + run --board fi
     const help = await exec(process.execPath, [CLI, 'emulate', '--help'], { cwd: ROOT });
     for (const command of ['fault TARGET KIND', 'clear ', 'faults ', 'stats ', 'drop ', 'help ']) expect(help.stdout).toContain(`\n  ${command}`);
     expect(help.stdout).toMatch(/A bad command is answered with one line starting "error:"; the engine keeps serving/);
+  }, 60_000);
+});
+
+describe.skipIf(socat === undefined || process.platform !== 'linux')('sensorkit emulate firmata killed', () => {
+  /** Pids of live (not zombie) processes whose command line contains `text`. */
+  function processesWith(text: string): number[] {
+    return readdirSync('/proc')
+      .filter((entry) => /^\d+$/.test(entry))
+      .filter((pid) => {
+        try {
+          const live = !/^\S+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+          return live && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+        } catch {
+          return false; // gone meanwhile
+        }
+      })
+      .map(Number);
+  }
+
+  it('takes its socat with it when SIGKILLed (no process left holding the ptys)', async () => {
+    const { child, path } = await emulate();
+    const [socatPid] = processesWith(path);
+    expect(socatPid).toBeGreaterThan(0);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    await waitFor(() => (processesWith(path).length === 0 ? true : undefined), 5000, `socat (pid ${String(socatPid)}) to end with the emulator`);
+    expect(existsSync(path)).toBe(false); // socat removed its link on the way out
   }, 60_000);
 });
 

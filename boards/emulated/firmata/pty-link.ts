@@ -8,12 +8,16 @@
  * transfer loop" at that moment: that is the link's "session" event, the emulated board's reset.
  * When the client closes its end socat exits; the link starts a new socat on the same CLIENT path,
  * so a client that reopens the path starts a new session, as a USB-serial Arduino does.
+ *
+ * On Linux socat is started through util-linux's `setpriv --pdeathsig TERM` when both are found:
+ * the kernel then ends socat when this process dies, even by SIGKILL, which no handler of ours
+ * could (socat waiting for a client would otherwise hold its ptys forever).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { StateError } from '../../../sdk/core/errors.js';
 
 /** Options of {@link PtyLink}. */
@@ -126,7 +130,8 @@ export class PtyLink extends EventEmitter<PtyLinkEvents> {
     this.#runs++;
     const started = performance.now();
     const args = ['-d', '-d', '-t', '0', `pty,raw,echo=0,link=${this.#engineLink}`, `pty,raw,echo=0,link=${this.clientPath},wait-slave,pty-interval=0.005`];
-    const child = spawn(this.#socat, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const [command, commandArgs] = withParentDeathSignal(this.#socat, args);
+    const child = spawn(command, commandArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#child = child;
     const ptys: string[] = [];
     let log = '';
@@ -181,4 +186,30 @@ export class PtyLink extends EventEmitter<PtyLinkEvents> {
     }
     setTimeout(() => this.#whenLinked(enginePty, clientPty, attempt + 1), 5);
   }
+}
+
+/**
+ * The command that runs `program` with `args` and ends it with SIGTERM when this process dies:
+ * `setpriv --pdeathsig TERM PROGRAM ARGS` (Linux prctl PR_SET_PDEATHSIG, kept across the exec)
+ * where setpriv and the program are both found, else the program itself (its spawn error, if any,
+ * stays the one the caller reports).
+ */
+function withParentDeathSignal(program: string, args: readonly string[]): [string, string[]] {
+  if (process.platform !== 'linux') return [program, [...args]];
+  const setpriv = executable('setpriv');
+  const resolved = executable(program);
+  return setpriv !== undefined && resolved !== undefined ? [setpriv, ['--pdeathsig', 'TERM', resolved, ...args]] : [program, [...args]];
+}
+
+/** The path of an executable file: `name` itself when it has a slash, else the first on PATH. */
+function executable(name: string): string | undefined {
+  const candidates = name.includes('/') ? [name] : (process.env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name));
+  return candidates.find((path) => {
+    try {
+      accessSync(path, constants.X_OK);
+      return statSync(path).isFile();
+    } catch {
+      return false;
+    }
+  });
 }
