@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SystemClock } from '../core/clock.js';
+import { describeStep, watchWallClock } from '../core/wall-clock-watch.js';
 import { ValidationError } from '../core/errors.js';
 import { Device } from '../device/device.js';
 import { loadDeviceFile } from '../device/load.js';
@@ -140,7 +141,21 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
     table?.interrupted();
   });
 
-  await waitForStop(durationS, opcuaStart?.then((result) => (result.ok ? new Promise<never>(() => undefined) : undefined)));
+  // A step of the system clock (NTP setting the time of a board without an RTC) is not followed:
+  // say so, since the timestamps keep the time base of the start (see wall-clock-watch.ts).
+  // `initialLeadMs: 0`: the SystemClock started at the wall time of the process's start.
+  const stopWallClockWatch = watchWallClock({ clock, initialLeadMs: 0 }, (step) => {
+    process.stderr.write(
+      `sensorkit: warning: the system clock stepped by ${describeStep(step)} since sensorkit started (NTP setting the time?); ` +
+        'timestamps keep the time base of the start until sensorkit restarts: start it after time-sync.target (see README)\n',
+    );
+    table?.interrupted();
+  });
+  try {
+    await waitForStop(durationS, opcuaStart?.then((result) => (result.ok ? new Promise<never>(() => undefined) : undefined)));
+  } finally {
+    stopWallClockWatch();
+  }
   await opcuaReady;
   table?.stop();
   await device.stop();

@@ -3,3 +3,4 @@ export * from './clock.js';
 export * from './errors.js';
 export * from './events.js';
 export * from './random.js';
+export * from './wall-clock-watch.js';

@@ -88,3 +88,28 @@ describe('sensorkit run: the device file\'s own code', () => {
     expect(result.stderr).not.toMatch(/warning/);
   });
 });
+
+describe('sensorkit run when the system clock steps', () => {
+  it('warns once with the size of the step, and its timestamps keep their time base', async () => {
+    const preload = fileURLToPath(new URL('../fixtures/clock-step.mjs', import.meta.url));
+    const result = await new Promise<Run>((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'run', 'examples/motor-monitor', '--no-mqtt', '--no-opcua', '--duration', '4.5', '--json'], {
+        cwd: ROOT,
+        env: { ...process.env, SENSORKIT_DEBUG: '', NODE_OPTIONS: `--import=${preload}` },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(result.code).toBe(0);
+    const warnings = result.stderr.split('\n').filter((line) => line.includes('the system clock stepped'));
+    expect(warnings).toEqual([expect.stringMatching(/^sensorkit: warning: the system clock stepped by \+2 h 0 min since sensorkit started .*time-sync\.target/)]);
+    const times = result.stdout.trim().split('\n').map((line) => Date.parse((JSON.parse(line) as { time: string }).time));
+    // Readings from before and after the step (at 1 s), evenly in one time base: no 2 h jump.
+    const spread = Math.max(...times) - Math.min(...times);
+    expect(spread).toBeGreaterThan(2000);
+    expect(spread).toBeLessThan(10_000);
+  }, 60_000);
+});

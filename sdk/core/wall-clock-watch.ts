@@ -1,0 +1,86 @@
+/**
+ * Notices when the host's wall clock steps away from a device's clock.
+ *
+ * `SystemClock` counts from the wall time at its start on the monotonic counter, so a step of the
+ * system clock (NTP setting the time of a board without a battery-backed RTC after boot, or an
+ * operator's `date -s`) never reorders or stalls its timers, and sample times stay evenly spaced.
+ * The price: after such a step, timestamps keep the old time base until the process restarts.
+ * This watch makes that visible, so that it is not silent: it compares the two clocks every
+ * `intervalMs` and reports each step larger than `thresholdMs` once. (NTP's slewing of the clock
+ * rate moves both clocks alike on Linux, CLOCK_MONOTONIC being slewed too, so it is not a step.)
+ */
+import type { Clock, Timer } from './clock.js';
+
+/** Options of {@link watchWallClock}. */
+export interface WallClockWatchOptions {
+  /** The device's clock. */
+  readonly clock: Clock;
+  /** The host's wall clock, ms since the epoch. Default `Date.now`. */
+  readonly wallNow?: () => number;
+  /** How often to compare, ms of `clock`. Default 2,000. */
+  readonly intervalMs?: number;
+  /** The smallest difference reported as a step, ms. Default 1,000. */
+  readonly thresholdMs?: number;
+  /**
+   * The wall clock's lead over `clock` when they last agreed, ms. Default: the lead at the call.
+   * A `SystemClock` starts at the wall time of the process's start, so `0` there also catches a
+   * step made while the process was starting.
+   */
+  readonly initialLeadMs?: number;
+}
+
+/**
+ * Calls `onStep` with the size of each step of the wall clock relative to `clock` (ms, positive
+ * when the wall clock jumped ahead), once per step. Returns a function that stops watching.
+ *
+ * @example
+ * ```ts
+ * const stop = watchWallClock({ clock }, (stepMs) => console.warn(`the system clock stepped by ${describeStep(stepMs)}`))
+ * // … at shutdown
+ * stop()
+ * ```
+ */
+export function watchWallClock(options: WallClockWatchOptions, onStep: (stepMs: number) => void): () => void {
+  const { clock } = options;
+  const wallNow = options.wallNow ?? Date.now;
+  const intervalMs = options.intervalMs ?? 2000;
+  const thresholdMs = options.thresholdMs ?? 1000;
+  if (!(intervalMs > 0 && Number.isFinite(intervalMs))) throw new TypeError(`Expected \`intervalMs\` to be a positive number, got ${String(intervalMs)}`);
+  if (!(thresholdMs > 0 && Number.isFinite(thresholdMs))) throw new TypeError(`Expected \`thresholdMs\` to be a positive number, got ${String(thresholdMs)}`);
+  // The wall clock's lead over `clock` as last accepted; a step moves it.
+  let offset = options.initialLeadMs ?? wallNow() - clock.now();
+  let timer: Timer | undefined;
+  const check = (): void => {
+    const now = clock.now();
+    const current = wallNow() - now;
+    if (Math.abs(current - offset) > thresholdMs) {
+      const step = current - offset;
+      offset = current;
+      onStep(step);
+    }
+    timer = clock.schedule(now + intervalMs, check);
+  };
+  timer = clock.schedule(clock.now() + intervalMs, check);
+  return () => timer?.cancel();
+}
+
+/**
+ * A step in words, signed: "+2 h 5 min", "−3 min 20 s", "+4.2 s".
+ *
+ * @example
+ * ```ts
+ * describeStep(7_500_000) // "+2 h 5 min"
+ * ```
+ */
+export function describeStep(stepMs: number): string {
+  const sign = stepMs < 0 ? '−' : '+';
+  const seconds = Math.abs(stepMs) / 1000;
+  if (seconds < 59.95) return `${sign}${seconds.toFixed(1)} s`;
+  // Rounded to the last unit shown (7,199,997 ms is "+2 h 0 min", not "+1 h 59 min").
+  const wholeSeconds = Math.round(seconds);
+  if (wholeSeconds < 3600) return `${sign}${Math.floor(wholeSeconds / 60)} min ${wholeSeconds % 60} s`;
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 48 * 60) return `${sign}${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  const hours = Math.round(seconds / 3600);
+  return `${sign}${Math.floor(hours / 24)} d ${hours % 24} h`;
+}
