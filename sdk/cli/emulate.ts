@@ -31,7 +31,8 @@ Options:
 
 Commands on stdin, one per line, while it runs (replies on stdout):
 ${CONTROL_HELP.replace(/^commands:\n/, '')}
-Ctrl-C stops the emulator (and its socat; on Linux socat also ends if the emulator is killed).
+Ctrl-C stops the emulator (and its socat; on Linux with util-linux setpriv, socat also ends if the
+emulator is killed).
 `;
 
 /**

@@ -144,10 +144,11 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
   // A step of the system clock (NTP setting the time of a board without an RTC) is not followed:
   // say so, since the timestamps keep the time base of the start (see wall-clock-watch.ts).
   // `initialLeadMs: 0`: the SystemClock started at the wall time of the process's start.
-  const stopWallClockWatch = watchWallClock({ clock, initialLeadMs: 0 }, (step) => {
+  const stopWallClockWatch = watchWallClock({ clock, initialLeadMs: 0 }, (step, lead) => {
+    const off = `${describeStep(lead).slice(1)} ${lead > 0 ? 'behind' : 'ahead of'} it`;
     process.stderr.write(
-      `sensorkit: warning: the system clock stepped by ${describeStep(step)} since sensorkit started (NTP setting the time?); ` +
-        'timestamps keep the time base of the start until sensorkit restarts: start it after time-sync.target (see README)\n',
+      `sensorkit: warning: the system clock stepped by ${describeStep(step)} (NTP setting the time?); sensorkit's timestamps keep ` +
+        `the time base of its start, now ${off}, until it restarts: start it after time-sync.target (see README)\n`,
     );
     table?.interrupted();
   });

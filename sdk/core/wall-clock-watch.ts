@@ -30,8 +30,10 @@ export interface WallClockWatchOptions {
 }
 
 /**
- * Calls `onStep` with the size of each step of the wall clock relative to `clock` (ms, positive
- * when the wall clock jumped ahead), once per step. Returns a function that stops watching.
+ * Calls `onStep` once per step of the wall clock relative to `clock`, with the step's size and the
+ * wall clock's whole lead over `clock` after it (ms, positive when the wall clock is ahead; with
+ * `initialLeadMs: 0` on a `SystemClock`, how far its timestamps are behind the wall clock). Returns
+ * a function that stops watching (also from inside `onStep`).
  *
  * @example
  * ```ts
@@ -40,7 +42,7 @@ export interface WallClockWatchOptions {
  * stop()
  * ```
  */
-export function watchWallClock(options: WallClockWatchOptions, onStep: (stepMs: number) => void): () => void {
+export function watchWallClock(options: WallClockWatchOptions, onStep: (stepMs: number, leadMs: number) => void): () => void {
   const { clock } = options;
   const wallNow = options.wallNow ?? Date.now;
   const intervalMs = options.intervalMs ?? 2000;
@@ -48,17 +50,17 @@ export function watchWallClock(options: WallClockWatchOptions, onStep: (stepMs: 
   if (!(intervalMs > 0 && Number.isFinite(intervalMs))) throw new TypeError(`Expected \`intervalMs\` to be a positive number, got ${String(intervalMs)}`);
   if (!(thresholdMs > 0 && Number.isFinite(thresholdMs))) throw new TypeError(`Expected \`thresholdMs\` to be a positive number, got ${String(thresholdMs)}`);
   // The wall clock's lead over `clock` as last accepted; a step moves it.
-  let offset = options.initialLeadMs ?? wallNow() - clock.now();
+  let lead = options.initialLeadMs ?? wallNow() - clock.now();
   let timer: Timer | undefined;
   const check = (): void => {
     const now = clock.now();
     const current = wallNow() - now;
-    if (Math.abs(current - offset) > thresholdMs) {
-      const step = current - offset;
-      offset = current;
-      onStep(step);
-    }
+    // The next check first: an `onStep` that throws or stops the watch is then handled as such.
     timer = clock.schedule(now + intervalMs, check);
+    if (Math.abs(current - lead) <= thresholdMs) return;
+    const step = current - lead;
+    lead = current;
+    onStep(step, current);
   };
   timer = clock.schedule(clock.now() + intervalMs, check);
   return () => timer?.cancel();

@@ -102,7 +102,7 @@ async function main(): Promise<void> {
 
   const start = Date.UTC(2026, 0, 1);
   // One string per channel id, shared by its samples, as a device's samples share their model's
-  // channel ids (a string built per sample would cost the encoder a hash of each, ~40 % more).
+  // channel ids (a string built per sample costs the encoder a hash of each, ~40 % of its time).
   const channels = Array.from({ length: 10 }, (_, k) => `c${k}`);
   /** Batch i: 10 channels × 10 samples at 1 kHz, distinct times so every payload is unique. */
   const batch = (i: number): Sample[] =>

@@ -6,7 +6,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -169,10 +169,23 @@ describe.skipIf(socat === undefined || process.platform !== 'linux')('sensorkit 
     await new Promise((resolve) => child.once('exit', resolve));
     await waitFor(() => (processesWith(path).length === 0 ? true : undefined), 5000, `socat (pid ${String(socatPid)}) to end with the emulator`);
     expect(existsSync(path)).toBe(false); // socat removed its link on the way out
+    rmSync(dirname(path), { recursive: true, force: true }); // the emulator could not: it was killed
   }, 60_000);
 });
 
 describe('sensorkit emulate firmata without socat', () => {
+  it('names the last error line of a socat that fails at once, exit 1', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sensorkit-fake-socat-'));
+    try {
+      const fake = join(dir, 'socat');
+      writeFileSync(fake, '#!/bin/sh\necho "socat[1] E openpty(): no space left on device" >&2\nexit 1\n', { mode: 0o755 });
+      const error = await exec(process.execPath, [CLI, 'emulate', 'firmata', '--socat', fake], { cwd: ROOT, timeout: 60_000 }).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 1, stderr: expect.stringMatching(/^sensorkit: socat exited \(code 1\).* before creating the pty pair: socat\[1\] E openpty\(\): no space left on device\n$/) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('says it cannot start socat, in one line, exit 1', async () => {
     const error = await exec(process.execPath, [CLI, 'emulate', 'firmata', '--socat', '/nonexistent/socat'], { cwd: ROOT, timeout: 60_000 }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 1, stderr: expect.stringMatching(/^sensorkit: cannot start socat \(\/nonexistent\/socat\): spawn \/nonexistent\/socat ENOENT\n$/) });

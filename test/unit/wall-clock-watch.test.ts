@@ -55,6 +55,42 @@ describe('watchWallClock', () => {
     expect(steps).toEqual([-3 * 86_400_000]);
   });
 
+  it('gives the whole lead of the wall clock with each step, and stops when told to from `onStep`', async () => {
+    const clock = new VirtualClock();
+    const wall = wallFor(clock);
+    const calls: Array<[number, number]> = [];
+    const stop = watchWallClock({ clock, wallNow: wall.wallNow, initialLeadMs: 0 }, (step, lead) => {
+      calls.push([step, lead]);
+      if (calls.length === 2) stop();
+    });
+    wall.step(7_200_000);
+    await clock.advance(2000);
+    wall.step(-90_000);
+    await clock.advance(2000);
+    wall.step(60_000);
+    await clock.advance(10_000);
+    expect(calls).toEqual([
+      [7_200_000, 7_200_000],
+      [-90_000, 7_110_000],
+    ]);
+    expect(clock.pending).toBe(0); // nothing left scheduled: a SystemClock would not be kept alive
+  });
+
+  it('keeps watching after an `onStep` that throws', async () => {
+    const clock = new VirtualClock();
+    const wall = wallFor(clock);
+    const steps: number[] = [];
+    watchWallClock({ clock, wallNow: wall.wallNow }, (step) => {
+      steps.push(step);
+      if (steps.length === 1) throw new Error('a listener failed');
+    });
+    wall.step(5000);
+    await expect(clock.advance(2000)).rejects.toThrow('a listener failed');
+    wall.step(5000);
+    await clock.advance(2000);
+    expect(steps).toEqual([5000, 5000]);
+  });
+
   it('refuses a bad interval or threshold', () => {
     const clock = new VirtualClock();
     expect(() => watchWallClock({ clock, intervalMs: 0 }, () => undefined)).toThrow(/intervalMs/);

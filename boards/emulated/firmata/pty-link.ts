@@ -9,11 +9,12 @@
  * When the client closes its end socat exits; the link starts a new socat on the same CLIENT path,
  * so a client that reopens the path starts a new session, as a USB-serial Arduino does.
  *
- * On Linux socat is started through util-linux's `setpriv --pdeathsig TERM` when both are found:
+ * On Linux socat is started through util-linux's `setpriv --pdeathsig TERM` when both are found
+ * (and setpriv takes the option):
  * the kernel then ends socat when this process dies, even by SIGKILL, which no handler of ours
  * could (socat waiting for a client would otherwise hold its ptys forever).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { accessSync, constants, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -134,7 +135,8 @@ export class PtyLink extends EventEmitter<PtyLinkEvents> {
     const child = spawn(command, commandArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#child = child;
     const ptys: string[] = [];
-    let log = '';
+    let log = ''; // the unfinished line
+    let lastLine = ''; // the last complete one, for an error message
     let announced = false;
     child.on('error', (error) => this.#fail(new StateError(`cannot start socat (${this.#socat}): ${error.message}`)));
     child.stderr!.setEncoding('utf8');
@@ -144,6 +146,7 @@ export class PtyLink extends EventEmitter<PtyLinkEvents> {
       while (newline >= 0) {
         const line = log.slice(0, newline);
         log = log.slice(newline + 1);
+        if (line.trim() !== '') lastLine = line.trim();
         const pty = /PTY is (\S+)/.exec(line)?.[1];
         if (pty !== undefined && ptys.length < 2) {
           ptys.push(pty);
@@ -161,7 +164,8 @@ export class PtyLink extends EventEmitter<PtyLinkEvents> {
       this.emit('end', code);
       if (this.#closed) return;
       if (ptys.length < 2) {
-        this.#fail(new StateError(`socat exited (code ${String(code)}) before creating the pty pair: ${log.trim().split('\n').at(-1) ?? ''}`));
+        const via = command === this.#socat ? '' : ` (started by ${command})`;
+        this.#fail(new StateError(`socat exited (code ${String(code)})${via} before creating the pty pair: ${log.trim() || lastLine}`));
         return;
       }
       // A run that ended at once (socat failing) is not restarted in a tight loop.
@@ -195,10 +199,24 @@ export class PtyLink extends EventEmitter<PtyLinkEvents> {
  * stays the one the caller reports).
  */
 function withParentDeathSignal(program: string, args: readonly string[]): [string, string[]] {
-  if (process.platform !== 'linux') return [program, [...args]];
-  const setpriv = executable('setpriv');
-  const resolved = executable(program);
+  const setpriv = setprivWithDeathSignal();
+  const resolved = setpriv === undefined ? undefined : executable(program);
   return setpriv !== undefined && resolved !== undefined ? [setpriv, ['--pdeathsig', 'TERM', resolved, ...args]] : [program, [...args]];
+}
+
+let setprivProbe: { path: string | undefined } | undefined;
+
+/**
+ * util-linux's setpriv where it takes `--pdeathsig` (2.33 and later; older ones refuse it), probed
+ * once per process by running `setpriv --pdeathsig TERM true`; undefined elsewhere (not Linux).
+ */
+function setprivWithDeathSignal(): string | undefined {
+  if (setprivProbe === undefined) {
+    const path = process.platform === 'linux' ? executable('setpriv') : undefined;
+    const works = path !== undefined && spawnSync(path, ['--pdeathsig', 'TERM', 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+    setprivProbe = { path: works ? path : undefined };
+  }
+  return setprivProbe.path;
 }
 
 /** The path of an executable file: `name` itself when it has a slash, else the first on PATH. */
