@@ -51,7 +51,7 @@ export function watchWallClock(options: WallClockWatchOptions, onStep: (stepMs: 
   if (!(thresholdMs > 0 && Number.isFinite(thresholdMs))) throw new TypeError(`Expected \`thresholdMs\` to be a positive number, got ${String(thresholdMs)}`);
   // The wall clock's lead over `clock` as last accepted; a step moves it.
   let lead = options.initialLeadMs ?? wallNow() - clock.now();
-  let timer: Timer | undefined;
+  let timer: Timer;
   const check = (): void => {
     const now = clock.now();
     const current = wallNow() - now;
@@ -63,7 +63,7 @@ export function watchWallClock(options: WallClockWatchOptions, onStep: (stepMs: 
     onStep(step, current);
   };
   timer = clock.schedule(clock.now() + intervalMs, check);
-  return () => timer?.cancel();
+  return () => timer.cancel();
 }
 
 /**

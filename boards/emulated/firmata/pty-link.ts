@@ -10,9 +10,9 @@
  * so a client that reopens the path starts a new session, as a USB-serial Arduino does.
  *
  * On Linux socat is started through util-linux's `setpriv --pdeathsig TERM` when both are found
- * (and setpriv takes the option):
- * the kernel then ends socat when this process dies, even by SIGKILL, which no handler of ours
- * could (socat waiting for a client would otherwise hold its ptys forever).
+ * and setpriv takes the option: the kernel then ends socat when this process dies, even by
+ * SIGKILL, which no handler of ours could (socat waiting for a client would otherwise hold its
+ * ptys forever).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
