@@ -13,3 +13,4 @@ export * from './drivers/index.js';
 export * from './sampling/index.js';
 export * from './pipeline/index.js';
 export * from './device/index.js';
+export * from './runtime/index.js';

@@ -3,8 +3,8 @@
  * pins, and the injected faults applied between them. Both the IO-plugin path (`analogRead`) and
  * the bus path (`AnalogInput`) convert through here, so a fault looks the same to both.
  */
-import type { AnalogInput } from '../contract.js';
-import type { AnalogPinDefinition, BoardDefinition } from '../definitions.js';
+import type { AnalogInput } from '../../sdk/io/board.js';
+import type { AnalogPinDefinition, BoardDefinition } from '../../sdk/io/board-definitions.js';
 import type { Clock } from '../../sdk/core/clock.js';
 import { BusError, StateError } from '../../sdk/core/errors.js';
 import type { SeededRandom } from '../../sdk/core/random.js';

@@ -15,8 +15,8 @@ import {
   type I2cDeviceOptions,
   type I2cReadHandler,
   type IoPin,
-} from '../contract.js';
-import type { AnalogPinDefinition, BoardDefinition } from '../definitions.js';
+} from '../../sdk/io/board.js';
+import type { AnalogPinDefinition, BoardDefinition } from '../../sdk/io/board-definitions.js';
 import type { Clock, Timer } from '../../sdk/core/clock.js';
 import { BusError, PinError, StateError, ValidationError } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';

@@ -19,7 +19,7 @@
  * from the board's seeded generator, so they repeat run after run.
  */
 import type { Clock, Timer } from '../../sdk/core/clock.js';
-import { i2cTarget } from '../contract.js';
+import { i2cTarget } from '../../sdk/io/board.js';
 import { ValidationError } from '../../sdk/core/errors.js';
 import type { SeededRandom } from '../../sdk/core/random.js';
 import { numberProblem, show } from './expect.js';

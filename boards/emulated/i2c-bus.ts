@@ -6,7 +6,7 @@
  * Transfers complete without consuming clock time (the model has no bit timing); only the
  * `timeout` fault waits, on the board's clock, as a real bus watchdog would.
  */
-import { i2cTarget, type I2cDevice, type I2cReadHandler } from '../contract.js';
+import { i2cTarget, type I2cDevice, type I2cReadHandler } from '../../sdk/io/board.js';
 import type { Clock, Timer } from '../../sdk/core/clock.js';
 import { BusError, StateError, ValidationError } from '../../sdk/core/errors.js';
 import type { I2cPeripheral } from './peripheral.js';

@@ -2,8 +2,8 @@
  * The emulated board's pins: the IO-plugin `pins[]` built from a board definition, and the name
  * and number lookups johnny-five and Firmata use.
  */
-import { MODES, type IoPin } from '../contract.js';
-import { boardDefinition, BOARD_DEFINITIONS, type AnalogPinDefinition, type BoardDefinition } from '../definitions.js';
+import { MODES, type IoPin } from '../../sdk/io/board.js';
+import { boardDefinition, BOARD_DEFINITIONS, type AnalogPinDefinition, type BoardDefinition } from '../../sdk/io/board-definitions.js';
 import { PinError, ValidationError } from '../../sdk/core/errors.js';
 import { show } from './expect.js';
 

@@ -4,7 +4,7 @@
  * An analog read is the next ANALOG_MESSAGE of the channel (or the latest, if it arrived within one
  * sampling interval): Firmata pushes analog values, it has no one-shot conversion.
  */
-import { i2cTarget, type AnalogInput, type I2cDevice } from '../contract.js';
+import { i2cTarget, type AnalogInput, type I2cDevice } from '../../sdk/io/board.js';
 import { StateError, ValidationError } from '../../sdk/core/errors.js';
 import { MAX_I2C_BYTES } from './protocol/constants.js';
 

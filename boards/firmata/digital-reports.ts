@@ -4,7 +4,7 @@
  * I/O Message"), so each pin's report is delivered only when its value changed, or when it is the
  * first report after `digitalRead` (a board answers REPORT_DIGITAL with the port's state).
  */
-import { MODES, type IoPin } from '../contract.js';
+import { MODES, type IoPin } from '../../sdk/io/board.js';
 
 /**
  * Digital reports of one board.

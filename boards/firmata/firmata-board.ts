@@ -20,8 +20,8 @@ import {
   type I2cDeviceOptions,
   type I2cReadHandler,
   type IoPin,
-} from '../contract.js';
-import type { BoardDefinition } from '../definitions.js';
+} from '../../sdk/io/board.js';
+import type { BoardDefinition } from '../../sdk/io/board-definitions.js';
 import type { Clock } from '../../sdk/core/clock.js';
 import { BusError, PinError, StateError, ValidationError } from '../../sdk/core/errors.js';
 import { parseIoRead } from '../emulated/i2c-bus.js';

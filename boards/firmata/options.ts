@@ -1,6 +1,6 @@
 /** Options of a Firmata board, and what it records about its line. */
 import type { Duplex } from 'node:stream';
-import type { BoardDefinition } from '../definitions.js';
+import type { BoardDefinition } from '../../sdk/io/board-definitions.js';
 import type { Clock } from '../../sdk/core/clock.js';
 
 /** Opens the line: a serial port or any duplex stream, open or opening. */

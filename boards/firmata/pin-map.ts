@@ -4,8 +4,8 @@
  * and checked against what the board reports, so a model written for an Arduino Uno refuses a
  * board that lacks one of its pins.
  */
-import { MODES, type IoPin } from '../contract.js';
-import type { AnalogPinDefinition, BoardDefinition } from '../definitions.js';
+import { MODES, type IoPin } from '../../sdk/io/board.js';
+import type { AnalogPinDefinition, BoardDefinition } from '../../sdk/io/board-definitions.js';
 import { PinError } from '../../sdk/core/errors.js';
 import type { FirmataIdentity } from './connection.js';
 import { NO_ANALOG_CHANNEL } from './protocol/constants.js';

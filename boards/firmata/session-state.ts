@@ -2,7 +2,7 @@
  * What a Firmata host asked of the board, as messages to send again after a reconnect: a board that
  * was reset (a reopened USB-serial line resets an Arduino) has forgotten all of it.
  */
-import { MODES, type IoPin } from '../contract.js';
+import { MODES, type IoPin } from '../../sdk/io/board.js';
 import type { IoRead } from '../emulated/i2c-bus.js';
 import type { FirmataMessage } from './protocol/messages.js';
 

@@ -6,7 +6,7 @@
  * our addon in native/); give it a test double, or another addon, instead. Without the addon built,
  * every transfer fails with `NotSupportedError` saying how to build it.
  */
-import { i2cTarget, type I2cDevice } from '../contract.js';
+import { i2cTarget, type I2cDevice } from '../../sdk/io/board.js';
 import { NotSupportedError, StateError, ValidationError } from '../../sdk/core/errors.js';
 
 /** One combined transfer: write `write` (if any), then read `readCount` bytes (if any), one message. */

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AnalogInput } from '../contract.js';
+import type { AnalogInput } from '../../sdk/io/board.js';
 import { BusError, StateError } from '../../sdk/core/errors.js';
 
 /** One IIO voltage channel. */

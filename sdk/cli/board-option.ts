@@ -7,7 +7,7 @@
  *   firmata:PATH@BAUD     … at another baud rate (default 57600)
  *   linux[:ROOT]          this Linux board: IIO, hwmon, /dev/i2c-N (ROOT: a sysfs/dev root, for tests)
  */
-import type { Board } from '../../boards/contract.js';
+import type { Board } from '../io/board.js';
 import { EmulatedBoard } from '../../boards/emulated/board.js';
 import { FirmataBoard } from '../../boards/firmata/firmata-board.js';
 import { FIRMATA_BAUD, serialLine } from '../../boards/firmata/serial-line.js';
@@ -15,7 +15,7 @@ import { LinuxBoard } from '../../boards/linux/linux-board.js';
 import type { Clock } from '../core/clock.js';
 import { DeviceFileError } from '../core/errors.js';
 import { SeededRandom } from '../core/random.js';
-import type { DeviceModule } from '../device/load.js';
+import type { DeviceModule } from '../runtime/device-file.js';
 import { UsageError } from './usage.js';
 
 /** The board kinds `--board` accepts, for `--help` and error messages. */

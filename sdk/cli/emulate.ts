@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { FirmataPtyServer } from '../../boards/emulated/firmata/pty-server.js';
 import { CONTROL_HELP, runControlCommand } from '../../boards/emulated/firmata/control.js';
 import { SystemClock } from '../core/clock.js';
-import { loadDeviceFile } from '../device/load.js';
+import { loadDeviceFile } from '../runtime/device-file.js';
 import { createEmulatedBoard } from './board-option.js';
 import { UsageError, parseNumberOption } from './usage.js';
 

@@ -2,7 +2,7 @@
  * The live table of `sensorkit run`: the latest value, unit and quality of each channel.
  */
 import type { DeviceModel } from '../model/define-device.js';
-import type { Sample } from '../model/sample.js';
+import type { Sample } from '../core/sample.js';
 
 /** Renders the table as lines of text (no colours when `color` is false). */
 export function renderTable(model: DeviceModel, latest: (id: string) => Sample | undefined, color: boolean): string[] {

@@ -9,7 +9,7 @@ import { BOARDS_HELP, boardsCommand } from './boards.js';
 import { EMULATE_HELP, emulateCommand } from './emulate.js';
 import { MODEL_HELP, modelCommand } from './model.js';
 import { OPCUA_HELP, opcuaCommand } from './opcua.js';
-import { OTA_HELP, otaCommand } from './ota.js';
+import { OTA_USAGE as OTA_HELP, runOta as otaCommand } from './ota/index.js';
 import { RUN_HELP, runCommand } from './run.js';
 import { UsageError } from './usage.js';
 

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../core/errors.js';
-import { loadDeviceFile } from '../device/load.js';
+import { loadDeviceFile } from '../runtime/device-file.js';
 import type { DeviceModel } from '../model/define-device.js';
 import { payloadCddl } from '../encoding/cddl.js';
 import { deviceIdFor } from '../encoding/topics.js';

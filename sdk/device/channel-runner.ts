@@ -2,9 +2,9 @@
  * Turns a sampling group's results into pipeline inputs for each channel that reads the group:
  * unit conversion from the part's output unit, and windowed aggregates (vibration RMS …).
  */
-import type { Provenance } from '../model/sample.js';
+import type { Provenance } from '../core/sample.js';
 import type { ChannelModel } from '../model/define-device.js';
-import { converter } from '../model/units.js';
+import { converter } from '../core/units.js';
 import type { PipelineInput } from '../pipeline/channel-pipeline.js';
 import { WindowAggregator } from '../sampling/aggregate.js';
 import type { SamplingResult } from '../sampling/sampler.js';

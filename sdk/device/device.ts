@@ -3,13 +3,13 @@
  * configuration, and owns the lifecycle. Downstream stages (encoders, transports, the CLI table)
  * listen to its events; nothing downstream reaches back into the board.
  */
-import type { Board } from '../../boards/contract.js';
+import type { Board } from '../io/board.js';
 import type { Clock } from '../core/clock.js';
 import { StateError, ValidationError } from '../core/errors.js';
 import { TypedEmitter } from '../core/events.js';
 import type { SensorDriver } from '../drivers/contract.js';
 import { valueProblem, type DeviceModel } from '../model/define-device.js';
-import type { Sample } from '../model/sample.js';
+import type { Sample } from '../core/sample.js';
 import type { CalibrationSpec } from '../model/spec.js';
 import { ChannelPipeline, type AlarmEvent, type FaultEvent } from '../pipeline/index.js';
 import { Sampler, type SamplingResult } from '../sampling/index.js';

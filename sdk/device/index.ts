@@ -1,3 +1,2 @@
 /** sensorkit device runtime. */
 export * from './device.js';
-export * from './load.js';

@@ -3,7 +3,7 @@
  * assume versus the ADC the board hands over, the contract's counts-to-volts conversion, and
  * tidy tolerance numbers.
  */
-import type { AnalogInput } from '../../boards/contract.js';
+import type { AnalogInput } from '../io/board.js';
 import { ValidationError } from '../core/errors.js';
 import { join, requireNumber } from '../core/check.js';
 

@@ -8,9 +8,9 @@
  * device model is validated against it and the generic emulator sweep checks the driver against its
  * stated tolerance.
  */
-import type { AnalogInput, I2cDevice } from '../../boards/contract.js';
+import type { AnalogInput, I2cDevice } from '../io/board.js';
 import type { Clock } from '../core/clock.js';
-import type { Provenance } from '../model/sample.js';
+import type { Provenance } from '../core/sample.js';
 
 /** One reading of every output of a part, in the outputs' units. */
 export interface Reading<Output extends string = string> {

@@ -8,7 +8,7 @@
  * name and description. Several SenML units share a code where Rec 20 has one unit for them
  * (`%`, `%RH`, `%EL` and `/100` are all P1, percent); the display name keeps the SenML symbol.
  */
-import { unitInfo } from '../model/units.js';
+import { unitInfo } from '../core/units.js';
 import { UnitError } from '../core/errors.js';
 
 /** Namespace of UNECE codes in `EUInformation.namespaceUri` (IEC 62541-8 §5.6.3). */

@@ -13,7 +13,7 @@
  */
 import { Encoder } from 'cbor-x';
 import { describe } from '../core/check.js';
-import type { Sample } from '../model/sample.js';
+import type { Sample } from '../core/sample.js';
 import { writeHead, writeNumber } from './senml-cbor-numbers.js';
 import { SENML_LABELS, SENSORKIT_LABELS, setSenmlField, type SenmlRecord, type SenmlRecordDraft } from './senml.js';
 

@@ -11,7 +11,7 @@
  */
 import { DecodeError, type DecodeReason } from '../core/errors.js';
 import { describe } from '../core/check.js';
-import type { Sample } from '../model/sample.js';
+import type { Sample } from '../core/sample.js';
 import { resolveScanLimits, type ScanLimitOptions, type ScanLimits } from './cbor-wellformed.js';
 import { checkSenmlRecord, isSenmlField, samplesToPack, setSenmlField, type SenmlRecord, type SenmlRecordDraft } from './senml.js';
 

@@ -27,7 +27,7 @@
  * `sensorkit.cddl` describes it.
  */
 import { DecodeError } from '../core/errors.js';
-import { GOOD, type Quality, type QualityReason, type Sample } from '../model/sample.js';
+import { GOOD, type Quality, type QualityReason, type Sample } from '../core/sample.js';
 
 /**
  * RFC 8428 §6 Table 4: the integer CBOR key of every registered label.

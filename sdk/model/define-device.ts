@@ -2,7 +2,7 @@
  * `defineDevice()`: the one declaration of a device from which everything else is derived. It
  * validates at definition time and fails with the path of the bad field.
  */
-import { boardDefinition, BOARD_DEFINITIONS, type BoardDefinition } from '../../boards/definitions.js';
+import { boardDefinition, BOARD_DEFINITIONS, type BoardDefinition } from '../io/board-definitions.js';
 import { ValidationError } from '../core/errors.js';
 import {
   describe,
@@ -17,7 +17,7 @@ import {
   requireUnique,
 } from '../core/check.js';
 import type { AlarmSpec, ChannelSpec, CommandSpec, DeviceSpec, IdentitySpec, PropertySpec, ValueSpec } from './spec.js';
-import { senmlUnitProblem } from './units.js';
+import { senmlUnitProblem } from '../core/units.js';
 import { validateChannel, type ResolvedBinding } from './validate-channel.js';
 
 /** A channel of a validated model: its declaration plus its resolved driver binding. */

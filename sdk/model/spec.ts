@@ -3,6 +3,8 @@
  * every export — SenML names, OPC UA address space, MQTT topics, WoT Thing Description, CDDL, HIL
  * plan — is derived from it.
  */
+import type { AlarmSpec, CalibrationSpec, FilterSpec, ReportingSpec } from '../pipeline/specs.js';
+export type { AlarmSpec, CalibrationMethod, CalibrationPoint, CalibrationSpec, FilterSpec, ReportingSpec } from '../pipeline/specs.js';
 
 /** Who made the device and what it is (OPC UA DI identification, IEC 62541-100 §5.3). */
 export interface IdentitySpec {
@@ -49,59 +51,6 @@ export interface AggregateSpec {
   /** Raw sample rate, Hz. */
   readonly rawRate: number;
   readonly acCoupled?: boolean;
-}
-
-/** A calibration point: what the instrument read, and the reference value. */
-export interface CalibrationPoint {
-  readonly raw: number;
-  readonly reference: number;
-}
-
-/** Calibration methods (applied to the value in the channel's unit). */
-export type CalibrationMethod =
-  | { readonly method: 'offset'; readonly offset: number }
-  | { readonly method: 'gain'; readonly gain: number }
-  | { readonly method: 'linear'; readonly gain: number; readonly offset: number }
-  | { readonly method: 'two-point'; readonly low: CalibrationPoint; readonly high: CalibrationPoint }
-  /** y = c0 + c1·x + c2·x² + … */
-  | { readonly method: 'polynomial'; readonly coefficients: readonly number[] }
-  /** Piecewise-linear interpolation through points sorted by `raw`; clamps outside. */
-  | { readonly method: 'table'; readonly points: readonly CalibrationPoint[] };
-
-/**
- * A calibration record: the correction, its id, its uncertainty and validity.
- *
- * @example
- * ```ts
- * { id: 'CAL-2026-0042', method: 'two-point', low: { raw: 4.02, reference: 4 }, high: { raw: 19.95, reference: 20 },
- *   uncertainty: { expanded: 0.05, coverageFactor: 2 }, validUntil: '2027-06-30' }
- * ```
- */
-export type CalibrationSpec = CalibrationMethod & {
-  readonly id: string;
-  /** Expanded uncertainty of the calibrated value in the channel's unit (GUM, coverage factor k). */
-  readonly uncertainty?: { readonly expanded: number; readonly coverageFactor?: number };
-  /** ISO 8601 date; after it, samples are `uncertain` with reason `calibration_expired`. */
-  readonly validUntil?: string;
-  readonly performedBy?: string;
-  readonly date?: string;
-};
-
-/** Filter stages (ESPHome-style: each returns a value or nothing). */
-export type FilterSpec =
-  | { readonly type: 'median'; readonly window: number }
-  | { readonly type: 'moving-average'; readonly window: number }
-  /** Exponential moving average: y += alpha·(x − y). */
-  | { readonly type: 'ema'; readonly alpha: number };
-
-/** Report-by-exception: report when the value moved by more than the deadband, or at the heartbeat. */
-export interface ReportingSpec {
-  /** Absolute deadband in the channel's unit. */
-  readonly deadband?: number;
-  /** Deadband as a percentage of the measuring range (OPC UA percent deadband, IEC 62541-8 §6.2). */
-  readonly deadbandPercent?: number;
-  /** Report at least every `heartbeat` seconds even without change. Default: 60 when a deadband is set. */
-  readonly heartbeat?: number;
 }
 
 /** A measured channel. */
@@ -168,21 +117,6 @@ export interface CommandSpec {
   readonly description?: string;
   readonly arguments?: readonly ArgumentSpec[];
   readonly result?: ValueSpec;
-}
-
-/** An alarm on a channel's value with hysteresis (ISA-18.2 / IEC 62682 style limits). */
-export interface AlarmSpec {
-  readonly id: string;
-  readonly channel: string;
-  /** 'high': active above `limit`; 'low': active below `limit`. */
-  readonly kind: 'high' | 'low';
-  /** Limit in the channel's unit. */
-  readonly limit: number;
-  /** The alarm clears only once the value is back past `limit ∓ hysteresis`. Default 0. */
-  readonly hysteresis?: number;
-  /** 1 (lowest) … 1000 (highest), as OPC UA event severity. */
-  readonly severity: number;
-  readonly message?: string;
 }
 
 /** The whole declaration. */

@@ -2,7 +2,7 @@
  * Validation of one channel declaration against the driver registry and the board definition:
  * unit, range, rate, and a driver bound to a pin or bus the board has.
  */
-import type { BoardDefinition } from '../../boards/definitions.js';
+import type { BoardDefinition } from '../io/board-definitions.js';
 import { ValidationError } from '../core/errors.js';
 import type { DriverDefinition, DriverOutput } from '../drivers/contract.js';
 import { driverDefinition, registeredParts } from '../drivers/registry.js';
@@ -19,7 +19,7 @@ import {
   requireString,
 } from '../core/check.js';
 import type { ChannelSpec } from './spec.js';
-import { canConvert, senmlUnitProblem } from './units.js';
+import { canConvert, senmlUnitProblem } from '../core/units.js';
 
 /** A channel's driver binding after validation: the definition, output and IO resolved. */
 export interface ResolvedBinding {

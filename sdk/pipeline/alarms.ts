@@ -5,7 +5,7 @@
  * value dithering around the limit raises one activation and, later, one clear.
  */
 import { ValidationError } from '../core/errors.js';
-import type { AlarmSpec } from '../model/spec.js';
+import type { AlarmSpec } from './specs.js';
 import { describe, join, requireNumber, requireString, requireObject } from '../core/check.js';
 
 const FIELDS = ['id', 'channel', 'kind', 'limit', 'hysteresis', 'severity', 'message'];

@@ -9,7 +9,7 @@
  * point would claim accuracy nobody measured.
  */
 import { ValidationError } from '../core/errors.js';
-import type { CalibrationSpec } from '../model/spec.js';
+import type { CalibrationSpec } from './specs.js';
 import { parseIsoInstant } from './iso-time.js';
 import { describe, join, requireNumber, requireString, requireObject } from '../core/check.js';
 

@@ -12,8 +12,8 @@
  *   (shared frozen qualities and an empty alarm list) unless an alarm or fault event occurs.
  */
 import { SensorError, ValidationError } from '../core/errors.js';
-import type { Provenance, Quality, Sample } from '../model/sample.js';
-import type { AlarmSpec, CalibrationSpec, ChannelSpec } from '../model/spec.js';
+import type { Provenance, Quality, Sample } from '../core/sample.js';
+import type { AlarmSpec, CalibrationSpec, PipelineChannelSpec } from './specs.js';
 import { AlarmEvaluator, validateAlarm, type AlarmEvent } from './alarms.js';
 import { createCalibration, validateCalibration, type Calibration } from './calibration.js';
 import { createFilter, validateFilter, type Filter } from './filters.js';
@@ -38,7 +38,7 @@ const NO_ALARMS: readonly AlarmEvent[] = Object.freeze([]);
  * ```
  */
 export interface ChannelPipelineOptions {
-  readonly channel: ChannelSpec;
+  readonly channel: PipelineChannelSpec;
   /** The alarms on this channel (each one's `channel` must be `channel.id`). */
   readonly alarms?: readonly AlarmSpec[];
   /** Overrides `channel.calibration`, e.g. with the unit's own calibration certificate. */
@@ -128,7 +128,7 @@ export class ChannelPipeline {
 
   constructor(options: ChannelPipelineOptions) {
     requireObject(options, 'options');
-    const channel = requireObject(options.channel, 'channel') as unknown as ChannelSpec;
+    const channel = requireObject(options.channel, 'channel') as unknown as PipelineChannelSpec;
     this.#channelId = requireString(channel.id, 'channel.id');
     this.#unit = requireString(channel.unit, 'channel.unit');
     const range = requireObject(channel.range, 'channel.range');

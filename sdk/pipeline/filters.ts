@@ -9,7 +9,7 @@
  * is the exact median / mean of what has been seen; the EMA starts at its first input.
  */
 import { ValidationError } from '../core/errors.js';
-import type { FilterSpec } from '../model/spec.js';
+import type { FilterSpec } from './specs.js';
 import { describe, join, requireObject } from '../core/check.js';
 
 /** Largest median window: a median costs O(window) per sample (sorted insert). */

@@ -32,3 +32,4 @@ export {
   type LastGood,
 } from './quality.js';
 export { ReportByException, resolveDeadband, type ReportByExceptionOptions } from './report-by-exception.js';
+export type * from './specs.js';

@@ -9,8 +9,8 @@
  * stand in for it. Signals a 4–20 mA part puts outside its valid band (NAMUR NE 43: < 3.6 mA or
  * > 21 mA) arrive here as read failures: the driver rejects them with a `SensorError`.
  */
-import { GOOD, type Quality } from '../model/sample.js';
-import type { ChannelSpec } from '../model/spec.js';
+import { GOOD, type Quality } from '../core/sample.js';
+import type { PipelineChannelSpec } from './specs.js';
 
 /**
  * `uncertain` because the value is outside the channel's measuring range (NE 107 "out of
@@ -47,7 +47,7 @@ const DEFAULT_STALE_PERIODS = 3;
  * staleAfterMs({ sampleRate: 10, staleAfter: 5 }) // 5000
  * ```
  */
-export function staleAfterMs(channel: Pick<ChannelSpec, 'sampleRate' | 'staleAfter'>): number {
+export function staleAfterMs(channel: Pick<PipelineChannelSpec, 'sampleRate' | 'staleAfter'>): number {
   return channel.staleAfter !== undefined ? channel.staleAfter * 1000 : (DEFAULT_STALE_PERIODS * 1000) / channel.sampleRate;
 }
 

@@ -7,8 +7,8 @@
  * between reports so that a quiet channel can be told from a dead one.
  */
 import { ValidationError } from '../core/errors.js';
-import type { Sample } from '../model/sample.js';
-import type { ReportingSpec } from '../model/spec.js';
+import type { Sample } from '../core/sample.js';
+import type { ReportingSpec } from './specs.js';
 import { describe, join, requireObject } from '../core/check.js';
 
 /** Default heartbeat when a deadband is set, ms (ReportingSpec: 60 s). */

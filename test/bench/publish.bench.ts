@@ -34,7 +34,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import mqtt from 'mqtt';
 import { SystemClock } from '../../sdk/core/clock.js';
 import { SenmlCborEncoder } from '../../sdk/encoding/senml-cbor.js';
-import { GOOD, type Sample } from '../../sdk/model/sample.js';
+import { GOOD, type Sample } from '../../sdk/core/sample.js';
 import { MqttTransport, SENML_CBOR_TYPE, SEQ_PROPERTY } from '../../sdk/transport/mqtt/mqtt-transport.js';
 import { DurableOutbox, type FsyncPolicy } from '../../sdk/transport/outbox/index.js';
 import { startBroker } from '../support/brokers.js';

@@ -13,7 +13,7 @@ import { Decoder, Encoder, type Options } from 'cbor-x';
 import { SeededRandom } from '../../sdk/core/random.js';
 import { SenmlCborDecoder, SenmlCborEncoder } from '../../sdk/encoding/senml-cbor.js';
 import { SENML_LABELS, samplesToPack, type SenmlRecord } from '../../sdk/encoding/senml.js';
-import { GOOD, type Sample } from '../../sdk/model/sample.js';
+import { GOOD, type Sample } from '../../sdk/core/sample.js';
 import { option } from './options.js';
 
 const SAMPLES = option('samples', 100_000);

@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AddressSpace, generateAddressSpace, nodesets, type UAObject, type UAVariable } from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDeviceFile } from '../../sdk/device/index.js';
+import { loadDeviceFile } from '../../sdk/runtime/index.js';
 import { deviceIdFor } from '../../sdk/encoding/topics.js';
 import { engineeringUnits } from '../../sdk/encoding/opcua-units.js';
 import type { DeviceModel } from '../../sdk/model/index.js';

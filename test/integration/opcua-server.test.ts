@@ -22,7 +22,7 @@ import {
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { engineeringUnits } from '../../sdk/encoding/opcua-units.js';
-import type { Sample } from '../../sdk/model/sample.js';
+import type { Sample } from '../../sdk/core/sample.js';
 import { DeviceHealth } from '../../sdk/transport/opcua/index.js';
 import { waitFor } from '../support/net.js';
 import { RIG_DEVICE_ID, RIG_MODEL, RIG_SERIAL, connect, rigNamespace, rigNode, startRig, tempDir, type Connection, type OpcuaRig } from '../support/opcua-rig.js';

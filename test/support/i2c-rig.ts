@@ -1,7 +1,7 @@
 /**
  * One emulated I2C part on an emulated board and a virtual clock: the setup of every driver test.
  */
-import type { BoardDefinition } from '../../boards/definitions.js';
+import type { BoardDefinition } from '../../sdk/io/board-definitions.js';
 import { EmulatedBoard } from '../../boards/emulated/board.js';
 import type { I2cPeripheral } from '../../boards/emulated/peripheral.js';
 import { VirtualClock } from '../../sdk/core/clock.js';

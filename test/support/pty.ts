@@ -6,7 +6,7 @@ import { Duplex } from 'node:stream';
 import { SystemClock, type Clock } from '../../sdk/core/clock.js';
 import { EmulatedBoard } from '../../boards/emulated/board.js';
 import { FirmataPtyServer } from '../../boards/emulated/firmata/pty-server.js';
-import type { BoardDefinition } from '../../boards/definitions.js';
+import type { BoardDefinition } from '../../sdk/io/board-definitions.js';
 
 export interface PtyEmulator {
   board: EmulatedBoard;

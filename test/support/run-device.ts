@@ -4,7 +4,8 @@
 import { EmulatedBoard } from '../../boards/emulated/index.js';
 import { VirtualClock } from '../../sdk/core/index.js';
 import { SeededRandom } from '../../sdk/core/random.js';
-import { Device, loadDeviceFile, type DeviceModule } from '../../sdk/device/index.js';
+import { Device } from '../../sdk/device/index.js';
+import { loadDeviceFile, type DeviceModule } from '../../sdk/runtime/index.js';
 import type { AlarmEvent, FaultEvent } from '../../sdk/pipeline/index.js';
 import type { Sample } from '../../sdk/model/index.js';
 

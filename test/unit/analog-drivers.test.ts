@@ -4,7 +4,7 @@ import { BusError, SensorError, StateError, ValidationError } from '../../sdk/co
 import { driverDefinition } from '../../sdk/drivers/registry.js';
 import { AnalogVoltage, analogVoltage } from '../../sdk/drivers/analog-voltage/index.js';
 import { Thermistor, thermistor } from '../../sdk/drivers/thermistor/index.js';
-import type { BoardDefinition } from '../../boards/definitions.js';
+import type { BoardDefinition } from '../../sdk/io/board-definitions.js';
 import { EmulatedBoard } from '../../boards/emulated/board.js';
 import { settable, thermistorDivider } from '../../boards/emulated/signals.js';
 

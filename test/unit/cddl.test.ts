@@ -13,7 +13,7 @@ import { payloadCddl } from '../../sdk/encoding/cddl.js';
 import { SenmlCborEncoder } from '../../sdk/encoding/senml-cbor.js';
 import { ALARM_EVENT_FIELDS, STATUS_FIELDS } from '../../sdk/encoding/wot.js';
 import { PayloadWriter } from '../../sdk/transport/mqtt/payloads.js';
-import { GOOD, type Sample } from '../../sdk/model/sample.js';
+import { GOOD, type Sample } from '../../sdk/core/sample.js';
 import { defineDevice, type DeviceModel } from '../../sdk/model/index.js';
 import { exportModel } from '../support/export-model.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BusError, ValidationError } from '../../sdk/core/errors.js';
-import { GOOD } from '../../sdk/model/sample.js';
+import { GOOD } from '../../sdk/core/sample.js';
 import type { AlarmSpec, CalibrationSpec, ChannelSpec } from '../../sdk/model/spec.js';
 import { ChannelPipeline, type PipelineInput, type PipelineOutput } from '../../sdk/pipeline/channel-pipeline.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../sdk/core/clock.js';
 import { BusError, PinError, StateError, ValidationError } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
-import { MODES } from '../../boards/contract.js';
+import { MODES } from '../../sdk/io/board.js';
 import { EmulatedBoard } from '../../boards/emulated/board.js';
 import type { I2cPeripheral } from '../../boards/emulated/peripheral.js';
 import { constant, gaussianNoise, ramp, settable } from '../../boards/emulated/signals.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LinuxBoard, NO_I2C_TRANSPORT, loadI2cDevAddon, type I2cDevTransport } from '../../boards/linux/index.js';
-import type { BoardDefinition } from '../../boards/definitions.js';
+import type { BoardDefinition } from '../../sdk/io/board-definitions.js';
 import { VirtualClock } from '../../sdk/core/clock.js';
 import { BusError, NotSupportedError, PinError } from '../../sdk/core/errors.js';
 

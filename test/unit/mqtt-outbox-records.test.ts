@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SenmlCborEncoder } from '../../sdk/encoding/senml-cbor.js';
-import { GOOD } from '../../sdk/model/sample.js';
+import { GOOD } from '../../sdk/core/sample.js';
 import { decodeRecord, eventRecord } from '../../sdk/transport/mqtt/outbox-records.js';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);

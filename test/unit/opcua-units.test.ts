@@ -5,7 +5,7 @@
 import { StatusCodes } from 'node-opcua-status-code';
 import { describe, expect, it } from 'vitest';
 import { LIMIT_HIGH, LIMIT_LOW, OPCUA_STATUS, UNECE_NAMESPACE_URI, engineeringUnits, mappedUnits, statusCodeOf, uneceCode, uneceUnitId } from '../../sdk/encoding/index.js';
-import { allUnits } from '../../sdk/model/units.js';
+import { allUnits } from '../../sdk/core/units.js';
 import { UnitError } from '../../sdk/core/errors.js';
 
 describe('SenML units as UNECE Rec 20 codes', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProgressBar } from '../../ota/cli/progress-bar.js';
+import { ProgressBar } from '../../sdk/cli/ota/progress-bar.js';
 
 function sink(isTTY: boolean): { out: { write(text: string): void; isTTY: boolean }; text(): string } {
   let text = '';

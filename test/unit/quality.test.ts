@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BusError, SensorError } from '../../sdk/core/errors.js';
-import { GOOD, type Quality } from '../../sdk/model/sample.js';
+import { GOOD, type Quality } from '../../sdk/core/sample.js';
 import {
   CALIBRATION_EXPIRED,
   errorDetail,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../sdk/core/errors.js';
-import { GOOD, type Quality, type Sample } from '../../sdk/model/sample.js';
+import { GOOD, type Quality, type Sample } from '../../sdk/core/sample.js';
 import type { ReportingSpec } from '../../sdk/model/spec.js';
 import { ReportByException, resolveDeadband } from '../../sdk/pipeline/report-by-exception.js';
 

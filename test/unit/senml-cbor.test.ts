@@ -6,7 +6,7 @@ import { decode as plainDecode, isNativeAccelerationEnabled } from 'cbor-x';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DecodeError, type DecodeReason } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
-import { GOOD, type Sample } from '../../sdk/model/sample.js';
+import { GOOD, type Sample } from '../../sdk/core/sample.js';
 import { SenmlCborDecoder, SenmlCborEncoder } from '../../sdk/encoding/senml-cbor.js';
 import { SenmlJsonDecoder } from '../../sdk/encoding/senml-json.js';
 import { SENML_LABELS, SENSORKIT_LABELS, packToSamples, resolveSenml, samplesToPack, type SenmlRecord } from '../../sdk/encoding/senml.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DecodeError, type DecodeReason } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
-import { GOOD, type Sample } from '../../sdk/model/sample.js';
+import { GOOD, type Sample } from '../../sdk/core/sample.js';
 import { SenmlCborDecoder, SenmlCborEncoder } from '../../sdk/encoding/senml-cbor.js';
 import { SenmlJsonDecoder, encodeSenmlJson, senmlRecordsToJson } from '../../sdk/encoding/senml-json.js';
 import { packToSamples, resolveSenml, samplesToPack, type SenmlRecord } from '../../sdk/encoding/senml.js';

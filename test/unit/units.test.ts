@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UnitError } from '../../sdk/core/errors.js';
-import { allUnits, canConvert, convert, convertDifference, converter, isSenmlUnit, senmlUnitProblem, unitInfo } from '../../sdk/model/units.js';
+import { allUnits, canConvert, convert, convertDifference, converter, isSenmlUnit, senmlUnitProblem, unitInfo } from '../../sdk/core/units.js';
 
 describe('units', () => {
   it('knows the SenML registry of RFC 8428 §12.1 and the secondary units of RFC 8798', () => {

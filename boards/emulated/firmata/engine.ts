@@ -10,7 +10,7 @@
  * Bad input never stops it: the parser skips and counts bad frames, and a request the board refuses
  * (a pin without that mode, an I2C NAK) is answered with STRING_DATA, as StandardFirmata does.
  */
-import { MODES } from '../../contract.js';
+import { MODES } from '../../../sdk/io/board.js';
 import type { EmulatedBoard } from '../board.js';
 import { encodeFirmata, type FirmataMessage, type PinCapability } from '../../firmata/protocol/messages.js';
 import { FirmataParser, type FirmataParserStats } from '../../firmata/protocol/parser.js';

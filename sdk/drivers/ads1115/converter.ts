@@ -3,7 +3,7 @@
  * conversion time on the clock, check OS, read the result. Shared by the ADS1115 driver and the
  * 4–20 mA driver, which reads its shunt through an ADS1115.
  */
-import { i2cTarget, type I2cDevice } from '../../../boards/contract.js';
+import { i2cTarget, type I2cDevice } from '../../io/board.js';
 import type { Clock } from '../../core/clock.js';
 import { SensorError, StateError } from '../../core/errors.js';
 import { ClockWaits } from '../clock-waits.js';

@@ -3,7 +3,7 @@
  * of the pin, a transmitter's 0–10 V span) — the simplest part there is, and the reference for
  * what the board's ADC can deliver.
  */
-import type { AnalogInput } from '../../../boards/contract.js';
+import type { AnalogInput } from '../../io/board.js';
 import { StateError, ValidationError } from '../../core/errors.js';
 import { join, rejectUnknownKeys, requireNumber, requireObject } from '../../core/check.js';
 import type { DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver } from '../contract.js';

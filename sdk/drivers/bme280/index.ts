@@ -4,7 +4,7 @@
  */
 import { SensorError, StateError, ValidationError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
-import { i2cTarget, type I2cDevice } from '../../../boards/contract.js';
+import { i2cTarget, type I2cDevice } from '../../io/board.js';
 import { describe, join, rejectUnknownKeys, requireObject } from '../../core/check.js';
 import type { DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver } from '../contract.js';
 import { ClockWaits } from '../clock-waits.js';

@@ -4,7 +4,7 @@
  */
 import { SensorError, StateError, ValidationError } from '../../core/errors.js';
 import { describe, join } from '../../core/check.js';
-import { senmlUnitProblem, unitInfo } from '../../model/units.js';
+import { senmlUnitProblem, unitInfo } from '../../core/units.js';
 import { Ads1115Converter, ads1115MaxRateHz, ads1115Tolerance, parseAds1115Options, type Ads1115Settings } from '../ads1115/index.js';
 import { FULL_SCALES, type FullScaleVolts } from '../ads1115/registers.js';
 import type { DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver } from '../contract.js';

@@ -2,7 +2,7 @@
  * MPU-6050 driver: three-axis acceleration and die temperature from an InvenSense MPU-6050 on I2C.
  * The part samples on its own at 1 kHz; `sample()` reads the newest output registers in one burst.
  */
-import { i2cTarget, type I2cDevice } from '../../../boards/contract.js';
+import { i2cTarget, type I2cDevice } from '../../io/board.js';
 import type { Clock } from '../../core/clock.js';
 import { SensorError, StateError, ValidationError } from '../../core/errors.js';
 import { describe, join, rejectUnknownKeys } from '../../core/check.js';

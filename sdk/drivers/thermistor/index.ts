@@ -9,7 +9,7 @@
  * ends; narrow `range` for a tighter statement. It covers the measurement chain only: the
  * thermistor's own interchangeability and the series resistor's tolerance add on top.
  */
-import type { AnalogInput } from '../../../boards/contract.js';
+import type { AnalogInput } from '../../io/board.js';
 import { SensorError, StateError, ValidationError } from '../../core/errors.js';
 import { join, rejectUnknownKeys, requireNumber, requireObject, requireOneOf } from '../../core/check.js';
 import type { DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver } from '../contract.js';

@@ -3,7 +3,7 @@
  * (`sdk/transport/outbox`) and the SenML-CBOR encoder (`sdk/encoding/senml-cbor`) satisfy them, and
  * the transport depends on nothing else of theirs.
  */
-import type { Sample } from '../../model/sample.js';
+import type { Sample } from '../../core/sample.js';
 
 /** One record of the outbox: an encoded telemetry batch and its sequence number. */
 export interface OutboxEntry {

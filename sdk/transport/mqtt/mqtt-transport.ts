@@ -21,7 +21,7 @@ import { SeededRandom } from '../../core/random.js';
 import type { Device } from '../../device/device.js';
 import { topics, type DeviceTopics } from '../../encoding/topics.js';
 import { thingDescription } from '../../encoding/wot.js';
-import type { Sample } from '../../model/sample.js';
+import type { Sample } from '../../core/sample.js';
 import { ReconnectBackoff } from './backoff.js';
 import { CommandServer, type CommandReply } from './command-server.js';
 import { PropertyEventServer, type DeviceTopicMessage } from './device-topics.js';

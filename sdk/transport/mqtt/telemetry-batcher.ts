@@ -3,7 +3,7 @@
  * when its first sample has waited `maxDelayMs` on the injected clock, whichever comes first.
  */
 import type { Clock, Timer } from '../../core/clock.js';
-import type { Sample } from '../../model/sample.js';
+import type { Sample } from '../../core/sample.js';
 
 /** Batch bounds; every field has a default. */
 export interface BatchOptions {

@@ -9,8 +9,8 @@ import { DataType, StatusCode, getStatusCodeFromCode, type Namespace, type UAObj
 import { engineeringUnits } from '../../encoding/opcua-units.js';
 import { statusCodeOf } from '../../encoding/opcua-status.js';
 import type { ChannelModel, DeviceModel } from '../../model/define-device.js';
-import type { Sample } from '../../model/sample.js';
-import { converter } from '../../model/units.js';
+import type { Sample } from '../../core/sample.js';
+import { converter } from '../../core/units.js';
 
 /** Decimals a resolution warrants: 0.01 → 2, 0.5 → 1, 10 → 0. */
 export function decimalsOf(resolution: number): number {

@@ -7,7 +7,7 @@
 import type { AddressSpace, Namespace } from 'node-opcua';
 import type { Device } from '../../device/device.js';
 import type { DeviceModel } from '../../model/define-device.js';
-import type { Sample } from '../../model/sample.js';
+import type { Sample } from '../../core/sample.js';
 import { ChannelItems } from './channel-items.js';
 import { CommandMethods } from './commands.js';
 import { DeviceHealth, addDeviceObject, modelNamespaceUri, type DeviceHealthValue, type DeviceObject } from './device-object.js';

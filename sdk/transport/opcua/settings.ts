@@ -10,7 +10,7 @@ import type { Device } from '../../device/device.js';
 import { engineeringUnits } from '../../encoding/opcua-units.js';
 import { valueProblem, type DeviceModel } from '../../model/define-device.js';
 import type { PropertySpec } from '../../model/spec.js';
-import { unitInfo } from '../../model/units.js';
+import { unitInfo } from '../../core/units.js';
 import { dataTypeOf, statusOfProblem } from './value-types.js';
 
 /** The setting variables of one device. */

@@ -1,15 +1,15 @@
 /** `sensorkit ota provision` and `sensorkit ota update`: the update agent from the command line. */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SystemClock } from '../../sdk/core/clock.js';
-import { parseNumberOption, UsageError } from '../../sdk/cli/usage.js';
-import { AuditLog } from '../../security/audit-log.js';
-import { UpdateAgent } from '../agent/update-agent.js';
-import { readPublicKey } from '../keys/keys.js';
-import { TrustAnchors } from '../keys/trust-anchors.js';
+import { SystemClock } from '../../core/clock.js';
+import { parseNumberOption, UsageError } from '../usage.js';
+import { AuditLog } from '../../../security/audit-log.js';
+import { UpdateAgent } from '../../../ota/agent/update-agent.js';
+import { readPublicKey } from '../../../ota/keys/keys.js';
+import { TrustAnchors } from '../../../ota/keys/trust-anchors.js';
 import { classIdOption, readInput, required, vendorIdOption } from './options.js';
 import { ProgressBar } from './progress-bar.js';
-import { MAX_ENVELOPE_BYTES } from '../manifest/suit-envelope.js';
+import { MAX_ENVELOPE_BYTES } from '../../../ota/manifest/suit-envelope.js';
 
 export const UPDATE_HELP = `Usage: sensorkit ota provision|update --root DIR --key PUBLIC.pem --envelope FILE.suit [options]
 

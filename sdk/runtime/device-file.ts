@@ -11,7 +11,7 @@ import type { EmulatedBoard } from '../../boards/emulated/board.js';
 import { DeviceFileError, SensorkitError } from '../core/errors.js';
 import type { SeededRandom } from '../core/random.js';
 import { DeviceModel } from '../model/define-device.js';
-import type { Device } from './device.js';
+import type { Device } from '../device/device.js';
 
 /** What a device file provides. */
 export interface DeviceModule {

@@ -4,7 +4,7 @@
  * engineering units that SenML does not register (kPa, bar, g) are accepted for conversion and for
  * display only, never as a channel's unit on the wire.
  */
-import { UnitError } from '../core/errors.js';
+import { UnitError } from './errors.js';
 
 /** One unit: its symbol, dimension and the affine map to its dimension's base unit. */
 export interface UnitInfo {

@@ -1,12 +1,12 @@
 /** `sensorkit ota serve` and `sensorkit ota campaign …`. */
 import { parseArgs } from 'node:util';
-import { SystemClock } from '../../sdk/core/clock.js';
-import { parseNumberOption, UsageError } from '../../sdk/cli/usage.js';
-import { campaignApi } from '../server/campaign-api.js';
-import { CampaignStore, type CampaignStatus } from '../server/campaign-store.js';
-import { startUpdateServer } from '../server/file-server.js';
+import { SystemClock } from '../../core/clock.js';
+import { parseNumberOption, UsageError } from '../usage.js';
+import { campaignApi } from '../../../ota/server/campaign-api.js';
+import { CampaignStore, type CampaignStatus } from '../../../ota/server/campaign-store.js';
+import { startUpdateServer } from '../../../ota/server/file-server.js';
 import { readInput, required } from './options.js';
-import { MAX_ENVELOPE_BYTES } from '../manifest/suit-envelope.js';
+import { MAX_ENVELOPE_BYTES } from '../../../ota/manifest/suit-envelope.js';
 import { resolve, sep } from 'node:path';
 
 export const SERVE_HELP = `Usage: sensorkit ota serve --dir DIR [--host 127.0.0.1] [--port 8080] [--db FILE]

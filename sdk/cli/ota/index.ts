@@ -1,5 +1,5 @@
 /** `sensorkit ota …`: keys, signing, verification, the update server, campaigns and the device agent. */
-import { UsageError } from '../../sdk/cli/usage.js';
+import { UsageError } from '../usage.js';
 import { UPDATE_HELP, deviceCommand } from './device-commands.js';
 import { CAMPAIGN_HELP, SERVE_HELP, campaignCommand, serveCommand } from './server-commands.js';
 import { KEYGEN_HELP, SIGN_HELP, VERIFY_HELP, keygenCommand, signCommand, verifyCommand } from './sign-commands.js';

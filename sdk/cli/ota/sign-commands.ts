@@ -3,13 +3,13 @@ import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { StorageError } from '../../sdk/core/errors.js';
-import { parseNumberOption, UsageError } from '../../sdk/cli/usage.js';
-import { readPrivateKey, readPublicKey, writeSigningKey, type SignatureAlgorithm } from '../keys/keys.js';
-import { TrustAnchors } from '../keys/trust-anchors.js';
-import { checkDevice, checkPayload } from '../manifest/policy.js';
-import { MAX_ENVELOPE_BYTES, signEnvelope, verifyEnvelope } from '../manifest/suit-envelope.js';
-import { MAX_SEQUENCE } from '../manifest/suit-manifest.js';
+import { StorageError } from '../../core/errors.js';
+import { parseNumberOption, UsageError } from '../usage.js';
+import { readPrivateKey, readPublicKey, writeSigningKey, type SignatureAlgorithm } from '../../../ota/keys/keys.js';
+import { TrustAnchors } from '../../../ota/keys/trust-anchors.js';
+import { checkDevice, checkPayload } from '../../../ota/manifest/policy.js';
+import { MAX_ENVELOPE_BYTES, signEnvelope, verifyEnvelope } from '../../../ota/manifest/suit-envelope.js';
+import { MAX_SEQUENCE } from '../../../ota/manifest/suit-manifest.js';
 import { classIdOption, readInput, required, vendorIdOption } from './options.js';
 
 export const KEYGEN_HELP = `Usage: sensorkit ota keygen --out DIR [--alg ed25519|p256]

@@ -1,10 +1,10 @@
 /** Option helpers shared by the `sensorkit ota` subcommands. */
 import { readFile } from 'node:fs/promises';
-import { StorageError } from '../../sdk/core/errors.js';
-import { nodeFileSystem, readFileBounded } from '../agent/file-system.js';
-import { ManifestError } from '../errors.js';
-import { UsageError } from '../../sdk/cli/usage.js';
-import { isUuid, NAMESPACE_DNS, uuidV5 } from '../manifest/uuid.js';
+import { StorageError } from '../../core/errors.js';
+import { nodeFileSystem, readFileBounded } from '../../../ota/agent/file-system.js';
+import { ManifestError } from '../../../ota/errors.js';
+import { UsageError } from '../usage.js';
+import { isUuid, NAMESPACE_DNS, uuidV5 } from '../../../ota/manifest/uuid.js';
 
 /** Default vendor name when `--vendor-id` is not given; its UUID v5 is printed by `sign`. */
 export const DEFAULT_VENDOR = 'sensorkit.example';

@@ -11,8 +11,8 @@
  * serial line. Failures reject with `BusError` (`ERR_I2C_NAK`, `ERR_BUS_TIMEOUT`).
  */
 import type { EventEmitter } from 'node:events';
-import type { Clock } from '../sdk/core/clock.js';
-import type { BoardDefinition } from './definitions.js';
+import type { Clock } from '../core/clock.js';
+import type { BoardDefinition } from './board-definitions.js';
 
 /** Firmata pin modes, as johnny-five expects them in `io.MODES`. */
 export const MODES = Object.freeze({
