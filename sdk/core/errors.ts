@@ -20,7 +20,11 @@ export type ErrorCode =
   | 'ERR_STORAGE'
   | 'ERR_DECODE'
   /** An update was refused: bad signature, replay, downgrade, wrong device (see `ManifestError.reason`). */
-  | 'ERR_OTA';
+  | 'ERR_OTA'
+  /** A function or constructor was called with an argument it cannot take (a programming error). */
+  | 'ERR_ARGUMENT'
+  /** A feature needs an optional package that is not installed (see `MissingPackageError`). */
+  | 'ERR_MISSING_PACKAGE';
 
 /**
  * Base class of every error sensorkit throws on purpose.
@@ -59,6 +63,43 @@ export class ValidationError extends SensorkitError {
     super('ERR_VALIDATION', path ? `${path}: ${reason}` : reason, options);
     this.path = path;
     this.reason = reason;
+  }
+}
+
+/**
+ * A function or constructor was called with an argument it cannot take: the wrong type, a number
+ * out of range, an option that does not exist. A programming error, where `ValidationError` is for
+ * declarations and configuration that a user writes. The message names the argument.
+ *
+ * @example
+ * ```ts
+ * throw new ArgumentError('Expected `capacity` to be an integer from 1 and up, got 0')
+ * ```
+ */
+export class ArgumentError extends SensorkitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_ARGUMENT', message, options);
+  }
+}
+
+/**
+ * A feature needs a package that sensorkit does not install by default (the embedded MQTT broker
+ * needs `aedes`, the campaign store `better-sqlite3`, TypeScript device files `ts-node`). The
+ * message names the package and how to add it.
+ *
+ * @example
+ * ```ts
+ * // "the embedded MQTT broker needs the package aedes: npm install aedes (or give --mqtt URL)"
+ * if (e instanceof MissingPackageError) console.error(e.message)
+ * ```
+ */
+export class MissingPackageError extends SensorkitError {
+  /** The npm package that is missing. */
+  readonly packageName: string;
+
+  constructor(packageName: string, feature: string, hint?: string, options?: { cause?: unknown }) {
+    super('ERR_MISSING_PACKAGE', `${feature} needs the package ${packageName}: npm install ${packageName}${hint ? ` (${hint})` : ''}`, options);
+    this.packageName = packageName;
   }
 }
 
