@@ -10,5 +10,3 @@ export { DEFAULT_SCAN_LIMITS, SenmlCborScanner, resolveScanLimits, type ScanLimi
 export * from './topics.js';
 export * from './wot.js';
 export * from './cddl.js';
-export * from './opcua-units.js';
-export * from './opcua-status.js';

@@ -9,7 +9,7 @@ import { AddressSpace, generateAddressSpace, nodesets, type UAObject, type UAVar
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDeviceFile } from '../../sdk/runtime/index.js';
 import { deviceIdFor } from '../../sdk/encoding/topics.js';
-import { engineeringUnits } from '../../sdk/encoding/opcua-units.js';
+import { engineeringUnits } from '../../sdk/transport/opcua/opcua-units.js';
 import type { DeviceModel } from '../../sdk/model/index.js';
 import { exportNodeset2 } from '../../sdk/transport/opcua/index.js';
 import { RIG_DEVICE_ID, RIG_MODEL, RIG_NAMESPACE, RIG_SERIAL, tempDir } from '../support/opcua-rig.js';

@@ -21,7 +21,7 @@ import {
 } from 'node-opcua';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { engineeringUnits } from '../../sdk/encoding/opcua-units.js';
+import { engineeringUnits } from '../../sdk/transport/opcua/opcua-units.js';
 import type { Sample } from '../../sdk/core/sample.js';
 import { DeviceHealth } from '../../sdk/transport/opcua/index.js';
 import { waitFor } from '../support/net.js';

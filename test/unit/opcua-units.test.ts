@@ -4,7 +4,8 @@
  */
 import { StatusCodes } from 'node-opcua-status-code';
 import { describe, expect, it } from 'vitest';
-import { LIMIT_HIGH, LIMIT_LOW, OPCUA_STATUS, UNECE_NAMESPACE_URI, engineeringUnits, mappedUnits, statusCodeOf, uneceCode, uneceUnitId } from '../../sdk/encoding/index.js';
+import { LIMIT_HIGH, LIMIT_LOW, OPCUA_STATUS, statusCodeOf } from '../../sdk/transport/opcua/opcua-status.js';
+import { UNECE_NAMESPACE_URI, engineeringUnits, mappedUnits, uneceCode, uneceUnitId } from '../../sdk/transport/opcua/opcua-units.js';
 import { allUnits } from '../../sdk/core/units.js';
 import { UnitError } from '../../sdk/core/errors.js';
 

@@ -6,8 +6,8 @@
  * timestamp and the quality as status code; clients filter with their own deadbands.
  */
 import { DataType, StatusCode, getStatusCodeFromCode, type Namespace, type UAObject, type UAVariable } from 'node-opcua';
-import { engineeringUnits } from '../../encoding/opcua-units.js';
-import { statusCodeOf } from '../../encoding/opcua-status.js';
+import { engineeringUnits } from './opcua-units.js';
+import { statusCodeOf } from './opcua-status.js';
 import type { ChannelModel, DeviceModel } from '../../model/define-device.js';
 import type { Sample } from '../../core/sample.js';
 import { converter } from '../../core/units.js';

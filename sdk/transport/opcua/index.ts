@@ -9,6 +9,8 @@ export * from './device-object.js';
 export * from './information-model.js';
 export * from './limit-alarms.js';
 export * from './nodeset.js';
+export * from './opcua-status.js';
+export * from './opcua-units.js';
 export * from './opcua-server.js';
 export * from './options.js';
 export * from './pki.js';

@@ -7,7 +7,7 @@
  */
 import { AccessLevelFlag, DataType, StatusCodes, Variant, type Namespace, type UAObject, type UAVariable } from 'node-opcua';
 import type { Device } from '../../device/device.js';
-import { engineeringUnits } from '../../encoding/opcua-units.js';
+import { engineeringUnits } from './opcua-units.js';
 import { valueProblem, type DeviceModel } from '../../model/define-device.js';
 import type { PropertySpec } from '../../model/spec.js';
 import { unitInfo } from '../../core/units.js';

@@ -17,7 +17,7 @@
  * | bad, `calibration_expired`      | BadConfigurationError 0x80890000    | the device's configuration is unusable |
  * | bad, no reason                  | Bad 0x80000000                      | |
  */
-import type { Quality, QualityReason } from '../core/sample.js';
+import type { Quality, QualityReason } from '../../core/sample.js';
 
 /** The StatusCodes the mapping uses, by their IEC 62541-6 Annex A names. */
 export const OPCUA_STATUS = {

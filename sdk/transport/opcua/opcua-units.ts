@@ -2,14 +2,14 @@
  * SenML units (RFC 8428 §12.1, RFC 8798) as OPC UA engineering units: UNECE Recommendation 20
  * common codes and the `EUInformation` an `AnalogItemType` carries (IEC 62541-8 §5.6.3).
  *
- * Every unit `sdk/model/units.ts` knows has a row here (a test walks the model's list). A unit with
+ * Every unit `sdk/core/units.ts` knows has a row here (a test walks the model's list). A unit with
  * no Rec 20 code of its own (dBW, a var-second …) says so with `code: null`; its `EUInformation`
  * then has unitId −1, "no unit id" (IEC 62541-8 §5.6.3), and still names the unit in its display
  * name and description. Several SenML units share a code where Rec 20 has one unit for them
  * (`%`, `%RH`, `%EL` and `/100` are all P1, percent); the display name keeps the SenML symbol.
  */
-import { unitInfo } from '../core/units.js';
-import { UnitError } from '../core/errors.js';
+import { unitInfo } from '../../core/units.js';
+import { UnitError } from '../../core/errors.js';
 
 /** Namespace of UNECE codes in `EUInformation.namespaceUri` (IEC 62541-8 §5.6.3). */
 export const UNECE_NAMESPACE_URI = 'http://www.opcfoundation.org/UA/units/un/cefact';
