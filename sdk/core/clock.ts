@@ -6,6 +6,7 @@
  * Times are milliseconds since the Unix epoch, fractional where the clock has sub-millisecond
  * resolution.
  */
+import { ArgumentError, TimeoutError } from './errors.js';
 import { TimerQueue } from './timer-queue.js';
 
 /** A scheduled callback; `cancel()` is idempotent. */
@@ -69,7 +70,7 @@ export class SystemClock implements Clock {
   constructor(options: SystemClockOptions = {}) {
     const window = options.precisionWindowMs ?? 1.5;
     if (!Number.isFinite(window) || window < 0 || window > 50) {
-      throw new TypeError(`Expected \`precisionWindowMs\` to be a number from 0 to 50, got ${String(window)}`);
+      throw new ArgumentError(`Expected \`precisionWindowMs\` to be a number from 0 to 50, got ${String(window)}`);
     }
     this.#precisionWindowMs = window;
   }
@@ -79,7 +80,7 @@ export class SystemClock implements Clock {
   }
 
   schedule(atMs: number, callback: () => void): Timer {
-    if (Number.isNaN(atMs)) throw new TypeError('Expected `atMs` to be a number, got NaN');
+    if (Number.isNaN(atMs)) throw new ArgumentError('Expected `atMs` to be a number, got NaN');
     const { timer, earliest } = this.#timers.add(atMs, callback);
     if (earliest) this.#arm();
     return {
@@ -167,7 +168,7 @@ export class VirtualClock implements Clock {
 
   constructor(options: { start?: number } = {}) {
     const start = options.start ?? Date.UTC(2026, 0, 1);
-    if (!Number.isFinite(start)) throw new TypeError(`Expected \`start\` to be a finite number of ms, got ${String(start)}`);
+    if (!Number.isFinite(start)) throw new ArgumentError(`Expected \`start\` to be a finite number of ms, got ${String(start)}`);
     this.#now = start;
   }
 
@@ -176,7 +177,7 @@ export class VirtualClock implements Clock {
   }
 
   schedule(atMs: number, callback: () => void): Timer {
-    if (!Number.isFinite(atMs)) throw new TypeError(`Expected \`atMs\` to be a finite number, got ${String(atMs)}`);
+    if (!Number.isFinite(atMs)) throw new ArgumentError(`Expected \`atMs\` to be a finite number, got ${String(atMs)}`);
     return this.#timers.add(Math.max(atMs, this.#now), callback).timer;
   }
 
@@ -187,7 +188,7 @@ export class VirtualClock implements Clock {
 
   /** Moves the clock forward by `ms`, firing every timer due on the way. */
   async advance(ms: number): Promise<void> {
-    if (!Number.isFinite(ms) || ms < 0) throw new TypeError(`Expected \`ms\` to be a finite number from 0 and up, got ${String(ms)}`);
+    if (!Number.isFinite(ms) || ms < 0) throw new ArgumentError(`Expected \`ms\` to be a finite number from 0 and up, got ${String(ms)}`);
     await this.runUntil(this.#now + ms);
   }
 
@@ -225,7 +226,7 @@ export class VirtualClock implements Clock {
   /**
    * Fires timers one by one until `promise` settles, then resolves or rejects as it did. The clock
    * stops at the timer that settled it (it does not move at all if the promise settles on
-   * microtasks alone). Rejects with an `Error` if `promise` has not settled after `limitMs` of
+   * microtasks alone). Rejects with a `TimeoutError` (`ERR_TIMEOUT`) if `promise` has not settled after `limitMs` of
    * virtual time; the clock is then `limitMs` later than at the call.
    *
    * @example
@@ -243,11 +244,11 @@ export class VirtualClock implements Clock {
       () => (settled = true),
     );
     if (!Number.isFinite(limitMs) || limitMs < 0) {
-      throw new TypeError(`Expected \`limitMs\` to be a finite number from 0 and up, got ${String(limitMs)}`);
+      throw new ArgumentError(`Expected \`limitMs\` to be a finite number from 0 and up, got ${String(limitMs)}`);
     }
     if (!(await this.runUntilCondition(() => settled, limitMs))) {
       const pending = this.#timers.size;
-      throw new Error(`the promise did not settle within ${limitMs} ms of virtual time (${pending} timer${pending === 1 ? '' : 's'} still pending)`);
+      throw new TimeoutError(`the promise did not settle within ${limitMs} ms of virtual time (${pending} timer${pending === 1 ? '' : 's'} still pending)`);
     }
     return promise;
   }

@@ -24,7 +24,9 @@ export type ErrorCode =
   /** A function or constructor was called with an argument it cannot take (a programming error). */
   | 'ERR_ARGUMENT'
   /** A feature needs an optional package that is not installed (see `MissingPackageError`). */
-  | 'ERR_MISSING_PACKAGE';
+  | 'ERR_MISSING_PACKAGE'
+  /** An operation did not complete within its time limit (see `TimeoutError`). */
+  | 'ERR_TIMEOUT';
 
 /**
  * Base class of every error sensorkit throws on purpose.
@@ -145,6 +147,21 @@ export class StateError extends SensorkitError {
   }
 }
 
+/**
+ * An operation did not complete within its time limit, e.g. a promise driven by a `VirtualClock`
+ * that had not settled after the virtual time allowed.
+ *
+ * @example
+ * ```ts
+ * await clock.runUntilSettled(driver.sample(), 1000) // TimeoutError: the promise did not settle within 1000 ms …
+ * ```
+ */
+export class TimeoutError extends SensorkitError {
+  constructor(message: string) {
+    super('ERR_TIMEOUT', message);
+  }
+}
+
 /** A device file is missing, does not load, or does not export a device model. */
 export class DeviceFileError extends SensorkitError {
   readonly file: string;
@@ -196,6 +213,8 @@ export type DecodeReason =
   | 'non-minimal'
   /** A map has the same key twice (RFC 8949 §5.6). */
   | 'duplicate-key'
+  /** Map keys not in the bytewise order of their encodings, where a format requires it (RFC 8949 §4.2.1). */
+  | 'unsorted-keys'
   /** Bytes, records, string length or nesting depth above a configured limit. */
   | 'limit'
   /** Well-formed, but a field or item has a type the format does not allow. */

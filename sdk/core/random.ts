@@ -1,3 +1,5 @@
+import { ArgumentError } from './errors.js';
+
 /**
  * Seeded pseudo-random numbers (xoshiro128**, seeded through splitmix32). The same seed gives the
  * same sequence on every platform, which is what makes emulated runs reproducible byte for byte.
@@ -17,7 +19,7 @@ export class SeededRandom {
   #spareGaussian: number | undefined;
 
   constructor(seed: number) {
-    if (!Number.isInteger(seed)) throw new TypeError(`Expected \`seed\` to be an integer, got ${String(seed)}`);
+    if (!Number.isInteger(seed)) throw new ArgumentError(`Expected \`seed\` to be an integer, got ${String(seed)}`);
     let state = seed >>> 0;
     const splitmix = (): number => {
       state = (state + 0x9e3779b9) >>> 0;

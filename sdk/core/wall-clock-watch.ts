@@ -10,6 +10,7 @@
  * rate moves both clocks alike on Linux, CLOCK_MONOTONIC being slewed too, so it is not a step.)
  */
 import type { Clock, Timer } from './clock.js';
+import { ArgumentError } from './errors.js';
 
 /** Options of {@link watchWallClock}. */
 export interface WallClockWatchOptions {
@@ -47,8 +48,8 @@ export function watchWallClock(options: WallClockWatchOptions, onStep: (stepMs: 
   const wallNow = options.wallNow ?? Date.now;
   const intervalMs = options.intervalMs ?? 2000;
   const thresholdMs = options.thresholdMs ?? 1000;
-  if (!(intervalMs > 0 && Number.isFinite(intervalMs))) throw new TypeError(`Expected \`intervalMs\` to be a positive number, got ${String(intervalMs)}`);
-  if (!(thresholdMs > 0 && Number.isFinite(thresholdMs))) throw new TypeError(`Expected \`thresholdMs\` to be a positive number, got ${String(thresholdMs)}`);
+  if (!(intervalMs > 0 && Number.isFinite(intervalMs))) throw new ArgumentError(`Expected \`intervalMs\` to be a positive number, got ${String(intervalMs)}`);
+  if (!(thresholdMs > 0 && Number.isFinite(thresholdMs))) throw new ArgumentError(`Expected \`thresholdMs\` to be a positive number, got ${String(thresholdMs)}`);
   // The wall clock's lead over `clock` as last accepted; a step moves it.
   let lead = options.initialLeadMs ?? wallNow() - clock.now();
   let timer: Timer;

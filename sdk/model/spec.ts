@@ -4,6 +4,8 @@
  * plan — is derived from it.
  */
 import type { AlarmSpec, CalibrationSpec, FilterSpec, ReportingSpec } from '../pipeline/specs.js';
+import type { AggregateStatistic } from '../sampling/aggregate.js';
+export type { AggregateStatistic } from '../sampling/aggregate.js';
 export type { AlarmSpec, CalibrationMethod, CalibrationPoint, CalibrationSpec, FilterSpec, ReportingSpec } from '../pipeline/specs.js';
 
 /** Who made the device and what it is (OPC UA DI identification, IEC 62541-100 §5.3). */
@@ -38,9 +40,6 @@ export interface DriverBinding {
   /** Part options (coefficients, gains, oversampling …), validated by the driver definition. */
   readonly options?: Readonly<Record<string, unknown>>;
 }
-
-/** Statistic of a windowed aggregate channel (vibration RMS, peak, crest factor …). */
-export type AggregateStatistic = 'mean' | 'min' | 'max' | 'rms' | 'peak' | 'peak-to-peak' | 'crest-factor';
 
 /**
  * Samples the part at `rawRate` and reports one statistic per window of 1/`sampleRate` s.

@@ -8,7 +8,7 @@
  * moving average at 0.1 Hz) does not report nothing for its first minute. The partial-window output
  * is the exact median / mean of what has been seen; the EMA starts at its first input.
  */
-import { ValidationError } from '../core/errors.js';
+import { ArgumentError, ValidationError } from '../core/errors.js';
 import type { FilterSpec } from './specs.js';
 import { describe, join, requireObject } from '../core/check.js';
 
@@ -32,7 +32,7 @@ const TYPES: readonly FilterSpec['type'][] = ['median', 'moving-average', 'ema']
 export interface Filter {
   /**
    * Feeds one finite value; returns the filtered value, or undefined when the stage withholds it.
-   * The built-in stages always return a value (see the module comment). Throws `TypeError` for a
+   * The built-in stages always return a value (see the module comment). Throws `ArgumentError` for a
    * non-finite value: NaN would poison a running sum or a sorted window for good.
    */
   push(x: number): number | undefined;
@@ -102,7 +102,7 @@ export function createFilter(spec: FilterSpec): Filter {
 }
 
 function requireNumber(x: number): void {
-  if (!Number.isFinite(x)) throw new TypeError(`Expected \`x\` to be a finite number, got ${String(x)}`);
+  if (!Number.isFinite(x)) throw new ArgumentError(`Expected \`x\` to be a finite number, got ${String(x)}`);
 }
 
 /**

@@ -9,6 +9,8 @@
  * stand in for it. Signals a 4–20 mA part puts outside its valid band (NAMUR NE 43: < 3.6 mA or
  * > 21 mA) arrive here as read failures: the driver rejects them with a `SensorError`.
  */
+import { describe } from '../core/check.js';
+import { ArgumentError } from '../core/errors.js';
 import { GOOD, type Quality } from '../core/sample.js';
 import type { PipelineChannelSpec } from './specs.js';
 
@@ -121,8 +123,8 @@ export function failureOutcome(error: unknown, lastGood: LastGood | undefined, t
  *
  * @example
  * ```ts
- * errorDetail(new Error('timeout')) // 'timeout'
- * errorDetail('boom')               // 'boom'
+ * errorDetail(new BusError('ERR_BUS_TIMEOUT', 'no answer from 0x76')) // 'no answer from 0x76'
+ * errorDetail('boom')                                                // 'boom'
  * ```
  */
 export function errorDetail(error: unknown): string {
@@ -178,7 +180,7 @@ export class FaultTracker {
   #raised = false;
 
   constructor(channel: string) {
-    if (typeof channel !== 'string' || channel === '') throw new TypeError(`Expected \`channel\` to be a non-empty string, got ${String(channel)}`);
+    if (typeof channel !== 'string' || channel === '') throw new ArgumentError(`Expected \`channel\` to be a non-empty string, got ${describe(channel)}`);
     this.#channel = channel;
   }
 

@@ -6,7 +6,7 @@
  * reported (the filter's default trigger is status-or-value), and a heartbeat bounds the time
  * between reports so that a quiet channel can be told from a dead one.
  */
-import { ValidationError } from '../core/errors.js';
+import { ArgumentError, ValidationError } from '../core/errors.js';
 import type { Sample } from '../core/sample.js';
 import type { ReportingSpec } from './specs.js';
 import { describe, join, requireObject } from '../core/check.js';
@@ -53,13 +53,13 @@ export class ReportByException {
   #lastTime = 0;
 
   constructor(options: ReportByExceptionOptions = {}) {
-    if (typeof options !== 'object' || options === null) throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
+    if (typeof options !== 'object' || options === null) throw new ArgumentError(`Expected \`options\` to be an object, got ${describe(options)}`);
     const { deadband, heartbeatMs } = options;
     if (deadband !== undefined && (typeof deadband !== 'number' || !(deadband >= 0 && deadband < Infinity))) {
-      throw new TypeError(`Expected \`deadband\` to be a finite number from 0 and up, got ${describe(deadband)}`);
+      throw new ArgumentError(`Expected \`deadband\` to be a finite number from 0 and up, got ${describe(deadband)}`);
     }
     if (heartbeatMs !== undefined && (typeof heartbeatMs !== 'number' || !(heartbeatMs > 0 && heartbeatMs < Infinity))) {
-      throw new TypeError(`Expected \`heartbeatMs\` to be a finite number above 0, got ${describe(heartbeatMs)}`);
+      throw new ArgumentError(`Expected \`heartbeatMs\` to be a finite number above 0, got ${describe(heartbeatMs)}`);
     }
     // -1 encodes "no deadband" and Infinity "no heartbeat", keeping `decide` free of undefined checks.
     this.#deadband = deadband ?? -1;
@@ -135,7 +135,7 @@ export function resolveDeadband(
       throw new ValidationError(join(path, 'deadbandPercent'), `must be a number from 0 to 100, got ${describe(deadbandPercent)}`);
     }
     if (!(Number.isFinite(range.min) && Number.isFinite(range.max) && range.min < range.max)) {
-      throw new TypeError(`Expected \`range\` to have finite min below max, got min ${String(range.min)}, max ${String(range.max)}`);
+      throw new ArgumentError(`Expected \`range\` to have finite min below max, got min ${String(range.min)}, max ${String(range.max)}`);
     }
     absolute = (deadbandPercent / 100) * (range.max - range.min);
   }

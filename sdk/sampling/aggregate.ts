@@ -8,9 +8,29 @@
  * sample, which leaves the order of the samples unchanged, so the coupled extremes are the raw
  * extremes minus the mean: no second pass over the window is needed either.
  */
-import type { AggregateStatistic } from '../model/spec.js';
+import { describe } from '../core/check.js';
+import { ArgumentError } from '../core/errors.js';
 
-const STATISTICS: readonly AggregateStatistic[] = ['mean', 'min', 'max', 'rms', 'peak', 'peak-to-peak', 'crest-factor'];
+/**
+ * The statistics a {@link WindowAggregator} computes: the one list from which
+ * {@link AggregateStatistic} is derived and against which device models are validated.
+ *
+ * @example
+ * ```ts
+ * AGGREGATE_STATISTICS.includes('rms') // true
+ * ```
+ */
+export const AGGREGATE_STATISTICS = ['mean', 'min', 'max', 'rms', 'peak', 'peak-to-peak', 'crest-factor'] as const;
+
+/**
+ * Statistic of a windowed aggregate (vibration RMS, peak, crest factor …).
+ *
+ * @example
+ * ```ts
+ * const statistic: AggregateStatistic = 'crest-factor'
+ * ```
+ */
+export type AggregateStatistic = (typeof AGGREGATE_STATISTICS)[number];
 const MAX_WINDOW = 10_000_000;
 
 /**
@@ -64,15 +84,15 @@ export class WindowAggregator {
   #sawNaN = false;
 
   constructor(options: WindowAggregatorOptions) {
-    if (typeof options !== 'object' || options === null) throw new TypeError(`Expected \`options\` to be an object, got ${String(options)}`);
+    if (typeof options !== 'object' || options === null) throw new ArgumentError(`Expected \`options\` to be an object, got ${describe(options)}`);
     const { statistic, windowSize, acCoupled = false } = options;
-    if (!STATISTICS.includes(statistic)) {
-      throw new TypeError(`Expected \`statistic\` to be one of ${STATISTICS.map((s) => `"${s}"`).join(', ')}, got ${JSON.stringify(statistic) ?? String(statistic)}`);
+    if (!(AGGREGATE_STATISTICS as readonly unknown[]).includes(statistic)) {
+      throw new ArgumentError(`Expected \`statistic\` to be one of ${AGGREGATE_STATISTICS.map((s) => `"${s}"`).join(', ')}, got ${describe(statistic)}`);
     }
     if (!Number.isInteger(windowSize) || windowSize < 1 || windowSize > MAX_WINDOW) {
-      throw new TypeError(`Expected \`windowSize\` to be an integer from 1 to ${MAX_WINDOW}, got ${String(windowSize)}`);
+      throw new ArgumentError(`Expected \`windowSize\` to be an integer from 1 to ${MAX_WINDOW}, got ${describe(windowSize)}`);
     }
-    if (typeof acCoupled !== 'boolean') throw new TypeError(`Expected \`acCoupled\` to be a boolean, got ${String(acCoupled)}`);
+    if (typeof acCoupled !== 'boolean') throw new ArgumentError(`Expected \`acCoupled\` to be a boolean, got ${describe(acCoupled)}`);
     this.#statistic = statistic;
     this.#windowSize = windowSize;
     this.#acCoupled = acCoupled;

@@ -8,4 +8,4 @@
  * ```
  */
 export { Sampler, type SamplingGroup, type SamplingResult, type SamplingStats } from './sampler.js';
-export { WindowAggregator, type WindowAggregatorOptions } from './aggregate.js';
+export { AGGREGATE_STATISTICS, WindowAggregator, type AggregateStatistic, type WindowAggregatorOptions } from './aggregate.js';

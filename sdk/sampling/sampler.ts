@@ -11,11 +11,11 @@
  * group's wait ran over the 1 kHz group's next tick and cost it one tick in ten.
  */
 import type { Clock, Timer } from '../core/clock.js';
-import { SensorError, StateError } from '../core/errors.js';
+import { ArgumentError, SensorError, StateError } from '../core/errors.js';
 import type { Reading } from '../drivers/contract.js';
 
 /** Highest rate a group may ask for, Hz: beyond it a timer-driven JavaScript loop is not honest. */
-const MAX_RATE_HZ = 10_000;
+export const MAX_RATE_HZ = 10_000;
 /** Most reads one tick may average. */
 const MAX_OVERSAMPLING = 1024;
 
@@ -134,11 +134,11 @@ export class Sampler {
 
   constructor(options: { readonly clock: Clock }) {
     if (typeof options !== 'object' || options === null) {
-      throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
+      throw new ArgumentError(`Expected \`options\` to be an object, got ${describe(options)}`);
     }
     const clock = options.clock as Partial<Clock> | undefined;
     if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.schedule !== 'function') {
-      throw new TypeError(`Expected \`clock\` to be a Clock with now() and schedule(), got ${describe(options.clock)}`);
+      throw new ArgumentError(`Expected \`clock\` to be a Clock with now() and schedule(), got ${describe(options.clock)}`);
     }
     this.#clock = options.clock;
   }
@@ -149,23 +149,23 @@ export class Sampler {
   }
 
   /**
-   * Adds a group. Throws `TypeError` naming the bad option. While running, the group starts at
+   * Adds a group. Throws `ArgumentError` naming the bad option. While running, the group starts at
    * once (its first tick is due now).
    */
   add(group: SamplingGroup): void {
-    if (typeof group !== 'object' || group === null) throw new TypeError(`Expected \`group\` to be an object, got ${describe(group)}`);
+    if (typeof group !== 'object' || group === null) throw new ArgumentError(`Expected \`group\` to be an object, got ${describe(group)}`);
     const { id, rateHz, read, onResult } = group;
     const oversampling = group.oversampling ?? 1;
-    if (typeof id !== 'string' || id === '') throw new TypeError(`Expected \`id\` to be a non-empty string, got ${describe(id)}`);
-    if (this.#groups.has(id)) throw new TypeError(`Expected \`id\` to be unique, got ${describe(id)} twice`);
+    if (typeof id !== 'string' || id === '') throw new ArgumentError(`Expected \`id\` to be a non-empty string, got ${describe(id)}`);
+    if (this.#groups.has(id)) throw new ArgumentError(`Expected \`id\` to be unique, got ${describe(id)} twice`);
     if (typeof rateHz !== 'number' || !(rateHz > 0 && rateHz <= MAX_RATE_HZ)) {
-      throw new TypeError(`Expected \`rateHz\` to be a number above 0 and at most ${MAX_RATE_HZ}, got ${describe(rateHz)}`);
+      throw new ArgumentError(`Expected \`rateHz\` to be a number above 0 and at most ${MAX_RATE_HZ}, got ${describe(rateHz)}`);
     }
     if (!Number.isInteger(oversampling) || oversampling < 1 || oversampling > MAX_OVERSAMPLING) {
-      throw new TypeError(`Expected \`oversampling\` to be an integer from 1 to ${MAX_OVERSAMPLING}, got ${describe(oversampling)}`);
+      throw new ArgumentError(`Expected \`oversampling\` to be an integer from 1 to ${MAX_OVERSAMPLING}, got ${describe(oversampling)}`);
     }
-    if (typeof read !== 'function') throw new TypeError(`Expected \`read\` to be a function, got ${describe(read)}`);
-    if (typeof onResult !== 'function') throw new TypeError(`Expected \`onResult\` to be a function, got ${describe(onResult)}`);
+    if (typeof read !== 'function') throw new ArgumentError(`Expected \`read\` to be a function, got ${describe(read)}`);
+    if (typeof onResult !== 'function') throw new ArgumentError(`Expected \`onResult\` to be a function, got ${describe(onResult)}`);
     const state: GroupState = {
       id,
       rateHz,

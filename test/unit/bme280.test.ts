@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Bme280Peripheral } from '../../boards/emulated/parts/bme280.js';
 import type { I2cPeripheral, Signal } from '../../boards/emulated/peripheral.js';
-import { BusError, SensorError, StateError, ValidationError } from '../../sdk/core/errors.js';
+import { ArgumentError, BusError, SensorError, StateError, ValidationError } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
 import {
   compensateHumidity,
@@ -70,7 +70,10 @@ describe('BME280 compensation', () => {
     const block2 = Uint8Array.of(0xfe, 0xff, 0x07, 0xff, 0x0d, 0xff, 0xfb);
     const cal = parseCalibration(block1, block2);
     expect([cal.H2, cal.H3, cal.H4, cal.H5, cal.H6]).toEqual([-2, 7, -3, -16, -5]);
-    expect(() => parseCalibration(block1.subarray(0, 10), block2)).toThrow(RangeError);
+    expect(() => parseCalibration(block1.subarray(0, 10), block2)).toThrow(
+      expect.objectContaining({ name: 'ArgumentError', code: 'ERR_ARGUMENT', message: 'Expected calibration blocks of 26 and 7 bytes, got 10 and 7' }),
+    );
+    expect(() => parseCalibration(block1, block2.subarray(0, 3))).toThrow(ArgumentError);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeededRandom, SystemClock, VirtualClock } from '../../sdk/core/index.js';
+import { ArgumentError, SeededRandom, SystemClock, TimeoutError, VirtualClock } from '../../sdk/core/index.js';
 
 describe('VirtualClock', () => {
   it('fires timers in time order, then scheduling order, reading exactly each timer time', async () => {
@@ -63,11 +63,12 @@ describe('VirtualClock', () => {
     expect(clock.now()).toBe(170);
   });
 
-  it('rejects invalid times with a precise TypeError', async () => {
+  it('rejects invalid times with a precise ArgumentError', async () => {
     const clock = new VirtualClock();
     expect(() => clock.schedule(Number.NaN, () => undefined)).toThrow(/Expected `atMs` to be a finite number, got NaN/);
     await expect(clock.advance(-1)).rejects.toThrow(/from 0 and up, got -1/);
-    expect(() => new VirtualClock({ start: Infinity })).toThrow(TypeError);
+    expect(() => new VirtualClock({ start: Infinity })).toThrow(ArgumentError);
+    expect(() => clock.schedule(Number.NaN, () => undefined)).toThrow(expect.objectContaining({ code: 'ERR_ARGUMENT' }));
   });
 
   it('runUntilSettled fires timers until the promise resolves, returns its value and stops there', async () => {
@@ -121,7 +122,11 @@ describe('VirtualClock', () => {
     let lateFired = false;
     const late = new Promise((resolve) => clock.schedule(2000.5, () => resolve((lateFired = true))));
     await expect(clock.runUntilSettled(late, 1000)).rejects.toThrow(
-      new Error('the promise did not settle within 1000 ms of virtual time (1 timer still pending)'),
+      expect.objectContaining({
+        name: 'TimeoutError',
+        code: 'ERR_TIMEOUT',
+        message: 'the promise did not settle within 1000 ms of virtual time (1 timer still pending)',
+      }),
     );
     expect(clock.now()).toBe(2000);
     expect(lateFired).toBe(false);
@@ -133,9 +138,10 @@ describe('VirtualClock', () => {
     const clock = new VirtualClock({ start: 0 });
     const never = new Promise<never>(() => undefined);
     await expect(clock.runUntilSettled(never)).rejects.toThrow(/did not settle within 60000 ms of virtual time \(0 timers still pending\)/);
+    await expect(clock.runUntilSettled(never, 0)).rejects.toThrow(TimeoutError);
     expect(clock.now()).toBe(60_000);
     await expect(clock.runUntilSettled(never, -1)).rejects.toThrow(/Expected `limitMs` to be a finite number from 0 and up, got -1/);
-    await expect(clock.runUntilSettled(never, Number.NaN)).rejects.toThrow(TypeError);
+    await expect(clock.runUntilSettled(never, Number.NaN)).rejects.toThrow(ArgumentError);
   });
 
   it('runUntilSettled leaves no unhandled rejection behind when it gives up', async () => {

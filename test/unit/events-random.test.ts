@@ -61,6 +61,8 @@ describe('SeededRandom', () => {
   });
 
   it('rejects a non-integer seed', () => {
-    expect(() => new SeededRandom(1.5)).toThrow(/Expected `seed` to be an integer, got 1.5/);
+    expect(() => new SeededRandom(1.5)).toThrow(
+      expect.objectContaining({ name: 'ArgumentError', code: 'ERR_ARGUMENT', message: 'Expected `seed` to be an integer, got 1.5' }),
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../sdk/core/errors.js';
+import { ArgumentError, ValidationError } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
 import type { FilterSpec } from '../../sdk/model/spec.js';
 import { createFilter, validateFilter } from '../../sdk/pipeline/filters.js';
@@ -87,8 +87,10 @@ describe('filter state', () => {
   ])('refuses non-finite values instead of being poisoned by them: %o', (spec) => {
     const filter = createFilter(spec);
     filter.push(1);
-    expect(() => filter.push(Number.NaN)).toThrow(new TypeError('Expected `x` to be a finite number, got NaN'));
-    expect(() => filter.push(Infinity)).toThrow(TypeError);
+    expect(() => filter.push(Number.NaN)).toThrow(
+      expect.objectContaining({ name: 'ArgumentError', code: 'ERR_ARGUMENT', message: 'Expected `x` to be a finite number, got NaN' }),
+    );
+    expect(() => filter.push(Infinity)).toThrow(ArgumentError);
     expect(filter.push(1)).toBe(1);
   });
 });

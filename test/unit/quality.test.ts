@@ -78,6 +78,12 @@ describe('FaultTracker', () => {
   const stale: Quality = { level: 'uncertain', reason: 'stale', detail: 'timeout' };
   const fault: Quality = { level: 'bad', reason: 'sensor_fault', detail: 'timeout' };
 
+  it('rejects a channel id that is not a non-empty string with an ArgumentError', () => {
+    expect(() => new FaultTracker('')).toThrow(
+      expect.objectContaining({ name: 'ArgumentError', code: 'ERR_ARGUMENT', message: 'Expected `channel` to be a non-empty string, got ""' }),
+    );
+  });
+
   it('raises once on the first failure, stays quiet while it persists, clears on the next good sample', () => {
     const tracker = new FaultTracker('temperature');
     const sequence: Quality[] = [GOOD, stale, stale, fault, fault, GOOD, GOOD];

@@ -71,8 +71,8 @@ describe('ReportByException', () => {
     [{ deadband: -1 }, 'Expected `deadband` to be a finite number from 0 and up, got -1'],
     [{ deadband: Number.NaN }, 'Expected `deadband` to be a finite number from 0 and up, got NaN'],
     [{ heartbeatMs: 0 }, 'Expected `heartbeatMs` to be a finite number above 0, got 0'],
-  ])('rejects %o', (options, message) => {
-    expect(() => new ReportByException(options)).toThrow(new TypeError(message));
+  ])('rejects %o with an ArgumentError', (options, message) => {
+    expect(() => new ReportByException(options)).toThrow(expect.objectContaining({ name: 'ArgumentError', code: 'ERR_ARGUMENT', message }));
   });
 });
 

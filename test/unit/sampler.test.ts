@@ -312,7 +312,7 @@ describe('Sampler validation', () => {
 
   it('rejects a missing clock', () => {
     expect(() => new Sampler({ clock: undefined as unknown as Clock })).toThrow(
-      new TypeError('Expected `clock` to be a Clock with now() and schedule(), got undefined'),
+      expect.objectContaining({ name: 'ArgumentError', code: 'ERR_ARGUMENT', message: 'Expected `clock` to be a Clock with now() and schedule(), got undefined' }),
     );
   });
 
@@ -326,14 +326,16 @@ describe('Sampler validation', () => {
     [{ id: '' }, 'Expected `id` to be a non-empty string, got ""'],
     [{ read: undefined }, 'Expected `read` to be a function, got undefined'],
     [{ onResult: 'log' }, 'Expected `onResult` to be a function, got "log"'],
-  ])('rejects %o with a precise TypeError', (overrides, message) => {
+  ])('rejects %o with a precise ArgumentError', (overrides, message) => {
     const sampler = new Sampler({ clock });
-    expect(() => sampler.add({ ...group({ read }), ...(overrides as Partial<SamplingGroup>) })).toThrow(new TypeError(message));
+    expect(() => sampler.add({ ...group({ read }), ...(overrides as Partial<SamplingGroup>) })).toThrow(expect.objectContaining({ name: 'ArgumentError', code: 'ERR_ARGUMENT', message }));
   });
 
   it('rejects a duplicate id', () => {
     const sampler = new Sampler({ clock });
     sampler.add(group({ id: 'adc', read }));
-    expect(() => sampler.add(group({ id: 'adc', read }))).toThrow(new TypeError('Expected `id` to be unique, got "adc" twice'));
+    expect(() => sampler.add(group({ id: 'adc', read }))).toThrow(
+      expect.objectContaining({ name: 'ArgumentError', code: 'ERR_ARGUMENT', message: 'Expected `id` to be unique, got "adc" twice' }),
+    );
   });
 });

@@ -93,8 +93,12 @@ describe('watchWallClock', () => {
 
   it('refuses a bad interval or threshold', () => {
     const clock = new VirtualClock();
-    expect(() => watchWallClock({ clock, intervalMs: 0 }, () => undefined)).toThrow(/intervalMs/);
-    expect(() => watchWallClock({ clock, thresholdMs: Number.NaN }, () => undefined)).toThrow(/thresholdMs/);
+    expect(() => watchWallClock({ clock, intervalMs: 0 }, () => undefined)).toThrow(
+      expect.objectContaining({ name: 'ArgumentError', code: 'ERR_ARGUMENT', message: 'Expected `intervalMs` to be a positive number, got 0' }),
+    );
+    expect(() => watchWallClock({ clock, thresholdMs: Number.NaN }, () => undefined)).toThrow(
+      expect.objectContaining({ name: 'ArgumentError', code: 'ERR_ARGUMENT', message: 'Expected `thresholdMs` to be a positive number, got NaN' }),
+    );
   });
 });
 

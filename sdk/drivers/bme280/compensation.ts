@@ -8,6 +8,7 @@
  * without an FPU runs. Both take the same `t_fine`, the shared fine temperature that carries the
  * temperature dependency into the pressure and humidity formulas.
  */
+import { ArgumentError } from '../../core/errors.js';
 
 /** Trimming parameters ("dig_*" words) burnt into each part's NVM at production. */
 export interface Bme280Calibration {
@@ -49,7 +50,7 @@ export const CALIBRATION_BLOCK2_LENGTH = 7;
  */
 export function parseCalibration(block1: Uint8Array, block2: Uint8Array): Bme280Calibration {
   if (block1.length < CALIBRATION_BLOCK1_LENGTH || block2.length < CALIBRATION_BLOCK2_LENGTH) {
-    throw new RangeError(
+    throw new ArgumentError(
       `Expected calibration blocks of ${CALIBRATION_BLOCK1_LENGTH} and ${CALIBRATION_BLOCK2_LENGTH} bytes, got ${block1.length} and ${block2.length}`,
     );
   }
