@@ -1,8 +1,25 @@
 #!/usr/bin/env node
-// The `sensorkit` binary runs the TypeScript sources directly through ts-node's ESM loader
-// (transpile only; `npm run typecheck` checks types), so `npx sensorkit` works right after `npm ci`
-// without a build step, and device files may be TypeScript.
-import './register-ts.js';
+// The `sensorkit` binary. Inside sensorkit's repository (the TypeScript sources sit beside this
+// file) it runs the sources through ts-node's transpiler, so `npm start` works without a build. As
+// an installed package it runs the compiled dist/, and loads TypeScript only when the user's own
+// device or config file is .ts (ts-node and typescript are optional peer dependencies).
+import { existsSync } from 'node:fs';
+import { register } from 'node:module';
+import { mentionsTypeScript } from './user-files.js';
 
-const { main } = await import('../sdk/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const source = new URL('../sdk/cli/main.ts', import.meta.url);
+const args = process.argv.slice(2);
+
+if (existsSync(source)) {
+  await import('./register-ts.js');
+} else if (mentionsTypeScript(args)) {
+  const { TYPESCRIPT_MISSING, typeScriptRequire } = await import('./ts-cache.js');
+  if (typeScriptRequire() === undefined) {
+    process.stderr.write(`sensorkit: ${TYPESCRIPT_MISSING}\n`);
+    process.exit(1);
+  }
+  register('./ts-hooks.js', import.meta.url, { data: { scope: 'user' } });
+}
+
+const { main } = await import(existsSync(source) ? source.href : '../dist/sdk/cli/main.js');
+process.exitCode = await main(args);

@@ -1,11 +1,12 @@
-// `npm ci` runs this (the `prepare` script): transpiles every runtime source once into the cache, so
-// the first `npm start` does not pay for it.
+// `npm ci` runs this (the `prepare` script) inside the repository: transpiles every runtime source
+// once into the cache, so the first `npm start` from the sources does not pay for it.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { transpile } from './ts-cache.js';
+import { createTranspiler } from './ts-cache.js';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const transpile = createTranspiler('repo');
 
 function* typescriptFiles(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {

@@ -1,9 +1,10 @@
 /**
  * better-sqlite3 (version 12; 13 crashes on Node 20) behind the few typed calls the campaign store
  * uses. The package ships no type declarations and @types/better-sqlite3 is not a dependency, so
- * the surface is declared here and the module is loaded with `createRequire` (it is CommonJS).
+ * the surface is declared here and the module is loaded with `require` (it is CommonJS). It is an
+ * optional peer dependency (a C++ build): only the OTA campaign server needs it.
  */
-import { createRequire } from 'node:module';
+import { requireOptional } from '../../sdk/core/optional-package.js';
 
 /** A prepared statement. */
 export interface SqliteStatement {
@@ -22,7 +23,8 @@ export interface SqliteDatabase {
 }
 
 /**
- * Opens (or creates) a database file; `':memory:'` for a throw-away one.
+ * Opens (or creates) a database file; `':memory:'` for a throw-away one. Throws
+ * `MissingPackageError` when better-sqlite3 is not installed.
  *
  * @example
  * ```ts
@@ -31,6 +33,6 @@ export interface SqliteDatabase {
  * ```
  */
 export function openSqlite(file: string): SqliteDatabase {
-  const Database = createRequire(import.meta.url)('better-sqlite3') as new (file: string) => SqliteDatabase;
+  const Database = requireOptional<new (file: string) => SqliteDatabase>('better-sqlite3', 'the OTA campaign store');
   return new Database(file);
 }

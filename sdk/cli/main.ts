@@ -3,6 +3,7 @@
  * on failure and prints a one-line reason for a user error (no stack trace unless SENSORKIT_DEBUG=1).
  */
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SensorkitError } from '../core/errors.js';
 import { BOARDS_HELP, boardsCommand } from './boards.js';
@@ -13,8 +14,9 @@ import { OTA_USAGE as OTA_HELP, runOta as otaCommand } from './ota/index.js';
 import { RUN_HELP, runCommand } from './run.js';
 import { UsageError } from './usage.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DEFAULT_DEVICE = `${ROOT}examples/env-node`;
+// Beside this file in both trees: examples/env-node/device.ts from the sources, and
+// dist/examples/env-node/device.js in the built package.
+const DEFAULT_DEVICE = fileURLToPath(new URL('../../examples/env-node', import.meta.url));
 
 const HELP = `Usage: sensorkit <command> [options]
 
@@ -51,7 +53,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         return verb === undefined ? 2 : 0;
       case '-v':
       case '--version':
-        process.stdout.write(`${(JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string }).version}\n`);
+        process.stdout.write(`${packageVersion()}\n`);
         return 0;
       case 'run':
         return await runCommand(rest, DEFAULT_DEVICE);
@@ -70,6 +72,22 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   } catch (error) {
     return reportError(error, verb);
+  }
+}
+
+/**
+ * sensorkit's version from its package.json, found by walking up from this file: it is two folders
+ * up from the sources (sdk/cli) and three from the built package (dist/sdk/cli).
+ */
+function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (manifest.name === 'sensorkit' && typeof manifest.version === 'string') return manifest.version;
+    } catch {
+      // No package.json here: keep walking up.
+    }
+    if (dirname(dir) === dir) return 'unknown';
   }
 }
 

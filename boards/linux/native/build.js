@@ -3,12 +3,13 @@
  * Builds the i2c-dev addon (i2c_dev.c) with node-gyp into boards/linux/native/build/.
  * Never fails an install: when it cannot build (not Linux, no python3/make/cc, no node headers,
  * SENSORKIT_NO_NATIVE=1) it prints one warning line and exits 0; LinuxBoard then explains how to
- * build it when I2C is used.
+ * build it when I2C is used. The addon is also copied beside the compiled board
+ * (dist/boards/linux/native/build/Release/), where the built package loads it from.
  *
  *   node boards/linux/native/build.js
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,6 +49,11 @@ try {
   }
   const built = join(here, 'build/Release/i2c_dev.node');
   if (!existsSync(built)) warn(`node-gyp finished but ${built} is missing`);
+  const compiled = join(here, '../../../dist/boards/linux');
+  if (existsSync(compiled)) {
+    mkdirSync(join(compiled, 'native/build/Release'), { recursive: true });
+    copyFileSync(built, join(compiled, 'native/build/Release/i2c_dev.node'));
+  }
   console.log(`sensorkit: i2c-dev addon built: ${built}`);
 } catch (error) {
   warn(error instanceof Error ? error.message : String(error));

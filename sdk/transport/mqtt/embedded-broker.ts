@@ -1,9 +1,10 @@
 /**
  * An MQTT broker inside the process (aedes, MQTT 3.1.1), for `sensorkit run` without `--mqtt` and
- * for tests: a default run needs nothing installed. It binds to loopback unless told otherwise.
+ * for tests. It binds to loopback unless told otherwise. aedes is an optional peer dependency: a device
+ * that publishes to a real broker (`--mqtt URL`) does not install it.
  */
 import { createServer, type Server, type Socket } from 'node:net';
-import { Aedes } from 'aedes';
+import { importOptional } from '../../core/optional-package.js';
 
 /** A running embedded broker. */
 export interface EmbeddedBroker {
@@ -16,7 +17,8 @@ export interface EmbeddedBroker {
 }
 
 /**
- * Starts aedes on `host:port` (port 0: a free one chosen by the kernel).
+ * Starts aedes on `host:port` (port 0: a free one chosen by the kernel). Throws
+ * `MissingPackageError` when aedes is not installed.
  *
  * @example
  * ```ts
@@ -27,6 +29,7 @@ export interface EmbeddedBroker {
  */
 export async function startEmbeddedBroker(options: { host?: string; port?: number } = {}): Promise<EmbeddedBroker> {
   const host = options.host ?? '127.0.0.1';
+  const { Aedes } = await importOptional<typeof import('aedes')>('aedes', 'the embedded MQTT broker', 'or give --mqtt URL, or --no-mqtt');
   const broker = await Aedes.createBroker();
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {

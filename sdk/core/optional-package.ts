@@ -1,0 +1,62 @@
+/**
+ * Loading a package that sensorkit does not install by default: it is an optional peer dependency
+ * (package.json `peerDependenciesMeta`), so a device on a board is not burdened with a server's
+ * database or a demo broker. When the package is missing, the feature that needs it fails with one
+ * `MissingPackageError` line naming the package and how to add it.
+ */
+import { createRequire } from 'node:module';
+import { MissingPackageError } from './errors.js';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Imports an optional ES module package; throws `MissingPackageError` when it is not installed.
+ * Any other failure (a broken install, an error while the package loads) is rethrown unchanged.
+ *
+ * @param name the npm package, e.g. `'aedes'`
+ * @param feature what needs it, the start of the error message: "the embedded MQTT broker"
+ * @param hint an alternative to installing it, shown in parentheses
+ * @example
+ * ```ts
+ * const { Aedes } = await importOptional<typeof import('aedes')>('aedes', 'the embedded MQTT broker', 'or give --mqtt URL')
+ * // not installed: "the embedded MQTT broker needs the package aedes: npm install aedes (or give --mqtt URL)"
+ * ```
+ */
+export async function importOptional<Module>(name: string, feature: string, hint?: string): Promise<Module> {
+  try {
+    return (await import(name)) as Module;
+  } catch (error) {
+    throw missingOr(error, name, feature, hint);
+  }
+}
+
+/**
+ * Loads an optional CommonJS package synchronously (for a constructor that cannot await); throws
+ * `MissingPackageError` when it is not installed.
+ *
+ * @example
+ * ```ts
+ * const Database = requireOptional<SqliteConstructor>('better-sqlite3', 'the OTA campaign store')
+ * ```
+ */
+export function requireOptional<Module>(name: string, feature: string, hint?: string): Module {
+  try {
+    return require(name) as Module;
+  } catch (error) {
+    throw missingOr(error, name, feature, hint);
+  }
+}
+
+/**
+ * The typed error when `name` itself is what could not be found; a missing package that `name`
+ * depends on is a broken install, reported as it is.
+ */
+function missingOr(error: unknown, name: string, feature: string, hint: string | undefined): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : '';
+  // ESM: "Cannot find package 'aedes' imported from …"; CommonJS: "Cannot find module 'aedes'".
+  const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && new RegExp(`Cannot find (package|module) '${escape(name)}'`).test(message);
+  return missing ? new MissingPackageError(name, feature, hint, { cause: error }) : error;
+}
+
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
