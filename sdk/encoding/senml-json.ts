@@ -12,7 +12,7 @@
 import { DecodeError, type DecodeReason } from '../core/errors.js';
 import { describe } from '../core/check.js';
 import type { Sample } from '../core/sample.js';
-import { resolveScanLimits, type ScanLimitOptions, type ScanLimits } from './cbor-wellformed.js';
+import { resolveSenmlLimits, type SenmlLimitOptions, type SenmlLimits } from './senml-limits.js';
 import { checkSenmlRecord, isSenmlField, samplesToPack, setSenmlField, type SenmlRecord, type SenmlRecordDraft } from './senml.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9\-:._]*$/;
@@ -85,7 +85,7 @@ function jsonValue(this: unknown, key: string, value: unknown): unknown {
  * new SenmlJsonDecoder({ maxRecords: 100 })
  * ```
  */
-export type SenmlJsonDecoderOptions = ScanLimitOptions;
+export type SenmlJsonDecoderOptions = SenmlLimitOptions;
 
 /**
  * Decodes SenML-JSON packs. Every refusal is a `DecodeError` with a `reason`; positions are JSON
@@ -98,15 +98,15 @@ export type SenmlJsonDecoderOptions = ScanLimitOptions;
  * ```
  */
 export class SenmlJsonDecoder {
-  readonly #limits: ScanLimits;
+  readonly #limits: SenmlLimits;
   readonly #utf8 = new TextDecoder('utf-8', { fatal: true });
 
   constructor(options: SenmlJsonDecoderOptions = {}) {
-    this.#limits = Object.freeze(resolveScanLimits(options));
+    this.#limits = Object.freeze(resolveSenmlLimits(options));
   }
 
   /** The limits in force. */
-  get limits(): Readonly<ScanLimits> {
+  get limits(): Readonly<SenmlLimits> {
     return this.#limits;
   }
 

@@ -180,13 +180,6 @@ export function isSenmlField(label: string): boolean {
  * ```
  */
 export function setSenmlField(draft: SenmlRecordDraft, label: string, value: unknown, index: number): void {
-  if (typeof value === 'bigint') {
-    // cbor-x gives 64-bit integers as bigint; keep them only when a double holds them exactly.
-    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-      throw new DecodeError('limit', `record ${index}: "${label}" ${value} is beyond ±2^53 and cannot be a number exactly`);
-    }
-    value = Number(value);
-  }
   const fields = draft as Record<string, unknown>;
   switch (label) {
     case 'n':
