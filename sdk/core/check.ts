@@ -39,10 +39,23 @@ export function requireArray(value: unknown, path: string, options: { nonEmpty?:
   return value;
 }
 
-/** Rejects fields that are not in `allowed`, so a typo (`sampelRate`) is an error, not a silent default. */
-export function rejectUnknownKeys(object: Record<string, unknown>, allowed: readonly string[], path: string): void {
+/**
+ * Rejects fields that are not in `allowed`, so a typo (`sampelRate`) is an error, not a silent
+ * default. The message suggests the nearest allowed name; with `{ list: true }` it names every
+ * allowed field instead, the better hint for a small declaration.
+ *
+ * @example
+ * ```ts
+ * rejectUnknownKeys({ sampelRate: 1 }, ['sampleRate'], 'channels[0]')
+ * // throws ValidationError: channels[0].sampelRate: unknown field; did you mean "sampleRate"?
+ * rejectUnknownKeys({ limt: 5 }, ['id', 'limit'], 'alarms[0]', { list: true })
+ * // throws ValidationError: alarms[0].limt: unknown field; expected id, limit
+ * ```
+ */
+export function rejectUnknownKeys(object: Record<string, unknown>, allowed: readonly string[], path: string, options: { list?: boolean } = {}): void {
   for (const key of Object.keys(object)) {
     if (!allowed.includes(key)) {
+      if (options.list) throw new ValidationError(join(path, key), `unknown field; expected ${allowed.join(', ')}`);
       const near = allowed.find((name) => name.toLowerCase() === key.toLowerCase() || editDistance(name, key) <= 2);
       throw new ValidationError(join(path, key), `unknown field${near ? `; did you mean "${near}"?` : ''}`);
     }

@@ -11,7 +11,7 @@ import type { SensorDriver } from '../drivers/contract.js';
 import { valueProblem, type DeviceModel } from '../model/define-device.js';
 import type { Sample } from '../core/sample.js';
 import type { CalibrationSpec } from '../model/spec.js';
-import { ChannelPipeline, type AlarmEvent, type FaultEvent } from '../pipeline/index.js';
+import { ChannelPipeline, validateCalibration, type AlarmEvent, type FaultEvent } from '../pipeline/index.js';
 import { Sampler, type SamplingResult } from '../sampling/index.js';
 import { ChannelInput } from './channel-runner.js';
 
@@ -82,8 +82,10 @@ export class Device extends TypedEmitter<DeviceEvents> {
     this.board = options.board;
     this.clock = options.clock ?? options.board.clock;
     this.#calibrations = options.calibrations ?? {};
-    for (const channelId of Object.keys(this.#calibrations)) {
+    for (const [channelId, calibration] of Object.entries(this.#calibrations)) {
       if (!model.channel(channelId)) throw new ValidationError(`calibrations.${channelId}`, `no channel "${channelId}" in ${model.id}`);
+      // A configuration error throws here, at construction, not when start() builds the pipelines.
+      validateCalibration(calibration, `calibrations.${channelId}`);
     }
     this.serialNumber = resolveSerialNumber(model, options.serialNumber);
     for (const property of model.properties) this.#properties.set(property.id, property.default);

@@ -18,6 +18,7 @@ import {
 } from '../core/check.js';
 import type { AlarmSpec, ChannelSpec, CommandSpec, DeviceSpec, IdentitySpec, PropertySpec, ValueSpec } from './spec.js';
 import { senmlUnitProblem } from '../core/units.js';
+import { validateAlarm as validateAlarmSpec } from '../pipeline/alarms.js';
 import { validateChannel, type ResolvedBinding } from './validate-channel.js';
 
 /** A channel of a validated model: its declaration plus its resolved driver binding. */
@@ -262,19 +263,12 @@ function validateCommand(raw: unknown, path: string): void {
   }
 }
 
+/** The pipeline's check of an alarm, and that its channel is one of the model's. */
 function validateAlarm(raw: unknown, path: string, channels: readonly ChannelSpec[]): void {
-  const alarm = requireObject(raw, path);
-  rejectUnknownKeys(alarm, ['id', 'channel', 'kind', 'limit', 'hysteresis', 'severity', 'message'], path);
-  requireIdentifier(alarm.id, join(path, 'id'));
-  const channelId = requireString(alarm.channel, join(path, 'channel'));
-  if (!channels.some((channel) => channel.id === channelId)) {
-    throw new ValidationError(join(path, 'channel'), `no channel "${channelId}"; channels: ${channels.map((c) => c.id).join(', ')}`);
+  const alarm = validateAlarmSpec(raw, path);
+  if (!channels.some((channel) => channel.id === alarm.channel)) {
+    throw new ValidationError(join(path, 'channel'), `no channel "${alarm.channel}"; channels: ${channels.map((c) => c.id).join(', ')}`);
   }
-  requireOneOf(alarm.kind, ['high', 'low'], join(path, 'kind'));
-  requireNumber(alarm.limit, join(path, 'limit'));
-  if (alarm.hysteresis !== undefined) requireNumber(alarm.hysteresis, join(path, 'hysteresis'), { min: 0 });
-  requireNumber(alarm.severity, join(path, 'severity'), { integer: true, min: 1, max: 1000 });
-  if (alarm.message !== undefined) requireString(alarm.message, join(path, 'message'));
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,25 +1,18 @@
 /**
- * Validation of one channel declaration against the driver registry and the board definition:
- * unit, range, rate, and a driver bound to a pin or bus the board has.
+ * Validation of one channel declaration against the driver registry and the board definition. The
+ * fields a pipeline reads (id, unit, range, rate, calibration, filters, reporting …) are checked by
+ * the pipeline's own validator; this adds what only a model has: quantity, resolution, accuracy,
+ * oversampling, an aggregate, and a driver bound to a pin or bus the board has.
  */
 import type { BoardDefinition } from '../io/board-definitions.js';
 import { ValidationError } from '../core/errors.js';
 import type { DriverDefinition, DriverOutput } from '../drivers/contract.js';
 import { driverDefinition, registeredParts } from '../drivers/registry.js';
-import { validateCalibration } from '../pipeline/calibration.js';
-import { validateFilter } from '../pipeline/filters.js';
-import {
-  join,
-  rejectUnknownKeys,
-  requireArray,
-  requireIdentifier,
-  requireNumber,
-  requireObject,
-  requireOneOf,
-  requireString,
-} from '../core/check.js';
-import type { ChannelSpec } from './spec.js';
-import { canConvert, senmlUnitProblem } from '../core/units.js';
+import { validatePipelineChannel } from '../pipeline/channel-spec.js';
+import { AGGREGATE_STATISTICS } from '../sampling/aggregate.js';
+import { MAX_RATE_HZ } from '../sampling/sampler.js';
+import { describe, join, rejectUnknownKeys, requireNumber, requireObject, requireOneOf, requireString } from '../core/check.js';
+import { canConvert } from '../core/units.js';
 
 /** A channel's driver binding after validation: the definition, output and IO resolved. */
 export interface ResolvedBinding {
@@ -53,32 +46,26 @@ const BINDING_KEYS = ['part', 'output', 'pin', 'bus', 'address', 'options'] as c
 export function validateChannel(raw: unknown, path: string, board: BoardDefinition): ResolvedBinding {
   const channel = requireObject(raw, path);
   rejectUnknownKeys(channel, CHANNEL_KEYS, path);
-  requireIdentifier(channel.id, join(path, 'id'));
+  const { unit, sampleRate } = validatePipelineChannel(channel, path);
   requireString(channel.quantity, join(path, 'quantity'));
-  const unit = requireString(channel.unit, join(path, 'unit'));
-  const unitProblem = senmlUnitProblem(unit);
-  if (unitProblem) throw new ValidationError(join(path, 'unit'), unitProblem);
-  if (channel.dataType !== undefined) requireOneOf(channel.dataType, ['float', 'integer'], join(path, 'dataType'));
-
-  const range = requireObject(channel.range, join(path, 'range'));
-  rejectUnknownKeys(range, ['min', 'max'], join(path, 'range'));
-  const min = requireNumber(range.min, join(path, 'range.min'));
-  const max = requireNumber(range.max, join(path, 'range.max'));
-  if (!(min < max)) throw new ValidationError(join(path, 'range'), `inverted or empty range: min ${min} must be below max ${max}`);
   requireNumber(channel.resolution, join(path, 'resolution'), { above: 0 });
   const accuracy = requireObject(channel.accuracy, join(path, 'accuracy'));
   rejectUnknownKeys(accuracy, ['mpe'], join(path, 'accuracy'));
   requireNumber(accuracy.mpe, join(path, 'accuracy.mpe'), { above: 0 });
 
-  const sampleRate = requireNumber(channel.sampleRate, join(path, 'sampleRate'), { above: 0, max: 10_000 });
+  // The sampler's limit: beyond it a timer-driven loop is not honest.
+  requireNumber(sampleRate, join(path, 'sampleRate'), { max: MAX_RATE_HZ });
   const oversampling = channel.oversampling === undefined ? 1 : requireNumber(channel.oversampling, join(path, 'oversampling'), { integer: true, min: 1, max: 256 });
   let readGroup = { rateHz: sampleRate, oversampling };
   if (channel.aggregate !== undefined) {
     const aggregatePath = join(path, 'aggregate');
     const aggregate = requireObject(channel.aggregate, aggregatePath);
     rejectUnknownKeys(aggregate, ['statistic', 'rawRate', 'acCoupled'], aggregatePath);
-    requireOneOf(aggregate.statistic, ['mean', 'min', 'max', 'rms', 'peak', 'peak-to-peak', 'crest-factor'], join(aggregatePath, 'statistic'));
-    const rawRate = requireNumber(aggregate.rawRate, join(aggregatePath, 'rawRate'), { above: 0, max: 10_000 });
+    requireOneOf(aggregate.statistic, AGGREGATE_STATISTICS, join(aggregatePath, 'statistic'));
+    const rawRate = requireNumber(aggregate.rawRate, join(aggregatePath, 'rawRate'), { above: 0, max: MAX_RATE_HZ });
+    if (aggregate.acCoupled !== undefined && typeof aggregate.acCoupled !== 'boolean') {
+      throw new ValidationError(join(aggregatePath, 'acCoupled'), `expected a boolean, got ${describe(aggregate.acCoupled)}`);
+    }
     const windowSize = rawRate / sampleRate;
     if (!Number.isInteger(windowSize) || windowSize < 2) {
       throw new ValidationError(join(aggregatePath, 'rawRate'), `must be an integer multiple (≥ 2) of sampleRate ${sampleRate} Hz, got ${rawRate} Hz`);
@@ -98,24 +85,6 @@ export function validateChannel(raw: unknown, path: string, board: BoardDefiniti
       `"${unit}" does not match the ${binding.part} output "${binding.output}", measured in "${binding.outputSpec.unit}" (${binding.outputSpec.quantity})`,
     );
   }
-
-  if (channel.calibration !== undefined) validateCalibration(channel.calibration as ChannelSpec['calibration'] & object, join(path, 'calibration'));
-  if (channel.filters !== undefined) {
-    requireArray(channel.filters, join(path, 'filters')).forEach((filter, i) =>
-      validateFilter(filter as NonNullable<ChannelSpec['filters']>[number], `${join(path, 'filters')}[${i}]`),
-    );
-  }
-  if (channel.reporting !== undefined) {
-    const reporting = requireObject(channel.reporting, join(path, 'reporting'));
-    rejectUnknownKeys(reporting, ['deadband', 'deadbandPercent', 'heartbeat'], join(path, 'reporting'));
-    if (reporting.deadband !== undefined) requireNumber(reporting.deadband, join(path, 'reporting.deadband'), { min: 0 });
-    if (reporting.deadbandPercent !== undefined) requireNumber(reporting.deadbandPercent, join(path, 'reporting.deadbandPercent'), { min: 0, max: 100 });
-    if (reporting.deadband !== undefined && reporting.deadbandPercent !== undefined) {
-      throw new ValidationError(join(path, 'reporting'), 'give either deadband or deadbandPercent, not both');
-    }
-    if (reporting.heartbeat !== undefined) requireNumber(reporting.heartbeat, join(path, 'reporting.heartbeat'), { above: 0 });
-  }
-  if (channel.staleAfter !== undefined) requireNumber(channel.staleAfter, join(path, 'staleAfter'), { above: 0 });
   return binding;
 }
 

@@ -6,7 +6,7 @@
  */
 import { ValidationError } from '../core/errors.js';
 import type { AlarmSpec } from './specs.js';
-import { describe, join, requireNumber, requireString, requireObject } from '../core/check.js';
+import { describe, join, rejectUnknownKeys, requireIdentifier, requireNumber, requireObject, requireString } from '../core/check.js';
 
 const FIELDS = ['id', 'channel', 'kind', 'limit', 'hysteresis', 'severity', 'message'];
 
@@ -35,7 +35,10 @@ export interface AlarmEvent {
 }
 
 /**
- * Checks an alarm declaration; throws `ValidationError` naming the bad field under `path`.
+ * Checks an alarm declaration; throws `ValidationError` naming the bad field under `path`. The one
+ * check of an alarm: `defineDevice` runs it on `alarms[i]` (and then checks that the channel
+ * exists), `ChannelPipeline` and `AlarmEvaluator` on what they are given. Returns the declaration,
+ * typed.
  *
  * @example
  * ```ts
@@ -43,12 +46,11 @@ export interface AlarmEvent {
  * // throws ValidationError: alarms[0].severity: must be an integer from 1 to 1000, got 0
  * ```
  */
-export function validateAlarm(spec: AlarmSpec, path: string): void {
+export function validateAlarm(spec: unknown, path: string): AlarmSpec {
   const record = requireObject(spec, path);
-  for (const key of Object.keys(record)) {
-    if (!FIELDS.includes(key)) throw new ValidationError(join(path, key), `unknown field; expected ${FIELDS.join(', ')}`);
-  }
-  requireString(record.id, join(path, 'id'));
+  rejectUnknownKeys(record, FIELDS, path, { list: true });
+  // An identifier, as every id of a device model: safe in topics, SenML names and URLs.
+  requireIdentifier(record.id, join(path, 'id'));
   requireString(record.channel, join(path, 'channel'));
   if (record.kind !== 'high' && record.kind !== 'low') {
     throw new ValidationError(join(path, 'kind'), `must be "high" or "low", got ${describe(record.kind)}`);
@@ -64,6 +66,7 @@ export function validateAlarm(spec: AlarmSpec, path: string): void {
   if (record.message !== undefined && typeof record.message !== 'string') {
     throw new ValidationError(join(path, 'message'), `must be a string, got ${describe(record.message)}`);
   }
+  return record as unknown as AlarmSpec;
 }
 
 /**

@@ -59,7 +59,7 @@ export interface Calibration {
 
 /**
  * Checks a calibration record; throws `ValidationError` whose `path` names the bad field under
- * `path` (e.g. `channels[0].calibration.high.raw`).
+ * `path` (e.g. `channels[0].calibration.high.raw`). Returns the record, typed.
  *
  * @example
  * ```ts
@@ -67,7 +67,7 @@ export interface Calibration {
  * // throws ValidationError: calibration.high.raw: equals low.raw (1); two points need different raw values
  * ```
  */
-export function validateCalibration(spec: CalibrationSpec, path: string): void {
+export function validateCalibration(spec: unknown, path: string): CalibrationSpec {
   const record = requireObject(spec, path);
   requireString(record.id, join(path, 'id'));
   const method = record.method;
@@ -107,6 +107,7 @@ export function validateCalibration(spec: CalibrationSpec, path: string): void {
   if (record.performedBy !== undefined && typeof record.performedBy !== 'string') {
     throw new ValidationError(join(path, 'performedBy'), `must be a string, got ${describe(record.performedBy)}`);
   }
+  return record as unknown as CalibrationSpec;
 }
 
 /**

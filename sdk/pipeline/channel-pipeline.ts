@@ -16,10 +16,11 @@ import type { Provenance, Quality, Sample } from '../core/sample.js';
 import type { AlarmSpec, CalibrationSpec, PipelineChannelSpec } from './specs.js';
 import { AlarmEvaluator, validateAlarm, type AlarmEvent } from './alarms.js';
 import { createCalibration, validateCalibration, type Calibration } from './calibration.js';
-import { createFilter, validateFilter, type Filter } from './filters.js';
+import { validatePipelineChannel } from './channel-spec.js';
+import { createFilter, type Filter } from './filters.js';
 import { failureOutcome, FaultTracker, OUT_OF_RANGE, staleAfterMs, valueQuality, type FaultEvent } from './quality.js';
 import { ReportByException, resolveDeadband } from './report-by-exception.js';
-import { describe, requireNumber, requireString, requireObject } from '../core/check.js';
+import { requireArray, requireObject } from '../core/check.js';
 
 /** Coverage factor of `Sample.uncertainty` (the sample contract states U with k = 2). */
 const SAMPLE_COVERAGE_FACTOR = 2;
@@ -128,28 +129,17 @@ export class ChannelPipeline {
 
   constructor(options: ChannelPipelineOptions) {
     requireObject(options, 'options');
-    const channel = requireObject(options.channel, 'channel') as unknown as PipelineChannelSpec;
-    this.#channelId = requireString(channel.id, 'channel.id');
-    this.#unit = requireString(channel.unit, 'channel.unit');
-    const range = requireObject(channel.range, 'channel.range');
-    const min = requireNumber(range.min, 'channel.range.min');
-    const max = requireNumber(range.max, 'channel.range.max');
-    if (!(min < max)) throw new ValidationError('channel.range', `min (${min}) must be below max (${max})`);
-    this.#range = { min, max };
-    const sampleRate = requireNumber(channel.sampleRate, 'channel.sampleRate');
-    if (!(sampleRate > 0)) throw new ValidationError('channel.sampleRate', `must be above 0 Hz, got ${sampleRate}`);
-    if (channel.staleAfter !== undefined && !(requireNumber(channel.staleAfter, 'channel.staleAfter') > 0)) {
-      throw new ValidationError('channel.staleAfter', `must be a number of seconds above 0, got ${channel.staleAfter}`);
-    }
+    // Validates the channel's calibration, filters and reporting too, under `channel.`.
+    const channel = validatePipelineChannel(options.channel, 'channel');
+    this.#channelId = channel.id;
+    this.#unit = channel.unit;
+    this.#range = { min: channel.range.min, max: channel.range.max };
     this.#staleAfterMs = staleAfterMs(channel);
-    if (channel.dataType !== undefined && channel.dataType !== 'float' && channel.dataType !== 'integer') {
-      throw new ValidationError('channel.dataType', `must be "float" or "integer", got ${describe(channel.dataType)}`);
-    }
     this.#integer = channel.dataType === 'integer';
 
+    if (options.calibration !== undefined) validateCalibration(options.calibration, 'calibration');
     const calibrationSpec = options.calibration ?? channel.calibration;
     if (calibrationSpec !== undefined) {
-      validateCalibration(calibrationSpec, options.calibration !== undefined ? 'calibration' : 'channel.calibration');
       const calibration = createCalibration(calibrationSpec);
       this.#calibration = calibration;
       this.#calibrationId = calibration.id;
@@ -158,17 +148,11 @@ export class ChannelPipeline {
       }
     }
 
-    const filters = channel.filters ?? [];
-    if (!Array.isArray(filters)) throw new ValidationError('channel.filters', `must be an array, got ${describe(filters)}`);
-    this.#filters = filters.map((spec, i) => {
-      validateFilter(spec, `channel.filters[${i}]`);
-      return createFilter(spec);
-    });
+    this.#filters = (channel.filters ?? []).map(createFilter);
 
-    const alarms = options.alarms ?? [];
-    if (!Array.isArray(alarms)) throw new ValidationError('alarms', `must be an array, got ${describe(alarms)}`);
-    this.#alarms = alarms.map((spec, i) => {
-      validateAlarm(spec, `alarms[${i}]`);
+    const alarms = options.alarms === undefined ? [] : requireArray(options.alarms, 'alarms');
+    this.#alarms = alarms.map((raw, i) => {
+      const spec = validateAlarm(raw, `alarms[${i}]`);
       if (spec.channel !== this.#channelId) {
         throw new ValidationError(`alarms[${i}].channel`, `is "${spec.channel}", not this pipeline's channel "${this.#channelId}"`);
       }

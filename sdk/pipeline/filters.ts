@@ -41,7 +41,8 @@ export interface Filter {
 }
 
 /**
- * Checks a filter declaration; throws `ValidationError` naming the bad field under `path`.
+ * Checks a filter declaration; throws `ValidationError` naming the bad field under `path`. Returns
+ * the declaration, typed.
  *
  * @example
  * ```ts
@@ -49,7 +50,7 @@ export interface Filter {
  * // throws ValidationError: channels[0].filters[1].window: must be an odd integer from 1 to 1001, got 4
  * ```
  */
-export function validateFilter(spec: FilterSpec, path: string): void {
+export function validateFilter(spec: unknown, path: string): FilterSpec {
   const record = requireObject(spec, path);
   const type = record.type;
   if (typeof type !== 'string' || !(TYPES as readonly string[]).includes(type)) {
@@ -77,6 +78,7 @@ export function validateFilter(spec: FilterSpec, path: string): void {
       }
       break;
   }
+  return record as unknown as FilterSpec;
 }
 
 /**

@@ -11,6 +11,7 @@
  */
 export { AlarmEvaluator, validateAlarm, type AlarmEvent } from './alarms.js';
 export { createCalibration, validateCalibration, type Calibration } from './calibration.js';
+export { validatePipelineChannel } from './channel-spec.js';
 export {
   ChannelPipeline,
   type ChannelPipelineOptions,
@@ -31,5 +32,5 @@ export {
   type FaultEvent,
   type LastGood,
 } from './quality.js';
-export { ReportByException, resolveDeadband, type ReportByExceptionOptions } from './report-by-exception.js';
+export { ReportByException, resolveDeadband, validateReporting, type ReportByExceptionOptions } from './report-by-exception.js';
 export type * from './specs.js';

@@ -9,7 +9,7 @@
 import { ArgumentError, ValidationError } from '../core/errors.js';
 import type { Sample } from '../core/sample.js';
 import type { ReportingSpec } from './specs.js';
-import { describe, join, requireObject } from '../core/check.js';
+import { describe, join, rejectUnknownKeys, requireObject } from '../core/check.js';
 
 /** Default heartbeat when a deadband is set, ms (ReportingSpec: 60 s). */
 const DEFAULT_HEARTBEAT_MS = 60_000;
@@ -95,11 +95,44 @@ export class ReportByException {
   }
 }
 
+const REPORTING_FIELDS = ['deadband', 'deadbandPercent', 'heartbeat'];
+
+/**
+ * Checks a channel's reporting declaration; throws `ValidationError` naming the bad field under
+ * `path`. The one check of it: `defineDevice` runs it on `channels[i].reporting`, and
+ * {@link resolveDeadband} (so `ChannelPipeline`) on what it is given. Returns the declaration, typed.
+ *
+ * @example
+ * ```ts
+ * validateReporting({ deadband: -1 }, 'channels[2].reporting')
+ * // throws ValidationError: channels[2].reporting.deadband: must be a finite number from 0 and up, got -1
+ * ```
+ */
+export function validateReporting(reporting: unknown, path: string): ReportingSpec {
+  const spec = requireObject(reporting, path);
+  rejectUnknownKeys(spec, REPORTING_FIELDS, path, { list: true });
+  const { deadband, deadbandPercent, heartbeat } = spec;
+  if (deadband !== undefined && deadbandPercent !== undefined) {
+    throw new ValidationError(join(path, 'deadbandPercent'), 'cannot be combined with deadband; set one of them');
+  }
+  if (deadband !== undefined && (typeof deadband !== 'number' || !(deadband >= 0 && deadband < Infinity))) {
+    throw new ValidationError(join(path, 'deadband'), `must be a finite number from 0 and up, got ${describe(deadband)}`);
+  }
+  if (deadbandPercent !== undefined && (typeof deadbandPercent !== 'number' || !(deadbandPercent >= 0 && deadbandPercent <= 100))) {
+    throw new ValidationError(join(path, 'deadbandPercent'), `must be a number from 0 to 100, got ${describe(deadbandPercent)}`);
+  }
+  if (heartbeat !== undefined && (typeof heartbeat !== 'number' || !(heartbeat > 0 && heartbeat < Infinity))) {
+    throw new ValidationError(join(path, 'heartbeat'), `must be a number of seconds above 0, got ${describe(heartbeat)}`);
+  }
+  return spec as ReportingSpec;
+}
+
 /**
  * Turns a channel's reporting declaration into {@link ReportByException} options: a percent
  * deadband becomes an absolute one over the measuring range's span (the OPC UA percent deadband,
  * IEC 62541-8 §6.2, over EURange), and the heartbeat defaults to 60 s when a deadband is set.
- * Throws `ValidationError` under `path` for a bad declaration.
+ * Throws `ValidationError` under `path` for a bad declaration (see {@link validateReporting}), and
+ * `ArgumentError` for a range that is not finite with min below max.
  *
  * @example
  * ```ts
@@ -113,41 +146,17 @@ export function resolveDeadband(
   path = 'reporting',
 ): ReportByExceptionOptions {
   if (reporting === undefined) return {};
-  const spec = requireObject(reporting, path);
-  for (const key of Object.keys(spec)) {
-    if (key !== 'deadband' && key !== 'deadbandPercent' && key !== 'heartbeat') {
-      throw new ValidationError(join(path, key), 'unknown field; expected deadband, deadbandPercent, heartbeat');
-    }
-  }
-  const { deadband, deadbandPercent, heartbeat } = spec;
-  if (deadband !== undefined && deadbandPercent !== undefined) {
-    throw new ValidationError(join(path, 'deadbandPercent'), 'cannot be combined with deadband; set one of them');
-  }
-  let absolute: number | undefined;
-  if (deadband !== undefined) {
-    if (typeof deadband !== 'number' || !(deadband >= 0 && deadband < Infinity)) {
-      throw new ValidationError(join(path, 'deadband'), `must be a finite number from 0 and up, got ${describe(deadband)}`);
-    }
-    absolute = deadband;
-  }
+  const { deadband, deadbandPercent, heartbeat } = validateReporting(reporting, path);
+  let absolute = deadband;
   if (deadbandPercent !== undefined) {
-    if (typeof deadbandPercent !== 'number' || !(deadbandPercent >= 0 && deadbandPercent <= 100)) {
-      throw new ValidationError(join(path, 'deadbandPercent'), `must be a number from 0 to 100, got ${describe(deadbandPercent)}`);
-    }
     if (!(Number.isFinite(range.min) && Number.isFinite(range.max) && range.min < range.max)) {
       throw new ArgumentError(`Expected \`range\` to have finite min below max, got min ${String(range.min)}, max ${String(range.max)}`);
     }
     absolute = (deadbandPercent / 100) * (range.max - range.min);
   }
   let heartbeatMs: number | undefined;
-  if (heartbeat !== undefined) {
-    if (typeof heartbeat !== 'number' || !(heartbeat > 0 && heartbeat < Infinity)) {
-      throw new ValidationError(join(path, 'heartbeat'), `must be a number of seconds above 0, got ${describe(heartbeat)}`);
-    }
-    heartbeatMs = heartbeat * 1000;
-  } else if (absolute !== undefined) {
-    heartbeatMs = DEFAULT_HEARTBEAT_MS;
-  }
+  if (heartbeat !== undefined) heartbeatMs = heartbeat * 1000;
+  else if (absolute !== undefined) heartbeatMs = DEFAULT_HEARTBEAT_MS;
   return {
     ...(absolute === undefined ? {} : { deadband: absolute }),
     ...(heartbeatMs === undefined ? {} : { heartbeatMs }),

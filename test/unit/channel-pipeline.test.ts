@@ -206,7 +206,7 @@ describe('ChannelPipeline validation', () => {
   }
 
   it.each<[string, () => unknown, string]>([
-    ['a bad range', () => new ChannelPipeline({ channel: { ...CHANNEL, range: { min: 10, max: 0 } } }), 'channel.range: min (10) must be below max (0)'],
+    ['a bad range', () => new ChannelPipeline({ channel: { ...CHANNEL, range: { min: 10, max: 0 } } }), 'channel.range: inverted or empty range: min (10) must be below max (0)'],
     ['a bad sample rate', () => new ChannelPipeline({ channel: { ...CHANNEL, sampleRate: 0 } }), 'channel.sampleRate: must be above 0 Hz, got 0'],
     ['a bad filter', () => new ChannelPipeline({ channel: { ...CHANNEL, filters: [{ type: 'median', window: 2 }] } }), 'channel.filters[0].window: must be an odd integer from 1 to 1001, got 2'],
     [
@@ -225,6 +225,10 @@ describe('ChannelPipeline validation', () => {
       'alarms[0].channel: is "humidity", not this pipeline\'s channel "temperature"',
     ],
     ['a bad reporting declaration', () => new ChannelPipeline({ channel: { ...CHANNEL, reporting: { deadband: -1 } } }), 'channel.reporting.deadband: must be a finite number from 0 and up, got -1'],
+    // The same channel validator as defineDevice's, so a pipeline refuses what a model refuses.
+    ['an unknown unit', () => new ChannelPipeline({ channel: { ...CHANNEL, unit: '°C' } }), 'channel.unit: unknown unit "°C"; did you mean "Cel"?'],
+    ['an id that is not an identifier', () => new ChannelPipeline({ channel: { ...CHANNEL, id: 'Temp 1' } }), 'channel.id: "Temp 1" must be lower case letters, digits, "_" or "-", starting with a letter'],
+    ['a bad alarm', () => new ChannelPipeline({ channel: CHANNEL, alarms: [{ id: 'hot', channel: 'temperature', kind: 'above' as 'high', limit: 80, severity: 700 }] }), 'alarms[0].kind: must be "high" or "low", got "above"'],
   ])('rejects %s with the path of the field', (_name, build, message) => {
     expect(error(build).message).toBe(message);
   });

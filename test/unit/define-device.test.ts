@@ -92,6 +92,17 @@ describe('defineDevice', () => {
     ['an unknown board', spec({ board: 'esp32' }), 'board', /unknown board "esp32"; known boards: arduino-uno, raspberry-pi-4/],
     ['a missing identity field', spec({ identity: { ...identity, manufacturer: '' } }), 'identity.manufacturer', /non-empty string/],
     ['an aggregate rate that is not a multiple', withChannel(1, { aggregate: { statistic: 'rms', rawRate: 25 } }), 'channels[1].aggregate.rawRate', /integer multiple/],
+    // The pipeline's validators, run by defineDevice with the model's paths.
+    ['an alarm severity out of range', spec({ alarms: [{ id: 'hot', channel: 'temperature', kind: 'high', limit: 60, severity: 0 }] }), 'alarms[0].severity', /^alarms\[0\]\.severity: must be an integer from 1 to 1000, got 0$/],
+    ['a misspelt alarm field', spec({ alarms: [{ id: 'hot', channel: 'temperature', kind: 'high', limt: 60, severity: 1 }] as never }), 'alarms[0].limt', /unknown field; expected id, channel, kind, limit/],
+    ['two deadbands', withChannel(0, { reporting: { deadband: 1, deadbandPercent: 1 } }), 'channels[0].reporting.deadbandPercent', /cannot be combined with deadband/],
+    ['a negative deadband', withChannel(1, { reporting: { deadband: -1 } }), 'channels[1].reporting.deadband', /^channels\[1\]\.reporting\.deadband: must be a finite number from 0 and up, got -1$/],
+    ['a bad filter', withChannel(0, { filters: [{ type: 'median', window: 2 }] }), 'channels[0].filters[0].window', /must be an odd integer from 1 to 1001, got 2/],
+    ['a zero staleAfter', withChannel(0, { staleAfter: 0 }), 'channels[0].staleAfter', /must be a number of seconds above 0, got 0/],
+    ['a zero sample rate', withChannel(0, { sampleRate: 0 }), 'channels[0].sampleRate', /must be above 0 Hz, got 0/],
+    ['a sample rate above the sampler\'s', withChannel(1, { sampleRate: 20_000 }), 'channels[1].sampleRate', /must be at most 10000, got 20000/],
+    ['an unknown statistic', withChannel(1, { aggregate: { statistic: 'median', rawRate: 100 } }), 'channels[1].aggregate.statistic', /expected one of "mean", "min", "max", "rms", "peak", "peak-to-peak", "crest-factor", got "median"/],
+    ['a non-boolean acCoupled', withChannel(1, { aggregate: { statistic: 'rms', rawRate: 100, acCoupled: 'yes' } }), 'channels[1].aggregate.acCoupled', /expected a boolean, got "yes"/],
   ])('rejects %s with the path of the bad field', (_name, bad, path, reason) => {
     const error = failure(bad);
     expect(error.path).toBe(path);
