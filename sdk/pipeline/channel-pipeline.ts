@@ -148,7 +148,7 @@ export class ChannelPipeline {
       }
     }
 
-    this.#filters = (channel.filters ?? []).map(createFilter);
+    this.#filters = (channel.filters ?? []).map((spec) => createFilter(spec));
 
     const alarms = options.alarms === undefined ? [] : requireArray(options.alarms, 'alarms');
     this.#alarms = alarms.map((raw, i) => {
