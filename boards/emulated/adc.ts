@@ -1,6 +1,7 @@
 /**
  * An analog-to-digital converter model: volts in, counts out.
  */
+import { ArgumentError } from '../../sdk/core/errors.js';
 import type { SeededRandom } from '../../sdk/core/random.js';
 import { expectNumber } from './expect.js';
 
@@ -59,12 +60,12 @@ export class AdcModel {
     this.referenceVoltage = expectNumber('referenceVoltage', options.referenceVoltage, { above: 0 });
     const quantisation = options.quantisation ?? 'round';
     if (quantisation !== 'round' && quantisation !== 'floor') {
-      throw new TypeError(`Expected \`quantisation\` to be "round" or "floor", got ${String(quantisation)}`);
+      throw new ArgumentError(`Expected \`quantisation\` to be "round" or "floor", got ${String(quantisation)}`);
     }
     this.quantisation = quantisation;
     this.noiseVolts = expectNumber('noiseVolts', options.noiseVolts ?? 0, { min: 0 });
     if (this.noiseVolts > 0 && options.random === undefined) {
-      throw new TypeError('Expected `random` (a SeededRandom) when `noiseVolts` is above 0');
+      throw new ArgumentError('Expected `random` (a SeededRandom) when `noiseVolts` is above 0');
     }
     this.#random = options.random;
     this.maxCount = 2 ** this.resolution - 1;
@@ -80,7 +81,7 @@ export class AdcModel {
    * `NaN` throws a `TypeError` because it means a broken signal model, not a physical voltage.
    */
   convert(volts: number): number {
-    if (Number.isNaN(volts)) throw new TypeError('Expected `volts` to be a number, got NaN');
+    if (Number.isNaN(volts)) throw new ArgumentError('Expected `volts` to be a number, got NaN');
     const input = this.noiseVolts > 0 ? volts + this.#random!.gaussian(0, this.noiseVolts) : volts;
     const ideal = (input / this.referenceVoltage) * 2 ** this.resolution;
     const code = this.quantisation === 'round' ? Math.round(ideal) : Math.floor(ideal);

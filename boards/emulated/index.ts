@@ -4,7 +4,6 @@ export * from './analog-front-end.js';
 export * from './board.js';
 export * from './faults.js';
 export * from './i2c-bus.js';
-export * from './pin-map.js';
 export * from './signals.js';
 export type * from './peripheral.js';
 // peripherals: see ./parts/

@@ -6,6 +6,7 @@
  * times, as the `Signal` contract promises, and draw randomness only from the `SeededRandom` they
  * are given, so the same seed and the same clock give the same values byte for byte.
  */
+import { ArgumentError } from '../../sdk/core/errors.js';
 import type { SeededRandom } from '../../sdk/core/random.js';
 import type { Signal } from './peripheral.js';
 import { expectNumber } from './expect.js';
@@ -14,7 +15,7 @@ const KELVIN_OFFSET = 273.15;
 
 function expectSignal(name: string, value: unknown): Signal {
   if (typeof value !== 'object' || value === null || typeof (value as Signal).valueAt !== 'function') {
-    throw new TypeError(`Expected \`${name}\` to be a Signal (an object with valueAt(timeMs)), got ${String(value)}`);
+    throw new ArgumentError(`Expected \`${name}\` to be a Signal (an object with valueAt(timeMs)), got ${String(value)}`);
   }
   return value as Signal;
 }
@@ -180,7 +181,7 @@ export function gaussianNoise(input: Signal, options: GaussianNoiseOptions): Sig
   const source = expectSignal('input', input);
   const sigma = expectNumber('sigma', options.sigma, { min: 0 });
   const random = options.random;
-  if (typeof random?.gaussian !== 'function') throw new TypeError('Expected `random` to be a SeededRandom');
+  if (typeof random?.gaussian !== 'function') throw new ArgumentError('Expected `random` to be a SeededRandom');
   let lastTime: number | undefined;
   let lastValue = 0;
   return {
@@ -265,7 +266,7 @@ export function nonLinearity(input: Signal, options: NonLinearityOptions): Signa
   const source = expectSignal('input', input);
   const coefficients = options.coefficients;
   if (!Array.isArray(coefficients) || coefficients.length === 0) {
-    throw new TypeError(`Expected \`coefficients\` to be a non-empty array of finite numbers, got ${String(coefficients)}`);
+    throw new ArgumentError(`Expected \`coefficients\` to be a non-empty array of finite numbers, got ${String(coefficients)}`);
   }
   const c = coefficients.map((value, i) => expectNumber(`coefficients[${i}]`, value));
   return {
@@ -375,7 +376,7 @@ export function thermistorDivider(temperatureCel: Signal, options: ThermistorDiv
 /** Resistance (Ω) as a function of temperature (°C) for the curve in `options`. */
 function thermistorCurve(options: ThermistorCurve): (cel: number) => number {
   if (options.steinhartHart !== undefined && options.beta !== undefined) {
-    throw new TypeError('Expected either `beta` or `steinhartHart`, not both');
+    throw new ArgumentError('Expected either `beta` or `steinhartHart`, not both');
   }
   if (options.steinhartHart !== undefined) {
     const { a, b, c } = options.steinhartHart;

@@ -3,7 +3,7 @@
  * continuous reads (I2C_REQUEST mode "continuous") with their handlers. The board forgets both when
  * it resets, so they are kept here and asked for again after a reconnect.
  */
-import type { IoRead } from '../emulated/i2c-bus.js';
+import type { IoRead } from '../../sdk/io/io-plugin-args.js';
 import type { FirmataMessage } from './protocol/messages.js';
 import { continuousReadRequest } from './session-state.js';
 
@@ -63,8 +63,14 @@ export class ContinuousReads {
     this.#send({ type: 'i2c-request', address, mode: 'stop', tenBit: false, restart: false, data: [] });
   }
 
-  /** An I2C_REPLY: hands it to the continuous reads of that address and register. */
-  reply(address: number, register: number, bytes: number[]): void {
-    for (const read of this.#reads) if (read.address === address && (read.register ?? 0) === register) read.handler(bytes);
+  /** An I2C_REPLY: hands it to the continuous reads of that address and register; returns whether any took it. */
+  reply(address: number, register: number, bytes: number[]): boolean {
+    let taken = false;
+    for (const read of this.#reads) {
+      if (read.address !== address || (read.register ?? 0) !== register) continue;
+      taken = true;
+      read.handler(bytes);
+    }
+    return taken;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * A real board over Firmata 2.x (an Arduino with StandardFirmata or ConfigurableFirmata), as a
- * sensorkit `Board`: the johnny-five IO-plugin contract plus ECMA-419-style bus objects, over a
- * serialport 13 `SerialPort` or any duplex stream. The pin map comes from the board's capability
+ * sensorkit `Board` (the shared IO-plugin adapter over Firmata messages), over a serialport 13
+ * `SerialPort` or any duplex stream. The pin map comes from the board's capability
  * and analog-mapping replies.
  *
  * A lost line does not end the board: reads in flight and reads during the gap reject with
@@ -9,25 +9,15 @@
  * board reopens the line on its clock, repeats the handshake and restores the sampling interval,
  * the analog and digital reports, pin modes and continuous I2C reads.
  */
-import { EventEmitter } from 'node:events';
-import {
-  MODES,
-  type AnalogInput,
-  type AnalogInputOptions,
-  type Board,
-  type I2cConfigOptions,
-  type I2cDevice,
-  type I2cDeviceOptions,
-  type I2cReadHandler,
-  type IoPin,
-} from '../../sdk/io/board.js';
-import type { BoardDefinition } from '../../sdk/io/board-definitions.js';
-import type { Clock } from '../../sdk/core/clock.js';
-import { BusError, PinError, StateError, ValidationError } from '../../sdk/core/errors.js';
-import { parseIoRead } from '../emulated/i2c-bus.js';
-import { PinMap, resolveBoardDefinition } from '../emulated/pin-map.js';
+import { i2cTarget, MODES, type AnalogInput, type AnalogInputOptions } from '../../sdk/io/board.js';
+import type { AnalogPinDefinition, BoardDefinition } from '../../sdk/io/board-definitions.js';
+import type { I2cTransfer } from '../../sdk/io/i2c-device.js';
+import type { IoRead } from '../../sdk/io/io-plugin-args.js';
+import { IoPluginBoard } from '../../sdk/io/io-plugin-board.js';
+import { resolveBoardDefinition } from '../../sdk/io/pin-map.js';
+import { BusError, StateError, ValidationError } from '../../sdk/core/errors.js';
 import { AnalogReports } from './analog-reports.js';
-import { FirmataAnalogInput, FirmataI2cDevice, type FirmataBusHost } from './buses.js';
+import { FirmataAnalogInput, type FirmataBusHost } from './buses.js';
 import type { FirmataConnection, FirmataIdentity } from './connection.js';
 import { ContinuousReads } from './continuous-reads.js';
 import { DigitalReports } from './digital-reports.js';
@@ -35,6 +25,7 @@ import type { I2cReplyStats } from './i2c-reads.js';
 import { connectFirmata, FirmataLink } from './firmata-link.js';
 import { checkDefinition, derivedDefinition, pinsFromIdentity } from './pin-map.js';
 import type { FirmataBoardOptions, LineGap } from './options.js';
+import { MAX_I2C_BYTES } from './protocol/constants.js';
 import { restoreMessages } from './session-state.js';
 import type { FirmataParserStats } from './protocol/parser.js';
 import type { FirmataMessage } from './protocol/messages.js';
@@ -50,26 +41,13 @@ import type { FirmataMessage } from './protocol/messages.js';
  * await board.close()
  * ```
  */
-export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost {
-  readonly MODES = MODES;
-  readonly HIGH = 1;
-  readonly LOW = 0;
-  readonly RESOLUTION: { ADC: number | null; DAC: null; PWM: number };
-  readonly pins: IoPin[];
-  readonly analogPins: number[];
-  readonly name: string;
-  readonly definition: BoardDefinition;
-  readonly clock: Clock;
+export class FirmataBoard extends IoPluginBoard implements FirmataBusHost {
   readonly identity: FirmataIdentity;
-  readonly #options: Required<Omit<FirmataBoardOptions, 'definition' | 'describe'>> & { describe: string };
-  readonly #map: PinMap;
+  readonly #options: Required<Omit<FirmataBoardOptions, 'definition' | 'describe' | 'samplingIntervalMs'>> & { describe: string };
   readonly #link: FirmataLink;
-  #samplingInterval: number;
   readonly #analog: AnalogReports;
   readonly #digital = new DigitalReports();
   readonly #i2c = new ContinuousReads((message) => this.#link.send(message));
-  /** Pin index per analog channel (looked up at every ANALOG_MESSAGE). */
-  readonly #channelPins: number[] = [];
 
   /** Opens the line and completes the handshake; rejects with `BusError` or `PinError`. */
   static async open(options: FirmataBoardOptions): Promise<FirmataBoard> {
@@ -86,8 +64,25 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
   }
 
   private constructor(options: FirmataBoardOptions, connection: FirmataConnection, identity: FirmataIdentity, describe: string) {
-    super();
-    this.clock = options.clock;
+    const referenceVoltage = options.referenceVoltage ?? 5;
+    let definition: BoardDefinition;
+    if (options.definition === undefined) definition = derivedDefinition(identity, referenceVoltage);
+    else {
+      definition = resolveBoardDefinition(options.definition);
+      checkDefinition(definition, identity);
+    }
+    const pwmBits = identity.capabilities.flat().find((m) => m.mode === MODES.PWM)?.resolution;
+    super({
+      definition,
+      clock: options.clock,
+      name: `Firmata ${identity.firmware.name}`,
+      reports: 'pushed',
+      pins: pinsFromIdentity(identity),
+      // The longest I2C transfer whose I2C_REQUEST or I2C_REPLY fits one Firmata frame (protocol/constants.ts).
+      i2cMaxBytes: MAX_I2C_BYTES,
+      pwmMax: pwmBits === undefined ? 255 : 2 ** pwmBits - 1,
+      samplingIntervalMs: options.samplingIntervalMs ?? 19,
+    });
     this.identity = identity;
     this.#options = {
       line: options.line,
@@ -97,22 +92,8 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
       requestTimeoutMs: options.requestTimeoutMs ?? 1000,
       reconnect: options.reconnect ?? true,
       reconnectDelayMs: options.reconnectDelayMs ?? 500,
-      samplingIntervalMs: options.samplingIntervalMs ?? 19,
-      referenceVoltage: options.referenceVoltage ?? 5,
+      referenceVoltage,
     };
-    if (options.definition === undefined) this.definition = derivedDefinition(identity, this.#options.referenceVoltage);
-    else {
-      this.definition = resolveBoardDefinition(options.definition);
-      checkDefinition(this.definition, identity);
-    }
-    this.#map = new PinMap(this.definition);
-    this.pins = pinsFromIdentity(identity);
-    this.analogPins = this.pins.flatMap((pin, index) => (pin.analogChannel === 127 ? [] : [index]));
-    for (const index of this.analogPins) this.#channelPins[this.pins[index]!.analogChannel] = index;
-    this.name = `Firmata ${identity.firmware.name}`;
-    const adcBits = identity.capabilities.flat().find((m) => m.mode === MODES.ANALOG)?.resolution;
-    this.RESOLUTION = { ADC: adcBits === undefined ? null : 2 ** adcBits - 1, DAC: null, PWM: 255 };
-    this.#samplingInterval = this.#options.samplingIntervalMs;
     this.#analog = new AnalogReports(this.clock);
     this.#link = new FirmataLink(connection, this.pins.length, { ...this.#options, restore: () => this.#restoreMessages() });
     this.#link.on('message', (message) => {
@@ -127,15 +108,10 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
     });
     this.#link.on('reconnect', () => this.emit('reconnect'));
     this.#link.on('reconnect-failed', (error) => this.emit('reconnect-failed', error));
-    connection.send({ type: 'sampling-interval', ms: this.#samplingInterval });
-    process.nextTick(() => {
-      if (this.#link.state === 'closed') return;
-      this.emit('connect');
-      this.emit('ready');
-    });
+    connection.send({ type: 'sampling-interval', ms: this.getSamplingInterval() });
   }
 
-  get isReady(): boolean {
+  override get isReady(): boolean {
     return this.#link.state === 'ready';
   }
 
@@ -154,50 +130,32 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
     return this.#link.connection.i2cReplyStats;
   }
 
-  // ── ECMA-419 buses ──────────────────────────────────────────────────────────────────────────
+  /** Drops the line now, as a pulled cable would (for tests and the `drop` command). */
+  dropLine(): Promise<void> {
+    return this.#link.drop();
+  }
 
+  // ── primitives ──────────────────────────────────────────────────────────────────────────────
+
+  /** An analog input; opening it turns the channel's report on (Firmata pushes analog values). */
   openAnalogInput(options: AnalogInputOptions): AnalogInput {
-    this.#expectOpen();
+    this.expectOpen();
     const analog = this.definition.analogPins.find((candidate) => candidate.name === options?.pin);
-    if (analog === undefined) throw this.#map.notAnalog(options?.pin);
+    if (analog === undefined) throw this.pinMap.notAnalog(options?.pin);
     this.#analog.use(analog.channel);
     this.#reportAnalog(analog.channel, true);
     const adc = this.definition.adc!;
     return new FirmataAnalogInput(this, analog.name, analog.channel, adc.resolution, adc.referenceVoltage);
   }
 
-  openI2c(options: I2cDeviceOptions): I2cDevice {
-    this.#expectOpen();
-    const buses = this.definition.i2cBuses;
-    const bus = options?.bus === undefined ? buses[0] : buses.find((candidate) => candidate.name === options.bus);
-    if (bus === undefined) throw new PinError(`${this.definition.name} has no I2C bus ${JSON.stringify(options?.bus ?? '')} (buses: ${buses.map((b) => b.name).join(', ') || 'none'})`);
-    const address = options.address;
-    if (!Number.isInteger(address) || address < 0x08 || address > 0x77) throw new ValidationError('address', `expected a 7-bit address from 0x08 to 0x77, got ${String(address)}`);
-    this.#i2c.enable();
-    return new FirmataI2cDevice(this, bus.name, address, options.hz ?? 100_000);
-  }
-
-  /** @internal bus host */
-  i2cWriteBytes(address: number, bytes: number[]): void {
-    this.#expectOpen();
-    if (this.#link.state !== 'ready') throw new BusError('ERR_BUS_TIMEOUT', `I2C write to 0x${address.toString(16)}: the Firmata line is down`);
-    this.#link.send({ type: 'i2c-request', address, mode: 'write', tenBit: false, restart: false, data: bytes });
-  }
-
-  /** @internal bus host */
-  i2cReadBytes(address: number, register: number | undefined, count: number, target: string): Promise<Uint8Array> {
-    if (this.#link.state === 'closed') return Promise.reject(new StateError(`${target}: the board is closed`));
-    if (this.#link.state !== 'ready') return Promise.reject(new BusError('ERR_BUS_TIMEOUT', `${target}: the Firmata line is down`));
-    return this.#link.connection.i2cRead(address, register, count, this.#options.requestTimeoutMs, target);
-  }
-
   /** @internal bus host: the channel's latest report if fresh (within one sampling interval), else the next. */
   analogSample(channel: number, pin: string): Promise<number> {
     if (this.#link.state === 'closed') return Promise.reject(new StateError('the board is closed'));
     if (this.#link.state === 'down') return Promise.reject(new BusError('ERR_BUS_TIMEOUT', `analog input ${pin}: the Firmata line is down`));
+    const interval = this.getSamplingInterval();
     return this.#analog.sample(channel, pin, {
-      freshMs: this.#samplingInterval,
-      limitMs: Math.max(this.#options.requestTimeoutMs, 3 * this.#samplingInterval),
+      freshMs: interval,
+      limitMs: Math.max(this.#options.requestTimeoutMs, 3 * interval),
       usable: this.#link.state === 'ready',
       down: () => this.#link.state === 'down',
     });
@@ -205,127 +163,76 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
 
   /** @internal bus host */
   releaseAnalog(channel: number): void {
-    if (this.#analog.release(channel) === 0 && this.pins[this.#pinOfChannel(channel)]?.report !== 1) this.#reportAnalog(channel, false);
+    const analog = this.definition.analogPins.find((candidate) => candidate.channel === channel);
+    if (this.#analog.release(channel) === 0 && (analog === undefined || this.pins[analog.pin]?.report !== 1)) this.#reportAnalog(channel, false);
   }
 
-  // ── johnny-five IO plugin ───────────────────────────────────────────────────────────────────
-
-  normalize(pin: number | string): number {
-    return this.#map.normalize(pin);
+  protected convertAnalog(analog: AnalogPinDefinition): Promise<number> {
+    return this.analogSample(analog.channel, analog.name);
   }
 
-  pinMode(pin: number | string, mode: number): this {
-    const index = mode === MODES.ANALOG ? this.#map.analog(pin).pin : this.#map.normalize(pin);
-    if (!this.pins[index]!.supportedModes.includes(mode)) throw new PinError(`pin ${this.#map.nameOf(index)} does not support mode ${mode} on this Firmata board (supported: ${this.pins[index]!.supportedModes.join(', ')})`);
-    this.pins[index]!.mode = mode;
-    this.#link.send({ type: 'set-pin-mode', pin: index, mode });
-    return this;
-  }
-
-  analogRead(pin: number | string, handler: (value: number) => void): void {
-    const analog = this.#map.analog(pin);
-    this.pins[analog.pin]!.report = 1;
-    this.on(`analog-read-${analog.channel}`, handler);
-    this.#reportAnalog(analog.channel, true);
-  }
-
-  reportAnalogPin(pin: number | string, value: 0 | 1): void {
-    const analog = this.#map.analog(pin);
-    this.pins[analog.pin]!.report = value;
-    this.#reportAnalog(analog.channel, value === 1 || this.#analog.users(analog.channel) > 0);
-  }
-
-  digitalRead(pin: number | string, handler: (value: number) => void): void {
-    const index = this.#map.normalize(pin);
-    this.pins[index]!.report = 1;
-    this.on(`digital-read-${index}`, handler);
-    this.#link.send({ type: 'report-digital', port: this.#digital.watch(index), enable: true });
-  }
-
-  digitalWrite(pin: number | string, value: number): this {
-    const index = this.#map.normalize(pin);
-    const record = this.pins[index]!;
-    if (record.mode === undefined) this.pinMode(index, MODES.OUTPUT);
-    record.value = value ? 1 : 0;
-    this.#link.send({ type: 'set-digital-pin', pin: index, value: record.value });
-    return this;
-  }
-
-  analogWrite(pin: number | string, value: number): this {
-    return this.pwmWrite(pin, value);
-  }
-
-  pwmWrite(pin: number | string, value: number): this {
-    const index = this.#map.normalize(pin);
-    if (!Number.isFinite(value) || value < 0 || value > 255) throw new ValidationError('value', `expected 0 … 255, got ${String(value)}`);
-    if (this.pins[index]!.mode !== MODES.PWM) this.pinMode(index, MODES.PWM);
-    this.pins[index]!.value = value;
-    this.#link.send({ type: 'analog', channel: index, value: Math.round(value) });
-    return this;
-  }
-
-  i2cConfig(options?: number | I2cConfigOptions): this {
-    this.#i2c.configure(typeof options === 'number' ? options : (options?.delay ?? 0));
-    return this;
-  }
-
-  i2cWrite(address: number, registerOrBytes: number | number[], bytes?: number | number[]): this {
-    const data = Array.isArray(registerOrBytes) ? registerOrBytes : bytes === undefined ? [registerOrBytes] : [registerOrBytes, ...(Array.isArray(bytes) ? bytes : [bytes])];
+  /**
+   * One I2C transfer as Firmata I2C_REQUESTs. A read with a one-byte write is Firmata's read "with
+   * register" (the board writes the register, then reads); a longer write goes first, on its own. A
+   * write has no acknowledgement in Firmata, so it resolves once sent.
+   */
+  protected transferI2c(bus: string, address: number, transfer: I2cTransfer): Promise<Uint8Array> {
+    const target = i2cTarget(bus, address);
+    if (this.#link.state === 'closed') return Promise.reject(new StateError(`${target}: the board is closed`));
+    if (this.#link.state !== 'ready') return Promise.reject(new BusError('ERR_BUS_TIMEOUT', `${target}: the Firmata line is down`));
     this.#i2c.enable();
-    this.#link.send({ type: 'i2c-request', address, mode: 'write', tenBit: false, restart: false, data });
-    return this;
+    const write = transfer.write ?? new Uint8Array(0);
+    const oneRegister = transfer.readCount !== undefined && write.length === 1;
+    if (write.length > 0 && !oneRegister) {
+      this.#link.send({ type: 'i2c-request', address, mode: 'write', tenBit: false, restart: false, data: Array.from(write) });
+    }
+    if (transfer.readCount === undefined) return Promise.resolve(new Uint8Array(0));
+    return this.#link.connection.i2cRead(address, oneRegister ? write[0] : undefined, transfer.readCount, this.#options.requestTimeoutMs, target);
   }
 
-  i2cWriteReg(address: number, register: number, byte: number): this {
-    return this.i2cWrite(address, register, [byte]);
+  protected override applyPinMode(pin: number, mode: number): void {
+    this.#link.send({ type: 'set-pin-mode', pin, mode });
   }
 
-  i2cRead(address: number, registerOrCount: number, countOrHandler: number | I2cReadHandler, handler?: I2cReadHandler): this {
-    this.#i2c.add(parseIoRead(address, registerOrCount, countOrHandler, handler));
-    return this;
+  protected override writeDigitalPin(pin: number, level: 0 | 1): void {
+    this.pins[pin]!.value = level;
+    this.#link.send({ type: 'set-digital-pin', pin, value: level });
   }
 
-  i2cReadOnce(address: number, registerOrCount: number, countOrHandler: number | I2cReadHandler, handler?: I2cReadHandler): this {
-    const read = parseIoRead(address, registerOrCount, countOrHandler, handler);
-    this.#i2c.enable();
-    this.i2cReadBytes(address, read.register, read.count, `0x${address.toString(16)}`)
-      .then(
-        (bytes) => read.handler(Array.from(bytes)),
-        (error: Error) => this.emit('string', `I2C: ${error.message}`),
-      )
-      .catch(rethrow);
-    return this;
+  /** REPORT_DIGITAL for the pin's port; the board answers with the port's state, then its changes. */
+  protected override watchDigitalPin(pin: number): void {
+    this.#link.send({ type: 'report-digital', port: this.#digital.watch(pin), enable: true });
   }
 
-  i2cStop(options: number | { address: number }): void {
-    this.#i2c.stop(typeof options === 'number' ? options : options.address);
+  protected override writeAnalogValue(pin: number, value: number): void {
+    this.#link.send({ type: 'analog', channel: pin, value });
   }
 
-  setSamplingInterval(ms: number): this {
-    if (!Number.isFinite(ms)) throw new ValidationError('samplingInterval', `expected a number of ms, got ${String(ms)}`);
-    this.#samplingInterval = Math.min(65_535, Math.max(1, Math.round(ms)));
-    this.#link.send({ type: 'sampling-interval', ms: this.#samplingInterval });
-    return this;
+  protected override analogReportChanged(channel: number, on: boolean): void {
+    this.#reportAnalog(channel, on || this.#analog.users(channel) > 0);
   }
 
-  samplingInterval(ms: number): this {
-    return this.setSamplingInterval(ms);
+  protected override continuousReadAdded(read: IoRead): void {
+    this.#i2c.add(read);
   }
 
-  getSamplingInterval(): number {
-    return this.#samplingInterval;
+  protected override continuousReadsStopped(address: number): void {
+    this.#i2c.stop(address);
   }
 
-  /** Drops the line now, as a pulled cable would (for tests and the `drop` command). */
-  dropLine(): Promise<void> {
-    return this.#link.drop();
+  protected override samplingIntervalChanged(ms: number): void {
+    this.#link.send({ type: 'sampling-interval', ms });
+  }
+
+  protected override i2cConfigured(delayUs: number): void {
+    this.#i2c.configure(delayUs);
   }
 
   /**
    * Stops the reports, closes the line (and a reconnection in progress) and rejects every pending
    * read with `StateError`.
    */
-  async close(): Promise<void> {
+  protected async closeBoard(): Promise<void> {
     if (this.#link.state === 'closed') return;
     await this.#link.close((connection) => {
       const closed = (target: string): StateError => new StateError(`${target}: the board is closed`);
@@ -333,7 +240,6 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
       connection.failReads(closed);
       for (const channel of this.#reportingChannels()) connection.send({ type: 'report-analog', channel, enable: false });
     });
-    this.emit('close');
   }
 
   // ── internals ───────────────────────────────────────────────────────────────────────────────
@@ -341,7 +247,7 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
   /** After a reconnect: the board has reset, so everything the host had asked for is asked again. */
   #restoreMessages(): FirmataMessage[] {
     return restoreMessages({
-      samplingInterval: this.#samplingInterval,
+      samplingInterval: this.getSamplingInterval(),
       pins: this.pins,
       reportedPorts: this.#digital.ports,
       reportingChannels: this.#reportingChannels(),
@@ -359,37 +265,16 @@ export class FirmataBoard extends EventEmitter implements Board, FirmataBusHost 
   }
 
   #onAnalog(channel: number, counts: number): void {
-    const pin = this.pins[this.#pinOfChannel(channel)];
-    if (pin !== undefined) pin.value = counts;
     this.#analog.received(channel, counts);
-    this.emit(`analog-read-${channel}`, counts);
-    this.emit('analog-read', { pin: channel, value: counts });
+    this.emitAnalogRead(channel, counts);
   }
 
+  /** Replies to continuous reads go to their handlers; those of one-shot reads were taken by the connection. */
   #onI2cReply(address: number, register: number, bytes: number[]): void {
-    this.#i2c.reply(address, register, bytes);
-    this.emit(`I2C-reply-${address}-${register}`, bytes);
+    if (this.#i2c.reply(address, register, bytes)) this.emit(`I2C-reply-${address}-${register}`, bytes);
   }
 
   #onDigital(port: number, mask: number): void {
-    this.#digital.received(port, mask, this.pins, (pin, value) => {
-      this.emit(`digital-read-${pin}`, value);
-      this.emit('digital-read', { pin, value });
-    });
+    this.#digital.received(port, mask, this.pins, (pin, value) => this.emitDigitalRead(pin, value));
   }
-
-  #pinOfChannel(channel: number): number {
-    return this.#channelPins[channel] ?? -1;
-  }
-
-  #expectOpen(): void {
-    if (this.#link.state === 'closed') throw new StateError('the board is closed');
-  }
-}
-
-/** A handler's exception, out of a promise chain: thrown as it would be from an event listener (not an unhandled rejection). */
-function rethrow(error: unknown): void {
-  process.nextTick(() => {
-    throw error;
-  });
 }

@@ -3,7 +3,7 @@
  * was reset (a reopened USB-serial line resets an Arduino) has forgotten all of it.
  */
 import { MODES, type IoPin } from '../../sdk/io/board.js';
-import type { IoRead } from '../emulated/i2c-bus.js';
+import type { IoRead } from '../../sdk/io/io-plugin-args.js';
 import type { FirmataMessage } from './protocol/messages.js';
 
 /** The host-side state that outlives a line. */

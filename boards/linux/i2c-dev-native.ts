@@ -14,7 +14,7 @@ import {
   ValidationError,
   type SensorkitError,
 } from '../../sdk/core/errors.js';
-import type { I2cDevTransfer, I2cDevTransport } from './i2c-dev.js';
+import { I2C_DEV_MAX_BYTES, type I2cDevTransfer, type I2cDevTransport } from './i2c-dev.js';
 
 /**
  * The addon's calls (see native/i2c_dev.c). Errors carry `code` (an errno name such as "ENXIO").
@@ -40,7 +40,7 @@ export interface I2cDevAddon {
 export const I2C_ADDON_BUILD_COMMAND = 'node boards/linux/native/build.js';
 
 /** i2c-dev refuses messages above 8192 bytes (drivers/i2c/i2c-dev.c). */
-export const I2C_MAX_MESSAGE_LENGTH = 8192;
+export const I2C_MAX_MESSAGE_LENGTH = I2C_DEV_MAX_BYTES;
 
 let cached: { addon: I2cDevAddon } | { error: string } | undefined;
 
@@ -76,7 +76,7 @@ const errnoOf = (error: unknown): string => {
  *
  * @example
  * ```ts
- * i2cDevError(Object.assign(new Error('…'), { code: 'ENXIO' }), '/dev/i2c-1', 0x76).code // 'ERR_I2C_NAK'
+ * i2cDevError(Object.assign(Error('…'), { code: 'ENXIO' }), '/dev/i2c-1', 0x76).code // 'ERR_I2C_NAK'
  * ```
  */
 export function i2cDevError(error: unknown, node: string, address?: number): SensorkitError {

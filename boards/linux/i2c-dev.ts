@@ -6,14 +6,14 @@
  * our addon in native/); give it a test double, or another addon, instead. Without the addon built,
  * every transfer fails with `NotSupportedError` saying how to build it.
  */
-import { i2cTarget, type I2cDevice } from '../../sdk/io/board.js';
-import { NotSupportedError, StateError, ValidationError } from '../../sdk/core/errors.js';
+import type { I2cTransfer } from '../../sdk/io/i2c-device.js';
+import { NotSupportedError, ValidationError } from '../../sdk/core/errors.js';
 
-/** One combined transfer: write `write` (if any), then read `readCount` bytes (if any), one message. */
-export interface I2cDevTransfer {
-  readonly write?: Uint8Array;
-  readonly readCount?: number;
-}
+/** One combined transfer: write `write` (if any), then read `readCount` bytes (if any), one I2C_RDWR. */
+export type I2cDevTransfer = I2cTransfer;
+
+/** i2c-dev refuses messages above 8192 bytes (drivers/i2c/i2c-dev.c, I2C_RDWR). */
+export const I2C_DEV_MAX_BYTES = 8192;
 
 /**
  * What the Linux board needs from an i2c-dev implementation. `transfer` performs an I2C_RDWR
@@ -57,69 +57,4 @@ export function i2cBusNumber(name: string): number {
   const match = /^i2c-?(\d+)$/.exec(name);
   if (match === null) throw new ValidationError('bus', `expected an I2C bus name like "i2c1", got ${JSON.stringify(name)}`);
   return Number(match[1]);
-}
-
-/** The values as bytes; `ValidationError` for one outside 0 … 255 (Uint8Array.from would wrap 256 to 0). */
-function byteArray(values: ArrayLike<number>, what: string): Uint8Array {
-  const out = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i]!;
-    if (!Number.isInteger(value) || value < 0 || value > 255) throw new ValidationError(`${what}[${i}]`, `expected a byte (0 … 255), got ${String(value)}`);
-    out[i] = value;
-  }
-  return out;
-}
-
-/**
- * An I2C peripheral on /dev/i2c-N through a transport.
- *
- * @example
- * ```ts
- * const bme = board.openI2c({ bus: 'i2c1', address: 0x76 })
- * await bme.readRegister(0xd0, 1) // one I2C_RDWR: write 0xD0, repeated start, read 1
- * ```
- */
-export class LinuxI2cDevice implements I2cDevice {
-  readonly bus: string;
-  readonly address: number;
-  readonly hz: number;
-  readonly #transport: I2cDevTransport;
-  readonly #busNumber: number;
-  #open = true;
-
-  constructor(transport: I2cDevTransport, bus: string, address: number, hz: number) {
-    this.#transport = transport;
-    this.bus = bus;
-    this.#busNumber = i2cBusNumber(bus);
-    this.address = address;
-    this.hz = hz;
-  }
-
-  read(count: number): Promise<Uint8Array> {
-    return this.#transfer({ readCount: count });
-  }
-
-  async write(bytes: ArrayLike<number>): Promise<void> {
-    await this.#transfer({ write: byteArray(bytes, 'bytes') });
-  }
-
-  async readRegister(register: number, count: number): Promise<Uint8Array> {
-    return this.#transfer({ write: byteArray([register], 'register'), readCount: count });
-  }
-
-  async writeRegister(register: number, bytes: ArrayLike<number>): Promise<void> {
-    await this.#transfer({ write: Uint8Array.from([...byteArray([register], 'register'), ...byteArray(bytes, 'bytes')]) });
-  }
-
-  close(): void {
-    this.#open = false;
-  }
-
-  async #transfer(transfer: I2cDevTransfer): Promise<Uint8Array> {
-    if (!this.#open) throw new StateError(`${i2cTarget(this.bus, this.address)} is closed`);
-    if (transfer.readCount !== undefined && (!Number.isInteger(transfer.readCount) || transfer.readCount < 1 || transfer.readCount > 8192)) {
-      throw new ValidationError('count', `expected an integer from 1 to 8192, got ${String(transfer.readCount)}`);
-    }
-    return this.#transport.transfer(this.#busNumber, this.address, transfer);
-  }
 }

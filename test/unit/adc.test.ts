@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ArgumentError } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
 import { AdcModel } from '../../boards/emulated/adc.js';
 
@@ -30,7 +31,7 @@ describe('AdcModel', () => {
     expect(adc.convert(12)).toBe(4095);
     expect(adc.convert(Number.POSITIVE_INFINITY)).toBe(4095);
     expect(adc.convert(Number.NEGATIVE_INFINITY)).toBe(0);
-    expect(() => adc.convert(Number.NaN)).toThrow(TypeError);
+    expect(() => adc.convert(Number.NaN)).toThrow(ArgumentError);
   });
 
   it('adds seeded input noise: same seed, same codes; spread of the stated sigma', () => {

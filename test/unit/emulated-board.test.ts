@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../sdk/core/clock.js';
-import { BusError, PinError, StateError, ValidationError } from '../../sdk/core/errors.js';
+import { ArgumentError, BusError, PinError, StateError, ValidationError } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
 import { MODES } from '../../sdk/io/board.js';
 import { EmulatedBoard } from '../../boards/emulated/board.js';
@@ -151,8 +151,11 @@ describe('EmulatedBoard: analog', () => {
     await clock.advance(100);
     expect(a0.slice(before).map(([t]) => t)).toEqual([145, 195]);
     expect(board.getSamplingInterval()).toBe(50);
-    board.samplingInterval(1);
-    expect(board.getSamplingInterval()).toBe(10); // clamped like firmata.js
+    // One rule on every board: rounded, clamped to 1 … 16383 ms (Firmata's 14-bit SAMPLING_INTERVAL field).
+    board.samplingInterval(0.2);
+    expect(board.getSamplingInterval()).toBe(1);
+    board.samplingInterval(65_535);
+    expect(board.getSamplingInterval()).toBe(16_383);
   });
 });
 
@@ -183,7 +186,7 @@ describe('EmulatedBoard: digital', () => {
     board.pwmWrite(3, 128);
     expect(board.pins[3]).toMatchObject({ mode: MODES.PWM, value: 128 });
     expect(() => board.analogWrite(2, 10)).toThrow(PinError);
-    expect(() => board.pwmWrite(3, 300)).toThrow(ValidationError);
+    expect(() => board.pwmWrite(3, 300)).toThrow(ArgumentError);
   });
 });
 
@@ -224,7 +227,7 @@ describe('EmulatedBoard: I2C', () => {
     expect(missing.error).toBeInstanceOf(BusError);
     expect((missing.error as BusError).code).toBe('ERR_I2C_NAK');
     expect(() => board.attachI2c(new FakeRegisters(0x40))).toThrow('i2c0@0x40 is already used by FAKE');
-    expect(() => board.openI2c({ address: 0x40, hz: 1_000_000 })).toThrow(ValidationError);
+    expect(() => board.openI2c({ address: 0x40, hz: 1_000_000 })).toThrow(ArgumentError);
     expect(() => board.openI2c({ bus: 'i2c1', address: 0x40 })).toThrow('has no I2C bus "i2c1" (buses: i2c0)');
     device.close();
     expect((await settle(device.read(1))).error).toBeInstanceOf(StateError);

@@ -103,14 +103,14 @@ describe('FirmataBoard I2C replies', () => {
     expect(board.i2cReplyStats).toMatchObject({ wrongLength: 1, delivered: 1 });
   });
 
-  it('a read too long for one Firmata frame fails at once with ValidationError, not after a misleading timeout', async () => {
+  it('a read too long for one Firmata frame fails at once with ArgumentError, not after a misleading timeout', async () => {
     const clock = new VirtualClock();
     const { host } = rig(clock);
     const board = await open(clock, { line: () => host, requestTimeoutMs: 500 });
     const bme = board.openI2c({ address: 0x76 });
     const started = clock.now();
-    await expect(clock.runUntilSettled(bme.read(3000))).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: expect.stringContaining('from 1 to 2045') });
-    await expect(clock.runUntilSettled(bme.write(new Uint8Array(3000)))).rejects.toMatchObject({ code: 'ERR_VALIDATION' });
+    await expect(clock.runUntilSettled(bme.read(3000))).rejects.toMatchObject({ code: 'ERR_ARGUMENT', message: expect.stringContaining('from 1 to 2045') });
+    await expect(clock.runUntilSettled(bme.write(new Uint8Array(3000)))).rejects.toMatchObject({ code: 'ERR_ARGUMENT' });
     expect(clock.now()).toBe(started);
     expect(Array.from(await clock.runUntilSettled(bme.read(2045)))).toHaveLength(2045);
     expect(board.parserStats.malformed).toBe(0);

@@ -1,5 +1,6 @@
 /** The Firmata codec against byte vectors from the Firmata 2.x protocol document. */
 import { describe, expect, it } from 'vitest';
+import { ArgumentError } from '../../sdk/core/errors.js';
 import { encodeFirmata, FirmataParser, type FirmataMessage } from '../../boards/firmata/protocol/index.js';
 
 function parse(role: 'board' | 'host', ...chunks: number[][]): { messages: FirmataMessage[]; parser: FirmataParser } {
@@ -106,6 +107,6 @@ describe('Firmata parser: streaming and bad input', () => {
   });
 
   it('rejects a bad role', () => {
-    expect(() => new FirmataParser({ role: 'x' as 'host', onMessage: () => undefined })).toThrow(TypeError);
+    expect(() => new FirmataParser({ role: 'x' as 'host', onMessage: () => undefined })).toThrow(ArgumentError);
   });
 });

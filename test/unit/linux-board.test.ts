@@ -142,7 +142,7 @@ describe('LinuxBoard: i2c-dev', () => {
     expect(() => board.openI2c({ bus: 'i2c7', address: 0x76 })).toThrow(PinError);
   });
 
-  it('a value that is not a byte is refused with ValidationError, nothing reaches the bus (no silent wrap of 256 to 0)', async () => {
+  it('a value that is not a byte is refused with ArgumentError, nothing reaches the bus (no silent wrap of 256 to 0)', async () => {
     const calls: unknown[] = [];
     const transport: I2cDevTransport = {
       async transfer(_bus, _address, transfer) {
@@ -151,15 +151,21 @@ describe('LinuxBoard: i2c-dev', () => {
       },
     };
     const device = new LinuxBoard({ definition: 'raspberry-pi-4', clock: new VirtualClock(), root, i2c: transport }).openI2c({ address: 0x76 });
-    await expect(device.write([0x100])).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: expect.stringContaining('bytes[0]') });
-    await expect(device.writeRegister(0xf4, [1, -1])).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: expect.stringContaining('bytes[1]') });
-    await expect(device.readRegister(0x1d0, 1)).rejects.toMatchObject({ code: 'ERR_VALIDATION', message: expect.stringContaining('register') });
-    await expect(device.write([1.5])).rejects.toMatchObject({ code: 'ERR_VALIDATION' });
+    await expect(device.write([0x100])).rejects.toMatchObject({ code: 'ERR_ARGUMENT', message: expect.stringContaining('bytes[0]') });
+    await expect(device.writeRegister(0xf4, [1, -1])).rejects.toMatchObject({ code: 'ERR_ARGUMENT', message: expect.stringContaining('bytes[1]') });
+    await expect(device.readRegister(0x1d0, 1)).rejects.toMatchObject({ code: 'ERR_ARGUMENT', message: expect.stringContaining('register') });
+    await expect(device.write([1.5])).rejects.toMatchObject({ code: 'ERR_ARGUMENT' });
     expect(calls).toEqual([]);
   });
 
   it('GPIO calls say why they are not offered', () => {
     const board = new LinuxBoard({ definition: 'raspberry-pi-4', clock: new VirtualClock(), root });
-    expect(() => board.digitalWrite()).toThrow(NotSupportedError);
+    expect(() => board.digitalWrite('GPIO17', 1)).toThrow(NotSupportedError);
+    expect(() => board.digitalWrite('GPIO17', 1)).toThrow('digitalWrite: GPIO is not offered on the Linux board');
+    expect(() => board.pwmWrite('GPIO18', 10)).toThrow(NotSupportedError);
+    expect(() => board.pinMode('GPIO17', board.MODES.OUTPUT)).toThrow(NotSupportedError);
+    // The pins list what the board does offer: I2C on the bus pins, no GPIO modes.
+    expect(board.pins[2]!.supportedModes).toEqual([board.MODES.I2C]);
+    expect(board.pins[17]!.supportedModes).toEqual([]);
   });
 });

@@ -19,7 +19,7 @@ import {
   type I2cDevAddon,
 } from '../../boards/linux/index.js';
 import { VirtualClock } from '../../sdk/core/clock.js';
-import { BusError, NotSupportedError, PinError, StateError, ValidationError } from '../../sdk/core/errors.js';
+import { ArgumentError, BusError, NotSupportedError, PinError, StateError, ValidationError } from '../../sdk/core/errors.js';
 
 const NATIVE = fileURLToPath(new URL('../../boards/linux/native/', import.meta.url));
 
@@ -234,9 +234,9 @@ describe('NativeI2cDevTransport: checks and errno mapping (addon double)', () =>
     for (const [bus, address, transfer, path] of bad) {
       await expect(transport.transfer(bus, address, transfer)).rejects.toMatchObject({ code: 'ERR_VALIDATION', path });
     }
-    // Bytes outside 0 … 255 are refused by LinuxI2cDevice before the transport (no wrap of 256 to 0).
+    // Bytes outside 0 … 255 are refused by the I2C device before the transport (no wrap of 256 to 0).
     const board = new LinuxBoard({ definition: 'raspberry-pi-4', clock: new VirtualClock(), root: dir, i2c: transport });
-    await expect(board.openI2c({ address: 0x76 }).write([0x100])).rejects.toBeInstanceOf(ValidationError);
+    await expect(board.openI2c({ address: 0x76 }).write([0x100])).rejects.toBeInstanceOf(ArgumentError);
     expect(fake.calls).toEqual([]);
     expect(Array.from(await transport.transfer(1, 0x03, { write: Uint8Array.of(1, 2), readCount: 2 }))).toEqual([0x5a, 0x5a]);
     expect(fake.calls).toEqual([['open', '/dev/i2c-1'], ['transfer', 3, 0x03, [1, 2], 2]]);

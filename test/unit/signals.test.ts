@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ArgumentError } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
 import {
   constant,
@@ -50,7 +51,7 @@ describe('basic signals', () => {
     s.set(-2.5);
     expect(s.value).toBe(-2.5);
     expect(s.valueAt(T0 + 1)).toBe(-2.5);
-    expect(() => s.set(Number.NaN)).toThrow(TypeError);
+    expect(() => s.set(Number.NaN)).toThrow(ArgumentError);
   });
 
   it('nonLinearity evaluates the polynomial, constant term first', () => {
@@ -124,8 +125,8 @@ describe('stateful signals', () => {
     expect(() => gaussianNoise(constant(0), { sigma: -1, random: new SeededRandom(1) })).toThrow(
       'Expected `sigma` to be a finite number from 0 and up, got -1',
     );
-    expect(() => firstOrderLag({} as never, { timeConstantMs: 1 })).toThrow(TypeError);
-    expect(() => nonLinearity(constant(0), { coefficients: [] })).toThrow(TypeError);
+    expect(() => firstOrderLag({} as never, { timeConstantMs: 1 })).toThrow(ArgumentError);
+    expect(() => nonLinearity(constant(0), { coefficients: [] })).toThrow(ArgumentError);
   });
 });
 

@@ -10,6 +10,7 @@
  * Bad input never stops it: the parser skips and counts bad frames, and a request the board refuses
  * (a pin without that mode, an I2C NAK) is answered with STRING_DATA, as StandardFirmata does.
  */
+import { ArgumentError, PinError } from '../../../sdk/core/errors.js';
 import { MODES } from '../../../sdk/io/board.js';
 import type { EmulatedBoard } from '../board.js';
 import { encodeFirmata, type FirmataMessage, type PinCapability } from '../../firmata/protocol/messages.js';
@@ -79,8 +80,8 @@ export class FirmataEngine {
   #closed = false;
 
   constructor(options: FirmataEngineOptions) {
-    if (typeof options?.write !== 'function') throw new TypeError('Expected `write` to be a function');
-    if (typeof options.board?.openI2c !== 'function') throw new TypeError('Expected `board` to be an EmulatedBoard');
+    if (typeof options?.write !== 'function') throw new ArgumentError('Expected `write` to be a function');
+    if (typeof options.board?.openI2c !== 'function') throw new ArgumentError('Expected `board` to be an EmulatedBoard');
     this.board = options.board;
     this.firmwareName = options.firmwareName ?? 'sensorkit-emulated-firmata.ino';
     this.#write = options.write;
@@ -178,7 +179,7 @@ export class FirmataEngine {
         return this.#send({ type: 'analog-mapping-response', channels: board.pins.map((pin) => pin.analogChannel) });
       case 'pin-state-query': {
         const pin = board.pins[message.pin];
-        if (pin === undefined) throw new RangeError(`PIN_STATE_QUERY: no pin ${message.pin}`);
+        if (pin === undefined) throw new PinError(`PIN_STATE_QUERY: no pin ${message.pin}`);
         return this.#send({ type: 'pin-state-response', pin: message.pin, mode: pin.mode ?? MODES.OUTPUT, state: pin.value });
       }
       case 'sampling-interval':
@@ -221,7 +222,7 @@ export class FirmataEngine {
 
   #pinName(pin: number): string {
     const name = this.board.definition.digitalPins[pin];
-    if (name === undefined) throw new RangeError(`no pin ${pin} on ${this.board.definition.name}`);
+    if (name === undefined) throw new PinError(`no pin ${pin} on ${this.board.definition.name}`);
     return name;
   }
 

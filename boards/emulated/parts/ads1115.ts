@@ -6,6 +6,7 @@
  * GND), the PGA sets the full-scale range, and a conversion takes 1/DR of clock time. Results are
  * big-endian two's complement, clipped at full scale (0x7FFF / 0x8000).
  */
+import { ArgumentError } from '../../../sdk/core/errors.js';
 import type { SeededRandom } from '../../../sdk/core/random.js';
 import { expectNumber } from '../expect.js';
 import type { I2cPeripheral, Signal } from '../peripheral.js';
@@ -74,10 +75,10 @@ export class Ads1115Peripheral implements I2cPeripheral {
   constructor(options: Ads1115PeripheralOptions) {
     const address = options.address ?? 0x48;
     if (!Number.isInteger(address) || address < 0x48 || address > 0x4b) {
-      throw new TypeError(`Expected \`address\` to be 0x48, 0x49, 0x4A or 0x4B, got ${String(address)}`);
+      throw new ArgumentError(`Expected \`address\` to be 0x48, 0x49, 0x4A or 0x4B, got ${String(address)}`);
     }
     if (!Array.isArray(options.inputs) || options.inputs.length > 4) {
-      throw new TypeError(`Expected \`inputs\` to be an array of up to 4 signals, got ${String(options.inputs)}`);
+      throw new ArgumentError(`Expected \`inputs\` to be an array of up to 4 signals, got ${String(options.inputs)}`);
     }
     this.address = address;
     this.#inputs = options.inputs;

@@ -7,6 +7,7 @@
  * turn back into those values: the inverse compensation, found by bisection over the raw range
  * (every formula is monotonic in its raw word over the operating range).
  */
+import { ArgumentError } from '../../../sdk/core/errors.js';
 import type { SeededRandom } from '../../../sdk/core/random.js';
 import {
   compensateHumidity,
@@ -118,11 +119,11 @@ export class Bme280Peripheral implements I2cPeripheral {
   constructor(options: Bme280PeripheralOptions) {
     const address = options.address ?? 0x76;
     if (address !== 0x76 && address !== 0x77) {
-      throw new TypeError(`Expected \`address\` to be 0x76 or 0x77, got 0x${address.toString(16)}`);
+      throw new ArgumentError(`Expected \`address\` to be 0x76 or 0x77, got 0x${address.toString(16)}`);
     }
     for (const name of ['temperature', 'humidity', 'pressure'] as const) {
       if (typeof options[name]?.valueAt !== 'function') {
-        throw new TypeError(`Expected \`${name}\` to be a Signal (an object with valueAt(timeMs)), got ${String(options[name])}`);
+        throw new ArgumentError(`Expected \`${name}\` to be a Signal (an object with valueAt(timeMs)), got ${String(options[name])}`);
       }
     }
     this.address = address;

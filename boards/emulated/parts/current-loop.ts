@@ -6,6 +6,7 @@
  * the process goes beyond the span, and a failing transmitter drives ≤ 3.6 mA or ≥ 21 mA. A broken
  * wire carries no current at all.
  */
+import { ArgumentError } from '../../../sdk/core/errors.js';
 import { expectNumber } from '../expect.js';
 import type { Signal } from '../peripheral.js';
 
@@ -56,11 +57,11 @@ const FAILURE_MA: Readonly<Record<CurrentLoopFault, number>> = { open: 0, downsc
  */
 export function currentLoopTransmitter(value: Signal, options: CurrentLoopTransmitterOptions): CurrentLoopSignal {
   if (typeof value?.valueAt !== 'function') {
-    throw new TypeError(`Expected \`value\` to be a Signal (an object with valueAt(timeMs)), got ${String(value)}`);
+    throw new ArgumentError(`Expected \`value\` to be a Signal (an object with valueAt(timeMs)), got ${String(value)}`);
   }
   const rangeMin = expectNumber('rangeMin', options.rangeMin);
   const rangeMax = expectNumber('rangeMax', options.rangeMax);
-  if (rangeMin === rangeMax) throw new TypeError(`Expected \`rangeMax\` to differ from \`rangeMin\` (${rangeMin}), got ${rangeMax}`);
+  if (rangeMin === rangeMax) throw new ArgumentError(`Expected \`rangeMax\` to differ from \`rangeMin\` (${rangeMin}), got ${rangeMax}`);
   const shuntOhms = expectNumber('shuntOhms', options.shuntOhms, { above: 0 });
 
   const currentFor = (processValue: number): number => {
@@ -78,7 +79,7 @@ export function currentLoopTransmitter(value: Signal, options: CurrentLoopTransm
     },
     setFault(next: CurrentLoopFault | undefined): void {
       if (next !== undefined && !(next in FAILURE_MA)) {
-        throw new TypeError(`Expected \`fault\` to be "open", "downscale", "upscale" or undefined, got ${String(next)}`);
+        throw new ArgumentError(`Expected \`fault\` to be "open", "downscale", "upscale" or undefined, got ${String(next)}`);
       }
       fault = next;
     },

@@ -6,6 +6,7 @@
  * as a moving average whose group delay equals the register map's stated delay for each DLPF_CFG
  * (§4.3), and the sensor registers update at the sample rate (§4.2). Gyroscope outputs read 0.
  */
+import { ArgumentError } from '../../../sdk/core/errors.js';
 import type { SeededRandom } from '../../../sdk/core/random.js';
 import type { I2cPeripheral, Signal } from '../peripheral.js';
 
@@ -98,7 +99,7 @@ export class Mpu6050Peripheral implements I2cPeripheral {
   constructor(options: Mpu6050PeripheralOptions) {
     const address = options.address ?? 0x68;
     if (address !== 0x68 && address !== 0x69) {
-      throw new TypeError(`Expected \`address\` to be 0x68 or 0x69, got 0x${Number(address).toString(16)}`);
+      throw new ArgumentError(`Expected \`address\` to be 0x68 or 0x69, got 0x${Number(address).toString(16)}`);
     }
     this.address = address;
     const acceleration = options.acceleration ?? {};

@@ -4,6 +4,7 @@
  * or sysex id, a sysex whose payload does not fit its id, or one longer than MAX_SYSEX_BYTES is
  * skipped and counted in {@link FirmataParserStats}, and parsing resumes at the next command byte.
  */
+import { ArgumentError } from '../../../sdk/core/errors.js';
 import {
   ANALOG_MESSAGE,
   DIGITAL_MESSAGE,
@@ -88,8 +89,8 @@ export class FirmataParser {
   #oversize = false;
 
   constructor(options: FirmataParserOptions) {
-    if (options?.role !== 'board' && options?.role !== 'host') throw new TypeError(`Expected \`role\` to be "board" or "host", got ${String(options?.role)}`);
-    if (typeof options.onMessage !== 'function') throw new TypeError('Expected `onMessage` to be a function');
+    if (options?.role !== 'board' && options?.role !== 'host') throw new ArgumentError(`Expected \`role\` to be "board" or "host", got ${String(options?.role)}`);
+    if (typeof options.onMessage !== 'function') throw new ArgumentError('Expected `onMessage` to be a function');
     this.#options = options;
   }
 

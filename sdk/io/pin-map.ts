@@ -1,11 +1,11 @@
 /**
- * The emulated board's pins: the IO-plugin `pins[]` built from a board definition, and the name
- * and number lookups johnny-five and Firmata use.
+ * A board's pins: the IO-plugin `pins[]` (built from a board definition, or given by a board that
+ * reports its own, as Firmata does), and the name and number lookups johnny-five and Firmata use.
  */
-import { MODES, type IoPin } from '../../sdk/io/board.js';
-import { boardDefinition, BOARD_DEFINITIONS, type AnalogPinDefinition, type BoardDefinition } from '../../sdk/io/board-definitions.js';
-import { PinError, ValidationError } from '../../sdk/core/errors.js';
-import { show } from './expect.js';
+import { MODES, type IoPin } from './board.js';
+import { boardDefinition, BOARD_DEFINITIONS, type AnalogPinDefinition, type BoardDefinition } from './board-definitions.js';
+import { PinError, ValidationError } from '../core/errors.js';
+import { show } from './checks.js';
 
 /**
  * PWM-capable pins per built-in board. The definitions do not carry timers, so they live here:
@@ -19,6 +19,14 @@ const PWM_PINS: Readonly<Record<string, readonly string[]>> = {
 
 /** Firmata's "no analog channel" marker in `pins[].analogChannel`. */
 const NO_CHANNEL = 127;
+
+/** Options of {@link PinMap}. */
+export interface PinMapOptions {
+  /** The board's own `pins[]` (a Firmata board's capability reply); default: built from the definition. */
+  readonly pins?: IoPin[];
+  /** Whether the pins offer GPIO (INPUT, OUTPUT, PULLUP, PWM, SERVO); default true. */
+  readonly gpio?: boolean;
+}
 
 /**
  * The pin map of one board.
@@ -36,14 +44,18 @@ export class PinMap {
   /** Fresh `pins[]` for the IO-plugin contract (the board mutates mode, value and report). */
   readonly pins: IoPin[];
 
-  constructor(definition: BoardDefinition) {
+  constructor(definition: BoardDefinition, options: PinMapOptions = {}) {
     this.definition = definition;
+    this.pins = options.pins ?? PinMap.#pinsOf(definition, options.gpio ?? true);
+  }
+
+  static #pinsOf(definition: BoardDefinition, gpio: boolean): IoPin[] {
     const pwm = PWM_PINS[definition.id] ?? [];
     const i2cPins = new Set(definition.i2cBuses.flatMap((bus) => [bus.sda, bus.scl]));
-    this.pins = definition.digitalPins.map((name, index) => {
+    return definition.digitalPins.map((name, index) => {
       const analog = definition.analogPins.find((pin) => pin.pin === index);
-      const modes: number[] = [MODES.INPUT, MODES.OUTPUT, MODES.PULLUP];
-      if (pwm.includes(name)) modes.push(MODES.PWM, MODES.SERVO);
+      const modes: number[] = gpio ? [MODES.INPUT, MODES.OUTPUT, MODES.PULLUP] : [];
+      if (gpio && pwm.includes(name)) modes.push(MODES.PWM, MODES.SERVO);
       if (analog !== undefined) modes.push(MODES.ANALOG);
       if (i2cPins.has(name)) modes.push(MODES.I2C);
       return {
