@@ -1,22 +1,18 @@
 /**
- * `sensorkit run [DEVICE]`: runs a device on a board and shows its readings.
+ * `sensorkit run [DEVICE]`: runs a device on a board and shows its readings. The flags and the
+ * configuration file become one runtime configuration (flags win); the runtime library does the
+ * rest, and this verb shows the table or the JSON lines.
  */
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SystemClock } from '../core/clock.js';
-import { describeStep, watchWallClock } from '../core/wall-clock-watch.js';
 import { ValidationError } from '../core/errors.js';
-import { Device } from '../device/device.js';
-import { loadDeviceFile } from '../runtime/device-file.js';
-import { SenmlCborEncoder } from '../encoding/senml-cbor.js';
-import { deviceIdFor } from '../encoding/topics.js';
 import type { Sample } from '../core/sample.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../transport/mqtt/embedded-broker.js';
-import type { MqttTlsOptions } from '../transport/mqtt/options.js';
-import { DurableOutbox } from '../transport/outbox/index.js';
-import { createTransport, type Transport } from '../transport/registry.js';
-import { BOARD_CHOICES, inDeviceFile, openBoard } from './board-option.js';
+import type { Device } from '../device/device.js';
+import { registeredBoards } from '../io/board-registry.js';
+import { ConfigFileError, findConfigFile, loadConfigFile, type LoadedConfig } from '../runtime/config-file.js';
+import { checkConfig, type MqttConfig, type OpcuaConfig, type RuntimeConfig } from '../runtime/config.js';
+import { Runtime } from '../runtime/runtime.js';
+import type { Transport } from '../transport/registry.js';
 import { decimalsFor, renderTable } from './live-table.js';
 import { UsageError, parseNumberOption } from './usage.js';
 
@@ -25,10 +21,15 @@ export const RUN_HELP = `Usage: sensorkit run [DEVICE] [options]
 Runs a device and shows the latest value, unit and quality of each channel.
 
   DEVICE               a device file (.ts or .js) or a folder with device.ts/device.js
-                       (default: examples/env-node)
+                       (default: the configuration's device, else examples/env-node)
 
 Options:
-  --board NAME         board to run on: ${BOARD_CHOICES.join(', ')} (default: emulated)
+  --config FILE        settings from this file (sensorkit.config.json, .ts or .js); flags override
+                       them (default: ./sensorkit.config.{json,ts,js,mjs} if there is one)
+  --board NAME         board to run on (default: emulated):
+${registeredBoards()
+  .map((kind) => `                         ${kind.usage}`)
+  .join('\n')}
   --seed N             seed of the emulated board's random signals (default: 1)
   --duration SECONDS   stop after this many seconds (default: run until Ctrl-C)
   --json               print one JSON object per reported reading:
@@ -55,135 +56,224 @@ Options:
   -h, --help           show this help
 `;
 
+const OPTIONS = {
+  config: { type: 'string' },
+  board: { type: 'string' },
+  seed: { type: 'string' },
+  duration: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  serial: { type: 'string' },
+  mqtt: { type: 'string' },
+  'no-mqtt': { type: 'boolean', default: false },
+  ca: { type: 'string' },
+  cert: { type: 'string' },
+  key: { type: 'string' },
+  outbox: { type: 'string' },
+  'opcua-port': { type: 'string' },
+  'no-opcua': { type: 'boolean', default: false },
+  profile: { type: 'string' },
+  'opcua-host': { type: 'string' },
+  pki: { type: 'string' },
+  users: { type: 'string' },
+  'x509-users': { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+type RunFlags = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+/** The setting each flag sets, so that an error about a setting names the flag that set it. */
+const FLAG_OF_SETTING: Readonly<Record<string, keyof RunFlags>> = {
+  board: 'board',
+  seed: 'seed',
+  serialNumber: 'serial',
+  'mqtt.url': 'mqtt',
+  'mqtt.tls.ca': 'ca',
+  'mqtt.tls.cert': 'cert',
+  'mqtt.tls.key': 'key',
+  'outbox.dir': 'outbox',
+  'opcua.port': 'opcua-port',
+  'opcua.host': 'opcua-host',
+  'opcua.profile': 'profile',
+  'opcua.pki': 'pki',
+  'opcua.users': 'users',
+  'opcua.x509Users': 'x509-users',
+};
+
 /** Runs the `run` verb; resolves with the exit code. */
 export async function runCommand(argv: readonly string[], defaultDevice: string): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: {
-      board: { type: 'string', default: 'emulated' },
-      seed: { type: 'string', default: '1' },
-      duration: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      serial: { type: 'string' },
-      mqtt: { type: 'string' },
-      'no-mqtt': { type: 'boolean', default: false },
-      ca: { type: 'string' },
-      cert: { type: 'string' },
-      key: { type: 'string' },
-      outbox: { type: 'string' },
-      'opcua-port': { type: 'string' },
-      'no-opcua': { type: 'boolean', default: false },
-      profile: { type: 'string' },
-      'opcua-host': { type: 'string' },
-      pki: { type: 'string' },
-      users: { type: 'string' },
-      'x509-users': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: OPTIONS });
   if (values.help) {
     process.stdout.write(RUN_HELP);
     return 0;
   }
   if (positionals.length > 1) throw new UsageError(`run takes one DEVICE, got ${positionals.length}: ${positionals.join(' ')}`);
-  const seed = parseNumberOption('--seed', values.seed, { integer: true, min: 0, max: 2 ** 32 - 1 });
   const durationS = values.duration === undefined ? undefined : parseNumberOption('--duration', values.duration, { min: 0.001 });
-  const tls = mqttOptions(values);
-  const opcuaFlags = opcuaOptions(values);
+  const flags = configFromFlags(values);
+  const configFile = values.config ?? findConfigFile(process.cwd());
+  const loaded = configFile === undefined ? undefined : await loadConfigFile(configFile);
+  const settings = mergeConfig(loaded?.config ?? {}, flags);
+  // Checked before anything opens, so that a bad flag is a usage error naming it.
+  await inTermsOfFlags(() => checkConfig(settings), values, loaded, true);
 
-  const loaded = await loadDeviceFile(positionals[0] ?? defaultDevice);
   const out = process.stdout;
-  const log = (line: string): void => {
-    (values.json ? process.stderr : out).write(`${line}\n`);
+  const log = (line: string): void => void (values.json ? process.stderr : out).write(`${line}\n`);
+  let table: ReturnType<typeof startTable> | undefined;
+  const hooks = {
+    warn: (message: string) => {
+      process.stderr.write(`sensorkit: warning: ${message}\n`);
+      table?.interrupted();
+    },
+    // Standard output is for the table or --json lines; node-opcua's own messages go to stderr.
+    log: (line: string) => void process.stderr.write(`sensorkit: ${line}\n`),
   };
-  const clock = new SystemClock();
-  const { board, description } = await openBoard(values.board, {
-    loaded,
-    clock,
-    seed,
-    warn: (line) => process.stderr.write(`sensorkit: warning: ${line}\n`),
-  });
-  let device: Device;
-  try {
-    device = new Device(loaded.model, { board, serialNumber: serialNumber(values.serial, seed) });
-    if (loaded.setup) await inDeviceFile(loaded, 'setup', () => loaded.setup!(device));
-  } catch (error) {
-    await board.close();
-    throw error;
-  }
-  device.on('fault', (event) =>
-    log(event.state === 'raised' ? `! ${event.channel}: ${event.quality.level} (${event.quality.reason ?? ''}) ${event.quality.detail ?? ''}`.trimEnd() : `✓ ${event.channel}: fault cleared`),
-  );
-  device.on('alarm', (event) => log(`${event.state === 'active' ? '▲ alarm' : '▽ cleared'} ${event.alarm} on ${event.channel}: ${event.message} (value ${event.value}, limit ${event.limit})`));
-  if (values.json) {
-    const decimals = new Map(loaded.model.channels.map((channel) => [channel.id, decimalsFor(channel.resolution)]));
-    device.on('report', (sample) => out.write(`${JSON.stringify(toJsonReading(sample, decimals.get(sample.channel) ?? 6))}\n`));
-  }
+  const device = positionals[0] ?? settings.device ?? defaultDevice;
+  const runtime = await inTermsOfFlags(() => Runtime.open({ ...settings, device }, hooks), values, loaded, false);
+  if (loaded) log(`sensorkit: config ${loaded.file}`);
+  log(startLine(runtime));
+  watchDevice(runtime.device, log, values.json);
+  if (runtime.transport) reportTransportErrors(runtime.transport, log);
 
-  const mqtt = values['no-mqtt'] ? undefined : await startMqtt(device, clock, { url: values.mqtt, tls, outbox: values.outbox, log });
-  // node-opcua needs seconds to load its standard nodesets: sample and publish meanwhile, and say
-  // when the OPC UA endpoint is ready (or stop everything if it cannot start).
   const startedAt = performance.now();
-  const opcuaStart = opcuaFlags === undefined ? undefined : settle(startOpcua(device, opcuaFlags));
-  log(
-    `sensorkit: ${loaded.model.id} (${loaded.model.identity.manufacturer} ${loaded.model.identity.model}, serial ${device.serialNumber}) on ${description}` +
-      (mqtt === undefined ? '; MQTT off' : mqtt.broker ? `; MQTT ${mqtt.broker.url} (embedded broker, port ${mqtt.broker.port})` : `; MQTT ${mqtt.transport.url}`) +
-      (opcuaFlags === undefined ? '; OPC UA off' : `; OPC UA starting on port ${opcuaFlags.port === 0 ? '(any free)' : opcuaFlags.port} (${opcuaFlags.profile})`),
-  );
-  await mqtt?.transport.start();
-  await device.start();
-  const table = values.json ? undefined : startTable(device, out, mqtt?.transport);
-  const opcuaReady = opcuaStart?.then((result) => {
-    if (!result.ok) return;
-    for (const warning of result.value.warnings) process.stderr.write(`sensorkit: warning: ${warning}\n`);
-    log(`sensorkit: OPC UA ${result.value.endpointUrl} (${result.value.profile}), ready after ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+  await inTermsOfFlags(() => runtime.start(), values, loaded, false);
+  if (!values.json) table = startTable(runtime.device, out, runtime.transport);
+  runtime.on('ready', () => {
+    const opcua = runtime.status().opcua;
+    if (opcua.state !== 'serving') return;
+    log(`sensorkit: OPC UA ${opcua.endpointUrl} (${opcua.profile}), ready after ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
     table?.interrupted();
   });
-
-  // A step of the system clock (NTP setting the time of a board without an RTC) is not followed:
-  // say so, since the timestamps keep the time base of the start (see wall-clock-watch.ts).
-  // `initialLeadMs: 0`: the SystemClock started at the wall time of the process's start.
-  const stopWallClockWatch = watchWallClock({ clock, initialLeadMs: 0 }, (step, lead) => {
-    const off = `${describeStep(lead).slice(1)} ${lead > 0 ? 'behind' : 'ahead of'} it`;
-    process.stderr.write(
-      `sensorkit: warning: the system clock stepped by ${describeStep(step)} (NTP setting the time?); sensorkit's timestamps keep ` +
-        `the time base of its start, now ${off}, until it restarts: start it after time-sync.target (see README)\n`,
-    );
-    table?.interrupted();
-  });
-  try {
-    await waitForStop(durationS, opcuaStart?.then((result) => (result.ok ? new Promise<never>(() => undefined) : undefined)));
-  } finally {
-    stopWallClockWatch();
-  }
-  await opcuaReady;
+  await waitForStop(durationS, runtime.ready.catch(() => undefined).then(() => (runtime.status().opcua.state === 'failed' ? undefined : new Promise<never>(() => undefined))));
   table?.stop();
-  await device.stop();
   // Ctrl-C: flush what can be flushed within 2 s; the rest stays in the outbox for the next run.
-  await mqtt?.close();
-  const opcua = await opcuaStart;
-  if (opcua?.ok) await opcua.value.stop();
-  await board.close();
-  if (opcua?.ok === false) throw opcua.error;
+  await runtime.stop();
+  const opcua = runtime.status().opcua;
+  if (opcua.state === 'failed') await inTermsOfFlags(() => { throw opcua.error; }, values, loaded, false);
   if (!values.json) out.write('stopped\n');
   return 0;
 }
 
-/** A promise's outcome as a value, so that a failure can wait until the rest is shut down. */
-async function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
-  try {
-    return { ok: true, value: await promise };
-  } catch (error) {
-    return { ok: false, error };
+/** The first line: the device, the board, and where it publishes and serves. */
+function startLine(runtime: Runtime): string {
+  const { model, serialNumber } = runtime.device;
+  const opcua = runtime.config.opcua;
+  return (
+    `sensorkit: ${model.id} (${model.identity.manufacturer} ${model.identity.model}, serial ${serialNumber}) on ${runtime.boardDescription}` +
+    (runtime.transport === undefined ? '; MQTT off' : runtime.broker ? `; MQTT ${runtime.broker.url} (embedded broker, port ${runtime.broker.port})` : `; MQTT ${runtime.transport.url}`) +
+    (opcua === false ? '; OPC UA off' : `; OPC UA starting on port ${opcua?.port === 0 ? '(any free)' : (opcua?.port ?? 4840)} (${opcua?.profile ?? 'dev'})`)
+  );
+}
+
+/** Faults and alarms as lines; with --json, one JSON object per report on standard output. */
+function watchDevice(device: Device, log: (line: string) => void, json: boolean): void {
+  device.on('fault', (event) =>
+    log(event.state === 'raised' ? `! ${event.channel}: ${event.quality.level} (${event.quality.reason ?? ''}) ${event.quality.detail ?? ''}`.trimEnd() : `✓ ${event.channel}: fault cleared`),
+  );
+  device.on('alarm', (event) => log(`${event.state === 'active' ? '▲ alarm' : '▽ cleared'} ${event.alarm} on ${event.channel}: ${event.message} (value ${event.value}, limit ${event.limit})`));
+  if (json) {
+    const decimals = new Map(device.model.channels.map((channel) => [channel.id, decimalsFor(channel.resolution)]));
+    device.on('report', (sample) => process.stdout.write(`${JSON.stringify(toJsonReading(sample, decimals.get(sample.channel) ?? 6))}\n`));
   }
 }
 
-/** The serial number: `--serial`, then `SENSORKIT_SERIAL` (when not empty), then `EMU-<seed>`. */
-function serialNumber(flag: string | undefined, seed: number): string {
-  const fromEnv = process.env.SENSORKIT_SERIAL;
-  return flag ?? (fromEnv === undefined || fromEnv === '' ? `EMU-${seed}` : fromEnv);
+/** Reports each kind of transport problem once, not at every reconnect attempt. */
+function reportTransportErrors(transport: Transport, log: (line: string) => void): void {
+  const reported = new Set<string>();
+  transport.on('error', (error) => {
+    if (reported.has(error.message)) return;
+    reported.add(error.message);
+    log(`! mqtt: ${error.message}`);
+  });
 }
+
+/**
+ * The settings the flags give (only those given). Each flag's own form is checked here, as a usage
+ * error naming it; the settings together are checked with the file's.
+ */
+function configFromFlags(values: RunFlags): RuntimeConfig {
+  if (values['no-mqtt'] && values.mqtt !== undefined) throw new UsageError('--mqtt and --no-mqtt exclude each other');
+  const profile = values.profile;
+  if (profile !== undefined && profile !== 'dev' && profile !== 'production') throw new UsageError(`--profile: unknown profile "${profile}"; available: dev, production`);
+  if (values['no-opcua']) {
+    const given = (['opcua-port', 'opcua-host', 'pki', 'users', 'profile'] as const).find((flag) => values[flag] !== undefined) ?? (values['x509-users'] ? 'x509-users' : undefined);
+    if (given !== undefined) throw new UsageError(`--${given} and --no-opcua exclude each other`);
+  }
+  const path = (file: string | undefined): string | undefined => (file === undefined ? undefined : resolve(file));
+  const tls = defined({ ca: path(values.ca), cert: path(values.cert), key: path(values.key) });
+  const mqtt: MqttConfig | false | undefined = values['no-mqtt'] ? false : values.mqtt === undefined && tls === undefined ? undefined : defined({ url: values.mqtt, tls }) ?? {};
+  const opcua: OpcuaConfig | false | undefined = values['no-opcua']
+    ? false
+    : defined({
+        port: values['opcua-port'] === undefined ? undefined : parseNumberOption('--opcua-port', values['opcua-port'], { integer: true, min: 0, max: 65_535 }),
+        host: values['opcua-host'],
+        profile: profile as OpcuaConfig['profile'],
+        pki: path(values.pki),
+        users: path(values.users),
+        x509Users: values['x509-users'] ? true : undefined,
+      });
+  return defined({
+    board: values.board,
+    seed: values.seed === undefined ? undefined : parseNumberOption('--seed', values.seed, { integer: true, min: 0, max: 2 ** 32 - 1 }),
+    serialNumber: values.serial,
+    mqtt,
+    outbox: defined({ dir: path(values.outbox) }),
+    opcua,
+  }) ?? {};
+}
+
+/**
+ * The file's settings with the flags' over them: a flag replaces one setting, `--no-mqtt` and
+ * `--no-opcua` turn a section off, and an MQTT or OPC UA flag turns on a section the file turned off.
+ */
+export function mergeConfig(file: RuntimeConfig, flags: RuntimeConfig): RuntimeConfig {
+  const section = <T extends object>(base: T | false | undefined, over: T | false | undefined): T | false | undefined =>
+    over === undefined ? base : over === false ? false : { ...(base || {}), ...over };
+  const mqtt = section<MqttConfig>(file.mqtt, flags.mqtt);
+  const tls = flags.mqtt && file.mqtt ? { ...file.mqtt.tls, ...flags.mqtt.tls } : undefined;
+  return defined({
+    ...file,
+    ...flags,
+    mqtt: mqtt && tls && Object.keys(tls).length > 0 ? { ...mqtt, tls } : mqtt,
+    outbox: file.outbox || flags.outbox ? { ...file.outbox, ...flags.outbox } : undefined,
+    opcua: section<OpcuaConfig>(file.opcua, flags.opcua),
+  }) ?? {};
+}
+
+/**
+ * Runs `step`; a `ValidationError` about a setting is told in terms of what set it: the flag when
+ * one was given (or no file set the setting: `--opcua-port: 4840 is already in use`), else the
+ * file (`sensorkit.config.json: opcua.port: …`). With `usage`, flag errors are usage errors.
+ */
+async function inTermsOfFlags<T>(step: () => T | Promise<T>, values: RunFlags, loaded: LoadedConfig | undefined, usage: boolean): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (!(error instanceof ValidationError) || error instanceof ConfigFileError) throw error;
+    const setting = Object.keys(FLAG_OF_SETTING).find((key) => error.path === key || error.path.startsWith(`${key} `));
+    if (setting === undefined) throw error;
+    const flag = FLAG_OF_SETTING[setting]!;
+    const inFile = loaded !== undefined && settingIn(loaded.config, setting);
+    if (values[flag] !== undefined && values[flag] !== false || !inFile) {
+      const message = `--${flag}${error.path.slice(setting.length)}: ${error.reason}`;
+      throw usage ? new UsageError(message) : new ValidationError(`--${flag}${error.path.slice(setting.length)}`, error.reason, { cause: error });
+    }
+    throw new ConfigFileError(loaded.file, error.path, error.reason, { cause: error });
+  }
+}
+
+function settingIn(config: RuntimeConfig, setting: string): boolean {
+  let node: unknown = config;
+  for (const key of setting.split('.')) node = typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[key] : undefined;
+  return node !== undefined;
+}
+
+/** The object without its undefined fields, or undefined when none is left. */
+function defined<T extends object>(object: T): Defined<T> | undefined {
+  const entries = Object.entries(object).filter(([, value]) => value !== undefined);
+  return entries.length === 0 ? undefined : (Object.fromEntries(entries) as Defined<T>);
+}
+
+/** `T` with its undefined-valued fields optional instead (for `exactOptionalPropertyTypes`). */
+type Defined<T> = { [K in keyof T]?: Exclude<T[K], undefined> };
 
 /** The `--json` line of one reading; the value is rounded to the decimals its resolution warrants. */
 export function toJsonReading(sample: Sample, decimals: number): Record<string, unknown> {
@@ -249,134 +339,6 @@ function waitForStop(durationS: number | undefined, abort?: Promise<unknown>): P
 /** The live table's footer: the transport's state and its outbox counters. */
 export function transportFooter(transport: Transport): string {
   const status = transport.status();
-  return `MQTT ${status.state}${status.protocol === 4 ? ' (3.1.1)' : ''} · pending ${status.pendingRecords} · dropped ${status.droppedRecords}`;
+  return `MQTT ${status.state}${status.mqtt?.protocol === 4 ? ' (3.1.1)' : ''} · pending ${status.pendingRecords} · dropped ${status.droppedRecords}`;
 }
 
-interface OpcuaFlags {
-  port: number;
-  profile: 'dev' | 'production';
-  host: string | undefined;
-  pki: string | undefined;
-  users: string;
-  x509Users: boolean;
-}
-
-/** Checks the OPC UA flags together; undefined with --no-opcua. */
-function opcuaOptions(values: {
-  'opcua-port'?: string | undefined;
-  'no-opcua'?: boolean | undefined;
-  profile?: string | undefined;
-  'opcua-host'?: string | undefined;
-  pki?: string | undefined;
-  users?: string | undefined;
-  'x509-users'?: boolean | undefined;
-}): OpcuaFlags | undefined {
-  const profile = values.profile ?? 'dev';
-  if (profile !== 'dev' && profile !== 'production') throw new UsageError(`--profile: unknown profile "${profile}"; available: dev, production`);
-  if (values['no-opcua']) {
-    const given = (['opcua-port', 'opcua-host', 'pki', 'users', 'profile'] as const).find((flag) => values[flag] !== undefined) ?? (values['x509-users'] ? 'x509-users' : undefined);
-    if (given !== undefined) throw new UsageError(`--${given} and --no-opcua exclude each other`);
-    return undefined;
-  }
-  const port = values['opcua-port'] === undefined ? OPCUA_PORT : parseNumberOption('--opcua-port', values['opcua-port'], { integer: true, min: 0, max: 65_535 });
-  return { port, profile, host: values['opcua-host'], pki: values.pki, users: values.users ?? join('.sensorkit', 'opcua-users.json'), x509Users: values['x509-users'] ?? false };
-}
-
-/** The IANA port of opc.tcp. */
-const OPCUA_PORT = 4840;
-
-interface OpcuaSide {
-  endpointUrl: string;
-  profile: string;
-  warnings: string[];
-  stop(): Promise<void>;
-}
-
-/** Starts the OPC UA server (node-opcua is loaded only now, so runs with --no-opcua never pay for it). */
-async function startOpcua(device: Device, flags: OpcuaFlags): Promise<OpcuaSide> {
-  const { OpcuaServer, UsersFile, routeNodeOpcuaLogs } = await import('../transport/opcua/index.js');
-  // Standard output is for the table or --json lines; node-opcua's own messages go to stderr.
-  routeNodeOpcuaLogs((line) => process.stderr.write(`sensorkit: ${line}\n`));
-  const users = await UsersFile.load(resolve(flags.users));
-  const server = new OpcuaServer(device, {
-    profile: flags.profile,
-    port: flags.port,
-    users,
-    x509Users: flags.x509Users,
-    ...(flags.host === undefined ? {} : { host: flags.host }),
-    ...(flags.pki === undefined ? {} : { pkiDir: flags.pki }),
-  });
-  try {
-    await server.start();
-  } catch (error) {
-    if (error instanceof ValidationError && error.path === 'port') throw new ValidationError('--opcua-port', error.reason);
-    throw error;
-  }
-  return { endpointUrl: server.endpointUrl, profile: server.profile, warnings: server.warnings(), stop: () => server.stop() };
-}
-
-interface MqttFlags {
-  mqtt?: string | undefined;
-  'no-mqtt'?: boolean | undefined;
-  ca?: string | undefined;
-  cert?: string | undefined;
-  key?: string | undefined;
-}
-
-/** Checks the MQTT flags together and reads the TLS files; usage errors name the flag. */
-function mqttOptions(values: MqttFlags): MqttTlsOptions | undefined {
-  if (values['no-mqtt'] && values.mqtt !== undefined) throw new UsageError('--mqtt and --no-mqtt exclude each other');
-  const files = { ca: values.ca, cert: values.cert, key: values.key };
-  const given = Object.entries(files).filter(([, file]) => file !== undefined);
-  if (given.length === 0) return undefined;
-  if (!values.mqtt?.startsWith('mqtts://')) throw new UsageError(`--${given[0]![0]}: needs --mqtt mqtts://…`);
-  if ((files.cert === undefined) !== (files.key === undefined)) throw new UsageError('--cert and --key go together');
-  const read = (flag: string, file: string): string => {
-    try {
-      return readFileSync(file, 'utf8');
-    } catch (error) {
-      throw new UsageError(`--${flag}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-    }
-  };
-  return {
-    ...(files.ca === undefined ? {} : { ca: read('ca', files.ca) }),
-    ...(files.cert === undefined ? {} : { cert: read('cert', files.cert) }),
-    ...(files.key === undefined ? {} : { key: read('key', files.key) }),
-  };
-}
-
-/** The device's MQTT side: the broker (embedded unless a URL is given), the outbox and the transport. */
-async function startMqtt(
-  device: Device,
-  clock: SystemClock,
-  options: { url: string | undefined; tls: MqttTlsOptions | undefined; outbox: string | undefined; log: (line: string) => void },
-): Promise<{ transport: Transport; broker: EmbeddedBroker | undefined; close(): Promise<void> }> {
-  const deviceId = deviceIdFor(device.model, device.serialNumber);
-  const broker = options.url === undefined ? await startEmbeddedBroker() : undefined;
-  const outbox = await DurableOutbox.open({ dir: resolve(options.outbox ?? join('.sensorkit', 'outbox', deviceId)), clock });
-  let transport: Transport;
-  try {
-    transport = createTransport(options.url ?? broker!.url, { deviceId, clock, outbox, encoder: new SenmlCborEncoder(), ...(options.tls ? { tls: options.tls } : {}) });
-  } catch (error) {
-    await outbox.close();
-    await broker?.close();
-    throw error;
-  }
-  transport.attach(device);
-  // Report each kind of transport problem once, not at every reconnect attempt.
-  const reported = new Set<string>();
-  transport.on('error', (error) => {
-    if (reported.has(error.message)) return;
-    reported.add(error.message);
-    options.log(`! mqtt: ${error.message}`);
-  });
-  return {
-    transport,
-    broker,
-    async close() {
-      await transport.stop({ flushMs: 2000 });
-      await outbox.close();
-      await broker?.close();
-    },
-  };
-}

@@ -6,12 +6,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { inspect } from 'node:util';
 import type { EmulatedBoard } from '../../boards/emulated/board.js';
 import { DeviceFileError, SensorkitError } from '../core/errors.js';
 import type { SeededRandom } from '../core/random.js';
 import { DeviceModel } from '../model/define-device.js';
 import type { Device } from '../device/device.js';
+import { importFailure } from './import-error.js';
 
 /** What a device file provides. */
 export interface DeviceModule {
@@ -55,7 +55,7 @@ export async function loadDeviceFile(path: string): Promise<DeviceModule> {
   try {
     module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
-    const reason = error instanceof SensorkitError ? error.message : firstLine(error);
+    const reason = error instanceof SensorkitError ? error.message : importFailure(error);
     throw new DeviceFileError(file, reason, { cause: error });
   }
   const model = module.default ?? module.device;
@@ -72,18 +72,4 @@ export async function loadDeviceFile(path: string): Promise<DeviceModule> {
     ...(emulation ? { emulation: emulation as DeviceModule['emulation'] & object } : {}),
     ...(setup ? { setup: setup as DeviceModule['setup'] & object } : {}),
   };
-}
-
-/**
- * The first line of what an import threw. ts-node's loader runs in another thread, so a compile
- * error can arrive as a plain object (no `Error` prototype) carrying `message` or `diagnosticText`.
- */
-function firstLine(error: unknown): string {
-  let message: string;
-  if (error instanceof Error) message = error.message;
-  else if (typeof error === 'object' && error !== null) {
-    const fields = error as { message?: unknown; diagnosticText?: unknown };
-    message = typeof fields.diagnosticText === 'string' ? fields.diagnosticText : typeof fields.message === 'string' ? fields.message : inspect(error);
-  } else message = String(error);
-  return (message.split('\n').find((line) => line.trim() !== '') ?? message).trim();
 }

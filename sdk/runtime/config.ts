@@ -1,0 +1,197 @@
+/**
+ * The runtime's configuration: which device runs on which board, where it publishes and how it
+ * serves OPC UA. One declaration (`CONFIG_SCHEMA`) yields the checks, with the path of a bad field,
+ * and the JSON Schema of `sensorkit.config.json` for editors.
+ *
+ * An absent setting takes the default `sensorkit run` has: the emulated board, seed 1, an embedded
+ * MQTT broker on 127.0.0.1, the outbox in `.sensorkit/outbox/<device id>`, OPC UA on port 4840 with
+ * the `dev` profile. `mqtt: false` and `opcua: false` turn those off.
+ */
+import { ValidationError } from '../core/errors.js';
+import { checkBoardSpec } from '../io/board-registry.js';
+import './builtin-boards.js';
+import { checkSettings, settingsJsonSchema, type ObjectNode } from './config-schema.js';
+
+/** MQTT: the broker and the TLS files. */
+export interface MqttConfig {
+  /** `mqtt://host[:port]` or `mqtts://host[:port]`. Default: an embedded broker on 127.0.0.1 (a free port). */
+  readonly url?: string;
+  /** With `mqtts://`: files in PEM. */
+  readonly tls?: {
+    /** CA certificate(s) the broker's certificate must chain to. */
+    readonly ca?: string;
+    /** Client certificate, for mutual TLS (with `key`). */
+    readonly cert?: string;
+    /** Private key of `cert`. */
+    readonly key?: string;
+  };
+}
+
+/** The durable outbox of telemetry. */
+export interface OutboxConfig {
+  /** Its folder. Default `.sensorkit/outbox/<device id>` (in the working directory). */
+  readonly dir?: string;
+}
+
+/** The OPC UA server. */
+export interface OpcuaConfig {
+  /** TCP port; 0 picks a free one. Default 4840. */
+  readonly port?: number;
+  /** Address to listen on. Default 127.0.0.1 for `dev`, every interface for `production`. */
+  readonly host?: string;
+  /** `dev` adds SecurityPolicy None and anonymous login; `production` is SignAndEncrypt with user login. Default `dev`. */
+  readonly profile?: 'dev' | 'production';
+  /** Certificates: own, trusted and rejected. Default `.sensorkit/pki`. */
+  readonly pki?: string;
+  /** Users file (scrypt hashes, `sensorkit opcua user add NAME`). Default `.sensorkit/opcua-users.json`. */
+  readonly users?: string;
+  /** Accept X.509 user certificates trusted in `<pki>/users`. Default false. */
+  readonly x509Users?: boolean;
+}
+
+/**
+ * What a `sensorkit.config.json` (or `.ts`/`.js`) holds. Relative paths in a file resolve against
+ * the file's folder.
+ */
+export interface RuntimeConfig {
+  /** The device file, or a folder with `device.ts`/`device.js`. */
+  readonly device?: string;
+  /** `NAME[:ARGS]` of a registered board kind: `emulated`, `firmata:PATH[@BAUD]`, `linux[:ROOT]`, … Default `emulated`. */
+  readonly board?: string;
+  /** Seed of the emulated board's random signals. Default 1. */
+  readonly seed?: number;
+  /** When the model takes it from the board or environment. Default `$SENSORKIT_SERIAL`, else `EMU-<seed>`. */
+  readonly serialNumber?: string;
+  /** MQTT settings, or `false` for no MQTT. */
+  readonly mqtt?: MqttConfig | false;
+  readonly outbox?: OutboxConfig;
+  /** OPC UA settings, or `false` for no OPC UA server. */
+  readonly opcua?: OpcuaConfig | false;
+}
+
+/**
+ * Types a configuration object in a `sensorkit.config.ts` (and checks it when the file loads).
+ *
+ * @example
+ * ```ts
+ * // sensorkit.config.ts
+ * import { defineConfig } from 'sensorkit/runtime'
+ * export default defineConfig({ device: './device.ts', board: 'linux', mqtt: { url: 'mqtts://broker.plant:8883' } })
+ * ```
+ */
+export function defineConfig(config: RuntimeConfig): RuntimeConfig {
+  checkSettings(CONFIG_SCHEMA, config, '');
+  return config;
+}
+
+const MQTT_SCHEMES = ['mqtt:', 'mqtts:'];
+
+/** The declaration of {@link RuntimeConfig}: its checks and its JSON Schema. */
+export const CONFIG_SCHEMA: ObjectNode = {
+  type: 'object',
+  description: 'sensorkit runtime configuration (sensorkit run --config FILE)',
+  fields: {
+    $schema: { type: 'string', description: 'the JSON Schema of this file, for editors (sensorkit config schema)' },
+    device: { type: 'string', path: true, description: 'the device file, or a folder with device.ts/device.js', examples: ['./device.ts'] },
+    board: {
+      type: 'string',
+      description: 'board to run on: emulated, firmata:PATH[@BAUD], linux[:ROOT] or a registered kind (default: emulated)',
+      examples: ['emulated', 'linux', 'firmata:/dev/ttyACM0'],
+      check: (value) => void checkBoardSpec(value),
+    },
+    seed: { type: 'integer', min: 0, max: 2 ** 32 - 1, description: "seed of the emulated board's random signals (default: 1)" },
+    serialNumber: { type: 'string', description: 'serial number, when the model takes it from the board or environment' },
+    mqtt: {
+      type: 'object-or-false',
+      description: 'MQTT telemetry, or false for none (default: an embedded broker on 127.0.0.1)',
+      object: {
+        type: 'object',
+        description: 'MQTT settings',
+        fields: {
+          url: {
+            type: 'string',
+            description: 'broker URL, mqtt://host[:port] or mqtts://host[:port]',
+            examples: ['mqtts://broker.plant:8883'],
+            check: (value) => (isMqttUrl(value) ? undefined : `must be mqtt:// or mqtts://, got ${JSON.stringify(value)}`),
+          },
+          tls: {
+            type: 'object',
+            description: 'with mqtts://: PEM files',
+            fields: {
+              ca: { type: 'string', path: true, description: "CA certificate(s) the broker's certificate must chain to" },
+              cert: { type: 'string', path: true, description: 'client certificate, for mutual TLS (with key)' },
+              key: { type: 'string', path: true, description: 'private key of cert' },
+            },
+          },
+        },
+        rules: (mqtt, path) => checkMqttTls(mqtt as MqttConfig, path),
+      },
+    },
+    outbox: {
+      type: 'object',
+      description: 'durable outbox of telemetry',
+      fields: { dir: { type: 'string', path: true, description: 'its folder (default: .sensorkit/outbox/<device id>)' } },
+    },
+    opcua: {
+      type: 'object-or-false',
+      description: 'OPC UA server, or false for none (default: port 4840, dev profile)',
+      object: {
+        type: 'object',
+        description: 'OPC UA settings',
+        fields: {
+          port: { type: 'integer', min: 0, max: 65_535, description: 'TCP port; 0 picks a free one (default: 4840)' },
+          host: { type: 'string', description: 'address to listen on (default: 127.0.0.1 for dev, all for production)' },
+          profile: { type: 'enum', values: ['dev', 'production'], description: 'dev: SecurityPolicy None and anonymous login; production: SignAndEncrypt, user login (default: dev)' },
+          pki: { type: 'string', path: true, description: 'certificates: own, trusted and rejected (default: .sensorkit/pki)' },
+          users: { type: 'string', path: true, description: 'users file, scrypt hashes (default: .sensorkit/opcua-users.json)' },
+          x509Users: { type: 'boolean', description: 'accept X.509 user certificates trusted in <pki>/users (default: false)' },
+        },
+      },
+    },
+  },
+};
+
+/**
+ * Checks a configuration (as parsed from JSON, or as a file exported it); returns a copy with its
+ * relative paths passed through `resolvePath`. Throws `ValidationError` naming the bad field.
+ *
+ * @example
+ * ```ts
+ * checkConfig({ mqtt: { url: 'http://x' } }) // throws 'mqtt.url: must be mqtt:// or mqtts://, got "http://x"'
+ * ```
+ */
+export function checkConfig(config: unknown, resolvePath?: (path: string) => string): RuntimeConfig {
+  const checked = checkSettings(CONFIG_SCHEMA, config, '', resolvePath) as RuntimeConfig & { $schema?: string };
+  const { $schema: _schema, ...rest } = checked;
+  return rest;
+}
+
+/**
+ * The JSON Schema of `sensorkit.config.json`.
+ *
+ * @example
+ * ```ts
+ * writeFileSync('sensorkit.config.schema.json', JSON.stringify(configJsonSchema(), null, 2))
+ * ```
+ */
+export function configJsonSchema(): Record<string, unknown> {
+  return { $schema: 'https://json-schema.org/draft/2020-12/schema', title: 'sensorkit.config.json', ...settingsJsonSchema(CONFIG_SCHEMA) };
+}
+
+function isMqttUrl(value: string): boolean {
+  try {
+    return MQTT_SCHEMES.includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/** TLS files need an mqtts:// URL (an embedded broker speaks plain MQTT); a certificate needs its key. */
+function checkMqttTls(mqtt: MqttConfig, path: string): void {
+  const tls = mqtt.tls;
+  if (tls === undefined) return;
+  const given = (['ca', 'cert', 'key'] as const).find((name) => tls[name] !== undefined);
+  if (given === undefined) return;
+  if (!mqtt.url?.startsWith('mqtts://')) throw new ValidationError(`${path}.tls.${given}`, 'needs an mqtts:// url');
+  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new ValidationError(`${path}.tls.${tls.cert === undefined ? 'key' : 'cert'}`, 'cert and key go together');
+}

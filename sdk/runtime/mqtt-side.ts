@@ -1,0 +1,82 @@
+/**
+ * A device's MQTT side: the broker (an embedded one on 127.0.0.1 unless a URL is given), the
+ * durable outbox and the transport, opened together and closed in reverse order.
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Clock } from '../core/clock.js';
+import { ValidationError } from '../core/errors.js';
+import type { Device } from '../device/device.js';
+import { SenmlCborEncoder } from '../encoding/senml-cbor.js';
+import { deviceIdFor } from '../encoding/topics.js';
+import type { EmbeddedBroker } from '../transport/mqtt/embedded-broker.js';
+import type { MqttTlsOptions } from '../transport/mqtt/options.js';
+import { DurableOutbox } from '../transport/outbox/index.js';
+import { createTransport, type Transport } from '../transport/registry.js';
+import type { MqttConfig } from './config.js';
+
+/** An opened MQTT side; the transport is attached to the device but not started. */
+export interface MqttSide {
+  readonly transport: Transport;
+  /** The embedded broker, when no URL was given. */
+  readonly broker: EmbeddedBroker | undefined;
+  /** Flushes within `flushMs` what can be flushed, disconnects, closes the outbox and the broker. */
+  close(flushMs: number): Promise<void>;
+}
+
+/**
+ * Opens the MQTT side of `device`. A failure closes what was opened before it throws; an unreadable
+ * TLS file is a `ValidationError` naming its setting (`mqtt.tls.ca`).
+ *
+ * @example
+ * ```ts
+ * const mqtt = await openMqttSide(device, clock, { url: 'mqtt://127.0.0.1:1883' }, undefined)
+ * await mqtt.transport.start()
+ * ```
+ */
+export async function openMqttSide(device: Device, clock: Clock, config: MqttConfig, outboxDir: string | undefined): Promise<MqttSide> {
+  const tls = readTlsFiles(config.tls);
+  const deviceId = deviceIdFor(device.model, device.serialNumber);
+  // Loaded only when used: a device publishing to a real broker never loads aedes.
+  const broker = config.url === undefined ? await (await import('../transport/mqtt/embedded-broker.js')).startEmbeddedBroker() : undefined;
+  let outbox: DurableOutbox | undefined;
+  try {
+    outbox = await DurableOutbox.open({ dir: resolve(outboxDir ?? join('.sensorkit', 'outbox', deviceId)), clock });
+    const transport = createTransport(config.url ?? broker!.url, { deviceId, clock, outbox, encoder: new SenmlCborEncoder(), ...(tls ? { tls } : {}) });
+    transport.attach(device);
+    const opened = outbox;
+    return {
+      transport,
+      broker,
+      async close(flushMs) {
+        try {
+          await transport.stop({ flushMs });
+        } finally {
+          await opened.close();
+          await broker?.close();
+        }
+      },
+    };
+  } catch (error) {
+    await outbox?.close();
+    await broker?.close();
+    if (error instanceof ValidationError && error.path === 'url') throw new ValidationError('mqtt.url', error.reason, { cause: error });
+    throw error;
+  }
+}
+
+/** Reads the PEM files of `mqtt.tls`. */
+function readTlsFiles(files: MqttConfig['tls']): MqttTlsOptions | undefined {
+  if (files === undefined) return undefined;
+  const read = (name: 'ca' | 'cert' | 'key'): Partial<MqttTlsOptions> => {
+    const file = files[name];
+    if (file === undefined) return {};
+    try {
+      return { [name]: readFileSync(file, 'utf8') };
+    } catch (error) {
+      throw new ValidationError(`mqtt.tls.${name}`, `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+    }
+  };
+  const tls = { ...read('ca'), ...read('cert'), ...read('key') };
+  return Object.keys(tls).length === 0 ? undefined : tls;
+}

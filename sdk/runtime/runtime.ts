@@ -1,0 +1,315 @@
+/**
+ * The runtime: a device wired to its board, its MQTT side (broker, durable outbox, transport), its
+ * OPC UA server and the wall-clock watch, from one configuration, with an orderly shutdown.
+ * `sensorkit run` is this plus flags and a live table; an application is this in a few lines.
+ *
+ * Lifecycle: `Runtime.open()` checks the configuration, loads the device, opens the board, builds
+ * the device and the MQTT side (nothing samples yet, so listeners added now miss nothing);
+ * `start()` starts publishing and sampling at once, while the OPC UA server loads (node-opcua needs
+ * seconds) and announces itself with `ready`. `stop()` stops everything that started, in reverse
+ * order, whatever state the start reached. Each step that fails stops what it started first.
+ */
+import { SystemClock, type Clock } from '../core/clock.js';
+import { StateError } from '../core/errors.js';
+import { TypedEmitter } from '../core/events.js';
+import { describeStep, watchWallClock } from '../core/wall-clock-watch.js';
+import { Device, type DeviceState } from '../device/device.js';
+import type { Board } from '../io/board.js';
+import { openBoardSpec } from '../io/board-registry.js';
+import type { EmbeddedBroker } from '../transport/mqtt/embedded-broker.js';
+import type { Transport } from '../transport/registry.js';
+import { checkConfig, type RuntimeConfig } from './config.js';
+import { emulationOf, inDeviceFile, resolveDevice, type DeviceSource } from './device-source.js';
+import { openMqttSide, type MqttSide } from './mqtt-side.js';
+import { startOpcuaSide, type OpcuaSide } from './opcua-side.js';
+
+/** What to run: a {@link RuntimeConfig} whose device may also be a loaded module or a model. */
+export interface RuntimeOptions extends Omit<RuntimeConfig, 'device'> {
+  /** A device file's path, what `loadDeviceFile` returned, or a model (`defineDevice`). */
+  readonly device: DeviceSource;
+  /** Clock of the data path. Default: a `SystemClock`, watched for steps of the system clock. */
+  readonly clock?: Clock;
+  /** How long `stop()` flushes the outbox before it disconnects, ms. Default 2000. */
+  readonly flushMs?: number;
+}
+
+/** Where the runtime reports; both default to standard error. */
+export interface RuntimeHooks {
+  /** Something an operator should know: a missing emulation, a serial line lost, the dev profile, a clock step. */
+  readonly warn?: (message: string) => void;
+  /** Lines from libraries underneath (node-opcua's own messages). */
+  readonly log?: (line: string) => void;
+}
+
+/** One state for the whole runtime. */
+export type RuntimeState = 'opened' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** The OPC UA server's state. */
+export type OpcuaStatus =
+  | { readonly state: 'off' }
+  | { readonly state: 'starting'; readonly port: number }
+  | { readonly state: 'serving'; readonly endpointUrl: string; readonly profile: 'dev' | 'production' }
+  | { readonly state: 'failed'; readonly reason: string; readonly error: unknown }
+  | { readonly state: 'stopped' };
+
+/** A snapshot of the runtime, for a status line or a health check. */
+export interface RuntimeStatus {
+  readonly state: RuntimeState;
+  /** The board, as the start line describes it. */
+  readonly board: string;
+  readonly device: DeviceState;
+  /** The MQTT transport's status, undefined when MQTT is off. */
+  readonly mqtt: ReturnType<Transport['status']> | undefined;
+  readonly opcua: OpcuaStatus;
+}
+
+/** Events of a {@link Runtime}. */
+export interface RuntimeEvents {
+  /** Every part serves, OPC UA included. */
+  ready: [];
+  state: [state: RuntimeState];
+}
+
+const WARN = (message: string): void => void process.stderr.write(`sensorkit: warning: ${message}\n`);
+const LOG = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/**
+ * A device wired to its board and services. Readings are the device's events (`runtime.device.on('report', …)`).
+ *
+ * @example
+ * ```ts
+ * const runtime = await Runtime.open({ device: './device.ts', opcua: { port: 0 } })
+ * runtime.device.on('report', (sample) => console.log(sample.channel, sample.value))
+ * await runtime.start()
+ * await runtime.ready
+ * await runtime.stop()
+ * ```
+ */
+export class Runtime extends TypedEmitter<RuntimeEvents> {
+  readonly device: Device;
+  readonly board: Board;
+  /** The board as the start line describes it: `the emulated Raspberry Pi 4, seed 1`. */
+  readonly boardDescription: string;
+  /** The MQTT transport, undefined when MQTT is off. */
+  readonly transport: Transport | undefined;
+  /** The embedded broker, when MQTT is on without a URL. */
+  readonly broker: EmbeddedBroker | undefined;
+  /** The configuration as checked (the device excepted). */
+  readonly config: Omit<RuntimeConfig, 'device'>;
+  /**
+   * Resolves once every part serves (OPC UA included); rejects when a part fails to start, the
+   * runtime having stopped everything by then.
+   */
+  readonly ready: Promise<void>;
+  readonly #mqtt: MqttSide | undefined;
+  readonly #hooks: Required<RuntimeHooks>;
+  readonly #ownClock: boolean;
+  readonly #flushMs: number;
+  #state: RuntimeState = 'opened';
+  #opcua: OpcuaStatus;
+  #opcuaStart: Promise<OpcuaSide | undefined> | undefined;
+  #stopWatch: (() => void) | undefined;
+  #stopping: Promise<void> | undefined;
+  #settleReady!: { resolve(): void; reject(error: unknown): void };
+
+  private constructor(parts: { device: Device; board: Board; description: string; mqtt: MqttSide | undefined; config: Omit<RuntimeConfig, 'device'>; hooks: Required<RuntimeHooks>; ownClock: boolean; flushMs: number }) {
+    super();
+    this.device = parts.device;
+    this.board = parts.board;
+    this.boardDescription = parts.description;
+    this.#mqtt = parts.mqtt;
+    this.transport = parts.mqtt?.transport;
+    this.broker = parts.mqtt?.broker;
+    this.config = parts.config;
+    this.#hooks = parts.hooks;
+    this.#ownClock = parts.ownClock;
+    this.#flushMs = parts.flushMs;
+    this.#opcua = parts.config.opcua === false ? { state: 'off' } : { state: 'starting', port: parts.config.opcua?.port ?? 4840 };
+    this.ready = new Promise<void>((resolve, reject) => (this.#settleReady = { resolve, reject }));
+    // Awaiting `ready` is optional: a rejection nobody awaits must not end the process.
+    this.ready.catch(() => undefined);
+  }
+
+  /**
+   * Checks the configuration, loads the device, opens the board and builds the device and its
+   * MQTT side; nothing samples or publishes yet. Throws `ValidationError` naming the bad setting,
+   * `DeviceFileError` for the device file; what was opened is closed first.
+   */
+  static async open(options: RuntimeOptions, hooks: RuntimeHooks = {}): Promise<Runtime> {
+    const { device: source, clock: givenClock, flushMs = 2000, ...settings } = options;
+    const config = checkConfig(settings);
+    const warn = hooks.warn ?? WARN;
+    const resolved = await resolveDevice(source);
+    const clock = givenClock ?? new SystemClock();
+    const seed = config.seed ?? 1;
+    const { board, description } = await openBoardSpec(config.board ?? 'emulated', {
+      definition: resolved.model.board,
+      clock,
+      seed,
+      warn,
+      emulate: emulationOf(resolved, seed, warn),
+    });
+    let mqtt: MqttSide | undefined;
+    try {
+      const device = new Device(resolved.model, { board, serialNumber: serialNumberOf(config, seed) });
+      const setup = resolved.setup;
+      if (setup) await inDeviceFile(resolved, 'setup', () => setup(device));
+      if (config.mqtt !== false) mqtt = await openMqttSide(device, clock, config.mqtt ?? {}, config.outbox?.dir);
+      return new Runtime({ device, board, description, mqtt, config, hooks: { warn, log: hooks.log ?? LOG }, ownClock: givenClock === undefined, flushMs });
+    } catch (error) {
+      await board.close();
+      throw error;
+    }
+  }
+
+  /** The runtime's state. */
+  get state(): RuntimeState {
+    return this.#state;
+  }
+
+  /**
+   * Starts the OPC UA server (in the background), the transport and sampling; resolves once the
+   * device samples. Failing, it stops everything and rethrows.
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'opened') throw new StateError(`cannot start a runtime that is ${this.#state}`);
+    this.#setState('starting');
+    const opcua = this.config.opcua;
+    if (opcua !== false) this.#opcuaStart = this.#startOpcua(opcua ?? {});
+    try {
+      await this.transport?.start();
+      await this.device.start();
+    } catch (error) {
+      await this.stop().catch(() => undefined);
+      throw error;
+    }
+    if (this.#ownClock) this.#stopWatch = this.#watchClock();
+    this.#setState('running');
+    if (opcua === false) this.#readyNow();
+  }
+
+  /** A snapshot of every part's state. */
+  status(): RuntimeStatus {
+    return { state: this.#state, board: this.boardDescription, device: this.device.state, mqtt: this.transport?.status(), opcua: this.#opcua };
+  }
+
+  /**
+   * Stops sampling, flushes the outbox within `flushMs` (the rest stays for the next start),
+   * disconnects, stops the OPC UA server and the embedded broker, and closes the board.
+   * Idempotent: every call returns the same promise.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stopAll();
+    return this.#stopping;
+  }
+
+  async #stopAll(): Promise<void> {
+    this.#setState('stopping');
+    this.#stopWatch?.();
+    const failures: unknown[] = [];
+    const attempt = async (step: () => Promise<void> | undefined): Promise<void> => {
+      try {
+        await step();
+      } catch (error) {
+        failures.push(error);
+      }
+    };
+    await attempt(() => this.device.stop());
+    await attempt(() => this.#mqtt?.close(this.#flushMs));
+    await attempt(async () => (await this.#opcuaStart)?.stop());
+    await attempt(() => this.board.close());
+    if (this.#opcua.state !== 'failed' && this.#opcua.state !== 'off') this.#opcua = { state: 'stopped' };
+    this.#settleReady.reject(new StateError('the runtime stopped before it was ready'));
+    this.#setState('stopped');
+    if (failures.length > 0) throw failures[0];
+  }
+
+  /** Settles to the server, or to undefined once it failed (the failure is `ready`'s). */
+  async #startOpcua(config: Exclude<RuntimeConfig['opcua'], false | undefined>): Promise<OpcuaSide | undefined> {
+    try {
+      const side = await startOpcuaSide(this.device, config, this.#hooks.log);
+      if (this.#stopping) {
+        await side.stop();
+        return undefined;
+      }
+      for (const warning of side.warnings) this.#hooks.warn(warning);
+      this.#opcua = { state: 'serving', endpointUrl: side.endpointUrl, profile: side.profile };
+      if (this.#state === 'running') this.#readyNow();
+      else void this.#afterStart().then((running) => running && this.#readyNow());
+      return side;
+    } catch (error) {
+      this.#opcua = { state: 'failed', reason: error instanceof Error ? error.message : String(error), error };
+      this.#settleReady.reject(error);
+      void this.stop().catch(() => undefined);
+      return undefined;
+    }
+  }
+
+  /** Resolves true once the start completes, false when it fails or the runtime stops. */
+  #afterStart(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const off = this.on('state', (state) => {
+        if (state === 'starting') return;
+        off();
+        resolve(state === 'running');
+      });
+    });
+  }
+
+  #readyNow(): void {
+    this.#settleReady.resolve();
+    this.emit('ready');
+  }
+
+  /**
+   * A step of the system clock (NTP setting the time of a board without an RTC) is not followed:
+   * say so, since the timestamps keep the time base of the start (see wall-clock-watch.ts).
+   * `initialLeadMs: 0`: the SystemClock started at the wall time of the process's start.
+   */
+  #watchClock(): () => void {
+    return watchWallClock({ clock: this.device.clock, initialLeadMs: 0 }, (step, lead) => {
+      const off = `${describeStep(lead).slice(1)} ${lead > 0 ? 'behind' : 'ahead of'} it`;
+      this.#hooks.warn(
+        `the system clock stepped by ${describeStep(step)} (NTP setting the time?); sensorkit's timestamps keep ` +
+          `the time base of its start, now ${off}, until it restarts: start it after time-sync.target (see README)`,
+      );
+    });
+  }
+
+  #setState(state: RuntimeState): void {
+    if (this.#state === state) return;
+    this.#state = state;
+    this.emit('state', state);
+  }
+}
+
+/**
+ * Opens and starts a runtime and waits until every part serves. Failing anywhere, it stops what
+ * started and rethrows.
+ *
+ * @example
+ * ```ts
+ * import { startRuntime } from 'sensorkit/runtime'
+ *
+ * const runtime = await startRuntime({ device: './device.ts', mqtt: { url: 'mqtt://broker.local' }, opcua: false })
+ * runtime.device.on('report', (sample) => console.log(sample.channel, sample.value, sample.unit))
+ * process.once('SIGTERM', () => void runtime.stop())
+ * ```
+ */
+export async function startRuntime(options: RuntimeOptions, hooks: RuntimeHooks = {}): Promise<Runtime> {
+  const runtime = await Runtime.open(options, hooks);
+  await runtime.start();
+  try {
+    await runtime.ready;
+  } catch (error) {
+    await runtime.stop().catch(() => undefined);
+    throw error;
+  }
+  return runtime;
+}
+
+/** The serial number: the configuration's, then `SENSORKIT_SERIAL` (when not empty), then `EMU-<seed>`. */
+function serialNumberOf(config: RuntimeConfig, seed: number): string {
+  const fromEnv = process.env.SENSORKIT_SERIAL;
+  return config.serialNumber ?? (fromEnv === undefined || fromEnv === '' ? `EMU-${seed}` : fromEnv);
+}
