@@ -8,7 +8,7 @@ import { FirmataPtyServer } from '../../boards/emulated/firmata/pty-server.js';
 import { CONTROL_HELP, runControlCommand } from '../../boards/emulated/firmata/control.js';
 import { SystemClock } from '../core/clock.js';
 import { loadDeviceFile } from '../runtime/device-file.js';
-import { createEmulatedBoard } from './board-option.js';
+import { createEmulatedBoard } from '../runtime/device-source.js';
 import { UsageError, parseNumberOption } from './usage.js';
 
 const DEFAULT_DEVICE = fileURLToPath(new URL('../../examples/env-node', import.meta.url));
