@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SensorkitError } from '../core/errors.js';
 import { BOARDS_HELP, boardsCommand } from './boards.js';
+import { CONFIG_HELP, configCommand } from './config.js';
 import { EMULATE_HELP, emulateCommand } from './emulate.js';
 import { MODEL_HELP, modelCommand } from './model.js';
 import { OPCUA_HELP, opcuaCommand } from './opcua.js';
@@ -23,6 +24,7 @@ const HELP = `Usage: sensorkit <command> [options]
 Commands:
   run [DEVICE]    run a device (default: examples/env-node on the emulated board)
   model [DEVICE]  print the device's W3C WoT Thing Description, CDDL or OPC UA NodeSet2
+  config          check a runtime configuration file, or print its JSON Schema
   opcua           the OPC UA server's PKI: trust or list client certificates
   emulate         serve an emulated board over Firmata on a pseudo-terminal
   boards          list serial ports and the boards on them
@@ -34,6 +36,7 @@ Options:
 
 ${RUN_HELP.split('\n')[0]}
 ${MODEL_HELP.split('\n')[0]}
+${CONFIG_HELP.split('\n')[0]}
 ${OPCUA_HELP.split('\n')[0]}
 ${EMULATE_HELP.split('\n')[0]}
 ${BOARDS_HELP.split('\n')[0]}
@@ -59,6 +62,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await runCommand(rest, DEFAULT_DEVICE);
       case 'model':
         return await modelCommand(rest, DEFAULT_DEVICE);
+      case 'config':
+        return await configCommand(rest);
       case 'opcua':
         return await opcuaCommand(rest);
       case 'emulate':
