@@ -15,7 +15,7 @@ import { Encoder } from 'cbor-x';
 import { describe } from '../core/check.js';
 import type { Sample } from '../core/sample.js';
 import { writeHead, writeNumber } from './senml-cbor-numbers.js';
-import { SENML_LABELS, SENSORKIT_LABELS, setSenmlField, type SenmlRecord, type SenmlRecordDraft } from './senml.js';
+import { SENML_CBOR_TYPE, SENML_LABELS, SENSORKIT_LABELS, setSenmlField, type SenmlRecord, type SenmlRecordDraft } from './senml.js';
 
 // The decoder lives in its own file; it is part of this module's API.
 export { SenmlCborDecoder, type SenmlCborDecoderOptions } from './senml-cbor-decoder.js';
@@ -57,6 +57,8 @@ const KEY_UNC = [0x63, 0x75, 0x6e, 0x63];
  * ```
  */
 export class SenmlCborEncoder {
+  /** The media type of every pack (RFC 8428 §12.3); a transport labels its payloads with it. */
+  readonly contentType = SENML_CBOR_TYPE;
   /** The slab being written: packs handed out before `#start`, the pack being written after. */
   #buffer: Uint8Array;
   #view: DataView;

@@ -30,6 +30,26 @@ import { DecodeError } from '../core/errors.js';
 import { GOOD, type Quality, type QualityReason, type Sample } from '../core/sample.js';
 
 /**
+ * Media type of SenML-CBOR (RFC 8428 §12.3), what `SenmlCborEncoder` produces.
+ *
+ * @example
+ * ```ts
+ * new SenmlCborEncoder().contentType === SENML_CBOR_TYPE // true
+ * ```
+ */
+export const SENML_CBOR_TYPE = 'application/senml+cbor';
+
+/**
+ * Media type of SenML-JSON (RFC 8428 §12.3), what `SenmlJsonEncoder` produces.
+ *
+ * @example
+ * ```ts
+ * new SenmlJsonEncoder().contentType === SENML_JSON_TYPE // true
+ * ```
+ */
+export const SENML_JSON_TYPE = 'application/senml+json';
+
+/**
  * RFC 8428 §6 Table 4: the integer CBOR key of every registered label.
  *
  * @example

@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { ValidationError } from '../core/errors.js';
 import type { DeviceModel } from '../model/define-device.js';
 import type { AlarmSpec, ChannelSpec, CommandSpec, PropertySpec, ValueSpec } from '../model/spec.js';
+import { SENML_CBOR_TYPE } from './senml.js';
 import { topics, type DeviceTopics } from './topics.js';
 
 /** TD 1.1 §5.3.1.1: the context URI of TD 1.1. */
@@ -18,8 +19,8 @@ export const TD_CONTEXT = 'https://www.w3.org/2022/wot/td/v1.1';
 export const MQTT_BINDING_NAMESPACE = 'https://www.w3.org/2019/wot/mqtt#';
 /** Broker of `sensorkit run`'s embedded broker when none is given. */
 export const DEFAULT_BROKER_URL = 'mqtt://127.0.0.1:1883';
-/** Content type of telemetry (RFC 8428 §12.3). */
-export const SENML_CBOR = 'application/senml+cbor';
+/** Content type of telemetry by default (RFC 8428 §12.3); see `telemetryContentType`. */
+export const SENML_CBOR = SENML_CBOR_TYPE;
 /** Content type of the control plane: status, command requests and replies, settings, events. */
 export const JSON_CONTENT = 'application/json';
 /** Commands also accept a CBOR map (RFC 8949) and then reply in CBOR. */
@@ -48,6 +49,8 @@ export interface ThingDescriptionOptions {
   readonly pskIdentity?: string;
   /** The device's serial number, announced as `schema:serialNumber`. */
   readonly serialNumber?: string;
+  /** The media type of telemetry payloads: the transport's encoder's `contentType`. Default {@link SENML_CBOR}. */
+  readonly telemetryContentType?: string;
 }
 
 /** A TD data schema (TD 1.1 §5.3.2.1), as far as sensorkit uses it. */
@@ -141,7 +144,7 @@ export function thingDescription(model: DeviceModel, options: ThingDescriptionOp
   const identity = model.identity;
 
   const properties: Record<string, Affordance> = {};
-  for (const channel of model.channels) properties[channel.id] = channelProperty(channel, t, mqtt);
+  for (const channel of model.channels) properties[channel.id] = channelProperty(channel, t, mqtt, options.telemetryContentType ?? SENML_CBOR);
   model.properties.forEach((setting, i) => {
     if (Object.hasOwn(properties, setting.id)) {
       throw new ValidationError(`properties[${i}].id`, `"${setting.id}" is also a channel id; a Thing Description has one namespace of properties`);
@@ -193,7 +196,7 @@ const COMMAND_ERROR: DataSchema = {
   required: ['ok', 'error'],
 };
 
-function channelProperty(channel: ChannelSpec, t: DeviceTopics, mqtt: MqttForms): Affordance {
+function channelProperty(channel: ChannelSpec, t: DeviceTopics, mqtt: MqttForms, contentType: string): Affordance {
   return {
     title: channel.quantity,
     description: `${channel.description ?? channel.quantity}. Value of the SenML record "${t.deviceId}/${channel.id}" in the telemetry pack; ${channel.sampleRate} Hz, resolution ${channel.resolution} ${channel.unit}, maximum permissible error ±${channel.accuracy.mpe} ${channel.unit}.`,
@@ -203,7 +206,7 @@ function channelProperty(channel: ChannelSpec, t: DeviceTopics, mqtt: MqttForms)
     maximum: channel.range.max,
     readOnly: true,
     observable: true,
-    forms: mqtt.observe(['observeproperty', 'unobserveproperty'], t.telemetry, SENML_CBOR, false),
+    forms: mqtt.observe(['observeproperty', 'unobserveproperty'], t.telemetry, contentType, false),
   };
 }
 

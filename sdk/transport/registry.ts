@@ -3,26 +3,14 @@
  * connection by protocol: the caller names a broker or server by URL and gets the transport that
  * speaks it. `mqtt:` and `mqtts:` are registered; other transports (OPC UA) register their schemes.
  */
-import { ValidationError } from '../core/errors.js';
-import type { Device } from '../device/device.js';
-import { MqttTransport, type TransportEvents, type TransportState, type TransportStatus } from './mqtt/mqtt-transport.js';
+import { ArgumentError, ValidationError } from '../core/errors.js';
+import { MqttTransport } from './mqtt/mqtt-transport.js';
 import type { MqttTransportOptions } from './mqtt/options.js';
+import type { Transport } from './transport.js';
 
-/** What every transport offers to the CLI and to applications. */
-export interface Transport {
-  readonly url: string;
-  readonly state: TransportState | (string & {});
-  /** Sends the device's reports and serves its commands; returns a function that detaches. */
-  attach(device: Device): () => void;
-  start(): Promise<void>;
-  /** Flushes within `flushMs` what can be flushed, then disconnects. */
-  stop(options?: { flushMs?: number }): Promise<void>;
-  status(): TransportStatus;
-  /** Listens to `state` changes and recoverable `error`s; returns a function that stops listening. */
-  on<K extends keyof TransportEvents>(event: K, listener: (...args: TransportEvents[K]) => void): () => void;
-}
+export type { Transport, TransportEvents, TransportState, TransportStatus, TelemetryEncoder } from './transport.js';
 
-/** Everything a transport is built from besides its URL. */
+/** Everything a transport is built from besides its URL (its `encoder` says the payloads' content type). */
 export type TransportContext = Omit<MqttTransportOptions, 'url'>;
 
 /** Builds a transport for a URL of its scheme. */
@@ -40,7 +28,7 @@ export class TransportRegistry {
 
   /** Registers a factory for a scheme written as URL's `protocol` (`'mqtt:'`); replaces an earlier one. */
   register(scheme: string, factory: TransportFactory): this {
-    if (!/^[a-z][a-z0-9+.-]*:$/.test(scheme)) throw new TypeError(`Expected \`scheme\` like "mqtt:", got ${JSON.stringify(scheme)}`);
+    if (!/^[a-z][a-z0-9+.-]*:$/.test(scheme)) throw new ArgumentError(`Expected \`scheme\` to be a URL scheme like "mqtt:", got ${JSON.stringify(scheme)}`);
     this.#factories.set(scheme, factory);
     return this;
   }

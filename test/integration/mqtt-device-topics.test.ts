@@ -70,7 +70,7 @@ describe.each<BrokerKind>(['mosquitto', 'aedes'])('settings and alarm events aga
     }
     expect(json(active.payload).value as number).toBeGreaterThan(3);
     expect(json(cleared.payload).value as number).toBeLessThan(2.9);
-    expect(probe.transport.status().properties.events).toBeGreaterThanOrEqual(2);
+    expect(probe.transport.status().mqtt.properties.events).toBeGreaterThanOrEqual(2);
 
     // Not retained: a subscriber arriving later gets no old event.
     const late = track(await subscriber(broker.url, protocol, [t.event('v0-high')]));
@@ -108,8 +108,8 @@ describe.each<BrokerKind>(['mosquitto', 'aedes'])('settings and alarm events aga
     ] as const) {
       await watcher.client.publishAsync(topic, payload, { qos: 1 });
     }
-    await waitFor(() => probe.transport.status().properties.rejected >= 5 || undefined, 10_000, 'five rejected writes');
-    expect(probe.transport.status().properties).toMatchObject({ writes: 6, applied: 1, rejected: 5 });
+    await waitFor(() => probe.transport.status().mqtt.properties.rejected >= 5 || undefined, 10_000, 'five rejected writes');
+    expect(probe.transport.status().mqtt.properties).toMatchObject({ writes: 6, applied: 1, rejected: 5 });
     expect(probe.device.readProperty('threshold')).toBe(4.25);
     expect(probe.device.readProperty('label')).toBe('line 1');
     expect(watcher.on(t.property('threshold'))).toHaveLength(before);

@@ -58,7 +58,7 @@ describe('alarm events during a broker outage', () => {
     await waitFor(() => raised.length >= before + 4, 10_000, 'transitions during the outage');
     expect(probe.transport.state).not.toBe('connected');
     const duringOutage = raised.slice(before);
-    expect(probe.transport.status().properties.eventsDropped).toBe(0);
+    expect(probe.transport.status().mqtt.properties.eventsDropped).toBe(0);
     await broker.restart();
 
     await waitFor(() => probe.transport.state === 'connected', 10_000, 'the transport to reconnect');
@@ -82,7 +82,7 @@ describe('alarm events during a broker outage', () => {
       const seqs = received.map((message) => Number(message.packet.properties!.userProperties!['sensorkit-seq']));
       expect(seqs.every((seq, i) => i === 0 || seq > seqs[i - 1]!)).toBe(true);
     }
-    expect(probe.transport.status().properties).toMatchObject({ events: expected, eventsDropped: 0 });
+    expect(probe.transport.status().mqtt.properties).toMatchObject({ events: expected, eventsDropped: 0 });
     console.log(`events: ${expected} raised (${duringOutage.length} during the outage), all received in order, broker ${broker.kind}`);
   }, 60_000);
 });

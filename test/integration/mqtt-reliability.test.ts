@@ -129,12 +129,12 @@ describe('MQTT reliability', () => {
     if (attacker.pid !== undefined) standInForAnotherMachine(attacker.pid);
     cleanups.push(() => void attacker.kill());
     const exited = once(attacker, 'exit') as Promise<[number | null]>;
-    await waitFor(() => probe.transport.status().commands.received > 0, 15_000, 'the flood to start');
+    await waitFor(() => probe.transport.status().mqtt.commands.received > 0, 15_000, 'the flood to start');
     const floodStart = probe.clock.now() - 25; // the first request arrived within the last poll (20 ms)
     const cpuAtStart = process.cpuUsage();
     const [code] = await exited;
     expect(code).toBe(0);
-    await waitFor(() => probe.transport.status().commands.received >= 10_001, 20_000, 'the flood to reach the device').catch((error: Error) => {
+    await waitFor(() => probe.transport.status().mqtt.commands.received >= 10_001, 20_000, 'the flood to reach the device').catch((error: Error) => {
       throw new Error(`${error.message}: ${JSON.stringify(probe.transport.status())}`);
     });
     const floodEnd = probe.clock.now() + 100; // and the slice still running
@@ -161,7 +161,7 @@ describe('MQTT reliability', () => {
     // of 0.2–3.0 ms).
     const halfPeriod = 5;
     const beyondNormal = flooded.filter((deviation) => deviation > percentile(normal, 100)).length;
-    const stats = probe.transport.status().commands;
+    const stats = probe.transport.status().mqtt.commands;
     const show = (values: number[]): string => [50, 90, 99, 100].map((p) => percentile(values, p).toFixed(2)).join('/');
     console.log(
       `flood: ${stats.received} requests in ${(floodEnd - floodStart).toFixed(0)} ms (this process: ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms CPU), ` +

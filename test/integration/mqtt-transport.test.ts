@@ -8,6 +8,8 @@ import { Decoder, Encoder } from 'cbor-x';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../sdk/core/clock.js';
 import { StorageError } from '../../sdk/core/errors.js';
+import { resolveSenml } from '../../sdk/encoding/senml.js';
+import { SenmlJsonDecoder, SenmlJsonEncoder } from '../../sdk/encoding/senml-json.js';
 import { topics } from '../../sdk/encoding/topics.js';
 import { MqttTransport } from '../../sdk/transport/mqtt/index.js';
 import type { OutboxEntry, TelemetryEncoder, TelemetryOutbox } from '../../sdk/transport/mqtt/contracts.js';
@@ -46,7 +48,7 @@ describe.each<BrokerKind>(['mosquitto', 'aedes'])('MqttTransport against %s', (k
     const probe = track(await startProbe(proxy.url));
     const t = topics(probe.deviceId);
     await connected(probe);
-    expect(probe.transport.status().protocol).toBe(broker.kind === 'aedes' ? 4 : 5);
+    expect(probe.transport.status().mqtt.protocol).toBe(broker.kind === 'aedes' ? 4 : 5);
 
     // A subscriber that arrives later gets both as retained messages.
     const watcher: Subscriber = track(await subscriber(broker.url, protocol, [t.status, t.model]));
@@ -106,6 +108,20 @@ describe.each<BrokerKind>(['mosquitto', 'aedes'])('MqttTransport against %s', (k
       expect(received.every((m) => m.packet.properties === undefined)).toBe(true);
     }
     expect(probe.outbox.stats().pendingRecords).toBe(0);
+  });
+
+  it('labels telemetry with its encoder\'s content type: SenML-JSON packs as application/senml+json, in the PUBLISH and the Thing Description', async () => {
+    const probe = track(await startProbe(broker.url, { channels: 1, rateHz: 20, transport: { encoder: new SenmlJsonEncoder() } }));
+    const t = topics(probe.deviceId);
+    const watcher = track(await subscriber(broker.url, protocol, [t.telemetry, t.model]));
+    await connected(probe);
+    await probe.device.start();
+    const [first] = await waitFor(() => (watcher.on(t.telemetry).length > 0 ? watcher.on(t.telemetry) : undefined), 10_000, 'a telemetry message');
+    const records = resolveSenml(new SenmlJsonDecoder().decode(first!.payload));
+    expect(records[0]!.n).toBe(`${probe.deviceId}/${probe.reports[0]!.channel}`);
+    if (protocol === 5) expect(first!.packet.properties?.contentType).toBe('application/senml+json');
+    const td = json((await watcher.next(t.model)).payload) as { properties: Record<string, { forms: { contentType: string }[] }> };
+    expect(Object.values(td.properties)[0]!.forms[0]!.contentType).toBe('application/senml+json');
   });
 
   it('answers commands: a result for good arguments, an error for bad arguments, unknown commands and malformed payloads', async () => {
@@ -205,7 +221,7 @@ describe('MqttTransport and its outbox (no broker)', () => {
       ack: () => Promise.resolve(),
       stats: () => ({ pendingRecords: 0, pendingBytes: 0, droppedRecords: 0, droppedBytes: 0 }),
     };
-    const encoder: TelemetryEncoder = { encode: (_deviceId, batch) => new Uint8Array(batch.length * 20) };
+    const encoder: TelemetryEncoder = { contentType: 'application/octet-stream', encode: (_deviceId, batch) => new Uint8Array(batch.length * 20) };
     const transport = new MqttTransport({ url: 'mqtt://127.0.0.1:1', deviceId: 'outbox-order', clock: new VirtualClock(), outbox, encoder, batch: { maxSamples: 1 } });
     const errors: Error[] = [];
     transport.on('error', (error) => errors.push(error));
@@ -233,8 +249,9 @@ describe('MqttTransport and its outbox (no broker)', () => {
       append: (payload, tell) => {
         const entry = { seq: ++seq, payload, appendedAt: 0 };
         tell(entry);
-        written.push(payload[0]!);
-        if (payload[0] === 2) return Promise.reject(new StorageError('/outbox/00000001.seg', 'write and fdatasync failed: EIO: i/o error'));
+        const value = payload[payload.length - 1]!; // the encoder's one byte, after the record's header
+        written.push(value);
+        if (value === 2) return Promise.reject(new StorageError('/outbox/00000001.seg', 'write and fdatasync failed: EIO: i/o error'));
         return Promise.resolve(entry);
       },
       pending: () => [],
@@ -242,6 +259,7 @@ describe('MqttTransport and its outbox (no broker)', () => {
       stats: () => ({ pendingRecords: 0, pendingBytes: 0, droppedRecords: 0, droppedBytes: 0 }),
     };
     const encoder: TelemetryEncoder = {
+      contentType: 'application/octet-stream',
       encode: (_deviceId, batch) => {
         if (batch[0]!.value === 1) throw new TypeError('Expected `samples[0].time` to be a finite number, got NaN');
         return new Uint8Array([batch[0]!.value!]);
@@ -282,7 +300,7 @@ describe('MqttTransport and its outbox (no broker)', () => {
       ack: () => Promise.resolve(),
       stats: () => ({ pendingRecords: 0, pendingBytes: 0, droppedRecords: 0, droppedBytes: 0 }),
     };
-    const encoder: TelemetryEncoder = { encode: () => new Uint8Array(1) };
+    const encoder: TelemetryEncoder = { contentType: 'application/octet-stream', encode: () => new Uint8Array(1) };
     const { SystemClock } = await import('../../sdk/core/clock.js');
     const transport = new MqttTransport({ url: `mqtt://127.0.0.1:${port}`, deviceId: 'malformed', clock: new SystemClock(), outbox, encoder, reconnect: { minMs: 20, maxMs: 50 } });
     const errors: Error[] = [];

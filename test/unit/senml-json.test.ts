@@ -3,7 +3,7 @@ import { DecodeError, type DecodeReason } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
 import { GOOD, type Sample } from '../../sdk/core/sample.js';
 import { SenmlCborDecoder, SenmlCborEncoder } from '../../sdk/encoding/senml-cbor.js';
-import { SenmlJsonDecoder, encodeSenmlJson, senmlRecordsToJson } from '../../sdk/encoding/senml-json.js';
+import { SenmlJsonDecoder, SenmlJsonEncoder, encodeSenmlJson, senmlRecordsToJson } from '../../sdk/encoding/senml-json.js';
 import { packToSamples, resolveSenml, samplesToPack, type SenmlRecord } from '../../sdk/encoding/senml.js';
 import { MULTIPLE_DATAPOINTS, MULTIPLE_DATAPOINTS_NOW, MULTIPLE_MEASUREMENTS, RESOLVED_DATA, SINGLE_DATAPOINT } from '../fixtures/rfc8428-examples.js';
 
@@ -136,6 +136,18 @@ describe('SenML-JSON', () => {
     expect(() => encodeSenmlJson('d', [{ ...samples[0]!, value: Infinity }])).toThrow('Expected `samples[0].value` to be a finite number or null, got Infinity');
     expect(() => encodeSenmlJson('a b', samples)).toThrow(/Expected `deviceId`/);
     expect(() => new SenmlJsonDecoder({ maxStringLength: 0 })).toThrow('Expected `maxStringLength` to be an integer from 1 to 2147483647, got 0');
+  });
+});
+
+describe('telemetry encoders declare their content type', () => {
+  it('SenmlCborEncoder is application/senml+cbor, SenmlJsonEncoder application/senml+json with the same records as UTF-8', () => {
+    const samples: Sample[] = [{ channel: 't', time: 1767225600000, value: 21.5, unit: 'Cel', quality: GOOD }, { channel: 't', time: 1767225600500, value: 21.75, unit: 'Cel', quality: GOOD }];
+    expect(new SenmlCborEncoder().contentType).toBe('application/senml+cbor');
+    const encoder = new SenmlJsonEncoder();
+    expect(encoder.contentType).toBe('application/senml+json');
+    const bytes = encoder.encode('dev', samples);
+    expect(new TextDecoder().decode(bytes)).toBe(encodeSenmlJson('dev', samples));
+    expect(new SenmlJsonDecoder().decode(bytes)).toEqual(new SenmlCborDecoder().decode(new SenmlCborEncoder().encode('dev', samples)));
   });
 });
 

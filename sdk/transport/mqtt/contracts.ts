@@ -1,10 +1,9 @@
 /**
  * What the MQTT transport needs from its collaborators, as structural types: the durable outbox
- * (`sdk/transport/outbox`) and the SenML-CBOR encoder (`sdk/encoding/senml-cbor`) satisfy them, and
- * the transport depends on nothing else of theirs.
+ * (`sdk/transport/outbox`) satisfies them, and any `TelemetryEncoder` (`../transport.ts`; the
+ * SenML-CBOR and SenML-JSON encoders in `sdk/encoding`) encodes; the transport depends on nothing
+ * else of theirs.
  */
-import type { Sample } from '../../core/sample.js';
-
 /** One record of the outbox: an encoded telemetry batch and its sequence number. */
 export interface OutboxEntry {
   /** Strictly increasing per outbox; travels as the `sensorkit-seq` user property. */
@@ -34,7 +33,4 @@ export interface TelemetryOutbox {
   stats(): { readonly pendingRecords: number; readonly pendingBytes: number; readonly droppedRecords: number; readonly droppedBytes: number };
 }
 
-/** Encodes a batch of samples of one device (see `SenmlCborEncoder`). */
-export interface TelemetryEncoder {
-  encode(deviceId: string, samples: readonly Sample[]): Uint8Array;
-}
+export type { TelemetryEncoder } from '../transport.js';

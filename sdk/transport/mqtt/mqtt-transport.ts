@@ -3,7 +3,8 @@
  * over MQTT 5 (3.1.1 when the broker has no 5), with every telemetry batch in the durable outbox
  * until its PUBACK. Settings and alarms: see `PropertyEventServer` (device-topics.ts).
  *
- * Telemetry path: 'report' samples → batch → encode (SenML-CBOR) → `outbox.append` → PUBLISH QoS 1
+ * Telemetry path: 'report' samples → batch → encode (the `encoder`: SenML-CBOR by default, its
+ * `contentType` on every PUBLISH) → `outbox.append` → PUBLISH QoS 1
  * → PUBACK → `outbox.ack`. Alarm events take the same path (outbox-records.ts tells them apart).
  * After a reconnect or a restart the outbox drains in seq order before anything newer (see
  * `OutboxDrain`); timestamps travel inside the payload, so late is not wrong.
@@ -28,20 +29,21 @@ import { PropertyEventServer, type DeviceTopicMessage } from './device-topics.js
 import { mqttClientOptions, parseBrokerUrl, positive, type MqttTransportOptions } from './options.js';
 import type { OutboxEntry } from './contracts.js';
 import { OutboxDrain } from './outbox-drain.js';
-import { decodeRecord, eventRecord } from './outbox-records.js';
+import { decodeRecord, eventRecord, telemetryRecord } from './outbox-records.js';
 import { bufferOf, controlOptions, publishAcknowledged, recordOptions } from './publish-options.js';
 import { JSON_TYPE, PayloadWriter } from './payloads.js';
 import { TelemetryBatcher } from './telemetry-batcher.js';
 import { splitSocketReads } from './split-reads.js';
-import { yieldBetweenSlices, type TransportEvents, type TransportStatus } from './transport-status.js';
+import { yieldBetweenSlices, type MqttTransportStatus } from './transport-status.js';
+import type { Transport, TransportEvents, TransportState } from '../transport.js';
 
-export type { TransportEvents, TransportStatus } from './transport-status.js';
+export type { MqttStatus, MqttTransportStatus } from './transport-status.js';
 
 const noop = (): void => undefined;
 /** Longest wait for the PUBACK of the `offline` status at `stop()`, once the flush time is spent, ms. */
 const OFFLINE_WAIT_MS = 1000;
 
-export { SENML_CBOR_TYPE, SEQ_PROPERTY } from './publish-options.js';
+export { SEQ_PROPERTY } from './publish-options.js';
 
 /** Connection states, one union (no flags). */
 type Connection =
@@ -51,8 +53,8 @@ type Connection =
   | { readonly kind: 'reconnecting'; readonly timer: Timer; readonly at: number }
   | { readonly kind: 'closed' };
 
-/** The state a transport reports. */
-export type TransportState = Connection['kind'];
+// Every connection state is one of the common transport states.
+type ConnectionState = Connection['kind'] & TransportState;
 
 /**
  * @example
@@ -65,7 +67,7 @@ export type TransportState = Connection['kind'];
  * await transport.stop({ flushMs: 2000 })
  * ```
  */
-export class MqttTransport extends TypedEmitter<TransportEvents> {
+export class MqttTransport extends TypedEmitter<TransportEvents> implements Transport {
   readonly url: string;
   readonly deviceId: string;
   readonly topics: DeviceTopics;
@@ -107,23 +109,25 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
   }
 
   /** Current connection state. */
-  get state(): TransportState {
+  get state(): ConnectionState {
     return this.#connection.kind;
   }
 
   /** Counters and state. */
-  status(): TransportStatus {
+  status(): MqttTransportStatus {
     const stats = this.#options.outbox.stats();
     return {
       state: this.#connection.kind,
-      protocol: this.#protocol,
       pendingRecords: stats.pendingRecords,
       droppedRecords: stats.droppedRecords,
       published: this.#published,
       acknowledged: this.#acknowledged,
       lost: this.#lost,
-      commands: this.#commands?.stats() ?? { received: 0, answered: 0, ignored: 0 },
-      properties: this.#propertyEvents?.stats() ?? { events: 0, eventsDropped: 0, writes: 0, applied: 0, rejected: 0 },
+      mqtt: {
+        protocol: this.#protocol,
+        commands: this.#commands?.stats() ?? { received: 0, answered: 0, ignored: 0 },
+        properties: this.#propertyEvents?.stats() ?? { events: 0, eventsDropped: 0, writes: 0, applied: 0, rejected: 0 },
+      },
     };
   }
 
@@ -133,7 +137,7 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
    * that detaches again.
    */
   attach(device: Device): () => void {
-    const td = thingDescription(device.model, { deviceId: this.deviceId, brokerUrl: this.url, serialNumber: device.serialNumber, ...(this.#options.username ? { security: 'basic' as const } : {}) });
+    const td = thingDescription(device.model, { deviceId: this.deviceId, brokerUrl: this.url, serialNumber: device.serialNumber, telemetryContentType: this.#options.encoder.contentType, ...(this.#options.username ? { security: 'basic' as const } : {}) });
     this.#description = new TextEncoder().encode(JSON.stringify(td));
     this.#commands = new CommandServer({
       clock: this.#options.clock,
@@ -307,7 +311,8 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
       const event = record.kind === 'event';
       if (!event) this.#published++;
       const topic = event ? this.topics.event(record.alarm) : this.topics.telemetry;
-      client.publish(topic, bufferOf(record.payload), recordOptions(protocol, seq, event, this.#expiry), (error) => {
+      const options = event ? recordOptions(protocol, seq, JSON_TYPE) : recordOptions(protocol, seq, record.contentType, this.#expiry);
+      client.publish(topic, bufferOf(record.payload), options, (error) => {
         if (!this.#current(client)) return;
         if (error) {
           // A PUBACK with a failure reason (MQTT 5 §3.4.2.1) or a lost connection: the record stays
@@ -347,7 +352,8 @@ export class MqttTransport extends TypedEmitter<TransportEvents> {
   #store(batch: readonly Sample[]): void {
     let payload: Uint8Array;
     try {
-      payload = this.#options.encoder.encode(this.deviceId, batch);
+      const encoder = this.#options.encoder;
+      payload = telemetryRecord(encoder.contentType, encoder.encode(this.deviceId, batch));
     } catch (error) {
       this.#lost++;
       this.#fail(error);

@@ -5,26 +5,24 @@
 import type { IClientPublishOptions, MqttClient } from 'mqtt';
 import type { Clock } from '../../core/clock.js';
 
-/** Content type of telemetry (RFC 8428 §12.3). */
-export const SENML_CBOR_TYPE = 'application/senml+cbor';
 /** User property carrying the outbox seq of a telemetry batch or an alarm event. */
 export const SEQ_PROPERTY = 'sensorkit-seq';
 
 /**
- * Options of a record from the outbox: QoS 1; on MQTT 5 its content type (§3.3.2.3.9), its seq as
- * a user property (§3.3.2.3.7) so that a consumer recognises a duplicate, and for telemetry a
- * message expiry (§3.3.2.3.3).
+ * Options of a record from the outbox: QoS 1; on MQTT 5 its content type (§3.3.2.3.9: the
+ * encoder's for telemetry, JSON for an alarm event), its seq as a user property (§3.3.2.3.7) so that
+ * a consumer recognises a duplicate, and a message expiry (§3.3.2.3.3) when `expirySeconds` is given.
  *
  * @example
  * ```ts
- * client.publish(topic, payload, recordOptions(5, entry.seq, false, 3600))
+ * client.publish(topic, payload, recordOptions(5, entry.seq, encoder.contentType, 3600))
+ * client.publish(topic, payload, recordOptions(5, entry.seq, 'application/json')) // an alarm event: no expiry
  * ```
  */
-export function recordOptions(protocol: 4 | 5, seq: number, event: boolean, expirySeconds: number): IClientPublishOptions {
+export function recordOptions(protocol: 4 | 5, seq: number, contentType: string, expirySeconds?: number): IClientPublishOptions {
   if (protocol === 4) return { qos: 1, retain: false };
   const userProperties = { [SEQ_PROPERTY]: String(seq) };
-  if (event) return { qos: 1, retain: false, properties: { contentType: 'application/json', userProperties } };
-  return { qos: 1, retain: false, properties: { contentType: SENML_CBOR_TYPE, messageExpiryInterval: expirySeconds, userProperties } };
+  return { qos: 1, retain: false, properties: { contentType, ...(expirySeconds === undefined ? {} : { messageExpiryInterval: expirySeconds }), userProperties } };
 }
 
 /**

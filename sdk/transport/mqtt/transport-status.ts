@@ -1,40 +1,41 @@
 /**
- * What an MQTT transport reports (its status and events), and how it shares the event loop with
- * sampling while it handles incoming messages.
+ * What an MQTT transport reports beyond the common `TransportStatus`, and how it shares the event
+ * loop with sampling while it handles incoming messages.
  */
 import type { MqttClient } from 'mqtt';
 import type { Clock } from '../../core/clock.js';
 import type { CommandStats } from './command-server.js';
 import type { PropertyEventStats } from './device-topics.js';
-import type { TransportState } from './mqtt-transport.js';
+import type { TransportStatus } from '../transport.js';
 
-/** What `status()` reports, e.g. for the live table's footer. */
-export interface TransportStatus {
-  readonly state: TransportState;
+/**
+ * MQTT's own part of a transport's status (`TransportStatus.mqtt`).
+ *
+ * @example
+ * ```ts
+ * const legacy = transport.status().mqtt.protocol === 4 // the broker has no MQTT 5
+ * ```
+ */
+export interface MqttStatus {
   /** Protocol level of the current or last connection: 5, or 4 (3.1.1) after a fallback. */
   readonly protocol: 4 | 5;
-  readonly pendingRecords: number;
-  readonly droppedRecords: number;
-  /** Telemetry PUBLISHes sent and acknowledged since start. */
-  readonly published: number;
-  readonly acknowledged: number;
-  /**
-   * Batches that could not be encoded or stored, and outbox records the transport cannot read. A
-   * batch whose fdatasync failed counts here even when it went out before the failure (see
-   * `DurableOutbox.append`): it is no longer kept for a resend, so its delivery is not assured. The
-   * count errs on the safe side, as the outbox's count of dropped records does.
-   */
-  readonly lost: number;
   readonly commands: CommandStats;
   /** Settings written on `property/<id>/set` and alarm events published on `event/<alarm>`. */
   readonly properties: PropertyEventStats;
 }
 
-/** Events of {@link MqttTransport}. */
-export interface TransportEvents {
-  state: [state: TransportState];
-  /** A problem the transport recovers from (a refused connection, a refused PUBLISH, a disk error). */
-  error: [error: Error];
+/**
+ * What `MqttTransport.status()` reports: the common status with its MQTT part always there. A batch
+ * whose fdatasync failed counts in `lost` even when it went out before the failure (see
+ * `DurableOutbox.append`): it is no longer kept for a resend, so its delivery is not assured.
+ *
+ * @example
+ * ```ts
+ * const { pendingRecords, mqtt } = transport.status()
+ * ```
+ */
+export interface MqttTransportStatus extends TransportStatus {
+  readonly mqtt: MqttStatus;
 }
 
 /**
