@@ -7,4 +7,5 @@ export * from './io-plugin-args.js';
 export * from './io-plugin-board.js';
 export * from './limits.js';
 export * from './pin-map.js';
+export * from './polled-reports.js';
 export * from './board-registry.js';

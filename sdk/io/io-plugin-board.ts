@@ -6,11 +6,11 @@
  *
  * Reports come in one of two ways. A `polled` board (emulated, Linux) is asked for a conversion of
  * each reporting analog channel, and for each continuous I2C read, once per sampling interval, on
- * the board's clock. A `pushed` board (Firmata) is told what to report (the `…Changed` hooks) and
+ * the board's clock (polled-reports.ts). A `pushed` board (Firmata) is told what to report (the `…Changed` hooks) and
  * hands each report in with {@link IoPluginBoard.emitAnalogRead}.
  */
 import { EventEmitter } from 'node:events';
-import type { Clock, Timer } from '../core/clock.js';
+import type { Clock } from '../core/clock.js';
 import { ArgumentError, NotSupportedError, PinError, StateError } from '../core/errors.js';
 import {
   i2cTarget,
@@ -30,6 +30,7 @@ import { I2cTransferDevice, type I2cTransfer } from './i2c-device.js';
 import { ioWriteBytes, parseIoRead, type IoRead } from './io-plugin-args.js';
 import { expectI2cAddress, I2C_DELAY_US, SAMPLING_INTERVAL_MS, samplingIntervalMs, SERVO } from './limits.js';
 import { PinMap } from './pin-map.js';
+import { PolledReports } from './polled-reports.js';
 
 /** Modes that need GPIO (a board without GPIO refuses them with `NotSupportedError`). */
 const GPIO_MODES: ReadonlySet<number> = new Set([MODES.INPUT, MODES.OUTPUT, MODES.PWM, MODES.SERVO, MODES.PULLUP]);
@@ -87,15 +88,11 @@ export abstract class IoPluginBoard extends EventEmitter implements Board {
   readonly i2cMaxBytes: number;
   protected readonly pinMap: PinMap;
 
-  readonly #reports: 'polled' | 'pushed';
   readonly #noGpio: string | undefined;
-  /** Analog pins in channel order, the order a Firmata board reports them in. */
-  readonly #channels: readonly AnalogPinDefinition[];
-  readonly #continuous: IoRead[] = [];
+  /** The report loop of a polled board; undefined when the board pushes its reports. */
+  readonly #polled: PolledReports | undefined;
   #i2cBus: string | undefined;
   #samplingInterval: number;
-  #tick: Timer | undefined;
-  #nextTickAt = 0;
   #closed = false;
 
   constructor(options: IoPluginBoardOptions) {
@@ -103,17 +100,19 @@ export abstract class IoPluginBoard extends EventEmitter implements Board {
     this.definition = options.definition;
     this.clock = options.clock;
     this.name = options.name;
-    this.#reports = options.reports;
     this.#noGpio = options.noGpio;
     this.i2cMaxBytes = options.i2cMaxBytes;
     this.pinMap = new PinMap(this.definition, { ...(options.pins === undefined ? {} : { pins: options.pins }), gpio: options.noGpio === undefined });
     this.pins = this.pinMap.pins;
     this.analogPins = this.pins.flatMap((pin, index) => (pin.analogChannel === 127 ? [] : [index]));
-    this.#channels = [...this.definition.analogPins].sort((a, b) => a.channel - b.channel);
     if (this.definition.defaultLed !== undefined) this.defaultLed = this.definition.defaultLed;
     const adc = this.definition.adc;
     this.RESOLUTION = { ADC: adc === undefined ? null : 2 ** adc.resolution - 1, DAC: null, PWM: options.pwmMax ?? 255 };
     this.#samplingInterval = samplingIntervalMs(options.samplingIntervalMs ?? SAMPLING_INTERVAL_MS.default);
+    if (options.reports === 'polled') {
+      const polled = { clock: this.clock, analogPins: this.definition.analogPins, pins: this.pins };
+      this.#polled = new PolledReports({ ...polled, convert: (analog) => this.#convert(analog), read: (read) => this.#ioRead(read) }, this.#samplingInterval);
+    }
     // Like a Firmata board after its handshake; johnny-five listens with once(), in this order.
     process.nextTick(() => {
       if (this.#closed) return;
@@ -250,7 +249,7 @@ export abstract class IoPluginBoard extends EventEmitter implements Board {
     record.report = 1;
     this.on(`analog-read-${analog.channel}`, handler);
     this.analogReportChanged(analog.channel, true);
-    this.#startReporting();
+    this.#polled?.start();
   }
 
   /** Turns the continuous report of an analog channel on (1) or off (0), as firmata.js. */
@@ -259,7 +258,7 @@ export abstract class IoPluginBoard extends EventEmitter implements Board {
     const analog = this.pinMap.analog(pin);
     this.pins[analog.pin]!.report = value === 1 ? 1 : 0;
     this.analogReportChanged(analog.channel, value === 1);
-    if (value === 1) this.#startReporting();
+    if (value === 1) this.#polled?.start();
   }
 
   /** Reports the pin's level now and then on every change. */
@@ -340,11 +339,8 @@ export abstract class IoPluginBoard extends EventEmitter implements Board {
     this.expectOpen();
     const read = parseIoRead(address, registerOrCount, countOrHandler, handler, this.i2cMaxBytes);
     this.#ioBus();
-    if (this.#reports === 'pushed') this.continuousReadAdded(read);
-    else {
-      this.#continuous.push(read);
-      this.#startReporting();
-    }
+    if (this.#polled === undefined) this.continuousReadAdded(read);
+    else this.#polled.add(read);
     return this;
   }
 
@@ -360,7 +356,7 @@ export abstract class IoPluginBoard extends EventEmitter implements Board {
     if (this.#closed) return;
     const address = typeof options === 'number' ? options : options?.address;
     expectI2cAddress(address);
-    for (let i = this.#continuous.length - 1; i >= 0; i--) if (this.#continuous[i]!.address === address) this.#continuous.splice(i, 1);
+    this.#polled?.stop(address);
     this.continuousReadsStopped(address);
   }
 
@@ -368,11 +364,7 @@ export abstract class IoPluginBoard extends EventEmitter implements Board {
   samplingInterval(ms: number): this {
     this.expectOpen();
     this.#samplingInterval = samplingIntervalMs(ms);
-    if (this.#tick !== undefined) {
-      this.#tick.cancel();
-      this.#tick = undefined;
-      this.#startReporting();
-    }
+    this.#polled?.setInterval(this.#samplingInterval);
     this.samplingIntervalChanged(this.#samplingInterval);
     return this;
   }
@@ -390,9 +382,7 @@ export abstract class IoPluginBoard extends EventEmitter implements Board {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#tick?.cancel();
-    this.#tick = undefined;
-    this.#continuous.length = 0;
+    this.#polled?.close();
     await this.closeBoard();
     this.emit('close');
   }
@@ -449,28 +439,6 @@ export abstract class IoPluginBoard extends EventEmitter implements Board {
         },
       )
       .catch(rethrow);
-  }
-
-  #startReporting(): void {
-    if (this.#reports !== 'polled' || this.#tick !== undefined || this.#closed) return;
-    this.#nextTickAt = this.clock.now() + this.#samplingInterval;
-    this.#tick = this.clock.schedule(this.#nextTickAt, () => this.#report());
-  }
-
-  /** One sampling interval of a polled board: every reporting analog channel in channel order, then the I2C reads. */
-  #report(): void {
-    this.#tick = undefined;
-    let active = this.#continuous.length > 0;
-    for (const analog of this.#channels) {
-      if (this.pins[analog.pin]?.report !== 1) continue;
-      active = true;
-      this.#convert(analog);
-    }
-    for (const read of [...this.#continuous]) this.#ioRead(read);
-    if (!active || this.#closed) return;
-    // Absolute times: the cadence does not drift however late a callback runs.
-    this.#nextTickAt += this.#samplingInterval;
-    this.#tick = this.clock.schedule(this.#nextTickAt, () => this.#report());
   }
 
   /** A conversion that fails is not reported (a Firmata board would send nothing); a "string" event says why. */
