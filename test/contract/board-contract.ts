@@ -170,10 +170,11 @@ export function boardContract(name: string, make: () => Promise<BoardFixture>, o
         expect(board.pins[2]!.value).toBe(1);
       }));
 
-    it('PWM: 0 … RESOLUTION.PWM on PWM pins only; ArgumentError beyond, PinError elsewhere', () =>
+    it('PWM and servo: 0 … RESOLUTION.PWM, 0 … 180° or 544 … 2400 µs, on capable pins only; ArgumentError beyond, PinError elsewhere', () =>
       withBoard(async ({ board, settle, gpio }) => {
         if (gpio === undefined) {
           expect(thrown(() => board.pwmWrite(2, 10))).toBeInstanceOf(NotSupportedError);
+          expect(thrown(() => board.servoWrite(2, 90))).toBeInstanceOf(NotSupportedError);
           return;
         }
         const pwm = board.pins.findIndex((pin) => pin.supportedModes.includes(MODES.PWM));
@@ -187,6 +188,17 @@ export function boardContract(name: string, make: () => Promise<BoardFixture>, o
         expect(code(thrown(() => board.pwmWrite(pwm, -1)))).toBe('ERR_ARGUMENT');
         expect(code(thrown(() => board.pwmWrite(pwm, Number.NaN)))).toBe('ERR_ARGUMENT');
         expect(code(thrown(() => board.pwmWrite(plain, 10)))).toBe('ERR_PIN');
+
+        // A servo on the same pin: degrees 0 … 180, or a pulse width of 544 … 2400 µs.
+        const moved = once(gpio.peer, 'analog-write');
+        board.servoWrite(pwm, 90);
+        expect(board.pins[pwm]).toMatchObject({ mode: MODES.SERVO, value: 90 });
+        expect(await settle(moved)).toEqual([{ pin: pwm, value: 90 }]);
+        const pulsed = once(gpio.peer, 'analog-write');
+        board.servoWrite(pwm, 1500);
+        expect(await settle(pulsed)).toEqual([{ pin: pwm, value: 1500 }]);
+        expect(code(thrown(() => board.servoWrite(pwm, 300)))).toBe('ERR_ARGUMENT');
+        expect(code(thrown(() => board.servoWrite(plain, 90)))).toBe('ERR_PIN');
       }));
 
     it('I2C: reads the BME280 chip id at 0x76 through the IO plugin and as a bus device, writes a register and reads it back', () =>

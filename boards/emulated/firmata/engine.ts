@@ -201,12 +201,10 @@ export class FirmataEngine {
       case 'digital':
         return this.#writePort(message.port, message.mask);
       case 'analog':
-        // From the host, ANALOG_MESSAGE is a PWM write to pin `channel` (analogWrite).
-        board.pwmWrite(message.channel, message.value);
-        return;
+        // From the host, ANALOG_MESSAGE is a write to pin `channel`: a servo position on a SERVO pin, else a PWM duty.
+        return this.#analogWrite(message.channel, message.value);
       case 'extended-analog':
-        board.pwmWrite(message.pin, message.value);
-        return;
+        return this.#analogWrite(message.pin, message.value);
       case 'i2c-config':
         board.i2cConfig({ delay: message.delayUs });
         return;
@@ -218,6 +216,11 @@ export class FirmataEngine {
         // Replies sent by a confused host (version, firmware, capability-response …): ignore.
         return;
     }
+  }
+
+  #analogWrite(pin: number, value: number): void {
+    if (this.board.pins[pin]?.mode === MODES.SERVO) this.board.servoWrite(pin, value);
+    else this.board.pwmWrite(pin, value);
   }
 
   #pinName(pin: number): string {
