@@ -9,6 +9,9 @@
  *
  * Bus operations are asynchronous because on a Firmata board each transfer is a round trip over a
  * serial line. Failures reject with `BusError` (`ERR_I2C_NAK`, `ERR_BUS_TIMEOUT`).
+ *
+ * Every sensorkit board implements both by extending `IoPluginBoard` (io-plugin-board.ts), which
+ * writes the IO-plugin surface and its rules once over a few board primitives.
  */
 import type { EventEmitter } from 'node:events';
 import type { Clock } from '../core/clock.js';
@@ -59,6 +62,10 @@ export type I2cReadHandler = (bytes: number[]) => void;
  */
 export interface IoPlugin extends EventEmitter {
   readonly MODES: typeof MODES;
+  readonly HIGH: 1;
+  readonly LOW: 0;
+  /** Full-scale values: ADC counts (null without an ADC), DAC (none), PWM duty. */
+  readonly RESOLUTION: { readonly ADC: number | null; readonly DAC: null; readonly PWM: number };
   readonly pins: IoPin[];
   readonly analogPins: number[];
   readonly name: string;
@@ -66,11 +73,19 @@ export interface IoPlugin extends EventEmitter {
   readonly defaultLed?: number;
   pinMode(pin: number | string, mode: number): this;
   analogRead(pin: number | string, handler: (value: number) => void): void;
+  reportAnalogPin(pin: number | string, value: 0 | 1): void;
   digitalRead(pin: number | string, handler: (value: number) => void): void;
   digitalWrite(pin: number | string, value: number): this;
   analogWrite(pin: number | string, value: number): this;
   pwmWrite(pin: number | string, value: number): this;
+  /** Degrees 0 … 180, or a pulse width of 544 … 2400 µs. */
+  servoWrite(pin: number | string, value: number): this;
+  /** Reporting interval, ms: rounded and clamped to 1 … 16383 (see `SAMPLING_INTERVAL_MS`). */
+  samplingInterval(ms: number): this;
+  setSamplingInterval(ms: number): this;
+  getSamplingInterval(): number;
   i2cConfig(options?: number | I2cConfigOptions): this;
+  i2cStop(options: number | { address: number }): void;
   i2cWrite(address: number, registerOrBytes: number | number[], bytes?: number | number[]): this;
   i2cWriteReg(address: number, register: number, byte: number): this;
   i2cRead(address: number, registerOrCount: number, countOrHandler: number | I2cReadHandler, handler?: I2cReadHandler): this;
