@@ -37,7 +37,7 @@ export async function configCommand(argv: readonly string[]): Promise<number> {
   switch (action) {
     case 'check': {
       if (rest.length > 1) throw new UsageError(`config check takes one FILE, got ${rest.length}: ${rest.join(' ')}`);
-      const file = rest[0] ?? findConfigFile(process.cwd());
+      const file = rest[0] ?? findConfigFile('.');
       if (file === undefined) throw new UsageError(`config check: no ${CONFIG_FILE_NAMES.join(', ')} here; give FILE`);
       const { config } = await loadConfigFile(file);
       let device = 'no device (sensorkit run takes DEVICE)';

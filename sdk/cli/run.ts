@@ -109,7 +109,7 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
   if (positionals.length > 1) throw new UsageError(`run takes one DEVICE, got ${positionals.length}: ${positionals.join(' ')}`);
   const durationS = values.duration === undefined ? undefined : parseNumberOption('--duration', values.duration, { min: 0.001 });
   const flags = configFromFlags(values);
-  const configFile = values.config ?? findConfigFile(process.cwd());
+  const configFile = values.config ?? findConfigFile('.');
   const loaded = configFile === undefined ? undefined : await loadConfigFile(configFile);
   const settings = mergeConfig(loaded?.config ?? {}, flags);
   // Checked before anything opens, so that a bad flag is a usage error naming it.
