@@ -4,6 +4,7 @@
  * themselves. Errors are `UpdateError` `download-failed` (the server could not be reached) and
  * `ManifestError` `limit` (an offer larger than any envelope may be, read no further).
  */
+import { ArgumentError } from '../../sdk/core/errors.js';
 import { ManifestError, UpdateError } from '../errors.js';
 import { concatBytes } from '../manifest/cbor.js';
 import { MAX_ENVELOPE_BYTES } from '../manifest/suit-envelope.js';
@@ -34,7 +35,7 @@ export class CampaignClient {
   /** `timeoutMs`: how long one request (headers and body) may take. Default 30,000. */
   constructor(options: { serverUrl: string; deviceId: string; group: string; timeoutMs?: number }) {
     const timeoutMs = options.timeoutMs ?? 30_000;
-    if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new TypeError(`Expected \`timeoutMs\` to be a number above 0, got ${String(timeoutMs)}`);
+    if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new ArgumentError(`Expected \`timeoutMs\` to be a number above 0, got ${String(timeoutMs)}`);
     this.#timeoutMs = timeoutMs;
     this.#serverUrl = options.serverUrl.endsWith('/') ? options.serverUrl : `${options.serverUrl}/`;
     this.#deviceId = options.deviceId;

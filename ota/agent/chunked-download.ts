@@ -5,6 +5,7 @@
  * signed size, the part deleted when the bytes turn out wrong.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { ArgumentError } from '../../sdk/core/errors.js';
 import { ManifestError, UpdateError } from '../errors.js';
 import type { OtaFileSystem } from './file-system.js';
 import type { DownloadResult } from './http-download.js';
@@ -38,7 +39,7 @@ export interface ChunkedDownloadJob {
  */
 export async function downloadChunked(fs: OtaFileSystem, job: ChunkedDownloadJob): Promise<DownloadResult> {
   const chunkBytes = job.chunkBytes ?? 65_536;
-  if (!Number.isInteger(chunkBytes) || chunkBytes < 1) throw new TypeError(`Expected \`chunkBytes\` to be an integer from 1, got ${chunkBytes}`);
+  if (!Number.isInteger(chunkBytes) || chunkBytes < 1) throw new ArgumentError(`Expected \`chunkBytes\` to be an integer from 1, got ${chunkBytes}`);
   let offset = 0;
   try {
     offset = Math.min((await fs.stat(job.part)).size, job.size);

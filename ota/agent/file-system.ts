@@ -8,6 +8,7 @@
  */
 import * as fsp from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
+import { StorageError } from '../../sdk/core/errors.js';
 
 /**
  * The subset of node:fs/promises the agent needs.
@@ -136,7 +137,24 @@ export async function readJson<T>(fs: OtaFileSystem, file: string): Promise<T | 
 export const MAX_STATE_FILE_BYTES = 1_048_576;
 
 /**
- * Reads at most `maxBytes` of a file, failing (`EFBIG`) when there is more, without reading or
+ * A file holds more than a bounded read takes (see {@link readFileBounded}).
+ *
+ * @example
+ * ```ts
+ * if (error instanceof FileTooLargeError) console.warn(`${error.path}: more than ${error.maxBytes} bytes`)
+ * ```
+ */
+export class FileTooLargeError extends StorageError {
+  readonly maxBytes: number;
+
+  constructor(file: string, maxBytes: number) {
+    super(file, `larger than ${maxBytes} bytes`);
+    this.maxBytes = maxBytes;
+  }
+}
+
+/**
+ * Reads at most `maxBytes` of a file, failing (`FileTooLargeError`) when there is more, without reading or
  * allocating beyond the cap first: a replaced file, a FIFO or `/dev/zero` cannot exhaust memory.
  *
  * @example
@@ -154,7 +172,7 @@ export async function readFileBounded(fs: OtaFileSystem, file: string, maxBytes:
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
       if (bytesRead === 0) break;
       total += bytesRead;
-      if (total > maxBytes) throw Object.assign(new Error(`${file} is larger than ${maxBytes} bytes`), { code: 'EFBIG' });
+      if (total > maxBytes) throw new FileTooLargeError(file, maxBytes);
       parts.push(Buffer.from(buffer.subarray(0, bytesRead)));
     }
     return Buffer.concat(parts, total);

@@ -12,6 +12,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { FileHandle } from 'node:fs/promises';
 import { SystemClock, type Clock } from '../../sdk/core/clock.js';
+import { ArgumentError } from '../../sdk/core/errors.js';
 import { ManifestError, UpdateError } from '../errors.js';
 import { readJson, writeFileAtomic, type OtaFileSystem } from './file-system.js';
 
@@ -89,7 +90,7 @@ function contentRangeStart(header: string | undefined): { start: number; total: 
 export async function downloadImage(fs: OtaFileSystem, job: DownloadJob): Promise<DownloadResult> {
   const minSpeed = job.minSpeed ?? { bytes: 1024, windowMs: 60_000 };
   if (!(Number.isFinite(minSpeed.bytes) && minSpeed.bytes >= 0 && Number.isFinite(minSpeed.windowMs) && minSpeed.windowMs > 0)) {
-    throw new TypeError(`Expected \`minSpeed\` to be { bytes ≥ 0, windowMs > 0 }, got ${JSON.stringify(minSpeed)}`);
+    throw new ArgumentError(`Expected \`minSpeed\` to be { bytes ≥ 0, windowMs > 0 }, got ${JSON.stringify(minSpeed)}`);
   }
   const metaFile = `${job.part}.meta.json`;
   const url = new URL(job.url);

@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import type { Clock } from '../../sdk/core/clock.js';
 import { TypedEmitter } from '../../sdk/core/events.js';
-import { StorageError } from '../../sdk/core/errors.js';
+import { ArgumentError, StorageError } from '../../sdk/core/errors.js';
 import type { AuditLog } from '../../security/audit-log.js';
 import { ManifestError, UpdateError } from '../errors.js';
 import { applyKeyUpdate } from '../keys/key-update.js';
@@ -122,7 +122,7 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
   /** Creates the agent and its directories. */
   static async open(options: UpdateAgentOptions): Promise<UpdateAgent> {
     const timeout = options.healthTimeoutMs ?? 30_000;
-    if (!(timeout > 0 && Number.isFinite(timeout))) throw new TypeError(`Expected \`healthTimeoutMs\` to be a number above 0, got ${String(timeout)}`);
+    if (!(timeout > 0 && Number.isFinite(timeout))) throw new ArgumentError(`Expected \`healthTimeoutMs\` to be a number above 0, got ${String(timeout)}`);
     const agent = new UpdateAgent(options);
     await agent.slots.init();
     await agent.#fs.mkdir(agent.#stateDir, { recursive: true });

@@ -4,6 +4,7 @@
  * listed. The list changes only through a signed key update (see key-update.ts).
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
+import { ArgumentError, ValidationError } from '../../sdk/core/errors.js';
 import { ManifestError } from '../errors.js';
 import { algorithmOfKey, keyIdOf, type SignatureAlgorithm } from './keys.js';
 
@@ -52,19 +53,22 @@ export class TrustAnchors {
       anchors.set(keyId, { keyId, algorithm: algorithmOfKey(publicKey), publicKey });
     }
     for (const id of options.revoked ?? []) {
-      if (!/^[0-9a-f]{16}$/.test(id)) throw new TypeError(`Expected a revoked key id of 16 hex digits, got ${JSON.stringify(id)}`);
+      if (!/^[0-9a-f]{16}$/.test(id)) throw new ArgumentError(`Expected \`revoked\` to hold key ids of 16 hex digits, got ${JSON.stringify(id)}`);
     }
     return new TrustAnchors(anchors, new Set(options.revoked ?? []), options.sequence ?? 0);
   }
 
-  /** Parses the JSON form; throws `TypeError` on a malformed list. */
+  /** Parses the JSON form; throws `ValidationError` (with the path of the bad field) on a malformed list. */
   static fromJson(json: unknown): TrustAnchors {
     const value = json as Partial<TrustAnchorsJson> | null;
     if (typeof value !== 'object' || value === null || !Array.isArray(value.anchors) || !Array.isArray(value.revoked)) {
-      throw new TypeError('Expected a trust-anchor list { anchors: [{ publicKeyPem }], revoked: [], sequence }');
+      throw new ValidationError('', 'expected a trust-anchor list { anchors: [{ publicKeyPem }], revoked: [], sequence }');
     }
     const sequence = value.sequence ?? 0;
-    if (!Number.isSafeInteger(sequence) || sequence < 0) throw new TypeError(`Expected \`sequence\` to be an integer from 0, got ${String(sequence)}`);
+    if (!Number.isSafeInteger(sequence) || sequence < 0) throw new ValidationError('sequence', `expected an integer from 0, got ${String(sequence)}`);
+    value.revoked.forEach((id, i) => {
+      if (typeof id !== 'string' || !/^[0-9a-f]{16}$/.test(id)) throw new ValidationError(`revoked[${i}]`, `expected a key id of 16 hex digits, got ${JSON.stringify(id)}`);
+    });
     return TrustAnchors.of(value.anchors.map((a) => String(a?.publicKeyPem)), { revoked: value.revoked.map(String), sequence });
   }
 

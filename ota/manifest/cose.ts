@@ -106,7 +106,7 @@ export function parseSign1(bytes: Uint8Array): ParsedSign1 {
  *
  * @example
  * ```ts
- * if (!verifyDetached(parseSign1(bytes), digestBytes, publicKey)) throw new Error('bad signature')
+ * if (!verifyDetached(parseSign1(bytes), digestBytes, publicKey)) throw new ManifestError('bad-signature', 'the signature does not verify')
  * ```
  */
 export function verifyDetached(parsed: ParsedSign1, payload: Uint8Array, publicKey: KeyObject): boolean {

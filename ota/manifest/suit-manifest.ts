@@ -12,6 +12,7 @@
  * text     = { ? 1: description, ? 6: version }
  * ```
  */
+import { ArgumentError } from '../../sdk/core/errors.js';
 import { ManifestError } from '../errors.js';
 import { decodeCbor, encodeCbor, type CborMap, type CborValue } from './cbor.js';
 import { uuidBytes, uuidText } from './uuid.js';
@@ -82,10 +83,10 @@ const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
  * ```
  */
 export function encodeManifest(manifest: SuitManifest): Uint8Array {
-  if (!Number.isSafeInteger(manifest.sequence) || manifest.sequence < 0) throw new TypeError(`Expected \`sequence\` to be an integer from 0 to 2^53 − 1, got ${manifest.sequence}`);
-  if (!Number.isSafeInteger(manifest.imageSize) || manifest.imageSize < 0) throw new TypeError(`Expected \`imageSize\` to be an integer from 0, got ${manifest.imageSize}`);
-  if (manifest.imageDigest.length !== 32) throw new TypeError(`Expected \`imageDigest\` to be 32 bytes (SHA-256), got ${manifest.imageDigest.length}`);
-  if (manifest.componentId.length === 0) throw new TypeError('Expected `componentId` to have at least one segment');
+  if (!Number.isSafeInteger(manifest.sequence) || manifest.sequence < 0) throw new ArgumentError(`Expected \`sequence\` to be an integer from 0 to 2^53 − 1, got ${manifest.sequence}`);
+  if (!Number.isSafeInteger(manifest.imageSize) || manifest.imageSize < 0) throw new ArgumentError(`Expected \`imageSize\` to be an integer from 0, got ${manifest.imageSize}`);
+  if (manifest.imageDigest.length !== 32) throw new ArgumentError(`Expected \`imageDigest\` to be 32 bytes (SHA-256), got ${manifest.imageDigest.length}`);
+  if (manifest.componentId.length === 0) throw new ArgumentError('Expected `componentId` to have at least one segment');
   const digest = encodeCbor([SUIT_SHA256, manifest.imageDigest]);
   const parameters: CborMap = new Map<number, CborValue>([
     [PARAM_VENDOR, uuidBytes(manifest.vendorId)],

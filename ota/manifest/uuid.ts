@@ -4,6 +4,7 @@
  * build tool computes the same 16 bytes without a registry.
  */
 import { createHash } from 'node:crypto';
+import { ArgumentError } from '../../sdk/core/errors.js';
 
 /**
  * The DNS namespace (RFC 9562 §6.6).
@@ -30,7 +31,7 @@ export function isUuid(text: string): boolean {
 }
 
 /**
- * The 16 bytes of a hyphenated UUID; throws `TypeError` for anything else.
+ * The 16 bytes of a hyphenated UUID; throws `ArgumentError` for anything else.
  *
  * @example
  * ```ts
@@ -38,7 +39,7 @@ export function isUuid(text: string): boolean {
  * ```
  */
 export function uuidBytes(uuid: string): Uint8Array {
-  if (!isUuid(uuid)) throw new TypeError(`Expected a UUID like ${NAMESPACE_DNS}, got ${JSON.stringify(uuid)}`);
+  if (!isUuid(uuid)) throw new ArgumentError(`Expected a UUID like ${NAMESPACE_DNS}, got ${JSON.stringify(uuid)}`);
   return Uint8Array.from(Buffer.from(uuid.replace(/-/g, ''), 'hex'));
 }
 
@@ -51,7 +52,7 @@ export function uuidBytes(uuid: string): Uint8Array {
  * ```
  */
 export function uuidText(bytes: Uint8Array): string {
-  if (bytes.length !== 16) throw new TypeError(`Expected 16 bytes, got ${bytes.length}`);
+  if (bytes.length !== 16) throw new ArgumentError(`Expected 16 bytes, got ${bytes.length}`);
   const hex = Buffer.from(bytes).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

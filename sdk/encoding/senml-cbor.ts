@@ -13,6 +13,7 @@
  */
 import { Encoder } from 'cbor-x';
 import { describe } from '../core/check.js';
+import { ArgumentError } from '../core/errors.js';
 import type { Sample } from '../core/sample.js';
 import { writeHead, writeNumber } from './senml-cbor-numbers.js';
 import { SENML_CBOR_TYPE, SENML_LABELS, SENSORKIT_LABELS, setSenmlField, type SenmlRecord, type SenmlRecordDraft } from './senml.js';
@@ -78,7 +79,7 @@ export class SenmlCborEncoder {
   constructor(options: SenmlCborEncoderOptions = {}) {
     const size = options.initialBufferSize ?? 65_536;
     if (!Number.isInteger(size) || size < 64 || size > 2 ** 30) {
-      throw new TypeError(`Expected \`initialBufferSize\` to be an integer from 64 to 2^30, got ${describe(size)}`);
+      throw new ArgumentError(`Expected \`initialBufferSize\` to be an integer from 64 to 2^30, got ${describe(size)}`);
     }
     this.#slabBytes = size;
     this.#buffer = new Uint8Array(size);
@@ -88,7 +89,7 @@ export class SenmlCborEncoder {
   /**
    * One pack for a batch: the first record carries `bn` = `<deviceId>/` and `bt` = the first sample's
    * time in seconds; every record has `n` (channel), `u` (unit), `t` (seconds after `bt`), `v` (unless
-   * the value is null) and sensorkit's extension fields (see `senml.ts`). Throws `TypeError` for an
+   * the value is null) and sensorkit's extension fields (see `senml.ts`). Throws `ArgumentError` for an
    * empty batch, a name outside RFC 8428 §4.5.1, or a time, value or uncertainty that is not finite.
    * The result is the caller's (never written again by the encoder), but it is a view into a slab
    * (64 KiB by default) shared with the next packs: mind its `byteOffset`, and copy it (`slice()`)
@@ -103,11 +104,11 @@ export class SenmlCborEncoder {
   encode(deviceId: string, samples: readonly Sample[]): Uint8Array {
     const count = samples.length;
     const first = samples[0];
-    if (first === undefined) throw new TypeError('Expected `samples` to hold at least one sample (a SenML pack has one record or more, RFC 8428 §11)');
+    if (first === undefined) throw new ArgumentError('Expected `samples` to hold at least one sample (a SenML pack has one record or more, RFC 8428 §11)');
     const t0 = first.time;
-    if (typeof t0 !== 'number' || !Number.isFinite(t0)) throw new TypeError(`Expected \`samples[0].time\` to be a finite number, got ${describe(t0)}`);
+    if (typeof t0 !== 'number' || !Number.isFinite(t0)) throw new ArgumentError(`Expected \`samples[0].time\` to be a finite number, got ${describe(t0)}`);
     if (typeof deviceId !== 'string' || !NAME.test(deviceId)) {
-      throw new TypeError(`Expected \`deviceId\` to be made of A–Z, a–z, 0–9, "-", ":", ".", "_", starting with a letter or digit (RFC 8428 §4.5.1), got ${describe(deviceId)}`);
+      throw new ArgumentError(`Expected \`deviceId\` to be made of A–Z, a–z, 0–9, "-", ":", ".", "_", starting with a letter or digit (RFC 8428 §4.5.1), got ${describe(deviceId)}`);
     }
     const bn = this.#name(`${deviceId}/`);
     this.#begin(bn.length + 16);
@@ -122,9 +123,9 @@ export class SenmlCborEncoder {
       // Written with the position in a local, and n and u from one cached prefix.
       if (i > 0 && level === 'good' && sample.calibrationId === undefined && sample.uncertainty === undefined) {
         const prefix = this.#prefix(sample.channel, sample.unit, i);
-        if (typeof time !== 'number' || !Number.isFinite(time)) throw new TypeError(`Expected \`samples[${i}].time\` to be a finite number, got ${describe(time)}`);
+        if (typeof time !== 'number' || !Number.isFinite(time)) throw new ArgumentError(`Expected \`samples[${i}].time\` to be a finite number, got ${describe(time)}`);
         if (value !== null && (typeof value !== 'number' || !Number.isFinite(value))) {
-          throw new TypeError(`Expected \`samples[${i}].value\` to be a finite number or null, got ${describe(value)}`);
+          throw new ArgumentError(`Expected \`samples[${i}].value\` to be a finite number or null, got ${describe(value)}`);
         }
         this.#ensure(this.#pos + 32 + prefix.length);
         const buffer = this.#buffer;
@@ -147,13 +148,13 @@ export class SenmlCborEncoder {
       const reason = bad ? quality.reason : undefined;
       const cal = sample.calibrationId;
       const unc = sample.uncertainty;
-      if (typeof time !== 'number' || !Number.isFinite(time)) throw new TypeError(`Expected \`samples[${i}].time\` to be a finite number, got ${describe(time)}`);
+      if (typeof time !== 'number' || !Number.isFinite(time)) throw new ArgumentError(`Expected \`samples[${i}].time\` to be a finite number, got ${describe(time)}`);
       if (value !== null && (typeof value !== 'number' || !Number.isFinite(value))) {
-        throw new TypeError(`Expected \`samples[${i}].value\` to be a finite number or null, got ${describe(value)}`);
+        throw new ArgumentError(`Expected \`samples[${i}].value\` to be a finite number or null, got ${describe(value)}`);
       }
-      if (bad && level !== 'uncertain' && level !== 'bad') throw new TypeError(`Expected \`samples[${i}].quality.level\` to be "good", "uncertain" or "bad", got ${describe(level)}`);
+      if (bad && level !== 'uncertain' && level !== 'bad') throw new ArgumentError(`Expected \`samples[${i}].quality.level\` to be "good", "uncertain" or "bad", got ${describe(level)}`);
       if (unc !== undefined && !(typeof unc === 'number' && unc >= 0 && unc !== Infinity)) {
-        throw new TypeError(`Expected \`samples[${i}].uncertainty\` to be a finite number ≥ 0, got ${describe(unc)}`);
+        throw new ArgumentError(`Expected \`samples[${i}].uncertainty\` to be a finite number ≥ 0, got ${describe(unc)}`);
       }
       const levelItem = bad ? this.#text(level, i, 'quality.level') : undefined;
       const reasonItem = reason !== undefined ? this.#text(reason, i, 'quality.reason') : undefined;
@@ -194,7 +195,7 @@ export class SenmlCborEncoder {
    * Any records, e.g. a translation from SenML-JSON: fields in each record's own property order,
    * registered labels as integers, extension values through cbor-x. Values are checked as the
    * decoder checks them; extension values must be JSON-like (null, booleans, finite numbers,
-   * strings, bytes, arrays, plain objects). Throws `TypeError` otherwise.
+   * strings, bytes, arrays, plain objects). Throws `ArgumentError` otherwise.
    *
    * @example
    * ```ts
@@ -202,7 +203,7 @@ export class SenmlCborEncoder {
    * ```
    */
   encodeRecords(records: readonly SenmlRecord[]): Uint8Array {
-    if (!Array.isArray(records) || records.length === 0) throw new TypeError(`Expected \`records\` to be a non-empty array, got ${describe(records)}`);
+    if (!Array.isArray(records) || records.length === 0) throw new ArgumentError(`Expected \`records\` to be a non-empty array, got ${describe(records)}`);
     this.#begin(16);
     this.#head(4, records.length);
     records.forEach((record, index) => {
@@ -216,7 +217,7 @@ export class SenmlCborEncoder {
         try {
           setSenmlField({} as SenmlRecordDraft, label, value, index);
         } catch (error) {
-          throw new TypeError(`Expected \`records[${index}].${label}\` to be a valid SenML field: ${(error as Error).message}`);
+          throw new ArgumentError(`Expected \`records[${index}].${label}\` to be a valid SenML field: ${(error as Error).message}`, { cause: error });
         }
         const key = (SENML_LABELS as Readonly<Record<string, number>>)[label];
         this.#ensure(this.#pos + 18);
@@ -226,7 +227,7 @@ export class SenmlCborEncoder {
       }
       for (const [label, value] of extensions) {
         if (typeof label !== 'string' || Object.hasOwn(SENML_LABELS, label) || Object.values(SENSORKIT_LABELS).includes(label as never)) {
-          throw new TypeError(`Expected \`records[${index}].extensions\` to use labels of other extensions, got ${describe(label)}`);
+          throw new ArgumentError(`Expected \`records[${index}].extensions\` to use labels of other extensions, got ${describe(label)}`);
         }
         checkPlain(value, `records[${index}].extensions.${label}`, 0);
         this.#string(label);
@@ -270,7 +271,7 @@ export class SenmlCborEncoder {
     const cached = this.#names.get(name);
     if (cached) return cached;
     if (typeof name !== 'string' || !NAME_PART.test(name)) {
-      throw new TypeError(`Expected a channel id made of A–Z, a–z, 0–9, "-", ":", ".", "/", "_" (RFC 8428 §4.5.1), got ${describe(name)}`);
+      throw new ArgumentError(`Expected a channel id made of A–Z, a–z, 0–9, "-", ":", ".", "/", "_" (RFC 8428 §4.5.1), got ${describe(name)}`);
     }
     return this.#remember(this.#names, name);
   }
@@ -297,7 +298,7 @@ export class SenmlCborEncoder {
   #text(text: string, index: number, what: string): Uint8Array {
     const cached = this.#texts.get(text);
     if (cached) return cached;
-    if (typeof text !== 'string') throw new TypeError(`Expected \`samples[${index}].${what}\` to be a string, got ${describe(text)}`);
+    if (typeof text !== 'string') throw new ArgumentError(`Expected \`samples[${index}].${what}\` to be a string, got ${describe(text)}`);
     return this.#remember(this.#texts, text);
   }
 
@@ -376,10 +377,10 @@ export class SenmlCborEncoder {
 
 /** Requires a JSON-like value (what SenML-JSON can carry too), at most 16 levels deep. */
 function checkPlain(value: unknown, path: string, depth: number): void {
-  if (depth > 16) throw new TypeError(`Expected \`${path}\` to be nested at most 16 levels`);
+  if (depth > 16) throw new ArgumentError(`Expected \`${path}\` to be nested at most 16 levels`);
   if (value === null || typeof value === 'boolean' || typeof value === 'string' || value instanceof Uint8Array) return;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`Expected \`${path}\` to be a finite number, got ${value}`);
+    if (!Number.isFinite(value)) throw new ArgumentError(`Expected \`${path}\` to be a finite number, got ${value}`);
     return;
   }
   if (Array.isArray(value)) {
@@ -390,5 +391,5 @@ function checkPlain(value: unknown, path: string, depth: number): void {
     for (const [key, item] of Object.entries(value)) checkPlain(item, `${path}.${key}`, depth + 1);
     return;
   }
-  throw new TypeError(`Expected \`${path}\` to be JSON-like (null, boolean, number, string, bytes, array, plain object), got ${describe(value)}`);
+  throw new ArgumentError(`Expected \`${path}\` to be JSON-like (null, boolean, number, string, bytes, array, plain object), got ${describe(value)}`);
 }

@@ -9,7 +9,7 @@
  * RFC 8428 §4.4). One thing JSON cannot give: **duplicate keys** (RFC 8259 §4 says names SHOULD be
  * unique) are invisible, because `JSON.parse` keeps the last one; where duplicates matter, use CBOR.
  */
-import { DecodeError, type DecodeReason } from '../core/errors.js';
+import { ArgumentError, DecodeError, type DecodeReason } from '../core/errors.js';
 import { describe } from '../core/check.js';
 import type { Sample } from '../core/sample.js';
 import { resolveSenmlLimits, type SenmlLimitOptions, type SenmlLimits } from './senml-limits.js';
@@ -21,7 +21,7 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 /**
  * One SenML-JSON pack for a batch, the same records as `SenmlCborEncoder.encode` writes. Throws
- * `TypeError` for an empty batch, a name outside RFC 8428 §4.5.1 or a number that is not finite.
+ * `ArgumentError` for an empty batch, a name outside RFC 8428 §4.5.1 or a number that is not finite.
  *
  * @example
  * ```ts
@@ -30,13 +30,13 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/;
  * ```
  */
 export function encodeSenmlJson(deviceId: string, samples: readonly Sample[], space?: number): string {
-  if (typeof deviceId !== 'string' || !NAME.test(deviceId)) throw new TypeError(`Expected \`deviceId\` to be a SenML name (RFC 8428 §4.5.1), got ${describe(deviceId)}`);
+  if (typeof deviceId !== 'string' || !NAME.test(deviceId)) throw new ArgumentError(`Expected \`deviceId\` to be a SenML name (RFC 8428 §4.5.1), got ${describe(deviceId)}`);
   samples.forEach((sample, i) => {
-    if (!NAME_PART.test(sample.channel)) throw new TypeError(`Expected \`samples[${i}].channel\` to be a SenML name (RFC 8428 §4.5.1), got ${describe(sample.channel)}`);
-    if (!Number.isFinite(sample.time)) throw new TypeError(`Expected \`samples[${i}].time\` to be a finite number, got ${describe(sample.time)}`);
-    if (sample.value !== null && !Number.isFinite(sample.value)) throw new TypeError(`Expected \`samples[${i}].value\` to be a finite number or null, got ${describe(sample.value)}`);
+    if (!NAME_PART.test(sample.channel)) throw new ArgumentError(`Expected \`samples[${i}].channel\` to be a SenML name (RFC 8428 §4.5.1), got ${describe(sample.channel)}`);
+    if (!Number.isFinite(sample.time)) throw new ArgumentError(`Expected \`samples[${i}].time\` to be a finite number, got ${describe(sample.time)}`);
+    if (sample.value !== null && !Number.isFinite(sample.value)) throw new ArgumentError(`Expected \`samples[${i}].value\` to be a finite number or null, got ${describe(sample.value)}`);
     if (sample.uncertainty !== undefined && !(sample.uncertainty >= 0 && sample.uncertainty !== Infinity)) {
-      throw new TypeError(`Expected \`samples[${i}].uncertainty\` to be a finite number ≥ 0, got ${describe(sample.uncertainty)}`);
+      throw new ArgumentError(`Expected \`samples[${i}].uncertainty\` to be a finite number ≥ 0, got ${describe(sample.uncertainty)}`);
     }
   });
   return JSON.stringify(samplesToPack(deviceId, samples), null, space);
@@ -79,7 +79,7 @@ export function senmlRecordsToJson(records: readonly SenmlRecord[], space?: numb
       object[label] = value instanceof Uint8Array ? Buffer.from(value).toString('base64url') : value;
     }
     for (const [label, value] of record.extensions ?? []) {
-      if (isSenmlField(label)) throw new TypeError(`Expected \`records[${index}].extensions\` to use labels of other extensions, got ${describe(label)}`);
+      if (isSenmlField(label)) throw new ArgumentError(`Expected \`records[${index}].extensions\` to use labels of other extensions, got ${describe(label)}`);
       object[label] = value;
     }
     return object;
@@ -92,7 +92,7 @@ function jsonValue(this: unknown, key: string, value: unknown): unknown {
   const original = (this as Record<string, unknown>)[key];
   if (original instanceof Uint8Array) return Buffer.from(original).toString('base64url');
   if (original instanceof Map) {
-    for (const k of original.keys()) if (typeof k !== 'string') throw new TypeError(`Expected maps in SenML-JSON to have text keys, got ${describe(k)}`);
+    for (const k of original.keys()) if (typeof k !== 'string') throw new ArgumentError(`Expected maps in SenML-JSON to have text keys, got ${describe(k)}`);
     return Object.fromEntries(original);
   }
   return value;

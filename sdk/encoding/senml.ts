@@ -26,7 +26,7 @@
  * because of one faulty channel. Such a record keeps the gap visible and in time order.
  * `sensorkit.cddl` describes it.
  */
-import { DecodeError } from '../core/errors.js';
+import { ArgumentError, DecodeError } from '../core/errors.js';
 import { GOOD, type Quality, type QualityReason, type Sample } from '../core/sample.js';
 
 /**
@@ -271,7 +271,7 @@ export function checkSenmlRecord(draft: SenmlRecord, index: number): void {
  */
 export function resolveSenml(records: readonly SenmlRecord[], options: ResolveOptions = {}): ResolvedSenmlRecord[] {
   const now = options.now;
-  if (now !== undefined && !Number.isFinite(now)) throw new TypeError(`Expected \`now\` to be a finite number of seconds, got ${String(now)}`);
+  if (now !== undefined && !Number.isFinite(now)) throw new ArgumentError(`Expected \`now\` to be a finite number of seconds, got ${String(now)}`);
   let bn = '';
   let bt = 0;
   let bu: string | undefined;
@@ -348,7 +348,7 @@ export function sampleToRecord(sample: Sample, baseTime: number): SenmlRecord {
  */
 export function samplesToPack(deviceId: string, samples: readonly Sample[]): SenmlRecord[] {
   const first = samples[0];
-  if (first === undefined) throw new TypeError('Expected `samples` to hold at least one sample (a SenML pack has one record or more, RFC 8428 §11)');
+  if (first === undefined) throw new ArgumentError('Expected `samples` to hold at least one sample (a SenML pack has one record or more, RFC 8428 §11)');
   return samples.map((sample, index) => {
     const record = sampleToRecord(sample, first.time);
     return index === 0 ? { bn: `${deviceId}/`, bt: first.time / 1000, ...record } : record;

@@ -7,7 +7,7 @@ import { createServer, type Socket } from 'node:net';
 import { Decoder, Encoder } from 'cbor-x';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../sdk/core/clock.js';
-import { StorageError } from '../../sdk/core/errors.js';
+import { ArgumentError, StorageError } from '../../sdk/core/errors.js';
 import { resolveSenml } from '../../sdk/encoding/senml.js';
 import { SenmlJsonDecoder, SenmlJsonEncoder } from '../../sdk/encoding/senml-json.js';
 import { topics } from '../../sdk/encoding/topics.js';
@@ -215,7 +215,7 @@ describe('MqttTransport and its outbox (no broker)', () => {
       append: (payload, written) => {
         calls.push(written);
         if (calls.length === 1) return new Promise<OutboxEntry>((resolve) => (storeFirst = resolve));
-        return Promise.reject(new RangeError(`Expected \`payload\` to be at most 10 bytes, got ${payload.length}`));
+        return Promise.reject(new ArgumentError(`Expected \`payload\` to be at most 10 bytes, got ${payload.length}`));
       },
       pending: () => [],
       ack: () => Promise.resolve(),
@@ -232,7 +232,7 @@ describe('MqttTransport and its outbox (no broker)', () => {
     const stopping = transport.stop({ flushMs: 0 }).then(() => (stopped = true));
     for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
     expect(calls).toHaveLength(2);
-    expect(errors.map((error) => error.name)).toEqual(['RangeError']);
+    expect(errors.map((error) => error.name)).toEqual(['ArgumentError']);
     expect(stopped).toBe(false);
     storeFirst({ seq: 1, payload: new Uint8Array(20), appendedAt: 0 });
     await stopping;
@@ -261,7 +261,7 @@ describe('MqttTransport and its outbox (no broker)', () => {
     const encoder: TelemetryEncoder = {
       contentType: 'application/octet-stream',
       encode: (_deviceId, batch) => {
-        if (batch[0]!.value === 1) throw new TypeError('Expected `samples[0].time` to be a finite number, got NaN');
+        if (batch[0]!.value === 1) throw new ArgumentError('Expected `samples[0].time` to be a finite number, got NaN');
         return new Uint8Array([batch[0]!.value!]);
       },
     };
@@ -271,7 +271,7 @@ describe('MqttTransport and its outbox (no broker)', () => {
     for (const value of [0, 1, 2, 3]) transport.send({ value } as Sample);
     await transport.stop({ flushMs: 0 });
     expect(written).toEqual([0, 2, 3]);
-    expect(errors.map((error) => error.name)).toEqual(['TypeError', 'StorageError']);
+    expect(errors.map((error) => error.name)).toEqual(['ArgumentError', 'StorageError']);
     expect(transport.status().lost).toBe(2);
   });
 

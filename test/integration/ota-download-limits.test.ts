@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ArgumentError } from '../../sdk/core/errors.js';
 import { ManifestError, UpdateError } from '../../ota/errors.js';
 import { downloadImage } from '../../ota/agent/http-download.js';
 import { nodeFileSystem } from '../../ota/agent/file-system.js';
@@ -83,6 +84,6 @@ describe('downloadImage limits', () => {
 
   it('refuses a nonsensical minimum speed', async () => {
     const file = await part();
-    await expect(downloadImage(nodeFileSystem, { url: 'http://127.0.0.1:9/', part: file, size: 1, digest, minSpeed: { bytes: 1, windowMs: 0 } })).rejects.toThrow(TypeError);
+    await expect(downloadImage(nodeFileSystem, { url: 'http://127.0.0.1:9/', part: file, size: 1, digest, minSpeed: { bytes: 1, windowMs: 0 } })).rejects.toThrow(ArgumentError);
   });
 });

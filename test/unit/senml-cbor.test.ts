@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode as plainDecode } from 'cbor-x';
 import { describe, expect, it } from 'vitest';
-import { DecodeError, type DecodeReason } from '../../sdk/core/errors.js';
+import { ArgumentError, DecodeError, type DecodeReason } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
 import { GOOD, type Sample } from '../../sdk/core/sample.js';
 import { SenmlCborDecoder, SenmlCborEncoder } from '../../sdk/encoding/senml-cbor.js';
@@ -107,9 +107,10 @@ describe('SenmlCborEncoder', () => {
     }
   });
 
-  it('refuses batches it cannot write with precise TypeErrors', () => {
+  it('refuses batches it cannot write with precise ArgumentErrors', () => {
     const encoder = new SenmlCborEncoder();
     const ok: Sample = { channel: 'a', time: 0, value: 1, unit: 'V', quality: GOOD };
+    expect(() => encoder.encode('d', [])).toThrow(expect.objectContaining({ name: 'ArgumentError', code: 'ERR_ARGUMENT' }));
     expect(() => encoder.encode('d', [])).toThrow('Expected `samples` to hold at least one sample');
     expect(() => encoder.encode('d/x', [ok])).toThrow(/Expected `deviceId`/);
     expect(() => encoder.encode('d', [ok, { ...ok, channel: 'a b' }])).toThrow(/channel id/);
@@ -157,7 +158,7 @@ describe('SenmlCborEncoder packs', () => {
       if (roll === 0) {
         // A failed encode in the middle of a pack: its bytes are never handed out, nothing else moves.
         const samples = batch(5, i);
-        expect(() => encoder.encode('d', [...samples, { ...samples[0]!, value: Number.NaN }])).toThrow(TypeError);
+        expect(() => encoder.encode('d', [...samples, { ...samples[0]!, value: Number.NaN }])).toThrow(ArgumentError);
         continue;
       }
       const pack = roll === 1 ? encoder.encodeRecords([{ n: `r${i}`, v: i }]) : encoder.encode('d', batch(roll === 2 ? 100 : 1 + (random.nextUint32() % 20), i));
@@ -319,7 +320,8 @@ describe('SenmlCborDecoder rejections', () => {
     expect(new SenmlCborDecoder(limits).decode(bytes)).toEqual([{ n: 'abc' }, { extensions: new Map([['xx', [[1]]]]) }]);
   });
 
-  it('validates its options with precise TypeErrors and reports the limits in force', () => {
+  it('validates its options with precise ArgumentErrors and reports the limits in force', () => {
+    expect(() => new SenmlCborDecoder({ maxDepth: 2 })).toThrow(ArgumentError);
     expect(new SenmlCborDecoder().limits).toEqual({ maxBytes: 1_048_576, maxRecords: 10_000, maxStringLength: 1024, maxDepth: 16 });
     expect(() => new SenmlCborDecoder({ maxDepth: 2 })).toThrow('Expected `maxDepth` to be an integer from 3 to 64, got 2');
     expect(() => new SenmlCborDecoder({ maxRecords: 1.5 })).toThrow('Expected `maxRecords` to be an integer from 1 to 2147483647, got 1.5');

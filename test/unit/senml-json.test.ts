@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DecodeError, type DecodeReason } from '../../sdk/core/errors.js';
+import { ArgumentError, DecodeError, type DecodeReason } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
 import { GOOD, type Sample } from '../../sdk/core/sample.js';
 import { SenmlCborDecoder, SenmlCborEncoder } from '../../sdk/encoding/senml-cbor.js';
@@ -131,7 +131,9 @@ describe('SenML-JSON', () => {
     expect(accepted).toBeGreaterThan(0);
   });
 
-  it('refuses samples it cannot write with precise TypeErrors', () => {
+  it('refuses samples it cannot write with precise ArgumentErrors', () => {
+    expect(() => encodeSenmlJson('d', [])).toThrow(ArgumentError);
+    expect(() => new SenmlJsonDecoder({ maxStringLength: 0 })).toThrow(expect.objectContaining({ code: 'ERR_ARGUMENT' }));
     expect(() => encodeSenmlJson('d', [])).toThrow('Expected `samples` to hold at least one sample');
     expect(() => encodeSenmlJson('d', [{ ...samples[0]!, value: Infinity }])).toThrow('Expected `samples[0].value` to be a finite number or null, got Infinity');
     expect(() => encodeSenmlJson('a b', samples)).toThrow(/Expected `deviceId`/);

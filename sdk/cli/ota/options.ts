@@ -1,7 +1,7 @@
 /** Option helpers shared by the `sensorkit ota` subcommands. */
 import { readFile } from 'node:fs/promises';
 import { StorageError } from '../../core/errors.js';
-import { nodeFileSystem, readFileBounded } from '../../../ota/agent/file-system.js';
+import { FileTooLargeError, nodeFileSystem, readFileBounded } from '../../../ota/agent/file-system.js';
 import { ManifestError } from '../../../ota/errors.js';
 import { UsageError } from '../usage.js';
 import { isUuid, NAMESPACE_DNS, uuidV5 } from '../../../ota/manifest/uuid.js';
@@ -67,8 +67,8 @@ export async function readInput(file: string, options: { maxBytes?: number } = {
     // Bounded: an envelope argument that is huge, a FIFO or /dev/zero must not exhaust memory.
     return Buffer.from(await readFileBounded(nodeFileSystem, file, options.maxBytes));
   } catch (error) {
+    if (error instanceof FileTooLargeError) throw new ManifestError('limit', `${file}: larger than ${options.maxBytes} bytes, so not an envelope`, { cause: error });
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EFBIG') throw new ManifestError('limit', `${file}: larger than ${options.maxBytes} bytes, so not an envelope`, { cause: error });
     throw new StorageError(file, `cannot read: ${code ?? (error as Error).message}`, { cause: error });
   }
 }

@@ -2,6 +2,7 @@
  * Reconnect delays: exponential back-off with jitter, so that a fleet of devices that lost the
  * same broker does not come back in lock-step (a thundering herd on the broker's restart).
  */
+import { ArgumentError } from '../../core/errors.js';
 import type { SeededRandom } from '../../core/random.js';
 
 /** Options of {@link ReconnectBackoff}; every field has a default. */
@@ -40,11 +41,11 @@ export class ReconnectBackoff {
     this.minMs = options.minMs ?? 500;
     this.maxMs = options.maxMs ?? 30_000;
     this.jitter = options.jitter ?? 0.5;
-    if (!(Number.isFinite(this.minMs) && this.minMs > 0)) throw new TypeError(`Expected \`reconnect.minMs\` to be a number above 0, got ${String(this.minMs)}`);
+    if (!(Number.isFinite(this.minMs) && this.minMs > 0)) throw new ArgumentError(`Expected \`reconnect.minMs\` to be a number above 0, got ${String(this.minMs)}`);
     if (!(Number.isFinite(this.maxMs) && this.maxMs >= this.minMs)) {
-      throw new TypeError(`Expected \`reconnect.maxMs\` to be a number from minMs (${this.minMs}) and up, got ${String(this.maxMs)}`);
+      throw new ArgumentError(`Expected \`reconnect.maxMs\` to be a number from minMs (${this.minMs}) and up, got ${String(this.maxMs)}`);
     }
-    if (!(this.jitter >= 0 && this.jitter <= 1)) throw new TypeError(`Expected \`reconnect.jitter\` to be a number from 0 to 1, got ${String(this.jitter)}`);
+    if (!(this.jitter >= 0 && this.jitter <= 1)) throw new ArgumentError(`Expected \`reconnect.jitter\` to be a number from 0 to 1, got ${String(this.jitter)}`);
     this.#random = random;
   }
 

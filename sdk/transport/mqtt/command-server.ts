@@ -7,7 +7,7 @@
  * is ignored and counted. A malformed request gets an error reply, never an exception.
  */
 import type { Clock } from '../../core/clock.js';
-import { SensorkitError } from '../../core/errors.js';
+import { ArgumentError, SensorkitError } from '../../core/errors.js';
 import { decodeCommandRequest, type CommandRequestLimits } from './command-payload.js';
 import { CBOR, JSON_TYPE, type CommandResult, type PayloadWriter } from './payloads.js';
 import { TokenBucket } from './token-bucket.js';
@@ -96,7 +96,7 @@ export class CommandServer {
     this.#bucket = new TokenBucket({ clock: options.clock, ratePerSecond: limits.repliesPerSecond ?? 50, burst: limits.replyBurst ?? 100 });
     this.#maxConcurrent = limits.maxConcurrent ?? 8;
     if (!(Number.isInteger(this.#maxConcurrent) && this.#maxConcurrent >= 1)) {
-      throw new TypeError(`Expected \`commands.maxConcurrent\` to be an integer from 1 and up, got ${String(limits.maxConcurrent)}`);
+      throw new ArgumentError(`Expected \`commands.maxConcurrent\` to be an integer from 1 and up, got ${String(limits.maxConcurrent)}`);
     }
     this.#limits = { ...(limits.maxBytes === undefined ? {} : { maxBytes: limits.maxBytes }), ...(limits.maxEntries === undefined ? {} : { maxEntries: limits.maxEntries }) };
   }

@@ -13,6 +13,7 @@
  *   transition during a broker outage or before a restart is published once connected, in order,
  *   with the time of its sample; one that cannot be stored (a disk error) is counted in `eventsDropped`.
  */
+import { ArgumentError } from '../../core/errors.js';
 import type { Device } from '../../device/device.js';
 import type { DeviceTopics } from '../../encoding/topics.js';
 import type { PayloadWriter } from './payloads.js';
@@ -86,7 +87,7 @@ export class PropertyEventServer {
     this.#publish = options.publish;
     this.#maxBytes = options.maxBytes ?? 1024;
     if (!(Number.isInteger(this.#maxBytes) && this.#maxBytes >= 1)) {
-      throw new TypeError(`Expected \`maxBytes\` to be an integer from 1 and up, got ${String(options.maxBytes)}`);
+      throw new ArgumentError(`Expected \`maxBytes\` to be an integer from 1 and up, got ${String(options.maxBytes)}`);
     }
     this.#prefix = `${options.topics.root}/property/`;
     this.#off = [

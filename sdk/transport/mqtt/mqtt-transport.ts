@@ -17,6 +17,7 @@
  */
 import mqtt, { type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Timer } from '../../core/clock.js';
+import { ArgumentError, StateError } from '../../core/errors.js';
 import { TypedEmitter } from '../../core/events.js';
 import { SeededRandom } from '../../core/random.js';
 import type { Device } from '../../device/device.js';
@@ -102,7 +103,7 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
     this.#expiry = positive('messageExpirySeconds', options.messageExpirySeconds, 3600, true);
     positive('keepaliveSeconds', options.keepaliveSeconds, 30, true);
     positive('connectTimeoutMs', options.connectTimeoutMs, 10_000);
-    if (options.tls && url.protocol !== 'mqtts:') throw new TypeError(`Expected an mqtts:// URL with \`tls\`, got ${options.url}`);
+    if (options.tls && url.protocol !== 'mqtts:') throw new ArgumentError(`Expected an mqtts:// URL with \`tls\`, got ${options.url}`);
     this.#backoff = new ReconnectBackoff(options.reconnect ?? {}, options.random ?? new SeededRandom(Math.floor(options.clock.now()) | 0));
     this.#batcher = new TelemetryBatcher({ clock: options.clock, ...options.batch }, (batch) => this.#store(batch));
     this.#drain = new OutboxDrain(options.outbox, (error) => this.#fail(error));
@@ -446,6 +447,6 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
   }
 
   #fail(error: unknown): void {
-    this.emit('error', error instanceof Error ? error : new Error(String(error)));
+    this.emit('error', error instanceof Error ? error : new StateError(`a collaborator threw a non-Error: ${String(error)}`));
   }
 }

@@ -1,10 +1,10 @@
 /**
- * Options of the MQTT transport, their defaults and their checks (a precise `TypeError` or
+ * Options of the MQTT transport, their defaults and their checks (a precise `ArgumentError` or
  * `ValidationError` at construction, never a surprise at the first reconnect).
  */
 import type { IClientOptions } from 'mqtt';
 import type { Clock } from '../../core/clock.js';
-import { ValidationError } from '../../core/errors.js';
+import { ArgumentError, ValidationError } from '../../core/errors.js';
 import type { SeededRandom } from '../../core/random.js';
 import type { BackoffOptions } from './backoff.js';
 import type { CommandLimits } from './command-server.js';
@@ -80,7 +80,7 @@ export function parseBrokerUrl(url: string): URL {
 export function positive(name: string, value: number | undefined, fallback: number, integer = false): number {
   const resolved = value ?? fallback;
   if (!(Number.isFinite(resolved) && resolved > 0 && (!integer || Number.isInteger(resolved)))) {
-    throw new TypeError(`Expected \`${name}\` to be ${integer ? 'an integer' : 'a number'} above 0, got ${String(value)}`);
+    throw new ArgumentError(`Expected \`${name}\` to be ${integer ? 'an integer' : 'a number'} above 0, got ${String(value)}`);
   }
   return resolved;
 }

@@ -3,6 +3,7 @@
  * when its first sample has waited `maxDelayMs` on the injected clock, whichever comes first.
  */
 import type { Clock, Timer } from '../../core/clock.js';
+import { ArgumentError } from '../../core/errors.js';
 import type { Sample } from '../../core/sample.js';
 
 /** Batch bounds; every field has a default. */
@@ -33,8 +34,8 @@ export class TelemetryBatcher {
   constructor(options: BatchOptions & { readonly clock: Clock }, close: (batch: readonly Sample[]) => void) {
     this.maxSamples = options.maxSamples ?? 100;
     this.maxDelayMs = options.maxDelayMs ?? 1000;
-    if (!(Number.isInteger(this.maxSamples) && this.maxSamples >= 1)) throw new TypeError(`Expected \`batch.maxSamples\` to be an integer from 1 and up, got ${String(this.maxSamples)}`);
-    if (!(Number.isFinite(this.maxDelayMs) && this.maxDelayMs >= 0)) throw new TypeError(`Expected \`batch.maxDelayMs\` to be a number from 0 and up, got ${String(this.maxDelayMs)}`);
+    if (!(Number.isInteger(this.maxSamples) && this.maxSamples >= 1)) throw new ArgumentError(`Expected \`batch.maxSamples\` to be an integer from 1 and up, got ${String(this.maxSamples)}`);
+    if (!(Number.isFinite(this.maxDelayMs) && this.maxDelayMs >= 0)) throw new ArgumentError(`Expected \`batch.maxDelayMs\` to be a number from 0 and up, got ${String(this.maxDelayMs)}`);
     this.#clock = options.clock;
     this.#emit = close;
   }

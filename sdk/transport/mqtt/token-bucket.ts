@@ -3,6 +3,7 @@
  * flood of requests costs the device a counter increment per request, not a reply each.
  */
 import type { Clock } from '../../core/clock.js';
+import { ArgumentError } from '../../core/errors.js';
 
 /**
  * `ratePerSecond` tokens are added continuously up to `burst`; `take()` spends one if there is one.
@@ -22,8 +23,8 @@ export class TokenBucket {
 
   constructor(options: { clock: Clock; ratePerSecond: number; burst: number }) {
     const { ratePerSecond, burst } = options;
-    if (!(Number.isFinite(ratePerSecond) && ratePerSecond > 0)) throw new TypeError(`Expected \`ratePerSecond\` to be a number above 0, got ${String(ratePerSecond)}`);
-    if (!(Number.isInteger(burst) && burst >= 1)) throw new TypeError(`Expected \`burst\` to be an integer from 1 and up, got ${String(burst)}`);
+    if (!(Number.isFinite(ratePerSecond) && ratePerSecond > 0)) throw new ArgumentError(`Expected \`ratePerSecond\` to be a number above 0, got ${String(ratePerSecond)}`);
+    if (!(Number.isInteger(burst) && burst >= 1)) throw new ArgumentError(`Expected \`burst\` to be an integer from 1 and up, got ${String(burst)}`);
     this.ratePerSecond = ratePerSecond;
     this.burst = burst;
     this.#clock = options.clock;

@@ -5,6 +5,7 @@
  * ProductCode, RevisionCounter) and `DeviceHealth`.
  */
 import { DataType, LocalizedText, type AddressSpace, type Namespace, type UAObject, type UAObjectType, type UAVariable } from 'node-opcua';
+import { StateError } from '../../core/errors.js';
 import type { DeviceModel } from '../../model/define-device.js';
 
 /** Namespace URI of OPC UA for Devices. */
@@ -53,10 +54,10 @@ export interface DeviceObject {
  */
 export function addDeviceObject(addressSpace: AddressSpace, namespace: Namespace, model: DeviceModel, unit: { deviceId: string; serialNumber: string }): DeviceObject {
   const di = addressSpace.getNamespaceIndex(DI_NAMESPACE_URI);
-  if (di < 0) throw new Error('the OPC UA for Devices (DI) nodeset is not loaded');
+  if (di < 0) throw new StateError('the OPC UA for Devices (DI) nodeset is not loaded');
   const baseType = addressSpace.findObjectType('DeviceType', di);
   const deviceSet = addressSpace.rootFolder.objects.getFolderElementByName('DeviceSet', di);
-  if (!baseType || !deviceSet) throw new Error('DI DeviceType or DeviceSet missing from the address space');
+  if (!baseType || !deviceSet) throw new StateError('DI DeviceType or DeviceSet missing from the address space');
   const typeName = deviceTypeName(model);
   const type = namespace.addObjectType({
     browseName: typeName,
@@ -80,7 +81,7 @@ export function addDeviceObject(addressSpace: AddressSpace, namespace: Namespace
   const identity = model.identity;
   const property = (name: string): UAVariable => {
     const node = object.getChildByName(name, di) as UAVariable | null;
-    if (node === null) throw new Error(`DI property ${name} missing on the device object`);
+    if (node === null) throw new StateError(`DI property ${name} missing on the device object`);
     return node;
   };
   const text = (value: string) => ({ dataType: DataType.LocalizedText, value: new LocalizedText({ text: value, locale: 'en' }) });
@@ -99,7 +100,7 @@ export function addDeviceObject(addressSpace: AddressSpace, namespace: Namespace
   health.setValueFromSource({ dataType: DataType.Int32, value: DeviceHealth.NORMAL });
   const parameterSet = object.getChildByName('ParameterSet', di) as UAObject | null;
   const methodSet = object.getChildByName('MethodSet', di) as UAObject | null;
-  if (parameterSet === null || methodSet === null) throw new Error('DI ParameterSet or MethodSet missing on the device object');
+  if (parameterSet === null || methodSet === null) throw new StateError('DI ParameterSet or MethodSet missing on the device object');
   let revisions = 0;
   return {
     type,

@@ -10,6 +10,7 @@
  * switched off for these alarms; a value dithering around the limit raises one activation.
  */
 import { StatusCodes, type Namespace, type UAObject, type UAVariable } from 'node-opcua';
+import { StateError } from '../../core/errors.js';
 import type { Device } from '../../device/device.js';
 import type { DeviceModel } from '../../model/define-device.js';
 import type { AlarmSpec } from '../../model/spec.js';
@@ -48,7 +49,7 @@ export class LimitAlarms {
     namespace.addressSpace.installAlarmsAndConditionsService();
     for (const spec of model.alarms) {
       const input = channelVariable(spec.channel);
-      if (input === undefined) throw new Error(`alarm ${spec.id}: no variable for channel ${spec.channel}`);
+      if (input === undefined) throw new StateError(`alarm ${spec.id}: no variable for channel ${spec.channel}`);
       const limits = spec.kind === 'high' ? { highLimit: spec.limit } : { lowLimit: spec.limit };
       const node = namespace.instantiateNonExclusiveLimitAlarm('NonExclusiveLimitAlarmType', {
         browseName: spec.id,

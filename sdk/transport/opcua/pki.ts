@@ -47,14 +47,16 @@ export interface PkiCertificate {
  */
 export async function protectPrivateKey(dir: string): Promise<void> {
   const { privateKeyFile } = pkiPaths(dir);
+  let mode: number;
   try {
     await chmod(join(dir, 'own', 'private'), 0o700);
     await chmod(privateKeyFile, 0o600);
-    const mode = (await stat(privateKeyFile)).mode & 0o777;
-    if (mode !== 0o600) throw new Error(`mode is ${mode.toString(8)}`);
+    mode = (await stat(privateKeyFile)).mode & 0o777;
   } catch (error) {
     throw new StorageError(privateKeyFile, `cannot make the private key owner-only: ${(error as Error).message}`, { cause: error });
   }
+  // A file system without POSIX modes (some mounts) accepts chmod and keeps its own.
+  if (mode !== 0o600) throw new StorageError(privateKeyFile, `cannot make the private key owner-only: mode is ${mode.toString(8)}`);
 }
 
 /** Normalises a thumbprint as people type it (`AB:CD…`, `abcd…`). */

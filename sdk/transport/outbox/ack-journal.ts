@@ -135,7 +135,7 @@ export class AckJournal {
       }
       try {
         if (sync) await this.#ensureDirectoryDurable();
-        await writeAll(this.#handle, bytes, this.#size);
+        await writeAll(this.#handle, bytes, this.#size, this.path);
         if (sync) await this.#handle.datasync();
       } catch (error) {
         await this.#handle.truncate(this.#size).catch(() => undefined);

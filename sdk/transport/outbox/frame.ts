@@ -27,6 +27,7 @@
  * The kind byte doubles as a sync marker: after corruption a reader looks for the next offset where a
  * kind byte, a plausible length and a matching CRC line up (see {@link scanFrames}).
  */
+import { ArgumentError } from '../../core/errors.js';
 import { Crc32c, crc32, crc32c } from './crc32.js';
 
 export const FILE_HEADER_BYTES = 16;
@@ -111,7 +112,7 @@ function frameCrc(version: FormatVersion, bytes: Uint8Array, offset: number, end
  */
 export function writeFrame(target: Uint8Array, offset: number, kind: FrameKind, seq: number, time: number, payload: Uint8Array, version: FormatVersion = FORMAT_VERSION): number {
   const end = offset + FRAME_HEADER_BYTES + payload.length;
-  if (end > target.length) throw new RangeError(`Expected room for a ${end - offset}-byte frame at offset ${offset}, the buffer holds ${target.length} bytes`);
+  if (end > target.length) throw new ArgumentError(`Expected room for a ${end - offset}-byte frame at offset ${offset}, the buffer holds ${target.length} bytes`);
   const view = new DataView(target.buffer, target.byteOffset + offset, FRAME_HEADER_BYTES);
   view.setUint8(0, kind);
   view.setUint32(1, payload.length, true);

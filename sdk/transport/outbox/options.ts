@@ -1,9 +1,10 @@
 /**
- * Options of the durable outbox, validated once at open with a precise `TypeError`.
+ * Options of the durable outbox, validated once at open with a precise `ArgumentError`.
  */
 import { resolve } from 'node:path';
 import { SystemClock, type Clock } from '../../core/clock.js';
 import { describe } from '../../core/check.js';
+import { ArgumentError } from '../../core/errors.js';
 
 /**
  * When record appends and acks are fsynced, and what each policy may lose:
@@ -60,24 +61,24 @@ const POLICIES: readonly FsyncPolicy[] = ['always', 'batch', 'never'];
 
 /** Applies defaults and checks every option. */
 export function validateOptions(options: OutboxOptions): OutboxSettings {
-  if (typeof options !== 'object' || options === null) throw new TypeError(`Expected \`options\` to be an object, got ${describe(options)}`);
+  if (typeof options !== 'object' || options === null) throw new ArgumentError(`Expected \`options\` to be an object, got ${describe(options)}`);
   for (const key of Object.keys(options)) {
-    if (!KEYS.includes(key)) throw new TypeError(`Unknown outbox option \`${key}\`; expected one of ${KEYS.map((k) => `\`${k}\``).join(', ')}`);
+    if (!KEYS.includes(key)) throw new ArgumentError(`Unknown outbox option \`${key}\`; expected one of ${KEYS.map((k) => `\`${k}\``).join(', ')}`);
   }
   const { dir, maxBytes = 64 * 2 ** 20, segmentBytes = 4 * 2 ** 20, fsync = 'batch', fsyncIntervalMs = 100, clock } = options;
-  if (typeof dir !== 'string' || dir === '') throw new TypeError(`Expected \`dir\` to be a non-empty string, got ${describe(dir)}`);
+  if (typeof dir !== 'string' || dir === '') throw new ArgumentError(`Expected \`dir\` to be a non-empty string, got ${describe(dir)}`);
   if (!Number.isInteger(segmentBytes) || segmentBytes < 1024 || segmentBytes > 2 ** 30) {
-    throw new TypeError(`Expected \`segmentBytes\` to be an integer from 1024 to 2^30, got ${describe(segmentBytes)}`);
+    throw new ArgumentError(`Expected \`segmentBytes\` to be an integer from 1024 to 2^30, got ${describe(segmentBytes)}`);
   }
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 2 * segmentBytes) {
-    throw new TypeError(`Expected \`maxBytes\` to be an integer of at least 2 × segmentBytes (${2 * segmentBytes}), got ${describe(maxBytes)}`);
+    throw new ArgumentError(`Expected \`maxBytes\` to be an integer of at least 2 × segmentBytes (${2 * segmentBytes}), got ${describe(maxBytes)}`);
   }
-  if (!POLICIES.includes(fsync)) throw new TypeError(`Expected \`fsync\` to be one of "always", "batch", "never", got ${describe(fsync)}`);
+  if (!POLICIES.includes(fsync)) throw new ArgumentError(`Expected \`fsync\` to be one of "always", "batch", "never", got ${describe(fsync)}`);
   if (typeof fsyncIntervalMs !== 'number' || !(fsyncIntervalMs >= 1 && fsyncIntervalMs <= 60_000)) {
-    throw new TypeError(`Expected \`fsyncIntervalMs\` to be a number from 1 to 60000, got ${describe(fsyncIntervalMs)}`);
+    throw new ArgumentError(`Expected \`fsyncIntervalMs\` to be a number from 1 to 60000, got ${describe(fsyncIntervalMs)}`);
   }
   if (clock !== undefined && (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function' || typeof clock.schedule !== 'function')) {
-    throw new TypeError(`Expected \`clock\` to be a Clock (now() and schedule()), got ${describe(clock)}`);
+    throw new ArgumentError(`Expected \`clock\` to be a Clock (now() and schedule()), got ${describe(clock)}`);
   }
   return { dir: resolve(dir), maxBytes, segmentBytes, fsync, fsyncIntervalMs, clock: clock ?? new SystemClock({ precisionWindowMs: 0 }) };
 }

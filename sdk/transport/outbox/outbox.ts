@@ -42,7 +42,7 @@
  */
 import type { Timer } from '../../core/clock.js';
 import { describe as show } from '../../core/check.js';
-import { StateError, StorageError } from '../../core/errors.js';
+import { ArgumentError, StateError, StorageError } from '../../core/errors.js';
 import type { AckJournal } from './ack-journal.js';
 import { AckLane } from './ack-lane.js';
 import { AppendLane, type AppendCall } from './append-lane.js';
@@ -137,7 +137,7 @@ export class DurableOutbox {
    * cuts off a torn tail, skips damaged records, drops what the ack journal says was acknowledged
    * and finishes deletions and compactions a crash interrupted.
    *
-   * @throws TypeError for a bad option; StateError when the directory is already open in this process;
+   * @throws ArgumentError for a bad option; StateError when the directory is already open in this process;
    *   StorageError when the directory holds a file that is not the outbox's, or on an I/O error.
    */
   static async open(options: OutboxOptions): Promise<DurableOutbox> {
@@ -167,13 +167,13 @@ export class DurableOutbox {
    * it. If the fdatasync then fails the append rejects, the entry leaves `pending()`, and an ack of
    * it does nothing. `written` must not throw.
    *
-   * @throws RangeError when the payload cannot fit in one segment; StorageError (naming the file and
+   * @throws ArgumentError when the payload cannot fit in one segment; StorageError (naming the file and
    *   the cause, e.g. ENOSPC) when it cannot be written, in which case nothing already stored is lost.
    */
   append(payload: Uint8Array, written?: (entry: OutboxEntry) => void): Promise<OutboxEntry> {
-    if (!(payload instanceof Uint8Array)) return Promise.reject(new TypeError(`Expected \`payload\` to be a Uint8Array, got ${show(payload)}`));
+    if (!(payload instanceof Uint8Array)) return Promise.reject(new ArgumentError(`Expected \`payload\` to be a Uint8Array, got ${show(payload)}`));
     if (payload.length > this.#maxPayload) {
-      return Promise.reject(new RangeError(`Expected \`payload\` to be at most ${this.#maxPayload} bytes (segmentBytes − ${FILE_HEADER_BYTES + FRAME_HEADER_BYTES}), got ${payload.length}`));
+      return Promise.reject(new ArgumentError(`Expected \`payload\` to be at most ${this.#maxPayload} bytes (segmentBytes − ${FILE_HEADER_BYTES + FRAME_HEADER_BYTES}), got ${payload.length}`));
     }
     if (this.#state !== 'open') return Promise.reject(this.#closedError());
     return new Promise<OutboxEntry>((resolve, reject) => {
@@ -197,7 +197,7 @@ export class DurableOutbox {
    * Synchronous: served from memory.
    */
   pending(limit = Number.POSITIVE_INFINITY): OutboxEntry[] {
-    if (!(limit >= 0)) throw new TypeError(`Expected \`limit\` to be a number from 0 and up, got ${show(limit)}`);
+    if (!(limit >= 0)) throw new ArgumentError(`Expected \`limit\` to be a number from 0 and up, got ${show(limit)}`);
     return this.#segments.pending(limit);
   }
 
@@ -209,18 +209,18 @@ export class DurableOutbox {
    * Cheap: acks made while the journal is being written share the next write (and fsync), and
    * share the promise returned, which resolves once that write is durable per the policy.
    *
-   * @throws RangeError for a seq that was never handed out; StorageError on an I/O error (when
+   * @throws ArgumentError for a seq that was never handed out; StorageError on an I/O error (when
    *   deleting an emptied segment or compacting the journal fails, every ack of that batch is
    *   rejected although it is durable: acking again is harmless).
    */
   ack(seq: number): Promise<void> {
-    if (!Number.isSafeInteger(seq) || seq < 1) return Promise.reject(new TypeError(`Expected \`seq\` to be an integer from 1 and up, got ${show(seq)}`));
+    if (!Number.isSafeInteger(seq) || seq < 1) return Promise.reject(new ArgumentError(`Expected \`seq\` to be an integer from 1 and up, got ${show(seq)}`));
     if (this.#state !== 'open') return Promise.reject(this.#closedError());
     if (seq < this.#appends.nextSeq) return this.#acks.add(seq);
     // Not handed out yet, or by an append still waiting for its group: decide once those are staged.
     return this.#queue.then(() => {
       const next = this.#appends.nextSeq;
-      if (seq >= next) throw new RangeError(`seq ${seq} was never appended (the next seq is ${next})`);
+      if (seq >= next) throw new ArgumentError(`Expected \`seq\` to be one appended before (below ${next}), got ${seq}`);
       if (this.#state !== 'open') throw this.#closedError();
       return this.#acks.add(seq);
     });

@@ -187,7 +187,7 @@ export class Segment {
     }
     let indexed = false;
     try {
-      await writeAll(handle, bytes, this.#size);
+      await writeAll(handle, bytes, this.#size, this.path);
       for (const entry of entries) this.#push({ seq: entry.seq, entry });
       indexed = true;
       written?.(entries);

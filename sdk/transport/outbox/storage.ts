@@ -39,12 +39,15 @@ export async function syncDirectory(dir: string): Promise<void> {
   });
 }
 
-/** Writes all of `bytes` at `position` (a positional write may be short; loop until done). */
-export async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+/**
+ * Writes all of `bytes` at `position` of the file `path` (a positional write may be short; loop
+ * until done). Throws `StorageError` when a write makes no progress.
+ */
+export async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number, path: string): Promise<void> {
   let done = 0;
   while (done < bytes.length) {
     const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
-    if (bytesWritten === 0) throw new Error('write made no progress');
+    if (bytesWritten === 0) throw new StorageError(path, `write made no progress at byte ${position + done}`);
     done += bytesWritten;
   }
 }
@@ -60,7 +63,7 @@ export async function replaceFile(path: string, bytes: Uint8Array): Promise<File
   let handle: FileHandle | undefined;
   try {
     handle = await attempt(temporary, 'create', () => open(temporary, 'w+'));
-    await attempt(temporary, 'write', () => writeAll(handle!, bytes, 0));
+    await attempt(temporary, 'write', () => writeAll(handle!, bytes, 0, temporary));
     await attempt(temporary, 'fsync', () => handle!.sync());
     await attempt(path, `rename from ${basename(temporary)}`, () => rename(temporary, path));
   } catch (error) {
