@@ -96,6 +96,14 @@ describe('FirmataEngine', () => {
     expect(board.pins[13]!.value).toBe(1);
   });
 
+  it('a board closed before its engine: closing the engine does not throw; requests after it are refused with a string', async () => {
+    const { board, engine, send, of } = rig();
+    await board.close();
+    send({ type: 'report-analog', channel: 0, enable: true });
+    expect(of('string').map((m) => m.text)).toEqual(['the board is closed']);
+    expect(() => engine.close()).not.toThrow();
+  });
+
   it('control commands: bad ones answer "error:", never throw', () => {
     const { board, engine } = rig();
     const target = { faults: board.faults, stats: () => engine.stats, drop: () => undefined };

@@ -122,11 +122,14 @@ export class FirmataEngine {
   /** Stops reporting and continuous reads (SYSTEM_RESET, or a new session). */
   reset(): void {
     this.#parser.reset();
-    for (const analog of this.board.definition.analogPins) this.board.reportAnalogPin(analog.channel, 0);
-    for (const address of this.#continuousAddresses) this.board.i2cStop(address);
+    // A closed board reports nothing and refuses calls: only the engine's own state is reset.
+    if (!this.board.isClosed) {
+      for (const analog of this.board.definition.analogPins) this.board.reportAnalogPin(analog.channel, 0);
+      for (const address of this.#continuousAddresses) this.board.i2cStop(address);
+      this.board.samplingInterval(DEFAULT_SAMPLING_MS);
+    }
     this.#continuousAddresses.clear();
     this.#reportedPorts.clear();
-    this.board.samplingInterval(DEFAULT_SAMPLING_MS);
   }
 
   /** Stops serving and lets go of the board (which stays open: it belongs to the caller). */
