@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../core/errors.js';
+import { loadConfigFile } from '../runtime/config-file.js';
 import { loadDeviceFile } from '../runtime/device-file.js';
 import type { DeviceModel } from '../model/define-device.js';
 import { payloadCddl } from '../encoding/cddl.js';
@@ -18,9 +19,11 @@ for its topics, the CDDL (RFC 8610) of the payloads on those topics, or its OPC 
 model as NodeSet2 XML (OPC UA for Devices; needs the OPC UA base and DI nodesets to load).
 
   DEVICE                 a device file (.ts or .js) or a folder with device.ts/device.js
-                         (default: examples/env-node)
+                         (default: the configuration's device, else examples/env-node)
 
 Options:
+  --config FILE          take the device, serial number and broker URL from this runtime
+                         configuration (sensorkit.config.json, .ts or .js); flags override them
   --format FORMAT        what to print: wot, cddl or nodeset (default: wot)
   --serial TEXT          serial number, when the model takes it from the board or environment
                          (default: SENSORKIT_SERIAL, else EMU-1 as \`sensorkit run\` uses)
@@ -47,6 +50,7 @@ export async function modelCommand(argv: readonly string[], defaultDevice: strin
     args: [...argv],
     allowPositionals: true,
     options: {
+      config: { type: 'string' },
       format: { type: 'string', default: 'wot' },
       serial: { type: 'string' },
       broker: { type: 'string' },
@@ -77,12 +81,14 @@ export async function modelCommand(argv: readonly string[], defaultDevice: strin
   }
   if (values.serial !== undefined && values.serial.trim() === '') throw new UsageError('--serial: expected a non-empty serial number');
 
-  const { model } = await loadDeviceFile(positionals[0] ?? defaultDevice);
+  const config = values.config === undefined ? {} : (await loadConfigFile(values.config)).config;
+  const { model } = await loadDeviceFile(positionals[0] ?? config.device ?? defaultDevice);
   if (format === 'cddl') {
     process.stdout.write(payloadCddl(model));
     return 0;
   }
-  const serialNumber = serialFor(model, values.serial);
+  const serialNumber = serialFor(model, values.serial ?? config.serialNumber);
+  const brokerUrl = values.broker ?? (config.mqtt ? config.mqtt.url : undefined);
   if (format === 'nodeset') {
     // node-opcua loads only for this format.
     const { exportNodeset2, routeNodeOpcuaLogs } = await import('../transport/opcua/index.js');
@@ -95,7 +101,7 @@ export async function modelCommand(argv: readonly string[], defaultDevice: strin
     td = thingDescription(model, {
       deviceId: deviceIdFor(model, serialNumber),
       serialNumber,
-      ...(values.broker === undefined ? {} : { brokerUrl: values.broker }),
+      ...(brokerUrl === undefined ? {} : { brokerUrl }),
       ...(security === undefined ? {} : { security: security as SecurityHint }),
     });
   } catch (error) {

@@ -3,14 +3,12 @@
  * add and remove users of the users file (scrypt hashes). Nothing here loads node-opcua.
  */
 import { createInterface } from 'node:readline';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PKI_DIR, listCertificates, trustCertificate } from '../transport/opcua/pki.js';
 import { UsersFile, hashPassword } from '../transport/opcua/users.js';
+import { DEFAULT_USERS_FILE } from '../runtime/opcua-side.js';
 import { UsageError } from './usage.js';
-
-/** Default users file, relative to the working directory (as `sensorkit run` reads it). */
-export const DEFAULT_USERS_FILE = join('.sensorkit', 'opcua-users.json');
 
 export const OPCUA_HELP = `Usage: sensorkit opcua <list|trust|user> … [options]
 

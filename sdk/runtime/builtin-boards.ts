@@ -5,11 +5,11 @@
  *   firmata:PATH          a Firmata 2.x board on a serial port (an Arduino, or `sensorkit emulate firmata`)
  *   firmata:PATH@BAUD     … at another baud rate (default 57600)
  *   linux[:ROOT]          this Linux board: IIO, hwmon, /dev/i2c-N (ROOT: a sysfs/dev root, for tests)
+ *
+ * The Firmata and Linux boards are loaded when opened: a device on the emulated board does not load
+ * serialport or the i2c-dev addon.
  */
 import { EmulatedBoard } from '../../boards/emulated/board.js';
-import { FirmataBoard } from '../../boards/firmata/firmata-board.js';
-import { FIRMATA_BAUD, serialLine } from '../../boards/firmata/serial-line.js';
-import { LinuxBoard } from '../../boards/linux/linux-board.js';
 import { ValidationError } from '../core/errors.js';
 import { registerBoard, type BoardKind } from '../io/board-registry.js';
 
@@ -42,7 +42,9 @@ export const FIRMATA_BOARD: BoardKind = {
     parseFirmataArgs(args);
   },
   async open(args, context) {
-    const { path, baud } = parseFirmataArgs(args);
+    const { path, baud: given } = parseFirmataArgs(args);
+    const [{ FirmataBoard }, { FIRMATA_BAUD, serialLine }] = await Promise.all([import('../../boards/firmata/firmata-board.js'), import('../../boards/firmata/serial-line.js')]);
+    const baud = given ?? FIRMATA_BAUD;
     const describe = `${path} at ${baud} baud`;
     const board = await FirmataBoard.open({ line: serialLine(path, baud), describe, clock: context.clock, definition: context.definition });
     board.on('disconnect', (reason: string) => context.warn(`Firmata line lost (${reason}); reconnecting`));
@@ -60,26 +62,28 @@ export const LINUX_BOARD: BoardKind = {
     if (args === '') throw new ValidationError('linux:ROOT', 'ROOT is empty');
   },
   async open(root, context) {
+    const { LinuxBoard } = await import('../../boards/linux/linux-board.js');
     const board = new LinuxBoard({ definition: context.definition, clock: context.clock, ...(root === undefined ? {} : { root }) });
     return { board, description: `this Linux board (${root === undefined ? '/sys, /dev' : `root ${root}`}) as ${context.definition.name}` };
   },
 };
 
 /**
- * `PATH[@BAUD]` of a `firmata:` spec → path and baud; `ValidationError` when malformed.
+ * `PATH[@BAUD]` of a `firmata:` spec → path and baud (undefined: Firmata's 57600); `ValidationError`
+ * when malformed.
  *
  * @example
  * ```ts
  * parseFirmataArgs('/dev/ttyACM0@115200') // { path: '/dev/ttyACM0', baud: 115200 }
  * ```
  */
-export function parseFirmataArgs(args: string | undefined): { path: string; baud: number } {
+export function parseFirmataArgs(args: string | undefined): { path: string; baud: number | undefined } {
   const rest = args ?? '';
   const at = rest.lastIndexOf('@');
   const path = at >= 0 && /^\d+$/.test(rest.slice(at + 1)) ? rest.slice(0, at) : rest;
-  const baud = path === rest ? FIRMATA_BAUD : Number(rest.slice(at + 1));
+  const baud = path === rest ? undefined : Number(rest.slice(at + 1));
   if (path === '') throw new ValidationError('firmata:PATH', 'the serial port path is missing (e.g. firmata:/dev/ttyACM0)');
-  if (!(baud >= 300 && baud <= 4_000_000)) throw new ValidationError(`firmata:${rest}`, 'baud rate must be from 300 to 4000000');
+  if (baud !== undefined && !(baud >= 300 && baud <= 4_000_000)) throw new ValidationError(`firmata:${rest}`, 'baud rate must be from 300 to 4000000');
   return { path, baud };
 }
 

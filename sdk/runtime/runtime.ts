@@ -20,7 +20,7 @@ import type { EmbeddedBroker } from '../transport/mqtt/embedded-broker.js';
 import type { Transport } from '../transport/registry.js';
 import { checkConfig, type RuntimeConfig } from './config.js';
 import { emulationOf, inDeviceFile, resolveDevice, type DeviceSource } from './device-source.js';
-import { openMqttSide, type MqttSide } from './mqtt-side.js';
+import type { MqttSide } from './mqtt-side.js';
 import { startOpcuaSide, type OpcuaSide } from './opcua-side.js';
 
 /** What to run: a {@link RuntimeConfig} whose device may also be a loaded module or a model. */
@@ -154,7 +154,11 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       const device = new Device(resolved.model, { board, serialNumber: serialNumberOf(config, seed) });
       const setup = resolved.setup;
       if (setup) await inDeviceFile(resolved, 'setup', () => setup(device));
-      if (config.mqtt !== false) mqtt = await openMqttSide(device, clock, config.mqtt ?? {}, config.outbox?.dir);
+      if (config.mqtt !== false) {
+        // Loaded only when used: a device without MQTT does not load mqtt.js or the outbox.
+        const { openMqttSide } = await import('./mqtt-side.js');
+        mqtt = await openMqttSide(device, clock, config.mqtt ?? {}, config.outbox?.dir);
+      }
       return new Runtime({ device, board, description, mqtt, config, hooks: { warn, log: hooks.log ?? LOG }, ownClock: givenClock === undefined, flushMs });
     } catch (error) {
       await board.close();

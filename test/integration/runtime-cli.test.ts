@@ -160,3 +160,19 @@ describe('sensorkit run --config FILE', () => {
     }
   }, 60_000);
 });
+
+describe('sensorkit model --config FILE', () => {
+  it('takes the device, serial number and broker from the configuration, flags over them', async () => {
+    const fromFile = await sensorkit(['model', '--config', 'examples/app/sensorkit.config.json']);
+    expect(fromFile.code).toBe(0);
+    const td = JSON.parse(fromFile.stdout) as { title: string; forms?: unknown; properties: Record<string, { forms: { href: string }[] }> };
+    const hrefs = Object.values(td.properties).flatMap((property) => property.forms.map((form) => form.href));
+    expect(hrefs.length).toBeGreaterThan(0);
+    for (const href of hrefs) expect(href.startsWith('mqtts://broker.plant:8883/sensorkit/v1/env-node-')).toBe(true);
+    const overridden = await sensorkit(['model', '--config', 'examples/app/sensorkit.config.json', '--broker', 'mqtt://127.0.0.1:1883', '--serial', 'SN-9']);
+    expect(overridden.code).toBe(0);
+    expect(overridden.stdout).toContain('"mqtt://127.0.0.1:1883/sensorkit/v1/env-node-SN-9/telemetry"');
+    expect(overridden.stdout).not.toContain('broker.plant');
+  });
+});
+
