@@ -10,7 +10,7 @@
  * order, whatever state the start reached. Each step that fails stops what it started first.
  */
 import { SystemClock, type Clock } from '../core/clock.js';
-import { StateError } from '../core/errors.js';
+import { ArgumentError, StateError } from '../core/errors.js';
 import { TypedEmitter } from '../core/events.js';
 import { describeStep, watchWallClock } from '../core/wall-clock-watch.js';
 import { Device, type DeviceState } from '../device/device.js';
@@ -137,6 +137,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
    */
   static async open(options: RuntimeOptions, hooks: RuntimeHooks = {}): Promise<Runtime> {
     const { device: source, clock: givenClock, flushMs = 2000, ...settings } = options;
+    if (typeof flushMs !== 'number' || !(flushMs >= 0) || !Number.isFinite(flushMs)) throw new ArgumentError(`Expected \`flushMs\` to be a number from 0 and up, got ${String(flushMs)}`);
     const config = checkConfig(settings);
     const warn = hooks.warn ?? WARN;
     const resolved = await resolveDevice(source);

@@ -122,6 +122,8 @@ describe('startRuntime on the emulated board, MQTT and OPC UA off', () => {
     expect(rig).toEqual(before);
     const typo = await Runtime.open({ device: ENV_NODE, mqtt: false, opcua: { prot: 1 } } as never).catch((e: unknown) => e);
     expect((typo as Error).message).toBe('opcua.prot: unknown field; did you mean "port"?');
+    const flush = await Runtime.open({ device: ENV_NODE, mqtt: false, opcua: false, flushMs: -1 }).catch((e: unknown) => e);
+    expect(flush).toMatchObject({ code: 'ERR_ARGUMENT', message: 'Expected `flushMs` to be a number from 0 and up, got -1' });
   });
 
   it('closes the board it opened when the device file\'s setup() fails', async () => {

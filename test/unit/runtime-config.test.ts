@@ -198,6 +198,10 @@ describe('flags over the file', () => {
 describe('the JSON Schema', () => {
   const validate = new Ajv2020({ strict: true, allErrors: true }).compile(configJsonSchema());
 
+  it('is the one examples/app ships for editors (regenerate it with `sensorkit config schema`)', () => {
+    expect(JSON.parse(readFileSync(`${ROOT}examples/app/sensorkit.config.schema.json`, 'utf8'))).toEqual(configJsonSchema());
+  });
+
   it('accepts the example deployment and the fixtures the checks accept', () => {
     for (const file of [`${ROOT}examples/app/sensorkit.config.json`, fixture('good.json'), fixture('tls.json')]) {
       const config: unknown = JSON.parse(readFileSync(file, 'utf8'));
