@@ -108,7 +108,7 @@ export class LinuxBoard extends IoPluginBoard {
     return input.read();
   }
 
-  protected transferI2c(bus: string, address: number, transfer: I2cTransfer): Promise<Uint8Array> {
+  protected async transferI2c(bus: string, address: number, transfer: I2cTransfer): Promise<Uint8Array> {
     return this.#i2c.transfer(i2cBusNumber(bus), address, transfer);
   }
 

@@ -426,7 +426,14 @@ export abstract class IoPluginBoard extends EventEmitter implements Board {
 
   /** An IO-plugin transfer: no promise to reject, so a failure is reported as Firmata does, a "string" event. */
   #ioTransfer(address: number, transfer: I2cTransfer, register: number | undefined, handler: I2cReadHandler | undefined): void {
-    this.transferI2c(this.#ioBus(), address, transfer)
+    const bus = this.#ioBus();
+    let pending: Promise<Uint8Array>;
+    try {
+      pending = this.transferI2c(bus, address, transfer);
+    } catch (error) {
+      pending = Promise.reject(error);
+    }
+    pending
       .then(
         (bytes) => {
           if (handler === undefined || this.#closed) return;
