@@ -23,7 +23,7 @@ export interface FirmataBoardOptions {
   reconnect?: boolean;
   /** Wait between reopening attempts, ms. Default 500. */
   reconnectDelayMs?: number;
-  /** Sampling interval sent after each handshake, ms. Default 19 (StandardFirmata's). */
+  /** Sampling interval sent after each handshake, ms, rounded and clamped to 1 … 16383 (see `SAMPLING_INTERVAL_MS`). Default 19 (StandardFirmata's). */
   samplingIntervalMs?: number;
   /** ADC reference, V (Firmata does not report it). Default 5. */
   referenceVoltage?: number;
