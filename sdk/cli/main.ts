@@ -6,20 +6,28 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SensorkitError } from '../core/errors.js';
-import { BOARDS_HELP, boardsCommand } from './boards.js';
-import { CONFIG_HELP, configCommand } from './config.js';
-import { EMULATE_HELP, emulateCommand } from './emulate.js';
-import { MODEL_HELP, modelCommand } from './model.js';
-import { OPCUA_HELP, opcuaCommand } from './opcua.js';
-import { OTA_USAGE as OTA_HELP, runOta as otaCommand } from './ota/index.js';
-import { RUN_HELP, runCommand } from './run.js';
 import { UsageError } from './usage.js';
 
 // Beside this file in both trees: examples/env-node/device.ts from the sources, and
 // dist/examples/env-node/device.js in the built package.
 const DEFAULT_DEVICE = fileURLToPath(new URL('../../examples/env-node', import.meta.url));
 
-const HELP = `Usage: sensorkit <command> [options]
+/**
+ * Each verb's module is imported when the verb runs: a device started with `run` does not load
+ * the serial-port, emulator, OPC UA PKI and OTA code of the other verbs (about 10 MB of resident
+ * memory, see test/bench/memory.bench.ts).
+ */
+const VERBS: Readonly<Record<string, { help: () => Promise<string>; run: (args: readonly string[]) => Promise<number> }>> = {
+  run: { help: async () => (await import('./run.js')).RUN_HELP, run: async (args) => (await import('./run.js')).runCommand(args, DEFAULT_DEVICE) },
+  model: { help: async () => (await import('./model.js')).MODEL_HELP, run: async (args) => (await import('./model.js')).modelCommand(args, DEFAULT_DEVICE) },
+  config: { help: async () => (await import('./config.js')).CONFIG_HELP, run: async (args) => (await import('./config.js')).configCommand(args) },
+  opcua: { help: async () => (await import('./opcua.js')).OPCUA_HELP, run: async (args) => (await import('./opcua.js')).opcuaCommand(args) },
+  emulate: { help: async () => (await import('./emulate.js')).EMULATE_HELP, run: async (args) => (await import('./emulate.js')).emulateCommand(args) },
+  boards: { help: async () => (await import('./boards.js')).BOARDS_HELP, run: async (args) => (await import('./boards.js')).boardsCommand(args) },
+  ota: { help: async () => (await import('./ota/index.js')).OTA_USAGE, run: async (args) => (await import('./ota/index.js')).runOta(args) },
+};
+
+const COMMANDS = `Usage: sensorkit <command> [options]
 
 Commands:
   run [DEVICE]    run a device (default: examples/env-node on the emulated board)
@@ -33,15 +41,13 @@ Commands:
 Options:
   -h, --help      show help (also: sensorkit <command> --help)
   -v, --version   print the version
-
-${RUN_HELP.split('\n')[0]}
-${MODEL_HELP.split('\n')[0]}
-${CONFIG_HELP.split('\n')[0]}
-${OPCUA_HELP.split('\n')[0]}
-${EMULATE_HELP.split('\n')[0]}
-${BOARDS_HELP.split('\n')[0]}
-${OTA_HELP.split('\n')[0]}
 `;
+
+/** The overview and the usage line of every verb. */
+async function help(): Promise<string> {
+  const usages = await Promise.all(Object.values(VERBS).map(async (verb) => (await verb.help()).split('\n')[0]));
+  return `${COMMANDS}\n${usages.join('\n')}\n`;
+}
 
 /** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -52,28 +58,17 @@ export async function main(argv: readonly string[]): Promise<number> {
       case '-h':
       case '--help':
       case 'help':
-        process.stdout.write(HELP);
+        process.stdout.write(await help());
         return verb === undefined ? 2 : 0;
       case '-v':
       case '--version':
         process.stdout.write(`${packageVersion()}\n`);
         return 0;
-      case 'run':
-        return await runCommand(rest, DEFAULT_DEVICE);
-      case 'model':
-        return await modelCommand(rest, DEFAULT_DEVICE);
-      case 'config':
-        return await configCommand(rest);
-      case 'opcua':
-        return await opcuaCommand(rest);
-      case 'emulate':
-        return await emulateCommand(rest);
-      case 'boards':
-        return await boardsCommand(rest);
-      case 'ota':
-        return await otaCommand(rest);
-      default:
-        throw new UsageError(`unknown command "${verb}"`);
+      default: {
+        const command = Object.hasOwn(VERBS, verb) ? VERBS[verb] : undefined;
+        if (command === undefined) throw new UsageError(`unknown command "${verb}"`);
+        return await command.run(rest);
+      }
     }
   } catch (error) {
     return reportError(error, verb);

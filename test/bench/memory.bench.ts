@@ -126,7 +126,7 @@ async function measure(args: readonly string[]): Promise<Figures> {
     stderr += chunk.toString();
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const early = await Promise.race([exited.then((code) => ({ code })), new Promise<undefined>((resolve) => setTimeout(resolve, seconds * 1000))]);
+  const early = await Promise.race([exited.then((code) => ({ code })), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), seconds * 1000))]);
   if (early !== undefined) throw new Error(`${args.join(' ')} exited early (${String(early.code)}): ${stderr.trim()}`);
   const report = new Promise<string>((resolve) => {
     (child.stdio[3] as NodeJS.ReadableStream).once('data', (chunk: Buffer) => resolve(chunk.toString()));
