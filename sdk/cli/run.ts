@@ -112,8 +112,13 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
   const configFile = values.config ?? findConfigFile('.');
   const loaded = configFile === undefined ? undefined : await loadConfigFile(configFile);
   const settings = mergeConfig(loaded?.config ?? {}, flags);
-  // Checked before anything opens, so that a bad flag is a usage error naming it.
-  await inTermsOfFlags(() => checkConfig(settings), values, loaded, true);
+  const translate = (error: unknown, usage = false): unknown => inTermsOfFlags(error, values, loaded, usage);
+  try {
+    // Checked before anything opens, so that a bad flag is a usage error naming it.
+    checkConfig(settings);
+  } catch (error) {
+    throw translate(error, true);
+  }
 
   const out = process.stdout;
   const log = (line: string): void => void (values.json ? process.stderr : out).write(`${line}\n`);
@@ -127,27 +132,34 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
     log: (line: string) => void process.stderr.write(`sensorkit: ${line}\n`),
   };
   const device = positionals[0] ?? settings.device ?? defaultDevice;
-  const runtime = await inTermsOfFlags(() => Runtime.open({ ...settings, device }, hooks), values, loaded, false);
+  const runtime = await Runtime.open({ ...settings, device }, hooks).catch((error: unknown) => {
+    throw translate(error);
+  });
   if (loaded) log(`sensorkit: config ${loaded.file}`);
   log(startLine(runtime));
   watchDevice(runtime.device, log, values.json);
   if (runtime.transport) reportTransportErrors(runtime.transport, log);
-
+  // node-opcua needs seconds to load its nodesets: the device samples and publishes meanwhile, and
+  // the OPC UA endpoint is announced when it serves.
   const startedAt = performance.now();
-  await inTermsOfFlags(() => runtime.start(), values, loaded, false);
-  if (!values.json) table = startTable(runtime.device, out, runtime.transport);
   runtime.on('ready', () => {
     const opcua = runtime.status().opcua;
     if (opcua.state !== 'serving') return;
     log(`sensorkit: OPC UA ${opcua.endpointUrl} (${opcua.profile}), ready after ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
     table?.interrupted();
   });
-  await waitForStop(durationS, runtime.ready.catch(() => undefined).then(() => (runtime.status().opcua.state === 'failed' ? undefined : new Promise<never>(() => undefined))));
+  await runtime.start().catch((error: unknown) => {
+    throw translate(error);
+  });
+  if (!values.json) table = startTable(runtime.device, out, runtime.transport);
+
+  // `ready` rejects when OPC UA cannot start (the runtime then stops itself): stop waiting too.
+  await waitForStop(durationS, runtime.ready.then(() => new Promise<never>(() => undefined), () => undefined));
   table?.stop();
   // Ctrl-C: flush what can be flushed within 2 s; the rest stays in the outbox for the next run.
   await runtime.stop();
   const opcua = runtime.status().opcua;
-  if (opcua.state === 'failed') await inTermsOfFlags(() => { throw opcua.error; }, values, loaded, false);
+  if (opcua.state === 'failed') throw translate(opcua.error);
   if (!values.json) out.write('stopped\n');
   return 0;
 }
@@ -239,25 +251,22 @@ export function mergeConfig(file: RuntimeConfig, flags: RuntimeConfig): RuntimeC
 }
 
 /**
- * Runs `step`; a `ValidationError` about a setting is told in terms of what set it: the flag when
- * one was given (or no file set the setting: `--opcua-port: 4840 is already in use`), else the
- * file (`sensorkit.config.json: opcua.port: …`). With `usage`, flag errors are usage errors.
+ * A `ValidationError` about a setting, told in terms of what set it: the flag when one was given
+ * (or no file set the setting: `--opcua-port: 4840 is already in use`), else the file
+ * (`sensorkit.config.json: opcua.port: …`). With `usage`, a flag's error is a usage error (exit 2).
+ * Other errors are returned as they are.
  */
-async function inTermsOfFlags<T>(step: () => T | Promise<T>, values: RunFlags, loaded: LoadedConfig | undefined, usage: boolean): Promise<T> {
-  try {
-    return await step();
-  } catch (error) {
-    if (!(error instanceof ValidationError) || error instanceof ConfigFileError) throw error;
-    const setting = Object.keys(FLAG_OF_SETTING).find((key) => error.path === key || error.path.startsWith(`${key} `));
-    if (setting === undefined) throw error;
-    const flag = FLAG_OF_SETTING[setting]!;
-    const inFile = loaded !== undefined && settingIn(loaded.config, setting);
-    if (values[flag] !== undefined && values[flag] !== false || !inFile) {
-      const message = `--${flag}${error.path.slice(setting.length)}: ${error.reason}`;
-      throw usage ? new UsageError(message) : new ValidationError(`--${flag}${error.path.slice(setting.length)}`, error.reason, { cause: error });
-    }
-    throw new ConfigFileError(loaded.file, error.path, error.reason, { cause: error });
+function inTermsOfFlags(error: unknown, values: RunFlags, loaded: LoadedConfig | undefined, usage: boolean): unknown {
+  if (!(error instanceof ValidationError) || error instanceof ConfigFileError) return error;
+  const setting = Object.keys(FLAG_OF_SETTING).find((key) => error.path === key || error.path.startsWith(`${key} `));
+  if (setting === undefined) return error;
+  const flag = FLAG_OF_SETTING[setting]!;
+  const flagGiven = values[flag] !== undefined && values[flag] !== false;
+  if (flagGiven || loaded === undefined || !settingIn(loaded.config, setting)) {
+    const path = `--${flag}${error.path.slice(setting.length)}`;
+    return usage ? new UsageError(`${path}: ${error.reason}`) : new ValidationError(path, error.reason, { cause: error });
   }
+  return new ConfigFileError(loaded.file, error.path, error.reason, { cause: error });
 }
 
 function settingIn(config: RuntimeConfig, setting: string): boolean {

@@ -108,6 +108,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   #state: RuntimeState = 'opened';
   #opcua: OpcuaStatus;
   #opcuaStart: Promise<OpcuaSide | undefined> | undefined;
+  #starting: Promise<void> | undefined;
   #stopWatch: (() => void) | undefined;
   #stopping: Promise<void> | undefined;
   #settleReady!: { resolve(): void; reject(error: unknown): void };
@@ -178,16 +179,25 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
    */
   async start(): Promise<void> {
     if (this.#state !== 'opened') throw new StateError(`cannot start a runtime that is ${this.#state}`);
-    this.#setState('starting');
-    const opcua = this.config.opcua;
-    if (opcua !== false) this.#opcuaStart = this.#startOpcua(opcua ?? {});
+    const starting = this.#startAll();
+    // A stop() meanwhile waits for the start to settle, then stops whatever it started.
+    this.#starting = starting.catch(() => undefined);
     try {
-      await this.transport?.start();
-      await this.device.start();
+      await starting;
     } catch (error) {
       await this.stop().catch(() => undefined);
       throw error;
     }
+  }
+
+  async #startAll(): Promise<void> {
+    this.#setState('starting');
+    const opcua = this.config.opcua;
+    if (opcua !== false) this.#opcuaStart = this.#startOpcua(opcua ?? {});
+    await this.transport?.start();
+    if (this.#stopping) return;
+    await this.device.start();
+    if (this.#stopping) return;
     if (this.#ownClock) this.#stopWatch = this.#watchClock();
     this.#setState('running');
     if (opcua === false) this.#readyNow();
@@ -210,6 +220,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
 
   async #stopAll(): Promise<void> {
     this.#setState('stopping');
+    await this.#starting;
     this.#stopWatch?.();
     const failures: unknown[] = [];
     const attempt = async (step: () => Promise<void> | undefined): Promise<void> => {

@@ -101,6 +101,19 @@ describe('startRuntime on the emulated board, MQTT and OPC UA off', () => {
     expect(warnings).toEqual([]);
   });
 
+  it('stops in order when stop() comes while it starts', async () => {
+    const clock = new VirtualClock({ start: START });
+    const runtime = await Runtime.open({ device: ENV_NODE, mqtt: false, opcua: false, clock });
+    const starting = runtime.start();
+    const stopping = runtime.stop();
+    await starting;
+    await stopping;
+    // The stop came before sampling began: the device never started, and nothing was left running.
+    expect(runtime.status()).toMatchObject({ state: 'stopped', device: 'idle' });
+    await expect(runtime.ready).rejects.toThrow('the runtime stopped before it was ready');
+    expect(clock.pending).toBe(0);
+  });
+
   it('runs a device on a board kind registered by the application, and closes it at stop', async () => {
     const before = { ...rig };
     const clock = new VirtualClock({ start: START });
