@@ -120,6 +120,9 @@ export function mqttClientOptions(options: MqttTransportOptions, protocol: 4 | 5
     // mqtt.js logs through `debug` about 15 times per PUBLISH and PUBACK; even switched off, each
     // call builds its argument list. A no-op logger, unless DEBUG is set to read those logs.
     ...(process.env.DEBUG ? {} : { log: noop }),
+    // mqtt-packet's cache of all 65,536 two-byte packet ids is 6 MB of heap; a device publishing a
+    // few messages a second does not need it (see test/bench/memory.bench.ts).
+    writeCache: false,
     // MQTT 5 §3.1.3.2: the will, retained, so that a new subscriber learns the device is gone.
     will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true, ...(protocol === 5 ? { properties: { contentType: JSON_TYPE } } : {}) },
     ...(options.username === undefined ? {} : { username: options.username }),
