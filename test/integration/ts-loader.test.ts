@@ -1,10 +1,15 @@
-/** bin/register-ts.js: .ts sources run directly, transpiled once and cached by content. */
+/**
+ * bin/register-ts.js: .ts sources run directly inside the repository, transpiled once and cached by
+ * content, with `sensorkit/...` resolving to the sources. bin/user-files.js: when an installed
+ * sensorkit loads the TypeScript compiler at all.
+ */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { mentionsTypeScript } from '../../bin/user-files.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const work = mkdtempSync(join(ROOT, 'test', '.tmp-loader-'));
@@ -45,6 +50,37 @@ describe('TypeScript loader', () => {
       writeFileSync(join(folder, 'package.json'), '{ "name": "my-device" }\n');
       writeFileSync(join(folder, 'device.ts'), 'export const unit: string = "Cel";\nconsole.log(typeof require, unit);\n');
       expect(runTs(join(folder, 'device.ts'))).toBe('undefined Cel');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('resolves sensorkit/... to the TypeScript sources inside the repository (the "sensorkit-source" condition)', () => {
+    const main = join(work, 'self-reference.ts');
+    writeFileSync(main, "import { VirtualClock } from 'sensorkit/core';\nconsole.log(import.meta.resolve('sensorkit/core'), typeof VirtualClock);\n");
+    expect(runTs(main)).toBe(`${new URL('../../sdk/core/index.ts', import.meta.url).href} function`);
+  });
+});
+
+describe('mentionsTypeScript (bin/user-files.js)', () => {
+  const check = mentionsTypeScript;
+
+  it('is true for a .ts device or config file, or a folder whose device entry is .ts', () => {
+    const folder = mkdtempSync(join(tmpdir(), 'sensorkit-user-files-'));
+    try {
+      mkdirSync(join(folder, 'ts-device'));
+      writeFileSync(join(folder, 'ts-device', 'device.ts'), '');
+      mkdirSync(join(folder, 'js-device'));
+      writeFileSync(join(folder, 'js-device', 'device.js'), '');
+      writeFileSync(join(folder, 'js-device', 'index.ts'), '');
+      expect(check(['run', './my-device.ts'])).toBe(true);
+      expect(check(['run', '--config', 'sensorkit.config.mts'])).toBe(true);
+      expect(check(['run', '--config=site/sensorkit.config.ts'])).toBe(true);
+      expect(check(['run', join(folder, 'ts-device')])).toBe(true);
+      expect(check(['run', './my-device.js', '--no-mqtt'])).toBe(false);
+      expect(check(['model', join(folder, 'js-device')])).toBe(false);
+      expect(check(['run', 'types.d.ts'])).toBe(false);
+      expect(check(['--help'])).toBe(false);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
