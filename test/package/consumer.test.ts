@@ -221,6 +221,24 @@ console.log(JSON.stringify({ imported: Object.keys(expected).length, missing }))
     expect(typescriptRun.stderr).toMatch(/looking for "typescript"/);
   });
 
+  it('runs an application of a few lines on the runtime library (startRuntime from sensorkit/runtime)', () => {
+    const app = `import { startRuntime } from 'sensorkit/runtime';
+import model, { emulation } from './room-sensor.js';
+
+const runtime = await startRuntime({ device: { model, emulation }, mqtt: false, opcua: false });
+const reports = [];
+runtime.device.on('report', (sample) => reports.push({ channel: sample.channel, value: sample.value, unit: sample.unit, quality: sample.quality.level }));
+await new Promise((resolve) => setTimeout(resolve, 3000));
+await runtime.stop();
+for (const report of reports) console.log(JSON.stringify(report));
+`;
+    writeFileSync(join(project, 'app.js'), app);
+    const result = run(process.execPath, ['app.js']);
+    expect(result.stderr).not.toMatch(/Error/);
+    expect(result.status).toBe(0);
+    expectRoomReadings(readingsOf(result.stdout));
+  });
+
   it('prints the Thing Description of the TypeScript device: sensorkit model ./room-sensor.ts --format wot', () => {
     const description = JSON.parse(mustRun('npx', ['--no', '--', 'sensorkit', 'model', './room-sensor.ts', '--format', 'wot'])) as {
       '@context': unknown[];
