@@ -4,13 +4,16 @@
 // an installed package it runs the compiled dist/, and loads TypeScript only when the user's own
 // device or config file is .ts (ts-node and typescript are optional peer dependencies).
 import { existsSync } from 'node:fs';
-import { register } from 'node:module';
+import { createRequire, register } from 'node:module';
 import { mentionsTypeScript } from './user-files.js';
 
 const source = new URL('../sdk/cli/main.ts', import.meta.url);
 const args = process.argv.slice(2);
+// The sources run when they are here and ts-node is beside them (the repository after `npm ci`);
+// a git checkout installed without its devDependencies runs the dist/ its `prepare` built.
+const fromSource = existsSync(source) && resolvable('ts-node');
 
-if (existsSync(source)) {
+if (fromSource) {
   await import('./register-ts.js');
 } else if (mentionsTypeScript(args)) {
   const { TYPESCRIPT_MISSING, typeScriptRequire } = await import('./ts-cache.js');
@@ -21,5 +24,14 @@ if (existsSync(source)) {
   register('./ts-hooks.js', import.meta.url, { data: { scope: 'user' } });
 }
 
-const { main } = await import(existsSync(source) ? source.href : '../dist/sdk/cli/main.js');
+const { main } = await import(fromSource ? source.href : '../dist/sdk/cli/main.js');
 process.exitCode = await main(args);
+
+function resolvable(name) {
+  try {
+    createRequire(import.meta.url).resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
