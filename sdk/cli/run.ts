@@ -154,14 +154,33 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
   if (!values.json) table = startTable(runtime.device, out, runtime.transport);
 
   // `ready` rejects when OPC UA cannot start (the runtime then stops itself): stop waiting too.
-  await waitForStop(durationS, runtime.ready.then(() => new Promise<never>(() => undefined), () => undefined));
+  const opcuaFailed = runtime.ready.then(() => new Promise<never>(() => undefined), () => undefined);
+  const outputGone = outputClosed(out);
+  await waitForStop(durationS, Promise.race([opcuaFailed, outputGone.closed]));
   table?.stop();
   // Ctrl-C: flush what can be flushed within 2 s; the rest stays in the outbox for the next run.
   await runtime.stop();
   const opcua = runtime.status().opcua;
   if (opcua.state === 'failed') throw translate(opcua.error);
-  if (!values.json) out.write('stopped\n');
+  if (!values.json && !outputGone.isClosed()) out.write('stopped\n');
   return 0;
+}
+
+/**
+ * Standard output's reader went away (`sensorkit run --json | head -5`): writes fail with EPIPE.
+ * The run then stops in order, as after Ctrl-C, instead of dying on an unhandled 'error' event.
+ */
+function outputClosed(out: NodeJS.WriteStream): { closed: Promise<void>; isClosed(): boolean } {
+  let closed = false;
+  return {
+    closed: new Promise((resolve) => {
+      out.on('error', () => {
+        closed = true;
+        resolve();
+      });
+    }),
+    isClosed: () => closed,
+  };
 }
 
 /** The first line: the device, the board, and where it publishes and serves. */

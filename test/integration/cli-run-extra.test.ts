@@ -120,4 +120,26 @@ describe('sensorkit run when the system clock steps', () => {
       expect(time).toBeLessThanOrEqual(after + 1000);
     }
   }, 60_000);
+
+  it('stops in order, exit 0, when the reader of its output goes away (run --json | head -2)', async () => {
+    // The shell's `| head -2`: read two lines, then close the pipe while the device still runs.
+    const child = spawn(process.execPath, [BIN, 'run', '--no-mqtt', '--no-opcua', '--json'], { cwd: ROOT, env: { ...process.env, SENSORKIT_DEBUG: '' } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+    let lines = 0;
+    await new Promise<void>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        lines += chunk.toString().split('\n').length - 1;
+        if (lines >= 2) {
+          child.stdout.destroy();
+          resolve();
+        }
+      });
+    });
+    const code = await Promise.race([closed, new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 20_000))]);
+    if (code === 'hung') child.kill('SIGKILL');
+    expect(stderr).not.toMatch(/EPIPE|unexpected error|Unhandled/);
+    expect(code).toBe(0);
+  });
 });
