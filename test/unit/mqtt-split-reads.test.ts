@@ -1,7 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import type { MqttClient } from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { splitSocketReads } from '../../sdk/transport/mqtt/split-reads.js';
+import { PacketSizeGuard, PacketTooLargeError, splitSocketReads } from '../../sdk/transport/mqtt/split-reads.js';
 
 describe('splitSocketReads', () => {
   it('hands every stream the client builds to its parser in pieces of at most 2 KiB, bytes unchanged', async () => {
@@ -126,5 +126,38 @@ describe('splitSocketReads', () => {
     await read;
     await new Promise((resolve) => setImmediate(resolve));
     expect(pieces.map((piece) => piece.length)).toEqual([2048]);
+  });
+});
+
+describe('PacketSizeGuard', () => {
+  it('follows packets across reads and finds the first that declares more than the limit, from its header alone', () => {
+    const guard = new PacketSizeGuard(200);
+    // A PINGRESP (2 bytes), a PUBLISH of 102 bytes split across reads, then one declaring 16,384.
+    const publish = Buffer.concat([Buffer.from([0x30, 100]), Buffer.alloc(100, 1)]);
+    expect(guard.scan(Buffer.concat([Buffer.from([0xd0, 0x00]), publish.subarray(0, 60)]))).toBeUndefined();
+    expect(guard.scan(publish.subarray(60))).toBeUndefined();
+    expect(guard.scan(Buffer.from([0x30, 0x80]))).toBeUndefined(); // the length's first byte only
+    expect(guard.scan(Buffer.from([0x80, 0x01]))).toBe(4 + 16_384);
+  });
+
+  it('refuses a Remaining Length of more than four bytes (MQTT §1.5.5)', () => {
+    expect(new PacketSizeGuard(1e9).scan(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]))).toBe(-1);
+  });
+
+  it('closes the stream at a packet above the limit: nothing of it, or after it, reaches the parser', async () => {
+    const client = { streamBuilder: () => new PassThrough() };
+    const refused: PacketTooLargeError[] = [];
+    splitSocketReads(client as unknown as MqttClient, { maxPacketBytes: 64, onTooLarge: (error) => refused.push(error) });
+    const socket = (client as unknown as { streamBuilder: (client: unknown) => PassThrough }).streamBuilder(client);
+    socket.on('error', () => undefined);
+    const pieces: Buffer[] = [];
+    socket.pipe(new Writable({ write: (chunk: Buffer, _encoding, done) => void (pieces.push(chunk), done()) }));
+    socket.write(Buffer.from([0xd0, 0x00]));
+    await new Promise((resolve) => setImmediate(resolve));
+    socket.write(Buffer.concat([Buffer.from([0x30, 0x80, 0x80, 0x10]), Buffer.alloc(1000)]));
+    await new Promise((resolve) => socket.on('close', resolve));
+    expect(Buffer.concat(pieces)).toEqual(Buffer.from([0xd0, 0x00]));
+    expect(socket.destroyed).toBe(true);
+    expect(refused.map((error) => error.message)).toEqual(['the broker sent a packet of 262148 bytes, above the limit of 64; connection closed before reading it']);
   });
 });

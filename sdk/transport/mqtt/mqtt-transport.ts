@@ -27,7 +27,7 @@ import type { Sample } from '../../core/sample.js';
 import { ReconnectBackoff } from './backoff.js';
 import { CommandServer, type CommandReply } from './command-server.js';
 import { PropertyEventServer, type DeviceTopicMessage } from './device-topics.js';
-import { mqttClientOptions, parseBrokerUrl, positive, type MqttTransportOptions } from './options.js';
+import { maxIncomingPacketBytes, mqttClientOptions, parseBrokerUrl, positive, type MqttTransportOptions } from './options.js';
 import type { OutboxEntry } from './contracts.js';
 import { OutboxDrain } from './outbox-drain.js';
 import { decodeRecord, eventRecord, telemetryRecord } from './outbox-records.js';
@@ -89,6 +89,7 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
   #published = 0;
   #acknowledged = 0;
   #lost = 0;
+  #oversized = 0;
   #idleWaiters: (() => void)[] = [];
   #pumpQueued = false;
 
@@ -126,6 +127,7 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
       lost: this.#lost,
       mqtt: {
         protocol: this.#protocol,
+        oversizedPackets: this.#oversized,
         commands: this.#commands?.stats() ?? { received: 0, answered: 0, ignored: 0 },
         properties: this.#propertyEvents?.stats() ?? { events: 0, eventsDropped: 0, writes: 0, applied: 0, rejected: 0 },
       },
@@ -220,7 +222,10 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
     const protocol = this.#protocol;
     const clientOptions = mqttClientOptions(options, protocol, { topic: this.topics.status, payload: this.#statusPayload('offline') });
     const client = mqtt.connect(options.url, { ...clientOptions, manualConnect: true });
-    splitSocketReads(client);
+    // A packet above what the device reads closes the connection before its body is read (a
+    // 250 MB PUBLISH otherwise stalls sampling while mqtt.js buffers and parses it); the close
+    // handler reconnects.
+    splitSocketReads(client, { maxPacketBytes: maxIncomingPacketBytes(options), onTooLarge: (error) => this.#tooLarge(error) });
     client.connect();
     this.#setState({ kind: 'connecting', client, protocol });
     let refusedProtocol = false;
@@ -444,6 +449,11 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const wake of waiters) wake();
+  }
+
+  #tooLarge(error: Error): void {
+    this.#oversized++;
+    this.#fail(error);
   }
 
   #fail(error: unknown): void {

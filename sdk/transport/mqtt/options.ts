@@ -99,9 +99,33 @@ export function tlsOptions(tls: MqttTlsOptions): Partial<IClientOptions> {
 
 const noop = (): void => undefined;
 
+/** Largest setting write the device reads (`property/<id>/set`), bytes: `PropertyEventServer`'s default. */
+const SETTING_MAX_BYTES = 1024;
+/**
+ * Room for what comes with a request's payload, bytes: the fixed header, the topic name (the
+ * device's own topics are well under 256 bytes) and MQTT 5 properties (a Response Topic,
+ * Correlation Data, a Content Type, a few User Properties).
+ */
+const PACKET_OVERHEAD_BYTES = 8192;
+
+/**
+ * The largest packet the device accepts from the broker, bytes: the largest request it would
+ * read (a command, `commands.maxBytes`, default 4096; a setting, 1024) plus room for its topic
+ * and properties. Declared at CONNECT (MQTT 5 §3.1.2.11.4) and enforced on the socket.
+ *
+ * @example
+ * ```ts
+ * maxIncomingPacketBytes({ commands: { maxBytes: 4096 } }) // 12288
+ * ```
+ */
+export function maxIncomingPacketBytes(options: Pick<MqttTransportOptions, 'commands'>): number {
+  return Math.max(options.commands?.maxBytes ?? 4096, SETTING_MAX_BYTES) + PACKET_OVERHEAD_BYTES;
+}
+
 /**
  * The mqtt.js options of one connection: a clean start, no reconnect of mqtt.js's own (the
- * transport has its back-off), the retained `will`, credentials and TLS.
+ * transport has its back-off), the retained `will`, the Maximum Packet Size (MQTT 5), credentials
+ * and TLS.
  *
  * @example
  * ```ts
@@ -125,6 +149,8 @@ export function mqttClientOptions(options: MqttTransportOptions, protocol: 4 | 5
     writeCache: false,
     // MQTT 5 §3.1.3.2: the will, retained, so that a new subscriber learns the device is gone.
     will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true, ...(protocol === 5 ? { properties: { contentType: JSON_TYPE } } : {}) },
+    // MQTT 5 §3.1.2.11.4: the broker sends no packet above this size (it discards it for us).
+    ...(protocol === 5 ? { properties: { maximumPacketSize: maxIncomingPacketBytes(options) } } : {}),
     ...(options.username === undefined ? {} : { username: options.username }),
     ...(options.password === undefined ? {} : { password: options.password }),
     ...(options.tls ? tlsOptions(options.tls) : {}),

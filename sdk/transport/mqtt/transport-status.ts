@@ -19,6 +19,8 @@ import type { TransportStatus } from '../transport.js';
 export interface MqttStatus {
   /** Protocol level of the current or last connection: 5, or 4 (3.1.1) after a fallback. */
   readonly protocol: 4 | 5;
+  /** Packets from the broker above the size limit, each of which closed the connection unread. */
+  readonly oversizedPackets: number;
   readonly commands: CommandStats;
   /** Settings written on `property/<id>/set` and alarm events published on `event/<alarm>`. */
   readonly properties: PropertyEventStats;
