@@ -5,18 +5,39 @@
  */
 import { ValidationError } from './errors.js';
 
+/** Characters of a string shown in a message; the rest is cut (a message is one line, not a dump). */
+const SHOWN_CHARACTERS = 60;
+
 /**
- * How a bad value is shown in a message: strings quoted, numbers as written, objects by kind.
+ * Cuts text for a message to its first 60 characters, followed by `…` and the full length.
+ *
+ * @example
+ * ```ts
+ * cut('short')                   // 'short'
+ * cut('x'.repeat(100_000)).length // 81: 60 characters, then '… (100000 characters)'
+ * ```
+ */
+export function cut(text: string): string {
+  return text.length <= SHOWN_CHARACTERS ? text : `${text.slice(0, SHOWN_CHARACTERS)}… (${text.length} characters)`;
+}
+
+/**
+ * How a bad value is shown in a message: strings quoted (cut to 60 characters, see {@link cut}),
+ * numbers as written, objects by kind.
  *
  * @example
  * ```ts
  * describe('a') // '"a"'
  * describe(NaN) // 'NaN'
  * describe([1]) // 'an array'
+ * describe('x'.repeat(1000)) // the first 60 x quoted, then '… (1000 characters)'
  * ```
  */
 export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') {
+    if (value.length <= SHOWN_CHARACTERS) return JSON.stringify(value);
+    return `${JSON.stringify(value.slice(0, SHOWN_CHARACTERS))}… (${value.length} characters)`;
+  }
   if (typeof value === 'function') return 'a function';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
@@ -32,10 +53,23 @@ export function requireObject(value: unknown, path: string): Record<string, unkn
   return value as Record<string, unknown>;
 }
 
-/** Requires an array (optionally non-empty). */
+/**
+ * Requires an array (optionally non-empty) without holes: `[, c]` and `new Array(3)` are refused
+ * here, at the index of the first hole, since `forEach` and `map` skip holes and a later reader
+ * would meet `undefined`.
+ *
+ * @example
+ * ```ts
+ * requireArray([, { id: 'a' }], 'channels')
+ * // throws ValidationError: channels[0]: missing (an array with a hole)
+ * ```
+ */
 export function requireArray(value: unknown, path: string, options: { nonEmpty?: boolean } = {}): unknown[] {
   if (!Array.isArray(value)) throw new ValidationError(path, `expected an array, got ${describe(value)}`);
   if (options.nonEmpty && value.length === 0) throw new ValidationError(path, 'expected at least one entry');
+  for (let i = 0; i < value.length; i++) {
+    if (!(i in value)) throw new ValidationError(`${path}[${i}]`, 'missing (an array with a hole)');
+  }
   return value;
 }
 
@@ -55,9 +89,10 @@ export function requireArray(value: unknown, path: string, options: { nonEmpty?:
 export function rejectUnknownKeys(object: Record<string, unknown>, allowed: readonly string[], path: string, options: { list?: boolean } = {}): void {
   for (const key of Object.keys(object)) {
     if (!allowed.includes(key)) {
-      if (options.list) throw new ValidationError(join(path, key), `unknown field; expected ${allowed.join(', ')}`);
-      const near = allowed.find((name) => name.toLowerCase() === key.toLowerCase() || editDistance(name, key) <= 2);
-      throw new ValidationError(join(path, key), `unknown field${near ? `; did you mean "${near}"?` : ''}`);
+      if (options.list) throw new ValidationError(join(path, cut(key)), `unknown field; expected ${allowed.join(', ')}`);
+      // The edit distance costs length²: a long key is near nothing.
+      const near = key.length > SHOWN_CHARACTERS ? undefined : allowed.find((name) => name.toLowerCase() === key.toLowerCase() || editDistance(name, key) <= 2);
+      throw new ValidationError(join(path, cut(key)), `unknown field${near ? `; did you mean "${near}"?` : ''}`);
     }
   }
 }
@@ -121,7 +156,7 @@ export function requireUnique(ids: readonly string[], path: (index: number) => s
   const seen = new Map<string, number>();
   ids.forEach((id, index) => {
     const first = seen.get(id);
-    if (first !== undefined) throw new ValidationError(path(index), `duplicate id "${id}" (first used at index ${first})`);
+    if (first !== undefined) throw new ValidationError(path(index), `duplicate id ${describe(id)} (first used at index ${first})`);
     seen.set(id, index);
   });
 }

@@ -97,7 +97,7 @@ export function defineDevice(spec: DeviceSpec): DeviceModel {
   const boardId = requireString(device.board, 'board');
   const board = boardDefinition(boardId);
   if (board === undefined) {
-    throw new ValidationError('board', `unknown board "${boardId}"; known boards: ${Object.keys(BOARD_DEFINITIONS).join(', ')}`);
+    throw new ValidationError('board', `unknown board ${describe(boardId)}; known boards: ${Object.keys(BOARD_DEFINITIONS).join(', ')}`);
   }
   validateIdentity(device.identity);
 
@@ -267,7 +267,7 @@ function validateCommand(raw: unknown, path: string): void {
 function validateAlarm(raw: unknown, path: string, channels: readonly ChannelSpec[]): void {
   const alarm = validateAlarmSpec(raw, path);
   if (!channels.some((channel) => channel.id === alarm.channel)) {
-    throw new ValidationError(join(path, 'channel'), `no channel "${alarm.channel}"; channels: ${channels.map((c) => c.id).join(', ')}`);
+    throw new ValidationError(join(path, 'channel'), `no channel ${describe(alarm.channel)}; channels: ${channels.map((c) => c.id).join(', ')}`);
   }
 }
 

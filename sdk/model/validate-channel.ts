@@ -78,11 +78,11 @@ export function validateChannel(raw: unknown, path: string, board: BoardDefiniti
   const dimensionless = (channel.aggregate as { statistic?: unknown } | undefined)?.statistic === 'crest-factor';
   if (dimensionless) {
     // A crest factor is peak / RMS: a ratio, whatever the part measures.
-    if (unit !== '/') throw new ValidationError(join(path, 'unit'), `a crest factor is a ratio: use "/", got "${unit}"`);
+    if (unit !== '/') throw new ValidationError(join(path, 'unit'), `a crest factor is a ratio: use "/", got ${describe(unit)}`);
   } else if (!canConvert(binding.outputSpec.unit, unit)) {
     throw new ValidationError(
       join(path, 'unit'),
-      `"${unit}" does not match the ${binding.part} output "${binding.output}", measured in "${binding.outputSpec.unit}" (${binding.outputSpec.quantity})`,
+      `${describe(unit)} does not match the ${binding.part} output "${binding.output}", measured in "${binding.outputSpec.unit}" (${binding.outputSpec.quantity})`,
     );
   }
   return binding;
@@ -101,7 +101,7 @@ function resolveBinding(
   const part = requireString(binding.part, join(path, 'part'));
   const definition = driverDefinition(part);
   if (definition === undefined) {
-    throw new ValidationError(join(path, 'part'), `unknown part "${part}"; registered parts: ${registeredParts().join(', ')}`);
+    throw new ValidationError(join(path, 'part'), `unknown part ${describe(part)}; registered parts: ${registeredParts().join(', ')}`);
   }
   const options = binding.options === undefined ? {} : requireObject(binding.options, join(path, 'options'));
   const outputs = definition.validateOptions(options, join(path, 'options'));
@@ -115,7 +115,7 @@ function resolveBinding(
   } else {
     output = requireString(binding.output, join(path, 'output'));
     if (!outputNames.includes(output)) {
-      throw new ValidationError(join(path, 'output'), `${part} has no output "${output}"; it has ${outputNames.map((o) => `"${o}"`).join(', ')}`);
+      throw new ValidationError(join(path, 'output'), `${part} has no output ${describe(output)}; it has ${outputNames.map((o) => `"${o}"`).join(', ')}`);
     }
   }
   const outputSpec = outputs[output]!;
@@ -140,7 +140,7 @@ function resolveBinding(
       const available = board.analogPins.map((p) => p.name);
       throw new ValidationError(
         join(path, 'pin'),
-        `board ${board.id} has no analog pin "${pin}"` +
+        `board ${board.id} has no analog pin ${describe(pin)}` +
           (available.length ? `; analog pins: ${available.join(', ')}` : ' (it has no ADC: use an ADC part on I2C, e.g. ads1115)'),
       );
     }
@@ -155,7 +155,7 @@ function resolveBinding(
   if (firstBus === undefined) throw new ValidationError(path, `board ${board.id} has no I2C bus`);
   const bus = binding.bus === undefined ? firstBus.name : requireString(binding.bus, join(path, 'bus'));
   if (!board.i2cBuses.some((candidate) => candidate.name === bus)) {
-    throw new ValidationError(join(path, 'bus'), `board ${board.id} has no I2C bus "${bus}"; buses: ${board.i2cBuses.map((b) => b.name).join(', ')}`);
+    throw new ValidationError(join(path, 'bus'), `board ${board.id} has no I2C bus ${describe(bus)}; buses: ${board.i2cBuses.map((b) => b.name).join(', ')}`);
   }
   const addresses = definition.addresses ?? [];
   const address = binding.address === undefined ? addresses[0] : requireNumber(binding.address, join(path, 'address'), { integer: true, min: 0x08, max: 0x77 });

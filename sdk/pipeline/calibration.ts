@@ -11,7 +11,7 @@
 import { ValidationError } from '../core/errors.js';
 import type { CalibrationSpec } from './specs.js';
 import { parseIsoInstant } from './iso-time.js';
-import { describe, join, requireNumber, requireString, requireObject } from '../core/check.js';
+import { describe, join, requireArray, requireNumber, requireString, requireObject } from '../core/check.js';
 
 /** GUM §6.3.3: k = 2 gives a coverage probability of about 95 % for a normal distribution. */
 const DEFAULT_COVERAGE_FACTOR = 2;
@@ -288,12 +288,14 @@ function validateTwoPoint(record: Readonly<Record<string, unknown>>, path: strin
 function validatePolynomial(value: unknown, path: string): void {
   if (!Array.isArray(value)) throw new ValidationError(path, `must be an array of numbers (c0, c1, c2 …), got ${describe(value)}`);
   if (value.length === 0) throw new ValidationError(path, 'must have at least one coefficient (c0)');
+  requireArray(value, path); // no holes: forEach would skip them
   value.forEach((coefficient, i) => requireNumber(coefficient, `${path}[${i}]`));
 }
 
 function validateTable(value: unknown, path: string): void {
   if (!Array.isArray(value)) throw new ValidationError(path, `must be an array of { raw, reference } points, got ${describe(value)}`);
   if (value.length < 2) throw new ValidationError(path, `must have at least 2 points, got ${value.length}`);
+  requireArray(value, path); // no holes: forEach would skip them
   let previous = -Infinity;
   value.forEach((point, i) => {
     const { raw } = validatePoint(point, `${path}[${i}]`);

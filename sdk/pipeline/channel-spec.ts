@@ -47,11 +47,16 @@ export function validatePipelineChannel(raw: unknown, path: string): PipelineCha
   return channel as unknown as PipelineChannelSpec;
 }
 
-/** A measuring range: `{ min, max }`, finite, with min below max. */
+/**
+ * A measuring range: `{ min, max }`, finite, with min below max and a finite span: the span is what
+ * a percent deadband and OPC UA's EURange percent deadband (IEC 62541-8 §6.2) are taken of, and
+ * two finite bounds such as ±1e308 can still be Infinity apart.
+ */
 function validateRange(raw: unknown, path: string): void {
   const range = requireObject(raw, path);
   rejectUnknownKeys(range, ['min', 'max'], path);
   const min = requireNumber(range.min, join(path, 'min'));
   const max = requireNumber(range.max, join(path, 'max'));
   if (!(min < max)) throw new ValidationError(path, `inverted or empty range: min (${min}) must be below max (${max})`);
+  if (!Number.isFinite(max - min)) throw new ValidationError(path, `the span max − min (${max} − ${min}) is not a finite number; narrow the range`);
 }

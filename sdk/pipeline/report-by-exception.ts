@@ -132,7 +132,8 @@ export function validateReporting(reporting: unknown, path: string): ReportingSp
  * deadband becomes an absolute one over the measuring range's span (the OPC UA percent deadband,
  * IEC 62541-8 §6.2, over EURange), and the heartbeat defaults to 60 s when a deadband is set.
  * Throws `ValidationError` under `path` for a bad declaration (see {@link validateReporting}), and
- * `ArgumentError` for a range that is not finite with min below max.
+ * `ArgumentError` for a range that is not finite with min below max and a finite span (±1e308:
+ * both bounds finite, max − min Infinity).
  *
  * @example
  * ```ts
@@ -149,8 +150,8 @@ export function resolveDeadband(
   const { deadband, deadbandPercent, heartbeat } = validateReporting(reporting, path);
   let absolute = deadband;
   if (deadbandPercent !== undefined) {
-    if (!(Number.isFinite(range.min) && Number.isFinite(range.max) && range.min < range.max)) {
-      throw new ArgumentError(`Expected \`range\` to have finite min below max, got min ${String(range.min)}, max ${String(range.max)}`);
+    if (!(Number.isFinite(range.max - range.min) && range.min < range.max)) {
+      throw new ArgumentError(`Expected \`range\` to have finite min below max and a finite span, got min ${String(range.min)}, max ${String(range.max)}`);
     }
     absolute = (deadbandPercent / 100) * (range.max - range.min);
   }

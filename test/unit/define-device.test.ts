@@ -220,3 +220,50 @@ describe('defineDevice', () => {
     expect(failure(spec({ board })).path).toBe('board');
   });
 });
+
+describe('defineDevice: holes, spans and long values', () => {
+  it.each([
+    ['channels [, c]', (base: DeviceSpec) => ({ ...base, channels: [, base.channels[1]!] }), 'channels[0]'],
+    ['channels new Array(3)', (base: DeviceSpec) => ({ ...base, channels: new Array(3) }), 'channels[0]'],
+    ['channels [c, , c]', (base: DeviceSpec) => ({ ...base, channels: [base.channels[0]!, , base.channels[1]!] }), 'channels[1]'],
+    ['properties [, p]', (base: DeviceSpec) => ({ ...base, properties: [, base.properties![0]!] }), 'properties[0]'],
+    ['commands [, c]', (base: DeviceSpec) => ({ ...base, commands: [, base.commands![0]!] }), 'commands[0]'],
+    ['command arguments [, a]', (base: DeviceSpec) => ({ ...base, commands: [{ id: 'reset', arguments: [, { name: 'hard', type: 'boolean' }] }] }), 'commands[0].arguments[0]'],
+    ['alarms [, a]', (base: DeviceSpec) => ({ ...base, alarms: [, base.alarms![0]!] }), 'alarms[0]'],
+    ['enum [, e]', (base: DeviceSpec) => ({ ...base, properties: [{ id: 'mode', type: 'string', enum: [, 'auto'], default: 'auto' }] }), 'properties[0].enum[0]'],
+    ['filters [, f]', (base: DeviceSpec) => ({ ...base, channels: [{ ...base.channels[0]!, filters: [, { type: 'median', window: 3 }] }] }), 'channels[0].filters[0]'],
+    [
+      'calibration coefficients [1, , 2]',
+      (base: DeviceSpec) => ({ ...base, channels: [{ ...base.channels[0]!, calibration: { id: 'c', method: 'polynomial', coefficients: [1, , 2] } }] }),
+      'channels[0].calibration.coefficients[1]',
+    ],
+  ])('refuses an array with a hole (%s) at the hole, in one line', (_name, make, path) => {
+    const error = failure(make(spec()));
+    expect(error.path).toBe(path);
+    expect(error.message).toBe(`${path}: missing (an array with a hole)`);
+  });
+
+  it('refuses a range whose span is not finite (±1e308), with or without a percent deadband', () => {
+    const base = spec();
+    const huge = { ...base.channels[0]!, range: { min: -1e308, max: 1e308 } };
+    for (const channel of [huge, { ...huge, reporting: { deadbandPercent: 1 } }]) {
+      const error = failure({ ...base, channels: [channel], alarms: [] });
+      expect(error.path).toBe('channels[0].range');
+      expect(error.reason).toMatch(/span max − min .* is not a finite number/);
+    }
+    // A wide but finite span passes, and its percent deadband is finite.
+    expect(() => defineDevice({ ...base, channels: [{ ...huge, range: { min: -1e307, max: 1e307 }, reporting: { deadbandPercent: 1 } }], alarms: [] })).not.toThrow();
+  });
+
+  it('cuts a long value in the message to 60 characters and its length', () => {
+    const error = failure(spec({ id: 'x'.repeat(100_000) }));
+    expect(error.path).toBe('id');
+    expect(error.message).toBe(`id: "${'x'.repeat(60)}"… (100000 characters) must be lower case letters, digits, "_" or "-", starting with a letter`);
+    const unknownBoard = failure(spec({ board: 'b'.repeat(5000) }));
+    expect(unknownBoard.message.length).toBeLessThan(400);
+    expect(unknownBoard.message).toMatch(/… \(5000 characters\)/);
+    const longKey = failure({ ...spec(), ['k'.repeat(10_000)]: 1 });
+    expect(longKey.message.length).toBeLessThan(200);
+    expect(longKey.path).toBe(`${'k'.repeat(60)}… (10000 characters)`);
+  });
+});
