@@ -86,7 +86,9 @@ export type UpdateReason =
    * The anti-rollback counter or the boot state on disk is damaged (truncated, edited, unreadable).
    * The device keeps running its verified image and refuses updates: it never resets the counter.
    */
-  | 'state-damaged';
+  | 'state-damaged'
+  /** The root holds a symlink the agent did not make (images/, staging/, state/, audit.log): nothing is written. */
+  | 'unsafe-root';
 
 /**
  * An update step failed on the device; `reason` says why.
@@ -102,7 +104,7 @@ export class UpdateError extends SensorkitError {
   readonly reason: UpdateReason;
 
   constructor(reason: UpdateReason, message: string, options?: { cause?: unknown }) {
-    super(reason === 'storage' || reason === 'no-space' || reason === 'state-damaged' ? 'ERR_STORAGE' : 'ERR_OTA', `${reason}: ${message}`, options);
+    super(reason === 'storage' || reason === 'no-space' || reason === 'state-damaged' || reason === 'unsafe-root' ? 'ERR_STORAGE' : 'ERR_OTA', `${reason}: ${message}`, options);
     this.reason = reason;
   }
 }

@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ArgumentError } from '../../sdk/core/errors.js';
 import { ManifestError, UpdateError } from '../errors.js';
-import type { OtaFileSystem } from './file-system.js';
+import { OPEN_FLAGS, type OtaFileSystem } from './file-system.js';
 import type { DownloadResult } from './http-download.js';
 
 /** Fetches byte ranges of a named file. */
@@ -42,13 +42,15 @@ export async function downloadChunked(fs: OtaFileSystem, job: ChunkedDownloadJob
   if (!Number.isInteger(chunkBytes) || chunkBytes < 1) throw new ArgumentError(`Expected \`chunkBytes\` to be an integer from 1, got ${chunkBytes}`);
   let offset = 0;
   try {
-    offset = Math.min((await fs.stat(job.part)).size, job.size);
+    offset = Math.min((await fs.lstat(job.part)).size, job.size);
   } catch {
     offset = 0;
   }
   const resumedFrom = offset;
   const hash = createHash('sha256');
-  const handle = await fs.open(job.part, offset === 0 ? 'w' : 'r+');
+  // Never through a link (O_NOFOLLOW); a fresh part is a new file (O_EXCL) after whatever had its name is gone.
+  if (offset === 0) await fs.rm(job.part, { force: true });
+  const handle = await fs.open(job.part, offset === 0 ? OPEN_FLAGS.createReadWrite : OPEN_FLAGS.update, 0o644);
   try {
     if (offset > 0) {
       await handle.truncate(offset);

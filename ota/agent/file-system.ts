@@ -5,10 +5,29 @@
  * directory) and an atomic symlink switch (the same with a symlink). POSIX rename(2) replaces the
  * name in one step, so after a crash the name points at the old or the new object, never at
  * neither; the directory fsync makes the rename itself durable.
+ *
+ * The agent runs as root, so no open under its root follows a symlink (`O_NOFOLLOW`, open(2)): a
+ * link planted at a file name makes the open fail with ELOOP instead of writing through it, and a
+ * new file is created with `O_EXCL`. Links at directory components are found by {@link findForeignLink}.
  */
+import { constants } from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { StorageError } from '../../sdk/core/errors.js';
+
+const { O_RDONLY, O_RDWR, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = constants;
+
+/**
+ * open(2) flags that never follow a symlink at the last component: read, read-write (resume),
+ * create a new file (fails if anything, a link included, has the name), or append.
+ */
+export const OPEN_FLAGS = {
+  read: O_RDONLY | O_NOFOLLOW,
+  update: O_RDWR | O_NOFOLLOW,
+  create: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
+  createReadWrite: O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW,
+  directory: O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
+} as const;
 
 /**
  * The subset of node:fs/promises the agent needs.
@@ -18,7 +37,7 @@ import { StorageError } from '../../sdk/core/errors.js';
  * const fs: OtaFileSystem = { ...nodeFileSystem, open: failingOpen }
  * ```
  */
-export type OtaFileSystem = Pick<typeof fsp, 'open' | 'mkdir' | 'readFile' | 'rename' | 'symlink' | 'readlink' | 'unlink' | 'rm' | 'stat' | 'statfs' | 'readdir'>;
+export type OtaFileSystem = Pick<typeof fsp, 'open' | 'mkdir' | 'readFile' | 'rename' | 'symlink' | 'readlink' | 'unlink' | 'rm' | 'stat' | 'lstat' | 'statfs' | 'readdir'>;
 
 /**
  * The real file system.
@@ -38,6 +57,7 @@ export const nodeFileSystem: OtaFileSystem = {
   unlink: fsp.unlink,
   rm: fsp.rm,
   stat: fsp.stat,
+  lstat: fsp.lstat,
   statfs: fsp.statfs,
   readdir: fsp.readdir,
 };
@@ -51,7 +71,7 @@ export const nodeFileSystem: OtaFileSystem = {
  * ```
  */
 export async function syncDirectory(fs: OtaFileSystem, dir: string): Promise<void> {
-  const handle = await fs.open(dir, 'r');
+  const handle = await fs.open(dir, OPEN_FLAGS.directory);
   try {
     await handle.sync();
   } finally {
@@ -69,7 +89,9 @@ export async function syncDirectory(fs: OtaFileSystem, dir: string): Promise<voi
  */
 export async function writeFileAtomic(fs: OtaFileSystem, file: string, data: string | Uint8Array): Promise<void> {
   const temp = join(dirname(file), `.${basename(file)}.tmp`);
-  const handle = await fs.open(temp, 'w', 0o644);
+  // rm removes a link itself, never its target; O_EXCL then creates a fresh file or fails.
+  await fs.rm(temp, { force: true });
+  const handle = await fs.open(temp, OPEN_FLAGS.create, 0o644);
   try {
     await handle.writeFile(data);
     await handle.sync();
@@ -163,8 +185,9 @@ export class FileTooLargeError extends StorageError {
  * ```
  */
 export async function readFileBounded(fs: OtaFileSystem, file: string, maxBytes: number): Promise<Uint8Array> {
-  const handle = await fs.open(file, 'r');
+  const handle = await fs.open(file, OPEN_FLAGS.read);
   try {
+    if (!(await handle.stat()).isFile()) throw new StorageError(file, 'not a regular file');
     const buffer = Buffer.allocUnsafe(Math.min(maxBytes + 1, 65_536));
     const parts: Buffer[] = [];
     let total = 0;
@@ -179,4 +202,57 @@ export async function readFileBounded(fs: OtaFileSystem, file: string, maxBytes:
   } finally {
     await handle.close();
   }
+}
+
+/** A symlink under the root that the agent did not make. */
+export interface ForeignLink {
+  readonly path: string;
+  readonly target: string;
+}
+
+/**
+ * The agent's own entries in the root that hold no link it makes. Anything else there (other
+ * services' files) is not looked at; `current` and `previous` are links it makes, whose targets are
+ * checked where they are read (image-slots.ts: a target outside `images/` is never followed).
+ */
+const OWN_ENTRIES = ['images', 'staging', 'state', 'audit.log', 'audit.log.head', '.audit.log.head.tmp'];
+
+/** Most entries inspected: images and staging hold a handful of small directories. */
+const MAX_ENTRIES = 10_000;
+
+/**
+ * The first symlink under `root` the agent did not make, or undefined: `images/`, `staging/`, `state/`
+ * or `audit.log` being a link, or a link anywhere inside those folders. lstat(2) never follows links,
+ * so nothing outside the root is touched while looking.
+ *
+ * @example
+ * ```ts
+ * const link = await findForeignLink(nodeFileSystem, '/var/lib/device')
+ * if (link) throw new UpdateError('unsafe-root', `${link.path} is a symlink to ${link.target}`)
+ * ```
+ */
+export async function findForeignLink(fs: OtaFileSystem, root: string): Promise<ForeignLink | undefined> {
+  let seen = 0;
+  const visit = async (path: string): Promise<ForeignLink | undefined> => {
+    if (++seen > MAX_ENTRIES) throw new StorageError(root, `more than ${MAX_ENTRIES} entries under the agent's directories`);
+    let stats;
+    try {
+      stats = await fs.lstat(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    if (stats.isSymbolicLink()) return { path, target: await fs.readlink(path) };
+    if (!stats.isDirectory()) return undefined;
+    for (const name of await fs.readdir(path)) {
+      const found = await visit(join(path, name));
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  };
+  for (const name of OWN_ENTRIES) {
+    const found = await visit(join(root, name));
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

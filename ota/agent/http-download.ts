@@ -14,7 +14,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { SystemClock, type Clock } from '../../sdk/core/clock.js';
 import { ArgumentError } from '../../sdk/core/errors.js';
 import { ManifestError, UpdateError } from '../errors.js';
-import { readJson, writeFileAtomic, type OtaFileSystem } from './file-system.js';
+import { OPEN_FLAGS, readJson, writeFileAtomic, type OtaFileSystem } from './file-system.js';
 
 /** What to download and where. */
 export interface DownloadJob {
@@ -97,13 +97,15 @@ export async function downloadImage(fs: OtaFileSystem, job: DownloadJob): Promis
   let meta = await readJson<PartMeta>(fs, metaFile).catch(() => undefined);
   let offset = 0;
   try {
-    offset = (await fs.stat(job.part)).size;
+    offset = (await fs.lstat(job.part)).size;
   } catch {
     offset = 0;
   }
   if (meta === undefined || meta.url !== job.url || meta.etag === undefined || offset > job.size) offset = 0;
   let hash = createHash('sha256');
-  const handle = await fs.open(job.part, offset === 0 ? 'w' : 'r+');
+  // Never through a link (O_NOFOLLOW); a fresh part is a new file (O_EXCL) after whatever had its name is gone.
+  if (offset === 0) await fs.rm(job.part, { force: true });
+  const handle = await fs.open(job.part, offset === 0 ? OPEN_FLAGS.createReadWrite : OPEN_FLAGS.update, 0o644);
   let restarts = 0;
   let transferred = 0;
   const resumedFrom = offset;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { StorageError } from '../../sdk/core/errors.js';
 import { UpdateError } from '../errors.js';
 import type { SuitManifest } from '../manifest/suit-manifest.js';
-import { readSymlink, switchSymlink, syncDirectory, writeFileAtomic, type OtaFileSystem } from './file-system.js';
+import { OPEN_FLAGS, readSymlink, switchSymlink, syncDirectory, writeFileAtomic, type OtaFileSystem } from './file-system.js';
 
 /** `<12-digit sequence>-<12 hex digits>`: the only image directory names. */
 const IMAGE_NAME = /^\d{12,16}-[0-9a-f]{12}$/;
@@ -129,12 +129,13 @@ export class ImageSlots {
   async hashImage(name: string): Promise<{ digest: Buffer; size: number } | undefined> {
     let handle;
     try {
-      handle = await this.#fs.open(this.imagePath(name), 'r');
+      handle = await this.#fs.open(this.imagePath(name), OPEN_FLAGS.read);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
     try {
+      if (!(await handle.stat()).isFile()) throw new StorageError(this.imagePath(name), 'not a regular file');
       const hash = createHash('sha256');
       const buffer = Buffer.allocUnsafe(1 << 20);
       let size = 0;

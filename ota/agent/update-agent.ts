@@ -21,7 +21,7 @@ import { checkDevice, checkSequence, sameComponent, type DeviceIdentity } from '
 import { MAX_ENVELOPE_BYTES, verifyEnvelope, type VerifiedManifest } from '../manifest/suit-envelope.js';
 import { AntiRollbackCounter } from './anti-rollback.js';
 import { BootStateStore, type BootState } from './boot-state.js';
-import { nodeFileSystem, readFileBounded, type OtaFileSystem } from './file-system.js';
+import { findForeignLink, nodeFileSystem, OPEN_FLAGS, readFileBounded, type OtaFileSystem } from './file-system.js';
 import { runHealthProbes, type HealthProbe } from './health-probes.js';
 import { fetchPayload, type PayloadSource } from './fetch-payload.js';
 import type { DownloadJob } from './http-download.js';
@@ -124,6 +124,7 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
     const timeout = options.healthTimeoutMs ?? 30_000;
     if (!(timeout > 0 && Number.isFinite(timeout))) throw new ArgumentError(`Expected \`healthTimeoutMs\` to be a number above 0, got ${String(timeout)}`);
     const agent = new UpdateAgent(options);
+    await agent.#checkRoot();
     await agent.slots.init();
     await agent.#fs.mkdir(agent.#stateDir, { recursive: true });
     agent.#trust = await loadTrustAnchors(agent.#fs, agent.#stateDir, options.trust);
@@ -132,6 +133,7 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
 
   /** Installs the factory image (no download, no trial): the first verified image. */
   async provision(envelope: Uint8Array, image: Uint8Array): Promise<void> {
+    await this.#checkRoot();
     if ((await this.slots.current()) !== undefined) throw new UpdateError('busy', 'this device is already provisioned; offer an update instead');
     const verified = this.#verify(envelope);
     // A device whose `current` link was deleted is not a factory-new one: the counter still binds.
@@ -139,7 +141,9 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
     if (verified.manifest.sequence < accepted.sequence) throw new ManifestError('downgrade', `sequence ${verified.manifest.sequence} is below the accepted ${accepted.sequence}`);
     const name = ImageSlots.nameFor(verified.manifest);
     await this.slots.prepareStaging(name);
-    const handle = await this.#fs.open(this.slots.stagingPart(name), 'w');
+    const part = this.slots.stagingPart(name);
+    await this.#fs.rm(part, { force: true });
+    const handle = await this.#fs.open(part, OPEN_FLAGS.create, 0o644);
     try {
       await handle.writeFile(image);
       await handle.sync();
@@ -163,6 +167,7 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
     this.#busy = true;
     let sequence: number | undefined;
     try {
+      await this.#checkRoot();
       this.#report({ state: 'verifying' });
       const verified = this.#verify(offer.envelope);
       const { manifest } = verified;
@@ -227,6 +232,7 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
    * atomically. Throws `ManifestError` when the update is refused; the old list stays in force.
    */
   async rotateKeys(envelope: Uint8Array, payload: Uint8Array): Promise<TrustAnchors> {
+    await this.#checkRoot();
     const next = applyKeyUpdate(this.#trust, envelope, payload, this.#o.device);
     await saveTrustAnchors(this.#fs, this.#stateDir, next);
     this.#trust = next;
@@ -240,6 +246,7 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
    * one if not). Resolves with the image that runs; throws `UpdateError` when no image verifies.
    */
   async boot(): Promise<BootResult> {
+    await this.#checkRoot();
     let state: BootState;
     try {
       state = await this.#boot.read();
@@ -391,6 +398,19 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
     if (actual === undefined || actual.size !== verified.manifest.imageSize || !actual.digest.equals(verified.manifest.imageDigest)) {
       await this.slots.remove(name);
       throw new UpdateError('staging-corrupt', `image ${name} does not match its signed digest`);
+    }
+  }
+
+  /**
+   * Refuses a root holding a symlink the agent did not make. The agent runs as root: a link planted
+   * at `staging/…/image.bin`, `state/` or `audit.log` would otherwise have it write, truncate or
+   * remove a file anywhere. Every open also refuses a link at the last component (O_NOFOLLOW); this
+   * check covers the directories on the way there.
+   */
+  async #checkRoot(): Promise<void> {
+    const link = await findForeignLink(this.#fs, this.#o.root);
+    if (link !== undefined) {
+      throw new UpdateError('unsafe-root', `${link.path} is a symlink (to ${JSON.stringify(link.target.slice(0, 200))}) that this agent did not make; remove it and check the device`);
     }
   }
 
