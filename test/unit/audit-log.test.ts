@@ -3,7 +3,7 @@ import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../../sdk/core/clock.js';
-import { AuditLog, verifyAuditLog } from '../../security/audit-log.js';
+import { AuditLog, auditHeadFile, verifyAuditLog } from '../../security/audit-log.js';
 
 const dirs: string[] = [];
 async function logFile(): Promise<string> {
@@ -66,5 +66,43 @@ describe('AuditLog', () => {
     expect(result.ok).toBe(true);
     expect(result.entries.map((e) => e.event)).toEqual(['a', 'audit.torn-tail-dropped', 'b']);
     expect(result.entries[1]!.data).toEqual({ bytes: 19 });
+  });
+
+  it('detects entries cut off the end (the head file records how many there were)', async () => {
+    const file = await logFile();
+    const log = await AuditLog.open(file, { clock: new VirtualClock() });
+    for (let i = 1; i <= 4; i++) await log.append('step', { i });
+    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+    await writeFile(file, `${lines.slice(0, 2).join('\n')}\n`);
+    expect(await verifyAuditLog(file)).toMatchObject({ ok: false, line: 3, reason: expect.stringMatching(/head records 4 entries, the log holds 2/) });
+    await expect(AuditLog.open(file, { clock: new VirtualClock() })).rejects.toThrow(/cut off the end/);
+  });
+
+  it('with a key, a head rewritten without the key does not verify', async () => {
+    const file = await logFile();
+    const key = Buffer.from('0123456789abcdef0123456789abcdef');
+    const log = await AuditLog.open(file, { clock: new VirtualClock(), key });
+    for (let i = 1; i <= 3; i++) await log.append('step', { i });
+    const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
+    const second = JSON.parse(lines[1]!) as { hash: string };
+    await writeFile(file, `${lines.slice(0, 2).join('\n')}\n`);
+    await writeFile(auditHeadFile(file), JSON.stringify({ seq: 2, hash: second.hash }));
+    expect(await verifyAuditLog(file, { key })).toMatchObject({ ok: false, reason: 'the head file is not signed with this key' });
+  });
+
+  it('a deleted head is logged when the log is opened again; a head one entry behind (a crash) verifies', async () => {
+    const file = await logFile();
+    const log = await AuditLog.open(file, { clock: new VirtualClock() });
+    await log.append('a', {});
+    const headAfterA = await readFile(auditHeadFile(file), 'utf8');
+    await log.append('b', {});
+    await writeFile(auditHeadFile(file), headAfterA);
+    expect((await verifyAuditLog(file)).ok).toBe(true);
+    await rm(auditHeadFile(file));
+    expect(await verifyAuditLog(file)).toMatchObject({ ok: false, reason: expect.stringMatching(/no head file/) });
+    await AuditLog.open(file, { clock: new VirtualClock() });
+    const result = await verifyAuditLog(file);
+    expect(result.ok).toBe(true);
+    expect(result.entries.map((e) => e.event)).toEqual(['a', 'b', 'audit.head-missing']);
   });
 });
