@@ -204,6 +204,8 @@ export class FirmataParser {
 }
 
 const I2C_MODES: readonly I2cRequestMode[] = ['write', 'read', 'continuous', 'stop'];
+/** Most 7-bit groups of an EXTENDED_ANALOG value: 7 × 7 = 49 bits, every value a safe integer. */
+const MAX_EXTENDED_ANALOG_GROUPS = 7;
 
 function latin1(values: number[]): string {
   return String.fromCharCode(...values.map((value) => value & 0xff));
@@ -266,7 +268,9 @@ function decodeSysex(id: number, data: number[]): FirmataMessage | undefined | '
     case SYSEX.STRING_DATA:
       return data.length % 2 === 0 ? { type: 'string', text: latin1(pairsToValues(data)) } : undefined;
     case SYSEX.EXTENDED_ANALOG:
-      return data.length >= 2 ? { type: 'extended-analog', pin: data[0]!, value: fromSevenBit(data, 1) } : undefined;
+      // The pin, then the value in 7-bit groups (StandardFirmata reads three). Eight groups or more
+      // may pass 2^53 and come out inexact or Infinity, so such a frame is malformed.
+      return data.length >= 2 && data.length <= 1 + MAX_EXTENDED_ANALOG_GROUPS ? { type: 'extended-analog', pin: data[0]!, value: fromSevenBit(data, 1) } : undefined;
     default:
       return 'unknown';
   }
