@@ -49,6 +49,8 @@ ${registeredBoards()
                        listens on 127.0.0.1) or production (SignAndEncrypt only, user login)
                        (default: dev)
   --opcua-host ADDR    address to listen on (default: 127.0.0.1 for dev, all for production)
+  --allow-remote-dev   let the dev profile (anonymous, unencrypted) listen on a non-loopback
+                       --opcua-host such as 0.0.0.0; refused without it
   --pki DIR            OPC UA certificates: own, trusted and rejected (default: .sensorkit/pki)
   --users FILE         OPC UA users, scrypt hashes (default: .sensorkit/opcua-users.json;
                        add users with \`sensorkit opcua user add NAME\`)
@@ -73,6 +75,7 @@ const OPTIONS = {
   'no-opcua': { type: 'boolean', default: false },
   profile: { type: 'string' },
   'opcua-host': { type: 'string' },
+  'allow-remote-dev': { type: 'boolean', default: false },
   pki: { type: 'string' },
   users: { type: 'string' },
   'x509-users': { type: 'boolean', default: false },
@@ -97,6 +100,7 @@ const FLAG_OF_SETTING: Readonly<Record<string, keyof RunFlags>> = {
   'opcua.pki': 'pki',
   'opcua.users': 'users',
   'opcua.x509Users': 'x509-users',
+  'opcua.allowRemoteDev': 'allow-remote-dev',
 };
 
 /** Runs the `run` verb; resolves with the exit code. */
@@ -225,7 +229,7 @@ function configFromFlags(values: RunFlags): RuntimeConfig {
   const profile = values.profile;
   if (profile !== undefined && profile !== 'dev' && profile !== 'production') throw new UsageError(`--profile: unknown profile "${profile}"; available: dev, production`);
   if (values['no-opcua']) {
-    const given = (['opcua-port', 'opcua-host', 'pki', 'users', 'profile'] as const).find((flag) => values[flag] !== undefined) ?? (values['x509-users'] ? 'x509-users' : undefined);
+    const given = (['opcua-port', 'opcua-host', 'pki', 'users', 'profile'] as const).find((flag) => values[flag] !== undefined) ?? (['x509-users', 'allow-remote-dev'] as const).find((flag) => values[flag]);
     if (given !== undefined) throw new UsageError(`--${given} and --no-opcua exclude each other`);
   }
   const path = (file: string | undefined): string | undefined => (file === undefined ? undefined : resolve(file));
@@ -240,6 +244,7 @@ function configFromFlags(values: RunFlags): RuntimeConfig {
         pki: path(values.pki),
         users: path(values.users),
         x509Users: values['x509-users'] ? true : undefined,
+        allowRemoteDev: values['allow-remote-dev'] ? true : undefined,
       });
   return defined({
     board: values.board,

@@ -8,6 +8,7 @@
  * the `dev` profile. `mqtt: false` and `opcua: false` turn those off.
  */
 import { ValidationError } from '../core/errors.js';
+import { checkDevHost } from '../transport/opcua/dev-host.js';
 import { checkBoardSpec } from '../io/board-registry.js';
 import './builtin-boards.js';
 import { checkSettings, settingsJsonSchema, type ObjectNode } from './config-schema.js';
@@ -47,6 +48,8 @@ export interface OpcuaConfig {
   readonly users?: string;
   /** Accept X.509 user certificates trusted in `<pki>/users`. Default false. */
   readonly x509Users?: boolean;
+  /** Let the `dev` profile (anonymous, unencrypted) listen on a non-loopback `host`. Default false: refused. */
+  readonly allowRemoteDev?: boolean;
 }
 
 /**
@@ -145,7 +148,9 @@ export const CONFIG_SCHEMA: ObjectNode = {
           pki: { type: 'string', path: true, description: 'certificates: own, trusted and rejected (default: .sensorkit/pki)' },
           users: { type: 'string', path: true, description: 'users file, scrypt hashes (default: .sensorkit/opcua-users.json)' },
           x509Users: { type: 'boolean', description: 'accept X.509 user certificates trusted in <pki>/users (default: false)' },
+          allowRemoteDev: { type: 'boolean', description: 'let the dev profile listen on a non-loopback host (default: false)' },
         },
+        rules: (opcua, path) => checkDevHost((opcua as OpcuaConfig).profile ?? 'dev', (opcua as OpcuaConfig).host, (opcua as OpcuaConfig).allowRemoteDev === true, `${path}.host`),
       },
     },
   },

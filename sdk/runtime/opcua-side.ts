@@ -21,7 +21,8 @@ export const DEFAULT_USERS_FILE = join('.sensorkit', 'opcua-users.json');
 
 /**
  * Starts the OPC UA server of `device`; node-opcua's own messages go to `log`. A port in use is a
- * `ValidationError` with the path `opcua.port`; other settings' errors keep the server's paths
+ * `ValidationError` with the path `opcua.port`, a `dev` server on a non-loopback host without
+ * `allowRemoteDev` one with `opcua.host`; other settings' errors keep the server's paths
  * (`users: the production profile admits no anonymous client …`).
  *
  * @example
@@ -34,19 +35,32 @@ export async function startOpcuaSide(device: Device, config: OpcuaConfig, log: (
   const { OpcuaServer, UsersFile, routeNodeOpcuaLogs } = await import('../transport/opcua/index.js');
   routeNodeOpcuaLogs(log);
   const users = await UsersFile.load(resolve(config.users ?? DEFAULT_USERS_FILE));
-  const server = new OpcuaServer(device, {
-    profile: config.profile ?? 'dev',
-    port: config.port ?? 4840,
-    users,
-    x509Users: config.x509Users ?? false,
-    ...(config.host === undefined ? {} : { host: config.host }),
-    ...(config.pki === undefined ? {} : { pkiDir: config.pki }),
-  });
-  try {
-    await server.start();
-  } catch (error) {
-    if (error instanceof ValidationError && error.path === 'port') throw new ValidationError('opcua.port', error.reason, { cause: error });
-    throw error;
-  }
+  const server = inOpcuaSection(
+    () =>
+      new OpcuaServer(device, {
+        profile: config.profile ?? 'dev',
+        port: config.port ?? 4840,
+        users,
+        x509Users: config.x509Users ?? false,
+        allowRemoteDev: config.allowRemoteDev ?? false,
+        ...(config.host === undefined ? {} : { host: config.host }),
+        ...(config.pki === undefined ? {} : { pkiDir: config.pki }),
+      }),
+  );
+  await inOpcuaSection(() => server.start());
   return { endpointUrl: server.endpointUrl, profile: server.profile, warnings: server.warnings(), stop: () => server.stop() };
+}
+
+/** Runs `action`; a `ValidationError` about the port or the host is told as `opcua.port`/`opcua.host`. */
+function inOpcuaSection<T>(action: () => T): T {
+  const translate = (error: unknown): never => {
+    if (error instanceof ValidationError && (error.path === 'port' || error.path === 'host')) throw new ValidationError(`opcua.${error.path}`, error.reason, { cause: error });
+    throw error;
+  };
+  try {
+    const result = action();
+    return (result instanceof Promise ? result.catch(translate) : result) as T;
+  } catch (error) {
+    return translate(error);
+  }
 }

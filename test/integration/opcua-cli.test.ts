@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AttributeIds, StatusCodes } from 'node-opcua';
@@ -95,6 +96,25 @@ describe('sensorkit run with OPC UA', () => {
     const profile = sensorkit(['run', '--profile', 'lab']);
     expect(await profile.exited).toBe(2);
     expect(profile.stderr()).toMatch(/--profile: unknown profile "lab"; available: dev, production/);
+  }, 60_000);
+
+  it('refuses the dev profile on a non-loopback host unless --allow-remote-dev, naming the option', async () => {
+    const run = sensorkit(['run', '--no-mqtt', '--opcua-host', '0.0.0.0', '--opcua-port', '0', '--pki', join(dir.path, 'pki'), '--duration', '5']);
+    expect(await run.exited).toBe(2);
+    expect(run.stdout()).toBe('');
+    expect(ours(run.stderr())[0]).toBe(
+      'sensorkit: --opcua-host: "0.0.0.0" is not a loopback address, and the dev profile serves anonymous, unencrypted OPC UA to whoever reaches it; ' +
+        'use the production profile, listen on 127.0.0.1, or force it with allowRemoteDev (sensorkit run --allow-remote-dev)',
+    );
+    // The same from a configuration file names the file and the setting.
+    const config = join(dir.path, 'remote-dev.json');
+    writeFileSync(config, JSON.stringify({ opcua: { host: '192.168.1.20' } }));
+    const fromFile = sensorkit(['run', '--no-mqtt', '--config', config, '--duration', '5']);
+    expect(await fromFile.exited).toBe(1);
+    expect(ours(fromFile.stderr())).toEqual([expect.stringMatching(new RegExp(`^sensorkit: ${config}: opcua\\.host: "192\\.168\\.1\\.20" is not a loopback address.*--allow-remote-dev\\)$`))]);
+    const off = sensorkit(['run', '--no-opcua', '--allow-remote-dev']);
+    expect(await off.exited).toBe(2);
+    expect(off.stderr()).toMatch(/--allow-remote-dev and --no-opcua exclude each other/);
   }, 60_000);
 
   it('refuses the production profile without users, in one line', async () => {

@@ -6,6 +6,7 @@
 export * from './channel-items.js';
 export * from './commands.js';
 export * from './device-object.js';
+export * from './dev-host.js';
 export * from './information-model.js';
 export * from './limit-alarms.js';
 export * from './nodeset.js';

@@ -10,6 +10,7 @@ import { StateError, ValidationError } from '../../core/errors.js';
 import type { Device } from '../../device/device.js';
 import { deviceIdFor } from '../../encoding/topics.js';
 import { attachDevice, buildInformationModel, type InformationModel } from './information-model.js';
+import { devRemoteWarning } from './dev-host.js';
 import { BASE_NODESETS } from './nodeset.js';
 import { checkOptions, profileSecurity, type OpcuaProfile, type OpcuaServerOptions } from './options.js';
 import { DEFAULT_PKI_DIR, pkiPaths, protectPrivateKey } from './pki.js';
@@ -92,9 +93,12 @@ export class OpcuaServer {
 
   /** What an operator should know about this configuration (the `dev` profile's openness). */
   warnings(): string[] {
-    return this.profile === 'dev'
-      ? ['OPC UA profile "dev": SecurityPolicy None and anonymous login are enabled; for development only (use --profile production in the field)']
-      : [];
+    if (this.profile !== 'dev') return [];
+    const remote = devRemoteWarning(this.profile, this.#options.host);
+    return [
+      'OPC UA profile "dev": SecurityPolicy None and anonymous login are enabled; for development only (use --profile production in the field)',
+      ...(remote === undefined ? [] : [remote]),
+    ];
   }
 
   /**

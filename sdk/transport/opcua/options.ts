@@ -6,10 +6,12 @@
  * | `production` | SignAndEncrypt only: Basic256Sha256, Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss | user name (scrypt users file); X.509 when enabled; never anonymous |
  * | `dev`        | the same, plus SecurityPolicy None                               | the same, plus anonymous |
  *
- * `dev` listens on 127.0.0.1 unless a host is given; `production` on every interface.
+ * `dev` listens on 127.0.0.1 unless a host is given, and on a non-loopback host only with
+ * `allowRemoteDev` (see dev-host.ts); `production` on every interface.
  */
 import { MessageSecurityMode, SecurityPolicy } from 'node-opcua';
 import { ValidationError } from '../../core/errors.js';
+import { checkDevHost } from './dev-host.js';
 import type { UsersFile } from './users.js';
 
 /** The security profiles. */
@@ -28,8 +30,16 @@ export interface OpcuaServerOptions {
   readonly profile?: OpcuaProfile;
   /** TCP port; 0 picks a free one (see `endpointUrl` once started). Default 4840. */
   readonly port?: number;
-  /** Address to listen on. Default: 127.0.0.1 for `dev`, every interface for `production`. */
+  /**
+   * Address to listen on. Default: 127.0.0.1 for `dev`, every interface for `production`. `dev`
+   * refuses a non-loopback address unless `allowRemoteDev` is set.
+   */
   readonly host?: string;
+  /**
+   * Let the `dev` profile (anonymous, unencrypted) listen on a non-loopback `host`, with a loud
+   * warning (see `warnings()`). Default false: such a server is refused at construction.
+   */
+  readonly allowRemoteDev?: boolean;
   /** PKI folder (application certificate, trusted and rejected clients). Default `.sensorkit/pki`. */
   readonly pkiDir?: string;
   /** Users who may log in with a user name and password. */
@@ -58,6 +68,7 @@ export function checkOptions(options: OpcuaServerOptions): Required<Pick<OpcuaSe
   const maxSessions = options.maxSessions ?? 10;
   if (!Number.isInteger(maxSessions) || maxSessions < 1) throw new ValidationError('maxSessions', `expected an integer from 1 and up, got ${String(options.maxSessions)}`);
   const x509Users = options.x509Users ?? false;
+  checkDevHost(profile, options.host, options.allowRemoteDev === true, 'host');
   if (profile === 'production' && (options.users?.size ?? 0) === 0 && !x509Users) {
     throw new ValidationError(
       'users',
