@@ -5,7 +5,10 @@
  * Layout of `dir` (a directory of its own):
  * - `<baseSeq>.seg`: segments of CRC-framed records (frame.ts), `baseSeq` = the first seq it holds;
  * - `acks.log`: the ack journal (ack-journal.ts);
- * - `*.tmp`: a file being created or compacted; a leftover one is an interrupted step, deleted at open.
+ * - `outbox.lock`: the holder's PID while a process has the outbox open (dir-lock.ts);
+ * - `*.tmp`: a file being created or compacted; a leftover one is an interrupted step, deleted at open;
+ * - `<name>.damaged-<UTC time>`: a copy of a file whose header was damaged, set aside at open
+ *   (salvage.ts); kept for the operator, not counted in `maxBytes`.
  *
  * Group commit (append-lane.ts): appends made while a group is being written wait, and the next
  * group writes all of them together (up to 512 KiB) with ONE write(2) to the newest segment (and
@@ -34,11 +37,13 @@
  *
  * Recovery (recover.ts): a torn tail (a crash in the middle of a write) is cut off and counted in
  * `recoveredTornRecords`; a damaged record in the middle of a file is skipped by resynchronising on
- * the next valid frame (frame.ts) and counted in `corruptRecords`; the newest segment is never
- * deleted, even when fully acknowledged, because its name bounds the next seq.
+ * the next valid frame (frame.ts) and counted in `corruptRecords`; a file whose 16-byte header is
+ * damaged (or that is empty or truncated) is set aside and replaced by its readable frames
+ * (`setAside`); the newest segment is never deleted, even when fully acknowledged, because its name
+ * bounds the next seq.
  *
- * One process at a time: a second `open` of the same directory in this process is refused; across
- * processes, the caller must ensure it (e.g. one device service per directory).
+ * One process at a time: a second `open` of the same directory in this process is refused, and
+ * another process's by the lock file (dir-lock.ts, which says what it cannot detect).
  */
 import type { Timer } from '../../core/clock.js';
 import { describe as show } from '../../core/check.js';
@@ -46,9 +51,10 @@ import { ArgumentError, StateError, StorageError } from '../../core/errors.js';
 import type { AckJournal } from './ack-journal.js';
 import { AckLane } from './ack-lane.js';
 import { AppendLane, type AppendCall } from './append-lane.js';
+import { DirectoryLock } from './dir-lock.js';
 import { FILE_HEADER_BYTES, FRAME_HEADER_BYTES } from './frame.js';
 import { validateOptions, type OutboxOptions, type OutboxSettings } from './options.js';
-import { recoverOutbox, type RecoveredOutbox } from './recover.js';
+import { makeDirectory, recoverOutbox, type RecoveredOutbox } from './recover.js';
 import type { OutboxEntry } from './segment.js';
 import { SegmentSet } from './segment-set.js';
 
@@ -109,9 +115,17 @@ export class DurableOutbox {
   #backgroundError: StorageError | undefined;
   readonly #recoveredTornRecords: number;
   readonly #corruptRecords: number;
+  readonly #lock: DirectoryLock;
+  /**
+   * Copies of files set aside at open because their header was damaged (or they were empty or
+   * truncated); the records that still read were kept. Empty when every file was intact.
+   */
+  readonly setAside: readonly string[];
 
-  private constructor(settings: OutboxSettings, recovered: RecoveredOutbox) {
+  private constructor(settings: OutboxSettings, recovered: RecoveredOutbox, lock: DirectoryLock) {
     this.#settings = settings;
+    this.#lock = lock;
+    this.setAside = recovered.setAside;
     this.#segments = new SegmentSet(settings.dir, recovered.segments);
     this.#journal = recovered.journal;
     this.#maxPayload = settings.segmentBytes - FILE_HEADER_BYTES - FRAME_HEADER_BYTES;
@@ -137,17 +151,24 @@ export class DurableOutbox {
    * cuts off a torn tail, skips damaged records, drops what the ack journal says was acknowledged
    * and finishes deletions and compactions a crash interrupted.
    *
-   * @throws ArgumentError for a bad option; StateError when the directory is already open in this process;
-   *   StorageError when the directory holds a file that is not the outbox's, or on an I/O error.
+   * A file whose header is damaged is set aside and its readable records kept (see `setAside`).
+   *
+   * @throws ArgumentError for a bad option; StateError when the directory is already open in this process,
+   *   or in another one (the message names its PID); StorageError when the directory holds a file that
+   *   is not the outbox's, or on an I/O error.
    */
   static async open(options: OutboxOptions): Promise<DurableOutbox> {
     const settings = validateOptions(options);
     const { dir } = settings;
     if (openDirs.has(dir)) throw new StateError(`${dir}: an outbox is already open on this directory in this process`);
     openDirs.add(dir);
+    let lock: DirectoryLock | undefined;
     try {
-      return new DurableOutbox(settings, await recoverOutbox(settings));
+      await makeDirectory(dir);
+      lock = await DirectoryLock.acquire(dir);
+      return new DurableOutbox(settings, await recoverOutbox(settings), lock);
     } catch (error) {
+      await lock?.release();
       openDirs.delete(dir);
       throw error;
     }
@@ -266,8 +287,9 @@ export class DurableOutbox {
         if (this.#settings.fsync !== 'never') await this.#sync();
       } finally {
         this.#state = 'closed';
-        openDirs.delete(this.#settings.dir);
         await Promise.allSettled([this.#journal.close(), this.#segments.seal()]);
+        await this.#lock.release();
+        openDirs.delete(this.#settings.dir);
       }
     })();
     return this.#closing;

@@ -6,7 +6,10 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StorageError } from '../../core/errors.js';
 import { AckJournal, JOURNAL_NAME } from './ack-journal.js';
+import { BREAK_NAME, LOCK_NAME } from './dir-lock.js';
+import { FileKind } from './frame.js';
 import type { OutboxSettings } from './options.js';
+import { DAMAGED_MARK, salvageIfDamaged } from './salvage.js';
 import { Segment, parseSegmentName } from './segment.js';
 import { attempt, removeFile, syncDirectory } from './storage.js';
 
@@ -19,6 +22,8 @@ export interface RecoveredOutbox {
   readonly reservedUpTo: number;
   readonly tornTails: number;
   readonly corruptRegions: number;
+  /** Copies of files whose header was damaged, set aside (salvage.ts); their readable records were kept. */
+  readonly setAside: readonly string[];
 }
 
 /**
@@ -27,38 +32,41 @@ export interface RecoveredOutbox {
  * Steps, each safe to repeat if a crash interrupts it:
  * 1. Leftover `*.tmp` files (an interrupted create or compaction) are deleted: the rename that
  *    would have published them never happened, so nothing refers to them.
- * 2. The ack journal is read (torn tail cut off).
- * 3. Segments are read oldest first (torn tails cut off, damaged regions skipped), acknowledged
+ * 2. A file whose header is damaged (or that is empty or truncated) is set aside as a copy and
+ *    rewritten with its readable frames (salvage.ts), so that one bad byte does not fail every start.
+ * 3. The ack journal is read (torn tail cut off).
+ * 4. Segments are read oldest first (torn tails cut off, damaged regions skipped), acknowledged
  *    records are left out of the pending index.
- * 4. The next seq is above everything any file has seen: the last segment's name and records, the
+ * 5. The next seq is above everything any file has seen: the last segment's name and records, the
  *    acks and the seq reservation, so no seq is ever handed out twice.
- * 5. Older segments with nothing pending are deleted (an interrupted deletion), and the journal is
+ * 6. Older segments with nothing pending are deleted (an interrupted deletion), and the journal is
  *    rewritten without acks of records no longer on disk.
  *
  * @throws StorageError when a file in the directory is not the outbox's, or on an I/O error.
  */
 export async function recoverOutbox(settings: OutboxSettings): Promise<RecoveredOutbox> {
   const { dir } = settings;
-  const created = await attempt(dir, 'create directory', () => mkdir(dir, { recursive: true }));
-  if (created !== undefined) {
-    // Each new directory's entry lives in its parent: fsync the parents, deepest first, up to the
-    // one that existed before, so the directory itself survives a power cut.
-    for (let child = dir; ; child = dirname(child)) {
-      await syncDirectory(dirname(child));
-      if (child === created || dirname(child) === child) break;
-    }
-  }
+  await makeDirectory(dir);
   const listing = await attempt(dir, 'list directory', () => readdir(dir, { withFileTypes: true }));
   const files: Array<{ base: number; name: string }> = [];
   for (const item of listing) {
     const { name } = item;
     const base = parseSegmentName(name);
     if (item.isFile() && base !== undefined && Number.isSafeInteger(base)) files.push({ base, name });
-    else if (item.isFile() && name === JOURNAL_NAME) continue;
+    else if (item.isFile() && (name === JOURNAL_NAME || name === LOCK_NAME || name === BREAK_NAME)) continue;
+    else if (item.isFile() && name.includes(DAMAGED_MARK) && isOurs(name.slice(0, name.indexOf(DAMAGED_MARK)))) continue;
     else if (item.isFile() && name.endsWith('.tmp') && isOurs(name.slice(0, -4))) await removeFile(join(dir, name));
     else throw new StorageError(join(dir, name), 'is not an outbox file; the outbox needs a directory of its own');
   }
   files.sort((a, b) => a.base - b.base);
+
+  const setAside: string[] = [];
+  const salvage = async (name: string, kind: FileKind, minSeq: number): Promise<void> => {
+    const aside = await salvageIfDamaged(join(dir, name), kind, minSeq, settings.clock.now());
+    if (aside !== undefined) setAside.push(aside);
+  };
+  if (listing.some((item) => item.isFile() && item.name === JOURNAL_NAME)) await salvage(JOURNAL_NAME, FileKind.ackJournal, 0);
+  for (const file of files) await salvage(file.name, FileKind.segment, file.base);
 
   const read = await AckJournal.open(dir);
   const segments: Segment[] = [];
@@ -88,10 +96,29 @@ export async function recoverOutbox(settings: OutboxSettings): Promise<Recovered
     if (read.acked.size !== liveAcks || read.corruptRegions > 0) {
       await read.journal.rewrite(ackedSeqs(segments), settings.clock.now());
     }
-    return { segments, journal: read.journal, nextSeq, reservedUpTo: read.reservedUpTo, tornTails, corruptRegions };
+    return { segments, journal: read.journal, nextSeq, reservedUpTo: read.reservedUpTo, tornTails, corruptRegions, setAside };
   } catch (error) {
     await Promise.allSettled([read.journal.close(), ...segments.map((segment) => segment.seal())]);
     throw error;
+  }
+}
+
+/**
+ * Creates `dir` when missing (the caller locks it before recovering it), durably.
+ *
+ * @example
+ * ```ts
+ * await makeDirectory('/var/lib/sensorkit/outbox')
+ * ```
+ */
+export async function makeDirectory(dir: string): Promise<void> {
+  const created = await attempt(dir, 'create directory', () => mkdir(dir, { recursive: true }));
+  if (created === undefined) return;
+  // Each new directory's entry lives in its parent: fsync the parents, deepest first, up to the
+  // one that existed before, so the directory itself survives a power cut.
+  for (let child = dir; ; child = dirname(child)) {
+    await syncDirectory(dirname(child));
+    if (child === created || dirname(child) === child) break;
   }
 }
 
