@@ -202,13 +202,16 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
     await this.#drain.settled();
     const connection = this.#connection;
     if (connection.kind === 'reconnecting') connection.timer.cancel();
-    // A clean DISCONNECT does not fire the will (MQTT 5 §3.1.2.5), so say `offline` ourselves.
-    const offlineAcked = connection.kind === 'connected' && (await this.#publishOffline(connection.client, connection.protocol, Math.max(deadline - clock.now(), OFFLINE_WAIT_MS)));
+    // A clean DISCONNECT does not fire the will (MQTT 5 §3.1.2.5), so say `offline` ourselves: on
+    // a connection the broker accepted (a CONNACK, even if the SUBACK is still to come).
+    const open = connection.kind === 'connected' || (connection.kind === 'connecting' && connection.client.connected);
+    const offlineAcked = open && (await this.#publishOffline(connection.client, connection.protocol, Math.max(deadline - clock.now(), OFFLINE_WAIT_MS)));
     this.#setState({ kind: 'closed' });
     // Gracefully (DISCONNECT once nothing is in flight) only when the broker is answering: mqtt.js
-    // waits for every PUBACK before it disconnects, which a broker that stopped answering never sends.
-    if (connection.kind === 'connected') await this.#dispose(connection.client, expired || !offlineAcked);
-    if (connection.kind === 'connecting') await this.#dispose(connection.client, false);
+    // waits for every PUBACK and SUBACK before it disconnects, which a broker that went silent
+    // never sends (a shutdown was held 41–46 s, until the keep-alive gave up). A connection still
+    // waiting for its CONNACK is closed at once: nothing of ours is in flight on it.
+    if (connection.kind === 'connected' || connection.kind === 'connecting') await this.#dispose(connection.client, expired || !offlineAcked);
   }
 
   /** Publishes the retained `offline` status; true once acknowledged, false after `waitMs` or a lost connection. */
