@@ -7,16 +7,20 @@
  * - `property/<id>/set`: a write request, a bare JSON value, applied through `device.writeProperty`
  *   (which checks type, range and writability). Neither the TD nor the CDDL announce a reply, so a
  *   refused request (malformed JSON, unknown or read-only setting, a value the model refuses) is
- *   ignored and counted in `rejected`; the retained value then still says what is in force.
+ *   ignored and counted in `rejected`; the retained value then still says what is in force. Each
+ *   request first spends a token of a bucket (as commands do): a flood of writes costs a counter
+ *   increment each beyond it (`ignored`), not a decode, a write and a retained republish each.
  * - `event/<alarm>`: each alarm transition as JSON, QoS 1, not retained: an event happened once.
  *   Each goes through `storeEvent` (the transport's durable outbox, beside the telemetry), so a
  *   transition during a broker outage or before a restart is published once connected, in order,
  *   with the time of its sample; one that cannot be stored (a disk error) is counted in `eventsDropped`.
  */
+import { SystemClock, type Clock } from '../../core/clock.js';
 import { ArgumentError } from '../../core/errors.js';
 import type { Device } from '../../device/device.js';
 import type { DeviceTopics } from '../../encoding/topics.js';
 import type { PayloadWriter } from './payloads.js';
+import { TokenBucket } from './token-bucket.js';
 
 /** What the server needs of a device: a `Device` satisfies it. */
 export type PropertyEventDevice = Pick<Device, 'model' | 'readProperty' | 'writeProperty' | 'on'>;
@@ -38,8 +42,20 @@ export interface PropertyEventStats {
   readonly writes: number;
   /** Write requests applied to the device. */
   readonly applied: number;
-  /** Write requests ignored: malformed, too large, unknown or read-only setting, or a refused value. */
+  /** Write requests refused: malformed, too large, unknown or read-only setting, or a refused value. */
   readonly rejected: number;
+  /** Write requests dropped unread by the rate limit. */
+  readonly ignored: number;
+}
+
+/** Limits of setting writes; every field has a default. */
+export interface SettingLimits {
+  /** Largest write request accepted, bytes. Default 1024. */
+  readonly maxBytes?: number;
+  /** Write requests read per second, sustained. Default 50. */
+  readonly writesPerSecond?: number;
+  /** Write requests read in a burst. Default 100. */
+  readonly writeBurst?: number;
 }
 
 /** Options of {@link PropertyEventServer}. */
@@ -51,8 +67,10 @@ export interface PropertyEventServerOptions {
   readonly publish: (message: DeviceTopicMessage) => boolean;
   /** Stores an alarm event durably for publishing on `event/<alarm>`; rejects when it cannot. */
   readonly storeEvent: (alarm: string, payload: Uint8Array) => Promise<unknown>;
-  /** Largest write request accepted, bytes. Default 1024. */
-  readonly maxBytes?: number;
+  /** Clock of the rate limit. Default: the system clock. */
+  readonly clock?: Clock;
+  /** Size and rate limits of write requests. */
+  readonly limits?: SettingLimits;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -74,21 +92,25 @@ export class PropertyEventServer {
   readonly #maxBytes: number;
   readonly #prefix: string;
   readonly #off: (() => void)[];
+  readonly #bucket: TokenBucket;
   #events = 0;
   #eventsDropped = 0;
   #writes = 0;
   #applied = 0;
   #rejected = 0;
+  #ignored = 0;
 
   constructor(options: PropertyEventServerOptions) {
     this.#device = options.device;
     this.#topics = options.topics;
     this.#writer = options.writer;
     this.#publish = options.publish;
-    this.#maxBytes = options.maxBytes ?? 1024;
+    const limits = options.limits ?? {};
+    this.#maxBytes = limits.maxBytes ?? 1024;
     if (!(Number.isInteger(this.#maxBytes) && this.#maxBytes >= 1)) {
-      throw new ArgumentError(`Expected \`maxBytes\` to be an integer from 1 and up, got ${String(options.maxBytes)}`);
+      throw new ArgumentError(`Expected \`settings.maxBytes\` to be an integer from 1 and up, got ${String(limits.maxBytes)}`);
     }
+    this.#bucket = new TokenBucket({ clock: options.clock ?? new SystemClock(), ratePerSecond: limits.writesPerSecond ?? 50, burst: limits.writeBurst ?? 100 });
     this.#prefix = `${options.topics.root}/property/`;
     this.#off = [
       options.device.on('property', (id, value) => void this.#publish(this.#propertyMessage(id, value))),
@@ -122,6 +144,10 @@ export class PropertyEventServer {
    */
   handle(topic: string, payload: Uint8Array): void {
     this.#writes++;
+    if (!this.#bucket.take()) {
+      this.#ignored++;
+      return;
+    }
     const id = this.#settingOf(topic);
     const value = id === undefined || payload.byteLength > this.#maxBytes ? undefined : parseValue(payload);
     if (id === undefined || value === undefined) {
@@ -138,7 +164,7 @@ export class PropertyEventServer {
 
   /** Counters so far. */
   stats(): PropertyEventStats {
-    return { events: this.#events, eventsDropped: this.#eventsDropped, writes: this.#writes, applied: this.#applied, rejected: this.#rejected };
+    return { events: this.#events, eventsDropped: this.#eventsDropped, writes: this.#writes, applied: this.#applied, rejected: this.#rejected, ignored: this.#ignored };
   }
 
   /** Stops listening to the device. */

@@ -129,7 +129,7 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
         protocol: this.#protocol,
         oversizedPackets: this.#oversized,
         commands: this.#commands?.stats() ?? { received: 0, answered: 0, ignored: 0 },
-        properties: this.#propertyEvents?.stats() ?? { events: 0, eventsDropped: 0, writes: 0, applied: 0, rejected: 0 },
+        properties: this.#propertyEvents?.stats() ?? { events: 0, eventsDropped: 0, writes: 0, applied: 0, rejected: 0, ignored: 0 },
       },
     };
   }
@@ -157,6 +157,8 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
       writer: this.#writer,
       publish: (message) => this.#publishJson(message),
       storeEvent: (alarm, payload) => this.#append(eventRecord(alarm, payload)),
+      clock: this.#options.clock,
+      ...(this.#options.settings ? { limits: this.#options.settings } : {}),
     });
     this.#propertyEvents = propertyEvents;
     const off = device.on('report', (sample) => this.send(sample));

@@ -8,6 +8,7 @@ import { ArgumentError, ValidationError } from '../../core/errors.js';
 import type { SeededRandom } from '../../core/random.js';
 import type { BackoffOptions } from './backoff.js';
 import type { CommandLimits } from './command-server.js';
+import type { SettingLimits } from './device-topics.js';
 import { JSON_TYPE } from './payloads.js';
 import type { TelemetryEncoder, TelemetryOutbox } from './contracts.js';
 import type { BatchOptions } from './telemetry-batcher.js';
@@ -55,6 +56,8 @@ export interface MqttTransportOptions {
   readonly maxInflight?: number;
   /** Limits of command handling. */
   readonly commands?: CommandLimits;
+  /** Limits of setting writes (`property/<id>/set`). */
+  readonly settings?: SettingLimits;
   /** Keep-alive, s (MQTT 5 §3.1.2.10). Default 30. */
   readonly keepaliveSeconds?: number;
   /** Give up a connection attempt after this long, ms. Default 10 000. */
@@ -99,8 +102,6 @@ export function tlsOptions(tls: MqttTlsOptions): Partial<IClientOptions> {
 
 const noop = (): void => undefined;
 
-/** Largest setting write the device reads (`property/<id>/set`), bytes: `PropertyEventServer`'s default. */
-const SETTING_MAX_BYTES = 1024;
 /**
  * Room for what comes with a request's payload, bytes: the fixed header, the topic name (the
  * device's own topics are well under 256 bytes) and MQTT 5 properties (a Response Topic,
@@ -110,7 +111,7 @@ const PACKET_OVERHEAD_BYTES = 8192;
 
 /**
  * The largest packet the device accepts from the broker, bytes: the largest request it would
- * read (a command, `commands.maxBytes`, default 4096; a setting, 1024) plus room for its topic
+ * read (a command, `commands.maxBytes`, default 4096; a setting, `settings.maxBytes`, default 1024) plus room for its topic
  * and properties. Declared at CONNECT (MQTT 5 §3.1.2.11.4) and enforced on the socket.
  *
  * @example
@@ -118,8 +119,8 @@ const PACKET_OVERHEAD_BYTES = 8192;
  * maxIncomingPacketBytes({ commands: { maxBytes: 4096 } }) // 12288
  * ```
  */
-export function maxIncomingPacketBytes(options: Pick<MqttTransportOptions, 'commands'>): number {
-  return Math.max(options.commands?.maxBytes ?? 4096, SETTING_MAX_BYTES) + PACKET_OVERHEAD_BYTES;
+export function maxIncomingPacketBytes(options: Pick<MqttTransportOptions, 'commands' | 'settings'>): number {
+  return Math.max(options.commands?.maxBytes ?? 4096, options.settings?.maxBytes ?? 1024) + PACKET_OVERHEAD_BYTES;
 }
 
 /**
