@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { SensorkitError, ValidationError } from '../core/errors.js';
 import { checkConfig, type RuntimeConfig } from './config.js';
 import { importFailure } from './import-error.js';
+import { sourceFileProblem } from './source-file.js';
 
 /** The names looked for in a folder, in this order. */
 export const CONFIG_FILE_NAMES = ['sensorkit.config.json', 'sensorkit.config.ts', 'sensorkit.config.js', 'sensorkit.config.mjs'] as const;
@@ -61,7 +62,8 @@ export function findConfigFile(folder: string): string | undefined {
 
 /**
  * Loads and checks a configuration file. Every failure is a {@link ConfigFileError} naming the file
- * (and the field, when one is at fault). TypeScript files need the ts-node loader, which the
+ * (and the field, when one is at fault); a path that is not a regular file of at most 1 MiB is
+ * refused before it is read (source-file.ts). TypeScript files need the ts-node loader, which the
  * `sensorkit` binary registers.
  *
  * @example
@@ -73,6 +75,8 @@ export function findConfigFile(folder: string): string | undefined {
 export async function loadConfigFile(file: string): Promise<LoadedConfig> {
   const absolute = resolve(file);
   if (!existsSync(absolute)) throw new ConfigFileError(file, '', 'no such file');
+  const problem = sourceFileProblem(absolute, 'configuration file');
+  if (problem !== undefined) throw new ConfigFileError(file, '', problem);
   const raw = extname(absolute) === '.json' ? readJson(file, absolute) : await importModule(file, absolute);
   const folder = dirname(absolute);
   try {

@@ -12,6 +12,7 @@ import type { SeededRandom } from '../core/random.js';
 import { DeviceModel } from '../model/define-device.js';
 import type { Device } from '../device/device.js';
 import { importFailure } from './import-error.js';
+import { sourceFileProblem } from './source-file.js';
 
 /** What a device file provides. */
 export interface DeviceModule {
@@ -28,15 +29,22 @@ const ENTRY_FILES = ['device.ts', 'device.js', 'device.mjs', 'index.ts', 'index.
 
 /**
  * Resolves a device path (a file, or a folder with `device.ts`/`device.js`/`index.*`) to a file.
- * Throws `DeviceFileError` when nothing is there.
+ * Throws `DeviceFileError` when nothing is there, or when it is not a regular file of at most
+ * 1 MiB (source-file.ts).
  */
 export function resolveDeviceFile(path: string): string {
   const absolute = resolve(path);
   if (!existsSync(absolute)) throw new DeviceFileError(path, 'no such file or folder');
-  if (!statSync(absolute).isDirectory()) return absolute;
-  const entry = ENTRY_FILES.map((name) => join(absolute, name)).find((file) => existsSync(file));
-  if (entry === undefined) throw new DeviceFileError(path, `folder has none of ${ENTRY_FILES.join(', ')}`);
-  return entry;
+  let file = absolute;
+  if (statSync(absolute).isDirectory()) {
+    const entry = ENTRY_FILES.map((name) => join(absolute, name)).find((candidate) => existsSync(candidate));
+    if (entry === undefined) throw new DeviceFileError(path, `folder has none of ${ENTRY_FILES.join(', ')}`);
+    file = entry;
+  }
+  // Before it is imported: `sensorkit run /dev/zero` once read until memory ran out.
+  const problem = sourceFileProblem(file, 'device file');
+  if (problem !== undefined) throw new DeviceFileError(file === absolute ? path : file, problem);
+  return file;
 }
 
 /**

@@ -17,6 +17,7 @@ import { Device, type DeviceState } from '../device/device.js';
 import type { Board } from '../io/board.js';
 import { openBoardSpec } from '../io/board-registry.js';
 import type { EmbeddedBroker } from '../transport/mqtt/embedded-broker.js';
+import type { OutboxStats } from '../transport/outbox/index.js';
 import type { Transport } from '../transport/registry.js';
 import { checkConfig, type RuntimeConfig } from './config.js';
 import { emulationOf, inDeviceFile, resolveDevice, type DeviceSource } from './device-source.js';
@@ -60,6 +61,11 @@ export interface RuntimeStatus {
   readonly device: DeviceState;
   /** The MQTT transport's status, undefined when MQTT is off. */
   readonly mqtt: ReturnType<Transport['status']> | undefined;
+  /**
+   * The durable outbox's counters, undefined when MQTT is off. `setAside`: copies of damaged files
+   * set aside when it opened (their readable records were kept), for an operator to look at.
+   */
+  readonly outbox: (OutboxStats & { readonly setAside: readonly string[] }) | undefined;
   readonly opcua: OpcuaStatus;
 }
 
@@ -160,6 +166,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
         // Loaded only when used: a device without MQTT does not load mqtt.js or the outbox.
         const { openMqttSide } = await import('./mqtt-side.js');
         mqtt = await openMqttSide(device, clock, config.mqtt ?? {}, config.outbox?.dir);
+        for (const aside of mqtt.outbox.setAside) warn(`a damaged outbox file was set aside as ${aside}; its readable records were kept`);
       }
       return new Runtime({ device, board, description, mqtt, config, hooks: { warn, log: hooks.log ?? LOG }, ownClock: givenClock === undefined, flushMs });
     } catch (error) {
@@ -205,7 +212,15 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
 
   /** A snapshot of every part's state. */
   status(): RuntimeStatus {
-    return { state: this.#state, board: this.boardDescription, device: this.device.state, mqtt: this.transport?.status(), opcua: this.#opcua };
+    const outbox = this.#mqtt?.outbox;
+    return {
+      state: this.#state,
+      board: this.boardDescription,
+      device: this.device.state,
+      mqtt: this.transport?.status(),
+      outbox: outbox && { ...outbox.stats(), setAside: outbox.setAside },
+      opcua: this.#opcua,
+    };
   }
 
   /**

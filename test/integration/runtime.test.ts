@@ -79,7 +79,7 @@ describe('startRuntime on the emulated board, MQTT and OPC UA off', () => {
     const reports: Sample[] = [];
     runtime.device.on('report', (sample) => reports.push(sample));
     await runtime.ready;
-    expect(runtime.status()).toEqual({ state: 'running', board: 'the emulated Raspberry Pi 4 Model B, seed 3', device: 'running', mqtt: undefined, opcua: { state: 'off' } });
+    expect(runtime.status()).toEqual({ state: 'running', board: 'the emulated Raspberry Pi 4 Model B, seed 3', device: 'running', mqtt: undefined, outbox: undefined, opcua: { state: 'off' } });
     expect(runtime.transport).toBeUndefined();
     expect(runtime.device.serialNumber).toBe('RT-3');
 
