@@ -20,6 +20,8 @@ export interface MqttSide {
   readonly transport: Transport;
   /** The embedded broker, when no URL was given. */
   readonly broker: EmbeddedBroker | undefined;
+  /** The durable outbox of telemetry. */
+  readonly outbox: DurableOutbox;
   /** Flushes within `flushMs` what can be flushed, disconnects, closes the outbox and the broker. */
   close(flushMs: number): Promise<void>;
 }
@@ -48,6 +50,7 @@ export async function openMqttSide(device: Device, clock: Clock, config: MqttCon
     return {
       transport,
       broker,
+      outbox,
       async close(flushMs) {
         try {
           await transport.stop({ flushMs });
