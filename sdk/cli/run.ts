@@ -10,6 +10,7 @@ import type { Sample } from '../core/sample.js';
 import type { Device } from '../device/device.js';
 import { registeredBoards } from '../io/board-registry.js';
 import { ConfigFileError, findConfigFile, loadConfigFile, type LoadedConfig } from '../runtime/config-file.js';
+import { redactCredentials } from '../transport/mqtt/credentials.js';
 import { checkConfig, type MqttConfig, type OpcuaConfig, type RuntimeConfig } from '../runtime/config.js';
 import { Runtime } from '../runtime/runtime.js';
 import type { Transport } from '../transport/registry.js';
@@ -38,6 +39,11 @@ ${registeredBoards()
                        (default: $SENSORKIT_SERIAL, else EMU-<seed>)
   --mqtt URL           publish to this broker: mqtt://host[:port] or mqtts://host[:port]
                        (default: an embedded broker on 127.0.0.1, its port in the first line)
+  --mqtt-user NAME      user name at the broker (default: the one in the URL, if any)
+  --mqtt-password-file FILE
+                       the password at the broker is this file's content (default:
+                       $SENSORKIT_MQTT_PASSWORD, else the password in the URL, which other
+                       users can read in \`ps\`)
   --no-mqtt            do not publish over MQTT
   --ca FILE            with mqtts://: CA certificate(s) the broker's certificate must chain to
   --cert FILE          with mqtts://: client certificate, for mutual TLS (with --key)
@@ -66,6 +72,8 @@ const OPTIONS = {
   json: { type: 'boolean', default: false },
   serial: { type: 'string' },
   mqtt: { type: 'string' },
+  'mqtt-user': { type: 'string' },
+  'mqtt-password-file': { type: 'string' },
   'no-mqtt': { type: 'boolean', default: false },
   ca: { type: 'string' },
   cert: { type: 'string' },
@@ -90,6 +98,8 @@ const FLAG_OF_SETTING: Readonly<Record<string, keyof RunFlags>> = {
   seed: 'seed',
   serialNumber: 'serial',
   'mqtt.url': 'mqtt',
+  'mqtt.username': 'mqtt-user',
+  'mqtt.passwordFile': 'mqtt-password-file',
   'mqtt.tls.ca': 'ca',
   'mqtt.tls.cert': 'cert',
   'mqtt.tls.key': 'key',
@@ -124,6 +134,9 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
     throw translate(error, true);
   }
 
+  if (values.mqtt !== undefined && redactCredentials(values.mqtt) !== values.mqtt) {
+    process.stderr.write('sensorkit: warning: the password in --mqtt is visible to other users of this machine (ps, /proc); use --mqtt-password-file or $SENSORKIT_MQTT_PASSWORD\n');
+  }
   const out = process.stdout;
   const log = (line: string): void => void (values.json ? process.stderr : out).write(`${line}\n`);
   let table: ReturnType<typeof startTable> | undefined;
@@ -216,7 +229,7 @@ function reportTransportErrors(transport: Transport, log: (line: string) => void
   transport.on('error', (error) => {
     if (reported.has(error.message)) return;
     reported.add(error.message);
-    log(`! mqtt: ${error.message}`);
+    log(`! mqtt: ${redactCredentials(error.message)}`);
   });
 }
 
@@ -225,7 +238,10 @@ function reportTransportErrors(transport: Transport, log: (line: string) => void
  * error naming it; the settings together are checked with the file's.
  */
 function configFromFlags(values: RunFlags): RuntimeConfig {
-  if (values['no-mqtt'] && values.mqtt !== undefined) throw new UsageError('--mqtt and --no-mqtt exclude each other');
+  if (values['no-mqtt']) {
+    const given = (['mqtt', 'mqtt-user', 'mqtt-password-file'] as const).find((flag) => values[flag] !== undefined);
+    if (given !== undefined) throw new UsageError(`--${given} and --no-mqtt exclude each other`);
+  }
   const profile = values.profile;
   if (profile !== undefined && profile !== 'dev' && profile !== 'production') throw new UsageError(`--profile: unknown profile "${profile}"; available: dev, production`);
   if (values['no-opcua']) {
@@ -234,7 +250,7 @@ function configFromFlags(values: RunFlags): RuntimeConfig {
   }
   const path = (file: string | undefined): string | undefined => (file === undefined ? undefined : resolve(file));
   const tls = defined({ ca: path(values.ca), cert: path(values.cert), key: path(values.key) });
-  const mqtt: MqttConfig | false | undefined = values['no-mqtt'] ? false : values.mqtt === undefined && tls === undefined ? undefined : defined({ url: values.mqtt, tls }) ?? {};
+  const mqtt: MqttConfig | false | undefined = values['no-mqtt'] ? false : defined({ url: values.mqtt, username: values['mqtt-user'], passwordFile: path(values['mqtt-password-file']), tls });
   const opcua: OpcuaConfig | false | undefined = values['no-opcua']
     ? false
     : defined({

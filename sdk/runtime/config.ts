@@ -8,15 +8,24 @@
  * the `dev` profile. `mqtt: false` and `opcua: false` turn those off.
  */
 import { ValidationError } from '../core/errors.js';
+import { redactCredentials } from '../transport/mqtt/credentials.js';
 import { checkDevHost } from '../transport/opcua/dev-host.js';
 import { checkBoardSpec } from '../io/board-registry.js';
 import './builtin-boards.js';
 import { checkSettings, settingsJsonSchema, type ObjectNode } from './config-schema.js';
 
-/** MQTT: the broker and the TLS files. */
+/** MQTT: the broker, the credentials and the TLS files. */
 export interface MqttConfig {
   /** `mqtt://host[:port]` or `mqtts://host[:port]`. Default: an embedded broker on 127.0.0.1 (a free port). */
   readonly url?: string;
+  /** User name at the broker (MQTT 5 §3.1.3.5). Default: the one in `url`, if any. */
+  readonly username?: string;
+  /**
+   * File whose content (a trailing line break removed) is the password at the broker. Default:
+   * `$SENSORKIT_MQTT_PASSWORD`, else the password in `url` (visible to other users in `ps` when
+   * given on the command line).
+   */
+  readonly passwordFile?: string;
   /** With `mqtts://`: files in PEM. */
   readonly tls?: {
     /** CA certificate(s) the broker's certificate must chain to. */
@@ -115,7 +124,14 @@ export const CONFIG_SCHEMA: ObjectNode = {
             type: 'string',
             description: 'broker URL, mqtt://host[:port] or mqtts://host[:port]',
             examples: ['mqtts://broker.plant:8883'],
-            check: (value) => (isMqttUrl(value) ? undefined : `must be mqtt:// or mqtts://, got ${JSON.stringify(value)}`),
+            check: (value) => (isMqttUrl(value) ? undefined : `must be mqtt:// or mqtts://, got ${JSON.stringify(redactCredentials(value))}`),
+          },
+          username: { type: 'string', description: 'user name at the broker (default: the one in url, if any)' },
+          passwordFile: {
+            type: 'string',
+            path: true,
+            description: 'file holding the password at the broker (default: $SENSORKIT_MQTT_PASSWORD, else the password in url)',
+            examples: ['/etc/sensorkit/mqtt-password'],
           },
           tls: {
             type: 'object',
@@ -127,7 +143,10 @@ export const CONFIG_SCHEMA: ObjectNode = {
             },
           },
         },
-        rules: (mqtt, path) => checkMqttTls(mqtt as MqttConfig, path),
+        rules: (mqtt, path) => {
+          checkMqttTls(mqtt as MqttConfig, path);
+          checkMqttCredentials(mqtt as MqttConfig, path);
+        },
       },
     },
     outbox: {
@@ -189,6 +208,12 @@ function isMqttUrl(value: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Credentials are for an external broker: the embedded one takes none. */
+function checkMqttCredentials(mqtt: MqttConfig, path: string): void {
+  const given = (['username', 'passwordFile'] as const).find((name) => mqtt[name] !== undefined);
+  if (given !== undefined && mqtt.url === undefined) throw new ValidationError(`${path}.${given}`, 'needs a broker url (the embedded broker takes no credentials)');
 }
 
 /** TLS files need an mqtts:// URL (an embedded broker speaks plain MQTT); a certificate needs its key. */

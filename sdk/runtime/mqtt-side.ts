@@ -28,7 +28,7 @@ export interface MqttSide {
 
 /**
  * Opens the MQTT side of `device`. A failure closes what was opened before it throws; an unreadable
- * TLS file is a `ValidationError` naming its setting (`mqtt.tls.ca`).
+ * TLS or password file is a `ValidationError` naming its setting (`mqtt.tls.ca`, `mqtt.passwordFile`).
  *
  * @example
  * ```ts
@@ -38,13 +38,14 @@ export interface MqttSide {
  */
 export async function openMqttSide(device: Device, clock: Clock, config: MqttConfig, outboxDir: string | undefined): Promise<MqttSide> {
   const tls = readTlsFiles(config.tls);
+  const credentials = mqttCredentials(config);
   const deviceId = deviceIdFor(device.model, device.serialNumber);
   // Loaded only when used: a device publishing to a real broker never loads aedes.
   const broker = config.url === undefined ? await (await import('../transport/mqtt/embedded-broker.js')).startEmbeddedBroker() : undefined;
   let outbox: DurableOutbox | undefined;
   try {
     outbox = await DurableOutbox.open({ dir: resolve(outboxDir ?? join('.sensorkit', 'outbox', deviceId)), clock });
-    const transport = createTransport(config.url ?? broker!.url, { deviceId, clock, outbox, encoder: new SenmlCborEncoder(), ...(tls ? { tls } : {}) });
+    const transport = createTransport(config.url ?? broker!.url, { deviceId, clock, outbox, encoder: new SenmlCborEncoder(), ...credentials, ...(tls ? { tls } : {}) });
     transport.attach(device);
     const opened = outbox;
     return {
@@ -66,6 +67,29 @@ export async function openMqttSide(device: Device, clock: Clock, config: MqttCon
     if (error instanceof ValidationError && error.path === 'url') throw new ValidationError('mqtt.url', error.reason, { cause: error });
     throw error;
   }
+}
+
+/** The environment variable of the broker password, when no `mqtt.passwordFile` is given. */
+export const MQTT_PASSWORD_ENV = 'SENSORKIT_MQTT_PASSWORD';
+
+/**
+ * The credentials of `config`: `username`, and the password from `passwordFile`, else from
+ * `$SENSORKIT_MQTT_PASSWORD`; what is not given here comes from the URL, if it holds it.
+ */
+function mqttCredentials(config: MqttConfig): { username?: string; password?: string } {
+  let password: string | undefined;
+  if (config.passwordFile !== undefined) {
+    try {
+      password = readFileSync(config.passwordFile, 'utf8').replace(/\r?\n$/, '');
+    } catch (error) {
+      throw new ValidationError('mqtt.passwordFile', `cannot read ${config.passwordFile}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+    }
+    if (password === '') throw new ValidationError('mqtt.passwordFile', `${config.passwordFile} is empty`);
+  } else {
+    const fromEnv = process.env[MQTT_PASSWORD_ENV];
+    if (fromEnv !== undefined && fromEnv !== '' && config.url !== undefined) password = fromEnv;
+  }
+  return { ...(config.username === undefined ? {} : { username: config.username }), ...(password === undefined ? {} : { password }) };
 }
 
 /** Reads the PEM files of `mqtt.tls`. */

@@ -2,6 +2,7 @@
 export * from './backoff.js';
 export * from './command-payload.js';
 export * from './command-server.js';
+export * from './credentials.js';
 export * from './device-topics.js';
 export type * from './contracts.js';
 export * from './embedded-broker.js';

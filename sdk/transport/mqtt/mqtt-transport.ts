@@ -35,6 +35,7 @@ import { bufferOf, controlOptions, publishAcknowledged, recordOptions } from './
 import { JSON_TYPE, PayloadWriter } from './payloads.js';
 import { TelemetryBatcher } from './telemetry-batcher.js';
 import { splitSocketReads } from './split-reads.js';
+import { splitCredentials } from './credentials.js';
 import { yieldBetweenSlices, type MqttTransportStatus } from './transport-status.js';
 import type { Transport, TransportEvents, TransportState } from '../transport.js';
 
@@ -69,6 +70,7 @@ type ConnectionState = Connection['kind'] & TransportState;
  * ```
  */
 export class MqttTransport extends TypedEmitter<TransportEvents> implements Transport {
+  /** The broker URL without credentials (a password in the given URL is used only to connect). */
   readonly url: string;
   readonly deviceId: string;
   readonly topics: DeviceTopics;
@@ -96,15 +98,20 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
   constructor(options: MqttTransportOptions) {
     super();
     const url = parseBrokerUrl(options.url);
-    this.url = options.url;
+    // A password in the URL is used to connect, never shown: `url` (the banner, the Thing
+    // Description's forms, errors) is the URL without its userinfo. Explicit options win.
+    const fromUrl = splitCredentials(url);
+    const username = options.username ?? fromUrl.username;
+    const password = options.password ?? fromUrl.password;
+    this.url = url.username === '' && url.password === '' ? options.url : fromUrl.url;
     this.topics = topics(options.deviceId);
     this.deviceId = options.deviceId;
-    this.#options = options;
+    this.#options = { ...options, url: this.url, ...(username === undefined ? {} : { username }), ...(password === undefined ? {} : { password }) };
     this.#maxInflight = positive('maxInflight', options.maxInflight, 100, true);
     this.#expiry = positive('messageExpirySeconds', options.messageExpirySeconds, 3600, true);
     positive('keepaliveSeconds', options.keepaliveSeconds, 30, true);
     positive('connectTimeoutMs', options.connectTimeoutMs, 10_000);
-    if (options.tls && url.protocol !== 'mqtts:') throw new ArgumentError(`Expected an mqtts:// URL with \`tls\`, got ${options.url}`);
+    if (options.tls && url.protocol !== 'mqtts:') throw new ArgumentError(`Expected an mqtts:// URL with \`tls\`, got ${this.url}`);
     this.#backoff = new ReconnectBackoff(options.reconnect ?? {}, options.random ?? new SeededRandom(Math.floor(options.clock.now()) | 0));
     this.#batcher = new TelemetryBatcher({ clock: options.clock, ...options.batch }, (batch) => this.#store(batch));
     this.#drain = new OutboxDrain(options.outbox, (error) => this.#fail(error));

@@ -10,6 +10,7 @@ import type { BackoffOptions } from './backoff.js';
 import type { CommandLimits } from './command-server.js';
 import type { SettingLimits } from './device-topics.js';
 import { JSON_TYPE } from './payloads.js';
+import { redactCredentials } from './credentials.js';
 import type { TelemetryEncoder, TelemetryOutbox } from './contracts.js';
 import type { BatchOptions } from './telemetry-batcher.js';
 
@@ -29,7 +30,10 @@ export interface MqttTlsOptions {
 
 /** Options of {@link MqttTransport}. */
 export interface MqttTransportOptions {
-  /** `mqtt://host[:port]` or `mqtts://host[:port]` (default ports 1883 and 8883). */
+  /**
+   * `mqtt://host[:port]` or `mqtts://host[:port]` (default ports 1883 and 8883). A
+   * `user:password@` in it is used to connect and never shown; `username` and `password` win.
+   */
   readonly url: string;
   /** The device id (`deviceIdFor(model, serial)`): names the topics and the SenML base name. */
   readonly deviceId: string;
@@ -66,16 +70,18 @@ export interface MqttTransportOptions {
 
 /** Parses and checks the broker URL; throws `ValidationError` naming `url`. */
 export function parseBrokerUrl(url: string): URL {
+  // Errors echo the URL with its password replaced: error lines end up in logs.
+  const shown = redactCredentials(url);
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new ValidationError('url', `"${url}" is not a URL; expected mqtt://host[:port] or mqtts://host[:port]`);
+    throw new ValidationError('url', `"${shown}" is not a URL; expected mqtt://host[:port] or mqtts://host[:port]`);
   }
   if (parsed.protocol !== 'mqtt:' && parsed.protocol !== 'mqtts:') {
-    throw new ValidationError('url', `unsupported scheme "${parsed.protocol}" in "${url}"; expected mqtt: or mqtts:`);
+    throw new ValidationError('url', `unsupported scheme "${parsed.protocol}" in "${shown}"; expected mqtt: or mqtts:`);
   }
-  if (parsed.hostname === '') throw new ValidationError('url', `"${url}" has no host`);
+  if (parsed.hostname === '') throw new ValidationError('url', `"${shown}" has no host`);
   return parsed;
 }
 
