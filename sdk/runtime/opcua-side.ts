@@ -20,7 +20,7 @@ export interface OpcuaSide {
 export const DEFAULT_USERS_FILE = join('.sensorkit', 'opcua-users.json');
 
 /**
- * Starts the OPC UA server of `device`; node-opcua's own messages go to `log`. A port in use is a
+ * Starts the OPC UA server of `device`; node-opcua's own messages and failed logins go to `log`. A port in use is a
  * `ValidationError` with the path `opcua.port`, a `dev` server on a non-loopback host without
  * `allowRemoteDev` one with `opcua.host`; other settings' errors keep the server's paths
  * (`users: the production profile admits no anonymous client …`).
@@ -43,6 +43,7 @@ export async function startOpcuaSide(device: Device, config: OpcuaConfig, log: (
         users,
         x509Users: config.x509Users ?? false,
         allowRemoteDev: config.allowRemoteDev ?? false,
+        log,
         ...(config.host === undefined ? {} : { host: config.host }),
         ...(config.pki === undefined ? {} : { pkiDir: config.pki }),
       }),

@@ -10,11 +10,11 @@ import { createServer, type Server } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { AttributeIds, StatusCodes } from 'node-opcua';
+import { AttributeIds, MessageSecurityMode, SecurityPolicy, StatusCodes, UserTokenType } from 'node-opcua';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsersFile } from '../../sdk/transport/opcua/index.js';
+import { UsersFile, listCertificates, trustCertificate } from '../../sdk/transport/opcua/index.js';
 import { waitFor } from '../support/net.js';
-import { connect, tempDir } from '../support/opcua-rig.js';
+import { connect, makeClient, tempDir } from '../support/opcua-rig.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = `${ROOT}bin/sensorkit.js`;
@@ -117,6 +117,52 @@ describe('sensorkit run with OPC UA', () => {
     expect(off.stderr()).toMatch(/--allow-remote-dev and --no-opcua exclude each other/);
   }, 60_000);
 
+  it('logs each failed login once, naming user and client, never the password, and nothing else', async () => {
+    const users = join(dir.path, 'login-users.json');
+    const add = sensorkit(['opcua', 'user', 'add', 'operator', '--users', users]);
+    add.write('correct horse battery staple\n');
+    expect(await add.exited).toBe(0);
+    const pki = join(dir.path, 'login-pki');
+    const run = sensorkit(['run', '--no-mqtt', '--profile', 'production', '--opcua-host', '127.0.0.1', '--opcua-port', '0', '--users', users, '--pki', pki]);
+    try {
+      const url = await waitFor(() => /^sensorkit: OPC UA (opc\.tcp:\/\/127\.0\.0\.1:\d+) \(production\), ready after/m.exec(run.stdout())?.[1], 60_000, 'the ready line');
+      const secure = { securityMode: MessageSecurityMode.SignAndEncrypt, securityPolicy: SecurityPolicy.Basic256Sha256, clientPki: join(dir.path, 'login-client') };
+      await connect(url, secure).catch(() => undefined); // refused: the server files the certificate in rejected/
+      const rejected = await waitFor(async () => (await listCertificates(pki)).find((c) => c.state === 'rejected'), 15_000, 'the client certificate in rejected/');
+      await trustCertificate(pki, rejected.thumbprint);
+      const client = await waitFor(async () => {
+        const candidate = makeClient(secure);
+        try {
+          await candidate.connect(url);
+          return candidate;
+        } catch {
+          await candidate.disconnect();
+          return undefined;
+        }
+      }, 15_000, 'a trusted connection');
+      const before = ours(run.stderr()).length;
+      const guesses = ['first wrong guess', 'second wrong guess', 'third wrong guess', 'fourth wrong guess'];
+      try {
+        for (const password of guesses) {
+          await expect(client.createSession({ type: UserTokenType.UserName, userName: 'operator', password })).rejects.toThrow(/BadUserAccessDenied/);
+        }
+      } finally {
+        await client.disconnect();
+      }
+      const lines = await waitFor(() => (ours(run.stderr()).length - before >= 4 ? ours(run.stderr()).slice(before) : undefined), 10_000, 'four log lines');
+      expect(lines).toEqual([
+        expect.stringMatching(/^sensorkit: opcua: failed login: user "operator" from 127\.0\.0\.1, client certificate [0-9a-f]{16}: wrong password, failure 1 in a row$/),
+        expect.stringMatching(/: wrong password, failure 2 in a row$/),
+        expect.stringMatching(/: wrong password, failure 3 in a row$/),
+        expect.stringMatching(/: wrong password, failure 4 in a row; answered after 250 ms$/),
+      ]);
+      for (const password of guesses) expect(run.stderr()).not.toContain(password);
+    } finally {
+      run.kill('SIGINT');
+    }
+    expect(await run.exited).toBe(0);
+  }, 120_000);
+
   it('refuses the production profile without users, in one line', async () => {
     const run = sensorkit(['run', '--no-mqtt', '--profile', 'production', '--opcua-port', '0', '--users', join(dir.path, 'none.json'), '--pki', join(dir.path, 'pki')]);
     expect(await run.exited).toBe(1);
@@ -142,11 +188,18 @@ describe('sensorkit opcua', () => {
     add.write('correct horse battery staple\n');
     expect(await add.exited).toBe(0);
     expect(await (await UsersFile.load(users)).verify('operator', 'correct horse battery staple')).toBe(true);
-    for (const password of ['', 'admin']) {
+    for (const [password, reason] of [
+      ['', 'is empty'],
+      ['admin', 'is a well-known default password'],
+      ['password1', 'is a common password with digits or symbols around it'],
+      ['qwertyui', 'is a keyboard walk'],
+      ['aaaaaaaa', 'repeats one character'],
+      ['guest1-2024', 'contains the user name'],
+    ]) {
       const bad = sensorkit(['opcua', 'user', 'add', 'guest1', '--users', users]);
       bad.write(`${password}\n`);
       expect(await bad.exited).toBe(1);
-      expect(bad.stderr().trim()).toMatch(/^sensorkit: password: (is empty|is a well-known default password); choose another$/);
+      expect(bad.stderr().trim()).toBe(`sensorkit: password: ${reason}; choose another`);
     }
     const list = sensorkit(['opcua', 'user', 'list', '--users', users]);
     expect(await list.exited).toBe(0);

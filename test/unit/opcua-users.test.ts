@@ -55,6 +55,41 @@ describe('OPC UA users file', () => {
     await expect(hashPassword('operator', password)).rejects.toThrow(ValidationError);
   });
 
+  it.each([
+    ['password1', 'is a common password with digits or symbols around it'],
+    ['qwertyui', 'is a keyboard walk'],
+    ['aaaaaaaa', 'repeats one character'],
+    ['P@ssw0rd2024!', 'is a common password with digits or symbols around it'],
+    ['Summer2025', 'is a common password with digits or symbols around it'],
+    ['123letmein', 'is a common password with digits or symbols around it'],
+    ['passwordpassword', 'is a common password'],
+    ['1qaz2wsx', 'is a keyboard walk'],
+    ['poiuytrewq', 'is a keyboard walk'],
+    ['azertyuiop', 'is a keyboard walk'],
+    ['abcdefghij', 'is a run of letters or digits'],
+    ['98765432', 'is a run of letters or digits'],
+    ['abcabcabc', 'repeats a short pattern'],
+    ['12121212', 'repeats a short pattern'],
+    ['operator2024', 'contains the user name'],
+    ['xxOPERATORxx', 'contains the user name'],
+    ['aabbccdd', 'uses fewer than 5 different characters'],
+  ])('refuses the common or trivial password %j: %s', async (password, reason) => {
+    expect(passwordProblem('operator', password)).toBe(reason);
+    await expect(hashPassword('operator', password)).rejects.toThrow(`password: ${reason}; choose another`);
+  });
+
+  it.each(['correct horse battery staple', 'long enough secret', 'Tr0ub4dor&3', 'xk8#mQ2!vL', 'plant 7 boiler feed'])('accepts the password %j', (password) => {
+    expect(passwordProblem('operator', password)).toBeUndefined();
+  });
+
+  it('answers an unknown user after the same scrypt work as a known one', async () => {
+    const users = await UsersFile.load(join(temp(), 'users.json'));
+    await users.set(await hashPassword('operator', 'correct horse battery staple'));
+    expect(users.has('operator')).toBe(true);
+    expect(users.has('nobody')).toBe(false);
+    expect(await users.verify('nobody', 'correct horse battery staple')).toBe(false);
+  });
+
   it('refuses a bad user name and a damaged file', async () => {
     await expect(hashPassword('no spaces allowed', 'long enough secret')).rejects.toThrow(/user: expected/);
     const file = join(temp(), 'users.json');

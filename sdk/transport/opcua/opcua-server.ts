@@ -5,12 +5,14 @@
  * folder (see pki.ts).
  */
 import { OPCUACertificateManager, OPCUAServer, UAUserManagerBase, UserTokenType, WellKnownRoles, resolveNodeId, type NodeId } from 'node-opcua';
+import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { StateError, ValidationError } from '../../core/errors.js';
 import type { Device } from '../../device/device.js';
 import { deviceIdFor } from '../../encoding/topics.js';
 import { attachDevice, buildInformationModel, type InformationModel } from './information-model.js';
 import { devRemoteWarning } from './dev-host.js';
+import { LoginThrottle, type LoginAttempt } from './login-throttle.js';
 import { BASE_NODESETS } from './nodeset.js';
 import { checkOptions, profileSecurity, type OpcuaProfile, type OpcuaServerOptions } from './options.js';
 import { DEFAULT_PKI_DIR, pkiPaths, protectPrivateKey } from './pki.js';
@@ -19,22 +21,49 @@ import type { UsersFile } from './users.js';
 /** Server states, one union. */
 export type OpcuaServerState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
-/** User names checked against the users file (scrypt); every user is an AuthenticatedUser. */
+/**
+ * User names checked against the users file (scrypt), behind a login throttle (see
+ * login-throttle.ts); every user is an AuthenticatedUser.
+ */
 class UsersFileManager extends UAUserManagerBase {
   readonly #users: UsersFile | undefined;
+  readonly #throttle: LoginThrottle;
 
-  constructor(users: UsersFile | undefined) {
+  constructor(users: UsersFile | undefined, throttle: LoginThrottle) {
     super();
     this.#users = users;
+    this.#throttle = throttle;
   }
 
-  override async isValidUser(_session: unknown, username: string, password: string): Promise<boolean> {
-    return this.#users === undefined ? false : this.#users.verify(username, password);
+  override async isValidUser(session: { channel?: { remoteAddress?: string; clientCertificate?: Buffer | null } | undefined }, username: string, password: string): Promise<boolean> {
+    const attempt = attemptOf(session, username);
+    if (this.#throttle.gate(attempt).locked) {
+      await this.#throttle.refuseLocked(attempt);
+      return false;
+    }
+    if (this.#users !== undefined && (await this.#users.verify(username, password))) {
+      this.#throttle.succeeded(attempt);
+      return true;
+    }
+    await this.#throttle.failed(attempt, this.#users?.has(username) ? 'wrong password' : 'unknown user');
+    return false;
   }
 
   override getUserRoles(): NodeId[] {
     return [resolveNodeId(WellKnownRoles.AuthenticatedUser)];
   }
+}
+
+/** The user name and the client of a login: its address and certificate thumbprint (SHA-1, as `opcua list` shows). */
+function attemptOf(session: { channel?: { remoteAddress?: string; clientCertificate?: Buffer | null } | undefined }, user: string): LoginAttempt {
+  const channel = session.channel;
+  const address = channel?.remoteAddress;
+  const certificate = channel?.clientCertificate;
+  return {
+    user,
+    ...(address ? { address } : {}),
+    ...(certificate && certificate.length > 0 ? { certificate: createHash('sha1').update(certificate).digest('hex') } : {}),
+  };
 }
 
 /**
@@ -60,6 +89,7 @@ export class OpcuaServer {
   #info: InformationModel | undefined;
   #detach: (() => void) | undefined;
   #certificateManagers: OPCUACertificateManager[] = [];
+  readonly #throttle: LoginThrottle;
 
   constructor(device: Device, options: OpcuaServerOptions = {}) {
     this.#checked = checkOptions(options);
@@ -68,6 +98,7 @@ export class OpcuaServer {
     this.#options = options;
     this.deviceId = options.deviceId ?? deviceIdFor(device.model, device.serialNumber);
     this.pkiDir = resolve(options.pkiDir ?? DEFAULT_PKI_DIR);
+    this.#throttle = new LoginThrottle(options.loginThrottle ?? {}, options.log ?? ((line) => void process.stderr.write(`${line}\n`)));
   }
 
   get state(): OpcuaServerState {
@@ -126,7 +157,7 @@ export class OpcuaServer {
       userCertificateManager,
       certificateFile: paths.certificateFile,
       privateKeyFile: paths.privateKeyFile,
-      userManager: new UsersFileManager(this.#options.users),
+      userManager: new UsersFileManager(this.#options.users, this.#throttle),
       maxConnectionsPerEndpoint: maxSessions,
       serverCapabilities: { maxSessions },
       serverInfo: {

@@ -12,6 +12,7 @@
 import { MessageSecurityMode, SecurityPolicy } from 'node-opcua';
 import { ValidationError } from '../../core/errors.js';
 import { checkDevHost } from './dev-host.js';
+import type { LoginThrottleOptions } from './login-throttle.js';
 import type { UsersFile } from './users.js';
 
 /** The security profiles. */
@@ -50,6 +51,17 @@ export interface OpcuaServerOptions {
   readonly deviceId?: string;
   /** Sessions at once. Default 10. */
   readonly maxSessions?: number;
+  /**
+   * Delays and lockouts after failed user-name logins, per user name and per client (see
+   * `LoginThrottleOptions`). Default: 3 failures free, then 250 ms doubling up to 4 s, locked out
+   * for 5 minutes after 10 failures in a row.
+   */
+  readonly loginThrottle?: LoginThrottleOptions;
+  /**
+   * Security events, one line each: every failed login (user name, client address and certificate
+   * thumbprint, count; never the password). Default: standard error.
+   */
+  readonly log?: (line: string) => void;
 }
 
 /** The endpoint security of a profile. */

@@ -11,6 +11,7 @@ import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOpti
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StorageError, ValidationError } from '../../core/errors.js';
+import { weakPasswordProblem } from './weak-passwords.js';
 
 /** One user's password hash. */
 export interface UserRecord {
@@ -24,6 +25,8 @@ const COST = { N: 16_384, r: 8, p: 1 } as const;
 /** Passwords that ship as defaults somewhere and are tried first by anyone. */
 const DEFAULT_PASSWORDS = new Set(['admin', 'password', 'passw0rd', 'root', 'user', 'guest', 'operator', 'opcua', 'sensorkit', '1234', '12345', '123456', '12345678', 'changeme', 'default', 'secret']);
 const MIN_LENGTH = 8;
+/** The salt of the stand-in hash computed for an unknown user. */
+const UNKNOWN_USER_SALT = randomBytes(16);
 
 function scrypt(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => scryptCallback(password, salt, KEY_LENGTH, { ...options, maxmem: 64 * 1024 * 1024 }, (error, key) => (error ? reject(error) : resolve(key))));
@@ -31,12 +34,14 @@ function scrypt(password: string, salt: Buffer, options: ScryptOptions): Promise
 
 /**
  * Why a password must not be set, or undefined when it may: empty, shorter than 8 characters, a
- * well-known default, or the user's own name (ETSI EN 303 645 provision 5.1-1: no universal
- * default passwords).
+ * well-known default, the user's own name (ETSI EN 303 645 provision 5.1-1: no universal default
+ * passwords), or a common or trivial one (see weak-passwords.ts: `password1`, `qwertyui`,
+ * `aaaaaaaa`, the user name inside).
  *
  * @example
  * ```ts
- * passwordProblem('operator', 'admin') // 'is a well-known default password'
+ * passwordProblem('operator', 'admin')     // 'is a well-known default password'
+ * passwordProblem('operator', 'password1') // 'is a common password with digits or symbols around it'
  * ```
  */
 export function passwordProblem(name: string, password: string): string | undefined {
@@ -44,7 +49,7 @@ export function passwordProblem(name: string, password: string): string | undefi
   if (DEFAULT_PASSWORDS.has(password.toLowerCase())) return 'is a well-known default password';
   if (password.toLowerCase() === name.toLowerCase()) return 'is the user name';
   if (password.length < MIN_LENGTH) return `is shorter than ${MIN_LENGTH} characters`;
-  return undefined;
+  return weakPasswordProblem(name, password);
 }
 
 /**
@@ -127,10 +132,22 @@ export class UsersFile {
     return had;
   }
 
-  /** Whether `password` is the user's; false for an unknown user or an empty password. */
+  /** Whether there is a user of this name. */
+  has(name: string): boolean {
+    return this.#users.has(name);
+  }
+
+  /**
+   * Whether `password` is the user's; false for an unknown user or an empty password. An unknown
+   * user costs one scrypt too, so that the time of the answer does not tell which names exist.
+   */
   async verify(name: string, password: string): Promise<boolean> {
     const user = this.#users.get(name);
-    if (user === undefined || password === '') return false;
+    if (password === '') return false;
+    if (user === undefined) {
+      await scrypt(password, UNKNOWN_USER_SALT, COST);
+      return false;
+    }
     const { N, r, p, salt, hash } = user.scrypt;
     const expected = Buffer.from(hash, 'base64');
     const actual = await scrypt(password, Buffer.from(salt, 'base64'), { N, r, p });

@@ -1,0 +1,172 @@
+/**
+ * Throttling of OPC UA user-name logins against password guessing (NIST SP 800-63B §5.2.2: limit
+ * consecutive failed attempts; ETSI EN 303 645 provision 5.1-5: brute-force protection). Failures
+ * are counted per user name and per client (its address and, on a secure channel, its certificate):
+ * the first few are answered at once, then each answer is delayed, doubling up to a maximum, and
+ * after `lockoutAfter` failures in a row the user name or client is locked out for `lockoutMs`:
+ * every login of it is refused without checking the password, the right one included. A success
+ * clears the counts of its user name and client; counts are forgotten `lockoutMs` after the last
+ * failure. Each failure is one log line (never the password).
+ */
+import { ArgumentError } from '../../core/errors.js';
+import { SystemClock, type Clock } from '../../core/clock.js';
+import { cut } from '../../core/check.js';
+
+/** Options of {@link LoginThrottle}; every field has a default. */
+export interface LoginThrottleOptions {
+  /** Failures in a row of one user name or client answered without delay. Default 3. */
+  readonly freeFailures?: number;
+  /** Delay of the first delayed answer, doubled for each further failure, ms. Default 250. */
+  readonly delayMs?: number;
+  /** Longest delay of an answer (also of every answer while locked out), ms. Default 4000. */
+  readonly maxDelayMs?: number;
+  /** Failures in a row after which the user name or client is locked out. Default 10. */
+  readonly lockoutAfter?: number;
+  /** How long a lockout lasts, and how long failures are remembered, ms. Default 300 000 (5 min). */
+  readonly lockoutMs?: number;
+  /** Time of the counts and delays. Default the system clock. */
+  readonly clock?: Clock;
+}
+
+/** Who is logging in: the user name given and the client it comes from. */
+export interface LoginAttempt {
+  readonly user: string;
+  /** The client's network address (`127.0.0.1`), when known. */
+  readonly address?: string;
+  /** SHA-1 thumbprint (hex) of the client's application certificate, on a secure channel. */
+  readonly certificate?: string;
+}
+
+/** What the throttle decided before the password is checked. */
+export type LoginGate = { readonly locked: false } | { readonly locked: true; readonly remainingMs: number };
+
+interface Count {
+  failures: number;
+  lastFailureAt: number;
+  lockedUntil: number;
+}
+
+/** Counted keys at most; the oldest are dropped beyond (a guesser trying many user names). */
+const MAX_KEYS = 10_000;
+
+/**
+ * @example
+ * ```ts
+ * const throttle = new LoginThrottle({ lockoutAfter: 10 }, (line) => console.error(line))
+ * const attempt = { user: 'operator', address: '192.0.2.7' }
+ * if (throttle.gate(attempt).locked) await throttle.refuseLocked(attempt)
+ * else if (await users.verify('operator', password)) throttle.succeeded(attempt)
+ * else await throttle.failed(attempt, 'wrong password')
+ * ```
+ */
+export class LoginThrottle {
+  readonly #free: number;
+  readonly #delayMs: number;
+  readonly #maxDelayMs: number;
+  readonly #lockoutAfter: number;
+  readonly #lockoutMs: number;
+  readonly #clock: Clock;
+  readonly #log: (line: string) => void;
+  readonly #counts = new Map<string, Count>();
+
+  constructor(options: LoginThrottleOptions, log: (line: string) => void) {
+    this.#free = count(options.freeFailures ?? 3, 'freeFailures', 0);
+    this.#delayMs = count(options.delayMs ?? 250, 'delayMs', 0);
+    this.#maxDelayMs = count(options.maxDelayMs ?? 4000, 'maxDelayMs', this.#delayMs);
+    this.#lockoutAfter = count(options.lockoutAfter ?? 10, 'lockoutAfter', 1);
+    this.#lockoutMs = count(options.lockoutMs ?? 300_000, 'lockoutMs', 1);
+    this.#clock = options.clock ?? new SystemClock({ precisionWindowMs: 0 });
+    this.#log = log;
+  }
+
+  /** Whether the attempt's user name or client is locked out now (its password is then not checked). */
+  gate(attempt: LoginAttempt): LoginGate {
+    const now = this.#clock.now();
+    let until = 0;
+    for (const key of keysOf(attempt)) until = Math.max(until, this.#current(key, now)?.lockedUntil ?? 0);
+    return until > now ? { locked: true, remainingMs: until - now } : { locked: false };
+  }
+
+  /** Clears the counts of the user name and the client after a good login. */
+  succeeded(attempt: LoginAttempt): void {
+    for (const key of keysOf(attempt)) this.#counts.delete(key);
+  }
+
+  /**
+   * Counts a failed login (`reason`: `wrong password`, `unknown user`), logs it in one line, and
+   * resolves when its answer may go out (after the delay its count has earned).
+   */
+  failed(attempt: LoginAttempt, reason: string): Promise<void> {
+    const now = this.#clock.now();
+    let failures = 0;
+    let lockedNow = false;
+    for (const key of keysOf(attempt)) {
+      const entry = this.#current(key, now) ?? this.#add(key);
+      entry.failures += 1;
+      entry.lastFailureAt = now;
+      if (entry.failures >= this.#lockoutAfter && entry.lockedUntil <= now) {
+        entry.lockedUntil = now + this.#lockoutMs;
+        lockedNow = true;
+      }
+      failures = Math.max(failures, entry.failures);
+    }
+    const delayMs = failures <= this.#free ? 0 : Math.min(this.#maxDelayMs, this.#delayMs * 2 ** (failures - this.#free - 1));
+    const lockout = lockedNow ? `; locked out for ${seconds(this.#lockoutMs)} after ${this.#lockoutAfter} failures` : '';
+    this.#log(`${describeAttempt(attempt)}: ${reason}, failure ${failures} in a row${lockout}${delayMs > 0 ? `; answered after ${seconds(delayMs)}` : ''}`);
+    return this.#sleep(delayMs);
+  }
+
+  /** Logs a login refused by a lockout, and resolves after the longest delay. */
+  refuseLocked(attempt: LoginAttempt): Promise<void> {
+    const gate = this.gate(attempt);
+    const remaining = gate.locked ? gate.remainingMs : 0;
+    this.#log(`${describeAttempt(attempt)}: refused unchecked, locked out for another ${seconds(remaining)}; answered after ${seconds(this.#maxDelayMs)}`);
+    return this.#sleep(this.#maxDelayMs);
+  }
+
+  #current(key: string, now: number): Count | undefined {
+    const entry = this.#counts.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.lockedUntil <= now && now - entry.lastFailureAt >= this.#lockoutMs) {
+      this.#counts.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  #add(key: string): Count {
+    if (this.#counts.size >= MAX_KEYS) this.#counts.delete(this.#counts.keys().next().value!);
+    const entry = { failures: 0, lastFailureAt: 0, lockedUntil: 0 };
+    this.#counts.set(key, entry);
+    return entry;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => this.#clock.schedule(this.#clock.now() + ms, resolve));
+  }
+}
+
+function keysOf(attempt: LoginAttempt): string[] {
+  return [
+    `user ${attempt.user}`,
+    ...(attempt.address === undefined ? [] : [`address ${attempt.address}`]),
+    ...(attempt.certificate === undefined ? [] : [`certificate ${attempt.certificate}`]),
+  ];
+}
+
+/** `opcua: failed login: user "operator" from 192.0.2.7, client certificate 3f2a9c01…` (user name escaped and cut). */
+function describeAttempt(attempt: LoginAttempt): string {
+  const from = attempt.address === undefined ? '' : ` from ${cut(attempt.address)}`;
+  const certificate = attempt.certificate === undefined ? '' : `, client certificate ${attempt.certificate.slice(0, 16)}`;
+  return `opcua: failed login: user ${JSON.stringify(cut(attempt.user))}${from}${certificate}`;
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+function count(value: number, name: string, min: number): number {
+  if (!Number.isInteger(value) || value < min) throw new ArgumentError(`Expected \`loginThrottle.${name}\` to be an integer from ${min} and up, got ${String(value)}`);
+  return value;
+}
