@@ -1,8 +1,10 @@
 /**
  * The campaign API over HTTP, mounted on the update server:
- * - `GET /api/offer?device=ID&group=G` → 200 with the envelope (`application/suit-envelope+cbor`,
- *   header `x-campaign`), or 204 when nothing is offered;
+ * - `GET /api/offer?device=ID` → 200 with the envelope (`application/suit-envelope+cbor`,
+ *   header `x-campaign`), or 204 when nothing is offered. A `group` parameter (sent by older
+ *   agents) is checked for form and otherwise ignored: the operator assigns groups;
  * - `POST /api/report` with JSON `{ campaign, device, state, reason? }` → the campaign's status;
+ *   400 for a device that was not offered that campaign;
  * - `GET /api/campaigns` and `GET /api/campaigns/ID` → status JSON.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -36,8 +38,8 @@ export function campaignApi(store: CampaignStore): (request: IncomingMessage, re
     try {
       if (request.method === 'GET' && url.pathname === '/api/offer') {
         const device = identifier(url.searchParams.get('device'), 'device');
-        const group = identifier(url.searchParams.get('group'), 'group');
-        const offer = store.offerFor(device, group);
+        if (url.searchParams.has('group')) identifier(url.searchParams.get('group'), 'group');
+        const offer = store.offerFor(device);
         if (offer === undefined) response.writeHead(204).end();
         else response.writeHead(200, { 'content-type': 'application/suit-envelope+cbor', 'x-campaign': String(offer.campaignId) }).end(Buffer.from(offer.envelope));
         return true;

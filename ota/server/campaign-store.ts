@@ -3,6 +3,11 @@
  * percentage of them (a stable hash of campaign and device id decides who is in, so raising the
  * percentage only adds devices), halted automatically when the share of failed devices among those
  * that finished passes a threshold. Campaign and device state live in SQLite (better-sqlite3, WAL).
+ *
+ * The offer and report requests are not authenticated, so nothing a device says decides who is
+ * targeted or what halts a campaign: a device's group is set by the operator ({@link CampaignStore.assign},
+ * `sensorkit ota device add`), never by its requests, and only reports from devices that were
+ * offered that campaign's update count towards its failure ratio.
  */
 import { createHash } from 'node:crypto';
 import type { Clock } from '../../sdk/core/clock.js';
@@ -59,8 +64,9 @@ interface CampaignRow {
  * @example
  * ```ts
  * const store = new CampaignStore('ota.db', clock)
+ * store.assign('line-3', ['en-1-SN1', 'en-1-SN2'])
  * const id = store.create({ name: 'fw 1.4', group: 'line-3', envelope, percent: 10, failureThreshold: 0.1 })
- * store.offerFor('en-1-SN1', 'line-3') // { campaignId, envelope } or undefined
+ * store.offerFor('en-1-SN1') // { campaignId, envelope } or undefined
  * store.report(id, 'en-1-SN1', 'confirmed')
  * ```
  */
@@ -75,6 +81,7 @@ export class CampaignStore {
     this.#db.pragma('synchronous = FULL');
     this.#db.exec(`
       CREATE TABLE IF NOT EXISTS devices (id TEXT PRIMARY KEY, grp TEXT NOT NULL, seen_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS device_groups (id TEXT PRIMARY KEY, grp TEXT NOT NULL, assigned_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS campaigns (
         id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, grp TEXT NOT NULL, envelope BLOB NOT NULL,
         percent INTEGER NOT NULL, failure_threshold REAL NOT NULL, min_reports INTEGER NOT NULL,
@@ -118,14 +125,44 @@ export class CampaignStore {
   }
 
   /**
-   * The envelope to offer a device (registering it in `group` on first contact), or undefined when
-   * no running campaign targets it or it has finished the campaign.
+   * Puts devices in a group (moving them out of any other): the only way a device gets a group.
+   * Throws `ValidationError` for an empty group or device id.
    */
-  offerFor(deviceId: string, group: string): { campaignId: number; envelope: Uint8Array } | undefined {
+  assign(group: string, deviceIds: readonly string[]): void {
+    if (group.trim() === '') throw new ValidationError('group', 'expected a non-empty group');
+    for (const [i, id] of deviceIds.entries()) if (id.trim() === '') throw new ValidationError(`devices[${i}]`, 'expected a non-empty device id');
     const now = Math.round(this.#clock.now());
-    this.#db.prepare('INSERT INTO devices (id, grp, seen_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET seen_at = excluded.seen_at').run(deviceId, group, now);
-    const registered = (this.#db.prepare('SELECT grp FROM devices WHERE id = ?').get(deviceId) as { grp: string }).grp;
-    const campaigns = this.#db.prepare("SELECT * FROM campaigns WHERE grp = ? AND state = 'running' ORDER BY id").all(registered) as CampaignRow[];
+    const insert = this.#db.prepare('INSERT INTO device_groups (id, grp, assigned_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET grp = excluded.grp, assigned_at = excluded.assigned_at');
+    this.#db.transaction(() => {
+      for (const id of deviceIds) insert.run(id, group, now);
+    })();
+  }
+
+  /** Takes devices out of their group (they are offered nothing until assigned again). */
+  unassign(deviceIds: readonly string[]): void {
+    const remove = this.#db.prepare('DELETE FROM device_groups WHERE id = ?');
+    this.#db.transaction(() => {
+      for (const id of deviceIds) remove.run(id);
+    })();
+  }
+
+  /** The devices the operator assigned, with their groups, sorted by id. */
+  devices(group?: string): { id: string; group: string }[] {
+    const rows = (group === undefined ? this.#db.prepare('SELECT id, grp FROM device_groups ORDER BY id').all() : this.#db.prepare('SELECT id, grp FROM device_groups WHERE grp = ? ORDER BY id').all(group)) as { id: string; grp: string }[];
+    return rows.map((r) => ({ id: r.id, group: r.grp }));
+  }
+
+  /**
+   * The envelope to offer a device, or undefined when it is in no group, no running campaign
+   * targets its group, or it has finished the campaign. The group comes from {@link assign}; a
+   * request cannot choose it.
+   */
+  offerFor(deviceId: string): { campaignId: number; envelope: Uint8Array } | undefined {
+    const now = Math.round(this.#clock.now());
+    const assigned = this.#db.prepare('SELECT grp FROM device_groups WHERE id = ?').get(deviceId) as { grp: string } | undefined;
+    if (assigned === undefined) return undefined;
+    this.#db.prepare('INSERT INTO devices (id, grp, seen_at) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET grp = excluded.grp, seen_at = excluded.seen_at').run(deviceId, assigned.grp, now);
+    const campaigns = this.#db.prepare("SELECT * FROM campaigns WHERE grp = ? AND state = 'running' ORDER BY id").all(assigned.grp) as CampaignRow[];
     for (const campaign of campaigns) {
       if (CampaignStore.bucket(campaign.id, deviceId) >= campaign.percent) continue;
       const status = this.#db.prepare('SELECT state FROM device_status WHERE campaign_id = ? AND device_id = ?').get(campaign.id, deviceId) as { state: DeviceUpdateState } | undefined;
@@ -136,14 +173,20 @@ export class CampaignStore {
     return undefined;
   }
 
-  /** Records a device's report; halts the campaign when the failure ratio passes its threshold. */
+  /**
+   * Records a device's report; halts the campaign when the failure ratio passes its threshold.
+   * Throws `ValidationError` for a device that was never offered this campaign's update: its
+   * report would otherwise count (anyone could halt a campaign with made-up device ids).
+   */
   report(campaignId: number, deviceId: string, state: DeviceUpdateState, reason?: string): CampaignStatus {
     if (!STATES.includes(state)) throw new ValidationError('state', `expected one of ${STATES.join(', ')}, got ${JSON.stringify(state)}`);
     const campaign = this.#row(campaignId);
+    const offered = this.#db.prepare('SELECT 1 FROM device_status WHERE campaign_id = ? AND device_id = ?').get(campaignId, deviceId);
+    if (offered === undefined) throw new ValidationError('device', `${deviceId} was not offered campaign ${campaignId}`);
     this.#db.transaction(() => {
       this.#db
-        .prepare('INSERT INTO device_status (campaign_id, device_id, state, reason, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(campaign_id, device_id) DO UPDATE SET state = excluded.state, reason = excluded.reason, updated_at = excluded.updated_at')
-        .run(campaignId, deviceId, state, reason ?? null, Math.round(this.#clock.now()));
+        .prepare('UPDATE device_status SET state = ?, reason = ?, updated_at = ? WHERE campaign_id = ? AND device_id = ?')
+        .run(state, reason ?? null, Math.round(this.#clock.now()), campaignId, deviceId);
       const status = this.status(campaignId);
       const finished = [...SUCCESS, ...FAILURE].reduce((n, s) => n + status.counts[s], 0);
       if (campaign.state === 'running' && finished >= campaign.min_reports && status.failureRatio > campaign.failure_threshold) {

@@ -41,7 +41,10 @@ beforeAll(async () => {
   await symlink('firmware.bin', join(served, 'alias.bin'));
   store = new CampaignStore(join(base, 'ota.db'), new VirtualClock());
   campaign = store.create({ name: 'fw', group: 'line-1', envelope: envelopeFor(image, 2, key) });
-  server = await startUpdateServer({ dir: served, api: campaignApi(store) });
+  store.assign('line-1', ['d1']);
+  // 'any': the path rules below hold for every file, signed for or not (signed-only serving is
+  // tested in ota-serve-signed.test.ts).
+  server = await startUpdateServer({ dir: served, files: 'any', api: campaignApi(store) });
 });
 afterAll(async () => {
   await server.close();
@@ -109,6 +112,20 @@ describe('campaign API input', () => {
     expect((await raw('GET', '/api/offer?device=..%2Fx&group=line-1')).status).toBe(400);
     expect((await raw('GET', `/api/offer?device=d1&group=${'g'.repeat(200)}`)).status).toBe(400);
     expect((await raw('GET', '/api/offer?device=d1&group=line-1')).status).toBe(200);
+    expect((await raw('GET', '/api/offer?device=d1')).status).toBe(200);
+  });
+
+  it('lets no request pick a device\'s group, and counts no report from a device that was not offered', async () => {
+    // The first request used to fix a device's group for good: an attacker's line-9 would have
+    // kept d2 out of every line-1 campaign.
+    expect((await raw('GET', '/api/offer?device=d2&group=line-9')).status).toBe(204);
+    store.assign('line-1', ['d2']);
+    expect((await raw('GET', '/api/offer?device=d2&group=line-9')).status).toBe(200);
+    // A forged failure from a device never offered the update is refused and does not count.
+    const forged = await report({ campaign, device: 'never-offered', state: 'failed', reason: 'forged' });
+    expect(forged.status).toBe(400);
+    expect(forged.text).toMatch(/was not offered campaign/);
+    expect(store.status(campaign)).toMatchObject({ state: 'running', counts: { failed: 0 } });
   });
 });
 
@@ -177,7 +194,8 @@ describe('sensorkit ota CLI against hostile files', () => {
     await writeFile(pem, key.publicPem);
     const run = await sensorkit(['verify', '/dev/zero', '--key', pem]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/limit/);
+    // Not read at all: only a regular file is taken where a file is expected.
+    expect(run.stderr).toMatch(/\/dev\/zero: not a regular file/);
     expect(run.stderr.trimEnd().split('\n')).toHaveLength(1);
   }, 30_000);
 

@@ -20,6 +20,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sensorkit-ota-server-'));
   await publishImage(dir, 'firmware.bin', image, envelopeFor(image, 2, key));
   await writeFile(join(dir, 'small.txt'), 'hello');
+  await writeFile(join(dir, 'small.txt.suit'), envelopeFor(Buffer.from('hello'), 1, key, { uri: 'small.txt' }));
   store = new CampaignStore(join(dir, 'ota.db'), new VirtualClock());
   server = await startUpdateServer({ dir, api: campaignApi(store) });
 });
@@ -54,7 +55,11 @@ describe('update server', () => {
   it('runs a campaign: a device pulls its offer, updates and reports; failures halt it', async () => {
     const envelope = envelopeFor(image, 2, key);
     const id = store.create({ name: 'fw 2', group: 'line-3', envelope, failureThreshold: 0.4, minReports: 2 });
+    store.assign('line-3', ['en-1-SN1', 'en-1-SN2', 'en-1-SN3']);
     expect((await fetch(`${server.url}api/offer?device=x&group=line-9`)).status).toBe(204);
+    // The group a request names is not the device's: x stays unassigned, SN2 is offered as line-3.
+    expect((await fetch(`${server.url}api/offer?device=x&group=line-3`)).status).toBe(204);
+    expect((await fetch(`${server.url}api/offer?device=en-1-SN2&group=line-9`)).status).toBe(200);
     const offer = await fetch(`${server.url}api/offer?device=en-1-SN1&group=line-3`);
     expect(offer.status).toBe(200);
     expect(offer.headers.get('x-campaign')).toBe(String(id));
@@ -84,6 +89,7 @@ describe('update server', () => {
     const id = store.create({ name: 'fw 2 line 7', group: 'line-7', envelope: envelopeFor(image, 2, key), failureThreshold: 0.3, minReports: 3 });
     const outcomes: (string | undefined)[] = [];
     const healthy = [true, true, false, true, true];
+    store.assign('line-7', healthy.map((_, i) => `line7-${i}`));
     for (let i = 0; i < healthy.length; i++) {
       const device = await makeDevice(key, { healthProbes: [() => healthy[i]!] });
       const client = new CampaignClient({ serverUrl: server.url, deviceId: `line7-${i}`, group: 'line-7' });

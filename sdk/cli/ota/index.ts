@@ -1,10 +1,10 @@
 /** `sensorkit ota …`: keys, signing, verification, the update server, campaigns and the device agent. */
 import { UsageError } from '../usage.js';
 import { UPDATE_HELP, deviceCommand } from './device-commands.js';
-import { CAMPAIGN_HELP, SERVE_HELP, campaignCommand, serveCommand } from './server-commands.js';
+import { CAMPAIGN_HELP, DEVICE_HELP, SERVE_HELP, campaignCommand, deviceGroupCommand, serveCommand } from './server-commands.js';
 import { KEYGEN_HELP, SIGN_HELP, VERIFY_HELP, keygenCommand, signCommand, verifyCommand } from './sign-commands.js';
 
-export const OTA_USAGE = `Usage: sensorkit ota keygen|sign|verify|serve|campaign|provision|update [options]
+export const OTA_USAGE = `Usage: sensorkit ota keygen|sign|verify|serve|campaign|device|provision|update [options]
 
 Signed over-the-air updates: SUIT envelopes (RFC 9019, RFC 9124) with COSE_Sign1 (Ed25519 or
 ECDSA P-256), an update server with resumable downloads and rollout campaigns, and the device agent
@@ -16,13 +16,14 @@ Commands:
   verify     verify an envelope (and a payload)
   serve      serve images over HTTP with Range/ETag, and the campaign API
   campaign   create, inspect, widen or halt rollout campaigns (SQLite)
+  device     assign devices to the groups campaigns target
   provision  install the factory image into a device directory
   update     install an update into a device directory, with a progress bar
 
 Run 'sensorkit ota <command> --help' for a command's options.
 `;
 
-const HELPS: Record<string, string> = { keygen: KEYGEN_HELP, sign: SIGN_HELP, verify: VERIFY_HELP, serve: SERVE_HELP, campaign: CAMPAIGN_HELP, provision: UPDATE_HELP, update: UPDATE_HELP };
+const HELPS: Record<string, string> = { keygen: KEYGEN_HELP, sign: SIGN_HELP, verify: VERIFY_HELP, serve: SERVE_HELP, campaign: CAMPAIGN_HELP, device: DEVICE_HELP, provision: UPDATE_HELP, update: UPDATE_HELP };
 
 /**
  * Runs `sensorkit ota <command>`; resolves with the exit code.
@@ -53,10 +54,12 @@ export async function runOta(argv: readonly string[]): Promise<number> {
       return serveCommand(rest);
     case 'campaign':
       return campaignCommand(rest);
+    case 'device':
+      return deviceGroupCommand(rest);
     case 'provision':
     case 'update':
       return deviceCommand(command, rest);
     default:
-      throw new UsageError(`ota: unknown command "${command}"; expected keygen, sign, verify, serve, campaign, provision or update`);
+      throw new UsageError(`ota: unknown command "${command}"; expected keygen, sign, verify, serve, campaign, device, provision or update`);
   }
 }
