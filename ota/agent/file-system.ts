@@ -177,15 +177,17 @@ export class FileTooLargeError extends StorageError {
 
 /**
  * Reads at most `maxBytes` of a file, failing (`FileTooLargeError`) when there is more, without reading or
- * allocating beyond the cap first: a replaced file, a FIFO or `/dev/zero` cannot exhaust memory.
+ * allocating beyond the cap first: a replaced file cannot exhaust memory. Only a regular file is
+ * read (`StorageError` for a FIFO, a device such as `/dev/zero` or a folder), and a symlink at its
+ * name is refused (ELOOP) unless `followLinks` (for paths a user names on the command line).
  *
  * @example
  * ```ts
  * const envelope = await readFileBounded(fs, 'images/…/manifest.suit', 16_384)
  * ```
  */
-export async function readFileBounded(fs: OtaFileSystem, file: string, maxBytes: number): Promise<Uint8Array> {
-  const handle = await fs.open(file, OPEN_FLAGS.read);
+export async function readFileBounded(fs: OtaFileSystem, file: string, maxBytes: number, options: { followLinks?: boolean } = {}): Promise<Uint8Array> {
+  const handle = await fs.open(file, options.followLinks === true ? constants.O_RDONLY : OPEN_FLAGS.read);
   try {
     if (!(await handle.stat()).isFile()) throw new StorageError(file, 'not a regular file');
     const buffer = Buffer.allocUnsafe(Math.min(maxBytes + 1, 65_536));

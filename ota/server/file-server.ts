@@ -3,14 +3,19 @@
  * (SHA-256 of the content), single byte ranges (RFC 9110 §14) and `If-Range` (§13.1.5), so devices
  * resume interrupted downloads; plus an optional handler for the campaign API. HTTP, or HTTPS with a
  * certificate. Binds 127.0.0.1 by default. Paths are confined to the directory.
+ *
+ * By default only what is signed for is served: the envelopes (`*.suit`) in the directory, and the
+ * files their manifests name by URI whose size and SHA-256 match the manifest. Anything else (a key,
+ * a database, `/etc/shadow` when the directory is `/`) is 404, whatever its name.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, realpath, stat } from 'node:fs/promises';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join, normalize, sep } from 'node:path';
+import { MAX_ENVELOPE_BYTES, readEnvelopeUnverified } from '../manifest/suit-envelope.js';
 
 /** Options of {@link startUpdateServer}. */
 export interface UpdateServerOptions {
@@ -22,6 +27,11 @@ export interface UpdateServerOptions {
   readonly port?: number;
   /** Serve HTTPS with this certificate and key (PEM). */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /**
+   * What is served: `'signed'` (default) the envelopes and the payloads they sign (by URI, size and
+   * SHA-256); `'any'` every regular file in the directory except dot files, keys and databases.
+   */
+  readonly files?: 'signed' | 'any';
   /** Handles a request first; resolves true when it answered (the campaign API). */
   readonly api?: (request: IncomingMessage, response: ServerResponse, body: Buffer) => Promise<boolean> | boolean;
 }
@@ -37,7 +47,16 @@ interface CachedTag {
   readonly size: number;
   readonly mtimeMs: number;
   readonly etag: string;
+  /** SHA-256 of the content. */
+  readonly digest: Buffer;
 }
+
+/** What the envelopes in the directory sign, by request path (`/fw-2.bin`). */
+type SignedIndex = Map<string, { readonly size: number; readonly digest: Buffer }[]>;
+
+/** Most directory entries looked at for envelopes, and how deep. */
+const MAX_INDEX_ENTRIES = 10_000;
+const MAX_INDEX_DEPTH = 4;
 
 /**
  * Starts the server.
@@ -50,7 +69,9 @@ interface CachedTag {
  */
 export async function startUpdateServer(options: UpdateServerOptions): Promise<UpdateServer> {
   const root = normalize(options.dir);
+  const signedOnly = (options.files ?? 'signed') === 'signed';
   const tags = new Map<string, CachedTag>();
+  let signed: SignedIndex = new Map();
   const realRoot = realpath(root);
   realRoot.catch(() => undefined);
   const listener = (request: IncomingMessage, response: ServerResponse): void => {
@@ -92,11 +113,11 @@ export async function startUpdateServer(options: UpdateServerOptions): Promise<U
     } catch {
       info = undefined;
     }
-    if (file === undefined || info === undefined || !info.isFile()) {
+    if (file === undefined || info === undefined || !info.isFile() || (signedOnly && !(await isSignedFor(path, file, info.size, info.mtimeMs)))) {
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
-    const etag = await etagOf(file, info.size, info.mtimeMs);
+    const { etag } = await tagOf(file, info.size, info.mtimeMs);
     const range = parseRange(request.headers.range, info.size);
     const ifRange = request.headers['if-range'];
     const useRange = range !== undefined && (ifRange === undefined || ifRange === etag);
@@ -134,9 +155,9 @@ export async function startUpdateServer(options: UpdateServerOptions): Promise<U
     }
   }
 
-  async function etagOf(file: string, size: number, mtimeMs: number): Promise<string> {
+  async function tagOf(file: string, size: number, mtimeMs: number): Promise<CachedTag> {
     const cached = tags.get(file);
-    if (cached && cached.size === size && cached.mtimeMs === mtimeMs) return cached.etag;
+    if (cached && cached.size === size && cached.mtimeMs === mtimeMs) return cached;
     const hash = createHash('sha256');
     const handle = await open(file, 'r');
     try {
@@ -144,9 +165,33 @@ export async function startUpdateServer(options: UpdateServerOptions): Promise<U
     } finally {
       await handle.close();
     }
-    const etag = `"${hash.digest('base64url').slice(0, 22)}"`;
-    tags.set(file, { size, mtimeMs, etag });
-    return etag;
+    const digest = hash.digest();
+    const tag = { size, mtimeMs, digest, etag: `"${digest.toString('base64url').slice(0, 22)}"` };
+    tags.set(file, tag);
+    return tag;
+  }
+
+  /**
+   * Whether a file may be served in `'signed'` mode: an envelope that parses (signature not
+   * checked: devices do that), or a file some envelope names by URI with this size and digest.
+   * The index is rebuilt when a path is not in it, so newly published envelopes count at once.
+   */
+  async function isSignedFor(path: string, file: string, size: number, mtimeMs: number): Promise<boolean> {
+    if (path.endsWith('.suit')) {
+      if (size > MAX_ENVELOPE_BYTES) return false;
+      try {
+        readEnvelopeUnverified(await readSmall(file));
+        return true;
+      } catch {
+        return false;
+      }
+    }
+    const key = normalize(`/${path}`);
+    if (!signed.has(key)) signed = await indexEnvelopes(root);
+    const wanted = signed.get(key);
+    if (wanted === undefined || !wanted.some((w) => w.size === size)) return false;
+    const { digest } = await tagOf(file, size, mtimeMs);
+    return wanted.some((w) => w.size === size && w.digest.equals(digest));
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -164,6 +209,52 @@ export async function startUpdateServer(options: UpdateServerOptions): Promise<U
         server.close(() => resolve());
       }),
   };
+}
+
+/** Reads an envelope-sized file. */
+async function readSmall(file: string): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(MAX_ENVELOPE_BYTES + 1);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * The request paths the envelopes under `root` sign for (their URIs resolved against the server's
+ * root, as devices resolve them against the base URL), with size and digest. Dot folders are
+ * skipped; the walk is bounded in entries and depth.
+ */
+async function indexEnvelopes(root: string): Promise<SignedIndex> {
+  const index: SignedIndex = new Map();
+  let seen = 0;
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (++seen > MAX_INDEX_ENTRIES || entry.name.startsWith('.')) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory() && depth < MAX_INDEX_DEPTH) await walk(path, depth + 1);
+      if (!entry.isFile() || !entry.name.endsWith('.suit')) continue;
+      try {
+        const { manifest } = readEnvelopeUnverified(await readSmall(path));
+        if (manifest.uri === undefined) continue;
+        const key = normalize(decodeURIComponent(new URL(manifest.uri, 'http://x/').pathname));
+        index.set(key, [...(index.get(key) ?? []), { size: manifest.imageSize, digest: Buffer.from(manifest.imageDigest) }]);
+      } catch {
+        // Not an envelope this server can read: it signs nothing.
+      }
+    }
+  };
+  await walk(root, 0);
+  return index;
 }
 
 /** One byte range `bytes=a-b`, `a-` or `-n` (RFC 9110 §14.1.2); multiple ranges are served whole. */

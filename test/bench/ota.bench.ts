@@ -105,6 +105,7 @@ try {
   await import('node:fs/promises').then((fs) => fs.mkdir(served, { recursive: true }));
   const image = makeImage(16 * MiB, 2);
   await writeFile(join(served, 'firmware.bin'), image);
+  await writeFile(join(served, 'firmware.bin.suit'), envelopeFor(image, 2, key)); // the server serves only signed payloads
   const server = await startUpdateServer({ dir: served });
   const factory = makeImage(64 * 1024, 3);
   let sequence = 1;

@@ -95,8 +95,15 @@ describe('UpdateAgent', () => {
     const d = await device();
     const bad = Buffer.from(image2);
     bad[12345] = bad[12345]! ^ 0x01;
+    // The update server serves only payloads that match an envelope; a server that serves anything
+    // (a compromised or careless one) stands in for the attacker here.
+    const open = await startUpdateServer({ dir: served, files: 'any' });
     await writeFile(join(served, 'tampered.bin'), bad);
-    expect(await reasonOfAsync(d.agent.update({ envelope: envelopeFor(image2, 3, key), url: `${server.url}tampered.bin` }))).toBe('payload-mismatch');
+    try {
+      expect(await reasonOfAsync(d.agent.update({ envelope: envelopeFor(image2, 3, key), url: `${open.url}tampered.bin` }))).toBe('payload-mismatch');
+    } finally {
+      await open.close();
+    }
     expect(await readFile(join(d.root, 'current', 'image.bin'))).toEqual(makeImage(64 * 1024, 1));
     expect(await d.counter()).toBe(1);
     // The wrong bytes are not kept for a resume.

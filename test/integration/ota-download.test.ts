@@ -174,6 +174,7 @@ describe('UpdateAgent over HTTPS', () => {
     const certificates = makeCertificates();
     const dir = await tempDir();
     await writeFile(join(dir, 'firmware.bin'), body);
+    await writeFile(join(dir, 'firmware.bin.suit'), envelopeFor(body, 2, key));
     const server = await startUpdateServer({ dir, tls: { cert: certificates.serverCert, key: certificates.serverKey } });
     cleanups.push(() => server.close());
     expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:/);

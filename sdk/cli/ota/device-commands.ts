@@ -9,7 +9,7 @@ import { readPublicKey } from '../../../ota/keys/keys.js';
 import { TrustAnchors } from '../../../ota/keys/trust-anchors.js';
 import { classIdOption, readInput, required, vendorIdOption } from './options.js';
 import { ProgressBar } from './progress-bar.js';
-import { MAX_ENVELOPE_BYTES } from '../../../ota/manifest/suit-envelope.js';
+import { MAX_ENVELOPE_BYTES, readEnvelopeUnverified } from '../../../ota/manifest/suit-envelope.js';
 
 export const UPDATE_HELP = `Usage: sensorkit ota provision|update --root DIR --key PUBLIC.pem --envelope FILE.suit [options]
 
@@ -60,7 +60,9 @@ export async function deviceCommand(verb: 'provision' | 'update', argv: readonly
   });
   const envelope = await readInput(required(values.envelope, '--envelope'), { maxBytes: MAX_ENVELOPE_BYTES });
   if (verb === 'provision') {
-    await agent.provision(envelope, await readInput(required(values.payload, '--payload')));
+    // Capped by the size the envelope names: a wrong or endless --payload is not read whole.
+    const { manifest } = readEnvelopeUnverified(envelope);
+    await agent.provision(envelope, await readInput(required(values.payload, '--payload'), { maxBytes: manifest.imageSize }));
     const booted = await agent.boot();
     process.stdout.write(`provisioned ${booted.image} (sequence ${booted.sequence})\n`);
     return 0;

@@ -1,5 +1,6 @@
 /** Option helpers shared by the `sensorkit ota` subcommands. */
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
 import { StorageError } from '../../core/errors.js';
 import { FileTooLargeError, nodeFileSystem, readFileBounded } from '../../../ota/agent/file-system.js';
 import { ManifestError } from '../../../ota/errors.js';
@@ -52,23 +53,70 @@ export function required(value: string | undefined, name: string): string {
   return value;
 }
 
+/** Largest file read whole when no cap is given. */
+const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
 /**
- * Reads a file for a command, as a StorageError naming the file when it cannot.
+ * Reads a file for a command, as a StorageError naming the file when it cannot: only a regular file
+ * (a FIFO or `/dev/zero` is refused with one line), at most `maxBytes` (default 64 MiB).
  *
  * @example
  * ```ts
- * const payload = await readInput('fw.bin')
  * const envelope = await readInput('fw.suit', { maxBytes: MAX_ENVELOPE_BYTES })
  * ```
  */
 export async function readInput(file: string, options: { maxBytes?: number } = {}): Promise<Buffer> {
+  const maxBytes = options.maxBytes ?? MAX_INPUT_BYTES;
   try {
-    if (options.maxBytes === undefined) return await readFile(file);
-    // Bounded: an envelope argument that is huge, a FIFO or /dev/zero must not exhaust memory.
-    return Buffer.from(await readFileBounded(nodeFileSystem, file, options.maxBytes));
+    // Bounded: an envelope argument that is huge must not exhaust memory.
+    return Buffer.from(await readFileBounded(nodeFileSystem, file, maxBytes, { followLinks: true }));
   } catch (error) {
-    if (error instanceof FileTooLargeError) throw new ManifestError('limit', `${file}: larger than ${options.maxBytes} bytes, so not an envelope`, { cause: error });
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new StorageError(file, `cannot read: ${code ?? (error as Error).message}`, { cause: error });
+    if (error instanceof FileTooLargeError) throw new ManifestError('limit', `${file}: larger than ${maxBytes} bytes`, { cause: error });
+    throw inputError(file, error);
+  }
+}
+
+function inputError(file: string, error: unknown): Error {
+  if (error instanceof StorageError || error instanceof ManifestError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  return new StorageError(file, `cannot read: ${code ?? (error as Error).message}`, { cause: error });
+}
+
+/**
+ * Size and SHA-256 of a regular file, read as a stream: memory stays flat whatever its size. With
+ * `maxBytes`, reading stops at `maxBytes + 1` bytes and fails (`ManifestError` `payload-mismatch`):
+ * a payload larger than its manifest signs is refused without reading the rest.
+ *
+ * @example
+ * ```ts
+ * const { size, digest } = await hashInput('fw.bin', { maxBytes: manifest.imageSize })
+ * ```
+ */
+export async function hashInput(file: string, options: { maxBytes?: number } = {}): Promise<{ size: number; digest: Buffer }> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    throw inputError(file, error);
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw new StorageError(file, 'not a regular file');
+    const hash = createHash('sha256');
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    let size = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      size += bytesRead;
+      if (options.maxBytes !== undefined && size > options.maxBytes) {
+        throw new ManifestError('payload-mismatch', `${file}: larger than the ${options.maxBytes} bytes the manifest signs`);
+      }
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+    return { size, digest: hash.digest() };
+  } catch (error) {
+    throw inputError(file, error);
+  } finally {
+    await handle.close();
   }
 }

@@ -1,16 +1,17 @@
 /** `sensorkit ota keygen | sign | verify`. */
-import { createHash } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { timingSafeEqual } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StorageError } from '../../core/errors.js';
 import { parseNumberOption, UsageError } from '../usage.js';
 import { readPrivateKey, readPublicKey, writeSigningKey, type SignatureAlgorithm } from '../../../ota/keys/keys.js';
 import { TrustAnchors } from '../../../ota/keys/trust-anchors.js';
-import { checkDevice, checkPayload } from '../../../ota/manifest/policy.js';
+import { ManifestError } from '../../../ota/errors.js';
+import { checkDevice } from '../../../ota/manifest/policy.js';
 import { MAX_ENVELOPE_BYTES, signEnvelope, verifyEnvelope } from '../../../ota/manifest/suit-envelope.js';
 import { MAX_SEQUENCE } from '../../../ota/manifest/suit-manifest.js';
-import { classIdOption, readInput, required, vendorIdOption } from './options.js';
+import { classIdOption, hashInput, readInput, required, vendorIdOption } from './options.js';
 
 export const KEYGEN_HELP = `Usage: sensorkit ota keygen --out DIR [--alg ed25519|p256]
 
@@ -32,7 +33,7 @@ Options:
   --key FILE             PKCS#8 private key (from \`sensorkit ota keygen\`)
   --payload FILE         the image
   --sequence N           the manifest sequence number; must exceed what devices run (anti-rollback)
-  --out FILE             where to write the envelope
+  --out FILE             where to write the envelope (its folder is created if missing)
   --vendor-id ID         a UUID, or a domain name turned into its UUID v5 (default: sensorkit.example)
   --class-id ID          a UUID, or a model name turned into UUID v5 under the vendor id (default: default)
   --uri URI              where devices fetch the image (default: the payload's file name)
@@ -40,6 +41,9 @@ Options:
   --component PATH       component id, segments separated by / (default: firmware)
   --description TEXT     free text
   -h, --help             show this help
+
+An envelope that devices would refuse whatever the key (over ${MAX_ENVELOPE_BYTES} bytes, control
+characters in --uri, --version or --component) is not written: the same checks as verify.
 `;
 
 export const VERIFY_HELP = `Usage: sensorkit ota verify FILE.suit --key PUBLIC.pem [--payload FILE] [--vendor-id ID --class-id ID]
@@ -104,24 +108,56 @@ export async function signCommand(argv: readonly string[]): Promise<number> {
   if (componentId.some((s) => s === '')) throw new UsageError(`--component: empty segment in "${values.component}"`);
   const vendorId = vendorIdOption(values['vendor-id']);
   const classId = classIdOption(values['class-id'], vendorId);
-  const payload = await readInput(payloadFile);
+  const payload = await hashInput(payloadFile);
   const key = await readPrivateKey(keyFile).catch((error: unknown) => {
-    throw error instanceof StorageError || (error as { reason?: string }).reason ? error : new StorageError(keyFile, `not a PKCS#8 private key: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    // An OpenSSL decoder error carries a `reason` property too: only ours pass through as they are.
+    if (error instanceof StorageError || error instanceof ManifestError) throw new UsageError(`--key ${keyFile}: ${error.message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw new StorageError(keyFile, `cannot read --key: ${code}`, { cause: error });
+    throw new UsageError(`--key ${keyFile}: not a PKCS#8 private key in PEM (a public key or another format?): ${(error as Error).message.split('\n')[0]}`);
   });
-  const envelope = signEnvelope(
-    {
-      sequence, componentId, vendorId, classId,
-      imageDigest: createHash('sha256').update(payload).digest(),
-      imageSize: payload.length,
-      uri: values.uri ?? payloadFile.split('/').pop()!,
-      ...(values.version === undefined ? {} : { version: values.version }),
-      ...(values.description === undefined ? {} : { description: values.description }),
-    },
-    key,
-  );
-  await writeFile(out, envelope);
-  process.stdout.write(`${out}: sequence ${sequence}, ${payload.length} bytes, vendor-id ${vendorId}, class-id ${classId}\n`);
+  const uri = values.uri ?? payloadFile.split('/').pop()!;
+  let envelope: Uint8Array;
+  try {
+    envelope = signEnvelope(
+      {
+        sequence, componentId, vendorId, classId,
+        imageDigest: payload.digest,
+        imageSize: payload.size,
+        uri,
+        ...(values.version === undefined ? {} : { version: values.version }),
+        ...(values.description === undefined ? {} : { description: values.description }),
+      },
+      key,
+    );
+  } catch (error) {
+    if (error instanceof ManifestError) throw new UsageError(`${optionOf(error, { '--uri': uri, '--version': values.version, '--description': values.description })}: ${error.message}; devices would refuse this envelope, so it was not written`);
+    throw error;
+  }
+  try {
+    await mkdir(dirname(out), { recursive: true });
+    await writeFile(out, envelope);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? `a file is in the way of the folder ${dirname(out)}` : (code ?? (error as Error).message);
+    throw new StorageError(out, `cannot write --out: ${why}`, { cause: error });
+  }
+  process.stdout.write(`${out}: sequence ${sequence}, ${payload.size} bytes, vendor-id ${vendorId}, class-id ${classId}\n`);
   return 0;
+}
+
+/**
+ * The option a refused manifest field came from: the decoder's messages name the field first; a
+ * size limit is put on the longest text option.
+ */
+function optionOf(error: ManifestError, texts: Record<string, string | undefined>): string {
+  const message = error.message.replace(/^[a-z-]+: /, '');
+  if (message.startsWith('uri')) return '--uri';
+  if (message.startsWith('version')) return '--version';
+  if (message.startsWith('description')) return '--description';
+  if (message.startsWith('component id')) return '--component';
+  const longest = Object.entries(texts).sort(([, a], [, b]) => (b?.length ?? 0) - (a?.length ?? 0))[0];
+  return longest !== undefined && (longest[1]?.length ?? 0) > 1024 ? `${longest[0]} (${longest[1]!.length} characters)` : '--uri, --version, --description and --component together';
 }
 
 /**
@@ -150,7 +186,12 @@ export async function verifyCommand(argv: readonly string[]): Promise<number> {
     const vendorId = vendorIdOption(values['vendor-id']);
     checkDevice(manifest, { vendorId, classId: classIdOption(values['class-id'], vendorId) });
   }
-  if (values.payload !== undefined) checkPayload(manifest, await readInput(values.payload));
+  if (values.payload !== undefined) {
+    // Streamed and capped at the signed size: a wrong file (or /dev/zero) is not read whole.
+    const payload = await hashInput(values.payload, { maxBytes: manifest.imageSize });
+    if (payload.size !== manifest.imageSize) throw new ManifestError('payload-mismatch', `the payload is ${payload.size} bytes, the manifest says ${manifest.imageSize}`);
+    if (!timingSafeEqual(payload.digest, manifest.imageDigest)) throw new ManifestError('payload-mismatch', 'the payload does not match the signed image digest');
+  }
   const digest = Buffer.from(manifest.imageDigest).toString('hex');
   process.stdout.write(`ok: sequence ${manifest.sequence}${manifest.version ? `, version ${manifest.version}` : ''}, key ${keyId}, ${manifest.componentId.join('/')} ${manifest.imageSize} bytes sha256:${digest}${values.payload ? ', payload matches' : ''}\n`);
   return 0;
