@@ -75,6 +75,12 @@ export interface CborProfile {
   readonly sortedKeys: boolean;
   /** Whether byte strings are copied out of the input (true) or returned as views of it (false). */
   readonly copyBytes: boolean;
+  /**
+   * Whether integers, lengths and counts may take more bytes than needed. Default false (shortest
+   * form, RFC 8949 §4.2.1). Well-formed all the same (§3); cbor-x writes an object's map head in
+   * three bytes, so a format that common encoders write freely takes them.
+   */
+  readonly longHeads?: boolean;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -240,19 +246,20 @@ export class CborReader {
       return major;
     }
     let value: number;
+    const shortest = this.profile.longHeads !== true;
     if (ai === 24) {
       value = bytes[p]!;
-      if (value < 24) throw this.error('non-minimal', `${value} in two bytes (RFC 8949 §4.2.1)`, start);
+      if (shortest && value < 24) throw this.error('non-minimal', `${value} in two bytes (RFC 8949 §4.2.1)`, start);
     } else if (ai === 25) {
       value = this.#view.getUint16(p);
-      if (value < 0x100) throw this.error('non-minimal', `${value} in three bytes (RFC 8949 §4.2.1)`, start);
+      if (shortest && value < 0x100) throw this.error('non-minimal', `${value} in three bytes (RFC 8949 §4.2.1)`, start);
     } else if (ai === 26) {
       value = this.#view.getUint32(p);
-      if (value < 0x10000) throw this.error('non-minimal', `${value} in five bytes (RFC 8949 §4.2.1)`, start);
+      if (shortest && value < 0x10000) throw this.error('non-minimal', `${value} in five bytes (RFC 8949 §4.2.1)`, start);
     } else {
       const high = this.#view.getUint32(p);
       const low = this.#view.getUint32(p + 4);
-      if (high === 0) throw this.error('non-minimal', `${low} in nine bytes (RFC 8949 §4.2.1)`, start);
+      if (shortest && high === 0) throw this.error('non-minimal', `${low} in nine bytes (RFC 8949 §4.2.1)`, start);
       if (high >= 0x200000) throw this.error('limit', 'an integer, length or count beyond 2^53', start);
       value = high * 0x100000000 + low;
     }
