@@ -125,7 +125,8 @@ describe.each<BrokerKind>(['mosquitto', 'aedes'])('MqttTransport against %s', (k
   });
 
   it('answers commands: a result for good arguments, an error for bad arguments, unknown commands and malformed payloads', async () => {
-    const probe = track(await startProbe(broker.url));
+    // Response Topics are honoured under the device's own cmd/<c>/result and configured prefixes only.
+    const probe = track(await startProbe(broker.url, { transport: { commands: { responseTopicPrefixes: ['sensorkit-test/inbox/'] } } }));
     const t = topics(probe.deviceId);
     await connected(probe);
     const requester = track(await subscriber(broker.url, protocol, [`${t.root}/cmd/+/result`]));
@@ -158,6 +159,15 @@ describe.each<BrokerKind>(['mosquitto', 'aedes'])('MqttTransport against %s', (k
       const reply = await requester.next(inbox);
       expect(json(reply.payload)).toEqual({ ok: true, result: 'pong' });
       expect(reply.packet.properties?.correlationData?.toString()).toBe('req-7');
+
+      // A Response Topic in another device's tree is refused: the request is ignored and counted,
+      // nothing is published there. The ping after it is answered, so the refused one was handled.
+      const foreign = 'sensorkit/v1/other-device/cmd/reboot';
+      await requester.client.subscribeAsync(foreign, { qos: 1 });
+      await requester.client.publishAsync(t.command('ping'), '', { qos: 1, properties: { responseTopic: foreign } });
+      expect(json((await ask('ping', '')).payload)).toEqual({ ok: true, result: 'pong' });
+      expect(requester.on(foreign)).toEqual([]);
+      expect(probe.transport.status().mqtt.commands.refusedResponseTopics).toBe(1);
     }
     expect(probe.errors).toEqual([]);
   });

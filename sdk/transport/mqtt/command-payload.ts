@@ -2,16 +2,20 @@
  * Decoding of command requests (`.../cmd/<command>` payloads): a CBOR map (RFC 8949) of argument
  * names to scalar values, or a JSON object (RFC 8259) for humans with `mosquitto_pub`.
  *
- * The payload comes from anyone who may publish on the broker, so the decoder is strict and bounded
- * and written for exactly this shape: it never allocates more than the payload's size, rejects
- * indefinite lengths, tags, byte strings, nested items, duplicate keys, non-text keys, invalid UTF-8,
- * reserved additional-information values and trailing bytes, and never throws: the outcome is a value.
+ * The payload comes from anyone who may publish on the broker, so it is read strictly and bounded,
+ * and the outcome is a value, never an exception. CBOR goes through the project's one strict reader
+ * (`decodeStrictCbor`: definite lengths, no duplicate keys, valid UTF-8, no trailing bytes) under a command-request profile (no tags; floats allowed) and the request limits; JSON is
+ * parsed by `JSON.parse` and its keys are checked for duplicates, which `JSON.parse` silently drops
+ * (RFC 8259 §4: names SHOULD be unique; a later one would otherwise win unseen). Either way, only
+ * text names and scalar values.
  *
  * CDDL (RFC 8610) of a request:
  * ```cddl
  * command-request = { * tstr => int / float / tstr / bool / null }  ; empty payload: no arguments
  * ```
  */
+import { DecodeError } from '../../core/errors.js';
+import { decodeStrictCbor, type CborProfile, type CborValue } from '../../encoding/cbor-reader.js';
 
 /** Limits of {@link decodeCommandRequest}. */
 export interface CommandRequestLimits {
@@ -26,46 +30,85 @@ export type DecodedRequest =
   | { readonly ok: true; readonly format: 'cbor' | 'json'; readonly args: Readonly<Record<string, unknown>> }
   | { readonly ok: false; readonly format: 'cbor' | 'json'; readonly message: string };
 
+/**
+ * What a CBOR request may hold beyond integers, text, maps and simple values. Heads longer than
+ * needed are taken (well-formed, RFC 8949 §3): cbor-x, a common client encoder, writes them.
+ */
+const COMMAND_REQUEST: CborProfile = { format: 'command requests', tags: [], floats: true, sortedKeys: false, copyBytes: false, longHeads: true };
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Decodes a command request. JSON is recognised by its first byte `{` (0x7b, which in CBOR would
- * start a text string: never a valid request) or by an MQTT 5 content type `application/json`.
+ * Decodes a command request. The format is the MQTT 5 Content Type when it is `application/json`
+ * or `application/cbor`; else the first byte decides: a CBOR map head (0xa0–0xbf, major type 5) is
+ * CBOR, and a byte that starts JSON text (`{`, `[`, `"`, a digit, `-`, `t`, `f`, `n`, white space)
+ * is JSON, so `[]` is a JSON array (refused: not an object), not a CBOR byte string (0x5b is major
+ * type 2). Anything else is read as CBOR and refused as not a map.
  *
  * @example
  * ```ts
  * decodeCommandRequest(Uint8Array.of(0xa1, 0x61, 0x6e, 0x05)) // { ok: true, format: 'cbor', args: { n: 5 } }
  * decodeCommandRequest(new TextEncoder().encode('{"n":5}'))   // { ok: true, format: 'json', args: { n: 5 } }
- * decodeCommandRequest(Uint8Array.of(0xa1))                   // { ok: false, …, message: 'truncated …' }
+ * decodeCommandRequest(Uint8Array.of(0xa1))                   // { ok: false, …, message: 'invalid CBOR request: truncated: …' }
  * ```
  */
 export function decodeCommandRequest(payload: Uint8Array, contentType?: string, limits: CommandRequestLimits = {}): DecodedRequest {
   const maxBytes = limits.maxBytes ?? 4096;
   const maxEntries = limits.maxEntries ?? 32;
-  const json = contentType === 'application/json' || payload[0] === 0x7b;
-  const format = json ? 'json' : 'cbor';
+  const format = formatOf(payload, contentType);
   if (payload.length > maxBytes) return { ok: false, format, message: `request of ${payload.length} bytes is above the limit of ${maxBytes}` };
   // No arguments: answer in JSON, the format the Thing Description announces, unless CBOR was asked for.
   if (payload.length === 0) return { ok: true, format: contentType === 'application/cbor' ? 'cbor' : 'json', args: Object.create(null) as Record<string, unknown> };
   try {
-    return { ok: true, format, args: json ? decodeJson(payload, maxEntries) : new ArgumentMapReader(payload, maxEntries).read() };
+    return { ok: true, format, args: format === 'json' ? decodeJson(payload, maxEntries) : decodeCbor(payload, maxBytes, maxEntries) };
   } catch (error) {
-    return { ok: false, format, message: error instanceof RequestError ? error.message : `invalid ${format} request` };
+    if (error instanceof RequestError) return { ok: false, format, message: error.message };
+    if (error instanceof DecodeError) return { ok: false, format, message: `invalid CBOR request: ${error.message}` };
+    return { ok: false, format, message: `invalid ${format} request` };
   }
+}
+
+/** First bytes of JSON text (RFC 8259 §2: a value, optionally after white space). */
+const JSON_START = new Set([...'{["-0123456789tfn \t\r\n'].map((c) => c.charCodeAt(0)));
+
+function formatOf(payload: Uint8Array, contentType: string | undefined): 'cbor' | 'json' {
+  if (contentType === 'application/json') return 'json';
+  if (contentType === 'application/cbor') return 'cbor';
+  const first = payload[0];
+  return first !== undefined && JSON_START.has(first) ? 'json' : 'cbor';
 }
 
 class RequestError extends Error {}
 
+function decodeCbor(payload: Uint8Array, maxBytes: number, maxEntries: number): Record<string, unknown> {
+  // Depth 2: the map and its values; a nested container's items would be at depth 3.
+  const value = decodeStrictCbor(payload, { maxBytes, maxItems: maxEntries, maxDepth: 2, maxStringLength: maxBytes }, COMMAND_REQUEST);
+  if (!(value instanceof Map)) throw new RequestError(`request must be a CBOR map of arguments, got ${cborKind(value)}`);
+  const args = Object.create(null) as Record<string, unknown>;
+  for (const [name, argument] of value) {
+    if (typeof name !== 'string') throw new RequestError(`argument names must be text strings, got the integer ${name}`);
+    if (!isScalar(argument)) throw new RequestError(`argument "${name}" must be a number, text string, boolean or null, got ${cborKind(argument)}`);
+    args[name] = argument;
+  }
+  return args;
+}
+
 function decodeJson(payload: Uint8Array, maxEntries: number): Record<string, unknown> {
+  let text: string;
   let value: unknown;
   try {
-    value = JSON.parse(utf8.decode(payload));
+    text = utf8.decode(payload);
+    value = JSON.parse(text);
   } catch {
     throw new RequestError('request is not valid UTF-8 JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RequestError('request must be a JSON object of arguments');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new RequestError(`request must be a JSON object of arguments, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : `a ${typeof value}`}`);
+  }
   const entries = Object.entries(value);
   if (entries.length > maxEntries) throw new RequestError(`request has ${entries.length} arguments, above the limit of ${maxEntries}`);
+  const duplicate = duplicateKey(text);
+  if (duplicate !== undefined) throw new RequestError(`duplicate argument ${JSON.stringify(duplicate)}`);
   const args = Object.create(null) as Record<string, unknown>;
   for (const [name, argument] of entries) {
     if (typeof argument === 'object' && argument !== null) throw new RequestError(`argument "${name}" must be a number, string, boolean or null`);
@@ -74,100 +117,43 @@ function decodeJson(payload: Uint8Array, maxEntries: number): Record<string, unk
   return args;
 }
 
-/** Reads one CBOR map of text keys to scalars, strictly (RFC 8949 §3, §5.3.1 well-formedness). */
-class ArgumentMapReader {
-  readonly #bytes: Uint8Array;
-  readonly #view: DataView;
-  readonly #maxEntries: number;
-  #offset = 0;
-
-  constructor(bytes: Uint8Array, maxEntries: number) {
-    this.#bytes = bytes;
-    this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    this.#maxEntries = maxEntries;
-  }
-
-  read(): Record<string, unknown> {
-    const { major, argument } = this.#head();
-    if (major !== 5) throw new RequestError(`request must be a CBOR map of arguments, got major type ${major}`);
-    if (argument > this.#maxEntries) throw new RequestError(`request has ${argument} arguments, above the limit of ${this.#maxEntries}`);
-    const args = Object.create(null) as Record<string, unknown>;
-    for (let i = 0; i < argument; i++) {
-      const key = this.#head();
-      if (key.major !== 3) throw new RequestError(`argument names must be text strings, got major type ${key.major}`);
-      const name = this.#text(key.argument);
-      if (name in args) throw new RequestError(`duplicate argument "${name}"`);
-      args[name] = this.#scalar(name);
-    }
-    if (this.#offset !== this.#bytes.length) throw new RequestError(`${this.#bytes.length - this.#offset} trailing bytes after the request`);
-    return args;
-  }
-
-  #scalar(name: string): unknown {
-    const start = this.#offset;
-    const { major, info, argument } = this.#head();
-    switch (major) {
-      case 0:
-        return this.#safe(argument, name);
-      case 1:
-        return -1 - this.#safe(argument, name);
-      case 3:
-        return this.#text(argument);
-      case 7:
-        if (info === 20) return false;
-        if (info === 21) return true;
-        if (info === 22) return null;
-        if (info === 25) return halfToNumber(argument);
-        if (info === 26) return this.#view.getFloat32(start + 1);
-        if (info === 27) return this.#view.getFloat64(start + 1);
-        throw new RequestError(`argument "${name}": unsupported simple value ${info}`);
-      default:
-        throw new RequestError(`argument "${name}" must be a number, text string, boolean or null, got major type ${major}`);
+/**
+ * The first name that appears twice among the top-level names of a JSON object text, compared
+ * after unescaping (`"a"` and `"\u0061"` are the same name), or undefined. Runs on text that
+ * `JSON.parse` accepted, so a string starts at each unescaped `"` and a name is a string followed
+ * by `:` at depth 1.
+ */
+function duplicateKey(text: string): string | undefined {
+  const names = new Set<string>();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    else if (c === '"') {
+      const start = i;
+      for (i++; text[i] !== '"'; i++) if (text[i] === '\\') i++;
+      if (depth !== 1) continue;
+      let next = i + 1;
+      while (text[next] === ' ' || text[next] === '\t' || text[next] === '\n' || text[next] === '\r') next++;
+      if (text[next] !== ':') continue;
+      const name = JSON.parse(text.slice(start, i + 1)) as string;
+      if (names.has(name)) return name;
+      names.add(name);
     }
   }
-
-  #safe(value: number, name: string): number {
-    if (!Number.isSafeInteger(value)) throw new RequestError(`argument "${name}": integer beyond ±2^53`);
-    return value;
-  }
-
-  #text(length: number): string {
-    const end = this.#offset + length;
-    if (end > this.#bytes.length) throw new RequestError(`truncated request: a text of ${length} bytes with ${this.#bytes.length - this.#offset} left`);
-    let text: string;
-    try {
-      text = utf8.decode(this.#bytes.subarray(this.#offset, end));
-    } catch {
-      throw new RequestError('text string is not valid UTF-8');
-    }
-    this.#offset = end;
-    return text;
-  }
-
-  /** Reads an initial byte and its argument (RFC 8949 §3). 64-bit arguments are read as numbers. */
-  #head(): { major: number; info: number; argument: number } {
-    const initial = this.#bytes[this.#offset];
-    if (initial === undefined) throw new RequestError('truncated request');
-    this.#offset++;
-    const major = initial >> 5;
-    const info = initial & 0x1f;
-    if (info < 24) return { major, info, argument: info };
-    if (info === 31) throw new RequestError('indefinite lengths are not accepted');
-    if (info > 27) throw new RequestError(`reserved additional information ${info}`);
-    const size = 1 << (info - 24);
-    if (this.#offset + size > this.#bytes.length) throw new RequestError('truncated request');
-    const at = this.#offset;
-    this.#offset += size;
-    const view = this.#view;
-    const argument = size === 1 ? view.getUint8(at) : size === 2 ? view.getUint16(at) : size === 4 ? view.getUint32(at) : view.getUint32(at) * 2 ** 32 + view.getUint32(at + 4);
-    return { major, info, argument };
-  }
+  return undefined;
 }
 
-/** IEEE 754 binary16 to a number (RFC 8949 Appendix D). */
-function halfToNumber(half: number): number {
-  const exponent = (half >> 10) & 0x1f;
-  const mantissa = half & 0x3ff;
-  const value = exponent === 0 ? mantissa * 2 ** -24 : exponent !== 31 ? (mantissa + 1024) * 2 ** (exponent - 25) : mantissa === 0 ? Infinity : Number.NaN;
-  return half & 0x8000 ? -value : value;
+function isScalar(value: CborValue): boolean {
+  return typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' || value === null;
+}
+
+function cborKind(value: CborValue): string {
+  if (value instanceof Uint8Array) return 'a byte string';
+  if (Array.isArray(value)) return 'an array';
+  if (value instanceof Map) return 'a map';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return `tag ${value.tag}`;
+  return `a ${typeof value === 'number' ? 'number' : typeof value}`;
 }

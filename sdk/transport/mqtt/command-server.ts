@@ -5,9 +5,17 @@
  * Hostile input costs little and never blocks sampling: each request first spends a reply token
  * (a token bucket on the injected clock); without one, or with too many commands still running, it
  * is ignored and counted. A malformed request gets an error reply, never an exception.
+ *
+ * Replies go to `.../cmd/<command>/result`, or to the request's MQTT 5 Response Topic (§4.10) when
+ * that lies under the device's own `cmd/<command>/result` or under a configured prefix: a device
+ * that replied anywhere could be made to publish into another device's tree
+ * (`sensorkit/v1/other-device/cmd/reboot`) by anyone who may publish a request. A request with any
+ * other Response Topic is ignored and counted. A handler's own exception is answered with a generic
+ * message and a reference; its text (paths, addresses, internals) goes to the log with that reference.
  */
+import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
-import { ArgumentError, SensorkitError } from '../../core/errors.js';
+import { ArgumentError, SensorkitError, StateError, ValidationError } from '../../core/errors.js';
 import { decodeCommandRequest, type CommandRequestLimits } from './command-payload.js';
 import { CBOR, JSON_TYPE, type CommandResult, type PayloadWriter } from './payloads.js';
 import { TokenBucket } from './token-bucket.js';
@@ -37,8 +45,13 @@ export interface CommandReply {
   readonly correlationData?: Uint8Array;
 }
 
-/** Limits of the command server; every field has a default. */
+/** Limits and reply policy of the command server; every field has a default. */
 export interface CommandLimits extends CommandRequestLimits {
+  /**
+   * Topic prefixes under which a Response Topic is honoured, besides the device's own
+   * `cmd/<command>/result…` (e.g. `['plant-7/replies/']`). Default none.
+   */
+  readonly responseTopicPrefixes?: readonly string[];
   /** Replies per second, sustained. Default 50. */
   readonly repliesPerSecond?: number;
   /** Replies in a burst. Default 100. */
@@ -51,8 +64,12 @@ export interface CommandLimits extends CommandRequestLimits {
 export interface CommandStats {
   readonly received: number;
   readonly answered: number;
-  /** Requests dropped without a reply (rate limit, too many running, not a command topic). */
+  /** Requests dropped without a reply (rate limit, too many running, not a command topic, a refused Response Topic). */
   readonly ignored: number;
+  /** Of `ignored`: requests whose Response Topic lay outside the device's own tree and the configured prefixes. */
+  readonly refusedResponseTopics: number;
+  /** Commands whose handler threw (answered with a generic error; the details went to `onFailure`). */
+  readonly failed: number;
 }
 
 /**
@@ -71,7 +88,11 @@ export class CommandServer {
   readonly #bucket: TokenBucket;
   readonly #limits: CommandRequestLimits;
   readonly #maxConcurrent: number;
+  readonly #responsePrefixes: readonly string[];
+  readonly #onFailure: (error: Error) => void;
   #running = 0;
+  #refused = 0;
+  #failed = 0;
   #received = 0;
   #answered = 0;
   #ignored = 0;
@@ -86,6 +107,8 @@ export class CommandServer {
     writer: PayloadWriter;
     publish: (reply: CommandReply) => void;
     limits?: CommandLimits;
+    /** Told the details of a handler's exception, with the reference the reply carries (the log). */
+    onFailure?: (error: Error) => void;
   }) {
     const limits = options.limits ?? {};
     this.#target = options.target;
@@ -95,6 +118,10 @@ export class CommandServer {
     this.#publish = options.publish;
     this.#bucket = new TokenBucket({ clock: options.clock, ratePerSecond: limits.repliesPerSecond ?? 50, burst: limits.replyBurst ?? 100 });
     this.#maxConcurrent = limits.maxConcurrent ?? 8;
+    this.#responsePrefixes = limits.responseTopicPrefixes ?? [];
+    const badPrefix = this.#responsePrefixes.find((prefix) => prefix === '' || /[+#\u0000]/.test(prefix));
+    if (badPrefix !== undefined) throw new ArgumentError(`Expected \`commands.responseTopicPrefixes\` to hold topic prefixes without wildcards, got ${JSON.stringify(badPrefix)}`);
+    this.#onFailure = options.onFailure ?? (() => undefined);
     if (!(Number.isInteger(this.#maxConcurrent) && this.#maxConcurrent >= 1)) {
       throw new ArgumentError(`Expected \`commands.maxConcurrent\` to be an integer from 1 and up, got ${String(limits.maxConcurrent)}`);
     }
@@ -103,14 +130,23 @@ export class CommandServer {
 
   /** Counters so far. */
   stats(): CommandStats {
-    return { received: this.#received, answered: this.#answered, ignored: this.#ignored };
+    return { received: this.#received, answered: this.#answered, ignored: this.#ignored, refusedResponseTopics: this.#refused, failed: this.#failed };
   }
 
   /** Handles one request; never throws. */
   handle(request: CommandRequest): void {
     this.#received++;
     const name = request.topic.startsWith(this.#prefix) ? request.topic.slice(this.#prefix.length) : '';
-    if (name === '' || name.includes('/') || this.#running >= this.#maxConcurrent || !this.#bucket.take()) {
+    if (name === '' || name.includes('/') || this.#running >= this.#maxConcurrent) {
+      this.#ignored++;
+      return;
+    }
+    if (request.responseTopic !== undefined && !this.#honoured(request.responseTopic)) {
+      this.#ignored++;
+      this.#refused++;
+      return;
+    }
+    if (!this.#bucket.take()) {
       this.#ignored++;
       return;
     }
@@ -126,13 +162,13 @@ export class CommandServer {
     }
     invocation.then(
       (result) => send(result === undefined ? { ok: true } : { ok: true, result }),
-      (error: unknown) => send({ ok: false, error: describeError(error) }),
+      (error: unknown) => send({ ok: false, error: this.#describe(name, error) }),
     ).finally(() => this.#running--);
   }
 
   #reply(request: CommandRequest, name: string, format: 'cbor' | 'json', result: CommandResult): void {
     this.#answered++;
-    const topic = this.#honoured(request.responseTopic) ?? `${this.#prefix}${name}/result`;
+    const topic = request.responseTopic ?? `${this.#prefix}${name}/result`;
     try {
       this.#publish({
         topic,
@@ -145,15 +181,29 @@ export class CommandServer {
     }
   }
 
-  /** A Response Topic is honoured unless it has wildcards or points into the device's own tree. */
-  #honoured(topic: string | undefined): string | undefined {
-    if (topic === undefined || topic === '' || /[+#\u0000]/.test(topic)) return undefined;
-    if (topic.startsWith(this.#deviceRoot) && !(topic.startsWith(this.#prefix) && topic.endsWith('/result'))) return undefined;
-    return topic;
+  /**
+   * A Response Topic is honoured under the device's own `cmd/<command>/result` (a level below
+   * `cmd/+`, so never a request to itself) or under a configured prefix, outside the rest of its own
+   * tree (its settings and commands); never with wildcards (MQTT 5 §3.3.2.3.5).
+   */
+  #honoured(topic: string): boolean {
+    if (topic === '' || /[+#\u0000]/.test(topic)) return false;
+    if (topic.startsWith(this.#prefix)) return topic.slice(this.#prefix.length).split('/')[1] === 'result';
+    if (topic.startsWith(this.#deviceRoot)) return false;
+    return this.#responsePrefixes.some((prefix) => topic.startsWith(prefix));
   }
-}
 
-function describeError(error: unknown): { code: string; message: string } {
-  if (error instanceof SensorkitError) return { code: error.code, message: error.message };
-  return { code: 'ERR_COMMAND', message: error instanceof Error ? error.message : String(error) };
+  /**
+   * The error a client is told. A `ValidationError` is about the request (an unknown command, an
+   * argument out of range) and is told as it is; anything else is the handler's own failure, told
+   * as a generic message with a reference, its text passed to `onFailure` with the same reference.
+   */
+  #describe(name: string, error: unknown): { code: string; message: string } {
+    if (error instanceof ValidationError) return { code: error.code, message: error.message };
+    this.#failed++;
+    const reference = randomBytes(6).toString('hex');
+    const detail = error instanceof Error ? error.message : String(error);
+    this.#onFailure(new StateError(`command "${name}" failed (reference ${reference}): ${detail}`));
+    return { code: error instanceof SensorkitError ? error.code : 'ERR_COMMAND', message: `command "${name}" failed; reference ${reference} in the device log` };
+  }
 }

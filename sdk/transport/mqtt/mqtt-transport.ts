@@ -135,7 +135,7 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
       mqtt: {
         protocol: this.#protocol,
         oversizedPackets: this.#oversized,
-        commands: this.#commands?.stats() ?? { received: 0, answered: 0, ignored: 0 },
+        commands: this.#commands?.stats() ?? { received: 0, answered: 0, ignored: 0, refusedResponseTopics: 0, failed: 0 },
         properties: this.#propertyEvents?.stats() ?? { events: 0, eventsDropped: 0, writes: 0, applied: 0, rejected: 0, ignored: 0 },
       },
     };
@@ -156,6 +156,7 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
       deviceRoot: `${this.topics.root}/`,
       writer: this.#writer,
       publish: (reply) => this.#reply(reply),
+      onFailure: (error) => this.#fail(error),
       ...(this.#options.commands ? { limits: this.#options.commands } : {}),
     });
     const propertyEvents = new PropertyEventServer({
