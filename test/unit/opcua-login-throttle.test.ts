@@ -52,6 +52,14 @@ describe('LoginThrottle', () => {
     expect(lines.at(-1)).toBe('opcua: failed login: user "operator": wrong password, failure 1 in a row');
   });
 
+  it('counts an IPv4 client of a dual-stack socket as the same client, shown as plain IPv4', async () => {
+    const { throttle: t, lines } = throttle({ lockoutAfter: 2, lockoutMs: 300_000, delayMs: 0, maxDelayMs: 0 });
+    await t.failed({ user: 'a', address: '::ffff:192.0.2.7' }, 'unknown user');
+    await t.failed({ user: 'b', address: '192.0.2.7' }, 'unknown user');
+    expect(lines[1]).toBe('opcua: failed login: user "b" from 192.0.2.7: unknown user, failure 2 in a row; locked out for 300 s after 2 failures');
+    expect(t.gate({ user: 'c', address: '::FFFF:192.0.2.7' }).locked).toBe(true);
+  });
+
   it('clears the counts of a user name and client at a good login', async () => {
     const { throttle: t, lines } = throttle({ lockoutAfter: 3, delayMs: 0, maxDelayMs: 0 });
     const attempt = { user: 'operator', address: '192.0.2.7' };

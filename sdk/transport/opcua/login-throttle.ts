@@ -150,20 +150,26 @@ export class LoginThrottle {
 function keysOf(attempt: LoginAttempt): string[] {
   return [
     `user ${attempt.user}`,
-    ...(attempt.address === undefined ? [] : [`address ${attempt.address}`]),
+    ...(attempt.address === undefined ? [] : [`address ${plainAddress(attempt.address)}`]),
     ...(attempt.certificate === undefined ? [] : [`certificate ${attempt.certificate}`]),
   ];
 }
 
 /** `opcua: failed login: user "operator" from 192.0.2.7, client certificate 3f2a9c01…` (user name escaped and cut). */
 function describeAttempt(attempt: LoginAttempt): string {
-  const from = attempt.address === undefined ? '' : ` from ${cut(attempt.address)}`;
+  const from = attempt.address === undefined ? '' : ` from ${cut(plainAddress(attempt.address))}`;
   const certificate = attempt.certificate === undefined ? '' : `, client certificate ${attempt.certificate.slice(0, 16)}`;
   return `opcua: failed login: user ${JSON.stringify(cut(attempt.user))}${from}${certificate}`;
 }
 
+/** An IPv4 client of a dual-stack socket as plain IPv4: `::ffff:192.0.2.7` → `192.0.2.7` (RFC 4291 §2.5.5.2). */
+function plainAddress(address: string): string {
+  return address.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+}
+
 function seconds(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${Number((ms / 1000).toFixed(1))} s`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return ms < 10_000 ? `${Number((ms / 1000).toFixed(1))} s` : `${Math.round(ms / 1000)} s`;
 }
 
 function count(value: number, name: string, min: number): number {
