@@ -8,12 +8,21 @@ import { describe, expect, it } from 'vitest';
 import { createHash, sign } from 'node:crypto';
 import { ManifestError } from '../../ota/errors.js';
 import { CborTagged, encodeCbor, type CborValue } from '../../ota/manifest/cbor.js';
-import { sigStructure } from '../../ota/manifest/cose.js';
+import { sigStructure, signDetached } from '../../ota/manifest/cose.js';
 import { signEnvelope, verifyEnvelope } from '../../ota/manifest/suit-envelope.js';
 import { applyKeyUpdate } from '../../ota/keys/key-update.js';
 import { uuidBytes } from '../../ota/manifest/uuid.js';
+import { encodeManifest, type SuitManifest } from '../../ota/manifest/suit-manifest.js';
 import { SeededRandom } from '../../sdk/core/random.js';
 import { DEVICE, envelopeFor, makeImage, makeKey, manifestFor, trustOf, type TestKey, reasonOf } from '../support/ota-fixtures.js';
+
+/** An envelope as signEnvelope builds it, without its self-check: what a careless or hostile signer sends. */
+function signUnchecked(manifest: SuitManifest, key: TestKey): Uint8Array {
+  const manifestBytes = encodeManifest(manifest);
+  const digestBytes = encodeCbor([-16, createHash('sha256').update(manifestBytes).digest()]);
+  const auth = encodeCbor([digestBytes, signDetached(digestBytes, key.privateKey)]);
+  return encodeCbor(new CborTagged(107, new Map<number, CborValue>([[2, auth], [3, manifestBytes]])));
+}
 
 const image = makeImage(2048, 9);
 const key = makeKey('ed25519');
@@ -167,8 +176,12 @@ describe('component ids and text', () => {
 
   it('refuses control characters in the version, the URI and the component id; allows line breaks in the description', () => {
     for (const extra of [{ version: '1.0\u001b[2J' }, { uri: 'fw.bin\u0000.txt' }, { componentId: ['firm\u0007ware'] }]) {
-      expect(reasonOf(() => verifyEnvelope(signEnvelope(manifestFor(image, 5, extra), key.privateKey), trust)), JSON.stringify(extra)).toBe('bad-structure');
+      // Signed without signEnvelope's self-check, as another signer would: the verifier refuses it …
+      expect(reasonOf(() => verifyEnvelope(signUnchecked(manifestFor(image, 5, extra), key), trust)), JSON.stringify(extra)).toBe('bad-structure');
+      // … and signEnvelope, which runs the same checks, refuses to write it at all.
+      expect(reasonOf(() => signEnvelope(manifestFor(image, 5, extra), key.privateKey)), JSON.stringify(extra)).toBe('bad-structure');
     }
+    expect(reasonOf(() => signEnvelope(manifestFor(image, 5, { uri: 'a'.repeat(20_000) }), key.privateKey))).toBe('limit');
     expect(verifyEnvelope(signEnvelope(manifestFor(image, 5, { description: 'line 1\nline 2\ttab' }), key.privateKey), trust).manifest.description).toBe('line 1\nline 2\ttab');
   });
 });
