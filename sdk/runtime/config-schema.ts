@@ -2,13 +2,13 @@
  * A small declaration of a settings tree that yields both its checks (one `ValidationError` naming
  * the path of the bad field, unknown keys refused with a did-you-mean) and a JSON Schema (draft
  * 2020-12) for editors' completion. Only what the runtime's configuration needs: objects, strings,
- * integers, booleans, enumerations, and "an object or `false`".
+ * lists of strings, integers, booleans, enumerations, and "an object or `false`".
  */
 import { describe, rejectUnknownKeys, requireObject, join } from '../core/check.js';
 import { ValidationError } from '../core/errors.js';
 
 /** One field of the tree. */
-export type SettingNode = StringNode | IntegerNode | BooleanNode | EnumNode | ObjectNode | ObjectOrFalseNode;
+export type SettingNode = StringNode | StringListNode | IntegerNode | BooleanNode | EnumNode | ObjectNode | ObjectOrFalseNode;
 
 interface Described {
   readonly description: string;
@@ -22,6 +22,14 @@ export interface StringNode extends Described {
   readonly check?: (value: string, path: string) => string | undefined;
   /** An example for the schema. */
   readonly examples?: readonly string[];
+}
+
+/** A list of non-empty strings, each checked by `check`. */
+export interface StringListNode extends Described {
+  readonly type: 'string-list';
+  /** Check of one item: returns a problem (the reason), or undefined. */
+  readonly check?: (value: string) => string | undefined;
+  readonly examples?: readonly (readonly string[])[];
 }
 
 export interface IntegerNode extends Described {
@@ -69,6 +77,16 @@ export function checkSettings(node: SettingNode, value: unknown, path: string, r
       if (problem !== undefined) throw new ValidationError(path, problem);
       return node.path ? resolvePath(value) : value;
     }
+    case 'string-list': {
+      if (!Array.isArray(value)) throw new ValidationError(path, `expected a list of strings, got ${describe(value)}`);
+      return value.map((item: unknown, i) => {
+        const at = `${path}[${i}]`;
+        if (typeof item !== 'string' || item.trim() === '') throw new ValidationError(at, `expected a non-empty string, got ${describe(item)}`);
+        const problem = node.check?.(item);
+        if (problem !== undefined) throw new ValidationError(at, problem);
+        return item;
+      });
+    }
     case 'integer':
       if (typeof value !== 'number' || !Number.isInteger(value)) throw new ValidationError(path, `expected an integer, got ${describe(value)}`);
       if (value < node.min || value > node.max) throw new ValidationError(path, `must be from ${node.min} to ${node.max}, got ${value}`);
@@ -110,6 +128,8 @@ export function settingsJsonSchema(node: SettingNode): Record<string, unknown> {
   switch (node.type) {
     case 'string':
       return { type: 'string', minLength: 1, description: node.description, ...(node.examples ? { examples: [...node.examples] } : {}) };
+    case 'string-list':
+      return { type: 'array', items: { type: 'string', minLength: 1 }, description: node.description, ...(node.examples ? { examples: node.examples.map((example) => [...example]) } : {}) };
     case 'integer':
       return { type: 'integer', minimum: node.min, maximum: node.max, description: node.description };
     case 'boolean':

@@ -26,6 +26,11 @@ export interface MqttConfig {
    * given on the command line).
    */
   readonly passwordFile?: string;
+  /**
+   * Topic prefixes under which a command's MQTT 5 Response Topic is honoured, besides the device's
+   * own `cmd/<command>/result…`. Default none.
+   */
+  readonly responseTopicPrefixes?: readonly string[];
   /** With `mqtts://`: files in PEM. */
   readonly tls?: {
     /** CA certificate(s) the broker's certificate must chain to. */
@@ -132,6 +137,12 @@ export const CONFIG_SCHEMA: ObjectNode = {
             path: true,
             description: 'file holding the password at the broker (default: $SENSORKIT_MQTT_PASSWORD, else the password in url)',
             examples: ['/etc/sensorkit/mqtt-password'],
+          },
+          responseTopicPrefixes: {
+            type: 'string-list',
+            description: "topic prefixes where a command's Response Topic is honoured, besides the device's own cmd/<command>/result (default: none)",
+            examples: [['plant-7/replies/']],
+            check: (value) => (/[+#\u0000]/.test(value) ? `a topic prefix takes no wildcards, got ${JSON.stringify(value)}` : undefined),
           },
           tls: {
             type: 'object',

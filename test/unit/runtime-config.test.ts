@@ -63,6 +63,7 @@ describe('checkConfig', () => {
     });
     expect(checkConfig({})).toEqual({});
     expect(checkConfig({ mqtt: false, opcua: false })).toEqual({ mqtt: false, opcua: false });
+    expect(checkConfig({ mqtt: { url: 'mqtt://x', username: 'sensor-7', responseTopicPrefixes: ['plant-7/replies/'] } })).toEqual({ mqtt: { url: 'mqtt://x', username: 'sensor-7', responseTopicPrefixes: ['plant-7/replies/'] } });
   });
 
   it.each([
@@ -89,6 +90,9 @@ describe('checkConfig', () => {
     [{ mqtt: { username: 'admin' } }, 'mqtt.username', 'needs a broker url (the embedded broker takes no credentials)'],
     [{ mqtt: { passwordFile: 'pw' } }, 'mqtt.passwordFile', 'needs a broker url (the embedded broker takes no credentials)'],
     [{ mqtt: { url: 'mqtt://x', passwordFile: '' } }, 'mqtt.passwordFile', 'expected a non-empty string, got ""'],
+    [{ mqtt: { url: 'mqtt://x', responseTopicPrefixes: 'replies/' } }, 'mqtt.responseTopicPrefixes', 'expected a list of strings, got "replies/"'],
+    [{ mqtt: { url: 'mqtt://x', responseTopicPrefixes: ['replies/', 'plant/+/'] } }, 'mqtt.responseTopicPrefixes[1]', 'a topic prefix takes no wildcards, got "plant/+/"'],
+    [{ mqtt: { url: 'mqtt://x', responseTopicPrefixes: [''] } }, 'mqtt.responseTopicPrefixes[0]', 'expected a non-empty string, got ""'],
     [{ outbox: [] }, 'outbox', 'expected an object, got an array'],
     [{ opcua: { port: 70000 } }, 'opcua.port', 'must be from 0 to 65535, got 70000'],
     [{ opcua: { profile: 'lab' } }, 'opcua.profile', 'expected one of "dev", "production", got "lab"'],
