@@ -19,7 +19,12 @@ const { O_RDONLY, O_RDWR, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } =
 
 /**
  * open(2) flags that never follow a symlink at the last component: read, read-write (resume),
- * create a new file (fails if anything, a link included, has the name), or append.
+ * create a new file (fails if anything, a link included, has the name), or a folder.
+ *
+ * @example
+ * ```ts
+ * const handle = await fs.open('staging/000000000007-3f9a0c1d2e4b/image.bin', OPEN_FLAGS.update)
+ * ```
  */
 export const OPEN_FLAGS = {
   read: O_RDONLY | O_NOFOLLOW,
