@@ -5,6 +5,7 @@
  * display only, never as a channel's unit on the wire.
  */
 import { UnitError } from './errors.js';
+import { describe } from './check.js';
 
 /** One unit: its symbol, dimension and the affine map to its dimension's base unit. */
 export interface UnitInfo {
@@ -213,7 +214,7 @@ export function senmlUnitProblem(symbol: string): string | undefined {
   const info = UNITS.get(symbol);
   if (info === undefined) {
     const suggestion = ALIASES[symbol] ?? [...UNITS.keys()].find((known) => known.toLowerCase() === symbol.toLowerCase());
-    return `unknown unit "${symbol}"${suggestion ? `; did you mean "${suggestion}"?` : ' (see RFC 8428 §12.1 and RFC 8798)'}`;
+    return `unknown unit ${describe(symbol)}${suggestion ? `; did you mean "${suggestion}"?` : ' (see RFC 8428 §12.1 and RFC 8798)'}`;
   }
   if (info.deprecated) return `unit "${symbol}" is deprecated by RFC 8428 §12.1; use the base unit of ${info.dimension}`;
   if (info.registry === 'none') {

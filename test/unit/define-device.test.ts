@@ -262,6 +262,9 @@ describe('defineDevice: holes, spans and long values', () => {
     const unknownBoard = failure(spec({ board: 'b'.repeat(5000) }));
     expect(unknownBoard.message.length).toBeLessThan(400);
     expect(unknownBoard.message).toMatch(/… \(5000 characters\)/);
+    const base = spec();
+    const longUnit = failure({ ...base, channels: [{ ...base.channels[0]!, unit: 'u'.repeat(100_000) }] });
+    expect(longUnit.message).toBe(`channels[0].unit: unknown unit "${'u'.repeat(60)}"… (100000 characters) (see RFC 8428 §12.1 and RFC 8798)`);
     const longKey = failure({ ...spec(), ['k'.repeat(10_000)]: 1 });
     expect(longKey.message.length).toBeLessThan(200);
     expect(longKey.path).toBe(`${'k'.repeat(60)}… (10000 characters)`);
