@@ -19,7 +19,7 @@ const { O_RDONLY, O_RDWR, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } =
 
 /**
  * open(2) flags that never follow a symlink at the last component: read, read-write (resume),
- * create a new file (fails if anything, a link included, has the name), or a folder.
+ * or create a new file (fails if anything, a link included, has the name).
  *
  * @example
  * ```ts
@@ -31,7 +31,6 @@ export const OPEN_FLAGS = {
   update: O_RDWR | O_NOFOLLOW,
   create: O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW,
   createReadWrite: O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW,
-  directory: O_RDONLY | O_DIRECTORY | O_NOFOLLOW,
 } as const;
 
 /**
@@ -76,7 +75,9 @@ export const nodeFileSystem: OtaFileSystem = {
  * ```
  */
 export async function syncDirectory(fs: OtaFileSystem, dir: string): Promise<void> {
-  const handle = await fs.open(dir, OPEN_FLAGS.directory);
+  // Following a link here is harmless (fsync writes nothing) and the root itself may be one the
+  // operator chose (/var/lib/device -> /data/device).
+  const handle = await fs.open(dir, O_RDONLY | O_DIRECTORY);
   try {
     await handle.sync();
   } finally {

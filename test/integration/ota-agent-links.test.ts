@@ -124,6 +124,17 @@ describe('a symlink planted under the root', () => {
   });
 });
 
+describe('a root that is itself a symlink (the operator\'s choice)', () => {
+  it('is used as it is: links above the agent\'s own folders are not its business', async () => {
+    outside = await mkdtemp(join(tmpdir(), 'sensorkit-ota-links-outside-'));
+    await mkdir(join(outside, 'data'));
+    const root = join(outside, 'device');
+    await symlink(join(outside, 'data'), root);
+    const d = await makeDevice(key, { root, provision: true });
+    expect(await d.agent.update(offer())).toMatchObject({ sequence: 2, trial: 'confirmed' });
+  });
+});
+
 describe('every open refuses a link at the last component (a link planted after the check)', () => {
   it('the download does not write through a link at its part file', async () => {
     const { victim } = await setUp();
