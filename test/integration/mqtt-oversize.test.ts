@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { topics } from '../../sdk/encoding/topics.js';
 import { maxIncomingPacketBytes } from '../../sdk/transport/mqtt/options.js';
 import { startBroker } from '../support/brokers.js';
+import { standInForAnotherMachine } from '../support/stand-in.js';
 import { waitFor } from '../support/net.js';
 import { startProbe, subscriber, type Probe, type ProbeExtras } from '../fixtures/mqtt-probe.js';
 
@@ -61,7 +62,10 @@ describe('an oversized MQTT message', () => {
     const memoryBefore = process.memoryUsage();
     const from = probe.clock.now();
 
+    // The sender and the broker stand for other machines (nice 19, the last CPU): what is measured
+    // is the message's cost to the device, not the cost of building and relaying 50 MiB here.
     const sender = spawn(process.execPath, ['--import', REGISTER, BIG_PUBLISH, broker.url, `${t.root}/${suffix}`, String(MEBIBYTES)], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (sender.pid !== undefined) standInForAnotherMachine(sender.pid);
     cleanups.push(() => void sender.kill());
     const [code] = (await once(sender, 'exit')) as [number | null];
     expect(code).toBe(0);
@@ -73,8 +77,14 @@ describe('an oversized MQTT message', () => {
     const gap = samples.largestGapAfter(from);
     const growth = Math.max(memoryAfter.rss - memoryBefore.rss, memoryAfter.heapUsed + memoryAfter.external - memoryBefore.heapUsed - memoryBefore.external);
     console.log(`oversized (${broker.kind}, MQTT ${protocol === 5 ? '5' : '3.1.1'}, ${suffix}): largest sampling gap ${gap.toFixed(1)} ms, memory growth ${(growth / 2 ** 20).toFixed(1)} MiB, ${JSON.stringify(probe.transport.status().mqtt)}`);
-    expect(gap, 'the largest sampling gap, ms').toBeLessThan(5 * PERIOD_MS);
+    // The device never read the message: an MQTT 5 broker discarded it for the device's Maximum
+    // Packet Size, or (3.1.1) the connection closed at its header.
+    const { commands, properties, oversizedPackets } = probe.transport.status().mqtt;
+    expect(protocol === 5 ? commands.received + properties.writes : oversizedPackets).toBe(protocol === 5 ? 0 : 1);
+    // Measured with the limit: growth 2.3–3.1 MiB, largest gap 13–24 ms (up to 170 ms with other
+    // test files running beside this one); without it: 25–93 MiB and 557–564 ms.
     expect(growth, 'memory growth, bytes').toBeLessThan((MEBIBYTES * 2 ** 20) / 5);
+    expect(gap, 'the largest sampling gap, ms').toBeLessThan(30 * PERIOD_MS);
     expect(probe.device.state).toBe('running');
     await waitFor(() => probe.transport.state === 'connected', 10_000, 'the transport to be connected');
     // It still serves its commands.
@@ -97,11 +107,13 @@ describe('an oversized MQTT message', () => {
     const first = broker.connections[0]!;
     console.log(`oversized (fake 3.1.1 broker): declared ${MEBIBYTES} MiB, the device read ${first.bodyWritten} bytes of it before closing; largest sampling gap ${samples.largestGapAfter(from).toFixed(1)} ms; ${JSON.stringify(probe.transport.status().mqtt)}`);
     expect(first.closedByDevice).toBe(true);
-    // Only what the kernel's buffers took before the device closed: far less than the message.
-    expect(first.bodyWritten).toBeLessThan(8 * 2 ** 20);
+    // Only what the kernel's socket buffers took before the device closed (3.75 MiB here; their
+    // limits vary by host): far less than the message.
+    expect(first.bodyWritten).toBeLessThan((MEBIBYTES * 2 ** 20) / 2);
     expect(probe.transport.status().mqtt.oversizedPackets).toBeGreaterThanOrEqual(1);
     expect(probe.errors.map((error) => error.message)).toContain(`the broker sent a packet of ${first.declared} bytes, above the limit of ${maxIncomingPacketBytes({})}; connection closed before reading it`);
-    expect(samples.largestGapAfter(from)).toBeLessThan(5 * PERIOD_MS);
+    // 10–15 ms measured; the bound leaves room for other test files running beside this one.
+    expect(samples.largestGapAfter(from)).toBeLessThan(30 * PERIOD_MS);
   }, 30_000);
 });
 
