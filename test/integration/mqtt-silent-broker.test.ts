@@ -69,7 +69,8 @@ describe('sensorkit run against a broker that goes silent', () => {
     console.log(`silent broker (${silence}): exit ${code} ${seconds.toFixed(1)} s after the banner`);
     expect(code, stdout).toBe(0);
     expect(stdout.trimEnd().endsWith('stopped'), stdout).toBe(true);
-    // 2 s of running, at most 2 s of flushing and 1 s for the `offline` status, and a margin for a loaded host.
-    expect(seconds).toBeLessThan(2 + 2 + 1 + 2);
+    // 2 s of running, at most 2 s of flushing and 1 s for the `offline` status (measured 2.0, 4.0
+    // and 5.0 s; before: 10 s, and 45 s with exit code 13), and a margin for a loaded host.
+    expect(seconds).toBeLessThan(2 + 2 + 1 + 3.5);
   }, 60_000);
 });
