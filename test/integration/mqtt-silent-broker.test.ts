@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import mqttPacket from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../support/net.js';
+import { startProbe } from '../fixtures/mqtt-probe.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -20,9 +21,12 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-type Silence = 'before CONNACK' | 'after CONNACK' | 'after SUBACK';
+type Silence = 'before CONNACK' | 'after CONNACK' | 'after SUBACK' | 'for settings';
 
-/** An MQTT 5 broker that answers up to the point `silence` names, then reads and never answers. */
+/**
+ * An MQTT 5 broker that answers up to the point `silence` names, then reads and never answers;
+ * `for settings`: it answers everything but the PUBLISHes of retained setting values.
+ */
 async function silentBroker(silence: Silence): Promise<{ url: string; connections: () => number }> {
   const sockets = new Set<Socket>();
   let connections = 0;
@@ -35,8 +39,10 @@ async function silentBroker(silence: Silence): Promise<{ url: string; connection
     parser.on('packet', (packet) => {
       if (packet.cmd === 'connect' && silence !== 'before CONNACK') {
         socket.write(mqttPacket.generate({ cmd: 'connack', reasonCode: 0, sessionPresent: false }, { protocolVersion: 5 }));
-      } else if (packet.cmd === 'subscribe' && silence === 'after SUBACK') {
+      } else if (packet.cmd === 'subscribe' && (silence === 'after SUBACK' || silence === 'for settings')) {
         socket.write(mqttPacket.generate({ cmd: 'suback', messageId: packet.messageId ?? 0, granted: packet.subscriptions.map(() => 0) }, { protocolVersion: 5 }));
+      } else if (packet.cmd === 'publish' && silence === 'for settings' && packet.qos === 1 && !packet.topic.includes('/property/')) {
+        socket.write(mqttPacket.generate({ cmd: 'puback', messageId: packet.messageId ?? 0, reasonCode: 0 }, { protocolVersion: 5 }));
       }
     });
   });
@@ -73,4 +79,20 @@ describe('sensorkit run against a broker that goes silent', () => {
     // and 5.0 s; before: 10 s, and 45 s with exit code 13), and a margin for a loaded host.
     expect(seconds).toBeLessThan(2 + 2 + 1 + 3.5);
   }, 60_000);
+
+  it('stop() does not wait on a PUBLISH the broker never acknowledges once the offline status is acknowledged', async () => {
+    const broker = await silentBroker('for settings');
+    const probe = await startProbe(broker.url, { extras: { properties: [{ id: 'threshold', type: 'number', unit: 'V', range: { min: 0, max: 5 }, default: 3 }] } });
+    cleanups.push(() => probe.close(100));
+    await probe.transport.start();
+    await waitFor(() => probe.transport.state === 'connected', 10_000, 'the transport to connect');
+    const started = performance.now();
+    await probe.transport.stop({ flushMs: 500 });
+    const seconds = (performance.now() - started) / 1000;
+    console.log(`silent broker (for settings): stop() took ${seconds.toFixed(2)} s`);
+    // The offline status is acknowledged at once; the retained setting value is still in flight:
+    // a graceful DISCONNECT waits for it at most 1 s.
+    expect(seconds).toBeLessThan(1 + 2);
+    expect(probe.transport.state).toBe('closed');
+  }, 30_000);
 });

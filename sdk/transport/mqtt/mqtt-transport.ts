@@ -448,7 +448,21 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
 
   #dispose(client: MqttClient, force: boolean): Promise<void> {
     client.removeAllListeners('message');
-    return new Promise((resolve) => client.end(force, {}, () => resolve()));
+    return new Promise((resolve) => {
+      // A graceful end waits until nothing is in flight (mqtt.js's `outgoingEmpty`), which a broker
+      // that falls silent right now never brings: after OFFLINE_WAIT_MS of host time (a virtual
+      // clock would never get there) the socket is destroyed instead.
+      const backstop = force
+        ? undefined
+        : setTimeout(() => {
+            client.stream?.destroy();
+            resolve();
+          }, OFFLINE_WAIT_MS);
+      client.end(force, {}, () => {
+        clearTimeout(backstop);
+        resolve();
+      });
+    });
   }
 
   #setState(connection: Connection): void {
