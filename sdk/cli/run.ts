@@ -39,7 +39,7 @@ ${registeredBoards()
                        (default: $SENSORKIT_SERIAL, else EMU-<seed>)
   --mqtt URL           publish to this broker: mqtt://host[:port] or mqtts://host[:port]
                        (default: an embedded broker on 127.0.0.1, its port in the first line)
-  --mqtt-user NAME      user name at the broker (default: the one in the URL, if any)
+  --mqtt-user NAME     user name at the broker (default: the one in the URL, if any)
   --mqtt-password-file FILE
                        the password at the broker is this file's content (default:
                        $SENSORKIT_MQTT_PASSWORD, else the password in the URL, which other
