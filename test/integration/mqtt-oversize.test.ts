@@ -82,9 +82,13 @@ describe('an oversized MQTT message', () => {
     const { commands, properties, oversizedPackets } = probe.transport.status().mqtt;
     expect(protocol === 5 ? commands.received + properties.writes : oversizedPackets).toBe(protocol === 5 ? 0 : 1);
     // Measured with the limit: growth 2.3–3.1 MiB, largest gap 13–24 ms (up to 170 ms with other
-    // test files running beside this one); without it: 25–93 MiB and 557–564 ms.
-    expect(growth, 'memory growth, bytes').toBeLessThan((MEBIBYTES * 2 ** 20) / 5);
-    expect(gap, 'the largest sampling gap, ms').toBeLessThan(30 * PERIOD_MS);
+    // test files running beside this one); without it: 25–93 MiB and 557–564 ms. aedes (when
+    // Mosquitto is absent and not required) runs in this process and buffers the whole message
+    // itself, so there these figures are the broker's, not the device's: not asserted.
+    if (broker.kind === 'mosquitto') {
+      expect(growth, 'memory growth, bytes').toBeLessThan((MEBIBYTES * 2 ** 20) / 5);
+      expect(gap, 'the largest sampling gap, ms').toBeLessThan(30 * PERIOD_MS);
+    }
     expect(probe.device.state).toBe('running');
     await waitFor(() => probe.transport.state === 'connected', 10_000, 'the transport to be connected');
     // It still serves its commands.
