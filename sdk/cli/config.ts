@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ConfigFileError, CONFIG_FILE_NAMES, findConfigFile, loadConfigFile } from '../runtime/config-file.js';
 import { configJsonSchema, type RuntimeConfig } from '../runtime/config.js';
 import { loadDeviceFile } from '../runtime/device-file.js';
+import { redactCredentials } from '../transport/mqtt/credentials.js';
 import { UsageError } from './usage.js';
 
 export const CONFIG_HELP = `Usage: sensorkit config <check|schema> [FILE] [options]
@@ -70,7 +71,7 @@ function summary(config: RuntimeConfig, device: string): string {
   const opcua = config.opcua;
   return [
     `${device} on ${config.board ?? 'emulated'}${config.board === undefined || config.board === 'emulated' ? `, seed ${config.seed ?? 1}` : ''}`,
-    mqtt === false ? 'MQTT off' : `MQTT ${mqtt?.url ?? 'embedded broker'}${tls.length > 0 ? ` (TLS: ${tls.join(', ')})` : ''}`,
+    mqtt === false ? 'MQTT off' : `MQTT ${mqtt?.url === undefined ? 'embedded broker' : redactCredentials(mqtt.url)}${tls.length > 0 ? ` (TLS: ${tls.join(', ')})` : ''}`,
     mqtt === false ? undefined : `outbox ${config.outbox?.dir ?? '.sensorkit/outbox/<device id>'}`,
     opcua === false ? 'OPC UA off' : `OPC UA port ${opcua?.port ?? 4840} (${opcua?.profile ?? 'dev'})`,
   ]

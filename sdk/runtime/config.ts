@@ -31,6 +31,13 @@ export interface MqttConfig {
    * own `cmd/<command>/result…`. Default none.
    */
   readonly responseTopicPrefixes?: readonly string[];
+  /**
+   * How telemetry is batched: a batch closes at `maxSamples` samples or `maxDelayMs` after its
+   * first sample. The batch being collected is in memory only, so a SIGKILL or power cut loses at
+   * most `maxDelayMs` of samples; a smaller value loses less and publishes more, smaller messages.
+   * Default `{ maxSamples: 100, maxDelayMs: 1000 }`.
+   */
+  readonly batch?: { readonly maxSamples?: number; readonly maxDelayMs?: number };
   /** With `mqtts://`: files in PEM. */
   readonly tls?: {
     /** CA certificate(s) the broker's certificate must chain to. */
@@ -143,6 +150,14 @@ export const CONFIG_SCHEMA: ObjectNode = {
             description: "topic prefixes where a command's Response Topic is honoured, besides the device's own cmd/<command>/result (default: none)",
             examples: [['plant-7/replies/']],
             check: (value) => (/[+#\u0000]/.test(value) ? `a topic prefix takes no wildcards, got ${JSON.stringify(value)}` : undefined),
+          },
+          batch: {
+            type: 'object',
+            description: 'telemetry batches: a batch closes at maxSamples samples or maxDelayMs after its first (a SIGKILL loses at most maxDelayMs of samples)',
+            fields: {
+              maxSamples: { type: 'integer', min: 1, max: 10_000, description: 'samples per batch at most (default: 100)' },
+              maxDelayMs: { type: 'integer', min: 0, max: 60_000, description: 'longest time a sample waits for its batch, ms (default: 1000)' },
+            },
           },
           tls: {
             type: 'object',

@@ -45,7 +45,7 @@ export async function openMqttSide(device: Device, clock: Clock, config: MqttCon
   let outbox: DurableOutbox | undefined;
   try {
     outbox = await DurableOutbox.open({ dir: resolve(outboxDir ?? join('.sensorkit', 'outbox', deviceId)), clock });
-    const transport = createTransport(config.url ?? broker!.url, { deviceId, clock, outbox, encoder: new SenmlCborEncoder(), ...credentials, ...(tls ? { tls } : {}), ...(config.responseTopicPrefixes ? { commands: { responseTopicPrefixes: config.responseTopicPrefixes } } : {}) });
+    const transport = createTransport(config.url ?? broker!.url, { deviceId, clock, outbox, encoder: new SenmlCborEncoder(), ...credentials, ...(tls ? { tls } : {}), ...(config.responseTopicPrefixes ? { commands: { responseTopicPrefixes: config.responseTopicPrefixes } } : {}), ...(config.batch ? { batch: config.batch } : {}) });
     transport.attach(device);
     const opened = outbox;
     return {

@@ -85,6 +85,15 @@ describe('sensorkit config', () => {
     expect(found.stdout).toBe('sensorkit.config.json: ok: no device (sensorkit run takes DEVICE) on emulated, seed 1; MQTT embedded broker; outbox .sensorkit/outbox/<device id>; OPC UA off\n');
   });
 
+  it('never prints the password of a broker URL in its summary', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'sensorkit.config.json'), JSON.stringify({ mqtt: { url: 'mqtt://admin:S3cret@broker.plant:1883' }, opcua: false }));
+    const result = await sensorkit(['config', 'check'], dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('MQTT mqtt://admin:***@broker.plant:1883');
+    expect(`${result.stdout}${result.stderr}`).not.toContain('S3cret');
+  });
+
   it('prints the JSON Schema for editors', async () => {
     const result = await sensorkit(['config', 'schema']);
     expect(result.code).toBe(0);

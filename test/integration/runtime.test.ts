@@ -172,6 +172,25 @@ describe('startRuntime with MQTT', () => {
     expect(runtime.status()).toMatchObject({ state: 'stopped', device: 'stopped', mqtt: { state: 'closed' } });
     expect(await listening(broker.port)).toBe(false);
   }, 30_000);
+
+  it('batches telemetry as mqtt.batch says: one sample per message with maxSamples 1', async () => {
+    const runtime = await Runtime.open({ device: ENV_NODE, seed: 22, outbox: { dir: tempDir() }, opcua: false, mqtt: { batch: { maxSamples: 1, maxDelayMs: 50 } } });
+    cleanups.push(() => runtime.stop());
+    const t = topics('env-node-EMU-22');
+    const watcher = await subscriber(runtime.broker!.url, 4, [t.telemetry]);
+    cleanups.push(() => watcher.close());
+    await runtime.start();
+    // env-node reports its three channels together at start: three messages of one record each.
+    const seen = new Set<unknown>();
+    const packs = [];
+    for (let i = 0; i < 3; i++) {
+      const message = await watcher.next(t.telemetry, (candidate) => !seen.has(candidate), 15_000);
+      seen.add(message);
+      packs.push(resolveSenmlCbor(message.payload));
+    }
+    expect(packs.map((records) => records.length)).toEqual([1, 1, 1]);
+    await runtime.stop();
+  }, 30_000);
 });
 
 describe('startRuntime with OPC UA', () => {

@@ -63,6 +63,7 @@ describe('checkConfig', () => {
     });
     expect(checkConfig({})).toEqual({});
     expect(checkConfig({ mqtt: false, opcua: false })).toEqual({ mqtt: false, opcua: false });
+    expect(checkConfig({ mqtt: { batch: { maxSamples: 10, maxDelayMs: 200 } } })).toEqual({ mqtt: { batch: { maxSamples: 10, maxDelayMs: 200 } } });
     expect(checkConfig({ mqtt: { url: 'mqtt://x', username: 'sensor-7', responseTopicPrefixes: ['plant-7/replies/'] } })).toEqual({ mqtt: { url: 'mqtt://x', username: 'sensor-7', responseTopicPrefixes: ['plant-7/replies/'] } });
   });
 
@@ -93,6 +94,8 @@ describe('checkConfig', () => {
     [{ mqtt: { url: 'mqtt://x', responseTopicPrefixes: 'replies/' } }, 'mqtt.responseTopicPrefixes', 'expected a list of strings, got "replies/"'],
     [{ mqtt: { url: 'mqtt://x', responseTopicPrefixes: ['replies/', 'plant/+/'] } }, 'mqtt.responseTopicPrefixes[1]', 'a topic prefix takes no wildcards, got "plant/+/"'],
     [{ mqtt: { url: 'mqtt://x', responseTopicPrefixes: [''] } }, 'mqtt.responseTopicPrefixes[0]', 'expected a non-empty string, got ""'],
+    [{ mqtt: { url: 'mqtt://x', batch: { maxDelayMs: -1 } } }, 'mqtt.batch.maxDelayMs', 'must be from 0 to 60000, got -1'],
+    [{ mqtt: { url: 'mqtt://x', batch: { maxSamples: 0 } } }, 'mqtt.batch.maxSamples', 'must be from 1 to 10000, got 0'],
     [{ outbox: [] }, 'outbox', 'expected an object, got an array'],
     [{ opcua: { port: 70000 } }, 'opcua.port', 'must be from 0 to 65535, got 70000'],
     [{ opcua: { profile: 'lab' } }, 'opcua.profile', 'expected one of "dev", "production", got "lab"'],
