@@ -179,3 +179,33 @@ function editDistance(a: string, b: string): number {
   }
   return row[b.length]!;
 }
+
+/**
+ * Checks that `value` is plain data, as a declaration must be (it is cloned, frozen and exported):
+ * strings, numbers, booleans, null, arrays and plain objects, nested at most `maxDepth` deep.
+ * Throws `ValidationError` naming the first field that is a function, a symbol, a bigint or an
+ * instance of a class.
+ *
+ * @example
+ * ```ts
+ * requirePlainData({ channels: [{ description: () => 'x' }] }, '') // ValidationError: channels[0].description: …
+ * ```
+ */
+export function requirePlainData(value: unknown, path: string, maxDepth = 32): void {
+  const kind = typeof value;
+  if (kind === 'function' || kind === 'symbol' || kind === 'bigint') {
+    throw new ValidationError(path, `must be plain data (a string, number, boolean, array or object), got a ${kind}`);
+  }
+  if (kind !== 'object' || value === null) return;
+  if (maxDepth === 0) throw new ValidationError(path, 'is nested too deeply');
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => requirePlainData(item, `${path}[${i}]`, maxDepth - 1));
+    return;
+  }
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) {
+    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    throw new ValidationError(path, `must be plain data, got an instance of ${typeof name === 'string' && name !== '' ? cut(name) : 'a class'}`);
+  }
+  for (const [key, item] of Object.entries(value as object)) requirePlainData(item, join(path, key), maxDepth - 1);
+}

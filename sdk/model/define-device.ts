@@ -13,6 +13,7 @@ import {
   requireNumber,
   requireObject,
   requireOneOf,
+  requirePlainData,
   requireString,
   requireUnique,
 } from '../core/check.js';
@@ -118,6 +119,9 @@ export function defineDevice(spec: DeviceSpec): DeviceModel {
   alarms.forEach((alarm, i) => validateAlarm(alarm, `alarms[${i}]`, channels as ChannelSpec[]));
   requireUnique(alarms.map((a) => (a as AlarmSpec).id), (i) => `alarms[${i}].id`);
 
+  // The model is plain data: cloned, frozen and exported (a function or class instance in a free-text
+  // field would pass the checks above and then fail to clone).
+  requirePlainData(spec, '');
   return new DeviceModel(deepFreeze(structuredClone(spec)), board, bindings);
 }
 

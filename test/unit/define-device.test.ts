@@ -269,4 +269,18 @@ describe('defineDevice: holes, spans and long values', () => {
     expect(longKey.message.length).toBeLessThan(200);
     expect(longKey.path).toBe(`${'k'.repeat(60)}… (10000 characters)`);
   });
+
+  it('refuses what is not plain data (a function, a symbol, a class instance) with its path, not a clone error', () => {
+    expect(failure(spec({ description: (() => 'x') as unknown as string })).message).toBe(
+      'description: must be plain data (a string, number, boolean, array or object), got a function',
+    );
+    const base = spec();
+    const symbol = failure({ ...base, channels: [{ ...base.channels[0]!, description: Symbol('x') }] });
+    expect(symbol.path).toBe('channels[0].description');
+    expect(symbol.reason).toMatch(/got a symbol$/);
+    const instance = failure({ ...base, channels: [{ ...base.channels[0]!, driver: { ...base.channels[0]!.driver, options: new Map() } }] });
+    expect(instance.path).toBe('channels[0].driver.options');
+    expect(instance.reason).toBe('must be plain data, got an instance of Map');
+  });
 });
+
