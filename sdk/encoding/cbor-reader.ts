@@ -7,7 +7,7 @@
  *   value below 32 (§3, §3.3), text that is not UTF-8 (§5.3.1 validity);
  * - indefinite lengths, and integers, lengths, counts and tags not in their shortest form (§4.2.1);
  * - duplicate map keys (§5.6), and keys out of bytewise order where the profile asks for it (§4.2.1);
- * - map keys that are not integers or text, integers beyond ±2^53 (they would not be numbers);
+ * - map keys that are not integers or text, integers beyond ±(2^53 − 1) (not safe integers);
  * - what its {@link CborProfile} does not allow: floats, tags, `undefined` and other simple values;
  * - more bytes, items, string bytes or nesting than its {@link CborLimits}.
  *
@@ -163,6 +163,9 @@ export class CborReader {
       case 0:
         return arg;
       case 1:
+        // −1 − (2^53 − 1) = −2^53 is not a safe integer: refused, so every value read is one
+        // that can be written back (encoders refuse integers beyond ±(2^53 − 1)).
+        if (arg === Number.MAX_SAFE_INTEGER) throw this.error('limit', 'an integer below −(2^53 − 1)', start);
         return -1 - arg;
       case 2:
         return this.#string(arg, start, this.profile.copyBytes);

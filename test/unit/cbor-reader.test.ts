@@ -45,6 +45,10 @@ describe('decodeStrictCbor', () => {
     expect(rejection(() => decodeStrictCbor(hex('a1 41 00 01'), LIMITS, LENIENT)).message).toBe('wrong-type: a map key must be an integer or a text string at byte 1');
     expect(rejection(() => decodeStrictCbor(hex('a1 f9 3c 00 01'), LIMITS, LENIENT)).reason).toBe('wrong-type');
     expect(rejection(() => decodeStrictCbor(hex('1b 00 20 00 00 00 00 00 00'), LIMITS, LENIENT)).reason).toBe('limit');
+    // ±(2^53 − 1) are the widest integers read, as they are the widest an encoder writes: −2^53 is refused.
+    expect(decodeStrictCbor(hex('1b 00 1f ff ff ff ff ff ff'), LIMITS, LENIENT)).toBe(Number.MAX_SAFE_INTEGER);
+    expect(decodeStrictCbor(hex('3b 00 1f ff ff ff ff ff fe'), LIMITS, LENIENT)).toBe(-Number.MAX_SAFE_INTEGER);
+    expect(rejection(() => decodeStrictCbor(hex('3b 00 1f ff ff ff ff ff ff'), LIMITS, LENIENT)).message).toBe('limit: an integer below −(2^53 − 1) at byte 0');
     expect(rejection(() => decodeStrictCbor(hex('91 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00'), LIMITS, LENIENT)).message).toBe('limit: 17 items is above maxItems 16 at byte 0');
   });
 
