@@ -77,6 +77,20 @@ describe('DurableOutbox: a damaged file is set aside, the rest opens', () => {
     await expectSetAside(dir, SEGMENTS[0], bytes, pending);
   });
 
+  it('a segment copied to acks.log: set aside; without acks every record on disk is pending again', async () => {
+    const { dir } = await threeSegments();
+    const segment = new Uint8Array(await readFile(join(dir, SEGMENTS[1])));
+    await writeFile(join(dir, 'acks.log'), segment);
+    await expectSetAside(dir, 'acks.log', segment, Array.from({ length: 38 }, (_, i) => i + 1));
+  });
+
+  it('the ack journal copied under a segment name: set aside, the records of the other segments kept', async () => {
+    const { dir, pending } = await threeSegments();
+    const journal = new Uint8Array(await readFile(join(dir, 'acks.log')));
+    await writeFile(join(dir, SEGMENTS[1]), journal);
+    await expectSetAside(dir, SEGMENTS[1], journal, pending.filter((seq) => seq < 16 || seq > 30));
+  });
+
   it('a zero-filled segment: set aside, the records of the other segments kept', async () => {
     const { dir, pending } = await threeSegments();
     const path = join(dir, SEGMENTS[1]);

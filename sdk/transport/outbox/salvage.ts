@@ -10,8 +10,11 @@
  * out (they cannot be this file's). An ack journal that lost frames forgets those acks: their
  * records are delivered again (at least once, with their seqs), never lost.
  *
- * A header with a valid CRC but an unsupported version or the wrong kind is not damage (a newer
- * sensorkit's file, or a file copied under our name): it is refused as before, untouched.
+ * A header with a valid CRC but an unsupported version is not damage (a newer sensorkit's file):
+ * it is refused as before, untouched. One of a supported version but the other kind (a segment
+ * copied to `acks.log`, a journal under a segment's name) is set aside like a damaged one: its
+ * frames are not of this file's kind, so the file is replaced by an empty one of its kind (a lost
+ * journal means its acked records still on disk are delivered again; the copy keeps every byte).
  *
  * Crash safety: the copy is made before the replacement (`replaceFile`: complete, fsynced, renamed
  * over), so a crash in between leaves the damaged file in place, and the next open sets it aside again.
@@ -47,7 +50,7 @@ export async function salvageIfDamaged(path: string, kind: FileKind, minSeq: num
   const header = await readHeader(path);
   const verdict = checkFileHeader(header, kind);
   if (typeof verdict !== 'string') return undefined;
-  if (intactButForeign(header)) throw new StorageError(path, `${verdict}; the outbox directory must hold only outbox files`);
+  if (intactButForeign(header) && header[9] !== 1 && header[9] !== 2) throw new StorageError(path, `${verdict}; the outbox directory must hold only outbox files`);
 
   const bytes = await attempt(path, 'read', () => readFile(path));
   const { version, frames } = readableFrames(bytes, kind, minSeq);
