@@ -91,6 +91,18 @@ describe('DurableOutbox: a damaged file is set aside, the rest opens', () => {
     await expectSetAside(dir, SEGMENTS[1], journal, pending.filter((seq) => seq < 16 || seq > 30));
   });
 
+  it('a segment copied under another segment name: its records are handed out once, not twice', async () => {
+    const { dir, pending } = await threeSegments();
+    await writeFile(join(dir, '999999999999.seg'), await readFile(join(dir, SEGMENTS[0])));
+    await writeFile(join(dir, '000000000020.seg'), await readFile(join(dir, SEGMENTS[0])));
+    // Under a lower name, seqs above that name's: the later original's frames are the repeats.
+    await writeFile(join(dir, '000000000002.seg'), await readFile(join(dir, SEGMENTS[1])));
+    const outbox = await open(dir);
+    expect(outbox.pending().map((entry) => entry.seq)).toEqual(pending);
+    for (const entry of outbox.pending()) expect(text(entry)).toBe(new TextDecoder().decode(payloadOf(entry.seq)));
+    expect((await outbox.append(payloadOf(99))).seq).toBeGreaterThan(38);
+  });
+
   it('a zero-filled segment: set aside, the records of the other segments kept', async () => {
     const { dir, pending } = await threeSegments();
     const path = join(dir, SEGMENTS[1]);

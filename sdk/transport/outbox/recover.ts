@@ -74,7 +74,8 @@ export async function recoverOutbox(settings: OutboxSettings): Promise<Recovered
     let tornTails = read.tornTail ? 1 : 0;
     let corruptRegions = read.corruptRegions;
     for (const [index, file] of files.entries()) {
-      const found = await Segment.recover(join(dir, file.name), file.base, read.acked, index === files.length - 1);
+      const afterSeq = segments.at(-1)?.lastSeq ?? 0;
+      const found = await Segment.recover(join(dir, file.name), file.base, read.acked, index === files.length - 1, afterSeq);
       segments.push(found.segment);
       if (found.tornTail) tornTails++;
       corruptRegions += found.corruptRegions;

@@ -94,11 +94,14 @@ export class Segment {
   /**
    * Reads a segment file back. A torn tail is truncated away (and the truncation fsynced) so that
    * later appends follow the last valid frame; records whose seq is in `acked` are indexed as
-   * acknowledged. `writable` keeps the file open for appends (the newest segment).
+   * acknowledged. `writable` keeps the file open for appends (the newest segment). A frame whose
+   * seq is below the name's `baseSeq`, or not above `afterSeq` (the last seq of the segments before
+   * it), is not this file's: a copy of another segment under this name. It is left out, so that no
+   * seq is handed out twice.
    *
    * @throws StorageError when the file is not an outbox segment or cannot be read.
    */
-  static async recover(path: string, baseSeq: number, acked: ReadonlySet<number>, writable: boolean): Promise<SegmentRecovery> {
+  static async recover(path: string, baseSeq: number, acked: ReadonlySet<number>, writable: boolean, afterSeq = 0): Promise<SegmentRecovery> {
     const bytes = await attempt(path, 'read', () => readFile(path));
     const version = checkFileHeader(bytes, FileKind.segment);
     if (typeof version === 'string') throw new StorageError(path, `${version}; the outbox directory must hold only outbox files`);
@@ -119,6 +122,7 @@ export class Segment {
     }
     const segment = new Segment(path, baseSeq, writable ? handle : undefined, scan.validEnd, version);
     for (const frame of scan.frames) {
+      if (frame.seq < baseSeq || frame.seq <= afterSeq) continue;
       const isAcked = acked.has(frame.seq);
       // Copy the payload out of the file buffer so the buffer can be collected.
       const entry = isAcked ? undefined : Object.freeze({ seq: frame.seq, payload: frame.payload.slice(), appendedAt: frame.time });
