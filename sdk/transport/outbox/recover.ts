@@ -73,9 +73,10 @@ export async function recoverOutbox(settings: OutboxSettings): Promise<Recovered
   try {
     let tornTails = read.tornTail ? 1 : 0;
     let corruptRegions = read.corruptRegions;
+    // Every seq read so far: a copy of a segment under another name hands out none of them twice.
+    const seen = new Set<number>();
     for (const [index, file] of files.entries()) {
-      const afterSeq = segments.at(-1)?.lastSeq ?? 0;
-      const found = await Segment.recover(join(dir, file.name), file.base, read.acked, index === files.length - 1, afterSeq);
+      const found = await Segment.recover(join(dir, file.name), file.base, read.acked, index === files.length - 1, seen);
       segments.push(found.segment);
       if (found.tornTail) tornTails++;
       corruptRegions += found.corruptRegions;

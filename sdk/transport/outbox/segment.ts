@@ -95,13 +95,13 @@ export class Segment {
    * Reads a segment file back. A torn tail is truncated away (and the truncation fsynced) so that
    * later appends follow the last valid frame; records whose seq is in `acked` are indexed as
    * acknowledged. `writable` keeps the file open for appends (the newest segment). A frame whose
-   * seq is below the name's `baseSeq`, or not above `afterSeq` (the last seq of the segments before
-   * it), is not this file's: a copy of another segment under this name. It is left out, so that no
-   * seq is handed out twice.
+   * seq is below the name's `baseSeq` (a segment starts at the next seq), or is in `seen` (read from
+   * an earlier segment), is not this file's: a copy of another segment under this name. It is left
+   * out, so that no seq is handed out twice; the seqs kept are added to `seen`.
    *
    * @throws StorageError when the file is not an outbox segment or cannot be read.
    */
-  static async recover(path: string, baseSeq: number, acked: ReadonlySet<number>, writable: boolean, afterSeq = 0): Promise<SegmentRecovery> {
+  static async recover(path: string, baseSeq: number, acked: ReadonlySet<number>, writable: boolean, seen = new Set<number>()): Promise<SegmentRecovery> {
     const bytes = await attempt(path, 'read', () => readFile(path));
     const version = checkFileHeader(bytes, FileKind.segment);
     if (typeof version === 'string') throw new StorageError(path, `${version}; the outbox directory must hold only outbox files`);
@@ -122,7 +122,8 @@ export class Segment {
     }
     const segment = new Segment(path, baseSeq, writable ? handle : undefined, scan.validEnd, version);
     for (const frame of scan.frames) {
-      if (frame.seq < baseSeq || frame.seq <= afterSeq) continue;
+      if (frame.seq < baseSeq || seen.has(frame.seq)) continue;
+      seen.add(frame.seq);
       const isAcked = acked.has(frame.seq);
       // Copy the payload out of the file buffer so the buffer can be collected.
       const entry = isAcked ? undefined : Object.freeze({ seq: frame.seq, payload: frame.payload.slice(), appendedAt: frame.time });
