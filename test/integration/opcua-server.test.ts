@@ -220,7 +220,7 @@ describe('OPC UA server: the device model as an address space', () => {
 
   it('sends the alarm transitions as events to a client subscribed to the Server object', async () => {
     const subscription = await session.createSubscription2({ requestedPublishingInterval: 100, requestedMaxKeepAliveCount: 20, publishingEnabled: true });
-    const fields = ['SourceName', 'Message', 'Severity', 'ActiveState.Id', 'ConditionName'];
+    const fields = ['SourceName', 'Message', 'Severity', 'ActiveState.Id', 'ConditionName', 'HighState.Id', 'Retain'];
     const item = await subscription.monitor(
       { nodeId: 'i=2253', attributeId: AttributeIds.EventNotifier },
       { samplingInterval: 0, queueSize: 100, discardOldest: true, filter: constructEventFilter(fields) },
@@ -234,10 +234,11 @@ describe('OPC UA server: the device model as an address space', () => {
     const ours = () => events.filter((event) => event.ConditionName === 'high-voltage');
     rig.voltage.set(4.6);
     const raised = await waitFor(() => ours().find((event) => event['ActiveState.Id'] === true), 10_000, 'the activation event');
-    expect(raised).toMatchObject({ SourceName: `${ns}:${RIG_DEVICE_ID}`, Severity: 700 });
+    expect(raised).toMatchObject({ SourceName: `${ns}:${RIG_DEVICE_ID}`, Severity: 700, 'HighState.Id': true, Retain: true });
     expect((raised.Message as { text: string }).text).toBe('Voltage above 4 V');
     rig.voltage.set(1.5);
-    await waitFor(() => ours().find((event) => event['ActiveState.Id'] === false), 10_000, 'the clearing event');
+    const cleared = await waitFor(() => ours().find((event) => event['ActiveState.Id'] === false), 10_000, 'the clearing event');
+    expect(cleared).toMatchObject({ Severity: 0, 'HighState.Id': false });
     await subscription.terminate();
   });
 });

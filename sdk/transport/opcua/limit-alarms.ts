@@ -9,31 +9,17 @@
  * deadband) — so node-opcua's own evaluation of the input node, which has no hysteresis, is
  * switched off for these alarms; a value dithering around the limit raises one activation.
  */
-import { StatusCodes, type Namespace, type UAObject, type UAVariable } from 'node-opcua';
+import { StatusCodes, type Namespace, type UANonExclusiveLimitAlarmEx, type UAObject, type UAVariable } from 'node-opcua';
 import { StateError } from '../../core/errors.js';
 import type { Device } from '../../device/device.js';
 import type { DeviceModel } from '../../model/define-device.js';
 import type { AlarmSpec } from '../../model/spec.js';
 import type { AlarmEvent } from '../../pipeline/alarms.js';
-
-type LimitStates = { highHigh: 'unset'; high: boolean | 'unset'; low: boolean | 'unset'; lowLow: 'unset' };
-
-/** What this module needs of node-opcua's limit alarm (its state transition, with branches and events). */
-interface DrivenAlarm {
-  readonly activeState: { getValue(): boolean };
-  getEnabledState(): boolean;
-  calculateConditionInfo: (...args: unknown[]) => unknown;
-  _onInputDataValueChange: (...args: unknown[]) => void;
-  _signalNewCondition2(states: LimitStates, isActive: boolean, value: string): void;
-}
-
-interface ConditionInfoCtor {
-  new (options: { message: string; severity: number; quality: unknown; retain: boolean }): unknown;
-}
+import { stopInputEvaluation } from './limit-alarm-input.js';
 
 /** The limit alarms of one device. */
 export class LimitAlarms {
-  readonly #alarms = new Map<string, { node: DrivenAlarm; spec: AlarmSpec; pending: AlarmEvent | undefined }>();
+  readonly #alarms = new Map<string, { node: UANonExclusiveLimitAlarmEx; spec: AlarmSpec }>();
 
   /**
    * Adds one limit alarm per model alarm, as components of the device object.
@@ -59,22 +45,10 @@ export class LimitAlarms {
         conditionSource: parent,
         inputNode: input,
         ...limits,
-      } as Parameters<Namespace['instantiateNonExclusiveLimitAlarm']>[1]) as unknown as DrivenAlarm;
+      } as Parameters<Namespace['instantiateNonExclusiveLimitAlarm']>[1]);
       // The device's evaluator decides (with hysteresis); node-opcua must not re-decide without it.
-      node._onInputDataValueChange = () => undefined;
-      const entry = { node, spec, pending: undefined as AlarmEvent | undefined };
-      const ConditionInfo = conditionInfoClass(node);
-      node.calculateConditionInfo = () => {
-        const event = entry.pending;
-        const active = event?.state === 'active';
-        return new ConditionInfo({
-          message: event?.message ?? `${spec.id}: back to normal`,
-          severity: active ? spec.severity : 0,
-          quality: StatusCodes.Good,
-          retain: true,
-        });
-      };
-      this.#alarms.set(spec.id, entry);
+      stopInputEvaluation(node, spec.id);
+      this.#alarms.set(spec.id, { node, spec });
     }
   }
 
@@ -88,22 +62,27 @@ export class LimitAlarms {
     const entry = this.#alarms.get(event.alarm);
     if (entry === undefined) return;
     const { node, spec } = entry;
-    // A disabled condition raises no events (IEC 62541-9 §5.5.2); it is re-evaluated when enabled.
+    // A disabled condition raises no events (IEC 62541-9 §5.5.2).
     if (!node.getEnabledState()) return;
     const active = event.state === 'active';
     if (node.activeState.getValue() === active) return;
-    entry.pending = event;
-    const states: LimitStates = { highHigh: 'unset', high: spec.kind === 'high' ? active : 'unset', low: spec.kind === 'low' ? active : 'unset', lowLow: 'unset' };
-    node._signalNewCondition2(states, active, String(event.value));
+    // NonExclusiveLimitAlarmType: the limit state that was crossed (IEC 62541-9 §5.8.18.3).
+    (spec.kind === 'high' ? node.highState : node.lowState)?.setValue(active);
+    const trunk = node.currentBranch();
+    if (active) {
+      node.activateAlarm();
+    } else {
+      // An activation not yet acknowledged stays on a branch of its own, so a client can still
+      // acknowledge it after the trunk returns to normal (IEC 62541-9 §5.5.2, branches).
+      if (!trunk.getAckedState() && trunk.getRetain()) node.raiseNewBranchState(node.createBranch());
+      trunk.setActiveState(false);
+      trunk.setAckedState(true);
+    }
+    node.raiseNewCondition({ message: event.message, severity: active ? spec.severity : 0, quality: StatusCodes.Good, retain: true });
   }
 
   /** Follows the device's alarm events; returns a function that stops. */
   bind(device: Pick<Device, 'on'>): () => void {
     return device.on('alarm', (event) => this.apply(event));
   }
-}
-
-/** node-opcua's ConditionInfo class, reached through the alarm (it is not exported by name). */
-function conditionInfoClass(node: DrivenAlarm): ConditionInfoCtor {
-  return (node as unknown as { getCurrentConditionInfo(): object }).getCurrentConditionInfo().constructor as ConditionInfoCtor;
 }
