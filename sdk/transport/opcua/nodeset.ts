@@ -48,9 +48,10 @@ export interface Nodeset2ExportOptions {
   readonly deviceId: string;
   readonly serialNumber: string;
   /**
-   * The model's `PublicationDate`; defaults to the time of the export. Whole seconds are kept:
+   * The model's `PublicationDate`, truncated to whole seconds:
    * the official nodesets write xs:dateTime without fractional seconds and some importers
-   * accept no other form.
+   * accept no other form. Default: the time of the export. Example:
+   * `new Date('2026-03-01T00:00:00Z')` for a reproducible file.
    */
   readonly publicationDate?: Date;
 }
