@@ -7,14 +7,16 @@
  * - a top level that is not a non-empty array of maps (RFC 8428 §6, §11);
  * - record labels that are neither integers nor text, integer labels outside RFC 8428 Table 4,
  *   registered labels spelled as text, and must-understand labels ending in `_` (§4.4);
- * - tags, `undefined` and unassigned simple values: SenML-CBOR uses none (RFC 8428 §6).
+ * - tags, `undefined` and unassigned simple values: SenML-CBOR uses none (RFC 8428 §6);
+ * - a `bver` with a feature it does not understand, and an RFC 8798 secondary unit in a pack whose
+ *   `bver` lacks the RFC 9100 §4 feature (`checkSenmlPack`).
  * Exported from `senml-cbor.ts` beside the encoder.
  */
 import { DecodeError } from '../core/errors.js';
 import { describe } from '../core/check.js';
 import { CborReader, type CborProfile } from './cbor-reader.js';
 import { cborLimitsOf, resolveSenmlLimits, type SenmlLimitOptions, type SenmlLimits } from './senml-limits.js';
-import { SENML_LABELS, SENSORKIT_LABELS, checkSenmlRecord, setSenmlField, type SenmlRecord, type SenmlRecordDraft } from './senml.js';
+import { SENML_LABELS, SENSORKIT_LABELS, checkSenmlPack, checkSenmlRecord, setSenmlField, type SenmlRecord, type SenmlRecordDraft } from './senml.js';
 
 /**
  * Options of {@link SenmlCborDecoder}: the limits every received pack is held to.
@@ -91,6 +93,7 @@ export class SenmlCborDecoder {
     const records: SenmlRecord[] = new Array(count);
     for (let index = 0; index < count; index++) records[index] = this.#record(index);
     reader.end();
+    checkSenmlPack(records);
     return records;
   }
 

@@ -16,7 +16,7 @@ import { describe } from '../core/check.js';
 import { ArgumentError } from '../core/errors.js';
 import type { Sample } from '../core/sample.js';
 import { writeHead, writeNumber } from './senml-cbor-numbers.js';
-import { SENML_CBOR_TYPE, SENML_LABELS, SENSORKIT_LABELS, setSenmlField, type SenmlRecord, type SenmlRecordDraft } from './senml.js';
+import { SENML_CBOR_TYPE, SENML_LABELS, SENML_SECONDARY_UNITS_VERSION, SENSORKIT_LABELS, needsSecondaryUnits, setSenmlField, type SenmlRecord, type SenmlRecordDraft } from './senml.js';
 
 // The decoder lives in its own file; it is part of this module's API.
 export { SenmlCborDecoder, type SenmlCborDecoderOptions } from './senml-cbor-decoder.js';
@@ -88,7 +88,8 @@ export class SenmlCborEncoder {
 
   /**
    * One pack for a batch: the first record carries `bn` = `<deviceId>/` and `bt` = the first sample's
-   * time in seconds; every record has `n` (channel), `u` (unit), `t` (seconds after `bt`), `v` (unless
+   * time in seconds, and `bver` = 26 when a sample's unit is an RFC 8798 secondary unit such as `hPa`
+   * (RFC 9100 §4; without one, no `bver`: version 10); every record has `n` (channel), `u` (unit), `t` (seconds after `bt`), `v` (unless
    * the value is null) and sensorkit's extension fields (see `senml.ts`). Throws `ArgumentError` for an
    * empty batch, a name outside RFC 8428 §4.5.1, or a time, value or uncertainty that is not finite.
    * The result is the caller's (never written again by the encoder), but it is a view into a slab
@@ -111,6 +112,8 @@ export class SenmlCborEncoder {
       throw new ArgumentError(`Expected \`deviceId\` to be made of A–Z, a–z, 0–9, "-", ":", ".", "_", starting with a letter or digit (RFC 8428 §4.5.1), got ${describe(deviceId)}`);
     }
     const bn = this.#name(`${deviceId}/`);
+    // RFC 9100 §4: a pack with an RFC 8798 secondary unit says so with bver 26; others stay version 10, without bver.
+    const secondary = needsSecondaryUnits(samples);
     this.#begin(bn.length + 16);
     this.#head(4, count);
     for (let i = 0; i < count; i++) {
@@ -161,8 +164,8 @@ export class SenmlCborEncoder {
       const calItem = cal !== undefined ? this.#text(cal, i, 'calibrationId') : undefined;
       this.#ensure(this.#pos + 96 + n.length + u.length + (i === 0 ? bn.length : 0) + (reasonItem?.length ?? 0) + (calItem?.length ?? 0));
       const buffer = this.#buffer;
-      // Keys in bytewise order (RFC 8949 §4.2.1): n 0x00, u 0x01, v 0x02, t 0x06, bn 0x21, bt 0x22, "q", "qr", "cal", "unc".
-      const fields = 3 + (value !== null ? 1 : 0) + (i === 0 ? 2 : 0) + (bad ? 1 : 0) + (reasonItem ? 1 : 0) + (calItem ? 1 : 0) + (unc !== undefined ? 1 : 0);
+      // Keys in bytewise order (RFC 8949 §4.2.1): n 0x00, u 0x01, v 0x02, t 0x06, bver 0x20, bn 0x21, bt 0x22, "q", "qr", "cal", "unc".
+      const fields = 3 + (value !== null ? 1 : 0) + (i === 0 ? (secondary ? 3 : 2) : 0) + (bad ? 1 : 0) + (reasonItem ? 1 : 0) + (calItem ? 1 : 0) + (unc !== undefined ? 1 : 0);
       buffer[this.#pos++] = 0xa0 | fields;
       buffer[this.#pos++] = 0x00;
       this.#copy(n);
@@ -175,6 +178,10 @@ export class SenmlCborEncoder {
       buffer[this.#pos++] = 0x06;
       this.#number((time - t0) / 1000);
       if (i === 0) {
+        if (secondary) {
+          buffer[this.#pos++] = 0x20;
+          this.#number(SENML_SECONDARY_UNITS_VERSION);
+        }
         buffer[this.#pos++] = 0x21;
         this.#copy(bn);
         buffer[this.#pos++] = 0x22;

@@ -13,14 +13,15 @@ import { ArgumentError, DecodeError, type DecodeReason } from '../core/errors.js
 import { describe } from '../core/check.js';
 import type { Sample } from '../core/sample.js';
 import { resolveSenmlLimits, type SenmlLimitOptions, type SenmlLimits } from './senml-limits.js';
-import { SENML_JSON_TYPE, checkSenmlRecord, isSenmlField, samplesToPack, setSenmlField, type SenmlRecord, type SenmlRecordDraft } from './senml.js';
+import { SENML_JSON_TYPE, checkSenmlPack, checkSenmlRecord, isSenmlField, samplesToPack, setSenmlField, type SenmlRecord, type SenmlRecordDraft } from './senml.js';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9\-:._]*$/;
 const NAME_PART = /^[A-Za-z0-9\-:./_]+$/;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 /**
- * One SenML-JSON pack for a batch, the same records as `SenmlCborEncoder.encode` writes. Throws
+ * One SenML-JSON pack for a batch, the same records as `SenmlCborEncoder.encode` writes (with
+ * `"bver":26` first when a unit is an RFC 8798 secondary unit, RFC 9100 §4). Throws
  * `ArgumentError` for an empty batch, a name outside RFC 8428 §4.5.1 or a number that is not finite.
  *
  * @example
@@ -158,7 +159,9 @@ export class SenmlJsonDecoder {
     if (!Array.isArray(pack)) throw new DecodeError('wrong-type', 'a SenML pack is an array (RFC 8428 §5)');
     if (pack.length === 0) throw new DecodeError('wrong-type', 'a SenML pack has at least one record (RFC 8428 §11)');
     if (pack.length > limits.maxRecords) throw new DecodeError('limit', `${pack.length} records is above maxRecords ${limits.maxRecords}`);
-    return pack.map((object: unknown, index) => this.#record(object, index));
+    const records = pack.map((object: unknown, index) => this.#record(object, index));
+    checkSenmlPack(records); // secondary units need the RFC 9100 §4 feature in bver
+    return records;
   }
 
   #record(object: unknown, index: number): SenmlRecord {

@@ -28,6 +28,7 @@
  */
 import { ArgumentError, DecodeError } from '../core/errors.js';
 import { GOOD, type Quality, type QualityReason, type Sample } from '../core/sample.js';
+import { unitInfo } from '../core/units.js';
 
 /**
  * Media type of SenML-CBOR (RFC 8428 §12.3), what `SenmlCborEncoder` produces.
@@ -78,6 +79,53 @@ export type SenmlLabel = keyof typeof SENML_LABELS;
  * ```
  */
 export const SENML_VERSION = 10;
+
+/**
+ * The `bver` of a pack that uses RFC 8798 secondary units in `u`: RFC 9100 §2 reads `bver` as a
+ * bitmap of feature codes, §3 keeps codes 0–3 for the base version (0b1010 = 10) and §4 gives
+ * "Secondary Units" feature code 4, so the version is 10 + 2^4 = 26.
+ *
+ * @example
+ * ```ts
+ * SENML_SECONDARY_UNITS_VERSION // 26
+ * ```
+ */
+export const SENML_SECONDARY_UNITS_VERSION = SENML_VERSION + 2 ** 4;
+
+/**
+ * Whether `unit` is an RFC 8798 §3 secondary unit: allowed in `u` (and `bu`) only in a pack whose
+ * `bver` has the RFC 9100 §4 "Secondary Units" feature.
+ *
+ * @example
+ * ```ts
+ * isSecondaryUnit('hPa') // true
+ * isSecondaryUnit('Pa')  // false
+ * ```
+ */
+export function isSecondaryUnit(unit: string): boolean {
+  return unitInfo(unit)?.registry === 'rfc8798';
+}
+
+/**
+ * Whether this module understands SenML version `bver`. RFC 8428 §4.4: versions up to 10. RFC 9100
+ * §2.2: above 10, `bver` is a feature bitmap and every feature in it must be understood; the base
+ * bits must read 0b1010 (§3: Reserved1 and Reserved3 present, Reserved0 and Reserved2 absent) and
+ * the only feature understood beyond them is Secondary Units (code 4, §4), so that leaves 26.
+ *
+ * @example
+ * ```ts
+ * isUnderstoodSenmlVersion(26) // true
+ * isUnderstoodSenmlVersion(42) // false: feature code 5 is not understood
+ * ```
+ */
+export function isUnderstoodSenmlVersion(bver: number): boolean {
+  return Number.isInteger(bver) && bver >= 0 && (bver <= SENML_VERSION || bver === SENML_SECONDARY_UNITS_VERSION);
+}
+
+/** Whether a pack of version `bver` may use secondary units (RFC 9100 §4: feature bit 2^4 set). */
+function hasSecondaryUnits(bver: number): boolean {
+  return bver > SENML_VERSION && Math.floor(bver / 2 ** 4) % 2 === 1;
+}
 
 /**
  * sensorkit's extension labels (see the module comment).
@@ -224,7 +272,7 @@ export function setSenmlField(draft: SenmlRecordDraft, label: string, value: unk
       break;
     case 'bver':
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw wrongType(index, label, 'an unsigned integer', value);
-      if (value > SENML_VERSION) throw new DecodeError('must-understand', `record ${index}: SenML version ${value} is newer than ${SENML_VERSION} (RFC 8428 §4.4)`);
+      if (!isUnderstoodSenmlVersion(value)) throw new DecodeError('must-understand', versionProblem(index, value));
       break;
     case 'vb':
       if (typeof value !== 'boolean') throw wrongType(index, label, 'a boolean', value);
@@ -257,11 +305,43 @@ export function checkSenmlRecord(draft: SenmlRecord, index: number): void {
 }
 
 /**
+ * Checks what spans records of a pack: a unit (`u`, or `bu` for the records after it) that is an
+ * RFC 8798 secondary unit needs a `bver` with the RFC 9100 §4 feature (26) in force at that record
+ * (RFC 8428 §4.4: `bver` applies to the records after it too). Throws `DecodeError` (wrong-type)
+ * naming the record; both decoders call it on every pack, {@link resolveSenml} too.
+ *
+ * @example
+ * ```ts
+ * checkSenmlPack([{ n: 'p', u: 'hPa', v: 1013 }])             // throws DecodeError
+ * checkSenmlPack([{ bver: 26, n: 'p', u: 'hPa', v: 1013 }])   // passes
+ * ```
+ */
+export function checkSenmlPack(records: readonly SenmlRecord[]): void {
+  let bver = SENML_VERSION;
+  let bu: string | undefined;
+  for (let index = 0; index < records.length; index++) {
+    const record = records[index]!;
+    if (record.bver !== undefined) bver = record.bver;
+    if (record.bu !== undefined) bu = record.bu;
+    if (!isUnderstoodSenmlVersion(bver)) throw new DecodeError('must-understand', versionProblem(index, bver));
+    if (hasSecondaryUnits(bver)) continue;
+    const unit = record.u ?? bu;
+    if (unit !== undefined && isSecondaryUnit(unit)) {
+      throw new DecodeError(
+        'wrong-type',
+        `record ${index}: unit "${unit}" is an RFC 8798 secondary unit, allowed only with bver ${SENML_SECONDARY_UNITS_VERSION} (RFC 9100 §4), but the pack's bver is ${bver}`,
+      );
+    }
+  }
+}
+
+/**
  * Resolves a pack (RFC 8428 §4.6): base name + name, base time + time, base unit when the record has
  * none, base value + value, base sum + sum; `bver` kept only when not 10; records in chronological
  * order (a stable sort). Unknown base extensions (labels starting with `b`) cannot be resolved and
  * are left out (§4.4: ignored); other extensions are kept. Throws `DecodeError` for a name outside
- * §4.5.1 or a newer version.
+ * §4.5.1, a version it does not understand ({@link isUnderstoodSenmlVersion}), or a secondary unit
+ * without the RFC 9100 feature ({@link checkSenmlPack}).
  *
  * @example
  * ```ts
@@ -278,6 +358,7 @@ export function resolveSenml(records: readonly SenmlRecord[], options: ResolveOp
   let bv: number | undefined;
   let bs: number | undefined;
   let bver = SENML_VERSION;
+  checkSenmlPack(records);
   const resolved: Array<Mutable<ResolvedSenmlRecord>> = [];
   records.forEach((record, index) => {
     if (record.bn !== undefined) bn = record.bn;
@@ -286,7 +367,7 @@ export function resolveSenml(records: readonly SenmlRecord[], options: ResolveOp
     if (record.bv !== undefined) bv = record.bv;
     if (record.bs !== undefined) bs = record.bs;
     if (record.bver !== undefined) bver = record.bver;
-    if (bver > SENML_VERSION) throw new DecodeError('must-understand', `record ${index}: SenML version ${bver} is newer than ${SENML_VERSION}`);
+    if (!isUnderstoodSenmlVersion(bver)) throw new DecodeError('must-understand', versionProblem(index, bver));
     const name = bn + (record.n ?? '');
     if (!NAME.test(name)) throw new DecodeError('wrong-type', `record ${index}: name ${JSON.stringify(name)} is not a SenML name (RFC 8428 §4.5.1)`);
     let time = bt + (record.t ?? 0);
@@ -338,8 +419,24 @@ export function sampleToRecord(sample: Sample, baseTime: number): SenmlRecord {
 }
 
 /**
+ * Whether a batch has a sample in an RFC 8798 secondary unit, so that its pack needs
+ * `bver` = {@link SENML_SECONDARY_UNITS_VERSION} (RFC 9100 §4).
+ *
+ * @example
+ * ```ts
+ * needsSecondaryUnits([{ channel: 'p', time: 0, value: 1013, unit: 'hPa', quality: GOOD }]) // true
+ * ```
+ */
+export function needsSecondaryUnits(samples: readonly Sample[]): boolean {
+  for (let i = 0; i < samples.length; i++) if (isSecondaryUnit(samples[i]!.unit)) return true;
+  return false;
+}
+
+/**
  * The pack of a batch, as the encoders write it: the first record also carries `bn` = `<deviceId>/`
- * and `bt` = the first sample's time in seconds since the epoch; every record has `n`, `u` and `t`.
+ * and `bt` = the first sample's time in seconds since the epoch, and `bver` = 26 when a sample's
+ * unit is an RFC 8798 secondary unit (RFC 9100 §4; packs of primary units stay version 10 without
+ * `bver`); every record has `n`, `u` and `t`.
  *
  * @example
  * ```ts
@@ -349,9 +446,10 @@ export function sampleToRecord(sample: Sample, baseTime: number): SenmlRecord {
 export function samplesToPack(deviceId: string, samples: readonly Sample[]): SenmlRecord[] {
   const first = samples[0];
   if (first === undefined) throw new ArgumentError('Expected `samples` to hold at least one sample (a SenML pack has one record or more, RFC 8428 §11)');
+  const head: SenmlRecordDraft = needsSecondaryUnits(samples) ? { bver: SENML_SECONDARY_UNITS_VERSION } : {};
   return samples.map((sample, index) => {
     const record = sampleToRecord(sample, first.time);
-    return index === 0 ? { bn: `${deviceId}/`, bt: first.time / 1000, ...record } : record;
+    return index === 0 ? { ...head, bn: `${deviceId}/`, bt: first.time / 1000, ...record } : record;
   });
 }
 
@@ -404,6 +502,10 @@ export function resolvedToSample(record: ResolvedSenmlRecord, deviceId: string):
  */
 export function packToSamples(records: readonly SenmlRecord[], deviceId: string): Sample[] {
   return resolveSenml(records).map((record) => resolvedToSample(record, deviceId));
+}
+
+function versionProblem(index: number, bver: number): string {
+  return `record ${index}: SenML version ${bver} is not understood: versions up to ${SENML_VERSION} (RFC 8428 §4.4) and ${SENML_SECONDARY_UNITS_VERSION} (RFC 9100 §4, secondary units) are; every feature bit must be understood (RFC 9100 §2.2)`;
 }
 
 function wrongType(index: number, label: string, expected: string, value: unknown): DecodeError {
