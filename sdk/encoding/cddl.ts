@@ -9,7 +9,7 @@
  */
 import type { DeviceModel } from '../model/define-device.js';
 import type { AlarmSpec, ChannelSpec, CommandSpec, PropertySpec, ValueSpec } from '../model/spec.js';
-import { SENML_LABELS, SENSORKIT_LABELS } from './senml.js';
+import { SENML_LABELS, SENML_SECONDARY_UNITS_VERSION, SENSORKIT_LABELS, isSecondaryUnit } from './senml.js';
 import { TD_CONTEXT } from './wot.js';
 
 /**
@@ -66,9 +66,16 @@ function telemetry(out: CddlWriter, channels: readonly ChannelSpec[]): void {
     out.comment(`${channel.id}: ${channel.quantity}, measuring range ${channel.range.min} … ${channel.range.max} ${channel.unit}, ${channel.sampleRate} Hz`);
     out.line(`${rule(channel.id, 'record')} = { record-base, n => ${text(channel.id)}, u => ${text(channel.unit)}, reading }`);
   }
+  // RFC 9100 §4: RFC 8798 secondary units in `u` need bver 26, which the encoder then writes.
+  const secondary = [...new Set(channels.map((channel) => channel.unit).filter(isSecondaryUnit))];
   out.blank();
   out.comment('The first record of a pack carries the base name "<deviceId>/" and the base time.');
+  if (secondary.length > 0) {
+    out.comment(`It also carries bver ${SENML_SECONDARY_UNITS_VERSION} when the pack has a record in ${secondary.map((unit) => `"${unit}"`).join(', ')}: RFC 8798 secondary`);
+    out.comment(`units, allowed in u only with the "Secondary Units" feature (RFC 9100 §4: 10 + 2^4 = ${SENML_SECONDARY_UNITS_VERSION}).`);
+  }
   out.line('record-base = (');
+  if (secondary.length > 0) out.line(`  ? bver => ${SENML_SECONDARY_UNITS_VERSION},     ; SenML version with the secondary-units feature (RFC 9100 §4)`);
   out.line('  ? bn => tstr,     ; base name: "<deviceId>/"');
   out.line('  ? bt => number,   ; base time: seconds since the Unix epoch');
   out.line(')');
@@ -81,7 +88,7 @@ function telemetry(out: CddlWriter, channels: readonly ChannelSpec[]): void {
   }
   out.line(')');
   out.comment('RFC 8428 §6 Table 4: integer labels in CBOR.');
-  for (const name of ['bn', 'bt', 'n', 'u', 'v', 't'] as const) out.line(`${name} = ${SENML_LABELS[name]}`);
+  for (const name of [...(secondary.length > 0 ? (['bver'] as const) : []), 'bn', 'bt', 'n', 'u', 'v', 't'] as const) out.line(`${name} = ${SENML_LABELS[name]}`);
 }
 
 function status(out: CddlWriter): void {
