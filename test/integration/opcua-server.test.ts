@@ -213,6 +213,13 @@ describe('OPC UA server: the device model as an address space', () => {
     rig.voltage.set(3.8); // below the limit, above limit − hysteresis
     await waitFor(async () => Math.abs(((await value(rigNode(ns, 'voltage'))) as number) - 3.8) < 0.05, 10_000, '3.8 V read');
     expect(await active()).toBe(true);
+    // Disable then Enable (ConditionType methods i=9028, i=9027): on Enable node-opcua re-evaluates
+    // the input node without hysteresis, which would clear the alarm at 3.8 V; it must stay active.
+    for (const methodId of ['i=9028', 'i=9027']) {
+      const result = await session.call({ objectId: alarm, methodId, inputArguments: [] });
+      expect(result.statusCode.equals(StatusCodes.Good)).toBe(true);
+    }
+    expect(await active()).toBe(true);
     rig.voltage.set(3.2);
     await waitFor(async () => !(await active()), 10_000, 'the alarm cleared');
     rig.voltage.set(1.5);
