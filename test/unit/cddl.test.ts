@@ -11,6 +11,7 @@ import motorMonitor from '../../examples/motor-monitor/device.js';
 import pressureTransmitter from '../../examples/pressure-transmitter/device.js';
 import { payloadCddl } from '../../sdk/encoding/cddl.js';
 import { SenmlCborEncoder } from '../../sdk/encoding/senml-cbor.js';
+import { isSecondaryUnit } from '../../sdk/encoding/senml.js';
 import { ALARM_EVENT_FIELDS, STATUS_FIELDS } from '../../sdk/encoding/wot.js';
 import { PayloadWriter } from '../../sdk/transport/mqtt/payloads.js';
 import { GOOD, type Sample } from '../../sdk/core/sample.js';
@@ -140,6 +141,18 @@ describe.each([
 
   it('uses the integer labels of RFC 8428 §6', () => {
     for (const [label, key] of Object.entries({ bn: -2, bt: -3, n: 0, u: 1, v: 2, t: 6 })) expect(cddl).toContain(`\n${label} = ${key}\n`);
+  });
+
+  it('allows bver 26 in the first record exactly when a channel has an RFC 8798 secondary unit (RFC 9100 §4)', () => {
+    const secondary = model.channels.some((channel) => isSecondaryUnit(channel.unit));
+    const bver = entries(cddl, 'record-base').find((entry) => entry.key === 'bver');
+    if (secondary) {
+      expect(bver).toEqual({ key: 'bver', optional: true, type: '26' });
+      expect(cddl).toContain('\nbver = -1\n');
+    } else {
+      expect(bver).toBeUndefined();
+      expect(cddl).not.toContain('bver');
+    }
   });
 
   it('describes the status object the MQTT transport writes', () => {

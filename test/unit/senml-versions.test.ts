@@ -4,6 +4,8 @@
  * that need it and only on those; the strict decoders refuse a secondary unit without it and any
  * feature bit they do not understand (RFC 9100 §2.2). Vectors: test/fixtures/senml/ (README there).
  */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Encoder } from 'cbor-x';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DecodeError } from '../../sdk/core/errors.js';
@@ -166,6 +168,15 @@ function cborOf(records: readonly SenmlRecord[]): Uint8Array {
   const labels = SENML_LABELS as Readonly<Record<string, number>>;
   return new Encoder(PLAIN_MAPS).encode(records.map((record) => new Map(Object.entries(record).map(([label, value]) => [labels[label] ?? label, value]))));
 }
+
+describe('sensorkit.cddl', () => {
+  it('allows the versions the decoders understand: up to 10, and 26 for secondary units', () => {
+    const cddl = readFileSync(fileURLToPath(new URL('../../sdk/encoding/sensorkit.cddl', import.meta.url)), 'utf8');
+    expect(cddl).toMatch(/^ {2}\? bver => senml-version, /m);
+    expect(cddl).toMatch(/^senml-version = 0\.\.10 \/ 26$/m);
+    for (let bver = 0; bver <= 64; bver++) expect(isUnderstoodSenmlVersion(bver), String(bver)).toBe(bver <= 10 || bver === 26);
+  });
+});
 
 describe('the examples\' telemetry, end to end', () => {
   const runs: DeviceRun[] = [];
