@@ -221,7 +221,7 @@ export type DecodeReason =
   | 'wrong-type'
   /** An integer label that RFC 8428 §6 does not define. */
   | 'unknown-label'
-  /** A label ending in `_` that must be understood (RFC 8428 §4.4), or a newer `bver`. */
+  /** A label ending in `_` that must be understood (RFC 8428 §4.4), or a `bver` with a version or feature not understood (RFC 9100 §2.2). */
   | 'must-understand';
 
 /**
