@@ -2,7 +2,7 @@
  * Typed errors. Every error sensorkit throws on purpose is a `SensorkitError` with a stable `code`,
  * so callers branch on the code, never on the message.
  *
- * Three channels (see STYLE.md): configuration errors throw at construction; data-path faults become
+ * Three channels: configuration errors throw at construction; data-path faults become
  * a sample's quality; a channel's fault is reported once until it clears.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The MQTT topic names of a device, in one place (DESIGN.md "Wire contracts"). The transport, the
+ * The MQTT topic names of a device, in one place. The transport, the
  * model exports (WoT Thing Description, CDDL) and tests all take their topics from here, so a topic
  * is spelled once.
  *

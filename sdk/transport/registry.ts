@@ -1,5 +1,5 @@
 /**
- * Transports by URL scheme (DESIGN.md: "transport/ … registry by URL scheme"), as mqtt.js picks its
+ * Transports by URL scheme, as mqtt.js picks its
  * connection by protocol: the caller names a broker or server by URL and gets the transport that
  * speaks it. `mqtt:` and `mqtts:` are registered; other transports (OPC UA) register their schemes.
  */
