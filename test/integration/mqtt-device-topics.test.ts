@@ -3,22 +3,15 @@
  * Mosquitto (MQTT 5) and aedes (3.1.1): retained `property/<id>`, writes on `property/<id>/set`,
  * and `event/<alarm>` for each alarm transition. An independent mqtt.js client checks the wire.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topics } from '../../sdk/encoding/topics.js';
 import { ALARM_EVENT_FIELDS } from '../../sdk/encoding/wot.js';
 import { startBroker, type BrokerKind, type TestBroker } from '../support/brokers.js';
 import { waitFor } from '../support/net.js';
 import { json, startProbe, subscriber, type Probe, type ProbeExtras, type Received } from '../fixtures/mqtt-probe.js';
+import { trackedCleanups } from '../support/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-function track<T extends { close(): Promise<void> | void }>(thing: T): T {
-  cleanups.push(() => thing.close());
-  return thing;
-}
+const { cleanups, track } = trackedCleanups();
 
 /** v0 is a 2.5 ± 1 V sine of 1 s period (see `probeEmulation`): it crosses 3 V twice a second. */
 const EXTRAS: ProbeExtras = {

@@ -5,21 +5,15 @@
  * (Mosquitto, stopped and restarted as in the outage test; aedes when Mosquitto is absent and not
  * required).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { topics } from '../../sdk/encoding/topics.js';
 import type { AlarmEvent } from '../../sdk/pipeline/alarms.js';
 import { startBroker } from '../support/brokers.js';
 import { waitFor } from '../support/net.js';
 import { json, persistentSubscriber, startProbe, type ProbeExtras, type Received } from '../fixtures/mqtt-probe.js';
+import { trackedCleanups } from '../support/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-function track<T extends { close(): Promise<void> | void }>(thing: T): T {
-  cleanups.push(() => thing.close());
-  return thing;
-}
+const { cleanups, track } = trackedCleanups();
 
 /** v0 is a 2.5 ± 1 V sine of 1 s period (see `probeEmulation`): it crosses 3 V twice a second. */
 const EXTRAS: ProbeExtras = { alarms: [{ id: 'v0-high', channel: 'v0', kind: 'high', limit: 3, hysteresis: 0.1, severity: 700, message: 'v0 high' }] };
@@ -44,7 +38,7 @@ describe('alarm events during a broker outage', () => {
     const t = topics(probe.deviceId);
     const raised: AlarmEvent[] = [];
     probe.device.on('alarm', (event) => raised.push(event));
-    // A persistent session (MQTT 5 §3.1.2.11.2; 3.1.1 clean session 0), so what the broker accepts
+    // A persistent session (MQTT 5 §3.1.2.11.2; 3.1.1 Clean Session flag 0), so what the broker accepts
     // while this consumer is reconnecting is kept for it.
     const consumer = track(await persistentSubscriber(broker.url, protocol, [t.event('v0-high')], `events-${probe.deviceId}`));
     await probe.transport.start();

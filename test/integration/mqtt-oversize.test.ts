@@ -9,22 +9,16 @@ import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import mqttPacket from 'mqtt-packet';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { topics } from '../../sdk/encoding/topics.js';
 import { maxIncomingPacketBytes } from '../../sdk/transport/mqtt/options.js';
 import { startBroker } from '../support/brokers.js';
 import { standInForAnotherMachine } from '../support/stand-in.js';
 import { waitFor } from '../support/net.js';
 import { startProbe, subscriber, type Probe, type ProbeExtras } from '../fixtures/mqtt-probe.js';
+import { trackedCleanups } from '../support/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-function track<T extends { close(): Promise<void> | void }>(thing: T): T {
-  cleanups.push(() => thing.close());
-  return thing;
-}
+const { cleanups, track } = trackedCleanups();
 
 const REGISTER = new URL('../../bin/register-ts.js', import.meta.url).href;
 const BIG_PUBLISH = fileURLToPath(new URL('../fixtures/mqtt-big-publish.ts', import.meta.url));

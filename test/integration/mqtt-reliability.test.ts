@@ -10,21 +10,15 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { topics } from '../../sdk/encoding/topics.js';
 import { startBroker } from '../support/brokers.js';
 import { waitFor } from '../support/net.js';
 import { standInForAnotherMachine } from '../support/stand-in.js';
 import { persistentSubscriber, resolveSenmlCbor, startProbe, subscriber, type Received } from '../fixtures/mqtt-probe.js';
+import { trackedCleanups } from '../support/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-function track<T extends { close(): Promise<void> | void }>(thing: T): T {
-  cleanups.push(() => thing.close());
-  return thing;
-}
+const { cleanups, track } = trackedCleanups();
 
 const OUTAGE_MS = 30_000;
 /** Normal sampling measured before and after the flood, each, ms. */
@@ -64,7 +58,7 @@ describe('MQTT reliability', () => {
     const protocol = broker.protocols.includes(5) ? 5 : 4;
     const probe = track(await startProbe(broker.url, { channels: 10, rateHz: 100, transport: { reconnect: { minMs: 200, maxMs: 2000 } } }));
     const t = topics(probe.deviceId);
-    // A consumer with a persistent session (MQTT 5 §3.1.2.11.2; 3.1.1 clean session 0): what the
+    // A consumer with a persistent session (MQTT 5 §3.1.2.11.2; 3.1.1 Clean Session flag 0): what the
     // broker accepts while the consumer is reconnecting is kept for it.
     const consumer = track(await persistentSubscriber(broker.url, protocol, [t.telemetry], `consumer-${probe.deviceId}`));
     await probe.transport.start();

@@ -6,21 +6,15 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { topics } from '../../sdk/encoding/topics.js';
 import { startBroker } from '../support/brokers.js';
 import { waitFor } from '../support/net.js';
 import { standInForAnotherMachine } from '../support/stand-in.js';
 import { startProbe, subscriber, type ProbeExtras } from '../fixtures/mqtt-probe.js';
+import { trackedCleanups } from '../support/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-function track<T extends { close(): Promise<void> | void }>(thing: T): T {
-  cleanups.push(() => thing.close());
-  return thing;
-}
+const { cleanups, track } = trackedCleanups();
 
 const REGISTER = new URL('../../bin/register-ts.js', import.meta.url).href;
 const FLOOD = fileURLToPath(new URL('../fixtures/mqtt-setting-flood.ts', import.meta.url));

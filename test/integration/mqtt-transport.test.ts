@@ -5,7 +5,7 @@
  */
 import { createServer, type Socket } from 'node:net';
 import { Decoder, Encoder } from 'cbor-x';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../sdk/core/clock.js';
 import { ArgumentError, StorageError } from '../../sdk/core/errors.js';
 import { resolveSenml } from '../../sdk/encoding/senml.js';
@@ -18,16 +18,9 @@ import { hasOpenssl, makeCertificates, startBroker, startTcpProxy, type BrokerKi
 import { PEERS_REQUIRED } from '../support/peers.js';
 import { waitFor } from '../support/net.js';
 import { json, resolveSenmlCbor, startProbe, subscriber, type Probe, type Received, type Subscriber } from '../fixtures/mqtt-probe.js';
+import { trackedCleanups } from '../support/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()!();
-});
-
-function track<T extends { close(): Promise<void> | void }>(thing: T): T {
-  cleanups.push(() => thing.close());
-  return thing;
-}
+const { cleanups, track } = trackedCleanups();
 
 describe.each<BrokerKind>(['mosquitto', 'aedes'])('MqttTransport against %s', (kind) => {
   let broker: TestBroker;

@@ -3,7 +3,7 @@ import { ValidationError } from '../../sdk/core/errors.js';
 import { deviceIdFor, MAX_DEVICE_ID_BYTES, topics } from '../../sdk/encoding/topics.js';
 
 describe('topics()', () => {
-  it('names every topic of DESIGN.md below sensorkit/v1/<deviceId>', () => {
+  it('names every topic of the wire contract below sensorkit/v1/<deviceId>', () => {
     const t = topics('env-node-EMU-1');
     expect(t.deviceId).toBe('env-node-EMU-1');
     expect(t.root).toBe('sensorkit/v1/env-node-EMU-1');
