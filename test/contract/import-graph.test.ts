@@ -24,8 +24,8 @@ const LAYERS: readonly (readonly string[])[] = [
   ['sdk/model'],
   ['sdk/encoding', 'sdk/device', 'boards', 'security'],
   ['sdk/transport', 'ota'],
-  ['hil'],
   ['sdk/runtime'],
+  ['hil'],
   ['sdk/cli', 'sdk', 'examples'],
 ];
 

@@ -24,6 +24,7 @@ export const EXPECTED_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   './boards/linux': ['LinuxBoard', 'listIioChannels'],
   './ota': ['verifyEnvelope', 'signEnvelope', 'UpdateAgent', 'TrustAnchors', 'CampaignStore', 'startUpdateServer', 'ManifestError'],
   './security': ['AuditLog', 'verifyAuditLog'],
+  './hil': ['RECORD_FORMAT'],
 };
 
 /** `'.'` → `'sensorkit'`, `'./core'` → `'sensorkit/core'`. */

@@ -1,0 +1,2 @@
+/** Instruments: simulated on the harness's clock, or real over SCPI. */
+export type * from './instrument.js';

@@ -1,0 +1,66 @@
+/**
+ * The instrument contract: a reference source (calibrator), a DMM, a power supply, a climatic
+ * chamber, simulated on the harness's clock or real over SCPI. Quantities are named as below and
+ * every value carries its SenML unit.
+ */
+
+/** What an instrument measures or sources. */
+export type InstrumentQuantity =
+  | 'voltage-dc'
+  | 'current-dc'
+  | 'resistance'
+  | 'temperature'
+  | 'relative-humidity'
+  | 'pressure';
+
+/** What `identify()` returns: `*IDN?`'s four fields for SCPI instruments. */
+export interface InstrumentIdentity {
+  readonly manufacturer: string;
+  readonly model: string;
+  readonly serialNumber: string;
+  readonly firmware: string;
+  /** True for an instrument simulated by sensorkit (records say so). */
+  readonly simulated: boolean;
+}
+
+/** One reading of an instrument. */
+export interface InstrumentReading {
+  readonly quantity: InstrumentQuantity;
+  readonly value: number;
+  /** SenML unit, e.g. `V`, `A`, `Ohm`, `Cel`, `%RH`, `Pa`. */
+  readonly unit: string;
+  /** Time of the reading on the harness's clock, ms. */
+  readonly time: number;
+  /**
+   * The instrument's stated accuracy for this reading as a half-width in `unit` (a type B
+   * contribution for the uncertainty budget: rectangular unless the certificate says otherwise).
+   */
+  readonly accuracy?: number;
+  /** The display resolution in `unit`. */
+  readonly resolution?: number;
+}
+
+/**
+ * One instrument, opened. `close()` is idempotent. Methods reject with a typed error naming the
+ * instrument and the command for a timeout, a garbled answer or an error in the instrument's
+ * error queue.
+ *
+ * @example
+ * ```ts
+ * const dmm: Instrument = …
+ * console.log(await dmm.identify())                      // { manufacturer: 'sensorkit', model: 'SIM-DMM', … }
+ * const reading = await dmm.measure('current-dc')        // { value: 0.012, unit: 'A', … }
+ * await calibrator.source('temperature', 25, 'Cel')
+ * await dmm.close()
+ * ```
+ */
+export interface Instrument {
+  /** The role the plan gives it, e.g. `dmm`, `reference`, `supply`, `chamber`. */
+  readonly id: string;
+  identify(): Promise<InstrumentIdentity>;
+  /** Takes one reading of `quantity`. Rejects with `NotSupportedError` if the instrument cannot. */
+  measure(quantity: InstrumentQuantity): Promise<InstrumentReading>;
+  /** Sets an output (supply voltage, calibrator value, chamber set point) in `unit`. */
+  source(quantity: InstrumentQuantity, value: number, unit: string): Promise<void>;
+  close(): Promise<void>;
+}

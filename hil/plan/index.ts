@@ -1,0 +1,2 @@
+/** Test plans: `defineTestPlan()` and loading plan files. */
+export {};

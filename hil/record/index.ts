@@ -1,0 +1,2 @@
+/** Run records: the format, signing and verification, JUnit. */
+export * from './record.js';

@@ -1,0 +1,2 @@
+/** The readable report: one self-contained `report.html`. */
+export {};

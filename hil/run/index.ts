@@ -1,0 +1,2 @@
+/** Running a plan on a target. */
+export type * from './run-options.js';
