@@ -25,6 +25,8 @@ const VERBS: Readonly<Record<string, { help: () => Promise<string>; run: (args: 
   emulate: { help: async () => (await import('./emulate.js')).EMULATE_HELP, run: async (args) => (await import('./emulate.js')).emulateCommand(args) },
   boards: { help: async () => (await import('./boards.js')).BOARDS_HELP, run: async (args) => (await import('./boards.js')).boardsCommand(args) },
   ota: { help: async () => (await import('./ota/index.js')).OTA_USAGE, run: async (args) => (await import('./ota/index.js')).runOta(args) },
+  hil: { help: async () => (await import('./hil/index.js')).HIL_HELP, run: async (args) => (await import('./hil/index.js')).hilCommand(args) },
+  instrument: { help: async () => (await import('./instrument.js')).INSTRUMENT_HELP, run: async (args) => (await import('./instrument.js')).instrumentCommand(args) },
 };
 
 const COMMANDS = `Usage: sensorkit <command> [options]
@@ -37,6 +39,8 @@ Commands:
   emulate         serve an emulated board over Firmata on a pseudo-terminal
   boards          list serial ports and the boards on them
   ota             signed updates: keygen, sign, verify, serve
+  hil             test plans on a device: run, verify, replay, list, keygen
+  instrument      simulated SCPI instruments for dry runs of test plans
 
 Options:
   -h, --help      show help (also: sensorkit <command> --help)
