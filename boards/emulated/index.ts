@@ -4,6 +4,7 @@ export * from './analog-front-end.js';
 export * from './board.js';
 export * from './faults.js';
 export * from './i2c-bus.js';
+export * from './physical-inputs.js';
 export * from './signals.js';
 export type * from './peripheral.js';
 // peripherals: see ./parts/

@@ -5,7 +5,7 @@
  * Run it: `npx sensorkit run examples/env-node` (emulated board, seed 1).
  */
 import { Bme280Peripheral } from '../../boards/emulated/parts/index.js';
-import { constant, drift, gaussianNoise, sine, type EmulatedBoard } from '../../boards/emulated/index.js';
+import { constant, drift, gaussianNoise, PhysicalInputs, sine, type EmulatedBoard } from '../../boards/emulated/index.js';
 import type { SeededRandom } from '../../sdk/core/index.js';
 import { defineDevice } from '../../sdk/model/index.js';
 
@@ -70,12 +70,17 @@ export default defineDevice({
 
 /**
  * The emulated world: a room whose temperature swings slowly through the day, humidity moving
- * against it, and pressure drifting with the weather, all with sensor-like noise.
+ * against it, and pressure drifting with the weather, all with sensor-like noise. The true air
+ * temperature (Cel), humidity (%RH) and pressure (Pa) are physical inputs a test harness may set;
+ * the noise stays the sensor's.
  */
-export function emulation(board: EmulatedBoard, random: SeededRandom): void {
+export function emulation(board: EmulatedBoard, random: SeededRandom, inputs: PhysicalInputs = new PhysicalInputs()): void {
   const start = board.clock.now();
-  const temperature = gaussianNoise(sine({ offset: 22.5, amplitude: 1.5, periodMs: 10 * 60_000 }), { sigma: 0.02, random: random.fork('temperature') });
-  const humidity = gaussianNoise(sine({ offset: 45, amplitude: 5, periodMs: 10 * 60_000, phase: Math.PI }), { sigma: 0.1, random: random.fork('humidity') });
-  const pressure = gaussianNoise(drift(constant(101_325), { ratePerHour: -60, start }), { sigma: 1.5, random: random.fork('pressure') });
+  const air = inputs.input('temperature', sine({ offset: 22.5, amplitude: 1.5, periodMs: 10 * 60_000 }), 'Cel', 'air temperature at the BME280');
+  const moisture = inputs.input('humidity', sine({ offset: 45, amplitude: 5, periodMs: 10 * 60_000, phase: Math.PI }), '%RH', 'relative humidity at the BME280');
+  const barometric = inputs.input('pressure', drift(constant(101_325), { ratePerHour: -60, start }), 'Pa', 'barometric pressure at the BME280');
+  const temperature = gaussianNoise(air, { sigma: 0.02, random: random.fork('temperature') });
+  const humidity = gaussianNoise(moisture, { sigma: 0.1, random: random.fork('humidity') });
+  const pressure = gaussianNoise(barometric, { sigma: 1.5, random: random.fork('pressure') });
   board.attachI2c(new Bme280Peripheral({ address: 0x76, temperature, humidity, pressure, random: random.fork('bme280') }), { bus: 'i2c1' });
 }

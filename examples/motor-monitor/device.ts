@@ -6,7 +6,7 @@
  *
  * Run it: `npx sensorkit run examples/motor-monitor`.
  */
-import { constant, firstOrderLag, gaussianNoise, ramp, sine, step, sum, thermistorDivider, type EmulatedBoard, type Signal } from '../../boards/emulated/index.js';
+import { constant, firstOrderLag, gaussianNoise, PhysicalInputs, ramp, sine, step, sum, thermistorDivider, type EmulatedBoard, type Signal } from '../../boards/emulated/index.js';
 import { Mpu6050Peripheral } from '../../boards/emulated/parts/index.js';
 import type { SeededRandom } from '../../sdk/core/index.js';
 import { defineDevice, type ChannelSpec } from '../../sdk/model/index.js';
@@ -69,17 +69,24 @@ export default defineDevice({
 
 /**
  * The emulated motor: 50 Hz running speed (3000 rpm) with its second harmonic, an imbalance that
- * grows slowly, and sensor noise on the vertical axis; a winding that warms up after start.
+ * grows slowly, and sensor noise on the vertical axis; a winding that warms up after start. The
+ * imbalance amplitude (m/s2) and the true winding temperature (Cel) are physical inputs a test
+ * harness may set.
  */
-export function emulation(board: EmulatedBoard, random: SeededRandom): void {
+export function emulation(board: EmulatedBoard, random: SeededRandom, inputs: PhysicalInputs = new PhysicalInputs()): void {
   const t0 = board.clock.now();
-  const imbalance: Signal = ramp({ from: 2, slopePerSecond: 0.05, start: t0 }); // m/s2 amplitude, +0.05 per s
+  const imbalance: Signal = inputs.input('imbalance', ramp({ from: 2, slopePerSecond: 0.05, start: t0 }), 'm/s2', 'amplitude of the 50 Hz running vibration'); // +0.05 per s
   const running: Signal = { valueAt: (t) => imbalance.valueAt(t) * Math.sin((2 * Math.PI * (t - t0)) / 20) };
   const vertical = gaussianNoise(sum(constant(9.80665), running, sine({ offset: 0, amplitude: 0.6, periodMs: 10 })), {
     sigma: 0.05,
     random: random.fork('vibration'),
   });
   board.attachI2c(new Mpu6050Peripheral({ address: 0x68, acceleration: { z: vertical }, random: random.fork('mpu6050') }));
-  const winding = firstOrderLag(step({ before: 25, after: 95, atMs: t0 }), { timeConstantMs: 120_000, initial: 25 });
+  const winding = inputs.input(
+    'winding-temperature',
+    firstOrderLag(step({ before: 25, after: 95, atMs: t0 }), { timeConstantMs: 120_000, initial: 25 }),
+    'Cel',
+    'true winding temperature at the thermistor',
+  );
   board.attachAnalog('A0', thermistorDivider(winding, { ...WINDING_THERMISTOR, supplyVolts: 5 }));
 }

@@ -6,8 +6,8 @@
  *
  * Run it: `npx sensorkit run examples/pressure-transmitter`.
  */
-import { firstOrderLag, gaussianNoise, sine, type EmulatedBoard } from '../../boards/emulated/index.js';
-import { Ads1115Peripheral, currentLoopTransmitter } from '../../boards/emulated/parts/index.js';
+import { firstOrderLag, gaussianNoise, PhysicalInputs, sine, type EmulatedBoard } from '../../boards/emulated/index.js';
+import { Ads1115Peripheral, currentLoopTransmitter, type CurrentLoopFault } from '../../boards/emulated/parts/index.js';
 import type { SeededRandom } from '../../sdk/core/index.js';
 import { defineDevice, type CalibrationSpec } from '../../sdk/model/index.js';
 
@@ -77,10 +77,13 @@ export default defineDevice({
 
 /**
  * The emulated process: about 4 bar with a slow pump cycle and noise, behind a transmitter with a
- * small zero and span error (what the calibration record corrects).
+ * small zero and span error (what the calibration record corrects). The true process pressure (Pa)
+ * is a physical input a test harness may set, and the transmitter's NAMUR NE 43 failure signal
+ * (`downscale` 3.5 mA, `upscale` 21.5 mA, `open` wire) a fault it may switch on.
  */
-export function emulation(board: EmulatedBoard, random: SeededRandom): void {
-  const process = gaussianNoise(firstOrderLag(sine({ offset: 400_000, amplitude: 80_000, periodMs: 60_000 }), { timeConstantMs: 2_000 }), {
+export function emulation(board: EmulatedBoard, random: SeededRandom, inputs: PhysicalInputs = new PhysicalInputs()): void {
+  const pressure = inputs.input('pressure', sine({ offset: 400_000, amplitude: 80_000, periodMs: 60_000 }), 'Pa', 'process pressure at the transmitter');
+  const process = gaussianNoise(firstOrderLag(pressure, { timeConstantMs: 2_000 }), {
     sigma: 500,
     random: random.fork('process'),
   });
@@ -89,5 +92,6 @@ export function emulation(board: EmulatedBoard, random: SeededRandom): void {
   const gain = (high.raw - low.raw) / (high.reference - low.reference);
   const transmitted = { valueAt: (t: number) => low.raw + (process.valueAt(t) - low.reference) * gain };
   const loop = currentLoopTransmitter(transmitted, { rangeMin: 0, rangeMax: 1_000_000, shuntOhms: 250 });
+  inputs.fault('transmitter', ['downscale', 'upscale', 'open'], (kind) => loop.setFault(kind as CurrentLoopFault | undefined), 'NAMUR NE 43 failure signal of the transmitter');
   board.attachI2c(new Ads1115Peripheral({ address: 0x48, inputs: [loop], vdd: 5, random: random.fork('ads1115') }), { bus: 'i2c1' });
 }

@@ -4,6 +4,7 @@
  * `DeviceFileError` line naming the file.
  */
 import { EmulatedBoard } from '../../boards/emulated/board.js';
+import { PhysicalInputs } from '../../boards/emulated/physical-inputs.js';
 import type { Clock } from '../core/clock.js';
 import { DeviceFileError } from '../core/errors.js';
 import { SeededRandom } from '../core/random.js';
@@ -17,11 +18,18 @@ import { loadDeviceFile, type DeviceModule } from './device-file.js';
  */
 export type DeviceSource = string | DeviceModel | DeviceParts;
 
+/**
+ * A device file's `emulation`: wires parts and signals onto the board. The third argument holds the
+ * world's physical inputs (the true quantities a test harness may set); it is always given, and
+ * until a harness sets an input, the input follows the device file's own signal.
+ */
+export type EmulationFunction = (board: EmulatedBoard, random: SeededRandom, inputs: PhysicalInputs) => unknown;
+
 /** A model and the hooks a device file may export beside it. */
 export interface DeviceParts {
   readonly model: DeviceModel;
-  /** Wires the emulated world for this device (see `DeviceModule.emulation`). */
-  readonly emulation?: DeviceModule['emulation'];
+  /** Wires the emulated world for this device (see {@link EmulationFunction}). */
+  readonly emulation?: EmulationFunction | DeviceModule['emulation'];
   /** Implements commands once the device exists (see `DeviceModule.setup`). */
   readonly setup?: DeviceModule['setup'];
   /** Where it came from, named in errors and warnings; default `device model "<id>"`. */
@@ -71,15 +79,22 @@ export async function inDeviceFile(device: Pick<ResolvedDevice, 'file'>, hook: '
 /**
  * The `emulate` of a board context: wires the device's `emulation()` onto an emulated board, with a
  * generator forked from `seed` (the same wiring `run` and `emulate firmata` use, so the two see the
- * same world for the same seed). Without an `emulation`, it warns once: every reading will be a
- * sensor fault.
+ * same world for the same seed) and the world's physical inputs (`inputs`, default: inputs nobody
+ * sets, a pass-through). Without an `emulation`, it warns once: every reading will be a sensor fault.
  *
  * @example
  * ```ts
- * await emulationOf(device, 1, console.warn)(new EmulatedBoard({ definition: device.model.board, clock, seed: 1 }))
+ * const inputs = new PhysicalInputs()
+ * await emulationOf(device, 1, console.warn, inputs)(new EmulatedBoard({ definition: device.model.board, clock, seed: 1 }))
+ * inputs.set('temperature', 25, 'Cel')
  * ```
  */
-export function emulationOf(device: ResolvedDevice, seed: number, warn: (message: string) => void): (board: Board) => Promise<void> {
+export function emulationOf(
+  device: ResolvedDevice,
+  seed: number,
+  warn: (message: string) => void,
+  inputs: PhysicalInputs = new PhysicalInputs(),
+): (board: Board) => Promise<void> {
   return async (board) => {
     if (!(board instanceof EmulatedBoard)) throw new DeviceFileError(device.file, 'emulation() needs an EmulatedBoard');
     const emulation = device.emulation;
@@ -87,22 +102,29 @@ export function emulationOf(device: ResolvedDevice, seed: number, warn: (message
       warn(`${device.file} exports no \`emulation\`: the emulated board has no parts attached, so readings will be sensor faults`);
       return;
     }
-    await inDeviceFile(device, 'emulation', () => emulation(board, new SeededRandom(seed).fork('emulation')));
+    await inDeviceFile(device, 'emulation', () => (emulation as EmulationFunction)(board, new SeededRandom(seed).fork('emulation'), inputs));
   };
 }
 
 /**
- * The emulated board of a device file: its model's board definition, wired by its `emulation()`.
+ * The emulated board of a device file: its model's board definition, wired by its `emulation()`
+ * with `inputs` as the world's physical inputs (default: a pass-through nobody sets).
  *
  * @example
  * ```ts
  * const board = await createEmulatedBoard(await loadDeviceFile('examples/env-node'), clock, 1, console.warn)
  * ```
  */
-export async function createEmulatedBoard(device: ResolvedDevice, clock: Clock, seed: number, warn: (message: string) => void): Promise<EmulatedBoard> {
+export async function createEmulatedBoard(
+  device: ResolvedDevice,
+  clock: Clock,
+  seed: number,
+  warn: (message: string) => void,
+  inputs?: PhysicalInputs,
+): Promise<EmulatedBoard> {
   const board = new EmulatedBoard({ definition: device.model.board, clock, seed });
   try {
-    await emulationOf(device, seed, warn)(board);
+    await emulationOf(device, seed, warn, inputs)(board);
   } catch (error) {
     await board.close();
     throw error;
