@@ -40,7 +40,15 @@ export type ManifestReason =
   /** The vendor-id or class-id condition does not match this device (RFC 9124 §4.2.1). */
   | 'wrong-device'
   /** The payload does not match the signed digest or size. */
-  | 'payload-mismatch';
+  | 'payload-mismatch'
+  /**
+   * A well-formed, authenticated manifest holding a command (or command sequence) this processor
+   * does not execute; the message names it (`unsupported command: suit-directive-copy`). A processor
+   * must not skip a command it cannot perform (SUIT manifest draft §8.4.10).
+   */
+  | 'unsupported-command'
+  /** An envelope of sensorkit's earlier layout (install at key 17, digest over the unwrapped manifest): re-sign it. */
+  | 'old-layout';
 
 /**
  * An envelope, manifest or payload was refused; `reason` says why.

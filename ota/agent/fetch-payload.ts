@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../../sdk/core/clock.js';
 import { UpdateError } from '../errors.js';
-import type { SuitManifest } from '../manifest/suit-manifest.js';
+import type { SuitComponentImage } from '../manifest/suit-manifest.js';
 import { downloadChunked, type ChunkSource } from './chunked-download.js';
 import type { OtaFileSystem } from './file-system.js';
 import { downloadImage, type DownloadJob } from './http-download.js';
@@ -22,7 +22,8 @@ export interface PayloadSource {
 
 /** What {@link fetchPayload} needs. */
 export interface PayloadFetch {
-  readonly manifest: SuitManifest;
+  /** The image to fetch: a manifest (its first image) or one of its components. */
+  readonly manifest: Pick<SuitComponentImage, 'uri' | 'imageSize' | 'imageDigest'>;
   readonly source: PayloadSource;
   /** The staging part file. */
   readonly part: string;

@@ -20,9 +20,23 @@ function checkedName(name: string): string {
   return name;
 }
 
-/** File names inside an image directory. */
+/** File names inside an image directory: the first component's image, and the envelope. */
 export const IMAGE_FILE = 'image.bin';
 export const MANIFEST_FILE = 'manifest.suit';
+
+/**
+ * The file of component `index` in an image directory: `image.bin` for the first, `component-N.bin`
+ * for the others. Names come from the index only, never from a component id a manifest chose.
+ *
+ * @example
+ * ```ts
+ * componentFile(1) // 'component-1.bin'
+ * ```
+ */
+export function componentFile(index: number): string {
+  if (!Number.isInteger(index) || index < 0 || index > 255) throw new StorageError(String(index), 'not a component index this agent writes');
+  return index === 0 ? IMAGE_FILE : `component-${index}.bin`;
+}
 
 /**
  * The image store under one root directory.
@@ -65,17 +79,18 @@ export class ImageSlots {
     return IMAGE_NAME.test(name);
   }
 
-  imagePath(name: string): string {
-    return join(this.imagesDir, checkedName(name), IMAGE_FILE);
+  /** The image file of component `index` (default the first) of image directory `name`. */
+  imagePath(name: string, index = 0): string {
+    return join(this.imagesDir, checkedName(name), componentFile(index));
   }
 
   manifestPath(name: string): string {
     return join(this.imagesDir, checkedName(name), MANIFEST_FILE);
   }
 
-  /** Where a download of `name` goes. */
-  stagingPart(name: string): string {
-    return join(this.stagingDir, checkedName(name), IMAGE_FILE);
+  /** Where a download of component `index` (default the first) of `name` goes. */
+  stagingPart(name: string, index = 0): string {
+    return join(this.stagingDir, checkedName(name), componentFile(index));
   }
 
   async prepareStaging(name: string): Promise<void> {
@@ -113,9 +128,9 @@ export class ImageSlots {
    * Moves a complete download into `images/<name>` with its manifest: manifest written and synced,
    * then one rename of the staging directory, then fsync of both parents.
    */
-  async commitStaged(name: string, envelope: Uint8Array): Promise<void> {
+  async commitStaged(name: string, envelope: Uint8Array, components = 1): Promise<void> {
     const dir = join(this.stagingDir, checkedName(name));
-    await this.#fs.rm(`${this.stagingPart(name)}.meta.json`, { force: true });
+    for (let i = 0; i < components; i++) await this.#fs.rm(`${this.stagingPart(name, i)}.meta.json`, { force: true });
     await writeFileAtomic(this.#fs, join(dir, MANIFEST_FILE), envelope);
     const target = join(this.imagesDir, name);
     // A leftover of an interrupted attempt (never current: boot() would have moved off it).
@@ -125,17 +140,17 @@ export class ImageSlots {
     await syncDirectory(this.#fs, this.stagingDir);
   }
 
-  /** SHA-256 of an image file, streamed; undefined when the file is missing. */
-  async hashImage(name: string): Promise<{ digest: Buffer; size: number } | undefined> {
+  /** SHA-256 of the image file of component `index` (default the first), streamed; undefined when the file is missing. */
+  async hashImage(name: string, index = 0): Promise<{ digest: Buffer; size: number } | undefined> {
     let handle;
     try {
-      handle = await this.#fs.open(this.imagePath(name), OPEN_FLAGS.read);
+      handle = await this.#fs.open(this.imagePath(name, index), OPEN_FLAGS.read);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
     }
     try {
-      if (!(await handle.stat()).isFile()) throw new StorageError(this.imagePath(name), 'not a regular file');
+      if (!(await handle.stat()).isFile()) throw new StorageError(this.imagePath(name, index), 'not a regular file');
       const hash = createHash('sha256');
       const buffer = Buffer.allocUnsafe(1 << 20);
       let size = 0;
@@ -165,17 +180,21 @@ export class ImageSlots {
 
   /**
    * Throws `UpdateError` `no-space` unless the file system has room for the rest of image `name`
-   * (what its staging part lacks of `size`) plus `marginBytes`.
+   * (what its staging parts lack of their sizes, one size per component) plus `marginBytes`.
    */
-  async checkSpace(name: string, size: number, marginBytes: number): Promise<void> {
-    let have = 0;
-    try {
-      have = (await this.#fs.stat(this.stagingPart(name))).size;
-    } catch {
-      have = 0;
+  async checkSpace(name: string, size: number | readonly number[], marginBytes: number): Promise<void> {
+    const sizes = typeof size === 'number' ? [size] : size;
+    let needed = marginBytes;
+    for (const [index, wanted] of sizes.entries()) {
+      let have = 0;
+      try {
+        have = (await this.#fs.stat(this.stagingPart(name, index))).size;
+      } catch {
+        have = 0;
+      }
+      needed += wanted - Math.min(have, wanted);
     }
     const free = await this.freeBytes();
-    const needed = size - Math.min(have, size) + marginBytes;
     if (free < needed) throw new UpdateError('no-space', `${needed} bytes needed, ${free} free on ${this.root}`);
   }
 

@@ -17,7 +17,8 @@ import type { AuditLog } from '../../security/audit-log.js';
 import { ManifestError, UpdateError } from '../errors.js';
 import { applyKeyUpdate } from '../keys/key-update.js';
 import type { TrustAnchors } from '../keys/trust-anchors.js';
-import { checkDevice, checkSequence, sameComponent, type DeviceIdentity } from '../manifest/policy.js';
+import { checkDevice, checkSequence, type DeviceIdentity } from '../manifest/policy.js';
+import { componentIdBytesOf, type SuitComponentImage, type SuitManifest } from '../manifest/suit-manifest.js';
 import { MAX_ENVELOPE_BYTES, verifyEnvelope, type VerifiedManifest } from '../manifest/suit-envelope.js';
 import { AntiRollbackCounter } from './anti-rollback.js';
 import { BootStateStore, type BootState } from './boot-state.js';
@@ -48,6 +49,12 @@ export interface UpdateAgentOptions {
   readonly device: DeviceIdentity & { readonly deviceId: string };
   /** The component this agent updates. Default `['firmware']`. */
   readonly componentId?: readonly string[];
+  /**
+   * Every component this agent updates, when a manifest may carry several (e.g. the application
+   * and the firmware of an attached microcontroller); segments are text (UTF-8) or bytes. A manifest
+   * naming any other component is refused. Default `[componentId]`.
+   */
+  readonly components?: readonly (readonly (string | Uint8Array)[])[];
   /** Default: node:fs/promises. */
   readonly fs?: OtaFileSystem;
   /** Publishes a report (JSON text) on a topic; errors are ignored (reports are best effort). */
@@ -131,26 +138,34 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
     return agent;
   }
 
-  /** Installs the factory image (no download, no trial): the first verified image. */
-  async provision(envelope: Uint8Array, image: Uint8Array): Promise<void> {
+  /**
+   * Installs the factory image (no download, no trial): the first verified image. With a manifest of
+   * several components, `image` holds one image per component, in the manifest's order.
+   */
+  async provision(envelope: Uint8Array, image: Uint8Array | readonly Uint8Array[]): Promise<void> {
     await this.#checkRoot();
     if ((await this.slots.current()) !== undefined) throw new UpdateError('busy', 'this device is already provisioned; offer an update instead');
     const verified = this.#verify(envelope);
     // A device whose `current` link was deleted is not a factory-new one: the counter still binds.
     const accepted = await this.#readState(() => this.counter.read());
     if (verified.manifest.sequence < accepted.sequence) throw new ManifestError('downgrade', `sequence ${verified.manifest.sequence} is below the accepted ${accepted.sequence}`);
+    const components = imagesOf(verified.manifest);
+    const images = image instanceof Uint8Array ? [image] : image;
+    if (images.length !== components.length) throw new ArgumentError(`Expected ${components.length} image${components.length === 1 ? '' : 's'} (one per component of the manifest), got ${images.length}`);
     const name = ImageSlots.nameFor(verified.manifest);
     await this.slots.prepareStaging(name);
-    const part = this.slots.stagingPart(name);
-    await this.#fs.rm(part, { force: true });
-    const handle = await this.#fs.open(part, OPEN_FLAGS.create, 0o644);
-    try {
-      await handle.writeFile(image);
-      await handle.sync();
-    } finally {
-      await handle.close();
+    for (const [index, bytes] of images.entries()) {
+      const part = this.slots.stagingPart(name, index);
+      await this.#fs.rm(part, { force: true });
+      const handle = await this.#fs.open(part, OPEN_FLAGS.create, 0o644);
+      try {
+        await handle.writeFile(bytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
     }
-    await this.slots.commitStaged(name, envelope);
+    await this.slots.commitStaged(name, envelope, components.length);
     await this.#checkImage(name, verified);
     await this.slots.point('current', name);
     await this.counter.raise(verified.manifest.sequence, hex(verified.manifest.imageDigest), verified.manifestDigest);
@@ -188,20 +203,34 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
       }
       await this.#audit('ota.accepted', { sequence, keyId: verified.keyId, manifest: verified.manifestDigest, version: manifest.version });
       const name = ImageSlots.nameFor(manifest);
+      const components = imagesOf(manifest);
+      const unfetched = components.find((c) => !c.fetch);
+      if (unfetched !== undefined) throw new ManifestError('bad-structure', `component ${unfetched.componentId.join('/')} has an image that the manifest does not fetch; this agent installs what it fetches`);
+      if (offer.url !== undefined && components.length > 1) throw new UpdateError('download-failed', `the offer names one payload URL, the manifest fetches ${components.length}: offer a base URL or a chunk source`);
       await this.slots.prepareStaging(name);
-      await this.slots.checkSpace(name, manifest.imageSize, this.#o.freeSpaceMarginBytes ?? 65_536);
-      await fetchPayload(this.#fs, {
-        manifest,
-        source: offer,
-        part: this.slots.stagingPart(name),
-        clock: this.#o.clock,
-        ...(this.#o.downloadLimits ? { limits: this.#o.downloadLimits } : {}),
-        ...(this.#o.requestOptions ? { requestOptions: this.#o.requestOptions } : {}),
-        onProgress: (received, total) => this.#report({ state: 'downloading', sequence: manifest.sequence, received, total }),
-        onHalfway: () => void this.#o.onStep?.('download-half'),
-      });
+      await this.slots.checkSpace(name, components.map((c) => c.imageSize), this.#o.freeSpaceMarginBytes ?? 65_536);
+      // Every component into the same staging directory: one rename and one switch of `current`
+      // install them all, so a component that fails its digest leaves every other one unused.
+      const total = components.reduce((sum, c) => sum + c.imageSize, 0);
+      let before = 0;
+      for (const [index, component] of components.entries()) {
+        const done = before;
+        const last = index === components.length - 1;
+        await fetchPayload(this.#fs, {
+          manifest: component,
+          source: offer,
+          part: this.slots.stagingPart(name, index),
+          clock: this.#o.clock,
+          ...(this.#o.downloadLimits ? { limits: this.#o.downloadLimits } : {}),
+          ...(this.#o.requestOptions ? { requestOptions: this.#o.requestOptions } : {}),
+          onProgress: (received) => this.#report({ state: 'downloading', sequence: manifest.sequence, received: done + received, total }),
+          onHalfway: () => void (last ? this.#o.onStep?.('download-half') : undefined),
+        });
+        before += component.imageSize;
+        if (!last) await this.#step(`downloaded-${index}`);
+      }
       await this.#step('downloaded');
-      await this.slots.commitStaged(name, offer.envelope);
+      await this.slots.commitStaged(name, offer.envelope, components.length);
       await this.#step('staged');
       await this.#checkImage(name, verified);
       this.#report({ state: 'staged', sequence });
@@ -385,19 +414,25 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
   #verify(envelope: Uint8Array): VerifiedManifest {
     const verified = verifyEnvelope(envelope, this.#trust);
     checkDevice(verified.manifest, this.#o.device);
-    const component = this.#o.componentId ?? ['firmware'];
-    if (!sameComponent(verified.manifest.componentId, component)) {
-      throw new ManifestError('wrong-device', `component ${verified.manifest.componentId.join('/')} is not ${component.join('/')}`);
+    const known = (this.#o.components ?? [this.#o.componentId ?? ['firmware']]).map((id) => id.map((s) => (typeof s === 'string' ? utf8.encode(s) : s)));
+    for (const component of imagesOf(verified.manifest)) {
+      const id = componentIdBytesOf(component);
+      // Segment by segment: ['sensorkit/trust-anchors'] is not ['sensorkit', 'trust-anchors'].
+      if (!known.some((k) => k.length === id.length && k.every((s, i) => Buffer.from(s).equals(Buffer.from(id[i]!))))) {
+        throw new ManifestError('wrong-device', `component ${component.componentId.join('/')} is not one this device updates (${known.map((k) => k.map((s) => Buffer.from(s).toString()).join('/')).join(', ')})`);
+      }
     }
     return verified;
   }
 
-  /** Re-hashes a staged or stored image against its manifest. */
+  /** Re-hashes every component of a staged or stored image against its manifest. */
   async #checkImage(name: string, verified: VerifiedManifest): Promise<void> {
-    const actual = await this.slots.hashImage(name);
-    if (actual === undefined || actual.size !== verified.manifest.imageSize || !actual.digest.equals(verified.manifest.imageDigest)) {
-      await this.slots.remove(name);
-      throw new UpdateError('staging-corrupt', `image ${name} does not match its signed digest`);
+    for (const [index, component] of imagesOf(verified.manifest).entries()) {
+      const actual = await this.slots.hashImage(name, index);
+      if (actual === undefined || actual.size !== component.imageSize || !actual.digest.equals(component.imageDigest)) {
+        await this.slots.remove(name);
+        throw new UpdateError('staging-corrupt', `image ${name} (component ${component.componentId.join('/')}) does not match its signed digest`);
+      }
     }
   }
 
@@ -437,4 +472,11 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
 
 function hex(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('hex');
+}
+
+const utf8 = new TextEncoder();
+
+/** The images a manifest installs, in its order (its one image when it names no list). */
+function imagesOf(manifest: SuitManifest): readonly SuitComponentImage[] {
+  return manifest.components ?? [manifest];
 }

@@ -76,6 +76,20 @@ export function encodeCbor(value: CborValue): Uint8Array {
   return concatBytes(parts);
 }
 
+/**
+ * The head of a CBOR item in its shortest form (RFC 8949 §3, §4.2.1): major type and argument.
+ *
+ * @example
+ * ```ts
+ * encodeHead(5, 2) // Uint8Array [0xa2]: a map of two pairs follows
+ * ```
+ */
+export function encodeHead(major: number, arg: number): Uint8Array {
+  const parts: Uint8Array[] = [];
+  writeHead(major, arg, parts);
+  return concatBytes(parts);
+}
+
 function writeHead(major: number, arg: number, parts: Uint8Array[]): void {
   if (!Number.isSafeInteger(arg) || arg < 0) throw new ArgumentError(`Expected a CBOR argument to be an integer from 0 to 2^53, got ${arg}`);
   const m = major << 5;

@@ -19,7 +19,8 @@ import { DEVICE, envelopeFor, makeImage, makeKey, manifestFor, trustOf, type Tes
 /** An envelope as signEnvelope builds it, without its self-check: what a careless or hostile signer sends. */
 function signUnchecked(manifest: SuitManifest, key: TestKey): Uint8Array {
   const manifestBytes = encodeManifest(manifest);
-  const digestBytes = encodeCbor([-16, createHash('sha256').update(manifestBytes).digest()]);
+  // The SUIT digest covers the bstr-wrapped manifest, its head included (SUIT manifest draft §8.3).
+  const digestBytes = encodeCbor([-16, createHash('sha256').update(encodeCbor(manifestBytes)).digest()]);
   const auth = encodeCbor([digestBytes, signDetached(digestBytes, key.privateKey)]);
   return encodeCbor(new CborTagged(107, new Map<number, CborValue>([[2, auth], [3, manifestBytes]])));
 }
@@ -43,7 +44,7 @@ function manifestBytes(parts: ManifestParts = {}): Uint8Array {
   const shared = parts.shared ?? [20, parameters, 1, 15, 2, 15];
   const common = encodeCbor(new Map<number, CborValue>([[2, [[new TextEncoder().encode('firmware')]]], [4, encodeCbor(shared)]]));
   const install = parts.install ?? [20, new Map([[21, 'fw.bin']]), 21, 15, 3, 15];
-  return encodeCbor(new Map<number, CborValue>([[1, 1], [2, 5], [3, common], [17, encodeCbor(install)], ...(parts.extra ?? [])]));
+  return encodeCbor(new Map<number, CborValue>([[1, 1], [2, 5], [3, common], [7, encodeCbor([3, 15])], [20, encodeCbor(install)], ...(parts.extra ?? [])]));
 }
 
 interface EnvelopeParts {
@@ -57,7 +58,7 @@ interface EnvelopeParts {
 
 function envelope(signer: TestKey, parts: EnvelopeParts = {}): Uint8Array {
   const manifest = parts.manifest ?? manifestBytes();
-  const digestBytes = encodeCbor([-16, createHash('sha256').update(manifest).digest()]);
+  const digestBytes = encodeCbor([-16, createHash('sha256').update(encodeCbor(manifest)).digest()]);
   const protectedBytes = encodeCbor(parts.protectedHeader ?? new Map([[1, -8]]));
   const signature = sign(null, sigStructure(protectedBytes, digestBytes), signer.privateKey);
   const sign1 = encodeCbor(new CborTagged(18, [protectedBytes, parts.unprotected ?? new Map([[4, kid]]), parts.payload ?? null, signature]));
@@ -104,18 +105,25 @@ describe('envelope structure attacks (each with a valid signature)', () => {
       const digest = encodeCbor([-16, createHash('sha256').update(image).digest()]);
       return [20, new Map<number, CborValue>([[1, uuidBytes(DEVICE.vendorId)], [2, uuidBytes(DEVICE.classId)], [3, digest], [14, image.length]]), 1, 15, 2, 15, ...extra];
     };
-    // suit-condition-device-identifier (24) is real SUIT, but this device does not evaluate it.
-    expect(reasonOf(() => verifyEnvelope(envelope(key, { manifest: manifestBytes({ shared: baseShared([24, 15]) }) }), trust))).toBe('bad-structure');
-    // A second override with another URI: which one would win?
-    const twoUris = [20, parameters('fw.bin'), 21, 15, 3, 15, 20, parameters('evil.bin')];
+    // suit-condition-device-identifier (24) is real SUIT, but this device does not evaluate it: refused by name.
+    const deviceId = envelope(key, { manifest: manifestBytes({ shared: baseShared([24, 15]) }) });
+    expect(reasonOf(() => verifyEnvelope(deviceId, trust))).toBe('unsupported-command');
+    expect(() => verifyEnvelope(deviceId, trust)).toThrow('unsupported command: suit-condition-device-identifier (in suit-shared-sequence)');
+    // An unknown code is refused by its number, never skipped.
+    expect(() => verifyEnvelope(envelope(key, { manifest: manifestBytes({ shared: baseShared([99, 15]) }) }), trust)).toThrow('unsupported command: suit-command-99');
+    // A second fetch of the same component with another URI: which image would be installed?
+    const twoUris = [20, parameters('fw.bin'), 21, 15, 3, 15, 20, parameters('evil.bin'), 21, 15, 3, 15];
     expect(reasonOf(() => verifyEnvelope(envelope(key, { manifest: manifestBytes({ install: twoUris }) }), trust))).toBe('bad-structure');
+    // An override after the fetch changes nothing that was fetched: the URI in force at the fetch counts.
+    const lateOverride = [20, parameters('fw.bin'), 21, 15, 3, 15, 20, parameters('other.bin')];
+    expect(verifyEnvelope(envelope(key, { manifest: manifestBytes({ install: lateOverride }) }), trust).manifest.uri).toBe('fw.bin');
     // A reporting policy that is not an unsigned integer.
     expect(reasonOf(() => verifyEnvelope(envelope(key, { manifest: manifestBytes({ install: [20, parameters('fw.bin'), 21, 'x', 3, 15] }) }), trust))).toBe('bad-structure');
   });
 
   it('checks the digest against the exact manifest bytes: one appended byte inside the bstr fails', () => {
     const good = manifestBytes();
-    const digestBytes = encodeCbor([-16, createHash('sha256').update(good).digest()]);
+    const digestBytes = encodeCbor([-16, createHash('sha256').update(encodeCbor(good)).digest()]);
     const protectedBytes = encodeCbor(new Map([[1, -8]]));
     const signature = sign(null, sigStructure(protectedBytes, digestBytes), key.privateKey);
     const sign1 = encodeCbor(new CborTagged(18, [protectedBytes, new Map([[4, kid]]), null, signature]));
@@ -174,14 +182,18 @@ describe('component ids and text', () => {
     expect(reasonOf(() => applyKeyUpdate(trust, confusing, payload, DEVICE))).toBe('bad-structure');
   });
 
-  it('refuses control characters in the version, the URI and the component id; allows line breaks in the description', () => {
-    for (const extra of [{ version: '1.0\u001b[2J' }, { uri: 'fw.bin\u0000.txt' }, { componentId: ['firm\u0007ware'] }]) {
+  it('refuses control characters in the version and the URI; shows a component id that is not printable as hex; allows line breaks in the description', () => {
+    for (const extra of [{ version: '1.0\u001b[2J' }, { uri: 'fw.bin\u0000.txt' }]) {
       // Signed without signEnvelope's self-check, as another signer would: the verifier refuses it …
       expect(reasonOf(() => verifyEnvelope(signUnchecked(manifestFor(image, 5, extra), key), trust)), JSON.stringify(extra)).toBe('bad-structure');
       // … and signEnvelope, which runs the same checks, refuses to write it at all.
       expect(reasonOf(() => signEnvelope(manifestFor(image, 5, extra), key.privateKey)), JSON.stringify(extra)).toBe('bad-structure');
     }
     expect(reasonOf(() => signEnvelope(manifestFor(image, 5, { uri: 'a'.repeat(20_000) }), key.privateKey))).toBe('limit');
+    // Component ids are byte strings (the draft's examples use h'00'): never printed raw, compared as bytes.
+    const bell = verifyEnvelope(signUnchecked(manifestFor(image, 5, { componentId: ['firm\u0007ware'] }), key), trust).manifest;
+    expect(bell.componentId).toEqual(["h'6669726d0777617265'"]);
+    expect(Buffer.from(bell.componentIdBytes![0]!).toString('latin1')).toBe('firm\u0007ware');
     expect(verifyEnvelope(signEnvelope(manifestFor(image, 5, { description: 'line 1\nline 2\ttab' }), key.privateKey), trust).manifest.description).toBe('line 1\nline 2\ttab');
   });
 });

@@ -19,7 +19,7 @@ const p256 = makeKey('p256');
 /** Builds an envelope by hand, so tests can place headers where a signer should not. */
 function craft(key: TestKey, options: { protectedHeader: Map<number, CborValue>; unprotected: Map<number, CborValue> }): Uint8Array {
   const manifestBytes = encodeManifest(manifestFor(image, 5));
-  const digestBytes = encodeCbor([-16, createHash('sha256').update(manifestBytes).digest()]);
+  const digestBytes = encodeCbor([-16, createHash('sha256').update(encodeCbor(manifestBytes)).digest()]);
   const protectedBytes = options.protectedHeader.size === 0 ? new Uint8Array(0) : encodeCbor(options.protectedHeader);
   const signature = sign(null, sigStructure(protectedBytes, digestBytes), key.privateKey);
   const sign1 = encodeCbor(new CborTagged(18, [protectedBytes, options.unprotected, null, signature]));
@@ -121,7 +121,7 @@ describe('SUIT envelope', () => {
 
   it('refuses an unsigned envelope', () => {
     const manifestBytes = encodeManifest(manifestFor(image, 5));
-    const digestBytes = encodeCbor([-16, createHash('sha256').update(manifestBytes).digest()]);
+    const digestBytes = encodeCbor([-16, createHash('sha256').update(encodeCbor(manifestBytes)).digest()]);
     const noWrapper = encodeCbor(new CborTagged(107, new Map<number, CborValue>([[3, manifestBytes]])));
     const noSignature = encodeCbor(new CborTagged(107, new Map<number, CborValue>([[2, encodeCbor([digestBytes])], [3, manifestBytes]])));
     expect(reasonOf(() => verifyEnvelope(noWrapper, trustOf(ed)))).toBe('unsigned');

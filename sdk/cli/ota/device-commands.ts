@@ -13,7 +13,8 @@ import { MAX_ENVELOPE_BYTES, readEnvelopeUnverified } from '../../../ota/manifes
 
 export const UPDATE_HELP = `Usage: sensorkit ota provision|update --root DIR --key PUBLIC.pem --envelope FILE.suit [options]
 
-  provision --payload FILE      install the first (factory) image into DIR
+  provision --payload FILE      install the first (factory) image into DIR (one --payload per
+                                component, in the manifest's order)
   update [--url URL | --base-url URL]
                                 download the payload (resumable), stage, switch, trial boot, confirm
                                 or roll back; shows a progress bar on stderr
@@ -40,7 +41,7 @@ export async function deviceCommand(verb: 'provision' | 'update', argv: readonly
     args: [...argv],
     allowPositionals: true,
     options: {
-      root: { type: 'string' }, key: { type: 'string' }, envelope: { type: 'string' }, payload: { type: 'string' }, url: { type: 'string' }, 'base-url': { type: 'string' },
+      root: { type: 'string' }, key: { type: 'string' }, envelope: { type: 'string' }, payload: { type: 'string', multiple: true }, url: { type: 'string' }, 'base-url': { type: 'string' },
       'vendor-id': { type: 'string' }, 'class-id': { type: 'string' }, 'device-id': { type: 'string', default: 'device' }, 'health-timeout': { type: 'string', default: '30000' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -62,7 +63,12 @@ export async function deviceCommand(verb: 'provision' | 'update', argv: readonly
   if (verb === 'provision') {
     // Capped by the size the envelope names: a wrong or endless --payload is not read whole.
     const { manifest } = readEnvelopeUnverified(envelope);
-    await agent.provision(envelope, await readInput(required(values.payload, '--payload'), { maxBytes: manifest.imageSize }));
+    const images = manifest.components ?? [manifest];
+    const files = values.payload ?? [];
+    if (files.length !== images.length) throw new UsageError(`--payload: the manifest has ${images.length} image${images.length === 1 ? '' : 's'}, got ${files.length}`);
+    const payloads: Buffer[] = [];
+    for (const [index, file] of files.entries()) payloads.push(await readInput(file, { maxBytes: images[index]!.imageSize }));
+    await agent.provision(envelope, payloads);
     const booted = await agent.boot();
     process.stdout.write(`provisioned ${booted.image} (sequence ${booted.sequence})\n`);
     return 0;

@@ -1,4 +1,4 @@
-/** `sensorkit ota keygen | sign | verify`. */
+/** `sensorkit ota keygen | sign | verify | inspect`. */
 import { timingSafeEqual } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -9,8 +9,9 @@ import { readPrivateKey, readPublicKey, writeSigningKey, type SignatureAlgorithm
 import { TrustAnchors } from '../../../ota/keys/trust-anchors.js';
 import { ManifestError } from '../../../ota/errors.js';
 import { checkDevice } from '../../../ota/manifest/policy.js';
-import { MAX_ENVELOPE_BYTES, signEnvelope, verifyEnvelope } from '../../../ota/manifest/suit-envelope.js';
-import { MAX_SEQUENCE } from '../../../ota/manifest/suit-manifest.js';
+import { authenticateEnvelope, MAX_ENVELOPE_BYTES, signEnvelope } from '../../../ota/manifest/suit-envelope.js';
+import { formatEnvelopeReport, inspectEnvelope } from '../../../ota/manifest/suit-inspect.js';
+import { interpretManifest, MAX_SEQUENCE, type SuitComponentImage } from '../../../ota/manifest/suit-manifest.js';
 import { classIdOption, hashInput, readInput, required, vendorIdOption } from './options.js';
 
 export const KEYGEN_HELP = `Usage: sensorkit ota keygen --out DIR [--alg ed25519|p256]
@@ -25,32 +26,52 @@ Options:
 `;
 
 export const SIGN_HELP = `Usage: sensorkit ota sign --key PRIVATE.pem --payload FILE --sequence N --out FILE.suit [options]
+       sensorkit ota sign --key PRIVATE.pem --component NAME=FILE [--component NAME=FILE …] --sequence N --out FILE.suit [options]
 
-Writes a SUIT envelope (CBOR tag 107) for FILE, signed with COSE_Sign1 (detached; alg in the
-protected header only).
+Writes a SUIT envelope (CBOR tag 107, draft-ietf-suit-manifest-37) for one image, or for several
+components installed together (all or none), signed with COSE_Sign1 (detached; alg in the protected
+header only) over the SUIT digest of the bstr-wrapped manifest.
 
 Options:
   --key FILE             PKCS#8 private key (from \`sensorkit ota keygen\`)
-  --payload FILE         the image
+  --payload FILE         the image (single-image form)
+  --component PATH       with --payload: its component id, segments separated by / (default: firmware)
+  --component NAME=FILE  repeatable: one component each (id NAME, segments separated by /, image FILE,
+                         fetched from FILE's name); e.g. --component app=app.tar --component mcu/fw=fw.hex
   --sequence N           the manifest sequence number; must exceed what devices run (anti-rollback)
   --out FILE             where to write the envelope (its folder is created if missing)
   --vendor-id ID         a UUID, or a domain name turned into its UUID v5 (default: sensorkit.example)
   --class-id ID          a UUID, or a model name turned into UUID v5 under the vendor id (default: default)
-  --uri URI              where devices fetch the image (default: the payload's file name)
-  --version TEXT         human-readable version
-  --component PATH       component id, segments separated by / (default: firmware)
-  --description TEXT     free text
+  --uri URI              single-image form: where devices fetch the image (default: the payload's file name)
+  --version TEXT         human-readable version of the image(s) (suit-text component version)
+  --description TEXT     free text (suit-text manifest description)
+  --severable            put suit-install and suit-text in the envelope, their digests in the manifest
   -h, --help             show this help
 
 An envelope that devices would refuse whatever the key (over ${MAX_ENVELOPE_BYTES} bytes, control
-characters in --uri, --version or --component) is not written: the same checks as verify.
+characters in --uri or --version) is not written: the same checks as verify.
 `;
 
-export const VERIFY_HELP = `Usage: sensorkit ota verify FILE.suit --key PUBLIC.pem [--payload FILE] [--vendor-id ID --class-id ID]
+export const VERIFY_HELP = `Usage: sensorkit ota verify FILE.suit --key PUBLIC.pem [--payload FILE …] [--vendor-id ID --class-id ID]
 
-Verifies an envelope's signature and manifest digest over the exact bytes of FILE.suit (and the
-payload's size and SHA-256 when --payload is given; the vendor and class ids when given).
-Exits 0 and prints one line on success; otherwise prints the reason and exits 1.
+Verifies an envelope's signature and SUIT digests (manifest and severed members) over the exact bytes
+of FILE.suit, then whether sensorkit can execute its manifest (a command it cannot is named). With
+--payload (one per image, in the manifest's order), checks each image's size and SHA-256; with
+--vendor-id/--class-id, that the manifest is for that device.
+Exits 0 and prints one line when the envelope is authentic; otherwise prints the reason and exits 1.
+`;
+
+export const INSPECT_HELP = `Usage: sensorkit ota inspect FILE.suit [--key PUBLIC.pem] [--json]
+
+Prints any SUIT envelope (sensorkit's or another tool's, e.g. the draft's examples): signature
+(present; verified only with --key), manifest digest, version, sequence number, components, each
+command sequence as named commands with named parameters, severable members, text, and whether
+sensorkit can execute it. Needs no key. Exits 1 when the envelope cannot be read, its digest does not
+match, or --key is given and the signature does not verify.
+
+Options:
+  --key FILE             verify the signature with this public key (SPKI PEM)
+  --json                 the report as JSON
 `;
 
 const ALGORITHMS: readonly SignatureAlgorithm[] = ['ed25519', 'p256'];
@@ -95,20 +116,29 @@ export async function signCommand(argv: readonly string[]): Promise<number> {
     options: {
       key: { type: 'string' }, payload: { type: 'string' }, sequence: { type: 'string' }, out: { type: 'string' },
       'vendor-id': { type: 'string' }, 'class-id': { type: 'string' }, uri: { type: 'string' }, version: { type: 'string' },
-      component: { type: 'string', default: 'firmware' }, description: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false },
+      component: { type: 'string', multiple: true }, description: { type: 'string' }, severable: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) return void process.stdout.write(SIGN_HELP), 0;
   if (positionals.length > 0) throw new UsageError(`sign takes no arguments, got ${positionals.join(' ')}`);
   const keyFile = required(values.key, '--key');
-  const payloadFile = required(values.payload, '--payload');
   const sequence = parseNumberOption('--sequence', required(values.sequence, '--sequence'), { integer: true, min: 0, max: MAX_SEQUENCE });
   const out = required(values.out, '--out');
-  const componentId = values.component.split('/');
-  if (componentId.some((s) => s === '')) throw new UsageError(`--component: empty segment in "${values.component}"`);
+  const wanted = componentOptions(values.component ?? [], values.payload, values.uri);
   const vendorId = vendorIdOption(values['vendor-id']);
   const classId = classIdOption(values['class-id'], vendorId);
-  const payload = await hashInput(payloadFile);
+  const components: SuitComponentImage[] = [];
+  for (const component of wanted) {
+    const payload = await hashInput(component.file);
+    components.push({
+      componentId: component.id,
+      imageDigest: payload.digest,
+      imageSize: payload.size,
+      uri: component.uri,
+      ...(values.version === undefined ? {} : { version: values.version }),
+    });
+  }
   const key = await readPrivateKey(keyFile).catch((error: unknown) => {
     // An OpenSSL decoder error carries a `reason` property too: only ours pass through as they are.
     if (error instanceof StorageError || error instanceof ManifestError) throw new UsageError(`--key ${keyFile}: ${error.message}`);
@@ -116,22 +146,21 @@ export async function signCommand(argv: readonly string[]): Promise<number> {
     if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') throw new StorageError(keyFile, `cannot read --key: ${code}`, { cause: error });
     throw new UsageError(`--key ${keyFile}: not a PKCS#8 private key in PEM (a public key or another format?): ${(error as Error).message.split('\n')[0]}`);
   });
-  const uri = values.uri ?? payloadFile.split('/').pop()!;
   let envelope: Uint8Array;
   try {
     envelope = signEnvelope(
       {
-        sequence, componentId, vendorId, classId,
-        imageDigest: payload.digest,
-        imageSize: payload.size,
-        uri,
-        ...(values.version === undefined ? {} : { version: values.version }),
+        ...components[0]!,
+        sequence, vendorId, classId,
+        ...(components.length > 1 ? { components } : {}),
         ...(values.description === undefined ? {} : { description: values.description }),
       },
       key,
+      { severable: values.severable },
     );
   } catch (error) {
-    if (error instanceof ManifestError) throw new UsageError(`${optionOf(error, { '--uri': uri, '--version': values.version, '--description': values.description })}: ${error.message}; devices would refuse this envelope, so it was not written`);
+    const uris = components.map((c) => c.uri).join(' ');
+    if (error instanceof ManifestError) throw new UsageError(`${optionOf(error, { '--uri': uris, '--version': values.version, '--description': values.description })}: ${error.message}; devices would refuse this envelope, so it was not written`);
     throw error;
   }
   try {
@@ -142,8 +171,37 @@ export async function signCommand(argv: readonly string[]): Promise<number> {
     const why = code === 'EEXIST' || code === 'ENOTDIR' ? `a file is in the way of the folder ${dirname(out)}` : (code ?? (error as Error).message);
     throw new StorageError(out, `cannot write --out: ${why}`, { cause: error });
   }
-  process.stdout.write(`${out}: sequence ${sequence}, ${payload.size} bytes, vendor-id ${vendorId}, class-id ${classId}\n`);
+  const sizes = components.map((c) => (components.length > 1 ? `${c.componentId.join('/')} ${c.imageSize} bytes` : `${c.imageSize} bytes`)).join(', ');
+  process.stdout.write(`${out}: sequence ${sequence}, ${sizes}, vendor-id ${vendorId}, class-id ${classId}${values.severable ? ', install and text severable' : ''}\n`);
   return 0;
+}
+
+/** The components `sign` was asked for: `--payload FILE [--component PATH]`, or `--component NAME=FILE`… */
+function componentOptions(options: readonly string[], payload: string | undefined, uri: string | undefined): { id: string[]; file: string; uri: string }[] {
+  const pairs = options.filter((option) => option.includes('='));
+  const idOf = (path: string): string[] => {
+    const id = path.split('/');
+    if (id.some((segment) => segment === '')) throw new UsageError(`--component: empty segment in "${path}"`);
+    return id;
+  };
+  if (pairs.length === 0) {
+    if (options.length > 1) throw new UsageError('--component PATH names the id of the one --payload; give several components as --component NAME=FILE');
+    const file = required(payload, '--payload (or --component NAME=FILE)');
+    return [{ id: idOf(options[0] ?? 'firmware'), file, uri: uri ?? file.split('/').pop()! }];
+  }
+  if (pairs.length !== options.length) throw new UsageError('--component: give every component as NAME=FILE, or one PATH with --payload');
+  if (payload !== undefined) throw new UsageError('--payload and --component NAME=FILE do not go together: name each image with --component');
+  if (uri !== undefined) throw new UsageError('--uri is for the single-image form; with --component NAME=FILE each image is fetched by its file name');
+  const seen = new Set<string>();
+  return pairs.map((pair) => {
+    const at = pair.indexOf('=');
+    const name = pair.slice(0, at);
+    const file = pair.slice(at + 1);
+    if (file === '') throw new UsageError(`--component ${pair}: no FILE after =`);
+    if (seen.has(name)) throw new UsageError(`--component: ${name} given twice`);
+    seen.add(name);
+    return { id: idOf(name), file, uri: file.split('/').pop()! };
+  });
 }
 
 /**
@@ -152,12 +210,11 @@ export async function signCommand(argv: readonly string[]): Promise<number> {
  */
 function optionOf(error: ManifestError, texts: Record<string, string | undefined>): string {
   const message = error.message.replace(/^[a-z-]+: /, '');
-  if (message.startsWith('uri')) return '--uri';
-  if (message.startsWith('version')) return '--version';
-  if (message.startsWith('description')) return '--description';
-  if (message.startsWith('component id')) return '--component';
+  if (/\buri\b/.test(message)) return '--uri';
+  if (message.includes('component-version')) return '--version';
+  if (message.includes('manifest-description')) return '--description';
   const longest = Object.entries(texts).sort(([, a], [, b]) => (b?.length ?? 0) - (a?.length ?? 0))[0];
-  return longest !== undefined && (longest[1]?.length ?? 0) > 1024 ? `${longest[0]} (${longest[1]!.length} characters)` : '--uri, --version, --description and --component together';
+  return longest !== undefined && (longest[1]?.length ?? 0) > 1024 ? `${longest[0]} (${longest[1]!.length} characters)` : '--uri, --version and --description together';
 }
 
 /**
@@ -172,7 +229,7 @@ export async function verifyCommand(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...argv],
     allowPositionals: true,
-    options: { key: { type: 'string' }, payload: { type: 'string' }, 'vendor-id': { type: 'string' }, 'class-id': { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+    options: { key: { type: 'string' }, payload: { type: 'string', multiple: true }, 'vendor-id': { type: 'string' }, 'class-id': { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
   });
   if (values.help) return void process.stdout.write(VERIFY_HELP), 0;
   if (positionals.length !== 1) throw new UsageError(`verify takes one FILE.suit, got ${positionals.length}`);
@@ -181,18 +238,65 @@ export async function verifyCommand(argv: readonly string[]): Promise<number> {
   const publicKey = await readPublicKey(keyFile).catch((error: unknown) => {
     throw (error as { reason?: string }).reason ? error : new StorageError(keyFile, `not a public key: ${(error as Error).message.split('\n')[0]}`, { cause: error });
   });
-  const { manifest, keyId } = verifyEnvelope(envelope, TrustAnchors.of([publicKey]));
-  if (values['vendor-id'] !== undefined || values['class-id'] !== undefined) {
+  const { document, keyId } = authenticateEnvelope(envelope, TrustAnchors.of([publicKey]));
+  const payloads = values.payload ?? [];
+  const checksDevice = values['vendor-id'] !== undefined || values['class-id'] !== undefined;
+  let manifest;
+  try {
+    manifest = interpretManifest(document);
+  } catch (error) {
+    // Authentic, but not something sensorkit executes: say so; a payload or device check needs the manifest.
+    if (!(error instanceof ManifestError) || payloads.length > 0 || checksDevice) throw error;
+    process.stdout.write(`ok: signature and digest verify (key ${keyId}), sequence ${document.sequence}; sensorkit cannot execute it: ${error.message.replace(/^[a-z-]+: /, '')}\n`);
+    return 0;
+  }
+  if (checksDevice) {
     const vendorId = vendorIdOption(values['vendor-id']);
     checkDevice(manifest, { vendorId, classId: classIdOption(values['class-id'], vendorId) });
   }
-  if (values.payload !== undefined) {
+  const images = manifest.components ?? [manifest];
+  if (payloads.length > 0 && payloads.length !== images.length) throw new UsageError(`--payload: the manifest has ${images.length} image${images.length === 1 ? '' : 's'}, got ${payloads.length}`);
+  for (const [index, file] of payloads.entries()) {
+    const image = images[index]!;
     // Streamed and capped at the signed size: a wrong file (or /dev/zero) is not read whole.
-    const payload = await hashInput(values.payload, { maxBytes: manifest.imageSize });
-    if (payload.size !== manifest.imageSize) throw new ManifestError('payload-mismatch', `the payload is ${payload.size} bytes, the manifest says ${manifest.imageSize}`);
-    if (!timingSafeEqual(payload.digest, manifest.imageDigest)) throw new ManifestError('payload-mismatch', 'the payload does not match the signed image digest');
+    const payload = await hashInput(file, { maxBytes: image.imageSize });
+    if (payload.size !== image.imageSize) throw new ManifestError('payload-mismatch', `the payload is ${payload.size} bytes, the manifest says ${image.imageSize}`);
+    if (!timingSafeEqual(payload.digest, image.imageDigest)) throw new ManifestError('payload-mismatch', 'the payload does not match the signed image digest');
   }
-  const digest = Buffer.from(manifest.imageDigest).toString('hex');
-  process.stdout.write(`ok: sequence ${manifest.sequence}${manifest.version ? `, version ${manifest.version}` : ''}, key ${keyId}, ${manifest.componentId.join('/')} ${manifest.imageSize} bytes sha256:${digest}${values.payload ? ', payload matches' : ''}\n`);
+  const described = images.map((image) => `${image.componentId.join('/')} ${image.imageSize} bytes sha256:${Buffer.from(image.imageDigest).toString('hex')}`).join('; ');
+  const matches = payloads.length === 0 ? '' : payloads.length === 1 ? ', payload matches' : ', payloads match';
+  process.stdout.write(`ok: sequence ${manifest.sequence}${manifest.version ? `, version ${manifest.version}` : ''}, key ${keyId}, ${described}${matches}\n`);
   return 0;
+}
+
+/**
+ * Runs \`sensorkit ota inspect\`; resolves with 0, or 1 when the envelope cannot be read, its digest
+ * does not match, or \`--key\` is given and the signature does not verify.
+ *
+ * @example
+ * ```ts
+ * await inspectCommand(['test/fixtures/suit/example1.suit', '--json'])
+ * ```
+ */
+export async function inspectCommand(argv: readonly string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    options: { key: { type: 'string' }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+  });
+  if (values.help) return void process.stdout.write(INSPECT_HELP), 0;
+  if (positionals.length !== 1) throw new UsageError(`inspect takes one FILE.suit, got ${positionals.length}`);
+  const envelope = await readInput(positionals[0]!, { maxBytes: MAX_ENVELOPE_BYTES });
+  let trust: TrustAnchors | undefined;
+  if (values.key !== undefined) {
+    const keyFile = values.key;
+    const publicKey = await readPublicKey(keyFile).catch((error: unknown) => {
+      throw (error as { reason?: string }).reason ? error : new StorageError(keyFile, `not a public key: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    });
+    trust = TrustAnchors.of([publicKey]);
+  }
+  const report = inspectEnvelope(envelope, trust);
+  process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatEnvelopeReport(report));
+  const failed = report.error !== undefined || report.digest !== 'matches' || (trust !== undefined && !report.signature.startsWith('verified'));
+  return failed ? 1 : 0;
 }
