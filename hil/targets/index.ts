@@ -1,2 +1,8 @@
 /** Targets: the device under test, emulated or on a real board. */
 export type * from './target.js';
+export { parseTargetSpec, checkTargetSpec, boardSpecOf, type TargetSpec } from './target-spec.js';
+export { RuntimeTarget, type RuntimeTargetOptions } from './runtime-target.js';
+export { MqttObserver, type MqttObserverOptions, type MqttObserverStats, type CommandReplyMessage } from './mqtt-observer.js';
+export { OpcuaObserver, qualityOfStatus, senmlUnitOf, type OpcuaObserverOptions, type OpcuaReading } from './opcua-observer.js';
+export { startOwnedBroker, type BrokerControl, type OwnedBroker } from './broker-control.js';
+export { communicationsOf, type CommunicatingTarget, type OutageReport, type TargetCommunications } from './communications.js';

@@ -1,0 +1,323 @@
+/**
+ * A target that runs the device as `sensorkit run` does — through the runtime, on the system
+ * clock, with its MQTT side (durable outbox, transport) and its OPC UA server — on any board the
+ * runtime opens (`emulated`, `firmata:PATH`, `linux[:ROOT]`), and observes it as a black box: its
+ * SenML-CBOR telemetry on the broker (`mqtt`) or its channel variables over OPC UA (`opcua`).
+ *
+ * The broker is the target's own aedes on a free port of 127.0.0.1 unless a URL is given; the
+ * target can then interrupt it (an outage, see communications.ts). Everything the device writes
+ * (outbox, OPC UA PKI) goes to a temporary folder removed at `close()`.
+ *
+ * Stimulus: on the emulated board, the physical inputs the device file's `emulation()` declares
+ * (boards/emulated/physical-inputs.ts); on a real board there are none, and `stimulate` rejects
+ * with `NotSupportedError`: the plan must source the quantity with an instrument.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PhysicalInputs } from '../../boards/emulated/physical-inputs.js';
+import { SystemClock, type Clock } from '../../sdk/core/clock.js';
+import { ArgumentError, NotSupportedError, StateError, TimeoutError } from '../../sdk/core/errors.js';
+import type { Sample } from '../../sdk/core/sample.js';
+import { deviceIdFor } from '../../sdk/encoding/topics.js';
+import type { DeviceModel } from '../../sdk/model/define-device.js';
+import { resolveDevice, type DeviceSource, type EmulationFunction, type ResolvedDevice } from '../../sdk/runtime/device-source.js';
+import { Runtime } from '../../sdk/runtime/runtime.js';
+import { startOwnedBroker, type BrokerControl, type OwnedBroker } from './broker-control.js';
+import type { CommunicatingTarget, OutageReport, TargetCommunications } from './communications.js';
+import { MqttObserver, type CommandReplyMessage } from './mqtt-observer.js';
+import { OpcuaObserver } from './opcua-observer.js';
+import type { DeviceUnderTest, InputSignal, ObservationKind, PhysicalInput, SampleListener, TargetKind } from './target.js';
+import { boardSpecOf, type TargetSpec } from './target-spec.js';
+
+/** Options of {@link RuntimeTarget}. */
+export interface RuntimeTargetOptions {
+  /** Where the device runs: `emulated`, `firmata:…`, `serial:…` (the Firmata board on that line) or `linux…`. */
+  readonly spec: TargetSpec;
+  readonly device: DeviceSource;
+  /** Seed of the emulated world. */
+  readonly seed: number;
+  /**
+   * How the harness observes the device: its telemetry on the broker (`mqtt`), its OPC UA
+   * variables (`opcua`), or the samples it reports inside this process (`in-process`, before any
+   * network; the device runs in the harness's process on every board the runtime opens).
+   */
+  readonly observation: ObservationKind;
+  /** The broker: default the target's own aedes. With `url`, `broker` lets the target interrupt it. */
+  readonly mqtt?: { readonly url?: string; readonly broker?: BrokerControl; readonly username?: string; readonly password?: string };
+  /** The device's OPC UA server (dev profile, 127.0.0.1): on by default on a free port; `false` turns it off. */
+  readonly opcua?: { readonly port?: number } | false;
+  /** The device's serial number. Default: the runtime's (`$SENSORKIT_SERIAL`, else `EMU-<seed>`). */
+  readonly serialNumber?: string;
+  /** Longest time a sample waits for its telemetry batch, ms. Default 200. */
+  readonly batchDelayMs?: number;
+  /** Longest wait for the device to start and serve (OPC UA takes seconds), ms. Default 60,000. */
+  readonly startTimeoutMs?: number;
+  /** Told what an operator should know (a Firmata line lost). Default: standard error. */
+  readonly warn?: (message: string) => void;
+}
+
+type OpenState =
+  | { readonly kind: 'new' }
+  | { readonly kind: 'opening'; readonly done: Promise<DeviceUnderTest> }
+  | { readonly kind: 'open'; readonly runtime: Runtime; readonly deviceId: string; readonly brokerUrl: string }
+  | { readonly kind: 'closed' };
+
+const WARN = (message: string): void => void process.stderr.write(`sensorkit: warning: ${message}\n`);
+
+/**
+ * The device through the runtime, observed over MQTT or OPC UA.
+ *
+ * @example
+ * ```ts
+ * const target = new RuntimeTarget({ spec: parseTargetSpec('emulated'), device: 'examples/env-node', seed: 1, observation: 'mqtt' })
+ * await target.open()
+ * target.onSample((sample) => console.log(sample.channel, sample.value))
+ * await target.stimulate('temperature', 30, 'Cel')
+ * await target.wait(3000)
+ * await target.close()
+ * ```
+ */
+export class RuntimeTarget implements CommunicatingTarget {
+  readonly kind: TargetKind;
+  readonly description: string;
+  readonly observation: ObservationKind;
+  readonly clock: Clock = new SystemClock();
+  readonly virtualTime = false;
+  readonly communications: TargetCommunications;
+  readonly #options: RuntimeTargetOptions;
+  readonly #listeners = new Set<SampleListener>();
+  readonly #reported = new Set<SampleListener>();
+  readonly #cleanups: (() => Promise<void> | void)[] = [];
+  #state: OpenState = { kind: 'new' };
+  #model: DeviceModel | undefined;
+  #inputs: PhysicalInputs | undefined;
+  #broker: BrokerControl | undefined;
+  #workDir: string | undefined;
+  #probe: Promise<MqttObserver> | undefined;
+  #clients = 0;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: RuntimeTargetOptions) {
+    if (!['mqtt', 'opcua', 'in-process'].includes(options.observation)) throw new ArgumentError(`Expected \`observation\` "mqtt", "opcua" or "in-process", got ${String(options.observation)}`);
+    if (options.observation === 'opcua' && options.opcua === false) throw new ArgumentError('OPC UA observation needs the device\'s OPC UA server (`opcua` is false)');
+    this.#options = options;
+    this.kind = options.spec.kind;
+    this.description = options.spec.text;
+    this.observation = options.observation;
+    this.communications = this.#communications();
+  }
+
+  /** The device model (known once `open()` resolved the device). */
+  get model(): DeviceModel {
+    if (this.#model === undefined) throw new StateError('the target is not open yet: its device model is loaded by open()');
+    return this.#model;
+  }
+
+  /** The runtime, once open: the device, its transport and OPC UA status (for diagnostics). */
+  get runtime(): Runtime | undefined {
+    return this.#state.kind === 'open' ? this.#state.runtime : undefined;
+  }
+
+  open(): Promise<DeviceUnderTest> {
+    if (this.#state.kind === 'opening') return this.#state.done;
+    if (this.#state.kind !== 'new') return Promise.reject(new StateError(`target ${this.description} is ${this.#state.kind === 'open' ? 'already open' : 'closed'}`));
+    const done = this.#open().catch(async (error: unknown) => {
+      await this.#release();
+      this.#state = { kind: 'closed' };
+      throw error;
+    });
+    this.#state = { kind: 'opening', done };
+    return done;
+  }
+
+  inputs(): readonly PhysicalInput[] {
+    return this.#inputs?.list() ?? [];
+  }
+
+  async stimulate(input: string, value: number, unit: string): Promise<void> {
+    this.#physical(input).set(input, value, unit);
+  }
+
+  async drive(input: string, signal: InputSignal, unit: string): Promise<void> {
+    this.#physical(input).drive(input, signal, unit);
+  }
+
+  onSample(listener: SampleListener): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  wait(ms: number): Promise<void> {
+    if (typeof ms !== 'number' || !(ms >= 0) || !Number.isFinite(ms)) return Promise.reject(new ArgumentError(`Expected \`ms\` to be a finite number from 0 and up, got ${String(ms)}`));
+    return new Promise((resolve) => this.clock.schedule(this.clock.now() + ms, resolve));
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#state.kind === 'opening') await this.#state.done.catch(() => undefined);
+      await this.#release();
+      this.#state = { kind: 'closed' };
+    })();
+    return this.#closing;
+  }
+
+  async #open(): Promise<DeviceUnderTest> {
+    const options = this.#options;
+    const resolved = await resolveDevice(options.device);
+    this.#model = resolved.model;
+    const parts = options.spec.kind === 'emulated' ? this.#withInputs(resolved) : resolved;
+    const workDir = mkdtempSync(join(tmpdir(), 'sensorkit-hil-'));
+    this.#workDir = workDir;
+    let brokerUrl = options.mqtt?.url;
+    this.#broker = options.mqtt?.broker;
+    if (brokerUrl === undefined) {
+      const owned: OwnedBroker = await startOwnedBroker();
+      this.#cleanups.push(() => owned.close());
+      this.#broker = owned;
+      brokerUrl = owned.url;
+    }
+    const opcua = options.opcua === false ? false : { port: options.opcua?.port ?? 0, host: '127.0.0.1', pki: join(workDir, 'pki'), users: join(workDir, 'opcua-users.json') };
+    const runtime = await Runtime.open(
+      {
+        device: parts,
+        board: boardSpecOf(options.spec),
+        seed: options.seed,
+        clock: this.clock,
+        flushMs: 500,
+        ...(options.serialNumber === undefined ? {} : { serialNumber: options.serialNumber }),
+        mqtt: { url: brokerUrl, batch: { maxDelayMs: options.batchDelayMs ?? 200 }, ...(options.mqtt?.username === undefined ? {} : { username: options.mqtt.username }) },
+        outbox: { dir: join(workDir, 'outbox') },
+        opcua,
+      },
+      { warn: options.warn ?? WARN, log: () => undefined },
+    );
+    this.#cleanups.push(() => runtime.stop());
+    const deviceId = deviceIdFor(resolved.model, runtime.device.serialNumber);
+    runtime.device.on('report', (sample) => {
+      this.#emit(this.#reported, sample);
+      if (this.observation === 'in-process') this.#emit(this.#listeners, sample);
+    });
+    if (this.observation === 'mqtt') {
+      // Subscribed before the device starts: nothing it publishes is missed.
+      const observer = await MqttObserver.connect({ url: brokerUrl, deviceId, ...this.#credentials() });
+      this.#cleanups.push(() => observer.close());
+      this.#probe = Promise.resolve(observer);
+      observer.onSample((sample) => this.#emit(this.#listeners, sample));
+    }
+    const startMs = options.startTimeoutMs ?? 60_000;
+    await runtime.start();
+    await bounded(runtime.ready, startMs, `target ${this.description}: the device did not serve within ${startMs} ms`);
+    this.#state = { kind: 'open', runtime, deviceId, brokerUrl };
+    if (this.observation === 'opcua') {
+      const observer = await this.communications.openOpcua();
+      this.#cleanups.push(() => observer.close());
+      observer.onSample((sample) => this.#emit(this.#listeners, sample));
+    }
+    const identity = resolved.model.identity;
+    return {
+      id: resolved.model.id,
+      manufacturer: identity.manufacturer,
+      model: identity.model,
+      serialNumber: runtime.device.serialNumber,
+      ...(identity.hardwareRevision === undefined ? {} : { hardwareRevision: identity.hardwareRevision }),
+      ...(identity.softwareRevision === undefined ? {} : { softwareRevision: identity.softwareRevision }),
+    };
+  }
+
+  /** The device file's emulation, handed this target's physical inputs instead of a pass-through. */
+  #withInputs(resolved: ResolvedDevice): ResolvedDevice {
+    const inputs = new PhysicalInputs();
+    this.#inputs = inputs;
+    const emulation = resolved.emulation as EmulationFunction | undefined;
+    if (emulation === undefined) return resolved;
+    return { ...resolved, emulation: ((board, random) => emulation(board, random, inputs)) as EmulationFunction };
+  }
+
+  #physical(input: string): PhysicalInputs {
+    if (this.#state.kind !== 'open') throw new StateError(`target ${this.description} is not open`);
+    if (this.#inputs === undefined) {
+      throw new NotSupportedError(`target ${this.description} has no physical input "${input}" it can set (a real board): source it with an instrument in the plan`);
+    }
+    return this.#inputs;
+  }
+
+  #emit(listeners: ReadonlySet<SampleListener>, sample: Sample): void {
+    for (const listener of listeners) listener(sample);
+  }
+
+  #credentials(): { username?: string; password?: string } {
+    const mqtt = this.#options.mqtt;
+    return { ...(mqtt?.username === undefined ? {} : { username: mqtt.username }), ...(mqtt?.password === undefined ? {} : { password: mqtt.password }) };
+  }
+
+  #running(): { runtime: Runtime; deviceId: string; brokerUrl: string } {
+    if (this.#state.kind !== 'open') throw new StateError(`target ${this.description} is not open`);
+    return this.#state;
+  }
+
+  #communications(): TargetCommunications {
+    const target = this;
+    return {
+      get deviceId() {
+        return target.#running().deviceId;
+      },
+      get brokerUrl() {
+        return target.#running().brokerUrl;
+      },
+      get opcuaEndpointUrl() {
+        const status = target.#running().runtime.status().opcua;
+        return status.state === 'serving' ? status.endpointUrl : undefined;
+      },
+      get canInterruptBroker() {
+        return target.#broker !== undefined;
+      },
+      onReported(listener) {
+        target.#reported.add(listener);
+        return () => void target.#reported.delete(listener);
+      },
+      async outage(ms): Promise<OutageReport> {
+        target.#running();
+        const broker = target.#broker;
+        if (broker === undefined) throw new NotSupportedError(`target ${target.description} cannot interrupt the broker at ${target.#running().brokerUrl}: give the target the broker's control`);
+        const stoppedAt = target.clock.now();
+        await broker.stop();
+        await target.wait(ms);
+        await broker.restart();
+        return { stoppedAt, restartedAt: target.clock.now() };
+      },
+      pendingTelemetry() {
+        return target.#running().runtime.status().outbox?.pendingRecords ?? 0;
+      },
+      async command(command, payload, timeoutMs): Promise<CommandReplyMessage> {
+        const { brokerUrl, deviceId } = target.#running();
+        if (target.#probe === undefined) {
+          const probe = MqttObserver.connect({ url: brokerUrl, deviceId, ...target.#credentials() });
+          target.#probe = probe;
+          target.#cleanups.push(async () => (await probe.catch(() => undefined))?.close());
+        }
+        return (await target.#probe).command(command, payload, timeoutMs);
+      },
+      async openOpcua() {
+        const { runtime, deviceId } = target.#running();
+        const status = runtime.status().opcua;
+        if (status.state !== 'serving') throw new NotSupportedError(`target ${target.description}: the device serves no OPC UA (${status.state})`);
+        return OpcuaObserver.connect({ endpointUrl: status.endpointUrl, model: runtime.device.model, deviceId, pkiDir: join(target.#workDir!, `client-${target.#clients++}`) });
+      },
+    };
+  }
+
+  async #release(): Promise<void> {
+    this.#listeners.clear();
+    this.#reported.clear();
+    for (const step of this.#cleanups.splice(0).reverse()) await Promise.resolve(step()).catch(() => undefined);
+    if (this.#workDir !== undefined) rmSync(this.#workDir, { recursive: true, force: true });
+    this.#workDir = undefined;
+  }
+}
+
+function bounded<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new TimeoutError(message)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,96 @@
+/**
+ * The runtime-backed HIL target on the emulated board: the device runs as `sensorkit run` runs it
+ * (runtime, outbox, transport, OPC UA server, system clock) and the harness sees it only through
+ * its MQTT telemetry or its OPC UA variables; stimulus reaches the emulation's physical inputs.
+ */
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import type { Sample } from '../../sdk/core/sample.js';
+import { communicationsOf } from '../../hil/targets/communications.js';
+import { RuntimeTarget } from '../../hil/targets/runtime-target.js';
+import { parseTargetSpec } from '../../hil/targets/target-spec.js';
+import { trackedCleanups } from '../support/cleanups.js';
+import { waitFor } from '../support/net.js';
+
+const { track } = trackedCleanups();
+const warnings: string[] = [];
+
+function envNode(observation: 'mqtt' | 'opcua' | 'in-process', extra: { opcua?: false } = {}): RuntimeTarget {
+  return track(new RuntimeTarget({ spec: parseTargetSpec('emulated'), device: 'examples/env-node', seed: 7, observation, warn: (m) => warnings.push(m), ...extra }));
+}
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('RuntimeTarget on the emulated board', () => {
+  it('observed over MQTT: decoded SenML-CBOR samples of every channel, the identity, a stimulus on the true temperature', async () => {
+    const target = envNode('mqtt', { opcua: false });
+    const samples: Sample[] = [];
+    target.onSample((sample) => samples.push(sample));
+    const device = await target.open();
+    expect(device).toEqual({ id: 'env-node', manufacturer: 'sensorkit examples', model: 'EN-1 environmental node', serialNumber: 'EMU-7', hardwareRevision: '1.0', softwareRevision: '0.1.0' });
+    expect(target.virtualTime).toBe(false);
+    expect(target.model.id).toBe('env-node');
+    expect(target.inputs().map((input) => `${input.name}:${input.unit}`)).toEqual(['temperature:Cel', 'humidity:%RH', 'pressure:Pa']);
+    await waitFor(() => ['temperature', 'humidity', 'pressure'].every((channel) => samples.some((s) => s.channel === channel)), 15_000, 'a sample of each channel');
+    const pressure = samples.find((s) => s.channel === 'pressure')!;
+    expect(pressure.unit).toBe('hPa');
+    expect(pressure.value).toBeGreaterThan(1000);
+    expect(pressure.quality).toEqual({ level: 'good' });
+
+    await target.stimulate('temperature', 303.15, 'K');
+    const stimulatedAt = target.clock.now();
+    // The BME280's IIR filter and the channel's moving average follow a step in ~10 samples (1 Hz).
+    await waitFor(() => samples.some((s) => s.channel === 'temperature' && s.time > stimulatedAt && s.value! > 28), 25_000, 'the temperature on its way to 30 Cel');
+
+    const comms = communicationsOf(target)!;
+    expect(comms.deviceId).toBe('env-node-EMU-7');
+    expect(comms.canInterruptBroker).toBe(true);
+    expect(comms.opcuaEndpointUrl).toBeUndefined();
+    const port = Number(new URL(comms.brokerUrl).port);
+    expect(await listening(port)).toBe(true);
+    await target.close();
+    await target.close();
+    expect(await listening(port)).toBe(false);
+  }, 50_000);
+
+  it('observed over OPC UA: data changes of the channel variables with their units and source times', async () => {
+    const target = envNode('opcua');
+    const samples: Sample[] = [];
+    target.onSample((sample) => samples.push(sample));
+    await target.open();
+    expect(communicationsOf(target)!.opcuaEndpointUrl).toMatch(/^opc\.tcp:\/\/127\.0\.0\.1:\d+/);
+    await target.stimulate('humidity', 60, '%RH');
+    const stimulatedAt = target.clock.now();
+    await waitFor(() => samples.some((s) => s.channel === 'humidity' && s.time > stimulatedAt && Math.abs(s.value! - 60) < 1), 20_000, 'the humidity at 60 %RH over OPC UA');
+    const units = new Map(samples.map((s) => [s.channel, s.unit]));
+    expect(Object.fromEntries(units)).toEqual({ temperature: 'Cel', humidity: '%RH', pressure: 'hPa' });
+    const times = samples.filter((s) => s.channel === 'temperature').map((s) => s.time);
+    expect(times.every((t, i) => i === 0 || t > times[i - 1]!)).toBe(true);
+    expect(Math.abs(times.at(-1)! - target.clock.now())).toBeLessThan(5000);
+  }, 60_000);
+
+  it('observed in process: the reports of the device, before any network; a stimulus in a unit that does not convert is refused', async () => {
+    const target = envNode('in-process', { opcua: false });
+    const samples: Sample[] = [];
+    target.onSample((sample) => samples.push(sample));
+    await target.open();
+    await waitFor(() => samples.length >= 3, 10_000, 'three samples');
+    await expect(target.stimulate('temperature', 3, 'Pa')).rejects.toThrow('inputs.temperature: Pa does not convert to the input\'s unit Cel');
+    await expect(target.stimulate('wind', 3, 'm/s')).rejects.toThrow('no physical input "wind" (inputs: temperature, humidity, pressure)');
+    await expect(target.wait(-1)).rejects.toMatchObject({ code: 'ERR_ARGUMENT' });
+  }, 30_000);
+
+  it('a device file that does not exist is a one-line error from open(), and nothing is left running', async () => {
+    const target = track(new RuntimeTarget({ spec: parseTargetSpec('emulated'), device: 'examples/nope', seed: 1, observation: 'mqtt' }));
+    const error = (await target.open().catch((e: unknown) => e)) as Error;
+    expect(error).toMatchObject({ code: 'ERR_DEVICE_FILE' });
+    expect(error.message).not.toContain('\n');
+    await expect(target.open()).rejects.toMatchObject({ code: 'ERR_STATE' });
+  });
+});
