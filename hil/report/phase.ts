@@ -1,0 +1,239 @@
+/**
+ * One phase of the report: its heading and outcome, the table of every measurement (value,
+ * reference, error, limits, U and k, decision rule, outcome), its plots (time series; error against
+ * the reference for accuracy-type phases), uncertainty budgets (GUM, JCGM 100 §5) and its log.
+ */
+import { canConvert, convert } from '../../sdk/core/units.js';
+import type { MeasurementRecord, PhaseRecord, UncertaintyRecord } from '../record/record.js';
+import { decimalsFor, formatDuration, formatFixed, formatNumber, OUTCOME_TEXT, uncertaintyDecimals, unitLabel, withUnit } from './format.js';
+import { escapeHtml } from './html.js';
+import { errorPlot, linePlot, type ErrorPoint, type PlotLine } from './plot.js';
+
+/** At most this many log lines per phase in the report; record.json keeps them all. */
+const LOG_LINES = 200;
+
+/** A measurement's numbers in its own unit: the reference, the error and the limits, when they convert. */
+interface Derived {
+  readonly reference?: number;
+  readonly error?: number;
+  readonly low?: number;
+  readonly high?: number;
+  /** Decimal places for the value, reference and error. */
+  readonly decimals: number;
+}
+
+/** The reference, error (value − reference) and limits of `m`, all in `m.unit`. */
+export function derive(m: MeasurementRecord): Derived {
+  const toUnit = (value: number | undefined, unit: string): number | undefined =>
+    value === undefined || !Number.isFinite(value) ? undefined : unit === m.unit ? value : canConvert(unit, m.unit) ? convert(value, unit, m.unit) : undefined;
+  const reference = m.reference === undefined ? undefined : toUnit(m.reference.value, m.reference.unit);
+  const error = reference !== undefined && m.value !== null && Number.isFinite(m.value) ? m.value - reference : undefined;
+  const low = m.limits === undefined ? undefined : toUnit(m.limits.low, m.limits.unit);
+  const high = m.limits === undefined ? undefined : toUnit(m.limits.high, m.limits.unit);
+  const decimals =
+    m.uncertainty !== undefined && m.uncertainty.expanded > 0
+      ? uncertaintyDecimals(m.uncertainty.expanded)
+      : decimalsFor(Math.max(Math.abs(m.value ?? 0), Math.abs(reference ?? 0)), 5);
+  return { ...(reference === undefined ? {} : { reference }), ...(error === undefined ? {} : { error }), ...(low === undefined ? {} : { low }), ...(high === undefined ? {} : { high }), decimals };
+}
+
+/** An outcome as a badge whose text carries the meaning and whose colour repeats it. */
+export function outcomeBadge(outcome: MeasurementRecord['outcome']): string {
+  return `<span class="outcome ${outcome}">${OUTCOME_TEXT[outcome] ?? escapeHtml(String(outcome).toUpperCase())}</span>`;
+}
+
+/** The phase's section: heading, reason, measurement table, plots, budgets and log. */
+export function renderPhase(phase: PhaseRecord, index: number, repeated: boolean): string {
+  const anchor = `phase-${index + 1}`;
+  const iteration = repeated ? ` — iteration ${phase.iteration}` : '';
+  const parts = [
+    `<section class="phase" id="${anchor}">`,
+    `<div class="phase-head"><h3>${index + 1}. ${escapeHtml(phase.name)} <span class="mono">(${escapeHtml(phase.id)})</span>${escapeHtml(iteration)}</h3>${outcomeBadge(phase.outcome)}`,
+    `<span class="phase-meta">start ${escapeHtml(formatDuration(phase.start))} · duration ${escapeHtml(formatDuration(phase.duration))} · ${phase.measurements.length} measurement${phase.measurements.length === 1 ? '' : 's'}</span></div>`,
+  ];
+  if (phase.reason !== undefined) parts.push(`<p class="reason-line"><strong>${phase.outcome === 'skipped' ? 'Skipped' : phase.outcome === 'aborted' ? 'Aborted' : 'Reason'}:</strong> ${escapeHtml(phase.reason)}</p>`);
+  if (phase.measurements.length > 0) parts.push(measurementTable(phase));
+  else parts.push(`<p class="reason">No measurements${phase.outcome === 'skipped' ? ': the phase was skipped' : ''}.</p>`);
+  const plots = [...errorPlots(phase), ...seriesPlots(phase)];
+  if (plots.length > 0) parts.push(`<div class="plots">${plots.join('')}</div>`);
+  for (const m of phase.measurements) if (m.uncertainty !== undefined && m.uncertainty.budget.length > 0) parts.push(budgetTable(m, m.uncertainty));
+  if (phase.log.length > 0) parts.push(logTable(phase));
+  parts.push('</section>');
+  return parts.join('\n');
+}
+
+/** The one value every item has, or undefined when they differ or some lack it. */
+function common(values: readonly (string | undefined)[]): string | undefined {
+  const first = values[0];
+  return first !== undefined && values.length > 1 && values.every((v) => v === first) ? first : undefined;
+}
+
+function measurementTable(phase: PhaseRecord): string {
+  const ms = phase.measurements;
+  const shared = {
+    source: common(ms.map((m) => m.reference?.source)),
+    basis: common(ms.map((m) => m.limits?.basis)),
+    rule: common(ms.map((m) => m.decisionRule)),
+  };
+  const has = {
+    reference: ms.some((m) => m.reference !== undefined),
+    uncertainty: ms.some((m) => m.uncertainty !== undefined),
+    rule: shared.rule === undefined && ms.some((m) => m.decisionRule !== undefined),
+    samples: ms.some((m) => m.samples !== undefined),
+  };
+  const probabilities = [...new Set(ms.flatMap((m) => (m.uncertainty === undefined ? [] : [m.uncertainty.coverageProbability])))];
+  const uHead = probabilities.length === 1 && Number.isFinite(probabilities[0]) ? `U (k), p ≈ ${formatNumber(probabilities[0]! * 100, 3)} %` : 'U (k)';
+  const head = [
+    '<th>Measurement</th><th>Value</th>',
+    has.reference ? '<th>Reference</th><th>Error</th>' : '',
+    '<th>Limits</th>',
+    has.uncertainty ? `<th>${escapeHtml(uHead)}</th>` : '',
+    has.rule ? '<th>Decision rule</th>' : '',
+    '<th>Outcome</th>',
+    has.samples ? '<th>n</th>' : '',
+    '<th>Time</th>',
+  ].join('');
+  const rows = ms.map((m) => {
+    const d = derive(m);
+    const cells = [
+      `<td><span class="mono id">${escapeHtml(m.id)}</span>${m.channel === undefined ? '' : `<div class="reason">${escapeHtml(m.channel)}</div>`}</td>`,
+      `<td class="num">${escapeHtml(m.value === null ? '—' : withUnit(formatFixed(m.value, d.decimals), m.unit))}</td>`,
+      has.reference ? referenceCells(m, d, shared.source === undefined) : '',
+      `<td>${limitsText(m, shared.basis === undefined)}</td>`,
+      has.uncertainty ? `<td class="num">${m.uncertainty === undefined ? '' : uncertaintyText(m.uncertainty, m.unit)}</td>` : '',
+      has.rule ? `<td>${escapeHtml(m.decisionRule ?? '')}</td>` : '',
+      `<td>${outcomeBadge(m.outcome)}${m.reason === undefined ? '' : `<div class="reason">${escapeHtml(m.reason)}</div>`}</td>`,
+      has.samples ? `<td class="num">${m.samples ?? ''}</td>` : '',
+      `<td class="num">${escapeHtml(formatDuration(m.time))}</td>`,
+    ];
+    return `<tr class="${escapeHtml(m.outcome)}" data-measurement="${escapeHtml(m.id)}">${cells.join('')}</tr>`;
+  });
+  const notes = [
+    shared.source === undefined ? '' : `Reference: ${escapeHtml(shared.source)}.`,
+    shared.basis === undefined ? '' : `Limits: ${escapeHtml(shared.basis)}.`,
+    shared.rule === undefined ? '' : `Decision rule: ${escapeHtml(shared.rule)}.`,
+  ].filter((n) => n !== '');
+  return (
+    `<table class="measurements"><caption>Measurements of ${escapeHtml(phase.name)}${notes.length === 0 ? '' : `<div class="table-note">${notes.join(' ')}</div>`}</caption>` +
+    `<thead><tr>${head}</tr></thead><tbody>${rows.join('')}</tbody></table>`
+  );
+}
+
+function referenceCells(m: MeasurementRecord, d: Derived, withSource: boolean): string {
+  if (m.reference === undefined) return '<td></td><td></td>';
+  const reference = d.reference === undefined ? withUnit(formatNumber(m.reference.value), m.reference.unit) : withUnit(formatFixed(d.reference, d.decimals), m.unit);
+  const error = d.error === undefined ? '—' : withUnit(signed(formatFixed(d.error, d.decimals)), m.unit);
+  const source = withSource ? `<div class="reason">${escapeHtml(m.reference.source)}</div>` : '';
+  return `<td class="num">${escapeHtml(reference)}${source}</td><td class="num">${escapeHtml(error)}</td>`;
+}
+
+function limitsText(m: MeasurementRecord, withBasis: boolean): string {
+  const l = m.limits;
+  if (l === undefined) return '<span class="reason">none</span>';
+  const low = l.low === undefined ? undefined : formatNumber(l.low);
+  const high = l.high === undefined ? undefined : formatNumber(l.high);
+  const text = low !== undefined && high !== undefined ? `${low} … ${high}` : low !== undefined ? `≥ ${low}` : high !== undefined ? `≤ ${high}` : 'none';
+  const basis = l.basis === undefined || !withBasis ? '' : `<div class="reason">${escapeHtml(l.basis)}</div>`;
+  return `<span class="nowrap">${escapeHtml(withUnit(text, l.unit))}</span>${basis}`;
+}
+
+function uncertaintyText(u: UncertaintyRecord, unit: string): string {
+  const decimals = uncertaintyDecimals(u.expanded);
+  return escapeHtml(`${withUnit(formatFixed(u.expanded, decimals), unit)} (k = ${formatNumber(u.coverageFactor, 3)})`);
+}
+
+function budgetTable(m: MeasurementRecord, u: UncertaintyRecord): string {
+  const unit = unitLabel(m.unit);
+  const decimals = uncertaintyDecimals(u.combinedStandardUncertainty) + 1;
+  const rows = u.budget.map(
+    (c) =>
+      `<tr><td>${escapeHtml(c.name)}</td><td>${escapeHtml(c.type)}</td><td>${escapeHtml(c.distribution)}</td><td class="num">${escapeHtml(formatNumber(c.value, 4))}</td>` +
+      `<td class="num">${escapeHtml(formatNumber(c.divisor, 4))}</td><td class="num">${escapeHtml(formatNumber(c.sensitivity, 4))}</td>` +
+      `<td class="num">${escapeHtml(formatFixed(c.standardUncertainty, decimals))}</td><td class="num">${c.degreesOfFreedom === null ? '∞' : escapeHtml(formatNumber(c.degreesOfFreedom, 4))}</td>` +
+      `<td class="num">${escapeHtml(formatNumber(c.share * 100, 3))} %</td></tr>`,
+  );
+  const nu = u.effectiveDegreesOfFreedom === null ? '∞' : formatNumber(u.effectiveDegreesOfFreedom, 4);
+  const foot =
+    `<tr><td colspan="6">Combined standard uncertainty u<sub>c</sub></td><td class="num">${escapeHtml(formatFixed(u.combinedStandardUncertainty, decimals))}</td><td class="num">${escapeHtml(nu)}</td><td class="num">100 %</td></tr>` +
+    `<tr><td colspan="6">Expanded uncertainty U = k·u<sub>c</sub>, k = ${escapeHtml(formatNumber(u.coverageFactor, 3))}, coverage probability ${escapeHtml(formatNumber(u.coverageProbability * 100, 3))} %</td>` +
+    `<td class="num">${escapeHtml(formatFixed(u.expanded, uncertaintyDecimals(u.expanded)))}</td><td></td><td></td></tr>`;
+  return (
+    `<table class="budget" data-measurement="${escapeHtml(m.id)}"><caption>Uncertainty budget of <span class="mono">${escapeHtml(m.id)}</span>${unit === '' ? '' : ` (u<sub>i</sub> in ${escapeHtml(unit)})`}</caption>` +
+    `<thead><tr><th>Contribution</th><th>Type</th><th>Distribution</th><th>Value</th><th>Divisor</th><th>Sensitivity c<sub>i</sub></th><th>u<sub>i</sub></th><th>ν<sub>i</sub></th><th>Share</th></tr></thead>` +
+    `<tbody>${rows.join('')}</tbody><tfoot>${foot}</tfoot></table>`
+  );
+}
+
+function logTable(phase: PhaseRecord): string {
+  const shown = phase.log.slice(0, LOG_LINES);
+  const more = phase.log.length - shown.length;
+  const rows = shown.map((e) => `<tr><td class="num">${escapeHtml(formatDuration(e.time))}</td><td>${escapeHtml(e.message)}</td></tr>`).join('');
+  const tail = more > 0 ? `<tr><td></td><td class="reason">… ${more} more entries in record.json</td></tr>` : '';
+  return `<table class="log"><caption>Log of ${escapeHtml(phase.name)}</caption><thead><tr><th>Time</th><th>Event</th></tr></thead><tbody>${rows}${tail}</tbody></table>`;
+}
+
+/** Error against the reference, one plot per unit with at least two limited, referenced points. */
+function errorPlots(phase: PhaseRecord): string[] {
+  const groups = new Map<string, ErrorPoint[]>();
+  for (const m of phase.measurements) {
+    if (m.limits === undefined || m.reference === undefined) continue;
+    const d = derive(m);
+    if (d.reference === undefined || d.error === undefined || (d.low === undefined && d.high === undefined)) continue;
+    const expanded = m.uncertainty === undefined ? undefined : m.uncertainty.expanded;
+    const point: ErrorPoint = {
+      id: m.id,
+      reference: d.reference,
+      error: d.error,
+      outcome: m.outcome,
+      ...(expanded === undefined ? {} : { expanded }),
+      ...(d.low === undefined ? {} : { low: d.low - d.reference }),
+      ...(d.high === undefined ? {} : { high: d.high - d.reference }),
+    };
+    groups.set(m.unit, [...(groups.get(m.unit) ?? []), point]);
+  }
+  return [...groups]
+    .filter(([, points]) => points.length >= 2)
+    .map(([unit, points]) =>
+      errorPlot({
+        title: `${phase.name}: error against the reference, with the limits${points.some((p) => p.expanded !== undefined) ? ' and ±U' : ''}`,
+        xLabel: axisLabel('Reference', unit),
+        yLabel: axisLabel('Error', unit),
+        points,
+      }),
+    );
+}
+
+/** Time series of the phase, one plot per unit; each measurement's series is one piece of its line. */
+function seriesPlots(phase: PhaseRecord): string[] {
+  const groups = new Map<string, { lines: Map<string, { x: number[]; y: number[] }[]>; channels: Set<string>; maxTime: number }>();
+  for (const m of phase.measurements) {
+    for (const s of m.series ?? []) {
+      const group = groups.get(s.unit) ?? { lines: new Map(), channels: new Set<string>(), maxTime: 0 };
+      groups.set(s.unit, group);
+      group.lines.set(s.name, [...(group.lines.get(s.name) ?? []), { x: [...s.time], y: [...s.value] }]);
+      group.channels.add(m.channel ?? '');
+      for (const t of s.time) if (Number.isFinite(t) && t > group.maxTime) group.maxTime = t;
+    }
+  }
+  return [...groups].map(([unit, group]) => {
+    const [timeUnit, divisor] = group.maxTime < 600_000 ? ['s', 1000] : group.maxTime < 36_000_000 ? ['min', 60_000] : ['h', 3_600_000];
+    const lines: PlotLine[] = [...group.lines].map(([name, pieces]) => ({ name, pieces: pieces.map((p) => ({ x: p.x.map((t) => t / divisor), y: p.y })) }));
+    const channels = [...group.channels];
+    const quantity = channels.length === 1 && channels[0] !== '' ? channels[0]! : 'Value';
+    return linePlot({
+      title: `${phase.name}: ${lines.map((l) => l.name).join(', ')} over time`,
+      xLabel: `Time since the run's start (${timeUnit})`,
+      yLabel: axisLabel(quantity, unit),
+      lines,
+    });
+  });
+}
+
+function axisLabel(quantity: string, unit: string): string {
+  const label = unitLabel(unit);
+  return label === '' ? quantity : `${quantity} (${label})`;
+}
+
+function signed(text: string): string {
+  return text.startsWith('−') || text === '—' || /^0(\.0*)?$/.test(text) ? text : `+${text}`;
+}
