@@ -21,6 +21,35 @@ export interface InstrumentIdentity {
   readonly firmware: string;
   /** True for an instrument simulated by sensorkit (records say so). */
   readonly simulated: boolean;
+  /** The calibration certificate the instrument's readings rely on, when it has one. */
+  readonly certificate?: InstrumentCertificate;
+}
+
+/**
+ * The expanded uncertainty of a quantity on a calibration certificate: U = relative·|value| +
+ * absolute, at the coverage factor `k` (GUM, JCGM 100 §6.2; usually k = 2, about 95 %).
+ */
+export interface CertificateUncertainty {
+  /** Part of U proportional to the value, as a fraction (5e-6 is 5 ppm). */
+  readonly relative: number;
+  /** Fixed part of U, in `unit`. */
+  readonly absolute: number;
+  readonly unit: string;
+}
+
+/** A calibration certificate: its number, coverage factor and expanded uncertainty per quantity. */
+export interface InstrumentCertificate {
+  readonly id: string;
+  /** Coverage factor of every uncertainty it states, e.g. 2. */
+  readonly coverageFactor: number;
+  readonly uncertainty: Readonly<Partial<Record<InstrumentQuantity, CertificateUncertainty>>>;
+}
+
+/** An expanded uncertainty U of one reading with its coverage factor k (u = U / k). */
+export interface ExpandedUncertainty {
+  /** U, in the reading's unit. */
+  readonly expanded: number;
+  readonly coverageFactor: number;
 }
 
 /** One reading of an instrument. */
@@ -38,6 +67,11 @@ export interface InstrumentReading {
   readonly accuracy?: number;
   /** The display resolution in `unit`. */
   readonly resolution?: number;
+  /**
+   * The certificate's expanded uncertainty of this reading (a reference source): a normal
+   * contribution with u = U / k, where `accuracy` is rectangular.
+   */
+  readonly uncertainty?: ExpandedUncertainty;
 }
 
 /**
