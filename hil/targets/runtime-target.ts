@@ -106,11 +106,13 @@ export class RuntimeTarget implements CommunicatingTarget {
     this.description = options.spec.text;
     this.observation = options.observation;
     this.communications = this.#communications();
+    const source = options.device;
+    if (typeof source === 'object' && source !== null) this.#model = 'model' in source ? source.model : source;
   }
 
   /** The device model (known once `open()` resolved the device). */
   get model(): DeviceModel {
-    if (this.#model === undefined) throw new StateError('the target is not open yet: its device model is loaded by open()');
+    if (this.#model === undefined) throw new StateError(`target ${this.description} loads its device file when it opens; open() it first`);
     return this.#model;
   }
 
