@@ -187,6 +187,10 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
       const verified = this.#verify(offer.envelope);
       const { manifest } = verified;
       sequence = manifest.sequence;
+      const components = imagesOf(manifest);
+      const unfetched = components.find((c) => !c.fetch);
+      if (unfetched !== undefined) throw new ManifestError('bad-structure', `component ${unfetched.componentId.join('/')} has an image that the manifest does not fetch; this agent installs what it fetches`);
+      if (offer.url !== undefined && components.length > 1) throw new UpdateError('download-failed', `the offer names one payload URL, the manifest fetches ${components.length}: offer a base URL or a chunk source`);
       const state = await this.#readState(() => this.#boot.read());
       if (state.phase === 'trial') throw new UpdateError('busy', 'an image is on trial; boot() first');
       const rejected = state.rejected.find((r) => r.sequence === manifest.sequence && r.imageDigest === hex(manifest.imageDigest));
@@ -203,10 +207,6 @@ export class UpdateAgent extends TypedEmitter<{ status: [OtaStatus] }> {
       }
       await this.#audit('ota.accepted', { sequence, keyId: verified.keyId, manifest: verified.manifestDigest, version: manifest.version });
       const name = ImageSlots.nameFor(manifest);
-      const components = imagesOf(manifest);
-      const unfetched = components.find((c) => !c.fetch);
-      if (unfetched !== undefined) throw new ManifestError('bad-structure', `component ${unfetched.componentId.join('/')} has an image that the manifest does not fetch; this agent installs what it fetches`);
-      if (offer.url !== undefined && components.length > 1) throw new UpdateError('download-failed', `the offer names one payload URL, the manifest fetches ${components.length}: offer a base URL or a chunk source`);
       await this.slots.prepareStaging(name);
       await this.slots.checkSpace(name, components.map((c) => c.imageSize), this.#o.freeSpaceMarginBytes ?? 65_536);
       // Every component into the same staging directory: one rename and one switch of `current`

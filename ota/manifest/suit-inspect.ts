@@ -157,7 +157,7 @@ export function inspectEnvelope(bytes: Uint8Array, trust?: TrustAnchors): Envelo
     const manifest = interpretManifest(document);
     const components = manifest.components ?? [];
     const fetched = components.filter((c) => c.fetch).length;
-    executable = `yes: ${components.length} image${components.length === 1 ? '' : 's'}, ${fetched} fetched`;
+    executable = `yes: ${components.length} image${components.length === 1 ? '' : 's'}, ${fetched} fetched${fetched === 0 ? ' (nothing to download: install it with `ota provision` and the image)' : ''}`;
   } catch (error) {
     executable = `no: ${reasonOf(error)}`;
   }

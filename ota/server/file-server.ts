@@ -245,9 +245,12 @@ async function indexEnvelopes(root: string): Promise<SignedIndex> {
       if (!entry.isFile() || !entry.name.endsWith('.suit')) continue;
       try {
         const { manifest } = readEnvelopeUnverified(await readSmall(path));
-        if (manifest.uri === undefined) continue;
-        const key = normalize(decodeURIComponent(new URL(manifest.uri, 'http://x/').pathname));
-        index.set(key, [...(index.get(key) ?? []), { size: manifest.imageSize, digest: Buffer.from(manifest.imageDigest) }]);
+        // Every image a manifest fetches is served: a manifest may carry several components.
+        for (const image of manifest.components ?? [manifest]) {
+          if (image.uri === undefined) continue;
+          const key = normalize(decodeURIComponent(new URL(image.uri, 'http://x/').pathname));
+          index.set(key, [...(index.get(key) ?? []), { size: image.imageSize, digest: Buffer.from(image.imageDigest) }]);
+        }
       } catch {
         // Not an envelope this server can read: it signs nothing.
       }
