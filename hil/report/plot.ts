@@ -11,7 +11,7 @@ import { formatNumber } from './format.js';
 const WIDTH = 640;
 const PLOT_HEIGHT = 230;
 const MARGIN = { left: 70, right: 18, top: 14, bottom: 46 } as const;
-/** Above this many points a polyline is thinned to the min and max of each pixel column. */
+/** Above this many points a polyline keeps only the first, lowest, highest and last point of each pixel column. */
 const MAX_POINTS = 1500;
 
 /** Line styles, in order of use: colour and dash pattern (empty: solid). */
@@ -300,7 +300,7 @@ function finiteRuns(xs: readonly number[], ys: readonly number[]): { x: number[]
   return runs;
 }
 
-/** Keeps at most MAX_POINTS: the first, minimum, maximum and last point of each pixel column. */
+/** Thins a long line to at most four points a pixel column (first, lowest, highest, last): the shape and every extreme stay. */
 function thin(xs: readonly number[], ys: readonly number[]): [number, number][] {
   const all = xs.map((x, i) => [x, ys[i]!] as [number, number]);
   if (all.length <= MAX_POINTS) return all;
