@@ -1,2 +1,6 @@
 /** Running a plan on a target. */
 export type * from './run-options.js';
+export { runTestPlan } from './run-plan.js';
+export { judge, resolveLimits, SIMPLE_ACCEPTANCE } from './judge.js';
+export { worstOutcome } from './phase-runner.js';
+export { usable } from './sample-feed.js';

@@ -1,0 +1,160 @@
+/**
+ * `runTestPlan(plan, options)`: checks the plan against its target and instruments, opens the
+ * target, runs the phases (setup, steps, teardown; skipped, repeated or aborted with a reason),
+ * closes the target and resolves with the unsigned run record. Everything in the record but the
+ * wall-clock fields (`WALL_CLOCK_FIELDS`) is in target time, so an emulated run replays byte for
+ * byte from its plan and seed.
+ */
+import { StateError, ValidationError } from '../../sdk/core/errors.js';
+import type { DeviceModel } from '../../sdk/model/define-device.js';
+import type { Instrument } from '../instruments/instrument.js';
+import { checkPlan } from '../plan/check-plan.js';
+import { TestPlan } from '../plan/define-test-plan.js';
+import { planDigest } from '../record/plan-digest.js';
+import { RECORD_FORMAT, type InstrumentRecord, type PhaseRecord, type RunRecord } from '../record/record.js';
+import { canInjectFaults } from '../targets/emulated-faults.js';
+import type { DeviceUnderTest, Target } from '../targets/target.js';
+import { runPhase, skippedPhase, worstOutcome } from './phase-runner.js';
+import type { ProgressEvent, RunOptions } from './run-options.js';
+import type { ProgressInput, RunScope } from './run-scope.js';
+import { SampleFeed } from './sample-feed.js';
+import { sensorkitVersion } from './version.js';
+
+/**
+ * Runs `plan` on `options.target` and resolves with the unsigned record. It never throws for what
+ * happens inside a phase (a failed measurement, a silent device, a custom step that throws: the
+ * phase is recorded with its outcome and reason). It throws a typed error only before the phases
+ * run: `ValidationError` for a plan that names what the device or target lacks or an instrument
+ * role with no instrument, and whatever the target's `open()` or an instrument's `identify()`
+ * rejects with.
+ *
+ * @example
+ * ```ts
+ * const { plan } = await loadTestPlan('hil/plans/env-node-temperature.ts')
+ * const target = createEmulatedTarget({ device: plan.device, seed: 42 })
+ * const record = await runTestPlan(plan, { target, seed: 42, onProgress: (event) => console.log(event.kind) })
+ * console.log(record.outcome) // 'pass'
+ * ```
+ */
+export async function runTestPlan(plan: TestPlan, options: RunOptions): Promise<RunRecord> {
+  if (!(plan instanceof TestPlan)) throw new ValidationError('plan', 'expected a plan from defineTestPlan() or loadTestPlan()');
+  const { target } = options;
+  const wallStart = performance.now();
+  const startedAt = new Date().toISOString();
+
+  const known = knownModel(target);
+  if (known !== undefined) checkPlan(plan, known);
+  const { instruments, records: instrumentRecords } = await identifyInstruments(plan, options);
+
+  const device = await target.open();
+  let record: RunRecord | undefined;
+  try {
+    checkPlan(plan, target.model, { inputs: target.inputs(), faults: canInjectFaults(target) });
+    record = await runPhases(plan, options, target, device, instruments, instrumentRecords, { wallStart, startedAt });
+  } finally {
+    await target.close();
+  }
+  return { ...record, finishedAt: new Date().toISOString(), wallDuration: Math.round(performance.now() - wallStart) };
+}
+
+function knownModel(target: Target): DeviceModel | undefined {
+  try {
+    return target.model;
+  } catch (error) {
+    if (error instanceof StateError) return undefined; // a device file loaded by open()
+    throw error;
+  }
+}
+
+async function identifyInstruments(plan: TestPlan, options: RunOptions): Promise<{ instruments: Record<string, Instrument>; records: InstrumentRecord[] }> {
+  const instruments: Record<string, Instrument> = {};
+  const records: InstrumentRecord[] = [];
+  const roles = Object.keys(plan.instruments);
+  const given = options.instruments ?? {};
+  const missing = roles.filter((role) => given[role] === undefined);
+  if (missing.length > 0) {
+    throw new ValidationError(`instruments.${missing[0]}`, `the plan needs an instrument for role "${missing[0]}" (${plan.instruments[missing[0]!]!.join(', ')}); none was given`);
+  }
+  for (const role of Object.keys(given).sort()) {
+    const connected = given[role]!;
+    const identity = await connected.instrument.identify();
+    instruments[role] = connected.instrument;
+    records.push({ id: role, connection: connected.connection, ...identity });
+  }
+  return { instruments, records };
+}
+
+async function runPhases(
+  plan: TestPlan,
+  options: RunOptions,
+  target: Target,
+  device: DeviceUnderTest,
+  instruments: Record<string, Instrument>,
+  instrumentRecords: InstrumentRecord[],
+  wall: { wallStart: number; startedAt: string },
+): Promise<RunRecord> {
+  const clockStart = target.clock.now();
+  const feed = new SampleFeed(target, clockStart, options.signal);
+  const progress = (event: ProgressInput): void => {
+    options.onProgress?.({ ...event, time: feed.time(), wallTime: Math.round(performance.now() - wall.wallStart) } as ProgressEvent);
+  };
+  const run: RunScope = { target, model: target.model, feed, instruments, inputValues: new Map(), progress };
+  const phases: PhaseRecord[] = [];
+  let runReason: string | undefined;
+  progress({ kind: 'run-start', plan: plan.id, target: target.description, phases: plan.phases.length });
+  try {
+    for (const [index, phase] of plan.phases.entries()) {
+      for (let iteration = 1; iteration <= phase.repeat; iteration++) {
+        progress({ kind: 'phase-start', phase: phase.id, iteration, index, count: plan.phases.length });
+        let phaseRecord: PhaseRecord;
+        if (runReason !== undefined) phaseRecord = skippedPhase(phase, iteration, feed.time(), runReason);
+        else if (phase.skip !== undefined) phaseRecord = skippedPhase(phase, iteration, feed.time(), phase.skip);
+        else {
+          const { record, runAborted } = await runPhase(phase, iteration, run);
+          phaseRecord = record;
+          if (runAborted) runReason = record.reason ?? 'run aborted';
+        }
+        phases.push(phaseRecord);
+        progress({ kind: 'phase-end', phase: phaseRecord });
+      }
+    }
+  } finally {
+    feed.close();
+  }
+  const outcome = runReason !== undefined ? 'aborted' : worstOutcome(phases.map((phase) => phase.outcome));
+  const firstAborted = phases.find((phase) => phase.outcome === 'aborted');
+  const reason = runReason ?? (firstAborted === undefined ? undefined : `phase ${firstAborted.id}: ${firstAborted.reason ?? 'aborted'}`);
+  progress({ kind: 'run-end', outcome });
+  return {
+    format: RECORD_FORMAT,
+    plan: {
+      id: plan.id,
+      name: plan.name,
+      version: plan.version,
+      digest: planDigest(options.planFile?.bytes ?? plan.spec),
+      ...(options.planFile === undefined ? {} : { file: options.planFile.path }),
+    },
+    target: { kind: target.kind, description: target.description, observation: target.observation, virtualTime: target.virtualTime },
+    device: { ...device },
+    sensorkit: { version: sensorkitVersion() },
+    instruments: instrumentRecords,
+    seed: options.seed,
+    clock: { kind: target.virtualTime ? 'virtual' : 'system', start: new Date(clockStart).toISOString(), duration: feed.time() },
+    ...(options.injected === undefined ? {} : { injected: options.injected }),
+    context: { ...contextOf(plan), ...(options.context ?? {}) },
+    startedAt: wall.startedAt,
+    finishedAt: wall.startedAt,
+    wallDuration: 0,
+    outcome,
+    ...(reason === undefined ? {} : { reason }),
+    phases,
+  };
+}
+
+/** The plan's metadata as record context fields (booleans as text). */
+function contextOf(plan: TestPlan): Record<string, string | number> {
+  const context: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(plan.metadata)) context[key] = typeof value === 'boolean' ? String(value) : value;
+  return context;
+}
+

@@ -1,0 +1,201 @@
+/**
+ * Running one step of a phase. A step that cannot complete (a device gone silent, a settle that
+ * never settles, an instrument error, a custom step that throws) throws {@link PhaseAbort} with one
+ * line saying why; the phase runner records it.
+ */
+import { SensorkitError, TimeoutError } from '../../sdk/core/errors.js';
+import type { Sample } from '../../sdk/core/sample.js';
+import { converter, convertDifference } from '../../sdk/core/units.js';
+import type { ChannelModel } from '../../sdk/model/define-device.js';
+import type { MeasureStep, ReferenceSpec, SettleStep, StepSpec } from '../plan/spec.js';
+import type { SeriesRecord } from '../record/record.js';
+import { canInjectFaults } from '../targets/emulated-faults.js';
+import { PhaseAbort } from './abort.js';
+import { formatValue, judge, resolveLimits } from './judge.js';
+import type { PhaseScope, RunScope } from './run-scope.js';
+import { describeQuality, formatMs, usable } from './sample-feed.js';
+import { stepContext } from './step-context.js';
+
+/**
+ * A step in a few words, for progress lines and logs.
+ *
+ * @example
+ * ```ts
+ * describeStep({ kind: 'stimulus', input: 'temperature', value: 25, unit: 'Cel' }) // 'stimulus temperature = 25 Cel'
+ * ```
+ */
+export function describeStep(step: StepSpec): string {
+  if (step.name !== undefined) return step.name;
+  switch (step.kind) {
+    case 'stimulus':
+      return `stimulus ${step.input} = ${formatValue(step.value)} ${step.unit}`;
+    case 'source':
+      return `source ${step.instrument} ${step.quantity} = ${formatValue(step.value)} ${step.unit}`;
+    case 'wait':
+      return `wait ${formatMs(step.durationMs)}`;
+    case 'settle':
+      return `settle ${step.channel} within ±${formatValue(step.tolerance)} ${step.unit} over ${formatMs(step.windowMs)}`;
+    case 'measure':
+      return `measure ${step.id ?? step.channel}`;
+    case 'fault':
+      return `fault ${step.target}: ${step.fault}${step.durationMs === undefined ? '' : ` for ${formatMs(step.durationMs)}`}`;
+    default:
+      return 'custom step';
+  }
+}
+
+/** Runs one step; throws {@link PhaseAbort} when it cannot complete. */
+export async function runStep(step: StepSpec, run: RunScope, phase: PhaseScope): Promise<void> {
+  run.progress({ kind: 'step', phase: phase.id, step: describeStep(step) });
+  try {
+    await execute(step, run, phase);
+  } catch (error) {
+    if (error instanceof PhaseAbort) throw error;
+    const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+    // A timeout or refusal says enough; anything else gets the step's name in front.
+    throw new PhaseAbort(error instanceof SensorkitError ? `${describeStep(step)}: ${message}` : `${describeStep(step)} failed: ${message}`);
+  }
+}
+
+async function execute(step: StepSpec, run: RunScope, phase: PhaseScope): Promise<void> {
+  switch (step.kind) {
+    case 'stimulus':
+      await run.target.stimulate(step.input, step.value, step.unit);
+      run.inputValues.set(step.input, { value: step.value, unit: step.unit });
+      phase.log(describeStep(step));
+      return;
+    case 'source':
+      await instrument(run, step.instrument).source(step.quantity, step.value, step.unit);
+      phase.log(describeStep(step));
+      return;
+    case 'wait': {
+      const allowed = phase.bound(step.durationMs);
+      await run.feed.wait(allowed);
+      if (allowed < step.durationMs) phase.bound(0); // throws: the phase's limit ran out first
+      return;
+    }
+    case 'settle':
+      await settle(step, run, phase);
+      return;
+    case 'measure':
+      await measure(step as MeasureStep & { id: string }, run, phase);
+      return;
+    case 'fault':
+      if (!canInjectFaults(run.target)) throw new PhaseAbort(`${describeStep(step)}: the target ${run.target.description} cannot inject faults`);
+      await run.target.injectFault(step.target, step.fault, step.durationMs);
+      phase.log(describeStep(step));
+      return;
+    default:
+      await step.run(stepContext(run, phase));
+  }
+}
+
+function instrument(run: RunScope, role: string) {
+  const found = run.instruments[role];
+  if (found === undefined) throw new PhaseAbort(`no instrument for role "${role}"`);
+  return found;
+}
+
+function channelOf(run: RunScope, id: string): ChannelModel {
+  const channel = run.model.channel(id);
+  if (channel === undefined) throw new PhaseAbort(`no channel "${id}" in ${run.model.id}`);
+  return channel;
+}
+
+/** Waits until the channel's usable samples of the last window lie within ±tolerance of their mean. */
+async function settle(step: SettleStep, run: RunScope, phase: PhaseScope): Promise<void> {
+  const channel = channelOf(run, step.channel);
+  const tolerance = convertDifference(step.tolerance, step.unit, channel.unit);
+  const started = run.feed.time();
+  const window: { time: number; value: number }[] = [];
+  let firstTime: number | undefined;
+  let stable = false;
+  let lastBad: Sample | undefined;
+  const stop = run.feed.listen((sample) => {
+    if (sample.channel !== channel.id) return;
+    if (!usable(sample)) {
+      lastBad = sample;
+      return;
+    }
+    firstTime ??= sample.time;
+    window.push({ time: sample.time, value: sample.value! });
+    while (window.length > 0 && window[0]!.time < sample.time - step.windowMs) window.shift();
+    if (sample.time - firstTime < step.windowMs) return;
+    const mean = window.reduce((sum, entry) => sum + entry.value, 0) / window.length;
+    stable = window.every((entry) => Math.abs(entry.value - mean) <= tolerance);
+  });
+  const limit = phase.bound(step.timeoutMs);
+  try {
+    if (await run.feed.waitUntil(() => stable, limit)) {
+      phase.log(`${channel.id} settled within ±${formatValue(step.tolerance)} ${step.unit} over ${formatMs(step.windowMs)} after ${formatMs(run.feed.time() - started)}`);
+      return;
+    }
+  } finally {
+    stop();
+  }
+  phase.bound(0);
+  const last = window.length === 0 ? (lastBad === undefined ? 'no usable sample' : `last sample ${describeQuality(lastBad)}`) : `last ${formatValue(window[window.length - 1]!.value)} ${channel.unit}`;
+  throw new PhaseAbort(`${channel.id} did not settle within ±${formatValue(step.tolerance)} ${step.unit} over ${formatMs(step.windowMs)} in ${formatMs(limit)} (${last})`);
+}
+
+/** Default wait for a measurement's samples: ten sample periods per sample, at least 10 s. */
+function defaultTimeout(channel: ChannelModel, count: number): number {
+  return Math.max(10_000, (10 * count * 1000) / channel.sampleRate);
+}
+
+async function measure(step: MeasureStep & { id: string }, run: RunScope, phase: PhaseScope): Promise<void> {
+  const channel = channelOf(run, step.channel);
+  const unit = step.unit ?? channel.unit;
+  const count = step.samples ?? 1;
+  const accept = step.expectQuality === undefined ? usable : () => true;
+  let samples: Sample[];
+  try {
+    samples = await run.feed.next(channel.id, count, phase.bound(step.timeoutMs ?? defaultTimeout(channel, count)), accept);
+  } catch (error) {
+    if (error instanceof TimeoutError) {
+      phase.bound(0);
+      throw new PhaseAbort(`measure ${step.id}: the device stopped reporting: ${error.message}`);
+    }
+    throw error;
+  }
+  const valued = samples.filter((sample) => sample.value !== null && Number.isFinite(sample.value));
+  const values = valued.map((sample) => converter(sample.unit, unit)(sample.value!));
+  const value = values.length === 0 ? null : values.reduce((sum, v) => sum + v, 0) / values.length;
+  const reference = step.reference === undefined ? undefined : await referenceOf(step.reference, unit, run);
+  const limits = step.limits === undefined ? undefined : resolveLimits(step.limits, unit, channel, reference?.value);
+  const times = valued.map((sample) => run.feed.runTime(sample.time));
+  const series: SeriesRecord[] = [{ name: channel.id, unit, time: times, value: values }];
+  if (reference !== undefined && times.length > 0) series.push({ name: `reference (${reference.source})`, unit, time: times, value: times.map(() => reference.value) });
+  let outcome: ReturnType<typeof judge> | undefined;
+  if (step.expectQuality !== undefined) {
+    const wrong = samples.find((sample) => sample.quality.level !== step.expectQuality);
+    outcome = wrong === undefined ? { outcome: 'pass' } : { outcome: 'fail', reason: `expected ${step.expectQuality} quality, got ${describeQuality(wrong)}` };
+    if (outcome.outcome === 'pass' && limits !== undefined && value !== null) outcome = judge(value, unit, limits);
+  }
+  const reason = outcome?.reason ?? (step.expectQuality !== undefined && samples[0] !== undefined ? `quality ${describeQuality(samples[0])}` : undefined);
+  phase.record({
+    id: step.id,
+    channel: channel.id,
+    value,
+    unit,
+    ...(reference === undefined ? {} : { reference }),
+    samples: samples.length,
+    ...(limits === undefined ? {} : { limits }),
+    ...(outcome === undefined ? {} : { outcome: outcome.outcome }),
+    ...(reason === undefined ? {} : { reason }),
+    series,
+  });
+}
+
+async function referenceOf(spec: ReferenceSpec, unit: string, run: RunScope): Promise<{ value: number; unit: string; source: string }> {
+  if ('input' in spec) {
+    const set = run.inputValues.get(spec.input);
+    if (set === undefined) throw new PhaseAbort(`the reference input "${spec.input}" was not set by a stimulus step`);
+    return { value: converter(set.unit, unit)(set.value), unit, source: `input ${spec.input}` };
+  }
+  if ('instrument' in spec) {
+    const reading = await instrument(run, spec.instrument).measure(spec.quantity);
+    return { value: converter(reading.unit, unit)(reading.value), unit, source: `instrument ${spec.instrument}` };
+  }
+  return { value: converter(spec.unit, unit)(spec.value), unit, source: 'stated' };
+}

@@ -1,0 +1,209 @@
+/**
+ * The in-process emulated target: the device runs on the emulated board on a `VirtualClock`, the
+ * harness observes its samples in process, and stimulus goes to the physical inputs its device
+ * file's `emulation(board, random, inputs)` declares. Waits cost no wall time (a plan of hours runs
+ * in seconds), and the same seed gives the same samples byte for byte.
+ */
+import type { EmulatedBoard } from '../../boards/emulated/board.js';
+import type { FaultHandle } from '../../boards/emulated/faults.js';
+import { PhysicalInputs } from '../../boards/emulated/physical-inputs.js';
+import { VirtualClock } from '../../sdk/core/clock.js';
+import { ArgumentError, StateError, ValidationError } from '../../sdk/core/errors.js';
+import { Device } from '../../sdk/device/device.js';
+import type { DeviceModel } from '../../sdk/model/define-device.js';
+import { createEmulatedBoard, inDeviceFile, resolveDevice, type DeviceSource, type ResolvedDevice } from '../../sdk/runtime/device-source.js';
+import type { FaultInjecting } from './emulated-faults.js';
+import type { DeviceUnderTest, InputSignal, PhysicalInput, SampleListener, Target } from './target.js';
+
+/** Options of {@link createEmulatedTarget}. */
+export interface EmulatedTargetOptions {
+  /** A device file path, a model, or a model with its `emulation`. */
+  readonly device: DeviceSource;
+  /** Seed of the emulated world (an integer). */
+  readonly seed: number;
+  /** Start of the virtual clock, ms since the epoch. Default 2026-01-01T00:00:00Z. */
+  readonly clockStart?: number;
+  /** The device's serial number. Default `EMU-<seed>`. */
+  readonly serialNumber?: string;
+}
+
+/** The emulated target, with the emulated world reachable for custom steps and tests. */
+export interface EmulatedTarget extends Target, FaultInjecting {
+  readonly kind: 'emulated';
+  readonly clock: VirtualClock;
+  /** The board, once open (fault injection, attached parts). */
+  readonly board: EmulatedBoard;
+  /** The running device, once open. */
+  readonly device: Device;
+  /** The world's physical inputs, once open. */
+  readonly physicalInputs: PhysicalInputs;
+  /** What the device file's emulation warned about (e.g. that it has none). */
+  readonly warnings: readonly string[];
+}
+
+/** Default start of the virtual clock: fixed, so replays read the same clock. */
+const DEFAULT_CLOCK_START = Date.UTC(2026, 0, 1);
+
+type State =
+  | { readonly name: 'idle' }
+  | { readonly name: 'opening' }
+  | { readonly name: 'open'; readonly board: EmulatedBoard; readonly device: Device; readonly resolved: ResolvedDevice }
+  | { readonly name: 'closed' };
+
+/**
+ * An emulated target, not yet opened.
+ *
+ * @example
+ * ```ts
+ * const target = createEmulatedTarget({ device: 'examples/env-node', seed: 1 })
+ * await target.open()
+ * target.onSample((sample) => console.log(sample.channel, sample.value))
+ * await target.stimulate('temperature', 30, 'Cel')
+ * await target.wait(60_000)                      // one virtual minute, in milliseconds of wall time
+ * await target.injectFault('i2c1@0x76', 'dropout', 10_000)
+ * await target.close()
+ * ```
+ */
+export function createEmulatedTarget(options: EmulatedTargetOptions): EmulatedTarget {
+  if (typeof options !== 'object' || options === null) throw new ArgumentError('Expected `options` with `device` and `seed`');
+  if (!Number.isInteger(options.seed)) throw new ArgumentError(`Expected \`seed\` to be an integer, got ${String(options.seed)}`);
+  return new InProcessEmulatedTarget(options);
+}
+
+class InProcessEmulatedTarget implements EmulatedTarget {
+  readonly kind = 'emulated' as const;
+  readonly description = 'emulated';
+  readonly observation = 'in-process' as const;
+  readonly virtualTime = true;
+  readonly clock: VirtualClock;
+  readonly physicalInputs = new PhysicalInputs();
+  readonly #options: EmulatedTargetOptions;
+  readonly #listeners = new Set<SampleListener>();
+  readonly #warnings: string[] = [];
+  readonly #boardFaults = new Map<string, FaultHandle[]>();
+  #state: State = { name: 'idle' };
+  #model: DeviceModel | undefined;
+
+  constructor(options: EmulatedTargetOptions) {
+    this.#options = options;
+    this.clock = new VirtualClock({ start: options.clockStart ?? DEFAULT_CLOCK_START });
+    const source = options.device;
+    if (typeof source === 'object' && source !== null) this.#model = 'model' in source ? source.model : source;
+  }
+
+  get model(): DeviceModel {
+    if (this.#model === undefined) throw new StateError('the emulated target loads its device file when it opens; open() it first');
+    return this.#model;
+  }
+
+  get board(): EmulatedBoard {
+    return this.#open().board;
+  }
+
+  get device(): Device {
+    return this.#open().device;
+  }
+
+  get warnings(): readonly string[] {
+    return this.#warnings;
+  }
+
+  async open(): Promise<DeviceUnderTest> {
+    if (this.#state.name !== 'idle') throw new StateError(`cannot open an emulated target that is ${this.#state.name}`);
+    this.#state = { name: 'opening' };
+    let board: EmulatedBoard | undefined;
+    try {
+      const resolved = await resolveDevice(this.#options.device);
+      this.#model = resolved.model;
+      board = await createEmulatedBoard(resolved, this.clock, this.#options.seed, (message) => this.#warnings.push(message), this.physicalInputs);
+      const device = new Device(resolved.model, { board, serialNumber: this.#options.serialNumber ?? `EMU-${this.#options.seed}` });
+      const setup = resolved.setup;
+      if (setup) await inDeviceFile(resolved, 'setup', () => setup(device));
+      device.on('sample', (sample) => {
+        for (const listener of this.#listeners) listener(sample);
+      });
+      await device.start();
+      this.#state = { name: 'open', board, device, resolved };
+      const { identity } = resolved.model;
+      return {
+        id: resolved.model.id,
+        manufacturer: identity.manufacturer,
+        model: identity.model,
+        serialNumber: device.serialNumber,
+        hardwareRevision: identity.hardwareRevision,
+        softwareRevision: identity.softwareRevision,
+      };
+    } catch (error) {
+      await board?.close();
+      this.#state = { name: 'closed' };
+      throw error;
+    }
+  }
+
+  inputs(): readonly PhysicalInput[] {
+    return this.physicalInputs.list();
+  }
+
+  async stimulate(input: string, value: number, unit: string): Promise<void> {
+    this.#open();
+    this.physicalInputs.set(input, value, unit);
+  }
+
+  async drive(input: string, signal: InputSignal, unit: string): Promise<void> {
+    this.#open();
+    this.physicalInputs.drive(input, signal, unit);
+  }
+
+  onSample(listener: SampleListener): () => void {
+    this.#listeners.add(listener);
+    return () => void this.#listeners.delete(listener);
+  }
+
+  async wait(ms: number): Promise<void> {
+    if (!Number.isFinite(ms) || ms < 0) throw new ArgumentError(`Expected \`ms\` to be a finite number from 0 and up, got ${String(ms)}`);
+    this.#open();
+    await this.clock.advance(ms);
+  }
+
+  faultTargets(): readonly { readonly name: string; readonly kinds: readonly string[] }[] {
+    return this.physicalInputs.faults().map((fault) => ({ name: fault.name, kinds: fault.kinds }));
+  }
+
+  async injectFault(target: string, fault: string, durationMs?: number): Promise<void> {
+    const { board } = this.#open();
+    if (durationMs !== undefined && !(Number.isFinite(durationMs) && durationMs > 0)) {
+      throw new ValidationError('durationMs', `expected a number above 0, got ${String(durationMs)}`);
+    }
+    if (this.physicalInputs.faults().some((declared) => declared.name === target)) {
+      const kind = fault === 'clear' ? undefined : fault;
+      this.physicalInputs.setFault(target, kind);
+      if (kind !== undefined && durationMs !== undefined) {
+        this.clock.schedule(this.clock.now() + durationMs, () => {
+          if (this.physicalInputs.activeFault(target) === kind) this.physicalInputs.setFault(target, undefined);
+        });
+      }
+      return;
+    }
+    if (fault === 'clear') {
+      for (const handle of this.#boardFaults.get(target) ?? []) handle.clear();
+      this.#boardFaults.delete(target);
+      return;
+    }
+    const handle = board.faults.inject({ target, kind: fault, ...(durationMs === undefined ? {} : { durationMs }) } as Parameters<typeof board.faults.inject>[0]);
+    this.#boardFaults.set(target, [...(this.#boardFaults.get(target) ?? []), handle]);
+  }
+
+  async close(): Promise<void> {
+    const state = this.#state;
+    this.#state = { name: 'closed' };
+    if (state.name !== 'open') return;
+    await state.device.stop();
+    await state.board.close();
+    this.#listeners.clear();
+  }
+
+  #open(): Extract<State, { name: 'open' }> {
+    if (this.#state.name !== 'open') throw new StateError(`the emulated target is ${this.#state.name}, not open`);
+    return this.#state;
+  }
+}
