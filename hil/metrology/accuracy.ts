@@ -57,7 +57,7 @@ export interface AccuracyResult {
  *   unit: 'Cel', reference: 25, readings: [25.12, 25.1, 25.14, 25.11, 25.13], resolution: 0.01,
  *   standard: { source: 'calibrator', certificate: { expanded: 0.05, coverageFactor: 2 } },
  * })
- * // { id: 'error@25Cel', value: 0.12, unit: 'Cel', samples: 5, uncertainty: { expanded: 0.0525, coverageFactor: 2, … }, … }
+ * // { id: 'error@25Cel', value: 0.12, unit: 'Cel', samples: 5, uncertainty: { expanded: 0.0523, coverageFactor: 2, … }, … }
  * ```
  */
 export function pointError(options: PointErrorOptions): MetrologyResult {

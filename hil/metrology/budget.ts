@@ -27,9 +27,10 @@ export interface CombineOptions {
  *   normalB('reference certificate', 0.05, 2),
  *   resolutionB('DUT resolution', 0.01),
  * ])
- * u.combinedStandardUncertainty // 0.0262
- * u.coverageFactor              // 2 (ν_eff ≈ 1170)
- * u.expanded                    // 0.0525
+ * u.combinedStandardUncertainty // 0.0261
+ * u.effectiveDegreesOfFreedom   // 747
+ * u.coverageFactor              // 2 (ν_eff ≥ 61)
+ * u.expanded                    // 0.0523
  * ```
  */
 export function combineUncertainty(inputs: readonly UncertaintyInput[], options: CombineOptions = {}): UncertaintyRecord {

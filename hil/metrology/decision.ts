@@ -12,8 +12,8 @@
  * band (§4.2.3) uses w = r·U; r = 1 (w = U) keeps the specific risk of a false accept at a pass at
  * or below 2.5 % for a normal distribution. Every
  * boundary is inclusive on the favourable side: a value exactly on an acceptance limit passes, one
- * exactly on a tolerance limit is a conditional pass, one exactly on a rejection limit is a
- * conditional fail. A one-sided limit checks one side only; the worse side decides.
+ * exactly on a tolerance limit is a conditional pass (a pass when w = 0), one exactly on a rejection
+ * limit is a conditional fail. A one-sided limit checks one side only; the worse side decides.
  */
 import type { Outcome } from '../record/record.js';
 import { ArgumentError } from '../../sdk/core/errors.js';
@@ -105,19 +105,20 @@ export function decide(input: DecisionInput): Decision {
     throw new ArgumentError(`Expected \`limits.low\` (${formatNumber(low)}) not to be above \`limits.high\` (${formatNumber(high)})`);
   }
   if (low === undefined && high === undefined) return { outcome: 'recorded', rule: name, guardBand: w };
-  // Distance inside each tolerance limit (negative when outside); the worse side decides.
+  // Each side against its acceptance, tolerance and rejection limit; the worse side decides.
   const sides: { zone: Zone; side: 'low' | 'high'; limit: number }[] = [];
-  if (low !== undefined) sides.push({ zone: zoneOf(value - low, w), side: 'low', limit: low });
-  if (high !== undefined) sides.push({ zone: zoneOf(high - value, w), side: 'high', limit: high });
+  if (low !== undefined) sides.push({ zone: zoneOf(-value, -low, w), side: 'low', limit: low });
+  if (high !== undefined) sides.push({ zone: zoneOf(value, high, w), side: 'high', limit: high });
   const worst = sides.reduce((a, b) => (SEVERITY[b.zone] > SEVERITY[a.zone] ? b : a));
   const decision: Decision = { outcome: worst.zone, rule: name, guardBand: w };
   return worst.zone === 'pass' ? decision : { ...decision, reason: reasonFor(worst.zone, worst.side, worst.limit, value, unit, w) };
 }
 
-function zoneOf(inside: number, w: number): Zone {
-  if (inside >= w) return 'pass';
-  if (inside >= 0) return 'conditional-pass';
-  if (inside >= -w) return 'conditional-fail';
+/** Zone of `value` against an upper limit (a lower limit is mirrored by negating both). */
+function zoneOf(value: number, limit: number, w: number): Zone {
+  if (value <= limit - w) return 'pass';
+  if (value <= limit) return 'conditional-pass';
+  if (value <= limit + w) return 'conditional-fail';
   return 'fail';
 }
 

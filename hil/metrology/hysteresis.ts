@@ -56,7 +56,7 @@ export const MINIMUM_HYSTERESIS_CYCLES = 3;
  * @example
  * ```ts
  * hysteresis({
- *   unit: 'Cel', references: [0, 25, 50], resolution: 0.01,
+ *   unit: 'Cel', references: [0, 25, 50], resolution: 0.01, span: 50,
  *   cycles: [
  *     { up: [0.0, 24.9, 50.0], down: [0.1, 25.1, 50.0] },
  *     { up: [0.0, 24.9, 50.0], down: [0.1, 25.1, 50.0] },

@@ -3,7 +3,7 @@
  * methods (accuracy, linearity, hysteresis, repeatability, step response, drift, resolution,
  * noise) on arrays of readings and references. Pure functions, no I/O.
  */
-export { lnGamma, regularizedIncompleteBeta, erfc } from './special-functions.js';
+export { lnGamma, lnBeta, regularizedIncompleteBeta, erfc } from './special-functions.js';
 export { studentTCdf, studentTUpperTail, studentTQuantile, normalQuantile, normalUpperTail } from './student-t.js';
 export { coverageFactor, DEFAULT_COVERAGE_PROBABILITY, K2_MIN_DEGREES_OF_FREEDOM } from './coverage.js';
 export {
@@ -21,7 +21,7 @@ export {
 export { combineUncertainty, welchSatterthwaite, type CombineOptions } from './budget.js';
 export { decide, decisionRuleName, type Decision, type DecisionInput, type DecisionRule, type ToleranceLimits } from './decision.js';
 export { judge, type JudgeOptions, type MetrologyResult } from './result.js';
-export { mean, experimentalStandardDeviation } from './statistics.js';
+export { experimentalStandardDeviation } from './statistics.js';
 export { fitLine, type LineFit } from './least-squares.js';
 export type { ReferencePoint, ReferenceStandard } from './reference.js';
 export { accuracy, pointError, type AccuracyOptions, type AccuracyResult, type PointErrorOptions, type ReadingsInfo } from './accuracy.js';

@@ -1,8 +1,8 @@
 /**
  * Special functions behind the Student t and normal distributions: log-gamma, the regularized
  * incomplete beta function and the error function. Written from their defining series and
- * continued fractions (DLMF §5.11.1, §8.17.22, §7.6.2, §7.9.2), accurate to about 1e-13 relative
- * over the arguments metrology needs (degrees of freedom from 1 to 1e7, probabilities 1e-12 … 1).
+ * continued fractions (DLMF §5.11.1, §8.17.22, §7.6.2, §7.9.2), accurate to about 1e-13 over the
+ * arguments metrology needs (degrees of freedom from 1 to 1e7, probabilities 1e-12 … 1).
  */
 import { ArgumentError } from '../../sdk/core/errors.js';
 
@@ -31,6 +31,35 @@ export function lnGamma(x: number): number {
     shift -= Math.log(x);
     x += 1;
   }
+  return shift + (x - 0.5) * Math.log(x) - x + HALF_LOG_TWO_PI + stirlingSeries(x);
+}
+
+/**
+ * ln B(a, b) = ln Γ(a) + ln Γ(b) − ln Γ(a + b), without the cancellation of the three large terms
+ * when a is large: for a ≥ 15 (a the larger), ln B = ln Γ(b) − (a − ½)·ln(1 + b/a) − b·ln(a + b) + b
+ * + S(a) − S(a + b), with S Stirling's series.
+ *
+ * @example
+ * ```ts
+ * lnBeta(2, 3)     // ln(1/12)
+ * lnBeta(5e6, 0.5) // ln Γ(½) − ½·ln(5e6) + …, to full precision
+ * ```
+ */
+export function lnBeta(a: number, b: number): number {
+  const large = Math.max(a, b);
+  const small = Math.min(a, b);
+  if (!(small > 0) || !Number.isFinite(large)) {
+    throw new ArgumentError(`Expected \`a\` and \`b\` to be finite numbers above 0, got ${String(a)} and ${String(b)}`);
+  }
+  if (large < STIRLING_FROM) return lnGamma(large) + lnGamma(small) - lnGamma(large + small);
+  const sum = large + small;
+  return (
+    lnGamma(small) - (large - 0.5) * Math.log1p(small / large) - small * Math.log(sum) + small + stirlingSeries(large) - stirlingSeries(sum)
+  );
+}
+
+/** Σ B₂ₘ / (2m(2m − 1)·x^{2m−1}), the tail of Stirling's series for x ≥ 15. */
+function stirlingSeries(x: number): number {
   const inverse = 1 / x;
   const inverseSquared = inverse * inverse;
   let series = 0;
@@ -39,13 +68,14 @@ export function lnGamma(x: number): number {
     series += coefficient * power;
     power *= inverseSquared;
   }
-  return shift + (x - 0.5) * Math.log(x) - x + HALF_LOG_TWO_PI + series;
+  return series;
 }
 
 /**
  * The regularized incomplete beta function I_x(a, b) for a, b > 0 and 0 ≤ x ≤ 1, by its continued
  * fraction (DLMF §8.17.22) evaluated with the modified Lentz method, on the side of x where it
- * converges fast (I_x(a, b) = 1 − I_{1−x}(b, a)).
+ * converges fast (I_x(a, b) = 1 − I_{1−x}(b, a)). Give `complement` = 1 − x when it is known more
+ * precisely than the subtraction gives (x close to 1).
  *
  * @example
  * ```ts
@@ -53,14 +83,14 @@ export function lnGamma(x: number): number {
  * regularizedIncompleteBeta(0.3, 1, 1) // 0.3
  * ```
  */
-export function regularizedIncompleteBeta(x: number, a: number, b: number): number {
+export function regularizedIncompleteBeta(x: number, a: number, b: number, complement = 1 - x): number {
   if (!(a > 0) || !(b > 0) || !Number.isFinite(a) || !Number.isFinite(b)) {
     throw new ArgumentError(`Expected \`a\` and \`b\` to be finite numbers above 0, got ${String(a)} and ${String(b)}`);
   }
   if (!(x >= 0 && x <= 1)) throw new ArgumentError(`Expected \`x\` to be a number from 0 to 1, got ${String(x)}`);
   if (x === 0 || x === 1) return x;
-  if (x > (a + 1) / (a + b + 2)) return 1 - regularizedIncompleteBeta(1 - x, b, a);
-  const logFront = a * Math.log(x) + b * Math.log1p(-x) - (lnGamma(a) + lnGamma(b) - lnGamma(a + b));
+  if (x > (a + 1) / (a + b + 2)) return 1 - regularizedIncompleteBeta(complement, b, a, x);
+  const logFront = a * Math.log(x) + b * Math.log(complement) - lnBeta(a, b);
   return (Math.exp(logFront) / a) * betaContinuedFraction(x, a, b);
 }
 

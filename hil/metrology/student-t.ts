@@ -25,7 +25,8 @@ export function studentTUpperTail(t: number, degreesOfFreedom: number | null): n
   if (nu >= NORMAL_FROM) return normalUpperTail(t);
   if (t < 0) return 1 - studentTUpperTail(-t, nu);
   if (t === Infinity) return 0;
-  return 0.5 * regularizedIncompleteBeta(nu / (nu + t * t), nu / 2, 0.5);
+  const squared = t * t;
+  return 0.5 * regularizedIncompleteBeta(nu / (nu + squared), nu / 2, 0.5, squared / (nu + squared));
 }
 
 /**
