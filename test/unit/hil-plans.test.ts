@@ -1,15 +1,65 @@
+/**
+ * The shipped plans pass on the emulated target with any seed, and `shippedPlans()` lists them.
+ */
 import { describe, expect, it } from 'vitest';
-import { loadTestPlan } from '../../hil/plan/index.js';
+import { loadTestPlan, shippedPlans } from '../../hil/plan/index.js';
 import { runTestPlan } from '../../hil/run/index.js';
 import { createEmulatedTarget } from '../../hil/targets/emulated.js';
 
-describe('env-node temperature plan', () => {
-  it('passes on the emulated target', async () => {
-    const { plan, path, bytes } = await loadTestPlan('hil/plans/env-node-temperature.ts');
-    const target = createEmulatedTarget({ device: plan.device, seed: 1 });
-    const t0 = performance.now();
-    const record = await runTestPlan(plan, { target, seed: 1, planFile: { path, bytes } });
-    console.log(performance.now() - t0, JSON.stringify(record, (k, v) => (k === 'series' ? undefined : v), 1).slice(0, 4000));
+const SEEDS = [1, 2, 3, 42, 1234];
+
+async function runShipped(file: string, seed: number) {
+  const { plan, path, bytes } = await loadTestPlan(file);
+  return runTestPlan(plan, { target: createEmulatedTarget({ device: plan.device, seed }), seed, planFile: { path, bytes } });
+}
+
+describe('hil/plans/env-node-temperature.ts', () => {
+  it.each(SEEDS)('passes at 5 points of span within the channel MPE with seed %i', async (seed) => {
+    const record = await runShipped('hil/plans/env-node-temperature.ts', seed);
     expect(record.outcome).toBe('pass');
+    const [accuracy] = record.phases;
+    expect(accuracy!.measurements.map((m) => m.id)).toEqual(['temperature@-30Cel', 'temperature@0Cel', 'temperature@25Cel', 'temperature@50Cel', 'temperature@80Cel']);
+    for (const measurement of accuracy!.measurements) {
+      expect(measurement.outcome).toBe('pass');
+      expect(measurement.samples).toBe(5);
+      // ±1 Cel: env-node's temperature MPE, around the true temperature the plan set.
+      expect(measurement.limits!.high! - measurement.reference!.value).toBeCloseTo(1, 9);
+      expect(Math.abs(measurement.value! - measurement.reference!.value)).toBeLessThan(1);
+    }
+    // Each point was settled before it was measured.
+    expect(accuracy!.log.filter((entry) => entry.message.startsWith('temperature settled'))).toHaveLength(5);
+  });
+});
+
+describe('hil/plans/pressure-transmitter-loop.ts', () => {
+  it.each(SEEDS)('passes span points and NAMUR NE 43 signalling with seed %i', async (seed) => {
+    const record = await runShipped('hil/plans/pressure-transmitter-loop.ts', seed);
+    expect(record.phases.map((phase) => [phase.id, phase.outcome])).toEqual([
+      ['span', 'pass'],
+      ['under-range', 'pass'],
+      ['over-range', 'pass'],
+      ['failure-signal', 'pass'],
+    ]);
+    expect(record.outcome).toBe('pass');
+    const measured = new Map(record.phases.flatMap((phase) => phase.measurements.map((m) => [m.id, m] as const)));
+    expect(measured.get('loop-current@under-range')!.value).toBeGreaterThanOrEqual(3.78);
+    expect(measured.get('loop-current@under-range')!.value).toBeLessThan(4);
+    expect(measured.get('loop-current@over-range')!.value).toBeLessThanOrEqual(20.52);
+    expect(measured.get('pressure-quality@under-range')!.reason).toBe('quality uncertain (out_of_range)');
+    expect(measured.get('loop-current@downscale')!.value).toBeNull();
+    expect(measured.get('loop-current@downscale')!.reason).toMatch(/^quality bad \(sensor_fault: loop current 3\.50 mA: at or below 3\.6 mA/);
+    expect(measured.get('loop-current@upscale')!.reason).toMatch(/at or above 21 mA/);
+    expect(measured.get('pressure@recovered')!.outcome).toBe('pass');
+  });
+});
+
+describe('shippedPlans()', () => {
+  it('lists the plan files in hil/plans with their descriptions', () => {
+    const plans = shippedPlans();
+    const byId = new Map(plans.map((plan) => [plan.id, plan]));
+    expect(byId.get('env-node-temperature')!.description).toMatch(/^env-node temperature accuracy at 5 points/);
+    expect(byId.get('env-node-temperature')!.file).toMatch(/hil\/plans\/env-node-temperature\.ts$/);
+    expect(byId.get('pressure-transmitter-loop')!.description).toMatch(/NAMUR NE 43/);
+    expect(plans.map((plan) => plan.id)).toEqual([...plans.map((plan) => plan.id)].sort());
   });
 });
