@@ -91,7 +91,7 @@ describe('severed members are checked', () => {
   it('refuses a severed member whose bytes do not match the digest in the manifest', () => {
     const text = example2With((fields) => {
       const bytes = Uint8Array.from(fields.get(23) as Uint8Array);
-      bytes[bytes.length - 2] ^= 0x01;
+      bytes[bytes.length - 2] = bytes[bytes.length - 2]! ^ 0x01;
       fields.set(23, bytes);
     });
     expect(reasonOf(() => authenticateEnvelope(text, trust))).toBe('digest-mismatch');
@@ -175,7 +175,7 @@ describe('ota inspect of the draft examples', () => {
   it('says what is wrong instead of throwing: a bad signature with --key, a tampered manifest, garbage', () => {
     const other = TrustAnchors.of([readFileSync(new URL('draft-test-public-key.pem', dir), 'utf8')]);
     const bytes = Uint8Array.from(read('example1.suit'));
-    bytes[bytes.length - 1] ^= 0x01; // the last command's reporting policy, inside the manifest
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0x01; // the last command's reporting policy, inside the manifest
     const report = inspectEnvelope(bytes, other);
     expect(report.digest).toBe('digest-mismatch: the manifest bytes do not match the signed digest');
     expect(report.signature).toMatch(/^NOT verified: digest-mismatch/);
