@@ -61,8 +61,8 @@ const DMM_QUANTITIES: readonly DmmQuantity[] = ['voltage-dc', 'current-dc', 'res
  * @example
  * ```ts
  * const dmm = new SimulatedDmm({ clock, seed: 1 })
- * dmm.connect('current-dc', { valueAt: () => 12 }, 'mA')
- * const reading = await dmm.measure('current-dc') // { value: 0.0120000…, unit: 'A', accuracy: 7.0e-6, resolution: 1e-7 }
+ * dmm.connect('current-dc', { valueAt: () => 15 }, 'mA')
+ * const reading = await dmm.measure('current-dc') // { value: 0.0150001, unit: 'A', resolution: 1e-7, accuracy: 8.5e-6 }
  * ```
  */
 export class SimulatedDmm extends SimulatedInstrument {
