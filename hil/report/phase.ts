@@ -22,8 +22,12 @@ interface Derived {
   readonly decimals: number;
 }
 
-/** The reference, error (value − reference) and limits of `m`, all in `m.unit`. */
-export function derive(m: MeasurementRecord): Derived {
+/**
+ * The reference, error (value − reference) and limits of `m`, all in `m.unit`. Without U, numbers
+ * get `tableDecimals` (one count for a unit across a table, so its column lines up), or more when
+ * that would leave a small value fewer than three significant digits.
+ */
+export function derive(m: MeasurementRecord, tableDecimals?: number): Derived {
   const toUnit = (value: number | undefined, unit: string): number | undefined =>
     value === undefined || !Number.isFinite(value) ? undefined : unit === m.unit ? value : canConvert(unit, m.unit) ? convert(value, unit, m.unit) : undefined;
   const reference = m.reference === undefined ? undefined : toUnit(m.reference.value, m.reference.unit);
@@ -33,8 +37,24 @@ export function derive(m: MeasurementRecord): Derived {
   const decimals =
     m.uncertainty !== undefined && m.uncertainty.expanded > 0
       ? uncertaintyDecimals(m.uncertainty.expanded)
-      : decimalsFor(Math.max(Math.abs(m.value ?? 0), Math.abs(reference ?? 0)), 5);
+      : Math.max(tableDecimals ?? decimalsFor(magnitude(m.value, reference), 5), decimalsFor(magnitude(m.value, reference), 3));
   return { ...(reference === undefined ? {} : { reference }), ...(error === undefined ? {} : { error }), ...(low === undefined ? {} : { low }), ...(high === undefined ? {} : { high }), decimals };
+}
+
+/** The larger magnitude of a value and its reference (0 when neither is a finite number). */
+function magnitude(value: number | null, reference: number | undefined): number {
+  return Math.max(value !== null && Number.isFinite(value) ? Math.abs(value) : 0, reference !== undefined && Number.isFinite(reference) ? Math.abs(reference) : 0);
+}
+
+/** Decimals per unit for the measurements of a table that have no U: five significant digits of the largest. */
+function tableDecimals(ms: readonly MeasurementRecord[]): Map<string, number> {
+  const largest = new Map<string, number>();
+  for (const m of ms) {
+    if (m.uncertainty !== undefined) continue;
+    const reference = m.reference !== undefined && m.reference.unit === m.unit ? m.reference.value : undefined;
+    largest.set(m.unit, Math.max(largest.get(m.unit) ?? 0, magnitude(m.value, reference)));
+  }
+  return new Map([...largest].map(([unit, max]) => [unit, decimalsFor(max, 5)]));
 }
 
 /** An outcome as a badge whose text carries the meaning and whose colour repeats it. */
@@ -93,8 +113,9 @@ function measurementTable(phase: PhaseRecord): string {
     has.samples ? '<th>n</th>' : '',
     '<th>Time</th>',
   ].join('');
+  const decimals = tableDecimals(ms);
   const rows = ms.map((m) => {
-    const d = derive(m);
+    const d = derive(m, decimals.get(m.unit));
     const cells = [
       `<td><span class="mono id">${escapeHtml(m.id)}</span>${m.channel === undefined ? '' : `<div class="reason">${escapeHtml(m.channel)}</div>`}</td>`,
       `<td class="num">${escapeHtml(m.value === null ? '—' : withUnit(formatFixed(m.value, d.decimals), m.unit))}</td>`,

@@ -13,6 +13,8 @@ const PLOT_HEIGHT = 230;
 const MARGIN = { left: 70, right: 18, top: 14, bottom: 46 } as const;
 /** Above this many points a polyline keeps only the first, lowest, highest and last point of each pixel column. */
 const MAX_POINTS = 1500;
+/** Pieces of a line with at most this many points also get a dot at each point. */
+const SHORT_PIECE = 12;
 
 /** Line styles, in order of use: colour and dash pattern (empty: solid). */
 const STYLES: readonly { readonly colour: string; readonly dash: string }[] = [
@@ -84,9 +86,11 @@ export function linePlot(options: LinePlotOptions): string {
     .map((p) => {
       const style = STYLES[p.index % STYLES.length]!;
       const points = thin(p.x.map((x) => frame.px(x)), p.y.map((y) => frame.py(y)));
+      // A short piece (a few samples in a long phase) also gets a dot per point, or it would not show.
+      const dots = points.length <= SHORT_PIECE ? points.map(([x, y]) => `<circle class="point" cx="${r(x)}" cy="${r(y)}" r="2.2" fill="${style.colour}"/>`).join('') : '';
       return (
         `<polyline class="line" data-series="${escapeHtml(p.name)}" data-points="${points.length}" fill="none" ` +
-        `stroke="${style.colour}" stroke-width="1.6"${dash(style.dash)} points="${points.map(([x, y]) => `${r(x)},${r(y)}`).join(' ')}"/>`
+        `stroke="${style.colour}" stroke-width="1.6"${dash(style.dash)} points="${points.map(([x, y]) => `${r(x)},${r(y)}`).join(' ')}"/>${dots}`
       );
     })
     .join('');
