@@ -35,7 +35,8 @@ export function coverageFactor(effectiveDegreesOfFreedom: number | null, probabi
   }
   const nu = effectiveDegreesOfFreedom ?? Infinity;
   if (!(nu > 0)) throw new ArgumentError(`Expected \`effectiveDegreesOfFreedom\` to be a number above 0, got ${String(nu)}`);
-  const truncated = nu >= 1 && Number.isFinite(nu) ? Math.floor(nu) : nu;
+  // Truncate, forgiving the rounding of Welch–Satterthwaite (u⁴/(u⁴/ν) may come out as 46.999…).
+  const truncated = nu >= 1 && Number.isFinite(nu) ? Math.floor(nu * (1 + 1e-12)) : nu;
   if (probability === DEFAULT_COVERAGE_PROBABILITY && truncated >= K2_MIN_DEGREES_OF_FREEDOM) return 2;
   return studentTQuantile((1 + probability) / 2, truncated);
 }

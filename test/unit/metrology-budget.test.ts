@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ArgumentError } from '../../sdk/core/errors.js';
 import {
   combineUncertainty,
+  coverageFactor,
   degreesOfFreedomFromReliability,
   normalB,
   rectangularB,
@@ -93,6 +94,13 @@ describe('combineUncertainty', () => {
     expect(welchSatterthwaite([0.1, 0.1], [3, 3])).toBeCloseTo(6, 12);
     expect(welchSatterthwaite([0.1, 0], [3, 3])).toBeCloseTo(3, 12);
     expect(welchSatterthwaite([0.1], [Infinity])).toBe(Infinity);
+  });
+
+  it('a single type A input keeps its integer ν through the rounding of Welch–Satterthwaite', () => {
+    for (let n = 2; n < 80; n++) {
+      const record = combineUncertainty([typeAFromStatistics('a', 0.0123, n)]);
+      expect(record.coverageFactor).toBe(coverageFactor(n - 1));
+    }
   });
 
   it('writes infinite degrees of freedom as null and survives JSON', () => {
