@@ -40,7 +40,7 @@ function isPlainObject(value: object): value is Record<string, unknown> {
   return prototype === Object.prototype || prototype === null;
 }
 
-type Layout = { readonly indent: string };
+type Layout = { readonly indent: string; readonly topOrder?: (names: string[]) => string[] };
 
 function encode(value: unknown, path: string, layout: Layout | undefined, depth: number, seen: Set<object>): string {
   switch (typeof value) {
@@ -70,10 +70,10 @@ function encode(value: unknown, path: string, layout: Layout | undefined, depth:
   } else {
     if (!isPlainObject(value)) refuse(path, `a ${value.constructor?.name ?? 'non-plain'} object`);
     const colon = layout === undefined ? ':' : ': ';
-    const members = Object.keys(value)
+    const sorted = Object.keys(value)
       .filter((name) => value[name] !== undefined)
-      .sort(byCodeUnits)
-      .map((name) => `${encodeString(name, `${path} member name`)}${colon}${encode(value[name], memberPath(path, name), layout, depth + 1, seen)}`);
+      .sort(byCodeUnits);
+    const members = (depth === 0 && layout?.topOrder ? layout.topOrder(sorted) : sorted).map((name) => `${encodeString(name, `${path} member name`)}${colon}${encode(value[name], memberPath(path, name), layout, depth + 1, seen)}`);
     text = members.length === 0 ? '{}' : `{${inner}${members.join(`,${inner}`)}${outer}}`;
   }
   seen.delete(value);
@@ -109,7 +109,8 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * The same value as {@link canonicalJson}, indented by two spaces for people to read: sorted
- * members, the same strings and numbers, one member or item a line. Parsing it and canonicalising
+ * members (apart from top-level members named in `first` and `last`, which open and close the
+ * object in that order), the same strings and numbers, one member or item a line. Parsing it and canonicalising
  * again gives the canonical text; printing the parsed value again gives this text byte for byte.
  *
  * @example
@@ -117,6 +118,13 @@ export function canonicalJson(value: unknown): string {
  * prettyCanonicalJson({ b: 1, a: [true] }) // '{\n  "a": [\n    true\n  ],\n  "b": 1\n}'
  * ```
  */
-export function prettyCanonicalJson(value: unknown): string {
-  return encode(value, '$', { indent: '  ' }, 0, new Set());
+export function prettyCanonicalJson(value: unknown, options: { readonly first?: readonly string[]; readonly last?: readonly string[] } = {}): string {
+  const first = options.first ?? [];
+  const last = options.last ?? [];
+  const topOrder = (names: string[]): string[] => [
+    ...first.filter((name) => names.includes(name)),
+    ...names.filter((name) => !first.includes(name) && !last.includes(name)),
+    ...last.filter((name) => names.includes(name)),
+  ];
+  return encode(value, '$', { indent: '  ', topOrder }, 0, new Set());
 }

@@ -10,7 +10,8 @@
  * "signature": { "alg": "ES256", "cose": "0oRDoQEmoQRI…", "keyId": "sha-256:9f…", "publicKey": "MFkwEwYH…" }
  * ```
  *
- * The file is written as {@link prettyCanonicalJson} of the signed record, and a verifier insists on
+ * The file is written as {@link prettyCanonicalJson} of the signed record (`format` first, `signature`
+ * last), and a verifier insists on
  * that exact text: a duplicate member, a number spelled another way (`1.0` for `1`) or any other
  * edit is refused even where JSON.parse would read the same value.
  */
@@ -101,8 +102,8 @@ export function signRecord(record: RunRecord, privateKey: KeyObject): SignedReco
 }
 
 /**
- * The text of `record.json`: the record pretty-printed in canonical member order, with a final
- * newline. {@link verifyRecord} accepts exactly this text for a signed record.
+ * The text of `record.json`: the record pretty-printed in canonical member order, `format` first
+ * and `signature` last, with a final newline. {@link verifyRecord} accepts exactly this text for a signed record.
  *
  * @example
  * ```ts
@@ -110,7 +111,7 @@ export function signRecord(record: RunRecord, privateKey: KeyObject): SignedReco
  * ```
  */
 export function recordText(record: RunRecord | SignedRecord): string {
-  return `${prettyCanonicalJson(record)}\n`;
+  return `${prettyCanonicalJson(record, { first: ['format'], last: ['signature'] })}\n`;
 }
 
 /** Why a record was refused. */

@@ -6,8 +6,8 @@
 import type { KeyObject } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { StateError, StorageError } from '../../sdk/core/errors.js';
-import * as report from '../report/index.js';
+import { StorageError } from '../../sdk/core/errors.js';
+import { renderReport, type ReportOptions } from '../report/index.js';
 import { junitXml, type JunitOptions } from './junit.js';
 import type { RunRecord } from './record.js';
 import { recordText, signRecord, type SignedRecord } from './sign.js';
@@ -18,8 +18,8 @@ export interface RunOutputOptions {
   readonly key?: KeyObject;
   /** How conditional outcomes count in `junit.xml`. */
   readonly junit?: JunitOptions;
-  /** Renders `report.html` (default: the report of `sensorkit/hil`'s `renderReport`). */
-  readonly renderReport?: (record: RunRecord) => string;
+  /** Renders `report.html` (default: `renderReport` of `sensorkit/hil`, told whether the record is signed). */
+  readonly renderReport?: (record: RunRecord, options: ReportOptions) => string;
 }
 
 /** What {@link writeRunOutput} wrote. */
@@ -27,14 +27,6 @@ export interface RunOutput {
   /** The record as written: signed when a key was given. */
   readonly record: RunRecord | SignedRecord;
   readonly files: { readonly record: string; readonly junit: string; readonly report: string };
-}
-
-type Renderer = (record: RunRecord) => string;
-
-function defaultRenderer(): Renderer {
-  const render = (report as { readonly renderReport?: Renderer }).renderReport;
-  if (typeof render !== 'function') throw new StateError('report.html: no report renderer (renderReport) in hil/report');
-  return render;
 }
 
 async function writeAtomically(file: string, text: string): Promise<void> {
@@ -59,8 +51,11 @@ async function writeAtomically(file: string, text: string): Promise<void> {
  * ```
  */
 export async function writeRunOutput(dir: string, record: RunRecord, options: RunOutputOptions = {}): Promise<RunOutput> {
-  const render = options.renderReport ?? defaultRenderer();
-  const written = options.key === undefined ? record : signRecord(record, options.key);
+  const render = options.renderReport ?? renderReport;
+  const signed = options.key === undefined ? undefined : signRecord(record, options.key);
+  const written = signed ?? record;
+  // Signed here, with the key in hand: the report can say the signature holds.
+  const signature: ReportOptions['signature'] = signed === undefined ? 'unsigned' : { keyId: signed.signature.keyId, verified: true };
   const files = { record: join(dir, 'record.json'), junit: join(dir, 'junit.xml'), report: join(dir, 'report.html') };
   try {
     await mkdir(dir, { recursive: true });
@@ -69,6 +64,6 @@ export async function writeRunOutput(dir: string, record: RunRecord, options: Ru
   }
   await writeAtomically(files.record, recordText(written));
   await writeAtomically(files.junit, junitXml(record, options.junit));
-  await writeAtomically(files.report, render(written));
+  await writeAtomically(files.report, render(written, { signature }));
   return { record: written, files };
 }

@@ -172,6 +172,12 @@ describe('signRecord / verifyRecord', () => {
     expect(verifyRecord(text.trimEnd(), pair.publicKey)).toMatchObject({ ok: true });
   });
 
+  it('writes record.json with format first and the signature last', () => {
+    const text = recordText(signRecord(record(), p256().privateKey));
+    expect(text.startsWith(`{\n  "format": "${RECORD_FORMAT}",\n  "clock": {`)).toBe(true);
+    expect(text).toMatch(/\n {2}"signature": \{\n {4}"alg": "ES256",[^]*\n {2}\}\n\}\n$/);
+  });
+
   it('re-signing drops the old signature; wall-clock fields are signed too', () => {
     const pair = p256();
     const once = signRecord(record(), pair.privateKey);

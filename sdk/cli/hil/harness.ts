@@ -1,0 +1,143 @@
+/**
+ * What the `hil` verbs use of the harness: loading plans, creating targets, connecting instruments
+ * and running. One run of a plan on one target, with its instruments, is {@link runOnTarget}; `run`
+ * and `replay` both go through it, so a replay is set up exactly as the run was.
+ */
+import { existsSync } from 'node:fs';
+import { ValidationError } from '../../core/errors.js';
+import type { TestPlan } from '../../../hil/plan/define-test-plan.js';
+import type { RunRecord } from '../../../hil/record/record.js';
+import type { ConnectedInstrument, ProgressEvent } from '../../../hil/run/run-options.js';
+import { harness } from './harness-modules.js';
+import { UsageError } from '../usage.js';
+
+/** A plan file, loaded: the plan, the name it was given by and its bytes. */
+export interface PlanSource {
+  readonly plan: TestPlan;
+  /** As the user named it: a path, or a shipped plan's id. */
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
+/** One target of a run: a device in a fixture. */
+export interface TargetRun {
+  /** Names the output folder and prefixes progress lines. */
+  readonly name: string;
+  /** The `--target` spec. */
+  readonly spec: string;
+  readonly seed: number;
+  /** Instrument specs by role (`--instrument ROLE=SPEC`). */
+  readonly instruments: Readonly<Record<string, string>>;
+  /** Start of a virtual clock (a replay starts where the run started). */
+  readonly clockStart?: number;
+}
+
+/**
+ * Resolves a plan given on the command line: an existing file, else a shipped plan's id
+ * (`env-node-temperature`); loads it. A name that is neither is a one-line error.
+ *
+ * @example
+ * ```ts
+ * const source = await loadPlan('env-node-temperature')
+ * source.plan.id // 'env-node-temperature'
+ * ```
+ */
+export async function loadPlan(name: string): Promise<PlanSource> {
+  let file = name;
+  if (!existsSync(name)) {
+    const shipped = harness.shippedPlans().find((p) => p.id === name);
+    if (shipped === undefined) {
+      throw new ValidationError(name, 'no such plan file, and no shipped plan of that name (`sensorkit hil list` shows them)');
+    }
+    file = shipped.file;
+  }
+  const loaded = await harness.loadTestPlan(file);
+  return { plan: loaded.plan, name, bytes: loaded.bytes };
+}
+
+/**
+ * Parses `--instrument ROLE=SPEC` options into specs by role.
+ *
+ * @example
+ * ```ts
+ * instrumentSpecs(['reference=sim:calibrator', 'dmm=scpi-tcp:127.0.0.1:5025']) // { reference: 'sim:calibrator', dmm: 'scpi-tcp:127.0.0.1:5025' }
+ * ```
+ */
+export function instrumentSpecs(options: readonly string[]): Record<string, string> {
+  const specs: Record<string, string> = {};
+  for (const option of options) {
+    const at = option.indexOf('=');
+    if (at <= 0 || at === option.length - 1) throw new UsageError(`--instrument: expected ROLE=SPEC (e.g. reference=sim:calibrator), got "${option}"`);
+    const role = option.slice(0, at);
+    if (Object.hasOwn(specs, role)) throw new UsageError(`--instrument: role "${role}" given twice`);
+    specs[role] = option.slice(at + 1);
+  }
+  return specs;
+}
+
+/**
+ * Checks that every instrument role the plan needs is given, and no role it does not know.
+ *
+ * @example
+ * ```ts
+ * checkInstrumentRoles(plan, { reference: 'sim:calibrator' })
+ * ```
+ */
+export function checkInstrumentRoles(plan: TestPlan, specs: Readonly<Record<string, string>>, where = ''): void {
+  for (const [role, quantities] of Object.entries(plan.instruments)) {
+    if (!Object.hasOwn(specs, role)) throw new UsageError(`${where}plan ${plan.id} needs the instrument "${role}" (${quantities.join(', ')}): give --instrument ${role}=SPEC`);
+  }
+  for (const role of Object.keys(specs)) {
+    if (!Object.hasOwn(plan.instruments, role)) {
+      const known = Object.keys(plan.instruments);
+      throw new UsageError(`${where}--instrument ${role}: plan ${plan.id} has no instrument role "${role}"${known.length > 0 ? ` (it has ${known.join(', ')})` : ' (it uses none)'}`);
+    }
+  }
+}
+
+/** Common settings of every target's run. */
+export interface RunSettings {
+  readonly context: RunRecord['context'];
+  readonly onProgress?: (event: ProgressEvent) => void;
+  /** Told what an operator should know while the target runs. */
+  readonly warn?: (message: string) => void;
+}
+
+/**
+ * Runs a loaded plan on one target: creates the target, connects its instruments on the target's
+ * clock, runs, and closes the instruments. Throws a typed error for a set-up error (the target does
+ * not open, an instrument does not identify); a failure inside a phase is in the record.
+ *
+ * @example
+ * ```ts
+ * const record = await runOnTarget(await loadPlan('env-node-temperature'), { name: 'emulated', spec: 'emulated', seed: 1, instruments: {} }, { context: {} })
+ * ```
+ */
+export async function runOnTarget(source: PlanSource, run: TargetRun, settings: RunSettings): Promise<RunRecord> {
+  const { plan } = source;
+  const target = harness.createTarget(run.spec, {
+    device: plan.device,
+    seed: run.seed,
+    observation: plan.observation,
+    ...(run.clockStart === undefined ? {} : { clockStart: run.clockStart }),
+    ...(settings.warn === undefined ? {} : { warn: settings.warn }),
+  });
+  const instruments: Record<string, ConnectedInstrument> = {};
+  try {
+    for (const [role, spec] of Object.entries(run.instruments)) {
+      instruments[role] = await harness.connectInstrument(spec, { role, clock: target.clock, seed: run.seed });
+    }
+    return await harness.runTestPlan(plan, {
+      target,
+      seed: run.seed,
+      instruments,
+      planFile: { path: source.name, bytes: source.bytes },
+      context: settings.context,
+      ...(settings.onProgress === undefined ? {} : { onProgress: settings.onProgress }),
+    });
+  } finally {
+    await Promise.allSettled(Object.values(instruments).map((connected) => connected.instrument.close()));
+    // runTestPlan closes the target; closing again is harmless and covers a failure before it opened.
+    await target.close().catch(() => undefined);
+  }
+}
