@@ -25,6 +25,8 @@ Options:
   --vendor-id ID         this device's vendor (UUID or domain name; default sensorkit.example)
   --class-id ID          this device's class (UUID or model name; default default)
   --device-id ID         for reports (default: device)
+  --component PATH       a component this device updates, segments separated by / (repeatable;
+                         default firmware); a manifest naming another component is refused
   --health-timeout MS    how long health probes may take (default 30000)
 `;
 
@@ -42,7 +44,7 @@ export async function deviceCommand(verb: 'provision' | 'update', argv: readonly
     allowPositionals: true,
     options: {
       root: { type: 'string' }, key: { type: 'string' }, envelope: { type: 'string' }, payload: { type: 'string', multiple: true }, url: { type: 'string' }, 'base-url': { type: 'string' },
-      'vendor-id': { type: 'string' }, 'class-id': { type: 'string' }, 'device-id': { type: 'string', default: 'device' }, 'health-timeout': { type: 'string', default: '30000' },
+      'vendor-id': { type: 'string' }, 'class-id': { type: 'string' }, 'device-id': { type: 'string', default: 'device' }, component: { type: 'string', multiple: true }, 'health-timeout': { type: 'string', default: '30000' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -51,7 +53,13 @@ export async function deviceCommand(verb: 'provision' | 'update', argv: readonly
   const root = required(values.root, '--root');
   const vendorId = vendorIdOption(values['vendor-id']);
   const clock = new SystemClock();
+  const components = (values.component ?? ['firmware']).map((path) => {
+    const id = path.split('/');
+    if (id.some((segment) => segment === '')) throw new UsageError(`--component: empty segment in "${path}"`);
+    return id;
+  });
   const agent = await UpdateAgent.open({
+    components,
     root,
     clock,
     trust: TrustAnchors.of([await readPublicKey(required(values.key, '--key'))]),
