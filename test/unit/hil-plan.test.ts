@@ -142,7 +142,7 @@ describe('defineTestPlan', () => {
     expect(refusal(() => defineTestPlan({ ...spec(), instruments, phases: [{ id: 'p', steps: [source] }] }))).toBe(
       'phases[0].steps[0].quantity: the plan\'s instrument "calibrator" is declared for temperature, not pressure',
     );
-    const plan = defineTestPlan({ ...spec(), instruments, phases: [{ id: 'p', steps: [{ ...source, quantity: 'temperature', unit: 'K', value: 300 }] }] });
+    const plan = defineTestPlan({ ...spec(), instruments, phases: [{ id: 'p', steps: [{ ...source, quantity: 'temperature' as const, unit: 'K', value: 300 }] }] });
     expect(plan.instruments).toEqual({ calibrator: ['temperature'] });
   });
 

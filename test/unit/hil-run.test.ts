@@ -1,0 +1,344 @@
+/**
+ * `runTestPlan()` on the emulated target: phases and their outcomes, bounded waits (a device that
+ * stops reporting aborts the phase, never hangs the run), instruments, progress, and replays that
+ * are identical apart from the wall-clock fields.
+ */
+import { describe, expect, it } from 'vitest';
+import { defineTestPlan, type PhaseSpec, type StepSpec, type TestPlanSpec } from '../../hil/plan/index.js';
+import { WALL_CLOCK_FIELDS, type RunRecord } from '../../hil/record/record.js';
+import { runTestPlan, type ProgressEvent } from '../../hil/run/index.js';
+import type { Instrument, InstrumentQuantity } from '../../hil/instruments/instrument.js';
+import { createEmulatedTarget, type EmulatedTarget } from '../../hil/targets/emulated.js';
+import { StateError, ValidationError } from '../../sdk/core/errors.js';
+import envNode, { emulation } from '../../examples/env-node/device.js';
+
+const DEVICE = { model: envNode, emulation };
+
+function plan(phases: PhaseSpec[], extra: Partial<TestPlanSpec> = {}) {
+  return defineTestPlan({ id: 'test-plan', name: 'Test plan', version: '0.0.1', device: DEVICE, phases, ...extra });
+}
+
+const at25: StepSpec[] = [
+  { kind: 'stimulus', input: 'temperature', value: 25, unit: 'Cel' },
+  { kind: 'settle', channel: 'temperature', tolerance: 0.05, unit: 'Cel', windowMs: 10_000, timeoutMs: 300_000 },
+];
+
+async function run(phases: PhaseSpec[], options: { seed?: number; extra?: Partial<TestPlanSpec>; events?: ProgressEvent[]; signal?: AbortSignal } = {}) {
+  const seed = options.seed ?? 7;
+  const target = createEmulatedTarget({ device: DEVICE, seed });
+  const record = await runTestPlan(plan(phases, options.extra), {
+    target,
+    seed,
+    ...(options.events ? { onProgress: (event: ProgressEvent) => options.events!.push(event) } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return { record, target };
+}
+
+function withoutWallClock(record: RunRecord): Record<string, unknown> {
+  const copy: Record<string, unknown> = { ...record };
+  for (const field of WALL_CLOCK_FIELDS) delete copy[field];
+  return copy;
+}
+
+describe('runTestPlan', () => {
+  it('records the run: plan, target, device, seed, clock, phases and measurements in target time', async () => {
+    const events: ProgressEvent[] = [];
+    const { record } = await run(
+      [{ id: 'accuracy', steps: [...at25, { kind: 'measure', id: 'error@25', channel: 'temperature', samples: 3, reference: { input: 'temperature' }, limits: { tolerance: 'mpe' } }] }],
+      { events },
+    );
+    expect(record).toMatchObject({
+      format: 'sensorkit-hil-record/1',
+      plan: { id: 'test-plan', name: 'Test plan', version: '0.0.1' },
+      target: { kind: 'emulated', description: 'emulated', observation: 'in-process', virtualTime: true },
+      device: { id: 'env-node', manufacturer: 'sensorkit examples', model: 'EN-1 environmental node', serialNumber: 'EMU-7', softwareRevision: '0.1.0' },
+      sensorkit: { version: '0.1.0' },
+      instruments: [],
+      seed: 7,
+      clock: { kind: 'virtual', start: '2026-01-01T00:00:00.000Z' },
+      outcome: 'pass',
+    });
+    expect(record.plan.digest).toMatch(/^sha-256:[0-9a-f]{64}$/);
+    const [phase] = record.phases;
+    expect(phase).toMatchObject({ id: 'accuracy', name: 'accuracy', iteration: 1, outcome: 'pass', start: 0 });
+    expect(record.clock.duration).toBe(phase!.duration);
+    const [measurement] = phase!.measurements;
+    expect(measurement).toMatchObject({
+      id: 'error@25',
+      channel: 'temperature',
+      unit: 'Cel',
+      reference: { value: 25, unit: 'Cel', source: 'input temperature' },
+      samples: 3,
+      limits: { low: 24, high: 26, unit: 'Cel', basis: 'MPE ±1 Cel around the reference' },
+      decisionRule: 'simple acceptance (ILAC-G8:09 §4.2.1)',
+      outcome: 'pass',
+    });
+    expect(measurement!.series![0]!.value).toHaveLength(3);
+    expect(measurement!.series![0]!.time.every((t) => t > 0 && t <= measurement!.time)).toBe(true);
+    expect(phase!.log.map((entry) => entry.message)).toEqual([
+      'stimulus temperature = 25 Cel',
+      expect.stringMatching(/^temperature settled within ±0\.05 Cel over 10 s after \d+(\.\d)? s$/),
+    ]);
+    expect(events.map((event) => event.kind)).toEqual(['run-start', 'phase-start', 'step', 'step', 'step', 'measurement', 'phase-end', 'run-end']);
+    expect(events[1]).toMatchObject({ phase: 'accuracy', iteration: 1, index: 0, count: 1 });
+    expect(events.at(-1)).toMatchObject({ kind: 'run-end', outcome: 'pass', time: record.clock.duration });
+  });
+
+  it('replays: the same plan and seed give the same record apart from the wall-clock fields', async () => {
+    const phases: PhaseSpec[] = [
+      { id: 'accuracy', steps: [...at25, { kind: 'measure', channel: 'temperature', samples: 5, reference: { input: 'temperature' }, limits: { tolerance: 'mpe' } }] },
+      { id: 'humidity', steps: [{ kind: 'measure', channel: 'humidity', samples: 5, limits: { low: 0, high: 100, unit: '%RH' } }], repeat: 2 },
+    ];
+    const first = await run(phases, { seed: 11 });
+    const second = await run(phases, { seed: 11 });
+    const other = await run(phases, { seed: 12 });
+    expect(withoutWallClock(second.record)).toEqual(withoutWallClock(first.record));
+    expect(JSON.stringify(withoutWallClock(second.record))).toBe(JSON.stringify(withoutWallClock(first.record)));
+    expect(withoutWallClock(other.record)).not.toEqual(withoutWallClock(first.record));
+  });
+
+  it('judges limits in any convertible unit and says why a measurement fails', async () => {
+    const { record } = await run([
+      {
+        id: 'limits',
+        steps: [
+          ...at25,
+          { kind: 'measure', id: 'in-kelvin', channel: 'temperature', unit: 'K', samples: 2, limits: { low: 20, high: 30, unit: 'Cel' } },
+          { kind: 'measure', id: 'too-warm', channel: 'temperature', samples: 2, limits: { high: 20, unit: 'Cel', basis: 'cold room' } },
+          { kind: 'measure', id: 'recorded', channel: 'pressure', unit: 'kPa' },
+        ],
+      },
+    ]);
+    const [phase] = record.phases;
+    const [kelvin, warm, recorded] = phase!.measurements;
+    expect(kelvin).toMatchObject({ unit: 'K', outcome: 'pass', limits: { low: 293.15, high: 303.15, unit: 'K' } });
+    expect(kelvin!.value).toBeGreaterThan(297);
+    expect(warm).toMatchObject({ outcome: 'fail', limits: { high: 20, unit: 'Cel', basis: 'cold room' } });
+    expect(warm!.reason).toMatch(/^2[45]\.\d+ Cel above high limit 20 Cel$/);
+    expect(recorded).toMatchObject({ unit: 'kPa', outcome: 'recorded' });
+    expect(recorded!.value).toBeGreaterThan(100);
+    expect(phase!.outcome).toBe('fail');
+    expect(record.outcome).toBe('fail');
+  });
+
+  it('skips a phase with its reason and repeats a phase, one record per iteration', async () => {
+    const { record } = await run([
+      { id: 'skipped', skip: 'no chamber on this station', steps: [{ kind: 'wait', durationMs: 1000 }] },
+      { id: 'repeated', repeat: 3, steps: [{ kind: 'wait', durationMs: 1000 }, { kind: 'measure', channel: 'humidity' }] },
+    ]);
+    expect(record.phases.map((p) => [p.id, p.iteration, p.outcome, p.reason])).toEqual([
+      ['skipped', 1, 'skipped', 'no chamber on this station'],
+      ['repeated', 1, 'pass', undefined],
+      ['repeated', 2, 'pass', undefined],
+      ['repeated', 3, 'pass', undefined],
+    ]);
+    expect(record.phases[2]!.start).toBeGreaterThan(record.phases[1]!.start);
+    expect(record.outcome).toBe('pass');
+  });
+
+  it('aborts a phase with its reason (ctx.abort or a throwing step), runs its teardown, and goes on', async () => {
+    const { record } = await run([
+      {
+        id: 'aborted',
+        setup: [{ kind: 'stimulus', input: 'temperature', value: 30, unit: 'Cel' }],
+        steps: [{ name: 'check the fixture', run: (ctx) => ctx.abort('fixture not closed') }, { kind: 'wait', durationMs: 60_000 }],
+        teardown: [{ kind: 'stimulus', input: 'temperature', value: 22.5, unit: 'Cel' }],
+      },
+      { id: 'throws', steps: [{ name: 'custom', run: () => Promise.reject(new SyntaxError('bad thing\n  at somewhere')) }] },
+      { id: 'after', steps: [{ kind: 'measure', channel: 'humidity' }] },
+    ]);
+    const [aborted, throws, after] = record.phases;
+    expect(aborted).toMatchObject({ outcome: 'aborted', reason: 'fixture not closed', duration: 0 });
+    expect(aborted!.log.map((entry) => entry.message)).toEqual(['stimulus temperature = 30 Cel', 'stimulus temperature = 22.5 Cel', 'aborted: fixture not closed']);
+    expect(throws).toMatchObject({ outcome: 'aborted', reason: 'custom failed: bad thing' });
+    expect(after!.outcome).toBe('pass');
+    expect(record.outcome).toBe('aborted');
+    expect(record.reason).toBe('phase aborted: fixture not closed');
+  });
+
+  it('aborts the phase when the device stops reporting (a dropout on the BME280) and never hangs', async () => {
+    const { record } = await run([
+      {
+        id: 'dropout',
+        steps: [
+          { kind: 'measure', id: 'before', channel: 'temperature' },
+          { kind: 'fault', target: 'i2c1@0x76', fault: 'dropout' },
+          { kind: 'measure', id: 'during', channel: 'temperature', samples: 3, timeoutMs: 30_000 },
+          { kind: 'measure', id: 'never', channel: 'humidity' },
+        ],
+        teardown: [{ kind: 'fault', target: 'i2c1@0x76', fault: 'clear' }],
+      },
+      { id: 'recovered', steps: [{ kind: 'wait', durationMs: 5000 }, { kind: 'measure', channel: 'temperature', samples: 3 }] },
+    ]);
+    const [dropout, recovered] = record.phases;
+    expect(dropout!.outcome).toBe('aborted');
+    expect(dropout!.reason).toMatch(/^measure during: the device stopped reporting: temperature: 0 of 3 samples in 30 s \(30 samples, 0 usable; last: bad \(sensor_fault: /);
+    expect(dropout!.measurements.map((m) => m.id)).toEqual(['before']);
+    // The wait ended at its limit of target time.
+    expect(dropout!.duration).toBeLessThan(32_000);
+    expect(dropout!.log.map((entry) => entry.message)).toContain('fault i2c1@0x76: dropout');
+    expect(recovered!.outcome).toBe('pass');
+  });
+
+  it('aborts the phase when the device falls silent altogether', async () => {
+    const { record } = await run([
+      {
+        id: 'silent',
+        steps: [
+          { name: 'stop the device', run: async (ctx) => (ctx.target as EmulatedTarget).device.stop() },
+          { kind: 'measure', channel: 'temperature', timeoutMs: 20_000 },
+        ],
+      },
+    ]);
+    expect(record.phases[0]).toMatchObject({
+      outcome: 'aborted',
+      reason: 'measure temperature: the device stopped reporting: temperature: 0 of 1 sample in 20 s (no sample at all)',
+    });
+  });
+
+  it('aborts a settle that never settles, and a phase past its own limit', async () => {
+    const { record } = await run([
+      { id: 'unsettled', steps: [{ kind: 'settle', channel: 'pressure', tolerance: 0.0001, unit: 'hPa', windowMs: 5000, timeoutMs: 60_000 }] },
+      { id: 'too-long', timeoutMs: 5000, steps: [{ kind: 'wait', durationMs: 60_000 }] },
+      { id: 'bounded-measure', timeoutMs: 3000, steps: [{ kind: 'wait', durationMs: 2500 }, { kind: 'measure', channel: 'humidity', samples: 10 }] },
+    ]);
+    expect(record.phases[0]!.outcome).toBe('aborted');
+    expect(record.phases[0]!.reason).toMatch(/^pressure did not settle within ±0\.0001 hPa over 5 s in 60 s \(last \d+\.\d+ hPa\)$/);
+    expect(record.phases[0]!.duration).toBe(60_000);
+    expect(record.phases[1]).toMatchObject({ outcome: 'aborted', reason: 'the phase exceeded its limit of 5 s', duration: 5000 });
+    expect(record.phases[2]).toMatchObject({ outcome: 'aborted', reason: 'the phase exceeded its limit of 3 s', duration: 3000 });
+  });
+
+  it('runs hours of virtual time in seconds of wall time', async () => {
+    const wall = performance.now();
+    const { record } = await run([{ id: 'soak', steps: [{ kind: 'wait', durationMs: 2 * 3600_000 }, { kind: 'measure', channel: 'temperature', samples: 5, limits: { low: 15, high: 30, unit: 'Cel' } }] }]);
+    const seconds = (performance.now() - wall) / 1000;
+    console.log(`2 h of virtual time (env-node, 3 channels at 1 Hz) ran in ${seconds.toFixed(2)} s of wall time`);
+    expect(record.outcome).toBe('pass');
+    expect(record.clock.duration).toBeGreaterThanOrEqual(2 * 3600_000);
+    expect(record.clock.duration).toBeLessThan(2 * 3600_000 + 10_000);
+  });
+
+  it('gives custom steps the target, time, samples, the log and measurements judged against their limits', async () => {
+    const { record } = await run([
+      {
+        id: 'custom',
+        steps: [
+          {
+            name: 'loop',
+            run: async (ctx) => {
+              await ctx.target.stimulate('humidity', 60, '%RH');
+              await ctx.wait(10_000);
+              ctx.log(`at ${ctx.time()} ms`);
+              const samples = await ctx.samples('humidity', 3, 10_000);
+              const mean = samples.reduce((sum, s) => sum + s.value!, 0) / samples.length;
+              ctx.record({ id: 'humidity@60', channel: 'humidity', value: mean, unit: '%RH', limits: { low: 57, high: 63, unit: '%RH' } });
+              ctx.record({ id: 'judged-by-me', value: null, unit: '/', outcome: 'pass', reason: 'looked fine' });
+              await expect(ctx.samples('no-such-channel', 1, 2000)).rejects.toThrow('no-such-channel: 0 of 1 sample in 2 s (no sample at all)');
+            },
+          },
+        ],
+      },
+    ]);
+    const [phase] = record.phases;
+    expect(phase!.log[0]!.message).toBe('at 10000 ms');
+    expect(phase!.measurements.map((m) => [m.id, m.outcome])).toEqual([
+      ['humidity@60', 'pass'],
+      ['judged-by-me', 'pass'],
+    ]);
+    expect(phase!.measurements[0]!.decisionRule).toBe('simple acceptance (ILAC-G8:09 §4.2.1)');
+    expect(phase!.measurements[0]!.time).toBeGreaterThanOrEqual(12_000);
+  });
+
+  it('fails a measurement whose samples do not have the expected quality', async () => {
+    const { record } = await run([{ id: 'quality', steps: [{ kind: 'measure', channel: 'temperature', samples: 2, expectQuality: 'bad' }] }]);
+    expect(record.phases[0]!.measurements[0]).toMatchObject({ outcome: 'fail', reason: 'expected bad quality, got good' });
+  });
+
+  it('stops at an abort signal: the phase aborted, the rest skipped', async () => {
+    const controller = new AbortController();
+    const { record } = await run(
+      [
+        { id: 'first', steps: [{ name: 'operator stops', run: () => controller.abort('operator stop') }, { kind: 'wait', durationMs: 10_000 }] },
+        { id: 'second', steps: [{ kind: 'wait', durationMs: 1000 }] },
+      ],
+      { signal: controller.signal },
+    );
+    expect(record.phases.map((p) => [p.id, p.outcome, p.reason])).toEqual([
+      ['first', 'aborted', 'run aborted: operator stop'],
+      ['second', 'skipped', 'run aborted: operator stop'],
+    ]);
+    expect(record).toMatchObject({ outcome: 'aborted', reason: 'run aborted: operator stop' });
+  });
+
+  it('refuses before any phase runs a stimulus of an input the target lacks, and closes the target', async () => {
+    const events: ProgressEvent[] = [];
+    const target = createEmulatedTarget({ device: DEVICE, seed: 1 });
+    const bad = plan([{ id: 'p', steps: [{ kind: 'stimulus', input: 'dew-point', value: 5, unit: 'Cel' }] }]);
+    await expect(runTestPlan(bad, { target, seed: 1, onProgress: (event) => events.push(event) })).rejects.toThrow(
+      'phases[0].steps[0].input: no physical input "dew-point" on this target (inputs: temperature, humidity, pressure)',
+    );
+    expect(events).toEqual([]);
+    expect(() => target.device).toThrow(StateError);
+  });
+});
+
+/** An instrument on the target's clock that reads the true temperature and takes a set point. */
+function fakeInstrument(id: string, read: () => number, sourced: unknown[], identify = true): Instrument {
+  return {
+    id,
+    identify: async () => {
+      if (!identify) throw new StateError(`${id}: *IDN? unanswered`);
+      return { manufacturer: 'test', model: 'REF-1', serialNumber: '42', firmware: '1.0', simulated: true };
+    },
+    measure: async (quantity: InstrumentQuantity) => ({ quantity, value: read(), unit: 'K', time: 0, accuracy: 0.05 }),
+    source: async (quantity, value, unit) => void sourced.push([quantity, value, unit]),
+    close: async () => undefined,
+  };
+}
+
+describe('runTestPlan with instruments', () => {
+  const instrumented = () =>
+    plan(
+      [
+        {
+          id: 'reference',
+          steps: [
+            ...at25,
+            { kind: 'source', instrument: 'thermometer', quantity: 'temperature', value: 298.15, unit: 'K' },
+            { kind: 'measure', channel: 'temperature', samples: 3, reference: { instrument: 'thermometer', quantity: 'temperature' }, limits: { tolerance: 0.5, unit: 'K' } },
+          ],
+        },
+      ],
+      { instruments: { thermometer: ['temperature'] } },
+    );
+
+  it('takes references from an instrument and records its identity', async () => {
+    const sourced: unknown[] = [];
+    const target = createEmulatedTarget({ device: DEVICE, seed: 3 });
+    const record = await runTestPlan(instrumented(), {
+      target,
+      seed: 3,
+      instruments: { thermometer: { instrument: fakeInstrument('thermometer', () => 298.15, sourced), connection: 'simulated' } },
+    });
+    expect(record.instruments).toEqual([{ id: 'thermometer', connection: 'simulated', manufacturer: 'test', model: 'REF-1', serialNumber: '42', firmware: '1.0', simulated: true }]);
+    expect(sourced).toEqual([['temperature', 298.15, 'K']]);
+    const [measurement] = record.phases[0]!.measurements;
+    expect(measurement!.reference).toEqual({ value: 25.000000000000000, unit: 'Cel', source: 'instrument thermometer' });
+    expect(measurement!.limits!.high! - measurement!.limits!.low!).toBeCloseTo(1, 9);
+    expect(record.outcome).toBe('pass');
+  });
+
+  it('refuses to start without an instrument for a role, or when one does not identify', async () => {
+    const target = createEmulatedTarget({ device: DEVICE, seed: 3 });
+    await expect(runTestPlan(instrumented(), { target, seed: 3 })).rejects.toThrow(ValidationError);
+    await expect(runTestPlan(instrumented(), { target, seed: 3 })).rejects.toThrow(
+      'instruments.thermometer: the plan needs an instrument for role "thermometer" (temperature); none was given',
+    );
+    const mute = { thermometer: { instrument: fakeInstrument('thermometer', () => 0, [], false), connection: 'scpi-tcp:127.0.0.1:5025' } };
+    await expect(runTestPlan(instrumented(), { target, seed: 3, instruments: mute })).rejects.toThrow('thermometer: *IDN? unanswered');
+    // Nothing was opened.
+    expect(() => target.device).toThrow('the emulated target is idle, not open');
+  });
+});
