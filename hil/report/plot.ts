@@ -253,12 +253,12 @@ function svg(title: string, kind: string, frame: Frame, xLabel: string, yLabel: 
   );
 }
 
-/** Places legend entries left to right, wrapping at the plot's width (about 6.5 units a character). */
+/** Places legend entries left to right, wrapping at the plot's width (about 7 units a character). */
 function layoutLegend(names: readonly string[]): { index: number; offset: number }[][] {
   const rows: { index: number; offset: number }[][] = [[]];
   let offset = 0;
   names.forEach((name, index) => {
-    const width = 24 + Math.min(name.length, 60) * 6.5 + 18;
+    const width = 24 + Math.min(name.length, 60) * 7 + 18;
     if (offset > 0 && offset + width > WIDTH - MARGIN.left - MARGIN.right) {
       rows.push([]);
       offset = 0;

@@ -59,9 +59,9 @@ figure.plot { margin: 6px 0; break-inside: avoid; }
 figure.plot svg { width: 100%; height: auto; display: block; }
 figure.plot figcaption { color: var(--muted); font-size: 11.5px; text-align: center; }
 svg text { font-family: system-ui, "DejaVu Sans", Arial, sans-serif; fill: #1b1f23; }
-svg .tick { font-size: 11px; }
-svg .axis-label { font-size: 12px; font-weight: 600; }
-svg .legend { font-size: 11px; }
+svg .tick { font-size: 12px; }
+svg .axis-label { font-size: 13px; font-weight: 600; }
+svg .legend { font-size: 12px; }
 .log { font-size: 11.5px; }
 .log td:first-child { white-space: nowrap; }
 .statement { margin-top: 24px; border-top: 1px solid var(--line); padding-top: 8px; color: var(--muted); font-size: 11.5px; }
@@ -69,11 +69,23 @@ svg .legend { font-size: 11px; }
 .authorisation div { border-top: 1px solid #1b1f23; padding-top: 3px; font-size: 11.5px; color: var(--muted); min-height: 2.2em; }
 @page { size: A4; margin: 14mm 12mm 16mm; @bottom-right { content: "Page " counter(page) " of " counter(pages); font-size: 9pt; } }
 @media print {
-  body { max-width: none; padding: 0; font-size: 10pt; }
-  h2 { break-after: avoid; }
+  body { max-width: none; padding: 0; font-size: 9pt; }
+  h1 { font-size: 16pt; }
+  h2 { font-size: 12pt; break-after: avoid; }
   .phase-head, h3 { break-after: avoid; }
-  .cards { grid-template-columns: repeat(2, 1fr); }
+  .cards { grid-template-columns: repeat(3, 1fr); gap: 6px 8px; }
+  .card { padding: 4px 6px; }
+  table { font-size: 7.5pt; }
+  th, td { padding: 2px 4px; }
+  .mono, code { font-size: 7pt; }
+  .mono.id, .nowrap, td.num { white-space: normal; }
+  .reason, .table-note { font-size: 7pt; }
+  .outcome { min-width: 0; font-size: 7pt; padding: 0 3px; }
+  .plots { grid-template-columns: 1fr; }
+  figure.plot svg { max-width: 560px; margin: 0 auto; }
+  .verdict .word { font-size: 22pt; }
+  .verdict .counts { font-size: 10pt; }
   a { color: inherit; text-decoration: none; }
 }
-@media (max-width: 760px) { .cards { grid-template-columns: 1fr; } .plots { grid-template-columns: 1fr; } }
+@media screen and (max-width: 760px) { .cards { grid-template-columns: 1fr; } .plots { grid-template-columns: 1fr; } }
 `;
