@@ -6,15 +6,15 @@
  * the draft's (test/fixtures/suit/README.md).
  */
 import { describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ManifestError } from '../../ota/errors.js';
 import { TrustAnchors } from '../../ota/keys/trust-anchors.js';
 import { CborTagged, decodeCbor, encodeCbor, type CborValue } from '../../ota/manifest/cbor.js';
-import { authenticateEnvelope, readEnvelopeUnverified, verifyEnvelope } from '../../ota/manifest/suit-envelope.js';
+import { authenticateEnvelope, readEnvelopeUnverified, signEnvelope, verifyEnvelope } from '../../ota/manifest/suit-envelope.js';
 import { formatEnvelopeReport, inspectEnvelope } from '../../ota/manifest/suit-inspect.js';
 import { interpretManifest } from '../../ota/manifest/suit-manifest.js';
-import { reasonOf } from '../support/ota-fixtures.js';
+import { makeImage, manifestFor, reasonOf } from '../support/ota-fixtures.js';
 
 const dir = new URL('../fixtures/suit/', import.meta.url);
 const read = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(name, dir)));
@@ -32,6 +32,14 @@ describe('the draft examples verify and decode', () => {
     expect(document.sequence).toBe(Number(/example(\d)/.exec(name)![1]));
     expect(document.componentIds.length).toBeGreaterThan(0);
     expect(document.sequences.has('suit-shared-sequence')).toBe(true);
+  });
+
+  it('holds the draft test key pair: the public key is the SPKI of the published private key, and it verifies what that key signs', () => {
+    const privatePem = readFileSync(new URL('draft-test-private-key.pem', dir), 'utf8');
+    const publicPem = readFileSync(new URL('draft-test-public-key.pem', dir), 'utf8');
+    expect(createPublicKey(privatePem).export({ type: 'spki', format: 'pem' })).toBe(publicPem);
+    const envelope = signEnvelope(manifestFor(makeImage(100, 1), 9), createPrivateKey(privatePem));
+    expect(verifyEnvelope(envelope, trust).manifest.sequence).toBe(9);
   });
 
   it('computes the digest over the bstr head too: the digest of the bare manifest bytes is not the one signed', () => {
