@@ -131,7 +131,7 @@ function card(heading: string, rows: readonly (readonly [string, string | number
 }
 
 function identification(r: RunRecord): string {
-  const { operator, station, ...rest } = r.context;
+  const { operator, station, ...rest } = r.context ?? {};
   const context = Object.entries(rest).map(([k, v]) => [fieldLabel(k), typeof v === 'number' ? String(v) : v] as const);
   const truths = (r.injected ?? []).map((t) => [`${t.channel} ${t.kind}`, formatNumber(t.value)] as const);
   return (
@@ -204,11 +204,12 @@ function overview(r: RunRecord): string {
 }
 
 function statement(r: RunRecord, count: number): string {
-  const authorisedBy = typeof r.context.authorisedBy === 'string' ? r.context.authorisedBy : '';
+  const context = r.context ?? {};
+  const authorisedBy = typeof context.authorisedBy === 'string' ? context.authorisedBy : '';
   return (
     `<div class="statement"><p>The results relate only to the item tested, as identified above, under the conditions of this run. ` +
     `${count === 0 ? 'No measurement was recorded.' : `Values are means of the samples shown (n); errors are value − reference; U is the expanded uncertainty with its coverage factor k.`} ` +
     `Times are target time since the run's start${r.target.virtualTime ? ' (virtual clock)' : ''}. The signed record.json is the authoritative result; this report is a rendering of it.</p>` +
-    `<div class="authorisation"><div>Operator: ${escapeHtml(r.context.operator ?? '')}</div><div>Authorised by: ${escapeHtml(authorisedBy)}</div><div>Date and signature:</div></div></div>`
+    `<div class="authorisation"><div>Operator: ${escapeHtml(context.operator ?? '')}</div><div>Authorised by: ${escapeHtml(authorisedBy)}</div><div>Date and signature:</div></div></div>`
   );
 }
