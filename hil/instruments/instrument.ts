@@ -3,6 +3,7 @@
  * chamber, simulated on the harness's clock or real over SCPI. Quantities are named as below and
  * every value carries its SenML unit.
  */
+import type { InputSignal } from '../targets/target.js';
 
 /** What an instrument measures or sources. */
 export type InstrumentQuantity =
@@ -12,6 +13,16 @@ export type InstrumentQuantity =
   | 'temperature'
   | 'relative-humidity'
   | 'pressure';
+
+/**
+ * A physical output of an instrument (a calibrator's source, a supply's output voltage, a chamber's
+ * air temperature) as a signal a target's input can follow: `target.drive(input, signal, signal.unit)`.
+ */
+export interface InstrumentSignal extends InputSignal {
+  readonly quantity: InstrumentQuantity;
+  /** The unit of `valueAt`'s values (SenML). */
+  readonly unit: string;
+}
 
 /** What `identify()` returns: `*IDN?`'s four fields for SCPI instruments. */
 export interface InstrumentIdentity {
@@ -96,5 +107,11 @@ export interface Instrument {
   measure(quantity: InstrumentQuantity): Promise<InstrumentReading>;
   /** Sets an output (supply voltage, calibrator value, chamber set point) in `unit`. */
   source(quantity: InstrumentQuantity, value: number, unit: string): Promise<void>;
+  /**
+   * The physical output of `quantity` as a signal on the harness's clock, for a target to `drive`
+   * an emulated input from. Simulated instruments only (a real instrument's output reaches the
+   * device through wires); throws `NotSupportedError` for a quantity the instrument does not put out.
+   */
+  output?(quantity: InstrumentQuantity): InstrumentSignal;
   close(): Promise<void>;
 }

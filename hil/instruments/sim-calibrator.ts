@@ -91,8 +91,8 @@ export class SimulatedCalibrator extends SimulatedInstrument {
    * The physical output of `quantity` as a signal (in the quantity's SenML unit): what a device
    * connected to the calibrator feels. 0 until the first `source`.
    */
-  output(quantity: InstrumentQuantity): InstrumentSignal {
-    if (OUTPUTS[quantity] === undefined) throw new ArgumentError(`Expected a quantity the calibrator sources (${this.sources.join(', ')}), got ${String(quantity)}`);
+  override output(quantity: InstrumentQuantity): InstrumentSignal {
+    if (OUTPUTS[quantity] === undefined) return super.output(quantity);
     return {
       quantity,
       unit: QUANTITY_UNITS[quantity],

@@ -108,6 +108,11 @@ export class SimulatedChamber extends SimulatedInstrument {
     return { quantity: 'temperature', unit: 'Cel', valueAt: (timeMs) => this.airAt(timeMs) };
   }
 
+  /** `output('temperature')` is {@link air}. */
+  override output(quantity: InstrumentQuantity): InstrumentSignal {
+    return quantity === 'temperature' ? this.air() : super.output(quantity);
+  }
+
   protected apply(_quantity: InstrumentQuantity, value: number): void {
     if (value < this.minTemperature || value > this.maxTemperature) {
       throw new InstrumentError('instrument-error', { instrument: this.id, command: 'source temperature' }, `-222,"Data out of range" (${value} Cel is outside ${this.minTemperature} to ${this.maxTemperature})`, {

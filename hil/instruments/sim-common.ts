@@ -7,9 +7,10 @@ import type { Clock } from '../../sdk/core/clock.js';
 import { ArgumentError, NotSupportedError } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
 import { converter, convertDifference } from '../../sdk/core/units.js';
-import type { InputSignal } from '../targets/target.js';
 import { InstrumentError } from './errors.js';
-import type { Instrument, InstrumentIdentity, InstrumentQuantity, InstrumentReading } from './instrument.js';
+import type { Instrument, InstrumentIdentity, InstrumentQuantity, InstrumentReading, InstrumentSignal } from './instrument.js';
+
+export type { InstrumentSignal } from './instrument.js';
 
 /** The unit every instrument works in internally, per quantity (SenML units). */
 export const QUANTITY_UNITS: Readonly<Record<InstrumentQuantity, string>> = {
@@ -23,16 +24,6 @@ export const QUANTITY_UNITS: Readonly<Record<InstrumentQuantity, string>> = {
 
 /** Every quantity name, for validation. */
 export const QUANTITIES = Object.keys(QUANTITY_UNITS) as readonly InstrumentQuantity[];
-
-/**
- * A physical output of an instrument (a calibrator's source, a supply's output voltage, a chamber's
- * air temperature) as a signal a target can follow with `drive(input, signal, signal.unit)`.
- */
-export interface InstrumentSignal extends InputSignal {
-  readonly quantity: InstrumentQuantity;
-  /** The unit of `valueAt`'s values. */
-  readonly unit: string;
-}
 
 /** Options every simulated instrument takes. */
 export interface SimulatedInstrumentOptions {
@@ -100,6 +91,11 @@ export abstract class SimulatedInstrument implements Instrument {
     }
     if (!Number.isFinite(value)) throw new ArgumentError(`Expected a finite value to source for ${quantity}, got ${String(value)}`);
     this.apply(quantity, toInternal(quantity, value, unit));
+  }
+
+  /** The physical output of `quantity` as a signal; `NotSupportedError` where there is none. */
+  output(quantity: InstrumentQuantity): InstrumentSignal {
+    throw new NotSupportedError(`${this.id}: ${this.#identity.model} has no ${describeQuantity(quantity)} output`);
   }
 
   async close(): Promise<void> {

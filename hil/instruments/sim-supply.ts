@@ -105,9 +105,11 @@ export class SimulatedPowerSupply extends SimulatedInstrument {
     return this.#event('interruption', 0, options?.durationMs, options?.atMs, 'interrupt');
   }
 
-  /** The output voltage as a signal, V. */
-  output(): InstrumentSignal {
-    return { quantity: 'voltage-dc', unit: 'V', valueAt: (timeMs) => this.#voltageAt(timeMs) };
+  /** The output voltage (V, the default) or the load current (A) as a signal. */
+  override output(quantity: InstrumentQuantity = 'voltage-dc'): InstrumentSignal {
+    if (quantity === 'current-dc') return { quantity, unit: 'A', valueAt: (timeMs) => this.currentAt(timeMs) };
+    if (quantity !== 'voltage-dc') return super.output(quantity);
+    return { quantity, unit: 'V', valueAt: (timeMs) => this.#voltageAt(timeMs) };
   }
 
   /** The load current at `timeMs`, A. */

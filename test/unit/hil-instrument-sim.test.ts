@@ -156,7 +156,8 @@ describe('SimulatedCalibrator', () => {
     await expect(reference.source('voltage-dc', 1000, 'V')).rejects.toMatchObject({ reason: 'instrument-error', instrumentCode: -222, instrumentMessage: 'Data out of range' });
     await expect(reference.source('resistance', 100, 'Ohm')).rejects.toBeInstanceOf(NotSupportedError);
     await expect(reference.source('voltage-dc', Number.NaN, 'V')).rejects.toBeInstanceOf(ArgumentError);
-    expect(() => reference.output('resistance')).toThrow(ArgumentError);
+    expect(() => reference.output('resistance')).toThrow(NotSupportedError);
+    expect(() => new SimulatedDmm({ clock: new VirtualClock(), seed: 1 }).output('voltage-dc')).toThrow('dmm: SIM-DMM has no voltage-dc output');
   });
 });
 
@@ -193,6 +194,8 @@ describe('SimulatedPowerSupply', () => {
     const voltage = await supply.measure('voltage-dc');
     expect(Math.abs(voltage.value - 1)).toBeLessThanOrEqual(voltage.accuracy!);
     expect(voltage.resolution).toBe(1e-3);
+    expect(supply.output('current-dc')).toMatchObject({ quantity: 'current-dc', unit: 'A' });
+    expect(supply.output('current-dc').valueAt(clock.now())).toBeCloseTo(0.1, 12);
     supply.setOutput(false);
     expect(supply.output().valueAt(clock.now())).toBe(0);
     expect(supply.setting).toEqual({ voltage: 5, currentLimit: 0.1, on: false });
@@ -215,6 +218,7 @@ describe('SimulatedChamber', () => {
     await chamber.source('temperature', 30, 'Cel');
     const air = chamber.air();
     expect(air.unit).toBe('Cel');
+    expect(chamber.output('temperature').valueAt(START + 60_000)).toBe(air.valueAt(START + 60_000));
     expect(air.valueAt(START)).toBe(20);
     expect(air.valueAt(START + 60_000)).toBeCloseTo(22, 12);
     expect(air.valueAt(START + 5 * 60_000)).toBeCloseTo(30, 12);
