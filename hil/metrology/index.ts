@@ -3,7 +3,8 @@
  * methods (accuracy, linearity, hysteresis, repeatability, step response, drift, resolution,
  * noise) on arrays of readings and references. Pure functions, no I/O.
  */
-export { lnGamma, lnBeta, regularizedIncompleteBeta, erfc } from './special-functions.js';
+export { lnGamma, lnBeta, regularizedIncompleteBeta, regularizedGammaP, erfc } from './special-functions.js';
+export { standardDeviationCoverageFactor, standardDeviationUncertainty } from './spread.js';
 export { studentTCdf, studentTUpperTail, studentTQuantile, normalQuantile, normalUpperTail } from './student-t.js';
 export { coverageFactor, DEFAULT_COVERAGE_PROBABILITY, K2_MIN_DEGREES_OF_FREEDOM } from './coverage.js';
 export {

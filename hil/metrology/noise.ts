@@ -1,13 +1,14 @@
 /**
- * Noise of a channel at a constant input: the RMS about the mean, √(Σ(yᵢ − ȳ)²/n), and the
- * peak-to-peak range max − min. The RMS carries the standard uncertainty RMS/√(2(n − 1)) (the
- * approximation of JCGM 100 §E.4.3 for normal noise, ν = n − 1); peak-to-peak, which grows with n
- * and has no normal sampling distribution, is recorded without one. Readings should be independent:
+ * Noise of a channel at a constant input: the RMS about the mean and the peak-to-peak range
+ * max − min. The RMS is √(Σ(yᵢ − ȳ)²/(n − 1)), the experimental standard deviation (JCGM 100
+ * §4.2.2), an estimate of the noise's σ (dividing by n would bias it low by √((n − 1)/n)). It carries
+ * the standard uncertainty RMS/√(2(n − 1)) (JCGM 100 §E.4.3) with the exact coverage factor of a
+ * standard deviation (see `standardDeviationCoverageFactor`); peak-to-peak, which grows with n and
+ * has no normal sampling distribution, is recorded without one. Readings should be independent:
  * a filtered channel's correlated samples make the uncertainty too small.
  */
-import { combineUncertainty } from './budget.js';
-import { typeAFromStatistics } from './contributions.js';
 import type { MetrologyResult } from './result.js';
+import { standardDeviationUncertainty } from './spread.js';
 import { mean, requireReadings } from './statistics.js';
 
 /** Fewest readings accepted for a noise figure. */
@@ -44,15 +45,14 @@ export function noise(options: NoiseOptions): NoiseResult {
   requireReadings(readings, 'readings', MINIMUM_NOISE_READINGS);
   const n = readings.length;
   const m = mean(readings);
-  const rms = Math.sqrt(readings.reduce((sum, y) => sum + (y - m) ** 2, 0) / n);
-  const input = { ...typeAFromStatistics('scatter of the RMS (JCGM 100 E.4.3)', rms, 1, { degreesOfFreedom: n - 1 }), divisor: Math.sqrt(2 * (n - 1)) };
+  const rms = Math.sqrt(readings.reduce((sum, y) => sum + (y - m) ** 2, 0) / (n - 1));
   return {
     rms: {
       id: 'noise-rms',
       value: rms,
       unit,
       samples: n,
-      uncertainty: combineUncertainty([input], options.coverageProbability === undefined ? {} : { coverageProbability: options.coverageProbability }),
+      uncertainty: standardDeviationUncertainty('scatter of the RMS (JCGM 100 E.4.3)', rms, n, options.coverageProbability),
     },
     peakToPeak: { id: 'noise-peak-to-peak', value: Math.max(...readings) - Math.min(...readings), unit, samples: n },
     mean: m,

@@ -1,12 +1,11 @@
 /**
  * Repeatability (VIM 2.21): the experimental standard deviation s of at least ten readings at one
- * point under the same conditions (JCGM 100 §4.2.2). Its standard uncertainty is s/√(2(n − 1)),
- * the approximation JCGM 100 §E.4.3 (Table E.1) gives for normally distributed readings, with
- * ν = n − 1.
+ * point under the same conditions (JCGM 100 §4.2.2). Its standard uncertainty is s/√(2(n − 1))
+ * (JCGM 100 §E.4.3, Table E.1) with ν = n − 1, and its coverage factor the exact one for a standard
+ * deviation of normal readings (see `standardDeviationCoverageFactor`), not Student's t.
  */
-import { combineUncertainty } from './budget.js';
-import { typeAFromStatistics } from './contributions.js';
 import type { MetrologyResult } from './result.js';
+import { standardDeviationUncertainty } from './spread.js';
 import { experimentalStandardDeviation, mean, requireReadings } from './statistics.js';
 
 /** Fewest readings accepted for a repeatability. */
@@ -26,7 +25,7 @@ export interface RepeatabilityOptions {
  * @example
  * ```ts
  * repeatability({ unit: 'Cel', readings: [20.1, 20.2, 20.1, 20.0, 20.2, 20.1, 20.1, 20.2, 20.0, 20.1] })
- * // { id: 'repeatability', value: 0.0738, unit: 'Cel', samples: 10, uncertainty: { … ν = 9 … } }
+ * // { id: 'repeatability', value: 0.0738, unit: 'Cel', samples: 10, uncertainty: { expanded: 0.0476, coverageFactor: 2.737, … } }
  * ```
  */
 export function repeatability(options: RepeatabilityOptions): MetrologyResult & { readonly mean: number } {
@@ -34,13 +33,12 @@ export function repeatability(options: RepeatabilityOptions): MetrologyResult & 
   requireReadings(readings, 'readings', MINIMUM_REPEATABILITY_READINGS);
   const s = experimentalStandardDeviation(readings);
   const n = readings.length;
-  const input = { ...typeAFromStatistics('scatter of s (JCGM 100 E.4.3)', s, 1, { degreesOfFreedom: n - 1 }), divisor: Math.sqrt(2 * (n - 1)) };
   return {
     id: 'repeatability',
     value: s,
     unit,
     samples: n,
     mean: mean(readings),
-    uncertainty: combineUncertainty([input], options.coverageProbability === undefined ? {} : { coverageProbability: options.coverageProbability }),
+    uncertainty: standardDeviationUncertainty('scatter of s (JCGM 100 E.4.3)', s, n, options.coverageProbability),
   };
 }

@@ -7,7 +7,9 @@ import {
   lnBeta,
   lnGamma,
   normalQuantile,
+  regularizedGammaP,
   regularizedIncompleteBeta,
+  standardDeviationCoverageFactor,
   studentTCdf,
   studentTQuantile,
   studentTUpperTail,
@@ -41,6 +43,19 @@ describe('special functions', () => {
     const binomialTail = (x: number): number => 1 - (1 - x) ** 7 - 7 * x * (1 - x) ** 6 - 21 * x * x * (1 - x) ** 5;
     for (const x of [0.05, 0.2, 0.6, 0.95]) expect(regularizedIncompleteBeta(x, 3, 5)).toBeCloseTo(binomialTail(x), 13);
     expect(regularizedIncompleteBeta(0.5, 2, 2)).toBeCloseTo(0.5, 14);
+  });
+
+  it('regularizedGammaP is the χ² distribution function', () => {
+    expect(regularizedGammaP(1, 2)).toBeCloseTo(1 - Math.exp(-2), 14);
+    // P(5, x) = 1 − e^{−x}·Σ_{k<5} x^k/k! on both sides of x = a + 1.
+    const poisson = (x: number): number => 1 - Math.exp(-x) * (1 + x + x ** 2 / 2 + x ** 3 / 6 + x ** 4 / 24);
+    for (const x of [0.5, 3, 8, 20]) expect(regularizedGammaP(5, x)).toBeCloseTo(poisson(x), 13);
+    // Published χ² 95 % points: 3.841 (ν = 1), 16.919 (ν = 9), 124.342 (ν = 100).
+    expect(regularizedGammaP(0.5, 3.841459 / 2)).toBeCloseTo(0.95, 6);
+    expect(regularizedGammaP(4.5, 16.918978 / 2)).toBeCloseTo(0.95, 6);
+    expect(regularizedGammaP(50, 124.342114 / 2)).toBeCloseTo(0.95, 6);
+    expect(regularizedGammaP(3, 0)).toBe(0);
+    expect(() => regularizedGammaP(0, 1)).toThrow(ArgumentError);
   });
 
   it('erfc is accurate in both tails', () => {
@@ -110,6 +125,24 @@ describe('Student t', () => {
     expect(() => studentTQuantile(0, 3)).toThrow(ArgumentError);
     expect(() => studentTQuantile(0.975, 0)).toThrow(ArgumentError);
     expect(() => studentTQuantile(NaN, 3)).toThrow(ArgumentError);
+  });
+});
+
+describe('standardDeviationCoverageFactor', () => {
+  it('gives s ± k·s/√(2ν) the stated coverage of σ under the χ² distribution', () => {
+    for (const nu of [2, 9, 29, 99]) {
+      const k = standardDeviationCoverageFactor(nu);
+      const relative = k / Math.sqrt(2 * nu);
+      const cdf = (ratio: number): number => regularizedGammaP(nu / 2, (nu * ratio) / 2);
+      const upper = relative < 1 ? cdf(1 / (1 - relative) ** 2) : 1;
+      expect(upper - cdf(1 / (1 + relative) ** 2)).toBeCloseTo(0.95, 10);
+    }
+    expect(standardDeviationCoverageFactor(9)).toBeCloseTo(2.737, 3);
+    expect(standardDeviationCoverageFactor(99)).toBeCloseTo(2.009, 3);
+    // Larger than t at small ν (t would undercover), tending to the normal 1.96.
+    expect(standardDeviationCoverageFactor(9)).toBeGreaterThan(studentTQuantile(0.975, 9));
+    expect(standardDeviationCoverageFactor(1e5)).toBeCloseTo(1.96, 2);
+    expect(() => standardDeviationCoverageFactor(0.5)).toThrow(ArgumentError);
   });
 });
 

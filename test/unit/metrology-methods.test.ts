@@ -183,7 +183,7 @@ describe('hysteresis', () => {
 });
 
 describe('repeatability', () => {
-  it('is s of at least 10 readings with u(s) = s/√(2(n − 1))', () => {
+  it('is s of at least 10 readings with u(s) = s/√(2(n − 1)) and the exact k of a standard deviation', () => {
     const readings = [20.1, 20.2, 20.1, 20.0, 20.2, 20.1, 20.1, 20.2, 20.0, 20.1];
     const result = repeatability({ unit: 'Cel', readings });
     const m = 20.11;
@@ -193,7 +193,8 @@ describe('repeatability', () => {
     expect(result.mean).toBeCloseTo(m, 12);
     expect(result.uncertainty!.combinedStandardUncertainty).toBeCloseTo(s / Math.sqrt(18), 14);
     expect(result.uncertainty!.effectiveDegreesOfFreedom).toBe(9);
-    expect(result.uncertainty!.coverageFactor).toBeCloseTo(2.262, 3);
+    expect(result.uncertainty!.coverageFactor).toBeCloseTo(2.737, 3);
+    expect(result.uncertainty!.expanded).toBeCloseTo((2.7373 * s) / Math.sqrt(18), 4);
   });
 
   it('refuses n < 10', () => {
@@ -210,6 +211,8 @@ describe('noise', () => {
     expect(rms.uncertainty!.expanded).toBeLessThan(0.05);
     expect(peakToPeak.value).toBeCloseTo(Math.max(...readings) - Math.min(...readings), 12);
     expect(peakToPeak.uncertainty).toBeUndefined();
+    const m = readings.reduce((a, b) => a + b) / readings.length;
+    expect(rms.value).toBeCloseTo(Math.sqrt(readings.reduce((sum, x) => sum + (x - m) ** 2, 0) / 1999), 12);
     expect(mean).toBeCloseTo(101_325, 1);
   });
 
