@@ -1,6 +1,7 @@
 /**
  * The plans shipped in `hil/plans/` (`dist/hil/plans/` in the package): every plan file there,
- * with the one-line `description` it exports, found relative to this module.
+ * with the one-line `description` it exports, found relative to this module. A module without a
+ * `description` export (a plan's helpers) is not a plan.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,9 @@ export interface ShippedPlan {
 
 /** `export const description = '…'` (or "…" or `…`), in the source and in the compiled module alike. */
 const DESCRIPTION = /export\s+const\s+description(?:\s*:\s*string)?\s*=\s*(['"`])((?:\\.|(?!\1)[^\\])*)\1/;
+
+/** Else the `description` field of the plan the module exports: `export default defineTestPlan({ … description: '…'`. */
+const PLAN_DESCRIPTION = /export\s+default\s+defineTestPlan\(\{[^]*?\bdescription\s*:\s*(['"`])((?:\\.|(?!\1)[^\\])*)\1/;
 
 /**
  * The shipped plans, sorted by id.
@@ -42,21 +46,22 @@ export function shippedPlans(): readonly ShippedPlan[] {
     const id = match[1]!;
     if (plans.some((plan) => plan.id === id)) continue;
     const file = join(folder, name);
-    plans.push({ id, file, description: descriptionOf(file, match[2]!) });
+    const description = descriptionOf(file, match[2]!);
+    if (description !== undefined) plans.push({ id, file, description });
   }
   return plans;
 }
 
-function descriptionOf(file: string, extension: string): string {
+function descriptionOf(file: string, extension: string): string | undefined {
   const text = readFileSync(file, 'utf8');
   if (extension === 'json') {
     try {
       const parsed = JSON.parse(text) as { description?: unknown; name?: unknown };
-      return typeof parsed.description === 'string' ? parsed.description : typeof parsed.name === 'string' ? parsed.name : '';
+      return typeof parsed.description === 'string' ? parsed.description : typeof parsed.name === 'string' ? parsed.name : undefined;
     } catch {
-      return '';
+      return undefined;
     }
   }
-  const found = DESCRIPTION.exec(text);
-  return found === null ? '' : found[2]!.replace(/\\(.)/g, '$1');
+  const found = DESCRIPTION.exec(text) ?? PLAN_DESCRIPTION.exec(text);
+  return found === null ? undefined : found[2]!.replace(/\\(.)/g, '$1');
 }

@@ -61,5 +61,8 @@ describe('shippedPlans()', () => {
     expect(byId.get('env-node-temperature')!.file).toMatch(/hil\/plans\/env-node-temperature\.ts$/);
     expect(byId.get('pressure-transmitter-loop')!.description).toMatch(/NAMUR NE 43/);
     expect(plans.map((plan) => plan.id)).toEqual([...plans.map((plan) => plan.id)].sort());
+    for (const plan of plans) expect(plan.description).not.toBe('');
+    // A plan's helper module (no description, no default plan) is not a plan.
+    expect(byId.has('communications-checks')).toBe(false);
   });
 });
