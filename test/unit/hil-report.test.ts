@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ArgumentError } from '../../sdk/core/errors.js';
 import type { MeasurementRecord, PhaseRecord, RunRecord } from '../../hil/record/record.js';
-import { deviceDirNames, formatDuration, formatFixed, formatNumber, renderReport, renderSummary, stationOutcome } from '../../hil/report/index.js';
+import { deviceDirNames, renderReport, renderSummary, stationOutcome } from '../../hil/report/index.js';
+import { formatDuration, formatFixed, formatNumber } from '../../hil/report/format.js';
 
 const FIXTURES = new URL('../fixtures/hil/', import.meta.url);
 const load = (name: string): RunRecord => JSON.parse(readFileSync(new URL(name, FIXTURES), 'utf8')) as RunRecord;
