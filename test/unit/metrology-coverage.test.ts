@@ -1,0 +1,146 @@
+/**
+ * Honesty of the stated uncertainty, shown numerically: simulated runs with a known truth (an
+ * offset, a drift, a noise σ) and a reference with a known certificate uncertainty; the fraction of
+ * runs whose interval estimate ± U covers the truth must be close to the stated 95 %.
+ *
+ * Acceptance band: 93 % … 97 % over 2000 runs per case. For a true coverage of 95 % the binomial
+ * standard deviation over 2000 runs is 0.49 %, so the band is ±4 standard deviations: a correct U
+ * stays inside it and one 2 % too optimistic or too pessimistic falls outside. Forty runs are too
+ * few for a two-sided check: with an honest U, P(at most 36 of 40 covered) = 4.8 % and P(all 40
+ * covered) = 12.9 %, so a 90 % … 99.5 % band over 40 seeds rejects a correct U one time in six.
+ */
+import { describe, expect, it } from 'vitest';
+import { SeededRandom } from '../../sdk/core/random.js';
+import { drift, noise, pointError, repeatability, type ReferenceStandard } from '../../hil/metrology/index.js';
+
+const RUNS = 2000;
+const BAND = { low: 0.93, high: 0.97 };
+
+interface Outcome {
+  /** Fraction of runs with |estimate − truth| ≤ U. */
+  readonly coverage: number;
+  /** The same with U replaced by 2·u_c (k = 2 whatever ν_eff). */
+  readonly coverageK2: number;
+  readonly meanK: number;
+}
+
+/** Runs `simulate` RUNS times on one seeded generator; each run returns |estimate − truth|, u_c and U. */
+function coverage(seed: number, runs: number, simulate: (random: SeededRandom) => { error: number; uc: number; U: number; k: number }): Outcome {
+  const random = new SeededRandom(seed);
+  let covered = 0;
+  let coveredK2 = 0;
+  let sumK = 0;
+  for (let run = 0; run < runs; run++) {
+    const { error, uc, U, k } = simulate(random);
+    if (error <= U) covered++;
+    if (error <= 2 * uc) coveredK2++;
+    sumK += k;
+  }
+  return { coverage: covered / runs, coverageK2: coveredK2 / runs, meanK: sumK / runs };
+}
+
+/** A DUT reading truth + offset + N(0, σ) (rounded to `resolution`), against a reference whose own error follows its certificate (and accuracy). */
+function accuracyRun(options: { n: number; sigma: number; certificate: number; accuracy?: number; resolution?: number; offset?: number }) {
+  const offset = options.offset ?? 0.3;
+  const standard: ReferenceStandard = {
+    certificate: { expanded: options.certificate, coverageFactor: 2 },
+    ...(options.accuracy === undefined ? {} : { accuracy: options.accuracy }),
+  };
+  return (random: SeededRandom) => {
+    const truth = 25;
+    let referenceError = random.gaussian(0, options.certificate / 2);
+    if (options.accuracy !== undefined) referenceError += (2 * random.next() - 1) * options.accuracy;
+    let readings = Array.from({ length: options.n }, () => truth + offset + random.gaussian(0, options.sigma));
+    const r = options.resolution;
+    if (r !== undefined) readings = readings.map((x) => Math.round(x / r) * r);
+    const result = pointError({ unit: 'Cel', reference: truth + referenceError, readings, standard, ...(r === undefined ? {} : { resolution: r }) });
+    const u = result.uncertainty!;
+    return { error: Math.abs(result.value! - offset), uc: u.combinedStandardUncertainty, U: u.expanded, k: u.coverageFactor };
+  };
+}
+
+describe('accuracy: the interval error ± U covers the true error in 93–97 % of 2000 runs', () => {
+  const cases: [string, Parameters<typeof accuracyRun>[0], number][] = [
+    ['n = 10, repeatability and certificate alike', { n: 10, sigma: 0.1, certificate: 0.1 }, 1],
+    ['n = 3, repeatability dominates (k ≈ 4.3)', { n: 3, sigma: 0.2, certificate: 0.02 }, 2],
+    ['n = 5, repeatability dominates (k ≈ 2.8)', { n: 5, sigma: 0.2, certificate: 0.02 }, 3],
+    ['n = 5, certificate dominates (k = 2)', { n: 5, sigma: 0.01, certificate: 0.2 }, 4],
+    ['n = 3, repeatability equal to the certificate', { n: 3, sigma: 0.1, certificate: 0.1 }, 5],
+    ['n = 10, with a rectangular reference accuracy', { n: 10, sigma: 0.1, certificate: 0.05, accuracy: 0.05 }, 7],
+    ['n = 5, readings rounded to a 0.01 resolution', { n: 5, sigma: 0.05, certificate: 0.05, resolution: 0.01 }, 8],
+  ];
+  it.each(cases)('%s', (_, options, seed) => {
+    const { coverage: c } = coverage(seed, RUNS, accuracyRun(options));
+    expect(c).toBeGreaterThanOrEqual(BAND.low);
+    expect(c).toBeLessThanOrEqual(BAND.high);
+  });
+
+  it('at small n, k from t matters: k = 2 would undercover (n = 3: about 82 %, n = 5: about 89 %)', () => {
+    const three = coverage(2, RUNS, accuracyRun({ n: 3, sigma: 0.2, certificate: 0.02 }));
+    const five = coverage(3, RUNS, accuracyRun({ n: 5, sigma: 0.2, certificate: 0.02 }));
+    expect(three.meanK).toBeGreaterThan(4);
+    expect(five.meanK).toBeGreaterThan(2.6);
+    expect(three.coverage).toBeGreaterThanOrEqual(BAND.low);
+    expect(five.coverage).toBeGreaterThanOrEqual(BAND.low);
+    // P(|t₂| ≤ 2) = 0.816 and P(|t₄| ≤ 2) = 0.884: below the band, as measured.
+    expect(three.coverageK2).toBeLessThan(0.86);
+    expect(five.coverageK2).toBeLessThan(BAND.low - 0.01);
+  });
+
+  it('covers in 93–97 % over 2000 seeds, one run per seed (as a plan run per seed would)', () => {
+    const run = accuracyRun({ n: 10, sigma: 0.1, certificate: 0.1 });
+    let covered = 0;
+    for (let seed = 1; seed <= RUNS; seed++) {
+      const { error, U } = run(new SeededRandom(seed));
+      if (error <= U) covered++;
+    }
+    expect(covered / RUNS).toBeGreaterThanOrEqual(BAND.low);
+    expect(covered / RUNS).toBeLessThanOrEqual(BAND.high);
+  });
+
+  it('a budget dominated by a rectangular input over-covers, as the normal approximation must (JCGM 100 G.2.3), yet stays under 99.5 %', () => {
+    // The reference's error is uniform in ±0.1 and nearly all of u_c: k = 2 on a rectangle covers it whole.
+    const { coverage: c } = coverage(6, RUNS, accuracyRun({ n: 10, sigma: 0.05, certificate: 0.001, accuracy: 0.1 }));
+    expect(c).toBeGreaterThan(0.97);
+    expect(c).toBeLessThanOrEqual(0.995);
+  });
+});
+
+describe('drift: slope ± U covers the true drift in 93–97 % of 2000 runs', () => {
+  it('six readings over 2.5 h (ν = 4, k = 2.78); k = 2 would undercover', () => {
+    const result = coverage(20, RUNS, (random) => {
+      const time = Array.from({ length: 6 }, (_, i) => i * 1_800_000);
+      const readings = time.map((t) => 20 + (0.05 * t) / 3_600_000 + random.gaussian(0, 0.02));
+      const d = drift({ unit: 'Cel', time, readings });
+      const u = d.uncertainty!;
+      return { error: Math.abs(d.value! - 0.05), uc: u.combinedStandardUncertainty, U: u.expanded, k: u.coverageFactor };
+    });
+    expect(result.coverage).toBeGreaterThanOrEqual(BAND.low);
+    expect(result.coverage).toBeLessThanOrEqual(BAND.high);
+    expect(result.coverageK2).toBeLessThan(0.9); // P(|t₄| ≤ 2) = 0.884
+  });
+});
+
+describe('spread: s ± U covers σ in 93–97 % of 2000 runs', () => {
+  it('noise RMS of 10 readings', () => {
+    const result = coverage(40, RUNS, (random) => {
+      const readings = Array.from({ length: 10 }, () => random.gaussian(5, 0.5));
+      const { rms } = noise({ unit: 'V', readings });
+      const u = rms.uncertainty!;
+      return { error: Math.abs(rms.value! - 0.5), uc: u.combinedStandardUncertainty, U: u.expanded, k: u.coverageFactor };
+    });
+    expect(result.coverage).toBeGreaterThanOrEqual(BAND.low);
+    expect(result.coverage).toBeLessThanOrEqual(BAND.high);
+  });
+
+  it('repeatability of 30 readings', () => {
+    const result = coverage(41, RUNS, (random) => {
+      const readings = Array.from({ length: 30 }, () => random.gaussian(100, 2));
+      const r = repeatability({ unit: 'Pa', readings });
+      const u = r.uncertainty!;
+      return { error: Math.abs(r.value! - 2), uc: u.combinedStandardUncertainty, U: u.expanded, k: u.coverageFactor };
+    });
+    expect(result.coverage).toBeGreaterThanOrEqual(BAND.low);
+    expect(result.coverage).toBeLessThanOrEqual(BAND.high);
+  });
+});
