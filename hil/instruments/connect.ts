@@ -15,6 +15,7 @@ import type { InstrumentCertificate } from './instrument.js';
 import type { ScpiDialect } from './scpi-dialect.js';
 import { SIMULATED_KINDS, type SimulatedKind } from './scpi-engine.js';
 import { ScpiInstrument } from './scpi-instrument.js';
+import type { ScpiTerminator } from './scpi-link.js';
 import { createSimulatedInstrument } from './scpi-simulator.js';
 
 /** A parsed instrument spec. */
@@ -81,6 +82,8 @@ export interface ConnectInstrumentOptions {
   readonly dialect?: ScpiDialect;
   /** SCPI: the instrument's calibration certificate. */
   readonly certificate?: InstrumentCertificate;
+  /** SCPI: what ends each message sent, `\n` (default) or `\r\n`. */
+  readonly terminator?: ScpiTerminator;
 }
 
 /**
@@ -109,6 +112,7 @@ export async function connectInstrument(spec: string, options: ConnectInstrument
     ...(options.models === undefined ? {} : { models: options.models }),
     ...(options.dialect === undefined ? {} : { dialect: options.dialect }),
     ...(options.certificate === undefined ? {} : { certificate: options.certificate }),
+    ...(options.terminator === undefined ? {} : { terminator: options.terminator }),
   };
   const instrument = parsed.kind === 'scpi-tcp' ? await ScpiInstrument.tcp(parsed.host, parsed.port, scpiOptions) : await ScpiInstrument.serial(parsed.path, parsed.baudRate, scpiOptions);
   try {

@@ -19,7 +19,7 @@ export {
   type ScpiQuantityMapping,
 } from './scpi-dialect.js';
 export { headerPattern, type HeaderPattern } from './scpi-headers.js';
-export { openSerialLink, openTcpLink, streamLink, type LinkEnd, type ScpiLink } from './scpi-link.js';
+export { openSerialLink, openTcpLink, streamLink, type LinkEnd, type ScpiLink, type ScpiTerminator } from './scpi-link.js';
 export { DEFAULT_SCPI_TIMEOUT_MS, ScpiInstrument, type ScpiConnectOptions, type ScpiInstrumentOptions } from './scpi-instrument.js';
 export { ScpiEngine, SIMULATED_KINDS, nr3, type SimulatedKind } from './scpi-engine.js';
 export { createSimulatedInstrument, startScpiSimulator, type ScpiMisbehaviour, type ScpiSimulator, type ScpiSimulatorOptions } from './scpi-simulator.js';

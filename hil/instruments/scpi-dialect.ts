@@ -139,12 +139,27 @@ export function parseSystemError(answer: string): { code: number; message: strin
   return { code: Number(match[1]), message };
 }
 
-/** Formats a value for a command: plain decimal or exponent notation, never `NaN`. */
+/**
+ * Formats a value for a command (<NRf>): plain decimal or exponent notation with `E`.
+ *
+ * @example
+ * ```ts
+ * formatScpiNumber(12)   // '12'
+ * formatScpiNumber(1e-7) // '1E-7'
+ * ```
+ */
 export function formatScpiNumber(value: number): string {
   return String(value).replace('e', 'E');
 }
 
-/** An answer quoted for a message: JSON-escaped (control characters visible), cut to 60 characters. */
+/**
+ * An answer quoted for a message: JSON-escaped (control characters visible), cut to 60 characters.
+ *
+ * @example
+ * ```ts
+ * quote('OVLD\r') // '"OVLD\\r"'
+ * ```
+ */
 export function quote(answer: string): string {
   return describe(answer);
 }

@@ -34,13 +34,13 @@ export const SIMULATED_KINDS: readonly SimulatedKind[] = ['dmm', 'calibrator', '
 
 const QUEUE_SIZE = 10;
 
-/** An SCPI error (code and message, as `SYST:ERR?` answers it). */
-class ScpiError extends Error {
+/** A message the simulated instrument refuses: the code and message `SYST:ERR?` will answer. */
+class ScpiError extends SensorkitError {
   constructor(
     readonly scpiCode: number,
     readonly scpiMessage: string,
   ) {
-    super(`${scpiCode},"${scpiMessage}"`);
+    super('ERR_VALIDATION', `${scpiCode},"${scpiMessage}"`);
   }
 }
 
@@ -139,7 +139,15 @@ function numberParameter(text: string): number {
   return parsed.value;
 }
 
-/** <NR3>: `+1.23450000E+00`. */
+/**
+ * A number in SCPI's <NR3> form with 9 significant digits, as instruments answer readings.
+ *
+ * @example
+ * ```ts
+ * nr3(1.2345)  // '+1.23450000E+00'
+ * nr3(-0.0125) // '-1.25000000E-02'
+ * ```
+ */
 export function nr3(value: number): string {
   const [mantissa, exponent] = value.toExponential(8).split('e') as [string, string];
   const sign = value < 0 || Object.is(value, -0) ? '' : '+';

@@ -13,7 +13,7 @@ import { InstrumentError, type InstrumentErrorReason } from './errors.js';
 import type { InstrumentCertificate, InstrumentIdentity, InstrumentQuantity, InstrumentReading } from './instrument.js';
 import type { Instrument } from './instrument.js';
 import { formatScpiNumber, parseIdn, parseScpiNumber, parseSystemError, resolveDialect, type ScpiDialect } from './scpi-dialect.js';
-import { openSerialLink, openTcpLink, type LinkEnd, type ScpiLink } from './scpi-link.js';
+import { openSerialLink, openTcpLink, type LinkEnd, type ScpiLink, type ScpiTerminator } from './scpi-link.js';
 import { QUANTITIES, QUANTITY_UNITS } from './sim-common.js';
 
 /** Default time an answer is awaited, ms. */
@@ -44,7 +44,10 @@ export interface ScpiInstrumentOptions {
 }
 
 /** Options of {@link ScpiInstrument.tcp} and {@link ScpiInstrument.serial}. */
-export type ScpiConnectOptions = Omit<ScpiInstrumentOptions, 'link' | 'connection'>;
+export type ScpiConnectOptions = Omit<ScpiInstrumentOptions, 'link' | 'connection'> & {
+  /** What ends each message sent: `\n` (default) or `\r\n`. Answers may end in either. */
+  readonly terminator?: ScpiTerminator;
+};
 
 /**
  * An SCPI instrument.
@@ -103,7 +106,13 @@ export class ScpiInstrument implements Instrument {
    */
   static async tcp(host: string, port = 5025, options: ScpiConnectOptions = {}): Promise<ScpiInstrument> {
     const id = options.id ?? 'instrument';
-    const link = await openTcpLink({ host, port, instrument: id, ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }) });
+    const link = await openTcpLink({
+      host,
+      port,
+      instrument: id,
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.terminator === undefined ? {} : { terminator: options.terminator }),
+    });
     return new ScpiInstrument({ ...options, id, link, connection: `scpi-tcp:${host.includes(':') ? `[${host}]` : host}:${port}` });
   }
 
@@ -117,7 +126,7 @@ export class ScpiInstrument implements Instrument {
    */
   static async serial(path: string, baudRate = 9600, options: ScpiConnectOptions = {}): Promise<ScpiInstrument> {
     const id = options.id ?? 'instrument';
-    const link = await openSerialLink({ path, baudRate, instrument: id });
+    const link = await openSerialLink({ path, baudRate, instrument: id, ...(options.terminator === undefined ? {} : { terminator: options.terminator }) });
     return new ScpiInstrument({ ...options, id, link, connection: `scpi-serial:${path}@${baudRate}` });
   }
 

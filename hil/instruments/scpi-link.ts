@@ -7,6 +7,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { SystemClock, type Clock } from '../../sdk/core/clock.js';
+import { ArgumentError } from '../../sdk/core/errors.js';
 import { InstrumentError } from './errors.js';
 
 /** The longest answer line kept, in characters. */
@@ -15,9 +16,12 @@ export const MAX_LINE = 64 * 1024;
 /** Why a link ended. */
 export type LinkEnd = { readonly kind: 'closed'; readonly detail: string } | { readonly kind: 'overlong' };
 
+/** What ends a message sent to the instrument: NL (IEEE 488.2), or CR LF for instruments that need it. */
+export type ScpiTerminator = '\n' | '\r\n';
+
 /** A line-oriented duplex to an instrument. */
 export interface ScpiLink {
-  /** Sends one message; the link adds the `\n`. */
+  /** Sends one message; the link adds the terminator. */
   send(message: string): void;
   /** Called with each line received (without its terminator). */
   onLine(listener: (line: string) => void): void;
@@ -37,7 +41,9 @@ export interface ScpiLink {
  * link.send('*IDN?')
  * ```
  */
-export function streamLink(stream: Duplex): ScpiLink {
+export function streamLink(stream: Duplex, options: { terminator?: ScpiTerminator } = {}): ScpiLink {
+  const terminator = options.terminator ?? '\n';
+  if (terminator !== '\n' && terminator !== '\r\n') throw new ArgumentError(`Expected \`terminator\` to be "\\n" or "\\r\\n", got ${JSON.stringify(terminator)}`);
   const lineListeners: ((line: string) => void)[] = [];
   const endListeners: ((end: LinkEnd) => void)[] = [];
   let buffer = '';
@@ -66,7 +72,7 @@ export function streamLink(stream: Duplex): ScpiLink {
   stream.on('close', () => end({ kind: 'closed', detail: 'the connection closed' }));
   return {
     send(message) {
-      if (ended === undefined) stream.write(`${message}\n`, 'latin1');
+      if (ended === undefined) stream.write(`${message}${terminator}`, 'latin1');
     },
     onLine(listener) {
       lineListeners.push(listener);
@@ -97,7 +103,7 @@ export function streamLink(stream: Duplex): ScpiLink {
  * const link = await openTcpLink({ host: '192.168.1.20', port: 5025, instrument: 'dmm' })
  * ```
  */
-export function openTcpLink(options: { host: string; port?: number; timeoutMs?: number; instrument: string; clock?: Clock }): Promise<ScpiLink> {
+export function openTcpLink(options: { host: string; port?: number; timeoutMs?: number; instrument: string; clock?: Clock; terminator?: ScpiTerminator }): Promise<ScpiLink> {
   const port = options.port ?? 5025;
   const timeoutMs = options.timeoutMs ?? 2000;
   const clock = options.clock ?? new SystemClock({ precisionWindowMs: 0 });
@@ -116,7 +122,7 @@ export function openTcpLink(options: { host: string; port?: number; timeoutMs?: 
     socket.once('connect', () => {
       timer.cancel();
       socket.removeAllListeners('error');
-      resolve(streamLink(socket));
+      resolve(streamLink(socket, options.terminator === undefined ? {} : { terminator: options.terminator }));
     });
   });
 }
@@ -130,15 +136,17 @@ export function openTcpLink(options: { host: string; port?: number; timeoutMs?: 
  * const link = await openSerialLink({ path: '/dev/ttyUSB0', baudRate: 9600, instrument: 'dmm' })
  * ```
  */
-export async function openSerialLink(options: { path: string; baudRate?: number; instrument: string }): Promise<ScpiLink> {
+export async function openSerialLink(options: { path: string; baudRate?: number; instrument: string; terminator?: ScpiTerminator }): Promise<ScpiLink> {
   const baudRate = options.baudRate ?? 9600;
   const where = { instrument: options.instrument, command: 'connect', connection: `scpi-serial:${options.path}@${baudRate}` };
   // serialport's native binding loads only for serial instruments.
   const { serialLine } = await import('../../boards/firmata/serial-line.js');
+  let port: Duplex;
   try {
-    return streamLink(await serialLine(options.path, baudRate)());
+    port = await serialLine(options.path, baudRate)();
   } catch (error) {
     const detail = error instanceof Error ? error.message.replace(/^cannot open serial port [^:]*: /, '') : String(error);
     throw new InstrumentError('connect', where, `cannot open the serial port: ${detail}`, { cause: error });
   }
+  return streamLink(port, options.terminator === undefined ? {} : { terminator: options.terminator });
 }

@@ -22,6 +22,12 @@ const OUTPUTS: Readonly<Partial<Record<InstrumentQuantity, { min: number; max: n
 /**
  * The certificate of a simulated calibrator: U (k = 2) of 10 ppm + 2 µV, 50 ppm + 0.2 µA, 0.04 K,
  * 50 ppm + 2 Pa.
+ *
+ * @example
+ * ```ts
+ * const certificate = { ...defaultCalibratorCertificate('SN1'), id: 'DKD-K-12345 2026-03' }
+ * const reference = new SimulatedCalibrator({ clock, seed: 1, certificate })
+ * ```
  */
 export function defaultCalibratorCertificate(serialNumber: string): InstrumentCertificate {
   return {

@@ -41,7 +41,14 @@ export interface SimulatedInstrumentOptions {
 export const SIMULATED_FIRMWARE = '1.0';
 
 /**
- * Base of the simulated instruments: identity, closed state, unit conversion.
+ * Base of the simulated instruments: identity, closed state, unit conversion. A subclass lists what
+ * it `measures` and `sources` and implements `read` and `apply` in the quantity's internal unit.
+ *
+ * @example
+ * ```ts
+ * const instruments: SimulatedInstrument[] = [new SimulatedDmm({ clock, seed }), new SimulatedChamber({ clock, seed })]
+ * for (const instrument of instruments) console.log(instrument.id, instrument.measures)
+ * ```
  */
 export abstract class SimulatedInstrument implements Instrument {
   readonly id: string;
@@ -117,19 +124,40 @@ export abstract class SimulatedInstrument implements Instrument {
   }
 }
 
-/** Converts a value in `unit` to the quantity's internal unit; `UnitError` when it cannot. */
+/**
+ * Converts a value in `unit` to the quantity's internal unit; `UnitError` when it cannot.
+ *
+ * @example
+ * ```ts
+ * toInternal('current-dc', 20, 'mA') // 0.02
+ * ```
+ */
 export function toInternal(quantity: InstrumentQuantity, value: number, unit: string): number {
   const internal = QUANTITY_UNITS[quantity];
   if (internal === undefined) throw new ArgumentError(`Expected a quantity (${QUANTITIES.join(', ')}), got ${String(quantity)}`);
   return converter(unit, internal)(value);
 }
 
-/** Converts a difference (a rate, a tolerance) in `unit` to the quantity's internal unit. */
+/**
+ * Converts a difference (a rate, a tolerance) in `unit` to the quantity's internal unit.
+ *
+ * @example
+ * ```ts
+ * differenceToInternal('temperature', 0.5, 'K') // 0.5 (Cel)
+ * ```
+ */
 export function differenceToInternal(quantity: InstrumentQuantity, value: number, unit: string): number {
   return convertDifference(value, unit, QUANTITY_UNITS[quantity]);
 }
 
-/** Rounds `value` to a multiple of `resolution` (0: unrounded), without `-0`. */
+/**
+ * Rounds `value` to a multiple of `resolution` (0: unrounded), without `-0`.
+ *
+ * @example
+ * ```ts
+ * quantize(1.234567, 1e-5) // 1.23457
+ * ```
+ */
 export function quantize(value: number, resolution: number): number {
   if (!(resolution > 0)) return value;
   const steps = Math.round(value / resolution);
@@ -139,7 +167,14 @@ export function quantize(value: number, resolution: number): number {
   return rounded === 0 ? 0 : rounded;
 }
 
-/** Validates a non-negative finite option. */
+/**
+ * Validates a non-negative finite option (`ArgumentError` naming it), or takes the fallback.
+ *
+ * @example
+ * ```ts
+ * const noise = nonNegative('noiseCounts', options.noiseCounts, 0.5)
+ * ```
+ */
 export function nonNegative(name: string, value: number | undefined, fallback: number): number {
   const result = value ?? fallback;
   if (!Number.isFinite(result) || result < 0) throw new ArgumentError(`Expected \`${name}\` to be a finite number from 0 and up, got ${String(value)}`);

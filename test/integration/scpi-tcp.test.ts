@@ -239,6 +239,15 @@ describe('ScpiInstrument over TCP against the simulated instrument', () => {
     expect([v.value, i.value, p.value]).toEqual([1, 0.002, 100_000]);
   });
 
+  it('sends CR LF when told to; answers ending in CR LF are read alike', async () => {
+    const sim = await simulator({ kind: 'dmm' });
+    const dmm = await driver(sim, { terminator: '\r\n' });
+    expect((await dmm.identify()).model).toBe('SIM-DMM');
+    expect(sim.received).toEqual(['*IDN?', 'SYST:ERR?']);
+    const crlf = await simulator({ kind: 'dmm', misbehave: { answers: { '*IDN?': 'ACME,DMM-9,42,1.0\r' } } });
+    expect((await (await driver(crlf)).identify()).serialNumber).toBe('42');
+  });
+
   it('*RST and *CLS', async () => {
     const sim = await simulator({ kind: 'supply' });
     const supply = await driver(sim, { id: 'supply' });
