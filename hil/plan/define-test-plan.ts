@@ -177,8 +177,14 @@ function nameMeasurements(parts: Record<'setup' | 'steps' | 'teardown', StepSpec
     const steps = parts[part];
     if (steps === undefined) continue;
     result[part] = steps.map((step, i) => {
-      if (step.kind !== 'measure') return step;
       const where = `${join(path, part)}[${i}]`;
+      if (step.kind === 'settle' && step.id !== undefined) {
+        const first = seen.get(step.id);
+        if (first !== undefined) throw new ValidationError(`${where}.id`, `duplicate measurement id ${describe(step.id)} (first used at ${first})`);
+        seen.set(step.id, where);
+        return step;
+      }
+      if (step.kind !== 'measure') return step;
       let id = step.id;
       if (id === undefined) {
         const n = (counts.get(step.channel) ?? 0) + 1;

@@ -23,6 +23,21 @@ export interface StimulusStep {
   readonly name?: string;
 }
 
+/**
+ * Makes a physical input of the target follow an instrument's physical output (`Instrument.output`,
+ * simulated instruments): the emulated BME280 then feels the simulated chamber's air. Set the
+ * instrument with a `source` step; take the reference from the instrument (or from the input: its
+ * value at the time of the measurement).
+ */
+export interface DriveStep {
+  readonly kind: 'drive';
+  readonly input: string;
+  /** The instrument's role in the plan's `instruments`. */
+  readonly instrument: string;
+  readonly quantity: InstrumentQuantity;
+  readonly name?: string;
+}
+
 /** Sets an instrument's output, e.g. a calibrator's temperature or a supply's voltage. */
 export interface SourceStep {
   readonly kind: 'source';
@@ -47,6 +62,11 @@ export interface WaitStep {
  */
 export interface SettleStep {
   readonly kind: 'settle';
+  /**
+   * Records the settling as a measurement with this id: the time it took (s, outcome `recorded`)
+   * and the channel's samples meanwhile as a series (a step response for the report's plots).
+   */
+  readonly id?: string;
   readonly channel: string;
   readonly tolerance: number;
   /** Unit of `tolerance` (a difference: 1 Cel = 1 K). */
@@ -58,7 +78,7 @@ export interface SettleStep {
 
 /** Where a measurement's reference value comes from. */
 export type ReferenceSpec =
-  /** The value a stimulus set on this physical input (the true value of the emulated world). */
+  /** The value a stimulus set on this physical input, or the value of the signal driving it, at the measurement (the true value of the emulated world). */
   | { readonly input: string }
   /** One reading of an instrument (a reference thermometer, a DMM). */
   | { readonly instrument: string; readonly quantity: InstrumentQuantity }
@@ -141,7 +161,7 @@ export interface RunStep {
 }
 
 /** One step of a phase. */
-export type StepSpec = StimulusStep | SourceStep | WaitStep | SettleStep | MeasureStep | FaultStep | RunStep;
+export type StepSpec = StimulusStep | DriveStep | SourceStep | WaitStep | SettleStep | MeasureStep | FaultStep | RunStep;
 
 /** A phase: optional setup steps, the steps, and teardown steps that run even after an abort. */
 export interface PhaseSpec {

@@ -18,7 +18,7 @@ export const INSTRUMENT_QUANTITIES: readonly InstrumentQuantity[] = [
   'pressure',
 ];
 
-const STEP_KINDS = ['stimulus', 'source', 'wait', 'settle', 'measure', 'fault', 'run'] as const;
+const STEP_KINDS = ['stimulus', 'drive', 'source', 'wait', 'settle', 'measure', 'fault', 'run'] as const;
 const QUALITY_LEVELS = ['good', 'uncertain', 'bad'] as const;
 /** The longest wait or timeout of one step: 31 days of target time. */
 const MAX_DURATION_MS = 31 * 24 * 3600_000;
@@ -92,6 +92,11 @@ export function validateStep(raw: unknown, path: string, roles: InstrumentRoles)
       requireNumber(step.value, join(path, 'value'));
       requireUnit(step.unit, join(path, 'unit'));
       break;
+    case 'drive':
+      rejectUnknownKeys(step, ['kind', 'input', 'instrument', 'quantity', 'name'], path, { list: true });
+      requireString(step.input, join(path, 'input'));
+      requireInstrument(step, path, roles);
+      break;
     case 'source':
       rejectUnknownKeys(step, ['kind', 'instrument', 'quantity', 'value', 'unit', 'name'], path, { list: true });
       requireInstrument(step, path, roles);
@@ -103,7 +108,8 @@ export function validateStep(raw: unknown, path: string, roles: InstrumentRoles)
       requireDuration(step.durationMs, join(path, 'durationMs'));
       break;
     case 'settle':
-      rejectUnknownKeys(step, ['kind', 'channel', 'tolerance', 'unit', 'windowMs', 'timeoutMs', 'name'], path, { list: true });
+      rejectUnknownKeys(step, ['kind', 'id', 'channel', 'tolerance', 'unit', 'windowMs', 'timeoutMs', 'name'], path, { list: true });
+      if (step.id !== undefined) requireString(step.id, join(path, 'id'), /^[^\s]{1,80}$/, 'a name without spaces, at most 80 characters');
       requireString(step.channel, join(path, 'channel'));
       requireNumber(step.tolerance, join(path, 'tolerance'), { above: 0 });
       if (step.unit === undefined) throw new ValidationError(join(path, 'unit'), 'a tolerance without a unit');

@@ -16,14 +16,19 @@ import { formatMs, type SampleFeed } from './sample-feed.js';
 /** Progress event without its times (the run adds them). */
 export type ProgressInput = ProgressEvent extends infer E ? (E extends ProgressEvent ? Omit<E, 'time' | 'wallTime'> : never) : never;
 
+/** What the plan set a physical input to. */
+export type InputSetting =
+  | { readonly value: number; readonly unit: string }
+  | { readonly signal: { valueAt(timeMs: number): number }; readonly unit: string; readonly source: string };
+
 /** One run's shared state. */
 export interface RunScope {
   readonly target: Target;
   readonly model: DeviceModel;
   readonly feed: SampleFeed;
   readonly instruments: Readonly<Record<string, Instrument>>;
-  /** The constant each physical input was last set to by the plan, in the unit given. */
-  readonly inputValues: Map<string, { readonly value: number; readonly unit: string }>;
+  /** What each physical input was last set to by the plan: a constant, or a signal it follows (in `unit`). */
+  readonly inputValues: Map<string, InputSetting>;
   progress(event: ProgressInput): void;
 }
 

@@ -29,6 +29,8 @@ export function describeStep(step: StepSpec): string {
   switch (step.kind) {
     case 'stimulus':
       return `stimulus ${step.input} = ${formatValue(step.value)} ${step.unit}`;
+    case 'drive':
+      return `drive ${step.input} from ${step.instrument} ${step.quantity}`;
     case 'source':
       return `source ${step.instrument} ${step.quantity} = ${formatValue(step.value)} ${step.unit}`;
     case 'wait':
@@ -64,6 +66,15 @@ async function execute(step: StepSpec, run: RunScope, phase: PhaseScope): Promis
       run.inputValues.set(step.input, { value: step.value, unit: step.unit });
       phase.log(describeStep(step));
       return;
+    case 'drive': {
+      const source = instrument(run, step.instrument);
+      if (source.output === undefined) throw new PhaseAbort(`${describeStep(step)}: instrument "${step.instrument}" has no physical output to drive an input with`);
+      const signal = source.output(step.quantity);
+      await run.target.drive(step.input, signal, signal.unit);
+      run.inputValues.set(step.input, { signal, unit: signal.unit, source: `${step.instrument} ${step.quantity}` });
+      phase.log(describeStep(step));
+      return;
+    }
     case 'source':
       await instrument(run, step.instrument).source(step.quantity, step.value, step.unit);
       phase.log(describeStep(step));
@@ -106,8 +117,10 @@ function channelOf(run: RunScope, id: string): ChannelModel {
 async function settle(step: SettleStep, run: RunScope, phase: PhaseScope): Promise<void> {
   const channel = channelOf(run, step.channel);
   const tolerance = convertDifference(step.tolerance, step.unit, channel.unit);
+  const convert = converter(channel.unit, step.unit);
   const started = run.feed.time();
   const window: { time: number; value: number }[] = [];
+  const response: { time: number; value: number }[] = [];
   let firstTime: number | undefined;
   let stable = false;
   let lastBad: Sample | undefined;
@@ -119,6 +132,7 @@ async function settle(step: SettleStep, run: RunScope, phase: PhaseScope): Promi
     }
     firstTime ??= sample.time;
     window.push({ time: sample.time, value: sample.value! });
+    if (step.id !== undefined) response.push({ time: run.feed.runTime(sample.time), value: convert(sample.value!) });
     while (window.length > 0 && window[0]!.time < sample.time - step.windowMs) window.shift();
     if (sample.time - firstTime < step.windowMs) return;
     const mean = window.reduce((sum, entry) => sum + entry.value, 0) / window.length;
@@ -127,7 +141,18 @@ async function settle(step: SettleStep, run: RunScope, phase: PhaseScope): Promi
   const limit = phase.bound(step.timeoutMs);
   try {
     if (await run.feed.waitUntil(() => stable, limit)) {
-      phase.log(`${channel.id} settled within ±${formatValue(step.tolerance)} ${step.unit} over ${formatMs(step.windowMs)} after ${formatMs(run.feed.time() - started)}`);
+      const took = run.feed.time() - started;
+      phase.log(`${channel.id} settled within ±${formatValue(step.tolerance)} ${step.unit} over ${formatMs(step.windowMs)} after ${formatMs(took)}`);
+      if (step.id !== undefined) {
+        phase.record({
+          id: step.id,
+          channel: channel.id,
+          value: took / 1000,
+          unit: 's',
+          samples: response.length,
+          series: [{ name: channel.id, unit: step.unit, time: response.map((point) => point.time), value: response.map((point) => point.value) }],
+        });
+      }
       return;
     }
   } finally {
@@ -190,8 +215,10 @@ async function measure(step: MeasureStep & { id: string }, run: RunScope, phase:
 async function referenceOf(spec: ReferenceSpec, unit: string, run: RunScope): Promise<{ value: number; unit: string; source: string }> {
   if ('input' in spec) {
     const set = run.inputValues.get(spec.input);
-    if (set === undefined) throw new PhaseAbort(`the reference input "${spec.input}" was not set by a stimulus step`);
-    return { value: converter(set.unit, unit)(set.value), unit, source: `input ${spec.input}` };
+    if (set === undefined) throw new PhaseAbort(`the reference input "${spec.input}" was not set by a stimulus or drive step`);
+    // A driven input's reference is the signal's value now: what the device feels as it is measured.
+    const value = 'value' in set ? set.value : set.signal.valueAt(run.target.clock.now());
+    return { value: converter(set.unit, unit)(value), unit, source: `input ${spec.input}` };
   }
   if ('instrument' in spec) {
     const reading = await instrument(run, spec.instrument).measure(spec.quantity);

@@ -9,6 +9,7 @@ import { WALL_CLOCK_FIELDS, type RunRecord } from '../../hil/record/record.js';
 import { runTestPlan, type ProgressEvent } from '../../hil/run/index.js';
 import type { Instrument, InstrumentQuantity } from '../../hil/instruments/instrument.js';
 import { createEmulatedTarget, type EmulatedTarget } from '../../hil/targets/emulated.js';
+import { SimulatedChamber } from '../../hil/instruments/index.js';
 import { StateError, ValidationError } from '../../sdk/core/errors.js';
 import envNode, { emulation } from '../../examples/env-node/device.js';
 
@@ -340,5 +341,52 @@ describe('runTestPlan with instruments', () => {
     await expect(runTestPlan(instrumented(), { target, seed: 3, instruments: mute })).rejects.toThrow('thermometer: *IDN? unanswered');
     // Nothing was opened.
     expect(() => target.device).toThrow('the emulated target is idle, not open');
+  });
+});
+
+describe('runTestPlan with a simulated chamber driving the emulated input', () => {
+  it('measures against the chamber: the BME280 feels the chamber air, the reference is its sensor', async () => {
+    const chamberPlan = plan(
+      [
+        {
+          id: 'chamber-40',
+          setup: [{ kind: 'drive', input: 'temperature', instrument: 'chamber', quantity: 'temperature' }],
+          steps: [
+            { kind: 'source', instrument: 'chamber', quantity: 'temperature', value: 40, unit: 'Cel' },
+            { kind: 'settle', id: 'response', channel: 'temperature', tolerance: 0.05, unit: 'Cel', windowMs: 30_000, timeoutMs: 3600_000 },
+            { kind: 'measure', id: 'against-chamber', channel: 'temperature', samples: 5, reference: { instrument: 'chamber', quantity: 'temperature' }, limits: { tolerance: 'mpe' } },
+            { kind: 'measure', id: 'against-air', channel: 'temperature', samples: 5, reference: { input: 'temperature' }, limits: { tolerance: 'mpe' } },
+          ],
+        },
+      ],
+      { instruments: { chamber: ['temperature'] } },
+    );
+    const target = createEmulatedTarget({ device: DEVICE, seed: 4 });
+    const chamber = new SimulatedChamber({ clock: target.clock, seed: 4, rampRate: 2, timeConstantMs: 60_000 });
+    const record = await runTestPlan(chamberPlan, { target, seed: 4, instruments: { chamber: { instrument: chamber, connection: 'simulated' } } });
+    expect(record.outcome).toBe('pass');
+    const [response, againstChamber, againstAir] = record.phases[0]!.measurements;
+    // 23 → 40 Cel at 2 K/min behind a 1 min time constant: several minutes, recorded as a step response.
+    expect(response).toMatchObject({ id: 'response', unit: 's', outcome: 'recorded' });
+    expect(response!.value!).toBeGreaterThan(8 * 60);
+    const series = response!.series![0]!;
+    expect(series.value[0]!).toBeLessThan(25);
+    expect(series.value.at(-1)!).toBeGreaterThan(39.5);
+    expect(againstChamber!.reference!.source).toBe('instrument chamber');
+    expect(Math.abs(againstChamber!.reference!.value - 40)).toBeLessThan(0.5);
+    expect(againstAir!.reference!.source).toBe('input temperature');
+    // Stable to ±0.05 Cel over 30 s is still on the air's exponential tail (τ = 1 min): near 40 Cel.
+    expect(Math.abs(againstAir!.reference!.value - 40)).toBeLessThan(0.2);
+    expect(againstAir!.reference!.value).not.toBe(40);
+    expect(record.instruments[0]).toMatchObject({ id: 'chamber', model: 'SIM-CHAMBER', simulated: true });
+  });
+
+  it('refuses to drive an input from a quantity of another dimension', async () => {
+    const bad = plan([{ id: 'p', steps: [{ kind: 'drive', input: 'temperature', instrument: 'supply', quantity: 'voltage-dc' }] }], { instruments: { supply: ['voltage-dc'] } });
+    const target = createEmulatedTarget({ device: DEVICE, seed: 4 });
+    const supply = fakeInstrument('supply', () => 0, []);
+    await expect(runTestPlan(bad, { target, seed: 4, instruments: { supply: { instrument: supply, connection: 'simulated' } } })).rejects.toThrow(
+      'phases[0].steps[0].quantity: an instrument\'s voltage-dc (V) cannot drive input "temperature" (Cel)',
+    );
   });
 });
