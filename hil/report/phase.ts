@@ -236,7 +236,8 @@ function seriesPlots(phase: PhaseRecord): string[] {
       for (const t of s.time) if (Number.isFinite(t) && t > group.maxTime) group.maxTime = t;
     }
   }
-  return [...groups].map(([unit, group]) => {
+  const drawable = [...groups].filter(([, group]) => [...group.lines.values()].some((pieces) => pieces.some((p) => p.x.some((t, i) => Number.isFinite(t) && Number.isFinite(p.y[i])))));
+  return drawable.map(([unit, group]) => {
     const [timeUnit, divisor] = group.maxTime < 600_000 ? ['s', 1000] : group.maxTime < 36_000_000 ? ['min', 60_000] : ['h', 3_600_000];
     const lines: PlotLine[] = [...group.lines].map(([name, pieces]) => ({ name, pieces: pieces.map((p) => ({ x: p.x.map((t) => t / divisor), y: p.y })) }));
     const channels = [...group.channels];

@@ -239,6 +239,30 @@ describe('renderReport', () => {
     expect(sorted[0]).toBeLessThan(sorted[1]! - 100);
   });
 
+  it('converts references and limits given in another unit, and draws one-sided limits as a line', () => {
+    const record = withPhases(accuracy, [
+      {
+        ...accuracy.phases[0]!,
+        measurements: [
+          measurement({ id: 'k1', value: 25.4, reference: { value: 298.15, unit: 'K', source: 'stated' }, limits: { high: 299.15, unit: 'K' } }),
+          measurement({ id: 'k2', value: 50.2, reference: { value: 323.15, unit: 'K', source: 'stated' }, limits: { high: 324.15, unit: 'K' } }),
+          measurement({ id: 'empty', series: [{ name: 'nothing', unit: 'Cel', time: [], value: [] }] }),
+        ],
+      },
+    ]);
+    const out = renderReport(record);
+    const row = section(out, 'data-measurement="k1"', 'tr');
+    expect(row).toContain('25.000\u00a0°C');
+    expect(row).toContain('+0.400\u00a0°C');
+    expect(row).toContain('≤ 299.15\u00a0K');
+    const plot = section(out, 'class="plot error-plot"', 'figure');
+    expect(all(plot, /class="limit-band"/)).toHaveLength(0);
+    expect(all(plot, /class="limit"/)).toHaveLength(1);
+    expect(all(plot, /class="marker"/)).toHaveLength(2);
+    // a series with no points draws no plot
+    expect(out).not.toContain('line-plot');
+  });
+
   it('refuses something that is not a run record', () => {
     expect(() => renderReport({ format: 'other' } as unknown as RunRecord)).toThrow(ArgumentError);
     expect(() => renderReport(null as unknown as RunRecord)).toThrow(/sensorkit-hil-record\/1/);
