@@ -88,7 +88,7 @@ export function pointError(options: PointErrorOptions): MetrologyResult {
  *   unit: 'Cel', resolution: 0.01, standard: { certificate: { expanded: 0.05, coverageFactor: 2 } },
  *   points: [0, 10, 20, 30, 40].map((reference) => ({ reference, readings: readAt(reference, 5) })),
  * })
- * judge(worst, { time, limits: { low: -1, high: 1, unit: 'Cel' } })
+ * judgeResult(worst, { time, limits: { low: -1, high: 1, unit: 'Cel' } })
  * ```
  */
 export function accuracy(options: AccuracyOptions): AccuracyResult {

@@ -1,5 +1,5 @@
 /**
- * What every method returns, shaped for a `MeasurementRecord`, and {@link judge}, which adds the
+ * What every method returns, shaped for a `MeasurementRecord`, and {@link judgeResult}, which adds the
  * limits, the decision under a rule and the target time to make the record.
  */
 import type { LimitsRecord, MeasurementRecord, SeriesRecord, UncertaintyRecord } from '../record/record.js';
@@ -21,7 +21,7 @@ export interface MetrologyResult {
   readonly series?: readonly SeriesRecord[];
 }
 
-/** What {@link judge} adds to a result. */
+/** What {@link judgeResult} adds to a result. */
 export interface JudgeOptions {
   /** Target time of the measurement, ms since the run's start. */
   readonly time: number;
@@ -39,11 +39,11 @@ export interface JudgeOptions {
  * @example
  * ```ts
  * const [point] = accuracy({ ... }).points
- * judge(point, { time: 12_000, channel: 'temperature', limits: { low: -1, high: 1, unit: 'Cel', basis: 'MPE ±1 Cel' } })
+ * judgeResult(point, { time: 12_000, channel: 'temperature', limits: { low: -1, high: 1, unit: 'Cel', basis: 'MPE ±1 Cel' } })
  * // { id: 'error@25Cel', value: 0.12, unit: 'Cel', uncertainty: {…}, decisionRule: 'ILAC-G8:09 guard band w = U', outcome: 'pass', … }
  * ```
  */
-export function judge(result: MetrologyResult, options: JudgeOptions): MeasurementRecord {
+export function judgeResult(result: MetrologyResult, options: JudgeOptions): MeasurementRecord {
   const rule: DecisionRule = options.rule ?? (result.uncertainty ? { kind: 'guard-band' } : { kind: 'simple-acceptance' });
   const base = {
     id: result.id,

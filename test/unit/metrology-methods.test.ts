@@ -5,7 +5,7 @@ import {
   accuracy,
   drift,
   hysteresis,
-  judge,
+  judgeResult,
   linearity,
   noise,
   pointError,
@@ -76,29 +76,29 @@ describe('accuracy', () => {
   });
 });
 
-describe('judge', () => {
+describe('judgeResult', () => {
   const limits = { low: -1, high: 1, unit: 'Cel', basis: 'MPE ±1 Cel' };
   const at = (offset: number) => pointError({ unit: 'Cel', reference: 25, readings: around(25 + offset), resolution: 0.01, standard: { certificate: { expanded: 0.1, coverageFactor: 2 } } });
 
   it('a channel inside its MPE passes and one out of it fails, under a guard band w = U by default', () => {
-    const inside = judge(at(0.3), { time: 1000, channel: 'temperature', limits });
+    const inside = judgeResult(at(0.3), { time: 1000, channel: 'temperature', limits });
     expect(inside).toMatchObject({ id: 'error@25Cel', channel: 'temperature', unit: 'Cel', outcome: 'pass', decisionRule: 'ILAC-G8:09 guard band w = U', time: 1000, limits });
     expect(inside.reason).toBeUndefined();
-    const outside = judge(at(3), { time: 2000, channel: 'temperature', limits });
+    const outside = judgeResult(at(3), { time: 2000, channel: 'temperature', limits });
     expect(outside.outcome).toBe('fail');
     expect(outside.reason).toMatch(/^3 Cel is above the high limit 1 Cel by more than w = 0\.\d+ Cel$/);
-    expect(judge(at(0.98), { time: 0, limits }).outcome).toBe('conditional-pass');
-    expect(judge(at(1.02), { time: 0, limits }).outcome).toBe('conditional-fail');
-    expect(judge(at(1.02), { time: 0, limits, rule: { kind: 'simple-acceptance' } })).toMatchObject({ outcome: 'fail', decisionRule: 'ILAC-G8:09 simple acceptance' });
+    expect(judgeResult(at(0.98), { time: 0, limits }).outcome).toBe('conditional-pass');
+    expect(judgeResult(at(1.02), { time: 0, limits }).outcome).toBe('conditional-fail');
+    expect(judgeResult(at(1.02), { time: 0, limits, rule: { kind: 'simple-acceptance' } })).toMatchObject({ outcome: 'fail', decisionRule: 'ILAC-G8:09 simple acceptance' });
   });
 
   it('records without limits, fails a missing value with its reason, and round-trips through JSON', () => {
-    const recorded = judge(at(0.3), { time: 5 });
+    const recorded = judgeResult(at(0.3), { time: 5 });
     expect(recorded.outcome).toBe('recorded');
     expect(recorded.decisionRule).toBeUndefined();
-    const missing = judge({ id: 'step-t90', value: null, unit: 'ms', samples: 10, reason: 'the response did not reach 90 % of the step within the series' }, { time: 5, limits: { high: 500, unit: 'ms' } });
+    const missing = judgeResult({ id: 'step-t90', value: null, unit: 'ms', samples: 10, reason: 'the response did not reach 90 % of the step within the series' }, { time: 5, limits: { high: 500, unit: 'ms' } });
     expect(missing).toMatchObject({ outcome: 'fail', reason: 'the response did not reach 90 % of the step within the series', decisionRule: 'ILAC-G8:09 simple acceptance' });
-    const record = judge(at(0.3), { time: 5, limits });
+    const record = judgeResult(at(0.3), { time: 5, limits });
     expect(JSON.parse(JSON.stringify(record))).toEqual(record);
   });
 });
@@ -230,7 +230,7 @@ describe('resolution', () => {
     expect(result.reference).toEqual({ value: 0.05, unit: 'Cel', source: 'declared resolution' });
     const coarse = resolution({ unit: 'Cel', readings: readings.map((x) => Math.round(x * 5) / 5), declared: 0.05 });
     expect(coarse.value).toBeCloseTo(0.2, 9);
-    expect(judge(coarse, { time: 0, limits: { high: 0.05, unit: 'Cel' } }).outcome).toBe('fail');
+    expect(judgeResult(coarse, { time: 0, limits: { high: 0.05, unit: 'Cel' } }).outcome).toBe('fail');
   });
 
   it('gives no value when all readings are equal', () => {
