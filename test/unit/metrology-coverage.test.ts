@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../sdk/core/random.js';
-import { drift, noise, pointError, repeatability, type ReferenceStandard } from '../../hil/metrology/index.js';
+import { drift, hysteresis, linearity, noise, pointError, repeatability, type ReferenceStandard } from '../../hil/metrology/index.js';
 
 const RUNS = 2000;
 const BAND = { low: 0.93, high: 0.97 };
@@ -118,6 +118,47 @@ describe('drift: slope ± U covers the true drift in 93–97 % of 2000 runs', ()
     expect(result.coverage).toBeGreaterThanOrEqual(BAND.low);
     expect(result.coverage).toBeLessThanOrEqual(BAND.high);
     expect(result.coverageK2).toBeLessThan(0.9); // P(|t₄| ≤ 2) = 0.884
+  });
+});
+
+describe('linearity and hysteresis: the worst deviation ± U covers the declared one in 93–97 % of 2000 runs', () => {
+  it('a 4–20 mA bow of 0.25 mA at mid-span, 3 readings per point, a reference with U = 0.1 kPa', () => {
+    const bow = (x: number): number => 4 + 0.16 * x + 1e-4 * x * (100 - x);
+    const references = [0, 25, 50, 75, 100];
+    const random = new SeededRandom(50);
+    let terminal = 0;
+    let bestFit = 0;
+    for (let run = 0; run < RUNS; run++) {
+      const points = references.map((x) => ({
+        reference: x + random.gaussian(0, 0.05),
+        readings: Array.from({ length: 3 }, () => bow(x) + random.gaussian(0, 0.01)),
+      }));
+      const result = linearity({ unit: 'mA', span: 16, points, standard: { unit: 'kPa', certificate: { expanded: 0.1, coverageFactor: 2 } } });
+      // Terminal: 0.25 mA of 16 mA; best fit: 0.125 mA.
+      if (Math.abs(result.terminal.value! - 1.5625) <= result.terminal.uncertainty!.expanded) terminal++;
+      if (Math.abs(result.bestFit.value! - 0.78125) <= result.bestFit.uncertainty!.expanded) bestFit++;
+    }
+    for (const covered of [terminal, bestFit]) {
+      expect(covered / RUNS).toBeGreaterThanOrEqual(BAND.low);
+      expect(covered / RUNS).toBeLessThanOrEqual(BAND.high);
+    }
+  });
+
+  it('a hysteresis of 0.2 Pa at mid-span over 3 cycles', () => {
+    const references = [0, 50, 100];
+    const loop = (x: number): number => 0.1 * Math.sin((Math.PI * x) / 100);
+    const random = new SeededRandom(51);
+    let covered = 0;
+    for (let run = 0; run < RUNS; run++) {
+      const cycles = [0, 1, 2].map(() => ({
+        up: references.map((x) => x - loop(x) + random.gaussian(0, 0.02)),
+        down: references.map((x) => x + loop(x) + random.gaussian(0, 0.02)),
+      }));
+      const result = hysteresis({ unit: 'Pa', references, span: 100, cycles });
+      if (Math.abs(result.difference.value! - 0.2) <= result.difference.uncertainty!.expanded) covered++;
+    }
+    expect(covered / RUNS).toBeGreaterThanOrEqual(BAND.low);
+    expect(covered / RUNS).toBeLessThanOrEqual(BAND.high);
   });
 });
 
