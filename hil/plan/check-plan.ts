@@ -21,7 +21,14 @@ export interface TargetFacts {
   readonly faults: boolean;
 }
 
-/** Every step of a plan with its path, setup and teardown included. */
+/**
+ * Every step of a plan with its path, setup and teardown included.
+ *
+ * @example
+ * ```ts
+ * for (const { step, path } of planSteps(plan)) console.log(path, step.kind) // phases[0].setup[0] stimulus …
+ * ```
+ */
 export function* planSteps(plan: Pick<TestPlan, 'phases'>): Generator<{ step: StepSpec; path: string }> {
   for (const [p, phase] of plan.phases.entries()) {
     for (const part of ['setup', 'steps', 'teardown'] as const) {

@@ -20,6 +20,13 @@ export interface PhasePlan extends PhaseSpec {
 
 /**
  * A validated, frozen test plan. Create it with {@link defineTestPlan}.
+ *
+ * @example
+ * ```ts
+ * const plan = defineTestPlan(spec)
+ * plan.phases[0].name   // the id when the phase has no name
+ * plan.withDevice(await resolveDevice(plan.device as string))
+ * ```
  */
 export class TestPlan {
   readonly id: string;
@@ -51,7 +58,14 @@ export class TestPlan {
     Object.freeze(this);
   }
 
-  /** The same plan with another device source (a loaded device file in place of its path). */
+  /**
+   * The same plan with another device source (a loaded device file in place of its path).
+   *
+   * @example
+   * ```ts
+   * const loaded = plan.withDevice(await resolveDevice('examples/env-node'))
+   * ```
+   */
   withDevice(device: DeviceSource): TestPlan {
     return new TestPlan({ ...this.spec, device }, this.phases);
   }
@@ -101,7 +115,15 @@ export function defineTestPlan(spec: TestPlanSpec): TestPlan {
   return frozen;
 }
 
-/** The model of a device source that holds one (not a path). */
+/**
+ * The model of a device source that holds one (not a path).
+ *
+ * @example
+ * ```ts
+ * modelOf({ model, emulation }) // model
+ * modelOf('examples/env-node')  // undefined: loaded when the plan is loaded or run
+ * ```
+ */
 export function modelOf(device: DeviceSource): DeviceModel | undefined {
   if (device instanceof DeviceModel) return device;
   if (typeof device === 'object' && device !== null && device.model instanceof DeviceModel) return device.model;

@@ -21,8 +21,9 @@ export const POINTS_CEL = [-30, 0, 25, 50, 80] as const;
 function point(cel: number): StepSpec[] {
   return [
     { kind: 'stimulus', input: 'temperature', value: cel, unit: 'Cel' },
-    // The channel averages 4 readings at 1 Hz: stable to ±0.05 °C over 10 s once they agree.
-    { kind: 'settle', channel: 'temperature', tolerance: 0.05, unit: 'Cel', windowMs: 10_000, timeoutMs: 300_000 },
+    // The channel averages 4 readings at 1 Hz: stable to ±0.05 °C over 10 s once they agree. The
+    // settling is recorded (time and samples) as the step response to the new point.
+    { kind: 'settle', id: `settling@${cel}Cel`, channel: 'temperature', tolerance: 0.05, unit: 'Cel', windowMs: 10_000, timeoutMs: 300_000 },
     {
       kind: 'measure',
       id: `temperature@${cel}Cel`,

@@ -28,7 +28,14 @@ export function worstOutcome(outcomes: readonly Outcome[]): Outcome {
   return worst === 'recorded' ? 'pass' : worst;
 }
 
-/** A skipped phase's record. */
+/**
+ * A skipped phase's record.
+ *
+ * @example
+ * ```ts
+ * skippedPhase(phase, 1, feed.time(), 'no chamber on this station') // { outcome: 'skipped', reason: 'no chamber …', … }
+ * ```
+ */
 export function skippedPhase(phase: PhasePlan, iteration: number, time: number, reason: string): PhaseRecord {
   return { id: phase.id, name: phase.name, iteration, outcome: 'skipped', reason, start: time, duration: 0, measurements: [], log: [] };
 }
@@ -36,6 +43,12 @@ export function skippedPhase(phase: PhasePlan, iteration: number, time: number, 
 /**
  * Runs iteration `iteration` of `phase`; never throws for what happens inside the phase. The
  * returned flag says the run itself was aborted (its signal), so the runner skips what is left.
+ *
+ * @example
+ * ```ts
+ * const { record, runAborted } = await runPhase(plan.phases[0], 1, run)
+ * record.outcome // 'pass' | 'fail' | 'aborted' …
+ * ```
  */
 export async function runPhase(phase: PhasePlan, iteration: number, run: RunScope): Promise<{ record: PhaseRecord; runAborted: boolean }> {
   const start = run.feed.time();

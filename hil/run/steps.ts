@@ -46,7 +46,14 @@ export function describeStep(step: StepSpec): string {
   }
 }
 
-/** Runs one step; throws {@link PhaseAbort} when it cannot complete. */
+/**
+ * Runs one step; throws {@link PhaseAbort} when it cannot complete.
+ *
+ * @example
+ * ```ts
+ * for (const step of phase.steps) await runStep(step, run, scope) // a PhaseAbort ends the phase
+ * ```
+ */
 export async function runStep(step: StepSpec, run: RunScope, phase: PhaseScope): Promise<void> {
   run.progress({ kind: 'step', phase: phase.id, step: describeStep(step) });
   try {

@@ -18,8 +18,14 @@ describe('hil/plans/env-node-temperature.ts', () => {
     const record = await runShipped('hil/plans/env-node-temperature.ts', seed);
     expect(record.outcome).toBe('pass');
     const [accuracy] = record.phases;
-    expect(accuracy!.measurements.map((m) => m.id)).toEqual(['temperature@-30Cel', 'temperature@0Cel', 'temperature@25Cel', 'temperature@50Cel', 'temperature@80Cel']);
-    for (const measurement of accuracy!.measurements) {
+    const points = [-30, 0, 25, 50, 80];
+    expect(accuracy!.measurements.map((m) => m.id)).toEqual(points.flatMap((cel) => [`settling@${cel}Cel`, `temperature@${cel}Cel`]));
+    const settlings = accuracy!.measurements.filter((m) => m.id.startsWith('settling@'));
+    for (const settling of settlings) {
+      expect(settling).toMatchObject({ unit: 's', outcome: 'recorded' });
+      expect(settling.series![0]!.value.length).toBeGreaterThanOrEqual(10);
+    }
+    for (const measurement of accuracy!.measurements.filter((m) => m.id.startsWith('temperature@'))) {
       expect(measurement.outcome).toBe('pass');
       expect(measurement.samples).toBe(5);
       // ±1 Cel: env-node's temperature MPE, around the true temperature the plan set.
