@@ -33,3 +33,4 @@ export { noise, MINIMUM_NOISE_READINGS, type NoiseOptions, type NoiseResult } fr
 export { resolution, type ResolutionOptions } from './resolution.js';
 export { drift, type DriftOptions } from './drift.js';
 export { stepResponse, type StepResponseOptions, type StepResponseResult } from './step-response.js';
+export { influenceEffect, type InfluenceCondition, type InfluenceOptions, type InfluenceResult } from './influence.js';

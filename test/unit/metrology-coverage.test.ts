@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../sdk/core/random.js';
-import { drift, hysteresis, linearity, noise, pointError, repeatability, type ReferenceStandard } from '../../hil/metrology/index.js';
+import { drift, hysteresis, influenceEffect, linearity, noise, pointError, repeatability, type ReferenceStandard } from '../../hil/metrology/index.js';
 
 const RUNS = 2000;
 const BAND = { low: 0.93, high: 0.97 };
@@ -159,6 +159,20 @@ describe('linearity and hysteresis: the worst deviation ± U covers the declared
     }
     expect(covered / RUNS).toBeGreaterThanOrEqual(BAND.low);
     expect(covered / RUNS).toBeLessThanOrEqual(BAND.high);
+  });
+});
+
+describe('influence: the change ± U covers the declared change in 93–97 % of 2000 runs', () => {
+  it('a supply dip shifting the reading by −0.004 mA, 4 readings per condition (ν_eff ≈ 6)', () => {
+    const result = coverage(60, RUNS, (random) => {
+      const readings = (centre: number) => Array.from({ length: 4 }, () => centre + random.gaussian(0, 0.002));
+      const { worst } = influenceEffect({ unit: 'mA', baseline: readings(12), conditions: [{ name: 'dip', readings: readings(11.996) }] });
+      const u = worst.uncertainty!;
+      return { error: Math.abs(worst.value! + 0.004), uc: u.combinedStandardUncertainty, U: u.expanded, k: u.coverageFactor };
+    });
+    expect(result.coverage).toBeGreaterThanOrEqual(BAND.low);
+    expect(result.coverage).toBeLessThanOrEqual(BAND.high);
+    expect(result.coverageK2).toBeLessThan(BAND.low);
   });
 });
 

@@ -5,6 +5,7 @@ import {
   accuracy,
   drift,
   hysteresis,
+  influenceEffect,
   judgeResult,
   linearity,
   noise,
@@ -311,5 +312,39 @@ describe('stepResponse', () => {
     expect(() => stepResponse({ time: [0, 1, 2], readings: [0, 1], unit: 'V', step })).toThrow(ArgumentError);
     expect(() => stepResponse({ time: [0, 1, 2], readings: [0, 1, 1], unit: 'V', step: { time: 0, from: 1, to: 1 } })).toThrow(/differ/);
     expect(() => stepResponse({ time: [0, 1, 2], readings: [0, 1, 1], unit: 'V', step: { time: 5, from: 0, to: 1 } })).toThrow(/after `step.time`/);
+  });
+});
+
+describe('influenceEffect', () => {
+  it('gives the change of the mean under each condition with the uncertainty of both means', () => {
+    const baseline = around(12, 0.002);
+    const result = influenceEffect({
+      unit: 'mA',
+      baseline,
+      resolution: 0.001,
+      conditions: [
+        { name: '20.4V', readings: around(11.996, 0.002) },
+        { name: '28.8V', readings: around(12.001, 0.002) },
+      ],
+    });
+    expect(result.conditions.map((c) => c.id)).toEqual(['change@20.4V', 'change@28.8V']);
+    expect(result.worst.id).toBe('change@20.4V');
+    expect(result.worst.value).toBeCloseTo(-0.004, 12);
+    expect(result.worst.reference).toEqual({ value: expect.closeTo(12, 12), unit: 'mA', source: 'mean reading at the reference condition' });
+    const budget = result.worst.uncertainty!.budget;
+    expect(budget.map((c) => c.sensitivity)).toEqual([1, -1, 1, -1]);
+    // Two equal type A inputs with ν = 3 each and two type B: ν_eff from Welch–Satterthwaite.
+    const uA = Math.sqrt((2 * 0.002 ** 2) / 3) / 2;
+    const uc = Math.sqrt(2 * uA ** 2 + (2 * 0.001 ** 2) / 12);
+    expect(result.worst.uncertainty!.combinedStandardUncertainty).toBeCloseTo(uc, 14);
+    expect(result.worst.uncertainty!.effectiveDegreesOfFreedom).toBeCloseTo(uc ** 4 / ((2 * uA ** 4) / 3), 6);
+  });
+
+  it('refuses no conditions, duplicate names and too few readings', () => {
+    expect(() => influenceEffect({ unit: 'V', baseline: [1, 2], conditions: [] })).toThrow(/at least 1 condition/);
+    const c = { name: 'a', readings: [1, 2] };
+    expect(() => influenceEffect({ unit: 'V', baseline: [1, 2], conditions: [c, c] })).toThrow(/unique/);
+    expect(() => influenceEffect({ unit: 'V', baseline: [1], conditions: [c] })).toThrow(/`baseline` to have at least 2 values/);
+    expect(() => influenceEffect({ unit: 'V', baseline: [1, 2], conditions: [{ name: 'b', readings: [1] }] })).toThrow(/conditions\[0\]\.readings/);
   });
 });
