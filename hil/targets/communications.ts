@@ -4,7 +4,7 @@
  * Targets that run the device through the runtime (`emulated` observed over MQTT or OPC UA,
  * `firmata:`, `linux`) have it; the in-process emulated target and `serial:` do not.
  */
-import type { CommandReplyMessage } from './mqtt-observer.js';
+import type { CommandReplyMessage, MqttObserverStats } from './mqtt-observer.js';
 import type { OpcuaObserver } from './opcua-observer.js';
 import type { SampleListener, Target } from './target.js';
 
@@ -36,6 +36,8 @@ export interface TargetCommunications {
    * Rejects with `NotSupportedError` when the target cannot control the broker.
    */
   outage(ms: number): Promise<OutageReport>;
+  /** The counters of the target's telemetry subscriber (duplicates, decode errors); undefined unless observed over MQTT. */
+  telemetryStats(): MqttObserverStats | undefined;
   /** Telemetry records in the device's outbox not yet acknowledged by the broker. */
   pendingTelemetry(): number;
   /**

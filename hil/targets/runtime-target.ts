@@ -64,6 +64,8 @@ type OpenState =
   | { readonly kind: 'closed' };
 
 const WARN = (message: string): void => void process.stderr.write(`sensorkit: warning: ${message}\n`);
+/** The harness serves OPC UA's dev profile on 127.0.0.1 on purpose: its warning is not news. */
+const DEV_PROFILE = /^OPC UA profile "dev"/;
 
 /**
  * The device through the runtime, observed over MQTT or OPC UA.
@@ -95,6 +97,7 @@ export class RuntimeTarget implements CommunicatingTarget {
   #broker: BrokerControl | undefined;
   #workDir: string | undefined;
   #probe: Promise<MqttObserver> | undefined;
+  #telemetry: MqttObserver | undefined;
   #clients = 0;
   #closing: Promise<void> | undefined;
 
@@ -192,7 +195,7 @@ export class RuntimeTarget implements CommunicatingTarget {
         outbox: { dir: join(workDir, 'outbox') },
         opcua,
       },
-      { warn: options.warn ?? WARN, log: () => undefined },
+      { warn: (message) => void (DEV_PROFILE.test(message) ? undefined : (options.warn ?? WARN)(message)), log: () => undefined },
     );
     this.#cleanups.push(() => runtime.stop());
     const deviceId = deviceIdFor(resolved.model, runtime.device.serialNumber);
@@ -205,11 +208,14 @@ export class RuntimeTarget implements CommunicatingTarget {
       const observer = await MqttObserver.connect({ url: brokerUrl, deviceId, ...this.#credentials() });
       this.#cleanups.push(() => observer.close());
       this.#probe = Promise.resolve(observer);
+      this.#telemetry = observer;
       observer.onSample((sample) => this.#emit(this.#listeners, sample));
     }
     const startMs = options.startTimeoutMs ?? 60_000;
     await runtime.start();
     await bounded(runtime.ready, startMs, `target ${this.description}: the device did not serve within ${startMs} ms`);
+    // Connected means subscribed to its commands: from then on a request reaches the device.
+    await bounded(connected(runtime), startMs, `target ${this.description}: the device did not connect to the broker at ${brokerUrl} within ${startMs} ms`);
     this.#state = { kind: 'open', runtime, deviceId, brokerUrl };
     if (this.observation === 'opcua') {
       const observer = await this.communications.openOpcua();
@@ -288,6 +294,9 @@ export class RuntimeTarget implements CommunicatingTarget {
         await broker.restart();
         return { stoppedAt, restartedAt: target.clock.now() };
       },
+      telemetryStats() {
+        return target.#telemetry?.stats();
+      },
       pendingTelemetry() {
         return target.#running().runtime.status().outbox?.pendingRecords ?? 0;
       },
@@ -316,6 +325,19 @@ export class RuntimeTarget implements CommunicatingTarget {
     if (this.#workDir !== undefined) rmSync(this.#workDir, { recursive: true, force: true });
     this.#workDir = undefined;
   }
+}
+
+/** Resolves once the device's transport is connected (subscribed to its commands and settings). */
+function connected(runtime: Runtime): Promise<void> {
+  const transport = runtime.transport;
+  if (transport === undefined || transport.status().state === 'connected') return Promise.resolve();
+  return new Promise((resolve) => {
+    const off = transport.on('state', (state) => {
+      if (state !== 'connected') return;
+      off();
+      resolve();
+    });
+  });
 }
 
 function bounded<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
