@@ -9,7 +9,7 @@ import { StateError, ValidationError } from '../../sdk/core/errors.js';
 import type { DeviceModel } from '../../sdk/model/define-device.js';
 import type { Instrument } from '../instruments/instrument.js';
 import { checkPlan } from '../plan/check-plan.js';
-import { TestPlan } from '../plan/define-test-plan.js';
+import { modelOf, TestPlan } from '../plan/define-test-plan.js';
 import { planDigest } from '../record/plan-digest.js';
 import { RECORD_FORMAT, type InstrumentRecord, type PhaseRecord, type RunRecord } from '../record/record.js';
 import { canInjectFaults } from '../targets/emulated-faults.js';
@@ -43,18 +43,28 @@ export async function runTestPlan(plan: TestPlan, options: RunOptions): Promise<
   const startedAt = new Date().toISOString();
 
   const known = knownModel(target);
-  if (known !== undefined) checkPlan(plan, known);
+  if (known !== undefined) checkDevice(plan, known);
   const { instruments, records: instrumentRecords } = await identifyInstruments(plan, options);
 
   const device = await target.open();
   let record: RunRecord | undefined;
   try {
+    checkDevice(plan, target.model);
     checkPlan(plan, target.model, { inputs: target.inputs(), faults: canInjectFaults(target) });
     record = await runPhases(plan, options, target, device, instruments, instrumentRecords, { wallStart, startedAt });
   } finally {
     await target.close();
   }
   return { ...record, finishedAt: new Date().toISOString(), wallDuration: Math.round(performance.now() - wallStart) };
+}
+
+/** The plan's checks against the model the target runs, which must be the plan's device when the plan holds a model. */
+function checkDevice(plan: TestPlan, model: DeviceModel): void {
+  const planned = modelOf(plan.device);
+  if (planned !== undefined && planned.id !== model.id) {
+    throw new ValidationError('device', `the plan is for device "${planned.id}", but the target runs "${model.id}"`);
+  }
+  checkPlan(plan, model);
 }
 
 function knownModel(target: Target): DeviceModel | undefined {

@@ -299,6 +299,16 @@ function fakeInstrument(id: string, read: () => number, sourced: unknown[], iden
   };
 }
 
+describe('runTestPlan on the wrong device', () => {
+  it('refuses a target that runs another device than the plan names', async () => {
+    const target = createEmulatedTarget({ device: 'examples/pressure-transmitter', seed: 1 });
+    await expect(runTestPlan(plan([{ id: 'p', steps: [{ kind: 'wait', durationMs: 1 }] }]), { target, seed: 1 })).rejects.toThrow(
+      'device: the plan is for device "env-node", but the target runs "pressure-transmitter"',
+    );
+    expect(() => target.device).toThrow('the emulated target is closed, not open');
+  });
+});
+
 describe('runTestPlan with instruments', () => {
   const instrumented = () =>
     plan(
