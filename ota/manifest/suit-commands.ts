@@ -6,7 +6,7 @@
  * sensorkit executes is decided in suit-manifest.ts.
  */
 import { ManifestError } from '../errors.js';
-import { decodeCbor, type CborMap, type CborValue } from './cbor.js';
+import { decodeCbor, type CborValue } from './cbor.js';
 
 /** Conditions (draft §8.4.9): code → name without the `suit-condition-` prefix. */
 export const SUIT_CONDITIONS: Readonly<Record<number, string>> = Object.freeze({
@@ -25,13 +25,13 @@ export const SUIT_PARAMETERS: Readonly<Record<number, string>> = Object.freeze({
 });
 
 /** Command codes sensorkit uses by name. */
-export const CMD = Object.freeze({
+export const SUIT_COMMAND_CODES = Object.freeze({
   vendorIdentifier: 1, classIdentifier: 2, imageMatch: 3, componentSlot: 5,
   setComponentIndex: 12, tryEach: 15, overrideParameters: 20, fetch: 21, copy: 22, invoke: 23, runSequence: 32,
 });
 
 /** Parameter codes sensorkit uses by name. */
-export const PARAM = Object.freeze({ vendorId: 1, classId: 2, imageDigest: 3, imageSize: 14, uri: 21 });
+export const SUIT_PARAMETER_CODES = Object.freeze({ vendorId: 1, classId: 2, imageDigest: 3, imageSize: 14, uri: 21 });
 
 /**
  * Reporting policy "record on success and failure, system info on success and failure": 15, what
@@ -115,15 +115,15 @@ function parseCommandArray(value: CborValue, where: string, depth: number): Suit
     if (code < 0) {
       // SUIT_Command_Custom: bstr / tstr / int / nil.
       if (!(argument instanceof Uint8Array || typeof argument === 'string' || typeof argument === 'number' || argument === null)) throw bad(`${at}: the argument is not bstr, tstr, int or nil`);
-    } else if (code === CMD.setComponentIndex) {
+    } else if (code === SUIT_COMMAND_CODES.setComponentIndex) {
       const ok = isUint(argument) || argument === true || (Array.isArray(argument) && argument.length > 0 && argument.every((item) => isUint(item)));
       if (!ok) throw bad(`${at}: the index is not uint, true or [+ uint]`);
-    } else if (code === CMD.overrideParameters) {
+    } else if (code === SUIT_COMMAND_CODES.overrideParameters) {
       if (!(argument instanceof Map) || argument.size === 0) throw bad(`${at}: the argument is not a non-empty parameter map`);
       for (const key of argument.keys()) if (typeof key !== 'number') throw bad(`${at}: parameter ${JSON.stringify(key)} is not an integer key`);
-    } else if (code === CMD.tryEach || code === CMD.runSequence) {
+    } else if (code === SUIT_COMMAND_CODES.tryEach || code === SUIT_COMMAND_CODES.runSequence) {
       if (depth >= MAX_NESTING) throw bad(`${at}: nested deeper than ${MAX_NESTING}`);
-      if (code === CMD.runSequence) {
+      if (code === SUIT_COMMAND_CODES.runSequence) {
         if (!(argument instanceof Uint8Array)) throw bad(`${at}: the argument is not a bstr-wrapped sequence`);
         nested = [parseCommandSequence(argument, `${at}`, depth + 1)];
       } else {
@@ -156,16 +156,4 @@ export function* allCommands(commands: readonly SuitCommand[]): Generator<SuitCo
     yield command;
     for (const sequence of command.nested ?? []) yield* allCommands(sequence);
   }
-}
-
-/**
- * The parameter map of an override command.
- *
- * @example
- * ```ts
- * const parameters = overrideMap(command) // Map { 21 => 'fw.bin' }
- * ```
- */
-export function overrideMap(command: SuitCommand): CborMap {
-  return command.argument as CborMap;
 }

@@ -7,7 +7,7 @@
 import { ManifestError } from '../errors.js';
 import type { TrustAnchors } from '../keys/trust-anchors.js';
 import { CborTagged, decodeCbor, type CborValue } from './cbor.js';
-import { CMD, parameterName, type SuitCommand } from './suit-commands.js';
+import { SUIT_COMMAND_CODES, parameterName, type SuitCommand } from './suit-commands.js';
 import { authenticateEnvelope, checkDigests, splitEnvelope } from './suit-envelope.js';
 import { interpretManifest } from './suit-interpret.js';
 import { readManifestDocument, segmentText } from './suit-manifest.js';
@@ -86,14 +86,14 @@ function commandLines(commands: readonly SuitCommand[], indent = ''): string[] {
   const lines: string[] = [];
   for (const command of commands) {
     const name = shortName(command);
-    if (command.code === CMD.overrideParameters && command.argument instanceof Map) {
+    if (command.code === SUIT_COMMAND_CODES.overrideParameters && command.argument instanceof Map) {
       lines.push(`${indent}${name} {${[...command.argument].map(([k, v]) => `${parameterName(k)}: ${parameterValue(k, v)}`).join(', ')}}`);
-    } else if (command.code === CMD.setComponentIndex) {
+    } else if (command.code === SUIT_COMMAND_CODES.setComponentIndex) {
       lines.push(`${indent}${name} ${diagnostic(command.argument)}`);
     } else if (command.nested !== undefined) {
       lines.push(`${indent}${name}`);
       command.nested.forEach((sequence, i) => {
-        lines.push(`${indent}  ${command.code === CMD.tryEach ? `option ${i}:` : 'sequence:'}`);
+        lines.push(`${indent}  ${command.code === SUIT_COMMAND_CODES.tryEach ? `option ${i}:` : 'sequence:'}`);
         lines.push(...commandLines(sequence, `${indent}    `));
       });
     } else if (command.code < 0 || !/^(condition|directive)-/.test(name)) {

@@ -13,7 +13,7 @@
  */
 import { ManifestError } from '../errors.js';
 import { decodeCbor, type CborValue } from './cbor.js';
-import { allCommands, CMD, commandName, PARAM, parameterName, type SuitCommand } from './suit-commands.js';
+import { allCommands, SUIT_COMMAND_CODES, commandName, SUIT_PARAMETER_CODES, parameterName, type SuitCommand } from './suit-commands.js';
 import { readManifestDocument, segmentText, SUIT_SHA256, type SequenceName, type SuitComponentImage, type SuitManifest, type SuitManifestDocument } from './suit-manifest.js';
 import type { SuitText } from './suit-text.js';
 import { uuidText } from './uuid.js';
@@ -21,11 +21,11 @@ import { uuidText } from './uuid.js';
 const EXECUTION_ORDER: readonly SequenceName[] = ['suit-shared-sequence', 'suit-payload-fetch', 'suit-install', 'suit-validate', 'suit-load', 'suit-invoke'];
 
 function supportedCommand(code: number): boolean {
-  return code === CMD.vendorIdentifier || code === CMD.classIdentifier || code === CMD.imageMatch || code === CMD.setComponentIndex || code === CMD.overrideParameters || code === CMD.fetch || code === CMD.invoke;
+  return code === SUIT_COMMAND_CODES.vendorIdentifier || code === SUIT_COMMAND_CODES.classIdentifier || code === SUIT_COMMAND_CODES.imageMatch || code === SUIT_COMMAND_CODES.setComponentIndex || code === SUIT_COMMAND_CODES.overrideParameters || code === SUIT_COMMAND_CODES.fetch || code === SUIT_COMMAND_CODES.invoke;
 }
 
 function supportedParameter(code: number | string): boolean {
-  return code === PARAM.vendorId || code === PARAM.classId || code === PARAM.imageDigest || code === PARAM.imageSize || code === PARAM.uri;
+  return code === SUIT_PARAMETER_CODES.vendorId || code === SUIT_PARAMETER_CODES.classId || code === SUIT_PARAMETER_CODES.imageDigest || code === SUIT_PARAMETER_CODES.imageSize || code === SUIT_PARAMETER_CODES.uri;
 }
 
 function bad(message: string): ManifestError {
@@ -55,7 +55,7 @@ export function unsupportedIn(document: SuitManifestDocument): ManifestError | u
   }
   for (const name of EXECUTION_ORDER) {
     for (const command of allCommands(document.sequences.get(name) ?? [])) {
-      if (command.code !== CMD.overrideParameters) continue;
+      if (command.code !== SUIT_COMMAND_CODES.overrideParameters) continue;
       for (const key of (command.argument as Map<number | string, CborValue>).keys()) {
         if (!supportedParameter(key)) return unsupported(`unsupported parameter: suit-parameter-${parameterName(key)} (in ${name})`);
       }
@@ -125,7 +125,7 @@ export function interpretManifest(document: SuitManifestDocument): SuitManifest 
     let current: number[] = count === 1 ? [0] : [];
     for (const command of commands) {
       const what = `${name}: ${command.name}`;
-      if (command.code === CMD.setComponentIndex) {
+      if (command.code === SUIT_COMMAND_CODES.setComponentIndex) {
         const argument = command.argument;
         const indices = argument === true ? states.map((_, i) => i) : Array.isArray(argument) ? (argument as number[]) : [argument as number];
         for (const index of indices) if (index >= count) throw bad(`${what}: component index ${index} is not below ${count}`);
@@ -137,29 +137,29 @@ export function interpretManifest(document: SuitManifestDocument): SuitManifest 
         const state = states[index]!;
         const at = `${what} (component ${index})`;
         switch (command.code) {
-          case CMD.overrideParameters:
+          case SUIT_COMMAND_CODES.overrideParameters:
             for (const [key, value] of command.argument as Map<number, CborValue>) state.parameters.set(key, value);
             break;
-          case CMD.vendorIdentifier:
-            vendors.add(uuidOf(state.parameters.get(PARAM.vendorId), at));
+          case SUIT_COMMAND_CODES.vendorIdentifier:
+            vendors.add(uuidOf(state.parameters.get(SUIT_PARAMETER_CODES.vendorId), at));
             break;
-          case CMD.classIdentifier:
-            classes.add(uuidOf(state.parameters.get(PARAM.classId), at));
+          case SUIT_COMMAND_CODES.classIdentifier:
+            classes.add(uuidOf(state.parameters.get(SUIT_PARAMETER_CODES.classId), at));
             break;
-          case CMD.fetch: {
+          case SUIT_COMMAND_CODES.fetch: {
             if (name !== 'suit-install' && name !== 'suit-payload-fetch') throw bad(`${at}: fetch belongs in suit-install or suit-payload-fetch`);
             // Two fetches into one component: which image is installed would depend on the order of two URIs.
             if (state.fetched !== undefined) throw bad(`${at}: component ${index} is fetched twice`);
-            state.fetched = { uri: uriOf(state.parameters.get(PARAM.uri), at), digest: digestOf(state.parameters.get(PARAM.imageDigest), at), size: sizeOf(state.parameters.get(PARAM.imageSize), at) };
+            state.fetched = { uri: uriOf(state.parameters.get(SUIT_PARAMETER_CODES.uri), at), digest: digestOf(state.parameters.get(SUIT_PARAMETER_CODES.imageDigest), at), size: sizeOf(state.parameters.get(SUIT_PARAMETER_CODES.imageSize), at) };
             break;
           }
-          case CMD.imageMatch: {
-            const digest = digestOf(state.parameters.get(PARAM.imageDigest), at);
+          case SUIT_COMMAND_CODES.imageMatch: {
+            const digest = digestOf(state.parameters.get(SUIT_PARAMETER_CODES.imageDigest), at);
             if (state.fetched !== undefined && !Buffer.from(state.fetched.digest).equals(Buffer.from(digest))) throw bad(`${at}: the image digest changed after the fetch`);
             state.matched = true;
             break;
           }
-          case CMD.invoke:
+          case SUIT_COMMAND_CODES.invoke:
             if (name !== 'suit-invoke') throw bad(`${at}: invoke belongs in suit-invoke`);
             break;
           default:
@@ -180,15 +180,15 @@ export function interpretManifest(document: SuitManifestDocument): SuitManifest 
     const idBytes = document.componentIds[i]!;
     const what = `component ${i}`;
     if (state.fetched !== undefined && !state.matched) throw bad(`${what} is fetched but never checked by suit-condition-image-match`);
-    const hasImage = state.fetched !== undefined || (state.parameters.has(PARAM.imageDigest) && state.parameters.has(PARAM.imageSize));
+    const hasImage = state.fetched !== undefined || (state.parameters.has(SUIT_PARAMETER_CODES.imageDigest) && state.parameters.has(SUIT_PARAMETER_CODES.imageSize));
     if (!hasImage) return;
     const fetched = state.fetched;
     const text = componentText(document.text, idBytes);
     const component: { -readonly [K in keyof SuitComponentImage]: SuitComponentImage[K] } = {
       componentId: idBytes.map(segmentText),
       componentIdBytes: idBytes.map((s) => Uint8Array.from(s)),
-      imageDigest: fetched?.digest ?? digestOf(state.parameters.get(PARAM.imageDigest), what),
-      imageSize: fetched?.size ?? sizeOf(state.parameters.get(PARAM.imageSize), what),
+      imageDigest: fetched?.digest ?? digestOf(state.parameters.get(SUIT_PARAMETER_CODES.imageDigest), what),
+      imageSize: fetched?.size ?? sizeOf(state.parameters.get(SUIT_PARAMETER_CODES.imageSize), what),
       fetch: fetched !== undefined,
     };
     if (fetched !== undefined && fetched.uri !== '') component.uri = fetched.uri;

@@ -20,7 +20,7 @@
 import { ArgumentError } from '../../sdk/core/errors.js';
 import { ManifestError } from '../errors.js';
 import { decodeCbor, encodeCbor, type CborValue } from './cbor.js';
-import { CMD, PARAM, parseCommandSequence, REPORT_ALL, type SuitCommand } from './suit-commands.js';
+import { SUIT_COMMAND_CODES, SUIT_PARAMETER_CODES, parseCommandSequence, REPORT_ALL, type SuitCommand } from './suit-commands.js';
 import { decodeText, encodeText, type SuitComponentText, type SuitText } from './suit-text.js';
 import { uuidBytes } from './uuid.js';
 
@@ -112,12 +112,26 @@ export function segmentText(segment: Uint8Array): string {
   return `h'${Buffer.from(segment).toString('hex')}'`;
 }
 
-/** The byte strings of a component identifier. */
+/**
+ * The byte strings of a component identifier: `componentIdBytes`, else the UTF-8 of `componentId`.
+ *
+ * @example
+ * ```ts
+ * componentIdBytesOf({ componentId: ['mcu', 'fw'], imageDigest, imageSize: 10 }) // [bytes 'mcu', bytes 'fw']
+ * ```
+ */
 export function componentIdBytesOf(component: SuitComponentImage): Uint8Array[] {
   return component.componentIdBytes !== undefined ? component.componentIdBytes.map((s) => Uint8Array.from(s)) : component.componentId.map((s) => utf8.encode(s));
 }
 
-/** The components a manifest describes, for signing: `components`, or the top-level image. */
+/**
+ * The components a manifest describes, for signing: `components`, or the top-level image.
+ *
+ * @example
+ * ```ts
+ * componentsOf(manifest).length // 1 for a single-image manifest
+ * ```
+ */
 export function componentsOf(manifest: SuitManifest): readonly SuitComponentImage[] {
   return manifest.components ?? [manifest];
 }
@@ -150,18 +164,18 @@ export function manifestMembers(manifest: SuitManifest): Map<number, CborValue> 
   const ids = components.map(componentIdBytesOf);
   for (let i = 1; i < ids.length; i++) for (let j = 0; j < i; j++) if (sameId(ids[i]!, ids[j]!)) throw new ArgumentError(`Expected component ids to be unique; components[${i}] repeats components[${j}]`);
   const many = components.length > 1;
-  const select = (i: number): CborValue[] => (many ? [CMD.setComponentIndex, i] : []);
+  const select = (i: number): CborValue[] => (many ? [SUIT_COMMAND_CODES.setComponentIndex, i] : []);
   const shared: CborValue[] = [
-    ...(many ? [CMD.setComponentIndex, true] : []),
-    CMD.overrideParameters, new Map<number, CborValue>([[PARAM.vendorId, uuidBytes(manifest.vendorId)], [PARAM.classId, uuidBytes(manifest.classId)]]),
-    CMD.vendorIdentifier, REPORT_ALL, CMD.classIdentifier, REPORT_ALL,
+    ...(many ? [SUIT_COMMAND_CODES.setComponentIndex, true] : []),
+    SUIT_COMMAND_CODES.overrideParameters, new Map<number, CborValue>([[SUIT_PARAMETER_CODES.vendorId, uuidBytes(manifest.vendorId)], [SUIT_PARAMETER_CODES.classId, uuidBytes(manifest.classId)]]),
+    SUIT_COMMAND_CODES.vendorIdentifier, REPORT_ALL, SUIT_COMMAND_CODES.classIdentifier, REPORT_ALL,
   ];
   const validate: CborValue[] = [];
   const install: CborValue[] = [];
   components.forEach((component, i) => {
-    shared.push(...select(i), CMD.overrideParameters, new Map<number, CborValue>([[PARAM.imageDigest, encodeCbor([SUIT_SHA256, component.imageDigest])], [PARAM.imageSize, component.imageSize]]));
-    validate.push(...select(i), CMD.imageMatch, REPORT_ALL);
-    if (component.fetch !== false) install.push(...select(i), CMD.overrideParameters, new Map([[PARAM.uri, component.uri ?? '']]), CMD.fetch, 2, CMD.imageMatch, REPORT_ALL);
+    shared.push(...select(i), SUIT_COMMAND_CODES.overrideParameters, new Map<number, CborValue>([[SUIT_PARAMETER_CODES.imageDigest, encodeCbor([SUIT_SHA256, component.imageDigest])], [SUIT_PARAMETER_CODES.imageSize, component.imageSize]]));
+    validate.push(...select(i), SUIT_COMMAND_CODES.imageMatch, REPORT_ALL);
+    if (component.fetch !== false) install.push(...select(i), SUIT_COMMAND_CODES.overrideParameters, new Map([[SUIT_PARAMETER_CODES.uri, component.uri ?? '']]), SUIT_COMMAND_CODES.fetch, 2, SUIT_COMMAND_CODES.imageMatch, REPORT_ALL);
   });
   const common = new Map<number, CborValue>([[COMMON_COMPONENTS, ids], [COMMON_SHARED, encodeCbor(shared)]]);
   const members = new Map<number, CborValue>([
@@ -241,7 +255,12 @@ function asBytes(value: CborValue | undefined, what: string): Uint8Array {
 
 /**
  * A SUIT_Digest held where a severable member would be (draft §8.4.2: an array, where the inline
- * member is a bstr).
+ * member is a bstr); throws `ManifestError` `bad-structure` naming `what` for anything else.
+ *
+ * @example
+ * ```ts
+ * parseSuitDigest([-16, digestBytes], 'suit-install') // { algorithm: -16, bytes: digestBytes }
+ * ```
  */
 export function parseSuitDigest(value: CborValue, what: string): { algorithm: number; bytes: Uint8Array } {
   if (!Array.isArray(value) || value.length < 2 || typeof value[0] !== 'number' || !(value[1] instanceof Uint8Array)) throw bad(`${what} is not a SUIT_Digest [algorithm, bytes]`);

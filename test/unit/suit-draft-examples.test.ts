@@ -14,6 +14,8 @@ import { CborTagged, decodeCbor, encodeCbor, type CborValue } from '../../ota/ma
 import { authenticateEnvelope, readEnvelopeUnverified, signEnvelope, verifyEnvelope } from '../../ota/manifest/suit-envelope.js';
 import { formatEnvelopeReport, inspectEnvelope } from '../../ota/manifest/suit-inspect.js';
 import { interpretManifest } from '../../ota/manifest/suit-manifest.js';
+import { decodeText } from '../../ota/manifest/suit-text.js';
+import { SeededRandom } from '../../sdk/core/random.js';
 import { makeImage, manifestFor, reasonOf } from '../support/ota-fixtures.js';
 
 const dir = new URL('../fixtures/suit/', import.meta.url);
@@ -200,5 +202,42 @@ describe('ota inspect of the draft examples', () => {
         expect((error as ManifestError).message).toMatch(/^unsupported-command: unsupported command: suit-directive-/);
       }
     }
+  });
+});
+
+describe('damaged draft examples (seeded)', () => {
+  it('3,000 mutations of examples 2, 3 and 5: verification refuses with a ManifestError, inspect and the text reader never throw anything else', () => {
+    const random = new SeededRandom(9124);
+    const sources = ['example2.suit', 'example3.suit', 'example5.suit'].map(read);
+    const outer = decodeCbor(sources[0]!, { tags: [107] }) as CborTagged;
+    const text = (outer.value as Map<number, Uint8Array>).get(23)!;
+    const reasons = new Set<string>();
+    for (let i = 0; i < 3000; i++) {
+      const source = i % 4 === 3 ? text : sources[i % 3]!;
+      const bytes = Uint8Array.from(source);
+      for (let n = 1 + (random.nextUint32() % 3); n > 0; n--) {
+        const at = random.nextUint32() % bytes.length;
+        bytes[at] = (bytes[at]! + 1 + (random.nextUint32() % 255)) & 0xff;
+      }
+      const damaged = random.nextUint32() % 5 === 0 ? bytes.subarray(0, random.nextUint32() % bytes.length) : bytes;
+      if (source === text) {
+        try {
+          decodeText(damaged);
+        } catch (error) {
+          if (!(error instanceof ManifestError)) throw new Error(`text mutation ${i} threw ${String(error)}`);
+        }
+        continue;
+      }
+      expect(() => inspectEnvelope(damaged, trust)).not.toThrow();
+      try {
+        verifyEnvelope(damaged, trust);
+        reasons.add('accepted');
+      } catch (error) {
+        if (!(error instanceof ManifestError)) throw new Error(`mutation ${i} threw ${String(error)}`);
+        reasons.add(error.reason);
+      }
+    }
+    expect(reasons).not.toContain('accepted');
+    expect(reasons).toContain('bad-signature');
   });
 });

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { CborTagged, decodeCbor, encodeCbor, type CborValue } from '../../ota/manifest/cbor.js';
 import { signDetached } from '../../ota/manifest/cose.js';
-import { CMD } from '../../ota/manifest/suit-commands.js';
+import { SUIT_COMMAND_CODES } from '../../ota/manifest/suit-commands.js';
 import { readEnvelopeUnverified, signEnvelope, verifyEnvelope } from '../../ota/manifest/suit-envelope.js';
 import { decodeText, encodeText } from '../../ota/manifest/suit-text.js';
 import { uuidBytes } from '../../ota/manifest/uuid.js';
@@ -28,8 +28,8 @@ describe('the layout sensorkit writes', () => {
   it('puts install at 20 and validate at 7, each command sequence checking the image digest', () => {
     const { manifest } = parts(signEnvelope(manifestFor(image, 3), key.privateKey));
     expect([...manifest.keys()]).toEqual([1, 2, 3, 7, 20, 23]);
-    expect(decodeCbor(manifest.get(7) as Uint8Array)).toEqual([CMD.imageMatch, 15]);
-    expect(decodeCbor(manifest.get(20) as Uint8Array)).toEqual([CMD.overrideParameters, new Map([[21, 'firmware.bin']]), CMD.fetch, 2, CMD.imageMatch, 15]);
+    expect(decodeCbor(manifest.get(7) as Uint8Array)).toEqual([SUIT_COMMAND_CODES.imageMatch, 15]);
+    expect(decodeCbor(manifest.get(20) as Uint8Array)).toEqual([SUIT_COMMAND_CODES.overrideParameters, new Map([[21, 'firmware.bin']]), SUIT_COMMAND_CODES.fetch, 2, SUIT_COMMAND_CODES.imageMatch, 15]);
   });
 
   it('signs the SUIT digest of the bstr-wrapped manifest (its head included)', () => {
