@@ -3,10 +3,12 @@
  * raw TCP socket or a serial port. One command at a time; after each, the error queue is read with
  * `SYST:ERR?` (until `0,"No error"`), so an error the instrument queued fails the command that
  * caused it. Every answer is awaited for at most `timeoutMs`: silence is one `timeout` error, never
- * a hang. A timeout leaves the line out of step (a late answer would be taken for the next one),
- * so the driver then closes it and refuses further commands.
+ * a hang. A query the instrument refuses gets no answer, only an error in its queue: when an answer
+ * is late, `SYST:ERR?` is sent before the timeout ends, and its reply turns the silence into the
+ * instrument's own error. An instrument silent to that too leaves the line out of step (a late
+ * answer would be taken for the next one), so the driver then closes it and refuses further commands.
  */
-import { SystemClock, type Clock, type Timer } from '../../sdk/core/clock.js';
+import { SystemClock, type Clock } from '../../sdk/core/clock.js';
 import { ArgumentError, NotSupportedError } from '../../sdk/core/errors.js';
 import { convertDifference, converter } from '../../sdk/core/units.js';
 import { InstrumentError, type InstrumentErrorReason } from './errors.js';
@@ -20,6 +22,17 @@ import { QUANTITIES, QUANTITY_UNITS } from './sim-common.js';
 export const DEFAULT_SCPI_TIMEOUT_MS = 2000;
 /** Most errors read from the queue after one command (SCPI queues hold at least 2; ours 10). */
 const MAX_QUEUE_READS = 16;
+/** Lines kept while nobody waits for one. */
+const MAX_BUFFERED_LINES = 64;
+/** When an answer is late, `SYST:ERR?` is sent this share of the timeout (at most PROBE_MAX_MS) before it ends. */
+const PROBE_FRACTION = 0.25;
+const PROBE_MAX_MS = 500;
+
+/** A `SYST:ERR?` reply in its strict form, `<code>,"<message>"`, or undefined for anything else. */
+function errorReply(line: string): { code: number; message: string } | undefined {
+  const match = /^\s*([+-]?\d+)\s*,\s*"([^"]*)"\s*$/.exec(line);
+  return match === null ? undefined : { code: Number(match[1]), message: match[2]! };
+}
 
 /** Options of {@link ScpiInstrument}. */
 export interface ScpiInstrumentOptions {
@@ -71,7 +84,11 @@ export class ScpiInstrument implements Instrument {
   #identity: InstrumentIdentity | undefined;
   #dialect: ScpiDialect | undefined;
   #queue: Promise<unknown> = Promise.resolve();
-  #waiting: { resolve: (line: string) => void; reject: (error: InstrumentError) => void; command: string } | undefined;
+  /** Lines received and not yet taken, and who waits for the next one. */
+  readonly #lines: string[] = [];
+  #waiter: { resolve: (line: string) => void; reject: (error: InstrumentError) => void; command: string } | undefined;
+  /** A `SYST:ERR?` was sent for a late answer and its reply is still to be read. */
+  #probeSent = false;
   /** Why the instrument no longer takes commands. */
   #unusable: { reason: InstrumentErrorReason; detail: string } | undefined;
   #closing: Promise<void> | undefined;
@@ -87,11 +104,14 @@ export class ScpiInstrument implements Instrument {
     this.#clock = options.clock ?? new SystemClock();
     this.#options = options;
     this.#link.onLine((line) => {
-      const waiting = this.#waiting;
-      // An answer nobody asked for (a talkative instrument) is dropped.
-      if (waiting === undefined) return;
-      this.#waiting = undefined;
-      waiting.resolve(line);
+      const waiter = this.#waiter;
+      if (waiter === undefined) {
+        // Kept until the next command is sent: two answers may arrive in one chunk.
+        if (this.#lines.length < MAX_BUFFERED_LINES) this.#lines.push(line);
+        return;
+      }
+      this.#waiter = undefined;
+      waiter.resolve(line);
     });
     this.#link.onEnd((end) => this.#ended(end));
   }
@@ -221,70 +241,111 @@ export class ScpiInstrument implements Instrument {
     if (typeof command !== 'string' || command.trim() === '' || /[\r\n]/.test(command)) {
       return Promise.reject(new ArgumentError(`Expected one SCPI command without line breaks, got ${JSON.stringify(command)}`));
     }
+    const checked = this.#options.checkErrors !== false && command.trim().toUpperCase() !== 'SYST:ERR?';
     const run = this.#queue.then(async () => {
-      const answer = answered ? await this.#exchange(command, true) : (await this.#exchange(command, false), '');
-      if (this.#options.checkErrors !== false && command.toUpperCase() !== 'SYST:ERR?') await this.#checkErrors(command);
+      this.#assertUsable(command);
+      // Whatever arrived unasked since the last command (a talkative instrument) is not an answer.
+      this.#lines.length = 0;
+      this.#link.send(command);
+      const answer = answered ? await this.#answer(command, checked) : '';
+      if (checked) await this.#checkErrors(command, []);
       return answer;
     });
     this.#queue = run.catch(() => undefined);
     return run;
   }
 
-  /** Sends `command`; for a query, resolves with the next line or rejects after the timeout. */
-  #exchange(command: string, answered: boolean): Promise<string> {
-    if (this.#unusable !== undefined) return Promise.reject(this.#error(this.#unusable.reason === 'timeout' ? 'closed' : this.#unusable.reason, command, this.#unusable.detail));
-    if (!answered) {
-      this.#link.send(command);
-      return Promise.resolve('');
+  /**
+   * The answer to a query just sent. A query the instrument refuses gets no answer (IEEE 488.2
+   * §6.3.2), only an error in its queue: so when the answer is late, `SYST:ERR?` is sent while the
+   * timeout still runs (`PROBE_FRACTION` before its end). Its reply, if it comes first, says why
+   * there is no answer and keeps the line in step; a late answer that comes first is the answer, and
+   * the reply to the probe is then the first read of the error check.
+   */
+  async #answer(command: string, probe: boolean): Promise<string> {
+    const deadline = this.#timers.now() + this.timeoutMs;
+    const probeAt = probe ? deadline - Math.min(PROBE_MAX_MS, this.timeoutMs * PROBE_FRACTION) : deadline;
+    let line = await this.#nextLine(command, probeAt);
+    if (line === undefined && probe) {
+      this.#link.send('SYST:ERR?');
+      this.#probeSent = true;
+      line = await this.#nextLine(command, deadline);
+      const reply = line === undefined ? undefined : errorReply(line);
+      if (reply !== undefined) {
+        this.#probeSent = false;
+        if (reply.code === 0) throw this.#error('timeout', command, `no answer within ${this.timeoutMs} ms (the instrument answers SYST:ERR? with no error)`);
+        await this.#checkErrors(command, [reply], 'answered nothing and reported');
+      }
     }
-    return new Promise<string>((resolve, reject) => {
-      let timer: Timer | undefined;
-      this.#waiting = {
+    if (line !== undefined) return line;
+    this.#unusable = { reason: 'timeout', detail: `unusable after "${command}" got no answer within ${this.timeoutMs} ms; connect again` };
+    void this.#link.close();
+    throw this.#error('timeout', command, `no answer within ${this.timeoutMs} ms`);
+  }
+
+  /** The next line, or undefined when `deadline` (on the wall clock) passes first. */
+  #nextLine(command: string, deadline: number): Promise<string | undefined> {
+    this.#assertUsable(command);
+    const buffered = this.#lines.shift();
+    if (buffered !== undefined) return Promise.resolve(buffered);
+    return new Promise<string | undefined>((resolve, reject) => {
+      const timer = this.#timers.schedule(deadline, () => {
+        this.#waiter = undefined;
+        resolve(undefined);
+      });
+      this.#waiter = {
         command,
         resolve: (line) => {
-          timer?.cancel();
+          timer.cancel();
           resolve(line);
         },
         reject: (error) => {
-          timer?.cancel();
+          timer.cancel();
           reject(error);
         },
       };
-      timer = this.#timers.schedule(this.#timers.now() + this.timeoutMs, () => {
-        if (this.#waiting?.command !== command) return;
-        this.#waiting = undefined;
-        this.#unusable = { reason: 'timeout', detail: `unusable after "${command}" got no answer within ${this.timeoutMs} ms; connect again` };
-        reject(this.#error('timeout', command, `no answer within ${this.timeoutMs} ms`));
-        void this.#link.close();
-      });
-      this.#link.send(command);
     });
   }
 
-  /** Reads the error queue until it is empty; rejects with the first error it held. */
-  async #checkErrors(command: string): Promise<void> {
-    const errors: { code: number; message: string }[] = [];
+  /**
+   * Reads the error queue until it is empty (the reply to a probe already sent first); rejects with
+   * the first error, `found` ones included.
+   */
+  async #checkErrors(command: string, found: { code: number; message: string }[], verb = 'reported'): Promise<void> {
+    const errors = [...found];
     for (let i = 0; i < MAX_QUEUE_READS; i++) {
-      const answer = await this.#exchange('SYST:ERR?', true);
+      if (!this.#probeSent) this.#link.send('SYST:ERR?');
+      this.#probeSent = false;
+      const answer = await this.#nextLine('SYST:ERR?', this.#timers.now() + this.timeoutMs);
+      if (answer === undefined) {
+        this.#unusable = { reason: 'timeout', detail: `unusable after "SYST:ERR?" got no answer within ${this.timeoutMs} ms; connect again` };
+        void this.#link.close();
+        throw this.#error('timeout', `${command}: SYST:ERR?`, `no answer within ${this.timeoutMs} ms`);
+      }
       const parsed = parseSystemError(answer);
-      if (typeof parsed === 'string') throw this.#error('garbled', 'SYST:ERR?', parsed);
+      if (typeof parsed === 'string') throw this.#error('garbled', `${command}: SYST:ERR?`, parsed);
       if (parsed.code === 0) break;
       errors.push(parsed);
     }
     const first = errors[0];
     if (first === undefined) return;
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more: ${errors.slice(1).map((e) => e.code).join(', ')})` : '';
-    throw this.#error('instrument-error', command, `the instrument reported ${first.code},"${first.message}"${more}`, { instrumentCode: first.code, instrumentMessage: first.message });
+    throw this.#error('instrument-error', command, `the instrument ${verb} ${first.code},"${first.message}"${more}`, { instrumentCode: first.code, instrumentMessage: first.message });
+  }
+
+  #assertUsable(command: string): void {
+    const unusable = this.#unusable;
+    if (unusable !== undefined) throw this.#error(unusable.reason === 'timeout' ? 'closed' : unusable.reason, command, unusable.detail);
   }
 
   #ended(end: LinkEnd): void {
     const detail = end.kind === 'overlong' ? 'the instrument sent an answer line longer than 64 KiB' : end.detail;
-    if (this.#unusable === undefined) this.#unusable = { reason: end.kind === 'overlong' ? 'garbled' : 'closed', detail: `${detail}; connect again` };
-    const waiting = this.#waiting;
-    if (waiting === undefined) return;
-    this.#waiting = undefined;
     const reason = end.kind === 'overlong' ? 'garbled' : 'closed';
-    waiting.reject(this.#error(reason, waiting.command, end.kind === 'overlong' ? detail : `${detail} while waiting for the answer`));
+    if (this.#unusable === undefined) this.#unusable = { reason, detail: `${detail}; connect again` };
+    const waiter = this.#waiter;
+    if (waiter === undefined) return;
+    this.#waiter = undefined;
+    waiter.reject(this.#error(reason, waiter.command, end.kind === 'overlong' ? detail : `${detail} while waiting for the answer`));
   }
 
   #error(reason: InstrumentErrorReason, command: string, detail: string, extra?: { instrumentCode: number; instrumentMessage: string }): InstrumentError {

@@ -143,7 +143,7 @@ describe('ScpiInstrument over TCP against the simulated instrument', () => {
     expect(refused.message).toBe(`dmm (${sim.spec}): *IDN?: the instrument did not identify: expected four comma-separated fields (manufacturer,model,serial,firmware), got "HELLO WORLD"`);
   });
 
-  it('silence: one timeout error within the timeout, then the driver refuses further commands at once', async () => {
+  it('silence to one query: one timeout error within the timeout; the error queue answering keeps the line usable', async () => {
     const sim = await simulator({ kind: 'dmm', misbehave: { silent: ['MEASure:VOLTage[:DC]?'] } });
     const dmm = await driver(sim, { timeoutMs: 300 });
     await dmm.identify();
@@ -151,14 +151,47 @@ describe('ScpiInstrument over TCP against the simulated instrument', () => {
     const error = await failure(dmm.measure('voltage-dc'));
     const elapsed = performance.now() - started;
     expect(error).toMatchObject({ reason: 'timeout', code: 'ERR_TIMEOUT', command: 'MEAS:VOLT:DC?' });
-    expect(error.message).toBe(`dmm (${sim.spec}): MEAS:VOLT:DC?: no answer within 300 ms`);
+    expect(error.message).toBe(`dmm (${sim.spec}): MEAS:VOLT:DC?: no answer within 300 ms (the instrument answers SYST:ERR? with no error)`);
+    expect(elapsed).toBeLessThan(300 + 250);
+    await dmm.write('SIM:INP:CURR 0.001');
+    expect((await dmm.measure('current-dc')).value).toBeCloseTo(0.001, 6);
+  });
+
+  it('silence to everything: one timeout error within the timeout, then the driver refuses further commands at once', async () => {
+    const silent = await simulator({ kind: 'dmm', misbehave: { silent: true } });
+    const mute = await driver(silent, { timeoutMs: 300 });
+    const started = performance.now();
+    const error = await failure(mute.measure('voltage-dc'));
+    const elapsed = performance.now() - started;
+    expect(error).toMatchObject({ reason: 'timeout', code: 'ERR_TIMEOUT', command: '*IDN?' });
+    expect(error.message).toBe(`dmm (${silent.spec}): *IDN?: no answer within 300 ms`);
     expect(elapsed).toBeGreaterThanOrEqual(299);
     expect(elapsed).toBeLessThan(300 + 250);
     const after = performance.now();
-    const next = await failure(dmm.measure('current-dc'));
+    const next = await failure(mute.measure('current-dc'));
     expect(next.reason).toBe('closed');
-    expect(next.message).toContain('unusable after "MEAS:VOLT:DC?" got no answer within 300 ms');
+    expect(next.message).toContain('unusable after "*IDN?" got no answer within 300 ms; connect again');
     expect(performance.now() - after).toBeLessThan(100);
+  });
+
+  it('a query the instrument refuses (no answer, an error queued) fails with its error within the timeout, and the line stays usable', async () => {
+    const sim = await simulator({ kind: 'dmm' });
+    const dmm = await driver(sim, { timeoutMs: 400 });
+    const started = performance.now();
+    const error = await failure(dmm.query('MEAS:FREQ?'));
+    expect(performance.now() - started).toBeLessThan(400 + 250);
+    expect(error).toMatchObject({ reason: 'instrument-error', command: 'MEAS:FREQ?', instrumentCode: -113 });
+    expect(error.message).toBe(`dmm (${sim.spec}): MEAS:FREQ?: the instrument answered nothing and reported -113,"Undefined header"`);
+    expect(sim.engine.pendingErrors).toHaveLength(0);
+    expect((await dmm.identify()).model).toBe('SIM-DMM');
+  });
+
+  it('an answer later than the probe but within the timeout is the answer; the probe’s reply is the error check', async () => {
+    const sim = await simulator({ kind: 'dmm', misbehave: { delayMs: 800 } });
+    const dmm = await driver(sim, { timeoutMs: 1000 });
+    expect((await dmm.identify()).model).toBe('SIM-DMM');
+    expect(sim.received).toEqual(['*IDN?', 'SYST:ERR?']);
+    expect(sim.engine.pendingErrors).toHaveLength(0);
   });
 
   it('an instrument that says nothing at all is refused by connectInstrument within its timeout', async () => {
