@@ -62,9 +62,6 @@ export function unsupportedIn(document: SuitManifestDocument): ManifestError | u
     }
   }
   if (document.sequences.has('suit-load')) return unsupported('unsupported command sequence: suit-load (sensorkit installs into files and has no load step)');
-  for (const member of document.severable) {
-    if (member.key !== 23 && member.digest !== undefined && !member.inEnvelope) return bad(`${member.name} is severed and not in the envelope: nothing to execute`);
-  }
   return undefined;
 }
 
@@ -116,6 +113,10 @@ function uriOf(value: CborValue | undefined, what: string): string {
 export function interpretManifest(document: SuitManifestDocument): SuitManifest {
   const refusal = unsupportedIn(document);
   if (refusal !== undefined) throw refusal;
+  // A severed sequence the envelope does not carry cannot run; severed text is simply not needed.
+  for (const member of document.severable) {
+    if (member.key !== 23 && member.digest !== undefined && !member.inEnvelope) throw bad(`${member.name} is severed and not in the envelope: nothing to execute`);
+  }
   const count = document.componentIds.length;
   const states: ComponentState[] = document.componentIds.map(() => ({ parameters: new Map(), matched: false }));
   const vendors = new Set<string>();

@@ -10,6 +10,7 @@ import { CborTagged, decodeCbor, encodeCbor, type CborValue } from '../../ota/ma
 import { signDetached } from '../../ota/manifest/cose.js';
 import { SUIT_COMMAND_CODES } from '../../ota/manifest/suit-commands.js';
 import { readEnvelopeUnverified, signEnvelope, verifyEnvelope } from '../../ota/manifest/suit-envelope.js';
+import { decodeManifest } from '../../ota/manifest/suit-manifest.js';
 import { decodeText, encodeText } from '../../ota/manifest/suit-text.js';
 import { uuidBytes } from '../../ota/manifest/uuid.js';
 import { DEVICE, makeImage, makeKey, manifestFor, reasonOf, trustOf } from '../support/ota-fixtures.js';
@@ -86,6 +87,35 @@ describe('the layout sensorkit writes', () => {
       [['mcu', 'firmware'], 'mcu.hex', mcu.length, '2.0'],
     ]);
     expect(() => signEnvelope({ ...components[0]!, sequence: 4, ...DEVICE, components: [components[0]!, components[0]!] }, key.privateKey)).toThrow(/unique/);
+  });
+});
+
+describe('what a manifest installs', () => {
+  const digest = encodeCbor([-16, createHash('sha256').update(image).digest()]);
+  const common = (ids: Uint8Array[][], shared: CborValue[]): Uint8Array => encodeCbor(new Map<number, CborValue>([[2, ids], [4, encodeCbor(shared)]]));
+  const identity = new Map<number, CborValue>([[1, uuidBytes(DEVICE.vendorId)], [2, uuidBytes(DEVICE.classId)], [3, digest], [14, image.length]]);
+  const manifest = (members: [number, CborValue][]): Uint8Array => encodeCbor(new Map<number, CborValue>([[1, 1], [2, 1], ...members]));
+  const id = [[Uint8Array.of(0)]];
+
+  it('fetches in suit-payload-fetch and checks in suit-install', () => {
+    const bytes = manifest([[3, common(id, [20, identity, 1, 15, 2, 15])], [16, encodeCbor([20, new Map([[21, 'a.bin']]), 21, 2])], [20, encodeCbor([3, 15])]]);
+    expect(decodeManifest(bytes)).toMatchObject({ uri: 'a.bin', fetch: true, imageSize: image.length });
+  });
+
+  it('refuses commands that do not add up, naming what is wrong', () => {
+    // No vendor check.
+    expect(() => decodeManifest(manifest([[3, common(id, [20, identity, 2, 15])], [20, encodeCbor([21, 2, 3, 15])]]))).toThrow('no suit-condition-vendor-identifier');
+    // A fetch never checked against its digest.
+    expect(() => decodeManifest(manifest([[3, common(id, [20, identity, 1, 15, 2, 15])], [20, encodeCbor([21, 2])]]))).toThrow('component 0 is fetched but never checked by suit-condition-image-match');
+    // Two components and a command before set-component-index.
+    expect(() => decodeManifest(manifest([[3, common([...id, [Uint8Array.of(1)]], [20, identity, 1, 15, 2, 15])]]))).toThrow('before suit-directive-set-component-index (the manifest has 2 components)');
+    // An index past the components.
+    expect(() => decodeManifest(manifest([[3, common(id, [12, 1, 20, identity])]]))).toThrow('component index 1 is not below 1');
+    // A parameter sensorkit does not use is refused by name, as commands are.
+    expect(() => decodeManifest(manifest([[3, common(id, [20, new Map([...identity, [12, true]]), 1, 15, 2, 15])], [20, encodeCbor([21, 2, 3, 15])]]))).toThrow('unsupported parameter: suit-parameter-strict-order (in suit-shared-sequence)');
+    // A digest algorithm other than SHA-256.
+    const sha512 = new Map([...identity, [3, encodeCbor([-44, new Uint8Array(64)])]]);
+    expect(reasonOf(() => decodeManifest(manifest([[3, common(id, [20, sha512, 1, 15, 2, 15])], [20, encodeCbor([21, 2, 3, 15])]])))).toBe('unsupported-command');
   });
 });
 
