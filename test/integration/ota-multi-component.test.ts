@@ -106,6 +106,16 @@ describe('a manifest with two components', () => {
     expect((await readdir(join(root, 'images'))).length).toBe(1);
   });
 
+  it('runs suit-validate at every boot: a damaged second component sends the device back to the previous release', async () => {
+    const { agent, root } = await provisioned();
+    await agent.update({ envelope: envelopeOf(2), baseUrl: server.url });
+    const damaged = Buffer.from(release(2).mcu);
+    damaged[0] = damaged[0]! ^ 0xff;
+    await writeFile(join(root, 'current', 'component-1.bin'), damaged);
+    expect((await agent.boot()).sequence).toBe(1);
+    expect(await running(root)).toEqual(release(1));
+  });
+
   it('refuses a component the device does not update, and a single payload URL for two images', async () => {
     const { agent } = await provisioned([APP, MCU]);
     const appOnly = await mkdtemp(join(tmpdir(), 'sensorkit-ota-multi-dev-'));
