@@ -117,18 +117,30 @@ export async function startScpiSimulator(options: ScpiSimulatorOptions): Promise
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     let buffer = '';
+    // After an overlong message, the rest of it up to its newline is dropped too.
+    let discarding = false;
     let chain: Promise<void> = Promise.resolve();
     socket.on('data', (chunk: string) => {
       buffer += chunk;
       for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
         const message = buffer.slice(0, newline).replace(/\r$/, '');
         buffer = buffer.slice(newline + 1);
+        if (discarding) {
+          discarding = false;
+          continue;
+        }
+        if (message.length > MAX_LINE) {
+          chain = chain.then(() => engine.queueError(-223, 'Too much data'));
+          continue;
+        }
         // Messages run in order, each after the previous one's (possibly late) answer.
         chain = chain.then(() => serve(message, socket));
       }
       if (buffer.length > MAX_LINE) {
         buffer = '';
-        engine.queueError(-223, 'Too much data');
+        // Queued in turn with the messages before it.
+        if (!discarding) chain = chain.then(() => engine.queueError(-223, 'Too much data'));
+        discarding = true;
       }
     });
   });

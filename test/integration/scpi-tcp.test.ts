@@ -19,7 +19,7 @@ import {
   type ScpiSimulatorOptions,
 } from '../../hil/instruments/index.js';
 import { trackedCleanups } from '../support/cleanups.js';
-import { freePort } from '../support/net.js';
+import { freePort, waitFor } from '../support/net.js';
 
 const { track } = trackedCleanups();
 
@@ -252,6 +252,27 @@ describe('ScpiInstrument over TCP against the simulated instrument', () => {
     const error = await failure(dmm.identify());
     expect(error).toMatchObject({ reason: 'garbled', command: '*IDN?' });
     expect(error.message).toContain('longer than 64 KiB');
+  });
+
+  it('the simulator cuts off a message line without end at 64 KiB and queues -223 Too much data', async () => {
+    const sim = await simulator({ kind: 'dmm' });
+    const { connect } = await import('node:net');
+    const socket = connect(sim.port, '127.0.0.1');
+    track({ close: () => void socket.destroy() });
+    const lines: string[] = [];
+    let buffer = '';
+    socket.setEncoding('latin1').on('data', (chunk: string) => {
+      buffer += chunk;
+      for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
+        lines.push(buffer.slice(0, i));
+        buffer = buffer.slice(i + 1);
+      }
+    });
+    socket.write('A'.repeat(70_000));
+    socket.write('\nSYST:ERR?\n*IDN?\n');
+    await waitFor(() => lines.length >= 2, 5000, 'two answers');
+    expect(lines[0]).toBe('-223,"Too much data"');
+    expect(lines[1]).toBe('sensorkit,SIM-DMM,SIM-1,1.0');
   });
 
   it('the mapping is overridable per model: another query, another unit, a stated accuracy', async () => {
