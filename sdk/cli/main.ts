@@ -38,7 +38,7 @@ Commands:
   opcua           the OPC UA server's PKI: trust or list client certificates
   emulate         serve an emulated board over Firmata on a pseudo-terminal
   boards          list serial ports and the boards on them
-  ota             signed updates: keygen, sign, verify, serve
+  ota             signed updates: keygen, sign, verify, inspect, serve
   hil             test plans on a device: run, verify, replay, list, keygen
   instrument      simulated SCPI instruments for dry runs of test plans
 

@@ -1,12 +1,14 @@
 /**
  * Loading a device file: a TypeScript or JavaScript module whose default export is a `DeviceModel`
- * (from `defineDevice`). It may also export `emulation(board, random)`, which wires emulated parts
- * and signals for runs on the emulated board, and `setup(device)`, which implements commands.
+ * (from `defineDevice`). It may also export `emulation(board, random, inputs)`, which wires emulated
+ * parts and signals for runs on the emulated board (`inputs` holds the true quantities a test
+ * harness may set or drive; a pass-through otherwise), and `setup(device)`, which implements commands.
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { EmulatedBoard } from '../../boards/emulated/board.js';
+import type { PhysicalInputs } from '../../boards/emulated/physical-inputs.js';
 import { DeviceFileError, SensorkitError } from '../core/errors.js';
 import type { SeededRandom } from '../core/random.js';
 import { DeviceModel } from '../model/define-device.js';
@@ -19,8 +21,11 @@ export interface DeviceModule {
   /** Absolute path of the file that was loaded. */
   readonly file: string;
   readonly model: DeviceModel;
-  /** Wires the emulated world for this device (signals, emulated parts, faults). */
-  readonly emulation?: (board: EmulatedBoard, random: SeededRandom) => void;
+  /**
+   * Wires the emulated world for this device (signals, emulated parts, faults); `inputs` holds the
+   * true quantities a test harness may set or drive (a pass-through otherwise).
+   */
+  readonly emulation?: (board: EmulatedBoard, random: SeededRandom, inputs?: PhysicalInputs) => void;
   /** Implements commands and other device behaviour once the device exists. */
   readonly setup?: (device: Device) => void;
 }
