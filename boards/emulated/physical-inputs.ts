@@ -32,10 +32,15 @@ export interface FaultControlInfo {
   readonly description?: string;
 }
 
+/** A declared error on what an input carries: the carried value in, the value the part sees out. */
+export type InputDistortion = (value: number, timeMs: number) => number;
+
 interface InputEntry {
   readonly info: PhysicalInputInfo;
   /** What the input follows now: undefined for the device file's own signal. */
   override: Signal | undefined;
+  /** A declared error applied on top, if any. */
+  distortion: InputDistortion | undefined;
   /** The constant set last, in the input's unit (a reference value for a test). */
   setValue: number | undefined;
 }
@@ -78,12 +83,14 @@ export class PhysicalInputs {
     if (typeof unit !== 'string' || unitInfo(unit) === undefined) {
       throw new ArgumentError(`Expected \`unit\` of input "${name}" to be a unit such as "Cel" or "Pa", got ${describe(unit)}`);
     }
-    const entry: InputEntry = { info: Object.freeze({ name, unit, ...(description === undefined ? {} : { description }) }), override: undefined, setValue: undefined };
+    const info = Object.freeze({ name, unit, ...(description === undefined ? {} : { description }) });
+    const entry: InputEntry = { info, override: undefined, distortion: undefined, setValue: undefined };
     this.#inputs.set(name, entry);
     return {
       valueAt(timeMs: number): number {
         // The own signal is not called while overridden: a stateful signal resumes where it was.
-        return entry.override === undefined ? signal.valueAt(timeMs) : entry.override.valueAt(timeMs);
+        const value = entry.override === undefined ? signal.valueAt(timeMs) : entry.override.valueAt(timeMs);
+        return entry.distortion === undefined ? value : entry.distortion(value, timeMs);
       },
     };
   }
@@ -146,6 +153,23 @@ export class PhysicalInputs {
     const entry = this.#entry(name);
     entry.override = undefined;
     entry.setValue = undefined;
+  }
+
+  /**
+   * Applies a declared error to what the input carries (in its unit), whatever it follows: an
+   * offset, a gain, a lag … — the truth a measurement method must find when it validates itself.
+   * `undefined` removes it. What a plan set stays the reference; only the part sees the error.
+   *
+   * @example
+   * ```ts
+   * inputs.distort('temperature', (value) => value + 0.5) // the sensor reads 0.5 °C high
+   * inputs.distort('temperature', undefined)
+   * ```
+   */
+  distort(name: string, distortion: InputDistortion | undefined): void {
+    const entry = this.#entry(name);
+    if (distortion !== undefined && typeof distortion !== 'function') throw new ValidationError(`inputs.${name}`, 'expected a distortion function (value, timeMs) => value');
+    entry.distortion = distortion;
   }
 
   /** The constant the input was last set to, in its unit; undefined when driven or not set. */

@@ -170,9 +170,18 @@ async function settle(step: SettleStep, run: RunScope, phase: PhaseScope): Promi
   throw new PhaseAbort(`${channel.id} did not settle within ±${formatValue(step.tolerance)} ${step.unit} over ${formatMs(step.windowMs)} in ${formatMs(limit)} (${last})`);
 }
 
-/** Default wait for a measurement's samples: ten sample periods per sample, at least 10 s. */
-function defaultTimeout(channel: ChannelModel, count: number): number {
-  return Math.max(10_000, (10 * count * 1000) / channel.sampleRate);
+/**
+ * Default wait for a measurement's samples: ten sample periods per sample, at least 10 s. A target
+ * observed over MQTT or OPC UA sees the device's reports only, which a deadband thins out to one a
+ * heartbeat for a steady value: there, one heartbeat and a half per sample (and one more).
+ */
+function defaultTimeout(channel: ChannelModel, count: number, observation: string): number {
+  const sampled = Math.max(10_000, (10 * count * 1000) / channel.sampleRate);
+  const reporting = channel.reporting;
+  if (observation === 'in-process' || reporting === undefined) return sampled;
+  const thinned = reporting.deadband !== undefined || reporting.deadbandPercent !== undefined;
+  const heartbeatS = reporting.heartbeat ?? (thinned ? 60 : undefined);
+  return heartbeatS === undefined ? sampled : Math.max(sampled, (count + 1) * heartbeatS * 1500);
 }
 
 async function measure(step: MeasureStep & { id: string }, run: RunScope, phase: PhaseScope): Promise<void> {
@@ -182,7 +191,7 @@ async function measure(step: MeasureStep & { id: string }, run: RunScope, phase:
   const accept = step.expectQuality === undefined ? usable : () => true;
   let samples: Sample[];
   try {
-    samples = await run.feed.next(channel.id, count, phase.bound(step.timeoutMs ?? defaultTimeout(channel, count)), accept);
+    samples = await run.feed.next(channel.id, count, phase.bound(step.timeoutMs ?? defaultTimeout(channel, count, run.target.observation)), accept);
   } catch (error) {
     if (error instanceof TimeoutError) {
       phase.bound(0);

@@ -87,6 +87,18 @@ describe('createEmulatedTarget', () => {
     await expect(target.stimulate('temperature', 5, 'degC')).rejects.toThrow(ValidationError);
   });
 
+  it('lets a declared error reach the part while the set value stays the truth', async () => {
+    const { target, samples } = await open('examples/env-node');
+    await target.stimulate('temperature', 25, 'Cel');
+    await target.wait(30_000);
+    const before = mean(of(samples, 'temperature').slice(-5));
+    target.physicalInputs.distort('temperature', (value) => value + 0.5);
+    await target.wait(30_000);
+    const after = mean(of(samples, 'temperature').slice(-5));
+    expect(after - before).toBeCloseTo(0.5, 1);
+    expect(target.physicalInputs.valueOf('temperature')).toBe(25);
+  });
+
   it('drives an input from a signal, such as a chamber ramp', async () => {
     const { target, samples } = await open('examples/env-node');
     await target.drive('temperature', ramp({ from: 10, slopePerSecond: 0.1, start: target.clock.now() }), 'Cel');
@@ -147,6 +159,19 @@ describe('PhysicalInputs', () => {
     expect(signal.valueAt(3)).toBe(21);
     expect(inputs.list()).toEqual([{ name: 'temperature', unit: 'Cel', description: 'air' }]);
     expect(inputs.has('temperature')).toBe(true);
+  });
+
+  it('applies a declared error on top of whatever the input follows', () => {
+    const inputs = new PhysicalInputs();
+    const signal = inputs.input('temperature', constant(20), 'Cel');
+    inputs.distort('temperature', (value, timeMs) => value * 1.01 + 0.5 + timeMs / 1000);
+    expect(signal.valueAt(0)).toBeCloseTo(20.7, 9);
+    inputs.set('temperature', 30, 'Cel');
+    expect(signal.valueAt(1000)).toBeCloseTo(31.8, 9);
+    expect(inputs.valueOf('temperature')).toBe(30);
+    inputs.distort('temperature', undefined);
+    expect(signal.valueAt(2000)).toBe(30);
+    expect(() => inputs.distort('temperature', 5 as never)).toThrow('inputs.temperature: expected a distortion function (value, timeMs) => value');
   });
 
   it('does not call a stateful own signal while an input is overridden', () => {

@@ -9,6 +9,7 @@ import { WALL_CLOCK_FIELDS, type RunRecord } from '../../hil/record/record.js';
 import { runTestPlan, type ProgressEvent } from '../../hil/run/index.js';
 import type { Instrument, InstrumentQuantity } from '../../hil/instruments/instrument.js';
 import { createEmulatedTarget, type EmulatedTarget } from '../../hil/targets/emulated.js';
+import type { Target } from '../../hil/targets/target.js';
 import { SimulatedChamber } from '../../hil/instruments/index.js';
 import { StateError, ValidationError } from '../../sdk/core/errors.js';
 import envNode, { emulation } from '../../examples/env-node/device.js';
@@ -298,6 +299,40 @@ function fakeInstrument(id: string, read: () => number, sourced: unknown[], iden
     close: async () => undefined,
   };
 }
+
+describe('runTestPlan on a target that observes reports only', () => {
+  /** The emulated target seen as over MQTT: only the samples report-by-exception lets through. */
+  function reportsOnly(inner: EmulatedTarget): Target {
+    return {
+      kind: inner.kind,
+      description: 'emulated (reports)',
+      observation: 'mqtt',
+      clock: inner.clock,
+      virtualTime: true,
+      get model() {
+        return inner.model;
+      },
+      open: () => inner.open(),
+      inputs: () => inner.inputs(),
+      stimulate: (input, value, unit) => inner.stimulate(input, value, unit),
+      drive: (input, signal, unit) => inner.drive(input, signal, unit),
+      onSample: (listener) => inner.device.on('report', listener),
+      wait: (ms) => inner.wait(ms),
+      close: () => inner.close(),
+    };
+  }
+
+  it('waits for samples a deadband thins out to one a heartbeat', async () => {
+    const target = reportsOnly(createEmulatedTarget({ device: DEVICE, seed: 2 }));
+    const record = await runTestPlan(plan([{ id: 'steady', steps: [...at25, { kind: 'measure', channel: 'temperature', samples: 3, reference: { input: 'temperature' }, limits: { tolerance: 'mpe' } }] }]), {
+      target,
+      seed: 2,
+    });
+    expect(record.phases[0]!.outcome).toBe('pass');
+    // Steady at 25 Cel, the 0.05 Cel deadband lets a sample through about once a 60 s heartbeat.
+    expect(record.phases[0]!.duration).toBeGreaterThan(60_000);
+  });
+});
 
 describe('runTestPlan on the wrong device', () => {
   it('refuses a target that runs another device than the plan names', async () => {
