@@ -38,5 +38,17 @@ export function coverageFactor(effectiveDegreesOfFreedom: number | null, probabi
   // Truncate, forgiving the rounding of Welch–Satterthwaite (u⁴/(u⁴/ν) may come out as 46.999…).
   const truncated = nu >= 1 && Number.isFinite(nu) ? Math.floor(nu * (1 + 1e-12)) : nu;
   if (probability === DEFAULT_COVERAGE_PROBABILITY && truncated >= K2_MIN_DEGREES_OF_FREEDOM) return 2;
-  return studentTQuantile((1 + probability) / 2, truncated);
+  if (!Number.isInteger(truncated) || truncated > MEMO_UP_TO) return studentTQuantile((1 + probability) / 2, truncated);
+  const key = `${probability}:${truncated}`;
+  let k = memo.get(key);
+  if (k === undefined) {
+    k = studentTQuantile((1 + probability) / 2, truncated);
+    if (memo.size < MEMO_SIZE) memo.set(key, k);
+  }
+  return k;
 }
+
+/** Integer ν up to this have their factor remembered (a budget evaluated many times asks for the same few). */
+const MEMO_UP_TO = 1000;
+const MEMO_SIZE = 4096;
+const memo = new Map<string, number>();

@@ -34,3 +34,4 @@ export { resolution, type ResolutionOptions } from './resolution.js';
 export { drift, type DriftOptions } from './drift.js';
 export { stepResponse, type StepResponseOptions, type StepResponseResult } from './step-response.js';
 export { influenceEffect, type InfluenceCondition, type InfluenceOptions, type InfluenceResult } from './influence.js';
+export { fitCorrection, type CorrectionFit, type CorrectionFitOptions, type CorrectionMethod } from './correction-fit.js';
