@@ -126,6 +126,11 @@ export class SampleFeed {
     this.#listeners.clear();
   }
 
+  /** Throws {@link RunAbort} when the run's signal has aborted. */
+  checkAbort(): void {
+    this.#checkAbort();
+  }
+
   #checkAbort(): void {
     const signal = this.#signal;
     if (signal?.aborted) {

@@ -55,6 +55,7 @@ export function describeStep(step: StepSpec): string {
  * ```
  */
 export async function runStep(step: StepSpec, run: RunScope, phase: PhaseScope): Promise<void> {
+  run.feed.checkAbort();
   run.progress({ kind: 'step', phase: phase.id, step: describeStep(step) });
   try {
     await execute(step, run, phase);
