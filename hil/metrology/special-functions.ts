@@ -171,7 +171,7 @@ function erfSeries(x: number): number {
  * @example
  * ```ts
  * regularizedGammaP(1, 2)     // 1 − e⁻² = 0.8646647167633873
- * regularizedGammaP(4.5, 8.5) // χ²(17, ν = 9) = 0.95 (approximately)
+ * regularizedGammaP(4.5, 16.919 / 2) // 0.95: 16.919 is the 95 % point of χ² with ν = 9
  * ```
  */
 export function regularizedGammaP(a: number, x: number): number {

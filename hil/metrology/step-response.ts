@@ -11,6 +11,7 @@ import { ArgumentError } from '../../sdk/core/errors.js';
 import { combineUncertainty } from './budget.js';
 import { rectangularB, resolutionB } from './contributions.js';
 import { formatNumber } from './format.js';
+import type { SeriesRecord } from '../record/record.js';
 import type { MetrologyResult } from './result.js';
 import { requireNumber, requireReadings, requireSameLength } from './statistics.js';
 
@@ -39,6 +40,8 @@ export interface StepResponseResult {
   /** % of the step; 0 when the response never passes the final level. */
   readonly overshoot: MetrologyResult;
   readonly settlingTime: MetrologyResult;
+  /** The series analysed (from the last sample before the step), for a report's plot; attach it to a measurement's `series`. */
+  readonly series: SeriesRecord;
 }
 
 /**
@@ -116,6 +119,7 @@ export function stepResponse(options: StepResponseOptions): StepResponseResult {
     t90: timeResult('step-t90', reach(0.9, '90 %')),
     overshoot,
     settlingTime: timeResult('step-settling-time', settling),
+    series: { name: 'step response', unit, time: t, value: readings.slice(start) },
   };
 }
 

@@ -278,6 +278,9 @@ describe('stepResponse', () => {
       expect(r.uncertainty!.expanded).toBeCloseTo((2 * 50) / Math.sqrt(3), 9); // k = 2 × (100 ms / 2)/√3
     }
     expect(result.overshoot.value).toBe(0);
+    expect(result.series).toMatchObject({ name: 'step response', unit: 'Cel' });
+    expect(result.series.time[0]).toBe(900); // the last sample before the step
+    expect(result.series.time).toHaveLength(result.series.value.length);
   });
 
   it('measures the overshoot of an underdamped response (ζ = 0.5: 16.3 %) and works for a falling step', () => {
