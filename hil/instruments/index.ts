@@ -6,6 +6,7 @@ export { SimulatedCalibrator, defaultCalibratorCertificate, type SimulatedCalibr
 export { SimulatedDmm, DEFAULT_DMM_ACCURACY, DEFAULT_DMM_RANGES, type DmmAccuracy, type DmmQuantity, type SimulatedDmmOptions } from './sim-dmm.js';
 export { SimulatedPowerSupply, type SimulatedPowerSupplyOptions, type SupplyEvent } from './sim-supply.js';
 export { SimulatedChamber, type SimulatedChamberOptions } from './sim-chamber.js';
+export { RampLag } from './ramp-lag.js';
 export {
   DEFAULT_SCPI_DIALECT,
   SCPI_MODEL_DIALECTS,

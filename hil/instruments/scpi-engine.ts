@@ -12,7 +12,8 @@
  * - supply: `[SOURce]:VOLTage|CURRent[:LEVel] <value>` and queries, `MEASure:VOLTage|CURRent[:DC]?`,
  *   `OUTPut[:STATe] ON|OFF|1|0` and `OUTPut[:STATe]?`, sensorkit's `SIMulate:DIP <depth %>,<ms>`
  *   and `SIMulate:INTerrupt <ms>`.
- * - chamber: `[SOURce]:TEMPerature[:LEVel] <Cel>` and its query (the set point), `MEASure:TEMPerature?`.
+ * - chamber: `[SOURce]:TEMPerature[:LEVel] <Cel>` and `[SOURce]:HUMidity[:LEVel] <%RH>` and their
+ *   queries (the set points), `MEASure:TEMPerature?`, `MEASure:HUMidity?`.
  * Numbers are answered in <NR3> form, e.g. `+1.23450000E+00`; an over-range reading as 9.9E37.
  */
 import { SensorkitError } from '../../sdk/core/errors.js';
@@ -231,7 +232,12 @@ function commandsOf(instrument: SimulatedInstrument): Command[] {
     ];
   }
   if (instrument instanceof SimulatedChamber) {
-    return [...sourceCommands(instrument, 'TEMPerature', 'temperature', 'Cel', () => instrument.setPoint), cmd('MEASure:TEMPerature?', 0, () => answerReading(instrument, 'temperature'))];
+    return [
+      ...sourceCommands(instrument, 'TEMPerature', 'temperature', 'Cel', () => instrument.setPoint),
+      cmd('MEASure:TEMPerature?', 0, () => answerReading(instrument, 'temperature')),
+      ...sourceCommands(instrument, 'HUMidity', 'relative-humidity', '%RH', () => instrument.humiditySetPoint),
+      cmd('MEASure:HUMidity?', 0, () => answerReading(instrument, 'relative-humidity')),
+    ];
   }
   return [];
 }

@@ -1,21 +1,20 @@
 /**
  * A simulated climatic chamber: a temperature set point approached at a ramp rate (K/min) by the
  * controller, and air that follows the ramped set point as a first-order system with a time
- * constant τ. Between set-point changes the air temperature has a closed form, so it can be read
- * at any time of the clock without stepping:
+ * constant τ (see ramp-lag.ts for the closed form); relative humidity follows its set point as a
+ * first-order system of its own.
  *
- *   ramp (set point r = r0 + s·t):  x(t) = r(t) − s·τ + (x0 − r0 + s·τ)·e^(−t/τ)
- *   hold (set point r constant):     x(t) = r + (x0 − r)·e^(−t/τ)
- *
- * `measure('temperature')` reads the chamber's own sensor (seeded noise, resolution, a stated
- * accuracy); `air()` is the true air temperature as a signal a target's input can follow.
+ * `measure(quantity)` reads the chamber's own sensors (seeded noise, resolution, a stated
+ * accuracy); `output(quantity)` (`air()` for temperature) is the true air as a signal a target's
+ * input can follow.
  */
 import { ArgumentError } from '../../sdk/core/errors.js';
 import { InstrumentError } from './errors.js';
-import type { InstrumentQuantity, InstrumentReading } from './instrument.js';
-import { SimulatedInstrument, nonNegative, quantize, type InstrumentSignal, type SimulatedInstrumentOptions } from './sim-common.js';
+import type { InstrumentQuantity, InstrumentReading, InstrumentSignal } from './instrument.js';
+import { RampLag } from './ramp-lag.js';
+import { SimulatedInstrument, nonNegative, quantize, type SimulatedInstrumentOptions } from './sim-common.js';
 
-/** Options of {@link SimulatedChamber}. Temperatures in Cel, rates in K/min. */
+/** Options of {@link SimulatedChamber}. Temperatures in Cel, rates in K/min, humidity in %RH. */
 export interface SimulatedChamberOptions extends SimulatedInstrumentOptions {
   /** Air temperature and set point at the start, Cel. Default 23. */
   readonly ambient?: number;
@@ -32,19 +31,14 @@ export interface SimulatedChamberOptions extends SimulatedInstrumentOptions {
   readonly sensorResolution?: number;
   /** The chamber sensor's stated accuracy (half-width), K. Default 0.3. */
   readonly sensorAccuracy?: number;
+  /** Relative humidity and its set point at the start, %RH. Default 45. */
+  readonly ambientHumidity?: number;
+  /** Time constant of the humidity, ms. Default 300 000 (5 min). */
+  readonly humidityTimeConstantMs?: number;
 }
 
-/** One set-point change: the state at `t0` and the ramp from it. */
-interface Segment {
-  readonly t0: number;
-  /** Air temperature and ramped set point at t0. */
-  readonly x0: number;
-  readonly r0: number;
-  /** The target set point, its ramp slope (K/ms, signed) and when the ramp reaches it. */
-  readonly target: number;
-  readonly slope: number;
-  readonly rampEnd: number;
-}
+/** The humidity sensor: noise σ, resolution and stated accuracy, %RH; settable range. */
+const HUMIDITY = { noise: 0.1, resolution: 0.1, accuracy: 2, min: 10, max: 98 } as const;
 
 /**
  * A simulated climatic chamber on the harness's clock.
@@ -59,8 +53,8 @@ interface Segment {
  * ```
  */
 export class SimulatedChamber extends SimulatedInstrument {
-  readonly measures: readonly InstrumentQuantity[] = ['temperature'];
-  readonly sources: readonly InstrumentQuantity[] = ['temperature'];
+  readonly measures: readonly InstrumentQuantity[] = ['temperature', 'relative-humidity'];
+  readonly sources: readonly InstrumentQuantity[] = ['temperature', 'relative-humidity'];
   readonly rampRate: number;
   readonly timeConstantMs: number;
   readonly minTemperature: number;
@@ -68,7 +62,8 @@ export class SimulatedChamber extends SimulatedInstrument {
   readonly #noise: number;
   readonly #resolution: number;
   readonly #accuracy: number;
-  readonly #segments: Segment[];
+  readonly #air: RampLag;
+  readonly #humidity: RampLag;
 
   constructor(options: SimulatedChamberOptions) {
     super('chamber', 'SIM-CHAMBER', options);
@@ -84,23 +79,35 @@ export class SimulatedChamber extends SimulatedInstrument {
     this.#noise = nonNegative('sensorNoise', options.sensorNoise, 0.02);
     this.#resolution = nonNegative('sensorResolution', options.sensorResolution, 0.01);
     this.#accuracy = nonNegative('sensorAccuracy', options.sensorAccuracy, 0.3);
-    this.#segments = [{ t0: Number.NEGATIVE_INFINITY, x0: ambient, r0: ambient, target: ambient, slope: 0, rampEnd: Number.NEGATIVE_INFINITY }];
+    const humidity = options.ambientHumidity ?? 45;
+    if (!(humidity >= 0 && humidity <= 100)) throw new ArgumentError(`Expected \`ambientHumidity\` to be from 0 to 100 %RH, got ${String(options.ambientHumidity)}`);
+    this.#air = new RampLag(ambient, { ratePerMs: this.rampRate / 60_000, timeConstantMs: this.timeConstantMs });
+    this.#humidity = new RampLag(humidity, { ratePerMs: 0, timeConstantMs: nonNegative('humidityTimeConstantMs', options.humidityTimeConstantMs, 300_000) });
   }
 
-  /** The set point the chamber is going to, Cel. */
+  /** The temperature set point the chamber is going to, Cel. */
   get setPoint(): number {
-    return this.#segments.at(-1)!.target;
+    return this.#air.target;
+  }
+
+  /** The humidity set point, %RH. */
+  get humiditySetPoint(): number {
+    return this.#humidity.target;
   }
 
   /** The controller's ramped set point at `timeMs`, Cel. */
   rampedSetPointAt(timeMs: number): number {
-    const s = this.#segmentAt(timeMs);
-    return timeMs >= s.rampEnd ? s.target : s.r0 + s.slope * (timeMs - s.t0);
+    return this.#air.rampedAt(timeMs);
   }
 
   /** The true air temperature at `timeMs`, Cel. */
   airAt(timeMs: number): number {
-    return this.#evaluate(this.#segmentAt(timeMs), timeMs);
+    return this.#air.valueAt(timeMs);
+  }
+
+  /** The true relative humidity at `timeMs`, %RH. */
+  humidityAt(timeMs: number): number {
+    return this.#humidity.valueAt(timeMs);
   }
 
   /** The air temperature as a signal (Cel) a target's temperature input can follow. */
@@ -108,51 +115,32 @@ export class SimulatedChamber extends SimulatedInstrument {
     return { quantity: 'temperature', unit: 'Cel', valueAt: (timeMs) => this.airAt(timeMs) };
   }
 
-  /** `output('temperature')` is {@link air}. */
+  /** `output('temperature')` is {@link air}; `output('relative-humidity')` the humidity in %RH. */
   override output(quantity: InstrumentQuantity): InstrumentSignal {
-    return quantity === 'temperature' ? this.air() : super.output(quantity);
+    if (quantity === 'temperature') return this.air();
+    if (quantity === 'relative-humidity') return { quantity, unit: '%RH', valueAt: (timeMs) => this.humidityAt(timeMs) };
+    return super.output(quantity);
   }
 
-  protected apply(_quantity: InstrumentQuantity, value: number): void {
-    if (value < this.minTemperature || value > this.maxTemperature) {
-      throw new InstrumentError('instrument-error', { instrument: this.id, command: 'source temperature' }, `-222,"Data out of range" (${value} Cel is outside ${this.minTemperature} to ${this.maxTemperature})`, {
+  protected apply(quantity: InstrumentQuantity, value: number): void {
+    const humidity = quantity === 'relative-humidity';
+    const [min, max, unit] = humidity ? [HUMIDITY.min, HUMIDITY.max, '%RH'] : [this.minTemperature, this.maxTemperature, 'Cel'];
+    if (value < min || value > max) {
+      throw new InstrumentError('instrument-error', { instrument: this.id, command: `source ${quantity}` }, `-222,"Data out of range" (${value} ${unit} is outside ${min} to ${max})`, {
         instrumentCode: -222,
         instrumentMessage: 'Data out of range',
       });
     }
-    const t0 = this.clock.now();
-    const x0 = this.airAt(t0);
-    const r0 = this.rampedSetPointAt(t0);
-    const perMs = this.rampRate / 60_000;
-    const distance = value - r0;
-    const slope = perMs === 0 || distance === 0 ? 0 : Math.sign(distance) * perMs;
-    const rampEnd = slope === 0 ? t0 : t0 + Math.abs(distance) / perMs;
-    // A step (rate 0) starts the hold at once from the new set point.
-    this.#segments.push({ t0, x0, r0: slope === 0 ? value : r0, target: value, slope, rampEnd });
+    (humidity ? this.#humidity : this.#air).setTarget(this.clock.now(), value);
   }
 
   protected read(quantity: InstrumentQuantity): InstrumentReading {
     const time = this.clock.now();
+    if (quantity === 'relative-humidity') {
+      const value = quantize(Math.min(100, Math.max(0, this.humidityAt(time) + this.random.gaussian(0, HUMIDITY.noise))), HUMIDITY.resolution);
+      return { quantity, value, unit: '%RH', time, resolution: HUMIDITY.resolution, accuracy: HUMIDITY.accuracy };
+    }
     const value = quantize(this.airAt(time) + this.random.gaussian(0, this.#noise), this.#resolution);
     return { quantity, value, unit: 'Cel', time, resolution: this.#resolution, accuracy: this.#accuracy };
-  }
-
-  #segmentAt(timeMs: number): Segment {
-    for (let i = this.#segments.length - 1; i > 0; i--) if (this.#segments[i]!.t0 <= timeMs) return this.#segments[i]!;
-    return this.#segments[0]!;
-  }
-
-  #evaluate(s: Segment, timeMs: number): number {
-    if (!Number.isFinite(s.t0)) return s.x0; // the initial state holds until the first change
-    const tau = this.timeConstantMs;
-    const rampTime = Math.max(0, Math.min(timeMs, s.rampEnd) - s.t0);
-    // During the ramp.
-    let x: number;
-    if (tau === 0) x = s.r0 + s.slope * rampTime;
-    else x = s.r0 + s.slope * rampTime - s.slope * tau + (s.x0 - s.r0 + s.slope * tau) * Math.exp(-rampTime / tau);
-    if (timeMs <= s.rampEnd) return x;
-    // Holding at the target after the ramp.
-    const hold = timeMs - Math.max(s.rampEnd, s.t0);
-    return tau === 0 ? s.target : s.target + (x - s.target) * Math.exp(-hold / tau);
   }
 }

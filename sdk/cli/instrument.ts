@@ -8,14 +8,14 @@ export const INSTRUMENT_HELP = `Usage: sensorkit instrument simulate dmm|calibra
 Serves a simulated SCPI instrument on a raw TCP socket (the SCPI-RAW port 5025 by default), on the
 system clock with seeded noise: a 6½-digit DMM, a calibrator (voltage, current, temperature,
 pressure; certificate U at k = 2), a DC power supply (dips and interruptions) or a climatic chamber
-(ramp rate, time constant). The FIRST line of output is the instrument spec a plan or
+(temperature ramp rate and time constant, humidity). The FIRST line of output is the instrument spec a plan or
 \`sensorkit hil run --instrument ROLE=SPEC\` reaches it by, e.g. scpi-tcp:127.0.0.1:5025.
 
 Commands: *IDN? *RST *CLS *OPC? *TST? SYST:ERR? SYST:VERS?, and per kind:
   dmm         MEAS:VOLT:DC?  MEAS:CURR:DC?  MEAS:RES?  SIM:INP:VOLT|CURR|RES <value>
   calibrator  SOUR:VOLT|CURR|TEMP|PRES <value>  and their queries (V, A, Cel, Pa)
   supply      SOUR:VOLT|CURR <value>  MEAS:VOLT?  MEAS:CURR?  OUTP ON|OFF  SIM:DIP <depth %>,<ms>  SIM:INT <ms>
-  chamber     SOUR:TEMP <Cel>  SOUR:TEMP?  MEAS:TEMP?
+  chamber     SOUR:TEMP <Cel>  SOUR:HUM <%RH>  and their queries  MEAS:TEMP?  MEAS:HUM?
 
 Options:
   --port N        TCP port (default 5025; 0 picks a free port)

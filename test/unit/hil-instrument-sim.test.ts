@@ -258,7 +258,25 @@ describe('SimulatedChamber', () => {
     expect(reading).toMatchObject({ quantity: 'temperature', unit: 'Cel', resolution: 0.01, accuracy: 0.3, time: START });
     expect(Math.abs(reading.value - 23)).toBeLessThan(0.1);
     await expect(chamber.source('temperature', 500, 'Cel')).rejects.toMatchObject({ instrumentCode: -222 });
-    await expect(chamber.measure('relative-humidity')).rejects.toBeInstanceOf(NotSupportedError);
+    await expect(chamber.measure('pressure')).rejects.toBeInstanceOf(NotSupportedError);
+    expect(() => chamber.output('pressure')).toThrow(NotSupportedError);
+  });
+
+  it('humidity follows its set point as a first-order system; its sensor states ±2 %RH', async () => {
+    const clock = new VirtualClock({ start: START });
+    const chamber = new SimulatedChamber({ clock, seed: 2, ambientHumidity: 40, humidityTimeConstantMs: 60_000 });
+    const humidity = chamber.output('relative-humidity');
+    expect(humidity).toMatchObject({ quantity: 'relative-humidity', unit: '%RH' });
+    await chamber.source('relative-humidity', 80, '%RH');
+    expect(chamber.humiditySetPoint).toBe(80);
+    expect(humidity.valueAt(START + 60_000)).toBeCloseTo(40 + 40 * (1 - Math.exp(-1)), 10);
+    await clock.advance(30 * 60_000);
+    const reading = await chamber.measure('relative-humidity');
+    expect(reading).toMatchObject({ unit: '%RH', resolution: 0.1, accuracy: 2 });
+    expect(Math.abs(reading.value - 80)).toBeLessThan(0.5);
+    // The temperature is untouched.
+    expect(chamber.airAt(clock.now())).toBe(23);
+    await expect(chamber.source('relative-humidity', 100, '%RH')).rejects.toMatchObject({ instrumentCode: -222 });
   });
 });
 

@@ -205,5 +205,10 @@ describe('ScpiEngine (the simulated instruments’ SCPI)', () => {
     await c.advance(3 * 3600_000);
     const answer = parseScpiNumber((await engine.execute('MEAS:TEMP?'))!);
     expect(answer.kind === 'number' && answer.value).toBeCloseTo(60, 0);
+    await engine.execute('SOURCE:HUMIDITY 75');
+    expect(await engine.execute('HUM?')).toBe('+7.50000000E+01');
+    await c.advance(3 * 3600_000);
+    const humidity = parseScpiNumber((await engine.execute('MEAS:HUM?'))!);
+    expect(humidity.kind === 'number' && humidity.value).toBeCloseTo(75, 0);
   });
 });
