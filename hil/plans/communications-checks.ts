@@ -13,8 +13,11 @@ import type { Sample } from '../../sdk/core/sample.js';
 
 /** Tolerance on times of one sample seen through SenML on two paths: below SenML's 10 µs step here. */
 export const SENML_TIME_TOLERANCE_MS = 0.02;
-/** Tolerance on times of one sample seen through SenML and through OPC UA (`Date`: 1 ms). */
-export const OPCUA_TIME_TOLERANCE_MS = 1;
+/**
+ * Tolerance on times of one sample seen through SenML and through OPC UA: the OPC UA time reaches
+ * JavaScript as a `Date` (whole ms, truncated), the SenML time to 10 µs (rounded).
+ */
+export const OPCUA_TIME_TOLERANCE_MS = 1.01;
 
 /** Samples of `channel` sorted by time. */
 function byChannel(samples: readonly Sample[]): Map<string, Sample[]> {
@@ -102,7 +105,7 @@ export function matchSubscription(telemetry: readonly Sample[], opcua: readonly 
   let maxTimeOffsetMs = 0;
   for (const sample of telemetry) {
     const found = nearest(changes.get(sample.channel), sample.time);
-    if (found === undefined || !(found.distance < toleranceMs)) {
+    if (found === undefined || !(found.distance <= toleranceMs)) {
       unmatched.push(sample);
       continue;
     }
@@ -135,11 +138,11 @@ export type ReadVerdict =
  * ```
  */
 export function judgeRead(read: Sample, telemetry: readonly Sample[], reporting: { readonly deadband: number; readonly heartbeatMs: number | undefined }, toleranceMs = OPCUA_TIME_TOLERANCE_MS): ReadVerdict {
-  const earlier = telemetry.filter((sample) => sample.channel === read.channel && sample.time < read.time + toleranceMs).sort((a, b) => a.time - b.time);
+  const earlier = telemetry.filter((sample) => sample.channel === read.channel && sample.time <= read.time + toleranceMs).sort((a, b) => a.time - b.time);
   const last = earlier.at(-1);
   if (last === undefined) return { kind: 'not-comparable' };
   if (last.unit !== read.unit) return { kind: 'mismatch', reason: `unit ${read.unit} over OPC UA, ${last.unit} in telemetry` };
-  if (Math.abs(last.time - read.time) < toleranceMs) {
+  if (Math.abs(last.time - read.time) <= toleranceMs) {
     return last.value === read.value ? { kind: 'same-sample' } : { kind: 'mismatch', reason: `value ${String(read.value)} over OPC UA, ${String(last.value)} in telemetry at the same time` };
   }
   if (read.value === null || last.value === null) return { kind: 'mismatch', reason: 'a sample without a value, not reported' };

@@ -2,14 +2,18 @@
  * The communications plan (hil/plans/communications.ts) run by `runTestPlan` on the emulated board
  * through the runtime, with the target's own aedes broker and against Mosquitto (installed here and
  * in CI: without it the test fails, it does not skip); a device with a typed command argument; and
- * the plan on a target without communication paths (aborted with the reason, no hang).
+ * the plan on a target without communication paths (aborted with the reason, no hang); and the
+ * comparisons behind it.
  */
 import { describe, expect, it } from 'vitest';
 import { DeviceFileError } from '../../sdk/core/errors.js';
+import type { Sample } from '../../sdk/core/sample.js';
+import { PayloadWriter } from '../../sdk/transport/mqtt/payloads.js';
 import { defineDevice } from '../../sdk/model/index.js';
 import { loadDeviceFile } from '../../sdk/runtime/device-file.js';
 import { defineTestPlan } from '../../hil/plan/define-test-plan.js';
 import communications from '../../hil/plans/communications.js';
+import { completeness, judgeRead, matchSubscription, parseReply } from '../../hil/plans/communications-checks.js';
 import type { MeasurementRecord, RunRecord } from '../../hil/record/record.js';
 import { runTestPlan } from '../../hil/run/run-plan.js';
 import { createTarget } from '../../hil/targets/create-target.js';
@@ -116,5 +120,49 @@ describe('the communications plan', () => {
   it('a device file that does not exist stops the run before it starts', async () => {
     const target = track(createTarget('emulated', { device: '/nonexistent/device.ts', seed: 1, observation: 'mqtt' }));
     await expect(runTestPlan(communications.withDevice('/nonexistent/device.ts'), { target, seed: 1 })).rejects.toBeInstanceOf(DeviceFileError);
+  });
+});
+
+describe('the comparisons behind it', () => {
+  const at = (channel: string, time: number, value: number, unit = 'Cel'): Sample => ({ channel, time, value, unit, quality: { level: 'good' } });
+
+  it('completeness: a reported sample never observed is missing, an observed one never reported is unexpected', () => {
+    const reported = [at('t', 1000.004, 1), at('t', 2000, 2), at('h', 2000, 3, '%RH')];
+    const observed = [at('t', 1000.0, 1), at('h', 2000.01, 3, '%RH'), at('h', 3000, 4, '%RH')];
+    const { missing, unexpected } = completeness(reported, observed);
+    expect(missing).toEqual([at('t', 2000, 2)]);
+    expect(unexpected).toEqual([at('h', 3000, 4, '%RH')]);
+  });
+
+  it('matchSubscription: same channel and time within the OPC UA resolution; values and units compared', () => {
+    // 1000.999996 ms: SenML rounds it to 1001.00, OPC UA truncates it to 1000.
+    const telemetry = [at('t', 1001.0, 20), at('t', 2000.5, 21), at('t', 3000, 22), at('h', 3000, 50, '%RH')];
+    const opcua = [at('t', 1000, 20), at('t', 2000, 21.5), at('t', 3002, 22), at('h', 3000, 50, 'Cel')];
+    const match = matchSubscription(telemetry, opcua);
+    expect(match.matched).toBe(3);
+    expect(match.unmatched).toEqual([at('t', 3000, 22)]);
+    expect(match.valueMismatches.map((m) => m.telemetry.value)).toEqual([21]);
+    expect(match.unitMismatches.map((m) => m.opcua.unit)).toEqual(['Cel']);
+    expect(match.maxTimeOffsetMs).toBe(1);
+  });
+
+  it('judgeRead: the same sample, a newer one within the deadband, or a mismatch', () => {
+    const telemetry = [at('t', 1000, 20), at('t', 5000, 21)];
+    const reporting = { deadband: 0.05, heartbeatMs: 60_000 };
+    expect(judgeRead(at('t', 5000.4, 21), telemetry, reporting)).toEqual({ kind: 'same-sample' });
+    expect(judgeRead(at('t', 6000, 21.04), telemetry, reporting)).toMatchObject({ kind: 'within-deadband' });
+    expect(judgeRead(at('t', 6000, 21.2), telemetry, reporting)).toMatchObject({ kind: 'mismatch', reason: expect.stringContaining('beyond the deadband 0.05') });
+    expect(judgeRead(at('t', 5000, 20.5), telemetry, reporting)).toMatchObject({ kind: 'mismatch', reason: 'value 20.5 over OPC UA, 21 in telemetry at the same time' });
+    expect(judgeRead(at('t', 500, 20), telemetry, reporting)).toEqual({ kind: 'not-comparable' });
+    expect(judgeRead(at('t', 70_000, 21), telemetry, reporting)).toMatchObject({ kind: 'mismatch', reason: expect.stringContaining('beyond the heartbeat') });
+  });
+
+  it('parseReply: JSON and CBOR replies, and what is not a reply', () => {
+    const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+    expect(parseReply(json({ ok: false, error: { code: 'ERR_VALIDATION', message: 'no' } }))).toEqual({ ok: false, code: 'ERR_VALIDATION', message: 'no' });
+    expect(parseReply(new PayloadWriter().reply({ ok: false, error: { code: 'ERR_DECODE', message: 'bad' } }, 'cbor'))).toEqual({ ok: false, code: 'ERR_DECODE', message: 'bad' });
+    expect(parseReply(new PayloadWriter().reply({ ok: true, result: 3 }, 'cbor'))).toEqual({ ok: true, result: 3 });
+    expect(parseReply(json([1]))).toMatchObject({ ok: 'unreadable' });
+    expect(parseReply(Uint8Array.of(0xff))).toMatchObject({ ok: 'unreadable' });
   });
 });
