@@ -29,7 +29,7 @@ export type EmulationFunction = (board: EmulatedBoard, random: SeededRandom, inp
 export interface DeviceParts {
   readonly model: DeviceModel;
   /** Wires the emulated world for this device (see {@link EmulationFunction}). */
-  readonly emulation?: EmulationFunction | DeviceModule['emulation'];
+  readonly emulation?: EmulationFunction;
   /** Implements commands once the device exists (see `DeviceModule.setup`). */
   readonly setup?: DeviceModule['setup'];
   /** Where it came from, named in errors and warnings; default `device model "<id>"`. */
@@ -102,7 +102,7 @@ export function emulationOf(
       warn(`${device.file} exports no \`emulation\`: the emulated board has no parts attached, so readings will be sensor faults`);
       return;
     }
-    await inDeviceFile(device, 'emulation', () => (emulation as EmulationFunction)(board, new SeededRandom(seed).fork('emulation'), inputs));
+    await inDeviceFile(device, 'emulation', () => emulation(board, new SeededRandom(seed).fork('emulation'), inputs));
   };
 }
 
