@@ -6,7 +6,7 @@
  * Acceptance band: 93 % … 97 % over 2000 runs per case. For a true coverage of 95 % the binomial
  * standard deviation over 2000 runs is 0.49 %, so the band is ±4 standard deviations: a correct U
  * stays inside it and one 2 % too optimistic or too pessimistic falls outside. Forty runs are too
- * few for a two-sided check: with an honest U, P(at most 36 of 40 covered) = 4.8 % and P(all 40
+ * few for a two-sided check: with an honest U, P(at most 35 of 40 covered) = 4.8 % and P(all 40
  * covered) = 12.9 %, so a 90 % … 99.5 % band over 40 seeds rejects a correct U one time in six.
  */
 import { describe, expect, it } from 'vitest';
