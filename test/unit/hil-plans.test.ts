@@ -3,6 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadTestPlan, shippedPlans } from '../../hil/plan/index.js';
+import { WALL_CLOCK_FIELDS, type RunRecord } from '../../hil/record/record.js';
 import { runTestPlan } from '../../hil/run/index.js';
 import { createEmulatedTarget } from '../../hil/targets/emulated.js';
 
@@ -56,6 +57,15 @@ describe('hil/plans/pressure-transmitter-loop.ts', () => {
     expect(measured.get('loop-current@downscale')!.reason).toMatch(/^quality bad \(sensor_fault: loop current 3\.50 mA: at or below 3\.6 mA/);
     expect(measured.get('loop-current@upscale')!.reason).toMatch(/at or above 21 mA/);
     expect(measured.get('pressure@recovered')!.outcome).toBe('pass');
+  });
+});
+
+describe('replays of the shipped plans', () => {
+  it.each(['hil/plans/env-node-temperature.ts', 'hil/plans/pressure-transmitter-loop.ts'])('%s gives the same record for the same seed, apart from the wall-clock fields', async (file) => {
+    const strip = (record: RunRecord) => Object.fromEntries(Object.entries(record).filter(([field]) => !(WALL_CLOCK_FIELDS as readonly string[]).includes(field)));
+    const first = await runShipped(file, 42);
+    const second = await runShipped(file, 42);
+    expect(strip(second)).toEqual(strip(first));
   });
 });
 
