@@ -84,6 +84,8 @@ export interface ConnectInstrumentOptions {
   readonly certificate?: InstrumentCertificate;
   /** SCPI: what ends each message sent, `\n` (default) or `\r\n`. */
   readonly terminator?: ScpiTerminator;
+  /** SCPI: whether `SYST:ERR?` is read after each command (default true; false for instruments without it). */
+  readonly checkErrors?: boolean;
 }
 
 /**
@@ -113,6 +115,7 @@ export async function connectInstrument(spec: string, options: ConnectInstrument
     ...(options.dialect === undefined ? {} : { dialect: options.dialect }),
     ...(options.certificate === undefined ? {} : { certificate: options.certificate }),
     ...(options.terminator === undefined ? {} : { terminator: options.terminator }),
+    ...(options.checkErrors === undefined ? {} : { checkErrors: options.checkErrors }),
   };
   const instrument = parsed.kind === 'scpi-tcp' ? await ScpiInstrument.tcp(parsed.host, parsed.port, scpiOptions) : await ScpiInstrument.serial(parsed.path, parsed.baudRate, scpiOptions);
   try {
