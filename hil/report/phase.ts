@@ -82,10 +82,14 @@ export function renderPhase(phase: PhaseRecord, index: number, repeated: boolean
   return parts.join('\n');
 }
 
-/** The one value every item has, or undefined when they differ or some lack it. */
+/**
+ * The one value of every item that has one, when they agree (a note above the table then says it
+ * once); undefined when they differ or none has one.
+ */
 function common(values: readonly (string | undefined)[]): string | undefined {
-  const first = values[0];
-  return first !== undefined && values.length > 1 && values.every((v) => v === first) ? first : undefined;
+  const given = values.filter((v): v is string => v !== undefined);
+  const first = given[0];
+  return first !== undefined && given.every((v) => v === first) ? first : undefined;
 }
 
 function measurementTable(phase: PhaseRecord): string {
