@@ -4,6 +4,7 @@
  * must be independent: the residuals of a filtered or slowly wandering channel are correlated and
  * make the uncertainty too small; take readings further apart than the filter's time constant.
  */
+import { ArgumentError } from '../../sdk/core/errors.js';
 import { combineUncertainty } from './budget.js';
 import { typeAFromStatistics } from './contributions.js';
 import { fitLine } from './least-squares.js';
@@ -35,6 +36,7 @@ export function drift(options: DriftOptions): MetrologyResult & { readonly inter
   requireReadings(time, 'time', 3);
   requireReadings(readings, 'readings', 3);
   requireSameLength(time, 'time', readings, 'readings');
+  if (time.every((t) => t === time[0])) throw new ArgumentError('Expected `time` to have at least 2 distinct values');
   const hours = time.map((t) => t / MS_PER_HOUR);
   const fit = fitLine(hours, readings);
   const input = {
