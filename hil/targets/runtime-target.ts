@@ -15,9 +15,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EmulatedBoard } from '../../boards/emulated/board.js';
+import type { FaultHandle } from '../../boards/emulated/faults.js';
 import { PhysicalInputs } from '../../boards/emulated/physical-inputs.js';
 import { SystemClock, type Clock } from '../../sdk/core/clock.js';
-import { ArgumentError, NotSupportedError, StateError, TimeoutError } from '../../sdk/core/errors.js';
+import { ArgumentError, NotSupportedError, StateError, TimeoutError, ValidationError } from '../../sdk/core/errors.js';
 import type { Sample } from '../../sdk/core/sample.js';
 import { deviceIdFor } from '../../sdk/encoding/topics.js';
 import type { DeviceModel } from '../../sdk/model/define-device.js';
@@ -25,6 +27,7 @@ import { resolveDevice, type DeviceSource, type EmulationFunction, type Resolved
 import { Runtime } from '../../sdk/runtime/runtime.js';
 import { startOwnedBroker, type BrokerControl, type OwnedBroker } from './broker-control.js';
 import type { CommunicatingTarget, OutageReport, TargetCommunications } from './communications.js';
+import type { FaultInjecting } from './emulated-faults.js';
 import { MqttObserver, type CommandReplyMessage } from './mqtt-observer.js';
 import { OpcuaObserver } from './opcua-observer.js';
 import type { DeviceUnderTest, InputSignal, ObservationKind, PhysicalInput, SampleListener, TargetKind } from './target.js';
@@ -87,7 +90,11 @@ export class RuntimeTarget implements CommunicatingTarget {
   readonly clock: Clock = new SystemClock();
   readonly virtualTime = false;
   readonly communications: TargetCommunications;
+  /** Fault injection, on the emulated board only (a real board's faults are real). */
+  readonly injectFault?: FaultInjecting['injectFault'];
+  readonly faultTargets?: FaultInjecting['faultTargets'];
   readonly #options: RuntimeTargetOptions;
+  readonly #boardFaults = new Map<string, FaultHandle[]>();
   readonly #listeners = new Set<SampleListener>();
   readonly #reported = new Set<SampleListener>();
   readonly #cleanups: (() => Promise<void> | void)[] = [];
@@ -111,6 +118,10 @@ export class RuntimeTarget implements CommunicatingTarget {
     this.communications = this.#communications();
     const source = options.device;
     if (typeof source === 'object' && source !== null) this.#model = 'model' in source ? source.model : source;
+    if (options.spec.kind === 'emulated') {
+      this.injectFault = (target, fault, durationMs) => this.#injectFault(target, fault, durationMs);
+      this.faultTargets = () => (this.#inputs?.faults() ?? []).map((declared) => ({ name: declared.name, kinds: declared.kinds }));
+    }
   }
 
   /** The device model (known once `open()` resolved the device). */
@@ -240,6 +251,31 @@ export class RuntimeTarget implements CommunicatingTarget {
     const emulation = resolved.emulation as EmulationFunction | undefined;
     if (emulation === undefined) return resolved;
     return { ...resolved, emulation: ((board, random) => emulation(board, random, inputs)) as EmulationFunction };
+  }
+
+  /** As the in-process emulated target: a fault the emulation declares, else a board fault (pin, I2C target). */
+  async #injectFault(target: string, fault: string, durationMs?: number): Promise<void> {
+    const board = this.#running().runtime.board;
+    const inputs = this.#inputs;
+    if (!(board instanceof EmulatedBoard) || inputs === undefined) throw new NotSupportedError(`target ${this.description} runs on a real board: its faults are real`);
+    if (durationMs !== undefined && !(Number.isFinite(durationMs) && durationMs > 0)) throw new ValidationError('durationMs', `expected a number above 0, got ${String(durationMs)}`);
+    if (inputs.faults().some((declared) => declared.name === target)) {
+      const kind = fault === 'clear' ? undefined : fault;
+      inputs.setFault(target, kind);
+      if (kind !== undefined && durationMs !== undefined) {
+        this.clock.schedule(this.clock.now() + durationMs, () => {
+          if (inputs.activeFault(target) === kind) inputs.setFault(target, undefined);
+        });
+      }
+      return;
+    }
+    if (fault === 'clear') {
+      for (const handle of this.#boardFaults.get(target) ?? []) handle.clear();
+      this.#boardFaults.delete(target);
+      return;
+    }
+    const handle = board.faults.inject({ target, kind: fault, ...(durationMs === undefined ? {} : { durationMs }) } as Parameters<typeof board.faults.inject>[0]);
+    this.#boardFaults.set(target, [...(this.#boardFaults.get(target) ?? []), handle]);
   }
 
   #physical(input: string): PhysicalInputs {

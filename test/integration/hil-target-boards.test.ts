@@ -14,6 +14,8 @@ import { defineDevice } from '../../sdk/model/index.js';
 import { loadDeviceFile } from '../../sdk/runtime/device-file.js';
 import { createTarget } from '../../hil/targets/create-target.js';
 import { communicationsOf } from '../../hil/targets/communications.js';
+import { canInjectFaults } from '../../hil/targets/emulated-faults.js';
+import { RuntimeTarget } from '../../hil/targets/runtime-target.js';
 import { checkTargetSpec, parseTargetSpec } from '../../hil/targets/target-spec.js';
 import type { Target } from '../../hil/targets/target.js';
 import { trackedCleanups } from '../support/cleanups.js';
@@ -62,6 +64,16 @@ describe('--target specs', () => {
   ])('refuses %j with one line', (spec, message) => {
     expect(() => parseTargetSpec(spec)).toThrow(ValidationError);
     expect(() => parseTargetSpec(spec)).toThrow(message);
+  });
+
+  it('emulated with in-process observation is the in-process emulated target on a virtual clock; with mqtt or opcua the runtime-backed one', () => {
+    const inProcess = createTarget('emulated', { device: 'examples/env-node', seed: 1 });
+    expect(inProcess).toMatchObject({ kind: 'emulated', observation: 'in-process', virtualTime: true });
+    const overMqtt = createTarget('emulated', { device: 'examples/env-node', seed: 1, observation: 'mqtt' });
+    expect(overMqtt).toBeInstanceOf(RuntimeTarget);
+    expect(overMqtt).toMatchObject({ kind: 'emulated', observation: 'mqtt', virtualTime: false });
+    expect(createTarget('linux', { device: 'examples/env-node', seed: 1 })).toMatchObject({ kind: 'linux', observation: 'in-process', virtualTime: false });
+    expect(canInjectFaults(createTarget('firmata:/dev/null', { device: 'examples/env-node', seed: 1 }))).toBe(false);
   });
 
   it('a path that does not exist is refused by createTarget before anything opens', () => {

@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../sdk/core/sample.js';
 import { communicationsOf } from '../../hil/targets/communications.js';
+import { canInjectFaults } from '../../hil/targets/emulated-faults.js';
 import { RuntimeTarget } from '../../hil/targets/runtime-target.js';
 import { parseTargetSpec } from '../../hil/targets/target-spec.js';
 import { trackedCleanups } from '../support/cleanups.js';
@@ -85,6 +86,28 @@ describe('RuntimeTarget on the emulated board', () => {
     await expect(target.stimulate('wind', 3, 'm/s')).rejects.toThrow('no physical input "wind" (inputs: temperature, humidity, pressure)');
     await expect(target.wait(-1)).rejects.toMatchObject({ code: 'ERR_ARGUMENT' });
   }, 30_000);
+
+  it('injects faults on the emulated board: an I2C NAK makes the samples bad until it is cleared; a declared fault of the emulation', async () => {
+    const target = envNode('in-process', { opcua: false });
+    const samples: Sample[] = [];
+    target.onSample((sample) => samples.push(sample));
+    await target.open();
+    expect(canInjectFaults(target)).toBe(true);
+    expect(target.faultTargets!()).toEqual([]);
+    await waitFor(() => samples.some((s) => s.quality.level === 'good'), 10_000, 'a good sample');
+    await target.injectFault!('i2c1@0x76', 'nak');
+    const injectedAt = target.clock.now();
+    await waitFor(() => samples.some((s) => s.time > injectedAt && s.channel === 'pressure' && s.quality.level === 'bad' && s.quality.reason === 'sensor_fault'), 10_000, 'a bad pressure');
+    await target.injectFault!('i2c1@0x76', 'clear');
+    const clearedAt = target.clock.now();
+    await waitFor(() => samples.some((s) => s.time > clearedAt + 100 && s.channel === 'pressure' && s.quality.level === 'good'), 10_000, 'a good pressure again');
+    await expect(target.injectFault!('i2c1@0x76', 'nak', -1)).rejects.toThrow('durationMs: expected a number above 0, got -1');
+
+    const transmitter = track(new RuntimeTarget({ spec: parseTargetSpec('emulated'), device: 'examples/pressure-transmitter', seed: 2, observation: 'in-process', opcua: false, warn: (m) => warnings.push(m) }));
+    await transmitter.open();
+    expect(transmitter.faultTargets!()).toEqual([{ name: 'transmitter', kinds: ['downscale', 'upscale', 'open'] }]);
+    await expect(transmitter.injectFault!('transmitter', 'sideways')).rejects.toThrow('faults.transmitter: expected one of downscale, upscale, open or clear, got "sideways"');
+  }, 40_000);
 
   it('a device file that does not exist is a one-line error from open(), and nothing is left running', async () => {
     const target = track(new RuntimeTarget({ spec: parseTargetSpec('emulated'), device: 'examples/nope', seed: 1, observation: 'mqtt' }));
