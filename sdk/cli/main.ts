@@ -27,6 +27,11 @@ const VERBS: Readonly<Record<string, { help: () => Promise<string>; run: (args: 
   ota: { help: async () => (await import('./ota/index.js')).OTA_USAGE, run: async (args) => (await import('./ota/index.js')).runOta(args) },
   hil: { help: async () => (await import('./hil/index.js')).HIL_HELP, run: async (args) => (await import('./hil/index.js')).hilCommand(args) },
   instrument: { help: async () => (await import('./instrument.js')).INSTRUMENT_HELP, run: async (args) => (await import('./instrument.js')).instrumentCommand(args) },
+  identity: { help: async () => (await import('./identity.js')).IDENTITY_HELP, run: async (args) => (await import('./identity.js')).identityCommand(args) },
+  'audit-log': { help: async () => (await import('./audit-log.js')).AUDIT_LOG_HELP, run: async (args) => (await import('./audit-log.js')).auditLogCommand(args) },
+  operator: { help: async () => (await import('./operator.js')).OPERATOR_HELP, run: async (args) => (await import('./operator.js')).operatorCommand(args) },
+  cmd: { help: async () => (await import('./cmd.js')).CMD_HELP, run: async (args) => (await import('./cmd.js')).cmdCommand(args) },
+  audit: { help: async () => (await import('./audit.js')).AUDIT_HELP, run: async (args) => (await import('./audit.js')).auditCommand(args) },
 };
 
 const COMMANDS = `Usage: sensorkit <command> [options]
@@ -41,6 +46,11 @@ Commands:
   ota             signed updates: keygen, sign, verify, inspect, serve
   hil             test plans on a device: run, verify, replay, list, keygen
   instrument      simulated SCPI instruments for dry runs of test plans
+  identity        the device's key pair and certificate: init, show, csr
+  operator        operator keys and roles for signed commands: keygen, trust, revoke
+  cmd             send a signed command to a device
+  audit-log       the tamper-evident audit log: verify, show
+  audit           hardening audit (IEC 62443-4-2, ETSI EN 303 645): table, JSON or SARIF
 
 Options:
   -h, --help      show help (also: sensorkit <command> --help)
