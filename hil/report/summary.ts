@@ -90,18 +90,19 @@ export function renderSummary(records: readonly RunRecord[], options: SummaryOpt
         `<td class="mono">${escapeHtml(r.device.serialNumber)}</td><td>${outcomeBadge(r.outcome)}${r.reason === undefined ? '' : `<div class="reason">${escapeHtml(r.reason)}</div>`}</td>` +
         `<td>${escapeHtml(outcomeCounts(measurements))}</td><td>${escapeHtml(outcomeCounts(r.phases.map((p) => p.outcome)))}</td>` +
         `<td class="num">${escapeHtml(String(r.seed))}</td><td class="num">${escapeHtml(formatDuration(r.clock.duration))}</td>` +
-        `<td><a href="${escapeHtml(href)}">report</a></td></tr>`
+        `<td><a href="${escapeHtml(href)}">${escapeHtml(`${dirs[i]!}/report.html`)}</a></td></tr>`
       );
     })
     .join('');
   const deviceCounts = outcomeCounts(records.map((r) => r.outcome));
+  const signed = records.every((r) => (r as { signature?: unknown }).signature !== undefined);
   const body =
     `<header><h1>${escapeHtml(title)}</h1><p class="subtitle">Hardware-in-the-loop test station · ${escapeHtml(plans.join(', '))}</p></header>` +
     `<div class="verdict ${escapeHtml(outcome)}" role="status"><span class="word">${escapeHtml(OUTCOME_TEXT[outcome])}</span>` +
     `<span class="counts">${escapeHtml(counted(records.length, 'device'))}: ${escapeHtml(deviceCounts)}</span></div>` +
     '<h2>Devices</h2>' +
     `<table class="summary"><thead><tr><th>#</th><th>Target</th><th>Device</th><th>Serial number</th><th>Verdict</th><th>Measurements</th><th>Phases</th><th>Seed</th><th>Target time</th><th>Report</th></tr></thead><tbody>${rows}</tbody></table>` +
-    `<div class="statement"><p>Each device's signed record.json beside its report.html is the authoritative result. Runs: ${records.map((r) => `<span class="mono">${escapeHtml(runId(r))}</span>`).join(', ')}.</p></div>`;
+    `<div class="statement"><p>Each device's ${signed ? 'signed ' : ''}record.json beside its report.html is the authoritative result. Runs: ${records.map((r) => `<span class="mono">${escapeHtml(runId(r))}</span>`).join(', ')}.</p></div>`;
   return (
     `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n` +
     `<title>${escapeHtml(title)}</title>\n<style>${REPORT_CSS}</style>\n</head>\n<body>\n${body}\n</body>\n</html>\n`

@@ -286,8 +286,9 @@ describe('renderSummary', () => {
       ['pass', 'EN1-000418'],
       ['aborted', 'EN1-000502'],
     ]);
-    expect(html).toContain('<a href="EN1-000417/report.html">');
+    expect(html).toContain('<a href="EN1-000417/report.html">EN1-000417/report.html</a>');
     expect(html).toContain('<a href="EN1-000502/report.html">');
+    expect(html).toContain('Each device&#39;s record.json');
     expect(html).toContain('firmata:/dev/ttyACM0');
     expect(section(html, 'data-serial="EN1-000417"', 'tr')).toContain('5 pass, 1 conditional pass, 1 fail, 1 recorded');
     const verdict = section(html, 'class="verdict', 'div');
@@ -296,7 +297,7 @@ describe('renderSummary', () => {
   });
 
   it('takes the folders from the caller and names duplicates apart by position', () => {
-    expect(renderSummary(records, { dirs: ['a b', 'x/y', 'c'] })).toContain('<a href="a%20b/report.html">');
+    expect(renderSummary(records, { dirs: ['a b', 'x/y', 'c'] })).toContain('<a href="a%20b/report.html">a b/report.html</a>');
     expect(deviceDirNames([accuracy, accuracy, { ...accuracy, device: { ...accuracy.device, serialNumber: '../etc' } }])).toEqual(['EN1-000417-1', 'EN1-000417-2', '__etc']);
     expect(() => renderSummary(records, { dirs: ['a'] })).toThrow(ArgumentError);
     expect(() => renderSummary([])).toThrow(ArgumentError);
