@@ -21,7 +21,7 @@ export {
 } from './contributions.js';
 export { combineUncertainty, welchSatterthwaite, type CombineOptions } from './budget.js';
 export { decide, decisionRuleName, type Decision, type DecisionInput, type DecisionRule, type ToleranceLimits } from './decision.js';
-export { judgeResult, type JudgeOptions, type MetrologyResult } from './result.js';
+export { judgeResult, type JudgedResult, type JudgeOptions, type MetrologyResult } from './result.js';
 export { experimentalStandardDeviation } from './statistics.js';
 export { fitLine, type LineFit } from './least-squares.js';
 export type { ReferencePoint, ReferenceStandard } from './reference.js';

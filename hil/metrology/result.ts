@@ -21,10 +21,13 @@ export interface MetrologyResult {
   readonly series?: readonly SeriesRecord[];
 }
 
+/** A judged result: a `MeasurementRecord` whose `time` may be left to the run. */
+export type JudgedResult = Omit<MeasurementRecord, 'time'> & { readonly time?: number };
+
 /** What {@link judgeResult} adds to a result. */
 export interface JudgeOptions {
-  /** Target time of the measurement, ms since the run's start. */
-  readonly time: number;
+  /** Target time of the measurement, ms since the run's start; without it, a plan step's `ctx.record()` stamps it. */
+  readonly time?: number;
   readonly channel?: string;
   /** Tolerance limits; without them the outcome is `recorded`. */
   readonly limits?: LimitsRecord;
@@ -41,9 +44,12 @@ export interface JudgeOptions {
  * const [point] = accuracy({ ... }).points
  * judgeResult(point, { time: 12_000, channel: 'temperature', limits: { low: -1, high: 1, unit: 'Cel', basis: 'MPE ±1 Cel' } })
  * // { id: 'error@25Cel', value: 0.12, unit: 'Cel', uncertainty: {…}, decisionRule: 'ILAC-G8:09 guard band w = U', outcome: 'pass', … }
+ * ctx.record(judgeResult(point, { channel: 'temperature', limits })) // in a plan step: the run stamps the time
  * ```
  */
-export function judgeResult(result: MetrologyResult, options: JudgeOptions): MeasurementRecord {
+export function judgeResult(result: MetrologyResult, options: JudgeOptions & { readonly time: number }): MeasurementRecord;
+export function judgeResult(result: MetrologyResult, options: JudgeOptions): JudgedResult;
+export function judgeResult(result: MetrologyResult, options: JudgeOptions): JudgedResult {
   const rule: DecisionRule = options.rule ?? (result.uncertainty ? { kind: 'guard-band' } : { kind: 'simple-acceptance' });
   const base = {
     id: result.id,
@@ -54,7 +60,7 @@ export function judgeResult(result: MetrologyResult, options: JudgeOptions): Mea
     samples: result.samples,
     ...(options.limits === undefined ? {} : { limits: options.limits }),
     ...(result.uncertainty === undefined ? {} : { uncertainty: result.uncertainty }),
-    time: options.time,
+    ...(options.time === undefined ? {} : { time: options.time }),
     ...(result.series === undefined ? {} : { series: result.series }),
   };
   const limits = options.limits;

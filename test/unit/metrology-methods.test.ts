@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, UnitError } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
+import type { MeasurementInput } from '../../hil/plan/spec.js';
 import {
   accuracy,
   drift,
@@ -101,6 +102,10 @@ describe('judgeResult', () => {
     expect(missing).toMatchObject({ outcome: 'fail', reason: 'the response did not reach 90 % of the step within the series', decisionRule: 'ILAC-G8:09 simple acceptance' });
     const record = judgeResult(at(0.3), { time: 5, limits });
     expect(JSON.parse(JSON.stringify(record))).toEqual(record);
+    // Without a time, for a plan step's ctx.record(), which stamps it.
+    const input: MeasurementInput = judgeResult(at(0.3), { channel: 'temperature', limits });
+    expect('time' in input).toBe(false);
+    expect(input.outcome).toBe('pass');
   });
 });
 
