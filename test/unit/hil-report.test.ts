@@ -288,7 +288,7 @@ describe('renderSummary', () => {
     ]);
     expect(html).toContain('<a href="EN1-000417/report.html">EN1-000417/report.html</a>');
     expect(html).toContain('<a href="EN1-000502/report.html">');
-    expect(html).toContain('Each device&#39;s record.json');
+    expect(html).toContain("Each device's record.json");
     expect(html).toContain('firmata:/dev/ttyACM0');
     expect(section(html, 'data-serial="EN1-000417"', 'tr')).toContain('5 pass, 1 conditional pass, 1 fail, 1 recorded');
     const verdict = section(html, 'class="verdict', 'div');
