@@ -16,6 +16,7 @@ import type { InstrumentCertificate, InstrumentIdentity, InstrumentQuantity, Ins
 import type { Instrument } from './instrument.js';
 import { formatScpiNumber, parseIdn, parseScpiNumber, parseSystemError, resolveDialect, type ScpiDialect } from './scpi-dialect.js';
 import { openSerialLink, openTcpLink, type LinkEnd, type ScpiLink, type ScpiTerminator } from './scpi-link.js';
+import { defaultCalibratorCertificate } from './sim-calibrator.js';
 import { QUANTITIES, QUANTITY_UNITS } from './sim-common.js';
 
 /** Default time an answer is awaited, ms. */
@@ -52,7 +53,10 @@ export interface ScpiInstrumentOptions {
   readonly dialect?: ScpiDialect;
   /** Whether `SYST:ERR?` is read after each command. Default true. */
   readonly checkErrors?: boolean;
-  /** The instrument's calibration certificate: in its identity, and U with each reading. */
+  /**
+   * The instrument's calibration certificate: in its identity, and U with each reading. Default:
+   * none, except sensorkit's simulated calibrator, which states its simulated certificate.
+   */
   readonly certificate?: InstrumentCertificate;
 }
 
@@ -156,7 +160,10 @@ export class ScpiInstrument implements Instrument {
     const answer = await this.query('*IDN?');
     const parsed = parseIdn(answer);
     if (typeof parsed === 'string') throw this.#error('garbled', '*IDN?', parsed);
-    this.#identity = { ...parsed, simulated: parsed.manufacturer === 'sensorkit' && parsed.model.startsWith('SIM-'), ...(this.#options.certificate ? { certificate: this.#options.certificate } : {}) };
+    const simulated = parsed.manufacturer === 'sensorkit' && parsed.model.startsWith('SIM-');
+    // sensorkit's simulated calibrator states the certificate it simulates (sim-calibrator.ts).
+    const certificate = this.#options.certificate ?? (simulated && parsed.model === 'SIM-CAL' ? defaultCalibratorCertificate(parsed.serialNumber) : undefined);
+    this.#identity = { ...parsed, simulated, ...(certificate === undefined ? {} : { certificate }) };
     this.#dialect = resolveDialect(parsed.model, this.#options.models, this.#options.dialect);
     return this.#identity;
   }

@@ -95,6 +95,9 @@ describe('ScpiInstrument over TCP against the simulated instrument', () => {
     await reference.source('temperature', 77, 'degF');
     const stated = await reference.measure('temperature');
     expect(stated.value).toBeCloseTo(25, 9);
+    // The simulated calibrator's certificate, as in process: U = 0.04 K at k = 2.
+    expect(stated.uncertainty).toEqual({ expanded: 0.04, coverageFactor: 2 });
+    expect((await reference.identify()).certificate?.id).toBe('SK-CAL-SIM-1');
     expect(calibratorSim.received).toContain('SOUR:TEMP?');
 
     const chamberSim = await simulator({ kind: 'chamber' });
