@@ -30,6 +30,9 @@ Options:
   -h, --help             show this help
 `;
 
+/** Differences printed; a replay that went another way differs in every series value after. */
+const MAX_SHOWN = 40;
+
 function readRecord(file: string, text: string): RunRecord {
   let value: unknown;
   try {
@@ -111,7 +114,9 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
     const measurements = replayed.phases.reduce((n, p) => n + p.measurements.length, 0);
     process.stdout.write(`replay of ${file}: no differences (${replayed.phases.length} phase${replayed.phases.length === 1 ? '' : 's'}, ${measurements} measurements, seed ${record.seed}; wall ${(replayed.wallDuration / 1000).toFixed(1)} s)\n`);
   } else {
-    process.stdout.write(`replay of ${file}: ${differences.length} difference${differences.length === 1 ? '' : 's'}\n${differences.map((d) => `  ${describeDifference(d)}`).join('\n')}\n`);
+    const shown = differences.slice(0, MAX_SHOWN).map((d) => `  ${describeDifference(d)}\n`);
+    const more = differences.length > MAX_SHOWN ? `  … and ${differences.length - MAX_SHOWN} more (--json lists them all)\n` : '';
+    process.stdout.write(`replay of ${file}: ${differences.length} difference${differences.length === 1 ? '' : 's'}\n${shown.join('')}${more}`);
   }
   return differences.length === 0 ? 0 : 1;
 }

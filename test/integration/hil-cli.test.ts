@@ -1,0 +1,286 @@
+/**
+ * `sensorkit hil` as a user runs it: a real child process through bin/sensorkit.js. The shipped
+ * temperature plan on the emulated target, signed; verify (a flipped byte, a wrong key, no
+ * signature); replay; a plan that fails; bad plans, targets and instruments as one-line exit-2
+ * errors; a station of two fixtures in parallel.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = `${ROOT}bin/sensorkit.js`;
+const ENV_NODE = join(ROOT, 'examples/env-node');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function sensorkit(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, SENSORKIT_DEBUG: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Standard error as the user reads it: one line, no stack trace. */
+function expectOneLine(run: Run, pattern: RegExp): void {
+  const lines = run.stderr.trimEnd().split('\n');
+  expect(lines, run.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(run.stderr).not.toMatch(/\n\s+at /);
+}
+
+/** A JSON plan measuring env-node's temperature at 25 °C against `limits`. */
+function planJson(id: string, limits: object, extra: object = {}): string {
+  return JSON.stringify({
+    id,
+    name: `Plan ${id}`,
+    version: '1.0.0',
+    device: ENV_NODE,
+    phases: [
+      {
+        id: 'at-25',
+        steps: [
+          { kind: 'stimulus', input: 'temperature', value: 25, unit: 'Cel' },
+          { kind: 'settle', channel: 'temperature', tolerance: 0.05, unit: 'Cel', windowMs: 10_000, timeoutMs: 300_000 },
+          { kind: 'measure', id: 'temperature@25Cel', channel: 'temperature', samples: 3, reference: { input: 'temperature' }, limits },
+        ],
+      },
+    ],
+    ...extra,
+  });
+}
+
+let dir: string;
+let keys: string;
+let out: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hil-cli-'));
+  keys = join(dir, 'keys');
+  out = join(dir, 'run');
+});
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+// Each child loads the sources through ts-node (2–7 s apiece on a busy 2-core machine), and a
+// test spawns up to three.
+describe('sensorkit hil', { timeout: 60_000 }, () => {
+  it('prints help and lists the shipped plans', async () => {
+    const help = await sensorkit(['hil', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: sensorkit hil run\|verify\|replay\|list\|keygen/);
+    const runHelp = await sensorkit(['hil', 'run', '--help']);
+    expect(runHelp.stdout).toMatch(/--station FILE/);
+    const list = await sensorkit(['hil', 'list']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/^env-node-temperature\s+env-node temperature accuracy/m);
+  });
+
+  it('keygen writes a P-256 key pair, the private key 0600, and never overwrites it', async () => {
+    const made = await sensorkit(['hil', 'keygen', '--out', keys]);
+    expect(made.code).toBe(0);
+    expect(made.stdout).toMatch(/^ES256 \(P-256\) key sha-256:[0-9a-f]{64}\n/);
+    expect((await stat(join(keys, 'private.pem'))).mode & 0o777).toBe(0o600);
+    expect(await readFile(join(keys, 'public.pem'), 'utf8')).toMatch(/^-----BEGIN PUBLIC KEY-----/);
+    const again = await sensorkit(['hil', 'keygen', '--out', keys]);
+    expect(again.code).toBe(2);
+    expectOneLine(again, /private\.pem: a key already exists; not overwritten$/);
+  });
+
+  it('runs the shipped temperature plan on the emulated target, signed: exit 0, and the record verifies', async () => {
+    const run = await sensorkit(['hil', 'run', 'env-node-temperature', '--target', 'emulated', '--seed', '4', '--out', out, '--key', join(keys, 'private.pem'), '--operator', 'A. Tester']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    // Not a terminal: plain lines, one per phase, step and measurement.
+    expect(run.stdout).toMatch(/^phase \[1\/1\] accuracy {2}virtual 0:00:00\.0 {2}wall \d+\.\d s$/m);
+    expect(run.stdout).toMatch(/^ {2}PASS {2}temperature@25Cel {2}\S+ Cel {2}limits \[24, 26\] Cel/m);
+    expect(run.stdout).toMatch(/^PASS env-node-temperature 1\.0\.0 on emulated, .*: 5 passed, 0 failed(, \d+ recorded)?; virtual \d:\d\d:\d\d\.\d, wall \d+\.\d s$/m);
+    const record = JSON.parse(await readFile(join(out, 'record.json'), 'utf8')) as { seed: number; context: { operator: string }; plan: { file: string }; signature: { alg: string } };
+    expect(record).toMatchObject({ seed: 4, context: { operator: 'A. Tester' }, plan: { file: 'env-node-temperature' }, signature: { alg: 'ES256' } });
+    expect(await readFile(join(out, 'junit.xml'), 'utf8')).toMatch(/<testsuites name="env-node temperature accuracy" tests="\d+" failures="0" errors="0" skipped="0"/);
+    expect(await readFile(join(out, 'report.html'), 'utf8')).toMatch(/^<!DOCTYPE html>/i);
+
+    const verified = await sensorkit(['hil', 'verify', join(out, 'record.json'), '--key', join(keys, 'public.pem')]);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toMatch(/^ok: .*record\.json: signed ES256 by sha-256:[0-9a-f]{64} \(the key given\); env-node-temperature 1\.0\.0 on emulated, .* outcome pass\n$/);
+    const keyless = await sensorkit(['hil', 'verify', out]);
+    expect(keyless.code).toBe(0);
+    expect(keyless.stdout).toMatch(/the key it carries; give --key to check who signed/);
+  });
+
+  it('verify refuses a flipped byte in a measured value, with the reason', async () => {
+    const text = await readFile(join(out, 'record.json'), 'utf8');
+    // The measured value: the last member of a measurement, after its unit.
+    const match = /"unit": "Cel",\n {10}"value": -?\d+\.[0-8]/.exec(text);
+    expect(match).not.toBeNull();
+    // Raise its first decimal by one (0→1 … 8→9): still valid JSON, a different result. (A 17th
+    // significant digit may not change the double; verify then refuses the text as not canonical.)
+    const value = match![0];
+    const flipped = value.replace(/\d$/, (digit) => String(Number(digit) + 1));
+    const tampered = join(dir, 'tampered.json');
+    await writeFile(tampered, text.replace(value, flipped));
+    for (const args of [[tampered, '--key', join(keys, 'public.pem')], [tampered]]) {
+      const result = await sensorkit(['hil', 'verify', ...args]);
+      expect(result.code).toBe(1);
+      expectOneLine(result, /tampered\.json: the signature does not match the content: a byte of the results changed since it was signed$/);
+    }
+  });
+
+  it('verify refuses a digit changed in a way the parsed number does not show', async () => {
+    const text = await readFile(join(out, 'record.json'), 'utf8');
+    const edited = join(dir, 'edited.json');
+    await writeFile(edited, text.replace('"seed": 4,', '"seed": 4.0,'));
+    const result = await sensorkit(['hil', 'verify', edited, '--key', join(keys, 'public.pem')]);
+    expect(result.code).toBe(1);
+    expectOneLine(result, /edited\.json: the signed content is intact but the file is not the text that was written/);
+  });
+
+  it('verify refuses a wrong key and an unsigned record', async () => {
+    const other = join(dir, 'other-keys');
+    expect((await sensorkit(['hil', 'keygen', '--out', other])).code).toBe(0);
+    const wrong = await sensorkit(['hil', 'verify', join(out, 'record.json'), '--key', join(other, 'public.pem')]);
+    expect(wrong.code).toBe(1);
+    expectOneLine(wrong, /record\.json: signed by key sha-256:[0-9a-f]{16}, not by the key given \(sha-256:[0-9a-f]{16}\)$/);
+
+    const unsigned = join(dir, 'unsigned');
+    expect((await sensorkit(['hil', 'run', 'env-node-temperature', '--out', unsigned])).code).toBe(0);
+    const notSigned = await sensorkit(['hil', 'verify', join(unsigned, 'record.json')]);
+    expect(notSigned.code).toBe(1);
+    expectOneLine(notSigned, /record\.json: not signed \(no signature member\)$/);
+  });
+
+  it('replay reruns the record and finds no differences; a changed record shows its difference', async () => {
+    const replay = await sensorkit(['hil', 'replay', join(out, 'record.json')]);
+    expect(replay.stderr).toBe('');
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toMatch(/^replay of .*record\.json: no differences \(1 phase, \d+ measurements, seed 4; wall \d+\.\d s\)$/m);
+
+    // The tampered record of the verify test: one measured value changed by a tenth.
+    const differs = await sensorkit(['hil', 'replay', join(dir, 'tampered.json')]);
+    expect(differs.code).toBe(1);
+    expect(differs.stdout).toMatch(/^replay of .*tampered\.json: 1 difference\n {2}\$\.phases\[0\]\.measurements\[\d+\]\.value: -?\d+\.\d+ → -?\d+\.\d+\n/);
+    expect(differs.stderr).toMatch(/note: the record's signature does not hold/);
+  });
+
+  it('a failing plan exits 1, and junit.xml carries the failure with the value and the limit', async () => {
+    const plan = join(dir, 'impossible.json');
+    await writeFile(plan, planJson('impossible', { low: 1000, high: 1001, unit: 'Cel', basis: 'impossible on purpose' }));
+    const failing = join(dir, 'failing');
+    const run = await sensorkit(['hil', 'run', plan, '--out', failing]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^ {2}FAIL {2}temperature@25Cel {2}\S+ Cel {2}limits \[1000, 1001\] Cel \(impossible on purpose\)/m);
+    expect(run.stdout).toMatch(/^FAIL impossible 1\.0\.0 on emulated, .*: 0 passed, 1 failed/m);
+    const junit = await readFile(join(failing, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testcase classname="impossible\.at-25" name="temperature@25Cel" time="0\.000">\n {6}<failure message="[^"]*: measured \S+ Cel; limits \[1000, 1001\] Cel \(impossible on purpose\)" type="limit">/);
+    // Well-formed for CI (libxml2's xmllint, installed with Debian's libxml2-utils).
+    const lint = spawnSync('xmllint', ['--noout', join(failing, 'junit.xml')]);
+    expect(lint.stderr.toString()).toBe('');
+    expect(lint.status).toBe(0);
+  });
+
+  it('a plan file that does not exist or does not parse exits 2 with one line', async () => {
+    const missing = await sensorkit(['hil', 'run', join(dir, 'no-such-plan.json')]);
+    expect(missing.code).toBe(2);
+    expectOneLine(missing, /^sensorkit: hil run: .*no-such-plan\.json: no such plan file, and no shipped plan of that name/);
+
+    const broken = join(dir, 'broken.json');
+    await writeFile(broken, '{"id": "broken",');
+    const syntax = await sensorkit(['hil', 'run', broken]);
+    expect(syntax.code).toBe(2);
+    expectOneLine(syntax, /^sensorkit: hil run: .*broken\.json: /);
+  });
+
+  it('a plan refused by validation, a target that does not exist and a bad option exit 2 with one line', async () => {
+    const noUnit = join(dir, 'no-unit.json');
+    await writeFile(noUnit, planJson('no-unit', { low: 24, high: 26 }));
+    const invalid = await sensorkit(['hil', 'run', noUnit]);
+    expect(invalid.code).toBe(2);
+    expectOneLine(invalid, /^sensorkit: hil run: .*no-unit\.json: .*limits/);
+
+    const target = await sensorkit(['hil', 'run', 'env-node-temperature', '--target', `firmata:${join(dir, 'no-such-tty')}`]);
+    expect(target.code).toBe(2);
+    expectOneLine(target, /^sensorkit: hil run: .*no-such-tty/);
+
+    const usage = await sensorkit(['hil', 'run', 'env-node-temperature', '--seed', 'x']);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/^sensorkit: --seed: expected a number, got "x"\nTry 'sensorkit hil --help'\.\n$/);
+  });
+
+  it('an instrument that does not identify is a one-line set-up error (exit 2)', async () => {
+    // A TCP server that answers every line with garbage: not an SCPI instrument.
+    const server: Server = createServer((socket) => socket.on('data', () => socket.write('\u0000\u0001garbage\n')));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const plan = join(dir, 'with-dmm.json');
+      await writeFile(plan, planJson('with-dmm', { tolerance: 'mpe' }, { instruments: { dmm: ['voltage-dc'] } }));
+      const missingRole = await sensorkit(['hil', 'run', plan]);
+      expect(missingRole.code).toBe(2);
+      expect(missingRole.stderr).toMatch(/needs the instrument "dmm" \(voltage-dc\): give --instrument dmm=SPEC/);
+      const garbage = await sensorkit(['hil', 'run', plan, '--instrument', `dmm=scpi-tcp:127.0.0.1:${port}`, '--out', join(dir, 'garbage')]);
+      expect(garbage.code).toBe(2);
+      expectOneLine(garbage, /^sensorkit: hil run: .*did not identify/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('a simulated instrument is recorded with its connection, and its run replays', async () => {
+    const plan = join(dir, 'with-dmm.json');
+    const simulated = await sensorkit(['hil', 'run', plan, '--instrument', 'dmm=sim:dmm', '--out', join(dir, 'sim-dmm')]);
+    expect(simulated.code).toBe(0);
+    const record = JSON.parse(await readFile(join(dir, 'sim-dmm', 'record.json'), 'utf8')) as { instruments: { id: string; connection: string; simulated: boolean }[] };
+    expect(record.instruments).toMatchObject([{ id: 'dmm', connection: 'sim:dmm', simulated: true }]);
+    const replay = await sensorkit(['hil', 'replay', join(dir, 'sim-dmm', 'record.json')]);
+    expect(replay.stdout).toMatch(/no differences/);
+    expect(replay.code).toBe(0);
+  });
+
+  it('runs a station of two fixtures in parallel: one folder per device and one summary', async () => {
+    const station = join(dir, 'station.json');
+    await writeFile(station, JSON.stringify({ name: 'line-3', targets: [{ name: 'fixture-1', target: 'emulated', seed: 1 }, { name: 'fixture-2', target: 'emulated', seed: 2 }] }));
+    const stationOut = join(dir, 'station');
+    const run = await sensorkit(['hil', 'run', 'env-node-temperature', '--station', station, '--out', stationOut, '--key', join(keys, 'private.pem')]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^fixture-1: phase \[1\/1\] accuracy/m);
+    expect(run.stdout).toMatch(/^fixture-2: {3}PASS {2}temperature@80Cel/m);
+    expect(run.stdout).toMatch(/^RESULT\s+TARGET\s+DEVICE\s+MEASUREMENTS\s+TIME\s+OUTPUT$/m);
+    expect(run.stdout).toMatch(/^PASS: 2 of 2 devices passed env-node-temperature 1\.0\.0; summary in .*summary\.json$/m);
+    const summary = JSON.parse(await readFile(join(stationOut, 'summary.json'), 'utf8')) as { outcome: string; runs: { name: string; seed: number; outcome: string; dir: string }[] };
+    expect(summary.outcome).toBe('pass');
+    expect(summary.runs.map((r) => [r.name, r.seed, r.outcome, r.dir])).toEqual([['fixture-1', 1, 'pass', 'fixture-1'], ['fixture-2', 2, 'pass', 'fixture-2']]);
+    for (const fixture of ['fixture-1', 'fixture-2']) {
+      const record = JSON.parse(await readFile(join(stationOut, fixture, 'record.json'), 'utf8')) as { context: { station: string } };
+      expect(record.context.station).toBe('line-3');
+      expect((await sensorkit(['hil', 'verify', join(stationOut, fixture), '--key', join(keys, 'public.pem')])).code).toBe(0);
+    }
+    expect(await readFile(join(stationOut, 'summary.html'), 'utf8')).toMatch(/fixture-1\/report\.html/);
+  });
+
+  it('a station with one fixture that cannot be set up runs the others and exits 2', async () => {
+    const station = join(dir, 'station-bad.json');
+    await writeFile(station, JSON.stringify({ targets: [{ name: 'good', target: 'emulated' }, { name: 'bad', target: `serial:${join(dir, 'no-such-tty')}` }] }));
+    const stationOut = join(dir, 'station-bad');
+    const run = await sensorkit(['hil', 'run', 'env-node-temperature', '--station', station, '--out', stationOut]);
+    expect(run.code).toBe(2);
+    const summary = JSON.parse(await readFile(join(stationOut, 'summary.json'), 'utf8')) as { outcome: string; runs: { name: string; outcome: string; reason?: string }[] };
+    expect(summary.outcome).toBe('error');
+    expect(summary.runs[0]).toMatchObject({ name: 'good', outcome: 'pass' });
+    expect(summary.runs[1]).toMatchObject({ name: 'bad', outcome: 'error' });
+    expect(summary.runs[1]!.reason).toMatch(/no-such-tty/);
+  });
+});
