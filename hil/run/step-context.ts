@@ -4,6 +4,7 @@
  */
 import { ArgumentError } from '../../sdk/core/errors.js';
 import type { StepContext } from '../plan/spec.js';
+import type { InputSignal, Target } from '../targets/target.js';
 import { PhaseAbort } from './abort.js';
 import type { PhaseScope, RunScope } from './run-scope.js';
 
@@ -17,7 +18,7 @@ import type { PhaseScope, RunScope } from './run-scope.js';
  */
 export function stepContext(run: RunScope, phase: PhaseScope): StepContext {
   return {
-    target: run.target,
+    target: trackedTarget(run),
     instruments: run.instruments,
     time: () => run.feed.time(),
     wait: async (ms: number) => {
@@ -37,4 +38,38 @@ export function stepContext(run: RunScope, phase: PhaseScope): StepContext {
       throw new PhaseAbort(String(reason).split('\n')[0] ?? 'aborted');
     },
   };
+}
+
+const tracked = new WeakMap<RunScope, Target>();
+
+/**
+ * The run's target as custom steps see it: the same object (an emulated target's board and device
+ * included), except that what a step sets with `stimulate` or `drive` is remembered like a
+ * stimulus step's, so a later measurement can take that input as its reference.
+ */
+function trackedTarget(run: RunScope): Target {
+  let proxy = tracked.get(run);
+  if (proxy === undefined) {
+    const target = run.target;
+    proxy = new Proxy(target, {
+      get(object, key) {
+        if (key === 'stimulate') {
+          return async (input: string, value: number, unit: string) => {
+            await object.stimulate(input, value, unit);
+            run.inputValues.set(input, { value, unit });
+          };
+        }
+        if (key === 'drive') {
+          return async (input: string, signal: InputSignal, unit: string) => {
+            await object.drive(input, signal, unit);
+            run.inputValues.set(input, { signal, unit, source: 'a custom step' });
+          };
+        }
+        const member: unknown = Reflect.get(object, key, object);
+        return typeof member === 'function' ? (member as (...args: unknown[]) => unknown).bind(object) : member;
+      },
+    });
+    tracked.set(run, proxy);
+  }
+  return proxy;
 }

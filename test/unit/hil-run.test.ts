@@ -231,6 +231,7 @@ describe('runTestPlan', () => {
             name: 'loop',
             run: async (ctx) => {
               await ctx.target.stimulate('humidity', 60, '%RH');
+              expect((ctx.target as EmulatedTarget).physicalInputs.valueOf('humidity')).toBe(60);
               await ctx.wait(10_000);
               ctx.log(`at ${ctx.time()} ms`);
               const samples = await ctx.samples('humidity', 3, 10_000);
@@ -240,14 +241,18 @@ describe('runTestPlan', () => {
               await expect(ctx.samples('no-such-channel', 1, 2000)).rejects.toThrow('no-such-channel: 0 of 1 sample in 2 s (no sample at all)');
             },
           },
+          { kind: 'measure', id: 'after', channel: 'humidity', reference: { input: 'humidity' }, limits: { tolerance: 'mpe' } },
         ],
       },
     ]);
     const [phase] = record.phases;
     expect(phase!.log[0]!.message).toBe('at 10000 ms');
+    // What the custom step set is the reference of a later measure step.
+    expect(phase!.measurements.at(-1)).toMatchObject({ id: 'after', reference: { value: 60, unit: '%RH', source: 'input humidity' }, outcome: 'pass' });
     expect(phase!.measurements.map((m) => [m.id, m.outcome])).toEqual([
       ['humidity@60', 'pass'],
       ['judged-by-me', 'pass'],
+      ['after', 'pass'],
     ]);
     expect(phase!.measurements[0]!.decisionRule).toBe('simple acceptance (ILAC-G8:09 §4.2.1)');
     expect(phase!.measurements[0]!.time).toBeGreaterThanOrEqual(12_000);
