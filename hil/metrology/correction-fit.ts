@@ -19,7 +19,7 @@ import { combineUncertainty } from './budget.js';
 import { resolutionB, typeAFromStatistics, type UncertaintyInput } from './contributions.js';
 import { invert, multiply, transpose } from './matrix.js';
 import { referenceConverter, referenceInputs, requirePoints, type ReferencePoint, type ReferenceStandard } from './reference.js';
-import { mean, requireNumber } from './statistics.js';
+import { extent, mean, requireNumber } from './statistics.js';
 
 /** Correction methods a fit can produce. */
 export type CorrectionMethod = 'offset' | 'gain' | 'linear' | 'two-point' | 'polynomial';
@@ -83,8 +83,7 @@ export function fitCorrection(options: CorrectionFitOptions): CorrectionFit {
   const x = options.points.map((point) => mean(point.readings));
   const y = options.points.map((point) => toUnit(point.reference));
   const counts = options.points.map((point) => point.readings.length);
-  const low = Math.min(...x);
-  const high = Math.max(...x);
+  const { min: low, max: high } = extent(x);
   const centre = (low + high) / 2;
   const half = (high - low) / 2 || 1;
   const degree = method === 'polynomial' ? (options.degree ?? 2) : method === 'offset' || method === 'gain' ? 0 : 1;

@@ -11,7 +11,7 @@ import { combineUncertainty } from './budget.js';
 import { normalB, resolutionB, typeA, type UncertaintyInput } from './contributions.js';
 import { fitLine } from './least-squares.js';
 import type { MetrologyResult } from './result.js';
-import { mean, requireNumber, requireReadings, requireSameLength } from './statistics.js';
+import { extent, mean, requireNumber, requireReadings, requireSameLength } from './statistics.js';
 
 /** One up/down cycle: readings at `references[i]` approached from below (`up`) and above (`down`). */
 export interface HysteresisCycle {
@@ -83,8 +83,9 @@ export function hysteresis(options: HysteresisOptions): HysteresisResult {
   const means = differences.map(mean);
   const worst = means.reduce((best, d, i) => (Math.abs(d) > Math.abs(means[best]!) ? i : best), 0);
   const overall = references.map((_, i) => mean(cycles.flatMap((cycle) => [cycle.up[i]!, cycle.down[i]!])));
-  const low = references.indexOf(Math.min(...references));
-  const high = references.indexOf(Math.max(...references));
+  const { min, max } = extent(references);
+  const low = references.indexOf(min);
+  const high = references.indexOf(max);
   if (low === high || references[low] === references[high]) throw new ArgumentError('Expected `references` to have at least 2 distinct values');
   const span = options.span ?? Math.abs(overall[high]! - overall[low]!);
   requireNumber(span, 'span', 0, true);

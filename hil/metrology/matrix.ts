@@ -42,7 +42,7 @@ export function transpose(a: Matrix): number[][] {
 export function invert(a: Matrix): number[][] {
   const n = a.length;
   const m = a.map((row, i) => [...row, ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))]);
-  const scale = Math.max(...a.flat().map(Math.abs), Number.MIN_VALUE);
+  const scale = a.flat().reduce((largest, value) => Math.max(largest, Math.abs(value)), Number.MIN_VALUE);
   for (let column = 0; column < n; column++) {
     let pivot = column;
     for (let row = column + 1; row < n; row++) if (Math.abs(m[row]![column]!) > Math.abs(m[pivot]![column]!)) pivot = row;

@@ -9,7 +9,7 @@
  */
 import type { MetrologyResult } from './result.js';
 import { standardDeviationUncertainty } from './spread.js';
-import { mean, requireReadings } from './statistics.js';
+import { extent, mean, requireReadings } from './statistics.js';
 
 /** Fewest readings accepted for a noise figure. */
 export const MINIMUM_NOISE_READINGS = 10;
@@ -54,7 +54,7 @@ export function noise(options: NoiseOptions): NoiseResult {
       samples: n,
       uncertainty: standardDeviationUncertainty('scatter of the RMS (JCGM 100 E.4.3)', rms, n, options.coverageProbability),
     },
-    peakToPeak: { id: 'noise-peak-to-peak', value: Math.max(...readings) - Math.min(...readings), unit, samples: n },
+    peakToPeak: { id: 'noise-peak-to-peak', value: extent(readings).max - extent(readings).min, unit, samples: n },
     mean: m,
   };
 }

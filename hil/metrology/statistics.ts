@@ -71,6 +71,24 @@ export function mean(values: readonly number[]): number {
 }
 
 /**
+ * The smallest and largest value, by a loop (spreading a long series into `Math.min` overflows the stack).
+ *
+ * @example
+ * ```ts
+ * extent([3, 1, 2]) // { min: 1, max: 3 }
+ * ```
+ */
+export function extent(values: readonly number[]): { readonly min: number; readonly max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const value of values) {
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  return { min, max };
+}
+
+/**
  * The experimental standard deviation s (divisor n − 1, JCGM 100 §4.2.2); needs two values.
  *
  * @example

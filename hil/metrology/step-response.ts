@@ -13,7 +13,7 @@ import { rectangularB, resolutionB } from './contributions.js';
 import { formatNumber } from './format.js';
 import type { SeriesRecord } from '../record/record.js';
 import type { MetrologyResult } from './result.js';
-import { requireNumber, requireReadings, requireSameLength } from './statistics.js';
+import { extent, requireNumber, requireReadings, requireSameLength } from './statistics.js';
 
 /** Fraction of the step at the time constant, 1 − 1/e. */
 const TIME_CONSTANT_FRACTION = 1 - Math.exp(-1);
@@ -95,7 +95,7 @@ export function stepResponse(options: StepResponseOptions): StepResponseResult {
     return { at: interpolate(t[j - 1]!, g[j - 1]!, t[j]!, g[j]!, fraction), interval: t[j]! - t[j - 1]! };
   };
 
-  const peak = Math.max(...g);
+  const peak = extent(g).max;
   const overshootInputs = options.resolution === undefined ? [] : [resolutionB('DUT resolution', options.resolution, { sensitivity: 100 / Math.abs(size) })];
   const overshoot: MetrologyResult = {
     id: 'overshoot',

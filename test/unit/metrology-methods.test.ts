@@ -222,6 +222,15 @@ describe('noise', () => {
     expect(mean).toBeCloseTo(101_325, 1);
   });
 
+  it('takes a long series (a day at 10 Hz) without overflowing the stack', () => {
+    const readings = Array.from({ length: 864_000 }, (_, i) => (i % 7) * 0.1);
+    const { peakToPeak } = noise({ unit: 'V', readings });
+    expect(peakToPeak.value).toBeCloseTo(0.6, 12);
+    const time = readings.map((_, i) => i * 100);
+    const step = stepResponse({ time, readings: time.map((t) => (t < 1000 ? 0 : 1)), unit: 'V', step: { time: 1000, from: 0, to: 1 } });
+    expect(step.overshoot.value).toBe(0);
+  });
+
   it('refuses fewer than 10 readings', () => {
     expect(() => noise({ unit: 'Pa', readings: [1, 2, 3] })).toThrow(/at least 10 values, got 3/);
   });
