@@ -209,7 +209,7 @@ function statement(r: RunRecord, count: number): string {
   return (
     `<div class="statement"><p>The results relate only to the item tested, as identified above, under the conditions of this run. ` +
     `${count === 0 ? 'No measurement was recorded.' : `Values are means of the samples shown (n); errors are value − reference; U is the expanded uncertainty with its coverage factor k.`} ` +
-    `Times are target time since the run's start${r.target.virtualTime ? ' (virtual clock)' : ''}. The signed record.json is the authoritative result; this report is a rendering of it.</p>` +
+    `Times are target time since the run's start${r.target.virtualTime ? ' (virtual clock)' : ''}. The ${(r as { signature?: unknown }).signature === undefined ? '' : 'signed '}record.json is the authoritative result; this report is a rendering of it.</p>` +
     `<div class="authorisation"><div>Operator: ${escapeHtml(context.operator ?? '')}</div><div>Authorised by: ${escapeHtml(authorisedBy)}</div><div>Date and signature:</div></div></div>`
   );
 }
