@@ -92,6 +92,45 @@ describe('one-sided limits', () => {
   });
 });
 
+describe('properties', () => {
+  const severity = { pass: 0, 'conditional-pass': 1, 'conditional-fail': 2, fail: 3, recorded: -1 } as const;
+
+  it('an outcome never improves as the value moves away from the middle; a wider guard band turns passes and fails conditional', () => {
+    const limits = { low: -1, high: 1 };
+    for (const rule of [SIMPLE, GUARD, HALF]) {
+      for (const U of [0, 0.05, 0.2, 0.7, 1.5]) {
+        let previous = -1;
+        for (let value = 0; value <= 3; value += 0.01) {
+          const up = severity[decide({ value, unit: 'V', expanded: U, limits, rule }).outcome];
+          const down = severity[decide({ value: -value, unit: 'V', expanded: U, limits, rule }).outcome];
+          expect(up).toBe(down); // symmetric limits, symmetric outcomes
+          expect(up).toBeGreaterThanOrEqual(previous);
+          previous = up;
+        }
+      }
+      for (const value of [0, 0.5, 0.9, 1.1, 2]) {
+        let previous = -1;
+        for (const U of [0, 0.05, 0.2, 0.7, 1.5]) {
+          const outcome = severity[decide({ value, unit: 'V', expanded: U, limits, rule }).outcome];
+          // A wider guard band moves pass → conditional pass and fail → conditional fail.
+          if (Math.abs(value) <= 1) expect(outcome).toBeGreaterThanOrEqual(previous);
+          else expect(previous === -1 || outcome <= previous).toBe(true);
+          previous = outcome;
+        }
+      }
+    }
+  });
+
+  it('a guard-band pass is a simple-acceptance pass and a guard-band fail a simple-acceptance fail', () => {
+    for (let value = -2; value <= 2; value += 0.013) {
+      const simple = decide({ value, unit: 'V', limits: { low: -1, high: 1 }, rule: SIMPLE }).outcome;
+      const guarded = decide({ value, unit: 'V', expanded: 0.3, limits: { low: -1, high: 1 }, rule: GUARD }).outcome;
+      if (guarded === 'pass' || guarded === 'conditional-pass') expect(simple).toBe('pass');
+      if (guarded === 'fail' || guarded === 'conditional-fail') expect(simple).toBe('fail');
+    }
+  });
+});
+
 describe('edge cases', () => {
   it('a guard band wider than half the tolerance leaves no pass, only conditional outcomes inside', () => {
     const decide2 = (value: number) => decide({ value, unit: 'Cel', expanded: 1.5, limits: { low: -1, high: 1 }, rule: GUARD }).outcome;
