@@ -179,6 +179,12 @@ export interface PhaseSpec {
   readonly repeat?: number;
   /** Upper bound of the phase's target time; past it the phase is aborted. Default: none beyond each step's own bound. */
   readonly timeoutMs?: number;
+  /**
+   * What a failed or aborted iteration of this phase means for the rest of the run: `continue`
+   * (default) runs the next phases; `stop` skips them, with this phase named as the reason (a
+   * device that fails its power-up check is not worth the rest of the plan).
+   */
+  readonly onFailure?: 'continue' | 'stop';
 }
 
 /** What `defineTestPlan()` takes. */

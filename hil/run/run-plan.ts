@@ -110,19 +110,25 @@ async function runPhases(
   };
   const run: RunScope = { target, model: target.model, feed, instruments, inputValues: new Map(), progress };
   const phases: PhaseRecord[] = [];
+  /** Why the remaining phases are skipped: the run was aborted, or a phase with `onFailure: 'stop'` did not pass. */
   let runReason: string | undefined;
+  let stopped: string | undefined;
   progress({ kind: 'run-start', plan: plan.id, target: target.description, phases: plan.phases.length });
   try {
     for (const [index, phase] of plan.phases.entries()) {
       for (let iteration = 1; iteration <= phase.repeat; iteration++) {
         progress({ kind: 'phase-start', phase: phase.id, iteration, index, count: plan.phases.length });
         let phaseRecord: PhaseRecord;
-        if (runReason !== undefined) phaseRecord = skippedPhase(phase, iteration, feed.time(), runReason);
+        const skipReason = runReason ?? stopped;
+        if (skipReason !== undefined) phaseRecord = skippedPhase(phase, iteration, feed.time(), skipReason);
         else if (phase.skip !== undefined) phaseRecord = skippedPhase(phase, iteration, feed.time(), phase.skip);
         else {
           const { record, runAborted } = await runPhase(phase, iteration, run);
           phaseRecord = record;
           if (runAborted) runReason = record.reason ?? 'run aborted';
+          else if (phase.onFailure === 'stop' && (record.outcome === 'fail' || record.outcome === 'aborted' || record.outcome === 'conditional-fail')) {
+            stopped = `phase ${phase.id} ended ${record.outcome}, and the plan stops there`;
+          }
         }
         phases.push(phaseRecord);
         progress({ kind: 'phase-end', phase: phaseRecord });

@@ -139,6 +139,18 @@ describe('runTestPlan', () => {
     expect(record.outcome).toBe('pass');
   });
 
+  it('stops the run after a phase that must pass and did not', async () => {
+    const { record } = await run([
+      { id: 'power-up', onFailure: 'stop', steps: [{ kind: 'measure', channel: 'humidity', limits: { low: 99, unit: '%RH' } }] },
+      { id: 'accuracy', steps: [{ kind: 'wait', durationMs: 1000 }] },
+    ]);
+    expect(record.phases.map((p) => [p.id, p.outcome, p.reason])).toEqual([
+      ['power-up', 'fail', undefined],
+      ['accuracy', 'skipped', 'phase power-up ended fail, and the plan stops there'],
+    ]);
+    expect(record.outcome).toBe('fail');
+  });
+
   it('aborts a phase with its reason (ctx.abort or a throwing step), runs its teardown, and goes on', async () => {
     const { record } = await run([
       {
