@@ -1,2 +1,5 @@
-/** sensorkit security services: the tamper-evident audit log. */
+/** sensorkit security services: the tamper-evident audit log, its events, operators and the hardening audit. */
 export * from './audit-log.js';
+export * from './audit/event.js';
+export * from './operators/index.js';
+export * from './hardening/index.js';
