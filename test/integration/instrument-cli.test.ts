@@ -1,9 +1,12 @@
 /**
  * `sensorkit instrument simulate` as a process: it prints the spec it listens on, the SCPI driver
- * identifies and drives it, SIGTERM and SIGINT stop it cleanly (exit 0, port released), and wrong
- * command lines exit 2 with one line.
+ * identifies and drives it, a plan dry-runs against it with `sensorkit hil run`, SIGTERM and SIGINT
+ * stop it cleanly (exit 0, port released), and wrong command lines exit 2 with one line.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -69,6 +72,44 @@ describe('sensorkit instrument simulate', () => {
     child.kill('SIGINT');
     expect((await exited).code).toBe(0);
   }, 30_000);
+
+  it('a plan dry-runs against it: sensorkit hil run --instrument reference=scpi-tcp:…', async () => {
+    const { child, spec, exited } = await simulate(['calibrator', '--port', '0', '--seed', '4']);
+    const dir = mkdtempSync(join(tmpdir(), 'sensorkit-dry-run-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const plan = join(dir, 'plan.json');
+    writeFileSync(
+      plan,
+      JSON.stringify({
+        id: 'dry-run',
+        name: 'reference over SCPI',
+        version: '1.0.0',
+        device: join(ROOT, 'examples/env-node'),
+        instruments: { reference: ['temperature'] },
+        phases: [
+          {
+            id: 'at-30',
+            steps: [
+              { kind: 'stimulus', input: 'temperature', value: 30, unit: 'Cel' },
+              { kind: 'source', instrument: 'reference', quantity: 'temperature', value: 30, unit: 'Cel' },
+              { kind: 'settle', channel: 'temperature', tolerance: 0.05, unit: 'Cel', windowMs: 10_000, timeoutMs: 300_000 },
+              { kind: 'measure', id: 'temperature@30Cel', channel: 'temperature', samples: 3, reference: { instrument: 'reference', quantity: 'temperature' }, limits: { tolerance: 'mpe' } },
+            ],
+          },
+        ],
+      }),
+    );
+    const run = await exec(process.execPath, [CLI, 'hil', 'run', plan, '--instrument', `reference=${spec}`, '--out', join(dir, 'out')], { cwd: ROOT }).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    expect((run as { code?: number }).code ?? 0, (run as { stderr: string }).stderr).toBe(0);
+    const record = JSON.parse(readFileSync(join(dir, 'out', 'record.json'), 'utf8')) as {
+      instruments: unknown[];
+      phases: { measurements: { reference?: { value: number; source: string }; outcome: string }[] }[];
+    };
+    expect(record.instruments).toMatchObject([{ id: 'reference', connection: spec, manufacturer: 'sensorkit', model: 'SIM-CAL', serialNumber: 'SIM-4', simulated: true }]);
+    expect(record.phases[0]!.measurements[0]).toMatchObject({ reference: { value: 30, source: 'instrument reference' }, outcome: 'pass' });
+    child.kill('SIGTERM');
+    expect((await exited).code).toBe(0);
+  }, 60_000);
 
   it('a port in use is one line and exit 1', async () => {
     const busy = track(await startScpiSimulator({ kind: 'dmm', port: 0 }));
