@@ -72,6 +72,7 @@ export function pointError(options: PointErrorOptions): MetrologyResult {
     id: `error@${formatNumber(options.reference)}${standard.unit ?? unit}`,
     value: mean(readings) - reference,
     unit,
+    difference: true,
     samples: readings.length,
     reference: { value: reference, unit, source: standard.source ?? 'reference' },
     uncertainty: combineUncertainty(inputs, options.coverageProbability === undefined ? {} : { coverageProbability: options.coverageProbability }),

@@ -17,7 +17,7 @@
  */
 import type { Outcome } from '../record/record.js';
 import { ArgumentError } from '../../sdk/core/errors.js';
-import { converter } from '../../sdk/core/units.js';
+import { convertDifference, converter } from '../../sdk/core/units.js';
 import { formatNumber } from './format.js';
 import { requireNumber } from './statistics.js';
 
@@ -43,6 +43,11 @@ export interface DecisionInput {
   readonly rule: DecisionRule;
   /** Expanded uncertainty U of the value, in `unit`; required by a guard band. */
   readonly expanded?: number;
+  /**
+   * The value is a difference (an error, a deviation, a spread), so limits in another unit convert
+   * without the units' offset: ±1 K of error is ±1 Cel, not −272.15 … −274.15 Cel. Default false.
+   */
+  readonly difference?: boolean;
 }
 
 /** A statement of conformity. */
@@ -96,7 +101,13 @@ export function decide(input: DecisionInput): Decision {
     requireNumber(input.expanded, 'expanded', 0);
     w = guardFraction(rule) * input.expanded;
   }
-  const toUnit = limits.unit === undefined || limits.unit === unit ? (x: number) => x : converter(limits.unit, unit);
+  const from = limits.unit;
+  const toUnit =
+    from === undefined || from === unit
+      ? (x: number) => x
+      : input.difference === true
+        ? (x: number) => convertDifference(x, from, unit)
+        : converter(from, unit);
   const low = limits.low === undefined ? undefined : toUnit(limits.low);
   const high = limits.high === undefined ? undefined : toUnit(limits.high);
   if (low !== undefined) requireNumber(low, 'limits.low');

@@ -108,6 +108,7 @@ export function hysteresis(options: HysteresisOptions): HysteresisResult {
     id: 'hysteresis-difference',
     value: Math.abs(means[worst]!),
     unit,
+    difference: true,
     samples,
     uncertainty: combineUncertainty(inputs, probability),
   };

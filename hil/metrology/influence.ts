@@ -75,6 +75,7 @@ export function influenceEffect(options: InfluenceOptions): InfluenceResult {
       id: `change@${condition.name}`,
       value: mean(condition.readings) - baseMean,
       unit,
+      difference: true,
       samples: condition.readings.length + baseline.length,
       reference: { value: baseMean, unit, source: 'mean reading at the reference condition' },
       uncertainty: combineUncertainty(inputs, options.coverageProbability === undefined ? {} : { coverageProbability: options.coverageProbability }),

@@ -51,10 +51,11 @@ export function noise(options: NoiseOptions): NoiseResult {
       id: 'noise-rms',
       value: rms,
       unit,
+      difference: true,
       samples: n,
       uncertainty: standardDeviationUncertainty('scatter of the RMS (JCGM 100 E.4.3)', rms, n, options.coverageProbability),
     },
-    peakToPeak: { id: 'noise-peak-to-peak', value: extent(readings).max - extent(readings).min, unit, samples: n },
+    peakToPeak: { id: 'noise-peak-to-peak', value: extent(readings).max - extent(readings).min, unit, samples: n, difference: true },
     mean: m,
   };
 }

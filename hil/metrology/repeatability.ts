@@ -37,6 +37,7 @@ export function repeatability(options: RepeatabilityOptions): MetrologyResult & 
     id: 'repeatability',
     value: s,
     unit,
+    difference: true,
     samples: n,
     mean: mean(readings),
     uncertainty: standardDeviationUncertainty('scatter of s (JCGM 100 E.4.3)', s, n, options.coverageProbability),

@@ -42,7 +42,7 @@ export function resolution(options: ResolutionOptions): MetrologyResult {
   }
   const reference = declared === undefined ? {} : { reference: { value: declared, unit, source: 'declared resolution' } };
   if (smallest === Infinity) {
-    return { id: 'resolution', value: null, unit, samples: readings.length, ...reference, reason: 'all readings are equal: no step seen' };
+    return { id: 'resolution', value: null, unit, samples: readings.length, difference: true, ...reference, reason: 'all readings are equal: no step seen' };
   }
-  return { id: 'resolution', value: smallest, unit, samples: readings.length, ...reference };
+  return { id: 'resolution', value: smallest, unit, samples: readings.length, difference: true, ...reference };
 }

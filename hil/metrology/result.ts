@@ -18,6 +18,8 @@ export interface MetrologyResult {
   readonly uncertainty?: UncertaintyRecord;
   /** Why `value` is null. */
   readonly reason?: string;
+  /** The value is a difference (error, deviation, spread): limits in another unit convert without the units' offset. */
+  readonly difference?: boolean;
   readonly series?: readonly SeriesRecord[];
 }
 
@@ -80,6 +82,7 @@ export function judgeResult(result: MetrologyResult, options: JudgeOptions): Jud
     },
     rule,
     ...(result.uncertainty === undefined ? {} : { expanded: result.uncertainty.expanded }),
+    ...(result.difference === true ? { difference: true } : {}),
   });
   return { ...base, decisionRule: decision.rule, outcome: decision.outcome, ...(decision.reason === undefined ? {} : { reason: decision.reason }) };
 }

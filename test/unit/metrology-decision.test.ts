@@ -151,6 +151,10 @@ describe('edge cases', () => {
     expect(decide({ value: 26.1, unit: 'Cel', expanded: 0.2, limits, rule: GUARD }).outcome).toBe('conditional-fail');
     expect(decide({ value: 25.5, unit: 'Cel', expanded: 0.2, limits, rule: GUARD }).outcome).toBe('pass');
     expect(() => decide({ value: 1, unit: 'Cel', limits: { high: 1, unit: 'Pa' }, rule: SIMPLE })).toThrow(UnitError);
+    // A difference (an error) against ±1 K: no offset.
+    expect(decide({ value: 0.5, unit: 'Cel', limits: { low: -1, high: 1, unit: 'K' }, rule: SIMPLE, difference: true }).outcome).toBe('pass');
+    expect(decide({ value: 0.5, unit: 'Cel', limits: { low: -1, high: 1, unit: 'K' }, rule: SIMPLE }).outcome).toBe('fail');
+    expect(decide({ value: 150, unit: 'mV', limits: { high: 0.1, unit: 'V' }, rule: SIMPLE, difference: true }).outcome).toBe('fail');
   });
 
   it('refuses what it cannot decide', () => {

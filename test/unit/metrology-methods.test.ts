@@ -94,6 +94,13 @@ describe('judgeResult', () => {
     expect(judgeResult(at(1.02), { time: 0, limits, rule: { kind: 'simple-acceptance' } })).toMatchObject({ outcome: 'fail', decisionRule: 'ILAC-G8:09 simple acceptance' });
   });
 
+  it('converts limits of a difference without the units’ offset (±1 K of error is ±1 Cel)', () => {
+    const point = at(0.3);
+    expect(point.difference).toBe(true);
+    expect(judgeResult(point, { time: 0, limits: { low: -1, high: 1, unit: 'K' } }).outcome).toBe('pass');
+    expect(judgeResult(at(3), { time: 0, limits: { low: -1, high: 1, unit: 'K' } }).outcome).toBe('fail');
+  });
+
   it('records without limits, fails a missing value with its reason, and round-trips through JSON', () => {
     const recorded = judgeResult(at(0.3), { time: 5 });
     expect(recorded.outcome).toBe('recorded');
