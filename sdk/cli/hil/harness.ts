@@ -101,6 +101,8 @@ export interface RunSettings {
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Told what an operator should know while the target runs. */
   readonly warn?: (message: string) => void;
+  /** Aborts the run: the current phase is recorded as aborted with the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -134,6 +136,7 @@ export async function runOnTarget(source: PlanSource, run: TargetRun, settings: 
       planFile: { path: source.name, bytes: source.bytes },
       context: settings.context,
       ...(settings.onProgress === undefined ? {} : { onProgress: settings.onProgress }),
+      ...(settings.signal === undefined ? {} : { signal: settings.signal }),
     });
   } finally {
     await Promise.allSettled(Object.values(instruments).map((connected) => connected.instrument.close()));

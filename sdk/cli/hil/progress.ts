@@ -77,11 +77,14 @@ export class RunProgress {
   readonly #status = new Map<string, Status>();
   readonly #tty: boolean;
   readonly #prefix: boolean;
+  readonly #now: () => number;
   #drawn = 0;
   #lastDraw = 0;
 
-  constructor(out: ProgressOutput, names: readonly string[]) {
+  /** `now` is the wall clock in ms that paces redraws (default `performance.now`). */
+  constructor(out: ProgressOutput, names: readonly string[], now: () => number = () => performance.now()) {
     this.#out = out;
+    this.#now = now;
     this.#names = names;
     this.#tty = out.isTTY === true;
     this.#prefix = names.length > 1;
@@ -151,7 +154,7 @@ export class RunProgress {
 
   /** Redraws the status lines; at most 20 times a second unless `force` (a virtual run is fast). */
   #redraw(force: boolean): void {
-    const now = performance.now();
+    const now = this.#now();
     if (!force && this.#drawn > 0 && now - this.#lastDraw < 50) return;
     this.#lastDraw = now;
     this.#clear();

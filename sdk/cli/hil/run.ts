@@ -131,6 +131,14 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     ...(values.operator === undefined ? {} : { operator: values.operator }),
     ...(stationName === undefined ? {} : { station: stationName }),
   };
+  // Ctrl-C stops every run at once: each records its current phase as aborted, and its output is
+  // still written (exit 1). A second Ctrl-C ends the process the usual way.
+  const interrupt = new AbortController();
+  const onSigint = (): void => {
+    interrupt.abort('interrupted (SIGINT)');
+    process.removeListener('SIGINT', onSigint);
+  };
+  process.on('SIGINT', onSigint);
   let results: RunResult[];
   try {
     results = await Promise.all(
@@ -140,6 +148,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
           context,
           onProgress: (event) => progress.event(run.name, event),
           warn: (message) => progress.line(run.name, `warning: ${message}`),
+          signal: interrupt.signal,
         });
         return { run, record };
       } catch (error) {
@@ -152,6 +161,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     }),
     );
   } finally {
+    process.removeListener('SIGINT', onSigint);
     progress.done();
   }
 
