@@ -22,6 +22,8 @@ import { trackedCleanups } from '../support/cleanups.js';
 import { freePort, waitFor } from '../support/net.js';
 
 const { track } = trackedCleanups();
+/** What a timer and the promise chain after it may take beyond a timeout on a busy 2-core machine. */
+const SLACK_MS = 400;
 
 async function simulator(options: Partial<ScpiSimulatorOptions> & Pick<ScpiSimulatorOptions, 'kind'>) {
   return track(await startScpiSimulator({ port: 0, seed: 1, ...options }));
@@ -155,7 +157,7 @@ describe('ScpiInstrument over TCP against the simulated instrument', () => {
     const elapsed = performance.now() - started;
     expect(error).toMatchObject({ reason: 'timeout', code: 'ERR_TIMEOUT', command: 'MEAS:VOLT:DC?' });
     expect(error.message).toBe(`dmm (${sim.spec}): MEAS:VOLT:DC?: no answer within 300 ms (the instrument answers SYST:ERR? with no error)`);
-    expect(elapsed).toBeLessThan(300 + 250);
+    expect(elapsed).toBeLessThan(300 + SLACK_MS);
     await dmm.write('SIM:INP:CURR 0.001');
     expect((await dmm.measure('current-dc')).value).toBeCloseTo(0.001, 6);
   });
@@ -169,12 +171,12 @@ describe('ScpiInstrument over TCP against the simulated instrument', () => {
     expect(error).toMatchObject({ reason: 'timeout', code: 'ERR_TIMEOUT', command: '*IDN?' });
     expect(error.message).toBe(`dmm (${silent.spec}): *IDN?: no answer within 300 ms`);
     expect(elapsed).toBeGreaterThanOrEqual(299);
-    expect(elapsed).toBeLessThan(300 + 250);
+    expect(elapsed).toBeLessThan(300 + SLACK_MS);
     const after = performance.now();
     const next = await failure(mute.measure('current-dc'));
     expect(next.reason).toBe('closed');
     expect(next.message).toContain('unusable after "*IDN?" got no answer within 300 ms; connect again');
-    expect(performance.now() - after).toBeLessThan(100);
+    expect(performance.now() - after).toBeLessThan(SLACK_MS);
   });
 
   it('a query the instrument refuses (no answer, an error queued) fails with its error within the timeout, and the line stays usable', async () => {
@@ -182,7 +184,7 @@ describe('ScpiInstrument over TCP against the simulated instrument', () => {
     const dmm = await driver(sim, { timeoutMs: 400 });
     const started = performance.now();
     const error = await failure(dmm.query('MEAS:FREQ?'));
-    expect(performance.now() - started).toBeLessThan(400 + 250);
+    expect(performance.now() - started).toBeLessThan(400 + SLACK_MS);
     expect(error).toMatchObject({ reason: 'instrument-error', command: 'MEAS:FREQ?', instrumentCode: -113 });
     expect(error.message).toBe(`dmm (${sim.spec}): MEAS:FREQ?: the instrument answered nothing and reported -113,"Undefined header"`);
     expect(sim.engine.pendingErrors).toHaveLength(0);
@@ -201,7 +203,7 @@ describe('ScpiInstrument over TCP against the simulated instrument', () => {
     const sim = await simulator({ kind: 'dmm', misbehave: { silent: true } });
     const started = performance.now();
     const error = await failure(connectInstrument(sim.spec, { clock: new SystemClock(), seed: 1, role: 'dmm', timeoutMs: 200 }));
-    expect(performance.now() - started).toBeLessThan(200 + 250);
+    expect(performance.now() - started).toBeLessThan(200 + SLACK_MS);
     expect(error.reason).toBe('not-identified');
     expect(error.message).toBe(`dmm (${sim.spec}): *IDN?: the instrument did not identify: no answer within 200 ms`);
   });

@@ -77,7 +77,7 @@ describe('ScpiInstrument on a stream', () => {
   it('a late answer and the reply to its probe in one chunk: both are used, the line stays in step', async () => {
     const [near, far] = streamPair();
     const instrument = peer(far);
-    const dmm = new ScpiInstrument({ id: 'dmm', connection: 'test', link: streamLink(near), timeoutMs: 200 });
+    const dmm = new ScpiInstrument({ id: 'dmm', connection: 'test', link: streamLink(near), timeoutMs: 1000 });
     const identity = dmm.identify();
     expect(await instrument.next()).toBe('*IDN?');
     // The instrument answers only once the probe has come, both answers in one write.
