@@ -158,6 +158,12 @@ export interface RunStep {
   readonly kind?: 'run';
   readonly run: (context: StepContext) => unknown;
   readonly name?: string;
+  /**
+   * Watchdog, ms of wall-clock time (default 600 000): a step still unfinished then (awaiting
+   * something that never comes) ends its phase as aborted. Waits inside the step should use
+   * `ctx.wait` and `ctx.samples`, which are bounded in target time.
+   */
+  readonly timeoutMs?: number;
 }
 
 /** One step of a phase. */

@@ -80,7 +80,8 @@ export function validateStep(raw: unknown, path: string, roles: InstrumentRoles)
     if (typeof step.run !== 'function') {
       throw new ValidationError(join(path, 'kind'), `a step needs a kind (${STEP_KINDS.join(', ')}), or a \`run\` function`);
     }
-    rejectUnknownKeys(step, ['kind', 'run', 'name'], path, { list: true });
+    rejectUnknownKeys(step, ['kind', 'run', 'name', 'timeoutMs'], path, { list: true });
+    if (step.timeoutMs !== undefined) requireDuration(step.timeoutMs, join(path, 'timeoutMs'));
     optionalName(step, path);
     return;
   }

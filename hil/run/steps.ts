@@ -105,7 +105,28 @@ async function execute(step: StepSpec, run: RunScope, phase: PhaseScope): Promis
       phase.log(describeStep(step));
       return;
     default:
-      await step.run(stepContext(run, phase));
+      await withWatchdog(Promise.resolve().then(() => step.run(stepContext(run, phase))), step.timeoutMs ?? CUSTOM_STEP_WATCHDOG_MS, describeStep(step));
+  }
+}
+
+/** Default wall-clock watchdog of a custom step, ms (10 min). */
+export const CUSTOM_STEP_WATCHDOG_MS = 600_000;
+
+/**
+ * `work`, or a {@link PhaseAbort} when it has not settled after `ms` of wall-clock time. The only
+ * wall-clock timer of a run: it guards against a custom step awaiting what never comes (on a
+ * virtual clock nothing moves while a step waits outside `ctx.wait`), and unless it fires it
+ * changes nothing in the record.
+ */
+async function withWatchdog(work: Promise<unknown>, ms: number, name: string): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const watchdog = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PhaseAbort(`${name} did not finish within ${formatMs(ms)} of wall-clock time`)), ms);
+  });
+  try {
+    await Promise.race([work, watchdog]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

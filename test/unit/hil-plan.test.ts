@@ -133,6 +133,10 @@ describe('defineTestPlan', () => {
     expect(refusal(() => defineTestPlan({ ...spec(), phases: [] }))).toBe('phases: expected at least one entry');
     expect(refusal(() => defineTestPlan({ ...spec(), phases: [{ id: 'p', steps: [{ kind: 'wait', durationMs: 1 }], repeat: 0 }] }))).toBe('phases[0].repeat: must be at least 1, got 0');
     expect(refusal(() => defineTestPlan({ ...spec(), phases: [{ id: 'p', steps: [] }] }))).toBe('phases[0].steps: expected at least one entry');
+    expect(refusal(() => defineTestPlan({ ...spec(), phases: [{ id: 'p', steps: [{ kind: 'wait', durationMs: 1 }], onFailure: 'halt' as never }] }))).toBe(
+      'phases[0].onFailure: expected one of "continue", "stop", got "halt"',
+    );
+    expect(refusal(() => defineTestPlan({ ...spec(), phases: [{ id: 'p', steps: [{ run: () => undefined, timeoutMs: -1 }] }] }))).toBe('phases[0].steps[0].timeoutMs: must be above 0, got -1');
     expect(refusal(() => defineTestPlan({ ...spec(), metadata: { operator: {} as never } }))).toBe('metadata.operator: expected a string, a finite number or a boolean, got an object');
   });
 

@@ -139,6 +139,17 @@ describe('runTestPlan', () => {
     expect(record.outcome).toBe('pass');
   });
 
+  it('ends a custom step that never finishes at its wall-clock watchdog', async () => {
+    const { record } = await run([
+      { id: 'hung', steps: [{ name: 'await forever', timeoutMs: 50, run: () => new Promise(() => undefined) }] },
+      { id: 'next', steps: [{ kind: 'measure', channel: 'humidity' }] },
+    ]);
+    expect(record.phases.map((p) => [p.id, p.outcome, p.reason])).toEqual([
+      ['hung', 'aborted', 'await forever did not finish within 50 ms of wall-clock time'],
+      ['next', 'pass', undefined],
+    ]);
+  });
+
   it('stops the run after a phase that must pass and did not', async () => {
     const { record } = await run([
       { id: 'power-up', onFailure: 'stop', steps: [{ kind: 'measure', channel: 'humidity', limits: { low: 99, unit: '%RH' } }] },
