@@ -35,3 +35,4 @@ export { drift, type DriftOptions } from './drift.js';
 export { stepResponse, type StepResponseOptions, type StepResponseResult } from './step-response.js';
 export { influenceEffect, type InfluenceCondition, type InfluenceOptions, type InfluenceResult } from './influence.js';
 export { fitCorrection, type CorrectionFit, type CorrectionFitOptions, type CorrectionMethod } from './correction-fit.js';
+export { binomialCdf, coverageBand, type CoverageBand } from './coverage-check.js';

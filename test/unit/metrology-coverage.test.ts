@@ -11,7 +11,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../sdk/core/random.js';
-import { drift, hysteresis, influenceEffect, linearity, noise, pointError, repeatability, type ReferenceStandard } from '../../hil/metrology/index.js';
+import {
+  binomialCdf,
+  coverageBand,
+  drift,
+  hysteresis,
+  influenceEffect,
+  linearity,
+  noise,
+  pointError,
+  repeatability,
+  type ReferenceStandard,
+} from '../../hil/metrology/index.js';
 
 const RUNS = 2000;
 const BAND = { low: 0.93, high: 0.97 };
@@ -58,6 +69,37 @@ function accuracyRun(options: { n: number; sigma: number; certificate: number; a
     return { error: Math.abs(result.value! - offset), uc: u.combinedStandardUncertainty, U: u.expanded, k: u.coverageFactor };
   };
 }
+
+describe('the acceptance band itself', () => {
+  it('rejects an honest U in under 0.1 % of checks over 2000 runs', () => {
+    const band = coverageBand(RUNS, 0.95, 0.001);
+    expect(band).toMatchObject({ low: 1867, high: 1931 });
+    expect(BAND.low * RUNS).toBeLessThanOrEqual(band.low);
+    expect(BAND.high * RUNS).toBeGreaterThanOrEqual(band.high);
+    const risk = binomialCdf(BAND.low * RUNS - 1, RUNS, 0.95) + 1 - binomialCdf(BAND.high * RUNS, RUNS, 0.95);
+    expect(risk).toBeLessThan(0.001);
+  });
+
+  it('shows why 40 runs are too few: an honest U covers all 40 in 12.9 % of checks and at most 35 in 4.8 %', () => {
+    expect(1 - binomialCdf(39, 40, 0.95)).toBeCloseTo(0.95 ** 40, 12);
+    expect(0.95 ** 40).toBeCloseTo(0.1285, 4);
+    expect(binomialCdf(35, 40, 0.95)).toBeCloseTo(0.048, 3);
+    // At a 1 % risk, no count of 40 is rare enough on the high side: a U too large passes.
+    expect(coverageBand(40, 0.95, 0.01)).toMatchObject({ low: 34, high: 40 });
+  });
+
+  it('binomialCdf matches a direct sum', () => {
+    const choose = (n: number, k: number): number => (k === 0 ? 1 : (choose(n, k - 1) * (n - k + 1)) / k);
+    for (const [n, p] of [[10, 0.3], [40, 0.95], [7, 0.5]] as const) {
+      let sum = 0;
+      for (let k = 0; k <= n; k++) {
+        sum += choose(n, k) * p ** k * (1 - p) ** (n - k);
+        expect(binomialCdf(k, n, p)).toBeCloseTo(sum, 12);
+      }
+    }
+    expect(binomialCdf(-1, 10, 0.5)).toBe(0);
+  });
+});
 
 describe('accuracy: the interval error ± U covers the true error in 93–97 % of 2000 runs', () => {
   const cases: [string, Parameters<typeof accuracyRun>[0], number][] = [
