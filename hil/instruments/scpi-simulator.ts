@@ -120,6 +120,11 @@ export async function startScpiSimulator(options: ScpiSimulatorOptions): Promise
     // After an overlong message, the rest of it up to its newline is dropped too.
     let discarding = false;
     let chain: Promise<void> = Promise.resolve();
+    // Messages run in order, each after the previous one's (possibly late) answer; one that fails
+    // does not stop the ones after it.
+    const enqueue = (step: () => Promise<void> | void): void => {
+      chain = chain.then(step).catch(() => undefined);
+    };
     socket.on('data', (chunk: string) => {
       buffer += chunk;
       for (let newline = buffer.indexOf('\n'); newline >= 0; newline = buffer.indexOf('\n')) {
@@ -130,16 +135,15 @@ export async function startScpiSimulator(options: ScpiSimulatorOptions): Promise
           continue;
         }
         if (message.length > MAX_LINE) {
-          chain = chain.then(() => engine.queueError(-223, 'Too much data'));
+          enqueue(() => engine.queueError(-223, 'Too much data'));
           continue;
         }
-        // Messages run in order, each after the previous one's (possibly late) answer.
-        chain = chain.then(() => serve(message, socket));
+        enqueue(() => serve(message, socket));
       }
       if (buffer.length > MAX_LINE) {
         buffer = '';
         // Queued in turn with the messages before it.
-        if (!discarding) chain = chain.then(() => engine.queueError(-223, 'Too much data'));
+        if (!discarding) enqueue(() => engine.queueError(-223, 'Too much data'));
         discarding = true;
       }
     });
