@@ -39,6 +39,7 @@ describe('progress', () => {
     expect(clockTime(9_000_500)).toBe('2:30:00.5');
     expect(clockTime(59_960)).toBe('0:01:00.0');
     expect(measurementLine(passing)).toBe('PASS  temperature@25Cel  25.03 Cel  limits [24, 26] Cel');
+    expect(measurementLine({ ...passing, value: 20.490300000000005, unit: 'mA', limits: { low: 20, high: 20.52, unit: 'mA' } })).toBe('PASS  temperature@25Cel  20.4903 mA  limits [20, 20.52] mA');
     expect(measurementLine(failing)).toBe('FAIL  temperature@80Cel  81.4 Cel  limits [79, 81] Cel  (81.4 Cel above high limit 81 Cel)');
   });
 

@@ -40,7 +40,8 @@ const VERDICT: Readonly<Record<MeasurementRecord['outcome'], string>> = {
 };
 
 /**
- * One measurement in one line: `PASS  error@25Cel  25.03 Cel  limits [24, 26] Cel`.
+ * One measurement in one line, the value to seven significant digits:
+ * `PASS  error@25Cel  25.03 Cel  limits [24, 26] Cel`.
  *
  * @example
  * ```ts
@@ -48,7 +49,8 @@ const VERDICT: Readonly<Record<MeasurementRecord['outcome'], string>> = {
  * ```
  */
 export function measurementLine(m: MeasurementRecord): string {
-  const value = m.value === null ? 'no value' : `${m.value} ${m.unit}`;
+  // Seven significant digits on screen; the record keeps the exact value.
+  const value = m.value === null ? 'no value' : `${Number(m.value.toPrecision(7))} ${m.unit}`;
   const limits = m.limits ? `  limits ${describeLimits(m.limits)}` : '';
   const reason = m.outcome !== 'pass' && m.reason ? `  (${m.reason})` : '';
   return `${VERDICT[m.outcome].padEnd(5)} ${m.id}  ${value}${limits}${reason}`;
