@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { defineTestPlan, type PhaseSpec, type StepSpec, type TestPlanSpec } from '../../hil/plan/index.js';
 import { WALL_CLOCK_FIELDS, type RunRecord } from '../../hil/record/record.js';
-import { runTestPlan, type ProgressEvent } from '../../hil/run/index.js';
+import { judge, resolveLimits, runTestPlan, worstOutcome, type ProgressEvent } from '../../hil/run/index.js';
 import type { Instrument, InstrumentQuantity } from '../../hil/instruments/instrument.js';
 import { createEmulatedTarget, type EmulatedTarget } from '../../hil/targets/emulated.js';
 import type { Target } from '../../hil/targets/target.js';
@@ -461,5 +461,32 @@ describe('runTestPlan with a simulated chamber driving the emulated input', () =
     await expect(runTestPlan(bad, { target, seed: 4, instruments: { supply: { instrument: supply, connection: 'simulated' } } })).rejects.toThrow(
       'phases[0].steps[0].quantity: an instrument\'s voltage-dc (V) cannot drive input "temperature" (Cel)',
     );
+  });
+});
+
+describe('judging', () => {
+  const temperature = envNode.channel('temperature')!;
+
+  it('turns limits into the measurement unit: absolute, ± a tolerance, ± a fraction of the MPE', () => {
+    expect(resolveLimits({ low: 20, high: 30, unit: 'Cel' }, 'K', temperature, undefined)).toEqual({ low: 293.15, high: 303.15, unit: 'K' });
+    expect(resolveLimits({ tolerance: 0.5, unit: 'K' }, 'Cel', temperature, 25)).toEqual({ low: 24.5, high: 25.5, unit: 'Cel', basis: 'tolerance ±0.5 Cel around the reference' });
+    expect(resolveLimits({ tolerance: 'mpe', factor: 0.5 }, 'K', temperature, 298.15)).toEqual({ low: 297.65, high: 298.65, unit: 'K', basis: '0.5 × MPE ±0.5 K around the reference' });
+    expect(() => resolveLimits({ tolerance: 'mpe' }, 'Cel', temperature, undefined)).toThrow(ValidationError);
+  });
+
+  it('passes within the limits, fails outside with the reason, records without limits', () => {
+    expect(judge(25, 'Cel', { low: 24, high: 26, unit: 'Cel' })).toEqual({ outcome: 'pass' });
+    expect(judge(23.999, 'Cel', { low: 24, unit: 'Cel' })).toEqual({ outcome: 'fail', reason: '23.999 Cel below low limit 24 Cel' });
+    expect(judge(300, 'K', { high: 26, unit: 'Cel' })).toEqual({ outcome: 'fail', reason: '300 K above high limit 299.15 K' });
+    expect(judge(null, 'Cel', { high: 26, unit: 'Cel' })).toEqual({ outcome: 'fail', reason: 'no value to judge' });
+    expect(judge(1, 'Cel', undefined)).toEqual({ outcome: 'recorded' });
+  });
+
+  it('takes the worst outcome; recorded counts as a pass, skipped only when all are', () => {
+    expect(worstOutcome(['pass', 'recorded', 'conditional-pass'])).toBe('conditional-pass');
+    expect(worstOutcome(['fail', 'aborted', 'pass'])).toBe('aborted');
+    expect(worstOutcome(['recorded', 'skipped'])).toBe('pass');
+    expect(worstOutcome(['skipped'])).toBe('skipped');
+    expect(worstOutcome([])).toBe('pass');
   });
 });
