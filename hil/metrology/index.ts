@@ -36,3 +36,4 @@ export { stepResponse, type StepResponseOptions, type StepResponseResult } from 
 export { influenceEffect, type InfluenceCondition, type InfluenceOptions, type InfluenceResult } from './influence.js';
 export { fitCorrection, type CorrectionFit, type CorrectionFitOptions, type CorrectionMethod } from './correction-fit.js';
 export { binomialCdf, coverageBand, type CoverageBand } from './coverage-check.js';
+export { formatWithUncertainty, roundToUncertainty, type RoundedResult } from './presentation.js';

@@ -3,6 +3,8 @@ import { ArgumentError } from '../../sdk/core/errors.js';
 import {
   combineUncertainty,
   coverageFactor,
+  formatWithUncertainty,
+  roundToUncertainty,
   degreesOfFreedomFromReliability,
   normalB,
   rectangularB,
@@ -130,5 +132,32 @@ describe('combineUncertainty', () => {
     expect(() => combineUncertainty([{ ...normalB('x', 1, 2), value: NaN }])).toThrow(ArgumentError);
     expect(() => combineUncertainty([normalB('x', 1, 2)], { coverageProbability: 1.5 })).toThrow(ArgumentError);
     expect(() => welchSatterthwaite([1, 2], [3])).toThrow(ArgumentError);
+  });
+});
+
+describe('stating a result (JCGM 100 §7.2.2, §7.2.6)', () => {
+  it('rounds U up to two significant digits and the value to the same place', () => {
+    expect(roundToUncertainty(0.123456, 0.05231)).toEqual({ value: 0.123, expanded: 0.053, decimals: 3 });
+    expect(roundToUncertainty(101325.4, 12.3)).toEqual({ value: 101325, expanded: 13, decimals: 0 });
+    expect(roundToUncertainty(1234.5, 250)).toEqual({ value: 1230, expanded: 250, decimals: -1 });
+    expect(roundToUncertainty(-0.0004567, 0.0000123)).toEqual({ value: -0.000457, expanded: 0.000013, decimals: 6 });
+    // Rounding up across a power of ten keeps two significant digits: 0.0999 → 0.10.
+    expect(roundToUncertainty(1.23456, 0.0999)).toEqual({ value: 1.23, expanded: 0.1, decimals: 2 });
+    // Never rounds U down: 0.0521 → 0.053, 12.01 → 13.
+    expect(roundToUncertainty(0, 0.05201).expanded).toBe(0.053);
+    expect(roundToUncertainty(0, 12.01).expanded).toBe(13);
+    expect(roundToUncertainty(0, 0.05).expanded).toBe(0.05);
+  });
+
+  it('writes (value ± U) unit with k and p', () => {
+    expect(formatWithUncertainty(0.123456, 'Cel', { expanded: 0.05231, coverageFactor: 2, coverageProbability: 0.95 })).toBe(
+      '(0.123 ± 0.053) Cel, k = 2.00, p = 95 %',
+    );
+    expect(formatWithUncertainty(1.23456, 'V', { expanded: 0.0999, coverageFactor: 4.3027, coverageProbability: 0.95 })).toBe(
+      '(1.23 ± 0.10) V, k = 4.30, p = 95 %',
+    );
+    expect(formatWithUncertainty(1234.5, 'Pa', { expanded: 250, coverageFactor: 2, coverageProbability: 0.9545 })).toBe(
+      '(1230 ± 250) Pa, k = 2.00, p = 95.45 %',
+    );
   });
 });
