@@ -4,6 +4,7 @@
  * and turns every data change into a sample: the source timestamp is the sample time, the value
  * the value, the unit the SenML unit of its `EngineeringUnits` (UNECE Rec 20, IEC 62541-8 §5.6.3),
  * the status code the quality (IEC 62541-4 §7.39, the mapping of opcua-status.ts read backwards).
+ * node-opcua loads with this module (a second and a console line): import it when it is used.
  *
  * Monitored items sample continuously (interval 0) with a data-change trigger on value, status and
  * timestamp (IEC 62541-4 §7.22.2), so a repeated value at a new time is a new sample.
@@ -27,82 +28,10 @@ import {
   type DataValue,
 } from 'node-opcua';
 import { NotSupportedError, StateError, TimeoutError } from '../../sdk/core/errors.js';
-import type { Quality, QualityReason, Sample } from '../../sdk/core/sample.js';
-import type { DeviceModel } from '../../sdk/model/define-device.js';
+import type { Sample } from '../../sdk/core/sample.js';
 import { modelNamespaceUri } from '../../sdk/transport/opcua/device-object.js';
-import { OPCUA_STATUS } from '../../sdk/transport/opcua/opcua-status.js';
-import { engineeringUnits, mappedUnits } from '../../sdk/transport/opcua/opcua-units.js';
+import { qualityOfStatus, senmlUnitOf, type OpcuaObserverOptions, type OpcuaReading } from './opcua-samples.js';
 import type { SampleListener } from './target.js';
-
-/** Options of {@link OpcuaObserver.connect}. */
-export interface OpcuaObserverOptions {
-  /** `opc.tcp://host:port` of the device's server (the `dev` profile: SecurityPolicy None, anonymous). */
-  readonly endpointUrl: string;
-  readonly model: DeviceModel;
-  /** The device id, `<model id>-<serial number>`. */
-  readonly deviceId: string;
-  /** Folder of the client's own PKI (its certificate is made there on first use). */
-  readonly pkiDir: string;
-  /** Longest wait for the connection, the session and the subscription, ms. Default 15,000. */
-  readonly timeoutMs?: number;
-  /** Publishing interval of the subscription, ms. Default 100. */
-  readonly publishingIntervalMs?: number;
-}
-
-/** A channel variable read once. */
-export interface OpcuaReading {
-  readonly sample: Sample;
-  /** The status code as its 32-bit value. */
-  readonly statusCode: number;
-}
-
-const REASONS: ReadonlyMap<number, { level: Quality['level']; reason?: QualityReason }> = new Map([
-  [OPCUA_STATUS.UncertainLastUsableValue, { level: 'uncertain', reason: 'stale' }],
-  [OPCUA_STATUS.UncertainEngineeringUnitsExceeded, { level: 'uncertain', reason: 'out_of_range' }],
-  [OPCUA_STATUS.UncertainSensorCalibration, { level: 'uncertain', reason: 'calibration_expired' }],
-  [OPCUA_STATUS.UncertainSensorNotAccurate, { level: 'uncertain', reason: 'sensor_fault' }],
-  [OPCUA_STATUS.BadSensorFailure, { level: 'bad', reason: 'sensor_fault' }],
-  [OPCUA_STATUS.BadOutOfRange, { level: 'bad', reason: 'out_of_range' }],
-  [OPCUA_STATUS.BadNoCommunication, { level: 'bad', reason: 'stale' }],
-  [OPCUA_STATUS.BadConfigurationError, { level: 'bad', reason: 'calibration_expired' }],
-]);
-
-/**
- * The quality of an OPC UA status code (its limit bits ignored).
- *
- * @example
- * ```ts
- * qualityOfStatus(0x808c0000) // { level: 'bad', reason: 'sensor_fault' }
- * ```
- */
-export function qualityOfStatus(code: number): Quality {
-  const severity = code >>> 30;
-  if (severity === 0) return { level: 'good' };
-  const known = REASONS.get((code & 0xffff0000) >>> 0);
-  if (known !== undefined) return known.reason === undefined ? { level: known.level } : { level: known.level, reason: known.reason };
-  return { level: severity === 1 ? 'uncertain' : 'bad' };
-}
-
-/**
- * The SenML unit of a UNECE `unitId`: `preferred` when it maps to that id, else the first SenML
- * unit that does; undefined when none does.
- *
- * @example
- * ```ts
- * senmlUnitOf(4408652, 'Cel') // 'Cel'
- * ```
- */
-export function senmlUnitOf(unitId: number, preferred?: string): string | undefined {
-  const idOf = (unit: string): number | undefined => {
-    try {
-      return engineeringUnits(unit).unitId;
-    } catch {
-      return undefined;
-    }
-  };
-  if (preferred !== undefined && idOf(preferred) === unitId) return preferred;
-  return mappedUnits().find((unit) => idOf(unit) === unitId);
-}
 
 /**
  * A client subscribed to a device's channel variables.
@@ -114,6 +43,8 @@ export function senmlUnitOf(unitId: number, preferred?: string): string | undefi
  * await observer.close()
  * ```
  */
+export type { OpcuaObserverOptions, OpcuaReading } from './opcua-samples.js';
+
 export class OpcuaObserver {
   readonly endpointUrl: string;
   readonly #client: OPCUAClient;

@@ -29,7 +29,7 @@ import { startOwnedBroker, type BrokerControl, type OwnedBroker } from './broker
 import type { CommunicatingTarget, OutageReport, TargetCommunications } from './communications.js';
 import type { FaultInjecting } from './emulated-faults.js';
 import { MqttObserver, type CommandReplyMessage } from './mqtt-observer.js';
-import { OpcuaObserver } from './opcua-observer.js';
+import type { OpcuaObserver } from './opcua-observer.js';
 import type { DeviceUnderTest, InputSignal, ObservationKind, PhysicalInput, SampleListener, TargetKind } from './target.js';
 import { boardSpecOf, type TargetSpec } from './target-spec.js';
 
@@ -349,6 +349,8 @@ export class RuntimeTarget implements CommunicatingTarget {
         const { runtime, deviceId } = target.#running();
         const status = runtime.status().opcua;
         if (status.state !== 'serving') throw new NotSupportedError(`target ${target.description}: the device serves no OPC UA (${status.state})`);
+        // node-opcua loads only when an OPC UA client is opened.
+        const { OpcuaObserver } = await import('./opcua-observer.js');
         return OpcuaObserver.connect({ endpointUrl: status.endpointUrl, model: runtime.device.model, deviceId, pkiDir: join(target.#workDir!, `client-${target.#clients++}`) });
       },
     };
