@@ -4,6 +4,7 @@
  * a replay of an emulated run reproduces them byte for byte; the wall-clock fields listed in
  * {@link WALL_CLOCK_FIELDS} and the signature are the only parts that differ between replays.
  */
+import type { InstrumentCertificate } from '../instruments/instrument.js';
 
 /** The record format's name and revision, the first field of every record. */
 export const RECORD_FORMAT = 'sensorkit-hil-record/1';
@@ -112,6 +113,8 @@ export interface PhaseRecord {
 
 /** An instrument as the record names it. */
 export interface InstrumentRecord {
+  /** The instrument's calibration certificate, when it states one (the reference's type B input). */
+  readonly certificate?: InstrumentCertificate;
   /** The plan's role for it. */
   readonly id: string;
   /** How it was reached, e.g. `simulated`, `scpi-tcp:127.0.0.1:5025`, `scpi-serial:/dev/ttyUSB0`. */
