@@ -72,7 +72,7 @@ export class TestPlan {
 }
 
 const PLAN_KEYS = ['id', 'name', 'version', 'description', 'device', 'observation', 'instruments', 'phases', 'metadata'];
-const PHASE_KEYS = ['id', 'name', 'description', 'setup', 'steps', 'teardown', 'skip', 'repeat', 'timeoutMs', 'onFailure'];
+const PHASE_KEYS = ['id', 'name', 'description', 'setup', 'steps', 'teardown', 'skip', 'repeat', 'timeoutMs', 'onFailure', 'always'];
 
 /**
  * Validates a plan and returns the frozen `TestPlan`. Throws `ValidationError` whose path names
@@ -172,6 +172,7 @@ function validatePhase(raw: unknown, path: string, roles: InstrumentRoles): Phas
   if (phase.repeat !== undefined) requireNumber(phase.repeat, join(path, 'repeat'), { integer: true, min: 1, max: 10_000 });
   if (phase.timeoutMs !== undefined) requireNumber(phase.timeoutMs, join(path, 'timeoutMs'), { above: 0 });
   if (phase.onFailure !== undefined) requireOneOf(phase.onFailure, ['continue', 'stop'], join(path, 'onFailure'));
+  if (phase.always !== undefined && typeof phase.always !== 'boolean') throw new ValidationError(join(path, 'always'), `expected a boolean, got ${describe(phase.always)}`);
   const parts = {} as Record<'setup' | 'steps' | 'teardown', StepSpec[]>;
   for (const part of ['setup', 'steps', 'teardown'] as const) {
     if (part !== 'steps' && phase[part] === undefined) continue;

@@ -191,6 +191,12 @@ export interface PhaseSpec {
    * device that fails its power-up check is not worth the rest of the plan).
    */
   readonly onFailure?: 'continue' | 'stop';
+  /**
+   * Runs even when the run stops early (after a phase with `onFailure: 'stop'`, or at the run's
+   * abort signal): the place to bring a station back to a safe state (chamber to ambient, supply
+   * off). Its steps ignore the abort signal; their waits stay bounded.
+   */
+  readonly always?: boolean;
 }
 
 /** What `defineTestPlan()` takes. */

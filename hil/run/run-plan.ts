@@ -119,11 +119,13 @@ async function runPhases(
       for (let iteration = 1; iteration <= phase.repeat; iteration++) {
         progress({ kind: 'phase-start', phase: phase.id, iteration, index, count: plan.phases.length });
         let phaseRecord: PhaseRecord;
-        const skipReason = runReason ?? stopped;
+        const skipReason = phase.always === true ? undefined : (runReason ?? stopped);
         if (skipReason !== undefined) phaseRecord = skippedPhase(phase, iteration, feed.time(), skipReason);
         else if (phase.skip !== undefined) phaseRecord = skippedPhase(phase, iteration, feed.time(), phase.skip);
         else {
+          feed.obeyAbort = phase.always !== true;
           const { record, runAborted } = await runPhase(phase, iteration, run);
+          feed.obeyAbort = true;
           phaseRecord = record;
           if (runAborted) runReason = record.reason ?? 'run aborted';
           else if (phase.onFailure === 'stop' && (record.outcome === 'fail' || record.outcome === 'aborted' || record.outcome === 'conditional-fail')) {

@@ -131,7 +131,14 @@ export class SampleFeed {
     this.#checkAbort();
   }
 
+  /**
+   * Whether the run's abort signal is obeyed (default). A phase that must always run (cooling a
+   * chamber down, switching a supply off) runs with it ignored; its waits stay bounded.
+   */
+  obeyAbort = true;
+
   #checkAbort(): void {
+    if (!this.obeyAbort) return;
     const signal = this.#signal;
     if (signal?.aborted) {
       const reason: unknown = signal.reason;

@@ -154,10 +154,12 @@ describe('runTestPlan', () => {
     const { record } = await run([
       { id: 'power-up', onFailure: 'stop', steps: [{ kind: 'measure', channel: 'humidity', limits: { low: 99, unit: '%RH' } }] },
       { id: 'accuracy', steps: [{ kind: 'wait', durationMs: 1000 }] },
+      { id: 'report-state', always: true, steps: [{ kind: 'measure', channel: 'humidity' }] },
     ]);
     expect(record.phases.map((p) => [p.id, p.outcome, p.reason])).toEqual([
       ['power-up', 'fail', undefined],
       ['accuracy', 'skipped', 'phase power-up ended fail, and the plan stops there'],
+      ['report-state', 'pass', undefined],
     ]);
     expect(record.outcome).toBe('fail');
   });
@@ -286,19 +288,22 @@ describe('runTestPlan', () => {
     expect(record.phases[0]!.measurements[0]).toMatchObject({ outcome: 'fail', reason: 'expected bad quality, got good' });
   });
 
-  it('stops at an abort signal: the phase aborted, the rest skipped', async () => {
+  it('stops at an abort signal: the phase aborted, the rest skipped but for phases that always run', async () => {
     const controller = new AbortController();
     const { record } = await run(
       [
         { id: 'first', steps: [{ name: 'operator stops', run: () => controller.abort('operator stop') }, { kind: 'stimulus', input: 'temperature', value: 1, unit: 'Cel' }] },
         { id: 'second', steps: [{ kind: 'wait', durationMs: 1000 }] },
+        { id: 'safe-state', always: true, steps: [{ kind: 'stimulus', input: 'temperature', value: 22.5, unit: 'Cel' }, { kind: 'wait', durationMs: 1000 }] },
       ],
       { signal: controller.signal },
     );
     expect(record.phases.map((p) => [p.id, p.outcome, p.reason])).toEqual([
       ['first', 'aborted', 'run aborted: operator stop'],
       ['second', 'skipped', 'run aborted: operator stop'],
+      ['safe-state', 'pass', undefined],
     ]);
+    expect(record.phases[2]!.duration).toBe(1000);
     expect(record).toMatchObject({ outcome: 'aborted', reason: 'run aborted: operator stop' });
   });
 
