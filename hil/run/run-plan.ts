@@ -5,7 +5,7 @@
  * wall-clock fields (`WALL_CLOCK_FIELDS`) is in target time, so an emulated run replays byte for
  * byte from its plan and seed.
  */
-import { StateError, ValidationError } from '../../sdk/core/errors.js';
+import { ArgumentError, StateError, ValidationError } from '../../sdk/core/errors.js';
 import type { DeviceModel } from '../../sdk/model/define-device.js';
 import type { Instrument } from '../instruments/instrument.js';
 import { checkPlan } from '../plan/check-plan.js';
@@ -38,6 +38,8 @@ import { sensorkitVersion } from './version.js';
  */
 export async function runTestPlan(plan: TestPlan, options: RunOptions): Promise<RunRecord> {
   if (!(plan instanceof TestPlan)) throw new ValidationError('plan', 'expected a plan from defineTestPlan() or loadTestPlan()');
+  if (typeof options !== 'object' || options === null || typeof options.target?.open !== 'function') throw new ArgumentError('Expected `options.target` to be a Target');
+  if (!Number.isInteger(options.seed)) throw new ArgumentError(`Expected \`seed\` to be an integer, got ${String(options.seed)}`);
   const { target } = options;
   const wallStart = performance.now();
   const startedAt = new Date().toISOString();

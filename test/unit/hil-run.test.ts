@@ -307,6 +307,14 @@ describe('runTestPlan', () => {
     expect(record).toMatchObject({ outcome: 'aborted', reason: 'run aborted: operator stop' });
   });
 
+  it('refuses options it cannot run with', async () => {
+    const target = createEmulatedTarget({ device: DEVICE, seed: 1 });
+    const any = plan([{ id: 'p', steps: [{ kind: 'wait', durationMs: 1 }] }]);
+    await expect(runTestPlan(any, { target, seed: 1.5 })).rejects.toThrow('Expected `seed` to be an integer, got 1.5');
+    await expect(runTestPlan(any, { seed: 1 } as never)).rejects.toThrow('Expected `options.target` to be a Target');
+    await expect(runTestPlan({ id: 'x' } as never, { target, seed: 1 })).rejects.toThrow('plan: expected a plan from defineTestPlan() or loadTestPlan()');
+  });
+
   it('refuses before any phase runs a stimulus of an input the target lacks, and closes the target', async () => {
     const events: ProgressEvent[] = [];
     const target = createEmulatedTarget({ device: DEVICE, seed: 1 });
