@@ -17,6 +17,8 @@ import { communicationsOf } from '../../hil/targets/communications.js';
 import { canInjectFaults } from '../../hil/targets/emulated-faults.js';
 import { RuntimeTarget } from '../../hil/targets/runtime-target.js';
 import { checkTargetSpec, parseTargetSpec } from '../../hil/targets/target-spec.js';
+import { qualityOfStatus, senmlUnitOf } from '../../hil/targets/opcua-samples.js';
+import { engineeringUnits } from '../../sdk/transport/opcua/opcua-units.js';
 import type { Target } from '../../hil/targets/target.js';
 import { trackedCleanups } from '../support/cleanups.js';
 import { waitFor } from '../support/net.js';
@@ -91,6 +93,19 @@ describe('--target specs', () => {
     })();
     expect(error).toBeInstanceOf(ValidationError);
     expect(error!.message).not.toContain('\n');
+  });
+});
+
+describe('OPC UA back to samples', () => {
+  it('status codes back to qualities, UNECE unit ids back to SenML units', () => {
+    expect(qualityOfStatus(0)).toEqual({ level: 'good' });
+    expect(qualityOfStatus(0x808c0000)).toEqual({ level: 'bad', reason: 'sensor_fault' });
+    expect(qualityOfStatus(0x40940200)).toEqual({ level: 'uncertain', reason: 'out_of_range' });
+    expect(qualityOfStatus(0x80000000)).toEqual({ level: 'bad' });
+    expect(qualityOfStatus(0x40000000)).toEqual({ level: 'uncertain' });
+    expect(senmlUnitOf(engineeringUnits('Cel').unitId, 'Cel')).toBe('Cel');
+    expect(senmlUnitOf(engineeringUnits('hPa').unitId)).toBe('hPa');
+    expect(senmlUnitOf(1)).toBeUndefined();
   });
 });
 

@@ -11,7 +11,7 @@ import { canInjectFaults } from '../../hil/targets/emulated-faults.js';
 import { RuntimeTarget } from '../../hil/targets/runtime-target.js';
 import { parseTargetSpec } from '../../hil/targets/target-spec.js';
 import { trackedCleanups } from '../support/cleanups.js';
-import { waitFor } from '../support/net.js';
+import { freePort, waitFor } from '../support/net.js';
 
 const { track } = trackedCleanups();
 const warnings: string[] = [];
@@ -108,6 +108,16 @@ describe('RuntimeTarget on the emulated board', () => {
     expect(transmitter.faultTargets!()).toEqual([{ name: 'transmitter', kinds: ['downscale', 'upscale', 'open'] }]);
     await expect(transmitter.injectFault!('transmitter', 'sideways')).rejects.toThrow('faults.transmitter: expected one of downscale, upscale, open or clear, got "sideways"');
   }, 40_000);
+
+  it('a broker that does not answer is a TimeoutError from open(), one line naming it', async () => {
+    const port = await freePort();
+    const target = track(new RuntimeTarget({ spec: parseTargetSpec('emulated'), device: 'examples/env-node', seed: 1, observation: 'mqtt', opcua: false, mqtt: { url: `mqtt://127.0.0.1:${port}` }, warn: (m) => warnings.push(m) }));
+    const error = (await target.open().catch((e: unknown) => e)) as Error;
+    expect(error).toMatchObject({ code: 'ERR_TIMEOUT', message: `the broker at mqtt://127.0.0.1:${port} did not answer within 10000 ms` });
+    expect(target.runtime).toBeUndefined();
+    expect(communicationsOf(target)!.canInterruptBroker).toBe(false);
+    await expect(target.wait(0)).resolves.toBeUndefined();
+  }, 20_000);
 
   it('a device file that does not exist is a one-line error from open(), and nothing is left running', async () => {
     const target = track(new RuntimeTarget({ spec: parseTargetSpec('emulated'), device: 'examples/nope', seed: 1, observation: 'mqtt' }));
