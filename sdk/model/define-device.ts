@@ -21,6 +21,7 @@ import type { AlarmSpec, ChannelSpec, CommandSpec, DeviceSpec, IdentitySpec, Pro
 import { senmlUnitProblem } from '../core/units.js';
 import { validateAlarm as validateAlarmSpec } from '../pipeline/alarms.js';
 import { validateChannel, type ResolvedBinding } from './validate-channel.js';
+import { OPERATOR_ROLES } from './roles.js';
 
 /** A channel of a validated model: its declaration plus its resolved driver binding. */
 export interface ChannelModel extends ChannelSpec {
@@ -237,8 +238,9 @@ const VALUE_KEYS = ['type', 'unit', 'range', 'enum', 'description'] as const;
 
 function validateProperty(raw: unknown, path: string): void {
   const property = requireObject(raw, path);
-  rejectUnknownKeys(property, [...VALUE_KEYS, 'id', 'default', 'writable'], path);
+  rejectUnknownKeys(property, [...VALUE_KEYS, 'id', 'default', 'writable', 'role'], path);
   requireIdentifier(property.id, join(path, 'id'));
+  if (property.role !== undefined) requireOneOf(property.role, OPERATOR_ROLES, join(path, 'role'));
   validateValue(property, path);
   const problem = valueProblem(property as unknown as ValueSpec, property.default);
   if (problem) throw new ValidationError(join(path, 'default'), problem);
@@ -249,8 +251,9 @@ function validateProperty(raw: unknown, path: string): void {
 
 function validateCommand(raw: unknown, path: string): void {
   const command = requireObject(raw, path);
-  rejectUnknownKeys(command, ['id', 'description', 'arguments', 'result'], path);
+  rejectUnknownKeys(command, ['id', 'description', 'arguments', 'result', 'role'], path);
   requireIdentifier(command.id, join(path, 'id'));
+  if (command.role !== undefined) requireOneOf(command.role, OPERATOR_ROLES, join(path, 'role'));
   const args = command.arguments === undefined ? [] : requireArray(command.arguments, join(path, 'arguments'));
   args.forEach((arg, i) => {
     const argPath = `${join(path, 'arguments')}[${i}]`;

@@ -1,5 +1,6 @@
 /** sensorkit device model: `defineDevice()`, units, samples. */
 export * from './define-device.js';
+export * from './roles.js';
 export type { Provenance, Quality, QualityLevel, QualityReason, Sample } from '../core/sample.js';
 export { GOOD } from '../core/sample.js';
 export type * from './spec.js';

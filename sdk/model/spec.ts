@@ -95,12 +95,21 @@ export interface ValueSpec {
   readonly description?: string;
 }
 
+/**
+ * Who may act on a device, lowest first: a viewer reads, an operator runs commands, an engineer
+ * changes settings, a security administrator manages keys and users (IEC 62443-4-2 CR 2.1:
+ * authorisation enforcement by role). Each role may do what the roles below it may.
+ */
+export type OperatorRole = 'viewer' | 'operator' | 'engineer' | 'security-admin';
+
 /** A configurable property of the device. */
 export interface PropertySpec extends ValueSpec {
   readonly id: string;
   readonly default: number | boolean | string;
   /** Default true. */
   readonly writable?: boolean;
+  /** The least role that may change it (signed MQTT writes, OPC UA writes). Default `engineer`. */
+  readonly role?: OperatorRole;
 }
 
 /** A named command argument. */
@@ -116,6 +125,8 @@ export interface CommandSpec {
   readonly description?: string;
   readonly arguments?: readonly ArgumentSpec[];
   readonly result?: ValueSpec;
+  /** The least role that may run it (signed MQTT commands, OPC UA method calls). Default `operator`. */
+  readonly role?: OperatorRole;
 }
 
 /** The whole declaration. */
