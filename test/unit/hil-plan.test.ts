@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkPlan, defineTestPlan, loadTestPlan, PlanFileError, TestPlan, type TestPlanSpec } from '../../hil/plan/index.js';
-import { ValidationError } from '../../sdk/core/errors.js';
+import { DeviceFileError, ValidationError } from '../../sdk/core/errors.js';
 import envNode from '../../examples/env-node/device.js';
 
 const ENV_NODE = resolve('examples/env-node');
@@ -223,6 +223,16 @@ describe('loadTestPlan', () => {
     expect(line).not.toContain('\n');
     expect(line).toMatch(pattern);
     expect((error as PlanFileError).file).toBe(file);
+  });
+
+  it('names the device file when the plan\'s device does not load', async () => {
+    const file = write('room.json', json(jsonSpec('devices/none')));
+    const error = await loadTestPlan(file).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DeviceFileError);
+    expect((error as Error).message).toBe(`${join(dir, 'devices/none')}: no such file or folder`);
   });
 
   it('refuses a path that does not exist or is not a file', async () => {
