@@ -21,7 +21,7 @@ export interface CreateTargetOptions {
   readonly device: DeviceSource;
   /** Seed of the emulated world (recorded). */
   readonly seed: number;
-  /** How the device is observed. Default `in-process` (the device's own reports, no network). */
+  /** How the device is observed. Default `in-process` (every sample the device takes, no network). */
   readonly observation?: ObservationKind;
   /** The broker of a runtime-backed target: default the target's own aedes on 127.0.0.1. */
   readonly mqtt?: { readonly url?: string; readonly broker?: BrokerControl; readonly username?: string; readonly password?: string };

@@ -42,7 +42,7 @@ export interface RuntimeTargetOptions {
   readonly seed: number;
   /**
    * How the harness observes the device: its telemetry on the broker (`mqtt`), its OPC UA
-   * variables (`opcua`), or the samples it reports inside this process (`in-process`, before any
+   * variables (`opcua`), or every sample it takes inside this process (`in-process`, before any
    * network; the device runs in the harness's process on every board the runtime opens).
    */
   readonly observation: ObservationKind;
@@ -210,10 +210,9 @@ export class RuntimeTarget implements CommunicatingTarget {
     );
     this.#cleanups.push(() => runtime.stop());
     const deviceId = deviceIdFor(resolved.model, runtime.device.serialNumber);
-    runtime.device.on('report', (sample) => {
-      this.#emit(this.#reported, sample);
-      if (this.observation === 'in-process') this.#emit(this.#listeners, sample);
-    });
+    runtime.device.on('report', (sample) => this.#emit(this.#reported, sample));
+    // Every sample, as the in-process emulated target: deadband and heartbeat thin only what is sent.
+    if (this.observation === 'in-process') runtime.device.on('sample', (sample) => this.#emit(this.#listeners, sample));
     if (this.observation === 'mqtt') {
       // Subscribed before the device starts: nothing it publishes is missed.
       const observer = await MqttObserver.connect({ url: brokerUrl, deviceId, ...this.#credentials() });

@@ -76,12 +76,16 @@ describe('RuntimeTarget on the emulated board', () => {
     expect(Math.abs(times.at(-1)! - target.clock.now())).toBeLessThan(5000);
   }, 60_000);
 
-  it('observed in process: the reports of the device, before any network; a stimulus in a unit that does not convert is refused', async () => {
+  it('observed in process: every sample the device takes, before any network; a stimulus in a unit that does not convert is refused', async () => {
     const target = envNode('in-process', { opcua: false });
     const samples: Sample[] = [];
     target.onSample((sample) => samples.push(sample));
     await target.open();
-    await waitFor(() => samples.length >= 3, 10_000, 'three samples');
+    await waitFor(() => samples.filter((s) => s.channel === 'temperature').length >= 3, 10_000, 'three temperatures');
+    // Once a second, deadband or not.
+    const times = samples.filter((s) => s.channel === 'temperature').map((s) => s.time);
+    expect(times[2]! - times[1]!).toBeGreaterThan(900);
+    expect(times[2]! - times[1]!).toBeLessThan(1100);
     await expect(target.stimulate('temperature', 3, 'Pa')).rejects.toThrow('inputs.temperature: Pa does not convert to the input\'s unit Cel');
     await expect(target.stimulate('wind', 3, 'm/s')).rejects.toThrow('no physical input "wind" (inputs: temperature, humidity, pressure)');
     await expect(target.wait(-1)).rejects.toMatchObject({ code: 'ERR_ARGUMENT' });
