@@ -1,173 +1,85 @@
 /**
  * A tamper-evident audit log: JSON lines, each holding the SHA-256 (or, with a key, the
- * HMAC-SHA-256) of the previous line's hash and its own canonical content, so changing, removing
- * or reordering any entry breaks the chain from there on (IEC 62443-4-2 CR 2.8/2.9 auditable events,
- * CR 3.9 protection of audit information). Every append is written and fdatasync'd before it
- * resolves. A line torn by a crash at the end of the file is cut off on open and the cut is itself
- * logged, so a crash is visible, never silent.
+ * HMAC-SHA-256) of the previous line's hash and its own canonical content, so changing, removing,
+ * inserting or reordering any record breaks the chain from there on (IEC 62443-4-2 CR 2.8 auditable
+ * events, CR 3.9 protection of audit information, CR 6.1 audit log accessibility). Every write is
+ * fdatasync'd before it resolves. A line torn by a crash at the end of the file is cut off on open
+ * and the cut is itself logged, so a crash is visible, never silent.
  *
- * A chain alone cannot show that whole entries were cut off the end: what is left still chains.
- * So after each append the head (entry count and last hash; with a key, an HMAC over both) is
- * written atomically to `<file>.head`, and {@link verifyAuditLog} refuses a log shorter than its
- * head, or a non-empty log without one. A crash between the append and the head write leaves the
- * head one entry behind, which verifies (the log may run ahead of its head, never fall behind).
- * Without a key, whoever can write both files can cut both; copy the head elsewhere (a log server,
- * the campaign server) to detect that. Files are never opened through a symlink (O_NOFOLLOW).
+ * A chain alone cannot show that whole records were cut off the end: what is left still chains.
+ * So after each write the head (last sequence number and hash; with a key, an HMAC over both) is
+ * written atomically to `<file>.head`, and verification refuses a log shorter than its head, or a
+ * non-empty log without one. A crash between the append and the head write leaves the head one
+ * record behind, which verifies (the log may run ahead of its head, never fall behind). Without a
+ * key, whoever can write both files can cut both; copy the head elsewhere (a log server, the
+ * SIEM the records are published to) to detect that. Files are never opened through a symlink.
+ *
+ * Rotation (`maxBytes`, CR 2.9 audit storage capacity): the file is renamed `<file>.1` (older ones
+ * shift to `.2` … `.<keep>`, the oldest beyond `keep` is removed) and the new file starts with an
+ * `audit.rotated` record chained to the last record of the old one, so the chain runs on across
+ * files. When the disk is full or a write fails (CR 2.10 response to audit processing failures),
+ * nothing that records an event fails or waits: the events are held in memory (at most
+ * `memoryRecords`, the oldest dropped and counted), an `alert` is emitted once, and the next
+ * event retries; once a write succeeds the held events are written in order, after an
+ * `audit.records-dropped` record when some were lost, and a `recovered` alert follows.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { constants } from 'node:fs';
-import { mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import type { Clock } from '../sdk/core/clock.js';
-import { StorageError } from '../sdk/core/errors.js';
+import { ArgumentError, StorageError } from '../sdk/core/errors.js';
+import { TypedEmitter } from '../sdk/core/events.js';
+import { AUDIT_GENESIS, chainHash, checkChain, ROTATED_EVENT, type AuditContent, type AuditEntry } from './audit/chain.js';
+import { checkAuditEvent, classifyNamedEvent, type AuditEvent, type AuditSink } from './audit/event.js';
+import { auditHeadFile, checkHead, headMac, MAX_LOG_BYTES, nodeAuditStorage, readHead, readNoFollow, rotatedAuditFile, type AuditStorage } from './audit/storage.js';
+import { verifyAuditFiles } from './audit/verify.js';
 
-/** The chain's starting value: 64 zeros. */
-export const AUDIT_GENESIS = '0'.repeat(64);
-
-/** One line of the log. */
-export interface AuditEntry {
-  /** 1, 2, 3… */
-  readonly seq: number;
-  /** ISO 8601 UTC time from the injected clock. */
-  readonly time: string;
-  /** What happened, e.g. `ota.confirmed`. */
-  readonly event: string;
-  readonly data: Readonly<Record<string, unknown>>;
-  /** Hash of the previous entry (or {@link AUDIT_GENESIS}). */
-  readonly prev: string;
-  /** Hash of `prev` and this entry's content. */
-  readonly hash: string;
-}
+export { AUDIT_GENESIS, ROTATED_EVENT, canonical, chainHash, checkChain, type AuditEntry, type AuditContent, type ChainCheck } from './audit/chain.js';
+export { auditHeadFile, rotatedAuditFile, nodeAuditStorage, type AuditHead, type AuditStorage } from './audit/storage.js';
+export { verifyAuditFiles, type AuditFilesVerification, type AuditProblem, type VerifiedAuditFile } from './audit/verify.js';
 
 /** Options of {@link AuditLog.open}. */
 export interface AuditLogOptions {
   readonly clock: Clock;
   /** HMAC key: without it, anyone who can write the file can rebuild the chain; with it, only the key holder. */
   readonly key?: Uint8Array;
+  /** Rotate before a record would make the file larger than this, bytes. Default: never rotate. */
+  readonly maxBytes?: number;
+  /** Rotated files kept (`<file>.1` … `<file>.<keep>`). Default 8. */
+  readonly keep?: number;
+  /** Events held in memory while writes fail, at most. Default 1000. */
+  readonly memoryRecords?: number;
+  /** The writes (a failing one in tests). Default: the local file system. */
+  readonly storage?: AuditStorage;
 }
 
-/** JSON with object keys sorted at every level, so the hash does not depend on insertion order. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
+/** Something an operator must know about the log itself. */
+export interface AuditAlert {
+  /** `write-failed`: a record (or the head) could not be written; `rotation-failed`: the file could not be rotated; `records-dropped`: memory was full; `recovered`: writes work again. */
+  readonly kind: 'write-failed' | 'rotation-failed' | 'records-dropped' | 'recovered';
+  readonly message: string;
+  /** Events held in memory, not yet written. */
+  readonly pending: number;
+  /** Events dropped since writes failed. */
+  readonly dropped: number;
 }
 
-function chainHash(prev: string, content: { seq: number; time: string; event: string; data: unknown }, key: Uint8Array | undefined): string {
-  const text = `${prev}\n${canonical(content)}`;
-  return (key ? createHmac('sha256', key) : createHash('sha256')).update(text).digest('hex');
+/** Events of an {@link AuditLog}. */
+export interface AuditLogEvents {
+  /** A record was written. */
+  entry: [entry: AuditEntry];
+  alert: [alert: AuditAlert];
 }
 
-/** The result of {@link verifyAuditLog}. */
+/** The result of {@link verifyAuditLog}: the first bad record (1-based line) when not ok. */
 export type AuditVerification =
   | { readonly ok: true; readonly entries: readonly AuditEntry[] }
   | { readonly ok: false; readonly line: number; readonly reason: string; readonly entries: readonly AuditEntry[] };
 
-/** What `<file>.head` holds: how many entries the log had and the last one's hash. */
-export interface AuditHead {
-  readonly seq: number;
-  readonly hash: string;
-  /** HMAC-SHA-256 of `seq` and `hash` under the log's key, when it has one. */
-  readonly mac?: string;
-}
-
 /**
- * The head file of a log.
- *
- * @example
- * ```ts
- * auditHeadFile('/var/lib/device/audit.log') // '/var/lib/device/audit.log.head'
- * ```
- */
-export function auditHeadFile(file: string): string {
-  return `${file}.head`;
-}
-
-const { O_RDONLY, O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = constants;
-
-/** Largest log read whole (verify and open), bytes; a bigger one is rotated by the operator. */
-const MAX_LOG_BYTES = 256 * 1024 * 1024;
-const MAX_HEAD_BYTES = 4096;
-
-function headMac(seq: number, hash: string, key: Uint8Array): string {
-  return createHmac('sha256', key).update(`sensorkit-audit-head\n${seq}\n${hash}`).digest('hex');
-}
-
-/** Reads a file without following a link at its name; undefined when it does not exist. */
-async function readNoFollow(file: string, maxBytes: number): Promise<string | undefined> {
-  let handle: FileHandle;
-  try {
-    handle = await open(file, O_RDONLY | O_NOFOLLOW);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-  try {
-    const stats = await handle.stat();
-    if (!stats.isFile()) throw new StorageError(file, 'not a regular file');
-    if (stats.size > maxBytes) throw new StorageError(file, `larger than ${maxBytes} bytes`);
-    return await handle.readFile('utf8');
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Writes `<file>.head` atomically: a new temporary file (O_EXCL, no link followed), fsync, rename, fsync of the folder. */
-async function writeHead(file: string, head: AuditHead): Promise<void> {
-  const target = auditHeadFile(file);
-  const temp = join(dirname(target), `.${basename(target)}.tmp`);
-  await rm(temp, { force: true });
-  const handle = await open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
-  try {
-    await handle.writeFile(`${JSON.stringify(head)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, target);
-  const dir = await open(dirname(target), O_RDONLY | O_DIRECTORY);
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
-}
-
-async function readHead(file: string): Promise<AuditHead | undefined> {
-  const text = await readNoFollow(auditHeadFile(file), MAX_HEAD_BYTES);
-  if (text === undefined) return undefined;
-  let head: Partial<AuditHead>;
-  try {
-    head = JSON.parse(text) as Partial<AuditHead>;
-  } catch {
-    throw new StorageError(auditHeadFile(file), 'not JSON');
-  }
-  if (typeof head !== 'object' || head === null || !Number.isSafeInteger(head.seq) || (head.seq as number) < 0 || typeof head.hash !== 'string' || (head.mac !== undefined && typeof head.mac !== 'string')) {
-    throw new StorageError(auditHeadFile(file), 'not an audit head');
-  }
-  return head as AuditHead;
-}
-
-/** Why `head` does not fit `entries`, or undefined when it does. */
-function checkHead(head: AuditHead | undefined, entries: readonly AuditEntry[], key: Uint8Array | undefined): string | undefined {
-  if (head === undefined) return entries.length === 0 ? undefined : 'no head file: entries cut off the end could not be told';
-  if (key !== undefined) {
-    const expected = Buffer.from(headMac(head.seq, head.hash, key), 'hex');
-    const given = Buffer.from(head.mac ?? '', 'hex');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'the head file is not signed with this key';
-  }
-  if (head.seq > entries.length) return `the head records ${head.seq} entries, the log holds ${entries.length}: entries were cut off the end`;
-  const at = head.seq === 0 ? AUDIT_GENESIS : entries[head.seq - 1]!.hash;
-  if (at !== head.hash) return `entry ${head.seq} does not match the hash in the head file`;
-  return undefined;
-}
-
-/**
- * Checks a log's chain from the first line, and that no entry was cut off the end (its head file);
- * reports the first bad line (1-based; one past the last line for a missing or unmatched head).
+ * Checks one log file's chain from its first line, and that no record was cut off the end (its
+ * head file); reports the first bad line (1-based; one past the last line for a missing or
+ * unmatched head). A file started by a rotation verifies on its own; its link to the file before
+ * is checked by {@link verifyAuditFiles} given both.
  *
  * @example
  * ```ts
@@ -176,83 +88,77 @@ function checkHead(head: AuditHead | undefined, entries: readonly AuditEntry[], 
  * ```
  */
 export async function verifyAuditLog(file: string, options: { key?: Uint8Array } = {}): Promise<AuditVerification> {
-  let text: string | undefined;
-  let head: AuditHead | undefined;
-  try {
-    text = await readNoFollow(file, MAX_LOG_BYTES);
-    head = await readHead(file);
-  } catch (error) {
-    if (error instanceof StorageError) return { ok: false, line: 0, reason: error.message, entries: [] };
-    throw new StorageError(file, `read failed: ${(error as Error).message}`, { cause: error });
-  }
-  const result = verifyLines(text ?? '', options.key);
-  if (!result.ok) return result;
-  const problem = checkHead(head, result.entries, options.key);
-  return problem === undefined ? result : { ok: false, line: result.entries.length + 1, reason: problem, entries: result.entries };
+  const result = await verifyAuditFiles([file], options);
+  const entries = result.files[0]?.entries ?? [];
+  return result.ok ? { ok: true, entries } : { ok: false, line: result.problem!.record, reason: result.problem!.reason, entries };
 }
 
-function verifyLines(text: string, key: Uint8Array | undefined): AuditVerification {
-  const entries: AuditEntry[] = [];
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  let prev = AUDIT_GENESIS;
-  for (let i = 0; i < lines.length; i++) {
-    const fail = (reason: string): AuditVerification => ({ ok: false, line: i + 1, reason, entries });
-    let entry: AuditEntry;
-    try {
-      entry = JSON.parse(lines[i]!) as AuditEntry;
-    } catch {
-      return fail('not JSON');
-    }
-    if (typeof entry !== 'object' || entry === null || typeof entry.hash !== 'string') return fail('not an audit entry');
-    if (entry.seq !== i + 1) return fail(`sequence ${String(entry.seq)}, expected ${i + 1}`);
-    if (entry.prev !== prev) return fail('does not chain to the previous entry');
-    const { seq, time, event, data } = entry;
-    if (chainHash(prev, { seq, time, event, data }, key) !== entry.hash) return fail('hash does not match the content');
-    entries.push(entry);
-    prev = entry.hash;
-  }
-  return { ok: true, entries };
+interface Pending {
+  readonly time: string;
+  readonly content: Omit<AuditContent, 'seq' | 'time'>;
+  entry?: AuditEntry;
 }
 
 /**
- * An append-only, hash-chained audit log file.
+ * An append-only, hash-chained audit log file, and the sink of every security event.
  *
  * @example
  * ```ts
- * const log = await AuditLog.open('state/audit.log', { clock: new SystemClock() })
+ * const log = await AuditLog.open('state/audit.log', { clock: new SystemClock(), maxBytes: 1_048_576 })
+ * log.on('alert', (alert) => console.error(`audit log: ${alert.message}`))
+ * await log.record({ category: 'login', event: 'opcua.session', result: 'denied', source: 'opcua', actor: 'alice' })
  * await log.append('ota.confirmed', { sequence: 7 })
  * ```
  */
-export class AuditLog {
+export class AuditLog extends TypedEmitter<AuditLogEvents> implements AuditSink {
   readonly file: string;
   readonly #clock: Clock;
   readonly #key: Uint8Array | undefined;
+  readonly #storage: AuditStorage;
+  readonly #maxBytes: number | undefined;
+  readonly #keep: number;
+  readonly #memory: number;
   #prev: string;
   #seq: number;
+  #size: number;
+  #startNewFile: boolean;
+  #pending: Pending[] = [];
+  #dropped = 0;
+  #failure: StorageError | undefined;
   #tail: Promise<unknown> = Promise.resolve();
 
-  private constructor(file: string, options: AuditLogOptions, prev: string, seq: number) {
+  private constructor(file: string, options: AuditLogOptions, state: { prev: string; seq: number; size: number; startNewFile: boolean }) {
+    super();
     this.file = file;
     this.#clock = options.clock;
     this.#key = options.key;
-    this.#prev = prev;
-    this.#seq = seq;
+    this.#storage = options.storage ?? nodeAuditStorage;
+    this.#maxBytes = options.maxBytes;
+    this.#keep = options.keep ?? 8;
+    this.#memory = options.memoryRecords ?? 1000;
+    this.#prev = state.prev;
+    this.#seq = state.seq;
+    this.#size = state.size;
+    this.#startNewFile = state.startNewFile;
   }
 
   /**
    * Opens (or creates) a log and checks its chain and head. A torn last line is cut off and logged;
    * a missing head (a log written before heads existed, or a deleted one) is rewritten and logged
-   * (`audit.head-missing`), so cutting both files leaves a visible entry. Any other break, entries
-   * cut off below the head included, throws `StorageError`: appending would hide it.
+   * (`audit.head-missing`), so cutting both files leaves a visible record. Any other break, records
+   * cut off below the head included, throws `StorageError`: appending would hide it. An empty file
+   * beside a `<file>.1` (a crash right after a rotation) continues that file's chain.
    */
   static async open(file: string, options: AuditLogOptions): Promise<AuditLog> {
+    checkOptions(options);
     await mkdir(dirname(file), { recursive: true });
     let text = '';
-    let head: AuditHead | undefined;
+    let head;
+    let older: string | undefined;
     try {
       text = (await readNoFollow(file, MAX_LOG_BYTES)) ?? '';
       head = await readHead(file);
+      if (text === '') older = await readNoFollow(rotatedAuditFile(file, 1), MAX_LOG_BYTES);
     } catch (error) {
       if (error instanceof StorageError) throw error;
       throw new StorageError(file, `read failed: ${(error as Error).message}`, { cause: error });
@@ -262,57 +168,176 @@ export class AuditLog {
       const keep = text.lastIndexOf('\n') + 1;
       torn = Buffer.byteLength(text.slice(keep));
       text = text.slice(0, keep);
-      const handle = await open(file, O_WRONLY | O_NOFOLLOW);
+      const { open } = await import('node:fs/promises');
+      const handle = await open(file, 'r+');
       try {
         await handle.truncate(Buffer.byteLength(text));
       } finally {
         await handle.close();
       }
     }
-    const result = verifyLines(text, options.key);
+    const result = checkChain(text, options.key);
     if (!result.ok) throw new StorageError(file, `audit chain broken at line ${result.line}: ${result.reason}`);
-    const problem = head === undefined ? undefined : checkHead(head, result.entries, options.key);
+    let entries = result.entries;
+    let startNewFile = false;
+    if (entries.length === 0 && older !== undefined) {
+      const before = checkChain(older, options.key);
+      if (!before.ok) throw new StorageError(rotatedAuditFile(file, 1), `audit chain broken at line ${before.line}: ${before.reason}`);
+      entries = before.entries;
+      startNewFile = entries.length > 0;
+    }
+    const problem = head === undefined ? undefined : checkHead(head, entries, options.key);
     if (problem !== undefined) throw new StorageError(file, problem);
-    const last = result.entries[result.entries.length - 1];
-    const log = new AuditLog(file, options, last?.hash ?? AUDIT_GENESIS, last?.seq ?? 0);
+    const last = entries[entries.length - 1];
+    const log = new AuditLog(file, options, { prev: last?.hash ?? AUDIT_GENESIS, seq: last?.seq ?? 0, size: Buffer.byteLength(text), startNewFile });
     if (head === undefined && result.entries.length > 0) await log.append('audit.head-missing', { entries: result.entries.length });
     if (torn > 0) await log.append('audit.torn-tail-dropped', { bytes: torn });
     return log;
   }
 
-  /** Appends one entry; resolves once it is on disk. Appends are serialised in call order. */
-  append(event: string, data: Record<string, unknown> = {}): Promise<AuditEntry> {
-    const run = this.#tail.then(() => this.#write(event, data));
+  /** Events held in memory because writes failed. */
+  get pending(): number {
+    return this.#pending.length;
+  }
+
+  /**
+   * Records an event (the {@link AuditSink} contract). Resolves with the written record, or with
+   * undefined when it could not be written and is held in memory; never rejects on a storage
+   * failure (that is an `alert`). Throws `ArgumentError` for a malformed event.
+   */
+  record(event: AuditEvent): Promise<AuditEntry | undefined> {
+    checkAuditEvent(event);
+    const { category, event: name, result, source, actor, detail } = event;
+    const item = this.#hold({ category, event: name, result, ...(source === undefined ? {} : { source }), ...(actor === undefined ? {} : { actor }), data: plain(detail ?? {}) });
+    return this.#serial().then(() => item.entry);
+  }
+
+  /**
+   * Appends an event named only (category `ota` for `ota.*`, else `system`; see
+   * `classifyNamedEvent`); resolves once it is on disk. Rejects with `StorageError` when it could
+   * not be written (it stays held in memory and is written with the next success).
+   */
+  async append(event: string, data: Record<string, unknown> = {}): Promise<AuditEntry> {
+    const item = this.#hold({ ...classifyNamedEvent(event), event, data: plain(data) });
+    await this.#serial();
+    if (item.entry === undefined) throw this.#failure ?? new StorageError(this.file, 'append failed');
+    return item.entry;
+  }
+
+  /** Retries writing the events held in memory; resolves with how many are still held. */
+  async flush(): Promise<number> {
+    await this.#serial();
+    return this.#pending.length;
+  }
+
+  #hold(content: Pending['content']): Pending {
+    const item: Pending = { time: new Date(this.#clock.now()).toISOString(), content };
+    this.#pending.push(item);
+    if (this.#pending.length > this.#memory) {
+      this.#pending.shift();
+      this.#dropped++;
+      if (this.#dropped === 1) this.#alert('records-dropped', `${this.#memory} events held in memory: the oldest are dropped until writes work again`);
+    }
+    return item;
+  }
+
+  #serial(): Promise<void> {
+    const run = this.#tail.then(() => this.#drain());
     this.#tail = run.catch(() => undefined);
     return run;
   }
 
-  async #write(event: string, data: Record<string, unknown>): Promise<AuditEntry> {
-    const seq = this.#seq + 1;
-    const time = new Date(this.#clock.now()).toISOString();
-    // Round-trip through JSON so what is hashed is exactly what a reader parses back.
-    const plain = JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
-    const hash = chainHash(this.#prev, { seq, time, event, data: plain }, this.#key);
-    const entry: AuditEntry = { seq, time, event, data: plain, prev: this.#prev, hash };
-    try {
-      const handle = await open(this.file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o644);
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0) {
       try {
-        await handle.write(`${JSON.stringify(entry)}\n`);
-        await handle.datasync();
-      } finally {
-        await handle.close();
+        if (this.#dropped > 0) {
+          await this.#write(new Date(this.#clock.now()).toISOString(), { category: 'system', event: 'audit.records-dropped', result: 'failure', source: 'audit', data: { count: this.#dropped } });
+          this.#dropped = 0;
+        }
+        const item = this.#pending[0]!;
+        item.entry = await this.#write(item.time, item.content);
+        this.#pending.shift();
+      } catch (error) {
+        const failure = error instanceof StorageError ? error : new StorageError(this.file, `append failed: ${(error as Error).message}`, { cause: error });
+        if (this.#failure === undefined) this.#alert('write-failed', `${failure.message}; events are held in memory (at most ${this.#memory}) and written when writes work again`);
+        this.#failure = failure;
+        return;
       }
+    }
+    if (this.#failure !== undefined) {
+      this.#failure = undefined;
+      this.#alert('recovered', 'writes work again; the events held in memory were written');
+    }
+  }
+
+  async #write(time: string, content: Pending['content']): Promise<AuditEntry> {
+    if (!this.#startNewFile && this.#maxBytes !== undefined && this.#size > 0 && this.#size + this.#lineOf(time, content).length > this.#maxBytes) {
+      this.#startNewFile = await this.#rotateFiles();
+    }
+    if (this.#startNewFile) {
+      const data = { previous: basename(rotatedAuditFile(this.file, 1)), last: this.#seq };
+      await this.#writeEntry(new Date(this.#clock.now()).toISOString(), { category: 'system', event: ROTATED_EVENT, result: 'success', source: 'audit', data });
+      this.#startNewFile = false;
+    }
+    return this.#writeEntry(time, content);
+  }
+
+  #lineOf(time: string, content: Pending['content']): string {
+    const seq = this.#seq + 1;
+    const hash = chainHash(this.#prev, { seq, time, ...content }, this.#key);
+    return `${JSON.stringify({ seq, time, ...content, prev: this.#prev, hash })}\n`;
+  }
+
+  async #writeEntry(time: string, content: Pending['content']): Promise<AuditEntry> {
+    const line = this.#lineOf(time, content);
+    try {
+      await this.#storage.append(this.file, line);
     } catch (error) {
       throw new StorageError(this.file, `append failed: ${(error as Error).message}`, { cause: error });
     }
-    // The entry is on disk: the chain goes on from it even if the head write below fails.
-    this.#seq = seq;
-    this.#prev = hash;
+    const entry = JSON.parse(line) as AuditEntry;
+    // The record is on disk: the chain goes on from it even if the head write below fails.
+    this.#seq = entry.seq;
+    this.#prev = entry.hash;
+    this.#size += Buffer.byteLength(line);
     try {
-      await writeHead(this.file, { seq, hash, ...(this.#key ? { mac: headMac(seq, hash, this.#key) } : {}) });
+      await this.#storage.writeHead(this.file, { seq: entry.seq, hash: entry.hash, ...(this.#key ? { mac: headMac(entry.seq, entry.hash, this.#key) } : {}) });
     } catch (error) {
-      throw new StorageError(auditHeadFile(this.file), `head write failed: ${(error as Error).message}`, { cause: error });
+      this.#alert('write-failed', `${auditHeadFile(this.file)}: head write failed: ${(error as Error).message}`);
     }
+    this.emit('entry', entry);
     return entry;
   }
+
+  /** Shifts the rotated files and moves the log to `<file>.1`; false (and an alert) when that fails. */
+  async #rotateFiles(): Promise<boolean> {
+    try {
+      await this.#storage.move(rotatedAuditFile(this.file, this.#keep), undefined);
+      for (let n = this.#keep - 1; n >= 1; n--) await this.#storage.move(rotatedAuditFile(this.file, n), rotatedAuditFile(this.file, n + 1));
+      await this.#storage.move(this.file, rotatedAuditFile(this.file, 1));
+    } catch (error) {
+      this.#alert('rotation-failed', `${this.file}: rotation failed: ${(error as Error).message}; the file grows past ${this.#maxBytes} bytes`);
+      return false;
+    }
+    this.#size = 0;
+    return true;
+  }
+
+  #alert(kind: AuditAlert['kind'], message: string): void {
+    this.emit('alert', { kind, message, pending: this.#pending.length, dropped: this.#dropped });
+  }
+}
+
+/** Round-trips through JSON, so that what is hashed is exactly what a reader parses back. */
+function plain(data: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
+}
+
+function checkOptions(options: AuditLogOptions): void {
+  const integer = (name: string, value: number | undefined, min: number): void => {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= min)) throw new ArgumentError(`Expected \`${name}\` to be an integer from ${min} and up, got ${String(value)}`);
+  };
+  integer('maxBytes', options.maxBytes, 1024);
+  integer('keep', options.keep, 1);
+  integer('memoryRecords', options.memoryRecords, 1);
 }
