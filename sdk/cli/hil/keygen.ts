@@ -1,10 +1,10 @@
 /** `sensorkit hil keygen --out DIR`: a key pair that signs run records. */
+import { createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StorageError } from '../../core/errors.js';
 import { writeSigningKey, type SignatureAlgorithm } from '../../../ota/keys/keys.js';
 import { recordKeyId } from '../../../hil/record/sign.js';
-import { createPublicKey } from 'node:crypto';
 import { UsageError } from '../usage.js';
 
 export const KEYGEN_HELP = `Usage: sensorkit hil keygen --out DIR [--alg p256|ed25519]

@@ -38,8 +38,9 @@ export interface SummaryRun {
   readonly measurements?: Readonly<Partial<Record<Outcome, number>>>;
   /** Key id of the signature, when signed. */
   readonly keyId?: string;
-  /** Target (virtual or real) and wall time of the run, ms. */
+  /** Target time (virtual, or the real clock of a real board) and wall time of the run, ms. */
   readonly duration?: number;
+  readonly virtualTime?: boolean;
   readonly wallDuration?: number;
 }
 
@@ -104,6 +105,7 @@ export async function writeRunResults(out: string, plan: RunSummary['plan'], res
       measurements: countMeasurements(record),
       ...(keyId === undefined ? {} : { keyId }),
       duration: record.clock.duration,
+      virtualTime: record.target.virtualTime,
       wallDuration: record.wallDuration,
     });
   }
@@ -155,7 +157,7 @@ export function summaryText(summary: RunSummary, out: string): string {
     name: r.name,
     device: r.device ? `${r.device.model} ${r.device.serialNumber}` : '—',
     result: r.outcome === 'error' ? (r.reason ?? '') : `${countsText(r.measurements)}${r.outcome === 'aborted' && r.reason ? ` (aborted: ${r.reason})` : ''}`,
-    time: r.duration === undefined ? '' : `virtual ${clockTime(r.duration)}, wall ${((r.wallDuration ?? 0) / 1000).toFixed(1)} s`,
+    time: r.duration === undefined ? '' : `${r.virtualTime === false ? 'target' : 'virtual'} ${clockTime(r.duration)}, wall ${((r.wallDuration ?? 0) / 1000).toFixed(1)} s`,
     dir: r.dir === undefined ? '' : r.dir === '.' ? out : join(out, r.dir),
   }));
   if (rows.length === 1) {
