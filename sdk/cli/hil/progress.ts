@@ -163,7 +163,8 @@ export class RunProgress {
     const columns = (this.#out as { columns?: number }).columns ?? 100;
     for (const name of this.#names) {
       const status = this.#status.get(name)!;
-      const text = `${this.#prefix ? `${name}  ` : ''}${status.phase}${status.step ? ` › ${status.step}` : ''}  ${this.#times(status)}`;
+      // The step goes last: on a narrow terminal its end is cut, never the times.
+      const text = `${this.#prefix ? `${name}  ` : ''}${status.phase}  ${this.#times(status)}${status.step ? `  › ${status.step}` : ''}`;
       this.#out.write(`${text.length > columns - 1 ? `${text.slice(0, columns - 2)}…` : text}\n`);
     }
     this.#drawn = this.#names.length;
