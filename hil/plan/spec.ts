@@ -150,6 +150,8 @@ export interface FaultStep {
   readonly fault: string;
   /** How long it lasts; default: until cleared or the end of the run. */
   readonly durationMs?: number;
+  /** Options of a board fault: `probability` (dropout), `sigma` (noise-burst, V), `timeoutMs`, `wiring`. */
+  readonly options?: Readonly<Record<string, number | string>>;
   readonly name?: string;
 }
 

@@ -125,10 +125,14 @@ export function validateStep(raw: unknown, path: string, roles: InstrumentRoles)
       validateMeasure(step, path, roles);
       break;
     case 'fault':
-      rejectUnknownKeys(step, ['kind', 'target', 'fault', 'durationMs', 'name'], path, { list: true });
+      rejectUnknownKeys(step, ['kind', 'target', 'fault', 'durationMs', 'options', 'name'], path, { list: true });
       requireString(step.target, join(path, 'target'));
       requireString(step.fault, join(path, 'fault'));
       if (step.durationMs !== undefined) requireDuration(step.durationMs, join(path, 'durationMs'));
+      if (step.options !== undefined) {
+        const options = requireObject(step.options, join(path, 'options'));
+        rejectUnknownKeys(options, ['probability', 'sigma', 'timeoutMs', 'wiring'], join(path, 'options'), { list: true });
+      }
       break;
     case 'run':
       break; // handled above

@@ -101,7 +101,7 @@ async function execute(step: StepSpec, run: RunScope, phase: PhaseScope): Promis
       return;
     case 'fault':
       if (!canInjectFaults(run.target)) throw new PhaseAbort(`${describeStep(step)}: the target ${run.target.description} cannot inject faults`);
-      await run.target.injectFault(step.target, step.fault, step.durationMs);
+      await run.target.injectFault(step.target, step.fault, step.durationMs, step.options);
       phase.log(describeStep(step));
       return;
     default:

@@ -9,10 +9,11 @@ export interface FaultInjecting {
   /**
    * Switches fault `fault` on at `target` (a fault the emulation declares, e.g. `transmitter`, or
    * a board target such as `i2c1@0x76` or `A0`) for `durationMs` (default: until cleared), or ends
-   * every fault there with `fault: 'clear'`. Rejects with `ValidationError` for an unknown target
-   * or kind.
+   * every fault there with `fault: 'clear'`. `options` carry a board fault's own settings
+   * (`probability` of a dropout, `sigma` of a noise burst …). Rejects with `ValidationError` for an
+   * unknown target, kind or option.
    */
-  injectFault(target: string, fault: string, durationMs?: number): Promise<void>;
+  injectFault(target: string, fault: string, durationMs?: number, options?: Readonly<Record<string, number | string>>): Promise<void>;
   /** The fault targets the emulation declares, with their kinds. */
   faultTargets(): readonly { readonly name: string; readonly kinds: readonly string[] }[];
 }

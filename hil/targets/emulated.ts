@@ -169,7 +169,7 @@ class InProcessEmulatedTarget implements EmulatedTarget {
     return this.physicalInputs.faults().map((fault) => ({ name: fault.name, kinds: fault.kinds }));
   }
 
-  async injectFault(target: string, fault: string, durationMs?: number): Promise<void> {
+  async injectFault(target: string, fault: string, durationMs?: number, options: Readonly<Record<string, number | string>> = {}): Promise<void> {
     const { board } = this.#open();
     if (durationMs !== undefined && !(Number.isFinite(durationMs) && durationMs > 0)) {
       throw new ValidationError('durationMs', `expected a number above 0, got ${String(durationMs)}`);
@@ -189,7 +189,8 @@ class InProcessEmulatedTarget implements EmulatedTarget {
       this.#boardFaults.delete(target);
       return;
     }
-    const handle = board.faults.inject({ target, kind: fault, ...(durationMs === undefined ? {} : { durationMs }) } as Parameters<typeof board.faults.inject>[0]);
+    const spec = { ...options, target, kind: fault, ...(durationMs === undefined ? {} : { durationMs }) };
+    const handle = board.faults.inject(spec as Parameters<typeof board.faults.inject>[0]);
     this.#boardFaults.set(target, [...(this.#boardFaults.get(target) ?? []), handle]);
   }
 

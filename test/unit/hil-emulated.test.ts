@@ -123,6 +123,10 @@ describe('createEmulatedTarget', () => {
     await target.injectFault('i2c1@0x48', 'clear');
     await target.wait(5000);
     expect(of(samples, 'pressure').at(-1)!.quality.level).toBe('good');
+    await target.injectFault('i2c1@0x48', 'dropout', 10_000, { probability: 2 }).then(
+      () => expect.unreachable(),
+      (error: unknown) => expect((error as Error).message).toBe('fault.probability: Expected `probability` to be a finite number from 0 to 1, got 2'),
+    );
     await expect(target.injectFault('transmitter', 'sideways')).rejects.toThrow('faults.transmitter: expected one of downscale, upscale, open or clear, got "sideways"');
     await expect(target.injectFault('i2c1@0x48', 'melt')).rejects.toThrow(ValidationError);
     await expect(target.injectFault('transmitter', 'upscale', -1)).rejects.toThrow('durationMs: expected a number above 0, got -1');

@@ -208,6 +208,23 @@ describe('runTestPlan', () => {
     expect(recovered!.outcome).toBe('pass');
   });
 
+  it('measures through an intermittent contact (a dropout with a probability): the failed reads are not used', async () => {
+    const { record } = await run([
+      {
+        id: 'intermittent',
+        steps: [
+          { kind: 'fault', target: 'i2c1@0x76', fault: 'dropout', options: { probability: 0.5 } },
+          { kind: 'measure', channel: 'humidity', samples: 10, limits: { low: 30, high: 60, unit: '%RH' } },
+        ],
+      },
+    ]);
+    const [phase] = record.phases;
+    expect(phase!.outcome).toBe('pass');
+    expect(phase!.measurements[0]!.samples).toBe(10);
+    // Ten usable readings at 1 Hz took longer than ten seconds: about half the reads failed.
+    expect(phase!.measurements[0]!.time).toBeGreaterThan(13_000);
+  });
+
   it('aborts the phase when the device falls silent altogether', async () => {
     const { record } = await run([
       {
