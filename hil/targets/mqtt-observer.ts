@@ -221,6 +221,13 @@ export class MqttObserver {
   }
 }
 
+/**
+ * CONNACK codes that retrying will not change: 3.1.1 §3.2.2.3 4 bad user name or password, 5 not
+ * authorized; MQTT 5 §3.2.2.2 0x86 bad user name or password, 0x87 not authorized, 0x8C bad
+ * authentication method.
+ */
+const REFUSED: ReadonlySet<string> = new Set(['4:4', '4:5', '5:134', '5:135', '5:140']);
+
 /** Connects one client; `'unsupported'` when the broker refuses the protocol level. */
 function connectClient(options: MqttObserverOptions, clientId: string, protocol: 4 | 5, timeoutMs: number): Promise<MqttClient | 'unsupported'> {
   const clientOptions: IClientOptions = {
@@ -256,6 +263,10 @@ function connectClient(options: MqttObserverOptions, clientId: string, protocol:
         settle();
         void client.endAsync(true).catch(() => undefined);
         resolve('unsupported');
+      } else if (error.code !== undefined && REFUSED.has(`${protocol}:${error.code}`)) {
+        settle();
+        void client.endAsync(true).catch(() => undefined);
+        reject(new StateError(`the broker at ${options.url} refused the connection: ${error.message}`));
       }
     };
     client.on('connect', onConnect);

@@ -12,7 +12,7 @@
  * (boards/emulated/physical-inputs.ts); on a real board there are none, and `stimulate` rejects
  * with `NotSupportedError`: the plan must source the quantity with an instrument.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmulatedBoard } from '../../boards/emulated/board.js';
@@ -46,7 +46,10 @@ export interface RuntimeTargetOptions {
    * network; the device runs in the harness's process on every board the runtime opens).
    */
   readonly observation: ObservationKind;
-  /** The broker: default the target's own aedes. With `url`, `broker` lets the target interrupt it. */
+  /**
+   * The broker: default the target's own aedes. With `url`, `broker` lets the target interrupt it;
+   * `username` and `password` are the device's and the observer's at that broker.
+   */
   readonly mqtt?: { readonly url?: string; readonly broker?: BrokerControl; readonly username?: string; readonly password?: string };
   /** The device's OPC UA server (dev profile, 127.0.0.1): on by default on a free port; `false` turns it off. */
   readonly opcua?: { readonly port?: number } | false;
@@ -202,7 +205,7 @@ export class RuntimeTarget implements CommunicatingTarget {
         clock: this.clock,
         flushMs: 500,
         ...(options.serialNumber === undefined ? {} : { serialNumber: options.serialNumber }),
-        mqtt: { url: brokerUrl, batch: { maxDelayMs: options.batchDelayMs ?? 200 }, ...(options.mqtt?.username === undefined ? {} : { username: options.mqtt.username }) },
+        mqtt: { url: brokerUrl, batch: { maxDelayMs: options.batchDelayMs ?? 200 }, ...this.#deviceCredentials(workDir) },
         outbox: { dir: join(workDir, 'outbox') },
         opcua,
       },
@@ -287,6 +290,15 @@ export class RuntimeTarget implements CommunicatingTarget {
 
   #emit(listeners: ReadonlySet<SampleListener>, sample: Sample): void {
     for (const listener of listeners) listener(sample);
+  }
+
+  /** The device's credentials at the broker: the password goes through a file only it reads, as `mqtt.passwordFile`. */
+  #deviceCredentials(workDir: string): { username?: string; passwordFile?: string } {
+    const mqtt = this.#options.mqtt;
+    if (mqtt?.password === undefined) return mqtt?.username === undefined ? {} : { username: mqtt.username };
+    const passwordFile = join(workDir, 'mqtt-password');
+    writeFileSync(passwordFile, mqtt.password, { mode: 0o600 });
+    return { ...(mqtt.username === undefined ? {} : { username: mqtt.username }), passwordFile };
   }
 
   #credentials(): { username?: string; password?: string } {

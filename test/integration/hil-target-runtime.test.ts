@@ -3,7 +3,8 @@
  * (runtime, outbox, transport, OPC UA server, system clock) and the harness sees it only through
  * its MQTT telemetry or its OPC UA variables; stimulus reaches the emulation's physical inputs.
  */
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
+import { Aedes } from 'aedes';
 import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../sdk/core/sample.js';
 import { communicationsOf } from '../../hil/targets/communications.js';
@@ -13,7 +14,7 @@ import { parseTargetSpec } from '../../hil/targets/target-spec.js';
 import { trackedCleanups } from '../support/cleanups.js';
 import { freePort, waitFor } from '../support/net.js';
 
-const { track } = trackedCleanups();
+const { cleanups, track } = trackedCleanups();
 const warnings: string[] = [];
 
 function envNode(observation: 'mqtt' | 'opcua' | 'in-process', extra: { opcua?: false } = {}): RuntimeTarget {
@@ -122,6 +123,29 @@ describe('RuntimeTarget on the emulated board', () => {
     expect(communicationsOf(target)!.canInterruptBroker).toBe(false);
     await expect(target.wait(0)).resolves.toBeUndefined();
   }, 20_000);
+
+  it('a broker with credentials: the device and the observer log in with them; a wrong password is refused at once', async () => {
+    const broker = await Aedes.createBroker({
+      authenticate: (_client, username, password, done) => done(null, username === 'bench' && password?.toString() === 'calibrated-2026'),
+    });
+    const server = createServer((socket) => broker.handle(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => broker.close(() => resolve())));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const target = track(new RuntimeTarget({ spec: parseTargetSpec('emulated'), device: 'examples/env-node', seed: 1, observation: 'mqtt', opcua: false, mqtt: { url, username: 'bench', password: 'calibrated-2026' } }));
+    const samples: Sample[] = [];
+    target.onSample((sample) => samples.push(sample));
+    await target.open();
+    await waitFor(() => samples.length >= 3, 10_000, 'three samples through the broker with credentials');
+    await target.close();
+
+    const refused = track(new RuntimeTarget({ spec: parseTargetSpec('emulated'), device: 'examples/env-node', seed: 1, observation: 'mqtt', opcua: false, mqtt: { url, username: 'bench', password: 'wrong' } }));
+    const started = Date.now();
+    const error = (await refused.open().catch((e: unknown) => e)) as Error;
+    expect(error).toMatchObject({ code: 'ERR_STATE', message: expect.stringMatching(new RegExp(`^the broker at ${url} refused the connection: .*(Bad username or password|Not authorized)`)) });
+    expect(Date.now() - started).toBeLessThan(5000);
+  }, 30_000);
 
   it('a device file that does not exist is a one-line error from open(), and nothing is left running', async () => {
     const target = track(new RuntimeTarget({ spec: parseTargetSpec('emulated'), device: 'examples/nope', seed: 1, observation: 'mqtt' }));
