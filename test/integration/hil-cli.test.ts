@@ -192,6 +192,27 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
     expect(lint.status).toBe(0);
   });
 
+  it('a phase that cannot settle is aborted with its reason: exit 1, and junit.xml carries it as an error', async () => {
+    const plan = join(dir, 'never-settles.json');
+    await writeFile(
+      plan,
+      JSON.stringify({
+        id: 'never-settles',
+        name: 'Never settles',
+        version: '1.0.0',
+        device: ENV_NODE,
+        phases: [{ id: 'still', steps: [{ kind: 'settle', channel: 'temperature', tolerance: 1e-9, unit: 'Cel', windowMs: 10_000, timeoutMs: 20_000 }] }],
+      }),
+    );
+    const aborted = join(dir, 'aborted');
+    const run = await sensorkit(['hil', 'run', plan, '--out', aborted]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^phase still: aborted \(.+\) {2}virtual/m);
+    const junit = await readFile(join(aborted, 'junit.xml'), 'utf8');
+    expect(junit).toMatch(/<testcase classname="never-settles\.still" name="\(phase still\)" time="\d+\.\d{3}">\n {6}<error message="phase aborted: [^"]+" type="aborted">/);
+    expect(spawnSync('xmllint', ['--noout', join(aborted, 'junit.xml')]).status).toBe(0);
+  });
+
   it('a plan file that does not exist or does not parse exits 2 with one line', async () => {
     const missing = await sensorkit(['hil', 'run', join(dir, 'no-such-plan.json')]);
     expect(missing.code).toBe(2);
@@ -266,8 +287,11 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
     for (const fixture of ['fixture-1', 'fixture-2']) {
       const record = JSON.parse(await readFile(join(stationOut, fixture, 'record.json'), 'utf8')) as { context: { station: string } };
       expect(record.context.station).toBe('line-3');
-      expect((await sensorkit(['hil', 'verify', join(stationOut, fixture), '--key', join(keys, 'public.pem')])).code).toBe(0);
     }
+    // The station's folder stands for every device's record.
+    const verified = await sensorkit(['hil', 'verify', stationOut, '--key', join(keys, 'public.pem')]);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout.match(/^ok: .*fixture-\d\/record\.json: signed ES256/gm)).toHaveLength(2);
     expect(await readFile(join(stationOut, 'summary.html'), 'utf8')).toMatch(/fixture-1\/report\.html/);
   });
 
