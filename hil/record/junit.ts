@@ -1,6 +1,7 @@
 /**
  * JUnit XML of a run record, in the form CI servers read (the Ant/Jenkins `testsuites` schema): a
  * test suite per executed phase, a test case per measurement (classname `<plan id>.<phase id>`,
+ * with `#<iteration>` for each iteration of a repeated phase;
  * name the measurement id), a failure carrying the measured value, its unit and the limit, an error
  * for an aborted phase with its reason, `skipped` for a skipped phase or measurement. Times are
  * target time in seconds, so a replay writes the same file apart from the `timestamp`.
@@ -115,8 +116,7 @@ function measurementCase(classname: string, measurement: MeasurementRecord, opti
 }
 
 /** Test cases of one phase execution: its measurements, and the phase itself when it did not run through. */
-function phaseCases(planId: string, phase: PhaseRecord, options: JunitOptions): Case[] {
-  const classname = `${planId}.${phase.id}`;
+function phaseCases(classname: string, phase: PhaseRecord, options: JunitOptions): Case[] {
   const cases = phase.measurements.map((measurement) => measurementCase(classname, measurement, options));
   const phaseVerdict = verdictOf(phase.outcome, options);
   const why = phase.reason ?? phase.outcome;
@@ -166,7 +166,12 @@ function counts(cases: readonly Case[]): { tests: number; failures: number; erro
  */
 export function junitXml(record: RunRecord, options: JunitOptions = {}): string {
   const planId = record.plan.id;
-  const suites = record.phases.map((phase) => ({ phase, cases: phaseCases(planId, phase, options) }));
+  // A repeated phase's iterations are told apart by `#N`, so no two test cases share a full name.
+  const repeated = new Set(record.phases.filter((phase, i) => record.phases.findIndex((other) => other.id === phase.id) !== i).map((phase) => phase.id));
+  const suites = record.phases.map((phase) => {
+    const name = `${planId}.${phase.id}${repeated.has(phase.id) ? `#${phase.iteration}` : ''}`;
+    return { name, phase, cases: phaseCases(name, phase, options) };
+  });
   const runCases: Case[] = [];
   if (record.outcome === 'aborted' && !record.phases.some((phase) => phase.outcome === 'aborted')) {
     runCases.push({ classname: planId, name: '(run)', time: record.clock.duration, verdict: 'error', message: `run aborted: ${record.reason ?? 'no reason given'}`, body: '' });
@@ -185,7 +190,7 @@ export function junitXml(record: RunRecord, options: JunitOptions = {}): string 
   // The Jenkins schema's timestamp: ISO 8601 to the second, without a zone (UTC here).
   const timestamp = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.exec(record.startedAt)?.[0];
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites${attributes({ name: record.plan.name, ...counts(all), time: seconds(record.clock.duration) })}>`];
-  const suiteBlocks = [...suites.map(({ phase, cases }) => ({ name: `${planId}.${phase.id}${phase.iteration > 1 ? `#${phase.iteration}` : ''}`, time: phase.duration, cases })), ...(runCases.length > 0 ? [{ name: planId, time: record.clock.duration, cases: runCases }] : [])];
+  const suiteBlocks = [...suites.map(({ name, phase, cases }) => ({ name, time: phase.duration, cases })), ...(runCases.length > 0 ? [{ name: planId, time: record.clock.duration, cases: runCases }] : [])];
   suiteBlocks.forEach((suite, index) => {
     lines.push(`  <testsuite${attributes({ name: suite.name, ...counts(suite.cases), time: seconds(suite.time), timestamp, id: index })}>`);
     lines.push('    <properties>', properties, '    </properties>');

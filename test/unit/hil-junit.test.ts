@@ -81,6 +81,13 @@ describe('junitXml', () => {
     expect(lenient).toMatch(/name="cf" time="0.000">\n {6}<system-out>/);
   });
 
+  it('tells the iterations of a repeated phase apart', () => {
+    const xml = junitXml(record([phase('cycle', 'pass', [measurement('m', 25, 'pass')]), phase('cycle', 'pass', [measurement('m', 25.1, 'pass')], { iteration: 2 }), phase('once', 'pass', [])]));
+    expect(xml).toContain('<testsuite name="plan-1.cycle#1"');
+    expect(xml).toContain('<testcase classname="plan-1.cycle#2" name="m"');
+    expect(xml).toContain('<testsuite name="plan-1.once"');
+  });
+
   it('reports a run aborted before any phase as one error', () => {
     const xml = junitXml(record([], { outcome: 'aborted', reason: 'target did not answer' }));
     expect(xml).toContain('<error message="run aborted: target did not answer" type="aborted">');
