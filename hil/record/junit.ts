@@ -1,8 +1,7 @@
 /**
  * JUnit XML of a run record, in the form CI servers read (the Ant/Jenkins `testsuites` schema): a
  * test suite per executed phase, a test case per measurement (classname `<plan id>.<phase id>`,
- * with `#<iteration>` for each iteration of a repeated phase;
- * name the measurement id), a failure carrying the measured value, its unit and the limit, an error
+ * with `#<iteration>` for a repeated phase; name the measurement id), a failure carrying the measured value, its unit and the limit, an error
  * for an aborted phase with its reason, `skipped` for a skipped phase or measurement. Times are
  * target time in seconds, so a replay writes the same file apart from the `timestamp`.
  */
