@@ -12,12 +12,17 @@
  * (`sensorkit/v1/other-device/cmd/reboot`) by anyone who may publish a request. A request with any
  * other Response Topic is ignored and counted. A handler's own exception is answered with a generic
  * message and a reference; its text (paths, addresses, internals) goes to the log with that reference.
+ *
+ * With a `guard` (signed requests, see request-guard.ts), a request must be a COSE_Sign1 by a
+ * trusted operator whose role suffices: a refused one is answered `{ ok: false, error: { code:
+ * 'ERR_REFUSED', reason, message } }` and recorded in the audit sink, and never reaches the device.
  */
 import { randomBytes } from 'node:crypto';
 import type { Clock } from '../../core/clock.js';
 import { ArgumentError, SensorkitError, StateError, ValidationError } from '../../core/errors.js';
 import { decodeCommandRequest, type CommandRequestLimits } from './command-payload.js';
 import { CBOR, JSON_TYPE, type CommandResult, type PayloadWriter } from './payloads.js';
+import type { RequestGuard } from './request-guard.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** What runs commands: a `Device` satisfies it. */
@@ -70,6 +75,8 @@ export interface CommandStats {
   readonly refusedResponseTopics: number;
   /** Commands whose handler threw (answered with a generic error; the details went to `onFailure`). */
   readonly failed: number;
+  /** Requests refused by the signed-request check (answered with `ERR_REFUSED`), never run. */
+  readonly refused?: number;
 }
 
 /**
@@ -90,6 +97,7 @@ export class CommandServer {
   readonly #maxConcurrent: number;
   readonly #responsePrefixes: readonly string[];
   readonly #onFailure: (error: Error) => void;
+  readonly #guard: RequestGuard | undefined;
   #running = 0;
   #refused = 0;
   #failed = 0;
@@ -109,6 +117,8 @@ export class CommandServer {
     limits?: CommandLimits;
     /** Told the details of a handler's exception, with the reference the reply carries (the log). */
     onFailure?: (error: Error) => void;
+    /** The signed-request check; without it every well-formed request runs (development). */
+    guard?: RequestGuard;
   }) {
     const limits = options.limits ?? {};
     this.#target = options.target;
@@ -122,6 +132,7 @@ export class CommandServer {
     const badPrefix = this.#responsePrefixes.find((prefix) => prefix === '' || /[+#\u0000]/.test(prefix));
     if (badPrefix !== undefined) throw new ArgumentError(`Expected \`commands.responseTopicPrefixes\` to hold topic prefixes without wildcards, got ${JSON.stringify(badPrefix)}`);
     this.#onFailure = options.onFailure ?? (() => undefined);
+    this.#guard = options.guard;
     if (!(Number.isInteger(this.#maxConcurrent) && this.#maxConcurrent >= 1)) {
       throw new ArgumentError(`Expected \`commands.maxConcurrent\` to be an integer from 1 and up, got ${String(limits.maxConcurrent)}`);
     }
@@ -130,7 +141,7 @@ export class CommandServer {
 
   /** Counters so far. */
   stats(): CommandStats {
-    return { received: this.#received, answered: this.#answered, ignored: this.#ignored, refusedResponseTopics: this.#refused, failed: this.#failed };
+    return { received: this.#received, answered: this.#answered, ignored: this.#ignored, refusedResponseTopics: this.#refused, failed: this.#failed, ...(this.#guard ? { refused: this.#guard.refused } : {}) };
   }
 
   /** Handles one request; never throws. */
@@ -150,7 +161,14 @@ export class CommandServer {
       this.#ignored++;
       return;
     }
-    const decoded = decodeCommandRequest(request.payload, request.contentType, this.#limits);
+    const action = { kind: 'command', id: name } as const;
+    const outcome = this.#guard?.check(request.payload, request.contentType, action, this.#limits.maxBytes ?? 4096);
+    if (outcome?.kind === 'refused') {
+      const format = outcome.reason === 'unsigned' ? decodeCommandRequest(request.payload, request.contentType, this.#limits).format : 'json';
+      return this.#reply(request, name, format, { ok: false, error: { code: 'ERR_REFUSED', reason: outcome.reason, message: `${outcome.reason}: ${outcome.message}` } });
+    }
+    // A signed request is answered in JSON: its payload is COSE, not the CBOR of a plain request.
+    const decoded = outcome?.kind === 'granted' ? ({ ok: true, format: 'json', args: outcome.args } as const) : decodeCommandRequest(request.payload, request.contentType, this.#limits);
     const send = (result: CommandResult): void => this.#reply(request, name, decoded.format, result);
     if (!decoded.ok) return send({ ok: false, error: { code: 'ERR_DECODE', message: decoded.message } });
     this.#running++;
@@ -160,9 +178,17 @@ export class CommandServer {
     } catch (error) {
       invocation = Promise.reject(error);
     }
+    const operator = outcome?.kind === 'granted' ? outcome.operator : undefined;
     invocation.then(
-      (result) => send(result === undefined ? { ok: true } : { ok: true, result }),
-      (error: unknown) => send({ ok: false, error: this.#describe(name, error) }),
+      (result) => {
+        if (operator) this.#guard!.done(action, operator, 'success');
+        send(result === undefined ? { ok: true } : { ok: true, result });
+      },
+      (error: unknown) => {
+        const described = this.#describe(name, error);
+        if (operator) this.#guard!.done(action, operator, 'failure', { code: described.code });
+        send({ ok: false, error: described });
+      },
     ).finally(() => this.#running--);
   }
 

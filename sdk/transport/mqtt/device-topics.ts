@@ -10,6 +10,10 @@
  *   ignored and counted in `rejected`; the retained value then still says what is in force. Each
  *   request first spends a token of a bucket (as commands do): a flood of writes costs a counter
  *   increment each beyond it (`ignored`), not a decode, a write and a retained republish each.
+ * - With a `guard` (signed requests, see request-guard.ts), a write must be a COSE_Sign1 by a
+ *   trusted operator whose role suffices (default engineer): a refused one is answered on
+ *   `property/<id>/set/result` (`{ ok: false, error: { code: 'ERR_REFUSED', reason, message } }`),
+ *   recorded in the audit sink and never applied; a granted one is answered there too.
  * - `event/<alarm>`: each alarm transition as JSON, QoS 1, not retained: an event happened once.
  *   Each goes through `storeEvent` (the transport's durable outbox, beside the telemetry), so a
  *   transition during a broker outage or before a restart is published once connected, in order,
@@ -19,7 +23,9 @@ import { SystemClock, type Clock } from '../../core/clock.js';
 import { ArgumentError } from '../../core/errors.js';
 import type { Device } from '../../device/device.js';
 import type { DeviceTopics } from '../../encoding/topics.js';
-import type { PayloadWriter } from './payloads.js';
+import type { CommandReply } from './command-server.js';
+import { JSON_TYPE, type CommandResult, type PayloadWriter } from './payloads.js';
+import type { RequestGuard } from './request-guard.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** What the server needs of a device: a `Device` satisfies it. */
@@ -71,6 +77,16 @@ export interface PropertyEventServerOptions {
   readonly clock?: Clock;
   /** Size and rate limits of write requests. */
   readonly limits?: SettingLimits;
+  /** The signed-request check; without it every well-formed write is applied (development). */
+  readonly guard?: RequestGuard;
+  /** Publishes the reply to a signed (or refused) write, on `property/<id>/set/result`. */
+  readonly reply?: (reply: CommandReply) => void;
+}
+
+/** MQTT 5 properties of a write request that a reply uses. */
+export interface WriteRequestProperties {
+  readonly contentType?: string;
+  readonly correlationData?: Uint8Array;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -93,6 +109,8 @@ export class PropertyEventServer {
   readonly #prefix: string;
   readonly #off: (() => void)[];
   readonly #bucket: TokenBucket;
+  readonly #guard: RequestGuard | undefined;
+  readonly #reply: (reply: CommandReply) => void;
   #events = 0;
   #eventsDropped = 0;
   #writes = 0;
@@ -112,6 +130,8 @@ export class PropertyEventServer {
     }
     this.#bucket = new TokenBucket({ clock: options.clock ?? new SystemClock(), ratePerSecond: limits.writesPerSecond ?? 50, burst: limits.writeBurst ?? 100 });
     this.#prefix = `${options.topics.root}/property/`;
+    this.#guard = options.guard;
+    this.#reply = options.reply ?? (() => undefined);
     this.#off = [
       options.device.on('property', (id, value) => void this.#publish(this.#propertyMessage(id, value))),
       options.device.on('alarm', (event) => {
@@ -142,13 +162,36 @@ export class PropertyEventServer {
    * Applies one write request; never throws. A valid value reaches the device, whose `property`
    * event republishes the retained value.
    */
-  handle(topic: string, payload: Uint8Array): void {
+  handle(topic: string, payload: Uint8Array, properties: WriteRequestProperties = {}): void {
     this.#writes++;
     if (!this.#bucket.take()) {
       this.#ignored++;
       return;
     }
     const id = this.#settingOf(topic);
+    if (this.#guard !== undefined && id !== undefined) {
+      const action = { kind: 'setting', id } as const;
+      const outcome = this.#guard.check(payload, properties.contentType, action, this.#maxBytes);
+      const answer = (result: CommandResult): void => this.#answer(id, result, properties);
+      if (outcome.kind === 'refused') {
+        this.#rejected++;
+        return answer({ ok: false, error: { code: 'ERR_REFUSED', reason: outcome.reason, message: `${outcome.reason}: ${outcome.message}` } });
+      }
+      if (outcome.kind === 'granted') {
+        try {
+          this.#device.writeProperty(id, outcome.args.value);
+          this.#applied++;
+          this.#guard.done(action, outcome.operator, 'success', { value: outcome.args.value });
+          answer({ ok: true });
+        } catch (error) {
+          this.#rejected++;
+          const message = error instanceof Error ? error.message : String(error);
+          this.#guard.done(action, outcome.operator, 'failure', { value: outcome.args.value, message });
+          answer({ ok: false, error: { code: 'ERR_VALIDATION', message } });
+        }
+        return;
+      }
+    }
     const value = id === undefined || payload.byteLength > this.#maxBytes ? undefined : parseValue(payload);
     if (id === undefined || value === undefined) {
       this.#rejected++;
@@ -170,6 +213,19 @@ export class PropertyEventServer {
   /** Stops listening to the device. */
   detach(): void {
     for (const off of this.#off) off();
+  }
+
+  #answer(id: string, result: CommandResult, properties: WriteRequestProperties): void {
+    try {
+      this.#reply({
+        topic: `${this.#prefix}${id}/set/result`,
+        payload: this.#writer.reply(result, 'json'),
+        contentType: JSON_TYPE,
+        ...(properties.correlationData === undefined ? {} : { correlationData: properties.correlationData }),
+      });
+    } catch {
+      // No connection to reply on: the requester times out.
+    }
   }
 
   #propertyMessage(id: string, value: number | boolean | string): DeviceTopicMessage {

@@ -10,5 +10,7 @@ export * from './mqtt-transport.js';
 export * from './options.js';
 export * from './outbox-drain.js';
 export * from './payloads.js';
+export * from './request-guard.js';
+export * from './signed-request.js';
 export * from './telemetry-batcher.js';
 export * from './token-bucket.js';

@@ -27,6 +27,8 @@ import type { Sample } from '../../core/sample.js';
 import { ReconnectBackoff } from './backoff.js';
 import { CommandServer, type CommandReply } from './command-server.js';
 import { PropertyEventServer, type DeviceTopicMessage } from './device-topics.js';
+import { RequestGuard } from './request-guard.js';
+import { requiredRole } from '../../model/roles.js';
 import { maxIncomingPacketBytes, mqttClientOptions, parseBrokerUrl, positive, type MqttTransportOptions } from './options.js';
 import type { OutboxEntry } from './contracts.js';
 import { OutboxDrain } from './outbox-drain.js';
@@ -149,6 +151,11 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
   attach(device: Device): () => void {
     const td = thingDescription(device.model, { deviceId: this.deviceId, brokerUrl: this.url, serialNumber: device.serialNumber, telemetryContentType: this.#options.encoder.contentType, ...(this.#options.username ? { security: 'basic' as const } : {}) });
     this.#description = new TextEncoder().encode(JSON.stringify(td));
+    const signed = this.#options.signedRequests;
+    const guard =
+      signed === undefined
+        ? undefined
+        : new RequestGuard({ signed, deviceId: this.deviceId, requiredRole: (action) => requiredRole(device.model, action), ...(this.#options.audit ? { audit: this.#options.audit } : {}) });
     this.#commands = new CommandServer({
       clock: this.#options.clock,
       target: device,
@@ -158,6 +165,7 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
       publish: (reply) => this.#reply(reply),
       onFailure: (error) => this.#fail(error),
       ...(this.#options.commands ? { limits: this.#options.commands } : {}),
+      ...(guard ? { guard } : {}),
     });
     const propertyEvents = new PropertyEventServer({
       device,
@@ -167,6 +175,7 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
       storeEvent: (alarm, payload) => this.#append(eventRecord(alarm, payload)),
       clock: this.#options.clock,
       ...(this.#options.settings ? { limits: this.#options.settings } : {}),
+      ...(guard ? { guard, reply: (reply: CommandReply) => this.#reply(reply) } : {}),
     });
     this.#propertyEvents = propertyEvents;
     const off = device.on('report', (sample) => this.send(sample));
@@ -404,8 +413,13 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
   };
 
   #message(topic: string, payload: Buffer, packet: IPublishPacket): void {
-    if (this.#propertyEvents?.handles(topic)) return this.#propertyEvents.handle(topic, payload);
     const properties = packet.properties;
+    if (this.#propertyEvents?.handles(topic)) {
+      return this.#propertyEvents.handle(topic, payload, {
+        ...(properties?.correlationData === undefined ? {} : { correlationData: properties.correlationData }),
+        ...(properties?.contentType === undefined ? {} : { contentType: properties.contentType }),
+      });
+    }
     this.#commands?.handle({
       topic,
       payload,

@@ -7,7 +7,9 @@ import type { Clock } from '../../core/clock.js';
 import { ArgumentError, ValidationError } from '../../core/errors.js';
 import type { SeededRandom } from '../../core/random.js';
 import type { BackoffOptions } from './backoff.js';
+import type { AuditSink } from '../../../security/audit/event.js';
 import type { CommandLimits } from './command-server.js';
+import type { SignedRequestOptions } from './request-guard.js';
 import type { SettingLimits } from './device-topics.js';
 import { JSON_TYPE } from './payloads.js';
 import { redactCredentials } from './credentials.js';
@@ -62,6 +64,14 @@ export interface MqttTransportOptions {
   readonly commands?: CommandLimits;
   /** Limits of setting writes (`property/<id>/set`). */
   readonly settings?: SettingLimits;
+  /**
+   * Signed requests (COSE_Sign1 by trusted operator keys with roles; see request-guard.ts): with
+   * `required` (the production profile) every `cmd/<command>` and `property/<id>/set` must be one.
+   * Default: none, every well-formed request runs (development).
+   */
+  readonly signedRequests?: SignedRequestOptions;
+  /** Where refused requests and signed actions are recorded (an `AuditLog`). */
+  readonly audit?: AuditSink;
   /** Keep-alive, s (MQTT 5 §3.1.2.10). Default 30. */
   readonly keepaliveSeconds?: number;
   /** Give up a connection attempt after this long, ms. Default 10 000. */

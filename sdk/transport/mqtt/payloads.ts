@@ -14,7 +14,7 @@
  *   protocol: 4 / 5,              ; MQTT protocol level of the connection (3.1.1 = 4)
  *   time: number,                 ; when this was written: seconds since the Unix epoch
  * }
- * command-result = { ok: true, ? result: any } / { ok: false, error: { code: tstr, message: tstr } }
+ * command-result = { ok: true, ? result: any } / { ok: false, error: { code: tstr, message: tstr, ? reason: tstr } }
  * property-value = number / bool / tstr   ; a bare JSON value, as written on property/<id>/set
  * alarm-event = {
  *   alarm: tstr, channel: tstr, state: "active" / "cleared",
@@ -43,7 +43,10 @@ export interface StatusMessage {
 }
 
 /** A command's outcome as sent on `cmd/<command>/result`. */
-export type CommandResult = { readonly ok: true; readonly result?: unknown } | { readonly ok: false; readonly error: { readonly code: string; readonly message: string } };
+export type CommandResult =
+  | { readonly ok: true; readonly result?: unknown }
+  /** `reason`: why a signed-request check refused it (`unsigned`, `wrong-role`, …), with code `ERR_REFUSED`. */
+  | { readonly ok: false; readonly error: { readonly code: string; readonly message: string; readonly reason?: string } };
 
 /**
  * Encodes status and reply payloads with one cbor-x instance per transport (no module state).
