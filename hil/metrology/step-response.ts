@@ -2,14 +2,18 @@
  * Step response from a time series and the step's time and levels (IEC 60770-1 terms): the times
  * the response takes to reach 63.2 % (1 − 1/e, one time constant of a first-order sensor) and 90 %
  * of the step, the overshoot beyond the final level in % of the step, and the settling time after
- * which the response stays within ± a band around the final level. Crossings are interpolated
- * linearly between the two samples around them; their uncertainty is that interval as a rectangular
- * distribution (half-width Δt/2). Noise near a crossing is not accounted for: give a filtered or
- * averaged series when the noise is large against the step.
+ * which the response stays within ± a band around the final level. Crossings are located by a line
+ * through the samples around them (see `crossing.ts`): linear interpolation without noise, a local
+ * fit with it, their uncertainty from the noise and the response's curvature between samples. The
+ * noise σ is given, or estimated from the last quarter of the series (residuals about a line, at
+ * least 10 samples). Settling into a band not much wider than the noise is ill-defined: its time is
+ * then dominated by where the noise last leaves the band.
  */
 import { ArgumentError } from '../../sdk/core/errors.js';
 import { combineUncertainty } from './budget.js';
-import { rectangularB, resolutionB } from './contributions.js';
+import { rectangularB, resolutionB, type UncertaintyInput } from './contributions.js';
+import { fallingCrossing, risingCrossing, type Crossing, type Noise } from './crossing.js';
+import { fitLine } from './least-squares.js';
 import { formatNumber } from './format.js';
 import type { SeriesRecord } from '../record/record.js';
 import type { MetrologyResult } from './result.js';
@@ -30,6 +34,8 @@ export interface StepResponseOptions {
   readonly settlingBand?: number;
   /** DUT resolution in `unit`, an input of the overshoot's uncertainty. */
   readonly resolution?: number;
+  /** σ of the readings' noise in `unit`; default estimated from the last quarter of the series. */
+  readonly noise?: number;
   readonly coverageProbability?: number;
 }
 
@@ -78,22 +84,14 @@ export function stepResponse(options: StepResponseOptions): StepResponseResult {
   const probability = options.coverageProbability === undefined ? {} : { coverageProbability: options.coverageProbability };
   const samples = t.length;
 
-  const timeResult = (id: string, crossing: { at: number; interval: number } | string): MetrologyResult =>
-    typeof crossing === 'string'
-      ? { id, value: null, unit: 'ms', samples, reason: crossing }
-      : {
-          id,
-          value: Math.max(0, crossing.at - step.time),
-          unit: 'ms',
-          samples,
-          uncertainty: combineUncertainty([rectangularB('sampling interval (linear interpolation)', crossing.interval / 2)], probability),
-        };
-  const reach = (fraction: number, label: string): { at: number; interval: number } | string => {
-    const j = g.findIndex((value) => value >= fraction);
-    if (j < 0) return `the response did not reach ${label} of the step within the series`;
-    if (j === 0) return { at: t[0]!, interval: 0 };
-    return { at: interpolate(t[j - 1]!, g[j - 1]!, t[j]!, g[j]!, fraction), interval: t[j]! - t[j - 1]! };
+  const noise = noiseOf(options, time, readings, Math.abs(size));
+  const timeResult = (id: string, crossing: Crossing | string): MetrologyResult => {
+    if (typeof crossing === 'string') return { id, value: null, unit: 'ms', samples, reason: crossing };
+    const inputs: UncertaintyInput[] = crossing.inputs.length > 0 ? [...crossing.inputs] : [rectangularB('crossing at a sample', 0)];
+    return { id, value: Math.max(0, crossing.at - step.time), unit: 'ms', samples, uncertainty: combineUncertainty(inputs, probability) };
   };
+  const reach = (fraction: number, label: string): Crossing | string =>
+    risingCrossing(t, g, fraction, noise) ?? `the response did not reach ${label} of the step within the series`;
 
   const peak = extent(g).max;
   const overshootInputs = options.resolution === undefined ? [] : [resolutionB('DUT resolution', options.resolution, { sensitivity: 100 / Math.abs(size) })];
@@ -105,14 +103,12 @@ export function stepResponse(options: StepResponseOptions): StepResponseResult {
     ...(overshootInputs.length === 0 ? {} : { uncertainty: combineUncertainty(overshootInputs, probability) }),
   };
 
-  // Settling: after the last sample outside the band.
-  const outside = (i: number): number => Math.abs(readings[start + i]! - step.to);
-  let last = -1;
-  for (let i = 0; i < t.length; i++) if (t[i]! >= step.time && outside(i) > band) last = i;
-  let settling: { at: number; interval: number } | string;
-  if (last === t.length - 1) settling = `the response did not settle within ±${formatNumber(band)} ${unit} of ${formatNumber(step.to)} ${unit} within the series`;
-  else if (last < 0) settling = { at: step.time, interval: 0 };
-  else settling = { at: interpolate(t[last]!, outside(last), t[last + 1]!, outside(last + 1), band), interval: t[last + 1]! - t[last]! };
+  // Settling: where |reading − final level| falls through the band for good (from the step on).
+  const after = t.findIndex((ti) => ti >= step.time);
+  const error = g.slice(after).map((value) => Math.abs(value - 1));
+  const settling =
+    fallingCrossing(t.slice(after), error, band / Math.abs(size), noise) ??
+    `the response did not settle within ±${formatNumber(band)} ${unit} of ${formatNumber(step.to)} ${unit} within the series`;
 
   return {
     t63: timeResult('step-t63', reach(TIME_CONSTANT_FRACTION, '63.2 %')),
@@ -123,7 +119,17 @@ export function stepResponse(options: StepResponseOptions): StepResponseResult {
   };
 }
 
-/** The time at which a quantity going from y0 at t0 to y1 at t1 passes `level`. */
-function interpolate(t0: number, y0: number, t1: number, y1: number, level: number): number {
-  return y1 === y0 ? t1 : t0 + ((level - y0) / (y1 - y0)) * (t1 - t0);
+/** Noise σ as a fraction of the step: given, or from the residuals of the last quarter about a line. */
+function noiseOf(options: StepResponseOptions, time: readonly number[], readings: readonly number[], size: number): Noise {
+  if (options.noise !== undefined) {
+    requireNumber(options.noise, 'noise', 0);
+    return { sigma: options.noise / size, degreesOfFreedom: Infinity, scale: size };
+  }
+  const tail = Math.floor(time.length / 4);
+  if (tail < TAIL_SAMPLES) return { sigma: 0, degreesOfFreedom: Infinity, scale: size };
+  const fit = fitLine(time.slice(-tail), readings.slice(-tail));
+  return { sigma: fit.residualStandardDeviation / size, degreesOfFreedom: tail - 2, scale: size };
 }
+
+/** Fewest samples in the last quarter of the series for a noise estimate from it. */
+const TAIL_SAMPLES = 10;

@@ -21,6 +21,7 @@ import {
   noise,
   pointError,
   repeatability,
+  stepResponse,
   type ReferenceStandard,
 } from '../../hil/metrology/index.js';
 
@@ -215,6 +216,31 @@ describe('influence: the change ± U covers the declared change in 93–97 % of 
     expect(result.coverage).toBeGreaterThanOrEqual(BAND.low);
     expect(result.coverage).toBeLessThanOrEqual(BAND.high);
     expect(result.coverageK2).toBeLessThan(BAND.low);
+  });
+});
+
+describe('step response: t63 ± U and t90 ± U cover τ and τ·ln 10 in 93–97 % of 2000 runs', () => {
+  // A first-order sensor, τ = 2 s, step of 10 Cel, noise σ = 0.05 Cel estimated from the series'
+  // tail, sampled every 100 ms or 250 ms at a random phase to the step.
+  it.each([
+    [80, 100],
+    [81, 250],
+  ])('seed %i, sampled every %i ms', (seed, interval) => {
+    const random = new SeededRandom(seed);
+    let t63 = 0;
+    let t90 = 0;
+    for (let run = 0; run < RUNS; run++) {
+      const phase = random.next() * interval;
+      const time = Array.from({ length: Math.ceil(20_000 / interval) }, (_, i) => i * interval + phase);
+      const readings = time.map((t) => (t < 1000 ? 20 : 30 - 10 * Math.exp(-(t - 1000) / 2000)) + random.gaussian(0, 0.05));
+      const result = stepResponse({ time, readings, unit: 'Cel', step: { time: 1000, from: 20, to: 30 } });
+      if (Math.abs(result.t63.value! - 2000) <= result.t63.uncertainty!.expanded) t63++;
+      if (result.t90.value !== null && Math.abs(result.t90.value - 2000 * Math.log(10)) <= result.t90.uncertainty!.expanded) t90++;
+    }
+    for (const covered of [t63, t90]) {
+      expect(covered / RUNS).toBeGreaterThanOrEqual(BAND.low);
+      expect(covered / RUNS).toBeLessThanOrEqual(BAND.high);
+    }
   });
 });
 
