@@ -1,0 +1,5 @@
+/** The device identity: key pair, X.509 certificate, CSR, key at rest, signing. */
+export * from './identity.js';
+export * from './key-file.js';
+export { selfSignedCertificate, certificationRequest, keyTypeOf, subjectKeyIdentifier, type IdentityKeyType, type IdentitySubject, type AltNames, type SelfSignedOptions } from './x509.js';
+export { pem, pemBlock } from './der.js';
