@@ -4,7 +4,7 @@
  * "clearly" being 3σ of the noise), solved for the level and corrected for the response's
  * curvature, which a quadratic through the window's ends and the next sample shows (the curve lies
  * (g″/2)·((t − t̄)² − Stt/m) off the line). Without noise and with two samples that is quadratic
- * interpolation. Uncertainty: the noise through the whole estimator, its sensitivities ∂t*/∂yᵢ taken
+ * interpolation. Uncertainty: the noise through the whole estimator, its sensitivities ∂t_c/∂yᵢ taken
  * by differences (JCGM 100 §5.1.3), and half the curvature correction as a rectangular bound on the
  * higher-order terms left.
  */
@@ -94,7 +94,7 @@ function locate(time: readonly number[], value: readonly number[], level: number
   if (found === undefined) return { at: t1, inputs: [rectangularB('crossing between samples', (t1 - t0) / 2)] };
   const inputs: UncertaintyInput[] = [];
   if (noise.sigma > 0) {
-    // Noise through the whole estimator (line and curvature correction share samples): ∂t*/∂yᵢ by differences.
+    // Noise through the whole estimator (line and curvature correction share samples): ∂t_c/∂yᵢ by differences.
     const step = noise.sigma * 1e-3;
     const squares = values.reduce((sum, _, k) => {
       const nudged = estimate(values.map((v, j) => (j === k ? v + step : v)));
