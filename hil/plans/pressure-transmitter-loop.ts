@@ -9,7 +9,9 @@
  * - failure signal: a transmitter signalling a fault drives ≤ 3.6 mA (downscale) or ≥ 21 mA
  *   (upscale), which the receiver reports as `bad` quality; cleared, it measures again.
  *
- * The limits allow the loop-current channel's MPE (0.02 mA) beside the NE 43 bounds. The reference
+ * The NE 43 bounds carry the same allowance as the span points (0.08 mA, 0.5 % of span: the
+ * receiver's ADS1115 and shunt are stated to ±0.07 mA at 20.5 mA), and stay clear of the failure
+ * thresholds 3.6 and 21 mA. The reference
  * is the process pressure the plan sets on the emulated target's physical input `pressure`; on a
  * real loop a pressure calibrator takes its place.
  *
@@ -28,8 +30,9 @@ const RANGE_PA = 1_000_000;
 export const SPAN_PERCENT = [0, 25, 50, 75, 100] as const;
 /** Allowed loop-current error at a span point: ±0.5 % of the 16 mA span. */
 const LOOP_TOLERANCE_MA = 0.08;
-/** The loop-current channel's MPE (its model's `accuracy.mpe`), mA. */
-const LOOP_MPE_MA = 0.02;
+/** NE 43 measuring band, mA: held at 3.8 below the range and 20.5 above it; the limits carry the allowance. */
+const UNDER_RANGE_LOW_MA = 3.72; // 3.8 − 0.08
+const OVER_RANGE_HIGH_MA = 20.58; // 20.5 + 0.08
 
 /** The loop settles in seconds (τ = 2 s lag, EMA filter): stable to ±1.5 kPa over 5 s. */
 const settlePressure: StepSpec = { kind: 'settle', channel: 'pressure', tolerance: 1_500, unit: 'Pa', windowMs: 5_000, timeoutMs: 120_000 };
@@ -77,7 +80,7 @@ export default defineTestPlan({
           id: 'loop-current@under-range',
           channel: 'loop-current',
           samples: 5,
-          limits: { low: 3.8 - LOOP_MPE_MA, high: 4, unit: 'mA', basis: 'NAMUR NE 43 under-range: at or above 3.8 mA (less the channel MPE), below 4 mA' },
+          limits: { low: UNDER_RANGE_LOW_MA, high: 4, unit: 'mA', basis: `NAMUR NE 43 under-range: at or above 3.8 mA (less ${LOOP_TOLERANCE_MA} mA), below 4 mA` },
         },
         { kind: 'measure', id: 'pressure-quality@under-range', channel: 'pressure', samples: 10, expectQuality: 'uncertain' },
       ],
@@ -93,7 +96,7 @@ export default defineTestPlan({
           id: 'loop-current@over-range',
           channel: 'loop-current',
           samples: 5,
-          limits: { low: 20, high: 20.5 + LOOP_MPE_MA, unit: 'mA', basis: 'NAMUR NE 43 over-range: above 20 mA, at or below 20.5 mA (plus the channel MPE)' },
+          limits: { low: 20, high: OVER_RANGE_HIGH_MA, unit: 'mA', basis: `NAMUR NE 43 over-range: above 20 mA, at or below 20.5 mA (plus ${LOOP_TOLERANCE_MA} mA)` },
         },
         { kind: 'measure', id: 'pressure-quality@over-range', channel: 'pressure', samples: 10, expectQuality: 'uncertain' },
       ],

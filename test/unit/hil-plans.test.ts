@@ -49,9 +49,11 @@ describe('hil/plans/pressure-transmitter-loop.ts', () => {
     ]);
     expect(record.outcome).toBe('pass');
     const measured = new Map(record.phases.flatMap((phase) => phase.measurements.map((m) => [m.id, m] as const)));
-    expect(measured.get('loop-current@under-range')!.value).toBeGreaterThanOrEqual(3.78);
-    expect(measured.get('loop-current@under-range')!.value).toBeLessThan(4);
-    expect(measured.get('loop-current@over-range')!.value).toBeLessThanOrEqual(20.52);
+    // NE 43: held at 3.8 mA below the range and 20.5 mA above it, with the span points' 0.08 mA allowance.
+    expect(measured.get('loop-current@under-range')!.limits).toMatchObject({ low: 3.72, high: 4, unit: 'mA' });
+    expect(measured.get('loop-current@over-range')!.limits).toMatchObject({ low: 20, high: 20.58, unit: 'mA' });
+    expect(measured.get('loop-current@under-range')!.value).toBeGreaterThan(3.6);
+    expect(measured.get('loop-current@over-range')!.value).toBeLessThan(21);
     expect(measured.get('pressure-quality@under-range')!.reason).toBe('quality uncertain (out_of_range)');
     expect(measured.get('loop-current@downscale')!.value).toBeNull();
     expect(measured.get('loop-current@downscale')!.reason).toMatch(/^quality bad \(sensor_fault: loop current 3\.50 mA: at or below 3\.6 mA/);
