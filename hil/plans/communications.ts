@@ -145,7 +145,11 @@ async function telemetryThroughOutage(ctx: StepContext): Promise<void> {
       ctx.record({ id: 'duplicate-deliveries', value: stats.duplicateSamples - statsBefore.duplicateSamples, unit: 'count', reason: 'QoS 1 delivers at least once; duplicates are dropped by channel and time' });
       ctx.record({ id: 'packs-refused', value: stats.decodeErrors - statsBefore.decodeErrors, unit: 'count', limits: { high: 0, unit: 'count', basis: 'every telemetry pack is valid SenML-CBOR' }, ...(stats.lastDecodeError === undefined ? {} : { reason: stats.lastDecodeError }) });
     }
-    if (heldArrivals.length > 0) ctx.record({ id: 'backlog-delivered-after-restart', value: Math.round(Math.max(...heldArrivals) - outage.restartedAt), unit: 'ms' });
+    // Delivery delay of each observed sample against its time: flat, then a ramp down from the outage.
+    const runStart = clock.now() - ctx.time();
+    const delivered = inWindow().sort((a, b) => a.time - b.time);
+    const series = [{ name: 'delivery delay', unit: 'ms', time: delivered.map((sample) => Math.round(sample.time - runStart)), value: delivered.map((sample) => Math.round(seen.arrivals.get(sample)! - sample.time)) }];
+    if (heldArrivals.length > 0) ctx.record({ id: 'backlog-delivered-after-restart', value: Math.round(Math.max(...heldArrivals) - outage.restartedAt), unit: 'ms', series });
   } finally {
     seen.stop();
   }
