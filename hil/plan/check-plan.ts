@@ -8,10 +8,10 @@ import { describe } from '../../sdk/core/check.js';
 import { ValidationError } from '../../sdk/core/errors.js';
 import { canConvert } from '../../sdk/core/units.js';
 import type { DeviceModel } from '../../sdk/model/define-device.js';
-import { QUANTITY_UNITS } from '../instruments/sim-common.js';
 import type { PhysicalInput } from '../targets/target.js';
 import type { MeasureStep, SettleStep, StepSpec } from './spec.js';
 import type { TestPlan } from './define-test-plan.js';
+import { QUANTITY_UNIT } from './validate-step.js';
 
 /** What the target offers, when it is known. */
 export interface TargetFacts {
@@ -55,8 +55,8 @@ export function checkPlan(plan: Pick<TestPlan, 'phases'>, model: DeviceModel, ta
     if (step.kind === 'stimulus' && target !== undefined) checkInput(step.input, step.unit, `${path}.input`, target);
     if (step.kind === 'drive' && target !== undefined) {
       const input = checkInput(step.input, undefined, `${path}.input`, target);
-      if (!canConvert(QUANTITY_UNITS[step.quantity], input.unit)) {
-        throw new ValidationError(`${path}.quantity`, `an instrument's ${step.quantity} (${QUANTITY_UNITS[step.quantity]}) cannot drive input "${input.name}" (${input.unit})`);
+      if (!canConvert(QUANTITY_UNIT[step.quantity], input.unit)) {
+        throw new ValidationError(`${path}.quantity`, `an instrument's ${step.quantity} (${QUANTITY_UNIT[step.quantity]}) cannot drive input "${input.name}" (${input.unit})`);
       }
     }
     if (step.kind === 'fault' && target !== undefined && !target.faults) {

@@ -8,15 +8,18 @@ import { ValidationError } from '../../sdk/core/errors.js';
 import { canConvert, unitInfo } from '../../sdk/core/units.js';
 import type { InstrumentQuantity } from '../instruments/instrument.js';
 
+/** The instrument quantities a plan may name, with the SenML unit an instrument's output of each carries. */
+export const QUANTITY_UNIT: Readonly<Record<InstrumentQuantity, string>> = {
+  'voltage-dc': 'V',
+  'current-dc': 'A',
+  resistance: 'Ohm',
+  temperature: 'Cel',
+  'relative-humidity': '%RH',
+  pressure: 'Pa',
+};
+
 /** The instrument quantities a plan may name. */
-export const INSTRUMENT_QUANTITIES: readonly InstrumentQuantity[] = [
-  'voltage-dc',
-  'current-dc',
-  'resistance',
-  'temperature',
-  'relative-humidity',
-  'pressure',
-];
+export const INSTRUMENT_QUANTITIES = Object.keys(QUANTITY_UNIT) as readonly InstrumentQuantity[];
 
 const STEP_KINDS = ['stimulus', 'drive', 'source', 'wait', 'settle', 'measure', 'fault', 'run'] as const;
 const QUALITY_LEVELS = ['good', 'uncertain', 'bad'] as const;
