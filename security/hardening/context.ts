@@ -1,0 +1,206 @@
+/**
+ * What the checks read, gathered once per audit: the configuration with the runtime's defaults
+ * filled in (an embedded broker, OPC UA with the `dev` profile on 127.0.0.1), the node flags,
+ * and the files the configuration names, read through an injectable file system and cached.
+ */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { verifyAuditLog } from '../audit-log.js';
+import { readCertificates, type CertificateFacts } from './certificates.js';
+import type { AuditedConfig, AuditFileSystem, AuditLogCheck, AuditOptions, HardeningProfile } from './types.js';
+
+/** A file as the audit saw it. */
+export interface FileFacts {
+  readonly path: string;
+  readonly exists: boolean;
+  /** Permission bits, when it exists. */
+  readonly mode?: number;
+  /** Content, when it could be read. */
+  readonly bytes?: Uint8Array;
+  /** Why it could not be read. */
+  readonly error?: string;
+}
+
+/** A certificate file a setting names, and what it holds. */
+export interface CertificateFile {
+  readonly setting: string;
+  readonly file: string;
+  readonly certificates?: readonly CertificateFacts[];
+  readonly problem?: string;
+}
+
+/** The local file system, as the audit uses it. */
+export const NODE_AUDIT_FS: AuditFileSystem & { readdir(path: string): Promise<string[]> } = {
+  readFile: async (path) => readFile(path),
+  stat: async (path) => {
+    const info = await stat(path);
+    return { mode: info.mode & 0o7777, isFile: info.isFile() };
+  },
+  readdir: async (path) => readdir(path),
+};
+
+/** Where the runtime keeps OPC UA certificates and users when the configuration does not say. */
+export const DEFAULT_OPCUA_PKI = '.sensorkit/pki';
+export const DEFAULT_OPCUA_USERS = '.sensorkit/opcua-users.json';
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
+const WILDCARD = /^(0\.0\.0\.0|::|\[::\]|\*)?$/;
+
+/** Whether a host names only this machine. */
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host);
+}
+
+/** Whether a listening address is every interface (empty, 0.0.0.0, ::). */
+export function isWildcard(host: string): boolean {
+  return WILDCARD.test(host);
+}
+
+/** The inputs of every check. */
+export class AuditContext {
+  readonly config: AuditedConfig;
+  readonly profile: HardeningProfile;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** NODE_OPTIONS split, then the node flags of the process. */
+  readonly nodeFlags: readonly string[];
+  readonly now: number;
+  readonly uid: number | undefined;
+  readonly options: AuditOptions;
+  readonly #fs: AuditFileSystem;
+  readonly #files = new Map<string, Promise<FileFacts>>();
+
+  constructor(config: AuditedConfig, options: AuditOptions) {
+    this.config = config;
+    this.options = options;
+    const opcua = config.opcua === false ? undefined : config.opcua;
+    this.profile = options.profile ?? config.profile ?? opcua?.profile ?? 'dev';
+    this.env = options.env ?? process.env;
+    this.nodeFlags = [...(this.env.NODE_OPTIONS ?? '').split(/\s+/).filter((flag) => flag !== ''), ...(options.execArgv ?? process.execArgv)];
+    this.now = options.now ?? Date.now();
+    this.uid = 'uid' in options ? options.uid : process.getuid?.();
+    this.#fs = options.fs ?? NODE_AUDIT_FS;
+  }
+
+  /** MQTT as it would run: off, the embedded broker, or a broker URL. */
+  get mqtt(): { readonly kind: 'off' } | { readonly kind: 'embedded' } | { readonly kind: 'broker'; readonly url: URL } {
+    const mqtt = this.config.mqtt;
+    if (mqtt === false) return { kind: 'off' };
+    if (mqtt?.url === undefined) return { kind: 'embedded' };
+    try {
+      return { kind: 'broker', url: new URL(mqtt.url) };
+    } catch {
+      return { kind: 'broker', url: new URL('mqtt://invalid') };
+    }
+  }
+
+  /** OPC UA as it would run, with the runtime's defaults, or undefined when off. */
+  get opcua(): { profile: HardeningProfile; host: string; users: string; pki: string; x509Users: boolean; allowRemoteDev: boolean; securityPolicies?: readonly string[]; allowAnonymous?: boolean } | undefined {
+    const opcua = this.config.opcua;
+    if (opcua === false) return undefined;
+    const profile = opcua?.profile ?? 'dev';
+    return {
+      profile,
+      host: opcua?.host ?? (profile === 'dev' ? '127.0.0.1' : '0.0.0.0'),
+      users: opcua?.users ?? DEFAULT_OPCUA_USERS,
+      pki: opcua?.pki ?? DEFAULT_OPCUA_PKI,
+      x509Users: opcua?.x509Users ?? false,
+      allowRemoteDev: opcua?.allowRemoteDev ?? false,
+      ...(opcua?.securityPolicies === undefined ? {} : { securityPolicies: opcua.securityPolicies }),
+      ...(opcua?.allowAnonymous === undefined ? {} : { allowAnonymous: opcua.allowAnonymous }),
+    };
+  }
+
+  /** The audit log file the configuration names, or undefined. */
+  get auditLogFile(): string | undefined {
+    const log = this.config.security?.auditLog;
+    if (typeof log === 'string') return log;
+    if (typeof log === 'object' && log !== null) return log.file ?? log.path;
+    return undefined;
+  }
+
+  /** A file's existence, mode and content (read once). */
+  file(path: string): Promise<FileFacts> {
+    let facts = this.#files.get(path);
+    if (facts === undefined) {
+      facts = this.#read(path);
+      this.#files.set(path, facts);
+    }
+    return facts;
+  }
+
+  async #read(path: string): Promise<FileFacts> {
+    let mode: number;
+    try {
+      const info = await this.#fs.stat(path);
+      if (!info.isFile) return { path, exists: true, mode: info.mode, error: 'not a regular file' };
+      mode = info.mode;
+    } catch {
+      return { path, exists: false, error: 'no such file' };
+    }
+    try {
+      return { path, exists: true, mode, bytes: await this.#fs.readFile(path) };
+    } catch (error) {
+      return { path, exists: true, mode, error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
+    }
+  }
+
+  /** Entries of a folder, when the file system can list them. */
+  async list(dir: string): Promise<string[]> {
+    const fs = this.#fs as Partial<{ readdir(path: string): Promise<string[]> }>;
+    if (fs.readdir === undefined) return [];
+    try {
+      return (await fs.readdir(dir)).sort();
+    } catch {
+      return [];
+    }
+  }
+
+  /** Every certificate file the configuration uses, parsed. */
+  async certificateFiles(): Promise<CertificateFile[]> {
+    const named: { setting: string; file: string }[] = [];
+    const identity = this.config.security?.identity;
+    if (identity && identity.cert !== undefined) named.push({ setting: 'security.identity.cert', file: identity.cert });
+    const mqtt = this.config.mqtt === false ? undefined : this.config.mqtt;
+    if (mqtt?.tls?.cert !== undefined) named.push({ setting: 'mqtt.tls.cert', file: mqtt.tls.cert });
+    if (mqtt?.tls?.ca !== undefined) named.push({ setting: 'mqtt.tls.ca', file: mqtt.tls.ca });
+    const server = this.config.updateServer;
+    if (server?.tls?.cert !== undefined) named.push({ setting: 'updateServer.tls.cert', file: server.tls.cert });
+    if (server?.tls?.clientCa !== undefined) named.push({ setting: 'updateServer.tls.clientCa', file: server.tls.clientCa });
+    const opcua = this.opcua;
+    if (opcua !== undefined) {
+      const own = join(opcua.pki, 'own', 'certs');
+      for (const name of await this.list(own)) if (/\.(pem|der|crt)$/i.test(name)) named.push({ setting: 'opcua.pki', file: join(own, name) });
+    }
+    return Promise.all(
+      named.map(async ({ setting, file }) => {
+        const facts = await this.file(file);
+        if (facts.bytes === undefined) return { setting, file, problem: facts.error ?? 'cannot read' };
+        try {
+          return { setting, file, certificates: readCertificates(facts.bytes) };
+        } catch {
+          return { setting, file, problem: 'holds no X.509 certificate' };
+        }
+      }),
+    );
+  }
+
+  /** Every private key file the configuration uses (OPC UA's only once created). */
+  async privateKeyFiles(): Promise<{ setting: string; file: string }[]> {
+    const keys: { setting: string; file: string }[] = [];
+    const identity = this.config.security?.identity;
+    if (identity && identity.key !== undefined) keys.push({ setting: 'security.identity.key', file: identity.key });
+    const mqtt = this.config.mqtt === false ? undefined : this.config.mqtt;
+    if (mqtt?.tls?.key !== undefined) keys.push({ setting: 'mqtt.tls.key', file: mqtt.tls.key });
+    if (this.config.updateServer?.tls?.key !== undefined) keys.push({ setting: 'updateServer.tls.key', file: this.config.updateServer.tls.key });
+    const opcua = this.opcua;
+    if (opcua !== undefined) keys.push({ setting: 'opcua.pki', file: join(opcua.pki, 'own', 'private', 'private_key.pem') });
+    return keys;
+  }
+
+  /** Verifies the configured audit log (the injected verifier, else the audit log's own). */
+  async verifyAuditLog(file: string): Promise<AuditLogCheck> {
+    if (this.options.verifyAuditLog) return this.options.verifyAuditLog(file);
+    const result = await verifyAuditLog(file);
+    return result.ok ? { ok: true } : { ok: false, reason: `record ${result.line}: ${result.reason}` };
+  }
+}
