@@ -9,9 +9,8 @@
  */
 import { ArgumentError } from '../../sdk/core/errors.js';
 import type { DeviceSource } from '../../sdk/runtime/device-source.js';
-import type { BrokerControl } from './broker-control.js';
 import { createEmulatedTarget } from './emulated.js';
-import { RuntimeTarget } from './runtime-target.js';
+import { RuntimeTarget, type RuntimeTargetOptions } from './runtime-target.js';
 import type { ObservationKind, Target } from './target.js';
 import { checkTargetSpec } from './target-spec.js';
 
@@ -24,7 +23,7 @@ export interface CreateTargetOptions {
   /** How the device is observed. Default `in-process` (every sample the device takes, no network). */
   readonly observation?: ObservationKind;
   /** The broker of a runtime-backed target: default the target's own aedes on 127.0.0.1. */
-  readonly mqtt?: { readonly url?: string; readonly broker?: BrokerControl; readonly username?: string; readonly password?: string };
+  readonly mqtt?: RuntimeTargetOptions['mqtt'];
   /** The device's OPC UA server of a runtime-backed target (on a free port unless given); `false`: off. */
   readonly opcua?: { readonly port?: number } | false;
   /** Start of the virtual clock of the in-process emulated target, ms since the epoch. */

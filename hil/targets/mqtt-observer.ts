@@ -16,6 +16,7 @@ import type { Sample } from '../../sdk/core/sample.js';
 import { SenmlCborDecoder } from '../../sdk/encoding/senml-cbor.js';
 import { packToSamples } from '../../sdk/encoding/senml.js';
 import { topics, type DeviceTopics } from '../../sdk/encoding/topics.js';
+import { tlsOptions, type MqttTlsOptions } from '../../sdk/transport/mqtt/options.js';
 import { SEQ_PROPERTY } from '../../sdk/transport/mqtt/publish-options.js';
 import type { SampleListener } from './target.js';
 
@@ -27,6 +28,8 @@ export interface MqttObserverOptions {
   readonly deviceId: string;
   readonly username?: string;
   readonly password?: string;
+  /** With `mqtts://`: trust anchors and, for mutual TLS, the client certificate and key (PEM). */
+  readonly tls?: MqttTlsOptions;
   /** Client id of the persistent session. Default `sensorkit-hil-<random>`. */
   readonly clientId?: string;
   /** Longest wait for the first CONNACK and SUBACK, ms. Default 10,000. */
@@ -241,6 +244,7 @@ function connectClient(options: MqttObserverOptions, clientId: string, protocol:
     ...(protocol === 5 ? { properties: { sessionExpiryInterval: 600 } } : {}),
     ...(options.username === undefined ? {} : { username: options.username }),
     ...(options.password === undefined ? {} : { password: options.password }),
+    ...(options.tls === undefined ? {} : tlsOptions(options.tls)),
   };
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(options.url, clientOptions);

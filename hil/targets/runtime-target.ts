@@ -12,7 +12,7 @@
  * (boards/emulated/physical-inputs.ts); on a real board there are none, and `stimulate` rejects
  * with `NotSupportedError`: the plan must source the quantity with an instrument.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmulatedBoard } from '../../boards/emulated/board.js';
@@ -25,6 +25,7 @@ import { deviceIdFor } from '../../sdk/encoding/topics.js';
 import type { DeviceModel } from '../../sdk/model/define-device.js';
 import { resolveDevice, type DeviceSource, type EmulationFunction, type ResolvedDevice } from '../../sdk/runtime/device-source.js';
 import { Runtime } from '../../sdk/runtime/runtime.js';
+import type { MqttTlsOptions } from '../../sdk/transport/mqtt/options.js';
 import { startOwnedBroker, type BrokerControl, type OwnedBroker } from './broker-control.js';
 import type { CommunicatingTarget, OutageReport, TargetCommunications } from './communications.js';
 import type { FaultInjecting } from './emulated-faults.js';
@@ -50,7 +51,14 @@ export interface RuntimeTargetOptions {
    * The broker: default the target's own aedes. With `url`, `broker` lets the target interrupt it;
    * `username` and `password` are the device's and the observer's at that broker.
    */
-  readonly mqtt?: { readonly url?: string; readonly broker?: BrokerControl; readonly username?: string; readonly password?: string };
+  readonly mqtt?: {
+    readonly url?: string;
+    readonly broker?: BrokerControl;
+    readonly username?: string;
+    readonly password?: string;
+    /** With an `mqtts://` url: PEM files, the CA's and, for mutual TLS, the client's certificate and key. */
+    readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+  };
   /** The device's OPC UA server (dev profile, 127.0.0.1): on by default on a free port; `false` turns it off. */
   readonly opcua?: { readonly port?: number } | false;
   /** The device's serial number. Default: the runtime's (`$SENSORKIT_SERIAL`, else `EMU-<seed>`). */
@@ -205,7 +213,7 @@ export class RuntimeTarget implements CommunicatingTarget {
         clock: this.clock,
         flushMs: 500,
         ...(options.serialNumber === undefined ? {} : { serialNumber: options.serialNumber }),
-        mqtt: { url: brokerUrl, batch: { maxDelayMs: options.batchDelayMs ?? 200 }, ...this.#deviceCredentials(workDir) },
+        mqtt: { url: brokerUrl, batch: { maxDelayMs: options.batchDelayMs ?? 200 }, ...this.#deviceCredentials(workDir), ...(options.mqtt?.tls === undefined ? {} : { tls: options.mqtt.tls }) },
         outbox: { dir: join(workDir, 'outbox') },
         opcua,
       },
@@ -301,9 +309,12 @@ export class RuntimeTarget implements CommunicatingTarget {
     return { ...(mqtt.username === undefined ? {} : { username: mqtt.username }), passwordFile };
   }
 
-  #credentials(): { username?: string; password?: string } {
+  /** The observer's credentials and TLS files (read by the runtime's checks already). */
+  #credentials(): { username?: string; password?: string; tls?: MqttTlsOptions } {
     const mqtt = this.#options.mqtt;
-    return { ...(mqtt?.username === undefined ? {} : { username: mqtt.username }), ...(mqtt?.password === undefined ? {} : { password: mqtt.password }) };
+    const files = mqtt?.tls;
+    const tls = files === undefined ? undefined : Object.fromEntries(Object.entries(files).filter(([, file]) => file !== undefined).map(([name, file]) => [name, readFileSync(file as string, 'utf8')]));
+    return { ...(mqtt?.username === undefined ? {} : { username: mqtt.username }), ...(mqtt?.password === undefined ? {} : { password: mqtt.password }), ...(tls === undefined ? {} : { tls }) };
   }
 
   #running(): { runtime: Runtime; deviceId: string; brokerUrl: string } {
