@@ -14,6 +14,7 @@ import { combineUncertainty } from './budget.js';
 import { rectangularB, resolutionB, type UncertaintyInput } from './contributions.js';
 import { fallingCrossing, risingCrossing, type Crossing, type Noise } from './crossing.js';
 import { fitLine } from './least-squares.js';
+import { peakOf } from './peak.js';
 import { formatNumber } from './format.js';
 import type { SeriesRecord } from '../record/record.js';
 import type { MetrologyResult } from './result.js';
@@ -93,18 +94,20 @@ export function stepResponse(options: StepResponseOptions): StepResponseResult {
   const reach = (fraction: number, label: string): Crossing | string =>
     risingCrossing(t, g, fraction, noise) ?? `the response did not reach ${label} of the step within the series`;
 
-  const peak = extent(g).max;
-  const overshootInputs = options.resolution === undefined ? [] : [resolutionB('DUT resolution', options.resolution, { sensitivity: 100 / Math.abs(size) })];
+  // Overshoot: the peak after the step, found between samples (see `peak.ts`), as % of the step.
+  const after = t.findIndex((ti) => ti >= step.time);
+  const peak = peakOf(t.slice(after), g.slice(after), noise);
+  const overshootInputs: UncertaintyInput[] = peak.inputs.map((input) => ({ ...input, sensitivity: input.sensitivity * 100 }));
+  if (options.resolution !== undefined) overshootInputs.push(resolutionB('DUT resolution', options.resolution, { sensitivity: 100 / Math.abs(size) }));
   const overshoot: MetrologyResult = {
     id: 'overshoot',
-    value: Math.max(0, peak - 1) * 100,
+    value: Math.max(0, peak.value - 1) * 100,
     unit: '%',
     samples,
     ...(overshootInputs.length === 0 ? {} : { uncertainty: combineUncertainty(overshootInputs, probability) }),
   };
 
   // Settling: where |reading − final level| falls through the band for good (from the step on).
-  const after = t.findIndex((ti) => ti >= step.time);
   const error = g.slice(after).map((value) => Math.abs(value - 1));
   const settling =
     fallingCrossing(t.slice(after), error, band / Math.abs(size), noise) ??

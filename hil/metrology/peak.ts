@@ -1,0 +1,83 @@
+/**
+ * The peak of a sampled, noisy response: a least-squares parabola through the samples around the
+ * largest one (those within 3σ of the noise below it, at least the largest and its two neighbours),
+ * its vertex the peak. Without noise that is the vertex of the parabola through three samples, which
+ * finds a peak between samples that the largest sample misses. Uncertainty: the noise through the
+ * estimator (sensitivities ∂p/∂yᵢ by differences, JCGM 100 §5.1.3) and half the gap between the
+ * vertex and the largest sample as a rectangular bound on the parabola's own error.
+ */
+import { normalB, rectangularB, typeAFromStatistics, type UncertaintyInput } from './contributions.js';
+import type { Noise } from './crossing.js';
+import { invert, multiply, transpose } from './matrix.js';
+
+/** Most samples taken on each side of the largest (a flat top would otherwise take the whole series). */
+const MAX_SIDE = 50;
+
+/** A located peak, in the values' scale. */
+export interface Peak {
+  readonly value: number;
+  readonly inputs: readonly UncertaintyInput[];
+}
+
+/**
+ * The peak of `value` over `time`.
+ *
+ * @example
+ * ```ts
+ * peakOf([0, 1, 2, 3], [0, 0.9, 0.9, 0], { sigma: 0, degreesOfFreedom: Infinity }).value // 1.0125: the vertex at t = 1.5
+ * ```
+ */
+export function peakOf(time: readonly number[], value: readonly number[], noise: Noise): Peak {
+  let top = 0;
+  for (let i = 1; i < value.length; i++) if (value[i]! > value[top]!) top = i;
+  const margin = 3 * noise.sigma;
+  let start = top;
+  while (start > 0 && top - start < MAX_SIDE && value[start - 1]! >= value[top]! - margin) start--;
+  let end = top;
+  while (end < value.length - 1 && end - top < MAX_SIDE && value[end + 1]! >= value[top]! - margin) end++;
+  start = Math.max(0, Math.min(start, top - 1));
+  end = Math.min(value.length - 1, Math.max(end, top + 1));
+  if (end - start < 2) return { value: value[top]!, inputs: [] };
+  const indices = Array.from({ length: end - start + 1 }, (_, k) => start + k);
+  const values = indices.map((i) => value[i]!);
+  const found = vertex(indices.map((i) => time[i]!), values);
+  if (found === undefined) return { value: value[top]!, inputs: [] };
+  const inputs: UncertaintyInput[] = [];
+  if (noise.sigma > 0) {
+    const step = noise.sigma * 1e-3;
+    const squares = values.reduce((sum, _, k) => {
+      const nudged = vertex(
+        indices.map((i) => time[i]!),
+        values.map((v, j) => (j === k ? v + step : v)),
+      );
+      return nudged === undefined ? sum : sum + ((nudged - found) / step) ** 2;
+    }, 0);
+    const scale = noise.scale ?? 1;
+    const sensitivity = Math.sqrt(squares) / scale;
+    const sigma = noise.sigma * scale;
+    inputs.push(
+      Number.isFinite(noise.degreesOfFreedom)
+        ? typeAFromStatistics('noise at the peak', sigma, 1, { degreesOfFreedom: noise.degreesOfFreedom, sensitivity })
+        : normalB('noise at the peak', sigma, 1, { sensitivity }),
+    );
+    // The window is placed by the largest sample, which noise selects upwards: a bound of 3σ.
+    inputs.push(rectangularB('selection of the largest noisy sample', 3 * sigma, { sensitivity: 1 / scale }));
+  }
+  inputs.push(rectangularB('peak between samples beyond the parabola', Math.abs(found - value[top]!)));
+  return { value: found, inputs };
+}
+
+/** Vertex value of the least-squares parabola through (t, y), or undefined when it has no vertex within them. */
+function vertex(t: readonly number[], y: readonly number[]): number | undefined {
+  const centre = t.reduce((a, b) => a + b, 0) / t.length;
+  const span = t.reduce((largest, ti) => Math.max(largest, Math.abs(ti - centre)), 0) || 1;
+  const design = t.map((ti) => {
+    const u = (ti - centre) / span;
+    return [1, u, u * u];
+  });
+  const designT = transpose(design);
+  const [c, b, a] = multiply(invert(multiply(designT, design)), multiply(designT, y.map((v) => [v]))).map((row) => row[0]!);
+  // A parabola opening upwards, or a vertex outside the samples (a flat or still-rising top), has no peak here.
+  if (!(a! < 0) || Math.abs(b! / (2 * a!)) > 1) return undefined;
+  return c! - (b! * b!) / (4 * a!);
+}
