@@ -4,9 +4,6 @@
  * its MQTT telemetry or its OPC UA variables; stimulus reaches the emulation's physical inputs.
  */
 import { connect, createServer, type AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../sdk/core/sample.js';
@@ -15,9 +12,7 @@ import { canInjectFaults } from '../../hil/targets/emulated-faults.js';
 import { RuntimeTarget } from '../../hil/targets/runtime-target.js';
 import { parseTargetSpec } from '../../hil/targets/target-spec.js';
 import { trackedCleanups } from '../support/cleanups.js';
-import { makeCertificates, startBroker } from '../support/brokers.js';
 import { freePort, waitFor } from '../support/net.js';
-import { findPeer } from '../support/peers.js';
 
 const { cleanups, track } = trackedCleanups();
 const warnings: string[] = [];
@@ -151,22 +146,6 @@ describe('RuntimeTarget on the emulated board', () => {
     expect(error).toMatchObject({ code: 'ERR_STATE', message: expect.stringMatching(new RegExp(`^the broker at ${url} refused the connection: .*(Bad username or password|Not authorized)`)) });
     expect(Date.now() - started).toBeLessThan(5000);
   }, 30_000);
-
-  it('mutual TLS to Mosquitto: the device and the observer present their certificate', async () => {
-    if (findPeer('mosquitto') === undefined) throw new Error('Mosquitto is required for this test: apt-get install -y mosquitto');
-    const certificates = makeCertificates();
-    const broker = track(await startBroker('mosquitto', { tls: { certificates, requireClientCert: true } }));
-    const dir = mkdtempSync(join(tmpdir(), 'sensorkit-hil-tls-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const file = (name: string, pem: string): string => (writeFileSync(join(dir, name), pem), join(dir, name));
-    const tls = { ca: file('ca.pem', certificates.ca), cert: file('client.pem', certificates.clientCert), key: file('client.key', certificates.clientKey) };
-    const target = track(new RuntimeTarget({ spec: parseTargetSpec('emulated'), device: 'examples/env-node', seed: 1, observation: 'mqtt', opcua: false, mqtt: { url: broker.url, tls } }));
-    const samples: Sample[] = [];
-    target.onSample((sample) => samples.push(sample));
-    await target.open();
-    expect(broker.url).toMatch(/^mqtts:/);
-    await waitFor(() => samples.length >= 3, 15_000, 'three samples over mutual TLS');
-  }, 40_000);
 
   it('a device file that does not exist is a one-line error from open(), and nothing is left running', async () => {
     const target = track(new RuntimeTarget({ spec: parseTargetSpec('emulated'), device: 'examples/nope', seed: 1, observation: 'mqtt' }));
