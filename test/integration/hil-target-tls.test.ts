@@ -1,7 +1,8 @@
 /**
  * The runtime-backed HIL target over MQTT with mutual TLS to Mosquitto (installed here and in CI:
- * without it the test fails, it does not skip). A file of its own: node-opcua, loaded by the OPC UA
- * tests, changes the environment the test certificates are made in with openssl.
+ * without it the test fails, it does not skip). A file of its own: node-opcua's PKI sets
+ * OPENSSL_CONF for the whole process when it makes its certificates (the OPC UA tests), and openssl
+ * then fails to make the test certificates.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
