@@ -8,7 +8,7 @@
  * by differences (JCGM 100 §5.1.3), and half the curvature correction as a rectangular bound on the
  * higher-order terms left.
  */
-import { normalB, rectangularB, typeAFromStatistics, type UncertaintyInput } from './contributions.js';
+import { normalB, rectangularB, resolutionB, typeAFromStatistics, type UncertaintyInput } from './contributions.js';
 import { fitLine } from './least-squares.js';
 
 /** A located crossing. */
@@ -24,6 +24,47 @@ export interface Noise {
   readonly degreesOfFreedom: number;
   /** Readings per unit of the values (the step's size when values are fractions of it), so the budget shows σ in the readings' unit. */
   readonly scale?: number;
+  /** The readings' resolution, in the values' scale: each sample is off by up to half of it. */
+  readonly resolution?: number;
+}
+
+/**
+ * The noise and resolution inputs of an estimate from samples `values`: σ and r/2 through the
+ * estimator, its sensitivity √Σ(∂e/∂yᵢ)² taken by differences (samples independent).
+ *
+ * @example
+ * ```ts
+ * sampleInputs('the crossing', (y) => y[0]! + y[1]!, [1, 2], { sigma: 0.1, degreesOfFreedom: 9 }) // [type A σ = 0.1 with c = √2]
+ * ```
+ */
+export function sampleInputs(
+  what: string,
+  estimate: (values: readonly number[]) => number | undefined,
+  values: readonly number[],
+  noise: Noise,
+): UncertaintyInput[] {
+  const resolution = noise.resolution ?? 0;
+  if (!(noise.sigma > 0) && !(resolution > 0)) return [];
+  const base = estimate(values);
+  if (base === undefined) return [];
+  const step = (noise.sigma > 0 ? noise.sigma : resolution) * 1e-3;
+  const squares = values.reduce((sum, _, k) => {
+    const nudged = estimate(values.map((v, j) => (j === k ? v + step : v)));
+    return nudged === undefined ? sum : sum + ((nudged - base) / step) ** 2;
+  }, 0);
+  const scale = noise.scale ?? 1;
+  const sensitivity = Math.sqrt(squares) / scale;
+  const inputs: UncertaintyInput[] = [];
+  if (noise.sigma > 0) {
+    const sigma = noise.sigma * scale;
+    inputs.push(
+      Number.isFinite(noise.degreesOfFreedom)
+        ? typeAFromStatistics(`noise at ${what}`, sigma, 1, { degreesOfFreedom: noise.degreesOfFreedom, sensitivity })
+        : normalB(`noise at ${what}`, sigma, 1, { sensitivity }),
+    );
+  }
+  if (resolution > 0) inputs.push(resolutionB(`DUT resolution at ${what}`, resolution * scale, { sensitivity }));
+  return inputs;
 }
 
 /**
@@ -92,23 +133,8 @@ function locate(time: readonly number[], value: readonly number[], level: number
   const t0 = time[start]!;
   const t1 = time[end]!;
   if (found === undefined) return { at: t1, inputs: [rectangularB('crossing between samples', (t1 - t0) / 2)] };
-  const inputs: UncertaintyInput[] = [];
-  if (noise.sigma > 0) {
-    // Noise through the whole estimator (line and curvature correction share samples): ∂t_c/∂yᵢ by differences.
-    const step = noise.sigma * 1e-3;
-    const squares = values.reduce((sum, _, k) => {
-      const nudged = estimate(values.map((v, j) => (j === k ? v + step : v)));
-      return nudged === undefined ? sum : sum + ((nudged.at - found.at) / step) ** 2;
-    }, 0);
-    const scale = noise.scale ?? 1;
-    const sensitivity = Math.sqrt(squares) / scale;
-    const sigma = noise.sigma * scale;
-    inputs.push(
-      Number.isFinite(noise.degreesOfFreedom)
-        ? typeAFromStatistics('noise at the crossing', sigma, 1, { degreesOfFreedom: noise.degreesOfFreedom, sensitivity })
-        : normalB('noise at the crossing', sigma, 1, { sensitivity }),
-    );
-  }
+  // Noise and resolution through the whole estimator (line and curvature correction share samples).
+  const inputs = sampleInputs('the crossing', (y) => estimate(y)?.at, values, noise);
   inputs.push(rectangularB('curvature beyond the quadratic', Math.abs(found.correction) / 2));
   return { at: found.at, inputs };
 }

@@ -6,8 +6,8 @@
  * estimator (sensitivities ∂p/∂yᵢ by differences, JCGM 100 §5.1.3) and half the gap between the
  * vertex and the largest sample as a rectangular bound on the parabola's own error.
  */
-import { normalB, rectangularB, typeAFromStatistics, type UncertaintyInput } from './contributions.js';
-import type { Noise } from './crossing.js';
+import { rectangularB, type UncertaintyInput } from './contributions.js';
+import { sampleInputs, type Noise } from './crossing.js';
 import { invert, multiply, transpose } from './matrix.js';
 
 /** Most samples taken on each side of the largest (a flat top would otherwise take the whole series). */
@@ -42,26 +42,12 @@ export function peakOf(time: readonly number[], value: readonly number[], noise:
   const values = indices.map((i) => value[i]!);
   const found = vertex(indices.map((i) => time[i]!), values);
   if (found === undefined) return { value: value[top]!, inputs: [] };
-  const inputs: UncertaintyInput[] = [];
+  const times = indices.map((i) => time[i]!);
+  const inputs = sampleInputs('the peak', (y) => vertex(times, y), values, noise);
   if (noise.sigma > 0) {
-    const step = noise.sigma * 1e-3;
-    const squares = values.reduce((sum, _, k) => {
-      const nudged = vertex(
-        indices.map((i) => time[i]!),
-        values.map((v, j) => (j === k ? v + step : v)),
-      );
-      return nudged === undefined ? sum : sum + ((nudged - found) / step) ** 2;
-    }, 0);
-    const scale = noise.scale ?? 1;
-    const sensitivity = Math.sqrt(squares) / scale;
-    const sigma = noise.sigma * scale;
-    inputs.push(
-      Number.isFinite(noise.degreesOfFreedom)
-        ? typeAFromStatistics('noise at the peak', sigma, 1, { degreesOfFreedom: noise.degreesOfFreedom, sensitivity })
-        : normalB('noise at the peak', sigma, 1, { sensitivity }),
-    );
     // The window is placed by the largest sample, which noise selects upwards: a bound of 3σ.
-    inputs.push(rectangularB('selection of the largest noisy sample', 3 * sigma, { sensitivity: 1 / scale }));
+    const scale = noise.scale ?? 1;
+    inputs.push(rectangularB('selection of the largest noisy sample', 3 * noise.sigma * scale, { sensitivity: 1 / scale }));
   }
   inputs.push(rectangularB('peak between samples beyond the parabola', Math.abs(found - value[top]!)));
   return { value: found, inputs };

@@ -11,14 +11,14 @@
  */
 import { ArgumentError } from '../../sdk/core/errors.js';
 import { combineUncertainty } from './budget.js';
-import { rectangularB, resolutionB, type UncertaintyInput } from './contributions.js';
+import { rectangularB, type UncertaintyInput } from './contributions.js';
 import { fallingCrossing, risingCrossing, type Crossing, type Noise } from './crossing.js';
 import { fitLine } from './least-squares.js';
 import { peakOf } from './peak.js';
 import { formatNumber } from './format.js';
 import type { SeriesRecord } from '../record/record.js';
 import type { MetrologyResult } from './result.js';
-import { extent, requireNumber, requireReadings, requireSameLength } from './statistics.js';
+import { requireNumber, requireReadings, requireSameLength } from './statistics.js';
 
 /** Fraction of the step at the time constant, 1 − 1/e. */
 const TIME_CONSTANT_FRACTION = 1 - Math.exp(-1);
@@ -33,7 +33,7 @@ export interface StepResponseOptions {
   readonly step: { readonly time: number; readonly from: number; readonly to: number };
   /** Half-width of the settling band around `step.to`, in `unit`; default 2 % of the step. */
   readonly settlingBand?: number;
-  /** DUT resolution in `unit`, an input of the overshoot's uncertainty. */
+  /** DUT resolution in `unit`: each sample off by up to half of it, an input of every result. */
   readonly resolution?: number;
   /** σ of the readings' noise in `unit`; default estimated from the last quarter of the series. */
   readonly noise?: number;
@@ -85,7 +85,10 @@ export function stepResponse(options: StepResponseOptions): StepResponseResult {
   const probability = options.coverageProbability === undefined ? {} : { coverageProbability: options.coverageProbability };
   const samples = t.length;
 
-  const noise = noiseOf(options, time, readings, Math.abs(size));
+  const noise: Noise = {
+    ...noiseOf(options, time, readings, Math.abs(size)),
+    ...(options.resolution === undefined ? {} : { resolution: options.resolution / Math.abs(size) }),
+  };
   const timeResult = (id: string, crossing: Crossing | string): MetrologyResult => {
     if (typeof crossing === 'string') return { id, value: null, unit: 'ms', samples, reason: crossing };
     const inputs: UncertaintyInput[] = crossing.inputs.length > 0 ? [...crossing.inputs] : [rectangularB('crossing at a sample', 0)];
@@ -98,7 +101,6 @@ export function stepResponse(options: StepResponseOptions): StepResponseResult {
   const after = t.findIndex((ti) => ti >= step.time);
   const peak = peakOf(t.slice(after), g.slice(after), noise);
   const overshootInputs: UncertaintyInput[] = peak.inputs.map((input) => ({ ...input, sensitivity: input.sensitivity * 100 }));
-  if (options.resolution !== undefined) overshootInputs.push(resolutionB('DUT resolution', options.resolution, { sensitivity: 100 / Math.abs(size) }));
   const overshoot: MetrologyResult = {
     id: 'overshoot',
     value: Math.max(0, peak.value - 1) * 100,

@@ -320,7 +320,12 @@ describe('stepResponse', () => {
     const result = stepResponse({ time: fine, readings, unit: 'V', resolution: 0.001, step: { time: 100, from: 10, to: 5 } });
     const expected = 100 * Math.exp((-Math.PI * zeta) / Math.sqrt(1 - zeta ** 2));
     expect(result.overshoot.value).toBeCloseTo(expected, 1);
-    expect(result.overshoot.uncertainty!.budget.find((c) => c.name === 'DUT resolution')!.sensitivity).toBeCloseTo(20, 12);
+    // The resolution enters through the parabola's vertex: 100/|step| = 20 %/V times √Σ(∂vertex/∂yᵢ)², about 1.
+    const resolutionInput = result.overshoot.uncertainty!.budget.find((c) => c.name === 'DUT resolution at the peak')!;
+    expect(resolutionInput.value).toBeCloseTo(0.0005, 12);
+    expect(resolutionInput.sensitivity).toBeGreaterThan(15);
+    expect(resolutionInput.sensitivity).toBeLessThan(40);
+    expect(Math.abs(result.overshoot.value! - expected)).toBeLessThan(result.overshoot.uncertainty!.expanded);
     expect(result.settlingTime.value).toBeGreaterThan(result.t90.value!);
   });
 
