@@ -147,6 +147,24 @@ describe('RuntimeTarget on the emulated board', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   }, 30_000);
 
+  it('several targets at once (a station with several fixtures): each its own broker, OPC UA port and samples', async () => {
+    const targets = [3, 4].map((seed) => track(new RuntimeTarget({ spec: parseTargetSpec('emulated'), device: 'examples/env-node', seed, observation: 'mqtt', warn: (m) => warnings.push(m) })));
+    const samples = targets.map((target) => {
+      const seen: Sample[] = [];
+      target.onSample((sample) => seen.push(sample));
+      return seen;
+    });
+    const devices = await Promise.all(targets.map((target) => target.open()));
+    expect(devices.map((device) => device.serialNumber)).toEqual(['EMU-3', 'EMU-4']);
+    const comms = targets.map((target) => communicationsOf(target)!);
+    expect(new Set(comms.map((c) => c.brokerUrl)).size).toBe(2);
+    expect(new Set(comms.map((c) => c.opcuaEndpointUrl)).size).toBe(2);
+    await targets[0]!.stimulate('temperature', 35, 'Cel');
+    const at = targets[0]!.clock.now();
+    await waitFor(() => samples[0]!.some((s) => s.channel === 'temperature' && s.time > at && s.value! > 30), 25_000, 'the first fixture warming');
+    expect(samples[1]!.filter((s) => s.channel === 'temperature' && s.time > at).every((s) => s.value! < 26)).toBe(true);
+  }, 60_000);
+
   it('a device file that does not exist is a one-line error from open(), and nothing is left running', async () => {
     const target = track(new RuntimeTarget({ spec: parseTargetSpec('emulated'), device: 'examples/nope', seed: 1, observation: 'mqtt' }));
     const error = (await target.open().catch((e: unknown) => e)) as Error;
