@@ -25,16 +25,34 @@ export interface UpdateServerOptions {
   readonly host?: string;
   /** Default 0 (a free port). */
   readonly port?: number;
-  /** Serve HTTPS with this certificate and key (PEM). */
-  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
+  /**
+   * Serve HTTPS (TLS 1.2 at least) with this certificate and key (PEM). With `clientCa`, clients
+   * are asked for a certificate and those chaining to it are verified (mutual TLS); whether a
+   * request needs one is the API's decision (devices do, administrators use tokens).
+   */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer; readonly clientCa?: string | Buffer };
   /**
    * What is served: `'signed'` (default) the envelopes and the payloads they sign (by URI, size and
    * SHA-256); `'any'` every regular file in the directory except dot files, keys and databases.
    */
   readonly files?: 'signed' | 'any';
   /** Handles a request first; resolves true when it answered (the campaign API). */
-  readonly api?: (request: IncomingMessage, response: ServerResponse, body: Buffer) => Promise<boolean> | boolean;
+  readonly api?: UpdateServerApi;
 }
+
+/**
+ * A request handler mounted before the files: resolves true when it answered. `screen`, when
+ * given, sees the request before its body is read (to refuse it: rate limits, authentication);
+ * `bodyLimit` bounds the body of each request (413 above it; default 1 MiB).
+ */
+export interface UpdateServerApi {
+  (request: IncomingMessage, response: ServerResponse, body: Buffer): Promise<boolean> | boolean;
+  screen?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean> | boolean;
+  bodyLimit?: (request: IncomingMessage) => number;
+}
+
+/** Largest request body read by default, bytes. */
+const MAX_BODY_BYTES = 1_048_576;
 
 /** A running server. */
 export interface UpdateServer {
@@ -80,18 +98,25 @@ export async function startUpdateServer(options: UpdateServerOptions): Promise<U
       response.end(`internal error: ${(error as Error).message}\n`);
     });
   };
-  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
+  const tls = options.tls;
+  const server: Server = tls
+    ? createHttpsServer({ cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2', ...(tls.clientCa === undefined ? {} : { ca: tls.clientCa, requestCert: true, rejectUnauthorized: false }) }, listener)
+    : createServer(listener);
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    // A refused request's body is never read (node discards it once the answer is sent).
+    if (options.api?.screen && (await options.api.screen(request, response))) return;
+    const limit = options.api?.bodyLimit?.(request) ?? MAX_BODY_BYTES;
+    const tooLarge = (): void => {
+      // Close the connection: the rest of the body is never read, so the socket cannot be reused.
+      response.writeHead(413, { connection: 'close', 'content-type': 'application/json' }).end(`${JSON.stringify({ error: `a request body is at most ${limit} bytes here` })}\n`);
+    };
+    if (Number(request.headers['content-length'] ?? 0) > limit) return tooLarge();
     const chunks: Buffer[] = [];
     let length = 0;
     for await (const chunk of request as AsyncIterable<Buffer>) {
       length += chunk.length;
-      if (length > 1_048_576) {
-        // Close the connection: the rest of the body is never read, so the socket cannot be reused.
-        response.writeHead(413, { connection: 'close' }).end();
-        return;
-      }
+      if (length > limit) return tooLarge();
       chunks.push(chunk);
     }
     if (options.api && (await options.api(request, response, Buffer.concat(chunks)))) return;
