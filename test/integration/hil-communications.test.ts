@@ -16,6 +16,7 @@ import communications from '../../hil/plans/communications.js';
 import { completeness, judgeRead, matchSubscription, parseReply } from '../../hil/plans/communications-checks.js';
 import type { MeasurementRecord, RunRecord } from '../../hil/record/record.js';
 import { runTestPlan } from '../../hil/run/run-plan.js';
+import { startOwnedBroker } from '../../hil/targets/broker-control.js';
 import { createTarget } from '../../hil/targets/create-target.js';
 import { startBroker } from '../support/brokers.js';
 import { trackedCleanups } from '../support/cleanups.js';
@@ -115,6 +116,14 @@ describe('the communications plan', () => {
       expect(phase.outcome).toBe('aborted');
       expect(phase.reason).toBe('target emulated (in-process) does not expose the device\'s MQTT and OPC UA side: run with --target emulated and observation mqtt, firmata:PATH or linux');
     }
+  }, 30_000);
+
+  it('a broker the target cannot restart: the outage phase is aborted with the reason', async () => {
+    const broker = track(await startOwnedBroker());
+    const target = track(createTarget('emulated', { device: communications.device, seed: 1, observation: 'mqtt', opcua: false, mqtt: { url: broker.url } }));
+    const plan = defineTestPlan({ ...communications.spec, id: 'communications-outage', phases: [communications.spec.phases[0]!] });
+    const record = await runTestPlan(plan, { target, seed: 1 });
+    expect(record.phases[0]).toMatchObject({ outcome: 'aborted', reason: `target emulated cannot stop and restart the broker at ${broker.url}` });
   }, 30_000);
 
   it('a device file that does not exist stops the run before it starts', async () => {
