@@ -1,0 +1,291 @@
+/**
+ * The update server's API authenticated: administrators by bearer tokens with roles (stored as
+ * scrypt hashes), devices by mutual TLS identity; refusals are 401/403 JSON with audit records, no
+ * unauthenticated campaign change; bodies bounded (413) and clients rate-limited (429).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../sdk/core/clock.js';
+import type { AuditEvent } from '../../security/audit/event.js';
+import { AdminTokens } from '../../ota/server/admin-tokens.js';
+import { campaignApi } from '../../ota/server/campaign-api.js';
+import { CampaignStore } from '../../ota/server/campaign-store.js';
+import { startUpdateServer, type UpdateServer } from '../../ota/server/file-server.js';
+import { envelopeFor, makeImage, makeKey } from '../support/ota-fixtures.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = `${ROOT}bin/sensorkit.js`;
+const key = makeKey();
+const envelope = envelopeFor(makeImage(1000, 3), 5, key);
+let dir: string;
+let tokens: AdminTokens;
+let viewer: string;
+let operator: string;
+const running: { server: UpdateServer; store: CampaignStore }[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sensorkit-ota-auth-'));
+  await mkdir(join(dir, 'served'));
+  tokens = await AdminTokens.load(join(dir, 'tokens.json'));
+  viewer = (await tokens.create('victor', 'viewer')).token;
+  operator = (await tokens.create('olga', 'operator')).token;
+});
+afterEach(async () => {
+  for (const { server, store } of running.splice(0)) {
+    await server.close();
+    store.close();
+  }
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function serve(options: Parameters<typeof campaignApi>[1] = {}, tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer }): Promise<{ url: string; store: CampaignStore; server: UpdateServer }> {
+  const store = new CampaignStore(':memory:', new VirtualClock());
+  const server = await startUpdateServer({ dir: join(dir, 'served'), api: campaignApi(store, options), ...(tls ? { tls } : {}) });
+  running.push({ server, store });
+  return { url: server.url, store, server };
+}
+
+const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
+const campaignBody = (extra: Record<string, unknown> = {}): string => JSON.stringify({ name: 'fw 5', group: 'line-3', envelope: Buffer.from(envelope).toString('base64'), ...extra });
+
+describe('administrator tokens', () => {
+  it('are stored as scrypt hashes in an owner-only file, shown once, and verify only as issued', async () => {
+    const file = join(dir, 'tokens.json');
+    const text = await readFile(file, 'utf8');
+    expect(text).not.toContain(viewer.split('_')[2]);
+    expect(JSON.parse(text).tokens[0].scrypt).toMatchObject({ N: 16384, r: 8, p: 1 });
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const reloaded = await AdminTokens.load(file);
+    expect(await reloaded.verify(operator)).toMatchObject({ name: 'olga', role: 'operator' });
+    expect(await reloaded.verify(`${operator.slice(0, -1)}${operator.endsWith('A') ? 'B' : 'A'}`)).toBeUndefined();
+    expect(await reloaded.verify('skota_0000000000000000_' + 'a'.repeat(43))).toBeUndefined();
+    expect(await reloaded.verify('not a token')).toBeUndefined();
+  });
+});
+
+describe('campaign API with administrator tokens', () => {
+  it('refuses an unauthenticated campaign change with 401 JSON and an audit record; changes nothing', async () => {
+    const events: AuditEvent[] = [];
+    const { url, store } = await serve({ adminTokens: tokens, audit: { record: (event) => void events.push(event) } });
+    const none = await fetch(`${url}api/campaigns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: campaignBody() });
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toMatch(/^Bearer realm="sensorkit-ota"/);
+    expect(await none.json()).toEqual({ error: 'an administrator token is required (Authorization: Bearer TOKEN)' });
+    const forged = await fetch(`${url}api/campaigns`, { method: 'POST', headers: bearer('skota_0123456789abcdef_' + 'x'.repeat(43)), body: campaignBody() });
+    expect(forged.status).toBe(401);
+    expect(await forged.json()).toEqual({ error: 'invalid administrator token' });
+    expect((await fetch(`${url}api/campaigns`)).status).toBe(401);
+    expect(store.list()).toEqual([]);
+    expect(events).toMatchObject([
+      { category: 'login', event: 'ota.api.login', result: 'denied', actor: 'anonymous', detail: { method: 'POST', path: '/api/campaigns', reason: 'no token' } },
+      { category: 'login', event: 'ota.api.login', result: 'denied', actor: 'unknown-token', detail: { reason: 'invalid token' } },
+      { category: 'login', event: 'ota.api.login', result: 'denied', detail: { method: 'GET' } },
+    ]);
+    expect(events[0]!.source).toMatch(/^ota-server 127\.0\.0\.1$/);
+  });
+
+  it('lets a viewer read but not change (403), and an operator create, widen and halt campaigns and assign devices', async () => {
+    const events: AuditEvent[] = [];
+    const { url, store } = await serve({ adminTokens: tokens, audit: { record: (event) => void events.push(event) } });
+    const denied = await fetch(`${url}api/campaigns`, { method: 'POST', headers: bearer(viewer), body: campaignBody() });
+    expect(denied.status).toBe(403);
+    expect(await denied.json()).toEqual({ error: 'role viewer may not do this; it needs operator' });
+    expect(events.at(-1)).toMatchObject({ category: 'ota', event: 'ota.api.forbidden', result: 'denied', actor: 'victor' });
+    expect(store.list()).toEqual([]);
+
+    const created = await fetch(`${url}api/campaigns`, { method: 'POST', headers: bearer(operator), body: campaignBody({ percent: 10 }) });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: number };
+    expect(store.status(id)).toMatchObject({ name: 'fw 5', group: 'line-3', percent: 10, state: 'running' });
+    expect((await fetch(`${url}api/campaigns/${id}/percent`, { method: 'POST', headers: bearer(operator), body: '{"percent":50}' })).status).toBe(200);
+    const assigned = await fetch(`${url}api/devices`, { method: 'POST', headers: bearer(operator), body: JSON.stringify({ group: 'line-3', devices: ['en-1-SN1', 'en-1-SN2'] }) });
+    expect(await assigned.json()).toEqual([{ id: 'en-1-SN1', group: 'line-3' }, { id: 'en-1-SN2', group: 'line-3' }]);
+    expect((await fetch(`${url}api/campaigns/${id}/halt`, { method: 'POST', headers: bearer(operator), body: '{"reason":"bad batch"}' })).status).toBe(200);
+    const read = await fetch(`${url}api/campaigns/${id}`, { headers: bearer(viewer) });
+    expect(await read.json()).toMatchObject({ id, percent: 50, state: 'halted', haltedReason: 'bad batch' });
+    expect(events.filter((e) => e.result === 'success').map((e) => [e.event, e.actor])).toEqual([
+      ['ota.campaign.created', 'olga'],
+      ['ota.campaign.percent', 'olga'],
+      ['ota.devices.assigned', 'olga'],
+      ['ota.campaign.halted', 'olga'],
+    ]);
+  });
+
+  it('refuses an envelope that is not one, and bad fields, with 400', async () => {
+    const { url, store } = await serve({ adminTokens: tokens });
+    const post = (body: string): Promise<Response> => fetch(`${url}api/campaigns`, { method: 'POST', headers: bearer(operator), body });
+    expect((await post(JSON.stringify({ name: 'x', group: 'g', envelope: Buffer.from('not cbor').toString('base64') }))).status).toBe(400);
+    expect((await post(campaignBody({ group: '../etc' }))).status).toBe(400);
+    expect((await post(campaignBody({ percent: 'all' }))).status).toBe(400);
+    expect((await post('[1,2]')).status).toBe(400);
+    expect(store.list()).toEqual([]);
+  });
+
+  it('without tokens keeps reads open and refuses every change over HTTP (403)', async () => {
+    const events: AuditEvent[] = [];
+    const { url, store } = await serve({ audit: { record: (event) => void events.push(event) } });
+    expect((await fetch(`${url}api/campaigns`)).status).toBe(200);
+    for (const path of ['api/campaigns', 'api/campaigns/1/halt', 'api/campaigns/1/percent', 'api/devices', 'api/devices/remove']) {
+      const response = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: campaignBody() });
+      expect(response.status, path).toBe(403);
+    }
+    expect(store.list()).toEqual([]);
+    expect(events).toHaveLength(5);
+    expect(events.every((e) => e.result === 'denied')).toBe(true);
+  });
+});
+
+describe('limits', () => {
+  it('refuses a body above the route limit with 413 before reading it', async () => {
+    const { url, store } = await serve({ adminTokens: tokens });
+    const big = await fetch(`${url}api/campaigns`, { method: 'POST', headers: bearer(operator), body: campaignBody({ pad: 'x'.repeat(70_000) }) });
+    expect(big.status).toBe(413);
+    expect(await big.json()).toEqual({ error: 'a request body is at most 65536 bytes here' });
+    const report = await fetch(`${url}api/report`, { method: 'POST', body: 'x'.repeat(5000) });
+    expect(report.status).toBe(413);
+    expect(store.list()).toEqual([]);
+  });
+
+  it('rate-limits each client: 429 with Retry-After past the burst, allowed again as the bucket refills', async () => {
+    const clock = new VirtualClock();
+    const { url } = await serve({ clock, rateLimit: { perMinute: 60, burst: 5 } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) statuses.push((await fetch(`${url}api/offer?device=d${i}`)).status);
+    expect(statuses).toEqual([204, 204, 204, 204, 204, 429, 429]);
+    const limited = await fetch(`${url}api/offer?device=x`);
+    expect(limited.headers.get('retry-after')).toBe('1');
+    expect(await limited.json()).toEqual({ error: 'too many requests' });
+    await clock.advance(1000);
+    expect((await fetch(`${url}api/offer?device=x`)).status).toBe(204);
+    expect((await fetch(`${url}api/offer?device=x`)).status).toBe(429);
+    // Files are not rate-limited: downloads resume with many range requests.
+    expect((await fetch(`${url}missing.bin`)).status).toBe(404);
+  });
+});
+
+describe('devices by mutual TLS', () => {
+  let pki: string;
+  const pem = (name: string): Promise<Buffer> => readFile(join(pki, name));
+  const openssl = (...args: string[]): void => void execFileSync('openssl', args, { cwd: pki, stdio: 'pipe' });
+
+  beforeAll(async () => {
+    pki = join(dir, 'pki');
+    await mkdir(pki);
+    const ca = (name: string): void => openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.pem`, '-days', '30', '-subj', `/CN=${name}`);
+    const issue = (name: string, issuer: string, extra: string[] = []): void => {
+      openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`);
+      openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.pem`, '-CAkey', `${issuer}.key`, '-CAcreateserial', '-out', `${name}.pem`, '-days', '30', ...extra);
+    };
+    ca('device-ca');
+    ca('rogue-ca');
+    await writeFile(join(pki, 'server.ext'), 'subjectAltName=IP:127.0.0.1\n');
+    issue('server', 'device-ca', ['-extfile', 'server.ext']);
+    issue('en-1-SN1', 'device-ca');
+    issue('en-1-SN9', 'rogue-ca');
+  });
+
+  function call(url: string, path: string, options: { device?: string; method?: string; body?: string; token?: string }): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const target = new URL(path, url);
+      const request = httpsRequest(
+        {
+          host: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: options.method ?? 'GET',
+          ca: readFileSync(join(pki, 'device-ca.pem')),
+          ...(options.device ? { cert: readFileSync(join(pki, `${options.device}.pem`)), key: readFileSync(join(pki, `${options.device}.key`)) } : {}),
+          headers: { 'content-type': 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+        },
+        (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        },
+      );
+      request.on('error', reject);
+      request.end(options.body);
+    });
+  }
+
+  it('offers and takes reports only for the device its certificate names; 401 without a trusted certificate', async () => {
+    const events: AuditEvent[] = [];
+    const { url, store } = await serve({ adminTokens: tokens, deviceCertificates: true, audit: { record: (event) => void events.push(event) } }, { cert: await pem('server.pem'), key: await pem('server.key'), clientCa: await pem('device-ca.pem') });
+    expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
+    const id = store.create({ name: 'fw 5', group: 'line-3', envelope });
+    store.assign('line-3', ['en-1-SN1', 'en-1-SN2']);
+
+    const offered = await call(url, 'api/offer?device=en-1-SN1', { device: 'en-1-SN1' });
+    expect(offered.status).toBe(200);
+    expect((await call(url, 'api/offer?device=en-1-SN1', {})).status).toBe(401);
+    expect((await call(url, 'api/offer?device=en-1-SN1', { device: 'en-1-SN9' })).status).toBe(401);
+    const other = await call(url, 'api/offer?device=en-1-SN2', { device: 'en-1-SN1' });
+    expect(other.status).toBe(403);
+    expect(JSON.parse(other.body)).toEqual({ error: 'the client certificate does not name device en-1-SN2' });
+    const forged = await call(url, 'api/report', { device: 'en-1-SN1', method: 'POST', body: JSON.stringify({ campaign: id, device: 'en-1-SN2', state: 'failed' }) });
+    expect(forged.status).toBe(403);
+    const report = await call(url, 'api/report', { device: 'en-1-SN1', method: 'POST', body: JSON.stringify({ campaign: id, device: 'en-1-SN1', state: 'confirmed' }) });
+    expect(report.status).toBe(200);
+    expect(store.status(id).counts).toMatchObject({ confirmed: 1, failed: 0 });
+    expect(events.map((e) => [e.category, e.event, e.result])).toEqual([
+      ['certificate', 'ota.device.certificate', 'denied'],
+      ['certificate', 'ota.device.certificate', 'denied'],
+      ['certificate', 'ota.device.identity', 'denied'],
+      ['certificate', 'ota.device.identity', 'denied'],
+    ]);
+    // Administrators need no client certificate: their token is their identity.
+    expect((await call(url, 'api/campaigns', { token: viewer })).status).toBe(200);
+    expect((await call(url, 'api/campaigns', { device: 'en-1-SN1' })).status).toBe(401);
+  });
+});
+
+describe('sensorkit ota serve', () => {
+  function run(args: string[], untilStdout?: RegExp): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [BIN, 'ota', ...args], { cwd: ROOT, env: { ...process.env, SENSORKIT_DEBUG: '' } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (untilStdout?.test(stdout)) child.kill('SIGTERM');
+      });
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it('refuses a non-loopback host without --admin-tokens, and warns on loopback with the audit rule', async () => {
+    const served = join(dir, 'served');
+    const refused = await run(['serve', '--dir', served, '--db', join(dir, 'cli.db'), '--host', '0.0.0.0', '--port', '0']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^sensorkit: --host 0\.0\.0\.0 without --admin-tokens would open the campaign API to the network unauthenticated/);
+    const loopback = await run(['serve', '--dir', served, '--db', join(dir, 'cli.db'), '--port', '0'], /serving/);
+    expect(loopback.stderr).toContain('sensorkit: warning: no --admin-tokens');
+    expect(loopback.stderr).toMatch(/SK-OTA-003 \[high\] CR 2\.1 \(SL1\)/);
+    expect(loopback.stdout).toMatch(/^serving the envelopes in .* with campaigns from .*cli\.db\n$/);
+  }, 60_000);
+
+  it('creates, lists and revokes tokens; serves with them and without the warning', async () => {
+    const file = join(dir, 'cli-tokens.json');
+    const created = await run(['campaign', 'token', 'create', 'alice', '--role', 'admin', '--tokens', file]);
+    expect(created.code, created.stderr).toBe(0);
+    const token = created.stdout.trim();
+    expect(token).toMatch(/^skota_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
+    expect(await (await AdminTokens.load(file)).verify(token)).toMatchObject({ name: 'alice', role: 'admin' });
+    const listed = await run(['campaign', 'token', 'list', '--tokens', file]);
+    expect(JSON.parse(listed.stdout)).toMatchObject([{ name: 'alice', role: 'admin' }]);
+    expect(listed.stdout).not.toContain(token.split('_')[2]);
+    const served = await run(['serve', '--dir', join(dir, 'served'), '--db', join(dir, 'cli.db'), '--port', '0', '--admin-tokens', file], /serving/);
+    expect(served.stderr).not.toContain('SK-OTA-003');
+    expect(served.stdout).toMatch(/\(administrator tokens from .*cli-tokens\.json\)\n$/);
+    expect((await run(['campaign', 'token', 'revoke', 'alice', '--tokens', file])).stdout).toBe('revoked 1 token\n');
+    const empty = await run(['serve', '--dir', join(dir, 'served'), '--db', join(dir, 'cli.db'), '--port', '0', '--admin-tokens', file]);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/holds no token/);
+  }, 60_000);
+});
