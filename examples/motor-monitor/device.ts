@@ -1,7 +1,9 @@
 /**
  * motor-monitor: condition monitoring of an electric motor on an Arduino-Uno-class board.
- * An MPU-6050-class accelerometer on the motor housing is sampled at 1 kHz; each second the device
- * reports the vibration RMS, peak and crest factor of that window (gravity removed). An NTC
+ * An MPU-6050-class accelerometer on the motor housing samples at 1 kHz on its own clock into its
+ * FIFO, which the device drains in bursts (no sample depends on a host timer); each second the
+ * device reports the vibration RMS, peak and crest factor of that window (gravity removed). A
+ * window that lost samples (FIFO overflow) is reported `uncertain` with its completeness. An NTC
  * thermistor in the winding reports its temperature. Alarms warn of rising vibration and heat.
  *
  * Run it: `npx sensorkit run examples/motor-monitor`.
@@ -11,8 +13,8 @@ import { Mpu6050Peripheral } from '../../boards/emulated/parts/index.js';
 import type { SeededRandom } from '../../sdk/core/index.js';
 import { defineDevice, type ChannelSpec } from '../../sdk/model/index.js';
 
-/** The accelerometer, shared by the three vibration channels (one 1 kHz read feeds all three). */
-const accelerometer = { part: 'mpu6050', output: 'acceleration-z', address: 0x68, options: { range: 4 } } as const;
+/** The accelerometer, shared by the three vibration channels (one 1 kHz FIFO stream feeds all three). */
+const accelerometer = { part: 'mpu6050', output: 'acceleration-z', address: 0x68, options: { range: 4, acquisition: 'fifo', rateHz: 1000 } } as const;
 const vibration = (id: string, statistic: 'rms' | 'peak' | 'crest-factor', unit: string, max: number, description: string): ChannelSpec => ({
   id,
   description,

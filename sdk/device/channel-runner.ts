@@ -1,17 +1,38 @@
 /**
  * Turns a sampling group's results into pipeline inputs for each channel that reads the group:
- * unit conversion from the part's output unit, and windowed aggregates (vibration RMS …).
+ * unit conversion from the part's output unit, and windowed aggregates (vibration RMS …) that know
+ * how many samples they expected and got.
  */
-import type { Provenance } from '../core/sample.js';
+import { SensorError } from '../core/errors.js';
+import type { Provenance, Quality } from '../core/sample.js';
 import type { ChannelModel } from '../model/define-device.js';
 import { converter } from '../core/units.js';
 import type { PipelineInput } from '../pipeline/channel-pipeline.js';
-import { WindowAggregator } from '../sampling/aggregate.js';
+import { WindowAggregator, completenessDetail, type WindowCompleteness, type WindowResult } from '../sampling/aggregate.js';
 import type { SamplingResult } from '../sampling/sampler.js';
+
+
+/**
+ * One pipeline input of a channel, with what the pipeline cannot see from the value alone: a
+ * quality the acquisition gave it (a loss before it, an incomplete window) and, for an aggregate,
+ * the window's completeness.
+ */
+export interface ChannelUpdate {
+  readonly input: PipelineInput;
+  readonly quality?: Quality;
+  readonly completeness?: WindowCompleteness;
+}
+
+const NONE: readonly ChannelUpdate[] = Object.freeze([]);
 
 /**
  * One channel's view of its part: picks its output from each reading, converts it to the channel's
  * unit, and for aggregate channels reduces a window of raw readings to one value.
+ *
+ * A window spans `windowSize` samples of the part's time: samples reported missing
+ * (`missedBefore`: overruns of a timed group, frames lost from a FIFO) take their places, so a
+ * window with a hole closes on time, with `uncertain` quality and its completeness
+ * (`completeness 0.987 (987/1000)`); one with no sample at all is a failure.
  */
 export class ChannelInput {
   readonly channel: ChannelModel;
@@ -32,32 +53,57 @@ export class ChannelInput {
       : undefined;
   }
 
-  /** Returns the pipeline input for this result, or undefined while an aggregate window fills. */
-  accept(result: SamplingResult): PipelineInput | undefined {
+  /** Returns the pipeline inputs for this result: none while an aggregate window fills. */
+  accept(result: SamplingResult): readonly ChannelUpdate[] {
     const provenance: Provenance | undefined = result.ok ? result.reading.provenance : undefined;
-    if (this.#aggregator === undefined) {
-      if (!result.ok) return { time: result.time, error: result.error };
-      return withProvenance({ time: result.reading.time, value: this.#value(result) }, provenance);
+    const aggregator = this.#aggregator;
+    if (aggregator === undefined) {
+      if (!result.ok) return [{ input: { time: result.time, error: result.error } }];
+      const input = withProvenance({ time: result.reading.time, value: this.#value(result) }, provenance);
+      return [result.quality === undefined ? { input } : { input, quality: result.quality }];
     }
-    // Aggregates: a window with any failed read reports the failure once, at the window's end,
-    // instead of a statistic over a gappy window.
-    this.#windowTicks++;
-    let input: PipelineInput | undefined;
     if (!result.ok) {
+      // A failed read fails its window: reported once, at the window's end.
       this.#windowFailure ??= result.error;
-    } else if (this.#windowFailure === undefined) {
-      const statistic = this.#aggregator.push(this.#value(result));
-      if (statistic !== undefined) input = withProvenance({ time: result.reading.time, value: statistic }, provenance);
+      return this.#countTick(result.time, NONE);
     }
-    if (this.#windowTicks >= this.#windowSize) {
-      if (this.#windowFailure !== undefined) {
-        input = { time: result.ok ? result.reading.time : result.time, error: this.#windowFailure };
-        this.#aggregator.reset();
-      }
-      this.#windowTicks = 0;
-      this.#windowFailure = undefined;
+    const time = result.reading.time;
+    let updates: readonly ChannelUpdate[] = NONE;
+    const missed = result.missedBefore ?? 0;
+    if (this.#windowFailure !== undefined) {
+      // The window already failed: missing samples only move it towards its end.
+      this.#windowTicks = Math.min(this.#windowSize - 1, this.#windowTicks + missed);
+      return this.#countTick(time, NONE);
     }
-    return input;
+    if (missed > 0) {
+      updates = aggregator.miss(missed).map((window) => this.#windowUpdate(window, time, provenance));
+      this.#windowTicks = aggregator.count + aggregator.missed;
+    }
+    const window = aggregator.add(this.#value(result));
+    if (window !== undefined) updates = [...updates, this.#windowUpdate(window, time, provenance)];
+    return this.#countTick(time, updates);
+  }
+
+  /** Counts a tick; ends a failed window on its last tick, reporting the failure once. */
+  #countTick(time: number, updates: readonly ChannelUpdate[]): readonly ChannelUpdate[] {
+    this.#windowTicks++;
+    if (this.#windowTicks < this.#windowSize) return updates;
+    this.#windowTicks = 0;
+    if (this.#windowFailure === undefined) return updates;
+    const error = this.#windowFailure;
+    this.#windowFailure = undefined;
+    this.#aggregator!.reset();
+    return [...updates, { input: { time, error } }];
+  }
+
+  #windowUpdate(window: WindowResult, time: number, provenance: Provenance | undefined): ChannelUpdate {
+    const completeness = { expected: window.expected, received: window.received };
+    if (window.received === 0) {
+      return { input: { time, error: new SensorError(`no samples in the window: ${completenessDetail(window)}`) }, completeness };
+    }
+    const input = withProvenance({ time, value: window.value }, provenance);
+    if (window.received >= window.expected) return { input, completeness };
+    return { input, completeness, quality: { level: 'uncertain', detail: completenessDetail(window) } };
   }
 
   #value(result: SamplingResult & { ok: true }): number {

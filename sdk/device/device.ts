@@ -12,8 +12,9 @@ import { valueProblem, type DeviceModel } from '../model/define-device.js';
 import type { Sample } from '../core/sample.js';
 import type { CalibrationSpec } from '../model/spec.js';
 import { ChannelPipeline, validateCalibration, type AlarmEvent, type FaultEvent } from '../pipeline/index.js';
-import { Sampler, type SamplingResult } from '../sampling/index.js';
-import { ChannelInput } from './channel-runner.js';
+import { Sampler, StreamSampler, type SamplingResult, type SamplingStats, type StreamStats, type WindowCompleteness } from '../sampling/index.js';
+import type { Quality } from '../core/sample.js';
+import { ChannelInput, type ChannelUpdate } from './channel-runner.js';
 
 /** Lifecycle states; one union instead of flags. */
 export type DeviceState = 'idle' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
@@ -72,6 +73,7 @@ export class Device extends TypedEmitter<DeviceEvents> {
   readonly #commands = new Map<string, CommandHandler>();
   #drivers = new Map<string, SensorDriver>();
   #sampler: Sampler | undefined;
+  #streams: StreamSampler | undefined;
 
   constructor(model: DeviceModel, options: DeviceOptions) {
     super();
@@ -112,8 +114,9 @@ export class Device extends TypedEmitter<DeviceEvents> {
       // Drivers initialise their parts on the first sample: a part that is absent or faulty at
       // start becomes a bad-quality sample, and the device keeps running.
       this.#openDrivers();
-      this.#sampler = this.#buildSampler();
+      [this.#sampler, this.#streams] = this.#buildSamplers();
       this.#sampler.start();
+      this.#streams.start();
       this.#setState('running');
     } catch (error) {
       for (const driver of this.#drivers.values()) driver.close();
@@ -131,11 +134,24 @@ export class Device extends TypedEmitter<DeviceEvents> {
   async stop(): Promise<void> {
     if (this.#state !== 'running') return;
     this.#setState('stopping');
-    const sampling = this.#sampler?.stop();
+    const sampling = Promise.all([this.#sampler?.stop(), this.#streams?.stop()]);
     for (const driver of this.#drivers.values()) driver.close();
     this.#drivers.clear();
     await sampling;
     this.#setState('stopped');
+  }
+
+  /**
+   * Counters of every read group by group id: timed groups (`ticks`, `overruns` …) and
+   * sensor-clocked ones (`delivered`, `lost`, `overflows`, `driftPpm` …). Empty before `start()`.
+   *
+   * @example
+   * ```ts
+   * device.samplingStats()['mpu6050@i2c0:0x68/1000Hz/x1'] // { delivered: 99870, lost: 0, overflows: 0, driftPpm: 0.4, … }
+   * ```
+   */
+  samplingStats(): Record<string, SamplingStats | StreamStats> {
+    return { ...this.#sampler?.stats(), ...this.#streams?.stats() };
   }
 
   /** Reads a property. */
@@ -206,8 +222,14 @@ export class Device extends TypedEmitter<DeviceEvents> {
     return this.model.board.i2cBuses.find((candidate) => candidate.name === bus)?.maxHz ?? 100_000;
   }
 
-  #buildSampler(): Sampler {
+  /**
+   * The timed sampler and the sensor-clocked one. A read group whose driver offers sensor-clocked
+   * acquisition is drained by the second; its rate must be the part's output rate, since each frame
+   * is one raw sample.
+   */
+  #buildSamplers(): [Sampler, StreamSampler] {
     const sampler = new Sampler({ clock: this.clock });
+    const streams = new StreamSampler({ clock: this.clock });
     // Channels reading the same part at the same rate share one read per tick.
     const groups = new Map<string, { rateHz: number; oversampling: number; inputs: ChannelInput[]; key: string }>();
     for (const channel of this.model.channels) {
@@ -217,8 +239,10 @@ export class Device extends TypedEmitter<DeviceEvents> {
       group.inputs.push(new ChannelInput(channel));
       groups.set(key, group);
     }
+    const streamed = new Map<string, string>();
     for (const group of groups.values()) {
-      const driver = this.#drivers.get(group.inputs[0]!.channel.binding.instanceKey)!;
+      const binding = group.inputs[0]!.channel.binding;
+      const driver = this.#drivers.get(binding.instanceKey)!;
       const pipelines = group.inputs.map(
         (input) =>
           new ChannelPipeline({
@@ -227,36 +251,68 @@ export class Device extends TypedEmitter<DeviceEvents> {
             ...(this.#calibrations[input.channel.id] ? { calibration: this.#calibrations[input.channel.id]! } : {}),
           }),
       );
-      sampler.add({
-        id: group.key,
-        rateHz: group.rateHz,
-        oversampling: group.oversampling,
-        read: () => driver.sample(),
-        onResult: (result) => this.#deliver(result, group.inputs, pipelines),
-      });
+      const onResult = (result: SamplingResult): void => this.#deliver(result, group.inputs, pipelines);
+      const acquisition = driver.acquisition;
+      if (acquisition === undefined) {
+        sampler.add({ id: group.key, rateHz: group.rateHz, oversampling: group.oversampling, read: () => driver.sample(), onResult });
+        continue;
+      }
+      const channelId = group.inputs[0]!.channel.id;
+      const other = streamed.get(binding.instanceKey);
+      if (other !== undefined) {
+        throw new ValidationError(`channels.${channelId}.sampleRate`, `${binding.instanceKey} streams its FIFO to one rate; channel "${other}" reads it at another`);
+      }
+      if (group.rateHz !== acquisition.outputRateHz || group.oversampling !== 1) {
+        throw new ValidationError(
+          `channels.${channelId}.sampleRate`,
+          `${binding.instanceKey} samples on its own clock at ${acquisition.outputRateHz} Hz (${acquisition.mode}); the channel must take every sample (raw rate ${acquisition.outputRateHz} Hz, no oversampling), not ${group.rateHz} Hz ×${group.oversampling}`,
+        );
+      }
+      streamed.set(binding.instanceKey, channelId);
+      streams.add({ id: group.key, acquisition, onResult });
     }
-    return sampler;
+    return [sampler, streams];
   }
 
   #deliver(result: SamplingResult, inputs: readonly ChannelInput[], pipelines: readonly ChannelPipeline[]): void {
     // A read cut short by stop() is not a sensor fault.
     if (this.#state !== 'running') return;
     for (let i = 0; i < inputs.length; i++) {
-      const input = inputs[i]!.accept(result);
-      if (input === undefined) continue;
-      const output = pipelines[i]!.process(input);
-      this.#latest.set(output.sample.channel, output.sample);
-      this.emit('sample', output.sample);
-      if (output.fault) this.emit('fault', output.fault);
-      for (const alarm of output.alarms) this.emit('alarm', alarm);
-      if (output.report) this.emit('report', output.sample);
+      const updates = inputs[i]!.accept(result);
+      for (let j = 0; j < updates.length; j++) this.#process(updates[j]!, pipelines[i]!);
     }
+  }
+
+  #process(update: ChannelUpdate, pipeline: ChannelPipeline): void {
+    const output = pipeline.process(update.input);
+    const sample = withAcquisitionQuality(output.sample, update);
+    this.#latest.set(sample.channel, sample);
+    this.emit('sample', sample);
+    if (output.fault) this.emit('fault', output.fault);
+    for (const alarm of output.alarms) this.emit('alarm', alarm);
+    if (output.report) this.emit('report', sample);
   }
 
   #setState(state: DeviceState): void {
     this.#state = state;
     this.emit('state', state);
   }
+}
+
+const SEVERITY: Readonly<Record<Quality['level'], number>> = { good: 0, uncertain: 1, bad: 2 };
+
+/**
+ * The sample with what the acquisition knows and the pipeline cannot: the worse of the two
+ * qualities (the pipeline's when equal), and an incomplete window's completeness.
+ */
+function withAcquisitionQuality(sample: Sample, update: ChannelUpdate): Sample {
+  const quality = update.quality;
+  const incomplete = update.completeness !== undefined && update.completeness.received < update.completeness.expected ? update.completeness : undefined;
+  if (quality === undefined && incomplete === undefined) return sample;
+  const worse = quality !== undefined && SEVERITY[quality.level] > SEVERITY[sample.quality.level] ? quality : sample.quality;
+  if (incomplete === undefined) return { ...sample, quality: worse };
+  const windowed: Sample & { readonly completeness: WindowCompleteness } = { ...sample, quality: worse, completeness: incomplete };
+  return windowed;
 }
 
 function resolveSerialNumber(model: DeviceModel, given: string | undefined): string {

@@ -32,6 +32,69 @@ export interface SensorDriver<Output extends string = string> {
   sample(): Promise<Reading<Output>>;
   /** Releases the bus; further `sample()` calls reject with `StateError`. */
   close(): void;
+  /**
+   * Present when the part samples on its own clock (a FIFO, or continuous conversion) and this
+   * instance is configured for it: the sampler then drains the part instead of timing reads.
+   */
+  readonly acquisition?: SensorClockedAcquisition<Output> | undefined;
+}
+
+/**
+ * How a sensor-clocked part buffers its samples (Zephyr's "FIFO watermark"/"data ready" triggers):
+ * `fifo`: the part queues frames in its own buffer and the host drains it in bursts (MPU-6050);
+ * `continuous`: the part converts back to back into one result register that the host must read
+ * once per conversion (ADS1115 continuous mode).
+ */
+export type AcquisitionMode = 'fifo' | 'continuous';
+
+/**
+ * What one drain of a sensor-clocked part returned.
+ *
+ * @example
+ * ```ts
+ * const batch = await driver.acquisition!.drain()
+ * for (const frame of batch.frames) console.log(frame['acceleration-z'])
+ * if (batch.overflow) console.warn('the FIFO overflowed: frames were lost before these')
+ * ```
+ */
+export interface AcquisitionBatch<Output extends string = string> {
+  /** Host clock time at which the part's buffer level was read, ms (the frames are all older). */
+  readonly time: number;
+  /** Frames in the order the part took them, oldest first, in the outputs' units. */
+  readonly frames: readonly Readonly<Record<Output, number>>[];
+  /**
+   * The part reported lost data since the previous drain (FIFO overflow): an unknown number of
+   * frames are missing before `frames`, and the driver has restarted the buffer.
+   */
+  readonly overflow: boolean;
+  readonly provenance: Provenance;
+}
+
+/**
+ * A driver's sensor-clocked acquisition: the part samples at `outputRateHz` on its own oscillator
+ * (which drifts against the host clock), and the host drains what it buffered.
+ *
+ * @example
+ * ```ts
+ * const acquisition = driver.acquisition
+ * if (acquisition) {
+ *   await acquisition.start()
+ *   const batch = await acquisition.drain() // every frame since start()
+ * }
+ * ```
+ */
+export interface SensorClockedAcquisition<Output extends string = string> {
+  readonly mode: AcquisitionMode;
+  /** The part's nominal output data rate as configured, Hz (its own clock may be off by some ppm). */
+  readonly outputRateHz: number;
+  /** Frames the part can hold before it loses data; the host must drain well before that. */
+  readonly capacityFrames: number;
+  /** Configures the part for acquisition and starts it (resets and enables the buffer). */
+  start(): Promise<void>;
+  /** Reads every frame buffered since the previous drain. Rejects with `BusError` or `SensorError`. */
+  drain(): Promise<AcquisitionBatch<Output>>;
+  /** Stops acquisition (the buffer is disabled); `sample()` works as before. */
+  stop(): Promise<void>;
 }
 
 /** The stated accuracy of an output: |error| ≤ absolute + relative × |true value|. */
@@ -89,4 +152,10 @@ export interface DriverDefinition<Output extends string = string> {
    */
   validateOptions(options: Readonly<Record<string, unknown>>, path: string): Readonly<Record<Output, DriverOutput>>;
   create(io: DriverIo, options: Readonly<Record<string, unknown>>): SensorDriver<Output>;
+  /**
+   * The acquisition mode these (validated) options select, or undefined for timed reads. A part that
+   * can run sensor-clocked states it here, so the device can choose the sampler before it opens the
+   * bus.
+   */
+  acquisitionFor?(options: Readonly<Record<string, unknown>>): AcquisitionMode | undefined;
 }

@@ -34,6 +34,50 @@ export type AggregateStatistic = (typeof AGGREGATE_STATISTICS)[number];
 const MAX_WINDOW = 10_000_000;
 
 /**
+ * One finished window: its statistic and how complete it was. A window counts the samples it
+ * expected (its size) and the ones it got; the ones reported missing (`miss()`) fill it without a
+ * value, so a window always spans the same stretch of the part's time.
+ *
+ * @example
+ * ```ts
+ * const window: WindowResult = { value: 2.1, expected: 1000, received: 987 } // completeness 0.987
+ * ```
+ */
+export interface WindowResult extends WindowCompleteness {
+  /** The statistic over the samples received; NaN when none were. */
+  readonly value: number;
+}
+
+/**
+ * How complete an aggregate window was. A `Sample` of an aggregate channel whose window missed
+ * samples carries it as `completeness` (the device adds it; the SenML encoders send it as `cmp`).
+ *
+ * @example
+ * ```ts
+ * const sample = device.latest('vibration-rms') as Sample & { completeness?: WindowCompleteness }
+ * sample.completeness // { expected: 1000, received: 987 }
+ * ```
+ */
+export interface WindowCompleteness {
+  readonly expected: number;
+  readonly received: number;
+}
+
+/**
+ * The completeness of a window as a quality detail: `"completeness 0.987 (987/1000)"`, three
+ * decimals rounded down, so an incomplete window never reads 1.000.
+ *
+ * @example
+ * ```ts
+ * completenessDetail({ value: 2.1, expected: 1000, received: 987 }) // 'completeness 0.987 (987/1000)'
+ * ```
+ */
+export function completenessDetail(window: WindowCompleteness): string {
+  const ratio = Math.floor((window.received / window.expected) * 1000) / 1000;
+  return `completeness ${ratio.toFixed(3)} (${window.received}/${window.expected})`;
+}
+
+/**
  * Options of {@link WindowAggregator}.
  *
  * @example
@@ -82,6 +126,8 @@ export class WindowAggregator {
   #min = Infinity;
   #max = -Infinity;
   #sawNaN = false;
+  /** Samples of the current window reported missing. */
+  #missed = 0;
 
   constructor(options: WindowAggregatorOptions) {
     if (typeof options !== 'object' || options === null) throw new ArgumentError(`Expected \`options\` to be an object, got ${describe(options)}`);
@@ -108,8 +154,21 @@ export class WindowAggregator {
     return this.#n;
   }
 
+  /** Samples of the current window reported missing so far. */
+  get missed(): number {
+    return this.#missed;
+  }
+
   /** Adds a sample; returns the window's statistic on its last sample, otherwise undefined. */
   push(value: number): number | undefined {
+    return this.add(value)?.value;
+  }
+
+  /**
+   * Adds a sample; on the window's last sample (received or missed) returns the window with its
+   * completeness, otherwise undefined.
+   */
+  add(value: number): WindowResult | undefined {
     const n = ++this.#n;
     // Welford (Knuth TAOCP vol. 2 §4.2.2): running mean and sum of squared deviations.
     const delta = value - this.#mean;
@@ -120,10 +179,36 @@ export class WindowAggregator {
     if (value < this.#min) this.#min = value;
     if (value > this.#max) this.#max = value;
     if (value !== value) this.#sawNaN = true;
-    if (n < this.#windowSize) return undefined;
-    const result = this.#sawNaN ? Number.NaN : this.#result();
+    if (n + this.#missed < this.#windowSize) return undefined;
+    return this.#close();
+  }
+
+  /**
+   * Reports `count` samples that the part took but that never arrived (they take their places in
+   * the windows); returns every window they finished, oldest first.
+   */
+  miss(count: number): WindowResult[] {
+    if (!Number.isInteger(count) || count < 0) throw new ArgumentError(`Expected \`count\` to be an integer from 0 and up, got ${describe(count)}`);
+    const finished: WindowResult[] = [];
+    let left = count;
+    while (left > 0) {
+      const room = this.#windowSize - this.#n - this.#missed;
+      if (left < room) {
+        this.#missed += left;
+        break;
+      }
+      this.#missed += room;
+      left -= room;
+      finished.push(this.#close());
+    }
+    return finished;
+  }
+
+  #close(): WindowResult {
+    const received = this.#n;
+    const value = received === 0 || this.#sawNaN ? Number.NaN : this.#result();
     this.reset();
-    return result;
+    return { value, expected: this.#windowSize, received };
   }
 
   /** Drops the current window's samples; the next push starts a new window. */
@@ -136,6 +221,7 @@ export class WindowAggregator {
     this.#min = Infinity;
     this.#max = -Infinity;
     this.#sawNaN = false;
+    this.#missed = 0;
   }
 
   #result(): number {

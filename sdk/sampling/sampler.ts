@@ -12,6 +12,7 @@
  */
 import type { Clock, Timer } from '../core/clock.js';
 import { ArgumentError, SensorError, StateError } from '../core/errors.js';
+import type { Quality } from '../core/sample.js';
 import type { Reading } from '../drivers/contract.js';
 
 /** Highest rate a group may ask for, Hz: beyond it a timer-driven JavaScript loop is not honest. */
@@ -39,6 +40,14 @@ export type SamplingResult =
       readonly scheduledTime: number;
       /** With oversampling: each output averaged over the burst; `time` and `provenance` of the first read. */
       readonly reading: Reading;
+      /**
+       * Samples that should have come immediately before this one but never did: ticks skipped
+       * (overruns) of a timed group, frames lost (FIFO overflow, a gap) of a sensor-clocked one.
+       * Absent when none.
+       */
+      readonly missedBefore?: number;
+      /** Sensor-clocked acquisition only: the sample's quality when not good (after a loss, a duplicate). */
+      readonly quality?: Quality;
     }
   | { readonly ok: false; readonly scheduledTime: number; readonly time: number; readonly error: unknown };
 
@@ -104,6 +113,8 @@ interface GroupState {
   ticks: number;
   failures: number;
   overruns: number;
+  /** Ticks skipped since the last served one, handed on as the next result's `missedBefore`. */
+  missed: number;
 }
 
 /**
@@ -180,6 +191,7 @@ export class Sampler {
       ticks: 0,
       failures: 0,
       overruns: 0,
+      missed: 0,
     };
     this.#groups.set(id, state);
     if (this.#running) {
@@ -227,6 +239,7 @@ export class Sampler {
     state.t0 = t0;
     state.k = 0;
     state.nextAt = t0;
+    state.missed = 0;
   }
 
   /** Arms the one clock timer for the earliest due tick of any group (if it is not armed for it already). */
@@ -259,28 +272,34 @@ export class Sampler {
     // how late this callback ran. Ticks that already passed while the timer was late are skipped
     // (a sample cannot be taken in the past) and counted as overruns.
     let next = state.k + 1;
+    const busy = state.busy;
+    // Ticks skipped before this one belong to this tick's result, those skipped after it to the next.
+    const missedBefore = busy ? 0 : state.missed;
+    if (!busy) state.missed = 0;
     while (tickTime(state, next) < now) {
       next++;
       state.overruns++;
+      state.missed++;
     }
     state.k = next;
     state.nextAt = tickTime(state, next);
 
-    if (state.busy) {
+    if (busy) {
       state.overruns++;
+      state.missed++;
       return;
     }
     state.busy = true;
     state.ticks++;
-    state.inFlight = this.#serve(state, scheduledTime);
+    state.inFlight = this.#serve(state, scheduledTime, missedBefore);
   }
 
   /** Reads (a burst when oversampling), delivers the result; never rejects. */
-  async #serve(state: GroupState, scheduledTime: number): Promise<void> {
+  async #serve(state: GroupState, scheduledTime: number, missedBefore: number): Promise<void> {
     let result: SamplingResult;
     try {
       const reading = state.oversampling === 1 ? await state.read() : await this.#burst(state);
-      result = { ok: true, scheduledTime, reading };
+      result = missedBefore > 0 ? { ok: true, scheduledTime, reading, missedBefore } : { ok: true, scheduledTime, reading };
     } catch (error) {
       state.failures++;
       result = { ok: false, scheduledTime, time: this.#clock.now(), error };

@@ -1,14 +1,17 @@
 /**
  * MPU-6050 driver: three-axis acceleration and die temperature from an InvenSense MPU-6050 on I2C.
  * The part samples on its own at 1 kHz; `sample()` reads the newest output registers in one burst.
+ * With `acquisition: 'fifo'` the driver also offers sensor-clocked acquisition: the part queues
+ * every accelerometer sample in its 1024-byte FIFO at `rateHz` and the host drains it in bursts.
  */
 import { i2cTarget, type I2cDevice } from '../../io/board.js';
 import type { Clock } from '../../core/clock.js';
 import { SensorError, StateError, ValidationError } from '../../core/errors.js';
 import { describe, join, rejectUnknownKeys } from '../../core/check.js';
-import type { DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver } from '../contract.js';
+import type { AcquisitionMode, DriverDefinition, DriverIo, DriverOutput, Reading, SensorClockedAcquisition, SensorDriver } from '../contract.js';
 import { ClockWaits } from '../clock-waits.js';
 import { Exclusive } from '../exclusive.js';
+import { Mpu6050Fifo } from './fifo.js';
 import {
   ACCEL_RANGE,
   BANDWIDTHS,
@@ -20,6 +23,7 @@ import {
   RANGES,
   REGISTER,
   WHO_AM_I,
+  divisorFor,
   sampleRateDivider,
   setField,
   type AccelRange,
@@ -35,11 +39,24 @@ export interface Mpu6050Options {
   range?: AccelRange;
   /** Digital low-pass bandwidth, Hz: 260 (default, filter off), 184, 94, 44, 21, 10 or 5. */
   dlpfHz?: DlpfHz;
+  /**
+   * `'timed'` (default): each `sample()` reads the newest output registers. `'fifo'`: the part
+   * queues every sample in its FIFO and the sampler drains it (sensor-clocked, no lost samples).
+   */
+  acquisition?: 'timed' | 'fifo';
+  /**
+   * FIFO sample rate, Hz (only with `acquisition: 'fifo'`); default 1000. Gyro rate / (1 + n) for
+   * n 0…255: 8 kHz with the DLPF off (8000, 4000, 2000, 1000, 500 …), 1 kHz with it on. The
+   * accelerometer itself updates at 1 kHz, so above that frames repeat values.
+   */
+  rateHz?: number;
 }
 
 interface Settings {
   readonly range: AccelRange;
   readonly dlpfHz: DlpfHz;
+  readonly acquisition: 'timed' | 'fifo';
+  readonly rateHz: number;
 }
 
 const G0 = 9.80665;
@@ -49,7 +66,7 @@ const RESET_MS = 100;
 const WAKE_MS = 30;
 
 function parseOptions(options: Readonly<Record<string, unknown>>, path: string): Settings {
-  rejectUnknownKeys(options, ['range', 'dlpfHz'], path);
+  rejectUnknownKeys(options, ['range', 'dlpfHz', 'acquisition', 'rateHz'], path);
   const pick = <T>(name: string, allowed: readonly T[], fallback: T, unit: string): T => {
     const value = options[name];
     if (value === undefined) return fallback;
@@ -58,7 +75,18 @@ function parseOptions(options: Readonly<Record<string, unknown>>, path: string):
     }
     return value as T;
   };
-  return { range: pick('range', RANGES, 2, 'g'), dlpfHz: pick('dlpfHz', BANDWIDTHS, 260, 'Hz') };
+  const range = pick('range', RANGES, 2, 'g');
+  const dlpfHz = pick('dlpfHz', BANDWIDTHS, 260, 'Hz');
+  const acquisition = pick('acquisition', ['timed', 'fifo'] as const, 'timed', '');
+  const rateHz = options.rateHz ?? 1000;
+  if (options.rateHz !== undefined && acquisition !== 'fifo') {
+    throw new ValidationError(join(path, 'rateHz'), "`rateHz` sets the FIFO sample rate; it needs `acquisition: 'fifo'`");
+  }
+  if (typeof rateHz !== 'number' || divisorFor(rateHz, dlpfHz) === undefined) {
+    const top = dlpfHz === 260 ? 8000 : 1000;
+    throw new ValidationError(join(path, 'rateHz'), `Expected \`rateHz\` to be ${top} Hz / n for an integer n from 1 to 256 (dlpfHz ${dlpfHz}), got ${describe(rateHz)}`);
+  }
+  return { range, dlpfHz, acquisition, rateHz };
 }
 
 /**
@@ -92,6 +120,10 @@ function outputsFor(settings: Settings): Readonly<Record<Mpu6050Output, DriverOu
  * ```ts
  * const imu = new Mpu6050Driver({ clock, i2c: board.openI2c({ address: 0x68 }) }, { range: 4, dlpfHz: 44 })
  * const { values } = await imu.sample() // { 'acceleration-z': 9.81, temperature: 27.3, … }
+ *
+ * const fifo = new Mpu6050Driver(io, { range: 4, acquisition: 'fifo', rateHz: 1000 })
+ * await fifo.acquisition!.start()
+ * const { frames } = await fifo.acquisition!.drain() // every sample since start()
  * ```
  */
 export class Mpu6050Driver implements SensorDriver<Mpu6050Output> {
@@ -103,6 +135,7 @@ export class Mpu6050Driver implements SensorDriver<Mpu6050Output> {
   #applied: Settings | undefined;
   #closed = false;
   readonly #exclusive = new Exclusive();
+  readonly acquisition: SensorClockedAcquisition<Mpu6050Output> | undefined;
 
   constructor(io: DriverIo, options: Readonly<Record<string, unknown>> = {}) {
     if (io.i2c === undefined) throw new ValidationError('io.i2c', 'the mpu6050 driver needs an I2C device');
@@ -110,11 +143,33 @@ export class Mpu6050Driver implements SensorDriver<Mpu6050Output> {
     this.#waits = new ClockWaits(io.clock);
     this.#i2c = io.i2c;
     this.#settings = parseOptions(options, '');
+    const settings = this.#settings;
+    this.acquisition =
+      settings.acquisition === 'fifo'
+        ? new Mpu6050Fifo({
+            i2c: this.#i2c,
+            clock: this.#clock,
+            rateHz: settings.rateHz,
+            run: (task) =>
+              this.#exclusive.run(async () => {
+                this.#assertOpen();
+                if (this.#applied === undefined) await this.#initialise();
+                if (this.#applied !== this.#settings) await this.#apply(this.#settings);
+                return task(this.#settings.range);
+              }),
+            provenance: () => this.#provenance(this.#settings),
+          })
+        : undefined;
   }
 
-  /** Changes range or bandwidth; omitted options keep their current value. */
+  /** Changes range or bandwidth; omitted options keep their current value. The acquisition mode and FIFO rate are fixed at construction. */
   async configure(options: Readonly<Record<string, unknown>>): Promise<void> {
-    const settings = parseOptions({ ...this.#settings, ...options }, '');
+    const { range, dlpfHz, acquisition, rateHz } = this.#settings;
+    const current = acquisition === 'fifo' ? { range, dlpfHz, acquisition, rateHz } : { range, dlpfHz };
+    const settings = parseOptions({ ...current, ...options }, '');
+    if (settings.acquisition !== this.#settings.acquisition || settings.rateHz !== this.#settings.rateHz) {
+      throw new ValidationError('acquisition', 'the acquisition mode and FIFO rate are fixed when the driver is created');
+    }
     await this.#exclusive.run(async () => {
       this.#assertOpen();
       this.#settings = settings;
@@ -141,13 +196,17 @@ export class Mpu6050Driver implements SensorDriver<Mpu6050Output> {
           // RM §4.18: temperature in °C = TEMP_OUT / 340 + 36.53.
           temperature: word(6) / 340 + 36.53,
         },
-        provenance: {
-          part: 'mpu6050',
-          source: this.#source(),
-          configuration: `afs=±${settings.range}g dlpf=${settings.dlpfHz}Hz rate=1000Hz`,
-        },
+        provenance: this.#provenance(settings),
       };
     });
+  }
+
+  #provenance(settings: Settings): Reading['provenance'] {
+    const configuration =
+      settings.acquisition === 'fifo'
+        ? `afs=±${settings.range}g dlpf=${settings.dlpfHz}Hz rate=${settings.rateHz}Hz fifo`
+        : `afs=±${settings.range}g dlpf=${settings.dlpfHz}Hz rate=1000Hz`;
+    return { part: 'mpu6050', source: this.#source(), configuration };
   }
 
   close(): void {
@@ -180,7 +239,7 @@ export class Mpu6050Driver implements SensorDriver<Mpu6050Output> {
   async #apply(settings: Settings, minimumMs = 0): Promise<void> {
     // SMPLRT_DIV, CONFIG, GYRO_CONFIG, ACCEL_CONFIG are consecutive: one burst write (auto-increment).
     await this.#i2c.writeRegister(REGISTER.smplrtDiv, [
-      sampleRateDivider(settings.dlpfHz),
+      settings.acquisition === 'fifo' ? divisorFor(settings.rateHz, settings.dlpfHz)! : sampleRateDivider(settings.dlpfHz),
       setField(FIELD.config.dlpfCfg, DLPF[settings.dlpfHz]),
       0x00,
       setField(FIELD.accelConfig.afsSel, ACCEL_RANGE[settings.range].afsSel),
@@ -213,6 +272,17 @@ export const mpu6050Driver: DriverDefinition<Mpu6050Output> = Object.freeze({
   io: 'i2c',
   addresses: [0x68, 0x69],
   maxRateHz: 1000,
+  maxRateFor(options: Readonly<Record<string, unknown>>): number {
+    const settings = parseOptions(options, '');
+    return settings.acquisition === 'fifo' ? settings.rateHz : 1000;
+  },
+  describeRateOptions(options: Readonly<Record<string, unknown>>): string {
+    const settings = parseOptions(options, '');
+    return settings.acquisition === 'fifo' ? `FIFO rate ${settings.rateHz} Hz` : 'timed reads';
+  },
+  acquisitionFor(options: Readonly<Record<string, unknown>>): AcquisitionMode | undefined {
+    return parseOptions(options, '').acquisition === 'fifo' ? 'fifo' : undefined;
+  },
   outputs: outputsFor(parseOptions({}, '')),
   validateOptions(options: Readonly<Record<string, unknown>>, path: string): Readonly<Record<Mpu6050Output, DriverOutput>> {
     return outputsFor(parseOptions(options, path));

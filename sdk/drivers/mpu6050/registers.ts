@@ -9,13 +9,28 @@ export const REGISTER = {
   config: 0x1a,
   gyroConfig: 0x1b,
   accelConfig: 0x1c,
+  /** FIFO_EN: which outputs each sample adds to the FIFO (§4.6). */
+  fifoEn: 0x23,
+  intEnable: 0x38,
   intStatus: 0x3a,
   /** ACCEL_XOUT_H; a 14-byte burst reads accel x/y/z, temperature and gyro x/y/z. */
   accelXoutH: 0x3b,
   tempOutH: 0x41,
+  userCtrl: 0x6a,
   pwrMgmt1: 0x6b,
+  /** FIFO_COUNT_H, FIFO_COUNT_L: bytes queued (§4.30). */
+  fifoCountH: 0x72,
+  /** FIFO_R_W: a burst read from here pops the FIFO (the address does not increment, §4.31). */
+  fifoRw: 0x74,
   whoAmI: 0x75,
 } as const;
+
+/** PS §7.17: FIFO size, bytes. */
+export const FIFO_BYTES = 1024;
+/** A FIFO frame of ACCEL_XOUT_H…ACCEL_ZOUT_L. */
+export const ACCEL_FRAME_BYTES = 6;
+/** Bytes from INT_STATUS through TEMP_OUT_L: status, accel x/y/z and temperature in one burst. */
+export const STATUS_BURST_LENGTH = 9;
 
 /** §4.32: WHO_AM_I of an MPU-6050 (bits 6:1 = 0x34; AD0 does not change it). */
 export const WHO_AM_I = 0x68;
@@ -31,6 +46,10 @@ export const FIELD = {
     clkSel: { shift: 0, mask: 0x07 },
   },
   config: { dlpfCfg: { shift: 0, mask: 0x07 } },
+  fifoEn: { accel: { shift: 3, mask: 0x08 } },
+  intEnable: { fifoOflow: { shift: 4, mask: 0x10 } },
+  intStatus: { fifoOflow: { shift: 4, mask: 0x10 }, dataRdy: { shift: 0, mask: 0x01 } },
+  userCtrl: { fifoEn: { shift: 6, mask: 0x40 }, fifoReset: { shift: 2, mask: 0x04 } },
   accelConfig: { afsSel: { shift: 3, mask: 0x18 } },
 } as const satisfies Record<string, Record<string, { readonly shift: number; readonly mask: number }>>;
 
@@ -82,4 +101,20 @@ export function setField(field: { readonly shift: number; readonly mask: number 
  */
 export function sampleRateDivider(bandwidth: DlpfHz): number {
   return DLPF[bandwidth] === 0 ? 7 : 0;
+}
+
+/**
+ * SMPLRT_DIV for `rateHz` (§4.2: sample rate = gyro rate / (1 + SMPLRT_DIV), gyro rate 8 kHz with
+ * the DLPF off, 1 kHz with it on), or undefined when the part cannot sample at exactly that rate.
+ *
+ * @example
+ * ```ts
+ * divisorFor(4000, 260) // 1
+ * divisorFor(4000, 44)  // undefined: with the DLPF on the part samples at most at 1 kHz
+ * ```
+ */
+export function divisorFor(rateHz: number, bandwidth: DlpfHz): number | undefined {
+  const gyroRateHz = DLPF[bandwidth] === 0 ? 8000 : 1000;
+  const divisor = gyroRateHz / rateHz - 1;
+  return Number.isInteger(divisor) && divisor >= 0 && divisor <= 255 ? divisor : undefined;
 }
