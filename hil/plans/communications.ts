@@ -6,12 +6,13 @@
  *    broker exactly once afterwards (the durable outbox holds what the broker could not take).
  *    Counted: samples held during the outage, missing samples (limit 0), samples observed that the
  *    device never reported (limit 0), duplicate deliveries (recorded: QoS 1 allows them, the
- *    subscriber drops them by channel and time), the time the backlog took to arrive.
+ *    subscriber drops them by channel and time), the time the backlog took to arrive, and the
+ *    delivery delay of every sample as a series (the report plots it).
  * 2. `opcua-matches-telemetry` — every telemetry sample has an OPC UA data change of the same
  *    channel, time (within 1.01 ms: OPC UA times reach the harness in whole ms; a sample period is
- *    100 ms or more), value and unit; OPC UA reads agree with telemetry: each telemetry sample is followed by
- *    a read of its channel, which gives the same sample or a newer one within the channel's
- *    reporting deadband of it. Compared: the first 30 telemetry samples (75 s at most).
+ *    100 ms or more), value and unit; and OPC UA reads agree with telemetry: each telemetry sample
+ *    is followed by a read of its channel, which gives the same sample or a newer one within the
+ *    channel's reporting deadband of it. Compared: the first 30 telemetry samples (75 s at most).
  * 3. `malformed-commands` — bad CBOR, an unknown command and an argument of the wrong type on the
  *    device's command topic are each refused with an error reply, and the device keeps reporting.
  *
