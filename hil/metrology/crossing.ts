@@ -11,6 +11,9 @@
 import { normalB, rectangularB, resolutionB, typeAFromStatistics, type UncertaintyInput } from './contributions.js';
 import { fitLine } from './least-squares.js';
 
+/** Harmonics of the saw-tooth summed for the covariance of rounding errors. */
+const ROUNDING_HARMONICS = 200;
+
 /** A located crossing. */
 export interface Crossing {
   /** The crossing time. */
@@ -26,6 +29,20 @@ export interface Noise {
   readonly scale?: number;
   /** The readings' resolution, in the values' scale: each sample is off by up to half of it. */
   readonly resolution?: number;
+}
+
+/**
+ * How far from a level a sample must be to lie on its side whatever its error: half the resolution
+ * (rounding moves a reading by at most that) plus 3σ of the noise. A window chosen by samples inside
+ * this margin would be chosen by their errors, and biased by them.
+ *
+ * @example
+ * ```ts
+ * marginOf({ sigma: 0.01, degreesOfFreedom: 20, resolution: 0.1 }) // 0.08
+ * ```
+ */
+export function marginOf(noise: Noise): number {
+  return (noise.resolution ?? 0) / 2 + 3 * noise.sigma;
 }
 
 /**
@@ -48,12 +65,12 @@ export function sampleInputs(
   const base = estimate(values);
   if (base === undefined) return [];
   const step = (noise.sigma > 0 ? noise.sigma : resolution) * 1e-3;
-  const squares = values.reduce((sum, _, k) => {
+  const partials = values.map((_, k) => {
     const nudged = estimate(values.map((v, j) => (j === k ? v + step : v)));
-    return nudged === undefined ? sum : sum + ((nudged - base) / step) ** 2;
-  }, 0);
+    return nudged === undefined ? 0 : (nudged - base) / step;
+  });
   const scale = noise.scale ?? 1;
-  const sensitivity = Math.sqrt(squares) / scale;
+  const sensitivity = Math.sqrt(partials.reduce((sum, c) => sum + c * c, 0)) / scale;
   const inputs: UncertaintyInput[] = [];
   if (noise.sigma > 0) {
     const sigma = noise.sigma * scale;
@@ -63,8 +80,35 @@ export function sampleInputs(
         : normalB(`noise at ${what}`, sigma, 1, { sensitivity }),
     );
   }
-  if (resolution > 0) inputs.push(resolutionB(`DUT resolution at ${what}`, resolution * scale, { sensitivity }));
+  if (resolution > 0) {
+    // Rounding errors of samples whose values differ by less than a few steps are correlated.
+    let variance = 0;
+    partials.forEach((ci, i) => {
+      partials.forEach((cj, j) => {
+        variance += ci * cj * roundingCovariance(Math.abs(values[i]! - values[j]!) / resolution, noise.sigma / resolution);
+      });
+    });
+    const resolutionSensitivity = Math.sqrt(Math.max(0, variance) * 12) / scale;
+    inputs.push(resolutionB(`DUT resolution at ${what}`, resolution * scale, { sensitivity: resolutionSensitivity }));
+  }
   return inputs;
+}
+
+/**
+ * Covariance, in units of the resolution squared, of the rounding errors of two readings whose true
+ * values are `distance` steps apart, over a uniformly placed rounding grid, with Gaussian noise of
+ * `sigma` steps dithering them: Σₖ cos(2πk·d)/(2π²k²)·e^{−4π²k²σ²} (the saw-tooth's Fourier series).
+ * 1/12 at distance 0 without noise; −1/24 half a step apart.
+ */
+function roundingCovariance(distance: number, sigma: number): number {
+  if (distance === 0) return 1 / 12;
+  let sum = 0;
+  for (let k = 1; k <= ROUNDING_HARMONICS; k++) {
+    const damping = Math.exp(-4 * Math.PI ** 2 * k * k * sigma * sigma);
+    if (damping < 1e-12) break;
+    sum += (Math.cos(2 * Math.PI * k * distance) / (2 * Math.PI ** 2 * k * k)) * damping;
+  }
+  return sum;
 }
 
 /**
@@ -76,7 +120,7 @@ export function sampleInputs(
  * ```
  */
 export function risingCrossing(time: readonly number[], value: readonly number[], level: number, noise: Noise): Crossing | undefined {
-  const margin = 3 * noise.sigma;
+  const margin = marginOf(noise);
   const first = value.findIndex((v) => v >= level);
   if (first < 0) return undefined;
   if (first === 0) return { at: time[0]!, inputs: [] };
@@ -105,7 +149,7 @@ export function risingCrossing(time: readonly number[], value: readonly number[]
  * ```
  */
 export function fallingCrossing(time: readonly number[], value: readonly number[], level: number, noise: Noise): Crossing | undefined {
-  const margin = 3 * noise.sigma;
+  const margin = marginOf(noise);
   let last = -1;
   for (let i = 0; i < value.length; i++) if (value[i]! > level) last = i;
   if (last === value.length - 1) return undefined;

@@ -7,7 +7,7 @@
  * vertex and the largest sample as a rectangular bound on the parabola's own error.
  */
 import { rectangularB, type UncertaintyInput } from './contributions.js';
-import { sampleInputs, type Noise } from './crossing.js';
+import { marginOf, sampleInputs, type Noise } from './crossing.js';
 import { invert, multiply, transpose } from './matrix.js';
 
 /** Most samples taken on each side of the largest (a flat top would otherwise take the whole series). */
@@ -30,7 +30,7 @@ export interface Peak {
 export function peakOf(time: readonly number[], value: readonly number[], noise: Noise): Peak {
   let top = 0;
   for (let i = 1; i < value.length; i++) if (value[i]! > value[top]!) top = i;
-  const margin = 3 * noise.sigma;
+  const margin = marginOf(noise);
   let start = top;
   while (start > 0 && top - start < MAX_SIDE && value[start - 1]! >= value[top]! - margin) start--;
   let end = top;

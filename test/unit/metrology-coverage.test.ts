@@ -244,6 +244,26 @@ describe('step response: t63 ± U and t90 ± U cover τ and τ·ln 10 in 93–97
   });
 });
 
+describe('step response with readings rounded to a resolution', () => {
+  it('σ = 0.05 Cel, readings rounded to 0.02 Cel: t63 and t90 cover in 93–97 % of 2000 runs', () => {
+    const random = new SeededRandom(82);
+    let t63 = 0;
+    let t90 = 0;
+    for (let run = 0; run < RUNS; run++) {
+      const phase = random.next() * 100;
+      const time = Array.from({ length: 200 }, (_, i) => i * 100 + phase);
+      const readings = time.map((t) => Math.round(((t < 1000 ? 20 : 30 - 10 * Math.exp(-(t - 1000) / 2000)) + random.gaussian(0, 0.05)) / 0.02) * 0.02);
+      const result = stepResponse({ time, readings, unit: 'Cel', resolution: 0.02, step: { time: 1000, from: 20, to: 30 } });
+      if (Math.abs(result.t63.value! - 2000) <= result.t63.uncertainty!.expanded) t63++;
+      if (result.t90.value !== null && Math.abs(result.t90.value - 2000 * Math.log(10)) <= result.t90.uncertainty!.expanded) t90++;
+    }
+    for (const covered of [t63, t90]) {
+      expect(covered / RUNS).toBeGreaterThanOrEqual(BAND.low);
+      expect(covered / RUNS).toBeLessThanOrEqual(BAND.high);
+    }
+  });
+});
+
 describe('spread: s ± U covers σ in 93–97 % of 2000 runs', () => {
   it('noise RMS of 10 readings', () => {
     const result = coverage(40, RUNS, (random) => {
