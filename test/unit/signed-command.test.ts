@@ -56,7 +56,12 @@ async function setup(options: { required?: boolean; noncesPerKey?: number } = {}
   const replies: CommandReply[] = [];
   const commands = new CommandServer({
     clock,
-    target: { invoke: async (id, args) => void invoked.push({ id, args: { ...args } }) ?? (id === 'ping' ? 'pong' : undefined) },
+    target: {
+      invoke: async (id, args) => {
+        invoked.push({ id, args: { ...args } });
+        return id === 'ping' ? 'pong' : undefined;
+      },
+    },
     prefix: `${ROOT}/cmd/`,
     deviceRoot: `${ROOT}/`,
     writer: new PayloadWriter(),

@@ -8,9 +8,11 @@
  * is declared as a one-dimensional array of its type holding at most one element: an empty array
  * (or Null) leaves it out. Results (IEC 62541-4 §5.11.2): an argument the model refuses → BadInvalidArgument
  * with BadOutOfRange / BadTypeMismatch for that argument; a command without a handler on this device
- * → BadNotImplemented; a handler that throws or returns the wrong type → BadInternalError.
+ * → BadNotImplemented; a handler that throws or returns the wrong type → BadInternalError. With
+ * an `OpcuaAccess`, a caller whose role is below the command's → BadUserAccessDenied, recorded.
  */
-import { DataType, StatusCodes, Variant, type CallMethodResultOptions, type Namespace, type StatusCode, type UAMethod, type UAObject } from 'node-opcua';
+import { DataType, StatusCodes, Variant, type CallMethodResultOptions, type ISessionContext, type Namespace, type StatusCode, type UAMethod, type UAObject } from 'node-opcua';
+import type { OpcuaAccess } from './access.js';
 import type { Device } from '../../device/device.js';
 import { StateError } from '../../core/errors.js';
 import { valueProblem, type DeviceModel } from '../../model/define-device.js';
@@ -53,11 +55,20 @@ export class CommandMethods {
     return this.#methods.get(id)?.method;
   }
 
-  /** Runs calls through `device.invoke`. */
-  bind(device: Pick<Device, 'invoke'>): void {
+  /** Runs calls through `device.invoke`; with `access`, only for callers whose role suffices. */
+  bind(device: Pick<Device, 'invoke'>, access?: OpcuaAccess): void {
     for (const { method, spec } of this.#methods.values()) {
       // node-opcua tells a promise-returning method from a callback one by its arity: two parameters.
-      method.bindMethod(async (inputs: Variant[], _context: unknown): Promise<CallMethodResultOptions> => call(device, spec, inputs));
+      method.bindMethod(async (inputs: Variant[], context: ISessionContext): Promise<CallMethodResultOptions> => {
+        if (access === undefined) return call(device, spec, inputs);
+        const action = { kind: 'command', id: spec.id } as const;
+        const decision = access.check(context, action);
+        if (!decision.allowed) return { statusCode: StatusCodes.BadUserAccessDenied };
+        const result = await call(device, spec, inputs);
+        const status = result.statusCode as StatusCode;
+        access.record(action, decision, status.isGood() ? 'success' : 'failure', status.isGood() ? {} : { status: status.name });
+        return result;
+      });
     }
   }
 }

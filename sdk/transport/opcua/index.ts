@@ -3,6 +3,7 @@
  * from its model (OPC UA for Devices, AnalogItemType channels, methods, limit alarms), secure by
  * default. A separate entry point: node-opcua loads only for those who use it.
  */
+export * from './access.js';
 export * from './channel-items.js';
 export * from './commands.js';
 export * from './device-object.js';

@@ -8,6 +8,7 @@ import type { AddressSpace, Namespace } from 'node-opcua';
 import type { Device } from '../../device/device.js';
 import type { DeviceModel } from '../../model/define-device.js';
 import type { Sample } from '../../core/sample.js';
+import type { OpcuaAccess } from './access.js';
 import { ChannelItems } from './channel-items.js';
 import { CommandMethods } from './commands.js';
 import { DeviceHealth, addDeviceObject, modelNamespaceUri, type DeviceHealthValue, type DeviceObject } from './device-object.js';
@@ -59,9 +60,10 @@ const SEVERITY: readonly DeviceHealthValue[] = [DeviceHealth.NORMAL, DeviceHealt
 /**
  * Makes the model live for `device`: every sample sets its channel (value, source timestamp,
  * status), DeviceHealth follows the worst channel, settings and commands reach the device, alarms
- * follow its alarm events. Returns a function that detaches.
+ * follow its alarm events. With `access`, calls and writes are checked against the caller's role.
+ * Returns a function that detaches.
  */
-export function attachDevice(info: InformationModel, device: Device): () => void {
+export function attachDevice(info: InformationModel, device: Device, access?: OpcuaAccess): () => void {
   const health = new Map<string, DeviceHealthValue>();
   const offSample = device.on('sample', (sample) => {
     info.channels.update(sample);
@@ -76,8 +78,8 @@ export function attachDevice(info: InformationModel, device: Device): () => void
     const latest = device.latest(channel.id);
     if (latest) info.channels.update(latest);
   }
-  const offSettings = info.settings.bind(device, () => info.device.bumpRevision());
-  info.commands.bind(device);
+  const offSettings = info.settings.bind(device, () => info.device.bumpRevision(), access);
+  info.commands.bind(device, access);
   const offAlarms = info.alarms.bind(device);
   return () => {
     offSample();

@@ -4,9 +4,13 @@
  * are counted per user name and per client (its address and, on a secure channel, its certificate):
  * the first few are answered at once, then each answer is delayed, doubling up to a maximum, and
  * after `lockoutAfter` failures in a row the user name or client is locked out for `lockoutMs`:
- * every login of it is refused without checking the password, the right one included. A success
- * clears the counts of its user name and client; counts are forgotten `lockoutMs` after the last
- * failure. Each failure is one log line (never the password).
+ * every login of it is refused without checking the password, the right one included. Each
+ * further lockout of the same user name or client doubles (exponential back-off, up to
+ * `maxLockoutMs`) while the earlier one is remembered, `maxLockoutMs` after it ended: a guesser
+ * who keeps going gets `lockoutAfter` tries per lockout, and the lockouts grow (IEC 62443-4-2
+ * CR 1.11 unsuccessful login attempts). A success clears the counts of its user name and client;
+ * failures in a row are forgotten `lockoutMs` after the last one (so with the end of a lockout).
+ * Each failure is one log line (never the password).
  */
 import { ArgumentError } from '../../core/errors.js';
 import { SystemClock, type Clock } from '../../core/clock.js';
@@ -22,8 +26,10 @@ export interface LoginThrottleOptions {
   readonly maxDelayMs?: number;
   /** Failures in a row after which the user name or client is locked out. Default 10. */
   readonly lockoutAfter?: number;
-  /** How long a lockout lasts, and how long failures are remembered, ms. Default 300 000 (5 min). */
+  /** How long the first lockout lasts, and how long failures are remembered, ms. Default 300 000 (5 min). */
   readonly lockoutMs?: number;
+  /** Longest lockout, reached by doubling `lockoutMs` at each further lockout, ms. Default 3 600 000 (1 h). */
+  readonly maxLockoutMs?: number;
   /** Time of the counts and delays. Default the system clock. */
   readonly clock?: Clock;
 }
@@ -44,6 +50,8 @@ interface Count {
   failures: number;
   lastFailureAt: number;
   lockedUntil: number;
+  /** Lockouts remembered: the next lasts `lockoutMs × 2^lockouts`, up to `maxLockoutMs`. */
+  lockouts: number;
 }
 
 /** Counted keys at most; the oldest are dropped beyond (a guesser trying many user names). */
@@ -65,6 +73,7 @@ export class LoginThrottle {
   readonly #maxDelayMs: number;
   readonly #lockoutAfter: number;
   readonly #lockoutMs: number;
+  readonly #maxLockoutMs: number;
   readonly #clock: Clock;
   readonly #log: (line: string) => void;
   readonly #counts = new Map<string, Count>();
@@ -75,6 +84,7 @@ export class LoginThrottle {
     this.#maxDelayMs = count(options.maxDelayMs ?? 4000, 'maxDelayMs', this.#delayMs);
     this.#lockoutAfter = count(options.lockoutAfter ?? 10, 'lockoutAfter', 1);
     this.#lockoutMs = count(options.lockoutMs ?? 300_000, 'lockoutMs', 1);
+    this.#maxLockoutMs = count(options.maxLockoutMs ?? Math.max(3_600_000, this.#lockoutMs), 'maxLockoutMs', this.#lockoutMs);
     this.#clock = options.clock ?? new SystemClock({ precisionWindowMs: 0 });
     this.#log = log;
   }
@@ -99,19 +109,25 @@ export class LoginThrottle {
   failed(attempt: LoginAttempt, reason: string): Promise<void> {
     const now = this.#clock.now();
     let failures = 0;
-    let lockedNow = false;
+    let lockedFor = 0;
+    let lockouts = 0;
     for (const key of keysOf(attempt)) {
       const entry = this.#current(key, now) ?? this.#add(key);
       entry.failures += 1;
       entry.lastFailureAt = now;
       if (entry.failures >= this.#lockoutAfter && entry.lockedUntil <= now) {
-        entry.lockedUntil = now + this.#lockoutMs;
-        lockedNow = true;
+        const duration = Math.min(this.#maxLockoutMs, this.#lockoutMs * 2 ** Math.min(entry.lockouts, 30));
+        entry.lockouts += 1;
+        entry.lockedUntil = now + duration;
+        if (duration > lockedFor) {
+          lockedFor = duration;
+          lockouts = entry.lockouts;
+        }
       }
       failures = Math.max(failures, entry.failures);
     }
-    const delayMs = failures <= this.#free ? 0 : Math.min(this.#maxDelayMs, this.#delayMs * 2 ** (failures - this.#free - 1));
-    const lockout = lockedNow ? `; locked out for ${seconds(this.#lockoutMs)} after ${this.#lockoutAfter} failures` : '';
+    const delayMs = failures <= this.#free ? 0 : Math.min(this.#maxDelayMs, this.#delayMs * 2 ** Math.min(failures - this.#free - 1, 30));
+    const lockout = lockedFor === 0 ? '' : lockouts === 1 ? `; locked out for ${seconds(lockedFor)} after ${this.#lockoutAfter} failures` : `; locked out again for ${seconds(lockedFor)} (lockout ${lockouts})`;
     this.#log(`${describeAttempt(attempt)}: ${reason}, failure ${failures} in a row${lockout}${delayMs > 0 ? `; answered after ${seconds(delayMs)}` : ''}`);
     return this.#sleep(delayMs);
   }
@@ -127,7 +143,10 @@ export class LoginThrottle {
   #current(key: string, now: number): Count | undefined {
     const entry = this.#counts.get(key);
     if (entry === undefined) return undefined;
-    if (entry.lockedUntil <= now && now - entry.lastFailureAt >= this.#lockoutMs) {
+    if (entry.lockedUntil > now) return entry;
+    if (now - entry.lastFailureAt >= this.#lockoutMs) entry.failures = 0;
+    // Nothing left to remember: no failures in a row, and no lockout recent enough to double.
+    if (entry.failures === 0 && (entry.lockouts === 0 || now - entry.lockedUntil >= this.#maxLockoutMs)) {
       this.#counts.delete(key);
       return undefined;
     }
@@ -136,7 +155,7 @@ export class LoginThrottle {
 
   #add(key: string): Count {
     if (this.#counts.size >= MAX_KEYS) this.#counts.delete(this.#counts.keys().next().value!);
-    const entry = { failures: 0, lastFailureAt: 0, lockedUntil: 0 };
+    const entry = { failures: 0, lastFailureAt: 0, lockedUntil: 0, lockouts: 0 };
     this.#counts.set(key, entry);
     return entry;
   }

@@ -10,6 +10,8 @@ import { resolve } from 'node:path';
 import { StateError, ValidationError } from '../../core/errors.js';
 import type { Device } from '../../device/device.js';
 import { deviceIdFor } from '../../encoding/topics.js';
+import type { AuditSink } from '../../../security/audit/event.js';
+import { OpcuaAccess } from './access.js';
 import { attachDevice, buildInformationModel, type InformationModel } from './information-model.js';
 import { devRemoteWarning } from './dev-host.js';
 import { LoginThrottle, type LoginAttempt } from './login-throttle.js';
@@ -23,30 +25,56 @@ export type OpcuaServerState = 'idle' | 'starting' | 'running' | 'stopping' | 's
 
 /**
  * User names checked against the users file (scrypt), behind a login throttle (see
- * login-throttle.ts); every user is an AuthenticatedUser.
+ * login-throttle.ts); every user is an AuthenticatedUser (roles on calls and writes: access.ts).
+ * An unknown user and a wrong password get the same answer (BadUserAccessDenied) after the same
+ * work: one scrypt, one comparison, the same throttle delay. Each login is recorded in the audit
+ * sink.
  */
 class UsersFileManager extends UAUserManagerBase {
   readonly #users: UsersFile | undefined;
   readonly #throttle: LoginThrottle;
+  readonly #audit: AuditSink | undefined;
 
-  constructor(users: UsersFile | undefined, throttle: LoginThrottle) {
+  constructor(users: UsersFile | undefined, throttle: LoginThrottle, audit: AuditSink | undefined) {
     super();
     this.#users = users;
     this.#throttle = throttle;
+    this.#audit = audit;
   }
 
   override async isValidUser(session: { channel?: { remoteAddress?: string; clientCertificate?: Buffer | null } | undefined }, username: string, password: string): Promise<boolean> {
     const attempt = attemptOf(session, username);
     if (this.#throttle.gate(attempt).locked) {
+      this.#record(attempt, 'denied', 'locked out');
       await this.#throttle.refuseLocked(attempt);
       return false;
     }
     if (this.#users !== undefined && (await this.#users.verify(username, password))) {
       this.#throttle.succeeded(attempt);
+      this.#record(attempt, 'success');
       return true;
     }
-    await this.#throttle.failed(attempt, this.#users?.has(username) ? 'wrong password' : 'unknown user');
+    const reason = this.#users?.has(username) ? 'wrong password' : 'unknown user';
+    this.#record(attempt, 'failure', reason);
+    await this.#throttle.failed(attempt, reason);
     return false;
+  }
+
+  #record(attempt: LoginAttempt, result: 'success' | 'failure' | 'denied', reason?: string): void {
+    if (this.#audit === undefined) return;
+    try {
+      const pending = this.#audit.record({
+        category: 'login',
+        event: 'opcua.session',
+        result,
+        source: attempt.address === undefined ? 'opcua' : `opcua ${attempt.address}`.slice(0, 200),
+        actor: attempt.user.slice(0, 64) || 'unnamed',
+        detail: { ...(reason === undefined ? {} : { reason }), ...(attempt.certificate === undefined ? {} : { certificate: attempt.certificate }) },
+      });
+      if (pending instanceof Promise) pending.catch(() => undefined);
+    } catch {
+      // The sink's own failure must not decide a login; the sink reports it.
+    }
   }
 
   override getUserRoles(): NodeId[] {
@@ -157,7 +185,7 @@ export class OpcuaServer {
       userCertificateManager,
       certificateFile: paths.certificateFile,
       privateKeyFile: paths.privateKeyFile,
-      userManager: new UsersFileManager(this.#options.users, this.#throttle),
+      userManager: new UsersFileManager(this.#options.users, this.#throttle, this.#options.audit),
       maxConnectionsPerEndpoint: maxSessions,
       serverCapabilities: { maxSessions },
       serverInfo: {
@@ -172,7 +200,14 @@ export class OpcuaServer {
       await server.initialize();
       await protectPrivateKey(this.pkiDir);
       this.#info = buildInformationModel(server.engine.addressSpace!, this.device.model, { deviceId: this.deviceId, serialNumber: this.device.serialNumber });
-      this.#detach = attachDevice(this.#info, this.device);
+      const users = this.#options.users;
+      const access = new OpcuaAccess({
+        model: this.device.model,
+        ...(users === undefined ? {} : { roleOfUser: (name: string) => users.roleOf(name) }),
+        ...(this.#options.roles === undefined ? {} : { roles: this.#options.roles }),
+        ...(this.#options.audit === undefined ? {} : { audit: this.#options.audit }),
+      });
+      this.#detach = attachDevice(this.#info, this.device, access);
       if (!x509Users) withoutCertificateUserTokens(server);
       await server.start();
     } catch (error) {

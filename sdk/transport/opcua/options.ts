@@ -12,6 +12,8 @@
 import { MessageSecurityMode, SecurityPolicy } from 'node-opcua';
 import { ValidationError } from '../../core/errors.js';
 import { checkDevHost } from './dev-host.js';
+import type { AuditSink } from '../../../security/audit/event.js';
+import type { OpcuaRoleOptions } from './access.js';
 import type { LoginThrottleOptions } from './login-throttle.js';
 import type { UsersFile } from './users.js';
 
@@ -57,6 +59,17 @@ export interface OpcuaServerOptions {
    * for 5 minutes after 10 failures in a row.
    */
   readonly loginThrottle?: LoginThrottleOptions;
+  /**
+   * Roles of sessions for method calls and setting writes (see access.ts): a user's role comes
+   * from the users file; these are the defaults (engineer for a user without a role and for
+   * anonymous `dev` sessions) and the roles of X.509 users by common name.
+   */
+  readonly roles?: OpcuaRoleOptions;
+  /**
+   * Where logins (success, failure, lockout), method calls and setting writes (granted, refused)
+   * are recorded: an `AuditLog`. Default none.
+   */
+  readonly audit?: AuditSink;
   /**
    * Security events, one line each: every failed login (user name, client address and certificate
    * thumbprint, count; never the password). Default: standard error.

@@ -4,8 +4,11 @@
  * `AnalogItemType` with its `EURange` (and `EngineeringUnits` when it has a unit). A write goes
  * through `device.writeProperty`, which checks type and range: a value outside the range or the
  * enumeration is refused with BadOutOfRange (IEC 62541-4 §7.39), a wrong type with BadTypeMismatch.
+ * With an `OpcuaAccess`, a writer whose role is below the setting's is refused with
+ * BadUserAccessDenied before the value is looked at, and every write is recorded.
  */
-import { AccessLevelFlag, DataType, StatusCodes, Variant, type Namespace, type UAObject, type UAVariable } from 'node-opcua';
+import { AccessLevelFlag, DataType, StatusCodes, Variant, type ISessionContext, type Namespace, type StatusCode, type UAObject, type UAVariable } from 'node-opcua';
+import type { OpcuaAccess } from './access.js';
 import type { Device } from '../../device/device.js';
 import { engineeringUnits } from './opcua-units.js';
 import { valueProblem, type DeviceModel } from '../../model/define-device.js';
@@ -62,9 +65,10 @@ export class SettingVariables {
    * Serves the settings from `device`: reads return its current value, writes reach
    * `device.writeProperty`. `onChange` runs after every change (from OPC UA or another transport).
    */
-  bind(device: Pick<Device, 'readProperty' | 'writeProperty' | 'on'>, onChange: () => void): () => void {
+  bind(device: Pick<Device, 'readProperty' | 'writeProperty' | 'on'>, onChange: () => void, access?: OpcuaAccess): () => void {
     for (const { variable, spec, dataType } of this.#variables.values()) {
       const writable = spec.writable !== false;
+      if (writable && access !== undefined) guardWrites(variable, spec.id, access);
       variable.bindVariable(
         {
           get: () => new Variant({ dataType, value: device.readProperty(spec.id) }),
@@ -91,4 +95,38 @@ export class SettingVariables {
     }
     return device.on('property', () => onChange());
   }
+}
+
+type WriteValue = (context: ISessionContext, dataValue: unknown, ...rest: unknown[]) => unknown;
+
+/**
+ * Checks the writer's role before node-opcua's own write path (its setter sees no session), and
+ * records the outcome. `writeValue` takes a callback or returns a promise; both are kept.
+ */
+function guardWrites(variable: UAVariable, id: string, access: OpcuaAccess): void {
+  const target = variable as unknown as { writeValue: WriteValue };
+  const original = target.writeValue.bind(variable) as WriteValue;
+  const action = { kind: 'setting', id } as const;
+  target.writeValue = (context, dataValue, ...rest) => {
+    const decision = access.check(context, action);
+    const callback = typeof rest.at(-1) === 'function' ? (rest.pop() as (error: Error | null, status?: StatusCode) => void) : undefined;
+    if (!decision.allowed) {
+      if (callback) return void callback(null, StatusCodes.BadUserAccessDenied);
+      return Promise.resolve(StatusCodes.BadUserAccessDenied);
+    }
+    const outcome = (status: StatusCode | undefined): void => {
+      const good = status === undefined || status.isGood();
+      access.record(action, decision, good ? 'success' : 'failure', good ? {} : { status: status.name });
+    };
+    if (callback) {
+      return original(context, dataValue, ...rest, (error: Error | null, status?: StatusCode) => {
+        outcome(error ? StatusCodes.BadInternalError : status);
+        callback(error, status);
+      });
+    }
+    return Promise.resolve(original(context, dataValue, ...rest)).then((status) => {
+      outcome(status as StatusCode);
+      return status;
+    });
+  };
 }

@@ -4,18 +4,27 @@
  * logins compare in constant time. It is written owner-only (0600).
  *
  * ```json
- * { "version": 1, "users": [{ "name": "operator", "scrypt": { "N": 16384, "r": 8, "p": 1, "salt": "…", "hash": "…" } }] }
+ * { "version": 1, "users": [{ "name": "operator", "role": "operator", "scrypt": { "N": 16384, "r": 8, "p": 1, "salt": "…", "hash": "…" } }] }
  * ```
+ *
+ * A user's `role` (viewer, operator, engineer, security-admin) decides which method calls and
+ * setting writes the server lets through; a user without one has the server's default role.
+ * An unknown user name costs the same scrypt and comparison as a known one, against a stand-in
+ * hash, so neither the answer nor its time tells which names exist (IEC 62443-4-2 CR 1.5).
  */
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StorageError, ValidationError } from '../../core/errors.js';
+import { isOperatorRole, OPERATOR_ROLES } from '../../model/roles.js';
+import type { OperatorRole } from '../../model/spec.js';
 import { weakPasswordProblem } from './weak-passwords.js';
 
 /** One user's password hash. */
 export interface UserRecord {
   readonly name: string;
+  /** What the user may do; default: the server's default role. */
+  readonly role?: OperatorRole;
   readonly scrypt: { readonly N: number; readonly r: number; readonly p: number; readonly salt: string; readonly hash: string };
 }
 
@@ -25,8 +34,9 @@ const COST = { N: 16_384, r: 8, p: 1 } as const;
 /** Passwords that ship as defaults somewhere and are tried first by anyone. */
 const DEFAULT_PASSWORDS = new Set(['admin', 'password', 'passw0rd', 'root', 'user', 'guest', 'operator', 'opcua', 'sensorkit', '1234', '12345', '123456', '12345678', 'changeme', 'default', 'secret']);
 const MIN_LENGTH = 8;
-/** The salt of the stand-in hash computed for an unknown user. */
+/** The salt and hash of the stand-in an unknown user's password is checked against. */
 const UNKNOWN_USER_SALT = randomBytes(16);
+const UNKNOWN_USER_HASH = randomBytes(KEY_LENGTH);
 
 function scrypt(password: string, salt: Buffer, options: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => scryptCallback(password, salt, KEY_LENGTH, { ...options, maxmem: 64 * 1024 * 1024 }, (error, key) => (error ? reject(error) : resolve(key))));
@@ -61,13 +71,14 @@ export function passwordProblem(name: string, password: string): string | undefi
  * const record = await hashPassword('operator', 'correct horse battery staple')
  * ```
  */
-export async function hashPassword(name: string, password: string): Promise<UserRecord> {
+export async function hashPassword(name: string, password: string, role?: OperatorRole): Promise<UserRecord> {
+  if (role !== undefined && !isOperatorRole(role)) throw new ValidationError('role', `expected one of ${OPERATOR_ROLES.join(', ')}, got ${JSON.stringify(role)}`);
   if (!/^[A-Za-z0-9._@-]{1,64}$/.test(name)) throw new ValidationError('user', `expected 1–64 letters, digits or . _ @ -, got ${JSON.stringify(name)}`);
   const problem = passwordProblem(name, password);
   if (problem !== undefined) throw new ValidationError('password', `${problem}; choose another`);
   const salt = randomBytes(16);
   const hash = await scrypt(password, salt, COST);
-  return { name, scrypt: { ...COST, salt: salt.toString('base64'), hash: hash.toString('base64') } };
+  return { name, ...(role === undefined ? {} : { role }), scrypt: { ...COST, salt: salt.toString('base64'), hash: hash.toString('base64') } };
 }
 
 /**
@@ -132,6 +143,21 @@ export class UsersFile {
     return had;
   }
 
+  /** The role of a user, when the file gives one. */
+  roleOf(name: string): OperatorRole | undefined {
+    return this.#users.get(name)?.role;
+  }
+
+  /** Sets (or with undefined, clears) a user's role and writes the file; `ValidationError` for an unknown user or role. */
+  async setRole(name: string, role: OperatorRole | undefined): Promise<void> {
+    const user = this.#users.get(name);
+    if (user === undefined) throw new ValidationError('user', `no user ${JSON.stringify(name)}`);
+    if (role !== undefined && !isOperatorRole(role)) throw new ValidationError('role', `expected one of ${OPERATOR_ROLES.join(', ')}, got ${JSON.stringify(role)}`);
+    const { role: _old, ...rest } = user;
+    this.#users.set(name, role === undefined ? rest : { ...rest, role });
+    await this.#save();
+  }
+
   /** Whether there is a user of this name. */
   has(name: string): boolean {
     return this.#users.has(name);
@@ -145,7 +171,8 @@ export class UsersFile {
     const user = this.#users.get(name);
     if (password === '') return false;
     if (user === undefined) {
-      await scrypt(password, UNKNOWN_USER_SALT, COST);
+      const stand = await scrypt(password, UNKNOWN_USER_SALT, COST);
+      timingSafeEqual(stand, UNKNOWN_USER_HASH);
       return false;
     }
     const { N, r, p, salt, hash } = user.scrypt;
@@ -171,5 +198,5 @@ export class UsersFile {
 function isUserRecord(value: unknown): value is UserRecord {
   const record = value as UserRecord;
   const s = record?.scrypt;
-  return typeof record?.name === 'string' && typeof s === 'object' && s !== null && [s.N, s.r, s.p].every(Number.isInteger) && typeof s.salt === 'string' && typeof s.hash === 'string';
+  return typeof record?.name === 'string' && (record.role === undefined || isOperatorRole(record.role)) && typeof s === 'object' && s !== null && [s.N, s.r, s.p].every(Number.isInteger) && typeof s.salt === 'string' && typeof s.hash === 'string';
 }
