@@ -167,13 +167,24 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
     const replay = await sensorkit(['hil', 'replay', join(out, 'record.json')]);
     expect(replay.stderr).toBe('');
     expect(replay.code).toBe(0);
-    expect(replay.stdout).toMatch(/^replay of .*record\.json: no differences \(1 phase, \d+ measurements, seed 4; wall \d+\.\d s\)$/m);
+    expect(replay.stdout).toMatch(/^replay of .*record\.json: no differences \(1 phase, \d+ measurements, seed 4; wall \d+\.\d s\)\n$/);
 
     // The tampered record of the verify test: one measured value changed by a tenth.
     const differs = await sensorkit(['hil', 'replay', join(dir, 'tampered.json')]);
     expect(differs.code).toBe(1);
     expect(differs.stdout).toMatch(/^replay of .*tampered\.json: 1 difference\n {2}\$\.phases\[0\]\.measurements\[\d+\]\.value: -?\d+\.\d+ → -?\d+\.\d+\n/);
     expect(differs.stderr).toMatch(/note: the record's signature does not hold/);
+  });
+
+  it('--json prints the summary as the only output on standard output; progress goes to standard error', async () => {
+    const jsonOut = join(dir, 'json');
+    const run = await sensorkit(['hil', 'run', 'env-node-temperature', '--seed', '2', '--out', jsonOut, '--json']);
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as { format: string; outcome: string; runs: { name: string; outcome: string; dir: string; seed: number }[] };
+    expect(summary).toMatchObject({ format: 'sensorkit-hil-summary/1', outcome: 'pass', runs: [{ name: 'emulated', outcome: 'pass', dir: '.', seed: 2 }] });
+    expect(run.stderr).toMatch(/^phase \[1\/1\] accuracy/m);
+    const list = await sensorkit(['hil', 'list', '--json']);
+    expect((JSON.parse(list.stdout) as { id: string }[]).map((p) => p.id)).toContain('env-node-temperature');
   });
 
   it('a failing plan exits 1, and junit.xml carries the failure with the value and the limit', async () => {
