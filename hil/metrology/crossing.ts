@@ -1,12 +1,13 @@
 /**
  * Where a sampled, noisy response crosses a level: a straight line fitted to the samples around
  * the crossing (from the last sample clearly below the level to the first clearly above it,
- * "clearly" being 3σ of the noise), solved for the level and corrected for the response's
+ * "clearly" being half the resolution plus 3σ of the noise), solved for the level and corrected for the response's
  * curvature, which a quadratic through the window's ends and the next sample shows (the curve lies
  * (g″/2)·((t − t̄)² − Stt/m) off the line). Without noise and with two samples that is quadratic
- * interpolation. Uncertainty: the noise through the whole estimator, its sensitivities ∂t_c/∂yᵢ taken
- * by differences (JCGM 100 §5.1.3), and half the curvature correction as a rectangular bound on the
- * higher-order terms left.
+ * interpolation. Uncertainty: the noise and the rounding to the resolution through the whole
+ * estimator, its sensitivities ∂t_c/∂yᵢ taken by differences (JCGM 100 §5.1.3), rounding errors
+ * correlated between samples a fraction of a step apart, and half the curvature correction as a
+ * rectangular bound on the higher-order terms left.
  */
 import { normalB, rectangularB, resolutionB, typeAFromStatistics, type UncertaintyInput } from './contributions.js';
 import { fitLine } from './least-squares.js';
