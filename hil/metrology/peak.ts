@@ -1,8 +1,7 @@
 /**
  * The peak of a sampled, noisy response: a least-squares parabola through the samples around the
  * largest one (those within r/2 + 3σ below it, at most 50 a side, at least the largest and its two
- * neighbours),
- * its vertex the peak. Without noise that is the vertex of the parabola through three samples, which
+ * neighbours), its vertex the peak. Without noise that is the vertex of the parabola through three samples, which
  * finds a peak between samples that the largest sample misses. Uncertainty: the noise through the
  * estimator (sensitivities ∂p/∂yᵢ by differences, JCGM 100 §5.1.3), a 3σ bound on the upward
  * selection of the largest noisy sample, and the gap between the vertex and the largest sample as a
