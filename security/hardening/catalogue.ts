@@ -86,7 +86,7 @@ export const HARDENING_RULES: readonly HardeningRule[] = [
   {
     id: 'SK-AUTH-006', title: 'No device identity (key and certificate)', severity: 'high',
     iec62443: [CR.deviceAuth, CR.pki], etsi: ['5.4-2', '5.5-1'], nist: 'Device Identification', kisa: KISA.auth,
-    checks: 'security.identity names a private key and a certificate that can be read.',
+    checks: 'The identity (security.identity files or folder, default .sensorkit/identity) has a private key and a certificate that can be read.',
     fix: 'Create one (sensorkit identity init) and set security.identity { key, cert }.',
     profiles: PRODUCTION,
   },
@@ -233,7 +233,7 @@ export const HARDENING_RULES: readonly HardeningRule[] = [
   {
     id: 'SK-CMD-001', title: 'Unsigned commands accepted', severity: 'critical',
     iec62443: [CR.authorization, CR.integrity, CR.nonRepudiation], etsi: ['5.5-5'], nist: 'Logical Access to Interfaces', kisa: KISA.access,
-    checks: 'Under production with MQTT on, security.signedCommands requires every cmd/<command> and property/<id>/set to be signed by a trusted operator.',
+    checks: 'With MQTT on, security.signedCommands (default: required under production) requires every cmd/<command> and property/<id>/set to be signed by a trusted operator.',
     fix: "Set security.signedCommands to 'required' and security.operators to the trust store.",
     profiles: PRODUCTION,
   },
@@ -296,7 +296,7 @@ export const HARDENING_RULES: readonly HardeningRule[] = [
   {
     id: 'SK-LOG-001', title: 'No audit log', severity: 'high',
     iec62443: [CR.auditableEvents, CR.auditAccess], etsi: ['5.10-1'], nist: 'Cybersecurity State Awareness', kisa: KISA.logging,
-    checks: 'security.auditLog names the hash-chained audit log file.',
+    checks: 'security.auditLog is not turned off (the runtime keeps .sensorkit/audit.log under production by default).',
     fix: "Set security.auditLog to a file on persistent storage, e.g. '/var/lib/sensorkit/audit.log'.",
     profiles: PRODUCTION,
   },

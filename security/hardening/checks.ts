@@ -121,9 +121,8 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'SK-AUTH-001': async (context) => {
     const credentials = await mqttPassword(context);
     if (credentials === undefined) return [];
-    const settings = context.config.mqtt === false ? undefined : context.config.mqtt;
     if (credentials.password === undefined) {
-      if (settings?.tls?.cert !== undefined) return [];
+      if ((await context.mqttClientCertificate()) !== undefined) return [];
       return [{ message: `the broker ${context.mqtt.kind === 'broker' ? context.mqtt.url.host : ''} is reached with ${credentials.user === '' ? 'no credentials at all' : `user ${credentials.user} and no password`}`, setting: 'mqtt' }];
     }
     const problem = (context.options.passwordProblem ?? basicPasswordProblem)(credentials.user, credentials.password) ?? basicPasswordProblem(credentials.user, credentials.password);
@@ -157,12 +156,12 @@ export const CHECKS: Readonly<Record<string, Check>> = {
     return (users?.users.length ?? 0) === 0 ? [{ message: `OPC UA has no user (${opcua.users} is missing or empty) and X.509 users are off: nobody can log in under production`, setting: 'opcua.users' }] : [];
   },
   'SK-AUTH-006': async (context) => {
-    const identity = context.config.security?.identity;
-    if (!identity || identity.key === undefined || identity.cert === undefined) return [{ message: 'security.identity is not configured (no device key and certificate)', setting: 'security.identity' }];
+    const identity = await context.identityFiles();
+    if (identity === undefined) return [{ message: 'security.identity is turned off: the device has no key and certificate of its own', setting: 'security.identity' }];
     const problems: Problem[] = [];
-    for (const [name, file] of [['key', identity.key], ['cert', identity.cert]] as const) {
+    for (const [name, file] of [['key', identity.key], ['certificate', identity.cert]] as const) {
       const facts = await context.file(file);
-      if (facts.bytes === undefined) problems.push({ message: `security.identity.${name} ${file}: ${facts.error ?? 'cannot read'}`, setting: `security.identity.${name}`, file });
+      if (facts.bytes === undefined) problems.push({ message: `no device identity: the ${name} ${file} (${identity.source}) ${facts.exists ? (facts.error ?? 'cannot be read') : 'does not exist'} (sensorkit identity init)`, setting: 'security.identity', file });
     }
     return problems;
   },
@@ -179,11 +178,10 @@ export const CHECKS: Readonly<Record<string, Check>> = {
     if (settings?.tls?.rejectUnauthorized === false) problems.push({ message: "mqtt.tls.rejectUnauthorized is false: any certificate is accepted as the broker's", setting: 'mqtt.tls.rejectUnauthorized' });
     return problems;
   },
-  'SK-MQTT-003': (context) => {
+  'SK-MQTT-003': async (context) => {
     const mqtt = context.mqtt;
-    const settings = context.config.mqtt === false ? undefined : context.config.mqtt;
-    return mqtt.kind === 'broker' && mqtt.url.protocol === 'mqtts:' && (settings?.tls?.cert === undefined || settings.tls.key === undefined)
-      ? [{ message: 'mqtts:// without mqtt.tls.cert and key: the broker cannot authenticate the device by certificate', setting: 'mqtt.tls' }]
+    return mqtt.kind === 'broker' && mqtt.url.protocol === 'mqtts:' && (await context.mqttClientCertificate()) === undefined
+      ? [{ message: 'mqtts:// without a client certificate (mqtt.tls.cert and key, or tls.identity): the broker cannot authenticate the device by certificate', setting: 'mqtt.tls' }]
       : [];
   },
   'SK-MQTT-004': (context) => (context.mqtt.kind === 'embedded' ? [{ message: 'MQTT names no broker: the embedded development broker (no TLS, no authentication) would run', setting: 'mqtt.url' }] : []),
@@ -272,11 +270,8 @@ export const CHECKS: Readonly<Record<string, Check>> = {
     return problems;
   },
   'SK-CMD-001': (context) => {
-    if (context.mqtt.kind === 'off') return [];
-    const signed = context.config.security?.signedCommands;
-    return signed === true || signed === 'required'
-      ? []
-      : [{ message: `security.signedCommands is ${signed === undefined ? 'not configured' : JSON.stringify(signed)}: unsigned MQTT commands and setting writes are carried out`, setting: 'security.signedCommands' }];
+    if (context.mqtt.kind === 'off' || context.signedCommandsRequired) return [];
+    return [{ message: `security.signedCommands is ${JSON.stringify(context.config.security?.signedCommands)}: unsigned MQTT commands and setting writes are carried out`, setting: 'security.signedCommands' }];
   },
   'SK-CMD-002': async (context) => {
     const path = context.config.security?.operators;
@@ -319,7 +314,7 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'SK-DBG-001': (context) => flagged(context, /^--inspect(-brk|-port|-wait)?(=.*)?$/).map((flag) => ({ message: `${flag} opens the Node inspector: whoever reaches its port runs code on the device` })),
   'SK-DBG-002': (context) =>
     (['DEBUG', 'NODE_DEBUG'] as const).filter((name) => (context.env[name] ?? '') !== '').map((name) => ({ message: `${name}=${context.env[name]!.slice(0, 40)} is set: library internals go to the logs` })),
-  'SK-LOG-001': (context) => (context.auditLogFile === undefined ? [{ message: 'security.auditLog is not configured: logins, commands, setting changes and updates leave no record', setting: 'security.auditLog' }] : []),
+  'SK-LOG-001': (context) => (context.auditLogFile === undefined ? [{ message: 'security.auditLog is off: logins, commands, setting changes and updates leave no record', setting: 'security.auditLog' }] : []),
   'SK-LOG-002': async (context) => {
     const file = context.auditLogFile;
     if (file === undefined || !(await context.file(file)).exists) return [];

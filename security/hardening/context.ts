@@ -6,6 +6,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { verifyAuditLog } from '../audit-log.js';
+import { DEFAULT_IDENTITY_DIR, identityFiles } from '../identity/identity.js';
 import { readCertificates, type CertificateFacts } from './certificates.js';
 import type { AuditedConfig, AuditFileSystem, AuditLogCheck, AuditOptions, HardeningProfile } from './types.js';
 
@@ -42,6 +43,8 @@ export const NODE_AUDIT_FS: AuditFileSystem & { readdir(path: string): Promise<s
 /** Where the runtime keeps OPC UA certificates and users when the configuration does not say. */
 export const DEFAULT_OPCUA_PKI = '.sensorkit/pki';
 export const DEFAULT_OPCUA_USERS = '.sensorkit/opcua-users.json';
+/** The runtime's audit log under the production profile when the configuration does not name one. */
+export const DEFAULT_AUDIT_LOG_FILE = '.sensorkit/audit.log';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
 const WILDCARD = /^(0\.0\.0\.0|::|\[::\]|\*)?$/;
@@ -97,7 +100,8 @@ export class AuditContext {
   get opcua(): { profile: HardeningProfile; host: string; users: string; pki: string; x509Users: boolean; allowRemoteDev: boolean; securityPolicies?: readonly string[]; allowAnonymous?: boolean } | undefined {
     const opcua = this.config.opcua;
     if (opcua === false) return undefined;
-    const profile = opcua?.profile ?? 'dev';
+    // The runtime gives OPC UA its own profile when the configuration does not set one.
+    const profile = opcua?.profile ?? this.profile;
     return {
       profile,
       host: opcua?.host ?? (profile === 'dev' ? '127.0.0.1' : '0.0.0.0'),
@@ -110,12 +114,49 @@ export class AuditContext {
     };
   }
 
-  /** The audit log file the configuration names, or undefined. */
+  /** The audit log file the device would write (the runtime's default under production), or undefined. */
   get auditLogFile(): string | undefined {
     const log = this.config.security?.auditLog;
     if (typeof log === 'string') return log;
-    if (typeof log === 'object' && log !== null) return log.file ?? log.path;
-    return undefined;
+    if (typeof log === 'object' && log !== null) return log.file ?? log.path ?? DEFAULT_AUDIT_LOG_FILE;
+    return log === undefined && this.profile === 'production' ? DEFAULT_AUDIT_LOG_FILE : undefined;
+  }
+
+  /** The HMAC key file of the audit log's chain, if it has one. */
+  get auditLogKeyFile(): string | undefined {
+    const log = this.config.security?.auditLog;
+    return typeof log === 'object' && log !== null ? log.keyFile : undefined;
+  }
+
+  /** Whether unsigned commands are refused: the setting, else the runtime's default (required under production). */
+  get signedCommandsRequired(): boolean {
+    const signed = this.config.security?.signedCommands;
+    if (signed === undefined) return this.profile === 'production';
+    return signed === true || signed === 'required';
+  }
+
+  /**
+   * The identity's key and certificate files: as configured, from the configured folder, or from
+   * the runtime's default folder; undefined when turned off. An encrypted key (`key.enc.json`) is
+   * taken when there is no `key.pem`.
+   */
+  async identityFiles(): Promise<{ key: string; cert: string; source: string } | undefined> {
+    const identity = this.config.security?.identity;
+    if (identity === false) return undefined;
+    if (identity?.key !== undefined && identity.cert !== undefined) return { key: identity.key, cert: identity.cert, source: 'security.identity' };
+    const dir = identity?.dir ?? DEFAULT_IDENTITY_DIR;
+    const files = identityFiles(dir);
+    const plain = await this.file(files.keyFile);
+    const key = plain.exists || !(await this.file(files.encryptedKeyFile)).exists ? files.keyFile : files.encryptedKeyFile;
+    return { key, cert: files.certificateFile, source: identity?.dir === undefined ? `the default identity folder ${dir}` : `security.identity.dir ${dir}` };
+  }
+
+  /** The MQTT client certificate and key: configured, or the identity's with `tls.identity`. */
+  async mqttClientCertificate(): Promise<{ cert: string; key: string } | undefined> {
+    const tls = this.config.mqtt === false ? undefined : this.config.mqtt?.tls;
+    if (tls?.cert !== undefined && tls.key !== undefined) return { cert: tls.cert, key: tls.key };
+    if (tls?.identity !== true) return undefined;
+    return this.identityFiles();
   }
 
   /** A file's existence, mode and content (read once). */
@@ -158,8 +199,8 @@ export class AuditContext {
   /** Every certificate file the configuration uses, parsed. */
   async certificateFiles(): Promise<CertificateFile[]> {
     const named: { setting: string; file: string }[] = [];
-    const identity = this.config.security?.identity;
-    if (identity && identity.cert !== undefined) named.push({ setting: 'security.identity.cert', file: identity.cert });
+    const identity = await this.identityFiles();
+    if (identity !== undefined && (await this.file(identity.cert)).exists) named.push({ setting: 'security.identity', file: identity.cert });
     const mqtt = this.config.mqtt === false ? undefined : this.config.mqtt;
     if (mqtt?.tls?.cert !== undefined) named.push({ setting: 'mqtt.tls.cert', file: mqtt.tls.cert });
     if (mqtt?.tls?.ca !== undefined) named.push({ setting: 'mqtt.tls.ca', file: mqtt.tls.ca });
@@ -171,8 +212,9 @@ export class AuditContext {
       const own = join(opcua.pki, 'own', 'certs');
       for (const name of await this.list(own)) if (/\.(pem|der|crt)$/i.test(name)) named.push({ setting: 'opcua.pki', file: join(own, name) });
     }
+    const unique = named.filter((entry, i) => named.findIndex((other) => other.file === entry.file) === i);
     return Promise.all(
-      named.map(async ({ setting, file }) => {
+      unique.map(async ({ setting, file }) => {
         const facts = await this.file(file);
         if (facts.bytes === undefined) return { setting, file, problem: facts.error ?? 'cannot read' };
         try {
@@ -187,20 +229,23 @@ export class AuditContext {
   /** Every private key file the configuration uses (OPC UA's only once created). */
   async privateKeyFiles(): Promise<{ setting: string; file: string }[]> {
     const keys: { setting: string; file: string }[] = [];
-    const identity = this.config.security?.identity;
-    if (identity && identity.key !== undefined) keys.push({ setting: 'security.identity.key', file: identity.key });
+    const identity = await this.identityFiles();
+    if (identity !== undefined) keys.push({ setting: 'security.identity', file: identity.key });
     const mqtt = this.config.mqtt === false ? undefined : this.config.mqtt;
     if (mqtt?.tls?.key !== undefined) keys.push({ setting: 'mqtt.tls.key', file: mqtt.tls.key });
     if (this.config.updateServer?.tls?.key !== undefined) keys.push({ setting: 'updateServer.tls.key', file: this.config.updateServer.tls.key });
     const opcua = this.opcua;
     if (opcua !== undefined) keys.push({ setting: 'opcua.pki', file: join(opcua.pki, 'own', 'private', 'private_key.pem') });
-    return keys;
+    return keys.filter((entry, i) => keys.findIndex((other) => other.file === entry.file) === i);
   }
 
   /** Verifies the configured audit log (the injected verifier, else the audit log's own). */
   async verifyAuditLog(file: string): Promise<AuditLogCheck> {
-    if (this.options.verifyAuditLog) return this.options.verifyAuditLog(file);
-    const result = await verifyAuditLog(file);
+    const keyFile = this.auditLogKeyFile;
+    const key = keyFile === undefined ? undefined : (await this.file(keyFile)).bytes;
+    if (keyFile !== undefined && key === undefined) return { ok: false, reason: `its key file ${keyFile} cannot be read` };
+    if (this.options.verifyAuditLog) return this.options.verifyAuditLog(file, key);
+    const result = await verifyAuditLog(file, key === undefined ? {} : { key });
     return result.ok ? { ok: true } : { ok: false, reason: `record ${result.line}: ${result.reason}` };
   }
 }

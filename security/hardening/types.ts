@@ -90,13 +90,15 @@ export interface AuditedConfig {
         readonly url?: string;
         readonly username?: string;
         readonly passwordFile?: string;
-        readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly rejectUnauthorized?: boolean; readonly minVersion?: string };
+        /** `identity: true`: the client certificate and key are the device identity's. */
+        readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly identity?: boolean; readonly rejectUnauthorized?: boolean; readonly minVersion?: string };
       };
   readonly opcua?:
     | false
     | {
         readonly port?: number;
         readonly host?: string;
+        /** Default: the audited profile (the runtime gives OPC UA its profile). */
         readonly profile?: HardeningProfile;
         readonly pki?: string;
         readonly users?: string;
@@ -107,15 +109,21 @@ export interface AuditedConfig {
         readonly allowAnonymous?: boolean;
       };
   readonly security?: {
-    /** The device's key and certificate (PEM). */
-    readonly identity?: { readonly key?: string; readonly cert?: string } | false;
+    /**
+     * The device's key and certificate (PEM): the files, or the identity folder (`key.pem` or
+     * `key.enc.json`, and `cert.pem`). Default: the folder `.sensorkit/identity`.
+     */
+    readonly identity?: { readonly key?: string; readonly cert?: string; readonly dir?: string } | false;
     /** The operator trust store file. */
     readonly operators?: string | false;
-    /** Whether MQTT commands and setting writes must be COSE_Sign1-signed by a trusted operator. */
+    /** Whether MQTT commands and setting writes must be COSE_Sign1-signed by a trusted operator. Default: required under production. */
     readonly signedCommands?: boolean | 'required' | 'optional' | 'off';
-    /** The audit log file, or `{ file }`, or false. */
-    readonly auditLog?: string | false | { readonly file?: string; readonly path?: string };
-    /** How the wall clock is kept: `ntp`, `ptp`, `gnss`, `system` (the host synchronises it). */
+    /**
+     * The audit log file, or `{ file, keyFile }` (`keyFile`: the HMAC key of its chain), or false.
+     * Default: `.sensorkit/audit.log` under production, none under dev.
+     */
+    readonly auditLog?: string | false | { readonly file?: string; readonly path?: string; readonly keyFile?: string };
+    /** How the wall clock is kept: `ntp`, `ptp`, `gnss`, `rtc`, `system` (the host synchronises it). */
     readonly timeSource?: string | false;
   };
   /** The device's update agent. */
@@ -163,6 +171,6 @@ export interface AuditOptions {
    * (empty, shorter than 8, a well-known default, the user name).
    */
   readonly passwordProblem?: (user: string, password: string) => string | undefined;
-  /** Verifies an audit log file. Default `verifyAuditLog` of the audit log. */
-  readonly verifyAuditLog?: (file: string) => Promise<AuditLogCheck>;
+  /** Verifies an audit log file (with its HMAC key, when it has one). Default `verifyAuditLog` of the audit log. */
+  readonly verifyAuditLog?: (file: string, key?: Uint8Array) => Promise<AuditLogCheck>;
 }
