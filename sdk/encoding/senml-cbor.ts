@@ -16,7 +16,7 @@ import { describe } from '../core/check.js';
 import { ArgumentError } from '../core/errors.js';
 import type { Sample } from '../core/sample.js';
 import { writeHead, writeNumber } from './senml-cbor-numbers.js';
-import { SENML_CBOR_TYPE, SENML_LABELS, SENML_SECONDARY_UNITS_VERSION, SENSORKIT_LABELS, needsSecondaryUnits, setSenmlField, type SenmlRecord, type SenmlRecordDraft } from './senml.js';
+import { SENML_CBOR_TYPE, SENML_LABELS, SENML_SECONDARY_UNITS_VERSION, SENSORKIT_LABELS, needsSecondaryUnits, setSenmlField, windowCompleteness, type SenmlRecord, type SenmlRecordDraft } from './senml.js';
 
 // The decoder lives in its own file; it is part of this module's API.
 export { SenmlCborDecoder, type SenmlCborDecoderOptions } from './senml-cbor-decoder.js';
@@ -46,6 +46,7 @@ const MAX_CACHED = 4096;
 const KEY_Q = [0x61, 0x71];
 const KEY_QR = [0x62, 0x71, 0x72];
 const KEY_CAL = [0x63, 0x63, 0x61, 0x6c];
+const KEY_CMP = [0x63, 0x63, 0x6d, 0x70];
 const KEY_UNC = [0x63, 0x75, 0x6e, 0x63];
 
 /**
@@ -151,6 +152,7 @@ export class SenmlCborEncoder {
       const reason = bad ? quality.reason : undefined;
       const cal = sample.calibrationId;
       const unc = sample.uncertainty;
+      const cmp = windowCompleteness(sample);
       if (typeof time !== 'number' || !Number.isFinite(time)) throw new ArgumentError(`Expected \`samples[${i}].time\` to be a finite number, got ${describe(time)}`);
       if (value !== null && (typeof value !== 'number' || !Number.isFinite(value))) {
         throw new ArgumentError(`Expected \`samples[${i}].value\` to be a finite number or null, got ${describe(value)}`);
@@ -164,8 +166,9 @@ export class SenmlCborEncoder {
       const calItem = cal !== undefined ? this.#text(cal, i, 'calibrationId') : undefined;
       this.#ensure(this.#pos + 96 + n.length + u.length + (i === 0 ? bn.length : 0) + (reasonItem?.length ?? 0) + (calItem?.length ?? 0));
       const buffer = this.#buffer;
-      // Keys in bytewise order (RFC 8949 §4.2.1): n 0x00, u 0x01, v 0x02, t 0x06, bver 0x20, bn 0x21, bt 0x22, "q", "qr", "cal", "unc".
-      const fields = 3 + (value !== null ? 1 : 0) + (i === 0 ? (secondary ? 3 : 2) : 0) + (bad ? 1 : 0) + (reasonItem ? 1 : 0) + (calItem ? 1 : 0) + (unc !== undefined ? 1 : 0);
+      // Keys in bytewise order (RFC 8949 §4.2.1): n 0x00, u 0x01, v 0x02, t 0x06, bver 0x20, bn 0x21, bt 0x22, "q", "qr", "cal", "cmp", "unc".
+      const fields =
+        3 + (value !== null ? 1 : 0) + (i === 0 ? (secondary ? 3 : 2) : 0) + (bad ? 1 : 0) + (reasonItem ? 1 : 0) + (calItem ? 1 : 0) + (cmp !== undefined ? 1 : 0) + (unc !== undefined ? 1 : 0);
       buffer[this.#pos++] = 0xa0 | fields;
       buffer[this.#pos++] = 0x00;
       this.#copy(n);
@@ -190,6 +193,10 @@ export class SenmlCborEncoder {
       if (levelItem) this.#field(KEY_Q, levelItem);
       if (reasonItem) this.#field(KEY_QR, reasonItem);
       if (calItem) this.#field(KEY_CAL, calItem);
+      if (cmp !== undefined) {
+        for (const byte of KEY_CMP) buffer[this.#pos++] = byte;
+        this.#number(cmp);
+      }
       if (unc !== undefined) {
         for (const byte of KEY_UNC) buffer[this.#pos++] = byte;
         this.#number(unc);

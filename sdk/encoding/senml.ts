@@ -13,6 +13,7 @@
  * | `qr`  | why the quality is not good: `out_of_range`, `sensor_fault`, `stale`, `calibration_expired` |
  * | `cal` | id of the calibration record applied to the value                       |
  * | `unc` | expanded uncertainty (k = 2) of the value, in the record's unit         |
+ * | `cmp` | completeness of an aggregate's window, received / expected samples, 0 ≤ cmp < 1; only on a window that missed samples (its `q` is then at least `"uncertain"`) |
  *
  * A sample's `quality.detail` (free text) and `provenance` are static or local details and stay off
  * the wire (RFC 8428 §4.7 sends metadata out of band); they are shown in the device's logs.
@@ -29,6 +30,7 @@
 import { ArgumentError, DecodeError } from '../core/errors.js';
 import { GOOD, type Quality, type QualityReason, type Sample } from '../core/sample.js';
 import { unitInfo } from '../core/units.js';
+import type { WindowCompleteness } from '../sampling/aggregate.js';
 
 /**
  * Media type of SenML-CBOR (RFC 8428 §12.3), what `SenmlCborEncoder` produces.
@@ -135,7 +137,7 @@ function hasSecondaryUnits(bver: number): boolean {
  * SENSORKIT_LABELS.calibration // 'cal'
  * ```
  */
-export const SENSORKIT_LABELS = Object.freeze({ quality: 'q', reason: 'qr', calibration: 'cal', uncertainty: 'unc' } as const);
+export const SENSORKIT_LABELS = Object.freeze({ quality: 'q', reason: 'qr', calibration: 'cal', uncertainty: 'unc', completeness: 'cmp' } as const);
 
 /**
  * One SenML record, labels as in SenML-JSON. `extensions` holds the fields of other extensions,
@@ -170,6 +172,8 @@ export interface SenmlRecord {
   readonly cal?: string;
   /** sensorkit: expanded uncertainty (k = 2). */
   readonly unc?: number;
+  /** sensorkit: completeness of an aggregate's window, received / expected, in [0, 1). */
+  readonly cmp?: number;
   /** Other extension fields by label. */
   readonly extensions?: ReadonlyMap<string, unknown>;
 }
@@ -267,8 +271,10 @@ export function setSenmlField(draft: SenmlRecordDraft, label: string, value: unk
     case 's':
     case 'ut':
     case 'unc':
+    case 'cmp':
       if (typeof value !== 'number' || !Number.isFinite(value)) throw wrongType(index, label, 'a finite number', value);
       if (label === 'unc' && value < 0) throw wrongType(index, label, 'a number ≥ 0', value);
+      if (label === 'cmp' && !(value >= 0 && value <= 1)) throw wrongType(index, label, 'a number from 0 to 1', value);
       break;
     case 'bver':
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw wrongType(index, label, 'an unsigned integer', value);
@@ -386,6 +392,7 @@ export function resolveSenml(records: readonly SenmlRecord[], options: ResolveOp
     if (record.qr !== undefined) out.qr = record.qr;
     if (record.cal !== undefined) out.cal = record.cal;
     if (record.unc !== undefined) out.unc = record.unc;
+    if (record.cmp !== undefined) out.cmp = record.cmp;
     if (bver !== SENML_VERSION) out.bver = bver;
     if (record.extensions) {
       const kept = new Map([...record.extensions].filter(([label]) => !label.startsWith('b')));
@@ -415,7 +422,24 @@ export function sampleToRecord(sample: Sample, baseTime: number): SenmlRecord {
   }
   if (sample.calibrationId !== undefined) record.cal = sample.calibrationId;
   if (sample.uncertainty !== undefined) record.unc = sample.uncertainty;
+  const completeness = windowCompleteness(sample);
+  if (completeness !== undefined) record.cmp = completeness;
   return record;
+}
+
+/**
+ * The `cmp` of a sample: received / expected of an aggregate window that missed samples (the device
+ * adds `completeness` to such a sample), otherwise undefined.
+ *
+ * @example
+ * ```ts
+ * windowCompleteness({ ...sample, completeness: { expected: 1000, received: 987 } } as Sample) // 0.987
+ * ```
+ */
+export function windowCompleteness(sample: Sample): number | undefined {
+  const completeness = (sample as Sample & { readonly completeness?: WindowCompleteness }).completeness;
+  if (completeness === undefined || !(completeness.expected > 0) || !(completeness.received < completeness.expected)) return undefined;
+  return Math.max(0, completeness.received) / completeness.expected;
 }
 
 /**
@@ -489,6 +513,8 @@ export function resolvedToSample(record: ResolvedSenmlRecord, deviceId: string):
   };
   if (record.unc !== undefined) sample.uncertainty = record.unc;
   if (record.cal !== undefined) sample.calibrationId = record.cal;
+  // The window's counts stay with the device; the ratio comes back as the quality's detail.
+  if (record.cmp !== undefined && quality.detail === undefined) sample.quality = { ...quality, detail: `completeness ${record.cmp.toFixed(3)}` };
   return sample;
 }
 
