@@ -123,14 +123,19 @@ export type ReadVerdict =
   | { readonly kind: 'same-sample' }
   /** A newer sample the device did not report: within its reporting deadband of the last report. */
   | { readonly kind: 'within-deadband'; readonly difference: number }
-  /** No telemetry of the channel at or before the read's time to compare with. */
+  /**
+   * No telemetry of the channel at or before the read's time to compare with, or none at or after
+   * it yet (whether the device reports the read sample is not known yet).
+   */
   | { readonly kind: 'not-comparable' }
   | { readonly kind: 'mismatch'; readonly reason: string };
 
 /**
  * Judges an OPC UA read against telemetry of its channel. The device reports a sample only when it
  * moved past the channel's deadband (or at the heartbeat), so a read newer than the last report
- * must lie within `deadband` of it, and be no older than `heartbeatMs` after it.
+ * must lie within `deadband` of it, and be no older than `heartbeatMs` after it. A read is judged
+ * once telemetry of its channel at or after its time has arrived: until then the device may still
+ * be reporting it.
  *
  * @example
  * ```ts
@@ -138,9 +143,9 @@ export type ReadVerdict =
  * ```
  */
 export function judgeRead(read: Sample, telemetry: readonly Sample[], reporting: { readonly deadband: number; readonly heartbeatMs: number | undefined }, toleranceMs = OPCUA_TIME_TOLERANCE_MS): ReadVerdict {
-  const earlier = telemetry.filter((sample) => sample.channel === read.channel && sample.time <= read.time + toleranceMs).sort((a, b) => a.time - b.time);
-  const last = earlier.at(-1);
-  if (last === undefined) return { kind: 'not-comparable' };
+  const channel = telemetry.filter((sample) => sample.channel === read.channel);
+  const last = channel.filter((sample) => sample.time <= read.time + toleranceMs).sort((a, b) => a.time - b.time).at(-1);
+  if (last === undefined || !channel.some((sample) => sample.time >= read.time - toleranceMs)) return { kind: 'not-comparable' };
   if (last.unit !== read.unit) return { kind: 'mismatch', reason: `unit ${read.unit} over OPC UA, ${last.unit} in telemetry` };
   if (Math.abs(last.time - read.time) <= toleranceMs) {
     return last.value === read.value ? { kind: 'same-sample' } : { kind: 'mismatch', reason: `value ${String(read.value)} over OPC UA, ${String(last.value)} in telemetry at the same time` };

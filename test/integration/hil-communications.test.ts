@@ -156,7 +156,7 @@ describe('the comparisons behind it', () => {
   });
 
   it('judgeRead: the same sample, a newer one within the deadband, or a mismatch', () => {
-    const telemetry = [at('t', 1000, 20), at('t', 5000, 21)];
+    const telemetry = [at('t', 1000, 20), at('t', 5000, 21), at('t', 80_000, 22)];
     const reporting = { deadband: 0.05, heartbeatMs: 60_000 };
     expect(judgeRead(at('t', 5000.4, 21), telemetry, reporting)).toEqual({ kind: 'same-sample' });
     expect(judgeRead(at('t', 6000, 21.04), telemetry, reporting)).toMatchObject({ kind: 'within-deadband' });
@@ -164,6 +164,8 @@ describe('the comparisons behind it', () => {
     expect(judgeRead(at('t', 5000, 20.5), telemetry, reporting)).toMatchObject({ kind: 'mismatch', reason: 'value 20.5 over OPC UA, 21 in telemetry at the same time' });
     expect(judgeRead(at('t', 500, 20), telemetry, reporting)).toEqual({ kind: 'not-comparable' });
     expect(judgeRead(at('t', 70_000, 21), telemetry, reporting)).toMatchObject({ kind: 'mismatch', reason: expect.stringContaining('beyond the heartbeat') });
+    // Newer than every report so far: the device may still report it.
+    expect(judgeRead(at('t', 81_000, 30), telemetry, reporting)).toEqual({ kind: 'not-comparable' });
   });
 
   it('parseReply: JSON and CBOR replies, and what is not a reply', () => {
