@@ -87,7 +87,7 @@ export const HARDENING_RULES: readonly HardeningRule[] = [
     id: 'SK-AUTH-006', title: 'No device identity (key and certificate)', severity: 'high',
     iec62443: [CR.deviceAuth, CR.pki], etsi: ['5.4-2', '5.5-1'], nist: 'Device Identification', kisa: KISA.auth,
     checks: 'The identity (security.identity files or folder, default .sensorkit/identity) has a private key and a certificate that can be read.',
-    fix: 'Create one (sensorkit identity init) and set security.identity { key, cert }.',
+    fix: 'Create one: sensorkit identity init (folder .sensorkit/identity, or set security.identity.dir).',
     profiles: PRODUCTION,
   },
   {
