@@ -187,6 +187,22 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
     expect((JSON.parse(list.stdout) as { id: string }[]).map((p) => p.id)).toContain('env-node-temperature');
   });
 
+  it('on a terminal, redraws one status line per device in place and keeps the measurement lines', async () => {
+    // util-linux script(1) (Debian's essential bsdutils) gives the command a pseudo-terminal.
+    const ttyOut = join(dir, 'tty');
+    const command = [process.execPath, BIN, 'hil', 'run', 'env-node-temperature', '--target', 'emulated', '--target', 'emulated', '--out', ttyOut].map((arg) => `'${arg}'`).join(' ');
+    const run = spawnSync('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, SENSORKIT_DEBUG: '', COLUMNS: '200' } });
+    expect(run.status).toBe(0);
+    const screen = run.stdout.toString().replace(/\r\n/g, '\n');
+    // Two status lines, moved over (cursor up 2, erase below) before each line printed above them.
+    expect(screen).toMatch(/\x1b\[2A\x1b\[Jemulated-1: {3}PASS {2}temperature@25Cel/);
+    expect(screen).toMatch(/^emulated-2  \[1\/1\] accuracy {2}virtual \d:\d\d:\d\d\.\d {2}wall \d+\.\d s {2}› /m);
+    // Plain step lines are for logs only.
+    expect(screen).not.toMatch(/^ {2}step /m);
+    expect(screen).toMatch(/\x1b\[2A\x1b\[JRESULT {2}TARGET/);
+    expect(screen).toMatch(/^PASS: 2 of 2 devices passed env-node-temperature 1\.0\.0/m);
+  });
+
   it('a failing plan exits 1, and junit.xml carries the failure with the value and the limit', async () => {
     const plan = join(dir, 'impossible.json');
     await writeFile(plan, planJson('impossible', { low: 1000, high: 1001, unit: 'Cel', basis: 'impossible on purpose' }));

@@ -160,7 +160,9 @@ export class RunProgress {
     if (!force && this.#drawn > 0 && now - this.#lastDraw < 50) return;
     this.#lastDraw = now;
     this.#clear();
-    const columns = (this.#out as { columns?: number }).columns ?? 100;
+    // A pseudo-terminal may report no size (0): then assume 100 columns.
+    const reported = (this.#out as { columns?: number }).columns;
+    const columns = reported !== undefined && reported >= 20 ? reported : 100;
     for (const name of this.#names) {
       const status = this.#status.get(name)!;
       // The step goes last: on a narrow terminal its end is cut, never the times.
