@@ -1,10 +1,10 @@
 /** `sensorkit ota …`: keys, signing, verification, the update server, campaigns and the device agent. */
 import { UsageError } from '../usage.js';
 import { UPDATE_HELP, deviceCommand } from './device-commands.js';
-import { CAMPAIGN_HELP, DEVICE_HELP, SERVE_HELP, campaignCommand, deviceGroupCommand, serveCommand } from './server-commands.js';
+import { CAMPAIGN_HELP, DEVICE_HELP, SERVE_HELP, TOKEN_HELP, campaignCommand, deviceGroupCommand, serveCommand, tokenCommand } from './server-commands.js';
 import { INSPECT_HELP, KEYGEN_HELP, SIGN_HELP, VERIFY_HELP, inspectCommand, keygenCommand, signCommand, verifyCommand } from './sign-commands.js';
 
-export const OTA_USAGE = `Usage: sensorkit ota keygen|sign|verify|inspect|serve|campaign|device|provision|update [options]
+export const OTA_USAGE = `Usage: sensorkit ota keygen|sign|verify|inspect|serve|token|campaign|device|provision|update [options]
 
 Signed over-the-air updates: SUIT envelopes (RFC 9019, RFC 9124, draft-ietf-suit-manifest-37) with
 COSE_Sign1 (Ed25519 or ECDSA P-256), an update server with resumable downloads and rollout
@@ -17,6 +17,7 @@ Commands:
   verify     verify an envelope (and a payload)
   inspect    print any SUIT envelope: commands, parameters, text, severable members
   serve      serve images over HTTP with Range/ETag, and the campaign API
+  token      administrator tokens of the update server's campaign API
   campaign   create, inspect, widen or halt rollout campaigns (SQLite)
   device     assign devices to the groups campaigns target
   provision  install the factory image into a device directory
@@ -25,7 +26,7 @@ Commands:
 Run 'sensorkit ota <command> --help' for a command's options.
 `;
 
-const HELPS: Record<string, string> = { keygen: KEYGEN_HELP, sign: SIGN_HELP, verify: VERIFY_HELP, inspect: INSPECT_HELP, serve: SERVE_HELP, campaign: CAMPAIGN_HELP, device: DEVICE_HELP, provision: UPDATE_HELP, update: UPDATE_HELP };
+const HELPS: Record<string, string> = { keygen: KEYGEN_HELP, sign: SIGN_HELP, verify: VERIFY_HELP, inspect: INSPECT_HELP, serve: SERVE_HELP, token: TOKEN_HELP, campaign: CAMPAIGN_HELP, device: DEVICE_HELP, provision: UPDATE_HELP, update: UPDATE_HELP };
 
 /**
  * Runs `sensorkit ota <command>`; resolves with the exit code.
@@ -56,6 +57,8 @@ export async function runOta(argv: readonly string[]): Promise<number> {
       return inspectCommand(rest);
     case 'serve':
       return serveCommand(rest);
+    case 'token':
+      return tokenCommand(rest);
     case 'campaign':
       return campaignCommand(rest);
     case 'device':
@@ -64,6 +67,6 @@ export async function runOta(argv: readonly string[]): Promise<number> {
     case 'update':
       return deviceCommand(command, rest);
     default:
-      throw new UsageError(`ota: unknown command "${command}"; expected keygen, sign, verify, inspect, serve, campaign, device, provision or update`);
+      throw new UsageError(`ota: unknown command "${command}"; expected keygen, sign, verify, inspect, serve, token, campaign, device, provision or update`);
   }
 }
