@@ -81,6 +81,10 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
   if (record.target.kind !== 'emulated' || !record.target.virtualTime) {
     throw new ValidationError(file, `ran on ${record.target.description} (${record.target.virtualTime ? 'virtual' : 'real'} time); only emulated runs on virtual time replay`);
   }
+  if (record.injected !== undefined && record.injected.length > 0) {
+    // The injected truths change the emulated world; a replay without them would differ everywhere.
+    throw new ValidationError(file, 'the run injected declared truths (injected), which this version does not replay');
+  }
   if (record.plan.file === undefined) throw new ValidationError(file, 'names no plan file to replay (the plan was run from code)');
   const clockStart = Date.parse(record.clock.start);
   if (Number.isNaN(clockStart)) throw new ValidationError(file, `clock.start "${record.clock.start}" is not a date`);
