@@ -39,11 +39,19 @@ export class ChannelInput {
   readonly #toChannelUnit: (value: number) => number;
   readonly #aggregator: WindowAggregator | undefined;
   readonly #windowSize: number;
+  readonly #sensorClocked: boolean;
   #windowTicks = 0;
   #windowFailure: unknown = undefined;
+  #lastFailureTime = -Infinity;
 
-  constructor(channel: ChannelModel) {
+  /**
+   * @param sensorClocked whether the channel's part is drained sensor-clocked: then a failure does
+   * not fail a window (lost frames arrive as `missedBefore`), it is shown at once, at most once a
+   * window's duration, so that a part that stopped answering does not go silent.
+   */
+  constructor(channel: ChannelModel, sensorClocked = false) {
     this.channel = channel;
+    this.#sensorClocked = sensorClocked;
     const aggregate = channel.aggregate;
     // A crest factor is a ratio of two values in the same unit: no conversion applies.
     this.#toChannelUnit = aggregate?.statistic === 'crest-factor' ? (value) => value : converter(channel.binding.outputSpec.unit, channel.unit);
@@ -61,6 +69,12 @@ export class ChannelInput {
       if (!result.ok) return [{ input: { time: result.time, error: result.error } }];
       const input = withProvenance({ time: result.reading.time, value: this.#value(result) }, provenance);
       return [result.quality === undefined ? { input } : { input, quality: result.quality }];
+    }
+    if (!result.ok && this.#sensorClocked) {
+      const windowMs = (this.#windowSize * 1000) / this.channel.aggregate!.rawRate;
+      if (result.time - this.#lastFailureTime < windowMs) return NONE;
+      this.#lastFailureTime = result.time;
+      return [{ input: { time: result.time, error: result.error } }];
     }
     if (!result.ok) {
       // A failed read fails its window: reported once, at the window's end.

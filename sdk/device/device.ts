@@ -236,7 +236,8 @@ export class Device extends TypedEmitter<DeviceEvents> {
       const { rateHz, oversampling } = channel.binding.readGroup;
       const key = `${channel.binding.instanceKey}/${rateHz}Hz/x${oversampling}`;
       const group = groups.get(key) ?? { rateHz, oversampling, inputs: [], key };
-      group.inputs.push(new ChannelInput(channel));
+      const sensorClocked = this.#drivers.get(channel.binding.instanceKey)?.acquisition !== undefined;
+      group.inputs.push(new ChannelInput(channel, sensorClocked));
       groups.set(key, group);
     }
     const streamed = new Map<string, string>();

@@ -41,8 +41,10 @@ export interface StreamGroup {
   readonly id: string;
   readonly acquisition: SensorClockedAcquisition;
   /**
-   * Receives each frame as a result, in order, stamped on the host clock; a failed drain as
-   * `{ ok: false }` (its frames stay in the FIFO for the next drain). Must not throw.
+   * Receives each frame as a result, in order, stamped on the host clock. Failed drains are
+   * bridged by the part's buffer (their frames come with the next drain); only once drains have
+   * failed for longer than the buffer holds (data is being lost) is each further failure handed on
+   * as `{ ok: false }`, as is a failed start. Must not throw.
    */
   onResult(result: SamplingResult): void;
 }
@@ -92,6 +94,8 @@ interface StreamState {
   pendingQuality: Quality | undefined;
   busy: boolean;
   inFlight: Promise<void> | undefined;
+  /** Host time of the first of the current run of failed drains. */
+  failingSince: number | undefined;
   drains: number;
   failures: number;
   delivered: number;
@@ -158,6 +162,7 @@ export class StreamSampler {
       pendingQuality: undefined,
       busy: false,
       inFlight: undefined,
+      failingSince: undefined,
       drains: 0,
       failures: 0,
       delivered: 0,
@@ -274,11 +279,17 @@ export class StreamSampler {
       state.failures++;
       state.busy = false;
       state.inFlight = undefined;
-      if (this.#running) deliver(state.group, { ok: false, scheduledTime: this.#clock.now(), time: this.#clock.now(), error });
+      const now = this.#clock.now();
+      state.failingSince ??= now;
+      const { capacityFrames, outputRateHz } = state.group.acquisition;
+      if (this.#running && now - state.failingSince >= (capacityFrames * 1000) / outputRateHz) {
+        deliver(state.group, { ok: false, scheduledTime: now, time: now, error });
+      }
       return;
     }
     state.busy = false;
     state.inFlight = undefined;
+    state.failingSince = undefined;
     state.drains++;
     if (!this.#running) return;
     this.#account(state, batch);

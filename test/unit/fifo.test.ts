@@ -1,0 +1,303 @@
+/**
+ * Sensor-clocked acquisition on the emulated MPU-6050: the FIFO at register level, the driver's
+ * drains, and the StreamSampler on virtual time (no lost samples over minutes, the part's clock
+ * error corrected, overflow, gaps and duplicates counted and flagged).
+ */
+import { describe, expect, it } from 'vitest';
+import { Mpu6050Peripheral } from '../../boards/emulated/parts/mpu6050.js';
+import type { I2cPeripheral, Signal } from '../../boards/emulated/peripheral.js';
+import type { AcquisitionBatch, SensorClockedAcquisition } from '../../sdk/drivers/contract.js';
+import { Mpu6050Driver, mpu6050Driver } from '../../sdk/drivers/mpu6050/index.js';
+import { StreamSampler } from '../../sdk/sampling/stream-sampler.js';
+import type { SamplingResult } from '../../sdk/sampling/sampler.js';
+import { i2cRig } from '../support/i2c-rig.js';
+
+const G0 = 9.80665;
+const T0 = Date.UTC(2026, 0, 1);
+const read = (p: I2cPeripheral, register: number, count: number, t: number): number[] => {
+  p.write(Uint8Array.of(register), t);
+  return [...p.read(count, t)];
+};
+const word = (bytes: readonly number[], at: number): number => (((bytes[at]! << 8) | bytes[at + 1]!) << 16) >> 16;
+
+/** Wraps a peripheral and notes when the driver set the sample clock and reset the FIFO (the truth of each frame's time). */
+function spied(peripheral: Mpu6050Peripheral): I2cPeripheral & { clockSetAt: number; fifoResetAt: number } {
+  const spy = {
+    address: peripheral.address,
+    name: peripheral.name,
+    clockSetAt: Number.NaN,
+    fifoResetAt: Number.NaN,
+    read: (count: number, t: number) => peripheral.read(count, t),
+    write: (bytes: Uint8Array, t: number) => {
+      if (bytes[0] === 0x19) spy.clockSetAt = t;
+      if (bytes[0] === 0x6a && (bytes[1]! & 0x04) !== 0) spy.fifoResetAt = t;
+      peripheral.write(bytes, t);
+    },
+  };
+  return spy;
+}
+
+interface Run {
+  readonly results: SamplingResult[];
+  readonly sampler: StreamSampler;
+  readonly spy: ReturnType<typeof spied>;
+  readonly peripheral: Mpu6050Peripheral;
+  readonly clock: ReturnType<typeof i2cRig>['clock'];
+  readonly board: ReturnType<typeof i2cRig>['board'];
+}
+
+/** An MPU-6050 at `rateHz` with its clock `clockPpm` off, drained by a StreamSampler for `seconds` of virtual time. */
+async function stream(options: { rateHz: number; clockPpm?: number; seconds: number; drainIntervalMs?: number; signal?: Signal; acquisition?: (a: SensorClockedAcquisition) => SensorClockedAcquisition }): Promise<Run> {
+  const peripheral = new Mpu6050Peripheral({ acceleration: { z: options.signal ?? { valueAt: () => G0 } }, clockPpm: options.clockPpm ?? 0 });
+  const spy = spied(peripheral);
+  const { clock, board, io } = i2cRig(spy, { start: T0, board: 'arduino-uno' });
+  const driver = new Mpu6050Driver(io, { acquisition: 'fifo', rateHz: options.rateHz });
+  const sampler = new StreamSampler({ clock, ...(options.drainIntervalMs ? { drainIntervalMs: options.drainIntervalMs } : {}) });
+  const results: SamplingResult[] = [];
+  const acquisition = options.acquisition ? options.acquisition(driver.acquisition!) : driver.acquisition!;
+  sampler.add({ id: 'imu', acquisition, onResult: (result) => results.push(result) });
+  sampler.start();
+  await clock.advance(options.seconds * 1000);
+  await sampler.stop();
+  return { results, sampler, spy, peripheral, clock, board };
+}
+
+/** True sample time of frame j since the FIFO reset: the part's period on its own clock. */
+function truth(run: Run, rateHz: number, clockPpm: number): (j: number) => number {
+  const period = 1000 / rateHz / (1 + clockPpm * 1e-6);
+  const first = Math.floor((run.spy.fifoResetAt - run.spy.clockSetAt) / period) + 1;
+  return (j) => run.spy.clockSetAt + (first + j) * period;
+}
+
+const okResults = (run: Run) => run.results.filter((r): r is SamplingResult & { ok: true } => r.ok);
+
+describe('Mpu6050Peripheral FIFO', () => {
+  it('queues a 6-byte accelerometer frame per sample, pops them from FIFO_R_W in order, and empties on FIFO_RESET', () => {
+    let g = 0;
+    const imu = new Mpu6050Peripheral({ acceleration: { z: { valueAt: () => (g += 0) + 0.5 * G0 } } });
+    imu.write(Uint8Array.of(0x6b, 0x00), T0); // wake; DLPF off, SMPLRT_DIV 7 below: 1 kHz
+    imu.write(Uint8Array.of(0x19, 0x07), T0);
+    imu.write(Uint8Array.of(0x23, 0x08), T0); // ACCEL_FIFO_EN
+    imu.write(Uint8Array.of(0x6a, 0x44), T0); // FIFO_EN | FIFO_RESET
+    const count = word(read(imu, 0x72, 2, T0 + 10.5), 0);
+    expect(count).toBe(60);
+    const data = read(imu, 0x74, 12, T0 + 10.5);
+    expect([word(data, 4), word(data, 10)]).toEqual([8192, 8192]); // 0.5 g at ±2 g
+    expect(word(read(imu, 0x72, 2, T0 + 10.5), 0)).toBe(48);
+    imu.write(Uint8Array.of(0x6a, 0x44), T0 + 10.5);
+    expect(read(imu, 0x72, 2, T0 + 10.5)).toEqual([0, 0]);
+  });
+
+  it('overwrites its oldest bytes when full and sets FIFO_OFLOW_INT until INT_STATUS is read', () => {
+    const imu = new Mpu6050Peripheral({ acceleration: {} });
+    imu.write(Uint8Array.of(0x6b, 0x00), T0);
+    imu.write(Uint8Array.of(0x19, 0x07), T0);
+    imu.write(Uint8Array.of(0x23, 0x08), T0);
+    imu.write(Uint8Array.of(0x6a, 0x44), T0);
+    expect(read(imu, 0x3a, 1, T0 + 170.5)[0]! & 0x10).toBe(0); // 170 frames = 1020 bytes
+    expect(word(read(imu, 0x72, 2, T0 + 171.5), 0)).toBe(1024);
+    expect(read(imu, 0x3a, 1, T0 + 171.5)[0]! & 0x10).toBe(0x10);
+    expect(read(imu, 0x3a, 1, T0 + 171.5)[0]! & 0x10).toBe(0);
+  });
+
+  it('samples on its own clock: +1000 ppm gives one extra frame a second', () => {
+    const imu = new Mpu6050Peripheral({ acceleration: {}, clockPpm: 1000 });
+    imu.write(Uint8Array.of(0x6b, 0x00), T0);
+    imu.write(Uint8Array.of(0x19, 0x07), T0);
+    imu.write(Uint8Array.of(0x23, 0x08), T0);
+    imu.write(Uint8Array.of(0x6a, 0x44), T0);
+    let frames = 0;
+    for (let t = 50; t <= 3050; t += 50) {
+      frames += word(read(imu, 0x72, 2, T0 + t), 0) / 6;
+      read(imu, 0x74, word(read(imu, 0x72, 2, T0 + t), 0), T0 + t);
+    }
+    expect(frames).toBe(3053); // ⌊3050 ms × 1.001 kHz⌋
+    expect(() => new Mpu6050Peripheral({ acceleration: {}, clockPpm: 20_000 })).toThrow(/clockPpm/);
+  });
+});
+
+describe('Mpu6050Driver FIFO acquisition', () => {
+  it('configures the rate divider and FIFO, and drains whole frames in the outputs units', async () => {
+    const imu = new Mpu6050Peripheral({ acceleration: { x: { valueAt: () => -G0 }, z: { valueAt: () => G0 } } });
+    const { clock, io } = i2cRig(imu, { start: T0 });
+    const driver = new Mpu6050Driver(io, { acquisition: 'fifo', rateHz: 4000, range: 4 });
+    expect(driver.acquisition).toMatchObject({ mode: 'fifo', outputRateHz: 4000, capacityFrames: 170 });
+    await clock.runUntilSettled(driver.acquisition!.start());
+    await clock.advance(10);
+    const batch = await clock.runUntilSettled(driver.acquisition!.drain());
+    expect(batch.overflow).toBe(false);
+    expect(batch.frames.length).toBe(40);
+    expect(batch.frames[0]!['acceleration-x']).toBeCloseTo(-G0, 2);
+    expect(batch.frames[39]!['acceleration-z']).toBeCloseTo(G0, 2);
+    expect(batch.provenance.configuration).toBe('afs=±4g dlpf=260Hz rate=4000Hz fifo');
+    // Drained too late: the overflow is reported, the FIFO reset and nothing misaligned is returned.
+    await clock.advance(50);
+    const late = await clock.runUntilSettled(driver.acquisition!.drain());
+    expect(late).toMatchObject({ overflow: true, frames: [] });
+    await clock.advance(1);
+    expect((await clock.runUntilSettled(driver.acquisition!.drain())).frames.length).toBe(4);
+    await clock.runUntilSettled(driver.acquisition!.stop());
+    driver.close();
+  });
+
+  it('is off by default and validates the FIFO rate against the DLPF', () => {
+    const { io } = i2cRig(new Mpu6050Peripheral({ acceleration: {} }));
+    expect(new Mpu6050Driver(io).acquisition).toBeUndefined();
+    expect(mpu6050Driver.acquisitionFor!({ acquisition: 'fifo' })).toBe('fifo');
+    expect(mpu6050Driver.acquisitionFor!({})).toBeUndefined();
+    expect(mpu6050Driver.maxRateFor!({ acquisition: 'fifo', rateHz: 4000 })).toBe(4000);
+    expect(() => mpu6050Driver.validateOptions({ acquisition: 'fifo', rateHz: 3000 }, 'o')).toThrow(/o\.rateHz.*8000 Hz \/ n/);
+    expect(() => mpu6050Driver.validateOptions({ acquisition: 'fifo', rateHz: 2000, dlpfHz: 44 }, 'o')).toThrow(/1000 Hz \/ n/);
+    expect(() => mpu6050Driver.validateOptions({ rateHz: 1000 }, 'o')).toThrow(/needs `acquisition: 'fifo'`/);
+  });
+});
+
+describe('StreamSampler on the emulated MPU-6050', () => {
+  for (const rateHz of [1000, 4000]) {
+    it(`delivers every sample at ${rateHz / 1000} kHz for 5 minutes of virtual time, stamped on the host clock`, async () => {
+      const run = await stream({ rateHz, seconds: 300 });
+      const ok = okResults(run);
+      const stats = run.sampler.stats().imu!;
+      expect(stats).toMatchObject({ lost: 0, overflows: 0, gaps: 0, duplicates: 0, failures: 0 });
+      expect(run.results.every((r) => r.ok && r.missedBefore === undefined && r.quality === undefined)).toBe(true);
+      // Every frame the part took up to the last drain arrived: the last one is at most one drain interval old.
+      const at = truth(run, rateHz, 0);
+      expect(ok.length).toBe(stats.delivered);
+      expect(run.clock.now() - at(ok.length - 1)).toBeLessThan(run.sampler.drainIntervalMs + 1000 / rateHz);
+      expect(run.clock.now() - at(ok.length)).toBeGreaterThan(-(1000 / rateHz)); // nothing beyond
+      // From the first drain within half a frame period (one count's quantisation); once the fit has
+      // a few seconds of drains, within a tenth.
+      const period = 1000 / rateHz;
+      let worst = 0;
+      let worstSettled = 0;
+      ok.forEach((r, j) => {
+        const error = Math.abs(r.reading.time - at(j));
+        worst = Math.max(worst, error);
+        if (r.reading.time - T0 > 10_000) worstSettled = Math.max(worstSettled, error);
+      });
+      expect(worst).toBeLessThan(0.5 * period);
+      expect(worstSettled).toBeLessThan(0.1 * period);
+    });
+  }
+
+  it('measures and corrects a part clock 200 ppm fast: timestamps within 0.05 ms of the true sample times after 10 s', async () => {
+    const run = await stream({ rateHz: 1000, clockPpm: 200, seconds: 300 });
+    const ok = okResults(run);
+    const at = truth(run, 1000, 200);
+    let worst = 0;
+    let worstSettled = 0;
+    ok.forEach((r, j) => {
+      const error = Math.abs(r.reading.time - at(j));
+      worst = Math.max(worst, error);
+      if (r.reading.time - T0 > 10_000) worstSettled = Math.max(worstSettled, error);
+    });
+    expect(worst).toBeLessThan(0.25);
+    expect(worstSettled).toBeLessThan(0.05);
+    expect(run.sampler.stats().imu!.driftPpm).toBeGreaterThan(195);
+    expect(run.sampler.stats().imu!.driftPpm).toBeLessThan(205);
+    // What a nominal 1 kHz time base would be off by at the end: 60 ms.
+    const j = ok.length - 1;
+    expect(Math.abs(ok[0]!.reading.time + j - at(j))).toBeGreaterThan(55);
+    expect(run.sampler.stats().imu!.lost).toBe(0);
+  });
+
+  it('counts and flags an overflow when the host drains too late, and estimates the samples lost', async () => {
+    // A bus outage of 400 ms: the FIFO bridges 170 ms at 1 kHz, then overflows.
+    const peripheral = new Mpu6050Peripheral({ acceleration: {} });
+    const { clock, board, io } = i2cRig(peripheral, { start: T0, board: 'arduino-uno' });
+    const driver = new Mpu6050Driver(io, { acquisition: 'fifo' });
+    const sampler = new StreamSampler({ clock });
+    const results: SamplingResult[] = [];
+    sampler.add({ id: 'imu', acquisition: driver.acquisition!, onResult: (r) => results.push(r) });
+    sampler.start();
+    await clock.advance(5000);
+    board.faults.inject({ target: 'i2c0@0x68', kind: 'nak', durationMs: 400 });
+    await clock.advance(5000);
+    await sampler.stop();
+    const stats = sampler.stats().imu!;
+    expect(stats.overflows).toBe(1);
+    // Lost: what the part took during the outage, less what the FIFO still held when the drain reset it.
+    expect(stats.lost).toBeGreaterThan(350);
+    expect(stats.lost).toBeLessThan(450);
+    const failures = results.filter((r) => !r.ok);
+    // Failures are handed on once the outage outlasts the FIFO (data is being lost), not before.
+    expect(failures.length).toBeGreaterThan(0);
+    expect(failures.every((r) => !r.ok && r.time - T0 >= 5000 + 170)).toBe(true);
+    const flagged = results.filter((r) => r.ok && r.missedBefore !== undefined);
+    expect(flagged).toHaveLength(1);
+    const first = flagged[0]!;
+    expect(first.ok && first.missedBefore).toBe(stats.lost);
+    expect(first.ok && first.quality).toEqual({ level: 'uncertain', reason: 'sensor_fault', detail: `FIFO overflow: ~${stats.lost} samples lost before this one` });
+    // Delivered and lost together: every frame the part took from 130 ms (its start) to the last drain, ±1.
+    expect(stats.delivered + stats.lost).toBeGreaterThanOrEqual(9870 - Math.ceil(sampler.drainIntervalMs) - 1);
+    expect(stats.delivered + stats.lost).toBeLessThanOrEqual(9870 + 1);
+  });
+
+  it('bridges a bus outage shorter than the FIFO without losing a sample', async () => {
+    const peripheral = new Mpu6050Peripheral({ acceleration: {} });
+    const { clock, board, io } = i2cRig(peripheral, { start: T0, board: 'arduino-uno' });
+    const driver = new Mpu6050Driver(io, { acquisition: 'fifo' });
+    const sampler = new StreamSampler({ clock });
+    const results: SamplingResult[] = [];
+    sampler.add({ id: 'imu', acquisition: driver.acquisition!, onResult: (r) => results.push(r) });
+    sampler.start();
+    await clock.advance(2000);
+    board.faults.inject({ target: 'i2c0@0x68', kind: 'nak', durationMs: 100 });
+    await clock.advance(2000);
+    await sampler.stop();
+    expect(sampler.stats().imu).toMatchObject({ lost: 0, overflows: 0, gaps: 0 });
+    expect(sampler.stats().imu!.failures).toBeGreaterThan(0);
+    expect(results.every((r) => r.ok && r.quality === undefined)).toBe(true);
+  });
+
+  it('detects a gap when the part lost frames without saying so (its FIFO reset behind the host)', async () => {
+    const peripheral = new Mpu6050Peripheral({ acceleration: {} });
+    const { clock, io } = i2cRig(peripheral, { start: T0 });
+    const driver = new Mpu6050Driver(io, { acquisition: 'fifo' });
+    const sampler = new StreamSampler({ clock, drainIntervalMs: 50 });
+    const results: SamplingResult[] = [];
+    sampler.add({ id: 'imu', acquisition: driver.acquisition!, onResult: (r) => results.push(r) });
+    sampler.start();
+    await clock.advance(3030);
+    peripheral.write(Uint8Array.of(0x6a, 0x44), clock.now()); // FIFO reset, 30 ms after a drain
+    await clock.advance(1000);
+    await sampler.stop();
+    const stats = sampler.stats().imu!;
+    expect(stats.gaps).toBe(1);
+    expect(stats.lost).toBeGreaterThanOrEqual(29);
+    expect(stats.lost).toBeLessThanOrEqual(31);
+    const flagged = results.filter((r) => r.ok && r.missedBefore !== undefined);
+    expect(flagged).toHaveLength(1);
+    expect(flagged[0]!.ok && flagged[0]!.quality?.detail).toBe(`gap: ${stats.lost} samples the part's clock produced never arrived`);
+  });
+
+  it('drops and flags frames the part clock cannot have produced (a frame read twice)', async () => {
+    let drains = 0;
+    const duplicating = (inner: SensorClockedAcquisition): SensorClockedAcquisition => ({
+      mode: inner.mode,
+      outputRateHz: inner.outputRateHz,
+      capacityFrames: inner.capacityFrames,
+      start: () => inner.start(),
+      stop: () => inner.stop(),
+      drain: async (): Promise<AcquisitionBatch> => {
+        const batch = await inner.drain();
+        if (++drains !== 40) return batch;
+        return { ...batch, frames: [...batch.frames, ...batch.frames.slice(-5)] };
+      },
+    });
+    const run = await stream({ rateHz: 1000, seconds: 4, acquisition: duplicating });
+    const stats = run.sampler.stats().imu!;
+    expect(stats).toMatchObject({ duplicates: 5, lost: 0, gaps: 0 });
+    const flagged = run.results.filter((r) => r.ok && r.quality !== undefined);
+    expect(flagged).toHaveLength(1);
+    expect(flagged[0]!.ok && flagged[0]!.quality?.detail).toBe("5 frames more than the part's clock allows were dropped");
+  });
+
+  it('rejects bad options and groups', () => {
+    const { clock } = i2cRig(new Mpu6050Peripheral({ acceleration: {} }));
+    expect(() => new StreamSampler({ clock, drainIntervalMs: 0 })).toThrow(/drainIntervalMs/);
+    const sampler = new StreamSampler({ clock });
+    expect(() => sampler.add({ id: '', acquisition: {} as SensorClockedAcquisition, onResult: () => {} })).toThrow(/id/);
+    expect(() => sampler.add({ id: 'x', acquisition: {} as SensorClockedAcquisition, onResult: () => {} })).toThrow(/acquisition/);
+  });
+});
