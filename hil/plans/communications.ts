@@ -223,7 +223,7 @@ async function opcuaMatchesTelemetry(ctx: StepContext): Promise<void> {
       if (verdict.kind === 'mismatch') mismatches.push(`${read.channel}: ${verdict.reason}`);
     }
     ctx.log(`${compared} of ${readings.length} reads compared`);
-    ctx.record({ id: 'reads-compared', value: compared, unit: 'count', limits: { low: 1, unit: 'count', basis: 'reads with telemetry of their channel before them' } });
+    ctx.record({ id: 'reads-compared', value: compared, unit: 'count', limits: { low: 1, unit: 'count', basis: 'reads with telemetry of their channel before and after them' } });
     ctx.record({
       id: 'read-mismatches',
       value: mismatches.length,
