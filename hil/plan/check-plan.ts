@@ -12,6 +12,8 @@ import type { PhysicalInput } from '../targets/target.js';
 import type { MeasureStep, SettleStep, StepSpec } from './spec.js';
 import type { TestPlan } from './define-test-plan.js';
 import { QUANTITY_UNIT } from './validate-step.js';
+import type { MethodStep } from './method-spec.js';
+import { isMethodKind } from './validate-method.js';
 
 /** What the target offers, when it is known. */
 export interface TargetFacts {
@@ -52,6 +54,7 @@ export function* planSteps(plan: Pick<TestPlan, 'phases'>): Generator<{ step: St
 export function checkPlan(plan: Pick<TestPlan, 'phases'>, model: DeviceModel, target?: TargetFacts): void {
   for (const { step, path } of planSteps(plan)) {
     if (step.kind === 'measure' || step.kind === 'settle') checkChannelStep(step, path, model, target);
+    if (isMethodKind(step.kind)) checkMethodStep(step as MethodStep, path, model, target);
     if (step.kind === 'stimulus' && target !== undefined) checkInput(step.input, step.unit, `${path}.input`, target);
     if (step.kind === 'drive' && target !== undefined) {
       const input = checkInput(step.input, undefined, `${path}.input`, target);
@@ -100,4 +103,23 @@ function checkInput(name: string, unit: string | undefined, path: string, target
     throw new ValidationError(path.replace(/\.input$/, '.unit'), `"${unit}" does not convert to input "${name}"'s unit "${input.unit}"`);
   }
   return input;
+}
+
+/** A method step: its channel, its units, and the input that sets the quantity on this target. */
+function checkMethodStep(step: MethodStep, path: string, model: DeviceModel, target: TargetFacts | undefined): void {
+  const channel = model.channel(step.channel);
+  if (channel === undefined) {
+    throw new ValidationError(`${path}.channel`, `no channel ${describe(step.channel)} in ${model.id} (channels: ${model.channels.map((c) => c.id).join(', ')})`);
+  }
+  if (step.limits !== undefined && step.kind !== 'step-response') {
+    const unit = (step.limits as { unit?: string }).unit;
+    const spread = step.kind === 'linearity' || step.kind === 'hysteresis';
+    if (unit !== undefined && !(spread && unit === '%') && !unit.endsWith('/h') && !canConvert(unit, channel.unit)) {
+      throw new ValidationError(`${path}.limits.unit`, `"${unit}" does not convert to the channel's unit "${channel.unit}"`);
+    }
+  }
+  if (step.source !== undefined || target === undefined) return;
+  const input = step.input ?? (step.reference !== undefined && 'input' in step.reference ? step.reference.input : step.channel);
+  checkInput(input, step.unit, `${path}.input`, target);
+  if (step.kind === 'supply-variation' && step.supplyInput !== undefined) checkInput(step.supplyInput, 'V', `${path}.supplyInput`, target);
 }

@@ -4,3 +4,5 @@ export { loadTestPlan, PlanFileError, MAX_PLAN_FILE_BYTES, type LoadedPlan } fro
 export { checkPlan, type TargetFacts } from './check-plan.js';
 export { shippedPlans, type ShippedPlan } from './shipped-plans.js';
 export type * from './spec.js';
+export { METHOD_KINDS } from './method-spec.js';
+export type * from './method-spec.js';

@@ -11,6 +11,7 @@ import type { DeviceSource } from '../../sdk/runtime/device-source.js';
 import type { Instrument, InstrumentQuantity } from '../instruments/instrument.js';
 import type { LimitsRecord, MeasurementRecord, Outcome, SeriesRecord, UncertaintyRecord } from '../record/record.js';
 import type { ObservationKind, Target } from '../targets/target.js';
+import type { MethodStep } from './method-spec.js';
 
 /** Sets a physical input of the target to a constant, e.g. the true air temperature to 25 °C. */
 export interface StimulusStep {
@@ -168,8 +169,8 @@ export interface RunStep {
   readonly timeoutMs?: number;
 }
 
-/** One step of a phase. */
-export type StepSpec = StimulusStep | DriveStep | SourceStep | WaitStep | SettleStep | MeasureStep | FaultStep | RunStep;
+/** One step of a phase: a basic step, a metrology method (method-spec.ts), or a custom `run` step. */
+export type StepSpec = StimulusStep | DriveStep | SourceStep | WaitStep | SettleStep | MeasureStep | FaultStep | MethodStep | RunStep;
 
 /** A phase: optional setup steps, the steps, and teardown steps that run even after an abort. */
 export interface PhaseSpec {

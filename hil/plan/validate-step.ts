@@ -7,6 +7,8 @@ import { describe, join, rejectUnknownKeys, requireNumber, requireObject, requir
 import { ValidationError } from '../../sdk/core/errors.js';
 import { canConvert, unitInfo } from '../../sdk/core/units.js';
 import type { InstrumentQuantity } from '../instruments/instrument.js';
+import { METHOD_KINDS } from './method-spec.js';
+import { isMethodKind, validateMethod } from './validate-method.js';
 
 /** The instrument quantities a plan may name, with the SenML unit an instrument's output of each carries. */
 export const QUANTITY_UNIT: Readonly<Record<InstrumentQuantity, string>> = {
@@ -21,7 +23,7 @@ export const QUANTITY_UNIT: Readonly<Record<InstrumentQuantity, string>> = {
 /** The instrument quantities a plan may name. */
 export const INSTRUMENT_QUANTITIES = Object.keys(QUANTITY_UNIT) as readonly InstrumentQuantity[];
 
-const STEP_KINDS = ['stimulus', 'drive', 'source', 'wait', 'settle', 'measure', 'fault', 'run'] as const;
+const STEP_KINDS = ['stimulus', 'drive', 'source', 'wait', 'settle', 'measure', 'fault', 'run', ...METHOD_KINDS] as const;
 const QUALITY_LEVELS = ['good', 'uncertain', 'bad'] as const;
 /** The longest wait or timeout of one step: 31 days of target time. */
 const MAX_DURATION_MS = 31 * 24 * 3600_000;
@@ -89,6 +91,11 @@ export function validateStep(raw: unknown, path: string, roles: InstrumentRoles)
     return;
   }
   const kind = requireOneOf(step.kind, STEP_KINDS, join(path, 'kind'));
+  if (isMethodKind(kind)) {
+    validateMethod(step, path, roles, requireUnit, requireInstrument);
+    optionalName(step, path);
+    return;
+  }
   switch (kind) {
     case 'stimulus':
       rejectUnknownKeys(step, ['kind', 'input', 'value', 'unit', 'name'], path, { list: true });

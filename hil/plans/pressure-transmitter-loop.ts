@@ -11,7 +11,16 @@
  *
  * The NE 43 bounds carry the same allowance as the span points (0.08 mA, 0.5 % of span: the
  * receiver's ADS1115 and shunt are stated to ±0.07 mA at 20.5 mA), and stay clear of the failure
- * thresholds 3.6 and 21 mA. The reference
+ * thresholds 3.6 and 21 mA.
+ *
+ * Then the loop as a measuring chain, with GUM uncertainty and ILAC-G8:09 guard-band decisions: the
+ * loop current's linearity against the process pressure (best fit and terminal, within the span
+ * points' allowance of 0.5 % of span) and hysteresis over three up/down cycles; the pressure
+ * channel's repeatability (s of ten readings at 50 %); and its response to a step of 20 → 60 % of
+ * range (t63, t90, overshoot, settling time). The transmitter's own lag (τ ≈ 2 s) is not in the
+ * model, so these steps wait 30 s after each change instead of what the filters alone would need.
+ *
+ * The reference
  * is the process pressure the plan sets on the emulated target's physical input `pressure`; on a
  * real loop a pressure calibrator takes its place.
  *
@@ -22,7 +31,7 @@ import { defineTestPlan } from '../plan/define-test-plan.js';
 import type { StepSpec } from '../plan/spec.js';
 
 /** What the plan tests, in one line (`sensorkit hil list`). */
-export const description = 'pressure-transmitter 4-20 mA loop: span points 0/25/50/75/100 %, NAMUR NE 43 under-/over-range and failure signalling';
+export const description = 'pressure-transmitter 4-20 mA loop: span points 0/25/50/75/100 %, NAMUR NE 43 under-/over-range and failure signalling; linearity, hysteresis, repeatability, step response';
 
 /** The transmitter's range, Pa: 4 mA at 0, 20 mA at 1 MPa (10 bar). */
 const RANGE_PA = 1_000_000;
@@ -54,13 +63,16 @@ function spanPoint(percent: number): StepSpec[] {
   ];
 }
 
+/** Linearity and hysteresis of the loop: within the span points' allowance, 0.5 % of span. */
+const loopAllowance = { tolerance: LOOP_TOLERANCE_MA, unit: 'mA', basis: `0.5 % of span (${LOOP_TOLERANCE_MA} mA)` } as const;
+
 /** The receiver reports a stale repeat for 3 sample periods after a failed read: let them pass. */
 const waitPastStale: StepSpec = { kind: 'wait', durationMs: 5_000 };
 
 export default defineTestPlan({
   id: 'pressure-transmitter-loop',
   name: 'pressure-transmitter 4-20 mA loop and NAMUR NE 43 signalling',
-  version: '1.0.0',
+  version: '2.0.0',
   description,
   device: fileURLToPath(new URL('../../examples/pressure-transmitter/', import.meta.url)),
   phases: [
@@ -122,6 +134,32 @@ export default defineTestPlan({
         { kind: 'fault', target: 'transmitter', fault: 'clear' },
         { kind: 'stimulus', input: 'pressure', value: 400_000, unit: 'Pa' },
       ],
+    },
+    {
+      id: 'linearity',
+      name: 'Loop current linearity against the process pressure',
+      steps: [
+        { kind: 'linearity', channel: 'loop-current', input: 'pressure', unit: 'Pa', points: SPAN_PERCENT.map((percent) => (RANGE_PA * percent) / 100), readings: 5, settleMs: 30_000, limits: loopAllowance },
+      ],
+    },
+    {
+      id: 'hysteresis',
+      name: 'Loop current hysteresis over 3 up/down cycles',
+      steps: [
+        { kind: 'hysteresis', channel: 'loop-current', input: 'pressure', unit: 'Pa', points: [250_000, 500_000, 750_000], cycles: 3, settleMs: 30_000, limits: loopAllowance },
+      ],
+    },
+    {
+      id: 'repeatability',
+      name: 'Pressure repeatability at 50 % of range',
+      steps: [{ kind: 'repeatability', channel: 'pressure', point: 500_000, readings: 10, settleMs: 30_000 }],
+    },
+    {
+      id: 'response',
+      name: 'Pressure step response 20 -> 60 % of range',
+      // The transmitter's lag (τ ≈ 2 s) and the channel's EMA (α = 0.3 at 10 Hz): t90 of about 5 s.
+      steps: [{ kind: 'step-response', channel: 'pressure', from: 200_000, to: 600_000, settleMs: 30_000, durationMs: 60_000, limits: { t63: 5, t90: 10, overshoot: 5, settlingTime: 20 } }],
+      teardown: [{ kind: 'stimulus', input: 'pressure', value: 400_000, unit: 'Pa' }],
     },
   ],
   metadata: { procedure: '4-20 mA span points and NAMUR NE 43 signalling (under-range >= 3.8 mA, over-range <= 20.5 mA, failure <= 3.6 / >= 21 mA)' },

@@ -65,8 +65,13 @@ export interface UncertaintyRecord {
 export interface SeriesRecord {
   readonly name: string;
   readonly unit: string;
+  /** Target time, ms since the run's start; reference values in `axisUnit` when `axis` is `reference`. */
   readonly time: readonly number[];
   readonly value: readonly number[];
+  /** What `time` holds: target time (default) or the reference value (a hysteresis loop's up and down legs). */
+  readonly axis?: 'time' | 'reference';
+  /** Unit of the reference values of a `reference` axis. */
+  readonly axisUnit?: string;
 }
 
 /** One measurement of a phase. */

@@ -4,3 +4,4 @@ export { runTestPlan } from './run-plan.js';
 export { judge, resolveLimits, SIMPLE_ACCEPTANCE } from './judge.js';
 export { worstOutcome } from './phase-runner.js';
 export { usable } from './sample-feed.js';
+export { runMethod, methodWaits, type MethodWaits } from './methods.js';

@@ -160,7 +160,7 @@ async function runPhases(
     instruments: instrumentRecords,
     seed: options.seed,
     clock: { kind: target.virtualTime ? 'virtual' : 'system', start: new Date(clockStart).toISOString(), duration: feed.time() },
-    ...(options.injected === undefined ? {} : { injected: options.injected }),
+    ...injectedOf(options, target),
     context: { ...contextOf(plan), ...(options.context ?? {}) },
     startedAt: wall.startedAt,
     finishedAt: wall.startedAt,
@@ -169,6 +169,14 @@ async function runPhases(
     ...(reason === undefined ? {} : { reason }),
     phases,
   };
+}
+
+/** The declared truths: as given, or those the target carries (an emulated target's `inject`). */
+function injectedOf(options: RunOptions, target: Target): { injected: NonNullable<RunRecord['injected']> } | Record<string, never> {
+  if (options.injected !== undefined) return { injected: options.injected };
+  const carried = (target as { injected?: unknown }).injected;
+  if (!Array.isArray(carried) || carried.length === 0) return {};
+  return { injected: carried.map((entry: { channel: string; kind: string; value: number }) => ({ channel: entry.channel, kind: entry.kind, value: entry.value })) };
 }
 
 /** The plan's metadata as record context fields (booleans as text). */

@@ -15,6 +15,7 @@ import { formatValue, judge, resolveLimits } from './judge.js';
 import type { PhaseScope, RunScope } from './run-scope.js';
 import { describeQuality, formatMs, usable } from './sample-feed.js';
 import { stepContext } from './step-context.js';
+import { runMethod } from './methods.js';
 
 /**
  * A step in a few words, for progress lines and logs.
@@ -41,6 +42,16 @@ export function describeStep(step: StepSpec): string {
       return `measure ${step.id ?? step.channel}`;
     case 'fault':
       return `fault ${step.target}: ${step.fault}${step.durationMs === undefined ? '' : ` for ${formatMs(step.durationMs)}`}`;
+    case 'accuracy':
+    case 'linearity':
+    case 'hysteresis':
+    case 'repeatability':
+    case 'step-response':
+    case 'drift':
+    case 'resolution':
+    case 'noise':
+    case 'supply-variation':
+      return `${step.kind} ${step.channel}${step.id === undefined || step.id === step.kind ? '' : ` (${step.id})`}`;
     default:
       return 'custom step';
   }
@@ -103,6 +114,18 @@ async function execute(step: StepSpec, run: RunScope, phase: PhaseScope): Promis
       if (!canInjectFaults(run.target)) throw new PhaseAbort(`${describeStep(step)}: the target ${run.target.description} cannot inject faults`);
       await run.target.injectFault(step.target, step.fault, step.durationMs, step.options);
       phase.log(describeStep(step));
+      return;
+    case 'accuracy':
+    case 'linearity':
+    case 'hysteresis':
+    case 'repeatability':
+    case 'step-response':
+    case 'drift':
+    case 'resolution':
+    case 'noise':
+    case 'supply-variation':
+      await runMethod(step, run, phase);
+      phase.log(`${describeStep(step)} done`);
       return;
     default:
       await withWatchdog(Promise.resolve().then(() => step.run(stepContext(run, phase))), step.timeoutMs ?? CUSTOM_STEP_WATCHDOG_MS, describeStep(step));

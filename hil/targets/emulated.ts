@@ -8,11 +8,14 @@ import type { EmulatedBoard } from '../../boards/emulated/board.js';
 import type { FaultHandle } from '../../boards/emulated/faults.js';
 import { PhysicalInputs } from '../../boards/emulated/physical-inputs.js';
 import { VirtualClock } from '../../sdk/core/clock.js';
+import { SeededRandom } from '../../sdk/core/random.js';
+import { canConvert, converter } from '../../sdk/core/units.js';
 import { ArgumentError, StateError, ValidationError } from '../../sdk/core/errors.js';
 import { Device } from '../../sdk/device/device.js';
 import type { DeviceModel } from '../../sdk/model/define-device.js';
 import { createEmulatedBoard, inDeviceFile, resolveDevice, type DeviceSource, type ResolvedDevice } from '../../sdk/runtime/device-source.js';
 import type { FaultInjecting } from './emulated-faults.js';
+import { checkInjection, injectionDistortion, type InjectedDistortion, type Injection } from './emulated-injection.js';
 import type { DeviceUnderTest, InputSignal, PhysicalInput, SampleListener, Target } from './target.js';
 
 /** Options of {@link createEmulatedTarget}. */
@@ -25,6 +28,11 @@ export interface EmulatedTargetOptions {
   readonly clockStart?: number;
   /** The device's serial number. Default `EMU-<seed>`. */
   readonly serialNumber?: string;
+  /**
+   * Declared truths: errors injected on physical inputs (`parseInjection('temperature:offset=3')`),
+   * applied from the opening on; `runTestPlan` records them as the record's `injected`.
+   */
+  readonly inject?: readonly Injection[];
 }
 
 /** The emulated target, with the emulated world reachable for custom steps and tests. */
@@ -39,6 +47,8 @@ export interface EmulatedTarget extends Target, FaultInjecting {
   readonly physicalInputs: PhysicalInputs;
   /** What the device file's emulation warned about (e.g. that it has none). */
   readonly warnings: readonly string[];
+  /** The declared truths in force (empty without `inject`). */
+  readonly injected: readonly Injection[];
 }
 
 /** Default start of the virtual clock: fixed, so replays read the same clock. */
@@ -81,11 +91,15 @@ class InProcessEmulatedTarget implements EmulatedTarget {
   readonly #listeners = new Set<SampleListener>();
   readonly #warnings: string[] = [];
   readonly #boardFaults = new Map<string, FaultHandle[]>();
+  readonly #injected: readonly Injection[];
+  readonly #distortions = new Map<string, InjectedDistortion>();
   #state: State = { name: 'idle' };
   #model: DeviceModel | undefined;
 
   constructor(options: EmulatedTargetOptions) {
     this.#options = options;
+    if (options.inject !== undefined && !Array.isArray(options.inject)) throw new ValidationError('inject', 'expected a list of { channel, kind, value }');
+    this.#injected = Object.freeze((options.inject ?? []).map((injection, i) => Object.freeze(checkInjection(injection, `inject[${i}]`))));
     this.clock = new VirtualClock({ start: options.clockStart ?? DEFAULT_CLOCK_START });
     const source = options.device;
     if (typeof source === 'object' && source !== null) this.#model = 'model' in source ? source.model : source;
@@ -108,6 +122,10 @@ class InProcessEmulatedTarget implements EmulatedTarget {
     return this.#warnings;
   }
 
+  get injected(): readonly Injection[] {
+    return this.#injected;
+  }
+
   async open(): Promise<DeviceUnderTest> {
     if (this.#state.name !== 'idle') throw new StateError(`cannot open an emulated target that is ${this.#state.name}`);
     this.#state = { name: 'opening' };
@@ -116,6 +134,7 @@ class InProcessEmulatedTarget implements EmulatedTarget {
       const resolved = await resolveDevice(this.#options.device);
       this.#model = resolved.model;
       board = await createEmulatedBoard(resolved, this.clock, this.#options.seed, (message) => this.#warnings.push(message), this.physicalInputs);
+      this.#applyInjections(resolved.model);
       const device = new Device(resolved.model, { board, serialNumber: this.#options.serialNumber ?? `EMU-${this.#options.seed}` });
       const setup = resolved.setup;
       if (setup) await inDeviceFile(resolved, 'setup', () => setup(device));
@@ -146,12 +165,39 @@ class InProcessEmulatedTarget implements EmulatedTarget {
 
   async stimulate(input: string, value: number, unit: string): Promise<void> {
     this.#open();
+    this.#distortions.get(input)?.touch(this.clock.now());
     this.physicalInputs.set(input, value, unit);
   }
 
   async drive(input: string, signal: InputSignal, unit: string): Promise<void> {
     this.#open();
+    this.#distortions.get(input)?.touch(this.clock.now());
     this.physicalInputs.drive(input, signal, unit);
+  }
+
+  /** Installs the declared truths on their inputs (ValidationError for an input the emulation lacks). */
+  #applyInjections(model: DeviceModel): void {
+    const byInput = new Map<string, Injection[]>();
+    for (const injection of this.#injected) byInput.set(injection.channel, [...(byInput.get(injection.channel) ?? []), injection]);
+    for (const [name, injections] of byInput) {
+      const input = this.physicalInputs.list().find((candidate) => candidate.name === name);
+      if (input === undefined) {
+        const known = this.physicalInputs.list().map((candidate) => candidate.name);
+        throw new ValidationError(`inject.${name}`, `no physical input "${name}" on this emulated target (inputs: ${known.length === 0 ? 'none' : known.join(', ')})`);
+      }
+      const channel = model.channel(name);
+      const range =
+        channel !== undefined && canConvert(channel.unit, input.unit)
+          ? { min: converter(channel.unit, input.unit)(channel.range.min), max: converter(channel.unit, input.unit)(channel.range.max) }
+          : undefined;
+      const injected = injectionDistortion(injections, {
+        random: new SeededRandom(this.#options.seed).fork(`inject:${name}`),
+        startMs: this.clock.now(),
+        ...(range === undefined ? {} : { range }),
+      });
+      this.#distortions.set(name, injected);
+      this.physicalInputs.distort(name, injected.distortion);
+    }
   }
 
   onSample(listener: SampleListener): () => void {
@@ -208,3 +254,4 @@ class InProcessEmulatedTarget implements EmulatedTarget {
     return this.#state;
   }
 }
+export { parseInjection, checkInjection, INJECTION_KINDS, type Injection, type InjectionKind } from './emulated-injection.js';
