@@ -3,12 +3,15 @@
  * of a manifest (RFC 9124 §4.3, SUIT manifest draft §8.3): `alg` is only in the protected header
  * (where the signature covers it), the key id travels unprotected as a hint, and the payload field
  * is nil. ECDSA signatures are the raw r‖s form (RFC 9053 §2.1), which node:crypto writes with
- * `dsaEncoding: 'ieee-p1363'`.
+ * `dsaEncoding: 'ieee-p1363'`. Signing and the signature check are the generic COSE_Sign1 of
+ * `security/cose` (shared with signed operator commands); parsing stays here, under the SUIT
+ * profile's strict CBOR reader and its typed `ManifestError` reasons.
  */
-import { sign, verify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { coseVerify, sign1Structure, signSign1 } from '../../security/cose/sign1.js';
 import { ManifestError } from '../errors.js';
-import { algorithmOfCoseId, algorithmOfKey, COSE_ALG, keyIdOf, type SignatureAlgorithm } from '../keys/keys.js';
-import { CborTagged, decodeCbor, encodeCbor, type CborMap } from './cbor.js';
+import { algorithmOfCoseId, algorithmOfKey, type SignatureAlgorithm } from '../keys/keys.js';
+import { CborTagged, decodeCbor } from './cbor.js';
 
 /** COSE_Sign1_Tagged (RFC 9052 §2). */
 export const COSE_SIGN1_TAG = 18;
@@ -25,15 +28,7 @@ const HEADER_KID = 4;
  * ```
  */
 export function sigStructure(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
-  return encodeCbor(['Signature1', protectedBytes, new Uint8Array(0), payload]);
-}
-
-function rawSign(algorithm: SignatureAlgorithm, data: Uint8Array, key: KeyObject): Uint8Array {
-  return algorithm === 'ed25519' ? sign(null, data, key) : sign('sha256', data, { key, dsaEncoding: 'ieee-p1363' });
-}
-
-function rawVerify(algorithm: SignatureAlgorithm, data: Uint8Array, key: KeyObject, signature: Uint8Array): boolean {
-  return algorithm === 'ed25519' ? verify(null, data, key, signature) : verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature);
+  return sign1Structure(protectedBytes, payload);
 }
 
 /**
@@ -45,11 +40,8 @@ function rawVerify(algorithm: SignatureAlgorithm, data: Uint8Array, key: KeyObje
  * ```
  */
 export function signDetached(payload: Uint8Array, privateKey: KeyObject): Uint8Array {
-  const algorithm = algorithmOfKey(privateKey);
-  const protectedBytes = encodeCbor(new Map([[HEADER_ALG, COSE_ALG[algorithm]]]));
-  const unprotected: CborMap = new Map([[HEADER_KID, Uint8Array.from(Buffer.from(keyIdOf(privateKey), 'hex'))]]);
-  const signature = rawSign(algorithm, sigStructure(protectedBytes, payload), privateKey);
-  return encodeCbor(new CborTagged(COSE_SIGN1_TAG, [protectedBytes, unprotected, null, signature]));
+  algorithmOfKey(privateKey); // a key of another type is a ManifestError (bad-algorithm) here
+  return signSign1(payload, privateKey, { detached: true });
 }
 
 /** A parsed COSE_Sign1, before its signature is checked. */
@@ -113,5 +105,5 @@ export function verifyDetached(parsed: ParsedSign1, payload: Uint8Array, publicK
   if (algorithmOfKey(publicKey) !== parsed.algorithm) return false;
   // Ed25519 and raw P-256 r‖s signatures are both 64 bytes (RFC 8032 §5.1.6, RFC 9053 §2.1).
   if (parsed.signature.length !== 64) return false;
-  return rawVerify(parsed.algorithm, sigStructure(parsed.protectedBytes, payload), publicKey, parsed.signature);
+  return coseVerify(parsed.algorithm, sigStructure(parsed.protectedBytes, payload), publicKey, parsed.signature);
 }
