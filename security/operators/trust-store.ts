@@ -90,6 +90,24 @@ export class OperatorTrustStore implements OperatorDirectory {
     return new OperatorTrustStore(operators as TrustedOperator[], path);
   }
 
+  /**
+   * Re-reads the file (a revocation or a new key from `sensorkit operator` in force without a
+   * restart). A damaged file leaves the store as it was and rejects with `StorageError`; a
+   * missing one empties it.
+   *
+   * @example
+   * ```ts
+   * process.on('SIGHUP', () => void store.reload().catch((error) => log(error.message)))
+   * ```
+   */
+  async reload(): Promise<void> {
+    if (this.path === undefined) return;
+    const fresh = await OperatorTrustStore.load(this.path);
+    this.#operators.clear();
+    this.#keys.clear();
+    for (const operator of fresh.list()) this.#put(operator);
+  }
+
   /** Every operator, trusted and revoked, by name then key id. */
   list(): TrustedOperator[] {
     return [...this.#operators.values()].sort((a, b) => a.name.localeCompare(b.name) || a.keyId.localeCompare(b.keyId));

@@ -107,6 +107,23 @@ describe('operator trust store', () => {
     await expect(store.trust('not a key', { role: 'viewer', name: 'x' })).rejects.toThrow(ValidationError);
   });
 
+  it('reloads its file: a revocation made by another process is in force, a damaged file changes nothing', async () => {
+    const { dir, alice, pem } = await twoKeys();
+    const file = join(dir, 'operators.json');
+    const running = await OperatorTrustStore.load(file);
+    const cli = await OperatorTrustStore.load(file);
+    await cli.trust(pem(alice.publicKeyFile), { role: 'operator', name: 'alice' });
+    expect(running.lookup(alice.keyId)).toBeUndefined();
+    await running.reload();
+    expect(running.lookup(alice.keyId)?.revoked).toBe(false);
+    await cli.revoke(alice.keyId);
+    await running.reload();
+    expect(running.lookup(alice.keyId)?.revoked).toBe(true);
+    writeFileSync(file, '{"version":1,"operators":[{}]}');
+    await expect(running.reload()).rejects.toThrow(StorageError);
+    expect(running.lookup(alice.keyId)?.revoked).toBe(true);
+  });
+
   it('refuses a file whose key id was edited to another key, or whose role is unknown', async () => {
     const { dir, alice, bob, pem } = await twoKeys();
     const file = join(dir, 'operators.json');
