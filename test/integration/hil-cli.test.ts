@@ -106,9 +106,10 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     // Not a terminal: plain lines, one per phase, step and measurement.
-    expect(run.stdout).toMatch(/^phase \[1\/1\] accuracy {2}virtual 0:00:00\.0 {2}wall \d+\.\d s$/m);
-    expect(run.stdout).toMatch(/^ {2}PASS {2}temperature@25Cel {2}\S+ Cel {2}limits \[24, 26\] Cel/m);
-    expect(run.stdout).toMatch(/^PASS env-node-temperature 1\.0\.0 on emulated, .*: 5 passed, 0 failed(, \d+ recorded)?; virtual \d:\d\d:\d\d\.\d, wall \d+\.\d s$/m);
+    // (The shipped plan's phases and measurements are its own; these lines only check the form.)
+    expect(run.stdout).toMatch(/^phase \[1\/\d+\] \S+ {2}virtual 0:00:00\.0 {2}wall \d+\.\d s$/m);
+    expect(run.stdout).toMatch(/^ {2}PASS {2}\S+ {2}-?\d+(\.\d+)?(e-?\d+)? \S+ {2}limits /m);
+    expect(run.stdout).toMatch(/^PASS env-node-temperature \d+\.\d+\.\d+ on emulated, .*: \d+ passed, 0 failed(, \d+ recorded)?; virtual \d+:\d\d:\d\d\.\d, wall \d+\.\d s$/m);
     const record = JSON.parse(await readFile(join(out, 'record.json'), 'utf8')) as { seed: number; context: { operator: string }; plan: { file: string }; signature: { alg: string } };
     expect(record).toMatchObject({ seed: 4, context: { operator: 'A. Tester' }, plan: { file: 'env-node-temperature' }, signature: { alg: 'ES256' } });
     expect(await readFile(join(out, 'junit.xml'), 'utf8')).toMatch(/<testsuites name="env-node temperature accuracy" tests="\d+" failures="0" errors="0" skipped="0"/);
@@ -116,7 +117,7 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
 
     const verified = await sensorkit(['hil', 'verify', join(out, 'record.json'), '--key', join(keys, 'public.pem')]);
     expect(verified.code).toBe(0);
-    expect(verified.stdout).toMatch(/^ok: .*record\.json: signed ES256 by sha-256:[0-9a-f]{64} \(the key given\); env-node-temperature 1\.0\.0 on emulated, .* outcome pass\n$/);
+    expect(verified.stdout).toMatch(/^ok: .*record\.json: signed ES256 by sha-256:[0-9a-f]{64} \(the key given\); env-node-temperature \d+\.\d+\.\d+ on emulated, .* outcome pass\n$/);
     const keyless = await sensorkit(['hil', 'verify', out]);
     expect(keyless.code).toBe(0);
     expect(keyless.stdout).toMatch(/the key it carries; give --key to check who signed/);
@@ -167,12 +168,12 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
     const replay = await sensorkit(['hil', 'replay', join(out, 'record.json')]);
     expect(replay.stderr).toBe('');
     expect(replay.code).toBe(0);
-    expect(replay.stdout).toMatch(/^replay of .*record\.json: no differences \(1 phase, \d+ measurements, seed 4; wall \d+\.\d s\)\n$/);
+    expect(replay.stdout).toMatch(/^replay of .*record\.json: no differences \(\d+ phases?, \d+ measurements, seed 4; wall \d+\.\d s\)\n$/);
 
     // The tampered record of the verify test: one measured value changed by a tenth.
     const differs = await sensorkit(['hil', 'replay', join(dir, 'tampered.json')]);
     expect(differs.code).toBe(1);
-    expect(differs.stdout).toMatch(/^replay of .*tampered\.json: 1 difference\n {2}\$\.phases\[0\]\.measurements\[\d+\]\.value: -?\d+\.\d+ → -?\d+\.\d+\n/);
+    expect(differs.stdout).toMatch(/^replay of .*tampered\.json: 1 difference\n {2}\$\.phases\[\d+\]\.measurements\[\d+\]\.value: -?\d+\.\d+ → -?\d+\.\d+\n/);
     expect(differs.stderr).toMatch(/note: the record's signature does not hold/);
   });
 
@@ -182,7 +183,7 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
     expect(run.code).toBe(0);
     const summary = JSON.parse(run.stdout) as { format: string; outcome: string; runs: { name: string; outcome: string; dir: string; seed: number }[] };
     expect(summary).toMatchObject({ format: 'sensorkit-hil-summary/1', outcome: 'pass', runs: [{ name: 'emulated', outcome: 'pass', dir: '.', seed: 2 }] });
-    expect(run.stderr).toMatch(/^phase \[1\/1\] accuracy/m);
+    expect(run.stderr).toMatch(/^phase \[1\/\d+\] \S+/m);
     const list = await sensorkit(['hil', 'list', '--json']);
     expect((JSON.parse(list.stdout) as { id: string }[]).map((p) => p.id)).toContain('env-node-temperature');
   });
@@ -195,12 +196,12 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
     expect(run.status).toBe(0);
     const screen = run.stdout.toString().replace(/\r\n/g, '\n');
     // Two status lines, moved over (cursor up 2, erase below) before each line printed above them.
-    expect(screen).toMatch(/\x1b\[2A\x1b\[Jemulated-1: {3}PASS {2}temperature@25Cel/);
-    expect(screen).toMatch(/^emulated-2  \[1\/1\] accuracy {2}virtual \d:\d\d:\d\d\.\d {2}wall \d+\.\d s {2}› /m);
+    expect(screen).toMatch(/\x1b\[2A\x1b\[Jemulated-1: {3}PASS {2}\S+ {2}/);
+    expect(screen).toMatch(/^emulated-2  \[\d+\/\d+\] \S+ {2}virtual \d:\d\d:\d\d\.\d {2}wall \d+\.\d s {2}› /m);
     // Plain step lines are for logs only.
     expect(screen).not.toMatch(/^ {2}step /m);
     expect(screen).toMatch(/\x1b\[2A\x1b\[JRESULT {2}TARGET/);
-    expect(screen).toMatch(/^PASS: 2 of 2 devices passed env-node-temperature 1\.0\.0/m);
+    expect(screen).toMatch(/^PASS: 2 of 2 devices passed env-node-temperature \d+\.\d+\.\d+/m);
   });
 
   it('a failing plan exits 1, and junit.xml carries the failure with the value and the limit', async () => {
@@ -282,6 +283,9 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
       const garbage = await sensorkit(['hil', 'run', plan, '--instrument', `dmm=scpi-tcp:127.0.0.1:${port}`, '--out', join(dir, 'garbage')]);
       expect(garbage.code).toBe(2);
       expectOneLine(garbage, /^sensorkit: hil run: .*did not identify/);
+      const shared = await sensorkit(['hil', 'run', plan, '--target', 'emulated', '--target', 'emulated', '--instrument', `dmm=scpi-tcp:127.0.0.1:${port}`]);
+      expect(shared.code).toBe(2);
+      expect(shared.stderr).toMatch(/^sensorkit: instrument scpi-tcp:127\.0\.0\.1:\d+ is given to both emulated-1 and emulated-2 \(dmm\); parallel runs need one instrument each/);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
@@ -304,10 +308,10 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
     const stationOut = join(dir, 'station');
     const run = await sensorkit(['hil', 'run', 'env-node-temperature', '--station', station, '--out', stationOut, '--key', join(keys, 'private.pem')]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^fixture-1: phase \[1\/1\] accuracy/m);
-    expect(run.stdout).toMatch(/^fixture-2: {3}PASS {2}temperature@80Cel/m);
+    expect(run.stdout).toMatch(/^fixture-1: phase \[1\/\d+\] \S+/m);
+    expect(run.stdout).toMatch(/^fixture-2: {3}PASS {2}\S+/m);
     expect(run.stdout).toMatch(/^RESULT\s+TARGET\s+DEVICE\s+MEASUREMENTS\s+TIME\s+OUTPUT$/m);
-    expect(run.stdout).toMatch(/^PASS: 2 of 2 devices passed env-node-temperature 1\.0\.0; summary in .*summary\.json$/m);
+    expect(run.stdout).toMatch(/^PASS: 2 of 2 devices passed env-node-temperature \d+\.\d+\.\d+; summary in .*summary\.json$/m);
     const summary = JSON.parse(await readFile(join(stationOut, 'summary.json'), 'utf8')) as { outcome: string; runs: { name: string; seed: number; outcome: string; dir: string }[] };
     expect(summary.outcome).toBe('pass');
     expect(summary.runs.map((r) => [r.name, r.seed, r.outcome, r.dir])).toEqual([['fixture-1', 1, 'pass', 'fixture-1'], ['fixture-2', 2, 'pass', 'fixture-2']]);

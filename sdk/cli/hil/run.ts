@@ -78,6 +78,22 @@ function targetNames(specs: readonly string[]): string[] {
   return names.map((name, i) => (names.indexOf(name) !== names.lastIndexOf(name) ? `${name}-${names.slice(0, i + 1).filter((n) => n === name).length}` : name));
 }
 
+/**
+ * Refuses one real instrument for several parallel runs: two runs would interleave their commands
+ * on it. Simulated instruments are made per run.
+ */
+function checkSharedInstruments(runs: readonly TargetRun[]): void {
+  const users = new Map<string, string>();
+  for (const run of runs) {
+    for (const [role, spec] of Object.entries(run.instruments)) {
+      if (spec.startsWith('sim:')) continue;
+      const other = users.get(spec);
+      if (other !== undefined) throw new UsageError(`instrument ${spec} is given to both ${other} and ${run.name} (${role}); parallel runs need one instrument each (a --station file gives each fixture its own)`);
+      users.set(spec, run.name);
+    }
+  }
+}
+
 /** The first line of an error for the summary and the exit-2 message. */
 function oneLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
@@ -122,6 +138,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     const names = targetNames(specs);
     runs = specs.map((spec, i) => ({ name: names[i]!, spec, seed, instruments }));
   }
+  checkSharedInstruments(runs);
   const single = values.station === undefined && runs.length === 1;
   const out = values.out ?? defaultOut(plan.id);
 
@@ -142,23 +159,23 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   let results: RunResult[];
   try {
     results = await Promise.all(
-    runs.map(async (run): Promise<RunResult> => {
-      try {
-        const record = await runOnTarget(source, run, {
-          context,
-          onProgress: (event) => progress.event(run.name, event),
-          warn: (message) => progress.line(run.name, `warning: ${message}`),
-          signal: interrupt.signal,
-        });
-        return { run, record };
-      } catch (error) {
-        // A set-up error of one fixture is reported, and the others run on; anything else is a bug.
-        if (!(error instanceof SensorkitError)) throw error;
-        if (single) throw error;
-        progress.line(run.name, `error: ${oneLine(error)}`);
-        return { run, error: oneLine(error) };
-      }
-    }),
+      runs.map(async (run): Promise<RunResult> => {
+        try {
+          const record = await runOnTarget(source, run, {
+            context,
+            onProgress: (event) => progress.event(run.name, event),
+            warn: (message) => progress.line(run.name, `warning: ${message}`),
+            signal: interrupt.signal,
+          });
+          return { run, record };
+        } catch (error) {
+          // A set-up error of one fixture is reported, and the others run on; anything else is a bug.
+          if (!(error instanceof SensorkitError)) throw error;
+          if (single) throw error;
+          progress.line(run.name, `error: ${oneLine(error)}`);
+          return { run, error: oneLine(error) };
+        }
+      }),
     );
   } finally {
     process.removeListener('SIGINT', onSigint);
