@@ -3,8 +3,8 @@
  * largest one (those within r/2 + 3σ below it, at most 50 a side, at least the largest and its two
  * neighbours), its vertex the peak. Without noise that is the vertex of the parabola through three samples, which
  * finds a peak between samples that the largest sample misses. Uncertainty: the noise through the
- * estimator (sensitivities ∂p/∂yᵢ by differences, JCGM 100 §5.1.3), a 3σ bound on the upward
- * selection of the largest noisy sample, and the gap between the vertex and the largest sample as a
+ * estimator (sensitivities ∂p/∂yᵢ by differences, JCGM 100 §5.1.3), σ·√(2 ln N) for the upward
+ * selection of the largest of N noisy samples near the top, and the gap between the vertex and the largest sample as a
  * rectangular bound on the parabola's own error.
  */
 import { rectangularB, type UncertaintyInput } from './contributions.js';
@@ -38,18 +38,25 @@ export function peakOf(time: readonly number[], value: readonly number[], noise:
   while (end < value.length - 1 && end - top < MAX_SIDE && value[end + 1]! >= value[top]! - margin) end++;
   start = Math.max(0, Math.min(start, top - 1));
   end = Math.min(value.length - 1, Math.max(end, top + 1));
-  if (end - start < 2) return { value: value[top]!, inputs: [] };
+  // The largest of N noisy samples near the top is selected upwards by about σ·√(2 ln N): a
+  // rectangular input of that half-width (N: samples within the margin of the largest).
+  const scale = noise.scale ?? 1;
+  let candidates = 0;
+  for (const v of value) if (v >= value[top]! - margin) candidates++;
+  const selection =
+    noise.sigma > 0
+      ? [rectangularB('selection of the largest noisy sample', noise.sigma * scale * Math.sqrt(2 * Math.log(Math.max(2, candidates))), { sensitivity: 1 / scale })]
+      : [];
   const indices = Array.from({ length: end - start + 1 }, (_, k) => start + k);
   const values = indices.map((i) => value[i]!);
-  const found = vertex(indices.map((i) => time[i]!), values);
-  if (found === undefined) return { value: value[top]!, inputs: [] };
   const times = indices.map((i) => time[i]!);
-  const inputs = sampleInputs('the peak', (y) => vertex(times, y), values, noise);
-  if (noise.sigma > 0) {
-    // The window is placed by the largest sample, which noise selects upwards: a bound of 3σ.
-    const scale = noise.scale ?? 1;
-    inputs.push(rectangularB('selection of the largest noisy sample', 3 * noise.sigma * scale, { sensitivity: 1 / scale }));
+  const found = end - start < 2 ? undefined : vertex(times, values);
+  if (found === undefined) {
+    // No parabola (a flat or still-rising top): the largest sample, with its own noise and rounding.
+    return { value: value[top]!, inputs: [...sampleInputs('the peak', (y) => y[0], [value[top]!], noise), ...selection] };
   }
+  const inputs = sampleInputs('the peak', (y) => vertex(times, y), values, noise);
+  inputs.push(...selection);
   inputs.push(rectangularB('peak between samples beyond the parabola', Math.abs(found - value[top]!)));
   return { value: found, inputs };
 }

@@ -244,6 +244,22 @@ describe('step response: t63 ± U and t90 ± U cover τ and τ·ln 10 in 93–97
   });
 });
 
+describe('overshoot of a first-order response with noise (truth 0)', () => {
+  it('is conservative: the noisy maximum is allowed for, coverage 95 %–99.5 % of 2000 runs', () => {
+    const random = new SeededRandom(84);
+    let covered = 0;
+    for (let run = 0; run < RUNS; run++) {
+      const phase = random.next() * 100;
+      const time = Array.from({ length: 200 }, (_, i) => i * 100 + phase);
+      const readings = time.map((t) => (t < 1000 ? 20 : 30 - 10 * Math.exp(-(t - 1000) / 2000)) + random.gaussian(0, 0.05));
+      const { overshoot } = stepResponse({ time, readings, unit: 'Cel', step: { time: 1000, from: 20, to: 30 } });
+      if (Math.abs(overshoot.value!) <= overshoot.uncertainty!.expanded) covered++;
+    }
+    expect(covered / RUNS).toBeGreaterThanOrEqual(0.95);
+    expect(covered / RUNS).toBeLessThanOrEqual(0.995);
+  });
+});
+
 describe('step response with readings rounded to a resolution', () => {
   it('σ = 0.05 Cel, readings rounded to 0.02 Cel: t63 and t90 cover in 93–97 % of 2000 runs', () => {
     const random = new SeededRandom(82);
