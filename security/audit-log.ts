@@ -35,7 +35,7 @@ import { verifyAuditFiles } from './audit/verify.js';
 
 export { AUDIT_GENESIS, ROTATED_EVENT, canonical, chainHash, checkChain, type AuditEntry, type AuditContent, type ChainCheck } from './audit/chain.js';
 export { auditHeadFile, rotatedAuditFile, nodeAuditStorage, type AuditHead, type AuditStorage } from './audit/storage.js';
-export { verifyAuditFiles, type AuditFilesVerification, type AuditProblem, type VerifiedAuditFile } from './audit/verify.js';
+export { verifyAuditFiles, auditLogSet, type AuditFilesVerification, type AuditProblem, type VerifiedAuditFile } from './audit/verify.js';
 
 /** Options of {@link AuditLog.open}. */
 export interface AuditLogOptions {

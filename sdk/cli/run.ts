@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ValidationError } from '../core/errors.js';
+import { StateError, ValidationError } from '../core/errors.js';
 import type { Sample } from '../core/sample.js';
 import type { Device } from '../device/device.js';
 import { registeredBoards } from '../io/board-registry.js';
@@ -51,9 +51,11 @@ ${registeredBoards()
   --outbox DIR         durable outbox of telemetry (default: .sensorkit/outbox/<device id>)
   --opcua-port N       serve OPC UA on this TCP port; 0 picks a free one (default: 4840)
   --no-opcua           do not serve OPC UA
-  --profile NAME       OPC UA security: dev (adds SecurityPolicy None and anonymous login,
-                       listens on 127.0.0.1) or production (SignAndEncrypt only, user login)
-                       (default: dev)
+  --profile NAME       dev, or production: OPC UA SignAndEncrypt only with user login (dev adds
+                       SecurityPolicy None and anonymous login on 127.0.0.1); a provisioned
+                       device (identity, no default or weak credentials, operator trust store)
+                       or it stays in provisioning; signed commands; an audit log; the
+                       hardening audit at start, refusing critical findings (default: dev)
   --opcua-host ADDR    address to listen on (default: 127.0.0.1 for dev, all for production)
   --allow-remote-dev   let the dev profile (anonymous, unencrypted) listen on a non-loopback
                        --opcua-host such as 0.0.0.0; refused without it
@@ -61,6 +63,13 @@ ${registeredBoards()
   --users FILE         OPC UA users, scrypt hashes (default: .sensorkit/opcua-users.json;
                        add users with \`sensorkit opcua user add NAME\`)
   --x509-users         accept X.509 user certificates trusted in <pki>/users
+  --identity DIR       the device identity (sensorkit identity init; default: .sensorkit/identity,
+                       required under --profile production)
+  --mqtt-identity      with mqtts://: the identity's certificate and key for mutual TLS
+  --operators FILE     operator trust store: who may sign commands (sensorkit operator trust)
+  --audit-log FILE     the tamper-evident audit log (default: .sensorkit/audit/<device id>.log under
+                       production, none under dev)
+  --no-audit-log       no audit log
   -h, --help           show this help
 `;
 
@@ -87,6 +96,11 @@ const OPTIONS = {
   pki: { type: 'string' },
   users: { type: 'string' },
   'x509-users': { type: 'boolean', default: false },
+  identity: { type: 'string' },
+  'mqtt-identity': { type: 'boolean', default: false },
+  operators: { type: 'string' },
+  'audit-log': { type: 'string' },
+  'no-audit-log': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -111,6 +125,11 @@ const FLAG_OF_SETTING: Readonly<Record<string, keyof RunFlags>> = {
   'opcua.users': 'users',
   'opcua.x509Users': 'x509-users',
   'opcua.allowRemoteDev': 'allow-remote-dev',
+  profile: 'profile',
+  'security.identity.dir': 'identity',
+  'mqtt.tls.identity': 'mqtt-identity',
+  'security.operators': 'operators',
+  'security.auditLog.file': 'audit-log',
 };
 
 /** Runs the `run` verb; resolves with the exit code. */
@@ -168,6 +187,11 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
   await runtime.start().catch((error: unknown) => {
     throw translate(error);
   });
+  if (runtime.state === 'provisioning') {
+    // The problems were told by the warn hook, one a line: nothing samples, publishes or serves.
+    await runtime.stop();
+    throw new StateError(`not provisioned for the production profile (${runtime.securityStatus().provisioning.length} problem${runtime.securityStatus().provisioning.length === 1 ? '' : 's'} above); the device does not enter operation`);
+  }
   if (!values.json) table = startTable(runtime.device, out, runtime.transport);
 
   // `ready` rejects when OPC UA cannot start (the runtime then stops itself): stop waiting too.
@@ -245,11 +269,12 @@ function configFromFlags(values: RunFlags): RuntimeConfig {
   const profile = values.profile;
   if (profile !== undefined && profile !== 'dev' && profile !== 'production') throw new UsageError(`--profile: unknown profile "${profile}"; available: dev, production`);
   if (values['no-opcua']) {
-    const given = (['opcua-port', 'opcua-host', 'pki', 'users', 'profile'] as const).find((flag) => values[flag] !== undefined) ?? (['x509-users', 'allow-remote-dev'] as const).find((flag) => values[flag]);
+    const given = (['opcua-port', 'opcua-host', 'pki', 'users'] as const).find((flag) => values[flag] !== undefined) ?? (['x509-users', 'allow-remote-dev'] as const).find((flag) => values[flag]);
     if (given !== undefined) throw new UsageError(`--${given} and --no-opcua exclude each other`);
   }
   const path = (file: string | undefined): string | undefined => (file === undefined ? undefined : resolve(file));
-  const tls = defined({ ca: path(values.ca), cert: path(values.cert), key: path(values.key) });
+  if (values['audit-log'] !== undefined && values['no-audit-log']) throw new UsageError('--audit-log and --no-audit-log exclude each other');
+  const tls = defined({ ca: path(values.ca), cert: path(values.cert), key: path(values.key), identity: values['mqtt-identity'] ? true : undefined });
   const mqtt: MqttConfig | false | undefined = values['no-mqtt'] ? false : defined({ url: values.mqtt, username: values['mqtt-user'], passwordFile: path(values['mqtt-password-file']), tls });
   const opcua: OpcuaConfig | false | undefined = values['no-opcua']
     ? false
@@ -269,6 +294,12 @@ function configFromFlags(values: RunFlags): RuntimeConfig {
     mqtt,
     outbox: defined({ dir: path(values.outbox) }),
     opcua,
+    profile: profile as RuntimeConfig['profile'],
+    security: defined({
+      identity: defined({ dir: path(values.identity) }),
+      operators: path(values.operators),
+      auditLog: values['no-audit-log'] ? (false as const) : defined({ file: path(values['audit-log']) }),
+    }),
   }) ?? {};
 }
 
@@ -287,7 +318,15 @@ export function mergeConfig(file: RuntimeConfig, flags: RuntimeConfig): RuntimeC
     mqtt: mqtt && tls && Object.keys(tls).length > 0 ? { ...mqtt, tls } : mqtt,
     outbox: file.outbox || flags.outbox ? { ...file.outbox, ...flags.outbox } : undefined,
     opcua: section<OpcuaConfig>(file.opcua, flags.opcua),
+    security: mergeSecurity(file.security, flags.security),
   }) ?? {};
+}
+
+/** The file's security settings with the flags' over them (the audit log's file replaced, its other settings kept). */
+function mergeSecurity(file: RuntimeConfig['security'], flags: RuntimeConfig['security']): RuntimeConfig['security'] {
+  if (flags === undefined) return file;
+  const auditLog = flags.auditLog === undefined ? file?.auditLog : flags.auditLog === false ? false : { ...(file?.auditLog || {}), ...flags.auditLog };
+  return defined({ ...file, ...flags, identity: file?.identity || flags.identity ? { ...file?.identity, ...flags.identity } : undefined, auditLog });
 }
 
 /**

@@ -7,6 +7,7 @@
  * MQTT broker on 127.0.0.1, the outbox in `.sensorkit/outbox/<device id>`, OPC UA on port 4840 with
  * the `dev` profile. `mqtt: false` and `opcua: false` turn those off.
  */
+import { join } from 'node:path';
 import { ValidationError } from '../core/errors.js';
 import { redactCredentials } from '../transport/mqtt/credentials.js';
 import { checkDevHost } from '../transport/opcua/dev-host.js';
@@ -46,6 +47,8 @@ export interface MqttConfig {
     readonly cert?: string;
     /** Private key of `cert`. */
     readonly key?: string;
+    /** Client certificate and key from the device identity (`security.identity`), for mutual TLS. Default false. */
+    readonly identity?: boolean;
   };
 }
 
@@ -73,6 +76,52 @@ export interface OpcuaConfig {
   readonly allowRemoteDev?: boolean;
 }
 
+/** The folder of the default audit logs, relative to the working directory: `<device id>.log` in it. */
+export const DEFAULT_AUDIT_DIR = join('.sensorkit', 'audit');
+
+/**
+ * The default audit log of a device, relative to the working directory (one a device, as the outbox).
+ *
+ * @example
+ * ```ts
+ * defaultAuditLogFile('env-node-EMU-1') // '.sensorkit/audit/env-node-EMU-1.log'
+ * ```
+ */
+export function defaultAuditLogFile(deviceId: string): string {
+  return join(DEFAULT_AUDIT_DIR, `${deviceId}.log`);
+}
+
+/** The audit log: where, how it rotates, whether its records are published. */
+export interface AuditLogConfig {
+  /** The log file. Default `.sensorkit/audit/<device id>.log`. */
+  readonly file?: string;
+  /** Rotate before the file grows past this, bytes. Default 1 MiB. */
+  readonly maxBytes?: number;
+  /** Rotated files kept (`<file>.1` … `<file>.<keep>`). Default 8. */
+  readonly keep?: number;
+  /** File holding the HMAC key of the chain (its raw bytes, at least 16). Default: no key (SHA-256). */
+  readonly keyFile?: string;
+  /** Publish each record on `sensorkit/v1/<device id>/audit`. Default true (when MQTT is on). */
+  readonly publish?: boolean;
+}
+
+/** Security controls: identity, audit trail, operators and signed commands. */
+export interface SecurityConfig {
+  /** The device identity (`sensorkit identity init`): required under the production profile. */
+  readonly identity?: {
+    /** Its folder. Default `.sensorkit/identity`. */
+    readonly dir?: string;
+  };
+  /** The audit log, or `false` for none. Default: on under the production profile, off under `dev`. */
+  readonly auditLog?: AuditLogConfig | false;
+  /** The operator trust store (`sensorkit operator trust`): who may sign commands, with which role. */
+  readonly operators?: string;
+  /** Require signed commands and setting writes over MQTT. Default: true under the production profile. */
+  readonly signedCommands?: boolean;
+  /** How the wall clock is kept: declared for the hardening audit. */
+  readonly timeSource?: 'ntp' | 'ptp' | 'gnss' | 'rtc' | 'system';
+}
+
 /**
  * What a `sensorkit.config.json` (or `.ts`/`.js`) holds. Relative paths in a file resolve against
  * the file's folder.
@@ -91,6 +140,25 @@ export interface RuntimeConfig {
   readonly outbox?: OutboxConfig;
   /** OPC UA settings, or `false` for no OPC UA server. */
   readonly opcua?: OpcuaConfig | false;
+  /**
+   * `production` requires a provisioned device (an identity, no default or weak credentials),
+   * signed commands and an audit log, runs the hardening audit at start, and is OPC UA's
+   * default profile. Default: `opcua.profile`, else `dev`.
+   */
+  readonly profile?: 'dev' | 'production';
+  readonly security?: SecurityConfig;
+}
+
+/**
+ * The profile a configuration runs under: `profile`, else `opcua.profile`, else `dev`.
+ *
+ * @example
+ * ```ts
+ * runtimeProfile({ opcua: { profile: 'production' } }) // 'production'
+ * ```
+ */
+export function runtimeProfile(config: Pick<RuntimeConfig, 'profile' | 'opcua'>): 'dev' | 'production' {
+  return config.profile ?? (config.opcua ? config.opcua.profile : undefined) ?? 'dev';
 }
 
 /**
@@ -166,6 +234,7 @@ export const CONFIG_SCHEMA: ObjectNode = {
               ca: { type: 'string', path: true, description: "CA certificate(s) the broker's certificate must chain to" },
               cert: { type: 'string', path: true, description: 'client certificate, for mutual TLS (with key)' },
               key: { type: 'string', path: true, description: 'private key of cert' },
+              identity: { type: 'boolean', description: 'client certificate and key from the device identity (security.identity), for mutual TLS (default: false)' },
             },
           },
         },
@@ -198,8 +267,56 @@ export const CONFIG_SCHEMA: ObjectNode = {
         rules: (opcua, path) => checkDevHost((opcua as OpcuaConfig).profile ?? 'dev', (opcua as OpcuaConfig).host, (opcua as OpcuaConfig).allowRemoteDev === true, `${path}.host`),
       },
     },
+    profile: {
+      type: 'enum',
+      values: ['dev', 'production'],
+      description: 'production: a provisioned device (identity, no default or weak credentials), signed commands, an audit log, the hardening audit at start (default: opcua.profile, else dev)',
+    },
+    security: {
+      type: 'object',
+      description: 'security controls: identity, audit trail, operators, signed commands',
+      fields: {
+        identity: {
+          type: 'object',
+          description: 'the device identity (sensorkit identity init); required under the production profile',
+          fields: { dir: { type: 'string', path: true, description: 'its folder (default: .sensorkit/identity)' } },
+        },
+        auditLog: {
+          type: 'object-or-false',
+          description: 'the tamper-evident audit log, or false for none (default: on under production, off under dev)',
+          object: {
+            type: 'object',
+            description: 'audit log settings',
+            fields: {
+              file: { type: 'string', path: true, description: 'the log file (default: .sensorkit/audit/<device id>.log)' },
+              maxBytes: { type: 'integer', min: 1024, max: 2 ** 31, description: 'rotate before the file grows past this, bytes (default: 1048576)' },
+              keep: { type: 'integer', min: 1, max: 1000, description: 'rotated files kept (default: 8)' },
+              keyFile: { type: 'string', path: true, description: 'file holding the HMAC key of the chain (default: none, SHA-256)' },
+              publish: { type: 'boolean', description: 'publish each record on sensorkit/v1/<device id>/audit (default: true)' },
+            },
+          },
+        },
+        operators: { type: 'string', path: true, description: 'operator trust store: who may sign commands, with which role (sensorkit operator trust)' },
+        signedCommands: { type: 'boolean', description: 'require signed commands and setting writes over MQTT (default: true under production)' },
+        timeSource: { type: 'enum', values: ['ntp', 'ptp', 'gnss', 'rtc', 'system'], description: 'how the wall clock is kept, for the hardening audit' },
+      },
+    },
+  },
+  rules: (config, path) => {
+    const opcua = config.opcua as OpcuaConfig | false | undefined;
+    if (config.profile !== undefined && opcua && opcua.profile !== undefined && opcua.profile !== config.profile) {
+      throw new ValidationError(join2(path, 'opcua.profile'), `${opcua.profile} contradicts profile ${String(config.profile)}`);
+    }
+    const mqtt = config.mqtt as MqttConfig | false | undefined;
+    if (mqtt && mqtt.tls?.identity === true && (mqtt.tls.cert !== undefined || mqtt.tls.key !== undefined)) {
+      throw new ValidationError(join2(path, `mqtt.tls.${mqtt.tls.cert !== undefined ? 'cert' : 'key'}`), 'given with tls.identity: the identity supplies the certificate and key');
+    }
   },
 };
+
+function join2(path: string, key: string): string {
+  return path === '' ? key : `${path}.${key}`;
+}
 
 /**
  * Checks a configuration (as parsed from JSON, or as a file exported it); returns a copy with its
@@ -246,7 +363,7 @@ function checkMqttCredentials(mqtt: MqttConfig, path: string): void {
 function checkMqttTls(mqtt: MqttConfig, path: string): void {
   const tls = mqtt.tls;
   if (tls === undefined) return;
-  const given = (['ca', 'cert', 'key'] as const).find((name) => tls[name] !== undefined);
+  const given = (['ca', 'cert', 'key', 'identity'] as const).find((name) => tls[name] !== undefined && tls[name] !== false);
   if (given === undefined) return;
   if (!mqtt.url?.startsWith('mqtts://')) throw new ValidationError(`${path}.tls.${given}`, 'needs an mqtts:// url');
   if ((tls.cert === undefined) !== (tls.key === undefined)) throw new ValidationError(`${path}.tls.${tls.cert === undefined ? 'key' : 'cert'}`, 'cert and key go together');

@@ -10,7 +10,10 @@ import type { Device } from '../device/device.js';
 import { SenmlCborEncoder } from '../encoding/senml-cbor.js';
 import { deviceIdFor } from '../encoding/topics.js';
 import type { EmbeddedBroker } from '../transport/mqtt/embedded-broker.js';
+import { splitCredentials } from '../transport/mqtt/credentials.js';
 import type { MqttTlsOptions } from '../transport/mqtt/options.js';
+import type { SignedRequestOptions } from '../transport/mqtt/request-guard.js';
+import type { AuditSink } from '../../security/audit/event.js';
 import { DurableOutbox } from '../transport/outbox/index.js';
 import { createTransport, type Transport } from '../transport/registry.js';
 import type { MqttConfig } from './config.js';
@@ -26,6 +29,16 @@ export interface MqttSide {
   close(flushMs: number): Promise<void>;
 }
 
+/** What the security side gives the MQTT side. */
+export interface MqttSecurity {
+  /** Client certificate and key (PEM) from the device identity, for mutual TLS (`mqtt.tls.identity`). */
+  readonly identityTls?: { readonly cert: string; readonly key: string };
+  /** Signed commands and setting writes: the authorizer, and whether unsigned ones are refused. */
+  readonly signedRequests?: SignedRequestOptions;
+  /** Where refused and signed requests are recorded. */
+  readonly audit?: AuditSink;
+}
+
 /**
  * Opens the MQTT side of `device`. A failure closes what was opened before it throws; an unreadable
  * TLS or password file is a `ValidationError` naming its setting (`mqtt.tls.ca`, `mqtt.passwordFile`).
@@ -36,8 +49,9 @@ export interface MqttSide {
  * await mqtt.transport.start()
  * ```
  */
-export async function openMqttSide(device: Device, clock: Clock, config: MqttConfig, outboxDir: string | undefined): Promise<MqttSide> {
-  const tls = readTlsFiles(config.tls);
+export async function openMqttSide(device: Device, clock: Clock, config: MqttConfig, outboxDir: string | undefined, security: MqttSecurity = {}): Promise<MqttSide> {
+  const files = readTlsFiles(config.tls);
+  const tls = security.identityTls ? { ...files, ...security.identityTls } : files;
   const credentials = mqttCredentials(config);
   const deviceId = deviceIdFor(device.model, device.serialNumber);
   // Loaded only when used: a device publishing to a real broker never loads aedes.
@@ -45,7 +59,7 @@ export async function openMqttSide(device: Device, clock: Clock, config: MqttCon
   let outbox: DurableOutbox | undefined;
   try {
     outbox = await DurableOutbox.open({ dir: resolve(outboxDir ?? join('.sensorkit', 'outbox', deviceId)), clock });
-    const transport = createTransport(config.url ?? broker!.url, { deviceId, clock, outbox, encoder: new SenmlCborEncoder(), ...credentials, ...(tls ? { tls } : {}), ...(config.responseTopicPrefixes ? { commands: { responseTopicPrefixes: config.responseTopicPrefixes } } : {}), ...(config.batch ? { batch: config.batch } : {}) });
+    const transport = createTransport(config.url ?? broker!.url, { deviceId, clock, outbox, encoder: new SenmlCborEncoder(), ...credentials, ...(tls ? { tls } : {}), ...(config.responseTopicPrefixes ? { commands: { responseTopicPrefixes: config.responseTopicPrefixes } } : {}), ...(config.batch ? { batch: config.batch } : {}), ...(security.signedRequests ? { signedRequests: security.signedRequests } : {}), ...(security.audit ? { audit: security.audit } : {}) });
     transport.attach(device);
     const opened = outbox;
     return {
@@ -71,6 +85,26 @@ export async function openMqttSide(device: Device, clock: Clock, config: MqttCon
 
 /** The environment variable of the broker password, when no `mqtt.passwordFile` is given. */
 export const MQTT_PASSWORD_ENV = 'SENSORKIT_MQTT_PASSWORD';
+
+/**
+ * The user name and password the device presents at the broker: the settings' (see
+ * `mqttCredentials`), else the URL's. Undefined fields: none.
+ *
+ * @example
+ * ```ts
+ * effectiveMqttCredentials({ url: 'mqtt://admin:admin@broker' }) // { username: 'admin', password: 'admin' }
+ * ```
+ */
+export function effectiveMqttCredentials(config: MqttConfig): { username: string | undefined; password: string | undefined } {
+  const given = mqttCredentials(config);
+  let fromUrl: { username?: string; password?: string } = {};
+  try {
+    if (config.url !== undefined) fromUrl = splitCredentials(new URL(config.url));
+  } catch {
+    // A URL that does not parse is reported by the transport, naming mqtt.url.
+  }
+  return { username: given.username ?? fromUrl.username, password: given.password ?? fromUrl.password };
+}
 
 /**
  * The credentials of `config`: `username`, and the password from `passwordFile`, else from

@@ -5,6 +5,7 @@
 import { join, resolve } from 'node:path';
 import { ValidationError } from '../core/errors.js';
 import type { Device } from '../device/device.js';
+import type { AuditSink } from '../../security/audit/event.js';
 import type { OpcuaConfig } from './config.js';
 
 /** A serving OPC UA server. */
@@ -31,10 +32,12 @@ export const DEFAULT_USERS_FILE = join('.sensorkit', 'opcua-users.json');
  * console.log(opcua.endpointUrl)
  * ```
  */
-export async function startOpcuaSide(device: Device, config: OpcuaConfig, log: (line: string) => void): Promise<OpcuaSide> {
+export async function startOpcuaSide(device: Device, config: OpcuaConfig, log: (line: string) => void, audit?: AuditSink): Promise<OpcuaSide> {
   const { OpcuaServer, UsersFile, routeNodeOpcuaLogs } = await import('../transport/opcua/index.js');
   routeNodeOpcuaLogs(log);
   const users = await UsersFile.load(resolve(config.users ?? DEFAULT_USERS_FILE));
+  // Logins, refused certificates, method calls and writes are recorded where the server supports it.
+  const recording: Record<string, unknown> = audit ? { audit } : {};
   const server = inOpcuaSection(
     () =>
       new OpcuaServer(device, {
@@ -46,6 +49,7 @@ export async function startOpcuaSide(device: Device, config: OpcuaConfig, log: (
         log,
         ...(config.host === undefined ? {} : { host: config.host }),
         ...(config.pki === undefined ? {} : { pkiDir: config.pki }),
+        ...recording,
       }),
   );
   await inOpcuaSection(() => server.start());

@@ -8,11 +8,22 @@
  * `start()` starts publishing and sampling at once, while the OPC UA server loads (node-opcua needs
  * seconds) and announces itself with `ready`. `stop()` stops everything that started, in reverse
  * order, whatever state the start reached. Each step that fails stops what it started first.
+ *
+ * Security (security-side.ts): under the production profile a device that is not provisioned
+ * (no identity, a copied one, a weak or empty broker password, no operator trust store) stays
+ * `provisioning`: nothing samples, publishes or serves, and `securityStatus().provisioning`
+ * names each problem; the hardening audit runs at start and refuses critical findings, naming them.
+ * Starts, stops, provisioning refusals, setting changes and clock steps go to the audit log.
  */
 import { SystemClock, type Clock } from '../core/clock.js';
 import { ArgumentError, StateError } from '../core/errors.js';
 import { TypedEmitter } from '../core/events.js';
 import { describeStep, watchWallClock } from '../core/wall-clock-watch.js';
+import { deviceIdFor } from '../encoding/topics.js';
+import type { AuditStorage } from '../../security/audit-log.js';
+import { identityTlsCredentials } from '../../security/identity/index.js';
+import { wireAuditTrail } from './audit-trail.js';
+import { openSecuritySide, type SecuritySide } from './security-side.js';
 import { Device, type DeviceState } from '../device/device.js';
 import type { Board } from '../io/board.js';
 import { openBoardSpec } from '../io/board-registry.js';
@@ -32,6 +43,13 @@ export interface RuntimeOptions extends Omit<RuntimeConfig, 'device'> {
   readonly clock?: Clock;
   /** How long `stop()` flushes the outbox before it disconnects, ms. Default 2000. */
   readonly flushMs?: number;
+  /**
+   * The host's wall clock, for the watch of clock steps when `clock` is given (a `SystemClock`
+   * of the runtime's own is always watched, against `Date.now`). Default: no watch with a given clock.
+   */
+  readonly wallNow?: () => number;
+  /** The audit log's writes (a failing one to test a full disk). Default: the local file system. */
+  readonly auditStorage?: AuditStorage;
 }
 
 /** Where the runtime reports; both default to standard error. */
@@ -43,7 +61,20 @@ export interface RuntimeHooks {
 }
 
 /** One state for the whole runtime. */
-export type RuntimeState = 'opened' | 'starting' | 'running' | 'stopping' | 'stopped';
+export type RuntimeState = 'opened' | 'starting' | 'provisioning' | 'running' | 'stopping' | 'stopped';
+
+/** The security controls' state. */
+export interface SecurityStatus {
+  readonly profile: 'dev' | 'production';
+  /** Why the device stays `provisioning` (production); empty when provisioned. */
+  readonly provisioning: readonly string[];
+  /** The identity's certificate fingerprint (SHA-256), when it has one loaded. */
+  readonly identity: string | undefined;
+  /** Whether unsigned commands and setting writes are refused. */
+  readonly signedCommands: boolean;
+  /** The audit log, when on: its file and the records held in memory because writes fail. */
+  readonly auditLog: { readonly file: string; readonly pending: number } | undefined;
+}
 
 /** The OPC UA server's state. */
 export type OpcuaStatus =
@@ -108,8 +139,11 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
    */
   readonly ready: Promise<void>;
   readonly #mqtt: MqttSide | undefined;
+  readonly #security: SecuritySide;
   readonly #hooks: Required<RuntimeHooks>;
   readonly #ownClock: boolean;
+  readonly #wallNow: (() => number) | undefined;
+  #unwireAudit: (() => void) | undefined;
   readonly #flushMs: number;
   #state: RuntimeState = 'opened';
   #opcua: OpcuaStatus;
@@ -119,12 +153,14 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   #stopping: Promise<void> | undefined;
   #settleReady!: { resolve(): void; reject(error: unknown): void };
 
-  private constructor(parts: { device: Device; board: Board; description: string; mqtt: MqttSide | undefined; config: Omit<RuntimeConfig, 'device'>; hooks: Required<RuntimeHooks>; ownClock: boolean; flushMs: number }) {
+  private constructor(parts: { device: Device; board: Board; description: string; mqtt: MqttSide | undefined; security: SecuritySide; config: Omit<RuntimeConfig, 'device'>; hooks: Required<RuntimeHooks>; ownClock: boolean; wallNow: (() => number) | undefined; flushMs: number }) {
     super();
     this.device = parts.device;
     this.board = parts.board;
     this.boardDescription = parts.description;
     this.#mqtt = parts.mqtt;
+    this.#security = parts.security;
+    this.#wallNow = parts.wallNow;
     this.transport = parts.mqtt?.transport;
     this.broker = parts.mqtt?.broker;
     this.config = parts.config;
@@ -143,7 +179,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
    * `DeviceFileError` for the device file; what was opened is closed first.
    */
   static async open(options: RuntimeOptions, hooks: RuntimeHooks = {}): Promise<Runtime> {
-    const { device: source, clock: givenClock, flushMs = 2000, ...settings } = options;
+    const { device: source, clock: givenClock, flushMs = 2000, wallNow, auditStorage, ...settings } = options;
     if (typeof flushMs !== 'number' || !(flushMs >= 0) || !Number.isFinite(flushMs)) throw new ArgumentError(`Expected \`flushMs\` to be a number from 0 and up, got ${String(flushMs)}`);
     const config = checkConfig(settings);
     const warn = hooks.warn ?? WARN;
@@ -162,13 +198,23 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       const device = new Device(resolved.model, { board, serialNumber: serialNumberOf(config, seed) });
       const setup = resolved.setup;
       if (setup) await inDeviceFile(resolved, 'setup', () => setup(device));
-      if (config.mqtt !== false) {
-        // Loaded only when used: a device without MQTT does not load mqtt.js or the outbox.
-        const { openMqttSide } = await import('./mqtt-side.js');
-        mqtt = await openMqttSide(device, clock, config.mqtt ?? {}, config.outbox?.dir);
+      // Loaded only when used: a device without MQTT does not load mqtt.js or the outbox.
+      const mqttModule = config.mqtt === false ? undefined : await import('./mqtt-side.js');
+      const mqttConfig = config.mqtt === false ? undefined : (config.mqtt ?? {});
+      const security = await openSecuritySide(config, clock, {
+        deviceId: deviceIdFor(device.model, device.serialNumber),
+        serialNumber: device.serialNumber,
+        mqtt: mqttModule && mqttConfig?.url !== undefined ? mqttModule.effectiveMqttCredentials(mqttConfig) : undefined,
+      }, warn, auditStorage);
+      if (mqttModule && mqttConfig) {
+        mqtt = await mqttModule.openMqttSide(device, clock, mqttConfig, config.outbox?.dir, {
+          ...(mqttConfig.tls?.identity === true && security.identity ? { identityTls: identityTlsCredentials(security.identity) } : {}),
+          ...(security.authorizer ? { signedRequests: { authorizer: security.authorizer, required: security.signedCommandsRequired } } : {}),
+          ...(security.auditLog ? { audit: security } : {}),
+        });
         for (const aside of mqtt.outbox.setAside) warn(`a damaged outbox file was set aside as ${aside}; its readable records were kept`);
       }
-      return new Runtime({ device, board, description, mqtt, config, hooks: { warn, log: hooks.log ?? LOG }, ownClock: givenClock === undefined, flushMs });
+      return new Runtime({ device, board, description, mqtt, security, config, hooks: { warn, log: hooks.log ?? LOG }, ownClock: givenClock === undefined, wallNow, flushMs });
     } catch (error) {
       await board.close();
       throw error;
@@ -199,13 +245,25 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
 
   async #startAll(): Promise<void> {
     this.#setState('starting');
+    const security = this.#security;
+    this.#unwireAudit = wireAuditTrail({ security, device: this.device, transport: this.transport, setAside: this.#mqtt?.outbox.setAside ?? [], clock: this.device.clock, publish: this.config.security?.auditLog ? this.config.security.auditLog.publish !== false : true });
+    if (security.problems.length > 0) {
+      security.record({ category: 'system', event: 'runtime.provisioning', result: 'denied', source: 'runtime', detail: { problems: [...security.problems] } });
+      for (const problem of security.problems) this.#hooks.warn(`not provisioned: ${problem}`);
+      this.#settleReady.reject(new StateError(`not provisioned (production profile): ${security.problems.join('; ')}`));
+      this.#setState('provisioning');
+      return;
+    }
+    // Loaded only under production: the rule catalogue is not needed to run a development device.
+    if (security.profile === 'production') await (await import('./hardening-check.js')).hardeningAudit(this.config, security);
+    security.record({ category: 'system', event: 'runtime.start', result: 'success', source: 'runtime', detail: { profile: security.profile, board: this.boardDescription, ...(security.identity ? { identity: security.identity.fingerprint } : {}) } });
     const opcua = this.config.opcua;
     if (opcua !== false) this.#opcuaStart = this.#startOpcua(opcua ?? {});
     await this.transport?.start();
     if (this.#stopping) return;
     await this.device.start();
     if (this.#stopping) return;
-    if (this.#ownClock) this.#stopWatch = this.#watchClock();
+    if (this.#ownClock || this.#wallNow) this.#stopWatch = this.#watchClock();
     this.#setState('running');
     if (opcua === false) this.#readyNow();
   }
@@ -224,6 +282,21 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   }
 
   /**
+   * The security controls' state: the profile, why the device stays `provisioning`, the identity,
+   * signed commands, the audit log.
+   */
+  securityStatus(): SecurityStatus {
+    const security = this.#security;
+    return {
+      profile: security.profile,
+      provisioning: security.problems,
+      identity: security.identity?.certificate ? security.identity.fingerprint : undefined,
+      signedCommands: security.signedCommandsRequired,
+      auditLog: security.auditLog && { file: security.auditLog.file, pending: security.auditLog.pending },
+    };
+  }
+
+  /**
    * Stops sampling, flushes the outbox within `flushMs` (the rest stays for the next start),
    * disconnects, stops the OPC UA server and the embedded broker, and closes the board.
    * Idempotent: every call returns the same promise.
@@ -234,9 +307,11 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   }
 
   async #stopAll(): Promise<void> {
+    const wasRunning = this.#state === 'running';
     this.#setState('stopping');
     await this.#starting;
     this.#stopWatch?.();
+    if (wasRunning) this.#security.record({ category: 'system', event: 'runtime.stop', result: 'success', source: 'runtime' });
     const failures: unknown[] = [];
     const attempt = async (step: () => Promise<void> | undefined): Promise<void> => {
       try {
@@ -249,6 +324,8 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     await attempt(() => this.#mqtt?.close(this.#flushMs));
     await attempt(async () => (await this.#opcuaStart)?.stop());
     await attempt(() => this.board.close());
+    this.#unwireAudit?.();
+    await attempt(() => this.#security.close());
     if (this.#opcua.state !== 'failed' && this.#opcua.state !== 'off') this.#opcua = { state: 'stopped' };
     this.#settleReady.reject(new StateError('the runtime stopped before it was ready'));
     this.#setState('stopped');
@@ -258,7 +335,8 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   /** Settles to the server, or to undefined once it failed (the failure is `ready`'s). */
   async #startOpcua(config: Exclude<RuntimeConfig['opcua'], false | undefined>): Promise<OpcuaSide | undefined> {
     try {
-      const side = await startOpcuaSide(this.device, config, this.#hooks.log);
+      const profile = this.#security.profile;
+      const side = await startOpcuaSide(this.device, { ...config, profile: config.profile ?? profile }, this.#hooks.log, this.#security.auditLog ? this.#security : undefined);
       if (this.#stopping) {
         await side.stop();
         return undefined;
@@ -298,7 +376,9 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
    * `initialLeadMs: 0`: the SystemClock started at the wall time of the process's start.
    */
   #watchClock(): () => void {
-    return watchWallClock({ clock: this.device.clock, initialLeadMs: 0 }, (step, lead) => {
+    const options = this.#wallNow ? { clock: this.device.clock, wallNow: this.#wallNow } : { clock: this.device.clock, initialLeadMs: 0 };
+    return watchWallClock(options, (step, lead) => {
+      this.#security.record({ category: 'clock', event: 'clock.step', result: 'success', source: 'runtime', detail: { stepMs: Math.round(step), leadMs: Math.round(lead) } });
       const off = `${describeStep(lead).slice(1)} ${lead > 0 ? 'behind' : 'ahead of'} it`;
       this.#hooks.warn(
         `the system clock stepped by ${describeStep(step)} (NTP setting the time?); sensorkit's timestamps keep ` +

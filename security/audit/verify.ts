@@ -90,3 +90,29 @@ export async function verifyAuditFiles(files: readonly string[], options: { key?
   const continues = oldest !== undefined && oldest.first > 1 ? oldest.first - 1 : undefined;
   return { ok: true, files: ordered, ...(continues === undefined ? {} : { continues }) };
 }
+
+/**
+ * A log's files in chain order, oldest first: the rotated `<file>.<n>` that exist (highest `n`
+ * first), then `file`.
+ *
+ * @example
+ * ```ts
+ * await auditLogSet('/var/lib/device/audit.log') // ['…/audit.log.2', '…/audit.log.1', '…/audit.log']
+ * ```
+ */
+export async function auditLogSet(file: string): Promise<string[]> {
+  const { readdir } = await import('node:fs/promises');
+  const { dirname, join } = await import('node:path');
+  const name = basename(file);
+  let names: string[] = [];
+  try {
+    names = await readdir(dirname(file));
+  } catch {
+    return [file];
+  }
+  const rotated = names
+    .map((n) => (n.startsWith(`${name}.`) && /^\d+$/.test(n.slice(name.length + 1)) ? Number(n.slice(name.length + 1)) : undefined))
+    .filter((n): n is number => n !== undefined)
+    .sort((a, b) => b - a);
+  return [...rotated.map((n) => join(dirname(file), `${name}.${n}`)), file];
+}
