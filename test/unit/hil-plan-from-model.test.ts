@@ -1,0 +1,53 @@
+/**
+ * `planFromModel`: a plan from a device model, test points from the range, limits from the MPE,
+ * waits from the sample rate and filters, the methods that fit the quantity; it validates, runs on
+ * the emulated target and passes.
+ */
+import { describe, expect, it } from 'vitest';
+import { defineTestPlan, planFromModel, testPoints } from '../../hil/plan/index.js';
+import { runTestPlan } from '../../hil/run/index.js';
+import { createEmulatedTarget } from '../../hil/targets/emulated.js';
+import { resolveDevice } from '../../sdk/runtime/device-source.js';
+
+const envNode = (await resolveDevice('examples/env-node')).model;
+const transmitter = (await resolveDevice('examples/pressure-transmitter')).model;
+
+describe('planFromModel', () => {
+  it('puts five test points at 10 … 90 % of the range', () => {
+    expect(testPoints({ min: -40, max: 85 })).toEqual([-27, -2, 23, 48, 73]);
+    expect(testPoints({ min: 4, max: 20 })).toEqual([5.6, 8.8, 12, 15.2, 18.4]);
+    expect(testPoints({ min: 0, max: 1_000_000 })).toEqual([100_000, 300_000, 500_000, 700_000, 900_000]);
+  });
+
+  it('gives a channel the methods that fit it, named after the method, with the MPE as the limit', () => {
+    const spec = planFromModel(envNode, { channel: 'temperature', device: '../examples/env-node' });
+    expect(spec).toMatchObject({ id: 'env-node-temperature', device: '../examples/env-node', version: '1.0.0' });
+    expect(spec.phases.map((phase) => phase.id)).toEqual([
+      'temperature-accuracy',
+      'temperature-linearity',
+      'temperature-hysteresis',
+      'temperature-repeatability',
+      'temperature-step-response',
+      'temperature-noise',
+      'temperature-resolution',
+      'temperature-drift',
+    ]);
+    expect(spec.phases[0]!.steps[0]).toEqual({ kind: 'accuracy', channel: 'temperature', points: [-27, -2, 23, 48, 73], readings: 5, limits: { tolerance: 'mpe' } });
+    // 1 Hz, a moving average of 4 and the BME280's IIR of 4: 9 samples of memory, 90 s to settle.
+    expect(spec.phases[4]!.steps[0]).toMatchObject({ kind: 'step-response', from: -2, to: 48, limits: { t90: 45, settlingTime: 90, overshoot: 5 } });
+    // Plain data: survives JSON and validates.
+    expect(() => defineTestPlan(JSON.parse(JSON.stringify({ ...spec, device: 'examples/env-node' })))).not.toThrow();
+  });
+
+  it('covers every channel without `channel`, and refuses an unknown one naming the channels', () => {
+    expect(planFromModel(transmitter).phases.map((phase) => phase.id)).toContain('loop-current-hysteresis');
+    expect(() => planFromModel(envNode, { channel: 'humdity' })).toThrow(/^channel: no channel "humdity" in env-node \(channels: temperature, humidity, pressure\)$/);
+  });
+
+  it.each([1, 2, 3, 42, 1234])('the env-node temperature plan it writes passes on the emulated target (seed %i)', async (seed) => {
+    const plan = defineTestPlan({ ...planFromModel(envNode, { channel: 'temperature' }), device: 'examples/env-node' });
+    const record = await runTestPlan(plan, { target: createEmulatedTarget({ device: plan.device, seed }), seed });
+    expect(record.phases.filter((phase) => phase.outcome !== 'pass').map((phase) => [phase.id, phase.reason, phase.measurements.map((m) => [m.id, m.value, m.reason])])).toEqual([]);
+    expect(record.outcome).toBe('pass');
+  });
+});
