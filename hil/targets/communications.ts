@@ -16,6 +16,14 @@ export interface OutageReport {
   readonly restartedAt: number;
 }
 
+/** How long an outage lasts beyond its minimum. */
+export interface OutageOptions {
+  /** The broker comes back once this is true (e.g. the device reported a sample meanwhile). */
+  readonly until?: () => boolean;
+  /** Longest outage with `until`, ms. Default: `ms`. */
+  readonly maxMs?: number;
+}
+
 /** The communication paths of a running device. */
 export interface TargetCommunications {
   /** The device id: `<model id>-<serial number>`, the root of its topics and OPC UA node ids. */
@@ -32,10 +40,11 @@ export interface TargetCommunications {
    */
   onReported(listener: SampleListener): () => void;
   /**
-   * Stops the broker, lets `ms` pass on the target's clock and starts it again on the same port.
-   * Rejects with `NotSupportedError` when the target cannot control the broker.
+   * Stops the broker, lets `ms` pass on the target's clock and starts it again on the same port;
+   * with `until`, the broker stays down past `ms` until `until()` is true (checked every 100 ms),
+   * `maxMs` at most. Rejects with `NotSupportedError` when the target cannot control the broker.
    */
-  outage(ms: number): Promise<OutageReport>;
+  outage(ms: number, options?: OutageOptions): Promise<OutageReport>;
   /** The counters of the target's telemetry subscriber (duplicates, decode errors); undefined unless observed over MQTT. */
   telemetryStats(): MqttObserverStats | undefined;
   /** Telemetry records in the device's outbox not yet acknowledged by the broker. */

@@ -10,4 +10,4 @@ export { MqttObserver, type MqttObserverOptions, type MqttObserverStats, type Co
 export type { OpcuaObserver } from './opcua-observer.js';
 export { qualityOfStatus, senmlUnitOf, type OpcuaObserverOptions, type OpcuaReading } from './opcua-samples.js';
 export { startOwnedBroker, type BrokerControl, type OwnedBroker } from './broker-control.js';
-export { communicationsOf, type CommunicatingTarget, type OutageReport, type TargetCommunications } from './communications.js';
+export { communicationsOf, type CommunicatingTarget, type OutageOptions, type OutageReport, type TargetCommunications } from './communications.js';

@@ -342,14 +342,19 @@ export class RuntimeTarget implements CommunicatingTarget {
         target.#reported.add(listener);
         return () => void target.#reported.delete(listener);
       },
-      async outage(ms): Promise<OutageReport> {
+      async outage(ms, options = {}): Promise<OutageReport> {
         target.#running();
         const broker = target.#broker;
         if (broker === undefined) throw new NotSupportedError(`target ${target.description} cannot interrupt the broker at ${target.#running().brokerUrl}: give the target the broker's control`);
         const stoppedAt = target.clock.now();
         await broker.stop();
-        await target.wait(ms);
-        await broker.restart();
+        try {
+          await target.wait(ms);
+          const { until, maxMs = ms } = options;
+          while (until !== undefined && !until() && target.clock.now() - stoppedAt < maxMs) await target.wait(100);
+        } finally {
+          await broker.restart();
+        }
         return { stoppedAt, restartedAt: target.clock.now() };
       },
       telemetryStats() {

@@ -114,6 +114,31 @@ describe('RuntimeTarget on the emulated board', () => {
     await expect(transmitter.injectFault!('transmitter', 'sideways')).rejects.toThrow('faults.transmitter: expected one of downscale, upscale, open or clear, got "sideways"');
   }, 40_000);
 
+  it('a broker outage: down for its minimum, on until a condition holds, never past its maximum; the broker listens again after it', async () => {
+    const target = envNode('in-process', { opcua: false });
+    await target.open();
+    const comms = communicationsOf(target)!;
+    const port = Number(new URL(comms.brokerUrl).port);
+    let down = false;
+    const probing = (async () => {
+      await target.wait(100);
+      down = !(await listening(port));
+    })();
+    const first = await comms.outage(300);
+    await probing;
+    expect(down).toBe(true);
+    expect(first.restartedAt - first.stoppedAt).toBeGreaterThanOrEqual(300);
+    expect(await listening(port)).toBe(true);
+    const since = target.clock.now();
+    const until = await comms.outage(100, { until: () => target.clock.now() - since > 800, maxMs: 5000 });
+    expect(until.restartedAt - until.stoppedAt).toBeGreaterThanOrEqual(800);
+    expect(until.restartedAt - until.stoppedAt).toBeLessThan(2000);
+    const capped = await comms.outage(100, { until: () => false, maxMs: 600 });
+    expect(capped.restartedAt - capped.stoppedAt).toBeGreaterThanOrEqual(600);
+    expect(capped.restartedAt - capped.stoppedAt).toBeLessThan(1500);
+    expect(await listening(port)).toBe(true);
+  }, 30_000);
+
   it('a broker that does not answer is a TimeoutError from open(), one line naming it', async () => {
     const port = await freePort();
     const target = track(new RuntimeTarget({ spec: parseTargetSpec('emulated'), device: 'examples/env-node', seed: 1, observation: 'mqtt', opcua: false, mqtt: { url: `mqtt://127.0.0.1:${port}` }, warn: (m) => warnings.push(m) }));
