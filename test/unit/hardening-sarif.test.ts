@@ -132,3 +132,10 @@ describe('helpers', () => {
     expect(findingsAtOrAbove(FINDINGS, 'info')).toHaveLength(3);
   });
 });
+
+describe('security/hardening/README.md', () => {
+  it('lists every rule of the catalogue with its severity', () => {
+    const readme = readFileSync(join(ROOT, 'security/hardening/README.md'), 'utf8');
+    for (const rule of HARDENING_RULES) expect(readme, rule.id).toContain(`| ${rule.id} ${rule.title} | ${rule.severity} |`);
+  });
+});
