@@ -7,6 +7,7 @@
  * typed reason; nothing is decided from the message text.
  */
 import type { Clock } from '../../sdk/core/clock.js';
+import { cut } from '../../sdk/core/check.js';
 import { ArgumentError } from '../../sdk/core/errors.js';
 import { coseAlgorithmOfId, coseVerify, sign1Structure } from '../cose/sign1.js';
 import { NonceCache } from './nonce-cache.js';
@@ -138,16 +139,16 @@ export class CommandAuthorizer {
       return refuse('bad-signature', `the signature does not verify with key ${keyId}`, { keyId, operator: who });
     }
     const claims = envelope.claims;
-    if (claims.deviceId !== target.deviceId) return refuse('wrong-device', `signed for device ${JSON.stringify(claims.deviceId)}`, { keyId, operator: who });
+    if (claims.deviceId !== target.deviceId) return refuse('wrong-device', `signed for device ${JSON.stringify(cut(claims.deviceId))}`, { keyId, operator: who });
     if (claims.action !== target.action || claims.id !== target.id) {
-      return refuse('malformed', `signed for ${claims.action} ${JSON.stringify(claims.id)}, received as ${target.action} ${JSON.stringify(target.id)}`, { keyId, operator: who });
+      return refuse('malformed', `signed for ${claims.action} ${JSON.stringify(cut(claims.id))}, received as ${target.action} ${JSON.stringify(cut(target.id))}`, { keyId, operator: who });
     }
     if (claims.expiresAt - claims.issuedAt > this.#maxLifetime) return refuse('malformed', `valid for ${claims.expiresAt - claims.issuedAt} s, above the limit of ${this.#maxLifetime} s`, { keyId, operator: who });
     const now = this.#clock.now();
     if (claims.issuedAt * 1000 > now + this.#skewMs) return refuse('not-yet-valid', `issued ${Math.round(claims.issuedAt - now / 1000)} s in the future`, { keyId, operator: who });
     if (claims.expiresAt * 1000 < now - this.#skewMs) return refuse('expired', `expired ${Math.round(now / 1000 - claims.expiresAt)} s ago`, { keyId, operator: who });
     if (!roleAllows(operator.role, target.requiredRole)) {
-      return refuse('wrong-role', `${operator.name} is ${article(operator.role)}; ${target.action === 'cmd' ? 'command' : 'setting'} "${target.id}" needs ${article(target.requiredRole)}`, { keyId, operator: who });
+      return refuse('wrong-role', `${operator.name} is ${article(operator.role)}; ${target.action === 'cmd' ? 'command' : 'setting'} "${cut(target.id)}" needs ${article(target.requiredRole)}`, { keyId, operator: who });
     }
     const nonce = Buffer.from(claims.nonce).toString('hex');
     if (this.#nonces.check(keyId, nonce, claims.issuedAt, claims.expiresAt * 1000 + this.#skewMs, now) === 'replayed') {

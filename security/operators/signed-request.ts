@@ -20,6 +20,7 @@
  * ```
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
+import { cut } from '../../sdk/core/check.js';
 import { ArgumentError } from '../../sdk/core/errors.js';
 import { encodeCoseCbor, type CoseCborValue } from '../cose/cbor-write.js';
 import { signSign1 } from '../cose/sign1.js';
@@ -126,7 +127,7 @@ const CLAIM_KEYS = new Set(['v', 'dev', 'act', 'id', 'args', 'iat', 'exp', 'nonc
  */
 export function claimsOf(value: unknown): RequestClaims | string {
   if (!(value instanceof Map)) return 'the payload is not a CBOR map of claims';
-  for (const key of value.keys()) if (typeof key !== 'string' || !CLAIM_KEYS.has(key)) return `unknown claim ${JSON.stringify(key)}`;
+  for (const key of value.keys()) if (typeof key !== 'string' || !CLAIM_KEYS.has(key)) return `unknown claim ${JSON.stringify(typeof key === 'string' ? cut(key) : key)}`;
   const get = (key: string): unknown => value.get(key);
   if (get('v') !== 1) return 'claim "v" must be 1';
   const deviceId = get('dev');
@@ -143,7 +144,7 @@ export function claimsOf(value: unknown): RequestClaims | string {
   const plain = Object.create(null) as Record<string, RequestScalar>;
   for (const [name, argument] of args) {
     if (typeof name !== 'string') return 'argument names must be text strings';
-    if (!(typeof argument === 'number' || typeof argument === 'string' || typeof argument === 'boolean' || argument === null)) return `argument "${name}" must be a number, text string, boolean or null`;
+    if (!(typeof argument === 'number' || typeof argument === 'string' || typeof argument === 'boolean' || argument === null)) return `argument "${cut(name)}" must be a number, text string, boolean or null`;
     plain[name] = argument;
   }
   if (action === 'set' && !(Object.keys(plain).length === 1 && 'value' in plain)) return 'a setting request\'s "args" must be { "value": … }';

@@ -136,6 +136,11 @@ describe('signed commands over MQTT (production: required)', () => {
     ['malformed', 'a COSE_Sign1 whose payload is not the claims', () => signSign1(encodeCoseCbor(new Map([['dev', DEVICE]])), keys.operator)],
     ['malformed', 'a deeply nested COSE_Sign1', () => encodeCoseCbor(new CoseTagged(18, [[[[[[[[1]]]]]]]]))],
     ['malformed', 'a request above the size limit', () => signed(keys.operator, { args: { pad: 'x'.repeat(5000) } })],
+    ['malformed', 'a key id of 1000 bytes', () => {
+      const claims = encodeClaims({ deviceId: DEVICE, action: 'cmd', id: 'ping', args: {}, issuedAt: START / 1000, expiresAt: START / 1000 + 60, nonce: new Uint8Array(16) });
+      return encodeCoseCbor(new CoseTagged(18, [encodeCoseCbor(new Map([[1, -8]])), new Map([[4, new Uint8Array(1000)]]), claims, new Uint8Array(64)]));
+    }],
+    ['malformed', 'a claim with a 2000-character name', () => signSign1(encodeCoseCbor(new Map([['y'.repeat(2000), 1]])), keys.operator)],
   ];
 
   it.each(refusals)('refuses %s (%s): an error reply, an audit record, nothing run', async (reason, _name, make, command = 'ping') => {
@@ -144,6 +149,7 @@ describe('signed commands over MQTT (production: required)', () => {
     expect(reply.ok).toBe(false);
     expect(reply.error).toMatchObject({ code: 'ERR_REFUSED', reason });
     expect(reply.error!.message.startsWith(`${reason}: `)).toBe(true);
+    expect(reply.error!.message.length, 'a reply tells the reason in one short line').toBeLessThan(200);
     expect(s.invoked).toEqual([]);
     expect(s.audit).toEqual([expect.objectContaining({ category: 'command', event: 'mqtt.command', result: 'denied', source: 'mqtt', detail: expect.objectContaining({ reason, command }) })]);
     expect(s.commands.stats().refused).toBe(1);

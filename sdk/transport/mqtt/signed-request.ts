@@ -5,6 +5,7 @@
  * at the top, nesting at most 4 in the envelope and 3 in the payload (claims, arguments, a scalar). The outcome is what
  * the authorizer decides on; checking the signature, the key and the claims is its job.
  */
+import { cut } from '../../core/check.js';
 import { DecodeError } from '../../core/errors.js';
 import { decodeStrictCbor, CborTagged, type CborLimits, type CborProfile } from '../../encoding/cbor-reader.js';
 import { claimsOf, COSE_HEADER, COSE_SIGN1_TAG, SIGNED_REQUEST_CONTENT_TYPE, type PresentedRequest } from '../../../security/operators/index.js';
@@ -50,11 +51,12 @@ export function presentRequest(payload: Uint8Array, contentType: string | undefi
     }
     const header = protectedBytes.length === 0 ? new Map() : decodeStrictCbor(protectedBytes, { ...bounds, maxDepth: 2 }, HEADER);
     if (!(header instanceof Map)) return malformed('the protected header is not a map');
-    for (const key of header.keys()) if (key !== COSE_HEADER.alg && key !== COSE_HEADER.contentType && key !== COSE_HEADER.kid) return malformed(`protected header parameter ${String(key)} is not understood`);
-    for (const key of unprotected.keys()) if (key !== COSE_HEADER.kid) return malformed(`unprotected header parameter ${String(key)} is not understood`);
+    for (const key of header.keys()) if (key !== COSE_HEADER.alg && key !== COSE_HEADER.contentType && key !== COSE_HEADER.kid) return malformed(`protected header parameter ${cut(String(key))} is not understood`);
+    for (const key of unprotected.keys()) if (key !== COSE_HEADER.kid) return malformed(`unprotected header parameter ${cut(String(key))} is not understood`);
     if (header.has(COSE_HEADER.kid) && unprotected.has(COSE_HEADER.kid)) return malformed('kid in both the protected and the unprotected header (RFC 9052 §3)');
     const kid = header.get(COSE_HEADER.kid) ?? unprotected.get(COSE_HEADER.kid);
-    if (kid !== undefined && !(kid instanceof Uint8Array)) return malformed('kid must be a byte string');
+    // A key id here is 8 bytes; a longer one is not one this device issued, and would only bloat replies and records.
+    if (kid !== undefined && !(kid instanceof Uint8Array && kid.length <= 32)) return malformed('kid must be a byte string of at most 32 bytes');
     const claims = claimsOf(decodeStrictCbor(body, bounds, CLAIMS));
     if (typeof claims === 'string') return malformed(claims);
     return {
