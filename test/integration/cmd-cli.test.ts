@@ -79,14 +79,14 @@ describe('sensorkit operator', () => {
 });
 
 describe('sensorkit cmd against a device that requires signed requests', () => {
-  async function setup() {
+  async function setup(kind: 'mosquitto' | 'aedes' = 'mosquitto') {
     const dir = temp();
     const store = join(dir, 'operators.json');
     for (const [name, role] of [['alice', 'engineer'], ['vic', 'viewer'], ['olga', 'operator']] as const) {
       expect((await cli(['operator', 'keygen', '--out', dir, '--name', name])).code).toBe(0);
       expect((await cli(['operator', 'trust', join(dir, `${name}.pub`), '--role', role, '--store', store])).code).toBe(0);
     }
-    const broker = await startBroker('mosquitto');
+    const broker = await startBroker(kind);
     cleanups.push(() => broker.close());
     const trust = await OperatorTrustStore.load(store);
     const audit: AuditEvent[] = [];
@@ -127,6 +127,13 @@ describe('sensorkit cmd against a device that requires signed requests', () => {
       ['setting', 'denied', 'olga'],
       ['setting', 'success', 'alice'],
     ]);
+  }, 60_000);
+
+  it('falls back to MQTT 3.1.1 with a broker that takes only 3.1.1 (aedes)', async () => {
+    const s = await setup('aedes');
+    expect(s.broker.protocols).toEqual([4]);
+    expect(await s.cmd('set-gain', 'gain=1', '--key', join(s.dir, 'vic.key'))).toMatchObject({ code: 1, stderr: expect.stringMatching(/refused: wrong-role/) });
+    expect(await s.cmd('set-gain', '{"gain":1.5}', '--key', join(s.dir, 'alice.key'))).toMatchObject({ code: 0, stdout: 'ok 3\n' });
   }, 60_000);
 
   it('refuses a revoked key and an unsigned request, with an error reply and nothing run', async () => {
