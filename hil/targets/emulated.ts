@@ -13,6 +13,7 @@ import { canConvert, converter } from '../../sdk/core/units.js';
 import { ArgumentError, StateError, ValidationError } from '../../sdk/core/errors.js';
 import { Device } from '../../sdk/device/device.js';
 import type { DeviceModel } from '../../sdk/model/define-device.js';
+import type { CalibrationSpec } from '../../sdk/pipeline/specs.js';
 import { createEmulatedBoard, inDeviceFile, resolveDevice, type DeviceSource, type ResolvedDevice } from '../../sdk/runtime/device-source.js';
 import type { FaultInjecting } from './emulated-faults.js';
 import { checkInjection, injectionDistortion, type InjectedDistortion, type Injection } from './emulated-injection.js';
@@ -33,6 +34,8 @@ export interface EmulatedTargetOptions {
    * applied from the opening on; `runTestPlan` records them as the record's `injected`.
    */
   readonly inject?: readonly Injection[];
+  /** This unit's calibration records by channel (e.g. `calibrationsFromRecords(...)`), as `Device` takes them. */
+  readonly calibrations?: Readonly<Record<string, CalibrationSpec>>;
 }
 
 /** The emulated target, with the emulated world reachable for custom steps and tests. */
@@ -135,7 +138,11 @@ class InProcessEmulatedTarget implements EmulatedTarget {
       this.#model = resolved.model;
       board = await createEmulatedBoard(resolved, this.clock, this.#options.seed, (message) => this.#warnings.push(message), this.physicalInputs);
       this.#applyInjections(resolved.model);
-      const device = new Device(resolved.model, { board, serialNumber: this.#options.serialNumber ?? `EMU-${this.#options.seed}` });
+      const device = new Device(resolved.model, {
+        board,
+        serialNumber: this.#options.serialNumber ?? `EMU-${this.#options.seed}`,
+        ...(this.#options.calibrations === undefined ? {} : { calibrations: this.#options.calibrations }),
+      });
       const setup = resolved.setup;
       if (setup) await inDeviceFile(resolved, 'setup', () => setup(device));
       device.on('sample', (sample) => {
