@@ -82,7 +82,8 @@ export async function auditCommand(argv: readonly string[]): Promise<number> {
   const config = configFile === undefined ? {} : await loadAuditedConfig(configFile);
   const audited: AuditedConfig = device === undefined ? config : { ...config, device: resolve(device) };
   const profile: HardeningProfile = (values.profile as HardeningProfile | undefined) ?? audited.profile ?? (audited.opcua ? audited.opcua.profile : undefined) ?? 'dev';
-  const findings = await auditConfiguration(audited, { profile, passwordProblem });
+  // The device's node flags come from NODE_OPTIONS (read from the environment); this process's own are not the device's.
+  const findings = await auditConfiguration(audited, { profile, passwordProblem, execArgv: [] });
   const version = packageInfo().version;
 
   if (format === 'json') process.stdout.write(`${JSON.stringify(jsonReport(findings, profile, configFile), null, 2)}\n`);

@@ -147,6 +147,22 @@ describe('sensorkit audit', () => {
     expect(await readFile(file, 'utf8')).toContain('No SBOM: npm was not found on PATH.');
   }, 60_000);
 
+  it('reads the update server and the node flags a service would run with', async () => {
+    const file = join(work, 'update-server.json');
+    await writeFile(file, JSON.stringify({ mqtt: false, opcua: false, updateServer: { host: '0.0.0.0', tls: { clientCa: 'device-ca.pem' } } }));
+    const result = await audit(['--config', file, '--format', 'json'], { env: { ...ENV, NODE_OPTIONS: '--inspect=0.0.0.0:9229' } });
+    expect(result.code).toBe(1);
+    const findings = (JSON.parse(result.stdout) as { findings: { ruleId: string; severity: string; file?: string }[] }).findings;
+    expect(findings.map((f) => [f.ruleId, f.severity])).toEqual([
+      ['SK-DBG-001', 'critical'],
+      ['SK-NET-001', 'high'],
+      ['SK-OTA-003', 'high'],
+      ['SK-CERT-005', 'medium'],
+    ]);
+    // A relative path resolves against the configuration file's folder.
+    expect(findings.at(-1)!.file).toBe(join(work, 'device-ca.pem'));
+  }, 60_000);
+
   it('exits by --fail-on, and 2 with one line for a wrong command line', async () => {
     const defaults = join(ROOT, 'examples', 'env-node');
     expect((await audit([defaults, '--profile', 'production', '--fail-on', 'critical'])).code).toBe(0);
