@@ -106,6 +106,7 @@ describe('signed commands over MQTT (production: required)', () => {
     ['unknown-key', 'a key the device does not trust', () => signed(keys.stranger)],
     ['revoked', 'a revoked key', () => signed(keys.revoked)],
     ['wrong-role', "a viewer calling an operator's command", () => signed(keys.viewer)],
+    ['wrong-role', "a viewer calling an engineer's command", () => signed(keys.viewer, { id: 'set-gain', args: { gain: 1 } }), 'set-gain'],
     ['wrong-role', "an operator calling an engineer's command", () => signed(keys.operator, { id: 'set-gain', args: { gain: 1 } }), 'set-gain'],
     ['wrong-role', "an engineer calling a security administrator's command", () => signed(keys.engineer, { id: 'rotate-keys' }), 'rotate-keys'],
     ['wrong-role', 'a command the model does not declare (needs security-admin)', () => signed(keys.engineer, { id: 'format-disk' }), 'format-disk'],
