@@ -2,12 +2,13 @@
  * The device's side of the campaign API (server/campaign-api.ts): ask for an offer, and report how
  * the update went, so the server's campaign status and failure ratio come from the devices
  * themselves. Errors are `UpdateError` `download-failed` (the server could not be reached) and
- * `ManifestError` `limit` (an offer larger than any envelope may be, read no further).
+ * `ManifestError` `limit` (an offer larger than any envelope may be, read no further). A server that
+ * asks devices for a client certificate gets the device's identity (`tls: { cert, key, ca }`).
  */
 import { ArgumentError } from '../../sdk/core/errors.js';
-import { ManifestError, UpdateError } from '../errors.js';
-import { concatBytes } from '../manifest/cbor.js';
+import { UpdateError } from '../errors.js';
 import { MAX_ENVELOPE_BYTES } from '../manifest/suit-envelope.js';
+import { requestCapped, type CappedRequest, type CappedResponse, type ClientTls } from './http-request.js';
 import type { OtaStatus, UpdateAgent, UpdateOffer } from './update-agent.js';
 
 /** A campaign offer: the envelope and the campaign it belongs to. */
@@ -31,15 +32,20 @@ export class CampaignClient {
   readonly #deviceId: string;
   readonly #group: string;
   readonly #timeoutMs: number;
+  readonly #tls: ClientTls | undefined;
 
-  /** `timeoutMs`: how long one request (headers and body) may take. Default 30,000. */
-  constructor(options: { serverUrl: string; deviceId: string; group: string; timeoutMs?: number }) {
+  /**
+   * `timeoutMs`: how long one request (headers and body) may take, default 30,000. `tls`: a private
+   * CA (`ca`) and the device's certificate and key (`cert`, `key`, PEM) for mutual TLS.
+   */
+  constructor(options: { serverUrl: string; deviceId: string; group: string; timeoutMs?: number; tls?: ClientTls }) {
     const timeoutMs = options.timeoutMs ?? 30_000;
     if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) throw new ArgumentError(`Expected \`timeoutMs\` to be a number above 0, got ${String(timeoutMs)}`);
     this.#timeoutMs = timeoutMs;
     this.#serverUrl = options.serverUrl.endsWith('/') ? options.serverUrl : `${options.serverUrl}/`;
     this.#deviceId = options.deviceId;
     this.#group = options.group;
+    this.#tls = options.tls;
   }
 
   /** The offer for this device, or undefined when there is none. */
@@ -47,19 +53,20 @@ export class CampaignClient {
     const url = new URL('api/offer', this.#serverUrl);
     url.searchParams.set('device', this.#deviceId);
     url.searchParams.set('group', this.#group);
-    const response = await this.#fetch(url, {});
+    const response = await this.#request(url, { maxBytes: MAX_ENVELOPE_BYTES });
     if (response.status === 204) return undefined;
     if (response.status !== 200) throw new UpdateError('download-failed', `${url.href}: HTTP ${response.status}`);
-    const campaignId = Number(response.headers.get('x-campaign'));
+    const campaignId = Number(response.headers['x-campaign']);
     if (!Number.isSafeInteger(campaignId) || campaignId < 1) throw new UpdateError('download-failed', `${url.href}: no campaign id in the offer`);
-    return { campaignId, offer: { envelope: await readCapped(response, MAX_ENVELOPE_BYTES, url), baseUrl: this.#serverUrl } };
+    return { campaignId, offer: { envelope: response.body, baseUrl: this.#serverUrl } };
   }
 
   /** Reports a state to the campaign. */
   async report(campaignId: number, state: OtaStatus['state'], reason?: string): Promise<void> {
     const url = new URL('api/report', this.#serverUrl);
     const body = JSON.stringify({ campaign: campaignId, device: this.#deviceId, state, ...(reason === undefined ? {} : { reason }) });
-    const response = await this.#fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    // The answer is a short acknowledgement; anything long is refused unread.
+    const response = await this.#request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, maxBytes: 65_536 });
     if (response.status !== 200) throw new UpdateError('download-failed', `${url.href}: HTTP ${response.status}`);
   }
 
@@ -84,42 +91,7 @@ export class CampaignClient {
     return state;
   }
 
-  async #fetch(url: URL, init: RequestInit): Promise<Response> {
-    try {
-      // A server that accepts and never answers (or drips) must not hold the device forever.
-      return await fetch(url, { ...init, signal: AbortSignal.timeout(this.#timeoutMs) });
-    } catch (error) {
-      throw new UpdateError('download-failed', `${url.href}: ${(error as Error).message}`, { cause: error });
-    }
+  #request(url: URL, request: Omit<CappedRequest, 'timeoutMs' | 'tls'>): Promise<CappedResponse> {
+    return requestCapped(url, { ...request, timeoutMs: this.#timeoutMs, ...(this.#tls === undefined ? {} : { tls: this.#tls }) });
   }
-}
-
-/** Reads a response body of at most `max` bytes; a longer (or endless) one is cut off and refused. */
-async function readCapped(response: Response, max: number, url: URL): Promise<Uint8Array> {
-  const declared = Number(response.headers.get('content-length') ?? 0);
-  if (declared > max) {
-    await response.body?.cancel();
-    throw new ManifestError('limit', `${url.href}: an offer of ${declared} bytes is above ${max}`);
-  }
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  if (response.body === null) return new Uint8Array(0);
-  const reader = response.body.getReader();
-  for (;;) {
-    let chunk: Awaited<ReturnType<typeof reader.read>>;
-    try {
-      chunk = await reader.read();
-    } catch (error) {
-      throw new UpdateError('download-failed', `${url.href}: ${(error as Error).message}`, { cause: error });
-    }
-    const { done, value } = chunk;
-    if (done) break;
-    total += value.length;
-    if (total > max) {
-      await reader.cancel();
-      throw new ManifestError('limit', `${url.href}: an offer longer than ${max} bytes`);
-    }
-    parts.push(value);
-  }
-  return concatBytes(parts);
 }

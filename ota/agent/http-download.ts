@@ -27,8 +27,11 @@ export interface DownloadJob {
   readonly digest: Uint8Array;
   /** Called as bytes arrive: bytes on disk so far, and the total. */
   readonly onProgress?: (received: number, total: number) => void;
-  /** Extra TLS/HTTP options (e.g. `ca` for a private CA). */
-  readonly requestOptions?: { readonly ca?: string | Buffer; readonly headers?: Record<string, string> };
+  /**
+   * Extra TLS/HTTP options: `ca` for a private CA; `cert` and `key` (PEM) for a server that asks
+   * devices for a client certificate (mutual TLS with the device's identity).
+   */
+  readonly requestOptions?: { readonly ca?: string | Buffer; readonly cert?: string | Buffer; readonly key?: string | Buffer; readonly headers?: Record<string, string> };
   /** Idle timeout of the socket, ms. Default 30,000. */
   readonly idleTimeoutMs?: number;
   /**
@@ -61,7 +64,19 @@ function get(url: URL, headers: Record<string, string>, job: DownloadJob): Promi
       reject(new UpdateError('download-failed', `unsupported URL scheme ${url.protocol}`));
       return;
     }
-    const req = request(url, { method: 'GET', headers: { ...job.requestOptions?.headers, ...headers }, timeout: job.idleTimeoutMs ?? 30_000, ...(job.requestOptions?.ca ? { ca: job.requestOptions.ca } : {}) }, resolve);
+    const tls = job.requestOptions ?? {};
+    const req = request(
+      url,
+      {
+        method: 'GET',
+        headers: { ...tls.headers, ...headers },
+        timeout: job.idleTimeoutMs ?? 30_000,
+        ...(tls.ca ? { ca: tls.ca } : {}),
+        ...(tls.cert ? { cert: tls.cert } : {}),
+        ...(tls.key ? { key: tls.key } : {}),
+      },
+      resolve,
+    );
     req.on('timeout', () => req.destroy(new UpdateError('download-failed', `no data from ${url.host} within the idle timeout`)));
     req.on('error', (error) => reject(error instanceof UpdateError ? error : new UpdateError('download-failed', `${url.host}: ${error.message}`, { cause: error })));
     req.end();

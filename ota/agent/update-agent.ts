@@ -70,7 +70,8 @@ export interface UpdateAgentOptions {
   readonly onStep?: (step: string) => void | Promise<void>;
   /** "Restart" into the new image; default: `boot()` in this process. */
   readonly restart?: () => Promise<BootResult>;
-  readonly requestOptions?: { readonly ca?: string | Buffer };
+  /** TLS options of the downloads: `ca` for a private CA, `cert` and `key` for mutual TLS. */
+  readonly requestOptions?: { readonly ca?: string | Buffer; readonly cert?: string | Buffer; readonly key?: string | Buffer };
   /** Download limits: socket idle timeout (default 30,000 ms) and slowest speed tolerated (default 1 KiB a minute). */
   readonly downloadLimits?: Pick<DownloadJob, 'idleTimeoutMs' | 'minSpeed'>;
 }
