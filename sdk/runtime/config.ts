@@ -12,6 +12,8 @@ import { ValidationError } from '../core/errors.js';
 import { redactCredentials } from '../transport/mqtt/credentials.js';
 import { checkDevHost } from '../transport/opcua/dev-host.js';
 import { checkBoardSpec } from '../io/board-registry.js';
+import { OPERATOR_ROLES } from '../model/roles.js';
+import type { OperatorRole } from '../model/spec.js';
 import './builtin-boards.js';
 import { checkSettings, settingsJsonSchema, type ObjectNode } from './config-schema.js';
 
@@ -74,6 +76,11 @@ export interface OpcuaConfig {
   readonly x509Users?: boolean;
   /** Let the `dev` profile (anonymous, unencrypted) listen on a non-loopback `host`. Default false: refused. */
   readonly allowRemoteDev?: boolean;
+  /**
+   * Roles (viewer, operator, engineer, security-admin) of sessions the users file gives none:
+   * `defaultUserRole` for a user, `anonymous` for an anonymous `dev` session. Default engineer for both.
+   */
+  readonly roles?: { readonly defaultUserRole?: OperatorRole; readonly anonymous?: OperatorRole };
 }
 
 /** The folder of the default audit logs, relative to the working directory: `<device id>.log` in it. */
@@ -263,6 +270,14 @@ export const CONFIG_SCHEMA: ObjectNode = {
           users: { type: 'string', path: true, description: 'users file, scrypt hashes (default: .sensorkit/opcua-users.json)' },
           x509Users: { type: 'boolean', description: 'accept X.509 user certificates trusted in <pki>/users (default: false)' },
           allowRemoteDev: { type: 'boolean', description: 'let the dev profile listen on a non-loopback host (default: false)' },
+          roles: {
+            type: 'object',
+            description: 'roles of sessions the users file gives none (viewer, operator, engineer, security-admin)',
+            fields: {
+              defaultUserRole: { type: 'enum', values: OPERATOR_ROLES, description: 'role of a user without one in the users file (default: engineer)' },
+              anonymous: { type: 'enum', values: OPERATOR_ROLES, description: 'role of an anonymous dev session (default: engineer)' },
+            },
+          },
         },
         rules: (opcua, path) => checkDevHost((opcua as OpcuaConfig).profile ?? 'dev', (opcua as OpcuaConfig).host, (opcua as OpcuaConfig).allowRemoteDev === true, `${path}.host`),
       },

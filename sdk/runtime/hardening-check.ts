@@ -33,7 +33,7 @@ export function auditedConfigOf(config: Omit<RuntimeConfig, 'device'>, security:
       ...(files ? { identity: { key: identity!.keyFile, cert: files.certificateFile } } : {}),
       ...(settings?.operators === undefined ? {} : { operators: settings.operators }),
       ...(settings?.signedCommands === undefined ? {} : { signedCommands: settings.signedCommands }),
-      ...(auditLog === false ? { auditLog: false } : security.auditLog ? { auditLog: security.auditLog.file } : auditLog?.file ? { auditLog: auditLog.file } : {}),
+      ...(auditLog === false ? { auditLog: false } : security.auditLog ? { auditLog: { file: security.auditLog.file, ...(auditLog?.keyFile ? { keyFile: auditLog.keyFile } : {}) } } : {}),
       ...(settings?.timeSource === undefined ? {} : { timeSource: settings.timeSource }),
     },
   } as AuditedConfig;

@@ -36,8 +36,6 @@ export async function startOpcuaSide(device: Device, config: OpcuaConfig, log: (
   const { OpcuaServer, UsersFile, routeNodeOpcuaLogs } = await import('../transport/opcua/index.js');
   routeNodeOpcuaLogs(log);
   const users = await UsersFile.load(resolve(config.users ?? DEFAULT_USERS_FILE));
-  // Logins, refused certificates, method calls and writes are recorded where the server supports it.
-  const recording: Record<string, unknown> = audit ? { audit } : {};
   const server = inOpcuaSection(
     () =>
       new OpcuaServer(device, {
@@ -49,7 +47,9 @@ export async function startOpcuaSide(device: Device, config: OpcuaConfig, log: (
         log,
         ...(config.host === undefined ? {} : { host: config.host }),
         ...(config.pki === undefined ? {} : { pkiDir: config.pki }),
-        ...recording,
+        ...(config.roles === undefined ? {} : { roles: config.roles }),
+        // Logins, refused certificates, method calls and writes go to the audit log.
+        ...(audit ? { audit } : {}),
       }),
   );
   await inOpcuaSection(() => server.start());

@@ -28,6 +28,8 @@ export interface SecuritySide extends AuditSink {
   readonly auditLog: AuditLog | undefined;
   /** The authorizer of signed requests, when an operator trust store is configured. */
   readonly authorizer: CommandAuthorizer | undefined;
+  /** The operator trust store, re-read every minute so that a revocation holds without a restart. */
+  readonly operators: OperatorTrustStore | undefined;
   /** Whether unsigned commands and setting writes are refused. */
   readonly signedCommandsRequired: boolean;
   /** Why the device may not enter operation (production only); empty when provisioned. */
@@ -37,6 +39,9 @@ export interface SecuritySide extends AuditSink {
   /** Writes what the audit log holds in memory, if it can. */
   close(): Promise<void>;
 }
+
+/** How often the operator trust store is re-read, ms. */
+const OPERATORS_RELOAD_MS = 60_000;
 
 /** What the provisioning check needs to know of the device and its MQTT side. */
 export interface ProvisioningFacts {
@@ -89,14 +94,21 @@ export async function openSecuritySide(config: Omit<RuntimeConfig, 'device'>, cl
 
   const signedCommandsRequired = settings.signedCommands ?? production;
   let authorizer: CommandAuthorizer | undefined;
+  let operators: OperatorTrustStore | undefined;
+  let reloading: { cancel(): void } | undefined;
   if (settings.operators !== undefined) {
-    let operators: OperatorTrustStore;
     try {
       operators = await OperatorTrustStore.load(settings.operators);
     } catch (error) {
       throw new ValidationError('security.operators', (error as Error).message, { cause: error });
     }
     authorizer = new CommandAuthorizer({ operators, clock });
+    const store = operators;
+    const reload = (): void => {
+      reloading = clock.schedule(clock.now() + OPERATORS_RELOAD_MS, reload);
+      store.reload().catch((error: unknown) => warn(`operator trust store kept as it was: ${(error as Error).message}`));
+    };
+    reloading = clock.schedule(clock.now() + OPERATORS_RELOAD_MS, reload);
   } else if (signedCommandsRequired && config.mqtt !== false) {
     if (production) problems.push('no operator trust store (security.operators): signed commands cannot be verified (sensorkit operator trust)');
     else throw new ValidationError('security.signedCommands', 'needs security.operators, the operator trust store');
@@ -116,10 +128,12 @@ export async function openSecuritySide(config: Omit<RuntimeConfig, 'device'>, cl
     identity,
     auditLog,
     authorizer,
+    operators,
     signedCommandsRequired,
     problems,
     record: sink,
     async close() {
+      reloading?.cancel();
       await auditLog?.flush();
     },
   };
