@@ -20,7 +20,7 @@
  *   with the time of its sample; one that cannot be stored (a disk error) is counted in `eventsDropped`.
  */
 import { SystemClock, type Clock } from '../../core/clock.js';
-import { ArgumentError } from '../../core/errors.js';
+import { ArgumentError, ValidationError } from '../../core/errors.js';
 import type { Device } from '../../device/device.js';
 import type { DeviceTopics } from '../../encoding/topics.js';
 import type { CommandReply } from './command-server.js';
@@ -185,7 +185,8 @@ export class PropertyEventServer {
           answer({ ok: true });
         } catch (error) {
           this.#rejected++;
-          const message = error instanceof Error ? error.message : String(error);
+          // A ValidationError is about the value (unknown, read-only, out of range) and is told as it is.
+          const message = error instanceof ValidationError ? error.message : 'the setting could not be written';
           this.#guard.done(action, outcome.operator, 'failure', { value: outcome.args.value, message });
           answer({ ok: false, error: { code: 'ERR_VALIDATION', message } });
         }
