@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../sdk/core/clock.js';
 import type { AuditEvent } from '../../security/audit/event.js';
+import { CampaignClient } from '../../ota/agent/campaign-client.js';
 import { AdminTokens } from '../../ota/server/admin-tokens.js';
 import { campaignApi } from '../../ota/server/campaign-api.js';
 import { CampaignStore } from '../../ota/server/campaign-store.js';
@@ -241,6 +242,21 @@ describe('devices by mutual TLS', () => {
     // Administrators need no client certificate: their token is their identity.
     expect((await call(url, 'api/campaigns', { token: viewer })).status).toBe(200);
     expect((await call(url, 'api/campaigns', { device: 'en-1-SN1' })).status).toBe(401);
+  });
+
+  it("serves the device's own campaign client over mutual TLS, and refuses it without its certificate", async () => {
+    const { url, store } = await serve({ deviceCertificates: true }, { cert: await pem('server.pem'), key: await pem('server.key'), clientCa: await pem('device-ca.pem') });
+    const id = store.create({ name: 'fw 5', group: 'line-3', envelope });
+    store.assign('line-3', ['en-1-SN1']);
+    const ca = await pem('device-ca.pem');
+    const device = new CampaignClient({ serverUrl: url, deviceId: 'en-1-SN1', group: 'line-3', tls: { ca, cert: await pem('en-1-SN1.pem'), key: await pem('en-1-SN1.key') } });
+    const offer = await device.poll();
+    expect(offer?.campaignId).toBe(id);
+    expect(offer?.offer.envelope).toEqual(envelope);
+    await device.report(id, 'confirmed');
+    expect(store.status(id).counts.confirmed).toBe(1);
+    const anonymous = new CampaignClient({ serverUrl: url, deviceId: 'en-1-SN1', group: 'line-3', tls: { ca } });
+    await expect(anonymous.poll()).rejects.toThrow(/HTTP 401/);
   });
 });
 
