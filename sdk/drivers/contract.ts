@@ -67,6 +67,11 @@ export interface AcquisitionBatch<Output extends string = string> {
    * frames are missing before `frames`, and the driver has restarted the buffer.
    */
   readonly overflow: boolean;
+  /**
+   * Frames the part is known to have produced and overwritten before `frames` were read (a
+   * continuous-conversion part read too late, counted on its data-ready line). Absent: none.
+   */
+  readonly missed?: number;
   readonly provenance: Provenance;
 }
 
@@ -121,6 +126,25 @@ export interface DriverIo {
   readonly analog?: AnalogInput;
   /** Present for parts bound to a bus address (`io: 'i2c'`). */
   readonly i2c?: I2cDevice;
+  /**
+   * The part's data-ready line on an interrupt-capable input, counting its pulses (e.g. the
+   * ADS1115's ALERT/RDY): lets a driver tell a new conversion from one already read, and count the
+   * ones it missed. Optional; drivers that need it say so.
+   */
+  readonly ready?: ReadyLine;
+}
+
+/**
+ * A data-ready line whose pulses the host counts (an edge-counting GPIO interrupt).
+ *
+ * @example
+ * ```ts
+ * const ready: ReadyLine = { pulses: () => edgesSeenOnGpio17 }
+ * ```
+ */
+export interface ReadyLine {
+  /** Pulses counted so far (monotonic). */
+  pulses(): number;
 }
 
 /** Describes a part to sensorkit. */

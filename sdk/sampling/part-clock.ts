@@ -11,8 +11,13 @@
  */
 import { ArgumentError } from '../core/errors.js';
 
-/** Observations kept: at 25 drains/s about 10 s of history. */
+/** Observations kept, one per {@link BIN_MS} of drains: about 10 s of history. */
 const WINDOW = 256;
+/**
+ * Drains within this span are averaged into one observation: a part read every 0.5 ms would
+ * otherwise keep only 0.13 s of history, and keeping only some drains would keep only some phases.
+ */
+const BIN_MS = 40;
 /** Below this many observations the slope is not fitted: the last known rate is kept. */
 const MIN_FOR_SLOPE = 16;
 
@@ -34,6 +39,11 @@ export class PartClockModel {
   readonly #n = new Float64Array(WINDOW);
   #size = 0;
   #next = 0;
+  /** The bin being filled: its first time, and sums of times and counts. */
+  #binStart = Number.NaN;
+  #binT = 0;
+  #binN = 0;
+  #binSize = 0;
   /** Fitted line: count ≈ #a + #b · (t − #tRef). */
   #tRef = Number.NaN;
   #a = 0;
@@ -50,7 +60,7 @@ export class PartClockModel {
 
   /** Whether any observation anchors the model. */
   get anchored(): boolean {
-    return this.#size > 0;
+    return this.#size > 0 || this.#binSize > 0;
   }
 
   /** The part's rate error against the host clock, ppm (positive: the part runs fast). */
@@ -63,13 +73,27 @@ export class PartClockModel {
     return this.#b * 1000;
   }
 
-  /** Records that `count` frames had been produced by host time `time` (ms), and refits. */
+  /**
+   * Records that `count` frames had been produced by host time `time` (ms), and refits. Drains
+   * within 40 ms of each other count as one observation, their mean.
+   */
   observe(time: number, count: number): void {
     if (Number.isNaN(this.#tRef)) this.#tRef = time;
-    this.#t[this.#next] = time - this.#tRef;
-    this.#n[this.#next] = count;
-    this.#next = (this.#next + 1) % WINDOW;
-    if (this.#size < WINDOW) this.#size++;
+    if (this.#binSize > 0 && time - this.#binStart >= BIN_MS) {
+      this.#t[this.#next] = this.#binT / this.#binSize;
+      this.#n[this.#next] = this.#binN / this.#binSize;
+      this.#next = (this.#next + 1) % WINDOW;
+      if (this.#size < WINDOW) this.#size++;
+      this.#binSize = 0;
+    }
+    if (this.#binSize === 0) {
+      this.#binStart = time;
+      this.#binT = 0;
+      this.#binN = 0;
+    }
+    this.#binT += time - this.#tRef;
+    this.#binN += count;
+    this.#binSize++;
     this.#fit();
   }
 
@@ -82,6 +106,7 @@ export class PartClockModel {
     this.#next = 0;
     this.#tRef = Number.NaN;
     this.#a = 0;
+    this.#binSize = 0;
   }
 
   /** Expected number of frames produced by host time `time` (fractional, the fit's mean). */
@@ -95,26 +120,30 @@ export class PartClockModel {
     return this.#tRef + (index + 0.5 - this.#a) / this.#b;
   }
 
+  /** Least squares over the kept observations and the bin being filled. */
   #fit(): void {
     const size = this.#size;
-    let meanT = 0;
-    let meanN = 0;
+    const points = size + 1;
+    const binT = this.#binT / this.#binSize;
+    const binN = this.#binN / this.#binSize;
+    let meanT = binT;
+    let meanN = binN;
     for (let i = 0; i < size; i++) {
       meanT += this.#t[i]!;
       meanN += this.#n[i]!;
     }
-    meanT /= size;
-    meanN /= size;
-    if (size >= MIN_FOR_SLOPE) {
-      let stt = 0;
-      let stn = 0;
+    meanT /= points;
+    meanN /= points;
+    if (points >= MIN_FOR_SLOPE) {
+      let stt = (binT - meanT) * (binT - meanT);
+      let stn = (binT - meanT) * (binN - meanN);
       for (let i = 0; i < size; i++) {
         const dt = this.#t[i]! - meanT;
         stt += dt * dt;
         stn += dt * (this.#n[i]! - meanN);
       }
       // A fit over too short a span (drains bunched together) would only add noise to the rate.
-      if (stt > 0 && Math.sqrt(stt / size) * this.#nominalPerMs >= 20) this.#b = stn / stt;
+      if (stt > 0 && Math.sqrt(stt / points) * this.#nominalPerMs >= 20) this.#b = stn / stt;
     }
     this.#a = meanN - this.#b * meanT;
   }

@@ -9,7 +9,8 @@
  * - overflow: the part says it overwrote data; the driver reset its FIFO; the model estimates how
  *   many frames the part took meanwhile;
  * - gap: a drain brought fewer frames than the part's clock must have produced (e.g. the part reset
- *   its FIFO on its own);
+ *   its FIFO on its own), or the driver counted frames overwritten before it read them (a
+ *   continuous-conversion part read too late);
  * - duplicate: more frames than its clock allows (a frame read twice); those are dropped.
  */
 import type { Clock, Timer } from '../core/clock.js';
@@ -28,6 +29,8 @@ const COUNT_TOLERANCE = 1.5;
 const RATE_TOLERANCE = 0.002;
 /** (√5 − 1) / 2: drains land at well-spread phases of the frame period, so quantisation averages out. */
 const GOLDEN = 0.6180339887;
+/** 1/√5 of a period between reads of a single result register: about two reads per conversion, at spread phases. */
+const SINGLE_RESULT_SHARE = 0.4472135955;
 
 /**
  * A sensor-clocked group: one part's acquisition and the consumer of its frames.
@@ -77,7 +80,8 @@ export interface StreamSamplerOptions {
   readonly clock: Clock;
   /**
    * Host time between drains, ms. Default: the time to fill a quarter of the smallest FIFO, at most
-   * 100 ms (43 ms for an MPU-6050 at 1 kHz, 11 ms at 4 kHz), nudged off a whole number of frames.
+   * 100 ms (43 ms for an MPU-6050 at 1 kHz, 11 ms at 4 kHz), nudged off a whole number of frames;
+   * for a part with one result register (continuous conversion) 0.45 of its conversion period.
    */
   readonly drainIntervalMs?: number;
 }
@@ -221,19 +225,16 @@ export class StreamSampler {
 
   #defaultInterval(): number {
     let interval = MAX_INTERVAL_MS;
-    let rate = 0;
     for (const { group } of this.#streams.values()) {
-      const acquisition = group.acquisition;
-      const fill = (FILL_TARGET * acquisition.capacityFrames * 1000) / acquisition.outputRateHz;
-      if (fill < interval) {
-        interval = fill;
-        rate = acquisition.outputRateHz;
-      }
+      const { capacityFrames, outputRateHz } = group.acquisition;
+      const period = 1000 / outputRateHz;
+      // A single result register must be read more often than the part converts; a FIFO a quarter
+      // full. Either way off a whole number of frame periods, so that drains land at spread phases.
+      const candidate =
+        capacityFrames <= 1 ? SINGLE_RESULT_SHARE * period : Math.max(1, Math.floor((FILL_TARGET * capacityFrames * period) / period)) * period + GOLDEN * period;
+      if (candidate < interval) interval = candidate;
     }
-    if (rate === 0) return interval;
-    // A whole number of frame periods plus a golden-ratio fraction of one.
-    const period = 1000 / rate;
-    return Math.max(1, Math.floor(interval / period)) * period + GOLDEN * period;
+    return interval;
   }
 
   #arm(): void {
@@ -310,6 +311,12 @@ export class StreamSampler {
       return;
     }
     let frames = batch.frames;
+    const missed = batch.missed ?? 0;
+    if (missed > 0) {
+      state.gaps++;
+      this.#lose(state, missed, `missed: ${missed} conversions overwritten before they were read`);
+      state.next += missed;
+    }
     if (model.anchored) {
       const expected = model.countAt(batch.time);
       const observed = state.next + n;

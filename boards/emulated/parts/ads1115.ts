@@ -24,6 +24,11 @@ export interface Ads1115PeripheralOptions {
    * ±10 %) and noise. Without it the converter is ideal.
    */
   random?: SeededRandom;
+  /**
+   * How many ppm the conversion clock runs fast against the bus clock (negative: slow), on top of
+   * the seeded data-rate error; −100 000…100 000, default 0.
+   */
+  clockPpm?: number;
 }
 
 // §9.6.1 pointer register values.
@@ -43,7 +48,10 @@ const WAKE_MS = 0.025;
 
 /**
  * Register-level ADS1115 model: pointer, conversion, config (OS, MUX, PGA, MODE, DR) and the two
- * threshold registers; single-shot and continuous conversions timed on the bus clock.
+ * threshold registers; single-shot and continuous conversions timed on the bus clock. The
+ * ALERT/RDY pin in conversion-ready mode (§9.3.8: Hi_thresh MSB 1, Lo_thresh MSB 0, COMP_QUE not
+ * 11) pulses once per continuous conversion; {@link Ads1115Peripheral.readyLine} counts the pulses
+ * as a host's edge-counting interrupt input would.
  *
  * @example
  * ```ts
@@ -61,6 +69,8 @@ export class Ads1115Peripheral implements I2cPeripheral {
   readonly #offsetLsb: number;
   readonly #gain: number;
   readonly #rateFactor: number;
+  /** ALERT/RDY pulses so far (conversion-ready mode only). */
+  #pulses = 0;
 
   #pointer: number = POINTER.conversion;
   #config = CONFIG_RESET;
@@ -89,6 +99,30 @@ export class Ads1115Peripheral implements I2cPeripheral {
     this.#offsetLsb = spread(2);
     this.#gain = 1 + spread(0.001);
     this.#rateFactor = 1 + spread(0.05);
+    const ppm = options.clockPpm ?? 0;
+    if (typeof ppm !== 'number' || !(ppm >= -100_000 && ppm <= 100_000)) {
+      throw new ArgumentError(`Expected \`clockPpm\` to be a number from -100000 to 100000, got ${String(ppm)}`);
+    }
+    this.#rateFactor *= 1 + ppm * 1e-6;
+  }
+
+  /**
+   * The ALERT/RDY line as a host counts it: pulses up to the clock's time. The line pulses at the
+   * end of each continuous conversion while the comparator is in conversion-ready mode.
+   *
+   * @example
+   * ```ts
+   * const ready = adc.readyLine(clock)
+   * new Ads1115Driver({ clock, i2c, ready }, { acquisition: 'continuous', dataRate: 860 })
+   * ```
+   */
+  readyLine(clock: { now(): number }): { pulses(): number } {
+    return {
+      pulses: () => {
+        this.#settle(clock.now());
+        return this.#pulses;
+      },
+    };
   }
 
   write(bytes: Uint8Array, timeMs: number): void {
@@ -161,9 +195,15 @@ export class Ads1115Peripheral implements I2cPeripheral {
     // Conversion k (from 0) completes at start + wake-up + (k + 1) periods; only the newest counts.
     const due = Math.floor((timeMs - continuous.start - WAKE_MS) / period) - 1;
     if (due > continuous.latest) {
+      if (this.#readyMode()) this.#pulses += due - continuous.latest;
       continuous.latest = due;
       this.#conversion = this.#convert(continuous.config, continuous.start + WAKE_MS + (due + 1) * period);
     }
+  }
+
+  /** §9.3.8: conversion-ready mode of ALERT/RDY. */
+  #readyMode(): boolean {
+    return (this.#hiThresh & 0x8000) !== 0 && (this.#loThresh & 0x8000) === 0 && (this.#config & 0x0003) !== 0x0003;
   }
 
   /** One conversion: the multiplexed input difference at `atMs`, scaled by the PGA and clipped. */

@@ -1,15 +1,20 @@
 /**
  * ADS1115 driver: one input voltage per `sample()` from a TI ADS1115 16-bit ADC on I2C, by
- * single-shot conversion (the part powers down between samples; datasheet §9.4.1).
+ * single-shot conversion (the part powers down between samples; datasheet §9.4.1). With
+ * `acquisition: 'continuous'` and the ALERT/RDY line on a pulse-counting input (`io.ready`), it
+ * also offers sensor-clocked acquisition: the part converts continuously at its data rate and the
+ * sampler reads each conversion once (§9.4.2, §9.3.8).
  */
 import { StateError, ValidationError } from '../../core/errors.js';
 import { describe, join, rejectUnknownKeys } from '../../core/check.js';
-import type { DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver, Tolerance } from '../contract.js';
+import type { AcquisitionMode, DriverDefinition, DriverIo, DriverOutput, Reading, SensorDriver, Tolerance } from '../contract.js';
+import { Ads1115Continuous } from './continuous.js';
 import { Exclusive } from '../exclusive.js';
 import { Ads1115Converter, ads1115MaxRateHz, type Ads1115ConversionSettings } from './converter.js';
 import { CHANNELS, DATA_RATES, FULL_SCALES, type Ads1115Channel, type DataRate, type FullScaleVolts } from './registers.js';
 
 export { Ads1115Converter, ads1115MaxRateHz } from './converter.js';
+export { Ads1115Continuous } from './continuous.js';
 export type { Ads1115Conversion, Ads1115ConversionSettings } from './converter.js';
 export type { Ads1115Channel, DataRate, FullScaleVolts } from './registers.js';
 
@@ -23,6 +28,22 @@ export interface Ads1115Options {
   dataRate?: DataRate;
   /** The part's supply, 2.0…5.5 V (default 3.3): inputs cannot go beyond it, whatever the PGA. */
   supplyVolts?: number;
+  /**
+   * `'single-shot'` (default): one conversion per `sample()`. `'continuous'`: the part converts at
+   * `dataRate` on its own clock and the sampler reads each conversion once; needs the ALERT/RDY line
+   * on a pulse-counting input (`io.ready`).
+   */
+  acquisition?: 'single-shot' | 'continuous';
+}
+
+/** The driver's options: the conversion settings and the acquisition mode. */
+function parseDriverOptions(options: Readonly<Record<string, unknown>>, path: string): Ads1115Settings & { readonly acquisition: 'single-shot' | 'continuous' } {
+  const settings = parseAds1115Options(options, path, { channel: 'channel', allowed: ['acquisition'] });
+  const acquisition = options.acquisition ?? 'single-shot';
+  if (acquisition !== 'single-shot' && acquisition !== 'continuous') {
+    throw new ValidationError(join(path, 'acquisition'), `Expected \`acquisition\` to be one of "single-shot", "continuous", got ${describe(acquisition)}`);
+  }
+  return { ...settings, acquisition };
 }
 
 /** Resolved ADS1115 settings. */
@@ -94,9 +115,9 @@ function outputsFor(settings: Ads1115Settings): Readonly<Record<Ads1115Output, D
   });
 }
 
-function describeSettings(settings: Ads1115Settings): string {
+function describeSettings(settings: Ads1115Settings, mode: 'single-shot' | 'continuous' = 'single-shot'): string {
   const input = typeof settings.channel === 'number' ? `AIN${settings.channel}-GND` : `AIN${settings.channel[4]}-AIN${settings.channel[5]}`;
-  return `mux=${input} fsr=±${settings.fullScaleVolts}V dr=${settings.dataRate}SPS mode=single-shot`;
+  return `mux=${input} fsr=±${settings.fullScaleVolts}V dr=${settings.dataRate}SPS mode=${mode}`;
 }
 
 /**
@@ -113,15 +134,44 @@ export class Ads1115Driver implements SensorDriver<Ads1115Output> {
   #settings: Ads1115Settings;
   #closed = false;
   readonly #exclusive = new Exclusive();
+  readonly #continuous: Ads1115Continuous | undefined;
 
   constructor(io: DriverIo, options: Readonly<Record<string, unknown>> = {}) {
     if (io.i2c === undefined) throw new ValidationError('io.i2c', 'the ads1115 driver needs an I2C device');
-    this.#settings = parseAds1115Options(options, '');
+    const parsed = parseDriverOptions(options, '');
+    const { acquisition, ...settings } = parsed;
+    this.#settings = settings;
     this.#converter = new Ads1115Converter(io.i2c, io.clock);
+    if (acquisition === 'continuous') {
+      if (io.ready === undefined) {
+        throw new ValidationError('io.ready', 'continuous acquisition needs the ALERT/RDY line on a pulse-counting input (io.ready)');
+      }
+      this.#continuous = new Ads1115Continuous({
+        i2c: io.i2c,
+        clock: io.clock,
+        ready: io.ready,
+        settings,
+        run: (task) =>
+          this.#exclusive.run(async () => {
+            this.#assertOpen();
+            return task();
+          }),
+        provenance: () => ({ part: 'ads1115', source: this.#converter.source, configuration: describeSettings(this.#settings, 'continuous') }),
+      });
+    }
   }
 
-  /** Changes channel, range, data rate or supply; omitted options keep their current value. */
+  /** Continuous conversion, when configured (`acquisition: 'continuous'`). */
+  get acquisition(): Ads1115Continuous | undefined {
+    return this.#continuous;
+  }
+
+  /**
+   * Changes channel, range, data rate or supply; omitted options keep their current value. With
+   * continuous acquisition the settings are fixed at construction.
+   */
   async configure(options: Readonly<Record<string, unknown>>): Promise<void> {
+    if (this.#continuous !== undefined) throw new ValidationError('acquisition', 'a continuous-conversion ADS1115 is configured when the driver is created');
     const settings = parseAds1115Options({ ...this.#settings, ...options }, '');
     await this.#exclusive.run(async () => {
       this.#assertOpen();
@@ -133,12 +183,14 @@ export class Ads1115Driver implements SensorDriver<Ads1115Output> {
     return this.#exclusive.run(async () => {
       this.#assertOpen();
       const settings = this.#settings;
-      const { volts, time } = await this.#converter.convert(settings);
+      // While converting continuously, a single-shot conversion would stop the train: read the newest result.
+      const continuous = this.#continuous?.running === true;
+      const { volts, time } = continuous ? await this.#continuous!.latest() : await this.#converter.convert(settings);
       this.#assertOpen();
       return {
         time,
         values: { voltage: volts },
-        provenance: { part: 'ads1115', source: this.#converter.source, configuration: describeSettings(settings) },
+        provenance: { part: 'ads1115', source: this.#converter.source, configuration: describeSettings(settings, continuous ? 'continuous' : 'single-shot') },
       };
     });
   }
@@ -173,13 +225,19 @@ export const ads1115Driver: DriverDefinition<Ads1115Output> = Object.freeze({
   maxRateHz: Math.floor(ads1115MaxRateHz(860)),
   outputs: outputsFor(parseAds1115Options({}, '')),
   validateOptions(options: Readonly<Record<string, unknown>>, path: string): Readonly<Record<Ads1115Output, DriverOutput>> {
-    return outputsFor(parseAds1115Options(options, path));
+    return outputsFor(parseDriverOptions(options, path));
   },
   maxRateFor(options: Readonly<Record<string, unknown>>): number {
-    return ads1115MaxRateHz(parseAds1115Options(options, '').dataRate);
+    const settings = parseDriverOptions(options, '');
+    // Continuous: every conversion the part makes, at its data rate.
+    return settings.acquisition === 'continuous' ? settings.dataRate : ads1115MaxRateHz(settings.dataRate);
   },
   describeRateOptions(options: Readonly<Record<string, unknown>>): string {
-    return `dataRate ${parseAds1115Options(options, '').dataRate} SPS`;
+    const settings = parseDriverOptions(options, '');
+    return `dataRate ${settings.dataRate} SPS${settings.acquisition === 'continuous' ? ' (continuous)' : ''}`;
+  },
+  acquisitionFor(options: Readonly<Record<string, unknown>>): AcquisitionMode | undefined {
+    return parseDriverOptions(options, '').acquisition === 'continuous' ? 'continuous' : undefined;
   },
   create(io: DriverIo, options: Readonly<Record<string, unknown>>): SensorDriver<Ads1115Output> {
     return new Ads1115Driver(io, options);

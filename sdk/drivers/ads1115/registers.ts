@@ -70,3 +70,20 @@ export function singleShotConfig(channel: Ads1115Channel, fullScaleVolts: FullSc
     field(CONFIG.compQue, 0b11)
   );
 }
+
+/** §9.3.8: Lo_thresh MSB 0 and Hi_thresh MSB 1 turn ALERT/RDY into a conversion-ready pulse. */
+export const READY_THRESHOLDS = { lo: 0x0000, hi: 0x8000 } as const;
+
+/**
+ * The config word for continuous conversion (MODE 0) with ALERT/RDY pulsing after each conversion
+ * (COMP_QUE 00, with {@link READY_THRESHOLDS}).
+ *
+ * @example
+ * ```ts
+ * continuousConfig(0, 4.096, 860) // 0x42e0: AIN0 vs GND, ±4.096 V, continuous, 860 SPS, RDY after each conversion
+ * ```
+ */
+export function continuousConfig(channel: Ads1115Channel, fullScaleVolts: FullScaleVolts, dataRate: DataRate): number {
+  const field = (spec: { readonly shift: number; readonly mask: number }, value: number): number => (value << spec.shift) & spec.mask;
+  return field(CONFIG.mux, MUX[channel]) | field(CONFIG.pga, PGA[fullScaleVolts]) | field(CONFIG.mode, 0) | field(CONFIG.dr, DATA_RATE[dataRate]) | field(CONFIG.compQue, 0b00);
+}
