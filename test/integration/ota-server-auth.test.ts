@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../sdk/core/clock.js';
 import type { AuditEvent } from '../../security/audit/event.js';
+import { verifyAuditLog } from '../../security/audit-log.js';
 import { CampaignClient } from '../../ota/agent/campaign-client.js';
 import { AdminTokens } from '../../ota/server/admin-tokens.js';
 import { campaignApi } from '../../ota/server/campaign-api.js';
@@ -303,5 +304,34 @@ describe('sensorkit ota serve', () => {
     const empty = await run(['serve', '--dir', join(dir, 'served'), '--db', join(dir, 'cli.db'), '--port', '0', '--admin-tokens', file]);
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/holds no token/);
+  }, 60_000);
+
+  it('records refused requests and campaign changes in --audit-log, a chain that verifies', async () => {
+    const file = join(dir, 'serve-tokens.json');
+    const admin = await (await AdminTokens.load(file)).create('root', 'admin');
+    const log = join(dir, 'ota-audit.log');
+    const child = spawn(process.execPath, [BIN, 'ota', 'serve', '--dir', join(dir, 'served'), '--db', join(dir, 'audit.db'), '--port', '0', '--admin-tokens', file, '--audit-log', log], { cwd: ROOT, env: { ...process.env, SENSORKIT_DEBUG: '' } });
+    let stdout = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        const match = /on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout);
+        if (match) resolve(match[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`ota serve exited with ${code}`)));
+    });
+    try {
+      expect((await fetch(`${url}api/campaigns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: campaignBody() })).status).toBe(401);
+      expect((await fetch(`${url}api/campaigns`, { method: 'POST', headers: bearer(admin.token), body: campaignBody() })).status).toBe(201);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    }
+    const verified = await verifyAuditLog(log);
+    expect(verified.ok).toBe(true);
+    expect(verified.entries.map((e) => [e.category, e.event, e.result, e.actor])).toEqual([
+      ['login', 'ota.api.login', 'denied', 'anonymous'],
+      ['ota', 'ota.campaign.created', 'success', 'root'],
+    ]);
   }, 60_000);
 });
