@@ -7,9 +7,9 @@
  *   firmata:PATH, serial:PATH, linux   the device through the runtime on that board (RuntimeTarget;
  *                                      serial:PATH is the Firmata board on that serial line)
  */
-import { ArgumentError } from '../../sdk/core/errors.js';
+import { ArgumentError, ValidationError } from '../../sdk/core/errors.js';
 import type { DeviceSource } from '../../sdk/runtime/device-source.js';
-import { createEmulatedTarget } from './emulated.js';
+import { createEmulatedTarget, type EmulatedTargetOptions } from './emulated.js';
 import { RuntimeTarget, type RuntimeTargetOptions } from './runtime-target.js';
 import type { ObservationKind, Target } from './target.js';
 import { checkTargetSpec } from './target-spec.js';
@@ -32,6 +32,10 @@ export interface CreateTargetOptions {
   readonly serialNumber?: string;
   /** Told what an operator should know (a Firmata line lost). Default: standard error. */
   readonly warn?: (message: string) => void;
+  /** Declared truths injected on physical inputs: the in-process emulated target only. */
+  readonly inject?: EmulatedTargetOptions['inject'];
+  /** The unit's calibration records by channel: the in-process emulated target only. */
+  readonly calibrations?: EmulatedTargetOptions['calibrations'];
 }
 
 /**
@@ -54,7 +58,16 @@ export function createTarget(spec: string, options: CreateTargetOptions): Target
       seed: options.seed,
       ...(options.clockStart === undefined ? {} : { clockStart: options.clockStart }),
       ...(options.serialNumber === undefined ? {} : { serialNumber: options.serialNumber }),
+      ...(options.inject === undefined ? {} : { inject: options.inject }),
+      ...(options.calibrations === undefined ? {} : { calibrations: options.calibrations }),
     });
+  }
+  const where = `${spec} observed ${observation === 'in-process' ? 'in process' : `over ${observation === 'mqtt' ? 'MQTT' : 'OPC UA'}`}`;
+  if (options.inject !== undefined && options.inject.length > 0) {
+    throw new ValidationError('inject', `declared truths are injected on the in-process emulated target (--target emulated, observed in process), not on ${where}`);
+  }
+  if (options.calibrations !== undefined && Object.keys(options.calibrations).length > 0) {
+    throw new ValidationError('calibrations', `calibration records are handed to the in-process emulated target only, not to ${where}: a device through the runtime applies its own`);
   }
   return new RuntimeTarget({
     spec: parsed,

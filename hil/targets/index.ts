@@ -1,7 +1,7 @@
 /** Targets: the device under test, emulated or on a real board. */
 export type * from './target.js';
 export { createTarget, type CreateTargetOptions } from './create-target.js';
-export { createEmulatedTarget, type EmulatedTarget, type EmulatedTargetOptions } from './emulated.js';
+export { createEmulatedTarget, parseInjection, checkInjection, INJECTION_KINDS, type EmulatedTarget, type EmulatedTargetOptions, type Injection, type InjectionKind } from './emulated.js';
 export { canInjectFaults, type FaultInjecting } from './emulated-faults.js';
 export { parseTargetSpec, checkTargetSpec, boardSpecOf, type TargetSpec } from './target-spec.js';
 export { RuntimeTarget, type RuntimeTargetOptions } from './runtime-target.js';

@@ -13,6 +13,7 @@ import type { Sample } from '../../sdk/core/sample.js';
 import { defineDevice } from '../../sdk/model/index.js';
 import { loadDeviceFile } from '../../sdk/runtime/device-file.js';
 import { createTarget } from '../../hil/targets/create-target.js';
+import { parseInjection } from '../../hil/targets/emulated.js';
 import { communicationsOf } from '../../hil/targets/communications.js';
 import { canInjectFaults } from '../../hil/targets/emulated-faults.js';
 import { RuntimeTarget } from '../../hil/targets/runtime-target.js';
@@ -76,6 +77,16 @@ describe('--target specs', () => {
     expect(overMqtt).toMatchObject({ kind: 'emulated', observation: 'mqtt', virtualTime: false });
     expect(createTarget('linux', { device: 'examples/env-node', seed: 1 })).toMatchObject({ kind: 'linux', observation: 'in-process', virtualTime: false });
     expect(canInjectFaults(createTarget('firmata:/dev/null', { device: 'examples/env-node', seed: 1 }))).toBe(false);
+  });
+
+  it('declared truths and calibration records go to the in-process emulated target, and are refused before the run elsewhere', () => {
+    const inject = parseInjection('temperature:offset=0.5');
+    expect(createTarget('emulated', { device: 'examples/env-node', seed: 1, inject })).toMatchObject({ kind: 'emulated', virtualTime: true });
+    expect(() => createTarget('emulated', { device: 'examples/env-node', seed: 1, observation: 'mqtt', inject })).toThrow(
+      'inject: declared truths are injected on the in-process emulated target (--target emulated, observed in process), not on emulated observed over MQTT',
+    );
+    expect(() => createTarget('linux', { device: 'examples/env-node', seed: 1, calibrations: { temperature: { id: 'CAL-1', offset: 0.1 } as never } })).toThrow(/^calibrations: calibration records are handed to the in-process emulated target only, not to linux observed in process/);
+    expect(createTarget('linux', { device: 'examples/env-node', seed: 1, inject: [] })).toBeInstanceOf(RuntimeTarget);
   });
 
   it('a path that does not exist is refused by createTarget before anything opens', () => {
