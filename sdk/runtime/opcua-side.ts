@@ -2,6 +2,9 @@
  * A device's OPC UA side. node-opcua is loaded only here, when the server starts, so a device
  * without OPC UA never loads it (it takes seconds and most of a device's memory).
  */
+import { X509Certificate } from 'node:crypto';
+import { watch, type FSWatcher } from 'node:fs';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ValidationError } from '../core/errors.js';
 import type { Device } from '../device/device.js';
@@ -53,7 +56,55 @@ export async function startOpcuaSide(device: Device, config: OpcuaConfig, log: (
       }),
   );
   await inOpcuaSection(() => server.start());
-  return { endpointUrl: server.endpointUrl, profile: server.profile, warnings: server.warnings(), stop: () => server.stop() };
+  const watcher = audit ? await watchRejected(resolve(config.pki ?? DEFAULT_PKI_DIR), audit) : undefined;
+  return {
+    endpointUrl: server.endpointUrl,
+    profile: server.profile,
+    warnings: server.warnings(),
+    async stop() {
+      watcher?.close();
+      await server.stop();
+    },
+  };
+}
+
+/** node-opcua's default PKI folder as the server uses it (sdk/transport/opcua/pki.ts). */
+const DEFAULT_PKI_DIR = join('.sensorkit', 'pki');
+
+/**
+ * Records each client certificate the server files in `<pki>/rejected/` (a client it refused:
+ * untrusted, expired, or not matching its application URI) as a `certificate` audit record, once
+ * per file. Certificates already there when the server starts were recorded by an earlier run.
+ */
+async function watchRejected(pki: string, audit: AuditSink): Promise<FSWatcher | undefined> {
+  const folder = join(pki, 'rejected');
+  try {
+    await mkdir(folder, { recursive: true });
+    const seen = new Set<string>();
+    const watcher = watch(folder, (_event, name) => {
+      if (typeof name !== 'string' || !/\.(pem|der)$/i.test(name) || seen.has(name)) return;
+      seen.add(name);
+      void readFile(join(folder, name)).then(
+        (bytes) => {
+          const certificate = new X509Certificate(bytes);
+          audit.record({
+            category: 'certificate',
+            event: 'opcua.certificate-rejected',
+            result: 'denied',
+            source: 'opcua',
+            actor: certificate.fingerprint.replace(/:/g, '').toLowerCase(),
+            detail: { subject: certificate.subject.replace(/\n/g, ', '), notAfter: certificate.validTo, file: name },
+          });
+        },
+        () => seen.delete(name),
+      );
+    });
+    watcher.on('error', () => watcher.close());
+    return watcher;
+  } catch {
+    // No watch (a file system without inotify): the rejected/ folder still holds them.
+    return undefined;
+  }
 }
 
 /** Runs `action`; a `ValidationError` about the port or the host is told as `opcua.port`/`opcua.host`. */
