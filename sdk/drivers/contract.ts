@@ -58,7 +58,10 @@ export type AcquisitionMode = 'fifo' | 'continuous';
  * ```
  */
 export interface AcquisitionBatch<Output extends string = string> {
-  /** Host clock time at which the part's buffer level was read, ms (the frames are all older). */
+  /**
+   * Host clock time at which the part's buffer level was read, ms (the frames are all older); on
+   * overflow, the time the driver restarted the buffer (every frame taken before it is lost).
+   */
   readonly time: number;
   /** Frames in the order the part took them, oldest first, in the outputs' units. */
   readonly frames: readonly Readonly<Record<Output, number>>[];

@@ -20,6 +20,8 @@ const WINDOW = 256;
 const BIN_MS = 40;
 /** Below this many observations the slope is not fitted: the last known rate is kept. */
 const MIN_FOR_SLOPE = 16;
+/** Once the rate is measured, nor below this standard deviation of the observations' times, ms (a uniform spread of 0.87 s). */
+const MIN_SPREAD_MS = 250;
 
 /**
  * Estimates when each frame of a sensor-clocked part was taken, on the host clock.
@@ -48,6 +50,7 @@ export class PartClockModel {
   #tRef = Number.NaN;
   #a = 0;
   #b: number;
+  #measured = false;
 
   /** @param nominalRateHz the part's nominal output data rate, Hz. */
   constructor(nominalRateHz: number) {
@@ -61,6 +64,11 @@ export class PartClockModel {
   /** Whether any observation anchors the model. */
   get anchored(): boolean {
     return this.#size > 0 || this.#binSize > 0;
+  }
+
+  /** Whether the rate has been measured (fitted) rather than taken as nominal. */
+  get rateMeasured(): boolean {
+    return this.#measured;
   }
 
   /** The part's rate error against the host clock, ppm (positive: the part runs fast). */
@@ -142,8 +150,14 @@ export class PartClockModel {
         stt += dt * dt;
         stn += dt * (this.#n[i]! - meanN);
       }
-      // A fit over too short a span (drains bunched together) would only add noise to the rate.
-      if (stt > 0 && Math.sqrt(stt / points) * this.#nominalPerMs >= 20) this.#b = stn / stt;
+      // The first fit comes early (the nominal rate may be off by percent); after a loss a fit over a
+      // short span would only add noise to a measured rate, which stands until the observations
+      // spread over about a second again.
+      const spread = Math.sqrt(stt / points);
+      if (stt > 0 && (this.#measured ? spread >= MIN_SPREAD_MS : spread * this.#nominalPerMs >= 20)) {
+        this.#b = stn / stt;
+        this.#measured = true;
+      }
     }
     this.#a = meanN - this.#b * meanT;
   }

@@ -317,7 +317,8 @@ export class StreamSampler {
       this.#lose(state, missed, `missed: ${missed} conversions overwritten before they were read`);
       state.next += missed;
     }
-    if (model.anchored) {
+    // Until the part's rate is measured the nominal one may be off by percent: no verdict on counts.
+    if (model.anchored && model.rateMeasured) {
       const expected = model.countAt(batch.time);
       const observed = state.next + n;
       const tolerance = COUNT_TOLERANCE + RATE_TOLERANCE * Math.max(0, expected - state.next);

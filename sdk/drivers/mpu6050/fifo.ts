@@ -79,7 +79,8 @@ export class Mpu6050Fifo implements SensorClockedAcquisition<Output> {
       const provenance = this.#options.provenance();
       if (overflowed) {
         await i2c.writeRegister(REGISTER.userCtrl, [FIFO_RESET | FIFO_ON]);
-        return { time, frames: [], overflow: true, provenance };
+        // Every frame up to the reset is gone: the reset's time is what the sampler must count to.
+        return { time: clock.now(), frames: [], overflow: true, provenance };
       }
       // RM §4.18: temperature in °C = TEMP_OUT / 340 + 36.53.
       const temperature = signedWord(status, 7) / 340 + 36.53;
