@@ -6,7 +6,9 @@
  * A token reads `skota_<id>_<secret>`: the id (8 random bytes, hex) finds the record, the secret
  * (32 random bytes, base64url) is what the hash protects. An unknown id costs one scrypt too, so
  * the time of the answer does not tell which ids exist. A verified token is remembered (by its
- * SHA-256) until the file is reloaded, so only a new or wrong token costs a scrypt.
+ * SHA-256), so only a new or wrong token costs a scrypt. The file is read again when it changes
+ * (looked at before each verification), so a token revoked or created by another process (the
+ * command line, while the server runs) counts at once.
  *
  * ```json
  * { "version": 1, "tokens": [{ "id": "9f…", "name": "alice", "role": "operator", "created": "…",
@@ -14,7 +16,7 @@
  * ```
  */
 import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { StorageError, ValidationError } from '../../sdk/core/errors.js';
 
@@ -78,31 +80,19 @@ export class AdminTokens {
   readonly #records = new Map<string, AdminTokenRecord>();
   /** SHA-256 of tokens already verified → their record id. */
   readonly #verified = new Map<string, string>();
+  /** The file's size, modification time and inode when read (`missing` when there was none). */
+  #version: string;
 
-  private constructor(path: string, records: readonly AdminTokenRecord[]) {
+  private constructor(path: string, records: readonly AdminTokenRecord[], version: string) {
     this.path = path;
+    this.#version = version;
     for (const record of records) this.#records.set(record.id, record);
   }
 
   /** Loads a tokens file; a missing file is an empty set. Throws `StorageError` for a damaged one. */
   static async load(path: string): Promise<AdminTokens> {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new AdminTokens(path, []);
-      throw new StorageError(path, `cannot read: ${(error as Error).message}`, { cause: error });
-    }
-    let parsed: { version?: unknown; tokens?: unknown };
-    try {
-      parsed = JSON.parse(text) as typeof parsed;
-    } catch (error) {
-      throw new StorageError(path, 'not an admin tokens file (invalid JSON)', { cause: error });
-    }
-    if (parsed.version !== 1 || !Array.isArray(parsed.tokens) || !parsed.tokens.every(isRecord)) {
-      throw new StorageError(path, 'not an admin tokens file (expected {"version":1,"tokens":[{id, name, role, scrypt}]})');
-    }
-    return new AdminTokens(path, parsed.tokens);
+    const { records, version } = await readTokens(path);
+    return new AdminTokens(path, records, version);
   }
 
   /** The records (no secrets), by name. */
@@ -141,6 +131,7 @@ export class AdminTokens {
 
   /** Who holds `token`, or undefined for a malformed, unknown or wrong one (constant-time compare). */
   async verify(token: string): Promise<AdminIdentity | undefined> {
+    await this.#refresh();
     const digest = createHash('sha256').update(token).digest('base64');
     const known = this.#verified.get(digest);
     const cached = known === undefined ? undefined : this.#records.get(known);
@@ -159,6 +150,20 @@ export class AdminTokens {
     return { id: record.id, name: record.name, role: record.role };
   }
 
+  /** Reads the file again when it changed; a damaged or half-written file keeps what was read before. */
+  async #refresh(): Promise<void> {
+    if ((await fileVersion(this.path)) === this.#version) return;
+    try {
+      const { records, version } = await readTokens(this.path);
+      this.#records.clear();
+      for (const record of records) this.#records.set(record.id, record);
+      this.#verified.clear();
+      this.#version = version;
+    } catch {
+      // The next verification tries again.
+    }
+  }
+
   async #save(): Promise<void> {
     const body = `${JSON.stringify({ version: 1, tokens: [...this.#records.values()] }, null, 2)}\n`;
     const temporary = `${this.path}.${process.pid}.tmp`;
@@ -170,7 +175,38 @@ export class AdminTokens {
     } catch (error) {
       throw new StorageError(this.path, `cannot write: ${(error as Error).message}`, { cause: error });
     }
+    this.#version = await fileVersion(this.path);
   }
+}
+
+async function fileVersion(path: string): Promise<string> {
+  try {
+    const info = await stat(path);
+    return `${info.size}:${info.mtimeMs}:${info.ino}`;
+  } catch {
+    return 'missing';
+  }
+}
+
+async function readTokens(path: string): Promise<{ records: AdminTokenRecord[]; version: string }> {
+  const version = await fileVersion(path);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { records: [], version: 'missing' };
+    throw new StorageError(path, `cannot read: ${(error as Error).message}`, { cause: error });
+  }
+  let parsed: { version?: unknown; tokens?: unknown };
+  try {
+    parsed = JSON.parse(text) as typeof parsed;
+  } catch (error) {
+    throw new StorageError(path, 'not an admin tokens file (invalid JSON)', { cause: error });
+  }
+  if (parsed.version !== 1 || !Array.isArray(parsed.tokens) || !parsed.tokens.every(isRecord)) {
+    throw new StorageError(path, 'not an admin tokens file (expected {"version":1,"tokens":[{id, name, role, scrypt}]})');
+  }
+  return { records: parsed.tokens, version };
 }
 
 function isRecord(value: unknown): value is AdminTokenRecord {

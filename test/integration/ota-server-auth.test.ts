@@ -131,6 +131,19 @@ describe('campaign API with administrator tokens', () => {
     expect(store.list()).toEqual([]);
   });
 
+  it('takes a token revoked or created in the file by another process at the next request, without a restart', async () => {
+    const file = join(dir, 'live-tokens.json');
+    const served = await AdminTokens.load(file);
+    const first = (await served.create('first', 'viewer')).token;
+    const { url } = await serve({ adminTokens: served });
+    expect((await fetch(`${url}api/campaigns`, { headers: bearer(first) })).status).toBe(200);
+    const elsewhere = await AdminTokens.load(file);
+    const second = (await elsewhere.create('second', 'viewer')).token;
+    expect(await elsewhere.revoke('first')).toBe(1);
+    expect((await fetch(`${url}api/campaigns`, { headers: bearer(first) })).status).toBe(401);
+    expect((await fetch(`${url}api/campaigns`, { headers: bearer(second) })).status).toBe(200);
+  });
+
   it('without tokens keeps reads open and refuses every change over HTTP (403)', async () => {
     const events: AuditEvent[] = [];
     const { url, store } = await serve({ audit: { record: (event) => void events.push(event) } });
