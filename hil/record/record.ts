@@ -131,6 +131,35 @@ export interface InstrumentRecord {
   readonly simulated: boolean;
 }
 
+/**
+ * The items of a test report (ISO/IEC 17025 §7.8.2.1) that are not elsewhere in the record, and the
+ * statement of conformity with the decision rules applied (§7.8.6). Dates are the target clock's.
+ */
+export interface TestReportInfo {
+  /** a) title. */
+  readonly title: string;
+  /** b) the laboratory (context `laboratory`), `not stated` without. */
+  readonly laboratory: string;
+  /** c) where the work was done (context `location` or `station`). */
+  readonly location?: string;
+  /** d) unique identification: plan id, serial number, target clock start and seed. */
+  readonly id: string;
+  /** e) the customer (context `customer`), `not stated` without. */
+  readonly customer: string;
+  /** f) the method: the plan, its version and its procedure. */
+  readonly method: string;
+  /** g) the item tested, with its serial number. */
+  readonly item: { readonly description: string; readonly serialNumber: string };
+  /** i) dates of performance, ISO 8601 on the target's clock. */
+  readonly performed: { readonly start: string; readonly end: string };
+  /** §7.8.6.2: the decision rules applied to the results. */
+  readonly decisionRules: readonly string[];
+  /** §7.8.6: the statement of conformity, one sentence. */
+  readonly statement: string;
+  /** k) who authorised the report (context `authorisedBy`, else the operator), `not stated` without. */
+  readonly authorisedBy: string;
+}
+
 /** The record of one run of one plan on one target. Every number in target units and target time. */
 export interface RunRecord {
   readonly format: typeof RECORD_FORMAT;
@@ -171,6 +200,8 @@ export interface RunRecord {
   /** Why the run was aborted or errored, when it was. */
   readonly reason?: string;
   readonly phases: readonly PhaseRecord[];
+  /** The ISO/IEC 17025 §7.8.2 items of the test report and the statement of conformity. */
+  readonly report?: TestReportInfo;
 }
 
 /** Top-level fields of a {@link RunRecord} that depend on the wall clock, not on the run. */

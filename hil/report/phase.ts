@@ -74,7 +74,7 @@ export function renderPhase(phase: PhaseRecord, index: number, repeated: boolean
   if (phase.reason !== undefined) parts.push(`<p class="reason-line"><strong>${phase.outcome === 'skipped' ? 'Skipped' : phase.outcome === 'aborted' ? 'Aborted' : 'Reason'}:</strong> ${escapeHtml(phase.reason)}</p>`);
   if (phase.measurements.length > 0) parts.push(measurementTable(phase));
   else parts.push(`<p class="reason">No measurements${phase.outcome === 'skipped' ? ': the phase was skipped' : ''}.</p>`);
-  const plots = [...errorPlots(phase), ...seriesPlots(phase)];
+  const plots = [...errorPlots(phase), ...loopPlots(phase), ...seriesPlots(phase)];
   if (plots.length > 0) parts.push(`<div class="plots">${plots.join('')}</div>`);
   for (const m of phase.measurements) if (m.uncertainty !== undefined && m.uncertainty.budget.length > 0) parts.push(budgetTable(m, m.uncertainty));
   if (phase.log.length > 0) parts.push(logTable(phase));
@@ -228,11 +228,52 @@ function errorPlots(phase: PhaseRecord): string[] {
     );
 }
 
+/**
+ * Readings against the reference (series whose axis is the reference): a hysteresis loop's up and
+ * down legs, a linearity test's mean readings; one plot per measurement.
+ */
+function loopPlots(phase: PhaseRecord): string[] {
+  const plots: string[] = [];
+  for (const m of phase.measurements) {
+    const legs = (m.series ?? []).filter((s) => s.axis === 'reference');
+    if (legs.length === 0) continue;
+    const loop = legs.some((s) => s.name === 'up') && legs.some((s) => s.name === 'down');
+    plots.push(
+      linePlot({
+        title: `${phase.name}: ${loop ? 'hysteresis loop (up and down legs)' : legs.map((s) => s.name).join(', ')} against the reference`,
+        xLabel: axisLabel('Reference', legs[0]!.axisUnit ?? legs[0]!.unit),
+        yLabel: axisLabel(m.channel ?? 'Reading', legs[0]!.unit),
+        lines: legs.map((s) => ({ name: s.name, pieces: [{ x: [...s.time], y: [...s.value] }] })),
+      }),
+    );
+  }
+  return plots;
+}
+
+/** Marks of a step response: t63 and t90 after the step (the `stimulus` series' first time), run ms. */
+function stepMarkers(phase: PhaseRecord): { x: number; label: string }[] {
+  const marks: { x: number; label: string }[] = [];
+  for (const m of phase.measurements) {
+    const stimulus = (m.series ?? []).find((s) => s.name === 'stimulus');
+    if (stimulus === undefined || stimulus.time.length === 0 || !m.id.endsWith('-t63')) continue;
+    const base = m.id.slice(0, -'-t63'.length);
+    for (const suffix of ['t63', 't90'] as const) {
+      const time = phase.measurements.find((candidate) => candidate.id === `${base}-${suffix}`);
+      if (time?.value === null || time?.value === undefined || !Number.isFinite(time.value)) continue;
+      const ms = canConvert(time.unit, 'ms') ? convert(time.value, time.unit, 'ms') : time.value;
+      marks.push({ x: stimulus.time[0]! + ms, label: `${suffix} = ${formatNumber(time.value, 3)} ${time.unit}` });
+    }
+  }
+  return marks;
+}
+
 /** Time series of the phase, one plot per unit; each measurement's series is one piece of its line. */
 function seriesPlots(phase: PhaseRecord): string[] {
   const groups = new Map<string, { lines: Map<string, { x: number[]; y: number[] }[]>; channels: Set<string>; maxTime: number }>();
+  const marks = stepMarkers(phase);
   for (const m of phase.measurements) {
     for (const s of m.series ?? []) {
+      if (s.axis === 'reference') continue;
       const group = groups.get(s.unit) ?? { lines: new Map(), channels: new Set<string>(), maxTime: 0 };
       groups.set(s.unit, group);
       group.lines.set(s.name, [...(group.lines.get(s.name) ?? []), { x: [...s.time], y: [...s.value] }]);
@@ -246,11 +287,13 @@ function seriesPlots(phase: PhaseRecord): string[] {
     const lines: PlotLine[] = [...group.lines].map(([name, pieces]) => ({ name, pieces: pieces.map((p) => ({ x: p.x.map((t) => t / divisor), y: p.y })) }));
     const channels = [...group.channels];
     const quantity = channels.length === 1 && channels[0] !== '' ? channels[0]! : 'Value';
+    const hasStep = group.lines.has('stimulus');
     return linePlot({
-      title: `${phase.name}: ${lines.map((l) => l.name).join(', ')} over time`,
+      title: `${phase.name}: ${lines.map((l) => l.name).join(', ')} over time${hasStep && marks.length > 0 ? ', t63 and t90 marked' : ''}`,
       xLabel: `Time since the run's start (${timeUnit})`,
       yLabel: axisLabel(quantity, unit),
       lines,
+      ...(hasStep && marks.length > 0 ? { markers: marks.map((mark) => ({ x: mark.x / divisor, label: mark.label })) } : {}),
     });
   });
 }

@@ -38,6 +38,8 @@ export interface LinePlotOptions {
   readonly xLabel: string;
   readonly yLabel: string;
   readonly lines: readonly PlotLine[];
+  /** Vertical marks at x with a label (a step response's t63 and t90). */
+  readonly markers?: readonly { readonly x: number; readonly label: string }[];
 }
 
 /** One point of an error plot. */
@@ -79,10 +81,20 @@ export function linePlot(options: LinePlotOptions): string {
   const pieces = options.lines.flatMap((line, index) =>
     line.pieces.flatMap((piece) => finiteRuns(piece.x, piece.y).map((run) => ({ ...run, index, name: line.name }))),
   );
-  const xs = pieces.flatMap((p) => p.x);
+  const markers = (options.markers ?? []).filter((m) => Number.isFinite(m.x));
+  const xs = [...pieces.flatMap((p) => p.x), ...markers.map((m) => m.x)];
   const ys = pieces.flatMap((p) => p.y);
   const frame = new Frame(range(xs), range(ys));
-  const body = pieces
+  const marks = markers
+    .map(
+      (m, i) =>
+        `<line class="marker-line" data-marker="${escapeHtml(m.label)}" x1="${r(frame.px(m.x))}" x2="${r(frame.px(m.x))}" y1="${r(frame.top)}" y2="${r(frame.bottom)}" stroke="#555" stroke-width="1" stroke-dasharray="3 3"/>` +
+        `<text class="marker-label" x="${r(frame.px(m.x) + 3)}" y="${r(frame.top + 12 + 12 * (i % 2))}" font-size="11" fill="#333">${escapeHtml(m.label)}</text>`,
+    )
+    .join('');
+  const body =
+    marks +
+    pieces
     .map((p) => {
       const style = STYLES[p.index % STYLES.length]!;
       const points = thin(p.x.map((x) => frame.px(x)), p.y.map((y) => frame.py(y)));

@@ -134,8 +134,23 @@ function identification(r: RunRecord): string {
   const { operator, station, ...rest } = r.context ?? {};
   const context = Object.entries(rest).map(([k, v]) => [fieldLabel(k), typeof v === 'number' ? String(v) : v] as const);
   const truths = (r.injected ?? []).map((t) => [`${t.channel} ${t.kind}`, formatNumber(t.value)] as const);
+  const report = r.report;
   return (
     '<div class="cards">' +
+    (report === undefined
+      ? ''
+      : card('Report (ISO/IEC 17025 §7.8.2)', [
+          ['Title', report.title],
+          ['Identification', report.id, 'mono'],
+          ['Laboratory', report.laboratory],
+          ['Location', report.location],
+          ['Customer', report.customer],
+          ['Method', report.method],
+          ['Item', `${report.item.description}, serial number ${report.item.serialNumber}`],
+          ['Performed', `${report.performed.start} … ${report.performed.end} (target clock)`],
+          ['Decision rule', report.decisionRules.length === 0 ? 'none (no result judged against limits)' : report.decisionRules.join('; ')],
+          ['Authorised by', report.authorisedBy],
+        ])) +
     card('Test plan (method)', [
       ['Name', r.plan.name],
       ['Id', r.plan.id, 'mono'],
@@ -205,9 +220,14 @@ function overview(r: RunRecord): string {
 
 function statement(r: RunRecord, count: number): string {
   const context = r.context ?? {};
-  const authorisedBy = typeof context.authorisedBy === 'string' ? context.authorisedBy : '';
+  const authorisedBy = typeof context.authorisedBy === 'string' ? context.authorisedBy : (r.report?.authorisedBy ?? '');
+  const conformity =
+    r.report === undefined
+      ? ''
+      : `<p class="conformity" data-outcome="${escapeHtml(r.outcome)}"><strong>Statement of conformity:</strong> ${escapeHtml(r.report.statement)}` +
+        `${r.report.decisionRules.length === 0 ? '' : ` <span class="reason">Decision rule (ISO/IEC 17025 §7.8.6): ${escapeHtml(r.report.decisionRules.join('; '))}; pass, conditional pass, conditional fail and fail as ILAC-G8:09 §4.2 defines them.</span>`}</p>`;
   return (
-    `<div class="statement"><p>The results relate only to the item tested, as identified above, under the conditions of this run. ` +
+    `<div class="statement">${conformity}<p>The results relate only to the item tested, as identified above, under the conditions of this run. ` +
     `${count === 0 ? 'No measurement was recorded.' : `Values are means of the samples shown (n); errors are value − reference; U is the expanded uncertainty with its coverage factor k.`} ` +
     `Times are target time since the run's start${r.target.virtualTime ? ' (virtual clock)' : ''}. The ${(r as { signature?: unknown }).signature === undefined ? '' : 'signed '}record.json is the authoritative result; this report is a rendering of it.</p>` +
     `<div class="authorisation"><div>Operator: ${escapeHtml(context.operator ?? '')}</div><div>Authorised by: ${escapeHtml(authorisedBy)}</div><div>Date and signature:</div></div></div>`

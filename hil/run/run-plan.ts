@@ -11,7 +11,7 @@ import type { Instrument } from '../instruments/instrument.js';
 import { checkPlan } from '../plan/check-plan.js';
 import { modelOf, TestPlan } from '../plan/define-test-plan.js';
 import { planDigest } from '../record/plan-digest.js';
-import { RECORD_FORMAT, type InstrumentRecord, type PhaseRecord, type RunRecord } from '../record/record.js';
+import { RECORD_FORMAT, type InstrumentRecord, type MeasurementRecord, type PhaseRecord, type RunRecord, type TestReportInfo } from '../record/record.js';
 import { canInjectFaults } from '../targets/emulated-faults.js';
 import type { DeviceUnderTest, Target } from '../targets/target.js';
 import { runPhase, skippedPhase, worstOutcome } from './phase-runner.js';
@@ -145,6 +145,12 @@ async function runPhases(
   const firstAborted = phases.find((phase) => phase.outcome === 'aborted');
   const reason = runReason ?? (firstAborted === undefined ? undefined : `phase ${firstAborted.id}: ${firstAborted.reason ?? 'aborted'}`);
   progress({ kind: 'run-end', outcome });
+  const context = { ...contextOf(plan), ...(options.context ?? {}) };
+  const report = reportInfo(plan, device, context, phases, outcome, reason, {
+    start: new Date(clockStart).toISOString(),
+    end: new Date(clockStart + feed.time()).toISOString(),
+    seed: options.seed,
+  });
   return {
     format: RECORD_FORMAT,
     plan: {
@@ -161,14 +167,71 @@ async function runPhases(
     seed: options.seed,
     clock: { kind: target.virtualTime ? 'virtual' : 'system', start: new Date(clockStart).toISOString(), duration: feed.time() },
     ...injectedOf(options, target),
-    context: { ...contextOf(plan), ...(options.context ?? {}) },
+    context,
     startedAt: wall.startedAt,
     finishedAt: wall.startedAt,
     wallDuration: 0,
     outcome,
     ...(reason === undefined ? {} : { reason }),
     phases,
+    report,
   };
+}
+
+/** The test report's ISO/IEC 17025 §7.8.2 items from the plan, the device, the context and the results. */
+function reportInfo(
+  plan: TestPlan,
+  device: DeviceUnderTest,
+  context: RunRecord['context'],
+  phases: readonly PhaseRecord[],
+  outcome: RunRecord['outcome'],
+  reason: string | undefined,
+  when: { start: string; end: string; seed: number },
+): TestReportInfo {
+  const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : typeof value === 'number' ? String(value) : undefined);
+  const measurements = phases.flatMap((phase) => phase.measurements);
+  const rules = [...new Set(measurements.map((m) => m.decisionRule).filter((rule): rule is string => rule !== undefined))].sort();
+  const location = text(context.location) ?? text(context.station);
+  const procedure = text(context.procedure);
+  return {
+    title: `Test report: ${plan.name}`,
+    laboratory: text(context.laboratory) ?? 'not stated',
+    ...(location === undefined ? {} : { location }),
+    id: `${plan.id}/${device.serialNumber}/${when.start}/seed-${when.seed}`,
+    customer: text(context.customer) ?? 'not stated',
+    method: `${plan.name}, plan ${plan.id} ${plan.version}${procedure === undefined ? '' : `: ${procedure}`}`,
+    item: { description: `${device.manufacturer} ${device.model} (${device.id})`, serialNumber: device.serialNumber },
+    performed: { start: when.start, end: when.end },
+    decisionRules: rules,
+    statement: conformityStatement(measurements, outcome, reason, rules),
+    authorisedBy: text(context.authorisedBy) ?? text(context.operator) ?? 'not stated',
+  };
+}
+
+/**
+ * The statement of conformity (ISO/IEC 17025 §7.8.6, ILAC-G8:09 §4.2): conforms, conforms with a
+ * conditional pass, does not conform (conditional or not), or no statement for an aborted run.
+ */
+function conformityStatement(measurements: readonly MeasurementRecord[], outcome: RunRecord['outcome'], reason: string | undefined, rules: readonly string[]): string {
+  const under = rules.length === 0 ? '' : ` under ${rules.join('; ')}`;
+  const ids = (wanted: string): string => {
+    const found = measurements.filter((m) => m.outcome === wanted).map((m) => m.id);
+    return `${found.slice(0, 5).join(', ')}${found.length > 5 ? ` and ${found.length - 5} more` : ''}`;
+  };
+  switch (outcome) {
+    case 'pass':
+      return `The item conforms to the specified limits${under}.`;
+    case 'conditional-pass':
+      return `The item conforms (conditional pass${under}): ${ids('conditional-pass')} lie within the limits but inside the guard band.`;
+    case 'conditional-fail':
+      return `The item does not conform (conditional fail${under}): ${ids('conditional-fail')} lie outside the limits by no more than the guard band.`;
+    case 'fail':
+      return `The item does not conform to the specified limits${under}: ${ids('fail') || 'a phase failed'}.`;
+    case 'aborted':
+      return `No statement of conformity: the run was aborted (${reason ?? 'no reason given'}).`;
+    default:
+      return measurements.length === 0 ? 'No statement of conformity: nothing was judged.' : 'No statement of conformity: no result was judged against limits.';
+  }
 }
 
 /** The declared truths: as given, or those the target carries (an emulated target's `inject`). */
