@@ -85,7 +85,7 @@ export const SECURITY_CONTROLS: readonly SecurityControl[] = [
   {
     control: 'Hardening audit of the configuration, machine-readable (SARIF), refusing a production start on critical findings',
     iec62443: ['CR 7.6 (SL1)', 'CR 7.6 RE1 (SL3)', 'CR 3.3 (SL1)'], etsi: ['5.6-1'], nist: 'Device Configuration',
-    tests: ['test/unit/hardening*.test.ts', 'test/integration/audit-cli*.test.ts'],
+    tests: ['test/unit/hardening*.test.ts', 'test/integration/audit-cli*.test.ts', 'test/integration/runtime-security*.test.ts'],
   },
 ];
 
