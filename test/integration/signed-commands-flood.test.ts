@@ -1,7 +1,7 @@
 /**
  * A flood of signed-but-invalid commands (a viewer's, an unknown key's, broken signatures, expired
  * ones) at a device that requires signed requests and samples at 100 Hz, through a real broker:
- * each request is refused or ignored unread (a burst of 100, then 50/s are read, verified and
+ * each request is refused or ignored unread (10 at once, then 20/s are read, verified and
  * answered), none runs, the device stays up and its sampling keeps its cadence. The attacker and
  * the broker stand for other machines (see stand-in.ts).
  */
@@ -100,7 +100,8 @@ describe('a flood of signed-but-invalid commands', () => {
     expect(probe.transport.state).toBe('connected');
     expect(stats.answered + stats.ignored).toBe(stats.received);
     expect(stats.refused).toBe(stats.answered);
-    expect(stats.answered).toBeLessThanOrEqual(100 + Math.ceil(seconds * 50) + 5);
+    // Signature checks are rate-limited: 10 at once, then 20/s.
+    expect(stats.answered).toBeLessThanOrEqual(10 + Math.ceil(seconds * 20) + 2);
     // Nothing ran: every record is a refusal, of the four kinds sent.
     expect(audit.every((event) => event.result === 'denied')).toBe(true);
     expect([...reasons.keys()].every((reason) => ['wrong-role', 'unknown-key', 'bad-signature', 'expired'].includes(reason))).toBe(true);

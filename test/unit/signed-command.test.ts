@@ -51,7 +51,7 @@ async function setup(options: { required?: boolean; noncesPerKey?: number } = {}
   await store.revoke(revoked.keyId);
   const authorizer = new CommandAuthorizer({ operators: store, clock, ...(options.noncesPerKey ? { noncesPerKey: options.noncesPerKey } : {}) });
   const audit: AuditEvent[] = [];
-  const guard = new RequestGuard({ signed: { authorizer, required: options.required ?? true }, deviceId: DEVICE, requiredRole: (action) => requiredRole(model, action), audit: { record: (event) => void audit.push(event) } });
+  const guard = new RequestGuard({ signed: { authorizer, required: options.required ?? true }, clock, deviceId: DEVICE, requiredRole: (action) => requiredRole(model, action), audit: { record: (event) => void audit.push(event) } });
   const invoked: { id: string; args: Record<string, unknown> }[] = [];
   const replies: CommandReply[] = [];
   const commands = new CommandServer({

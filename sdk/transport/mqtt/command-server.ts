@@ -69,7 +69,7 @@ export interface CommandLimits extends CommandRequestLimits {
 export interface CommandStats {
   readonly received: number;
   readonly answered: number;
-  /** Requests dropped without a reply (rate limit, too many running, not a command topic, a refused Response Topic). */
+  /** Requests dropped without a reply (rate limits, too many running, not a command topic, a refused Response Topic). */
   readonly ignored: number;
   /** Of `ignored`: requests whose Response Topic lay outside the device's own tree and the configured prefixes. */
   readonly refusedResponseTopics: number;
@@ -163,6 +163,10 @@ export class CommandServer {
     }
     const action = { kind: 'command', id: name } as const;
     const outcome = this.#guard?.check(request.payload, request.contentType, action, this.#limits.maxBytes ?? 4096);
+    if (outcome?.kind === 'ignored') {
+      this.#ignored++;
+      return;
+    }
     if (outcome?.kind === 'refused') {
       const format = outcome.reason === 'unsigned' ? decodeCommandRequest(request.payload, request.contentType, this.#limits).format : 'json';
       return this.#reply(request, name, format, { ok: false, error: { code: 'ERR_REFUSED', reason: outcome.reason, message: `${outcome.reason}: ${outcome.message}` } });

@@ -172,6 +172,10 @@ export class PropertyEventServer {
     if (this.#guard !== undefined && id !== undefined) {
       const action = { kind: 'setting', id } as const;
       const outcome = this.#guard.check(payload, properties.contentType, action, this.#maxBytes);
+      if (outcome.kind === 'ignored') {
+        this.#ignored++;
+        return;
+      }
       const answer = (result: CommandResult): void => this.#answer(id, result, properties);
       if (outcome.kind === 'refused') {
         this.#rejected++;

@@ -155,7 +155,7 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
     const guard =
       signed === undefined
         ? undefined
-        : new RequestGuard({ signed, deviceId: this.deviceId, requiredRole: (action) => requiredRole(device.model, action), ...(this.#options.audit ? { audit: this.#options.audit } : {}) });
+        : new RequestGuard({ signed, clock: this.#options.clock, deviceId: this.deviceId, requiredRole: (action) => requiredRole(device.model, action), ...(this.#options.audit ? { audit: this.#options.audit } : {}) });
     this.#commands = new CommandServer({
       clock: this.#options.clock,
       target: device,

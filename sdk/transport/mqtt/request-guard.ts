@@ -4,11 +4,20 @@
  * the audit sink (IEC 62443-4-2 CR 2.8 auditable events). With `required` (the production
  * profile) an unsigned request is refused; without it (development) an unsigned request passes as
  * before and a signed one is still checked.
+ *
+ * A signature check costs far more than a reply (0.1–0.4 ms, against microseconds), and a burst of
+ * them runs back to back in one turn of the event loop: so signed requests spend a token of their
+ * own, smaller bucket (10 at once, then 20/s by default) before they are checked, and one without a
+ * token is ignored unread, as the command server ignores requests beyond its reply bucket. A flood
+ * of signed requests then holds the event loop for a few milliseconds at most, and sampling keeps
+ * its cadence.
  */
 import type { DeviceAction, OperatorRole } from '../../model/index.js';
 import type { AuditSink } from '../../../security/audit/event.js';
 import type { Authorization, AuthorizationTarget, AuthorizedOperator, PresentedRequest, RefusalReason, RequestScalar } from '../../../security/operators/index.js';
+import type { Clock } from '../../core/clock.js';
 import { looksSigned, presentRequest } from './signed-request.js';
+import { TokenBucket } from './token-bucket.js';
 
 /** What checks a presented request: a `CommandAuthorizer` satisfies it. */
 export interface RequestAuthorizer {
@@ -21,18 +30,24 @@ export interface SignedRequestOptions {
   readonly authorizer: RequestAuthorizer;
   /** Refuse unsigned requests (the production profile). Default true. */
   readonly required?: boolean;
+  /** Signed requests checked per second, sustained; more are ignored unread. Default 20. */
+  readonly checksPerSecond?: number;
+  /** Signed requests checked in a burst. Default 10. */
+  readonly checkBurst?: number;
 }
 
 /** The outcome of {@link RequestGuard.check}. */
 export type GuardOutcome =
   | { readonly kind: 'unsigned' }
+  /** A signed request beyond the check bucket: not read, not answered. */
+  | { readonly kind: 'ignored' }
   | { readonly kind: 'granted'; readonly operator: AuthorizedOperator; readonly args: Readonly<Record<string, RequestScalar>> }
   | { readonly kind: 'refused'; readonly reason: RefusalReason; readonly message: string };
 
 /**
  * @example
  * ```ts
- * const guard = new RequestGuard({ signed: { authorizer, required: true }, deviceId, requiredRole: (action) => requiredRole(model, action), audit })
+ * const guard = new RequestGuard({ signed: { authorizer, required: true }, clock, deviceId, requiredRole: (action) => requiredRole(model, action), audit })
  * const outcome = guard.check(payload, contentType, { kind: 'command', id: 'reset' }, 4096)
  * ```
  */
@@ -42,10 +57,12 @@ export class RequestGuard {
   readonly #deviceId: string;
   readonly #requiredRole: (action: DeviceAction) => OperatorRole;
   readonly #audit: AuditSink | undefined;
+  readonly #checks: TokenBucket;
   #refused = 0;
 
-  constructor(options: { signed: SignedRequestOptions; deviceId: string; requiredRole: (action: DeviceAction) => OperatorRole; audit?: AuditSink }) {
+  constructor(options: { signed: SignedRequestOptions; clock: Clock; deviceId: string; requiredRole: (action: DeviceAction) => OperatorRole; audit?: AuditSink }) {
     this.#authorizer = options.signed.authorizer;
+    this.#checks = new TokenBucket({ clock: options.clock, ratePerSecond: options.signed.checksPerSecond ?? 20, burst: options.signed.checkBurst ?? 10 });
     this.#required = options.signed.required ?? true;
     this.#deviceId = options.deviceId;
     this.#requiredRole = options.requiredRole;
@@ -57,9 +74,11 @@ export class RequestGuard {
     return this.#refused;
   }
 
-  /** Checks one request; records a refusal. Never throws. */
+  /** Checks one request; records a refusal. Never throws. A signed request beyond the check bucket is `ignored`. */
   check(payload: Uint8Array, contentType: string | undefined, action: DeviceAction, maxBytes: number): GuardOutcome {
-    if (!this.#required && !looksSigned(payload, contentType)) return { kind: 'unsigned' };
+    const signed = looksSigned(payload, contentType);
+    if (!this.#required && !signed) return { kind: 'unsigned' };
+    if (signed && !this.#checks.take()) return { kind: 'ignored' };
     const presented = payload.length > maxBytes ? { kind: 'malformed' as const, message: `request of ${payload.length} bytes is above the limit of ${maxBytes}` } : presentRequest(payload, contentType, { maxBytes });
     const decision = this.#authorizer.authorize(presented, { deviceId: this.#deviceId, action: action.kind === 'command' ? 'cmd' : 'set', id: action.id, requiredRole: this.#requiredRole(action) });
     if (decision.ok) return { kind: 'granted', operator: decision.operator, args: decision.args };
