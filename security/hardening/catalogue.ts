@@ -296,7 +296,7 @@ export const HARDENING_RULES: readonly HardeningRule[] = [
   {
     id: 'SK-LOG-001', title: 'No audit log', severity: 'high',
     iec62443: [CR.auditableEvents, CR.auditAccess], etsi: ['5.10-1'], nist: 'Cybersecurity State Awareness', kisa: KISA.logging,
-    checks: 'security.auditLog is not turned off (the runtime keeps .sensorkit/audit.log under production by default).',
+    checks: 'security.auditLog is not turned off (the runtime keeps .sensorkit/audit/<device id>.log under production by default).',
     fix: "Set security.auditLog to a file on persistent storage, e.g. '/var/lib/sensorkit/audit.log'.",
     profiles: PRODUCTION,
   },

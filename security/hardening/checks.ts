@@ -314,18 +314,23 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'SK-DBG-001': (context) => flagged(context, /^--inspect(-brk|-port|-wait)?(=.*)?$/).map((flag) => ({ message: `${flag} opens the Node inspector: whoever reaches its port runs code on the device` })),
   'SK-DBG-002': (context) =>
     (['DEBUG', 'NODE_DEBUG'] as const).filter((name) => (context.env[name] ?? '') !== '').map((name) => ({ message: `${name}=${context.env[name]!.slice(0, 40)} is set: library internals go to the logs` })),
-  'SK-LOG-001': (context) => (context.auditLogFile === undefined ? [{ message: 'security.auditLog is off: logins, commands, setting changes and updates leave no record', setting: 'security.auditLog' }] : []),
+  'SK-LOG-001': (context) => (!context.auditLogOn ? [{ message: 'security.auditLog is off: logins, commands, setting changes and updates leave no record', setting: 'security.auditLog' }] : []),
   'SK-LOG-002': async (context) => {
-    const file = context.auditLogFile;
-    if (file === undefined || !(await context.file(file)).exists) return [];
-    const result = await context.verifyAuditLog(file);
-    return result.ok ? [] : [{ message: `the audit log ${file} does not verify: ${result.reason ?? 'broken chain'}`, setting: 'security.auditLog', file }];
+    const problems: Problem[] = [];
+    for (const file of await context.auditLogFiles()) {
+      if (!(await context.file(file)).exists) continue;
+      const result = await context.verifyAuditLog(file);
+      if (!result.ok) problems.push({ message: `the audit log ${file} does not verify: ${result.reason ?? 'broken chain'}`, setting: 'security.auditLog', file });
+    }
+    return problems;
   },
   'SK-LOG-003': async (context) => {
-    const file = context.auditLogFile;
-    if (file === undefined) return [];
-    const facts = await context.file(file);
-    return facts.mode !== undefined && (facts.mode & WRITABLE_BY_OTHERS) !== 0 ? [{ message: `the audit log ${file} has mode ${modeText(facts.mode)} (group or others may rewrite it)`, setting: 'security.auditLog', file }] : [];
+    const problems: Problem[] = [];
+    for (const file of await context.auditLogFiles()) {
+      const facts = await context.file(file);
+      if (facts.mode !== undefined && (facts.mode & WRITABLE_BY_OTHERS) !== 0) problems.push({ message: `the audit log ${file} has mode ${modeText(facts.mode)} (group or others may rewrite it)`, setting: 'security.auditLog', file });
+    }
+    return problems;
   },
   'SK-TIME-001': async (context) => {
     const declared = context.config.security?.timeSource;

@@ -43,8 +43,8 @@ export const NODE_AUDIT_FS: AuditFileSystem & { readdir(path: string): Promise<s
 /** Where the runtime keeps OPC UA certificates and users when the configuration does not say. */
 export const DEFAULT_OPCUA_PKI = '.sensorkit/pki';
 export const DEFAULT_OPCUA_USERS = '.sensorkit/opcua-users.json';
-/** The runtime's audit log under the production profile when the configuration does not name one. */
-export const DEFAULT_AUDIT_LOG_FILE = '.sensorkit/audit.log';
+/** Where the runtime keeps its audit logs (`<device id>.log`) under the production profile when the configuration names no file. */
+export const DEFAULT_AUDIT_LOG_DIR = '.sensorkit/audit';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
 const WILDCARD = /^(0\.0\.0\.0|::|\[::\]|\*)?$/;
@@ -114,12 +114,22 @@ export class AuditContext {
     };
   }
 
-  /** The audit log file the device would write (the runtime's default under production), or undefined. */
-  get auditLogFile(): string | undefined {
+  /** Whether the device keeps an audit log: as configured, else the runtime's default (on under production). */
+  get auditLogOn(): boolean {
     const log = this.config.security?.auditLog;
-    if (typeof log === 'string') return log;
-    if (typeof log === 'object' && log !== null) return log.file ?? log.path ?? DEFAULT_AUDIT_LOG_FILE;
-    return log === undefined && this.profile === 'production' ? DEFAULT_AUDIT_LOG_FILE : undefined;
+    return log === undefined ? this.profile === 'production' : log !== false;
+  }
+
+  /**
+   * The audit log files there are to check: the configured file, else the logs in the runtime's
+   * default folder (`.sensorkit/audit/<device id>.log`, rotated files and heads left out).
+   */
+  async auditLogFiles(): Promise<string[]> {
+    if (!this.auditLogOn) return [];
+    const log = this.config.security?.auditLog;
+    const file = typeof log === 'string' ? log : typeof log === 'object' && log !== null ? (log.file ?? log.path) : undefined;
+    if (file !== undefined) return [file];
+    return (await this.list(DEFAULT_AUDIT_LOG_DIR)).filter((name) => name.endsWith('.log')).map((name) => join(DEFAULT_AUDIT_LOG_DIR, name));
   }
 
   /** The HMAC key file of the audit log's chain, if it has one. */

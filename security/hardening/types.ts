@@ -120,7 +120,7 @@ export interface AuditedConfig {
     readonly signedCommands?: boolean | 'required' | 'optional' | 'off';
     /**
      * The audit log file, or `{ file, keyFile }` (`keyFile`: the HMAC key of its chain), or false.
-     * Default: `.sensorkit/audit.log` under production, none under dev.
+     * Default: `.sensorkit/audit/<device id>.log` under production (every `.log` there is checked), none under dev.
      */
     readonly auditLog?: string | false | { readonly file?: string; readonly path?: string; readonly keyFile?: string };
     /** How the wall clock is kept: `ntp`, `ptp`, `gnss`, `rtc`, `system` (the host synchronises it). */

@@ -371,3 +371,14 @@ describe('auditConfiguration', () => {
     expect(deleted.find((f) => f.ruleId === 'SK-LOG-002')?.message).toMatch(/^the audit log \/l does not verify: record 2: /);
   });
 });
+
+describe('the default audit log folder', () => {
+  it('checks every log in .sensorkit/audit under production when no file is named', async () => {
+    const files = { '.sensorkit/audit/env-node-EMU-1.log': { content: auditLogText.replace('"carol"', '"eve"') }, '.sensorkit/audit/env-node-EMU-1.log.head': { content: auditHeadText }, '.sensorkit/audit/other.log': { content: auditLogText, mode: 0o664 }, '.sensorkit/audit/other.log.head': { content: auditHeadText } };
+    const findings = await run({ config: { mqtt: false, opcua: false }, files });
+    expect(findings.filter((f) => f.ruleId.startsWith('SK-LOG-')).map((f) => [f.ruleId, f.file])).toEqual([
+      ['SK-LOG-002', '.sensorkit/audit/env-node-EMU-1.log'],
+      ['SK-LOG-003', '.sensorkit/audit/other.log'],
+    ]);
+  });
+});
