@@ -92,17 +92,20 @@ function scrypt(password: string, user: UserHash): Promise<Buffer> {
 /** Most users whose hashes are tried against the default passwords (each try is one scrypt). */
 const MAX_PROBED_USERS = 20;
 
+/**
+ * Whether a user's password is a default or the user's name: every candidate hashed with the
+ * user's salt and cost. The candidates run together on libuv's thread pool (4 at a time by
+ * default, 16 MiB each at N = 2^14), about four times faster than one after another.
+ */
 async function defaultPasswordOf(user: UserHash): Promise<string | undefined> {
   if (!(Number.isInteger(user.scrypt.N) && user.scrypt.N <= 2 ** 20)) return undefined;
   const expected = Buffer.from(user.scrypt.hash, 'base64');
-  for (const candidate of [...DEFAULT_PASSWORDS, user.name, user.name.toLowerCase()]) {
-    try {
-      if ((await scrypt(candidate, user)).equals(expected)) return candidate === user.name || candidate === user.name.toLowerCase() ? 'the user name' : 'a well-known default';
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
+  const names = new Set([user.name, user.name.toLowerCase()]);
+  const candidates = [...new Set([...DEFAULT_PASSWORDS, ...names])];
+  const matches = await Promise.all(candidates.map((candidate) => scrypt(candidate, user).then((key) => key.equals(expected), () => false)));
+  const found = candidates[matches.indexOf(true)];
+  if (found === undefined) return undefined;
+  return names.has(found) ? 'the user name' : 'a well-known default';
 }
 
 async function certificateProblems(context: AuditContext, judge: (facts: NonNullable<Awaited<ReturnType<AuditContext['certificateFiles']>>[number]['certificates']>[number]) => string | undefined): Promise<Problem[]> {
