@@ -2,7 +2,7 @@
 import { connectInstrument } from '../../../hil/instruments/index.js';
 import { loadTestPlan, shippedPlans } from '../../../hil/plan/index.js';
 import { runTestPlan } from '../../../hil/run/index.js';
-import { createTarget } from '../../../hil/targets/index.js';
+import { checkInjection, createTarget, parseInjection } from '../../../hil/targets/index.js';
 
 /**
  * The harness as the CLI uses it.
@@ -12,4 +12,4 @@ import { createTarget } from '../../../hil/targets/index.js';
  * harness.shippedPlans().map((p) => p.id) // ['env-node-temperature', …]
  * ```
  */
-export const harness = { connectInstrument, loadTestPlan, shippedPlans, runTestPlan, createTarget };
+export const harness = { connectInstrument, loadTestPlan, shippedPlans, runTestPlan, createTarget, parseInjection, checkInjection };

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { ValidationError } from '../../core/errors.js';
 import type { TestPlan } from '../../../hil/plan/define-test-plan.js';
 import type { RunRecord } from '../../../hil/record/record.js';
+import type { Injection } from '../../../hil/targets/emulated-injection.js';
 import type { ConnectedInstrument, ProgressEvent } from '../../../hil/run/run-options.js';
 import { harness } from './harness-modules.js';
 import { UsageError } from '../usage.js';
@@ -30,6 +31,8 @@ export interface TargetRun {
   readonly instruments: Readonly<Record<string, string>>;
   /** Start of a virtual clock (a replay starts where the run started). */
   readonly clockStart?: number;
+  /** Declared truths on the emulated target (`--inject`; a replay takes the record's). */
+  readonly inject?: readonly Injection[];
 }
 
 /**
@@ -122,6 +125,7 @@ export async function runOnTarget(source: PlanSource, run: TargetRun, settings: 
     seed: run.seed,
     observation: plan.observation,
     ...(run.clockStart === undefined ? {} : { clockStart: run.clockStart }),
+    ...(run.inject === undefined || run.inject.length === 0 ? {} : { inject: run.inject }),
     ...(settings.warn === undefined ? {} : { warn: settings.warn }),
   });
   const instruments: Record<string, ConnectedInstrument> = {};

@@ -10,7 +10,9 @@ import { verifyRecord } from '../../../hil/record/sign.js';
 import { compareRecords, describeDifference } from '../../../hil/record/compare.js';
 import { planDigest } from '../../../hil/record/plan-digest.js';
 import { writeRunOutput } from '../../../hil/record/write-output.js';
+import type { Injection } from '../../../hil/targets/emulated-injection.js';
 import { loadPlan, runOnTarget } from './harness.js';
+import { harness } from './harness-modules.js';
 import { RunProgress } from './progress.js';
 import { readInput } from '../ota/options.js';
 import { UsageError } from '../usage.js';
@@ -81,10 +83,8 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
   if (record.target.kind !== 'emulated' || !record.target.virtualTime) {
     throw new ValidationError(file, `ran on ${record.target.description} (${record.target.virtualTime ? 'virtual' : 'real'} time); only emulated runs on virtual time replay`);
   }
-  if (record.injected !== undefined && record.injected.length > 0) {
-    // The injected truths change the emulated world; a replay without them would differ everywhere.
-    throw new ValidationError(file, 'the run injected declared truths (injected), which this version does not replay');
-  }
+  // The injected truths are part of the emulated world: the replay injects them again.
+  const inject = (record.injected ?? []).map((truth, i) => harness.checkInjection(truth as Injection, `${file}: injected[${i}]`));
   if (record.plan.file === undefined) throw new ValidationError(file, 'names no plan file to replay (the plan was run from code)');
   const clockStart = Date.parse(record.clock.start);
   if (Number.isNaN(clockStart)) throw new ValidationError(file, `clock.start "${record.clock.start}" is not a date`);
@@ -99,7 +99,7 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
   try {
     replayed = await runOnTarget(
       source,
-      { name: 'replay', spec: record.target.description, seed: record.seed, instruments, clockStart },
+      { name: 'replay', spec: record.target.description, seed: record.seed, instruments, clockStart, inject },
       {
         context: record.context,
         onProgress: (event) => progress?.event('replay', event),

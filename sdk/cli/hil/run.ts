@@ -10,6 +10,7 @@ import { SensorkitError, StorageError } from '../../core/errors.js';
 import { readPrivateKey } from '../../../ota/keys/keys.js';
 import type { RunRecord } from '../../../hil/record/record.js';
 import { checkInstrumentRoles, instrumentSpecs, loadPlan, runOnTarget, type TargetRun } from './harness.js';
+import { harness } from './harness-modules.js';
 import { RunProgress } from './progress.js';
 import { exitCodeOf, summaryText, writeRunResults, type RunResult } from './results.js';
 import { loadStation } from './station.js';
@@ -36,6 +37,9 @@ Options:
   --key FILE             PKCS#8 private key that signs record.json (\`sensorkit hil keygen\`);
                          without it the record is written unsigned
   --operator NAME        who ran the test (recorded)
+  --inject CH:KIND=V     a declared truth on the emulated target: offset, gain, nonlinearity,
+                         hysteresis, lag (s), noise (sigma) or drift (per hour) of an input, e.g.
+                         temperature:offset=3; repeatable (recorded as the record's injected)
   --json                 print the summary as JSON on standard output; progress goes to stderr
   -h, --help             show this help
 
@@ -52,6 +56,7 @@ const OPTIONS = {
   out: { type: 'string' },
   key: { type: 'string' },
   operator: { type: 'string' },
+  inject: { type: 'string', multiple: true },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -121,6 +126,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   if (values.station !== undefined && values.instrument !== undefined) throw new UsageError('with --station, give instruments in the station file (targets[].instruments)');
   const seed = values.seed === undefined ? 1 : parseNumberOption('--seed', values.seed, { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER });
   const key = values.key === undefined ? undefined : await readSigningKey(values.key);
+  const inject = (values.inject ?? []).flatMap((text) => harness.parseInjection(text));
   const source = await loadPlan(positionals[0]!);
   const plan = source.plan;
 
@@ -129,14 +135,14 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   if (values.station !== undefined) {
     const station = await loadStation(values.station);
     stationName = station.name ?? basename(values.station).replace(/\.json$/i, '');
-    runs = station.targets.map((t) => ({ name: t.name, spec: t.target, seed: t.seed ?? seed, instruments: t.instruments }));
+    runs = station.targets.map((t) => ({ name: t.name, spec: t.target, seed: t.seed ?? seed, instruments: t.instruments, inject }));
     for (const run of runs) checkInstrumentRoles(plan, run.instruments, `--station ${values.station}: ${run.name}: `);
   } else {
     const specs = values.target ?? ['emulated'];
     const instruments = instrumentSpecs(values.instrument ?? []);
     checkInstrumentRoles(plan, instruments);
     const names = targetNames(specs);
-    runs = specs.map((spec, i) => ({ name: names[i]!, spec, seed, instruments }));
+    runs = specs.map((spec, i) => ({ name: names[i]!, spec, seed, instruments, inject }));
   }
   checkSharedInstruments(runs);
   const single = values.station === undefined && runs.length === 1;
