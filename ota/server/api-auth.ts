@@ -40,17 +40,38 @@ export function deviceIdentityOf(request: IncomingMessage): DeviceCertificateIde
   return { names, fingerprint: certificate.fingerprint256 ?? '' };
 }
 
-/** The client's address, as the rate limits and the audit records name it. */
+/**
+ * The client's address, as the rate limits and the audit records name it.
+ *
+ * @example
+ * ```ts
+ * clientAddress(request) // '127.0.0.1'
+ * ```
+ */
 export function clientAddress(request: IncomingMessage): string {
   return request.socket.remoteAddress ?? 'unknown';
 }
 
-/** Writes a JSON error. */
+/**
+ * Writes a JSON error: `{ "error": "…" }`.
+ *
+ * @example
+ * ```ts
+ * jsonError(response, 429, 'too many requests', { 'retry-after': '2' })
+ * ```
+ */
 export function jsonError(response: ServerResponse, status: number, error: string, headers: Record<string, string> = {}): void {
   response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(`${JSON.stringify({ error })}\n`);
 }
 
-/** Records an event; a sink that throws or rejects never fails the request. */
+/**
+ * Records an event; a sink that throws or rejects never fails the request.
+ *
+ * @example
+ * ```ts
+ * recordAudit(auditLog, { category: 'ota', event: 'ota.campaign.halted', result: 'success', actor: 'olga' })
+ * ```
+ */
 export function recordAudit(audit: AuditSink | undefined, event: AuditEvent): void {
   if (audit === undefined) return;
   try {

@@ -49,17 +49,41 @@ export const DEFAULT_AUDIT_LOG_DIR = '.sensorkit/audit';
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
 const WILDCARD = /^(0\.0\.0\.0|::|\[::\]|\*)?$/;
 
-/** Whether a host names only this machine. */
+/**
+ * Whether a host names only this machine.
+ *
+ * @example
+ * ```ts
+ * isLoopback('127.0.0.1') // true
+ * isLoopback('192.0.2.10') // false
+ * ```
+ */
 export function isLoopback(host: string): boolean {
   return LOOPBACK.test(host);
 }
 
-/** Whether a listening address is every interface (empty, 0.0.0.0, ::). */
+/**
+ * Whether a listening address is every interface (empty, 0.0.0.0, ::).
+ *
+ * @example
+ * ```ts
+ * isWildcard('0.0.0.0') // true
+ * ```
+ */
 export function isWildcard(host: string): boolean {
   return WILDCARD.test(host);
 }
 
-/** The inputs of every check. */
+/**
+ * The inputs of every check: the configuration with the runtime's defaults, the profile, the
+ * environment, and the files read once through the file system.
+ *
+ * @example
+ * ```ts
+ * const context = new AuditContext({ mqtt: { url: 'mqtts://broker:8883' } }, { profile: 'production' })
+ * context.opcua?.profile // 'production': OPC UA takes the profile when the configuration does not set one
+ * ```
+ */
 export class AuditContext {
   readonly config: AuditedConfig;
   readonly profile: HardeningProfile;
