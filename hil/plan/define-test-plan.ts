@@ -9,7 +9,7 @@ import type { DeviceSource } from '../../sdk/runtime/device-source.js';
 import type { InstrumentQuantity } from '../instruments/instrument.js';
 import type { ObservationKind } from '../targets/target.js';
 import { checkPlan } from './check-plan.js';
-import type { MeasureStep, PhaseSpec, StepSpec, TestPlanSpec } from './spec.js';
+import type { ConditionalOutcomes, MeasureStep, PhaseSpec, StepSpec, TestPlanSpec } from './spec.js';
 import { INSTRUMENT_QUANTITIES, validateStep, type InstrumentRoles } from './validate-step.js';
 
 /** A phase as the plan holds it: name and measurement ids filled in. */
@@ -40,6 +40,8 @@ export class TestPlan {
   readonly instruments: Readonly<Record<string, readonly InstrumentQuantity[]>>;
   readonly phases: readonly PhasePlan[];
   readonly metadata: Readonly<Record<string, string | number | boolean>>;
+  /** How conditional (ILAC-G8) outcomes count in JUnit and the exit code; undefined: the default (a conditional fail fails, a conditional pass passes). */
+  readonly conditionalOutcomes: ConditionalOutcomes | undefined;
   /** The declaration as given. */
   readonly spec: TestPlanSpec;
 
@@ -55,6 +57,7 @@ export class TestPlan {
     this.instruments = spec.instruments ?? {};
     this.phases = phases;
     this.metadata = spec.metadata ?? {};
+    this.conditionalOutcomes = spec.conditionalOutcomes;
     Object.freeze(this);
   }
 
@@ -71,7 +74,7 @@ export class TestPlan {
   }
 }
 
-const PLAN_KEYS = ['id', 'name', 'version', 'description', 'device', 'observation', 'instruments', 'phases', 'metadata'];
+const PLAN_KEYS = ['id', 'name', 'version', 'description', 'device', 'observation', 'instruments', 'phases', 'metadata', 'conditionalOutcomes'];
 const PHASE_KEYS = ['id', 'name', 'description', 'setup', 'steps', 'teardown', 'skip', 'repeat', 'timeoutMs', 'onFailure', 'always'];
 
 /**
@@ -104,6 +107,12 @@ export function defineTestPlan(spec: TestPlanSpec): TestPlan {
   if (plan.observation !== undefined) requireOneOf(plan.observation, ['in-process', 'mqtt', 'opcua'], 'observation');
   const roles = validateInstruments(plan.instruments);
   if (plan.metadata !== undefined) validateMetadata(plan.metadata);
+  if (plan.conditionalOutcomes !== undefined) {
+    const conditional = requireObject(plan.conditionalOutcomes, 'conditionalOutcomes');
+    rejectUnknownKeys(conditional, ['pass', 'fail'], 'conditionalOutcomes', { list: true });
+    if (conditional.pass !== undefined) requireOneOf(conditional.pass, ['pass', 'fail'], 'conditionalOutcomes.pass');
+    if (conditional.fail !== undefined) requireOneOf(conditional.fail, ['pass', 'fail'], 'conditionalOutcomes.fail');
+  }
 
   const phases = requireArray(plan.phases, 'phases', { nonEmpty: true });
   const planned = phases.map((phase, i) => validatePhase(phase, `phases[${i}]`, roles));

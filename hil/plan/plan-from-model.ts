@@ -35,8 +35,17 @@ export function testPoints(range: { readonly min: number; readonly max: number }
   return [0.1, 0.3, 0.5, 0.7, 0.9].map((fraction) => Number((Math.round((range.min + fraction * span) / quantum) * quantum).toPrecision(12)));
 }
 
-/** The filter memory of a channel in samples (1 + filter lengths + the part's own filter), as the method steps count it. */
-function memoryOf(channel: ChannelModel): number {
+/**
+ * The filter memory of a channel in samples: 1 + the filters' lengths (moving-average and median
+ * windows, 3/α of an EMA) + the part's own filter coefficient (a driver option `filter`). Method
+ * steps settle for ten memories and space their readings one memory apart.
+ *
+ * @example
+ * ```ts
+ * channelMemory(model.channel('temperature')!) // env-node: 1 + moving average 4 + BME280 IIR 4 = 9
+ * ```
+ */
+export function channelMemory(channel: ChannelModel): number {
   let memory = 1;
   for (const filter of channel.filters ?? []) memory += filter.type === 'ema' ? Math.ceil(3 / filter.alpha) : filter.window;
   const options = (channel.driver as { options?: { filter?: unknown } } | undefined)?.options;
@@ -48,7 +57,7 @@ function methodsFor(channel: ChannelModel): MethodStep[] {
   const points = testPoints(channel.range);
   const middle = points[2]!;
   const base = { channel: channel.id } as const;
-  const settleS = Math.max(10, (10 * memoryOf(channel)) / channel.sampleRate);
+  const settleS = Math.max(10, (10 * channelMemory(channel)) / channel.sampleRate);
   const steps: MethodStep[] = [
     { kind: 'accuracy', ...base, points, readings: 5, limits: { tolerance: 'mpe' } },
     { kind: 'linearity', ...base, points, readings: 3, limits: { tolerance: 'mpe' } },

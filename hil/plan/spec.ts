@@ -219,6 +219,17 @@ export interface TestPlanSpec {
   readonly phases: readonly PhaseSpec[];
   /** Free fields carried into the record's context (standard, customer, procedure …). */
   readonly metadata?: Readonly<Record<string, string | number | boolean>>;
+  /**
+   * How conditional outcomes (ILAC-G8:09 guard band) count for JUnit and the exit code; recorded as
+   * the record's `conditionalOutcomes`. Default: a conditional pass passes, a conditional fail fails.
+   */
+  readonly conditionalOutcomes?: ConditionalOutcomes;
+}
+
+/** What a conditional pass and a conditional fail count as. */
+export interface ConditionalOutcomes {
+  readonly pass?: 'pass' | 'fail';
+  readonly fail?: 'pass' | 'fail';
 }
 
 /** What a custom step records: a measurement without its time (the run adds it). */

@@ -202,6 +202,8 @@ export interface RunRecord {
   readonly phases: readonly PhaseRecord[];
   /** The ISO/IEC 17025 §7.8.2 items of the test report and the statement of conformity. */
   readonly report?: TestReportInfo;
+  /** How the plan counts conditional outcomes for JUnit and the exit code (absent: a conditional pass passes, a conditional fail fails). */
+  readonly conditionalOutcomes?: { readonly pass?: 'pass' | 'fail'; readonly fail?: 'pass' | 'fail' };
 }
 
 /** Top-level fields of a {@link RunRecord} that depend on the wall clock, not on the run. */

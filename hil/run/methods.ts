@@ -33,6 +33,7 @@ import type {
   StepResponseStep,
   SupplyVariationStep,
 } from '../plan/method-spec.js';
+import { channelMemory } from '../plan/plan-from-model.js';
 import type { MeasurementInput } from '../plan/spec.js';
 import type { LimitsRecord, SeriesRecord } from '../record/record.js';
 import { PhaseAbort } from './abort.js';
@@ -63,10 +64,7 @@ export interface MethodWaits {
  */
 export function methodWaits(channel: ChannelModel): MethodWaits {
   const periodMs = 1000 / channel.sampleRate;
-  let memory = 1;
-  for (const filter of channel.filters ?? []) memory += filter.type === 'ema' ? Math.ceil(3 / filter.alpha) : filter.window;
-  const options = (channel.driver as { options?: { filter?: unknown } } | undefined)?.options;
-  if (typeof options?.filter === 'number' && options.filter > 1) memory += options.filter;
+  const memory = channelMemory(channel);
   return { periodMs, memory, settleMs: Math.max(10_000, 10 * memory * periodMs), intervalMs: memory * periodMs };
 }
 
@@ -87,6 +85,8 @@ interface MethodRun {
   readonly waits: MethodWaits;
   readonly id: string;
   readonly standard: ReferenceStandard;
+  /** What the reference instrument's readings stated (its certificate U, accuracy, resolution), the largest seen, in the step's unit. */
+  readonly stated: { expanded?: number; coverageFactor?: number; accuracy?: number; resolution?: number };
 }
 
 /**
@@ -118,6 +118,7 @@ export async function runMethod(step: MethodStep, run: RunScope, phase: PhaseSco
     waits: { ...waits, ...(step.settleMs === undefined ? {} : { settleMs: step.settleMs }), ...(step.intervalMs === undefined ? {} : { intervalMs: step.intervalMs }) },
     id: step.id ?? step.kind,
     standard,
+    stated: {},
   };
   switch (step.kind) {
     case 'accuracy':
@@ -175,7 +176,35 @@ async function referenceValue(m: MethodRun, value: number): Promise<number> {
   const reference = m.step.reference;
   if (reference === undefined || !('instrument' in reference)) return value;
   const reading = await instrumentOf(m.run, reference.instrument).measure(reference.quantity);
+  const difference = (x: number): number => convertDifference(x, reading.unit, m.unit);
+  const stated = m.stated;
+  if (reading.uncertainty !== undefined && difference(reading.uncertainty.expanded) / reading.uncertainty.coverageFactor >= (stated.expanded ?? 0) / (stated.coverageFactor ?? 1)) {
+    stated.expanded = difference(reading.uncertainty.expanded);
+    stated.coverageFactor = reading.uncertainty.coverageFactor;
+  }
+  if (reading.accuracy !== undefined) stated.accuracy = Math.max(stated.accuracy ?? 0, difference(reading.accuracy));
+  if (reading.resolution !== undefined) stated.resolution = Math.max(stated.resolution ?? 0, difference(reading.resolution));
   return converter(reading.unit, m.unit)(reading.value);
+}
+
+/**
+ * The reference standard of the results: the step's `standard` when it gives one, else what the
+ * reference instrument's readings stated (certificate U, accuracy, resolution: the largest seen).
+ */
+function standardFor(m: MethodRun): ReferenceStandard {
+  if (m.step.standard !== undefined) return m.standard;
+  const { expanded, coverageFactor, accuracy, resolution } = m.stated;
+  return {
+    ...m.standard,
+    ...(expanded === undefined || coverageFactor === undefined ? {} : { certificate: { expanded, coverageFactor } }),
+    ...(accuracy === undefined ? {} : { accuracy }),
+    ...(resolution === undefined ? {} : { resolution }),
+  };
+}
+
+/** The step as messages name it: `repeatability temperature`, `accuracy temperature (calibration)`. */
+function named(m: MethodRun): string {
+  return `${m.step.kind} ${m.channel.id}${m.id === m.step.kind ? '' : ` (${m.id})`}`;
 }
 
 async function wait(m: MethodRun, ms: number): Promise<void> {
@@ -198,7 +227,7 @@ async function readings(m: MethodRun, count: number, intervalMs = m.waits.interv
     } catch (error) {
       if (error instanceof TimeoutError) {
         m.phase.bound(0);
-        throw new PhaseAbort(`${m.step.kind} ${m.id}: the device stopped reporting: ${error.message}`);
+        throw new PhaseAbort(`${named(m)}: the device stopped reporting: ${error.message}`);
       }
       throw error;
     }
@@ -271,7 +300,7 @@ async function runAccuracy(m: MethodRun, step: AccuracyStep): Promise<void> {
     const read = await readAt(m, point, count);
     points.push({ reference: read.reference, readings: read.values, times: read.times, point });
   }
-  const result = accuracy({ unit: m.channel.unit, ...(m.channel.resolution === undefined ? {} : { resolution: m.channel.resolution }), standard: m.standard, points });
+  const result = accuracy({ unit: m.channel.unit, ...(m.channel.resolution === undefined ? {} : { resolution: m.channel.resolution }), standard: standardFor(m), points });
   const tolerance = toleranceOf(m, step.limits, { factor: 1, what: ' around the reference' });
   result.points.forEach((error, i) => {
     // Recorded as the mean reading against reference ± tolerance: the same decision as the error
@@ -305,7 +334,7 @@ async function collectPoints(m: MethodRun, points: readonly number[], count: num
 
 async function runLinearity(m: MethodRun, step: LinearityStep): Promise<void> {
   const points = await collectPoints(m, [...step.points].sort((a, b) => a - b), step.readings ?? 3);
-  const result = linearity({ points, unit: m.channel.unit, standard: m.standard, span: spanOf(m.channel), ...(m.channel.resolution === undefined ? {} : { resolution: m.channel.resolution }) });
+  const result = linearity({ points, unit: m.channel.unit, standard: standardFor(m), span: spanOf(m.channel), ...(m.channel.resolution === undefined ? {} : { resolution: m.channel.resolution }) });
   const limit = percentLimit(m, step.limits);
   const limits: LimitsRecord = { high: limit.value, unit: '%', basis: limit.basis };
   const series: SeriesRecord[] = [
@@ -440,7 +469,7 @@ async function runStepResponse(m: MethodRun, step: StepResponseStep): Promise<vo
   // the response): the mean of the samples before the step and of the record's last quarter.
   const before = values.filter((_, i) => time[i]! < stepTime);
   const tail = values.slice(Math.floor((values.length * 3) / 4));
-  if (before.length === 0 || tail.length === 0) throw new PhaseAbort(`step-response ${m.id}: too few samples around the step`);
+  if (before.length === 0 || tail.length === 0) throw new PhaseAbort(`${named(m)}: too few samples around the step`);
   const from = mean(before);
   const to = mean(tail);
   void toUnit;
@@ -455,7 +484,7 @@ async function runStepResponse(m: MethodRun, step: StepResponseStep): Promise<vo
       ...(m.channel.resolution === undefined ? {} : { resolution: m.channel.resolution }),
     });
   } catch (error) {
-    throw new PhaseAbort(`step-response ${m.id}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new PhaseAbort(`${named(m)}: ${error instanceof Error ? error.message : String(error)}`);
   }
   const series: SeriesRecord[] = [
     result.series,
@@ -490,7 +519,7 @@ async function runSupplyVariation(m: MethodRun, step: SupplyVariationStep): Prom
   await supply.source('voltage-dc', step.nominal, 'V');
   if (step.dip !== undefined) {
     const dipper = supply as Instrument & { dip?: (options: { depthPercent: number; durationMs: number }) => unknown };
-    if (typeof dipper.dip !== 'function') throw new PhaseAbort(`supply-variation ${m.id}: instrument "${step.supply}" cannot make a voltage dip`);
+    if (typeof dipper.dip !== 'function') throw new PhaseAbort(`${named(m)}: instrument "${step.supply}" cannot make a voltage dip`);
     await wait(m, m.waits.settleMs);
     dipper.dip({ depthPercent: step.dip.depthPercent, durationMs: step.dip.durationMs });
     conditions.push({ name: `dip${formatValue(step.dip.depthPercent)}%`, readings: (await readings(m, count, m.waits.periodMs)).values });

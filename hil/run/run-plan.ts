@@ -175,6 +175,7 @@ async function runPhases(
     ...(reason === undefined ? {} : { reason }),
     phases,
     report,
+    ...(plan.conditionalOutcomes === undefined ? {} : { conditionalOutcomes: { ...plan.conditionalOutcomes } }),
   };
 }
 
