@@ -78,25 +78,22 @@ function certificateFacts(der: Buffer): CertificateFacts {
   };
 }
 
-/** One DER element: where its content starts and ends, and where the next element starts. */
-function element(der: Uint8Array, at: number): { tag: number; start: number; end: number } {
+/** One DER element: where its content starts and ends; undefined when its length runs past the input. */
+function element(der: Uint8Array, at: number): { tag: number; start: number; end: number } | undefined {
+  if (at + 2 > der.length) return undefined;
   const tag = der[at]!;
   let length = der[at + 1]!;
   let start = at + 2;
   if (length & 0x80) {
     const count = length & 0x7f;
-    if (count === 0 || count > 4) throw new RangeCheck();
+    if (count === 0 || count > 4 || start + count > der.length) return undefined;
     length = 0;
     for (let i = 0; i < count; i++) length = length * 256 + der[start + i]!;
     start += count;
   }
   const end = start + length;
-  if (end > der.length) throw new RangeCheck();
-  return { tag, start, end };
+  return end > der.length ? undefined : { tag, start, end };
 }
-
-/** A malformed DER length: handled as "algorithm unknown". */
-class RangeCheck {}
 
 /**
  * The dotted OID of a certificate's `signatureAlgorithm`, or undefined when the DER is not as
@@ -108,16 +105,12 @@ class RangeCheck {}
  * ```
  */
 export function signatureAlgorithmOid(der: Uint8Array): string | undefined {
-  try {
-    const certificate = element(der, 0);
-    const tbs = element(der, certificate.start);
-    const algorithm = element(der, tbs.end);
-    const oid = element(der, algorithm.start);
-    if (certificate.tag !== 0x30 || tbs.tag !== 0x30 || algorithm.tag !== 0x30 || oid.tag !== 0x06) return undefined;
-    return decodeOid(der.subarray(oid.start, oid.end));
-  } catch {
-    return undefined;
-  }
+  const certificate = element(der, 0);
+  const tbs = certificate && element(der, certificate.start);
+  const algorithm = tbs && element(der, tbs.end);
+  const oid = algorithm && element(der, algorithm.start);
+  if (!certificate || !tbs || !algorithm || !oid || certificate.tag !== 0x30 || tbs.tag !== 0x30 || algorithm.tag !== 0x30 || oid.tag !== 0x06) return undefined;
+  return decodeOid(der.subarray(oid.start, oid.end));
 }
 
 function decodeOid(bytes: Uint8Array): string {
