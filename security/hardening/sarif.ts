@@ -88,7 +88,6 @@ export function toSarif(findings: readonly Finding[], options: SarifOptions): Re
           driver: {
             name: 'sensorkit audit',
             version: options.version,
-            informationUri: 'https://www.npmjs.com/package/sensorkit',
             rules: HARDENING_RULES.map(sarifRule),
           },
         },
