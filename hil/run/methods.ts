@@ -370,7 +370,7 @@ async function runHysteresis(m: MethodRun, step: HysteresisStep): Promise<void> 
   ];
   record(m, result.hysteresis, { high: limit.value, unit: '%', basis: limit.basis }, { id: m.id, series: loop });
   const inUnit = (limit.value * spanOf(m.channel)) / 100;
-  record(m, result.difference, { low: -inUnit, high: inUnit, unit: m.channel.unit, basis: limit.basis }, { id: `${m.id}-difference` });
+  record(m, result.difference, { low: -inUnit, high: inUnit, unit: m.channel.unit, basis: `±${formatValue(inUnit)} ${m.channel.unit}: ${limit.basis}` }, { id: `${m.id}-difference` });
 }
 
 async function runRepeatability(m: MethodRun, step: RepeatabilityStep): Promise<void> {
