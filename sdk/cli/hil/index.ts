@@ -7,7 +7,7 @@
 import { SensorkitError } from '../../core/errors.js';
 import { UsageError } from '../usage.js';
 
-export const HIL_HELP = `Usage: sensorkit hil run|verify|replay|list|keygen [options]
+export const HIL_HELP = `Usage: sensorkit hil run|verify|replay|list|init|keygen [options]
 
 Hardware-in-the-loop tests: runs a test plan on a device (emulated on virtual time, or a real board
 over Firmata, serial or Linux), with simulated or SCPI instruments, and writes a signed, replayable
@@ -18,6 +18,7 @@ Commands:
   verify FILE    check a record's signature (exit 1 when any byte of the results changed)
   replay FILE    rerun an emulated record and print any difference
   list           the shipped plans
+  init DEVICE    write a test plan from a device model
   keygen         write a P-256 key pair that signs records
 
 Exit status: 0 every test passed, 1 a test failed (or verify/replay found a difference),
@@ -40,6 +41,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   verify: async () => import('./verify.js').then((m) => ({ help: m.VERIFY_HELP, run: m.verifyCommand })),
   replay: async () => import('./replay.js').then((m) => ({ help: m.REPLAY_HELP, run: m.replayCommand })),
   list: async () => import('./list.js').then((m) => ({ help: m.LIST_HELP, run: m.listCommand })),
+  init: async () => import('./init.js').then((m) => ({ help: m.INIT_HELP, run: m.initCommand })),
   keygen: async () => import('./keygen.js').then((m) => ({ help: m.KEYGEN_HELP, run: m.keygenCommand })),
 };
 
@@ -66,7 +68,7 @@ export async function hilCommand(argv: readonly string[]): Promise<number> {
     }
   }
   const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-  if (load === undefined) throw new UsageError(`hil: unknown command "${command}"; expected run, verify, replay, list or keygen`);
+  if (load === undefined) throw new UsageError(`hil: unknown command "${command}"; expected run, verify, replay, list, init or keygen`);
   const entry = await load();
   try {
     return await entry.run(rest);
