@@ -211,6 +211,30 @@ describe('coverage honesty over 40 seeds', () => {
   });
 });
 
+describe('coverage honesty over 40 seeds, more methods', () => {
+  it('noise: ± U of the RMS covers σ in 90 % … 99.5 % of 40 seeds', async () => {
+    let covered = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const record = await run(idealWorld(unfiltered), [{ id: 'noise', steps: [{ kind: 'noise', channel: 'temperature', point: 25, readings: 30 }] }], parseInjection('temperature:noise=0.1'), seed);
+      const rms = measured(record).get('noise-rms')!;
+      if (Math.abs(rms.value! - 0.1) <= rms.uncertainty!.expanded) covered++;
+    }
+    expect(covered / 40).toBeGreaterThanOrEqual(0.9);
+    expect(covered / 40).toBeLessThanOrEqual(0.995);
+  });
+
+  it('hysteresis: ± U of down − up covers h in 90 % … 99.5 % of 40 seeds', async () => {
+    let covered = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const record = await run(ideal, [{ id: 'hysteresis', steps: [{ kind: 'hysteresis', channel: 'temperature', points: [0, 50], cycles: 3, readings: 2 }] }], parseInjection('temperature:hysteresis=0.4,noise=0.05'), seed);
+      const difference = measured(record).get('hysteresis-difference')!;
+      if (Math.abs(difference.value! - 0.4) <= difference.uncertainty!.expanded) covered++;
+    }
+    expect(covered / 40).toBeGreaterThanOrEqual(0.9);
+    expect(covered / 40).toBeLessThanOrEqual(0.995);
+  });
+});
+
 describe('the shipped emulation, with its part error', () => {
   const accuracyPhase: PhaseSpec[] = [{ id: 'accuracy', steps: [{ kind: 'accuracy', channel: 'temperature', points: POINTS, readings: 5 }] }];
 
