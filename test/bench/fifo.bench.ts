@@ -30,6 +30,7 @@ import { StreamSampler } from '../../sdk/sampling/stream-sampler.js';
 import { option } from './options.js';
 
 const SECONDS = option('seconds', 60);
+const LOAD_AT_START = `at the start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
 const VIRTUAL_MINUTES = option('virtual-minutes', 10);
 const G0 = 9.80665;
 
@@ -146,7 +147,7 @@ async function fifoPhase(label: string, clock: Clock, rateHz: number, durationMs
     wallS: wallMs / 1000,
     cpuMs: (used.user + used.system) / 1000,
     cpuPercent: ((used.user + used.system) / 1000 / wallMs) * 100,
-    note: `${stats.drains} drains, ${stats.overflows} overflows, drift ${stats.driftPpm.toFixed(1)} ppm`,
+    note: `${stats.drains} drains every ${sampler.drainIntervalMs.toFixed(1)} ms, ${stats.overflows} overflows, ${stats.gaps} gaps, ${stats.duplicates} dup., drift ${stats.driftPpm.toFixed(1)} ppm`,
   };
 }
 
@@ -207,7 +208,7 @@ function print(rows: readonly Row[]): void {
   const header = ['clock', 'rate', 'path', 'expected', 'delivered', 'in FIFO', 'lost (flagged)', 'unaccounted', 'wall s', 'CPU s', 'CPU %', 'notes'];
   const widths = [28, 7, 6, 10, 10, 8, 15, 12, 7, 7, 6, 0];
   const line = (cells: readonly string[]): string => cells.map((cell, i) => (i === 0 || i === 2 || i === 11 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' ');
-  console.log(`\nFIFO vs timed reads on the emulated MPU-6050 — node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`);
+  console.log(`\nFIFO vs timed reads on the emulated MPU-6050 — node ${process.version}, load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${LOAD_AT_START})\n`);
   console.log(line(header));
   for (const r of rows) {
     const unaccounted = r.expected - r.delivered - r.inFifo - r.lost;
