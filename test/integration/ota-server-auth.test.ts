@@ -300,14 +300,14 @@ describe('sensorkit ota serve', () => {
     expect(loopback.stdout).toMatch(/^serving the envelopes in .* with campaigns from .*cli\.db\n$/);
   }, 60_000);
 
-  it('creates, lists and revokes tokens; serves with them and without the warning', async () => {
+  it('creates, lists and revokes tokens (ota token, also as ota campaign token); serves with them and without the warning', async () => {
     const file = join(dir, 'cli-tokens.json');
-    const created = await run(['campaign', 'token', 'create', 'alice', '--role', 'admin', '--tokens', file]);
+    const created = await run(['token', 'create', 'alice', '--role', 'admin', '--tokens', file]);
     expect(created.code, created.stderr).toBe(0);
     const token = created.stdout.trim();
     expect(token).toMatch(/^skota_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
     expect(await (await AdminTokens.load(file)).verify(token)).toMatchObject({ name: 'alice', role: 'admin' });
-    const listed = await run(['campaign', 'token', 'list', '--tokens', file]);
+    const listed = await run(['token', 'list', '--tokens', file]);
     expect(JSON.parse(listed.stdout)).toMatchObject([{ name: 'alice', role: 'admin' }]);
     expect(listed.stdout).not.toContain(token.split('_')[2]);
     const served = await run(['serve', '--dir', join(dir, 'served'), '--db', join(dir, 'cli.db'), '--port', '0', '--admin-tokens', file], /serving/);
