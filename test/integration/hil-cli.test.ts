@@ -82,7 +82,7 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
   it('prints help and lists the shipped plans', async () => {
     const help = await sensorkit(['hil', '--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/Usage: sensorkit hil run\|verify\|replay\|list\|keygen/);
+    expect(help.stdout).toMatch(/Usage: sensorkit hil run\|verify\|replay\|list\|init\|keygen/);
     const runHelp = await sensorkit(['hil', 'run', '--help']);
     expect(runHelp.stdout).toMatch(/--station FILE/);
     const list = await sensorkit(['hil', 'list']);
