@@ -109,12 +109,13 @@ type Vector = readonly [number, number, number];
 
 /**
  * Register-level MPU-6050 model: WHO_AM_I, PWR_MGMT_1 (sleep at reset, device reset), SMPLRT_DIV,
- * CONFIG (DLPF), ACCEL_CONFIG (±2/4/8/16 g), INT_STATUS data-ready, ACCEL/TEMP/GYRO outputs with
- * saturation, burst reads and writes with register auto-increment.
+ * CONFIG (DLPF), ACCEL_CONFIG (±2/4/8/16 g), INT_STATUS data-ready and FIFO overflow, ACCEL/TEMP/GYRO
+ * outputs with saturation, the 1024-byte FIFO (FIFO_EN, USER_CTRL FIFO_EN/FIFO_RESET, FIFO_COUNT,
+ * FIFO_R_W), burst reads and writes with register auto-increment, a sample clock `clockPpm` off.
  *
  * @example
  * ```ts
- * const imu = new Mpu6050Peripheral({ acceleration: { z: constant(9.80665) } })
+ * const imu = new Mpu6050Peripheral({ acceleration: { z: constant(9.80665) }, clockPpm: 200 })
  * board.attachI2c(imu) // 0x68
  * ```
  */
