@@ -279,7 +279,6 @@ export const CONFIG_SCHEMA: ObjectNode = {
             },
           },
         },
-        rules: (opcua, path) => checkDevHost((opcua as OpcuaConfig).profile ?? 'dev', (opcua as OpcuaConfig).host, (opcua as OpcuaConfig).allowRemoteDev === true, `${path}.host`),
       },
     },
     profile: {
@@ -319,6 +318,8 @@ export const CONFIG_SCHEMA: ObjectNode = {
   },
   rules: (config, path) => {
     const opcua = config.opcua as OpcuaConfig | false | undefined;
+    // The OPC UA profile follows the runtime's when it names none.
+    if (opcua) checkDevHost(opcua.profile ?? (config.profile as OpcuaConfig['profile']) ?? 'dev', opcua.host, opcua.allowRemoteDev === true, join2(path, 'opcua.host'));
     if (config.profile !== undefined && opcua && opcua.profile !== undefined && opcua.profile !== config.profile) {
       throw new ValidationError(join2(path, 'opcua.profile'), `${opcua.profile} contradicts profile ${String(config.profile)}`);
     }

@@ -194,6 +194,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       emulate: emulationOf(resolved, seed, warn),
     });
     let mqtt: MqttSide | undefined;
+    let security: SecuritySide | undefined;
     try {
       const device = new Device(resolved.model, { board, serialNumber: serialNumberOf(config, seed) });
       const setup = resolved.setup;
@@ -201,7 +202,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       // Loaded only when used: a device without MQTT does not load mqtt.js or the outbox.
       const mqttModule = config.mqtt === false ? undefined : await import('./mqtt-side.js');
       const mqttConfig = config.mqtt === false ? undefined : (config.mqtt ?? {});
-      const security = await openSecuritySide(config, clock, {
+      security = await openSecuritySide(config, clock, {
         deviceId: deviceIdFor(device.model, device.serialNumber),
         serialNumber: device.serialNumber,
         mqtt: mqttModule && mqttConfig?.url !== undefined ? mqttModule.effectiveMqttCredentials(mqttConfig) : undefined,
@@ -216,6 +217,8 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       }
       return new Runtime({ device, board, description, mqtt, security, config, hooks: { warn, log: hooks.log ?? LOG }, ownClock: givenClock === undefined, wallNow, flushMs });
     } catch (error) {
+      // The trust store's reload timer must not outlive a runtime that never opened.
+      await security?.close().catch(() => undefined);
       await board.close();
       throw error;
     }

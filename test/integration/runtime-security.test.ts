@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../sdk/core/clock.js';
 import { TimeoutError } from '../../sdk/core/errors.js';
 import type { Sample } from '../../sdk/core/sample.js';
-import { Runtime } from '../../sdk/runtime/index.js';
+import { Runtime, checkConfig, runtimeProfile } from '../../sdk/runtime/index.js';
 import { nodeAuditStorage, verifyAuditLog, type AuditStorage } from '../../security/audit-log.js';
 import { identityFiles, initIdentity } from '../../security/identity/index.js';
 
@@ -183,5 +183,18 @@ describe('the audit trail of a running device', () => {
     const log = await verifyAuditLog(join(dir, 'audit.log'));
     expect(log.ok).toBe(true);
     expect(log.entries.map((e) => e.event)).toContain('audit.records-dropped');
+  });
+});
+
+describe('the security settings', () => {
+  it('profile: production is OPC UA\'s default profile; contradictions and doubled TLS material are refused, naming the field', () => {
+    expect(runtimeProfile(checkConfig({ profile: 'production', opcua: { host: '0.0.0.0' } }))).toBe('production');
+    expect(runtimeProfile(checkConfig({ opcua: { profile: 'production' } }))).toBe('production');
+    expect(runtimeProfile(checkConfig({}))).toBe('dev');
+    expect(() => checkConfig({ opcua: { host: '0.0.0.0' } })).toThrow(/^opcua\.host: /);
+    expect(() => checkConfig({ profile: 'production', opcua: { profile: 'dev' } })).toThrow('opcua.profile: dev contradicts profile production');
+    expect(() => checkConfig({ mqtt: { url: 'mqtts://broker:8883', tls: { identity: true, cert: '/c.pem', key: '/k.pem' } } })).toThrow('mqtt.tls.cert: given with tls.identity: the identity supplies the certificate and key');
+    expect(() => checkConfig({ mqtt: { url: 'mqtt://broker:1883', tls: { identity: true } } })).toThrow('mqtt.tls.identity: needs an mqtts:// url');
+    expect(() => checkConfig({ security: { auditLog: { maxBytes: 10 } } })).toThrow('security.auditLog.maxBytes: must be from 1024 to 2147483648, got 10');
   });
 });
