@@ -45,18 +45,27 @@ function modeText(mode: number): string {
   return `0${(mode & 0o777).toString(8)}`;
 }
 
+/** Percent-decoded userinfo; a malformed escape is taken as written. */
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 async function mqttPassword(context: AuditContext): Promise<{ user: string; password: string | undefined; source: string } | undefined> {
   const mqtt = context.mqtt;
   if (mqtt.kind !== 'broker') return undefined;
   const settings = context.config.mqtt === false ? undefined : context.config.mqtt;
-  const user = settings?.username ?? decodeURIComponent(mqtt.url.username);
+  const user = settings?.username ?? decoded(mqtt.url.username);
   if (settings?.passwordFile !== undefined) {
     const file = await context.file(settings.passwordFile);
     return { user, password: file.bytes === undefined ? undefined : Buffer.from(file.bytes).toString('utf8').replace(/\r?\n$/, ''), source: `mqtt.passwordFile ${settings.passwordFile}` };
   }
   const fromEnv = context.env.SENSORKIT_MQTT_PASSWORD;
   if (fromEnv !== undefined) return { user, password: fromEnv, source: '$SENSORKIT_MQTT_PASSWORD' };
-  if (mqtt.url.password !== '') return { user, password: decodeURIComponent(mqtt.url.password), source: 'mqtt.url' };
+  if (mqtt.url.password !== '') return { user, password: decoded(mqtt.url.password), source: 'mqtt.url' };
   return { user, password: undefined, source: '' };
 }
 

@@ -382,3 +382,10 @@ describe('the default audit log folder', () => {
     ]);
   });
 });
+
+describe('odd input', () => {
+  it('audits a broker URL with a malformed escape in its user name without failing', async () => {
+    const findings = await run({ config: { mqtt: { url: 'mqtts://%zz:admin@broker.plant:8883' }, opcua: false } });
+    expect(findings.filter((f) => f.ruleId === 'SK-AUTH-001').map((f) => f.message)).toEqual(['the broker password (mqtt.url) is a well-known default password']);
+  });
+});
