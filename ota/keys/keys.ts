@@ -4,13 +4,14 @@
  * is the first 8 bytes of the SHA-256 of the SPKI DER, in hex, so any holder of the public key
  * computes the same id.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdir, writeFile, readFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
+import { COSE_ALGORITHM_ID, coseAlgorithmOfId, coseKeyId, type CoseAlgorithm } from '../../security/cose/sign1.js';
 import { ManifestError } from '../errors.js';
 
-/** The signature algorithms this profile accepts. */
-export type SignatureAlgorithm = 'ed25519' | 'p256';
+/** The signature algorithms this profile accepts (COSE's, shared with signed commands and records). */
+export type SignatureAlgorithm = CoseAlgorithm;
 
 /**
  * COSE algorithm identifiers (RFC 9053 §2.1, §2.2).
@@ -20,7 +21,7 @@ export type SignatureAlgorithm = 'ed25519' | 'p256';
  * COSE_ALG.ed25519 // -8
  * ```
  */
-export const COSE_ALG: Readonly<Record<SignatureAlgorithm, number>> = Object.freeze({ ed25519: -8, p256: -7 });
+export const COSE_ALG = COSE_ALGORITHM_ID;
 
 /**
  * The algorithm of a COSE alg id, or undefined when this profile does not accept it.
@@ -30,9 +31,7 @@ export const COSE_ALG: Readonly<Record<SignatureAlgorithm, number>> = Object.fre
  * algorithmOfCoseId(-7) // 'p256'
  * ```
  */
-export function algorithmOfCoseId(id: unknown): SignatureAlgorithm | undefined {
-  return id === -8 ? 'ed25519' : id === -7 ? 'p256' : undefined;
-}
+export const algorithmOfCoseId = coseAlgorithmOfId;
 
 /**
  * The algorithm of a key object; throws `ManifestError` (`bad-algorithm`) for other key types.
@@ -56,11 +55,7 @@ export function algorithmOfKey(key: KeyObject): SignatureAlgorithm {
  * keyIdOf(createPublicKey(pem)) // e.g. '3f9a0c…' (16 hex digits)
  * ```
  */
-export function keyIdOf(key: KeyObject): string {
-  const publicKey = key.type === 'private' ? createPublicKey(key) : key;
-  const spki = publicKey.export({ type: 'spki', format: 'der' });
-  return createHash('sha256').update(spki).digest().subarray(0, 8).toString('hex');
-}
+export const keyIdOf = coseKeyId;
 
 /** A key pair in PEM. */
 export interface PemKeyPair {
