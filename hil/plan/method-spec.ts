@@ -101,7 +101,12 @@ export interface RepeatabilityStep extends MethodStepBase {
   readonly point: number;
 }
 
-/** Step response from `from` to `to`: `ID-t63`, `ID-t90`, `ID-overshoot`, `ID-settling-time`, times in s. */
+/**
+ * Step response from `from` to `to`: `ID-t63`, `ID-t90`, `ID-overshoot`, `ID-settling-time`, times
+ * in s from the step. The fractions are of the channel's own change: from the mean of its readings
+ * before the step to the mean of the record's last quarter (the channel's error at either level is
+ * not part of the response), so `durationMs` must leave the last quarter settled.
+ */
 export interface StepResponseStep extends Omit<MethodStepBase, 'limits'> {
   readonly kind: 'step-response';
   readonly from: number;
@@ -123,7 +128,11 @@ export interface DriftStep extends MethodStepBase {
   readonly everyMs?: number;
 }
 
-/** Resolution: the smallest step of the readings while the quantity ramps slowly through a few steps; limit the declared resolution. */
+/**
+ * Resolution: the smallest step of the readings while the physical input ramps slowly (a quarter of
+ * the declared resolution per sample) through a few steps; limit the declared resolution. With a
+ * `source` instrument the quantity is held at `point` instead (no ramp).
+ */
 export interface ResolutionStep extends MethodStepBase {
   readonly kind: 'resolution';
   readonly point: number;
