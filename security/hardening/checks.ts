@@ -107,7 +107,9 @@ const MAX_PROBED_USERS = 20;
  * default, 16 MiB each at N = 2^14), about four times faster than one after another.
  */
 async function defaultPasswordOf(user: UserHash): Promise<string | undefined> {
-  if (!(Number.isInteger(user.scrypt.N) && user.scrypt.N <= 2 ** 20)) return undefined;
+  // A cost above 2^17 × 8 × 1 (8× the default) is not tried: a crafted file must not stall the audit.
+  const { N, r, p } = user.scrypt;
+  if (![N, r, p].every((v) => Number.isInteger(v) && v >= 1) || N * r * p > 2 ** 17 * 8) return undefined;
   const expected = Buffer.from(user.scrypt.hash, 'base64');
   const names = new Set([user.name, user.name.toLowerCase()]);
   const candidates = [...new Set([...DEFAULT_PASSWORDS, ...names])];
