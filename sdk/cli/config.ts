@@ -64,7 +64,7 @@ export async function configCommand(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** One line on what the configuration runs: device, board, MQTT, outbox, OPC UA. */
+/** One line on what the configuration runs: device, board, MQTT, outbox, OPC UA, and the security settings given. */
 function summary(config: RuntimeConfig, device: string): string {
   const mqtt = config.mqtt;
   const tls = mqtt ? Object.keys(mqtt.tls ?? {}) : [];
@@ -73,7 +73,11 @@ function summary(config: RuntimeConfig, device: string): string {
     `${device} on ${config.board ?? 'emulated'}${config.board === undefined || config.board === 'emulated' ? `, seed ${config.seed ?? 1}` : ''}`,
     mqtt === false ? 'MQTT off' : `MQTT ${mqtt?.url === undefined ? 'embedded broker' : redactCredentials(mqtt.url)}${tls.length > 0 ? ` (TLS: ${tls.join(', ')})` : ''}`,
     mqtt === false ? undefined : `outbox ${config.outbox?.dir ?? '.sensorkit/outbox/<device id>'}`,
-    opcua === false ? 'OPC UA off' : `OPC UA port ${opcua?.port ?? 4840} (${opcua?.profile ?? 'dev'})`,
+    opcua === false ? 'OPC UA off' : `OPC UA port ${opcua?.port ?? 4840} (${opcua?.profile ?? config.profile ?? 'dev'})`,
+    config.profile === undefined ? undefined : `profile ${config.profile}`,
+    config.security?.identity?.dir === undefined ? undefined : `identity ${config.security.identity.dir}`,
+    config.security?.auditLog === undefined ? undefined : config.security.auditLog === false ? 'audit log off' : `audit log ${config.security.auditLog.file ?? '.sensorkit/audit/<device id>.log'}`,
+    config.security?.operators === undefined ? undefined : `operators ${config.security.operators}`,
   ]
     .filter((part) => part !== undefined)
     .join('; ');
