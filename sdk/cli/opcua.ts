@@ -7,6 +7,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_PKI_DIR, listCertificates, trustCertificate } from '../transport/opcua/pki.js';
 import { UsersFile, hashPassword } from '../transport/opcua/users.js';
+import { OPERATOR_ROLES, isOperatorRole } from '../model/roles.js';
+import type { OperatorRole } from '../model/spec.js';
 import { DEFAULT_USERS_FILE } from '../runtime/opcua-side.js';
 import { UsageError } from './usage.js';
 
@@ -18,10 +20,14 @@ not trust is refused, and its certificate lands in <pki>/rejected; trust it by i
   opcua list                   client certificates, trusted and rejected, with thumbprints
   opcua trust THUMBPRINT       trust a rejected client certificate (its SHA-1 thumbprint, or a
                                unique prefix of at least 8 hex digits)
-  opcua user add NAME          add a user, or set a user's password; the password is read from
-                               standard input (one line), never from the command line
+  opcua user add NAME [--role ROLE]
+                               add a user, or set a user's password; the password is read from
+                               standard input (one line), never from the command line. ROLE:
+                               viewer, operator, engineer or security-admin (what the user may
+                               call and write; without one, engineer)
+  opcua user role NAME ROLE    change a user's role
   opcua user remove NAME       remove a user
-  opcua user list              user names
+  opcua user list              user names and roles
 
 Options:
   --pki DIR                    PKI folder (default: ${DEFAULT_PKI_DIR})
@@ -32,7 +38,8 @@ Options:
 Examples:
   sensorkit opcua list
   sensorkit opcua trust 3f2a9c01
-  printf '%s\\n' "$PASSWORD" | sensorkit opcua user add operator
+  printf '%s\\n' "$PASSWORD" | sensorkit opcua user add olga --role operator
+  sensorkit opcua user role olga engineer
 `;
 
 /** Runs the `opcua` verb; resolves with the exit code. */
@@ -43,6 +50,7 @@ export async function opcuaCommand(argv: readonly string[]): Promise<number> {
     options: {
       pki: { type: 'string' },
       users: { type: 'string' },
+      role: { type: 'string' },
       'x509-users': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -70,7 +78,7 @@ export async function opcuaCommand(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'user':
-      return userCommand(rest, resolve(values.users ?? DEFAULT_USERS_FILE));
+      return userCommand(rest, resolve(values.users ?? DEFAULT_USERS_FILE), values.role);
     case undefined:
       throw new UsageError('opcua: expected list, trust or user');
     default:
@@ -78,15 +86,24 @@ export async function opcuaCommand(argv: readonly string[]): Promise<number> {
   }
 }
 
-async function userCommand(args: readonly string[], file: string): Promise<number> {
+async function userCommand(args: readonly string[], file: string, role: string | undefined): Promise<number> {
   const [action, ...rest] = args;
+  if (role !== undefined && action !== 'add') throw new UsageError(`opcua user ${action ?? ''}: --role is for user add (use: opcua user role NAME ROLE)`);
   const users = await UsersFile.load(file);
   switch (action) {
     case 'add': {
       const [name] = expectArguments('user add', rest, 1);
+      const checked = role === undefined ? undefined : roleOption(role);
       const password = await readPasswordLine();
-      await users.set(await hashPassword(name!, password));
-      process.stdout.write(`user ${name} saved in ${file}\n`);
+      await users.set(await hashPassword(name!, password, checked));
+      process.stdout.write(`user ${name} saved in ${file}${checked === undefined ? '' : ` (role ${checked})`}\n`);
+      return 0;
+    }
+    case 'role': {
+      const [name, newRole] = expectArguments('user role', rest, 2);
+      if (!users.names().includes(name!)) throw new UsageError(`user role: no user "${name}" in ${file}`);
+      await users.setRole(name!, roleOption(newRole!));
+      process.stdout.write(`user ${name} now has the role ${newRole}\n`);
       return 0;
     }
     case 'remove': {
@@ -97,11 +114,16 @@ async function userCommand(args: readonly string[], file: string): Promise<numbe
     }
     case 'list':
       expectArguments('user list', rest, 0);
-      for (const name of users.names()) process.stdout.write(`${name}\n`);
+      for (const name of users.names()) process.stdout.write(`${name}  ${users.roleOf(name) ?? 'engineer (no role set)'}\n`);
       return 0;
     default:
-      throw new UsageError(`opcua user: expected add, remove or list${action === undefined ? '' : `, got "${action}"`}`);
+      throw new UsageError(`opcua user: expected add, role, remove or list${action === undefined ? '' : `, got "${action}"`}`);
   }
+}
+
+function roleOption(text: string): OperatorRole {
+  if (!isOperatorRole(text)) throw new UsageError(`--role: expected one of ${OPERATOR_ROLES.join(', ')}, got "${text}"`);
+  return text;
 }
 
 function expectArguments(action: string, args: readonly string[], count: number): readonly string[] {
