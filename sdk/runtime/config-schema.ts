@@ -8,7 +8,7 @@ import { describe, rejectUnknownKeys, requireObject, join } from '../core/check.
 import { ValidationError } from '../core/errors.js';
 
 /** One field of the tree. */
-export type SettingNode = StringNode | StringListNode | IntegerNode | BooleanNode | EnumNode | ObjectNode | ObjectOrFalseNode;
+export type SettingNode = StringNode | StringListNode | IntegerNode | BooleanNode | EnumNode | EnumMapNode | ObjectNode | ObjectOrFalseNode;
 
 interface Described {
   readonly description: string;
@@ -44,6 +44,12 @@ export interface BooleanNode extends Described {
 
 export interface EnumNode extends Described {
   readonly type: 'enum';
+  readonly values: readonly string[];
+}
+
+/** An object of any non-empty keys, each value one of `values` (e.g. roles by certificate common name). */
+export interface EnumMapNode extends Described {
+  readonly type: 'enum-map';
   readonly values: readonly string[];
 }
 
@@ -99,6 +105,16 @@ export function checkSettings(node: SettingNode, value: unknown, path: string, r
         throw new ValidationError(path, `expected one of ${node.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(value)}`);
       }
       return value;
+    case 'enum-map': {
+      const object = requireObject(value, path);
+      for (const [key, item] of Object.entries(object)) {
+        if (key.trim() === '') throw new ValidationError(path, 'a key is empty');
+        if (typeof item !== 'string' || !node.values.includes(item)) {
+          throw new ValidationError(join(path, key), `expected one of ${node.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(item)}`);
+        }
+      }
+      return { ...object };
+    }
     case 'object-or-false':
       if (value === false) return false;
       if (value === true) throw new ValidationError(path, `expected an object, or false to turn it off, got true`);
@@ -136,6 +152,8 @@ export function settingsJsonSchema(node: SettingNode): Record<string, unknown> {
       return { type: 'boolean', description: node.description };
     case 'enum':
       return { enum: [...node.values], description: node.description };
+    case 'enum-map':
+      return { type: 'object', description: node.description, propertyNames: { minLength: 1 }, additionalProperties: { enum: [...node.values] } };
     case 'object-or-false':
       return { description: node.description, anyOf: [{ const: false }, settingsJsonSchema(node.object)] };
     case 'object':

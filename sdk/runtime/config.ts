@@ -80,7 +80,12 @@ export interface OpcuaConfig {
    * Roles (viewer, operator, engineer, security-admin) of sessions the users file gives none:
    * `defaultUserRole` for a user, `anonymous` for an anonymous `dev` session. Default engineer for both.
    */
-  readonly roles?: { readonly defaultUserRole?: OperatorRole; readonly anonymous?: OperatorRole };
+  readonly roles?: {
+    readonly defaultUserRole?: OperatorRole;
+    readonly anonymous?: OperatorRole;
+    /** Roles of X.509 users by their certificate's common name. */
+    readonly x509?: Readonly<Record<string, OperatorRole>>;
+  };
 }
 
 /** The folder of the default audit logs, relative to the working directory: `<device id>.log` in it. */
@@ -276,6 +281,7 @@ export const CONFIG_SCHEMA: ObjectNode = {
             fields: {
               defaultUserRole: { type: 'enum', values: OPERATOR_ROLES, description: 'role of a user without one in the users file (default: engineer)' },
               anonymous: { type: 'enum', values: OPERATOR_ROLES, description: 'role of an anonymous dev session (default: engineer)' },
+              x509: { type: 'enum-map', values: OPERATOR_ROLES, description: "roles of X.509 users by their certificate's common name" },
             },
           },
         },

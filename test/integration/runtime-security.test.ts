@@ -196,5 +196,7 @@ describe('the security settings', () => {
     expect(() => checkConfig({ mqtt: { url: 'mqtts://broker:8883', tls: { identity: true, cert: '/c.pem', key: '/k.pem' } } })).toThrow('mqtt.tls.cert: given with tls.identity: the identity supplies the certificate and key');
     expect(() => checkConfig({ mqtt: { url: 'mqtt://broker:1883', tls: { identity: true } } })).toThrow('mqtt.tls.identity: needs an mqtts:// url');
     expect(() => checkConfig({ security: { auditLog: { maxBytes: 10 } } })).toThrow('security.auditLog.maxBytes: must be from 1024 to 2147483648, got 10');
+    expect(checkConfig({ opcua: { roles: { defaultUserRole: 'viewer', x509: { 'Line 7 HMI': 'operator' } } } })).toEqual({ opcua: { roles: { defaultUserRole: 'viewer', x509: { 'Line 7 HMI': 'operator' } } } });
+    expect(() => checkConfig({ opcua: { roles: { x509: { 'Line 7 HMI': 'root' } } } })).toThrow('opcua.roles.x509.Line 7 HMI: expected one of "viewer", "operator", "engineer", "security-admin", got "root"');
   });
 });
