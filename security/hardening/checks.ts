@@ -54,14 +54,16 @@ function decoded(text: string): string {
   }
 }
 
-async function mqttPassword(context: AuditContext): Promise<{ user: string; password: string | undefined; source: string } | undefined> {
+async function mqttPassword(context: AuditContext): Promise<{ user: string; password: string | undefined; source: string; unreadable?: string } | undefined> {
   const mqtt = context.mqtt;
   if (mqtt.kind !== 'broker') return undefined;
   const settings = context.config.mqtt === false ? undefined : context.config.mqtt;
   const user = settings?.username ?? decoded(mqtt.url.username);
   if (settings?.passwordFile !== undefined) {
-    const file = await context.file(settings.passwordFile);
-    return { user, password: file.bytes === undefined ? undefined : Buffer.from(file.bytes).toString('utf8').replace(/\r?\n$/, ''), source: `mqtt.passwordFile ${settings.passwordFile}` };
+    const file = await context.read(settings.passwordFile);
+    const source = `mqtt.passwordFile ${settings.passwordFile}`;
+    if (file.bytes === undefined) return { user, password: undefined, source, unreadable: file.error ?? 'cannot be read' };
+    return { user, password: Buffer.from(file.bytes).toString('utf8').replace(/\r?\n$/, ''), source };
   }
   const fromEnv = context.env.SENSORKIT_MQTT_PASSWORD;
   if (fromEnv !== undefined) return { user, password: fromEnv, source: '$SENSORKIT_MQTT_PASSWORD' };
@@ -78,7 +80,7 @@ interface UserHash {
 async function opcuaUsers(context: AuditContext): Promise<{ users: UserHash[]; problem?: string; file: string } | undefined> {
   const opcua = context.opcua;
   if (opcua === undefined) return undefined;
-  const file = await context.file(opcua.users);
+  const file = await context.read(opcua.users);
   if (!file.exists) return { users: [], file: opcua.users };
   if (file.bytes === undefined) return { users: [], problem: file.error ?? 'cannot read', file: opcua.users };
   try {
@@ -135,6 +137,7 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'SK-AUTH-001': async (context) => {
     const credentials = await mqttPassword(context);
     if (credentials === undefined) return [];
+    if (credentials.unreadable !== undefined) return [{ message: `the broker password (${credentials.source}): ${credentials.unreadable}`, setting: 'mqtt.passwordFile' }];
     if (credentials.password === undefined) {
       if ((await context.mqttClientCertificate()) !== undefined) return [];
       return [{ message: `the broker ${context.mqtt.kind === 'broker' ? context.mqtt.url.host : ''} is reached with ${credentials.user === '' ? 'no credentials at all' : `user ${credentials.user} and no password`}`, setting: 'mqtt' }];
@@ -174,7 +177,7 @@ export const CHECKS: Readonly<Record<string, Check>> = {
     if (identity === undefined) return [{ message: 'security.identity is turned off: the device has no key and certificate of its own', setting: 'security.identity' }];
     const problems: Problem[] = [];
     for (const [name, file] of [['key', identity.key], ['certificate', identity.cert]] as const) {
-      const facts = await context.file(file);
+      const facts = await context.read(file);
       if (facts.bytes === undefined) problems.push({ message: `no device identity: the ${name} ${file} (${identity.source}) ${facts.exists ? (facts.error ?? 'cannot be read') : 'does not exist'} (sensorkit identity init)`, setting: 'security.identity', file });
     }
     return problems;
@@ -290,7 +293,7 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   'SK-CMD-002': async (context) => {
     const path = context.config.security?.operators;
     if (path === undefined || path === false) return [{ message: 'security.operators is not configured (no operator trust list)', setting: 'security.operators' }];
-    const facts = await context.file(path);
+    const facts = await context.read(path);
     if (facts.bytes === undefined) return [{ message: `security.operators ${path}: ${facts.error ?? 'cannot read'}`, setting: 'security.operators', file: path }];
     try {
       const parsed = JSON.parse(Buffer.from(facts.bytes).toString('utf8')) as { version?: unknown; operators?: unknown };

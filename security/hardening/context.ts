@@ -16,7 +16,7 @@ export interface FileFacts {
   readonly exists: boolean;
   /** Permission bits, when it exists. */
   readonly mode?: number;
-  /** Content, when it could be read. */
+  /** Content, when read ({@link AuditContext.read}) and it could be. */
   readonly bytes?: Uint8Array;
   /** Why it could not be read. */
   readonly error?: string;
@@ -35,7 +35,7 @@ export const NODE_AUDIT_FS: AuditFileSystem & { readdir(path: string): Promise<s
   readFile: async (path) => readFile(path),
   stat: async (path) => {
     const info = await stat(path);
-    return { mode: info.mode & 0o7777, isFile: info.isFile() };
+    return { mode: info.mode & 0o7777, isFile: info.isFile(), size: info.size };
   },
   readdir: async (path) => readdir(path),
 };
@@ -45,6 +45,9 @@ export const DEFAULT_OPCUA_PKI = '.sensorkit/pki';
 export const DEFAULT_OPCUA_USERS = '.sensorkit/opcua-users.json';
 /** Where the runtime keeps its audit logs (`<device id>.log`) under the production profile when the configuration names no file. */
 export const DEFAULT_AUDIT_LOG_DIR = '.sensorkit/audit';
+
+/** Largest file the audit reads, bytes: keys, certificates, users and trust lists are far smaller. */
+const MAX_READ_BYTES = 4 * 1024 * 1024;
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i;
 const WILDCARD = /^(0\.0\.0\.0|::|\[::\]|\*)?$/;
@@ -95,6 +98,7 @@ export class AuditContext {
   readonly options: AuditOptions;
   readonly #fs: AuditFileSystem;
   readonly #files = new Map<string, Promise<FileFacts>>();
+  readonly #contents = new Map<string, Promise<FileFacts>>();
 
   constructor(config: AuditedConfig, options: AuditOptions) {
     this.config = config;
@@ -193,29 +197,45 @@ export class AuditContext {
     return this.identityFiles();
   }
 
-  /** A file's existence, mode and content (read once). */
+  /** A file's existence and mode (looked at once); its content is not read. */
   file(path: string): Promise<FileFacts> {
     let facts = this.#files.get(path);
     if (facts === undefined) {
-      facts = this.#read(path);
+      facts = this.#stat(path);
       this.#files.set(path, facts);
     }
     return facts;
   }
 
-  async #read(path: string): Promise<FileFacts> {
-    let mode: number;
+  /** A file's existence, mode and content (read once; not a regular file or above 4 MiB: not read). */
+  read(path: string): Promise<FileFacts> {
+    let facts = this.#contents.get(path);
+    if (facts === undefined) {
+      facts = this.#read(path);
+      this.#contents.set(path, facts);
+    }
+    return facts;
+  }
+
+  async #stat(path: string): Promise<FileFacts & { size?: number }> {
     try {
       const info = await this.#fs.stat(path);
       if (!info.isFile) return { path, exists: true, mode: info.mode, error: 'not a regular file' };
-      mode = info.mode;
+      return { path, exists: true, mode: info.mode, ...(info.size === undefined ? {} : { size: info.size }) };
     } catch {
       return { path, exists: false, error: 'no such file' };
     }
+  }
+
+  async #read(path: string): Promise<FileFacts> {
+    const facts = (await this.file(path)) as FileFacts & { size?: number };
+    if (!facts.exists || facts.error !== undefined) return facts;
+    const { size: _size, ...rest } = facts;
+    if (facts.size !== undefined && facts.size > MAX_READ_BYTES) return { ...rest, error: `larger than ${MAX_READ_BYTES} bytes` };
     try {
-      return { path, exists: true, mode, bytes: await this.#fs.readFile(path) };
+      return { ...rest, bytes: await this.#fs.readFile(path) };
     } catch (error) {
-      return { path, exists: true, mode, error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
+      return { ...rest, error: `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}` };
     }
   }
 
@@ -249,7 +269,7 @@ export class AuditContext {
     const unique = named.filter((entry, i) => named.findIndex((other) => other.file === entry.file) === i);
     return Promise.all(
       unique.map(async ({ setting, file }) => {
-        const facts = await this.file(file);
+        const facts = await this.read(file);
         if (facts.bytes === undefined) return { setting, file, problem: facts.error ?? 'cannot read' };
         try {
           return { setting, file, certificates: readCertificates(facts.bytes) };
@@ -276,7 +296,7 @@ export class AuditContext {
   /** Verifies the configured audit log (the injected verifier, else the audit log's own). */
   async verifyAuditLog(file: string): Promise<AuditLogCheck> {
     const keyFile = this.auditLogKeyFile;
-    const key = keyFile === undefined ? undefined : (await this.file(keyFile)).bytes;
+    const key = keyFile === undefined ? undefined : (await this.read(keyFile)).bytes;
     if (keyFile !== undefined && key === undefined) return { ok: false, reason: `its key file ${keyFile} cannot be read` };
     if (this.options.verifyAuditLog) return this.options.verifyAuditLog(file, key);
     const result = await verifyAuditLog(file, key === undefined ? {} : { key });

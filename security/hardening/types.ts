@@ -140,8 +140,8 @@ export interface AuditedConfig {
 export interface AuditFileSystem {
   /** The file's bytes; rejects (any error) when it cannot be read. */
   readFile(path: string): Promise<Uint8Array>;
-  /** Mode bits (`0o600`) and kind; rejects when there is no such file. */
-  stat(path: string): Promise<{ readonly mode: number; readonly isFile: boolean }>;
+  /** Mode bits (`0o600`), kind and size in bytes (when known); rejects when there is no such file. */
+  stat(path: string): Promise<{ readonly mode: number; readonly isFile: boolean; readonly size?: number }>;
 }
 
 /** The outcome of verifying an audit log file. */

@@ -23,6 +23,8 @@ const DAY = 86_400_000;
 interface FileSpec {
   readonly content: string | Uint8Array;
   readonly mode?: number;
+  /** The size stat reports, when it is not the content's (a file too large to hold in the table). */
+  readonly size?: number;
 }
 
 /** A file system held in a table: path → content and mode (default 0600). */
@@ -36,7 +38,7 @@ function memoryFs(files: Readonly<Record<string, FileSpec>>): AuditFileSystem & 
     stat: async (path) => {
       const file = files[path];
       if (file === undefined) throw Object.assign(new Error(`ENOENT ${path}`), { code: 'ENOENT' });
-      return { mode: file.mode ?? 0o600, isFile: true };
+      return { mode: file.mode ?? 0o600, isFile: true, size: file.size ?? Buffer.byteLength(file.content) };
     },
     readdir: async (path) => {
       const prefix = `${path}/`;
@@ -387,5 +389,12 @@ describe('odd input', () => {
   it('audits a broker URL with a malformed escape in its user name without failing', async () => {
     const findings = await run({ config: { mqtt: { url: 'mqtts://%zz:admin@broker.plant:8883' }, opcua: false } });
     expect(findings.filter((f) => f.ruleId === 'SK-AUTH-001').map((f) => f.message)).toEqual(['the broker password (mqtt.url) is a well-known default password']);
+  });
+});
+
+describe('files the audit does not read', () => {
+  it('reads no file above 4 MiB, and says so', async () => {
+    const findings = await run({ config: { mqtt: { url: BROKER, username: 'dev', passwordFile: '/s/pw' }, opcua: false }, files: { '/s/pw': { content: 'x', size: 5 * 1024 * 1024 } } });
+    expect(findings.filter((f) => f.ruleId === 'SK-AUTH-001').map((f) => f.message)).toEqual(['the broker password (mqtt.passwordFile /s/pw): larger than 4194304 bytes']);
   });
 });
