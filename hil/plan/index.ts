@@ -6,4 +6,4 @@ export { shippedPlans, type ShippedPlan } from './shipped-plans.js';
 export type * from './spec.js';
 export { METHOD_KINDS } from './method-spec.js';
 export type * from './method-spec.js';
-export { planFromModel, testPoints, channelMemory, type PlanFromModelOptions } from './plan-from-model.js';
+export { planFromModel, planFromDevice, testPoints, channelMemory, type PlanFromModelOptions } from './plan-from-model.js';

@@ -4,7 +4,11 @@
  * methods that fit its quantity. The plan is plain data (JSON), ready to edit and to run.
  */
 import { ValidationError } from '../../sdk/core/errors.js';
+import { canConvert, converter } from '../../sdk/core/units.js';
 import type { ChannelModel, DeviceModel } from '../../sdk/model/define-device.js';
+import type { DeviceSource } from '../../sdk/runtime/device-source.js';
+import { createEmulatedTarget } from '../targets/emulated.js';
+import type { PhysicalInput } from '../targets/target.js';
 import type { MethodStep } from './method-spec.js';
 import type { PhaseSpec, TestPlanSpec } from './spec.js';
 
@@ -19,6 +23,14 @@ export interface PlanFromModelOptions {
   readonly device?: string;
   /** Plan id; default `<model id>` or `<model id>-<channel>`. */
   readonly id?: string;
+  /**
+   * The physical inputs of the target (an emulated target's `inputs()`): a channel with no input
+   * named like it is left out (or, with `channel`, needs `input`). Without them every channel is
+   * assumed to have an input of its name.
+   */
+  readonly inputs?: readonly PhysicalInput[];
+  /** With `channel`: the input that sets it, e.g. `pressure` for a transmitter's `loop-current` (its points then span the input's range). */
+  readonly input?: string;
 }
 
 /**
@@ -53,15 +65,25 @@ export function channelMemory(channel: ChannelModel): number {
   return memory;
 }
 
-function methodsFor(channel: ChannelModel): MethodStep[] {
-  const points = testPoints(channel.range);
+/** How a channel's quantity is set: an input named like it (same dimension), or another input (a transducer's process quantity). */
+interface Feed {
+  /** The input's name when it is not the channel's. */
+  readonly input?: string;
+  /** The input's unit when it differs from the channel's, and its range in that unit. */
+  readonly unit?: string;
+  readonly range: { readonly min: number; readonly max: number };
+  /** The input is of another dimension (Pa in, mA out): no accuracy, no resolution ramp. */
+  readonly across: boolean;
+}
+
+function methodsFor(channel: ChannelModel, feed: Feed): MethodStep[] {
+  const points = testPoints(feed.range);
   const middle = points[2]!;
-  const base = { channel: channel.id } as const;
+  const base = { channel: channel.id, ...(feed.input === undefined ? {} : { input: feed.input }), ...(feed.unit === undefined ? {} : { unit: feed.unit }) } as const;
   const settleS = Math.max(10, (10 * channelMemory(channel)) / channel.sampleRate);
-  const steps: MethodStep[] = [
-    { kind: 'accuracy', ...base, points, readings: 5, limits: { tolerance: 'mpe' } },
-    { kind: 'linearity', ...base, points, readings: 3, limits: { tolerance: 'mpe' } },
-  ];
+  const steps: MethodStep[] = [];
+  if (!feed.across) steps.push({ kind: 'accuracy', ...base, points, readings: 5, limits: { tolerance: 'mpe' } });
+  steps.push({ kind: 'linearity', ...base, points, readings: 3, limits: { tolerance: 'mpe' } });
   const isStatic = STATIC_QUANTITIES.has(channel.quantity);
   if (isStatic) steps.push({ kind: 'hysteresis', ...base, points: [points[1]!, middle, points[3]!], cycles: 3, limits: { tolerance: 'mpe' } });
   steps.push({ kind: 'repeatability', ...base, point: middle, readings: 10 });
@@ -74,9 +96,29 @@ function methodsFor(channel: ChannelModel): MethodStep[] {
     limits: { t90: round(settleS / 2), settlingTime: round(settleS), overshoot: 5 },
   });
   steps.push({ kind: 'noise', ...base, point: middle, readings: 30 });
-  if (channel.resolution !== undefined) steps.push({ kind: 'resolution', ...base, point: middle });
+  if (channel.resolution !== undefined && !feed.across) steps.push({ kind: 'resolution', ...base, point: middle });
   if (isStatic) steps.push({ kind: 'drift', ...base, point: middle, durationMs: 3_600_000, limits: { tolerance: 'mpe' } });
   return steps;
+}
+
+/**
+ * The input that sets `channel`: `named` or an input named like the channel. Without the target's
+ * inputs, the one named like the channel is assumed, in the channel's unit. Undefined when the
+ * target has no such input.
+ */
+function feedOf(model: DeviceModel, channel: ChannelModel, named: string | undefined, inputs: readonly PhysicalInput[] | undefined): Feed | undefined {
+  const name = named ?? channel.id;
+  if (inputs === undefined) return { ...(name === channel.id ? {} : { input: name }), range: channel.range, across: false };
+  const input = inputs.find((candidate) => candidate.name === name);
+  if (input === undefined) return undefined;
+  if (canConvert(input.unit, channel.unit)) return { ...(name === channel.id ? {} : { input: name }), range: channel.range, across: false };
+  // Another dimension: the input's range from the model's channel of that name (the process value a transmitter reports).
+  const process = model.channel(name);
+  if (process === undefined || !canConvert(process.unit, input.unit)) {
+    throw new ValidationError('input', `input "${name}" (${input.unit}) does not convert to channel ${channel.id}'s unit ${channel.unit}, and no channel "${name}" states its range`);
+  }
+  const toInput = converter(process.unit, input.unit);
+  return { input: name, unit: input.unit, range: { min: toInput(process.range.min), max: toInput(process.range.max) }, across: true };
 }
 
 function round(x: number): number {
@@ -114,9 +156,16 @@ export function planFromModel(model: DeviceModel, options: PlanFromModelOptions 
   if (channels.length === 0) {
     throw new ValidationError('channel', `no channel "${options.channel}" in ${model.id} (channels: ${model.channels.map((c) => c.id).join(', ')})`);
   }
+  if (options.input !== undefined && options.channel === undefined) throw new ValidationError('input', 'an input names what sets one channel: give `channel` too');
   const phases: PhaseSpec[] = [];
   for (const channel of channels) {
-    for (const step of methodsFor(channel)) {
+    const feed = feedOf(model, channel, options.input, options.inputs);
+    if (feed === undefined) {
+      if (options.channel === undefined) continue;
+      const known = options.inputs!.map((input) => input.name);
+      throw new ValidationError('input', `no physical input "${options.input ?? channel.id}" sets channel ${channel.id} on this target (inputs: ${known.length === 0 ? 'none' : known.join(', ')}); name the one that does`);
+    }
+    for (const step of methodsFor(channel, feed)) {
       phases.push({ id: `${channel.id}-${step.kind}`, name: `${channel.id}: ${TITLES[step.kind]}`, steps: [step] });
     }
   }
@@ -130,4 +179,27 @@ export function planFromModel(model: DeviceModel, options: PlanFromModelOptions 
     phases,
     metadata: { procedure: `generated from the ${model.id} device model`, decisionRule: 'ILAC-G8:09 guard band w = U' },
   };
+}
+
+/**
+ * {@link planFromModel} for a device file or source: loads it, learns the physical inputs its
+ * emulation declares (an emulated target opened for a moment), and leaves out the channels no input
+ * sets. What `sensorkit hil init DEVICE` writes.
+ *
+ * @example
+ * ```ts
+ * const spec = await planFromDevice('examples/pressure-transmitter', { channel: 'loop-current', input: 'pressure', device: '../examples/pressure-transmitter' })
+ * // linearity, hysteresis, repeatability, step response, noise and drift of the loop current over 100 000 … 900 000 Pa
+ * ```
+ */
+export async function planFromDevice(source: DeviceSource, options: PlanFromModelOptions = {}): Promise<TestPlanSpec & { readonly device: string }> {
+  const target = createEmulatedTarget({ device: source, seed: 1 });
+  try {
+    await target.open();
+    // A device without an emulation declares no inputs: then every channel is assumed settable by its name.
+    const inputs = options.inputs ?? (target.inputs().length === 0 ? undefined : target.inputs());
+    return planFromModel(target.model, { ...(typeof source === 'string' && options.device === undefined ? { device: source } : {}), ...options, ...(inputs === undefined ? {} : { inputs }) });
+  } finally {
+    await target.close();
+  }
 }

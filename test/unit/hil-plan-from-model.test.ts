@@ -3,8 +3,11 @@
  * waits from the sample rate and filters, the methods that fit the quantity; it validates, runs on
  * the emulated target and passes.
  */
-import { describe, expect, it } from 'vitest';
-import { defineTestPlan, planFromModel, testPoints } from '../../hil/plan/index.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defineTestPlan, loadTestPlan, planFromDevice, planFromModel, testPoints } from '../../hil/plan/index.js';
 import { runTestPlan } from '../../hil/run/index.js';
 import { createEmulatedTarget } from '../../hil/targets/emulated.js';
 import { resolveDevice } from '../../sdk/runtime/device-source.js';
@@ -12,7 +15,39 @@ import { resolveDevice } from '../../sdk/runtime/device-source.js';
 const envNode = (await resolveDevice('examples/env-node')).model;
 const transmitter = (await resolveDevice('examples/pressure-transmitter')).model;
 
+let dir: string | undefined;
+afterEach(async () => {
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
 describe('planFromModel', () => {
+  it('writes a JSON plan file that loads (the device relative to the file) and runs', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'hil-init-'));
+    const file = join(dir, 'pressure-transmitter.json');
+    // The loop current is set through the process pressure (another dimension): no accuracy, no resolution ramp.
+    await expect(planFromDevice('examples/pressure-transmitter', { channel: 'loop-current' })).rejects.toThrow(
+      /^input: no physical input "loop-current" sets channel loop-current on this target \(inputs: pressure\); name the one that does$/,
+    );
+    const spec = await planFromDevice('examples/pressure-transmitter', { channel: 'loop-current', input: 'pressure', device: relative(dir, resolve('examples/pressure-transmitter')) });
+    expect(spec.phases[0]!.steps[0]).toMatchObject({ kind: 'linearity', channel: 'loop-current', input: 'pressure', unit: 'Pa', points: [100_000, 300_000, 500_000, 700_000, 900_000] });
+    await writeFile(file, `${JSON.stringify(spec, null, 2)}\n`);
+    const { plan } = await loadTestPlan(file);
+    expect(plan.phases.map((phase) => phase.id)).toEqual([
+      'loop-current-linearity',
+      'loop-current-hysteresis',
+      'loop-current-repeatability',
+      'loop-current-step-response',
+      'loop-current-noise',
+      'loop-current-drift',
+    ]);
+    // Without a channel, the channels no input sets are left out.
+    expect((await planFromDevice('examples/pressure-transmitter')).phases.every((phase) => phase.id.startsWith('pressure-'))).toBe(true);
+    const record = await runTestPlan(plan, { target: createEmulatedTarget({ device: plan.device, seed: 1 }), seed: 1 });
+    // Every result judged with its uncertainty or (resolution, peak-to-peak) by simple acceptance.
+    for (const m of record.phases.flatMap((phase) => phase.measurements)) expect(m.decisionRule, m.id).toMatch(/^ILAC-G8:09 /);
+  });
+
   it('puts five test points at 10 … 90 % of the range', () => {
     expect(testPoints({ min: -40, max: 85 })).toEqual([-27, -2, 23, 48, 73]);
     expect(testPoints({ min: 4, max: 20 })).toEqual([5.6, 8.8, 12, 15.2, 18.4]);
