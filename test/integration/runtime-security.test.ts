@@ -6,7 +6,7 @@
  * runs and writes its audit trail (start, setting change, clock step, stop); a full disk raises an
  * alert while sampling keeps its cadence.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -198,5 +198,27 @@ describe('the security settings', () => {
     expect(() => checkConfig({ security: { auditLog: { maxBytes: 10 } } })).toThrow('security.auditLog.maxBytes: must be from 1024 to 2147483648, got 10');
     expect(checkConfig({ opcua: { roles: { defaultUserRole: 'viewer', x509: { 'Line 7 HMI': 'operator' } } } })).toEqual({ opcua: { roles: { defaultUserRole: 'viewer', x509: { 'Line 7 HMI': 'operator' } } } });
     expect(() => checkConfig({ opcua: { roles: { x509: { 'Line 7 HMI': 'root' } } } })).toThrow('opcua.roles.x509.Line 7 HMI: expected one of "viewer", "operator", "engineer", "security-admin", got "root"');
+  });
+});
+
+describe('the operator trust store', () => {
+  it('is re-read every minute on the runtime clock: a revocation holds without a restart', async () => {
+    const dir = tempDir();
+    const clock = new VirtualClock({ start: START });
+    const file = join(dir, 'operators.json');
+    const { OperatorTrustStore, writeOperatorKey } = await import('../../security/operators/index.js');
+    const writer = new OperatorTrustStore([], file);
+    const key = await writeOperatorKey(join(dir, 'keys'), 'alice');
+    const trusted = await writer.trust(readFileSync(key.publicKeyFile, 'utf8'), { role: 'operator', name: 'alice' });
+    const { openSecuritySide } = await import('../../sdk/runtime/security-side.js');
+    const security = await openSecuritySide({ mqtt: false, security: { operators: file } }, clock, { deviceId: DEVICE_ID, serialNumber: 'SEC-1' }, () => undefined);
+    expect(security.operators!.lookup(trusted.keyId)?.revoked).toBe(false);
+    await writer.revoke(trusted.keyId);
+    await clock.advance(59_000);
+    expect(security.operators!.lookup(trusted.keyId)?.revoked).toBe(false);
+    await clock.advance(1_000);
+    await until(() => security.operators!.lookup(trusted.keyId)?.revoked === true);
+    await security.close();
+    expect(clock.pending).toBe(0);
   });
 });
