@@ -50,7 +50,7 @@ export interface CampaignApiOptions {
   readonly deviceCertificates?: boolean;
   /** Where refusals and changes are recorded (an `AuditLog`). */
   readonly audit?: AuditSink;
-  /** Per-client rate limits of API requests. Default 120 a minute, bursts of 30. */
+  /** Per-client rate limits of API requests. Default 120 a minute, bursts of 60. */
   readonly rateLimit?: RateLimitOptions;
   /** Clock of the rate limits. Default the system clock. */
   readonly clock?: Clock;

@@ -11,7 +11,7 @@ import { ArgumentError } from '../../sdk/core/errors.js';
 export interface RateLimitOptions {
   /** Sustained requests per minute per client. Default 120. */
   readonly perMinute?: number;
-  /** Requests a client may make at once after being idle. Default 30. */
+  /** Requests a client may make at once after being idle. Default 60. */
   readonly burst?: number;
   /** Clients remembered at most. Default 10,000. */
   readonly maxClients?: number;
@@ -38,7 +38,7 @@ export class ClientRateLimiter {
 
   constructor(clock: Clock, options: RateLimitOptions = {}) {
     const perMinute = options.perMinute ?? 120;
-    const burst = options.burst ?? 30;
+    const burst = options.burst ?? 60;
     const maxClients = options.maxClients ?? 10_000;
     if (!(Number.isFinite(perMinute) && perMinute > 0)) throw new ArgumentError(`Expected \`perMinute\` to be a number above 0, got ${String(options.perMinute)}`);
     if (!(Number.isInteger(burst) && burst >= 1)) throw new ArgumentError(`Expected \`burst\` to be an integer from 1 and up, got ${String(options.burst)}`);

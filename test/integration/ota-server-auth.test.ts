@@ -17,6 +17,8 @@ import { verifyAuditLog } from '../../security/audit-log.js';
 import { CampaignClient } from '../../ota/agent/campaign-client.js';
 import { AdminTokens } from '../../ota/server/admin-tokens.js';
 import { campaignApi } from '../../ota/server/campaign-api.js';
+import { ClientRateLimiter } from '../../ota/server/rate-limit.js';
+import { ArgumentError } from '../../sdk/core/errors.js';
 import { CampaignStore } from '../../ota/server/campaign-store.js';
 import { startUpdateServer, type UpdateServer } from '../../ota/server/file-server.js';
 import { envelopeFor, makeImage, makeKey } from '../support/ota-fixtures.js';
@@ -183,6 +185,24 @@ describe('limits', () => {
     expect((await fetch(`${url}api/offer?device=x`)).status).toBe(429);
     // Files are not rate-limited: downloads resume with many range requests.
     expect((await fetch(`${url}missing.bin`)).status).toBe(404);
+  });
+});
+
+describe('ClientRateLimiter', () => {
+  it('allows a burst of 60 by default, refills at 120 a minute, and forgets the longest-idle client first', async () => {
+    const clock = new VirtualClock();
+    const limiter = new ClientRateLimiter(clock, { maxClients: 2 });
+    const waits = Array.from({ length: 61 }, () => limiter.take('a'));
+    expect(waits.slice(0, 60).every((w) => w === 0)).toBe(true);
+    expect(waits[60]).toBe(500);
+    await clock.advance(500);
+    expect(limiter.take('a')).toBe(0);
+    expect(limiter.take('b')).toBe(0);
+    expect(limiter.take('c')).toBe(0);
+    // 'a' was the longest idle of three with room for two: forgotten, it starts again with a full bucket.
+    expect(limiter.take('a')).toBe(0);
+    expect(() => new ClientRateLimiter(clock, { perMinute: 0 })).toThrow(ArgumentError);
+    expect(() => new ClientRateLimiter(clock, { burst: 0.5 })).toThrow(ArgumentError);
   });
 });
 

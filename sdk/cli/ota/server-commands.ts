@@ -35,7 +35,7 @@ devices that were offered a campaign count towards halting it.
   --client-ca FILE     devices must present a client certificate chaining to this CA, whose CN
                        or subjectAltName is the device id they ask or report for (mutual TLS)
   --audit-log FILE     record refused requests and campaign changes in this hash-chained log
-  --rate-limit N       API requests per minute per client address (default 120; bursts of 30)
+  --rate-limit N       API requests per minute per client address (default 120; bursts of 60)
 
 Refusals are JSON: 401 without a valid token or device certificate, 403 without the role or for
 another device's id, 413 for a body above its limit, 429 above the rate limit.
