@@ -240,9 +240,9 @@ function loopPlots(phase: PhaseRecord): string[] {
     const loop = legs.some((s) => s.name === 'up') && legs.some((s) => s.name === 'down');
     plots.push(
       linePlot({
-        title: `${phase.name}: ${loop ? 'hysteresis loop (up and down legs)' : legs.map((s) => s.name).join(', ')} against the reference`,
+        title: `${phase.name}: ${loop ? 'hysteresis loop (up and down legs, deviation from their straight line)' : legs.map((s) => s.name).join(', ')} against the reference`,
         xLabel: axisLabel('Reference', legs[0]!.axisUnit ?? legs[0]!.unit),
-        yLabel: axisLabel(m.channel ?? 'Reading', legs[0]!.unit),
+        yLabel: axisLabel(`Deviation of ${m.channel ?? 'the reading'}`, legs[0]!.unit),
         lines: legs.map((s) => ({ name: s.name, pieces: [{ x: [...s.time], y: [...s.value] }] })),
       }),
     );

@@ -338,7 +338,8 @@ async function runLinearity(m: MethodRun, step: LinearityStep): Promise<void> {
   const limit = percentLimit(m, step.limits);
   const limits: LimitsRecord = { high: limit.value, unit: '%', basis: limit.basis };
   const series: SeriesRecord[] = [
-    { name: 'mean reading', unit: m.channel.unit, axis: 'reference', axisUnit: m.unit, time: result.points.map((p) => p.reference), value: result.points.map((p) => p.mean) },
+    { name: 'deviation from the best-fit line', unit: m.channel.unit, axis: 'reference', axisUnit: m.unit, time: result.points.map((p) => p.reference), value: result.points.map((p) => p.bestFit) },
+    { name: 'deviation from the terminal line', unit: m.channel.unit, axis: 'reference', axisUnit: m.unit, time: result.points.map((p) => p.reference), value: result.points.map((p) => p.terminal) },
   ];
   record(m, result.bestFit, limits, { id: m.id, series });
   record(m, result.terminal, limits, { id: `${m.id}-terminal` });
@@ -364,9 +365,14 @@ async function runHysteresis(m: MethodRun, step: HysteresisStep): Promise<void> 
   }
   const result = hysteresis({ references, cycles, unit: m.channel.unit, span: spanOf(m.channel), ...(m.channel.resolution === undefined ? {} : { resolution: m.channel.resolution }) });
   const limit = percentLimit(m, step.limits);
+  // The loop: each leg's mean readings as deviations from the straight line through both legs
+  // (a plot of the readings themselves would hide a loop of 0.1 % under the span).
+  const upMeans = references.map((_, i) => mean(cycles.map((c) => c.up[i]!)));
+  const downMeans = references.map((_, i) => mean(cycles.map((c) => c.down[i]!)));
+  const line = straightLine([...references, ...references], [...upMeans, ...downMeans]);
   const loop: SeriesRecord[] = [
-    { name: 'up', unit: m.channel.unit, axis: 'reference', axisUnit: m.unit, time: references, value: references.map((_, i) => mean(cycles.map((c) => c.up[i]!))) },
-    { name: 'down', unit: m.channel.unit, axis: 'reference', axisUnit: m.unit, time: references, value: references.map((_, i) => mean(cycles.map((c) => c.down[i]!))) },
+    { name: 'up', unit: m.channel.unit, axis: 'reference', axisUnit: m.unit, time: references, value: upMeans.map((y, i) => y - line(references[i]!)) },
+    { name: 'down', unit: m.channel.unit, axis: 'reference', axisUnit: m.unit, time: references, value: downMeans.map((y, i) => y - line(references[i]!)) },
   ];
   record(m, result.hysteresis, { high: limit.value, unit: '%', basis: limit.basis }, { id: m.id, series: loop });
   const inUnit = (limit.value * spanOf(m.channel)) / 100;
@@ -549,6 +555,20 @@ function scaleResult(result: MetrologyResult, factor: number, unit: string): Met
           },
         }),
   };
+}
+
+/** The least-squares line through (x, y), as a function. */
+function straightLine(x: readonly number[], y: readonly number[]): (at: number) => number {
+  const mx = mean(x);
+  const my = mean(y);
+  let sxx = 0;
+  let sxy = 0;
+  x.forEach((xi, i) => {
+    sxx += (xi - mx) ** 2;
+    sxy += (xi - mx) * (y[i]! - my);
+  });
+  const slope = sxx === 0 ? 0 : sxy / sxx;
+  return (at) => my + slope * (at - mx);
 }
 
 function mean(values: readonly number[]): number {

@@ -37,7 +37,7 @@ describe('report of a real run', () => {
     expect(count(html, /class="marker"/)).toBe(5);
     expect(count(html, /class="error-bar"/)).toBe(5);
     // The hysteresis loop (up and down legs against the reference) and the linearity points.
-    expect(html).toContain('Hysteresis over 3 up/down cycles: hysteresis loop (up and down legs) against the reference');
+    expect(html).toContain('Hysteresis over 3 up/down cycles: hysteresis loop (up and down legs, deviation from their straight line) against the reference');
     expect(html).toMatch(/<polyline class="line" data-series="up" data-points="3"/);
     expect(html).toMatch(/<polyline class="line" data-series="down" data-points="3"/);
     // The step response with t63 and t90 marked.
