@@ -91,6 +91,8 @@ interface StreamState {
   readonly model: PartClockModel;
   /** Whether the part's acquisition has started (it is started, and restarted after a failure, on a drain tick). */
   started: boolean;
+  /** When it started, and the frame index then: what an overflow before the first good drain counts from. */
+  startedAt: { readonly time: number; readonly count: number } | undefined;
   /** Index of the next frame (counting lost ones). */
   next: number;
   /** Missed frames to report with the next delivered frame, and why. */
@@ -161,6 +163,7 @@ export class StreamSampler {
       group,
       model: new PartClockModel(group.acquisition.outputRateHz),
       started: false,
+      startedAt: undefined,
       next: 0,
       pendingMissed: 0,
       pendingQuality: undefined,
@@ -263,6 +266,7 @@ export class StreamSampler {
       // A (re)started FIFO begins empty: frames the part took meanwhile are not counted as lost,
       // the failures before were handed on already.
       state.model.restart();
+      state.startedAt = { time: this.#clock.now(), count: state.next };
     } catch (error) {
       state.failures++;
       if (this.#running) deliver(state.group, { ok: false, scheduledTime: this.#clock.now(), time: this.#clock.now(), error });
@@ -302,12 +306,22 @@ export class StreamSampler {
     const n = batch.frames.length;
     if (batch.overflow) {
       // The driver discarded the FIFO: every frame since the last drain is lost.
-      const produced = model.anchored ? Math.max(state.next, Math.round(model.countAt(batch.time))) : state.next;
+      const start = state.startedAt;
+      const estimate = model.anchored
+        ? model.countAt(batch.time)
+        : start === undefined
+          ? state.next
+          : start.count + ((batch.time - start.time) * model.rateHz) / 1000;
+      const produced = Math.max(state.next, Math.round(estimate));
       const lost = produced - state.next;
       state.overflows++;
       this.#lose(state, lost, `FIFO overflow: ~${lost} samples lost before this one`);
       state.next = produced;
+      // The index of the frames after the reset is an estimate (±1): learn the offset again, from the
+      // estimate at the reset onwards, so that an overflow right after this one is counted too.
+      const anchored = model.anchored;
       model.restart();
+      if (anchored) model.observe(batch.time, produced);
       return;
     }
     let frames = batch.frames;

@@ -233,6 +233,21 @@ describe('StreamSampler on the emulated MPU-6050', () => {
     expect(stats.delivered + stats.lost).toBeLessThanOrEqual(9870 + 1);
   });
 
+  it('counts every sample lost when every drain comes too late, the first one included', async () => {
+    const run = await stream({ rateHz: 1000, seconds: 10, drainIntervalMs: 250 });
+    const stats = run.sampler.stats().imu!;
+    // The first drain, 120 ms after the FIFO started, finds 120 frames; every later one an overflow.
+    expect(stats.delivered).toBe(120);
+    expect(stats.overflows).toBe(stats.drains - 1);
+    // Up to the last drain at 10 000 ms every other frame is counted lost (±1 per overflow).
+    expect(Math.abs(stats.lost - (10_000 - 130 - 120))).toBeLessThanOrEqual(stats.overflows);
+    // Every 400 ms: even the first drain overflows; the loss is counted from the FIFO's start.
+    const never = (await stream({ rateHz: 1000, seconds: 10, drainIntervalMs: 400 })).sampler.stats().imu!;
+    expect(never.delivered).toBe(0);
+    expect(never.overflows).toBe(never.drains);
+    expect(Math.abs(never.lost - (10_000 - 130))).toBeLessThanOrEqual(never.overflows);
+  });
+
   it('bridges a bus outage shorter than the FIFO without losing a sample', async () => {
     const peripheral = new Mpu6050Peripheral({ acceleration: {} });
     const { clock, board, io } = i2cRig(peripheral, { start: T0, board: 'arduino-uno' });
