@@ -2,6 +2,7 @@
 export * from './record.js';
 export { canonicalJson, prettyCanonicalJson, memberPath } from './canonical-json.js';
 export { planDigest } from './plan-digest.js';
+export { recordShapeProblem, isRunRecord } from './record-shape.js';
 export {
   signRecord,
   verifyRecord,

@@ -7,7 +7,10 @@
  */
 import type { LimitsRecord, MeasurementRecord, Outcome, PhaseRecord, RunRecord } from './record.js';
 
-/** How a conditional (ILAC-G8) outcome counts in JUnit. */
+/**
+ * How a conditional (ILAC-G8) outcome counts in JUnit. Each option defaults to the record's
+ * `conditionalOutcomes` (the plan's rule), and without one to the value below.
+ */
 export interface JunitOptions {
   /** Default `pass`: the measured value is inside the limits, though not by the uncertainty. */
   readonly conditionalPass?: 'pass' | 'fail';
@@ -155,7 +158,8 @@ function counts(cases: readonly Case[]): { tests: number; failures: number; erro
 /**
  * The JUnit XML of a run: one test case per measurement, failures with the measured value, unit and
  * limit, aborted phases as errors with the reason, skipped phases as skipped. Conditional outcomes
- * count as their `options` say (by default a conditional fail fails, a conditional pass passes).
+ * count as `options` say, else as the record's `conditionalOutcomes` (the plan's rule) says, else
+ * a conditional fail fails and a conditional pass passes.
  *
  * @example
  * ```ts
@@ -163,8 +167,13 @@ function counts(cases: readonly Case[]): { tests: number; failures: number; erro
  * junitXml(record, { conditionalPass: 'fail' }) // strict: pass only when clear of the limits by U
  * ```
  */
-export function junitXml(record: RunRecord, options: JunitOptions = {}): string {
+export function junitXml(record: RunRecord, junitOptions: JunitOptions = {}): string {
   const planId = record.plan.id;
+  // The plan's own rule (recorded as conditionalOutcomes) is the default; options override it.
+  const options: JunitOptions = {
+    conditionalPass: junitOptions.conditionalPass ?? record.conditionalOutcomes?.pass ?? 'pass',
+    conditionalFail: junitOptions.conditionalFail ?? record.conditionalOutcomes?.fail ?? 'fail',
+  };
   // A repeated phase's iterations are told apart by `#N`, so no two test cases share a full name.
   const repeated = new Set(record.phases.filter((phase, i) => record.phases.findIndex((other) => other.id === phase.id) !== i).map((phase) => phase.id));
   const suites = record.phases.map((phase) => {

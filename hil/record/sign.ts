@@ -21,6 +21,7 @@ import { algorithmOfKey, keyIdOf, type SignatureAlgorithm } from '../../ota/keys
 import { parseSign1, signDetached, verifyDetached } from '../../ota/manifest/cose.js';
 import { canonicalJson, prettyCanonicalJson } from './canonical-json.js';
 import { RECORD_FORMAT, type RunRecord } from './record.js';
+import { recordShapeProblem } from './record-shape.js';
 
 /** COSE algorithm names (RFC 9053 §2.1, §2.2). */
 export type RecordSignatureAlgorithm = 'ES256' | 'EdDSA';
@@ -118,7 +119,7 @@ export function recordText(record: RunRecord | SignedRecord): string {
 export type RecordRefusal =
   /** Not UTF-8 JSON. */
   | 'malformed'
-  /** JSON, but not a run record of a format this version reads. */
+  /** JSON, but not a run record of a format this version reads, or not shaped like one (`missing plan`). */
   | 'not-a-record'
   /** No `signature` member. */
   | 'not-signed'
@@ -128,7 +129,7 @@ export type RecordRefusal =
   | 'wrong-key'
   /** The signature does not cover this content: a byte of the results changed. */
   | 'changed'
-  /** The content is signed, but the text is not the one that was written (edited around it). */
+  /** The content is signed, but the text is not the one that was written (edited around it, or a byte order mark before it). */
   | 'not-canonical';
 
 /** What {@link verifyRecord} found. */
@@ -175,10 +176,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
 export function verifyRecord(text: string | Uint8Array, publicKeys?: KeyObject | readonly KeyObject[]): RecordVerification {
   let source: string;
   try {
-    source = typeof text === 'string' ? text : new TextDecoder('utf-8', { fatal: true }).decode(text);
+    // ignoreBOM keeps a byte order mark in the text, so that it is refused below like any other
+    // byte that was not written.
+    source = typeof text === 'string' ? text : new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(text);
   } catch {
     return refused('malformed', 'not UTF-8 text');
   }
+  if (source.startsWith('\uFEFF')) return refused('not-canonical', 'the file starts with a byte order mark (U+FEFF): not the exact text that was written');
   let value: unknown;
   try {
     value = JSON.parse(source);
@@ -189,6 +193,8 @@ export function verifyRecord(text: string | Uint8Array, publicKeys?: KeyObject |
     const format = isObject(value) && typeof value.format === 'string' ? `format "${value.format}"` : 'no format member';
     return refused('not-a-record', `not a run record (${format}; expected "${RECORD_FORMAT}")`);
   }
+  const shape = recordShapeProblem(value);
+  if (shape !== undefined) return refused('not-a-record', `not a run record: ${shape}`);
   const record = value as unknown as RunRecord;
   const signature = value.signature;
   if (signature === undefined) return refused('not-signed', 'not signed (no signature member)', record);

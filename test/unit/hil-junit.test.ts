@@ -81,6 +81,19 @@ describe('junitXml', () => {
     expect(lenient).toMatch(/name="cf" time="0.000">\n {6}<system-out>/);
   });
 
+  it("takes the plan's recorded conditionalOutcomes as the default; options still override", () => {
+    const strictPlan: RunRecord = { ...mixed, conditionalOutcomes: { pass: 'fail', fail: 'fail' } };
+    const xml = junitXml(strictPlan);
+    expect(xml).toMatch(/name="cp" time="0.000">\n {6}<failure/);
+    expect(xml).toMatch(/^<testsuites name="[^"]*" tests="7" failures="3"/m);
+    const lenientPlan: RunRecord = { ...mixed, conditionalOutcomes: { fail: 'pass' } };
+    expect(junitXml(lenientPlan)).toMatch(/name="cf" time="0.000">\n {6}<system-out>/);
+    expect(junitXml(lenientPlan)).toMatch(/name="cp" time="0.000">\n {6}<system-out>/);
+    const overridden = junitXml(strictPlan, { conditionalPass: 'pass' });
+    expect(overridden).toMatch(/name="cp" time="0.000">\n {6}<system-out>/);
+    expect(overridden).toMatch(/name="cf" time="0.000">\n {6}<failure/);
+  });
+
   it('tells the iterations of a repeated phase apart', () => {
     const xml = junitXml(record([phase('cycle', 'pass', [measurement('m', 25, 'pass')]), phase('cycle', 'pass', [measurement('m', 25.1, 'pass')], { iteration: 2 }), phase('once', 'pass', [])]));
     expect(xml).toContain('<testsuite name="plan-1.cycle#1"');

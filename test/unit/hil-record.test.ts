@@ -16,6 +16,7 @@ import {
   planDigest,
   prettyCanonicalJson,
   recordKeyId,
+  recordShapeProblem,
   recordText,
   signRecord,
   verifyRecord,
@@ -170,6 +171,36 @@ describe('signRecord / verifyRecord', () => {
     // JSON.parse keeps the last of two members; another reader may keep the first.
     expect(verifyRecord(text.replace('"seed": 1,', '"seed": 7,\n  "seed": 1,'), pair.publicKey)).toMatchObject({ ok: false, reason: 'not-canonical' });
     expect(verifyRecord(text.trimEnd(), pair.publicKey)).toMatchObject({ ok: true });
+  });
+
+  it('refuses a UTF-8 byte order mark before the text, as bytes and as a string', () => {
+    const pair = p256();
+    const text = recordText(signRecord(record(), pair.privateKey));
+    const withBom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text, 'utf8')]);
+    for (const input of [new Uint8Array(withBom), `\uFEFF${text}`]) {
+      const result = verifyRecord(input, pair.publicKey);
+      expect(result).toMatchObject({ ok: false, reason: 'not-canonical' });
+      if (!result.ok) expect(result.message).toMatch(/^the file starts with a byte order mark \(U\+FEFF\): not the exact text that was written$/);
+    }
+    expect(verifyRecord(new Uint8Array(Buffer.from(text, 'utf8')), pair.publicKey)).toMatchObject({ ok: true });
+  });
+
+  it('refuses a signed file that names the format but is not shaped like a run record, in one line', () => {
+    const pair = p256();
+    const minimal = signRecord({ format: RECORD_FORMAT } as unknown as RunRecord, pair.privateKey);
+    expect(verifyRecord(recordText(minimal), pair.publicKey)).toMatchObject({ ok: false, reason: 'not-a-record', message: 'not a run record: missing plan' });
+    const { phases: _phases, ...noPhases } = record();
+    expect(verifyRecord(recordText(signRecord(noPhases as RunRecord, pair.privateKey)))).toMatchObject({ ok: false, reason: 'not-a-record', message: 'not a run record: missing phases' });
+    const badMeasurement = record();
+    const phases = [{ ...badMeasurement.phases[0]!, measurements: [{ ...badMeasurement.phases[0]!.measurements[0]!, outcome: 'great' }] }];
+    expect(verifyRecord(recordText(signRecord({ ...badMeasurement, phases } as unknown as RunRecord, pair.privateKey)))).toMatchObject({
+      ok: false,
+      reason: 'not-a-record',
+      message: 'not a run record: phases[0].measurements[0].outcome is not of the expected type',
+    });
+    expect(recordShapeProblem(record())).toBeUndefined();
+    expect(recordShapeProblem({ ...record(), conditionalOutcomes: { pass: 'maybe' } })).toBe('conditionalOutcomes.pass is not of the expected type');
+    expect(recordShapeProblem({ ...record(), plan: { id: 'x' } })).toBe('missing plan.name');
   });
 
   it('writes record.json with format first and the signature last', () => {
