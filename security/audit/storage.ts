@@ -130,7 +130,7 @@ export function checkHead(head: AuditHead | undefined, entries: readonly AuditEn
 
 /** The writes of an audit log; {@link nodeAuditStorage} by default, a failing one in tests. */
 export interface AuditStorage {
-  /** Appends `text` to `file` (created 0644 if absent) and fdatasyncs it. */
+  /** Appends `text` to `file` (created 0640 if absent: audit information is not for everyone, CR 3.9) and fdatasyncs it. */
   append(file: string, text: string): Promise<void>;
   /** Writes `<file>.head` atomically. */
   writeHead(file: string, head: AuditHead): Promise<void>;
@@ -149,7 +149,7 @@ export interface AuditStorage {
  */
 export const nodeAuditStorage: AuditStorage = {
   async append(file, text) {
-    const handle = await open(file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o644);
+    const handle = await open(file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o640);
     try {
       await handle.write(text);
       await handle.datasync();
@@ -161,7 +161,7 @@ export const nodeAuditStorage: AuditStorage = {
     const target = auditHeadFile(file);
     const temp = join(dirname(target), `.${basename(target)}.tmp`);
     await rm(temp, { force: true });
-    const handle = await open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644);
+    const handle = await open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o640);
     try {
       await handle.writeFile(`${JSON.stringify(head)}\n`);
       await handle.sync();

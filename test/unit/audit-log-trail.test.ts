@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../../sdk/core/clock.js';
@@ -46,6 +46,8 @@ describe('AuditLog records (the event shape)', () => {
     expect(lines[0]).toMatchObject({ category: 'ota', result: 'success' });
     // An old-format line (what earlier versions wrote): strip the new fields, rebuild its hash as they did.
     expect((await verifyAuditLog(file)).ok).toBe(true);
+    // Audit information is the owner's and its group's (IEC 62443-4-2 CR 3.9).
+    expect((await stat(file)).mode & 0o777).toBe(0o640);
     expect(() => log.record({ category: 'nope', event: 'x', result: 'success' } as never)).toThrow(/category/);
   });
 
