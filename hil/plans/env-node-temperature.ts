@@ -58,7 +58,7 @@ export default defineTestPlan({
       id: 'response',
       name: 'Step response 20 -> 30 Cel',
       // The channel's filters (moving average of 4 at 1 Hz, IIR of 4) answer in about 10 s (t90).
-      steps: [{ kind: 'step-response', channel: 'temperature', from: 20, to: 30, limits: { t63: 20, t90: 40, overshoot: 5, settlingTime: 90 } }],
+      steps: [{ kind: 'step-response', channel: 'temperature', from: 20, to: 30, durationMs: 90_000, limits: { t63: 20, t90: 40, overshoot: 5, settlingTime: 60 } }],
       // Back to the room's own temperature, whatever happened.
       teardown: [{ kind: 'stimulus', input: 'temperature', value: 22.5, unit: 'Cel' }],
     },
