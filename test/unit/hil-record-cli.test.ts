@@ -2,11 +2,14 @@
  * The pieces of `sensorkit hil run` below the process: the progress display on a terminal and in a
  * log, station files, the summary and the exit code.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../sdk/core/errors.js';
-import type { MeasurementRecord, PhaseRecord } from '../../hil/record/record.js';
+import { RECORD_FORMAT, type MeasurementRecord, type PhaseRecord, type RunRecord } from '../../hil/record/record.js';
 import { RunProgress, clockTime, measurementLine } from '../../sdk/cli/hil/progress.js';
-import { exitCodeOf, outcomePasses, summaryText, type RunSummary } from '../../sdk/cli/hil/results.js';
+import { exitCodeOf, outcomePasses, runPasses, summaryText, writeRunResults, type RunSummary } from '../../sdk/cli/hil/results.js';
 import { checkStation } from '../../sdk/cli/hil/station.js';
 import { instrumentSpecs } from '../../sdk/cli/hil/harness.js';
 
@@ -156,5 +159,45 @@ describe('summary and exit code', () => {
       'ERROR: 1 of 3 devices passed env-node-temperature 1.0.0; summary in out/summary.json',
       '',
     ]);
+  });
+
+  it("counts conditional outcomes as the plan's recorded conditionalOutcomes say: summary, table, junit.xml and exit code", async () => {
+    expect(outcomePasses('conditional-pass', { pass: 'fail' })).toBe(false);
+    expect(outcomePasses('conditional-fail', { fail: 'pass' })).toBe(true);
+    const conditional: MeasurementRecord = { ...passing, id: 'temperature@40Cel', value: 40.9, limits: { low: 39, high: 41, unit: 'Cel' }, outcome: 'conditional-pass', reason: 'inside the limits by less than U' };
+    const record = (conditionalOutcomes?: RunRecord['conditionalOutcomes']): RunRecord => ({
+      format: RECORD_FORMAT,
+      plan: { id: 'strict', name: 'Strict', version: '1.0.0', digest: 'sha-256:00' },
+      target: { kind: 'emulated', description: 'emulated', observation: 'in-process', virtualTime: true },
+      device: { id: 'env-node', manufacturer: 'M', model: 'EN-1', serialNumber: 'EMU-1' },
+      sensorkit: { version: '0.1.0' },
+      instruments: [],
+      seed: 1,
+      clock: { kind: 'virtual', start: '2024-01-01T00:00:00.000Z', duration: 1000 },
+      context: {},
+      startedAt: '2026-01-01T10:00:00.000Z',
+      finishedAt: '2026-01-01T10:00:01.000Z',
+      wallDuration: 1000,
+      outcome: 'conditional-pass',
+      phases: [{ ...phase, outcome: 'conditional-pass', measurements: [passing, conditional] }],
+      ...(conditionalOutcomes === undefined ? {} : { conditionalOutcomes }),
+    });
+    const dir = await mkdtemp(join(tmpdir(), 'hil-results-'));
+    try {
+      const results = (r: RunRecord) => [{ run: { name: 'emulated', spec: 'emulated', seed: 1, instruments: {} }, record: r }];
+      const lenient = await writeRunResults(join(dir, 'lenient'), plan, results(record()), { single: true });
+      expect(exitCodeOf(lenient)).toBe(0);
+      expect(summaryText(lenient, 'out')).toMatch(/^PASS env-node-temperature 1\.0\.0 on emulated, EN-1 EMU-1: 2 passed, 0 failed;/);
+
+      const strict = await writeRunResults(join(dir, 'strict'), plan, results(record({ pass: 'fail', fail: 'fail' })), { single: true });
+      expect(strict.outcome).toBe('fail');
+      expect(exitCodeOf(strict)).toBe(1);
+      expect(runPasses(strict.runs[0]!)).toBe(false);
+      expect(summaryText(strict, 'out')).toMatch(/^FAIL env-node-temperature 1\.0\.0 on emulated, EN-1 EMU-1: 1 passed, 1 failed;/);
+      expect(await readFile(join(dir, 'strict', 'junit.xml'), 'utf8')).toMatch(/name="temperature@40Cel" time="0\.000">\n {6}<failure/);
+      expect(await readFile(join(dir, 'lenient', 'junit.xml'), 'utf8')).not.toMatch(/<failure/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -42,6 +42,8 @@ export interface SummaryRun {
   readonly duration?: number;
   readonly virtualTime?: boolean;
   readonly wallDuration?: number;
+  /** How the plan counts conditional outcomes, when it says (the record's `conditionalOutcomes`). */
+  readonly conditionalOutcomes?: ConditionalOutcomes;
 }
 
 /** `summary.json` of a run on several devices, and what every run prints. */
@@ -53,18 +55,47 @@ export interface RunSummary {
   readonly runs: readonly SummaryRun[];
 }
 
+/** How a plan counts conditional (ILAC-G8) outcomes, as its record carries it. */
+export type ConditionalOutcomes = NonNullable<RunRecord['conditionalOutcomes']>;
+
 /**
- * Whether a run or measurement outcome counts as passed for the exit code: a pass, a conditional
- * pass (inside the limits, though not by the uncertainty), a value recorded without limits, or a
- * skip. A fail, a conditional fail and an abort do not.
+ * Whether a run or measurement outcome counts as passed for the exit code: a pass, a value recorded
+ * without limits, or a skip. A conditional pass (inside the limits, though not by the uncertainty)
+ * passes and a conditional fail fails, unless the plan's `conditionalOutcomes` says otherwise. A
+ * fail and an abort never pass.
  *
  * @example
  * ```ts
  * outcomePasses('conditional-pass') // true
+ * outcomePasses('conditional-pass', { pass: 'fail' }) // false
  * ```
  */
-export function outcomePasses(outcome: Outcome): boolean {
-  return outcome === 'pass' || outcome === 'conditional-pass' || outcome === 'recorded' || outcome === 'skipped';
+export function outcomePasses(outcome: Outcome, conditional: ConditionalOutcomes = {}): boolean {
+  switch (outcome) {
+    case 'conditional-pass':
+      return (conditional.pass ?? 'pass') === 'pass';
+    case 'conditional-fail':
+      return (conditional.fail ?? 'fail') === 'pass';
+    default:
+      return outcome === 'pass' || outcome === 'recorded' || outcome === 'skipped';
+  }
+}
+
+/**
+ * Whether a run in the summary passed: it was set up, and its outcome and every measurement's
+ * outcome pass as its plan counts conditional outcomes (a run whose worst outcome is a conditional
+ * fail counted as a pass still fails when a conditional pass is counted as a fail).
+ *
+ * @example
+ * ```ts
+ * runPasses({ name: 'a', target: 'emulated', seed: 1, outcome: 'conditional-pass', conditionalOutcomes: { pass: 'fail' } }) // false
+ * ```
+ */
+export function runPasses(run: SummaryRun): boolean {
+  if (run.outcome === 'error') return false;
+  const conditional = run.conditionalOutcomes ?? {};
+  if (!outcomePasses(run.outcome, conditional)) return false;
+  return Object.entries(run.measurements ?? {}).every(([outcome, count]) => (count ?? 0) === 0 || outcomePasses(outcome as Outcome, conditional));
 }
 
 function countMeasurements(record: RunRecord): Partial<Record<Outcome, number>> {
@@ -107,9 +138,10 @@ export async function writeRunResults(out: string, plan: RunSummary['plan'], res
       duration: record.clock.duration,
       virtualTime: record.target.virtualTime,
       wallDuration: record.wallDuration,
+      ...(record.conditionalOutcomes === undefined ? {} : { conditionalOutcomes: record.conditionalOutcomes }),
     });
   }
-  const outcome = runs.some((r) => r.outcome === 'error') ? 'error' : runs.every((r) => r.outcome !== 'error' && outcomePasses(r.outcome)) ? 'pass' : 'fail';
+  const outcome = runs.some((r) => r.outcome === 'error') ? 'error' : runs.every(runPasses) ? 'pass' : 'fail';
   const summary: RunSummary = { format: 'sensorkit-hil-summary/1', plan, outcome, runs };
   if (!options.single) {
     try {
@@ -135,12 +167,13 @@ export function exitCodeOf(summary: RunSummary): number {
   return summary.outcome === 'error' ? 2 : summary.outcome === 'fail' ? 1 : 0;
 }
 
-function countsText(counts: Readonly<Partial<Record<Outcome, number>>> | undefined): string {
+function countsText(counts: Readonly<Partial<Record<Outcome, number>>> | undefined, conditional: ConditionalOutcomes = {}): string {
   if (counts === undefined) return '';
-  const passed = (counts.pass ?? 0) + (counts['conditional-pass'] ?? 0);
-  const failed = (counts.fail ?? 0) + (counts['conditional-fail'] ?? 0);
-  const other = Object.entries(counts).filter(([o]) => !['pass', 'conditional-pass', 'fail', 'conditional-fail'].includes(o)).map(([o, n]) => `${n} ${o}`);
-  return [`${passed} passed`, `${failed} failed`, ...other].join(', ');
+  // A conditional outcome is counted as passed or failed as the plan counts it.
+  const judged: readonly Outcome[] = ['pass', 'conditional-pass', 'fail', 'conditional-fail'];
+  const sum = (passes: boolean): number => judged.filter((o) => outcomePasses(o, conditional) === passes).reduce((n, o) => n + (counts[o] ?? 0), 0);
+  const other = Object.entries(counts).filter(([o]) => !judged.includes(o as Outcome)).map(([o, n]) => `${n} ${o}`);
+  return [`${sum(true)} passed`, `${sum(false)} failed`, ...other].join(', ');
 }
 
 /**
@@ -153,10 +186,10 @@ function countsText(counts: Readonly<Partial<Record<Outcome, number>>> | undefin
  */
 export function summaryText(summary: RunSummary, out: string): string {
   const rows = summary.runs.map((r) => ({
-    verdict: r.outcome === 'error' ? 'ERROR' : outcomePasses(r.outcome) ? 'PASS' : 'FAIL',
+    verdict: r.outcome === 'error' ? 'ERROR' : runPasses(r) ? 'PASS' : 'FAIL',
     name: r.name,
     device: r.device ? `${r.device.model} ${r.device.serialNumber}` : '—',
-    result: r.outcome === 'error' ? (r.reason ?? '') : `${countsText(r.measurements)}${r.outcome === 'aborted' && r.reason ? ` (aborted: ${r.reason})` : ''}`,
+    result: r.outcome === 'error' ? (r.reason ?? '') : `${countsText(r.measurements, r.conditionalOutcomes)}${r.outcome === 'aborted' && r.reason ? ` (aborted: ${r.reason})` : ''}`,
     time: r.duration === undefined ? '' : `${r.virtualTime === false ? 'target' : 'virtual'} ${clockTime(r.duration)}, wall ${((r.wallDuration ?? 0) / 1000).toFixed(1)} s`,
     dir: r.dir === undefined ? '' : r.dir === '.' ? out : join(out, r.dir),
   }));
@@ -169,6 +202,6 @@ export function summaryText(summary: RunSummary, out: string): string {
   const keys = Object.keys(header) as (keyof typeof header)[];
   const width = Object.fromEntries(keys.map((k) => [k, Math.max(header[k].length, ...rows.map((r) => r[k].length))])) as Record<keyof typeof header, number>;
   const line = (row: typeof header): string => keys.map((k, i) => (i === keys.length - 1 ? row[k] : row[k].padEnd(width[k]))).join('  ').trimEnd();
-  const passed = summary.runs.filter((r) => r.outcome !== 'error' && outcomePasses(r.outcome)).length;
+  const passed = summary.runs.filter(runPasses).length;
   return `${[line(header), ...rows.map(line)].join('\n')}\n${summary.outcome.toUpperCase()}: ${passed} of ${rows.length} devices passed ${summary.plan.id} ${summary.plan.version}; summary in ${join(out, 'summary.json')}\n`;
 }
