@@ -113,7 +113,7 @@ export interface StepResponseStep extends Omit<MethodStepBase, 'limits'> {
   readonly to: number;
   /** How long the response is recorded after the step; default three times the settling wait. */
   readonly durationMs?: number;
-  /** Settling band ± in the step's unit; default 2 % of the step. */
+  /** Settling band ± in the channel's unit (the response's); default 2 % of the step. */
   readonly settlingBand?: number;
   /** Upper limits: times in s, overshoot in %. */
   readonly limits?: { readonly t63?: number; readonly t90?: number; readonly settlingTime?: number; readonly overshoot?: number };

@@ -93,7 +93,7 @@ function methodsFor(channel: ChannelModel, feed: Feed): MethodStep[] {
     from: points[1]!,
     to: points[3]!,
     // Settled within the wait every other step takes after a change.
-    limits: { t90: round(settleS / 2), settlingTime: round(settleS), overshoot: 5 },
+    limits: { t63: round(settleS / 4), t90: round(settleS / 2), settlingTime: round(settleS), overshoot: 5 },
   });
   steps.push({ kind: 'noise', ...base, point: middle, readings: 30 });
   if (channel.resolution !== undefined && !feed.across) steps.push({ kind: 'resolution', ...base, point: middle });

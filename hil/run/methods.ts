@@ -454,7 +454,6 @@ async function runDrift(m: MethodRun, step: DriftStep): Promise<void> {
 async function runStepResponse(m: MethodRun, step: StepResponseStep): Promise<void> {
   await setQuantity(m, step.from);
   await wait(m, m.waits.settleMs);
-  const toUnit = converter(m.unit, m.channel.unit);
   const time: number[] = [];
   const values: number[] = [];
   const stop = m.run.feed.listen((sample) => {
@@ -478,7 +477,6 @@ async function runStepResponse(m: MethodRun, step: StepResponseStep): Promise<vo
   if (before.length === 0 || tail.length === 0) throw new PhaseAbort(`${named(m)}: too few samples around the step`);
   const from = mean(before);
   const to = mean(tail);
-  void toUnit;
   let result;
   try {
     result = stepResponse({
@@ -486,7 +484,7 @@ async function runStepResponse(m: MethodRun, step: StepResponseStep): Promise<vo
       readings: values,
       unit: m.channel.unit,
       step: { time: stepTime, from, to },
-      ...(step.settlingBand === undefined ? {} : { settlingBand: convertDifference(step.settlingBand, m.unit, m.channel.unit) }),
+      ...(step.settlingBand === undefined ? {} : { settlingBand: step.settlingBand }),
       ...(m.channel.resolution === undefined ? {} : { resolution: m.channel.resolution }),
     });
   } catch (error) {

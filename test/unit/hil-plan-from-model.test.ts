@@ -44,7 +44,9 @@ describe('planFromModel', () => {
     // Without a channel, the channels no input sets are left out.
     expect((await planFromDevice('examples/pressure-transmitter')).phases.every((phase) => phase.id.startsWith('pressure-'))).toBe(true);
     const record = await runTestPlan(plan, { target: createEmulatedTarget({ device: plan.device, seed: 1 }), seed: 1 });
-    // Every result judged with its uncertainty or (resolution, peak-to-peak) by simple acceptance.
+    // Every phase ran to its end, every result judged (with its U, or by simple acceptance without one).
+    expect(record.phases.filter((phase) => phase.outcome === 'aborted').map((phase) => phase.reason)).toEqual([]);
+    expect(record.phases.flatMap((phase) => phase.measurements)).toHaveLength(12);
     for (const m of record.phases.flatMap((phase) => phase.measurements)) expect(m.decisionRule, m.id).toMatch(/^ILAC-G8:09 /);
   });
 
@@ -69,7 +71,7 @@ describe('planFromModel', () => {
     ]);
     expect(spec.phases[0]!.steps[0]).toEqual({ kind: 'accuracy', channel: 'temperature', points: [-27, -2, 23, 48, 73], readings: 5, limits: { tolerance: 'mpe' } });
     // 1 Hz, a moving average of 4 and the BME280's IIR of 4: 9 samples of memory, 90 s to settle.
-    expect(spec.phases[4]!.steps[0]).toMatchObject({ kind: 'step-response', from: -2, to: 48, limits: { t90: 45, settlingTime: 90, overshoot: 5 } });
+    expect(spec.phases[4]!.steps[0]).toMatchObject({ kind: 'step-response', from: -2, to: 48, limits: { t63: 22.5, t90: 45, settlingTime: 90, overshoot: 5 } });
     // Plain data: survives JSON and validates.
     expect(() => defineTestPlan(JSON.parse(JSON.stringify({ ...spec, device: 'examples/env-node' })))).not.toThrow();
   });
