@@ -42,7 +42,14 @@ export interface AuditEntry {
 /** A record's hashed content: everything but `prev` and `hash`. */
 export type AuditContent = Omit<AuditEntry, 'prev' | 'hash'>;
 
-/** JSON with object keys sorted at every level, so the hash does not depend on insertion order. */
+/**
+ * JSON with object keys sorted at every level, so the hash does not depend on insertion order.
+ *
+ * @example
+ * ```ts
+ * canonical({ b: 1, a: [2, { d: 3, c: 4 }] }) // '{"a":[2,{"c":4,"d":3}],"b":1}'
+ * ```
+ */
 export function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value !== null && typeof value === 'object') {

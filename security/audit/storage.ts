@@ -49,7 +49,14 @@ const { O_RDONLY, O_WRONLY, O_APPEND, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY }
 export const MAX_LOG_BYTES = 256 * 1024 * 1024;
 const MAX_HEAD_BYTES = 4096;
 
-/** The head's MAC under `key`. */
+/**
+ * The head's MAC under `key`.
+ *
+ * @example
+ * ```ts
+ * const head = { seq, hash, mac: headMac(seq, hash, key) }
+ * ```
+ */
 export function headMac(seq: number, hash: string, key: Uint8Array): string {
   return createHmac('sha256', key).update(`sensorkit-audit-head\n${seq}\n${hash}`).digest('hex');
 }

@@ -98,7 +98,14 @@ export function oid(dotted: string): Uint8Array {
   return tlv(TAG.oid, Uint8Array.from(bytes));
 }
 
-/** A BIT STRING with no unused bits. */
+/**
+ * A BIT STRING with no unused bits.
+ *
+ * @example
+ * ```ts
+ * bitString(signature) // 03 len 00 …signature
+ * ```
+ */
 export function bitString(bytes: Uint8Array): Uint8Array {
   return tlv(TAG.bitString, Buffer.concat([Uint8Array.of(0), bytes]));
 }
@@ -120,33 +127,75 @@ export function namedBits(bits: readonly number[]): Uint8Array {
   return tlv(TAG.bitString, Buffer.concat([Uint8Array.of(unused), bytes]));
 }
 
-/** An OCTET STRING. */
+/**
+ * An OCTET STRING.
+ *
+ * @example
+ * ```ts
+ * octetString(Uint8Array.of(1, 2)) // 04 02 01 02
+ * ```
+ */
 export function octetString(bytes: Uint8Array): Uint8Array {
   return tlv(TAG.octetString, bytes);
 }
 
-/** A BOOLEAN (TRUE is 0xff in DER, X.690 §11.1). */
+/**
+ * A BOOLEAN (TRUE is 0xff in DER, X.690 §11.1).
+ *
+ * @example
+ * ```ts
+ * boolean(true) // 01 01 ff
+ * ```
+ */
 export function boolean(value: boolean): Uint8Array {
   return tlv(TAG.boolean, Uint8Array.of(value ? 0xff : 0));
 }
 
-/** NULL. */
+/**
+ * NULL.
+ *
+ * @example
+ * ```ts
+ * nullValue() // 05 00
+ * ```
+ */
 export function nullValue(): Uint8Array {
   return tlv(TAG.null, new Uint8Array(0));
 }
 
-/** A UTF8String. */
+/**
+ * A UTF8String.
+ *
+ * @example
+ * ```ts
+ * utf8String('Acme Sensors')
+ * ```
+ */
 export function utf8String(text: string): Uint8Array {
   return tlv(TAG.utf8String, Buffer.from(text, 'utf8'));
 }
 
-/** A PrintableString; throws `ArgumentError` for characters outside its set (X.680 §41.4). */
+/**
+ * A PrintableString; throws `ArgumentError` for characters outside its set (X.680 §41.4).
+ *
+ * @example
+ * ```ts
+ * printableString('EMU-1')
+ * ```
+ */
 export function printableString(text: string): Uint8Array {
   if (!/^[A-Za-z0-9 '()+,\-./:=?]*$/.test(text)) throw new ArgumentError(`Expected PrintableString characters (letters, digits, space and '()+,-./:=?), got ${JSON.stringify(text)}`);
   return tlv(TAG.printableString, Buffer.from(text, 'ascii'));
 }
 
-/** An IA5String (ASCII). */
+/**
+ * An IA5String (ASCII).
+ *
+ * @example
+ * ```ts
+ * ia5String('urn:sensorkit:device:env-node-EMU-1')
+ * ```
+ */
 export function ia5String(text: string): Uint8Array {
   if (!/^[\x00-\x7f]*$/.test(text)) throw new ArgumentError(`Expected ASCII text, got ${JSON.stringify(text)}`);
   return tlv(TAG.ia5String, Buffer.from(text, 'ascii'));

@@ -21,7 +21,14 @@ import { certificationRequest, keyTypeOf, selfSignedCertificate, signData, type 
 /** The identity folder when none is configured, relative to the working directory. */
 export const DEFAULT_IDENTITY_DIR = join('.sensorkit', 'identity');
 
-/** The files of an identity folder. */
+/**
+ * The files of an identity folder.
+ *
+ * @example
+ * ```ts
+ * identityFiles('.sensorkit/identity').keyFile // '.sensorkit/identity/key.pem'
+ * ```
+ */
 export function identityFiles(dir: string) {
   return { keyFile: join(dir, 'key.pem'), encryptedKeyFile: join(dir, 'key.enc.json'), certificateFile: join(dir, 'cert.pem'), csrFile: join(dir, 'csr.pem') };
 }

@@ -90,7 +90,14 @@ export function encodeKeyFile(privateKey: KeyObject, secret: string | undefined)
   return `${JSON.stringify({ format: FORMAT, kdf: { name: 'scrypt', ...SCRYPT, salt: b64(salt) }, cipher: 'aes-256-gcm', iv: b64(iv), tag: b64(cipher.getAuthTag()), data: b64(data) }, null, 2)}\n`;
 }
 
-/** Whether a key file's text is the encrypted form. */
+/**
+ * Whether a key file's text is the encrypted form.
+ *
+ * @example
+ * ```ts
+ * isEncryptedKeyFile(readFileSync('key.enc.json', 'utf8')) // true
+ * ```
+ */
 export function isEncryptedKeyFile(text: string): boolean {
   return text.trimStart().startsWith('{');
 }

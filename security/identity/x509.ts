@@ -87,7 +87,14 @@ function name(subject: IdentitySubject): Uint8Array {
   );
 }
 
-/** The subject key identifier: SHA-1 of the subjectPublicKey bits (RFC 5280 §4.2.1.2 (1)). */
+/**
+ * The subject key identifier: SHA-1 of the subjectPublicKey bits (RFC 5280 §4.2.1.2 (1)).
+ *
+ * @example
+ * ```ts
+ * Buffer.from(subjectKeyIdentifier(publicKey)).toString('hex') // 20 bytes
+ * ```
+ */
 export function subjectKeyIdentifier(publicKey: KeyObject): Uint8Array {
   const spki = publicKey.export({ type: 'spki', format: 'der' });
   // The BIT STRING's content is the SPKI's tail: the key bytes after its algorithm identifier.
