@@ -4,6 +4,9 @@
  * a device gone silent inside a method, and the plan's rule for conditional outcomes recorded.
  */
 import { describe, expect, it } from 'vitest';
+import { Bme280Peripheral } from '../../boards/emulated/parts/index.js';
+import { constant, type EmulatedBoard, type PhysicalInputs } from '../../boards/emulated/index.js';
+import { defineDevice } from '../../sdk/model/index.js';
 import { SimulatedCalibrator } from '../../hil/instruments/sim-calibrator.js';
 import { SimulatedPowerSupply } from '../../hil/instruments/sim-supply.js';
 import { defineTestPlan, type PhaseSpec, type TestPlanSpec } from '../../hil/plan/index.js';
@@ -67,6 +70,52 @@ describe('method steps', () => {
       expect(Math.abs(m.value!)).toBeLessThanOrEqual(m.uncertainty!.expanded);
     }
     expect(record.phases[0]!.log.some((entry) => /the target has no input fed by the supply/.test(entry.message))).toBe(true);
+  });
+
+  it('supply variation finds a declared supply sensitivity when the emulation feels its supply', async () => {
+    // A node whose reading moves 0.2 Cel per volt of supply away from 5 V, the supply an input the supply drives.
+    const model = defineDevice({
+      id: 'supply-sensitive',
+      board: 'raspberry-pi-4',
+      identity: { manufacturer: 'test', model: 'supply-sensitive', productCode: 'T-2', hardwareRevision: '1', softwareRevision: '1', serialNumber: { source: 'env' } },
+      channels: [
+        {
+          id: 'temperature',
+          quantity: 'temperature',
+          unit: 'Cel',
+          range: { min: -40, max: 85 },
+          resolution: 0.01,
+          accuracy: { mpe: 1 },
+          sampleRate: 1,
+          driver: { part: 'bme280', address: 0x76, options: { oversampling: { temperature: 2, pressure: 1, humidity: 1 } }, output: 'temperature' },
+        },
+      ],
+    });
+    const device = {
+      model,
+      emulation: (board: EmulatedBoard, _random: unknown, inputs: PhysicalInputs) => {
+        const air = inputs.input('temperature', constant(22.5), 'Cel');
+        const supply = inputs.input('supply-voltage', constant(5), 'V');
+        const felt = { valueAt: (t: number) => air.valueAt(t) + 0.2 * (supply.valueAt(t) - 5) };
+        board.attachI2c(new Bme280Peripheral({ address: 0x76, temperature: felt, humidity: constant(45), pressure: constant(101_325) }), { bus: 'i2c1' });
+      },
+    };
+    const plan = defineTestPlan({
+      id: 'supply',
+      name: 'supply',
+      version: '1',
+      device,
+      instruments: { supply: ['voltage-dc'] },
+      phases: [{ id: 'supply', steps: [{ kind: 'supply-variation', channel: 'temperature', point: 25, supply: 'supply', supplyInput: 'supply-voltage', nominal: 5, conditions: [4.5, 5.5], dip: { depthPercent: 30, durationMs: 20_000 }, readings: 5 }] }],
+    });
+    const target = createEmulatedTarget({ device, seed: 1, inject: [{ channel: 'temperature', kind: 'noise', value: 0.01 }] });
+    const record = await runTestPlan(plan, { target, seed: 1, instruments: { supply: { instrument: new SimulatedPowerSupply({ clock: target.clock, seed: 1 }), connection: 'simulated' } } });
+    const found = byId(record);
+    const expected: Record<string, number> = { 'supply-variation@4.5V': -0.1, 'supply-variation@5.5V': 0.1, 'supply-variation@dip30%': -0.3 };
+    for (const [id, truth] of Object.entries(expected)) {
+      const m = found.get(id)!;
+      expect(Math.abs(m.value! - truth), `${id}: ${m.value} vs ${truth}, U = ${m.uncertainty!.expanded}`).toBeLessThanOrEqual(m.uncertainty!.expanded);
+    }
   });
 
   it('resolution, noise and drift of the env-node temperature pass against the model', async () => {
