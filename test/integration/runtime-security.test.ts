@@ -98,6 +98,21 @@ describe('provisioning under the production profile', () => {
     expect(runtime.transport!.state).toBe('idle');
   });
 
+  it('names an expired certificate and a broker without credentials', async () => {
+    const dir = tempDir();
+    const clock = new VirtualClock({ start: START });
+    const identity = join(dir, 'expired');
+    await initIdentity({ dir: identity, subject: { commonName: DEVICE_ID }, now: START - 40 * 86_400_000, days: 30 });
+    const operators = join(dir, 'operators.json');
+    writeFileSync(operators, JSON.stringify({ version: 1, operators: [] }), { mode: 0o600 });
+    const runtime = await open({ profile: 'production', clock, mqtt: { url: 'mqtts://127.0.0.1:1' }, security: { identity: { dir: identity }, operators, auditLog: false } });
+    await runtime.start();
+    expect(runtime.securityStatus().provisioning).toEqual([
+      expect.stringMatching(/: its certificate expired on 2026-11-15T08:00:00\.000Z$/),
+      'mqtt: no credentials at the broker (neither a password nor a client certificate: mqtt.passwordFile or mqtt.tls.identity)',
+    ]);
+  });
+
   it('refuses to load a key file readable by group or others, naming the file and its mode', async () => {
     const dir = tempDir();
     const identity = await identityFor(dir);
