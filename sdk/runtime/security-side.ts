@@ -86,6 +86,8 @@ export async function openSecuritySide(config: Omit<RuntimeConfig, 'device'>, cl
     const { username, password } = facts.mqtt;
     if (password === undefined && !(config.mqtt && (config.mqtt.tls?.identity === true || config.mqtt.tls?.cert !== undefined))) {
       problems.push('mqtt: no credentials at the broker (neither a password nor a client certificate: mqtt.passwordFile or mqtt.tls.identity)');
+    } else if (password === '') {
+      problems.push('mqtt: the broker password is empty: give a unique one in mqtt.passwordFile');
     } else if (password !== undefined) {
       const weak = weakPasswordProblem(username ?? '', password);
       if (weak !== undefined) problems.push(`mqtt: the broker password ${weak} (a default or shared password): give a unique one in mqtt.passwordFile`);
