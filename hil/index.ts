@@ -10,3 +10,4 @@ export * from './instruments/index.js';
 export * from './record/index.js';
 export * from './report/index.js';
 export * from './metrology/index.js';
+export * from './calibration/index.js';
