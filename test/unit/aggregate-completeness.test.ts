@@ -2,7 +2,12 @@
  * Honest windows: a WindowAggregator knows how many samples each window expected and got.
  */
 import { describe, expect, it } from 'vitest';
-import { WindowAggregator, completenessDetail } from '../../sdk/sampling/aggregate.js';
+import type { Sample } from '../../sdk/core/sample.js';
+import { SenmlCborDecoder } from '../../sdk/encoding/senml-cbor-decoder.js';
+import { SenmlCborEncoder } from '../../sdk/encoding/senml-cbor.js';
+import { SenmlJsonDecoder, encodeSenmlJson } from '../../sdk/encoding/senml-json.js';
+import { packToSamples, resolveSenml } from '../../sdk/encoding/senml.js';
+import { WindowAggregator, completenessDetail, type WindowCompleteness } from '../../sdk/sampling/aggregate.js';
 
 describe('WindowAggregator completeness', () => {
   it('closes a window on time when samples are missing, with the statistic of those received', () => {
@@ -47,5 +52,38 @@ describe('WindowAggregator completeness', () => {
     const mean = new WindowAggregator({ statistic: 'mean', windowSize: 3 });
     expect(() => mean.miss(-1)).toThrow(expect.objectContaining({ name: 'ArgumentError', message: 'Expected `count` to be an integer from 0 and up, got -1' }));
     expect(() => mean.miss(1.5)).toThrow(/got 1.5/);
+  });
+});
+
+describe('SenML of an incomplete window', () => {
+  const T = Date.UTC(2026, 0, 1);
+  const window: Sample & { completeness: WindowCompleteness } = {
+    channel: 'vibration-rms',
+    time: T,
+    value: 1.87,
+    unit: 'm/s2',
+    quality: { level: 'uncertain', detail: 'completeness 0.987 (987/1000)' },
+    completeness: { expected: 1000, received: 987 },
+  };
+  const complete: Sample & { completeness: WindowCompleteness } = { ...window, time: T + 1000, quality: { level: 'good' }, completeness: { expected: 1000, received: 1000 } };
+
+  it('carries q "uncertain" and cmp = received / expected in CBOR, only on the incomplete window', () => {
+    const records = resolveSenml(new SenmlCborDecoder().decode(new SenmlCborEncoder().encode('mm', [window, complete])));
+    expect(records[0]).toMatchObject({ n: 'mm/vibration-rms', q: 'uncertain', cmp: 0.987, v: 1.87 });
+    expect(records[1]!.cmp).toBeUndefined();
+    expect(packToSamples(new SenmlCborDecoder().decode(new SenmlCborEncoder().encode('mm', [window])), 'mm')[0]!.quality).toEqual({
+      level: 'uncertain',
+      detail: 'completeness 0.987',
+    });
+  });
+
+  it('carries the same in SenML-JSON', () => {
+    const json = encodeSenmlJson('mm', [window]);
+    expect(JSON.parse(json)[0]).toMatchObject({ q: 'uncertain', cmp: 0.987 });
+    expect(resolveSenml(new SenmlJsonDecoder().decode(json))[0]).toMatchObject({ cmp: 0.987 });
+  });
+
+  it('refuses a cmp outside 0…1 when decoding', () => {
+    expect(() => new SenmlJsonDecoder().decode('[{"n":"a","v":1,"cmp":1.5}]')).toThrow(/cmp/);
   });
 });
