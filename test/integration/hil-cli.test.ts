@@ -1,7 +1,7 @@
 /**
  * `sensorkit hil` as a user runs it: a real child process through bin/sensorkit.js. The shipped
  * temperature plan on the emulated target, signed; verify (a flipped byte, a wrong key, no
- * signature); replay; a plan that fails; bad plans, targets and instruments as one-line exit-2
+ * signature, no --key); replay; a plan that fails; bad plans, targets and instruments as one-line exit-2
  * errors; a station of two fixtures in parallel.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -118,9 +118,14 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
     const verified = await sensorkit(['hil', 'verify', join(out, 'record.json'), '--key', join(keys, 'public.pem')]);
     expect(verified.code).toBe(0);
     expect(verified.stdout).toMatch(/^ok: .*record\.json: signed ES256 by sha-256:[0-9a-f]{64} \(the key given\); env-node-temperature \d+\.\d+\.\d+ on emulated, .* outcome pass\n$/);
+    // Without --key the signature is checked against the key the record carries: intact, but
+    // anyone could have signed it, so it is not accepted unless --any-key says that is enough.
     const keyless = await sensorkit(['hil', 'verify', out]);
-    expect(keyless.code).toBe(0);
-    expect(keyless.stdout).toMatch(/the key it carries; give --key to check who signed/);
+    expect(keyless.code).toBe(1);
+    expectOneLine(keyless, /record\.json: signature intact, but the signer was not checked: give --key PUBLIC\.pem \(signed by sha-256:[0-9a-f]{64}\)/);
+    const anyKey = await sensorkit(['hil', 'verify', out, '--any-key']);
+    expect(anyKey.code).toBe(0);
+    expect(anyKey.stdout).toMatch(/\(any key accepted: the signer was not checked\)/);
   });
 
   it('verify refuses a flipped byte in a measured value, with the reason', async () => {
@@ -164,17 +169,26 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
     expectOneLine(notSigned, /record\.json: not signed \(no signature member\)$/);
   });
 
-  it('replay reruns the record and finds no differences; a changed record shows its difference', async () => {
+  it('replay reruns the record and finds no differences; a changed record shows its difference, a record whose signature fails is refused', async () => {
     const replay = await sensorkit(['hil', 'replay', join(out, 'record.json')]);
     expect(replay.stderr).toBe('');
     expect(replay.code).toBe(0);
     expect(replay.stdout).toMatch(/^replay of .*record\.json: no differences \(\d+ phases?, \d+ measurements, seed 4; wall \d+\.\d s\)\n$/);
 
-    // The tampered record of the verify test: one measured value changed by a tenth.
-    const differs = await sensorkit(['hil', 'replay', join(dir, 'tampered.json')]);
+    // The tampered record of the verify test: its signature no longer holds, so nothing is run.
+    const tampered = await sensorkit(['hil', 'replay', join(dir, 'tampered.json')]);
+    expect(tampered.code).toBe(2);
+    expectOneLine(tampered, /tampered\.json: the record's signature does not verify: the signature does not match the content/);
+
+    // An unsigned record of the shipped plan with one measured value changed by a tenth.
+    const text = await readFile(join(dir, 'unsigned', 'record.json'), 'utf8');
+    const value = /"unit": "Cel",\n {10}"value": -?\d+\.[0-8]/.exec(text)![0];
+    const changed = join(dir, 'changed.json');
+    await writeFile(changed, text.replace(value, value.replace(/\d$/, (digit) => String(Number(digit) + 1))));
+    const differs = await sensorkit(['hil', 'replay', changed]);
     expect(differs.code).toBe(1);
-    expect(differs.stdout).toMatch(/^replay of .*tampered\.json: 1 difference\n {2}\$\.phases\[\d+\]\.measurements\[\d+\]\.value: -?\d+\.\d+ → -?\d+\.\d+\n/);
-    expect(differs.stderr).toMatch(/note: the record's signature does not hold/);
+    expect(differs.stdout).toMatch(/^replay of .*changed\.json: 1 difference\n {2}\$\.phases\[\d+\]\.measurements\[\d+\]\.value: -?\d+\.\d+ → -?\d+\.\d+\n/);
+    expect(differs.stderr).toBe('');
   });
 
   it('--json prints the summary as the only output on standard output; progress goes to standard error', async () => {
@@ -297,7 +311,11 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
     expect(simulated.code).toBe(0);
     const record = JSON.parse(await readFile(join(dir, 'sim-dmm', 'record.json'), 'utf8')) as { instruments: { id: string; connection: string; simulated: boolean }[] };
     expect(record.instruments).toMatchObject([{ id: 'dmm', connection: 'sim:dmm', simulated: true }]);
-    const replay = await sensorkit(['hil', 'replay', join(dir, 'sim-dmm', 'record.json')]);
+    // Unsigned, and its plan is a file: replayed only with the plan file given by the user.
+    const untrusted = await sensorkit(['hil', 'replay', join(dir, 'sim-dmm', 'record.json')]);
+    expect(untrusted.code).toBe(2);
+    expectOneLine(untrusted, /names the plan file .*with-dmm\.json, which runs code, but it is not signed: give the plan file with --plan FILE/);
+    const replay = await sensorkit(['hil', 'replay', join(dir, 'sim-dmm', 'record.json'), '--plan', plan]);
     expect(replay.stdout).toMatch(/no differences/);
     expect(replay.code).toBe(0);
   });

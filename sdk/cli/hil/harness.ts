@@ -4,7 +4,10 @@
  * and `replay` both go through it, so a replay is set up exactly as the run was.
  */
 import { existsSync } from 'node:fs';
-import { ValidationError } from '../../core/errors.js';
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { StorageError, ValidationError } from '../../core/errors.js';
+import { planDigest } from '../../../hil/record/plan-digest.js';
 import type { TestPlan } from '../../../hil/plan/define-test-plan.js';
 import type { RunRecord } from '../../../hil/record/record.js';
 import type { Injection } from '../../../hil/targets/emulated-injection.js';
@@ -17,6 +20,12 @@ export interface PlanSource {
   readonly plan: TestPlan;
   /** As the user named it: a path, or a shipped plan's id. */
   readonly name: string;
+  /**
+   * As the record names it (`plan.file`): a shipped plan's id, or the plan file's absolute path,
+   * so that a replay finds it from any working directory and a file of the same name elsewhere
+   * cannot stand in for it.
+   */
+  readonly recorded: string;
   readonly bytes: Uint8Array;
 }
 
@@ -46,16 +55,50 @@ export interface TargetRun {
  * ```
  */
 export async function loadPlan(name: string): Promise<PlanSource> {
-  let file = name;
   if (!existsSync(name)) {
     const shipped = harness.shippedPlans().find((p) => p.id === name);
     if (shipped === undefined) {
       throw new ValidationError(name, 'no such plan file, and no shipped plan of that name (`sensorkit hil list` shows them)');
     }
-    file = shipped.file;
+    const loaded = await harness.loadTestPlan(shipped.file);
+    return { plan: loaded.plan, name, recorded: shipped.id, bytes: loaded.bytes };
   }
+  const loaded = await harness.loadTestPlan(name);
+  return { plan: loaded.plan, name, recorded: resolve(name), bytes: loaded.bytes };
+}
+
+/** A plan file is at most this long (as `loadTestPlan` allows). */
+const MAX_PLAN_BYTES = 1024 * 1024;
+
+/**
+ * Loads a plan file only when its bytes have the digest a record names: the digest is checked
+ * before the file is imported (a .ts or .js plan is code), and again on the bytes that were loaded.
+ * `recorded` is what the new record names as its `plan.file`. Throws `ValidationError` ("the plan
+ * file changed since the run: …") on a mismatch.
+ *
+ * @example
+ * ```ts
+ * const source = await loadPlanWithDigest('plans/kelvin.json', record.plan.digest, record.plan.file)
+ * ```
+ */
+export async function loadPlanWithDigest(file: string, digest: string, recorded: string): Promise<PlanSource> {
+  let bytes: Uint8Array;
+  try {
+    const stats = await stat(file);
+    if (!stats.isFile()) throw new ValidationError(file, 'not a regular file');
+    if (stats.size > MAX_PLAN_BYTES) throw new ValidationError(file, 'larger than a plan file may be (1 MiB)');
+    bytes = new Uint8Array(await readFile(file));
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    throw new StorageError(file, `cannot read the plan file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+  }
+  const changed = (found: string): ValidationError => new ValidationError(file, `the plan file changed since the run: it is ${found}, the record names ${digest}`);
+  const before = planDigest(bytes);
+  if (before !== digest) throw changed(before);
   const loaded = await harness.loadTestPlan(file);
-  return { plan: loaded.plan, name, bytes: loaded.bytes };
+  const after = planDigest(loaded.bytes);
+  if (after !== digest) throw changed(after);
+  return { plan: loaded.plan, name: file, recorded, bytes: loaded.bytes };
 }
 
 /**
@@ -137,7 +180,7 @@ export async function runOnTarget(source: PlanSource, run: TargetRun, settings: 
       target,
       seed: run.seed,
       instruments,
-      planFile: { path: source.name, bytes: source.bytes },
+      planFile: { path: source.recorded, bytes: source.bytes },
       context: settings.context,
       ...(settings.onProgress === undefined ? {} : { onProgress: settings.onProgress }),
       ...(settings.signal === undefined ? {} : { signal: settings.signal }),

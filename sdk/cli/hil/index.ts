@@ -15,8 +15,10 @@ record.json, junit.xml and a self-contained report.html.
 
 Commands:
   run PLAN       run a plan on one or several devices (--target, --station)
-  verify FILE    check a record's signature (exit 1 when any byte of the results changed)
-  replay FILE    rerun an emulated record and print any difference
+  verify FILE    check a record's signature against --key (exit 1 when a byte of the results
+                 changed or the signer was not checked)
+  replay FILE    rerun an emulated record and print any difference (a plan file runs only when
+                 the record is signed by a --key given, or when you give it with --plan)
   list           the shipped plans
   init DEVICE    write a test plan from a device model
   keygen         write a P-256 key pair that signs records

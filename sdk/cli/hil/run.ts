@@ -4,7 +4,8 @@
  * and report, and a summary of all.
  */
 import type { KeyObject } from 'node:crypto';
-import { basename } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SensorkitError, StorageError } from '../../core/errors.js';
 import { readPrivateKey } from '../../../ota/keys/keys.js';
@@ -14,7 +15,8 @@ import { harness } from './harness-modules.js';
 import { RunProgress } from './progress.js';
 import { exitCodeOf, summaryText, writeRunResults, type RunResult } from './results.js';
 import { loadStation } from './station.js';
-import { parseNumberOption, UsageError } from '../usage.js';
+import { UsageError } from '../usage.js';
+import { parseOneLine, parseSeed } from './args.js';
 
 export const RUN_HELP = `Usage: sensorkit hil run PLAN [--target SPEC]... [--station FILE] [options]
 
@@ -35,7 +37,9 @@ Options:
   --seed N               seed of the emulated world and simulated instruments (default: 1)
   --out DIR              where to write the results (default: hil-runs/<plan id>-<UTC time>)
   --key FILE             PKCS#8 private key that signs record.json (\`sensorkit hil keygen\`);
-                         without it the record is written unsigned
+                         without it the record is written unsigned, with a warning (\`hil
+                         verify\` refuses an unsigned record)
+  --force                overwrite the results of an earlier run in --out (refused without)
   --operator NAME        who ran the test (recorded)
   --inject CH:KIND=V     a declared truth on the emulated target: offset, gain, nonlinearity,
                          hysteresis, lag (s), noise (sigma) or drift (per hour) of an input, e.g.
@@ -45,7 +49,8 @@ Options:
 
 Exit status: 0 when every test passed, 1 when one failed or a phase was aborted, 2 on a usage or
 set-up error (a plan that does not load, a target that does not answer, an instrument that does
-not identify).
+not identify, an --out that holds an earlier run). A conditional outcome counts as the plan's
+conditionalOutcomes says (default: a conditional pass passes, a conditional fail fails).
 `;
 
 const OPTIONS = {
@@ -58,6 +63,7 @@ const OPTIONS = {
   operator: { type: 'string' },
   inject: { type: 'string', multiple: true },
   json: { type: 'boolean', default: false },
+  force: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -104,6 +110,17 @@ function oneLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 }
 
+/**
+ * Refuses to write over an earlier run: `out/record.json`, or for several devices
+ * `out/summary.json` and `out/<name>/record.json` (a signed record is evidence; `--force` says it
+ * may go).
+ */
+function refuseEarlierResults(out: string, names: readonly string[]): void {
+  const files = names.length === 0 ? [join(out, 'record.json')] : [join(out, 'summary.json'), join(out, 'record.json'), ...names.map((name) => join(out, name, 'record.json'))];
+  const found = files.find((file) => existsSync(file));
+  if (found !== undefined) throw new StorageError(found, 'the results of an earlier run are there; give another --out, or --force to overwrite them');
+}
+
 function defaultOut(planId: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   return `hil-runs/${planId}-${stamp}`;
@@ -119,12 +136,12 @@ function defaultOut(planId: string): string {
  * ```
  */
 export async function runCommand(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: OPTIONS });
+  const { values, positionals } = parseOneLine(() => parseArgs({ args: [...argv], allowPositionals: true, options: OPTIONS }));
   if (values.help) return void process.stdout.write(RUN_HELP), 0;
   if (positionals.length !== 1) throw new UsageError(`hil run takes one PLAN, got ${positionals.length}${positionals.length > 0 ? `: ${positionals.join(' ')}` : ''}`);
   if (values.station !== undefined && values.target !== undefined) throw new UsageError('give either --target or --station, not both');
   if (values.station !== undefined && values.instrument !== undefined) throw new UsageError('with --station, give instruments in the station file (targets[].instruments)');
-  const seed = values.seed === undefined ? 1 : parseNumberOption('--seed', values.seed, { integer: true, min: 0, max: Number.MAX_SAFE_INTEGER });
+  const seed = values.seed === undefined ? 1 : parseSeed(values.seed);
   const key = values.key === undefined ? undefined : await readSigningKey(values.key);
   const inject = (values.inject ?? []).flatMap((text) => harness.parseInjection(text));
   const source = await loadPlan(positionals[0]!);
@@ -147,6 +164,7 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   checkSharedInstruments(runs);
   const single = values.station === undefined && runs.length === 1;
   const out = values.out ?? defaultOut(plan.id);
+  if (!values.force) refuseEarlierResults(out, single ? [] : runs.map((r) => r.name));
 
   const progressOut = values.json ? process.stderr : process.stdout;
   const progress = new RunProgress(progressOut, runs.map((r) => r.name));
@@ -191,5 +209,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
   const summary = await writeRunResults(out, { id: plan.id, name: plan.name, version: plan.version }, results, { single, ...(key === undefined ? {} : { key }) });
   if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   else process.stdout.write(summaryText(summary, out));
+  if (key === undefined && summary.runs.some((r) => r.dir !== undefined)) {
+    process.stderr.write(`sensorkit: warning: ${single ? `${join(out, 'record.json')} is` : `the records in ${out} are`} not signed (no --key), and \`hil verify\` refuses ${single ? 'it' : 'them'}; \`sensorkit hil keygen\` makes a key\n`);
+  }
   return exitCodeOf(summary);
 }

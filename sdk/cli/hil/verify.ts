@@ -1,48 +1,40 @@
-/** `sensorkit hil verify DIR/record.json [--key PUB]`: is a record intact, and who signed it. */
+/**
+ * `sensorkit hil verify DIR/record.json|DIR (--key PUB | --any-key)`: is a record intact, and
+ * signed by a key the verifier trusts.
+ */
 import type { KeyObject } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StorageError } from '../../core/errors.js';
 import { readPublicKey } from '../../../ota/keys/keys.js';
 import { verifyRecord } from '../../../hil/record/sign.js';
 import { readInput } from '../ota/options.js';
+import { parseOneLine } from './args.js';
+import { claimProblem, recordSet } from './station-folder.js';
 import { UsageError } from '../usage.js';
 
-export const VERIFY_HELP = `Usage: sensorkit hil verify DIR/record.json|DIR [--key PUBLIC.pem]...
+export const VERIFY_HELP = `Usage: sensorkit hil verify DIR/record.json|DIR (--key PUBLIC.pem... | --any-key)
 
 Checks a run record's COSE_Sign1 signature over its canonical content (RFC 8785 JSON without the
 signature member) and that the file is the exact text that was written. With --key, the record
-must be signed by that key (repeat --key to accept any of several); without, the public key the
-record carries is used: changes are found, but not who signed.
+must be signed by that key (repeat --key to accept any of several). Without --key, the signature
+is checked against the public key the record carries: a change is found, but anyone can re-sign a
+changed record with a key of their own, so the record is not accepted unless --any-key says that
+an intact record is enough.
 
-A folder stands for its record.json; the folder of a run on several devices (with summary.json)
-stands for every device's record.
+A folder stands for its record.json. The folder of a run on several devices stands for every
+*/record.json in it; its summary.json must list each of them once, and only them, with the outcome
+and serial number the records carry.
 
-Exits 0 and prints one line per record when it verifies; prints the reason and exits 1 when a byte of
-the results changed, the key is wrong, or the record is not signed; exits 2 when the file or key
+Exits 0 and prints one line per record when every record verifies. Exits 1 with the reason when a
+byte of the results changed, the key is wrong, the record is not signed, the signer was not checked
+(no --key and no --any-key), or summary.json disagrees with the folder. Exits 2 when the file or key
 cannot be read.
 
 Options:
   --key FILE             SPKI public key PEM (from \`sensorkit hil keygen\`); repeatable
+  --any-key              accept a record signed by any key, checking only that it is intact
   -h, --help             show this help
 `;
-
-/** The records a path stands for: a file, a run's folder, or a station run's folder (summary.json). */
-async function recordFiles(path: string): Promise<string[]> {
-  try {
-    if (!(await stat(path)).isDirectory()) return [path];
-    if (existsSync(join(path, 'record.json')) || !existsSync(join(path, 'summary.json'))) return [join(path, 'record.json')];
-    const summary = JSON.parse(await readFile(join(path, 'summary.json'), 'utf8')) as { runs?: { dir?: unknown }[] };
-    const dirs = (summary.runs ?? []).map((run) => run.dir).filter((dir): dir is string => typeof dir === 'string');
-    if (dirs.length === 0) throw new StorageError(join(path, 'summary.json'), 'names no run with a record');
-    return dirs.map((dir) => join(path, dir, 'record.json'));
-  } catch (error) {
-    if (error instanceof StorageError) throw error;
-    throw new StorageError(path, `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
-  }
-}
 
 /**
  * Reads public keys for `--key`, as one-line errors naming the file.
@@ -73,25 +65,42 @@ export async function readPublicKeys(files: readonly string[]): Promise<KeyObjec
  * ```
  */
 export async function verifyCommand(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: [...argv],
-    allowPositionals: true,
-    options: { key: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h', default: false } },
-  });
+  const { values, positionals } = parseOneLine(() =>
+    parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: { key: { type: 'string', multiple: true }, 'any-key': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } },
+    }),
+  );
   if (values.help) return void process.stdout.write(VERIFY_HELP), 0;
   if (positionals.length !== 1) throw new UsageError(`hil verify takes one record.json, got ${positionals.length}`);
-  const files = await recordFiles(positionals[0]!);
+  if (values.key !== undefined && values['any-key']) throw new UsageError('give --key or --any-key, not both');
   const keys = values.key === undefined ? undefined : await readPublicKeys(values.key);
+  const set = await recordSet(positionals[0]!);
   let refused = 0;
-  for (const file of files) {
+  const refuse = (line: string): void => {
+    process.stderr.write(`sensorkit: ${line}\n`);
+    refused++;
+  };
+  for (const problem of set.problems) refuse(problem);
+  for (const file of set.files) {
     const result = verifyRecord(await readInput(file), keys);
     if (!result.ok) {
-      process.stderr.write(`sensorkit: ${file}: ${result.message}\n`);
-      refused++;
+      refuse(`${file}: ${result.message}`);
+      continue;
+    }
+    if (!result.trusted && !values['any-key']) {
+      refuse(`${file}: signature intact, but the signer was not checked: give --key PUBLIC.pem (signed by ${result.keyId}), or --any-key to accept any signer`);
       continue;
     }
     const r = result.record;
-    const who = result.trusted ? 'the key given' : 'the key it carries; give --key to check who signed';
+    const claim = set.claims.get(file);
+    const contradiction = claim === undefined ? undefined : claimProblem(claim, r);
+    if (contradiction !== undefined) {
+      refuse(`${file}: ${contradiction}`);
+      continue;
+    }
+    const who = result.trusted ? 'the key given' : 'any key accepted: the signer was not checked';
     process.stdout.write(
       `ok: ${file}: signed ${result.algorithm} by ${result.keyId} (${who}); ${r.plan.id} ${r.plan.version} on ${r.target.description}, device ${r.device.model} ${r.device.serialNumber}, outcome ${r.outcome}\n`,
     );
