@@ -131,8 +131,9 @@ function commands(out: CddlWriter, list: readonly CommandSpec[]): void {
     out.line(`${rule(command.id, 'reply')} = { ok: true${command.result ? `, ? result: ${valueType(command.result)}` : ''} } / command-error`);
   }
   out.blank();
-  out.comment('Bad arguments, an unknown command or a failing handler.');
-  out.line('command-error = { ok: false, error: { code: tstr, message: tstr } }');
+  out.comment('Bad arguments, an unknown command or a failing handler; a request the signed-command check refused');
+  out.comment('has code "ERR_REFUSED" and its reason (unsigned, wrong-role, replayed, expired …).');
+  out.line('command-error = { ok: false, error: { code: tstr, message: tstr, ? reason: tstr } }');
 }
 
 function settings(out: CddlWriter, list: readonly PropertySpec[]): void {

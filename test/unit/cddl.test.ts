@@ -176,7 +176,7 @@ describe('payloadCddl() commands, settings and alarms', () => {
     expect(ruleText(cddl, 'zero-reply')).toBe('zero-reply = { ok: true, ? result: number } / command-error');
     expect(ruleText(cddl, 'reboot-request')).toBe('reboot-request = {}');
     expect(ruleText(cddl, 'reboot-reply')).toBe('reboot-reply = { ok: true } / command-error');
-    expect(ruleText(cddl, 'command-error')).toBe('command-error = { ok: false, error: { code: tstr, message: tstr } }');
+    expect(ruleText(cddl, 'command-error')).toBe('command-error = { ok: false, error: { code: tstr, message: tstr, ? reason: tstr } }');
     expect(cddl).toContain('; --- cmd/zero (application/json or application/cbor; client → device)');
     expect(cddl).toContain('; --- cmd/zero/result (');
   });
