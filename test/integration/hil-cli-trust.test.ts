@@ -237,6 +237,15 @@ describe('sensorkit hil verify trusts a signer only when told', { timeout: 60_00
     const claimed = await sensorkit(['hil', 'verify', station, '--key', join(dir, 'trusted', 'public.pem')]);
     expect(claimed.code).toBe(1);
     expectOneLine(claimed, /emulated-1\/record\.json: summary\.json says emulated-1 had the outcome fail, the record pass$/);
+
+    // A record put beside summary.json does not stand for the station.
+    summary.runs[0]!.outcome = 'pass';
+    await writeFile(summaryFile, JSON.stringify(summary, null, 2));
+    await copyFile(join(station, 'emulated-2', 'record.json'), join(station, 'record.json'));
+    const beside = await sensorkit(['hil', 'verify', station, '--key', join(dir, 'trusted', 'public.pem')]);
+    expect(beside.code).toBe(1);
+    expect(beside.stdout.match(/^ok: /gm)).toHaveLength(2);
+    expectOneLine(beside, /station-claims\/record\.json: a station folder has no record of its own/);
   });
 });
 

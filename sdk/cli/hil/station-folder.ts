@@ -1,7 +1,8 @@
 /**
  * The records a `hil verify` argument stands for. A file is itself; a run's folder is its
  * record.json; a station run's folder (`hil run --target … --target …` or `--station`) is every
- * `<child>/record.json` found in it. summary.json is not signed, so it does not say which records
+ * `<child>/record.json` found in it (a folder with summary.json is a station's, whatever else it
+ * holds). summary.json is not signed, so it does not say which records
  * there are: it is checked against what is found (every listed run once, by a plain child name,
  * no record left out, outcome and serial number as the record says).
  */
@@ -98,15 +99,17 @@ export async function recordSet(path: string): Promise<RecordSet> {
     throw new StorageError(path, `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
   }
   if (!isDirectory) return { files: [path], claims: new Map(), problems: [] };
-  if (existsSync(join(path, 'record.json'))) return { files: [join(path, 'record.json')], claims: new Map(), problems: [] };
+  const summaryFile = join(path, 'summary.json');
+  const hasSummary = existsSync(summaryFile);
+  const own = join(path, 'record.json');
+  // A station's folder is known by its summary: a record.json put beside it does not stand for it.
+  if (!hasSummary && existsSync(own)) return { files: [own], claims: new Map(), problems: [] };
   let found: string[];
   try {
     found = await childRecords(path);
   } catch (error) {
     throw new StorageError(path, `cannot list: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
   }
-  const summaryFile = join(path, 'summary.json');
-  const hasSummary = existsSync(summaryFile);
   if (found.length === 0 && !hasSummary) throw new StorageError(path, 'holds no record.json, and no station run (summary.json)');
   const files = found.map((child) => join(path, child, 'record.json'));
   const claims = new Map<string, SummaryClaim>();
@@ -118,6 +121,7 @@ export async function recordSet(path: string): Promise<RecordSet> {
     return { files, claims, problems: [`${summaryFile}: not JSON: ${(error as Error).message.split('\n')[0]}`] };
   }
   const problems = checkSummary(path, summary, found, claims);
+  if (existsSync(own)) problems.push(`${own}: a station folder has no record of its own (its records are in its run folders)`);
   if (files.length === 0 && problems.length === 0) problems.push(`${summaryFile}: lists no run with a record`);
   return { files, claims, problems };
 }
