@@ -40,4 +40,9 @@ export interface RunOptions {
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Aborts the run: the current phase is recorded as aborted with the signal's reason. */
   readonly signal?: AbortSignal;
+  /**
+   * Wall-clock bound on closing the target, ms (default 10 000). A close that does not settle in
+   * time is abandoned: the record is still returned, with the problem in its last phase's log.
+   */
+  readonly closeTimeoutMs?: number;
 }

@@ -49,15 +49,56 @@ export async function runTestPlan(plan: TestPlan, options: RunOptions): Promise<
   const { instruments, records: instrumentRecords } = await identifyInstruments(plan, options);
 
   const device = await target.open();
-  let record: RunRecord | undefined;
+  let record: RunRecord;
   try {
     checkDevice(plan, target.model);
     checkPlan(plan, target.model, { inputs: target.inputs(), faults: canInjectFaults(target) });
     record = await runPhases(plan, options, target, device, instruments, instrumentRecords, { wallStart, startedAt });
-  } finally {
-    await target.close();
+  } catch (error) {
+    await closeWithin(target, closeTimeout(options));
+    throw error;
   }
+  const closeProblem = await closeWithin(target, closeTimeout(options));
+  if (closeProblem !== undefined) record = withCloseNote(record, closeProblem);
   return { ...record, finishedAt: new Date().toISOString(), wallDuration: Math.round(performance.now() - wallStart) };
+}
+
+/** Wall-clock bound on `target.close()` when `RunOptions.closeTimeoutMs` is not given. */
+const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+
+function closeTimeout(options: RunOptions): number {
+  const ms = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+  if (!(Number.isFinite(ms) && ms > 0)) throw new ArgumentError(`Expected \`closeTimeoutMs\` to be a number above 0, got ${String(ms)}`);
+  return ms;
+}
+
+/**
+ * Closes the target within `ms` of wall time. Resolves with what went wrong (a close that rejected
+ * or did not settle in time, then abandoned) or undefined; never rejects, so the record survives a
+ * fixture that cannot be closed.
+ */
+async function closeWithin(target: Target, ms: number): Promise<string | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`the target did not close within ${ms} ms of wall time and was abandoned`), ms);
+  });
+  const closing = target.close().then(
+    () => undefined,
+    (error: unknown) => `closing the target failed: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  try {
+    return await Promise.race([closing, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The record with a close problem logged at the end of its last phase (its outcome unchanged). */
+function withCloseNote(record: RunRecord, problem: string): RunRecord {
+  const last = record.phases.at(-1);
+  if (last === undefined) return record;
+  const entry = { time: record.clock.duration, message: problem };
+  return { ...record, phases: [...record.phases.slice(0, -1), { ...last, log: [...last.log, entry] }] };
 }
 
 /** The plan's checks against the model the target runs, which must be the plan's device when the plan holds a model. */

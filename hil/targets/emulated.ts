@@ -251,9 +251,14 @@ class InProcessEmulatedTarget implements EmulatedTarget {
     const state = this.#state;
     this.#state = { name: 'closed' };
     if (state.name !== 'open') return;
-    await state.device.stop();
-    await state.board.close();
     this.#listeners.clear();
+    // stop() closes the drivers at once, then waits for a read in flight. A transfer held by an
+    // injected `timeout` fault waits for clock time that nothing advances once the run is over, so
+    // the board closes next: that clears the faults and rejects every waiting transfer, and the stop
+    // settles without the clock moving on.
+    const stopping = state.device.stop();
+    await state.board.close();
+    await stopping;
   }
 
   #open(): Extract<State, { name: 'open' }> {

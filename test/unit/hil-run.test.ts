@@ -208,6 +208,41 @@ describe('runTestPlan', () => {
     expect(recovered!.outcome).toBe('pass');
   });
 
+  it('returns the record with the phase aborted when the device stops reporting until the end of the run (a timeout fault that outlives it)', async () => {
+    const { record, target } = await run([
+      {
+        id: 'silent',
+        steps: [
+          { kind: 'wait', durationMs: 60_000 },
+          { kind: 'fault', target: 'i2c1@0x76', fault: 'timeout' },
+          { kind: 'measure', id: 'during', channel: 'temperature', samples: 3, timeoutMs: 30_000 },
+        ],
+      },
+    ]);
+    expect(record.phases[0]).toMatchObject({ outcome: 'aborted' });
+    expect(record.phases[0]!.reason).toMatch(/^measure during: the device stopped reporting/);
+    expect(record.outcome).toBe('aborted');
+    // The target closed: its board refuses further transfers.
+    expect(() => target.board).toThrow(StateError);
+  });
+
+  it('bounds closing the target in wall time: a close that never settles is abandoned and the record is still returned', async () => {
+    const inner = createEmulatedTarget({ device: DEVICE, seed: 7 });
+    let closeCalls = 0;
+    const stuck = new Proxy(inner, {
+      get(object, key) {
+        if (key === 'close') return () => ((closeCalls += 1), new Promise<void>(() => {}));
+        const value = Reflect.get(object, key, object) as unknown;
+        return typeof value === 'function' ? value.bind(object) : value;
+      },
+    }) as Target;
+    const record = await runTestPlan(plan([{ id: 'p', steps: [{ kind: 'measure', channel: 'temperature', samples: 2 }] }]), { target: stuck, seed: 7, closeTimeoutMs: 50 });
+    expect(closeCalls).toBe(1);
+    expect(record.outcome).toBe('pass');
+    expect(record.phases[0]!.log.at(-1)!.message).toBe('the target did not close within 50 ms of wall time and was abandoned');
+    await inner.close();
+  });
+
   it('measures through an intermittent contact (a dropout with a probability): the failed reads are not used', async () => {
     const { record } = await run([
       {
