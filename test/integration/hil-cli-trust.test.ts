@@ -173,6 +173,10 @@ describe('sensorkit hil replay trusts a record before it runs anything', { timeo
     expect(replay.stderr).toBe('');
     expect(replay.code).toBe(0);
     expect(replay.stdout).toMatch(/no differences/);
+    // Its --out does not write over a record either.
+    const over = await sensorkit(['hil', 'replay', join(dir, 'base', 'record.json'), '--plan', copy, '--out', join(dir, 'base')]);
+    expect(over.code).toBe(2);
+    expectOneLine(over, /base\/record\.json: the results of an earlier run are there; give another --out, or --force to overwrite them$/);
   });
 });
 

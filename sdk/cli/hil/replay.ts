@@ -4,9 +4,10 @@
  * recorded results and the new ones, the wall-clock fields and the signature aside.
  */
 import type { KeyObject } from 'node:crypto';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ValidationError } from '../../core/errors.js';
+import { StorageError, ValidationError } from '../../core/errors.js';
 import type { RunRecord } from '../../../hil/record/record.js';
 import { verifyRecord } from '../../../hil/record/sign.js';
 import { compareRecords, describeDifference } from '../../../hil/record/compare.js';
@@ -20,7 +21,7 @@ import { UsageError } from '../usage.js';
 import { parseOneLine } from './args.js';
 import { readPublicKeys } from './verify.js';
 
-export const REPLAY_HELP = `Usage: sensorkit hil replay RECORD.json [--key PUBLIC.pem]... [--plan FILE] [--out DIR] [--json]
+export const REPLAY_HELP = `Usage: sensorkit hil replay RECORD.json [--key PUBLIC.pem]... [--plan FILE] [--out DIR [--force]] [--json]
 
 Reruns an emulated run from its record: the same plan, target, seed, virtual clock start,
 simulated instruments and context. Prints every difference from the recorded results (JSON paths;
@@ -42,6 +43,8 @@ Options:
   --key FILE             SPKI public key PEM of a signer you trust; repeatable
   --plan FILE            the plan file to replay the record with (its digest must match)
   --out DIR              also write the replay's record.json (unsigned), junit.xml and report.html
+                         (a folder holding a record.json is refused)
+  --force                overwrite the record.json in --out
   --json                 print {"record", "differences": [{"path", "kind", "a", "b"}]} as JSON
   -h, --help             show this help
 `;
@@ -120,6 +123,7 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
         key: { type: 'string', multiple: true },
         plan: { type: 'string' },
         out: { type: 'string' },
+        force: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -128,6 +132,9 @@ export async function replayCommand(argv: readonly string[]): Promise<number> {
   if (values.help) return void process.stdout.write(REPLAY_HELP), 0;
   if (positionals.length !== 1) throw new UsageError(`hil replay takes one record.json, got ${positionals.length}`);
   const file = positionals[0]!;
+  if (values.out !== undefined && !values.force && existsSync(join(values.out, 'record.json'))) {
+    throw new StorageError(join(values.out, 'record.json'), 'the results of an earlier run are there; give another --out, or --force to overwrite them');
+  }
   const keys = values.key === undefined ? undefined : await readPublicKeys(values.key);
   const trusted = readRecord(file, await readInput(file), keys);
   const record = trusted.record;
