@@ -169,7 +169,7 @@ export interface RunRecord {
     readonly version: string;
     /** `sha-256:<hex>` of the plan file's bytes (or of the plan's canonical JSON when it has no file). */
     readonly digest: string;
-    /** The plan file as given on the command line, when there was one. */
+    /** The plan's file: a shipped plan's id, or the absolute path of the plan file (`hil run`). */
     readonly file?: string;
   };
   readonly target: { readonly kind: string; readonly description: string; readonly observation: string; readonly virtualTime: boolean };

@@ -30,7 +30,7 @@ export interface RunOptions {
   readonly seed: number;
   /** Instruments by the plan's role names. */
   readonly instruments?: Readonly<Record<string, ConnectedInstrument>>;
-  /** The plan file as the user named it (recorded) and its bytes (digested). */
+  /** The plan file as the record should name it (a shipped plan's id, or an absolute path) and its bytes (digested). */
   readonly planFile?: { readonly path: string; readonly bytes: Uint8Array };
   /** Operator, station and ambient fields for the record and the report. */
   readonly context?: RunRecord['context'];
