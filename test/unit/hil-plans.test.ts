@@ -6,6 +6,11 @@ import { loadTestPlan, shippedPlans } from '../../hil/plan/index.js';
 import { WALL_CLOCK_FIELDS, type RunRecord } from '../../hil/record/record.js';
 import { runTestPlan } from '../../hil/run/index.js';
 import { createEmulatedTarget } from '../../hil/targets/emulated.js';
+import { firstOrderLag, gaussianNoise, PhysicalInputs, sine, type EmulatedBoard } from '../../boards/emulated/index.js';
+import { Ads1115Peripheral, currentLoopTransmitter, type CurrentLoopFault } from '../../boards/emulated/parts/index.js';
+import type { SeededRandom } from '../../sdk/core/index.js';
+import type { CalibrationSpec } from '../../sdk/model/index.js';
+import pressureTransmitter, { CALIBRATION } from '../../examples/pressure-transmitter/device.js';
 
 const SEEDS = [1, 2, 3, 42, 1234];
 
@@ -71,15 +76,20 @@ describe('hil/plans/pressure-transmitter-loop.ts', () => {
     ]);
     expect(record.outcome).toBe('pass');
     const measured = new Map(record.phases.flatMap((phase) => phase.measurements.map((m) => [m.id, m] as const)));
-    // NE 43: held at 3.8 mA below the range and 20.5 mA above it, with the span points' 0.08 mA allowance.
-    expect(measured.get('loop-current@under-range')!.limits).toMatchObject({ low: 3.72, high: 4, unit: 'mA' });
-    expect(measured.get('loop-current@over-range')!.limits).toMatchObject({ low: 20, high: 20.58, unit: 'mA' });
-    expect(measured.get('loop-current@under-range')!.value).toBeGreaterThan(3.6);
-    expect(measured.get('loop-current@over-range')!.value).toBeLessThan(21);
+    // NE 43: saturated at 3.8 mA below the range and 20.5 mA above it, with the span points' 0.08 mA allowance.
+    expect(measured.get('loop-current@under-range')!.limits).toMatchObject({ low: 3.72, high: 3.88, unit: 'mA' });
+    expect(measured.get('loop-current@over-range')!.limits).toMatchObject({ low: 20.42, high: 20.58, unit: 'mA' });
+    expect(measured.get('loop-current@under-range')!.value).toBeLessThan(4);
+    expect(measured.get('loop-current@over-range')!.value).toBeGreaterThan(20);
     expect(measured.get('pressure-quality@under-range')!.reason).toBe('quality uncertain (out_of_range)');
-    expect(measured.get('loop-current@downscale')!.value).toBeNull();
-    expect(measured.get('loop-current@downscale')!.reason).toMatch(/^quality bad \(sensor_fault: loop current 3\.50 mA: at or below 3\.6 mA/);
-    expect(measured.get('loop-current@upscale')!.reason).toMatch(/at or above 21 mA/);
+    // The failure signals, judged on the current the receiver read when it rejected it.
+    expect(measured.get('loop-current@downscale')).toMatchObject({ value: 3.5, unit: 'mA', outcome: 'pass', limits: { low: 1, high: 3.6, unit: 'mA' } });
+    // 21.5 mA across 250 Ω is 5.375 V, which the ADS1115 on a 5 V supply reads at its input limit of about 21.2 mA.
+    expect(measured.get('loop-current@upscale')).toMatchObject({ unit: 'mA', outcome: 'pass', limits: { low: 21, unit: 'mA' } });
+    expect(measured.get('loop-current@upscale')!.value).toBeGreaterThanOrEqual(21.1);
+    expect(measured.get('loop-current@upscale')!.value).toBeLessThanOrEqual(21.5);
+    expect(measured.get('loop-quality@downscale')!.reason).toMatch(/^quality bad \(sensor_fault: loop current 3\.50 mA: at or below 3\.6 mA/);
+    expect(measured.get('loop-quality@upscale')!.reason).toMatch(/at or above 21 mA/);
     expect(measured.get('pressure@recovered')!.outcome).toBe('pass');
     // The method phases: named after the method, each result with U and a guard-band decision.
     for (const id of ['linearity', 'linearity-terminal', 'hysteresis', 'hysteresis-difference', 'repeatability', 'step-response-t63', 'step-response-t90', 'step-response-settling-time']) {
@@ -89,6 +99,60 @@ describe('hil/plans/pressure-transmitter-loop.ts', () => {
     // The transmitter's lag of about 2 s behind the channel's EMA.
     expect(measured.get('step-response-t63')!.value).toBeGreaterThan(1.5);
     expect(measured.get('step-response-t63')!.value).toBeLessThan(3);
+  });
+});
+
+/**
+ * The pressure transmitter's emulation with a different transmitter: one that clamps at 4.00 and
+ * 20.00 mA instead of signalling NE 43 saturation, or one whose failure signals are `faults`.
+ */
+function otherTransmitter(options: { clamp?: boolean; faults?: Readonly<Record<string, CurrentLoopFault>> }) {
+  return (board: EmulatedBoard, random: SeededRandom, inputs: PhysicalInputs = new PhysicalInputs()): void => {
+    const pressure = inputs.input('pressure', sine({ offset: 400_000, amplitude: 80_000, periodMs: 60_000 }), 'Pa', 'process pressure at the transmitter');
+    const process = gaussianNoise(firstOrderLag(pressure, { timeConstantMs: 2_000 }), { sigma: 500, random: random.fork('process') });
+    const { low, high } = CALIBRATION as Extract<CalibrationSpec, { method: 'two-point' }>;
+    const gain = (high.raw - low.raw) / (high.reference - low.reference);
+    const loop = currentLoopTransmitter({ valueAt: (t: number) => low.raw + (process.valueAt(t) - low.reference) * gain }, { rangeMin: 0, rangeMax: 1_000_000, shuntOhms: 250 });
+    const clamped = {
+      valueAt: (t: number) => {
+        const volts = loop.valueAt(t);
+        return options.clamp === true && loop.fault === undefined ? Math.min(5, Math.max(1, volts)) : volts; // 4…20 mA across 250 Ω
+      },
+    };
+    inputs.fault('transmitter', ['downscale', 'upscale', 'open'], (kind) => loop.setFault(kind === undefined ? undefined : (options.faults?.[kind] ?? (kind as CurrentLoopFault))), 'failure signal');
+    board.attachI2c(new Ads1115Peripheral({ address: 0x48, inputs: [clamped], vdd: 5, random: random.fork('ads1115') }), { bus: 'i2c1' });
+  };
+}
+
+async function runPressureOn(emulation: ReturnType<typeof otherTransmitter>, seed = 1) {
+  const { plan } = await loadTestPlan('hil/plans/pressure-transmitter-loop.ts');
+  const record = await runTestPlan(plan, { target: createEmulatedTarget({ device: { model: pressureTransmitter, emulation }, seed }), seed });
+  return new Map(record.phases.flatMap((phase) => phase.measurements.map((m) => [m.id, m] as const)));
+}
+
+describe('hil/plans/pressure-transmitter-loop.ts against transmitters that do not signal NAMUR NE 43', () => {
+  it('fails a transmitter that clamps at 4.00 and 20.00 mA instead of saturating at 3.8 and 20.5 mA', async () => {
+    const measured = await runPressureOn(otherTransmitter({ clamp: true }));
+    expect(measured.get('loop-current@under-range')).toMatchObject({ outcome: 'fail' });
+    expect(measured.get('loop-current@under-range')!.value).toBeCloseTo(4, 1);
+    expect(measured.get('loop-current@over-range')).toMatchObject({ outcome: 'fail' });
+    expect(measured.get('loop-current@over-range')!.value).toBeCloseTo(20, 1);
+    expect(measured.get('loop-current@50%')!.outcome).toBe('pass');
+  });
+
+  it('fails an open loop as a downscale or upscale signal', async () => {
+    const measured = await runPressureOn(otherTransmitter({ faults: { downscale: 'open', upscale: 'open' } }));
+    expect(measured.get('loop-current@downscale')).toMatchObject({ value: 0, outcome: 'fail' });
+    expect(measured.get('loop-current@upscale')).toMatchObject({ value: 0, outcome: 'fail' });
+    // The receiver marks both bad all the same: only the current tells them apart.
+    expect(measured.get('loop-quality@downscale')!.outcome).toBe('pass');
+  });
+
+  it('tells downscale from upscale: swapped failure signals fail both', async () => {
+    const measured = await runPressureOn(otherTransmitter({ faults: { downscale: 'upscale', upscale: 'downscale' } }));
+    expect(measured.get('loop-current@downscale')).toMatchObject({ outcome: 'fail' });
+    expect(measured.get('loop-current@downscale')!.value).toBeGreaterThan(21);
+    expect(measured.get('loop-current@upscale')).toMatchObject({ value: 3.5, outcome: 'fail' });
   });
 });
 
