@@ -1,8 +1,15 @@
 /**
  * The append path of the durable outbox: group commit of appends into the newest segment. It hands
  * out seqs (reserved in fsynced blocks), rolls segments over, keeps the byte bound by dropping the
- * oldest segments, and writes each group with ONE write(2) (and, under `'always'`, ONE fdatasync(2)).
- * The outbox runs its commits one at a time, in call order, among its other file operations.
+ * oldest segments, and writes each group with ONE write(2). The outbox runs its commits one at a
+ * time, in call order, among its other file operations.
+ *
+ * Under `'always'` the commits are pipelined (`Segment.appendPipelined`): a commit ends once its
+ * write(2) returned, so the next group is written while this one's fdatasync(2) runs, and its calls
+ * settle later, once the group is durable. Groups settle in write order. Failure rule: a failed
+ * fdatasync fails its group and every later group not yet durable (their appends reject with the
+ * `StorageError` and their records leave `pending()`, as any failed append's do); a group that was
+ * durable before it is never touched. Rolling over to a new segment first waits for the pipeline.
  */
 import type { AckJournal } from './ack-journal.js';
 import { FRAME_HEADER_BYTES, FrameKind } from './frame.js';
@@ -38,6 +45,8 @@ interface Group {
   records: Array<{ readonly index: number; readonly call: AppendCall; readonly record: NewRecord }>;
   /** Frame bytes of `records`. */
   recordBytes: number;
+  /** Under `'always'`: settle once the group's writes are durable or failed (never reject). */
+  readonly durable: Array<Promise<void>>;
 }
 
 /** Seqs reserved per journal fsync, so a power cut cannot make a seq be handed out twice. */
@@ -60,6 +69,10 @@ export class AppendLane {
   #writtenBelow: number;
   #droppedRecords = 0;
   #droppedBytes = 0;
+  /** Under `'always'`: the groups committed and not yet settled, oldest first, with their last seq. */
+  readonly #unsettled: Array<{ readonly lastSeq: number; readonly done: Promise<void> }> = [];
+  /** Settles once every group committed so far is settled (they settle in order). */
+  #lastSettled: Promise<void> = Promise.resolve();
 
   constructor(settings: OutboxSettings, segments: SegmentSet, journal: AckJournal, seqs: { nextSeq: number; reservedUpTo: number }, host: AppendLaneHost) {
     this.#settings = settings;
@@ -76,7 +89,10 @@ export class AppendLane {
     return this.#nextSeq;
   }
 
-  /** Every seq below this one has been written, or its write has failed. */
+  /**
+   * Every seq below this one has been written (under `'always'`: and fdatasynced), or its write
+   * has failed.
+   */
   get writtenBelow(): number {
     return this.#writtenBelow;
   }
@@ -92,7 +108,7 @@ export class AppendLane {
    * rejects: each call gets its own outcome.
    */
   async commit(calls: readonly AppendCall[]): Promise<void> {
-    const group: Group = { outcomes: [], records: [], recordBytes: 0 };
+    const group: Group = { outcomes: [], records: [], recordBytes: 0, durable: [] };
     for (const [index, call] of calls.entries()) {
       try {
         if (index === 0) this.#host.throwBackgroundError(); // that call is not carried out, as before groups
@@ -102,7 +118,34 @@ export class AppendLane {
       }
     }
     await this.#write(group);
-    for (const settle of group.outcomes) settle();
+    if (this.#settings.fsync !== 'always') {
+      for (const settle of group.outcomes) settle();
+      return;
+    }
+    // Pipelined: settle once durable, after every earlier group (so in order), without holding
+    // the next commit.
+    const lastSeq = this.#nextSeq - 1;
+    const done = Promise.all([this.#lastSettled, ...group.durable]).then(() => {
+      this.#writtenBelow = Math.max(this.#writtenBelow, lastSeq + 1);
+      this.#unsettled.shift();
+      for (const settle of group.outcomes) settle();
+    });
+    this.#unsettled.push({ lastSeq, done });
+    this.#lastSettled = done;
+  }
+
+  /**
+   * Under `'always'`: resolves once the committed group holding `seq` is settled (durable or
+   * failed), or `undefined` when no committed group is still unsettled at or above `seq`.
+   */
+  settledThrough(seq: number): Promise<void> | undefined {
+    if (seq < this.#writtenBelow) return undefined;
+    return this.#unsettled.find((group) => group.lastSeq >= seq)?.done;
+  }
+
+  /** Resolves once every group committed so far is settled; never rejects. */
+  settled(): Promise<void> {
+    return this.#lastSettled;
   }
 
   /**
@@ -129,6 +172,7 @@ export class AppendLane {
     const active = this.#segments.active;
     if (active.size + group.recordBytes + frameBytes > this.#settings.segmentBytes && active.recordCount + group.records.length > 0) {
       await this.#write(group);
+      await this.#segments.active.drain(); // the old segment's pipelined groups, before it is sealed
       await this.#segments.roll(this.#nextSeq, this.#settings.fsync !== 'never');
     }
     await this.#makeRoom(group, frameBytes);
@@ -153,10 +197,33 @@ export class AppendLane {
     if (records.length === 0) return;
     group.records = [];
     group.recordBytes = 0;
+    if (this.#settings.fsync === 'always') {
+      try {
+        const { entries, durable } = await this.#segments.active.appendPipelined(
+          records.map(({ record }) => record),
+          (written) => {
+            for (const [k, { call }] of records.entries()) call.written?.(written[k]!);
+          },
+        );
+        group.durable.push(
+          durable.then(
+            () => {
+              for (const [k, { index, call }] of records.entries()) group.outcomes[index] = () => call.resolve(entries[k]!);
+            },
+            (error: unknown) => {
+              for (const { index, call } of records) group.outcomes[index] = () => call.reject(error);
+            },
+          ),
+        );
+      } catch (error) {
+        for (const { index, call } of records) group.outcomes[index] = () => call.reject(error);
+      }
+      return;
+    }
     try {
       const entries = await this.#segments.active.append(
         records.map(({ record }) => record),
-        this.#settings.fsync === 'always',
+        false, // 'always' takes the pipelined path above
         (written) => {
           for (const [k, { call }] of records.entries()) call.written?.(written[k]!);
         },

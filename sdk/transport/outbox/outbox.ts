@@ -11,9 +11,11 @@
  *   (salvage.ts); kept for the operator, not counted in `maxBytes`.
  *
  * Group commit (append-lane.ts): appends made while a group is being written wait, and the next
- * group writes all of them together (up to 512 KiB) with ONE write(2) to the newest segment (and
- * under `'always'`, ONE fdatasync(2)). Acks take their own lane (ack-lane.ts): batched the same way
- * into the journal, beside the appends rather than behind them, one promise per batch. Each call
+ * group writes all of them together (up to 512 KiB) with ONE write(2) to the newest segment. Under
+ * `'always'` the commits are pipelined: the next group is written while the fdatasync(2) of the
+ * earlier ones runs, one fdatasync covers every group written before it started, and groups become
+ * durable in order (append-lane.ts states the failure rule). Acks take their own lane (ack-lane.ts):
+ * batched the same way into the journal, beside the appends rather than behind them, one promise per batch. Each call
  * still resolves only once its own record or ack is durable per the policy, appends in call order
  * and acks in call order. Throughput then grows with the number of calls in flight, while a lone
  * call costs what it did before. The segment files as a whole: segment-set.ts.
@@ -137,7 +139,7 @@ export class DurableOutbox {
     this.#corruptRecords = recovered.corruptRegions;
     this.#acks = new AckLane(recovered.journal, {
       isPending: (seq) => this.#segments.isPending(seq),
-      recordsWritten: (seq) => (seq < this.#appends.writtenBelow ? undefined : this.#queue.then(() => undefined)),
+      recordsWritten: (seq) => (seq < this.#appends.writtenBelow ? undefined : this.#queue.then(() => this.#appends.settledThrough(seq))),
       applied: (seqs) => this.#applyAcks(seqs),
       wrote: () => this.#wrote(),
       compactIfLarge: () => this.#compactJournalIfLarge(),
@@ -343,7 +345,10 @@ export class DurableOutbox {
   }
 
   async #sync(): Promise<void> {
-    // Segment before journal: an ack must never be durable while its record is not.
+    // Pipelined groups first (under 'always'), then segment before journal: an ack must never be
+    // durable while its record is not.
+    await this.#segments.active.drain();
+    await this.#appends.settled();
     await this.#segments.active.sync();
     await this.#journal.sync();
   }

@@ -40,6 +40,15 @@ export interface SegmentRecovery {
   readonly corruptRegions: number;
 }
 
+/** A pipelined group waiting for its fdatasync: its file range and its records' count. */
+interface Waiter {
+  readonly start: number;
+  readonly end: number;
+  readonly count: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
 /** Largest payload length a reader accepts as plausible (a damaged length field beyond it is damage). */
 const MAX_PAYLOAD_READ = 1 << 30;
 
@@ -75,6 +84,14 @@ export class Segment {
   #pendingBytes = 0;
   /** The file's format (frame.ts): appends keep to it. */
   readonly #version: FormatVersion;
+  /** Pipelined groups written and not yet durable, in write order (`appendPipelined`). */
+  readonly #waiters: Waiter[] = [];
+  /** The running fdatasync of the pipeline; settles (never rejects) once its outcome is applied. */
+  #lastSync: Promise<void> | undefined;
+  /** Undoing the groups of a failed fdatasync; appends wait for it. */
+  #repair: Promise<void> | undefined;
+  /** Settles once the pipelined write in flight has returned and its group is registered. */
+  #writing: Promise<void> | undefined;
 
   private constructor(path: string, baseSeq: number, handle: FileHandle | undefined, size: number, version: FormatVersion) {
     this.path = path;
@@ -206,6 +223,126 @@ export class Segment {
     return entries;
   }
 
+  /**
+   * The pipelined commit of `'always'`: appends `records` with ONE write(2) and resolves once that
+   * write returned, with `durable`, which settles once an fdatasync(2) that started after the write
+   * has succeeded, together with every earlier one. The next group's write does not wait for this
+   * group's fdatasync: at most one fdatasync runs at a time, and it covers every group written
+   * before it started, so groups written meanwhile share the next one.
+   *
+   * Failure rule. A group is durable only when the fdatasync covering it AND every earlier one
+   * succeeded, so groups become durable in write order. When an fdatasync fails, its group and every
+   * later group not yet durable fail together (`durable` rejects with the `StorageError`): a write
+   * still in flight is let finish, the file is cut back to the start of the first failed group
+   * (best effort), and their records leave the index, as a failed `append` does. After a failed
+   * fdatasync Linux may have dropped the dirty pages and will not report it again (fdatasync(2),
+   * ERRORS), so a later success cannot vouch for them. A group already durable is never cut back
+   * nor failed: the cut starts past it. `written` is called as in `append`.
+   *
+   * @example
+   * ```ts
+   * const { entries, durable } = await segment.appendPipelined([{ seq: 8, appendedAt: now, payload }])
+   * await durable // written and fdatasynced, with every group before it
+   * ```
+   */
+  async appendPipelined(records: readonly NewRecord[], written?: (entries: readonly OutboxEntry[]) => void): Promise<{ entries: OutboxEntry[]; durable: Promise<void> }> {
+    while (this.#repair) await this.#repair;
+    const handle = this.#requireHandle();
+    const { bytes, entries } = this.#frames(records);
+    const start = this.#size;
+    let done!: () => void;
+    this.#writing = new Promise<void>((resolve) => (done = resolve));
+    try {
+      await writeAll(handle, bytes, start, this.path);
+    } catch (error) {
+      await handle.truncate(start).catch(() => undefined);
+      throw storageError(this.path, 'write', error);
+    } finally {
+      this.#writing = undefined;
+      done();
+    }
+    for (const entry of entries) this.#push({ seq: entry.seq, entry });
+    this.#size = start + bytes.length;
+    let resolve!: () => void;
+    let reject!: (error: unknown) => void;
+    const durable = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    durable.catch(() => undefined); // the caller sees the rejection; an unheeded one is not unhandled
+    this.#waiters.push({ start, end: this.#size, count: entries.length, resolve, reject });
+    written?.(entries);
+    this.#startSync();
+    return { entries, durable };
+  }
+
+  /** Resolves once no pipelined group is waiting for its fdatasync and no failure is being undone. */
+  async drain(): Promise<void> {
+    for (;;) {
+      if (this.#repair) await this.#repair;
+      else if (this.#lastSync) await this.#lastSync;
+      else return;
+    }
+  }
+
+  /** Starts the one fdatasync, covering every group written so far, unless one runs. */
+  #startSync(): void {
+    if (this.#lastSync || this.#repair || this.#waiters.length === 0) return;
+    const handle = this.#handle;
+    const covered = this.#size;
+    this.#lastSync = (async () => {
+      let failure: unknown;
+      try {
+        if (!handle) throw new StorageError(this.path, 'segment was sealed with groups not yet fdatasynced');
+        await handle.datasync();
+      } catch (error) {
+        failure = storageError(this.path, 'fdatasync', error);
+      }
+      this.#lastSync = undefined;
+      if (failure === undefined) {
+        while (this.#waiters.length > 0 && this.#waiters[0]!.end <= covered) this.#waiters.shift()!.resolve();
+        this.#startSync();
+      } else {
+        this.#repair = this.#undo(failure);
+      }
+    })();
+  }
+
+  /**
+   * After a failed fdatasync: lets the write in flight finish, then fails every group not yet
+   * durable (the failed one and all later ones) and cuts the file back to the first one's start.
+   */
+  async #undo(failure: unknown): Promise<void> {
+    await this.#writing;
+    const failed = this.#waiters.splice(0);
+    try {
+      if (failed.length === 0) return;
+      let count = 0;
+      for (const waiter of failed) count += waiter.count;
+      this.#unpush(count);
+      this.#size = failed[0]!.start;
+      await this.#handle?.truncate(this.#size).catch(() => undefined);
+    } finally {
+      this.#repair = undefined;
+      for (const waiter of failed) waiter.reject(failure);
+    }
+  }
+
+  /** The frames of `records` in one buffer, and their entries (views of it). */
+  #frames(records: readonly NewRecord[]): { bytes: Uint8Array; entries: OutboxEntry[] } {
+    let length = 0;
+    for (const record of records) length += FRAME_HEADER_BYTES + record.payload.length;
+    const bytes = new Uint8Array(length);
+    const entries: OutboxEntry[] = [];
+    let offset = 0;
+    for (const { seq, appendedAt, payload } of records) {
+      const start = offset + FRAME_HEADER_BYTES;
+      offset = writeFrame(bytes, offset, FrameKind.data, seq, appendedAt, payload, this.#version);
+      entries.push(Object.freeze({ seq, payload: bytes.subarray(start, offset), appendedAt }));
+    }
+    return { bytes, entries };
+  }
+
   /** fdatasync(2) of the file (a no-op for read-only segments: they were synced before they rolled). */
   async sync(): Promise<void> {
     const handle = this.#handle;
@@ -244,6 +381,7 @@ export class Segment {
 
   /** Closes the file for writing; the segment stays readable from memory. */
   async seal(): Promise<void> {
+    await this.drain();
     const handle = this.#handle;
     this.#handle = undefined;
     if (handle) await attempt(this.path, 'close', () => handle.close());
