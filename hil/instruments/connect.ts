@@ -5,6 +5,10 @@
  * - `scpi-tcp:HOST[:PORT]` — SCPI over a raw socket (port 5025 by default; IPv6 as `[::1]:5025`);
  * - `scpi-serial:PATH[@BAUD]` — SCPI over a serial port (9600 baud by default).
  *
+ * A SCPI spec may end in `?timeout=MS`: how long each answer is awaited (default 2000 ms, at most
+ * 600 000), for a DMM integrating over 100 power-line cycles or a chamber that answers slowly, e.g.
+ * `scpi-tcp:192.168.1.20:5025?timeout=10000`.
+ *
  * Connecting identifies the instrument: one that does not is refused before anything runs.
  */
 import type { Clock } from '../../sdk/core/clock.js';
@@ -21,10 +25,12 @@ import { createSimulatedInstrument } from './scpi-simulator.js';
 /** A parsed instrument spec. */
 export type InstrumentSpec =
   | { readonly kind: 'sim'; readonly simulated: SimulatedKind }
-  | { readonly kind: 'scpi-tcp'; readonly host: string; readonly port: number }
-  | { readonly kind: 'scpi-serial'; readonly path: string; readonly baudRate: number };
+  | { readonly kind: 'scpi-tcp'; readonly host: string; readonly port: number; readonly timeoutMs?: number }
+  | { readonly kind: 'scpi-serial'; readonly path: string; readonly baudRate: number; readonly timeoutMs?: number };
 
-const FORMS = 'sim:dmm|calibrator|supply|chamber, scpi-tcp:HOST[:PORT] or scpi-serial:PATH[@BAUD]';
+const FORMS = 'sim:dmm|calibrator|supply|chamber, scpi-tcp:HOST[:PORT][?timeout=MS] or scpi-serial:PATH[@BAUD][?timeout=MS]';
+/** Largest answer timeout a spec may set, ms. */
+const MAX_TIMEOUT_MS = 600_000;
 
 /**
  * Parses an instrument spec; `ValidationError` (at `path`) naming the accepted forms otherwise.
@@ -33,6 +39,7 @@ const FORMS = 'sim:dmm|calibrator|supply|chamber, scpi-tcp:HOST[:PORT] or scpi-s
  * ```ts
  * parseInstrumentSpec('scpi-tcp:192.168.1.20')    // { kind: 'scpi-tcp', host: '192.168.1.20', port: 5025 }
  * parseInstrumentSpec('scpi-serial:/dev/ttyUSB0@19200') // { kind: 'scpi-serial', path: '/dev/ttyUSB0', baudRate: 19200 }
+ * parseInstrumentSpec('scpi-tcp:10.0.0.7?timeout=10000') // { kind: 'scpi-tcp', host: '10.0.0.7', port: 5025, timeoutMs: 10000 }
  * ```
  */
 export function parseInstrumentSpec(spec: string, path = 'instrument'): InstrumentSpec {
@@ -40,7 +47,18 @@ export function parseInstrumentSpec(spec: string, path = 'instrument'): Instrume
   if (typeof spec !== 'string') throw new ValidationError(path, `expected an instrument spec (${FORMS}), got ${typeof spec}`);
   const colon = spec.indexOf(':');
   const scheme = colon < 0 ? spec : spec.slice(0, colon);
-  const rest = colon < 0 ? '' : spec.slice(colon + 1);
+  const question = spec.indexOf('?', colon + 1);
+  const rest = colon < 0 ? '' : spec.slice(colon + 1, question < 0 ? undefined : question);
+  const query = question < 0 ? undefined : spec.slice(question + 1);
+  let timeout: { timeoutMs?: number } = {};
+  if (query !== undefined) {
+    if (scheme === 'sim') throw bad('takes no options');
+    const match = /^timeout=(\d+)$/.exec(query);
+    if (match === null) throw bad(`has options "${query}"; the only one is timeout=MS`);
+    const timeoutMs = Number(match[1]);
+    if (timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS) throw bad(`has timeout ${timeoutMs} ms, outside 1 to ${MAX_TIMEOUT_MS}`);
+    timeout = { timeoutMs };
+  }
   switch (scheme) {
     case 'sim': {
       if (!SIMULATED_KINDS.includes(rest as SimulatedKind)) throw bad(`names no simulated instrument`);
@@ -51,14 +69,14 @@ export function parseInstrumentSpec(spec: string, path = 'instrument'): Instrume
       if (match === null) throw bad('has no HOST[:PORT]');
       const port = match[3] === undefined ? 5025 : Number(match[3]);
       if (port < 1 || port > 65_535) throw bad(`has port ${port}, outside 1 to 65535`);
-      return { kind: 'scpi-tcp', host: match[1] ?? match[2]!, port };
+      return { kind: 'scpi-tcp', host: match[1] ?? match[2]!, port, ...timeout };
     }
     case 'scpi-serial': {
       const match = /^(.+?)(?:@(\d+))?$/.exec(rest);
       if (match === null || match[1]!.trim() === '') throw bad('has no PATH');
       const baudRate = match[2] === undefined ? 9600 : Number(match[2]);
       if (baudRate < 50 || baudRate > 4_000_000) throw bad(`has baud rate ${baudRate}, outside 50 to 4000000`);
-      return { kind: 'scpi-serial', path: match[1]!, baudRate };
+      return { kind: 'scpi-serial', path: match[1]!, baudRate, ...timeout };
     }
     default:
       throw bad('is not an instrument spec');
@@ -75,7 +93,7 @@ export interface ConnectInstrumentOptions {
   readonly role?: string;
   /** Same as `role`. */
   readonly id?: string;
-  /** SCPI: how long an answer is awaited, ms. Default 2000. */
+  /** SCPI: how long an answer is awaited, ms. Default 2000; a spec's `?timeout=MS` wins. */
   readonly timeoutMs?: number;
   /** SCPI: dialect overrides per `*IDN?` model, and for this instrument. */
   readonly models?: Readonly<Record<string, ScpiDialect>>;
@@ -110,7 +128,7 @@ export async function connectInstrument(spec: string, options: ConnectInstrument
   const scpiOptions = {
     id: role ?? 'instrument',
     clock: options.clock,
-    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...((parsed.timeoutMs ?? options.timeoutMs) === undefined ? {} : { timeoutMs: parsed.timeoutMs ?? options.timeoutMs }),
     ...(options.models === undefined ? {} : { models: options.models }),
     ...(options.dialect === undefined ? {} : { dialect: options.dialect }),
     ...(options.certificate === undefined ? {} : { certificate: options.certificate }),
@@ -123,7 +141,9 @@ export async function connectInstrument(spec: string, options: ConnectInstrument
   } catch (error) {
     await instrument.close();
     const detail = error instanceof InstrumentError ? error.detail : error instanceof Error ? error.message : String(error);
-    throw new InstrumentError('not-identified', { instrument: instrument.id, command: '*IDN?', connection: instrument.connection }, `the instrument did not identify: ${detail}`, { cause: error });
+    // The command that failed, e.g. `*IDN?: SYST:ERR?` when the error check after *IDN? got garbage.
+    const command = error instanceof InstrumentError && error.command.startsWith('*IDN?') ? error.command : '*IDN?';
+    throw new InstrumentError('not-identified', { instrument: instrument.id, command, connection: instrument.connection }, `the instrument did not identify: ${detail}`, { cause: error });
   }
   return { instrument, connection: instrument.connection };
 }

@@ -14,7 +14,7 @@ import { convertDifference, converter } from '../../sdk/core/units.js';
 import { InstrumentError, type InstrumentErrorReason } from './errors.js';
 import type { InstrumentCertificate, InstrumentIdentity, InstrumentQuantity, InstrumentReading } from './instrument.js';
 import type { Instrument } from './instrument.js';
-import { formatScpiNumber, parseIdn, parseScpiNumber, parseSystemError, resolveDialect, type ScpiDialect } from './scpi-dialect.js';
+import { formatScpiNumber, parseIdn, parseScpiNumber, parseSystemError, quote, resolveDialect, type ScpiDialect } from './scpi-dialect.js';
 import { openSerialLink, openTcpLink, type LinkEnd, type ScpiLink, type ScpiTerminator } from './scpi-link.js';
 import { defaultCalibratorCertificate } from './sim-calibrator.js';
 import { QUANTITIES, QUANTITY_UNITS } from './sim-common.js';
@@ -330,7 +330,7 @@ export class ScpiInstrument implements Instrument {
         throw this.#error('timeout', `${command}: SYST:ERR?`, `no answer within ${this.timeoutMs} ms`);
       }
       const parsed = parseSystemError(answer);
-      if (typeof parsed === 'string') throw this.#error('garbled', `${command}: SYST:ERR?`, parsed);
+      if (typeof parsed === 'string') throw this.#error('garbled', `${command}: SYST:ERR?`, `answered ${quote(answer)} (expected <code>,"<message>")`);
       if (parsed.code === 0) break;
       errors.push(parsed);
     }

@@ -148,6 +148,27 @@ describe('ScpiInstrument over TCP against the simulated instrument', () => {
     expect(refused.message).toBe(`dmm (${sim.spec}): *IDN?: the instrument did not identify: expected four comma-separated fields (manufacturer,model,serial,firmware), got "HELLO WORLD"`);
   });
 
+  it('garbage in answer to SYST:ERR? names SYST:ERR? and what it answered, also through connectInstrument', async () => {
+    const sim = await simulator({ kind: 'dmm', misbehave: { answers: { 'SYSTem:ERRor[:NEXT]?': 'HELLO WORLD' } } });
+    const dmm = await driver(sim);
+    const error = await failure(dmm.identify());
+    expect(error).toMatchObject({ reason: 'garbled', command: '*IDN?: SYST:ERR?' });
+    expect(error.message).toBe(`dmm (${sim.spec}): *IDN?: SYST:ERR?: answered "HELLO WORLD" (expected <code>,"<message>")`);
+    const refused = await failure(connectInstrument(sim.spec, { clock: new SystemClock(), seed: 1, role: 'dmm' }));
+    expect(refused).toMatchObject({ reason: 'not-identified', command: '*IDN?: SYST:ERR?' });
+    expect(refused.message).toBe(`dmm (${sim.spec}): *IDN?: SYST:ERR?: the instrument did not identify: answered "HELLO WORLD" (expected <code>,"<message>")`);
+  });
+
+  it('connectInstrument takes the answer timeout from the spec (`?timeout=MS`): a slow instrument within it identifies', async () => {
+    const sim = await simulator({ kind: 'dmm', misbehave: { delayMs: 300 } });
+    const hasty = await failure(connectInstrument(`${sim.spec}?timeout=100`, { clock: new SystemClock(), seed: 1, role: 'dmm' }));
+    expect(hasty.message).toBe(`dmm (${sim.spec}): *IDN?: the instrument did not identify: no answer within 100 ms`);
+    // The spec's timeout wins over the option's.
+    const patient = track((await connectInstrument(`${sim.spec}?timeout=3000`, { clock: new SystemClock(), seed: 1, role: 'dmm', timeoutMs: 100 })).instrument as ScpiInstrument);
+    expect(patient.timeoutMs).toBe(3000);
+    expect((await patient.identify()).model).toBe('SIM-DMM');
+  });
+
   it('silence to one query: one timeout error within the timeout; the error queue answering keeps the line usable', async () => {
     const sim = await simulator({ kind: 'dmm', misbehave: { silent: ['MEASure:VOLTage[:DC]?'] } });
     const dmm = await driver(sim, { timeoutMs: 300 });

@@ -106,6 +106,12 @@ describe('instrument specs', () => {
     expect(parseInstrumentSpec('scpi-tcp:10.0.0.7')).toEqual({ kind: 'scpi-tcp', host: '10.0.0.7', port: 5025 });
     expect(parseInstrumentSpec('scpi-tcp:lab-dmm.local:5555')).toEqual({ kind: 'scpi-tcp', host: 'lab-dmm.local', port: 5555 });
     expect(parseInstrumentSpec('scpi-tcp:[::1]:5025')).toEqual({ kind: 'scpi-tcp', host: '::1', port: 5025 });
+    expect(parseInstrumentSpec('scpi-tcp:10.0.0.7:5025?timeout=10000')).toEqual({ kind: 'scpi-tcp', host: '10.0.0.7', port: 5025, timeoutMs: 10_000 });
+    expect(parseInstrumentSpec('scpi-tcp:[::1]?timeout=500')).toEqual({ kind: 'scpi-tcp', host: '::1', port: 5025, timeoutMs: 500 });
+    expect(parseInstrumentSpec('scpi-serial:/dev/ttyUSB0@19200?timeout=5000')).toEqual({ kind: 'scpi-serial', path: '/dev/ttyUSB0', baudRate: 19_200, timeoutMs: 5000 });
+    for (const bad of ['scpi-tcp:h?timeout=0', 'scpi-tcp:h?timeout=abc', 'scpi-tcp:h?timeout=', 'scpi-tcp:h?speed=9', 'scpi-tcp:h?timeout=99999999', 'sim:dmm?timeout=10']) {
+      expect(() => parseInstrumentSpec(bad), bad).toThrow(ValidationError);
+    }
     expect(parseInstrumentSpec('scpi-serial:/dev/ttyUSB0')).toEqual({ kind: 'scpi-serial', path: '/dev/ttyUSB0', baudRate: 9600 });
     expect(parseInstrumentSpec('scpi-serial:/dev/serial/by-id/usb-Chamber@115200')).toEqual({ kind: 'scpi-serial', path: '/dev/serial/by-id/usb-Chamber', baudRate: 115_200 });
   });
@@ -121,7 +127,7 @@ describe('instrument specs', () => {
       })();
       expect(error, spec).toBeInstanceOf(ValidationError);
       expect((error as ValidationError).path).toBe('instruments.dmm');
-      expect((error as Error).message).toContain('expected sim:dmm|calibrator|supply|chamber, scpi-tcp:HOST[:PORT] or scpi-serial:PATH[@BAUD]');
+      expect((error as Error).message).toContain('expected sim:dmm|calibrator|supply|chamber, scpi-tcp:HOST[:PORT][?timeout=MS] or scpi-serial:PATH[@BAUD][?timeout=MS]');
       expect((error as Error).message).not.toContain('\n');
     }
   });
