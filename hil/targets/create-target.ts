@@ -28,7 +28,10 @@ export interface CreateTargetOptions {
   readonly opcua?: { readonly port?: number } | false;
   /** Start of the virtual clock of the in-process emulated target, ms since the epoch. */
   readonly clockStart?: number;
-  /** The device's serial number (runtime-backed targets). */
+  /**
+   * The device's serial number. Default `EMU-<seed>` on an emulated target (a runtime-backed one
+   * also reads `$SENSORKIT_SERIAL`); a station of several emulated fixtures gives each its own.
+   */
   readonly serialNumber?: string;
   /** Told what an operator should know (a Firmata line lost). Default: standard error. */
   readonly warn?: (message: string) => void;

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { constant, PhysicalInputs, ramp, settable } from '../../boards/emulated/index.js';
 import { createEmulatedTarget, type EmulatedTarget } from '../../hil/targets/emulated.js';
 import { canInjectFaults } from '../../hil/targets/emulated-faults.js';
+import { createTarget } from '../../hil/targets/create-target.js';
 import type { Sample } from '../../sdk/core/sample.js';
 import { ArgumentError, DeviceFileError, StateError, ValidationError } from '../../sdk/core/errors.js';
 import { startDevice, stopDevice } from '../support/run-device.js';
@@ -130,6 +131,22 @@ describe('createEmulatedTarget', () => {
     await expect(target.injectFault('transmitter', 'sideways')).rejects.toThrow('faults.transmitter: expected one of downscale, upscale, open or clear, got "sideways"');
     await expect(target.injectFault('i2c1@0x48', 'melt')).rejects.toThrow(ValidationError);
     await expect(target.injectFault('transmitter', 'upscale', -1)).rejects.toThrow('durationMs: expected a number above 0, got -1');
+  });
+
+  it('closes within its call while a transfer waits on a timeout fault that outlives the run', async () => {
+    const { target } = await open('examples/env-node');
+    await target.wait(5_000);
+    await target.injectFault('i2c1@0x76', 'timeout');
+    await target.wait(2_000); // the sampler's next read is now held by the fault
+    await target.close();
+    expect(() => target.board).toThrow(StateError);
+  });
+
+  it('gives each fixture of a station its own serial number through createTarget', async () => {
+    const fixtures = [1, 2].map((index) => createTarget('emulated', { device: 'examples/env-node', seed: 3, serialNumber: `EMU-3-${index}` }) as EmulatedTarget);
+    targets.push(...fixtures);
+    const devices = await Promise.all(fixtures.map((fixture) => fixture.open()));
+    expect(devices.map((device) => device.serialNumber)).toEqual(['EMU-3-1', 'EMU-3-2']);
   });
 
   it('has a lifecycle: open once, nothing before it, close idempotent', async () => {
