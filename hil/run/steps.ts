@@ -11,7 +11,7 @@ import type { MeasureStep, ReferenceSpec, SettleStep, StepSpec } from '../plan/s
 import type { SeriesRecord } from '../record/record.js';
 import { canInjectFaults } from '../targets/emulated-faults.js';
 import { PhaseAbort } from './abort.js';
-import { formatValue, judge, resolveLimits } from './judge.js';
+import { converted, formatValue, judge, resolveLimits } from './judge.js';
 import type { PhaseScope, RunScope } from './run-scope.js';
 import { describeQuality, formatMs, usable } from './sample-feed.js';
 import { stepContext } from './step-context.js';
@@ -279,11 +279,11 @@ async function referenceOf(spec: ReferenceSpec, unit: string, run: RunScope): Pr
     if (set === undefined) throw new PhaseAbort(`the reference input "${spec.input}" was not set by a stimulus or drive step`);
     // A driven input's reference is the signal's value now: what the device feels as it is measured.
     const value = 'value' in set ? set.value : set.signal.valueAt(run.target.clock.now());
-    return { value: converter(set.unit, unit)(value), unit, source: `input ${spec.input}` };
+    return { value: converted(converter(set.unit, unit)(value)), unit, source: `input ${spec.input}` };
   }
   if ('instrument' in spec) {
     const reading = await instrument(run, spec.instrument).measure(spec.quantity);
     return { value: converter(reading.unit, unit)(reading.value), unit, source: `instrument ${spec.instrument}` };
   }
-  return { value: converter(spec.unit, unit)(spec.value), unit, source: 'stated' };
+  return { value: converted(converter(spec.unit, unit)(spec.value)), unit, source: 'stated' };
 }

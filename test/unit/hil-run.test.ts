@@ -547,6 +547,19 @@ describe('judging', () => {
     expect(judge(1, 'Cel', undefined)).toEqual({ outcome: 'recorded' });
   });
 
+  it('keeps limits inclusive across units: a value exactly on a limit stated in another unit is on it', () => {
+    // 25 Cel is 77 degF, 100 Cel 212 degF, 0.1 Cel 273.25 K: each off by a few ulps when converted.
+    expect(judge(77, 'degF', { high: 25, unit: 'Cel' })).toEqual({ outcome: 'pass' });
+    expect(judge(212, 'degF', { high: 100, unit: 'Cel' })).toEqual({ outcome: 'pass' });
+    expect(judge(0.1, 'Cel', { high: 273.25, unit: 'K' })).toEqual({ outcome: 'pass' });
+    expect(judge(0.1, 'Cel', { low: 273.25, unit: 'K' })).toEqual({ outcome: 'pass' });
+    // Beyond the slack it fails: 1e-9 degF over 77 degF.
+    expect(judge(77.000000001, 'degF', { high: 25, unit: 'Cel' })).toEqual({ outcome: 'fail', reason: '77 degF above high limit 77 degF' });
+    // The record's limits and references come out clean.
+    expect(resolveLimits({ tolerance: 1.8, unit: 'degF' }, 'degF', temperature, 77)).toEqual({ low: 75.2, high: 78.8, unit: 'degF', basis: 'tolerance ±1.8 degF around the reference' });
+    expect(resolveLimits({ low: 20, high: 25, unit: 'Cel' }, 'degF', temperature, undefined)).toEqual({ low: 68, high: 77, unit: 'degF' });
+  });
+
   it('takes the worst outcome; recorded counts as a pass, skipped only when all are', () => {
     expect(worstOutcome(['pass', 'recorded', 'conditional-pass'])).toBe('conditional-pass');
     expect(worstOutcome(['fail', 'aborted', 'pass'])).toBe('aborted');
