@@ -21,7 +21,8 @@
  *   machine's load colours all alike): `--batches` batches offered at once, time from the first
  *   offer to the last PUBACK (the mqtt.js peers keep 100 in flight, as the transport does); the
  *   median is reported, with the CPU time per batch;
- * - latency: batches offered at `--rate` per second for `--seconds`, paced by plain timers (not
+ * - latency: batches offered at `--rate` per second for `--seconds` in all, in `--repeats` rounds
+ *   interleaved like the throughput repeats (percentiles over every round), paced by plain timers (not
  *   the SystemClock's precise waits, whose spinning would delay the measurement itself); latency =
  *   receipt at a subscriber − the offer, both read from the same wall clock
  *   (`performance.timeOrigin + performance.now()`). For the transport the offer is the first
@@ -279,6 +280,8 @@ async function main(): Promise<void> {
     /** The main thread's CPU time per batch of each repeat, µs (Linux; NaN elsewhere). */
     mainCpu: number[];
     received: number;
+    /** Latencies of every round so far, ms, sorted. */
+    latencies: number[];
     p50: number;
     p99: number;
   }
@@ -299,12 +302,12 @@ async function main(): Promise<void> {
   }
 
   /** Paced offers; latency from each publish call to its receipt at the subscriber. */
-  async function latency(publisher: Publisher, row: Row): Promise<void> {
+  async function latency(publisher: Publisher, row: Row, from: number, to: number): Promise<void> {
     await ask({ kind: 'record' });
     const offeredAt = new Map<number, number>();
     const begin = performance.now();
-    for (let n = 0; n < LATENCY_BATCHES; n++) {
-      const due = begin + (n * 1000) / RATE;
+    for (let n = from; n < to; n++) {
+      const due = begin + ((n - from) * 1000) / RATE;
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
       const i = BATCHES + n;
@@ -320,8 +323,9 @@ async function main(): Promise<void> {
       const sent = i === undefined ? undefined : offeredAt.get(i);
       if (sent !== undefined) latencies.push(at - sent);
     }
-    latencies.sort((a, b) => a - b);
-    Object.assign(row, { received: latencies.length, p50: percentile(latencies, 50), p99: percentile(latencies, 99) });
+    row.latencies.push(...latencies);
+    row.latencies.sort((a, b) => a - b);
+    Object.assign(row, { received: row.latencies.length, p50: percentile(row.latencies, 50), p99: percentile(row.latencies, 99) });
   }
 
   const contenders: Array<{ name: string; make: () => Promise<Publisher> }> = [
@@ -339,12 +343,17 @@ async function main(): Promise<void> {
     for (let i = 0; i < WARMUP; i++) publisher.offer(i % BATCHES);
     await publisher.drained();
     publishers.push(publisher);
-    rows.push({ name, rates: [], cpu: [], mainCpu: [], received: 0, p50: Number.NaN, p99: Number.NaN });
+    rows.push({ name, rates: [], cpu: [], mainCpu: [], received: 0, latencies: [], p50: Number.NaN, p99: Number.NaN });
   }
   // Repeats interleaved (raw, never, always, raw, …), so a change in the machine's load during the
   // run colours every publisher alike.
   for (let r = 0; r < REPEATS; r++) for (const [k, publisher] of publishers.entries()) await throughput(publisher, rows[k]!);
-  for (const [k, publisher] of publishers.entries()) await latency(publisher, rows[k]!);
+  // Latency in `--repeats` rounds, interleaved the same way; the percentiles are over all rounds.
+  for (let r = 0; r < REPEATS; r++) {
+    const from = Math.round((r * LATENCY_BATCHES) / REPEATS);
+    const to = Math.round(((r + 1) * LATENCY_BATCHES) / REPEATS);
+    for (const [k, publisher] of publishers.entries()) await latency(publisher, rows[k]!, from, to);
+  }
   for (const publisher of publishers) await publisher.close();
   await worker.terminate();
   await broker.close();

@@ -44,7 +44,7 @@ interface Held {
  * Holds every write and fdatasync of a segment file (`*.seg`) until released, in call order;
  * other files (the journal, `.tmp` files) run as usual.
  */
-async function holdSegmentIo(): Promise<{ next(kind: Held['kind']): Promise<Held>; counts: { write: number; datasync: number } }> {
+async function holdSegmentIo(kinds: ReadonlyArray<Held['kind']> = ['write', 'datasync']): Promise<{ next(kind: Held['kind']): Promise<Held>; counts: { write: number; datasync: number } }> {
   const dir = await mkdtemp(join(tmpdir(), 'outbox-pipeline-probe-'));
   dirs.push(dir);
   const probe = await open(join(dir, 'probe'), 'w');
@@ -54,7 +54,7 @@ async function holdSegmentIo(): Promise<{ next(kind: Held['kind']): Promise<Held
   const arrivals: Array<() => void> = [];
   const counts = { write: 0, datasync: 0 };
   const hold = (kind: Held['kind'], handle: FileHandle, run: () => Promise<unknown>): Promise<unknown> => {
-    if (!readlinkSync(`/proc/self/fd/${handle.fd}`).endsWith('.seg')) return run();
+    if (!kinds.includes(kind) || !readlinkSync(`/proc/self/fd/${handle.fd}`).endsWith('.seg')) return run();
     counts[kind]++;
     return new Promise((resolve, reject) => {
       queue.push({
@@ -212,5 +212,29 @@ describe("DurableOutbox: pipelined commits under fsync 'always'", () => {
     expect(reopened.pending().map(text)).toEqual(['A', 'F']);
     expect(reopened.pending()[1]!.seq).toBe(f.seq);
     expect(reopened.stats()).toMatchObject({ recoveredTornRecords: 0, corruptRecords: 0 });
+  });
+
+  it("under 'batch', writes appends while the timed fdatasync runs, and reports its failure to the next append", async () => {
+    const clock = new VirtualClock();
+    const outbox = await openOutbox({ clock, fsync: 'batch', fsyncIntervalMs: 50 });
+    const dir = dirs.at(-1)!;
+    const io = await holdSegmentIo(['datasync']);
+    const a = await outbox.append(bytes('A'));
+    await clock.advance(50);
+    const timed = await io.next('datasync'); // the timed fdatasync, held
+    const b = await outbox.append(bytes('B')); // resolves (written) while it runs
+    expect(io.counts.datasync).toBe(1);
+    timed.release(true);
+    await settle();
+    await expect(outbox.append(bytes('C'))).rejects.toThrow(/fdatasync failed: EIO/); // reported once
+    vi.restoreAllMocks();
+    const d = await outbox.append(bytes('D'));
+    await outbox.close();
+    const reopened = await openOutbox({ dir });
+    expect(reopened.pending().map((entry) => [text(entry), entry.seq])).toEqual([
+      ['A', a.seq],
+      ['B', b.seq],
+      ['D', d.seq],
+    ]);
   });
 });

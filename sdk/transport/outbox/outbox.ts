@@ -114,6 +114,8 @@ export class DurableOutbox {
   #state: 'open' | 'closing' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
   #syncTimer: Timer | undefined;
+  /** The timed fsync of `'batch'` running beside the file operations, if any; never rejects. */
+  #timedSync: Promise<void> | undefined;
   #backgroundError: StorageError | undefined;
   readonly #recoveredTornRecords: number;
   readonly #corruptRecords: number;
@@ -285,6 +287,7 @@ export class DurableOutbox {
         await this.#acks.idle();
         if (tail === this.#queue) break;
       }
+      await this.#timedSync;
       try {
         if (this.#settings.fsync !== 'never') await this.#sync();
       } finally {
@@ -338,9 +341,21 @@ export class DurableOutbox {
     this.#syncTimer = clock.schedule(clock.now() + fsyncIntervalMs, () => {
       this.#syncTimer = undefined;
       if (this.#state !== 'open') return;
-      this.#enqueue(() => this.#sync()).catch((error: unknown) => {
-        if (error instanceof StorageError) this.#backgroundError = error;
+      // Beside the file operations, not in their queue: an append written meanwhile does not wait
+      // for this fdatasync (its latency would). One at a time; the segment is not sealed under it
+      // (`Segment.syncBehind`) and the journal runs its own operations one at a time.
+      const segment = this.#segments.active;
+      const previous = this.#timedSync ?? Promise.resolve();
+      const run = previous.then(async () => {
+        await segment.syncBehind(); // segment before journal, as in `#sync`
+        await this.#journal.sync();
       });
+      this.#timedSync = run.then(
+        () => undefined,
+        (error: unknown) => {
+          if (error instanceof StorageError) this.#backgroundError = error;
+        },
+      );
     });
   }
 

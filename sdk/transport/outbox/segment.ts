@@ -40,6 +40,8 @@ export interface SegmentRecovery {
   readonly corruptRegions: number;
 }
 
+const noop = (): void => undefined;
+
 /** A pipelined group waiting for its fdatasync: its file range and its records' count. */
 interface Waiter {
   readonly start: number;
@@ -90,6 +92,8 @@ export class Segment {
   #lastSync: Promise<void> | undefined;
   /** Undoing the groups of a failed fdatasync; appends wait for it. */
   #repair: Promise<void> | undefined;
+  /** Settles once every `syncBehind` so far is over. */
+  #behind: Promise<void> | undefined;
   /** Settles once the pipelined write in flight has returned and its group is registered. */
   #writing: Promise<void> | undefined;
 
@@ -343,6 +347,23 @@ export class Segment {
     return { bytes, entries };
   }
 
+  /**
+   * fdatasync(2) of the file beside the writes (the timed fsync of `'batch'`): appends go on while
+   * it runs, and `seal` waits for it, so the file is not closed under it.
+   *
+   * @example
+   * ```ts
+   * await segment.syncBehind() // every record written before the call is durable
+   * ```
+   */
+  syncBehind(): Promise<void> {
+    const run = this.sync();
+    const before = this.#behind;
+    const settled = run.then(noop, noop);
+    this.#behind = before ? Promise.all([before, settled]).then(noop) : settled;
+    return run;
+  }
+
   /** fdatasync(2) of the file (a no-op for read-only segments: they were synced before they rolled). */
   async sync(): Promise<void> {
     const handle = this.#handle;
@@ -382,6 +403,7 @@ export class Segment {
   /** Closes the file for writing; the segment stays readable from memory. */
   async seal(): Promise<void> {
     await this.drain();
+    await this.#behind;
     const handle = this.#handle;
     this.#handle = undefined;
     if (handle) await attempt(this.path, 'close', () => handle.close());
