@@ -1,7 +1,8 @@
 /** Instruments: simulated on the harness's clock, or real over SCPI. */
 export type * from './instrument.js';
 export { InstrumentError, type InstrumentErrorReason } from './errors.js';
-export { QUANTITY_UNITS, SimulatedInstrument, type SimulatedInstrumentOptions } from './sim-common.js';
+export { SimulatedInstrument, type SimulatedInstrumentOptions } from './sim-common.js';
+export { QUANTITY_UNITS } from './instrument.js';
 export { SimulatedCalibrator, defaultCalibratorCertificate, type SimulatedCalibratorOptions } from './sim-calibrator.js';
 export { SimulatedDmm, DEFAULT_DMM_ACCURACY, DEFAULT_DMM_RANGES, type DmmAccuracy, type DmmQuantity, type SimulatedDmmOptions } from './sim-dmm.js';
 export { SimulatedPowerSupply, type SimulatedPowerSupplyOptions, type SupplyEvent } from './sim-supply.js';

@@ -14,6 +14,19 @@ export type InstrumentQuantity =
   | 'relative-humidity'
   | 'pressure';
 
+/** The unit every instrument's value of each quantity carries (SenML), and simulated ones work in. */
+export const QUANTITY_UNITS: Readonly<Record<InstrumentQuantity, string>> = {
+  'voltage-dc': 'V',
+  'current-dc': 'A',
+  resistance: 'Ohm',
+  temperature: 'Cel',
+  'relative-humidity': '%RH',
+  pressure: 'Pa',
+};
+
+/** Every quantity name, for validation. */
+export const QUANTITIES = Object.keys(QUANTITY_UNITS) as readonly InstrumentQuantity[];
+
 /**
  * A physical output of an instrument (a calibrator's source, a supply's output voltage, a chamber's
  * air temperature) as a signal a target's input can follow: `target.drive(input, signal, signal.unit)`.

@@ -17,7 +17,7 @@ import type { Instrument } from './instrument.js';
 import { formatScpiNumber, parseIdn, parseScpiNumber, parseSystemError, quote, resolveDialect, type ScpiDialect } from './scpi-dialect.js';
 import { openSerialLink, openTcpLink, type LinkEnd, type ScpiLink, type ScpiTerminator } from './scpi-link.js';
 import { defaultCalibratorCertificate } from './sim-calibrator.js';
-import { QUANTITIES, QUANTITY_UNITS } from './sim-common.js';
+import { QUANTITIES, QUANTITY_UNITS } from './instrument.js';
 
 /** Default time an answer is awaited, ms. */
 export const DEFAULT_SCPI_TIMEOUT_MS = 2000;

@@ -8,8 +8,8 @@
 import { ArgumentError } from '../../sdk/core/errors.js';
 import { convertDifference } from '../../sdk/core/units.js';
 import { InstrumentError } from './errors.js';
-import type { CertificateUncertainty, InstrumentCertificate, InstrumentQuantity, InstrumentReading } from './instrument.js';
-import { QUANTITY_UNITS, SimulatedInstrument, type InstrumentSignal, type SimulatedInstrumentOptions } from './sim-common.js';
+import { QUANTITY_UNITS, type CertificateUncertainty, type InstrumentCertificate, type InstrumentQuantity, type InstrumentReading } from './instrument.js';
+import { SimulatedInstrument, type InstrumentSignal, type SimulatedInstrumentOptions } from './sim-common.js';
 
 /** The quantities the calibrator sources, with its output range and display resolution (internal units). */
 const OUTPUTS: Readonly<Partial<Record<InstrumentQuantity, { min: number; max: number; resolution: number }>>> = {

@@ -8,22 +8,9 @@ import { ArgumentError, NotSupportedError } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
 import { converter, convertDifference } from '../../sdk/core/units.js';
 import { InstrumentError } from './errors.js';
-import type { Instrument, InstrumentIdentity, InstrumentQuantity, InstrumentReading, InstrumentSignal } from './instrument.js';
+import { QUANTITIES, QUANTITY_UNITS, type Instrument, type InstrumentIdentity, type InstrumentQuantity, type InstrumentReading, type InstrumentSignal } from './instrument.js';
 
 export type { InstrumentSignal } from './instrument.js';
-
-/** The unit every instrument works in internally, per quantity (SenML units). */
-export const QUANTITY_UNITS: Readonly<Record<InstrumentQuantity, string>> = {
-  'voltage-dc': 'V',
-  'current-dc': 'A',
-  resistance: 'Ohm',
-  temperature: 'Cel',
-  'relative-humidity': '%RH',
-  pressure: 'Pa',
-};
-
-/** Every quantity name, for validation. */
-export const QUANTITIES = Object.keys(QUANTITY_UNITS) as readonly InstrumentQuantity[];
 
 /** Options every simulated instrument takes. */
 export interface SimulatedInstrumentOptions {

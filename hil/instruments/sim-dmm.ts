@@ -11,8 +11,8 @@ import { ArgumentError } from '../../sdk/core/errors.js';
 import { converter } from '../../sdk/core/units.js';
 import type { InputSignal } from '../targets/target.js';
 import { InstrumentError } from './errors.js';
-import type { InstrumentQuantity, InstrumentReading } from './instrument.js';
-import { QUANTITY_UNITS, SimulatedInstrument, nonNegative, quantize, type SimulatedInstrumentOptions } from './sim-common.js';
+import { QUANTITY_UNITS, type InstrumentQuantity, type InstrumentReading } from './instrument.js';
+import { SimulatedInstrument, nonNegative, quantize, type SimulatedInstrumentOptions } from './sim-common.js';
 
 /** What a DMM measures. */
 export type DmmQuantity = 'voltage-dc' | 'current-dc' | 'resistance';

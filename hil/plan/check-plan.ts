@@ -11,9 +11,9 @@ import type { DeviceModel } from '../../sdk/model/define-device.js';
 import type { PhysicalInput } from '../targets/target.js';
 import type { MeasureStep, SettleStep, StepSpec } from './spec.js';
 import type { TestPlan } from './define-test-plan.js';
-import { QUANTITY_UNIT } from './validate-step.js';
+import { QUANTITY_UNITS } from '../instruments/instrument.js';
 import type { MethodStep } from './method-spec.js';
-import { isMethodKind } from './validate-method.js';
+import { isMethodStep } from './validate-method.js';
 
 /** What the target offers, when it is known. */
 export interface TargetFacts {
@@ -54,12 +54,12 @@ export function* planSteps(plan: Pick<TestPlan, 'phases'>): Generator<{ step: St
 export function checkPlan(plan: Pick<TestPlan, 'phases'>, model: DeviceModel, target?: TargetFacts): void {
   for (const { step, path } of planSteps(plan)) {
     if (step.kind === 'measure' || step.kind === 'settle') checkChannelStep(step, path, model, target);
-    if (isMethodKind(step.kind)) checkMethodStep(step as MethodStep, path, model, target);
+    if (isMethodStep(step)) checkMethodStep(step, path, model, target);
     if (step.kind === 'stimulus' && target !== undefined) checkInput(step.input, step.unit, `${path}.input`, target);
     if (step.kind === 'drive' && target !== undefined) {
       const input = checkInput(step.input, undefined, `${path}.input`, target);
-      if (!canConvert(QUANTITY_UNIT[step.quantity], input.unit)) {
-        throw new ValidationError(`${path}.quantity`, `an instrument's ${step.quantity} (${QUANTITY_UNIT[step.quantity]}) cannot drive input "${input.name}" (${input.unit})`);
+      if (!canConvert(QUANTITY_UNITS[step.quantity], input.unit)) {
+        throw new ValidationError(`${path}.quantity`, `an instrument's ${step.quantity} (${QUANTITY_UNITS[step.quantity]}) cannot drive input "${input.name}" (${input.unit})`);
       }
     }
     if (step.kind === 'fault' && target !== undefined && !target.faults) {

@@ -5,11 +5,10 @@
  * Times are milliseconds of target time (virtual on the emulated target); values carry SenML units
  * and convert to the channel's unit (Cel/K, Pa/hPa/kPa/bar, A/mA …) before they are compared.
  */
-import type { Sample } from '../../sdk/core/sample.js';
-import type { QualityLevel } from '../../sdk/core/sample.js';
+import type { QualityLevel, Sample } from '../../sdk/core/sample.js';
 import type { DeviceSource } from '../../sdk/runtime/device-source.js';
 import type { Instrument, InstrumentQuantity } from '../instruments/instrument.js';
-import type { LimitsRecord, MeasurementRecord, Outcome, SeriesRecord, UncertaintyRecord } from '../record/record.js';
+import type { MeasurementRecord, Outcome } from '../record/record.js';
 import type { ObservationKind, Target } from '../targets/target.js';
 import type { MethodStep } from './method-spec.js';
 
@@ -133,8 +132,9 @@ export interface MeasureStep {
   /** How long to wait for the samples; then the phase is aborted. Default: 10 sample periods, at least 10 s. */
   readonly timeoutMs?: number;
   /**
-   * The decision rule. Only `simple` (ILAC-G8:09 §4.2.1 simple acceptance: within the limits is a
-   * pass, whatever the uncertainty) for now; guard-banded rules come with uncertainty budgets.
+   * The decision rule: `simple` (ILAC-G8:09 §4.2.1 simple acceptance: within the limits is a pass).
+   * A basic measurement carries no uncertainty budget, so it has no other; the metrology method
+   * steps (`accuracy`, `linearity` …) state U and decide with guard bands (their `decisionRule`).
    */
   readonly decisionRule?: 'simple';
   readonly name?: string;
@@ -232,22 +232,11 @@ export interface ConditionalOutcomes {
   readonly fail?: 'pass' | 'fail';
 }
 
-/** What a custom step records: a measurement without its time (the run adds it). */
-export interface MeasurementInput {
-  readonly id: string;
-  readonly channel?: string;
-  readonly value: number | null;
-  readonly unit: string;
-  readonly reference?: { readonly value: number; readonly unit: string; readonly source: string };
-  readonly samples?: number;
-  readonly limits?: LimitsRecord;
-  readonly uncertainty?: UncertaintyRecord;
-  readonly decisionRule?: string;
-  /** Judged against `limits` when absent (`recorded` without limits). */
-  readonly outcome?: Outcome;
-  readonly reason?: string;
-  readonly series?: readonly SeriesRecord[];
-}
+/**
+ * What a custom step records: a measurement without its time (the run adds it), its outcome
+ * optional (judged against `limits` when absent, `recorded` without limits).
+ */
+export type MeasurementInput = Omit<MeasurementRecord, 'time' | 'outcome'> & { readonly outcome?: Outcome };
 
 /**
  * What a custom `run` step gets.

@@ -4,7 +4,8 @@
  */
 import { describe, join, rejectUnknownKeys, requireArray, requireNumber, requireObject, requireOneOf, requireString } from '../../sdk/core/check.js';
 import { ValidationError } from '../../sdk/core/errors.js';
-import { METHOD_KINDS, type MethodKind } from './method-spec.js';
+import { METHOD_KINDS, type MethodKind, type MethodStep } from './method-spec.js';
+import type { StepSpec } from './spec.js';
 import type { InstrumentRoles } from './validate-step.js';
 
 const BASE_KEYS = ['kind', 'id', 'channel', 'input', 'source', 'unit', 'reference', 'standard', 'readings', 'intervalMs', 'settleMs', 'limits', 'decisionRule', 'name'];
@@ -35,6 +36,18 @@ const MAX_MS = 31 * 24 * 3600_000;
  */
 export function isMethodKind(kind: unknown): kind is MethodKind {
   return typeof kind === 'string' && (METHOD_KINDS as readonly string[]).includes(kind);
+}
+
+/**
+ * True when `step` is a metrology method step (its kind one of `METHOD_KINDS`).
+ *
+ * @example
+ * ```ts
+ * if (isMethodStep(step)) await runMethod(step, run, phase)
+ * ```
+ */
+export function isMethodStep(step: StepSpec): step is MethodStep {
+  return 'kind' in step && isMethodKind(step.kind);
 }
 
 /**

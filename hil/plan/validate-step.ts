@@ -6,22 +6,12 @@
 import { describe, join, rejectUnknownKeys, requireNumber, requireObject, requireOneOf, requireString } from '../../sdk/core/check.js';
 import { ValidationError } from '../../sdk/core/errors.js';
 import { canConvert, unitInfo } from '../../sdk/core/units.js';
-import type { InstrumentQuantity } from '../instruments/instrument.js';
+import { QUANTITIES, type InstrumentQuantity } from '../instruments/instrument.js';
 import { METHOD_KINDS } from './method-spec.js';
 import { isMethodKind, validateMethod } from './validate-method.js';
 
-/** The instrument quantities a plan may name, with the SenML unit an instrument's output of each carries. */
-export const QUANTITY_UNIT: Readonly<Record<InstrumentQuantity, string>> = {
-  'voltage-dc': 'V',
-  'current-dc': 'A',
-  resistance: 'Ohm',
-  temperature: 'Cel',
-  'relative-humidity': '%RH',
-  pressure: 'Pa',
-};
-
 /** The instrument quantities a plan may name. */
-export const INSTRUMENT_QUANTITIES = Object.keys(QUANTITY_UNIT) as readonly InstrumentQuantity[];
+export const INSTRUMENT_QUANTITIES = QUANTITIES;
 
 const STEP_KINDS = ['stimulus', 'drive', 'source', 'wait', 'settle', 'measure', 'fault', 'run', ...METHOD_KINDS] as const;
 const QUALITY_LEVELS = ['good', 'uncertain', 'bad'] as const;

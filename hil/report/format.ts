@@ -144,7 +144,15 @@ export const OUTCOME_TEXT: Readonly<Record<Outcome, string>> = {
   recorded: 'RECORDED',
 };
 
-/** A plural noun with its count: `1 measurement`, `5 measurements`. */
+/**
+ * A plural noun with its count.
+ *
+ * @example
+ * ```ts
+ * counted(1, 'measurement') // '1 measurement'
+ * counted(5, 'measurement') // '5 measurements'
+ * ```
+ */
 export function counted(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

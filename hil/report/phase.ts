@@ -26,6 +26,13 @@ interface Derived {
  * The reference, error (value − reference) and limits of `m`, all in `m.unit`. Without U, numbers
  * get `tableDecimals` (one count for a unit across a table, so its column lines up), or more when
  * that would leave a small value fewer than three significant digits.
+ *
+ * @example
+ * ```ts
+ * derive({ id: 'error@25', value: 25.12, unit: 'Cel', reference: { value: 25, unit: 'Cel', source: 'stated' },
+ *   limits: { low: 24, high: 26, unit: 'Cel' }, outcome: 'pass', time: 0 })
+ * // { reference: 25, error: 0.12…, low: 24, high: 26, decimals: 3 }
+ * ```
  */
 export function derive(m: MeasurementRecord, tableDecimals?: number): Derived {
   const toUnit = (value: number | undefined, unit: string): number | undefined =>
@@ -57,12 +64,26 @@ function tableDecimals(ms: readonly MeasurementRecord[]): Map<string, number> {
   return new Map([...largest].map(([unit, max]) => [unit, decimalsFor(max, 5)]));
 }
 
-/** An outcome as a badge whose text carries the meaning and whose colour repeats it. */
+/**
+ * An outcome as a badge whose text carries the meaning and whose colour repeats it.
+ *
+ * @example
+ * ```ts
+ * outcomeBadge('conditional-pass') // '<span class="outcome conditional-pass">CONDITIONAL PASS</span>'
+ * ```
+ */
 export function outcomeBadge(outcome: MeasurementRecord['outcome']): string {
   return `<span class="outcome ${outcome}">${OUTCOME_TEXT[outcome] ?? escapeHtml(String(outcome).toUpperCase())}</span>`;
 }
 
-/** The phase's section: heading, reason, measurement table, plots, budgets and log. */
+/**
+ * The phase's section: heading, reason, measurement table, plots, budgets and log.
+ *
+ * @example
+ * ```ts
+ * const html = record.phases.map((phase, i) => renderPhase(phase, i, phase.iteration > 1)).join('\n')
+ * ```
+ */
 export function renderPhase(phase: PhaseRecord, index: number, repeated: boolean): string {
   const anchor = `phase-${index + 1}`;
   const iteration = repeated ? ` — iteration ${phase.iteration}` : '';

@@ -82,7 +82,14 @@ export function outcomeCounts(outcomes: readonly Outcome[]): string {
   return parts.length === 0 ? 'none' : parts.join(', ');
 }
 
-/** A short identification of the run: plan id, device serial number and the wall-clock start. */
+/**
+ * A short identification of the run: plan id, device serial number and the wall-clock start.
+ *
+ * @example
+ * ```ts
+ * runId(record) // 'env-node-temperature/EMU-7/2026-12-05T05:51:05.123Z'
+ * ```
+ */
 export function runId(record: RunRecord): string {
   return `${record.plan.id}/${record.device.serialNumber}/${record.startedAt}`;
 }

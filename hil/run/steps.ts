@@ -16,6 +16,7 @@ import type { PhaseScope, RunScope } from './run-scope.js';
 import { describeQuality, formatMs, usable } from './sample-feed.js';
 import { stepContext } from './step-context.js';
 import { runMethod } from './methods.js';
+import { isMethodStep } from '../plan/validate-method.js';
 
 /**
  * A step in a few words, for progress lines and logs.
@@ -27,6 +28,7 @@ import { runMethod } from './methods.js';
  */
 export function describeStep(step: StepSpec): string {
   if (step.name !== undefined) return step.name;
+  if (isMethodStep(step)) return `${step.kind} ${step.channel}${step.id === undefined || step.id === step.kind ? '' : ` (${step.id})`}`;
   switch (step.kind) {
     case 'stimulus':
       return `stimulus ${step.input} = ${formatValue(step.value)} ${step.unit}`;
@@ -42,16 +44,6 @@ export function describeStep(step: StepSpec): string {
       return `measure ${step.id ?? step.channel}`;
     case 'fault':
       return `fault ${step.target}: ${step.fault}${step.durationMs === undefined ? '' : ` for ${formatMs(step.durationMs)}`}`;
-    case 'accuracy':
-    case 'linearity':
-    case 'hysteresis':
-    case 'repeatability':
-    case 'step-response':
-    case 'drift':
-    case 'resolution':
-    case 'noise':
-    case 'supply-variation':
-      return `${step.kind} ${step.channel}${step.id === undefined || step.id === step.kind ? '' : ` (${step.id})`}`;
     default:
       return 'custom step';
   }
@@ -79,6 +71,11 @@ export async function runStep(step: StepSpec, run: RunScope, phase: PhaseScope):
 }
 
 async function execute(step: StepSpec, run: RunScope, phase: PhaseScope): Promise<void> {
+  if (isMethodStep(step)) {
+    await runMethod(step, run, phase);
+    phase.log(`${describeStep(step)} done`);
+    return;
+  }
   switch (step.kind) {
     case 'stimulus':
       await run.target.stimulate(step.input, step.value, step.unit);
@@ -114,18 +111,6 @@ async function execute(step: StepSpec, run: RunScope, phase: PhaseScope): Promis
       if (!canInjectFaults(run.target)) throw new PhaseAbort(`${describeStep(step)}: the target ${run.target.description} cannot inject faults`);
       await run.target.injectFault(step.target, step.fault, step.durationMs, step.options);
       phase.log(describeStep(step));
-      return;
-    case 'accuracy':
-    case 'linearity':
-    case 'hysteresis':
-    case 'repeatability':
-    case 'step-response':
-    case 'drift':
-    case 'resolution':
-    case 'noise':
-    case 'supply-variation':
-      await runMethod(step, run, phase);
-      phase.log(`${describeStep(step)} done`);
       return;
     default:
       await withWatchdog(Promise.resolve().then(() => step.run(stepContext(run, phase))), step.timeoutMs ?? CUSTOM_STEP_WATCHDOG_MS, describeStep(step));

@@ -33,6 +33,8 @@ import { modelNamespaceUri } from '../../sdk/transport/opcua/device-object.js';
 import { qualityOfStatus, senmlUnitOf, type OpcuaObserverOptions, type OpcuaReading } from './opcua-samples.js';
 import type { SampleListener } from './target.js';
 
+export type { OpcuaObserverOptions, OpcuaReading } from './opcua-samples.js';
+
 /**
  * A client subscribed to a device's channel variables.
  *
@@ -43,8 +45,6 @@ import type { SampleListener } from './target.js';
  * await observer.close()
  * ```
  */
-export type { OpcuaObserverOptions, OpcuaReading } from './opcua-samples.js';
-
 export class OpcuaObserver {
   readonly endpointUrl: string;
   readonly #client: OPCUAClient;
