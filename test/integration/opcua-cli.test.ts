@@ -203,7 +203,24 @@ describe('sensorkit opcua', () => {
     }
     const list = sensorkit(['opcua', 'user', 'list', '--users', users]);
     expect(await list.exited).toBe(0);
-    expect(list.stdout()).toBe('operator\n');
+    expect(list.stdout()).toBe('operator  engineer (no role set)\n');
+  });
+
+  it('gives users roles: user add --role, user role NAME ROLE; an unknown role is one line', async () => {
+    const users = join(dir.path, 'users-roles.json');
+    const add = sensorkit(['opcua', 'user', 'add', 'vic', '--role', 'viewer', '--users', users]);
+    add.write('correct horse battery staple\n');
+    expect(await add.exited).toBe(0);
+    expect((await UsersFile.load(users)).roleOf('vic')).toBe('viewer');
+    const change = sensorkit(['opcua', 'user', 'role', 'vic', 'engineer', '--users', users]);
+    expect(await change.exited).toBe(0);
+    expect((await UsersFile.load(users)).roleOf('vic')).toBe('engineer');
+    const list = sensorkit(['opcua', 'user', 'list', '--users', users]);
+    expect(await list.exited).toBe(0);
+    expect(list.stdout()).toBe('vic  engineer\n');
+    const bad = sensorkit(['opcua', 'user', 'role', 'vic', 'root', '--users', users]);
+    expect(await bad.exited).toBe(2);
+    expect(bad.stderr().split('\n')[0]).toBe('sensorkit: --role: expected one of viewer, operator, engineer, security-admin, got "root"');
   });
 
   it('lists an empty PKI and refuses to trust an unknown thumbprint', async () => {
