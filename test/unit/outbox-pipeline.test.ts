@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VirtualClock } from '../../sdk/core/clock.js';
 import { StorageError } from '../../sdk/core/errors.js';
+import { SeededRandom } from '../../sdk/core/random.js';
 import { DurableOutbox, type OutboxEntry, type OutboxOptions } from '../../sdk/transport/outbox/index.js';
 
 const dirs: string[] = [];
@@ -44,7 +45,9 @@ interface Held {
  * Holds every write and fdatasync of a segment file (`*.seg`) until released, in call order;
  * other files (the journal, `.tmp` files) run as usual.
  */
-async function holdSegmentIo(kinds: ReadonlyArray<Held['kind']> = ['write', 'datasync']): Promise<{ next(kind: Held['kind']): Promise<Held>; counts: { write: number; datasync: number } }> {
+async function holdSegmentIo(
+  kinds: ReadonlyArray<Held['kind']> = ['write', 'datasync'],
+): Promise<{ next(kind: Held['kind']): Promise<Held>; take(kind: Held['kind']): Held | undefined; counts: { write: number; datasync: number } }> {
   const dir = await mkdtemp(join(tmpdir(), 'outbox-pipeline-probe-'));
   dirs.push(dir);
   const probe = await open(join(dir, 'probe'), 'w');
@@ -72,8 +75,13 @@ async function holdSegmentIo(kinds: ReadonlyArray<Held['kind']> = ['write', 'dat
   vi.spyOn(prototype, 'datasync').mockImplementation(function (this: FileHandle) {
     return hold('datasync', this, () => datasync.call(this)) as never;
   });
+  const take = (kind: Held['kind']): Held | undefined => {
+    const index = queue.findIndex((held) => held.kind === kind);
+    return index >= 0 ? queue.splice(index, 1)[0] : undefined;
+  };
   return {
     counts,
+    take,
     async next(kind) {
       for (;;) {
         const index = queue.findIndex((held) => held.kind === kind);
@@ -236,5 +244,81 @@ describe("DurableOutbox: pipelined commits under fsync 'always'", () => {
       ['B', b.seq],
       ['D', d.seq],
     ]);
+  });
+
+  it.each([1, 2, 3, 4, 5, 6])('keeps the failure rule over a seeded random interleaving of appends, writes and fdatasyncs (seed %i)', async (seed) => {
+    const random = new SeededRandom(seed);
+    const outbox = await openOutbox();
+    const dir = dirs.at(-1)!;
+    const io = await holdSegmentIo();
+    interface Call {
+      readonly text: string;
+      seq?: number;
+      told: number;
+      outcome: 'pending' | 'durable' | 'failed';
+    }
+    const calls: Call[] = [];
+    /** Seqs in the order their appends settled. */
+    const settledSeqs: number[] = [];
+    let failedSyncs = 0;
+    const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 3));
+    for (let step = 0; step < 60; step++) {
+      const roll = random.next();
+      if (roll < 0.35) {
+        const call: Call = { text: `p${calls.length}`, told: 0, outcome: 'pending' };
+        calls.push(call);
+        outbox
+          .append(bytes(call.text), (entry) => {
+            call.seq = entry.seq;
+            call.told++;
+          })
+          .then(
+            (entry) => {
+              call.outcome = 'durable';
+              settledSeqs.push(entry.seq);
+            },
+            () => {
+              call.outcome = 'failed';
+              settledSeqs.push(call.seq ?? Number.NaN);
+            },
+          );
+      } else if (roll < 0.65) {
+        io.take('write')?.release();
+      } else {
+        const sync = io.take('datasync');
+        const fail = random.next() < 0.3;
+        if (sync && fail) failedSyncs++;
+        sync?.release(fail);
+      }
+      await tick();
+    }
+    // Let everything finish.
+    while (calls.some((call) => call.outcome === 'pending')) {
+      io.take('write')?.release();
+      io.take('datasync')?.release();
+      await tick();
+    }
+    vi.restoreAllMocks();
+    const durable = calls.filter((call) => call.outcome === 'durable');
+    const failed = calls.filter((call) => call.outcome === 'failed');
+    // Appends settle in seq order (a failed write that never got a seq settles in call order too).
+    const numbered = settledSeqs.filter((seq) => !Number.isNaN(seq));
+    expect(numbered).toEqual([...numbered].sort((a, b) => a - b));
+    // A failure never takes a group durable before it: each stays durable, in pending().
+    for (const call of calls) expect(call.told).toBeLessThanOrEqual(1);
+    for (const call of durable) expect(call.told).toBe(1);
+    expect(outbox.pending().map(text)).toEqual(durable.map((call) => call.text));
+    // Acknowledge every other durable record, then reopen: the rest comes back, once, in order;
+    // nothing acknowledged and nothing failed does.
+    const acked = durable.filter((_, k) => k % 2 === 0);
+    await Promise.all(acked.map((call) => outbox.ack(call.seq!)));
+    await outbox.close();
+    const reopened = await openOutbox({ dir });
+    const expected = durable.filter((_, k) => k % 2 === 1);
+    expect(reopened.pending().map((entry) => [text(entry), entry.seq])).toEqual(expected.map((call) => [call.text, call.seq]));
+    expect(reopened.stats()).toMatchObject({ recoveredTornRecords: 0, corruptRecords: 0 });
+    expect(new Set(calls.filter((c) => c.seq !== undefined).map((c) => c.seq)).size).toBe(calls.filter((c) => c.seq !== undefined).length);
+    // The interleaving did exercise the rule: some fdatasync failed and took appends with it, some succeeded.
+    expect({ failedSyncs: failedSyncs > 0, failed: failed.length > 0, durable: durable.length > 0 }).toEqual({ failedSyncs: true, failed: true, durable: true });
   });
 });
