@@ -2,8 +2,8 @@
  * Publish throughput and end-to-end latency of sensorkit's MqttTransport with the durable outbox
  * (fsync 'never', 'batch' and 'always') against the fair peers, what a user would write instead:
  * - mqtt.js + cbor-x: each batch encoded from its samples at the offer with cbor-x (SenML records
- *   as Maps with integer labels in RFC 8949 §4.2.1 order: the same bytes as the transport's
- *   encoder, checked at start), published at QoS 1 with the same MQTT 5 properties (content type,
+ *   built by hand as Maps with integer labels in RFC 8949 §4.2.1 order: the same bytes as the
+ *   transport's encoder, checked at start), published at QoS 1 with the same MQTT 5 properties (content type,
  *   message expiry, a `sensorkit-seq` user property);
  * - the same with mqtt-level-store, the persistent `Store` users add to mqtt.js
  *   (`incomingStore`/`outgoingStore`): each PUBLISH is put into LevelDB before it is sent and
@@ -44,7 +44,7 @@ import mqtt from 'mqtt';
 import { SystemClock } from '../../sdk/core/clock.js';
 import { SenmlCborEncoder } from '../../sdk/encoding/senml-cbor.js';
 import { GOOD, type Sample } from '../../sdk/core/sample.js';
-import { SENML_CBOR_TYPE, SENML_LABELS, samplesToPack } from '../../sdk/encoding/senml.js';
+import { SENML_CBOR_TYPE } from '../../sdk/encoding/senml.js';
 import { MqttTransport, SEQ_PROPERTY } from '../../sdk/transport/mqtt/mqtt-transport.js';
 import { DurableOutbox, type FsyncPolicy } from '../../sdk/transport/outbox/index.js';
 import { startBroker } from '../support/brokers.js';
@@ -66,22 +66,22 @@ interface LevelStores {
 const levelStore = createRequire(import.meta.url)('mqtt-level-store') as (dir: string) => LevelStores;
 
 /**
- * SenML labels as CBOR integers (RFC 8428 §6), and the order of deterministic CBOR (RFC 8949
- * §4.2.1: bytewise order of the encoded keys): unsigned ints ascending, then negative ints from −1
- * down, then strings.
+ * What a user writes with cbor-x: each sample a SenML record (RFC 8428 §4) as a Map with integer
+ * labels (§6: n 0, u 1, v 2, t 6, bn −2, bt −3), keys in the order of deterministic CBOR (RFC 8949
+ * §4.2.1: 0, 1, 2, 6, then −2, −3), the base name and time in the first record. Written for this
+ * benchmark's samples (numeric values, good quality), as a user's would be for theirs.
  */
-const LABEL_KEYS: Readonly<Record<string, number>> = SENML_LABELS;
-function keyRank(key: number | string): number {
-  if (typeof key === 'string') return 1e9;
-  return key >= 0 ? key : 1e6 - key;
-}
-
-/** What a user writes with cbor-x: the batch's SenML records as Maps, encoded. */
 function cborxEncode(encoder: Encoder, device: string, samples: readonly Sample[]): Buffer {
-  const maps = samplesToPack(device, samples).map((record) => {
-    const entries = Object.entries(record).map(([label, value]): [number | string, unknown] => [LABEL_KEYS[label] ?? label, value]);
-    entries.sort((a, b) => keyRank(a[0]) - keyRank(b[0]));
-    return new Map(entries);
+  const base = samples[0]!.time;
+  const maps = samples.map((sample, k) => {
+    const map = new Map<number, unknown>([
+      [0, sample.channel],
+      [1, sample.unit],
+      [2, sample.value],
+      [6, (sample.time - base) / 1000],
+    ]);
+    if (k === 0) map.set(-2, `${device}/`).set(-3, base / 1000);
+    return map;
   });
   return encoder.encode(maps);
 }
