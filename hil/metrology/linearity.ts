@@ -13,6 +13,8 @@ import { resolutionB, typeAFromStatistics, type UncertaintyInput } from './contr
 import { fitLine } from './least-squares.js';
 import { requirePoints, referenceInputs, type ReferencePoint, type ReferenceStandard } from './reference.js';
 import type { MetrologyResult } from './result.js';
+import type { UncertaintyRecord } from '../record/record.js';
+import { DEFAULT_COVERAGE_PROBABILITY } from './coverage.js';
 import { mean, requireNumber } from './statistics.js';
 
 /** Options of {@link linearity}. */
@@ -92,20 +94,17 @@ export function linearity(options: LinearityOptions): LinearityResult {
   const terminalDeviations = x.map((_, i) => deviation(terminalRow(i)));
 
   const samples = points.reduce((sum, point) => sum + point.readings.length, 0);
+  const probability = options.coverageProbability ?? DEFAULT_COVERAGE_PROBABILITY;
+  const scale = 100 / span;
   const result = (id: string, deviations: number[], rowOf: (i: number) => number[]): MetrologyResult => {
     const worst = deviations.reduce((best, d, i) => (Math.abs(d) > Math.abs(deviations[best]!) ? i : best), 0);
-    const row = rowOf(worst);
-    const scale = 100 / span;
-    return {
-      id,
-      value: (Math.abs(deviations[worst]!) * 100) / span,
-      unit: '%',
-      samples,
-      uncertainty: combineUncertainty(
-        uncertaintyInputs(points, row, fit.slope, options).map((input) => ({ ...input, sensitivity: input.sensitivity * scale })),
-        options.coverageProbability === undefined ? {} : { coverageProbability: options.coverageProbability },
-      ),
-    };
+    const inputsOf = (i: number): UncertaintyInput[] =>
+      uncertaintyInputs(points, rowOf(i), fit.slope, options).map((input) => ({ ...input, sensitivity: input.sensitivity * scale }));
+    const each = deviations.map((_, i) => combineUncertainty(inputsOf(i), { coverageProbability: probability }));
+    const sizes = deviations.map((d) => Math.abs(d) * scale);
+    // The points that may hold the largest deviation: those whose interval reaches the worst one's.
+    const rivals = sizes.map((_, i) => i).filter((i) => sizes[i]! + each[i]!.expanded >= sizes[worst]! - each[worst]!.expanded);
+    return { id, value: sizes[worst]!, unit: '%', samples, uncertainty: maximumUncertainty(rivals, sizes, inputsOf, probability, worst) };
   };
   return {
     bestFit: result('linearity-best-fit', bestFitDeviations, bestFitRow),
@@ -114,6 +113,34 @@ export function linearity(options: LinearityOptions): LinearityResult {
     span,
     points: x.map((reference, i) => ({ reference, mean: y[i]!, bestFit: bestFitDeviations[i]!, terminal: terminalDeviations[i]! })),
   };
+}
+
+/**
+ * The uncertainty of the largest |dᵢ|. Points whose deviations are close compete for the largest
+ * (a bow's best-fit deviations at both ends and at mid-span nearly tie), and the largest of several
+ * noisy values is biased upwards, so the interval of the worst point alone covers the truth too
+ * rarely (91.7 % of 300 seeded runs of a 0.6 °C bow, 3 readings per point, σ = 0.1 °C). The rivals
+ * are the points whose 95 % interval reaches the worst one's. The maximum lies above the truth by
+ * more than U only if some rival's error does, so with m rivals each is taken at coverage
+ * 1 − 2(1 − p)/m (Bonferroni on the upper tail); it lies below by more only if every rival's error
+ * does, no more often than the worst point's lower tail. U reaches from the value to the highest
+ * rival's upper end, with that rival's budget and k = U/u_c; the record states p for the maximum.
+ * One rival alone keeps its plain interval. Measured: 94.7 % over the same 300 runs.
+ */
+function maximumUncertainty(
+  rivals: readonly number[],
+  sizes: readonly number[],
+  inputsOf: (i: number) => UncertaintyInput[],
+  probability: number,
+  worst: number,
+): UncertaintyRecord {
+  const perRival = rivals.length === 1 ? probability : 1 - (2 * (1 - probability)) / rivals.length;
+  const each = new Map(rivals.map((i) => [i, combineUncertainty(inputsOf(i), { coverageProbability: perRival })] as const));
+  const top = rivals.reduce((best, i) => (sizes[i]! + each.get(i)!.expanded > sizes[best]! + each.get(best)!.expanded ? i : best), worst);
+  const own = each.get(top)!;
+  if (rivals.length === 1) return { ...own, coverageProbability: probability };
+  const expanded = sizes[top]! + own.expanded - sizes[worst]!;
+  return { ...own, coverageFactor: expanded / own.combinedStandardUncertainty, expanded, coverageProbability: probability };
 }
 
 /** Inputs of one deviation dᵢ = Σⱼ Mᵢⱼ·ȳⱼ, in `unit` (before scaling to % of span). */

@@ -246,6 +246,44 @@ describe('coverage honesty over 40 seeds, more methods', () => {
   });
 });
 
+describe('coverage honesty over 40 seeds, linearity', () => {
+  /** The declared bow b·(1 − u²) over −40 … 85 °C, and its largest deviation from a line through the points, in % of the range. */
+  const bow = 0.6;
+  const error = (x: number) => bow * (1 - ((2 * x - 45) / 125) ** 2);
+  const largest = (line: (x: number) => number) => (Math.max(...POINTS.map((x) => Math.abs(error(x) - line(x)))) / 125) * 100;
+  const truth = {
+    // Least squares through the points.
+    best: (() => {
+      const n = POINTS.length;
+      const xm = POINTS.reduce((a, x) => a + x, 0) / n;
+      const ym = POINTS.reduce((a, x) => a + error(x), 0) / n;
+      const slope = POINTS.reduce((a, x) => a + (x - xm) * (error(x) - ym), 0) / POINTS.reduce((a, x) => a + (x - xm) ** 2, 0);
+      return largest((x) => ym + slope * (x - xm));
+    })(),
+    terminal: (() => {
+      const [low, high] = [POINTS[0]!, POINTS[POINTS.length - 1]!];
+      return largest((x) => error(low) + ((error(high) - error(low)) * (x - low)) / (high - low));
+    })(),
+  };
+
+  it('± U of best-fit and terminal linearity covers the declared bow in 90 % … 99.5 % of 40 seeds each', async () => {
+    let best = 0;
+    let terminal = 0;
+    for (let seed = 1; seed <= 40; seed++) {
+      const record = await run(ideal, [{ id: 'linearity', steps: [{ kind: 'linearity', channel: 'temperature', points: POINTS, readings: 3 }] }], parseInjection(`temperature:nonlinearity=${bow},noise=0.1`), seed);
+      const found = measured(record);
+      const b = found.get('linearity')!;
+      const t = found.get('linearity-terminal')!;
+      if (Math.abs(b.value! - truth.best) <= b.uncertainty!.expanded) best++;
+      if (Math.abs(t.value! - truth.terminal) <= t.uncertainty!.expanded) terminal++;
+    }
+    for (const covered of [best, terminal]) {
+      expect(covered / 40).toBeGreaterThanOrEqual(0.9);
+      expect(covered / 40).toBeLessThanOrEqual(0.995);
+    }
+  });
+});
+
 describe('the shipped emulation, with its part error', () => {
   const accuracyPhase: PhaseSpec[] = [{ id: 'accuracy', steps: [{ kind: 'accuracy', channel: 'temperature', points: POINTS, readings: 5 }] }];
 

@@ -4,6 +4,7 @@ import { SeededRandom } from '../../sdk/core/random.js';
 import type { MeasurementInput } from '../../hil/plan/spec.js';
 import {
   accuracy,
+  coverageFactor,
   drift,
   hysteresis,
   influenceEffect,
@@ -129,15 +130,23 @@ describe('linearity', () => {
     expect(result.bestFit.value).toBeCloseTo((0.125 / 16) * 100, 10);
     expect(result.line.slope).toBeCloseTo(0.16, 12);
     expect(result.points.map((p) => p.terminal)).toEqual([0, expect.closeTo(0.1875, 12), expect.closeTo(0.25, 12), expect.closeTo(0.1875, 12), 0]);
-    // The worst best-fit point is x = 0 with leverage 0.6: u_A = s_p·√((1 − 0.6)/2), in % of 16 mA.
+    // Three points tie for the largest best-fit deviation (x = 0, 50, 100). U holds all three rivals'
+    // errors at once: each at 1 − 2·0.05/3, with the budget of the one whose interval reaches
+    // highest, x = 50 with leverage 0.2: u_A = s_p·√((1 − 0.2)/2), in % of 16 mA.
     const pooled = Math.sqrt(0.001 ** 2 * 2);
-    const typeA = result.bestFit.uncertainty!.budget[0]!;
+    const u = result.bestFit.uncertainty!;
+    const typeA = u.budget[0]!;
     expect(typeA).toMatchObject({ type: 'A', degreesOfFreedom: 5 });
     expect(typeA.value).toBeCloseTo(pooled, 14);
-    expect(typeA.standardUncertainty).toBeCloseTo(((pooled * Math.sqrt(0.4 / 2)) * 100) / 16, 12);
-    const reference = result.bestFit.uncertainty!.budget[1]!;
+    expect(typeA.standardUncertainty).toBeCloseTo(((pooled * Math.sqrt(0.8 / 2)) * 100) / 16, 12);
+    const reference = u.budget[1]!;
     expect(reference.name).toBe('reference certificate');
-    expect(reference.standardUncertainty).toBeCloseTo((0.01 * 0.16 * Math.sqrt(0.4) * 100) / 16, 10);
+    expect(reference.standardUncertainty).toBeCloseTo((0.01 * 0.16 * Math.sqrt(0.8) * 100) / 16, 10);
+    expect(u.coverageProbability).toBe(0.95);
+    expect(u.coverageFactor).toBeCloseTo(coverageFactor(u.effectiveDegreesOfFreedom, 1 - 0.1 / 3), 10);
+    expect(u.expanded).toBeCloseTo(u.coverageFactor * u.combinedStandardUncertainty, 12);
+    // One point holds the largest terminal deviation (x = 50): its plain 95 % interval.
+    expect(result.terminal.uncertainty).toMatchObject({ coverageFactor: 2, coverageProbability: 0.95 });
   });
 
   it('uses the measured output span by default and sorts points by reference', () => {
