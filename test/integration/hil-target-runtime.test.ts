@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import type { Sample } from '../../sdk/core/sample.js';
 import { communicationsOf } from '../../hil/targets/communications.js';
 import { canInjectFaults } from '../../hil/targets/emulated-faults.js';
+import { defineTestPlan } from '../../hil/plan/index.js';
+import { runTestPlan } from '../../hil/run/index.js';
 import { RuntimeTarget } from '../../hil/targets/runtime-target.js';
 import { parseTargetSpec } from '../../hil/targets/target-spec.js';
 import { trackedCleanups } from '../support/cleanups.js';
@@ -113,6 +115,32 @@ describe('RuntimeTarget on the emulated board', () => {
     expect(transmitter.faultTargets!()).toEqual([{ name: 'transmitter', kinds: ['downscale', 'upscale', 'open'] }]);
     await expect(transmitter.injectFault!('transmitter', 'sideways')).rejects.toThrow('faults.transmitter: expected one of downscale, upscale, open or clear, got "sideways"');
   }, 40_000);
+
+  it('a timeout fault that outlives the run: the phase is aborted, the target closes and the record is returned', async () => {
+    const target = envNode('in-process', { opcua: false });
+    const plan = defineTestPlan({
+      id: 'silent-runtime',
+      name: 'silent',
+      version: '1',
+      device: 'examples/env-node',
+      phases: [
+        {
+          id: 'silent',
+          steps: [
+            { kind: 'measure', id: 'before', channel: 'temperature' },
+            { kind: 'fault', target: 'i2c1@0x76', fault: 'timeout' },
+            { kind: 'measure', id: 'during', channel: 'temperature', samples: 3, timeoutMs: 3_000 },
+          ],
+        },
+      ],
+    });
+    const started = performance.now();
+    const record = await runTestPlan(plan, { target, seed: 7, closeTimeoutMs: 5_000 });
+    expect(performance.now() - started).toBeLessThan(15_000);
+    expect(record.phases[0]).toMatchObject({ outcome: 'aborted' });
+    expect(record.phases[0]!.reason).toMatch(/^measure during: the device stopped reporting/);
+    expect(record.phases[0]!.log.map((entry) => entry.message)).not.toContain(expect.stringMatching(/did not close/));
+  }, 30_000);
 
   it('a broker outage: down for its minimum, on until a condition holds, never past its maximum; the broker listens again after it', async () => {
     const target = envNode('in-process', { opcua: false });
