@@ -30,6 +30,14 @@ interface Child {
   write(text: string): void;
 }
 
+/** A development identity for the default device (the production profile refuses to run without one). */
+async function provisionedIdentity(name: string): Promise<string> {
+  const folder = join(dir.path, name);
+  const init = sensorkit(['identity', 'init', '--dir', folder, '--cn', 'env-node-EMU-1']);
+  expect(await init.exited).toBe(0);
+  return folder;
+}
+
 function sensorkit(args: string[], cwd = ROOT): Child {
   const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, SENSORKIT_DEBUG: '' } });
   let stdout = '';
@@ -123,7 +131,9 @@ describe('sensorkit run with OPC UA', () => {
     add.write('correct horse battery staple\n');
     expect(await add.exited).toBe(0);
     const pki = join(dir.path, 'login-pki');
-    const run = sensorkit(['run', '--no-mqtt', '--profile', 'production', '--opcua-host', '127.0.0.1', '--opcua-port', '0', '--users', users, '--pki', pki]);
+    // The production profile needs a device identity before it enters operation.
+    const identity = await provisionedIdentity('identity-login');
+    const run = sensorkit(['run', '--no-mqtt', '--profile', 'production', '--opcua-host', '127.0.0.1', '--opcua-port', '0', '--users', users, '--pki', pki, '--identity', identity, '--audit-log', join(dir.path, 'audit-login.log')]);
     try {
       const url = await waitFor(() => /^sensorkit: OPC UA (opc\.tcp:\/\/127\.0\.0\.1:\d+) \(production\), ready after/m.exec(run.stdout())?.[1], 60_000, 'the ready line');
       const secure = { securityMode: MessageSecurityMode.SignAndEncrypt, securityPolicy: SecurityPolicy.Basic256Sha256, clientPki: join(dir.path, 'login-client') };
@@ -164,7 +174,8 @@ describe('sensorkit run with OPC UA', () => {
   }, 120_000);
 
   it('refuses the production profile without users, in one line', async () => {
-    const run = sensorkit(['run', '--no-mqtt', '--profile', 'production', '--opcua-port', '0', '--users', join(dir.path, 'none.json'), '--pki', join(dir.path, 'pki')]);
+    const identity = await provisionedIdentity('identity-none');
+    const run = sensorkit(['run', '--no-mqtt', '--profile', 'production', '--opcua-port', '0', '--users', join(dir.path, 'none.json'), '--pki', join(dir.path, 'pki'), '--identity', identity, '--audit-log', join(dir.path, 'audit-none.log')]);
     expect(await run.exited).toBe(1);
     expect(ours(run.stderr())).toEqual([expect.stringMatching(/^sensorkit: users: the production profile admits no anonymous client/)]);
   }, 60_000);
