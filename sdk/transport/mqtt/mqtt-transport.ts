@@ -429,6 +429,24 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
     });
   }
 
+  /**
+   * Publishes one event record (an audit record for a plant's SIEM) on
+   * `sensorkit/v1/<deviceId>/<suffix>` at QoS 1, not retained, with its MQTT 5 content type. Events
+   * are not kept for a later connection: returns false, and sends nothing, while disconnected (the
+   * audit log on the device keeps every record).
+   *
+   * @example
+   * ```ts
+   * transport.publishEvent('audit', Buffer.from(JSON.stringify(record)), 'application/json')
+   * ```
+   */
+  publishEvent(suffix: 'audit', payload: Uint8Array, contentType: string): boolean {
+    const connection = this.#connection;
+    if (connection.kind !== 'connected' && !(connection.kind === 'connecting' && connection.client.connected)) return false;
+    connection.client.publish(`${this.topics.root}/${suffix}`, Buffer.from(payload), controlOptions(connection.protocol, contentType, false));
+    return true;
+  }
+
   #reply(reply: CommandReply): void {
     const connection = this.#connection;
     if (connection.kind !== 'connected') return;
