@@ -333,10 +333,14 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
     const summary = JSON.parse(await readFile(join(stationOut, 'summary.json'), 'utf8')) as { outcome: string; runs: { name: string; seed: number; outcome: string; dir: string }[] };
     expect(summary.outcome).toBe('pass');
     expect(summary.runs.map((r) => [r.name, r.seed, r.outcome, r.dir])).toEqual([['fixture-1', 1, 'pass', 'fixture-1'], ['fixture-2', 2, 'pass', 'fixture-2']]);
+    const serials: string[] = [];
     for (const fixture of ['fixture-1', 'fixture-2']) {
-      const record = JSON.parse(await readFile(join(stationOut, fixture, 'record.json'), 'utf8')) as { context: { station: string } };
+      const record = JSON.parse(await readFile(join(stationOut, fixture, 'record.json'), 'utf8')) as { context: { station: string }; device: { serialNumber: string } };
       expect(record.context.station).toBe('line-3');
+      serials.push(record.device.serialNumber);
     }
+    // Two fixtures are two devices: each record names its own serial number.
+    expect(serials).toEqual(['EMU-1-1', 'EMU-2-2']);
     // The station's folder stands for every device's record.
     const verified = await sensorkit(['hil', 'verify', stationOut, '--key', join(keys, 'public.pem')]);
     expect(verified.code).toBe(0);

@@ -40,6 +40,8 @@ export interface TargetRun {
   readonly instruments: Readonly<Record<string, string>>;
   /** Start of a virtual clock (a replay starts where the run started). */
   readonly clockStart?: number;
+  /** Serial number of an emulated device (fixtures of one station get one each). */
+  readonly serialNumber?: string;
   /** Declared truths on the emulated target (`--inject`; a replay takes the record's). */
   readonly inject?: readonly Injection[];
 }
@@ -169,6 +171,7 @@ export async function runOnTarget(source: PlanSource, run: TargetRun, settings: 
     observation: plan.observation,
     ...(run.clockStart === undefined ? {} : { clockStart: run.clockStart }),
     ...(run.inject === undefined || run.inject.length === 0 ? {} : { inject: run.inject }),
+    ...(run.serialNumber === undefined ? {} : { serialNumber: run.serialNumber }),
     ...(settings.warn === undefined ? {} : { warn: settings.warn }),
   });
   const instruments: Record<string, ConnectedInstrument> = {};

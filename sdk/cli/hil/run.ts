@@ -161,6 +161,8 @@ export async function runCommand(argv: readonly string[]): Promise<number> {
     const names = targetNames(specs);
     runs = specs.map((spec, i) => ({ name: names[i]!, spec, seed, instruments, inject }));
   }
+  // Emulated fixtures of one run are different devices: each gets its own serial number.
+  if (runs.length > 1) runs = runs.map((run, i) => (run.spec.startsWith('emulated') ? { ...run, serialNumber: `EMU-${run.seed}-${i + 1}` } : run));
   checkSharedInstruments(runs);
   const single = values.station === undefined && runs.length === 1;
   const out = values.out ?? defaultOut(plan.id);
