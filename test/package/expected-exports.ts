@@ -23,8 +23,8 @@ export const EXPECTED_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   './boards/firmata': ['FirmataBoard', 'FirmataParser', 'listSerialPorts'],
   './boards/linux': ['LinuxBoard', 'listIioChannels'],
   './ota': ['verifyEnvelope', 'signEnvelope', 'UpdateAgent', 'TrustAnchors', 'CampaignStore', 'startUpdateServer', 'ManifestError'],
-  './security': ['AuditLog', 'verifyAuditLog'],
-  './hil': ['RECORD_FORMAT'],
+  './security': ['AuditLog', 'verifyAuditLog', 'auditConfiguration', 'CommandAuthorizer', 'signWithIdentity'],
+  './hil': ['RECORD_FORMAT', 'defineTestPlan', 'loadTestPlan', 'runTestPlan', 'createEmulatedTarget', 'createTarget', 'connectInstrument', 'ScpiInstrument', 'startScpiSimulator', 'SimulatedDmm', 'SimulatedCalibrator', 'SimulatedPowerSupply', 'SimulatedChamber', 'signRecord', 'verifyRecord', 'junitXml', 'renderReport', 'combineUncertainty', 'decide', 'calibrationsFromRecords'],
 };
 
 /** `'.'` → `'sensorkit'`, `'./core'` → `'sensorkit/core'`. */
