@@ -1,10 +1,9 @@
 /**
- * A small CBOR writer (RFC 8949) for what COSE structures and signed requests hold: integers, text
- * and byte strings, booleans, null, arrays, maps (integer or text keys, written in the core
- * deterministic order of §4.2.1) and tags; a number that is not a safe integer is written as a
- * 64-bit float. Reading is the strict reader's job in the layers above: a signature covers the
- * exact bytes received, so the writer only has to be deterministic for the Sig_structure, which
- * holds nothing but strings.
+ * The one deterministic CBOR writer (RFC 8949 §4.2.1) of what COSE structures, signed requests and
+ * SUIT manifests hold: integers, text and byte strings, booleans, null, arrays, maps (keys written
+ * in the bytewise order of their encodings) and tags; a number that is not a safe integer is a
+ * 64-bit float, or refused with `integersOnly` (a manifest has no floats). Reading is the strict
+ * reader's job in the layers above: a signature covers the exact bytes received.
  */
 import { ArgumentError } from '../../sdk/core/errors.js';
 
@@ -17,7 +16,19 @@ export type CoseCborValue =
   | null
   | readonly CoseCborValue[]
   | ReadonlyMap<number | string, CoseCborValue>
-  | CoseTagged;
+  | TaggedItem;
+
+/** A tagged item: {@link CoseTagged}, or any object with the same two fields (the strict reader's `CborTagged`). */
+export interface TaggedItem {
+  readonly tag: number;
+  readonly value: CoseCborValue;
+}
+
+/** Options of {@link encodeCoseCbor}. */
+export interface CborWriteOptions {
+  /** Refuse numbers that are not safe integers instead of writing them as floats. */
+  readonly integersOnly?: boolean;
+}
 
 /**
  * A tagged item (RFC 8949 §3.4).
@@ -27,7 +38,7 @@ export type CoseCborValue =
  * new CoseTagged(18, [protectedBytes, new Map(), payload, signature]) // COSE_Sign1_Tagged
  * ```
  */
-export class CoseTagged {
+export class CoseTagged implements TaggedItem {
   constructor(
     readonly tag: number,
     readonly value: CoseCborValue,
@@ -44,10 +55,24 @@ const utf8 = new TextEncoder();
  * encodeCoseCbor(['Signature1', Uint8Array.of(0xa1, 0x01, 0x27)]) // 82 6a 53 69 67 …
  * ```
  */
-export function encodeCoseCbor(value: CoseCborValue): Uint8Array {
+export function encodeCoseCbor(value: CoseCborValue, options: CborWriteOptions = {}): Uint8Array {
   const parts: Uint8Array[] = [];
-  write(value, parts);
-  return concat(parts);
+  write(value, parts, options.integersOnly === true);
+  return concatBytes(parts);
+}
+
+/**
+ * The head of a CBOR item in its shortest form (RFC 8949 §3, §4.2.1): major type and argument.
+ *
+ * @example
+ * ```ts
+ * encodeHead(5, 2) // Uint8Array [0xa2]: a map of two pairs follows
+ * ```
+ */
+export function encodeHead(major: number, arg: number): Uint8Array {
+  const parts: Uint8Array[] = [];
+  head(major, arg, parts);
+  return concatBytes(parts);
 }
 
 function head(major: number, arg: number, parts: Uint8Array[]): void {
@@ -65,9 +90,10 @@ function head(major: number, arg: number, parts: Uint8Array[]): void {
   }
 }
 
-function write(value: CoseCborValue, parts: Uint8Array[]): void {
+function write(value: CoseCborValue, parts: Uint8Array[], integersOnly: boolean): void {
   if (typeof value === 'number') {
     if (Number.isSafeInteger(value)) return value >= 0 ? head(0, value, parts) : head(1, -1 - value, parts);
+    if (integersOnly) throw new ArgumentError(`Expected a CBOR number to be an integer within ±2^53, got ${value}`);
     if (!Number.isFinite(value)) throw new ArgumentError(`Expected a finite number, got ${value}`);
     const bytes = new Uint8Array(9);
     bytes[0] = 0xfb;
@@ -85,18 +111,18 @@ function write(value: CoseCborValue, parts: Uint8Array[]): void {
   } else if (Array.isArray(value)) {
     const items = value as readonly CoseCborValue[];
     head(4, items.length, parts);
-    for (const item of items) write(item, parts);
+    for (const item of items) write(item, parts, integersOnly);
   } else if (value instanceof Map) {
-    const entries = [...(value as ReadonlyMap<number | string, CoseCborValue>)].map(([key, item]) => [encodeCoseCbor(key), item] as const).sort((a, b) => compare(a[0], b[0]));
+    const entries = [...(value as ReadonlyMap<number | string, CoseCborValue>)].map(([key, item]) => [encodeCoseCbor(key, { integersOnly }), item] as const).sort((a, b) => compare(a[0], b[0]));
     for (let i = 1; i < entries.length; i++) if (compare(entries[i - 1]![0], entries[i]![0]) === 0) throw new ArgumentError('Expected the keys of a CBOR map to be unique');
     head(5, entries.length, parts);
     for (const [key, item] of entries) {
       parts.push(key);
-      write(item, parts);
+      write(item, parts, integersOnly);
     }
-  } else if (value instanceof CoseTagged) {
+  } else if (isTagged(value)) {
     head(6, value.tag, parts);
-    write(value.value, parts);
+    write(value.value, parts, integersOnly);
   } else {
     throw new ArgumentError(`Expected a CBOR value, got ${typeof value}`);
   }
@@ -108,7 +134,19 @@ function compare(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length;
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
+function isTagged(value: unknown): value is TaggedItem {
+  return typeof value === 'object' && value !== null && typeof (value as TaggedItem).tag === 'number' && 'value' in value;
+}
+
+/**
+ * Concatenates byte arrays into one.
+ *
+ * @example
+ * ```ts
+ * concatBytes([Uint8Array.of(1), Uint8Array.of(2)]) // Uint8Array [1, 2]
+ * ```
+ */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
   let offset = 0;
   for (const part of parts) {
