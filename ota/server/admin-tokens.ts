@@ -16,8 +16,8 @@
  * ```
  */
 import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { writeJsonFileAtomic } from '../../sdk/core/json-file.js';
 import { StorageError, ValidationError } from '../../sdk/core/errors.js';
 
 /** Roles of the campaign API, least first: `viewer` reads, `operator` changes campaigns and groups, `admin` does both (and is the role a deployment's owner holds). */
@@ -165,16 +165,7 @@ export class AdminTokens {
   }
 
   async #save(): Promise<void> {
-    const body = `${JSON.stringify({ version: 1, tokens: [...this.#records.values()] }, null, 2)}\n`;
-    const temporary = `${this.path}.${process.pid}.tmp`;
-    try {
-      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-      await writeFile(temporary, body, { mode: 0o600 });
-      await chmod(temporary, 0o600);
-      await rename(temporary, this.path);
-    } catch (error) {
-      throw new StorageError(this.path, `cannot write: ${(error as Error).message}`, { cause: error });
-    }
+    await writeJsonFileAtomic(this.path, { version: 1, tokens: [...this.#records.values()] }, 0o600);
     this.#version = await fileVersion(this.path);
   }
 }

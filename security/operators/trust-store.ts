@@ -11,8 +11,8 @@
  * ```
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeJsonFileAtomic } from '../../sdk/core/json-file.js';
 import { ArgumentError, StorageError, ValidationError } from '../../sdk/core/errors.js';
 import { coseAlgorithmOfKey, coseKeyId } from '../cose/sign1.js';
 import { OPERATOR_NAME } from './operator-keys.js';
@@ -182,16 +182,7 @@ export class OperatorTrustStore implements OperatorDirectory {
 
   async #save(): Promise<void> {
     if (this.path === undefined) return;
-    const body = `${JSON.stringify({ version: 1, operators: this.list() }, null, 2)}\n`;
-    const temporary = `${this.path}.${process.pid}.tmp`;
-    try {
-      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-      await writeFile(temporary, body, { mode: 0o644 });
-      await chmod(temporary, 0o644);
-      await rename(temporary, this.path);
-    } catch (error) {
-      throw new StorageError(this.path, `cannot write: ${(error as Error).message}`, { cause: error });
-    }
+    await writeJsonFileAtomic(this.path, { version: 1, operators: this.list() }, 0o644);
   }
 }
 

@@ -13,8 +13,8 @@
  * hash, so neither the answer nor its time tells which names exist (IEC 62443-4-2 CR 1.5).
  */
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeJsonFileAtomic } from '../../core/json-file.js';
 import { StorageError, ValidationError } from '../../core/errors.js';
 import { isOperatorRole, OPERATOR_ROLES } from '../../model/roles.js';
 import type { OperatorRole } from '../../model/spec.js';
@@ -182,16 +182,7 @@ export class UsersFile {
   }
 
   async #save(): Promise<void> {
-    const body = `${JSON.stringify({ version: 1, users: [...this.#users.values()] }, null, 2)}\n`;
-    const temporary = `${this.path}.${process.pid}.tmp`;
-    try {
-      await mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-      await writeFile(temporary, body, { mode: 0o600 });
-      await chmod(temporary, 0o600);
-      await rename(temporary, this.path);
-    } catch (error) {
-      throw new StorageError(this.path, `cannot write: ${(error as Error).message}`, { cause: error });
-    }
+    await writeJsonFileAtomic(this.path, { version: 1, users: [...this.#users.values()] }, 0o600);
   }
 }
 
