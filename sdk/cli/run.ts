@@ -3,12 +3,14 @@
  * configuration file become one runtime configuration (flags win); the runtime library does the
  * rest, and this verb shows the table or the JSON lines.
  */
+import type { KeyObject } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StateError, ValidationError } from '../core/errors.js';
 import type { Sample } from '../core/sample.js';
 import type { Device } from '../device/device.js';
 import { registeredBoards } from '../io/board-registry.js';
+import { readPublicKey } from '../../ota/keys/keys.js';
 import { ConfigFileError, findConfigFile, loadConfigFile, type LoadedConfig } from '../runtime/config-file.js';
 import { redactCredentials } from '../transport/mqtt/credentials.js';
 import { checkConfig, type MqttConfig, type OpcuaConfig, type RuntimeConfig } from '../runtime/config.js';
@@ -34,7 +36,8 @@ ${registeredBoards()
   --seed N             seed of the emulated board's random signals (default: 1)
   --duration SECONDS   stop after this many seconds (default: run until Ctrl-C)
   --json               print one JSON object per reported reading:
-                       {"channel","value","unit","quality","time"}; events go to stderr
+                       {"channel","value","unit","quality","time"}, and "calibration" (the
+                       record's id) on a calibrated channel; events go to stderr
   --serial TEXT        serial number, when the model takes it from the board or environment
                        (default: $SENSORKIT_SERIAL, else EMU-<seed>)
   --mqtt URL           publish to this broker: mqtt://host[:port] or mqtts://host[:port]
@@ -70,6 +73,12 @@ ${registeredBoards()
   --audit-log FILE     the tamper-evident audit log (default: .sensorkit/audit/<device id>.log under
                        production, none under dev)
   --no-audit-log       no audit log
+  --calibration FILE|DIR
+                       a signed calibration record (sensorkit hil calibrate), or a folder of them;
+                       repeatable. Each is checked against --calibration-key and this unit's serial
+                       number before the device starts; its id travels with the channel's samples
+  --calibration-key FILE
+                       the public key (SPKI PEM) trusted to sign calibrations
   -h, --help           show this help
 `;
 
@@ -101,6 +110,8 @@ const OPTIONS = {
   operators: { type: 'string' },
   'audit-log': { type: 'string' },
   'no-audit-log': { type: 'boolean', default: false },
+  calibration: { type: 'string', multiple: true },
+  'calibration-key': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -130,6 +141,8 @@ const FLAG_OF_SETTING: Readonly<Record<string, keyof RunFlags>> = {
   'mqtt.tls.identity': 'mqtt-identity',
   'security.operators': 'operators',
   'security.auditLog.file': 'audit-log',
+  'calibration.records': 'calibration',
+  'calibration.key': 'calibration-key',
 };
 
 /** Runs the `run` verb; resolves with the exit code. */
@@ -168,9 +181,37 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
     log: (line: string) => void process.stderr.write(`sensorkit: ${line}\n`),
   };
   const device = positionals[0] ?? settings.device ?? defaultDevice;
-  const runtime = await Runtime.open({ ...settings, device }, hooks).catch((error: unknown) => {
-    throw translate(error);
-  });
+  // A calibration record that is not trusted, changed or for another unit: one line, exit 2.
+  let refused: unknown;
+  const refuse = (error: unknown): never => {
+    refused = error;
+    throw error;
+  };
+  const calibration = settings.calibration;
+  let key: KeyObject | undefined;
+  try {
+    key = calibration === undefined ? undefined : await readCalibrationKey(calibration.key);
+  } catch (error) {
+    process.stderr.write(`sensorkit: ${(error as Error).message.split('\n')[0]}\n`);
+    return 2;
+  }
+  // Loaded only when used: a run without calibration records does not load the HIL modules.
+  const { calibrationsFromRecords } = calibration === undefined ? { calibrationsFromRecords: undefined } : await import('../../hil/calibration/index.js');
+  let runtime: Runtime;
+  try {
+    runtime = await Runtime.open(
+      {
+        ...settings,
+        device,
+        ...(calibration === undefined || key === undefined || calibrationsFromRecords === undefined ? {} : { calibrations: async (serialNumber: string) => calibrationsFromRecords(calibration.records, { key, serialNumber }).catch(refuse) }),
+      },
+      hooks,
+    );
+  } catch (error) {
+    if (error === undefined || error !== refused) throw translate(error);
+    process.stderr.write(`sensorkit: ${(error as Error).message.split('\n')[0]}\n`);
+    return 2;
+  }
   if (loaded) log(`sensorkit: config ${loaded.file}`);
   log(startLine(runtime));
   watchDevice(runtime.device, log, values.json);
@@ -295,6 +336,7 @@ function configFromFlags(values: RunFlags): RuntimeConfig {
     outbox: defined({ dir: path(values.outbox) }),
     opcua,
     profile: profile as RuntimeConfig['profile'],
+    calibration: defined({ records: values.calibration?.map((file) => resolve(file)), key: path(values['calibration-key']) }) as RuntimeConfig['calibration'],
     security: defined({
       identity: defined({ dir: path(values.identity) }),
       operators: path(values.operators),
@@ -319,7 +361,16 @@ export function mergeConfig(file: RuntimeConfig, flags: RuntimeConfig): RuntimeC
     outbox: file.outbox || flags.outbox ? { ...file.outbox, ...flags.outbox } : undefined,
     opcua: section<OpcuaConfig>(file.opcua, flags.opcua),
     security: mergeSecurity(file.security, flags.security),
+    calibration: file.calibration || flags.calibration ? ({ ...file.calibration, ...flags.calibration } as RuntimeConfig['calibration']) : undefined,
   }) ?? {};
+}
+
+/** The public key trusted to sign calibrations, as a one-line `ValidationError` naming the file. */
+async function readCalibrationKey(file: string): Promise<KeyObject> {
+  return readPublicKey(file).catch((error: unknown) => {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ValidationError(file, code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR' ? `cannot read the calibration key: ${code}` : `not a P-256 or Ed25519 public key in SPKI PEM: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+  });
 }
 
 /** The file's security settings with the flags' over them (the audit log's file replaced, its other settings kept). */
@@ -371,6 +422,7 @@ export function toJsonReading(sample: Sample, decimals: number): Record<string, 
     unit: sample.unit,
     quality: sample.quality.level,
     ...(sample.quality.reason ? { reason: sample.quality.reason } : {}),
+    ...(sample.calibrationId === undefined ? {} : { calibration: sample.calibrationId }),
     time: new Date(sample.time).toISOString(),
   };
 }

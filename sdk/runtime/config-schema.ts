@@ -27,6 +27,8 @@ export interface StringNode extends Described {
 /** A list of non-empty strings, each checked by `check`. */
 export interface StringListNode extends Described {
   readonly type: 'string-list';
+  /** Each item is a path, resolved against the configuration file's folder. */
+  readonly path?: boolean;
   /** Check of one item: returns a problem (the reason), or undefined. */
   readonly check?: (value: string) => string | undefined;
   readonly examples?: readonly (readonly string[])[];
@@ -90,7 +92,7 @@ export function checkSettings(node: SettingNode, value: unknown, path: string, r
         if (typeof item !== 'string' || item.trim() === '') throw new ValidationError(at, `expected a non-empty string, got ${describe(item)}`);
         const problem = node.check?.(item);
         if (problem !== undefined) throw new ValidationError(at, problem);
-        return item;
+        return node.path ? resolvePath(item) : item;
       });
     }
     case 'integer':

@@ -159,6 +159,16 @@ export interface RuntimeConfig {
    */
   readonly profile?: 'dev' | 'production';
   readonly security?: SecurityConfig;
+  /** Signed calibration records this unit loads at start (`sensorkit hil calibrate`). */
+  readonly calibration?: CalibrationConfig;
+}
+
+/** Signed calibration records: checked against `key` and the unit's serial number before the device starts. */
+export interface CalibrationConfig {
+  /** Record files, or folders whose `.json` files are records. */
+  readonly records: readonly string[];
+  /** The public key (SPKI PEM) trusted to sign calibrations. */
+  readonly key: string;
 }
 
 /**
@@ -319,6 +329,18 @@ export const CONFIG_SCHEMA: ObjectNode = {
         operators: { type: 'string', path: true, description: 'operator trust store: who may sign commands, with which role (sensorkit operator trust)' },
         signedCommands: { type: 'boolean', description: 'require signed commands and setting writes over MQTT (default: true under production)' },
         timeSource: { type: 'enum', values: ['ntp', 'ptp', 'gnss', 'rtc', 'system'], description: 'how the wall clock is kept, for the hardening audit' },
+      },
+    },
+    calibration: {
+      type: 'object',
+      description: 'signed calibration records loaded at start, checked against key and the serial number (sensorkit hil calibrate)',
+      fields: {
+        records: { type: 'string-list', path: true, description: 'calibration record files, or folders of them', examples: [['calibrations/']] },
+        key: { type: 'string', path: true, description: 'public key (SPKI PEM) trusted to sign calibrations', examples: ['keys/calibration-public.pem'] },
+      },
+      rules: (value, path) => {
+        if (value.key === undefined) throw new ValidationError(join2(path, 'key'), 'the public key trusted to sign calibrations is required with calibration records');
+        if (value.records === undefined) throw new ValidationError(join2(path, 'records'), 'the calibration records are required with a calibration key');
       },
     },
   },

@@ -16,7 +16,8 @@
  * Starts, stops, provisioning refusals, setting changes and clock steps go to the audit log.
  */
 import { SystemClock, type Clock } from '../core/clock.js';
-import { ArgumentError, StateError } from '../core/errors.js';
+import { ArgumentError, StateError, ValidationError } from '../core/errors.js';
+import type { CalibrationSpec } from '../pipeline/specs.js';
 import { TypedEmitter } from '../core/events.js';
 import { describeStep, watchWallClock } from '../core/wall-clock-watch.js';
 import { deviceIdFor } from '../encoding/topics.js';
@@ -50,7 +51,16 @@ export interface RuntimeOptions extends Omit<RuntimeConfig, 'device'> {
   readonly wallNow?: () => number;
   /** The audit log's writes (a failing one to test a full disk). Default: the local file system. */
   readonly auditStorage?: AuditStorage;
+  /**
+   * This unit's calibrations by channel, overriding the model's; or a loader given the unit's
+   * serial number, called before the device is built (`calibrationsFromRecords` of `sensorkit/hil`
+   * checks signed records against it). Required when the configuration names calibration records.
+   */
+  readonly calibrations?: CalibrationSpecs | ((serialNumber: string) => Promise<CalibrationSpecs>);
 }
+
+/** Calibrations by channel id, as a `Device` takes them. */
+export type CalibrationSpecs = Readonly<Record<string, CalibrationSpec>>;
 
 /** Where the runtime reports; both default to standard error. */
 export interface RuntimeHooks {
@@ -179,9 +189,12 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
    * `DeviceFileError` for the device file; what was opened is closed first.
    */
   static async open(options: RuntimeOptions, hooks: RuntimeHooks = {}): Promise<Runtime> {
-    const { device: source, clock: givenClock, flushMs = 2000, wallNow, auditStorage, ...settings } = options;
+    const { device: source, clock: givenClock, flushMs = 2000, wallNow, auditStorage, calibrations, ...settings } = options;
     if (typeof flushMs !== 'number' || !(flushMs >= 0) || !Number.isFinite(flushMs)) throw new ArgumentError(`Expected \`flushMs\` to be a number from 0 and up, got ${String(flushMs)}`);
     const config = checkConfig(settings);
+    if (config.calibration !== undefined && typeof calibrations !== 'function') {
+      throw new ValidationError('calibration', 'signed calibration records need a loader: pass `calibrations: (serialNumber) => calibrationsFromRecords(records, { key, serialNumber })` (sensorkit/hil)');
+    }
     const warn = hooks.warn ?? WARN;
     const resolved = await resolveDevice(source);
     const clock = givenClock ?? new SystemClock();
@@ -196,7 +209,8 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     let mqtt: MqttSide | undefined;
     let security: SecuritySide | undefined;
     try {
-      const device = new Device(resolved.model, { board, serialNumber: serialNumberOf(config, seed) });
+      const serialNumber = serialNumberOf(config, seed);
+      const device = new Device(resolved.model, { board, serialNumber, ...(await calibrationsFor(calibrations, () => new Device(resolved.model, { board, serialNumber }).serialNumber)) });
       const setup = resolved.setup;
       if (setup) await inDeviceFile(resolved, 'setup', () => setup(device));
       // Loaded only when used: a device without MQTT does not load mqtt.js or the outbox.
@@ -423,6 +437,15 @@ export async function startRuntime(options: RuntimeOptions, hooks: RuntimeHooks 
 }
 
 /** The serial number: the configuration's, then `SENSORKIT_SERIAL` (when not empty), then `EMU-<seed>`. */
+/**
+ * The `calibrations` option of the Device: as given, or from the loader given the unit's serial
+ * number (the one the Device resolves: the model's own, else the configured one).
+ */
+async function calibrationsFor(calibrations: RuntimeOptions['calibrations'], serialNumber: () => string): Promise<{ calibrations?: CalibrationSpecs }> {
+  if (calibrations === undefined) return {};
+  return { calibrations: typeof calibrations === 'function' ? await calibrations(serialNumber()) : calibrations };
+}
+
 function serialNumberOf(config: RuntimeConfig, seed: number): string {
   const fromEnv = process.env.SENSORKIT_SERIAL;
   return config.serialNumber ?? (fromEnv === undefined || fromEnv === '' ? `EMU-${seed}` : fromEnv);

@@ -7,7 +7,7 @@
 import { SensorkitError } from '../../core/errors.js';
 import { UsageError } from '../usage.js';
 
-export const HIL_HELP = `Usage: sensorkit hil run|verify|replay|list|init|keygen [options]
+export const HIL_HELP = `Usage: sensorkit hil run|verify|replay|list|init|calibrate|keygen [options]
 
 Hardware-in-the-loop tests: runs a test plan on a device (emulated on virtual time, or a real board
 over Firmata, serial or Linux), with simulated or SCPI instruments, and writes a signed, replayable
@@ -21,6 +21,7 @@ Commands:
                  the record is signed by a --key given, or when you give it with --plan)
   list           the shipped plans
   init DEVICE    write a test plan from a device model
+  calibrate DEVICE  calibrate a channel of an emulated device; writes a signed calibration record
   keygen         write a P-256 key pair that signs records
 
 Exit status: 0 every test passed, 1 a test failed (or verify/replay found a difference),
@@ -44,6 +45,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   replay: async () => import('./replay.js').then((m) => ({ help: m.REPLAY_HELP, run: m.replayCommand })),
   list: async () => import('./list.js').then((m) => ({ help: m.LIST_HELP, run: m.listCommand })),
   init: async () => import('./init.js').then((m) => ({ help: m.INIT_HELP, run: m.initCommand })),
+  calibrate: async () => import('./calibrate.js').then((m) => ({ help: m.CALIBRATE_HELP, run: m.calibrateCommand })),
   keygen: async () => import('./keygen.js').then((m) => ({ help: m.KEYGEN_HELP, run: m.keygenCommand })),
 };
 
@@ -70,7 +72,7 @@ export async function hilCommand(argv: readonly string[]): Promise<number> {
     }
   }
   const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
-  if (load === undefined) throw new UsageError(`hil: unknown command "${command}"; expected run, verify, replay, list, init or keygen`);
+  if (load === undefined) throw new UsageError(`hil: unknown command "${command}"; expected run, verify, replay, list, init, calibrate or keygen`);
   const entry = await load();
   try {
     return await entry.run(rest);

@@ -1,0 +1,153 @@
+/**
+ * Signed calibration records from the command line, as a user runs them (real child processes):
+ * `sensorkit hil calibrate` writes a record signed with a `hil keygen` key, `sensorkit run
+ * --calibration FILE --calibration-key PEM` (or the configuration file's `calibration` section)
+ * loads it, and the readings of the channel name the record's id. A record for another serial
+ * number, a changed byte and an untrusted key are refused with one line, exit 2.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Runtime } from '../../sdk/runtime/index.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BIN = `${ROOT}bin/sensorkit.js`;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function sensorkit(args: string[], cwd = ROOT): Promise<Run> {
+  return new Promise((resolve) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, SENSORKIT_DEBUG: '' };
+    delete env.SENSORKIT_SERIAL;
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+const RUN = ['--duration', '2', '--json', '--no-mqtt', '--no-opcua'];
+const lines = (text: string): string[] => text.split('\n').filter((line) => line !== '');
+
+let dir: string;
+let record: string;
+let id: string;
+let calibrateRun: Run;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sensorkit-calibration-cli-'));
+  const keygen = await sensorkit(['hil', 'keygen', '--out', join(dir, 'keys')]);
+  expect(keygen.code).toBe(0);
+  calibrateRun = await sensorkit([
+    'hil', 'calibrate', 'examples/env-node',
+    '--channel', 'temperature', '--key', join(dir, 'keys', 'private.pem'),
+    '--seed', '1', '--inject', 'temperature:offset=0.8', '--performed-by', 'A. Tester',
+    '--out', join(dir, 'cal'),
+  ]);
+  const files = readdirSync(join(dir, 'cal'));
+  expect(files).toHaveLength(1);
+  record = join(dir, 'cal', files[0]!);
+  id = files[0]!.replace(/\.json$/, '');
+}, 60_000);
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('sensorkit hil calibrate', () => {
+  it('writes the signed record <id>.json and prints the correction, the coefficients and U', () => {
+    expect(calibrateRun.stderr).toBe('');
+    expect(calibrateRun.code).toBe(0);
+    expect(id).toMatch(/^CAL-EMU-1-temperature-\d{4}-\d{2}-\d{2}$/);
+    const signed = JSON.parse(readFileSync(record, 'utf8')) as { id: string; device: { serialNumber: string }; correction: { method: string; offset: number }; performedBy: string; signature?: unknown; uncertainty: { expanded: number } };
+    expect(signed.id).toBe(id);
+    expect(signed.device.serialNumber).toBe('EMU-1');
+    expect(signed.performedBy).toBe('A. Tester');
+    expect(signed.signature).toBeDefined();
+    expect(signed.correction.method).toBe('linear');
+    // The injected +0.8 °C is corrected (with the unit's own part error of at most ±0.4 °C).
+    expect(signed.correction.offset).toBeLessThan(-0.4);
+    expect(signed.correction.offset).toBeGreaterThan(-1.2 - 0.1);
+    const out = lines(calibrateRun.stdout);
+    expect(out[0]).toMatch(new RegExp(`^${id}  .*serial EMU-1, temperature \\[Cel\\]$`));
+    expect(calibrateRun.stdout).toMatch(/correction {2}linear: gain [\d.]+, offset -[\d.]+/);
+    expect(calibrateRun.stdout).toMatch(/coefficients {2}-[\d.]+, [\d.]+/);
+    expect(calibrateRun.stdout).toContain(`U = ${Number(signed.uncertainty.expanded.toPrecision(6))} Cel (k = 2, 95 %)`);
+    expect(calibrateRun.stdout).toContain(`signed record: ${record}`);
+  });
+
+  it('refuses a method it does not know: one line, exit 2', async () => {
+    const result = await sensorkit(['hil', 'calibrate', 'examples/env-node', '--channel', 'temperature', '--key', join(dir, 'keys', 'private.pem'), '--method', 'cubic', '--out', join(dir, 'other')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^sensorkit: --method: expected offset, gain, linear, two-point, polynomial, got "cubic"\n/);
+  });
+});
+
+describe('sensorkit run --calibration', () => {
+  it('loads the record before the device starts: the temperature readings name its id, the others none', async () => {
+    const result = await sensorkit(['run', 'examples/env-node', '--calibration', record, '--calibration-key', join(dir, 'keys', 'public.pem'), ...RUN]);
+    expect(result.code).toBe(0);
+    const readings = lines(result.stdout).map((line) => JSON.parse(line) as { channel: string; value: number | null; calibration?: string });
+    const temperature = readings.filter((r) => r.channel === 'temperature');
+    expect(temperature.length).toBeGreaterThan(0);
+    for (const reading of temperature) {
+      expect(reading.calibration).toBe(id);
+      expect(typeof reading.value).toBe('number');
+    }
+    expect(readings.filter((r) => r.channel !== 'temperature').every((r) => r.calibration === undefined)).toBe(true);
+  }, 30_000);
+
+  it('takes the records and the key from the configuration file, relative to its folder', async () => {
+    writeFileSync(join(dir, 'sensorkit.config.json'), JSON.stringify({ calibration: { records: ['cal'], key: 'keys/public.pem' } }));
+    const result = await sensorkit(['run', 'examples/env-node', '--config', join(dir, 'sensorkit.config.json'), ...RUN]);
+    expect(result.code).toBe(0);
+    const temperature = lines(result.stdout).map((line) => JSON.parse(line) as { channel: string; calibration?: string }).filter((r) => r.channel === 'temperature');
+    expect(temperature.length).toBeGreaterThan(0);
+    expect(temperature.every((r) => r.calibration === id)).toBe(true);
+  }, 30_000);
+
+  it('refuses a record of another unit (serial EMU-2 under --seed 2): one line, exit 2', async () => {
+    const result = await sensorkit(['run', 'examples/env-node', '--seed', '2', '--calibration', join(dir, 'cal'), '--calibration-key', join(dir, 'keys', 'public.pem'), ...RUN]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(`sensorkit: ${record}: calibration ${id} is for serial EMU-1, not EMU-2\n`);
+  }, 30_000);
+
+  it('refuses a record with a changed byte: one line, exit 2', async () => {
+    const changed = join(dir, 'changed.json');
+    const text = readFileSync(record, 'utf8');
+    expect(text).toContain('"A. Tester"');
+    writeFileSync(changed, text.replace('"A. Tester"', '"B. Tester"'));
+    const result = await sensorkit(['run', 'examples/env-node', '--calibration', changed, '--calibration-key', join(dir, 'keys', 'public.pem'), ...RUN]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(lines(result.stderr)).toHaveLength(1);
+    expect(result.stderr).toMatch(new RegExp(`^sensorkit: ${changed}: .*changed since it was signed`));
+  }, 30_000);
+
+  it('refuses a record signed by a key that is not trusted, and a missing key: one line, exit 2', async () => {
+    expect((await sensorkit(['hil', 'keygen', '--out', join(dir, 'other-keys')])).code).toBe(0);
+    const untrusted = await sensorkit(['run', 'examples/env-node', '--calibration', record, '--calibration-key', join(dir, 'other-keys', 'public.pem'), ...RUN]);
+    expect(untrusted.code).toBe(2);
+    expect(lines(untrusted.stderr)).toHaveLength(1);
+    expect(untrusted.stderr).toMatch(new RegExp(`^sensorkit: ${record}: .*not by a key trusted for calibrations`));
+    const noKey = await sensorkit(['run', 'examples/env-node', '--calibration', record, ...RUN]);
+    expect(noKey.code).toBe(2);
+    expect(noKey.stderr).toMatch(/^sensorkit: --calibration-key: the public key trusted to sign calibrations is required with calibration records\n/);
+  }, 30_000);
+});
+
+describe('Runtime.open with calibration records', () => {
+  it('refuses records in the configuration without a loader that checks them', async () => {
+    await expect(Runtime.open({ device: 'examples/env-node', mqtt: false, opcua: false, calibration: { records: [record], key: join(dir, 'keys', 'public.pem') } })).rejects.toThrow(
+      /^calibration: signed calibration records need a loader/,
+    );
+  });
+});
