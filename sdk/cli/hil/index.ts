@@ -21,7 +21,8 @@ Commands:
                  the record is signed by a --key given, or when you give it with --plan)
   list           the shipped plans
   init DEVICE    write a test plan from a device model
-  calibrate DEVICE  calibrate a channel of an emulated device; writes a signed calibration record
+  calibrate DEVICE
+                 calibrate a channel of an emulated device; writes a signed calibration record
   keygen         write a P-256 key pair that signs records
 
 Exit status: 0 every test passed, 1 a test failed (or verify/replay found a difference),
