@@ -7,44 +7,19 @@
  * junit.xml and the exit code; a file that is not a run record, or carries a byte order mark, is one
  * line.
  */
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runSensorkit as sensorkit, expectOneLine, type CliRun as Run } from '../support/cli.js';
 import { RECORD_FORMAT, recordText, signRecord, type RunRecord } from '../../hil/record/index.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = `${ROOT}bin/sensorkit.js`;
 const ENV_NODE = join(ROOT, 'examples/env-node');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function sensorkit(args: string[], cwd = ROOT): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, SENSORKIT_DEBUG: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
-/** Standard error as the user reads it: one line, no stack trace. */
-function expectOneLine(run: Run, pattern: RegExp): void {
-  const lines = run.stderr.trimEnd().split('\n');
-  expect(lines, run.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(pattern);
-  expect(run.stderr).not.toMatch(/\n\s+at /);
-}
 
 /** A JSON plan measuring env-node's temperature at 25 °C within ±1 Cel. */
 function planJson(id: string, extra: object = {}): string {

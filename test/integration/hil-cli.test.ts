@@ -4,42 +4,18 @@
  * signature, no --key); replay; a plan that fails; bad plans, targets and instruments as one-line exit-2
  * errors; a station of two fixtures in parallel.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, BIN, runSensorkit as sensorkit, expectOneLine } from '../support/cli.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = `${ROOT}bin/sensorkit.js`;
 const ENV_NODE = join(ROOT, 'examples/env-node');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
-function sensorkit(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, SENSORKIT_DEBUG: '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
-/** Standard error as the user reads it: one line, no stack trace. */
-function expectOneLine(run: Run, pattern: RegExp): void {
-  const lines = run.stderr.trimEnd().split('\n');
-  expect(lines, run.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(pattern);
-  expect(run.stderr).not.toMatch(/\n\s+at /);
-}
 
 /** A JSON plan measuring env-node's temperature at 25 °C against `limits`. */
 function planJson(id: string, limits: object, extra: object = {}): string {
@@ -82,7 +58,7 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
   it('prints help and lists the shipped plans', async () => {
     const help = await sensorkit(['hil', '--help']);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/Usage: sensorkit hil run\|verify\|replay\|list\|init\|keygen/);
+    expect(help.stdout).toMatch(/Usage: sensorkit hil run\|verify\|replay\|list\|init\|calibrate\|keygen/);
     const runHelp = await sensorkit(['hil', 'run', '--help']);
     expect(runHelp.stdout).toMatch(/--station FILE/);
     const list = await sensorkit(['hil', 'list']);
