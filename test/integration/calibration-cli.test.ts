@@ -5,35 +5,12 @@
  * loads it, and the readings of the channel name the record's id. A record for another serial
  * number, a changed byte and an untrusted key are refused with one line, exit 2.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, runSensorkit as sensorkit, type CliRun as Run } from '../support/cli.js';
 import { Runtime } from '../../sdk/runtime/index.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = `${ROOT}bin/sensorkit.js`;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function sensorkit(args: string[], cwd = ROOT): Promise<Run> {
-  return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, SENSORKIT_DEBUG: '' };
-    delete env.SENSORKIT_SERIAL;
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 const RUN = ['--duration', '2', '--json', '--no-mqtt', '--no-opcua'];
 const lines = (text: string): string[] => text.split('\n').filter((line) => line !== '');

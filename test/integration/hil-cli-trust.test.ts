@@ -13,7 +13,7 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, runSensorkit as sensorkit, expectOneLine, type CliRun as Run } from '../support/cli.js';
+import { ROOT, runSensorkit as sensorkit, expectOneLine, type CliRun as Run, temperaturePlanJson } from '../support/cli.js';
 import { RECORD_FORMAT, recordText, signRecord, type RunRecord } from '../../hil/record/index.js';
 
 const ENV_NODE = join(ROOT, 'examples/env-node');
@@ -21,26 +21,6 @@ const ENV_NODE = join(ROOT, 'examples/env-node');
 
 
 
-/** A JSON plan measuring env-node's temperature at 25 °C within ±1 Cel. */
-function planJson(id: string, extra: object = {}): string {
-  return JSON.stringify({
-    id,
-    name: `Plan ${id}`,
-    version: '1.0.0',
-    device: ENV_NODE,
-    phases: [
-      {
-        id: 'at-25',
-        steps: [
-          { kind: 'stimulus', input: 'temperature', value: 25, unit: 'Cel' },
-          { kind: 'settle', channel: 'temperature', tolerance: 0.05, unit: 'Cel', windowMs: 10_000, timeoutMs: 300_000 },
-          { kind: 'measure', id: 'temperature@25Cel', channel: 'temperature', samples: 3, reference: { input: 'temperature' }, limits: { low: 24, high: 26, unit: 'Cel' } },
-        ],
-      },
-    ],
-    ...extra,
-  });
-}
 
 function pemPair(): { privateKey: string; publicKey: string; keys: ReturnType<typeof generateKeyPairSync> } {
   const keys = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
@@ -71,7 +51,7 @@ beforeAll(async () => {
   await writeFile(evil, `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(mark)}, 'x');\nexport default {};\n`);
   await mkdir(join(dir, 'plans'));
   plan = join(dir, 'plans', 'p.json');
-  await writeFile(plan, planJson('p'));
+  await writeFile(plan, temperaturePlanJson('p'));
   // Run from the plan's own folder with a relative path: the record names the file absolutely.
   const run = await sensorkit(['hil', 'run', 'p.json', '--seed', '3', '--out', join(dir, 'base')], join(dir, 'plans'));
   expect(run.code, run.stderr).toBe(0);
@@ -135,7 +115,7 @@ describe('sensorkit hil replay trusts a record before it runs anything', { timeo
     expect(replay.stdout).toMatch(/no differences \(1 phase, 1 measurements, seed 3;/);
 
     const copy = join(dir, 'changed.json');
-    await writeFile(copy, `${planJson('p')}\n`);
+    await writeFile(copy, `${temperaturePlanJson('p')}\n`);
     const changed = await sensorkit(['hil', 'replay', signed, '--plan', copy]);
     expect(changed.code).toBe(2);
     expectOneLine(changed, /changed\.json: the plan file changed since the run: it is sha-256:[0-9a-f]{64}, the record names sha-256:[0-9a-f]{64}$/);

@@ -10,33 +10,13 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, BIN, runSensorkit as sensorkit, expectOneLine } from '../support/cli.js';
+import { ROOT, BIN, runSensorkit as sensorkit, expectOneLine, temperaturePlanJson } from '../support/cli.js';
 
 const ENV_NODE = join(ROOT, 'examples/env-node');
 
 
 
 
-/** A JSON plan measuring env-node's temperature at 25 °C against `limits`. */
-function planJson(id: string, limits: object, extra: object = {}): string {
-  return JSON.stringify({
-    id,
-    name: `Plan ${id}`,
-    version: '1.0.0',
-    device: ENV_NODE,
-    phases: [
-      {
-        id: 'at-25',
-        steps: [
-          { kind: 'stimulus', input: 'temperature', value: 25, unit: 'Cel' },
-          { kind: 'settle', channel: 'temperature', tolerance: 0.05, unit: 'Cel', windowMs: 10_000, timeoutMs: 300_000 },
-          { kind: 'measure', id: 'temperature@25Cel', channel: 'temperature', samples: 3, reference: { input: 'temperature' }, limits },
-        ],
-      },
-    ],
-    ...extra,
-  });
-}
 
 let dir: string;
 let keys: string;
@@ -196,7 +176,7 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
 
   it('a failing plan exits 1, and junit.xml carries the failure with the value and the limit', async () => {
     const plan = join(dir, 'impossible.json');
-    await writeFile(plan, planJson('impossible', { low: 1000, high: 1001, unit: 'Cel', basis: 'impossible on purpose' }));
+    await writeFile(plan, temperaturePlanJson('impossible', { low: 1000, high: 1001, unit: 'Cel', basis: 'impossible on purpose' }));
     const failing = join(dir, 'failing');
     const run = await sensorkit(['hil', 'run', plan, '--out', failing]);
     expect(run.code).toBe(1);
@@ -245,7 +225,7 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
 
   it('a plan refused by validation, a target that does not exist and a bad option exit 2 with one line', async () => {
     const noUnit = join(dir, 'no-unit.json');
-    await writeFile(noUnit, planJson('no-unit', { low: 24, high: 26 }));
+    await writeFile(noUnit, temperaturePlanJson('no-unit', { low: 24, high: 26 }));
     const invalid = await sensorkit(['hil', 'run', noUnit]);
     expect(invalid.code).toBe(2);
     expectOneLine(invalid, /^sensorkit: hil run: .*no-unit\.json: .*limits/);
@@ -266,7 +246,7 @@ describe('sensorkit hil', { timeout: 60_000 }, () => {
     try {
       const port = (server.address() as { port: number }).port;
       const plan = join(dir, 'with-dmm.json');
-      await writeFile(plan, planJson('with-dmm', { tolerance: 'mpe' }, { instruments: { dmm: ['voltage-dc'] } }));
+      await writeFile(plan, temperaturePlanJson('with-dmm', { tolerance: 'mpe' }, { instruments: { dmm: ['voltage-dc'] } }));
       const missingRole = await sensorkit(['hil', 'run', plan]);
       expect(missingRole.code).toBe(2);
       expect(missingRole.stderr).toMatch(/needs the instrument "dmm" \(voltage-dc\): give --instrument dmm=SPEC/);

@@ -18,10 +18,15 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs `sensorkit ARGS` in `cwd` (default: the repository) until it exits. */
+/**
+ * Runs `sensorkit ARGS` in `cwd` (default: the repository) until it exits, without a stack-trace
+ * switch or a serial number inherited from the test's environment.
+ */
 export function runSensorkit(args: readonly string[], cwd = ROOT): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, SENSORKIT_DEBUG: '' } });
+    const env: NodeJS.ProcessEnv = { ...process.env, SENSORKIT_DEBUG: '' };
+    delete env.SENSORKIT_SERIAL;
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -36,4 +41,25 @@ export function expectOneLine(run: CliRun, pattern: RegExp): void {
   expect(lines, run.stderr).toHaveLength(1);
   expect(lines[0]).toMatch(pattern);
   expect(run.stderr).not.toMatch(/\n\s+at /);
+}
+
+/** A JSON test plan measuring env-node's temperature at 25 °C against `limits` (default ±1 Cel). */
+export function temperaturePlanJson(id: string, limits: object = { low: 24, high: 26, unit: 'Cel' }, extra: object = {}): string {
+  return JSON.stringify({
+    id,
+    name: `Plan ${id}`,
+    version: '1.0.0',
+    device: `${ROOT}examples/env-node`,
+    phases: [
+      {
+        id: 'at-25',
+        steps: [
+          { kind: 'stimulus', input: 'temperature', value: 25, unit: 'Cel' },
+          { kind: 'settle', channel: 'temperature', tolerance: 0.05, unit: 'Cel', windowMs: 10_000, timeoutMs: 300_000 },
+          { kind: 'measure', id: 'temperature@25Cel', channel: 'temperature', samples: 3, reference: { input: 'temperature' }, limits },
+        ],
+      },
+    ],
+    ...extra,
+  });
 }
