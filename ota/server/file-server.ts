@@ -1,8 +1,9 @@
 /**
  * The update server's HTTP side: serves envelopes and images from one directory with strong ETags
  * (SHA-256 of the content), single byte ranges (RFC 9110 §14) and `If-Range` (§13.1.5), so devices
- * resume interrupted downloads; plus an optional handler for the campaign API. HTTP, or HTTPS with a
- * certificate. Binds 127.0.0.1 by default. Paths are confined to the directory.
+ * resume interrupted downloads; plus an optional handler for an API (the device API and the
+ * management API are each such a handler on a listener of their own, without a directory). HTTP,
+ * or HTTPS with a certificate. Binds 127.0.0.1 by default. Paths are confined to the directory.
  *
  * By default only what is signed for is served: the envelopes (`*.suit`) in the directory, and the
  * files their manifests name by URI whose size and SHA-256 match the manifest. Anything else (a key,
@@ -19,8 +20,8 @@ import { MAX_ENVELOPE_BYTES, readEnvelopeUnverified } from '../manifest/suit-env
 
 /** Options of {@link startUpdateServer}. */
 export interface UpdateServerOptions {
-  /** Directory whose files are served. */
-  readonly dir: string;
+  /** Directory whose files are served. Default none: only the `api` answers, anything else is 404. */
+  readonly dir?: string;
   /** Default 127.0.0.1. */
   readonly host?: string;
   /** Default 0 (a free port). */
@@ -36,7 +37,7 @@ export interface UpdateServerOptions {
    * SHA-256); `'any'` every regular file in the directory except dot files, keys and databases.
    */
   readonly files?: 'signed' | 'any';
-  /** Handles a request first; resolves true when it answered (the campaign API). */
+  /** Handles a request first; resolves true when it answered (the device or the management API). */
   readonly api?: UpdateServerApi;
 }
 
@@ -86,11 +87,11 @@ const MAX_INDEX_DEPTH = 4;
  * ```
  */
 export async function startUpdateServer(options: UpdateServerOptions): Promise<UpdateServer> {
-  const root = normalize(options.dir);
+  const root = options.dir === undefined ? undefined : normalize(options.dir);
   const signedOnly = (options.files ?? 'signed') === 'signed';
-  const tags = new Map<string, CachedTag>();
+  const tags = new FileTags();
   let signed: SignedIndex = new Map();
-  const realRoot = realpath(root);
+  const realRoot = realpath(root ?? '/');
   realRoot.catch(() => undefined);
   const listener = (request: IncomingMessage, response: ServerResponse): void => {
     void handle(request, response).catch((error: unknown) => {
@@ -131,7 +132,7 @@ export async function startUpdateServer(options: UpdateServerOptions): Promise<U
       response.writeHead(400, { 'content-type': 'text/plain' }).end('bad percent-encoding in the path\n');
       return;
     }
-    const file = await confined(path);
+    const file = root === undefined ? undefined : await confined(path, root);
     let info;
     try {
       info = file === undefined ? undefined : await stat(file);
@@ -142,24 +143,7 @@ export async function startUpdateServer(options: UpdateServerOptions): Promise<U
       response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
-    const { etag } = await tagOf(file, info.size, info.mtimeMs);
-    const range = parseRange(request.headers.range, info.size);
-    const ifRange = request.headers['if-range'];
-    const useRange = range !== undefined && (ifRange === undefined || ifRange === etag);
-    const headers: Record<string, string | number> = { etag, 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
-    if (range === 'unsatisfiable' && (ifRange === undefined || ifRange === etag)) {
-      response.writeHead(416, { ...headers, 'content-range': `bytes */${info.size}` }).end();
-      return;
-    }
-    if (useRange && range !== 'unsatisfiable') {
-      response.writeHead(206, { ...headers, 'content-length': range.end - range.start + 1, 'content-range': `bytes ${range.start}-${range.end}/${info.size}` });
-      if (request.method === 'HEAD') return void response.end();
-      createReadStream(file, { start: range.start, end: range.end }).pipe(response);
-      return;
-    }
-    response.writeHead(200, { ...headers, 'content-length': info.size });
-    if (request.method === 'HEAD') return void response.end();
-    createReadStream(file).pipe(response);
+    await sendFile(request, response, file, { size: info.size, mtimeMs: info.mtimeMs }, tags);
   }
 
   /**
@@ -168,7 +152,7 @@ export async function startUpdateServer(options: UpdateServerOptions): Promise<U
    * campaign database left beside the images must not be served), and no
    * symlink that leads out of the directory (checked on the resolved path, not the spelling).
    */
-  async function confined(path: string): Promise<string | undefined> {
+  async function confined(path: string, root: string): Promise<string | undefined> {
     if (path.includes('\0') || path.split('/').some((segment) => segment.startsWith('.')) || PRIVATE_FILE.test(path)) return undefined;
     const file = normalize(join(root, path));
     if (!inside(file, root)) return undefined;
@@ -178,22 +162,6 @@ export async function startUpdateServer(options: UpdateServerOptions): Promise<U
     } catch {
       return undefined;
     }
-  }
-
-  async function tagOf(file: string, size: number, mtimeMs: number): Promise<CachedTag> {
-    const cached = tags.get(file);
-    if (cached && cached.size === size && cached.mtimeMs === mtimeMs) return cached;
-    const hash = createHash('sha256');
-    const handle = await open(file, 'r');
-    try {
-      for await (const chunk of handle.createReadStream()) hash.update(chunk as Buffer);
-    } finally {
-      await handle.close();
-    }
-    const digest = hash.digest();
-    const tag = { size, mtimeMs, digest, etag: `"${digest.toString('base64url').slice(0, 22)}"` };
-    tags.set(file, tag);
-    return tag;
   }
 
   /**
@@ -212,10 +180,10 @@ export async function startUpdateServer(options: UpdateServerOptions): Promise<U
       }
     }
     const key = normalize(`/${path}`);
-    if (!signed.has(key)) signed = await indexEnvelopes(root);
+    if (!signed.has(key)) signed = await indexEnvelopes(root!);
     const wanted = signed.get(key);
     if (wanted === undefined || !wanted.some((w) => w.size === size)) return false;
-    const { digest } = await tagOf(file, size, mtimeMs);
+    const { digest } = await tags.of(file, size, mtimeMs);
     return wanted.some((w) => w.size === size && w.digest.equals(digest));
   }
 
@@ -234,6 +202,75 @@ export async function startUpdateServer(options: UpdateServerOptions): Promise<U
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * Strong ETags of files (SHA-256 of the content), computed once per size and modification time.
+ *
+ * @example
+ * ```ts
+ * const tags = new FileTags()
+ * const { etag } = await tags.of('fw.bin', info.size, info.mtimeMs) // '"q3…"'
+ * ```
+ */
+export class FileTags {
+  readonly #cache = new Map<string, CachedTag>();
+  /** Files remembered at most (the oldest is forgotten first). */
+  readonly #max: number;
+
+  constructor(max = 10_000) {
+    this.#max = max;
+  }
+
+  /** The tag and digest of `file` with this size and modification time. */
+  async of(file: string, size: number, mtimeMs: number): Promise<{ etag: string; digest: Buffer }> {
+    const cached = this.#cache.get(file);
+    if (cached && cached.size === size && cached.mtimeMs === mtimeMs) return cached;
+    const hash = createHash('sha256');
+    const handle = await open(file, 'r');
+    try {
+      for await (const chunk of handle.createReadStream()) hash.update(chunk as Buffer);
+    } finally {
+      await handle.close();
+    }
+    const digest = hash.digest();
+    const tag = { size, mtimeMs, digest, etag: `"${digest.toString('base64url').slice(0, 22)}"` };
+    if (this.#cache.size >= this.#max) this.#cache.delete(this.#cache.keys().next().value!);
+    this.#cache.set(file, tag);
+    return tag;
+  }
+}
+
+/**
+ * Answers a GET or HEAD with a file: a strong ETag, one byte range (RFC 9110 §14.1.2) honoured
+ * under `If-Range` (§13.1.5), 416 for a range beyond the end. The caller has checked that the file
+ * may be served.
+ *
+ * @example
+ * ```ts
+ * const info = await stat(file)
+ * await sendFile(request, response, file, info, tags)
+ * ```
+ */
+export async function sendFile(request: IncomingMessage, response: ServerResponse, file: string, info: { readonly size: number; readonly mtimeMs: number }, tags: FileTags): Promise<void> {
+  const { etag } = await tags.of(file, info.size, info.mtimeMs);
+  const range = parseRange(request.headers.range, info.size);
+  const ifRange = request.headers['if-range'];
+  const useRange = range !== undefined && (ifRange === undefined || ifRange === etag);
+  const headers: Record<string, string | number> = { etag, 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
+  if (range === 'unsatisfiable' && (ifRange === undefined || ifRange === etag)) {
+    response.writeHead(416, { ...headers, 'content-range': `bytes */${info.size}` }).end();
+    return;
+  }
+  if (useRange && range !== 'unsatisfiable') {
+    response.writeHead(206, { ...headers, 'content-length': range.end - range.start + 1, 'content-range': `bytes ${range.start}-${range.end}/${info.size}` });
+    if (request.method === 'HEAD') return void response.end();
+    createReadStream(file, { start: range.start, end: range.end }).pipe(response);
+    return;
+  }
+  response.writeHead(200, { ...headers, 'content-length': info.size });
+  if (request.method === 'HEAD') return void response.end();
+  createReadStream(file).pipe(response);
 }
 
 /** Reads an envelope-sized file. */
