@@ -15,6 +15,7 @@ export * from './nodeset.js';
 export * from './opcua-status.js';
 export * from './opcua-units.js';
 export * from './opcua-server.js';
+export * from './password-checks.js';
 export * from './options.js';
 export * from './pki.js';
 export * from './settings.js';

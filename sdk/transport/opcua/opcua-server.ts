@@ -15,6 +15,7 @@ import { OpcuaAccess } from './access.js';
 import { attachDevice, buildInformationModel, type InformationModel } from './information-model.js';
 import { devRemoteWarning } from './dev-host.js';
 import { LoginThrottle, type LoginAttempt } from './login-throttle.js';
+import { PasswordChecks, type PasswordCheckStats } from './password-checks.js';
 import { BASE_NODESETS } from './nodeset.js';
 import { checkOptions, profileSecurity, type OpcuaProfile, type OpcuaServerOptions } from './options.js';
 import { DEFAULT_PKI_DIR, pkiPaths, protectPrivateKey } from './pki.js';
@@ -25,20 +26,23 @@ export type OpcuaServerState = 'idle' | 'starting' | 'running' | 'stopping' | 's
 
 /**
  * User names checked against the users file (scrypt), behind a login throttle (see
- * login-throttle.ts); every user is an AuthenticatedUser (roles on calls and writes: access.ts).
- * An unknown user and a wrong password get the same answer (BadUserAccessDenied) after the same
- * work: one scrypt, one comparison, the same throttle delay. Each login is recorded in the audit
- * sink.
+ * login-throttle.ts) and a cap on checks at once (password-checks.ts); every user is an
+ * AuthenticatedUser (roles on calls and writes: access.ts). An unknown user and a wrong password
+ * get the same answer (BadUserAccessDenied) after the same work: one scrypt, one comparison, the
+ * same throttle delay; a login beyond the cap gets that answer too, after the time of a check, and
+ * counts as a failure. Each login is recorded in the audit sink.
  */
 class UsersFileManager extends UAUserManagerBase {
   readonly #users: UsersFile | undefined;
   readonly #throttle: LoginThrottle;
   readonly #audit: AuditSink | undefined;
+  readonly #checks: PasswordChecks;
 
-  constructor(users: UsersFile | undefined, throttle: LoginThrottle, audit: AuditSink | undefined) {
+  constructor(users: UsersFile | undefined, throttle: LoginThrottle, checks: PasswordChecks, audit: AuditSink | undefined) {
     super();
     this.#users = users;
     this.#throttle = throttle;
+    this.#checks = checks;
     this.#audit = audit;
   }
 
@@ -49,12 +53,15 @@ class UsersFileManager extends UAUserManagerBase {
       await this.#throttle.refuseLocked(attempt);
       return false;
     }
-    if (this.#users !== undefined && (await this.#users.verify(username, password))) {
+    const users = this.#users;
+    const outcome = users === undefined ? false : await this.#checks.run(() => users.verify(username, password));
+    if (outcome === true) {
       this.#throttle.succeeded(attempt);
       this.#record(attempt, 'success');
       return true;
     }
-    const reason = this.#users?.has(username) ? 'wrong password' : 'unknown user';
+    if (outcome === 'busy') await this.#checks.waitLikeACheck();
+    const reason = outcome === 'busy' ? 'not checked (password checks busy)' : users?.has(username) ? 'wrong password' : 'unknown user';
     this.#record(attempt, 'failure', reason);
     await this.#throttle.failed(attempt, reason);
     return false;
@@ -118,6 +125,7 @@ export class OpcuaServer {
   #detach: (() => void) | undefined;
   #certificateManagers: OPCUACertificateManager[] = [];
   readonly #throttle: LoginThrottle;
+  readonly #checks: PasswordChecks;
 
   constructor(device: Device, options: OpcuaServerOptions = {}) {
     this.#checked = checkOptions(options);
@@ -127,6 +135,12 @@ export class OpcuaServer {
     this.deviceId = options.deviceId ?? deviceIdFor(device.model, device.serialNumber);
     this.pkiDir = resolve(options.pkiDir ?? DEFAULT_PKI_DIR);
     this.#throttle = new LoginThrottle(options.loginThrottle ?? {}, options.log ?? ((line) => void process.stderr.write(`${line}\n`)));
+    this.#checks = new PasswordChecks(options.passwordChecks ?? {});
+  }
+
+  /** Password checks so far: running, waiting, the most at once, refused unchecked (see password-checks.ts). */
+  passwordCheckStats(): PasswordCheckStats {
+    return this.#checks.stats();
   }
 
   get state(): OpcuaServerState {
@@ -185,7 +199,7 @@ export class OpcuaServer {
       userCertificateManager,
       certificateFile: paths.certificateFile,
       privateKeyFile: paths.privateKeyFile,
-      userManager: new UsersFileManager(this.#options.users, this.#throttle, this.#options.audit),
+      userManager: new UsersFileManager(this.#options.users, this.#throttle, this.#checks, this.#options.audit),
       maxConnectionsPerEndpoint: maxSessions,
       serverCapabilities: { maxSessions },
       serverInfo: {

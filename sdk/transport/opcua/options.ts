@@ -15,6 +15,7 @@ import { checkDevHost } from './dev-host.js';
 import type { AuditSink } from '../../../security/audit/event.js';
 import type { OpcuaRoleOptions } from './access.js';
 import type { LoginThrottleOptions } from './login-throttle.js';
+import type { PasswordCheckOptions } from './password-checks.js';
 import type { UsersFile } from './users.js';
 
 /** The security profiles. */
@@ -59,6 +60,12 @@ export interface OpcuaServerOptions {
    * for 5 minutes after 10 failures in a row.
    */
   readonly loginThrottle?: LoginThrottleOptions;
+  /**
+   * Password checks (scrypt, on libuv's thread pool) at once and waiting (see password-checks.ts):
+   * logins beyond are refused as a wrong password is, so that a burst cannot take the pool from
+   * file I/O. Default 1 at once, 8 waiting.
+   */
+  readonly passwordChecks?: PasswordCheckOptions;
   /**
    * Roles of sessions for method calls and setting writes (see access.ts): a user's role comes
    * from the users file; these are the defaults (engineer for a user without a role and for
