@@ -1,0 +1,843 @@
+/**
+ * The update server's state in SQL (PGlite or PostgreSQL, see db/sql.ts): devices with their
+ * operator-set group and hardware revision, campaigns with their rollout policy, one assignment per
+ * campaign and targeted device, counters per campaign, wave and state kept in the transaction of
+ * every change (status never counts rows), the fleet-wide kill switch, the scheduler's lease and
+ * an audit trail. Any number of server instances may share one PostgreSQL: every change is one
+ * transaction, a device's poll is one indexed lookup, the scheduler claims a campaign with
+ * `FOR NO KEY UPDATE SKIP LOCKED` and opens a wave with an update guarded by the wave it expects.
+ *
+ * Nothing a device says decides who is targeted or what halts a campaign beyond its own
+ * assignment: groups come from the operator ({@link FleetStore.assign}), and a report for a
+ * campaign the device was never offered is refused and changes nothing.
+ */
+import type { Clock } from '../../sdk/core/clock.js';
+import { StateError, ValidationError } from '../../sdk/core/errors.js';
+import type { AuditEvent, AuditSink } from '../../security/audit/event.js';
+import { MAX_ENVELOPE_BYTES, readEnvelopeUnverified } from '../manifest/suit-envelope.js';
+import { migrate } from './db/migrations.js';
+import type { SqlClient } from './db/sql.js';
+import { ASSIGNMENT_STATES, FAILED, IN_PROGRESS, SUCCESS, decide, rateBudget, waveOf, type AssignmentState, type WaveCounts } from './rollout/decide.js';
+import { DEFAULT_POLICY, FAILURE_TYPES, isFailureType, parseRolloutPolicy, type FailureType, type RolloutPolicy } from './rollout/policy.js';
+
+export type { AssignmentState } from './rollout/decide.js';
+export type { FailureType, RolloutPolicy } from './rollout/policy.js';
+
+/** What a device reports about a campaign (`verifying` is read as `downloading`). */
+export type ReportedState = 'downloading' | 'staged' | 'trial' | 'confirmed' | 'current' | 'failed' | 'rolled-back';
+const REPORTED: readonly string[] = ['downloading', 'staged', 'trial', 'confirmed', 'current', 'failed', 'rolled-back', 'verifying'];
+
+/** What a device is offered. */
+export interface DeviceOffer {
+  campaignId: number;
+  envelope: Uint8Array;
+  /** Changes whenever what the device should do changes (a new offer, a retry). */
+  etag: string;
+  payloadKeys: string[];
+  sequence: number;
+  /** The campaign's poll interval and download slots (its policy). */
+  pollIntervalS: number;
+  downloadSlotsPerMinute: number;
+}
+
+/** A campaign as the operator sees it. */
+export interface CampaignStatus {
+  id: number;
+  name: string;
+  kind: 'update' | 'rollback';
+  rollbackOf: number | null;
+  state: 'running' | 'paused' | 'halted' | 'finished';
+  reason: string | null;
+  sequence: number;
+  openWave: number;
+  waves: number[];
+  targeted: number;
+  counts: Record<AssignmentState, number>;
+  waveCounts: Record<AssignmentState, number>[];
+  failures: Record<FailureType, number>;
+  successRatio: number;
+  failureRatio: number;
+  policy: RolloutPolicy;
+}
+
+/** What one scheduler pass did. */
+export interface SchedulePass {
+  timedOut: number;
+  retried: number;
+  released: number;
+  opened: { campaign: number; wave: number }[];
+  halted: { campaign: number; reason: string }[];
+  paused: number[];
+  finished: number[];
+}
+
+/** Options of {@link FleetStore.open}. */
+export interface FleetStoreOptions {
+  /** Where campaign changes are recorded besides the `audit` table. */
+  readonly audit?: AuditSink;
+}
+
+/** The etag answered when nothing is offered. */
+export const NO_OFFER_ETAG = 'none';
+const DEVICE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const KILL_SWITCH = 'offers-stopped';
+
+interface CampaignRow {
+  id: number;
+  name: string;
+  kind: 'update' | 'rollback';
+  rollback_of: number | null;
+  envelope: Uint8Array;
+  sequence: string | number;
+  payload_keys: string[];
+  policy: RolloutPolicy;
+  wave_count: number;
+  state: CampaignStatus['state'];
+  reason: string | null;
+  open_wave: number;
+  health_wave: number;
+  targeted: number;
+  rate_epoch: string | number;
+  rate_minute: number;
+  rate_released: number;
+}
+
+interface CachedCampaign {
+  envelope: Uint8Array;
+  sequence: number;
+  payloadKeys: string[];
+  policy: RolloutPolicy;
+}
+
+type Delta = { wave: number; state: AssignmentState; n: number };
+
+/**
+ * The fleet's update state in SQL. All times come from the clock passed in.
+ *
+ * @example
+ * ```ts
+ * const store = await FleetStore.open(await openDatabase(undefined), new SystemClock())
+ * await store.assign('line-3', ['en-1-SN1', 'en-1-SN2'])
+ * const campaign = await store.createCampaign({ name: 'fw 1.4', group: 'line-3', envelope, policy: parseRolloutPolicy('{}') })
+ * const offer = await store.offerFor('en-1-SN1') // { campaignId, envelope, etag, … }
+ * await store.report(campaign.id, 'en-1-SN1', 'confirmed')
+ * ```
+ */
+export class FleetStore {
+  readonly #db: SqlClient;
+  readonly #clock: Clock;
+  readonly #audit: AuditSink | undefined;
+  readonly #campaigns = new Map<number, CachedCampaign>();
+
+  private constructor(db: SqlClient, clock: Clock, options: FleetStoreOptions) {
+    this.#db = db;
+    this.#clock = clock;
+    this.#audit = options.audit;
+  }
+
+  /**
+   * Opens the store on a database, applying the schema's migrations. Throws `DatabaseError` when
+   * the database's schema is newer than this code.
+   *
+   * @example
+   * ```ts
+   * const store = await FleetStore.open(await openDatabase('postgres://ota@db/ota'), clock, { audit: auditLog })
+   * ```
+   */
+  static async open(db: SqlClient, clock: Clock, options: FleetStoreOptions = {}): Promise<FleetStore> {
+    await migrate(db);
+    return new FleetStore(db, clock, options);
+  }
+
+  /** The database under the store (for tests and diagnostics). */
+  get db(): SqlClient {
+    return this.#db;
+  }
+
+  /** Closes the database. */
+  async close(): Promise<void> {
+    await this.#db.close();
+  }
+
+  #now(): number {
+    return Math.round(this.#clock.now());
+  }
+
+  // ---- devices (operator) ----
+
+  /**
+   * Puts devices in a group (moving them out of any other), with a hardware revision when given
+   * (kept when not). The only way a device gets a group. Throws `ValidationError` for a bad id.
+   *
+   * @example
+   * ```ts
+   * await store.assign('line-3', ['en-1-SN1'], { hardware: 'revB' })
+   * ```
+   */
+  async assign(group: string, ids: readonly string[], options: { hardware?: string } = {}): Promise<void> {
+    checkName(group, 'group');
+    if (options.hardware !== undefined) checkName(options.hardware, 'hardware');
+    ids.forEach((id, i) => checkName(id, `devices[${i}]`));
+    if (ids.length === 0) return;
+    await this.#db.query(
+      `INSERT INTO devices (id, grp, hardware, assigned_at) SELECT id, $2, $3, $4 FROM unnest($1::text[]) AS t(id)
+       ON CONFLICT (id) DO UPDATE SET grp = excluded.grp, hardware = COALESCE(excluded.hardware, devices.hardware), assigned_at = excluded.assigned_at`,
+      [[...new Set(ids)], group, options.hardware ?? null, this.#now()],
+    );
+  }
+
+  /**
+   * Takes devices out of their group: they are offered nothing until assigned again.
+   *
+   * @example
+   * ```ts
+   * await store.unassign(['en-1-SN1'])
+   * ```
+   */
+  async unassign(ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#db.transaction(async (tx) => {
+      await tx.query('DELETE FROM devices WHERE id = ANY($1::text[])', [[...ids]]);
+      await tx.query('UPDATE assignments SET active = false, etag_version = etag_version + 1 WHERE device_id = ANY($1::text[]) AND active', [[...ids]]);
+    });
+  }
+
+  /**
+   * The devices the operator assigned, sorted by id.
+   *
+   * @example
+   * ```ts
+   * await store.devices({ group: 'line-3' }) // [{ id: 'en-1-SN1', group: 'line-3', hardware: 'revB' }]
+   * ```
+   */
+  async devices(filter: { group?: string } = {}): Promise<{ id: string; group: string; hardware: string | null }[]> {
+    const { rows } =
+      filter.group === undefined
+        ? await this.#db.query<{ id: string; grp: string; hardware: string | null }>('SELECT id, grp, hardware FROM devices ORDER BY id')
+        : await this.#db.query<{ id: string; grp: string; hardware: string | null }>('SELECT id, grp, hardware FROM devices WHERE grp = $1 ORDER BY id', [filter.group]);
+    return rows.map((r) => ({ id: r.id, group: r.grp, hardware: r.hardware }));
+  }
+
+  // ---- campaigns (operator) ----
+
+  /**
+   * Creates a running campaign for the devices of its cohorts (the policy's, or `group`), each
+   * put in a wave; releases the first wave's offers the rate allows. Throws `ValidationError` for
+   * a bad name, an envelope that is too large or not an envelope, or cohorts without devices.
+   *
+   * @example
+   * ```ts
+   * const status = await store.createCampaign({ name: 'fw 1.4', group: 'line-3', envelope, policy: parseRolloutPolicy('{"waves":[10,90]}') })
+   * ```
+   */
+  async createCampaign(spec: { name: string; envelope: Uint8Array; policy?: RolloutPolicy; group?: string; actor?: string }): Promise<CampaignStatus> {
+    const policy = spec.policy ?? DEFAULT_POLICY;
+    const cohorts = policy.cohorts.length > 0 ? policy.cohorts : spec.group !== undefined ? [{ group: spec.group }] : [];
+    if (cohorts.length === 0) throw new ValidationError('group', 'expected a group or cohorts in the policy');
+    for (const [i, cohort] of cohorts.entries()) checkName(cohort.group, `cohorts[${i}].group`);
+    const effective: RolloutPolicy = { ...policy, cohorts };
+    return this.#create({ name: spec.name, envelope: spec.envelope, policy: effective, kind: 'update', rollbackOf: null, actor: spec.actor }, async (tx) => {
+      const ids = new Set<string>();
+      for (const cohort of cohorts) {
+        const { rows } = await tx.query<{ id: string }>('SELECT id FROM devices WHERE grp = $1 AND ($2::text IS NULL OR hardware = $2)', [cohort.group, cohort.hardware ?? null]);
+        for (const row of rows) ids.add(row.id);
+      }
+      if (ids.size === 0) throw new ValidationError('cohorts', `no device in ${cohorts.map((c) => (c.hardware ? `${c.group} (${c.hardware})` : c.group)).join(', ')}: add devices first`);
+      return [...ids];
+    });
+  }
+
+  /**
+   * Answers a halted campaign with a rollback campaign: a new envelope whose sequence number is
+   * higher than the halted one's (SUIT anti-rollback forbids going back), for the halted
+   * campaign's devices that were offered it, all in one wave.
+   *
+   * @example
+   * ```ts
+   * await store.createRollback(3, { envelope: knownGoodAtSequence9 })
+   * ```
+   */
+  async createRollback(haltedId: number, spec: { name?: string; envelope: Uint8Array; actor?: string }): Promise<CampaignStatus> {
+    const halted = await this.#row(this.#db, haltedId);
+    if (halted.state !== 'halted') throw new StateError(`campaign ${haltedId} is ${halted.state}: only a halted campaign is rolled back`);
+    const oldPolicy = parsePolicy(halted.policy);
+    const policy: RolloutPolicy = { ...DEFAULT_POLICY, deviceTimeoutS: oldPolicy.deviceTimeoutS, retries: oldPolicy.retries, pollIntervalS: oldPolicy.pollIntervalS, downloadSlotsPerMinute: oldPolicy.downloadSlotsPerMinute, minSample: oldPolicy.minSample };
+    const sequence = envelopeFacts(spec.envelope).sequence;
+    if (sequence <= Number(halted.sequence)) throw new ValidationError('envelope', `sequence ${sequence} must be higher than campaign ${haltedId}'s ${Number(halted.sequence)} (anti-rollback)`);
+    return this.#create({ name: spec.name ?? `rollback of ${halted.name}`, envelope: spec.envelope, policy, kind: 'rollback', rollbackOf: haltedId, actor: spec.actor }, async (tx) => {
+      const { rows } = await tx.query<{ device_id: string }>("SELECT device_id FROM assignments WHERE campaign_id = $1 AND state <> 'pending'", [haltedId]);
+      if (rows.length === 0) throw new ValidationError('campaign', `campaign ${haltedId} offered no device: nothing to roll back`);
+      return rows.map((r) => r.device_id);
+    });
+  }
+
+  async #create(
+    spec: { name: string; envelope: Uint8Array; policy: RolloutPolicy; kind: 'update' | 'rollback'; rollbackOf: number | null; actor: string | undefined },
+    targets: (tx: SqlClient) => Promise<string[]>,
+  ): Promise<CampaignStatus> {
+    if (typeof spec.name !== 'string' || spec.name.trim() === '' || spec.name.length > 200) throw new ValidationError('name', 'expected a name of 1 to 200 characters');
+    const facts = envelopeFacts(spec.envelope);
+    const now = this.#now();
+    const events: AuditEvent[] = [];
+    const id = await this.#db.transaction(async (tx) => {
+      const ids = await targets(tx);
+      const { rows } = await tx.query<{ id: number }>(
+        `INSERT INTO campaigns (name, kind, rollback_of, envelope, sequence, payload_keys, policy, wave_count, state, targeted, rate_epoch, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, 'running', $9, $10, $10, $10) RETURNING id`,
+        [spec.name, spec.kind, spec.rollbackOf, Buffer.from(spec.envelope), facts.sequence, JSON.stringify(facts.payloadKeys), JSON.stringify(spec.policy), spec.policy.waves.length, ids.length, now],
+      );
+      const campaignId = rows[0]!.id;
+      const waves = waveOf(campaignId, ids, spec.policy.waves);
+      const devices = [...waves.keys()];
+      await tx.query(
+        `INSERT INTO assignments (campaign_id, device_id, wave, ord, state, updated_at)
+         SELECT $1, d, w, o, 'pending', $5 FROM unnest($2::text[], $3::int[], $4::int[]) AS t(d, w, o)`,
+        [campaignId, devices, devices.map((d) => waves.get(d)!.wave), devices.map((d) => waves.get(d)!.ord), now],
+      );
+      const perWave = spec.policy.waves.map(() => 0);
+      for (const { wave } of waves.values()) perWave[wave]!++;
+      await applyDeltas(tx, campaignId, perWave.map((n, wave) => ({ wave, state: 'pending' as const, n })), now);
+      await this.#record(tx, events, { event: spec.kind === 'update' ? 'campaign.create' : 'campaign.rollback', campaignId, actor: spec.actor, detail: { name: spec.name, sequence: facts.sequence, targeted: ids.length, waves: spec.policy.waves, ...(spec.rollbackOf === null ? {} : { rollbackOf: spec.rollbackOf }) } });
+      await this.#release(tx, campaignId, spec.policy, 0, { rate_epoch: now, rate_minute: 0, rate_released: 0 }, now);
+      return campaignId;
+    });
+    this.#emit(events);
+    return this.status(id);
+  }
+
+  /**
+   * Pauses a running campaign: nothing of it is offered until {@link resume}.
+   *
+   * @example
+   * ```ts
+   * await store.pause(3, 'line stop', 'alice')
+   * ```
+   */
+  async pause(id: number, reason: string, actor?: string): Promise<CampaignStatus> {
+    return this.#changeState(id, ['running'], 'paused', reason, 'campaign.pause', actor);
+  }
+
+  /**
+   * Resumes a paused campaign (also after a health-check pause: the next wave then opens).
+   *
+   * @example
+   * ```ts
+   * await store.resume(3, 'alice')
+   * ```
+   */
+  async resume(id: number, actor?: string): Promise<CampaignStatus> {
+    return this.#changeState(id, ['paused'], 'running', null, 'campaign.resume', actor);
+  }
+
+  /**
+   * Halts a running or paused campaign for good; answer it with {@link createRollback}.
+   *
+   * @example
+   * ```ts
+   * await store.halt(3, 'field returns', 'alice')
+   * ```
+   */
+  async halt(id: number, reason: string, actor?: string): Promise<CampaignStatus> {
+    return this.#changeState(id, ['running', 'paused'], 'halted', reason, 'campaign.halt', actor);
+  }
+
+  async #changeState(id: number, from: readonly CampaignStatus['state'][], to: CampaignStatus['state'], reason: string | null, event: string, actor: string | undefined): Promise<CampaignStatus> {
+    const events: AuditEvent[] = [];
+    await this.#db.transaction(async (tx) => {
+      const row = await this.#row(tx, id, true);
+      if (!from.includes(row.state)) throw new StateError(`campaign ${id} is ${row.state}: cannot ${event.slice('campaign.'.length)} it`);
+      await this.#setState(tx, id, to, reason, events, event, actor ?? 'operator', { from: row.state, ...(reason === null ? {} : { reason }) });
+    });
+    this.#emit(events);
+    return this.status(id);
+  }
+
+  /** Sets a campaign's state and its assignments' `active` flags to match, with an audit record. */
+  async #setState(tx: SqlClient, id: number, to: CampaignStatus['state'], reason: string | null, events: AuditEvent[], event: string, actor: string, detail: Record<string, unknown>): Promise<void> {
+    const now = this.#now();
+    await tx.query('UPDATE campaigns SET state = $2, reason = $3, updated_at = $4 WHERE id = $1', [id, to, reason, now]);
+    if (to === 'running') {
+      await tx.query(`UPDATE assignments SET active = true, etag_version = etag_version + 1 WHERE campaign_id = $1 AND state = ANY($2::text[]) AND NOT active`, [id, IN_PROGRESS]);
+    } else {
+      await tx.query('UPDATE assignments SET active = false, etag_version = etag_version + 1 WHERE campaign_id = $1 AND active', [id]);
+    }
+    await this.#record(tx, events, { event, campaignId: id, actor, detail, failure: to === 'halted' && actor === 'scheduler' });
+  }
+
+  /**
+   * A campaign's status, from its counters.
+   *
+   * @example
+   * ```ts
+   * (await store.status(3)).counts.confirmed // 42
+   * ```
+   */
+  async status(id: number): Promise<CampaignStatus> {
+    const row = await this.#row(this.#db, id);
+    const { waveCounts, failures } = await this.#figures(this.#db, id, row.wave_count);
+    return statusOf(row, waveCounts, failures);
+  }
+
+  /**
+   * Every campaign's status, by id.
+   *
+   * @example
+   * ```ts
+   * for (const c of await store.list()) console.log(c.id, c.state)
+   * ```
+   */
+  async list(): Promise<CampaignStatus[]> {
+    const { rows } = await this.#db.query<{ id: number }>('SELECT id FROM campaigns ORDER BY id');
+    const result: CampaignStatus[] = [];
+    for (const { id } of rows) result.push(await this.status(id));
+    return result;
+  }
+
+  /**
+   * The fleet-wide kill switch: while stopped, no device is offered anything.
+   *
+   * @example
+   * ```ts
+   * await store.setOffersStopped(true, 'alice')
+   * ```
+   */
+  async setOffersStopped(stopped: boolean, actor?: string): Promise<void> {
+    const events: AuditEvent[] = [];
+    await this.#db.transaction(async (tx) => {
+      const now = this.#now();
+      const { rowCount } = stopped
+        ? await tx.query('INSERT INTO fleet_flags (name, set_at, actor) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [KILL_SWITCH, now, actor ?? null])
+        : await tx.query('DELETE FROM fleet_flags WHERE name = $1', [KILL_SWITCH]);
+      if (rowCount > 0) await this.#record(tx, events, { event: stopped ? 'fleet.stop' : 'fleet.start', campaignId: null, actor: actor ?? 'operator', detail: {} });
+    });
+    this.#emit(events);
+  }
+
+  /**
+   * Whether the kill switch is on.
+   *
+   * @example
+   * ```ts
+   * if (await store.offersStopped()) console.log('offers stopped')
+   * ```
+   */
+  async offersStopped(): Promise<boolean> {
+    const { rows } = await this.#db.query('SELECT 1 FROM fleet_flags WHERE name = $1', [KILL_SWITCH]);
+    return rows.length > 0;
+  }
+
+  // ---- devices' side ----
+
+  /**
+   * What to offer a device now: one indexed lookup of its active assignment. Undefined when it has
+   * none, or the kill switch is on.
+   *
+   * @example
+   * ```ts
+   * const offer = await store.offerFor('en-1-SN1')
+   * if (offer && offer.etag !== ifNoneMatch) send(offer.envelope)
+   * ```
+   */
+  async offerFor(deviceId: string): Promise<DeviceOffer | undefined> {
+    const { rows } = await this.#db.query<{ campaign_id: number; etag_version: number }>(OFFER_SQL, [deviceId, KILL_SWITCH]);
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    const campaign = await this.#cached(row.campaign_id);
+    return {
+      campaignId: row.campaign_id,
+      envelope: campaign.envelope,
+      etag: `${row.campaign_id}.${row.etag_version}`,
+      payloadKeys: campaign.payloadKeys,
+      sequence: campaign.sequence,
+      pollIntervalS: campaign.policy.pollIntervalS,
+      downloadSlotsPerMinute: campaign.policy.downloadSlotsPerMinute,
+    };
+  }
+
+  /**
+   * The etag of what {@link offerFor} would answer now ({@link NO_OFFER_ETAG} for nothing), by the
+   * same lookup without reading the envelope: for `If-None-Match`.
+   *
+   * @example
+   * ```ts
+   * if ((await store.etagFor(id)) === ifNoneMatch) reply(304)
+   * ```
+   */
+  async etagFor(deviceId: string): Promise<string> {
+    const { rows } = await this.#db.query<{ campaign_id: number; etag_version: number }>(OFFER_SQL, [deviceId, KILL_SWITCH]);
+    const row = rows[0];
+    return row === undefined ? NO_OFFER_ETAG : `${row.campaign_id}.${row.etag_version}`;
+  }
+
+  /**
+   * Records a device's report. A failure is re-offered while the policy's retries for its type
+   * last, else counts as failed (`rolled-back` is a failure of type `health`). Throws
+   * `ValidationError`, changing nothing, for a device never offered the campaign, an unknown
+   * state or failure type, or a change after a final state.
+   *
+   * @example
+   * ```ts
+   * await store.report(3, 'en-1-SN1', 'failed', { failure: 'download', reason: 'HTTP 503' })
+   * ```
+   */
+  async report(campaignId: number, deviceId: string, state: ReportedState, detail: { reason?: string; failure?: FailureType } = {}): Promise<CampaignStatus> {
+    const reported = (state as string) === 'verifying' ? 'downloading' : state;
+    if (!REPORTED.includes(reported)) throw new ValidationError('state', `expected one of ${REPORTED.join(', ')}, got ${JSON.stringify(state)}`);
+    if (detail.failure !== undefined && !isFailureType(detail.failure)) throw new ValidationError('failure', `expected one of ${FAILURE_TYPES.join(', ')}, got ${JSON.stringify(detail.failure)}`);
+    if (!Number.isSafeInteger(campaignId)) throw new ValidationError('campaign', `expected a campaign id, got ${JSON.stringify(campaignId)}`);
+    const reason = detail.reason === undefined ? null : String(detail.reason).slice(0, 500);
+    const campaign = await this.#cached(campaignId);
+    const now = this.#now();
+    await this.#db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ wave: number; state: AssignmentState; attempts: number; failure: FailureType | null; running: boolean }>(
+        `SELECT a.wave, a.state, a.attempts, a.failure, c.state = 'running' AS running FROM assignments a JOIN campaigns c ON c.id = a.campaign_id
+         WHERE a.campaign_id = $1 AND a.device_id = $2 FOR UPDATE OF a`,
+        [campaignId, deviceId],
+      );
+      const current = rows[0];
+      if (current === undefined || current.state === 'pending') throw new ValidationError('device', `${deviceId} was not offered campaign ${campaignId}`);
+      const old = current.state;
+      const isFinal = (s: AssignmentState) => SUCCESS.includes(s) || (FAILED.includes(s) && s !== 'timed-out');
+      if (isFinal(old)) {
+        if (old === reported) return;
+        throw new ValidationError('state', `${deviceId} already finished campaign ${campaignId} (${old})`);
+      }
+      let next = reported as AssignmentState;
+      let failure: FailureType | null = null;
+      let attempts = current.attempts;
+      let bump = 0;
+      if (next === 'failed' || next === 'rolled-back') {
+        failure = next === 'rolled-back' ? 'health' : (detail.failure ?? 'other');
+        if (attempts < (campaign.policy.retries[failure] ?? 0)) {
+          next = 'offered';
+          attempts++;
+          bump = 1;
+        }
+      }
+      const active = IN_PROGRESS.includes(next) && current.running;
+      await tx.query(
+        'UPDATE assignments SET state = $3, failure = $4, reason = $5, attempts = $6, active = $7, updated_at = $8, etag_version = etag_version + $9 WHERE campaign_id = $1 AND device_id = $2',
+        [campaignId, deviceId, next, FAILED.includes(next) ? failure : null, reason, attempts, active, now, bump],
+      );
+      if (next !== old) {
+        await applyDeltas(tx, campaignId, [{ wave: current.wave, state: old, n: -1 }, { wave: current.wave, state: next, n: 1 }], now);
+        const failureDeltas: [string, number][] = [];
+        if (FAILED.includes(old) && current.failure !== null) failureDeltas.push([current.failure, -1]);
+        if (FAILED.includes(next) && failure !== null) failureDeltas.push([failure, 1]);
+        if (failureDeltas.length > 0) await applyFailureDeltas(tx, campaignId, failureDeltas);
+      }
+      await tx.query('INSERT INTO reports (campaign_id, device_id, state, failure, reason, at) VALUES ($1, $2, $3, $4, $5, $6)', [campaignId, deviceId, reported, failure, reason, now]);
+      await tx.query('UPDATE devices SET seen_at = $2 WHERE id = $1', [deviceId, now]);
+    });
+    return this.status(campaignId);
+  }
+
+  // ---- scheduler ----
+
+  /**
+   * Takes or renews the named lease for `holder` for `ttlMs`; true when held.
+   *
+   * @example
+   * ```ts
+   * if (await store.tryLease('scheduler', 'ota-1', 15_000)) await store.schedule()
+   * ```
+   */
+  async tryLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
+    const now = this.#now();
+    const { rows } = await this.#db.query(
+      `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
+       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+       WHERE leases.holder = excluded.holder OR leases.expires_at <= $4 RETURNING holder`,
+      [name, holder, now + ttlMs, now],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Gives the lease up (when `holder` holds it), so another instance takes it at once.
+   *
+   * @example
+   * ```ts
+   * await store.releaseLease('scheduler', 'ota-1')
+   * ```
+   */
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await this.#db.query('DELETE FROM leases WHERE name = $1 AND holder = $2', [name, holder]);
+  }
+
+  /**
+   * Who holds a lease now, or undefined.
+   *
+   * @example
+   * ```ts
+   * await store.leaseHolder('scheduler') // 'ota-1'
+   * ```
+   */
+  async leaseHolder(name: string): Promise<string | undefined> {
+    const { rows } = await this.#db.query<{ holder: string }>('SELECT holder FROM leases WHERE name = $1 AND expires_at > $2', [name, this.#now()]);
+    return rows[0]?.holder;
+  }
+
+  /**
+   * One scheduler pass over the running campaigns, each in its own transaction, claimed with
+   * `FOR NO KEY UPDATE SKIP LOCKED` (a campaign another instance is scheduling is skipped): silent
+   * devices time out (or are retried), abort criteria and the error threshold halt, a wave at its
+   * success threshold whose soak has passed opens the next (guarded by the wave it expects, so it
+   * opens once), the release rate offers the next devices, a campaign whose devices all finished
+   * finishes. Idempotent.
+   *
+   * @example
+   * ```ts
+   * const pass = await store.schedule() // { timedOut: 0, released: 10, opened: [{ campaign: 3, wave: 1 }], … }
+   * ```
+   */
+  async schedule(): Promise<SchedulePass> {
+    const pass: SchedulePass = { timedOut: 0, retried: 0, released: 0, opened: [], halted: [], paused: [], finished: [] };
+    const { rows } = await this.#db.query<{ id: number }>("SELECT id FROM campaigns WHERE state = 'running' ORDER BY id");
+    for (const { id } of rows) {
+      const events: AuditEvent[] = [];
+      await this.#db.transaction((tx) => this.#scheduleCampaign(tx, id, pass, events));
+      this.#emit(events);
+    }
+    return pass;
+  }
+
+  async #scheduleCampaign(tx: SqlClient, id: number, pass: SchedulePass, events: AuditEvent[]): Promise<void> {
+    const { rows } = await tx.query<CampaignRow>("SELECT * FROM campaigns WHERE id = $1 AND state = 'running' FOR NO KEY UPDATE SKIP LOCKED", [id]);
+    const row = rows[0];
+    if (row === undefined) return;
+    const policy = parsePolicy(row.policy);
+    const now = this.#now();
+    // Silent devices: re-offered while their timeout retries last, else timed out.
+    const timeouts = await tx.query<{ wave: number; old_state: AssignmentState; new_state: AssignmentState; n: number }>(TIMEOUT_SQL, [id, now - policy.deviceTimeoutS * 1000, policy.retries.timeout ?? 0, now]);
+    if (timeouts.rows.length > 0) {
+      const deltas: Delta[] = [];
+      let timedOut = 0;
+      for (const r of timeouts.rows) {
+        if (r.old_state !== r.new_state) deltas.push({ wave: r.wave, state: r.old_state, n: -r.n }, { wave: r.wave, state: r.new_state, n: r.n });
+        if (r.new_state === 'timed-out') timedOut += r.n;
+        else pass.retried += r.n;
+      }
+      pass.timedOut += timedOut;
+      await applyDeltas(tx, id, deltas, now);
+      if (timedOut > 0) await applyFailureDeltas(tx, id, [['timeout', timedOut]]);
+    }
+    const { waveCounts, failures, lastSuccessAt } = await this.#figures(tx, id, row.wave_count, row.open_wave);
+    const decision = decide({ policy, counts: waveCounts, failures, openWave: row.open_wave, lastSuccessAt, healthWave: row.health_wave, now });
+    let openWave = row.open_wave;
+    let rate = { rate_epoch: Number(row.rate_epoch), rate_minute: row.rate_minute, rate_released: row.rate_released };
+    switch (decision.action) {
+      case 'halt':
+        await this.#setState(tx, id, 'halted', decision.reason, events, 'campaign.halt', 'scheduler', { reason: decision.reason });
+        pass.halted.push({ campaign: id, reason: decision.reason });
+        return;
+      case 'pause':
+        await tx.query('UPDATE campaigns SET health_wave = $2 WHERE id = $1', [id, decision.healthWave]);
+        await this.#setState(tx, id, 'paused', decision.reason, events, 'campaign.pause', 'scheduler', { reason: decision.reason });
+        pass.paused.push(id);
+        return;
+      case 'finish':
+        await this.#setState(tx, id, 'finished', null, events, 'campaign.finish', 'scheduler', {});
+        pass.finished.push(id);
+        return;
+      case 'open': {
+        const opened = await tx.query(
+          "UPDATE campaigns SET open_wave = $3, rate_epoch = $4, rate_minute = 0, rate_released = 0, updated_at = $4 WHERE id = $1 AND open_wave = $2 AND state = 'running'",
+          [id, row.open_wave, decision.wave, now],
+        );
+        if (opened.rowCount === 1) {
+          openWave = decision.wave;
+          rate = { rate_epoch: now, rate_minute: 0, rate_released: 0 };
+          pass.opened.push({ campaign: id, wave: decision.wave });
+          await this.#record(tx, events, { event: 'campaign.wave', campaignId: id, actor: 'scheduler', detail: { wave: decision.wave } });
+        }
+        break;
+      }
+      case 'none':
+        break;
+    }
+    pass.released += await this.#release(tx, id, policy, openWave, rate, now);
+  }
+
+  /**
+   * Offers the next pending devices of the open waves, as many as the rate allows this minute,
+   * claimed with `FOR UPDATE SKIP LOCKED`; a device already active in another campaign waits.
+   */
+  async #release(tx: SqlClient, id: number, policy: RolloutPolicy, openWave: number, window: { rate_epoch: number; rate_minute: number; rate_released: number }, now: number): Promise<number> {
+    let limit = 1_000_000_000;
+    let minute = window.rate_minute;
+    let released = window.rate_released;
+    if (policy.rate !== undefined) {
+      minute = Math.max(0, Math.floor((now - window.rate_epoch) / 60_000));
+      if (minute !== window.rate_minute) released = 0;
+      limit = rateBudget(policy.rate, minute) - released;
+      if (limit <= 0) return 0;
+    }
+    const { rows } = await tx.query<{ wave: number; n: number }>(RELEASE_SQL, [id, openWave, limit, now]);
+    const total = rows.reduce((n, r) => n + r.n, 0);
+    if (total > 0) {
+      await applyDeltas(tx, id, rows.flatMap((r) => [{ wave: r.wave, state: 'pending' as const, n: -r.n }, { wave: r.wave, state: 'offered' as const, n: r.n }]), now);
+    }
+    if (policy.rate !== undefined && (total > 0 || minute !== window.rate_minute)) {
+      await tx.query('UPDATE campaigns SET rate_minute = $2, rate_released = $3 WHERE id = $1', [id, minute, released + total]);
+    }
+    return total;
+  }
+
+  async #figures(db: SqlClient, id: number, waveCount: number, upToWave = Infinity): Promise<{ waveCounts: WaveCounts; failures: Record<FailureType, number>; lastSuccessAt: number | undefined }> {
+    const waveCounts: WaveCounts = Array.from({ length: waveCount }, () => zeroCounts());
+    let lastSuccessAt: number | undefined;
+    const counters = await db.query<{ wave: number; state: AssignmentState; n: number; updated_at: string | number }>('SELECT wave, state, n, updated_at FROM counters WHERE campaign_id = $1', [id]);
+    for (const r of counters.rows) {
+      const wave = waveCounts[r.wave];
+      if (wave !== undefined && r.state in wave) wave[r.state] = r.n;
+      if (SUCCESS.includes(r.state) && r.wave <= upToWave && r.n > 0) lastSuccessAt = Math.max(lastSuccessAt ?? -Infinity, Number(r.updated_at));
+    }
+    const failures = Object.fromEntries(FAILURE_TYPES.map((f) => [f, 0])) as Record<FailureType, number>;
+    const failed = await db.query<{ failure: FailureType; n: number }>('SELECT failure, n FROM failure_counters WHERE campaign_id = $1', [id]);
+    for (const r of failed.rows) if (r.failure in failures) failures[r.failure] = r.n;
+    return { waveCounts, failures, lastSuccessAt };
+  }
+
+  async #row(db: SqlClient, id: number, lock = false): Promise<CampaignRow> {
+    if (!Number.isSafeInteger(id)) throw new ValidationError('campaign', `expected a campaign id, got ${JSON.stringify(id)}`);
+    const { rows } = await db.query<CampaignRow>(lock ? 'SELECT * FROM campaigns WHERE id = $1 FOR NO KEY UPDATE' : 'SELECT * FROM campaigns WHERE id = $1', [id]);
+    const row = rows[0];
+    if (row === undefined) throw new ValidationError('campaign', `no campaign ${id}`);
+    return row;
+  }
+
+  /** A campaign's unchanging part (envelope, sequence, payload keys, policy), read once. */
+  async #cached(id: number): Promise<CachedCampaign> {
+    let cached = this.#campaigns.get(id);
+    if (cached === undefined) {
+      const row = await this.#row(this.#db, id);
+      cached = { envelope: new Uint8Array(row.envelope), sequence: Number(row.sequence), payloadKeys: row.payload_keys, policy: parsePolicy(row.policy) };
+      this.#campaigns.set(id, cached);
+    }
+    return cached;
+  }
+
+  async #record(tx: SqlClient, events: AuditEvent[], entry: { event: string; campaignId: number | null; actor: string | undefined; detail: Record<string, unknown>; failure?: boolean }): Promise<void> {
+    const actor = entry.actor ?? 'operator';
+    const detail = entry.campaignId === null ? entry.detail : { campaign: entry.campaignId, ...entry.detail };
+    await tx.query('INSERT INTO audit (at, actor, event, campaign_id, detail) VALUES ($1, $2, $3, $4, $5::jsonb)', [this.#now(), actor, `ota.${entry.event}`, entry.campaignId, JSON.stringify(detail)]);
+    events.push({ category: 'ota', event: `ota.${entry.event}`, result: entry.failure ? 'failure' : 'success', source: 'ota-server', actor, detail });
+  }
+
+  /** Hands committed events to the audit sink (never before the change is stored). */
+  #emit(events: readonly AuditEvent[]): void {
+    for (const event of events) void Promise.resolve(this.#audit?.record(event)).catch(() => {});
+  }
+}
+
+const OFFER_SQL = `SELECT campaign_id, etag_version FROM assignments
+  WHERE device_id = $1 AND active AND NOT EXISTS (SELECT 1 FROM fleet_flags WHERE name = $2)
+  ORDER BY campaign_id LIMIT 1`;
+
+const TIMEOUT_SQL = `WITH picked AS (
+    SELECT device_id, state AS old_state, attempts FROM assignments
+    WHERE campaign_id = $1 AND state IN ('offered', 'downloading', 'staged', 'trial') AND updated_at < $2
+    FOR UPDATE SKIP LOCKED),
+  changed AS (
+    UPDATE assignments a SET
+      state = CASE WHEN picked.attempts < $3 THEN 'offered' ELSE 'timed-out' END,
+      failure = CASE WHEN picked.attempts < $3 THEN NULL ELSE 'timeout' END,
+      attempts = CASE WHEN picked.attempts < $3 THEN a.attempts + 1 ELSE a.attempts END,
+      active = a.active AND picked.attempts < $3,
+      etag_version = a.etag_version + 1,
+      updated_at = $4
+    FROM picked WHERE a.campaign_id = $1 AND a.device_id = picked.device_id
+    RETURNING a.wave, picked.old_state, a.state AS new_state)
+  SELECT wave, old_state, new_state, count(*)::int AS n FROM changed GROUP BY wave, old_state, new_state`;
+
+const RELEASE_SQL = `WITH picked AS (
+    SELECT p.device_id FROM assignments p
+    WHERE p.campaign_id = $1 AND p.state = 'pending' AND p.wave <= $2
+      AND EXISTS (SELECT 1 FROM devices d WHERE d.id = p.device_id)
+      AND NOT EXISTS (SELECT 1 FROM assignments b WHERE b.device_id = p.device_id AND b.active)
+    ORDER BY p.wave, p.ord LIMIT $3
+    FOR UPDATE OF p SKIP LOCKED),
+  changed AS (
+    UPDATE assignments a SET state = 'offered', active = true, updated_at = $4, etag_version = a.etag_version + 1
+    FROM picked WHERE a.campaign_id = $1 AND a.device_id = picked.device_id
+    RETURNING a.wave)
+  SELECT wave, count(*)::int AS n FROM changed GROUP BY wave`;
+
+/** Adds deltas to the counters in one statement, rows in a fixed order (no deadlock between writers). */
+async function applyDeltas(tx: SqlClient, campaignId: number, deltas: readonly Delta[], now: number): Promise<void> {
+  const merged = new Map<string, Delta>();
+  for (const d of deltas) {
+    const key = `${String(d.wave).padStart(6, '0')}:${d.state}`;
+    const m = merged.get(key);
+    if (m) m.n += d.n;
+    else merged.set(key, { ...d });
+  }
+  const rows = [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, d]) => d).filter((d) => d.n !== 0);
+  if (rows.length === 0) return;
+  await tx.query(
+    `INSERT INTO counters (campaign_id, wave, state, n, updated_at) SELECT $1, w, s, n, $5 FROM unnest($2::int[], $3::text[], $4::int[]) WITH ORDINALITY AS t(w, s, n, i) ORDER BY i
+     ON CONFLICT (campaign_id, wave, state) DO UPDATE SET n = counters.n + excluded.n, updated_at = CASE WHEN excluded.n > 0 THEN excluded.updated_at ELSE counters.updated_at END`,
+    [campaignId, rows.map((d) => d.wave), rows.map((d) => d.state), rows.map((d) => d.n), now],
+  );
+}
+
+async function applyFailureDeltas(tx: SqlClient, campaignId: number, deltas: readonly [string, number][]): Promise<void> {
+  const sorted = [...deltas].sort(([a], [b]) => (a < b ? -1 : 1));
+  for (const [failure, n] of sorted) {
+    await tx.query('INSERT INTO failure_counters (campaign_id, failure, n) VALUES ($1, $2, $3) ON CONFLICT (campaign_id, failure) DO UPDATE SET n = failure_counters.n + excluded.n', [campaignId, failure, n]);
+  }
+}
+
+function zeroCounts(): Record<AssignmentState, number> {
+  return Object.fromEntries(ASSIGNMENT_STATES.map((s) => [s, 0])) as Record<AssignmentState, number>;
+}
+
+function statusOf(row: CampaignRow, waveCounts: WaveCounts, failures: Record<FailureType, number>): CampaignStatus {
+  const counts = zeroCounts();
+  for (const wave of waveCounts) for (const state of ASSIGNMENT_STATES) counts[state] += wave[state];
+  const succeeded = SUCCESS.reduce((n, s) => n + counts[s], 0);
+  const failed = FAILED.reduce((n, s) => n + counts[s], 0);
+  const finished = succeeded + failed;
+  const policy = parsePolicy(row.policy);
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    rollbackOf: row.rollback_of,
+    state: row.state,
+    reason: row.reason,
+    sequence: Number(row.sequence),
+    openWave: row.open_wave,
+    waves: [...policy.waves],
+    targeted: row.targeted,
+    counts,
+    waveCounts,
+    failures,
+    successRatio: finished === 0 ? 0 : succeeded / finished,
+    failureRatio: finished === 0 ? 0 : failed / finished,
+    policy,
+  };
+}
+
+/** A stored policy (jsonb comes back parsed from both drivers; text from neither, but be safe). */
+function parsePolicy(value: unknown): RolloutPolicy {
+  return parseRolloutPolicy(typeof value === 'string' ? value : JSON.parse(JSON.stringify(value)));
+}
+
+function envelopeFacts(envelope: Uint8Array): { sequence: number; payloadKeys: string[] } {
+  if (!(envelope instanceof Uint8Array) || envelope.length === 0) throw new ValidationError('envelope', 'expected the bytes of a SUIT envelope');
+  if (envelope.length > MAX_ENVELOPE_BYTES) throw new ValidationError('envelope', `${envelope.length} bytes, above the limit of ${MAX_ENVELOPE_BYTES}`);
+  let manifest;
+  try {
+    manifest = readEnvelopeUnverified(envelope).manifest;
+  } catch (error) {
+    throw new ValidationError('envelope', `not a SUIT envelope: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  const keys = (manifest.components ?? [manifest]).map((c) => c.uri).filter((u): u is string => typeof u === 'string' && u !== '');
+  return { sequence: manifest.sequence, payloadKeys: [...new Set(keys)] };
+}
+
+function checkName(value: unknown, path: string): void {
+  if (typeof value !== 'string' || !DEVICE_ID.test(value)) throw new ValidationError(path, `expected 1 to 128 of A-Z a-z 0-9 . _ : -, got ${JSON.stringify(value)}`);
+}
