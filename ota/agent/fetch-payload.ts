@@ -13,6 +13,11 @@ import { downloadImage, type DownloadJob } from './http-download.js';
 
 /** Where an offer's payload comes from. */
 export interface PayloadSource {
+  /**
+   * The URL of each payload, by the URI its manifest names (an update server's offer: presigned
+   * object-storage URLs or the server's own). Looked up first, for every component.
+   */
+  readonly urls?: Readonly<Record<string, string>>;
   /** The payload URL; default: the manifest's URI resolved against `baseUrl`. */
   readonly url?: string;
   readonly baseUrl?: string;
@@ -65,7 +70,28 @@ export async function fetchPayload(fs: OtaFileSystem, job: PayloadFetch): Promis
     await downloadChunked(fs, { ...target, source: source.chunks, file: manifest.uri });
     return;
   }
-  const url = source.url ?? (manifest.uri !== undefined && source.baseUrl !== undefined ? new URL(manifest.uri, source.baseUrl).href : manifest.uri);
-  if (url === undefined) throw new UpdateError('download-failed', 'the offer has no payload URL');
+  const url = payloadUrl(manifest.uri, source);
   await downloadImage(fs, { ...target, url, clock: job.clock, ...job.limits, ...(job.requestOptions ? { requestOptions: job.requestOptions } : {}) });
+}
+
+/**
+ * The URL a payload is fetched from: the offer's URL for the manifest's URI, else `url`, else the
+ * URI resolved against `baseUrl`, else the URI itself. Throws `UpdateError` `download-failed` when
+ * there is none, or when an offer with a URL map names none for this URI (a server that lists some
+ * payloads and not others is not guessed around).
+ *
+ * @example
+ * ```ts
+ * payloadUrl('fw/app.bin', { urls: { 'fw/app.bin': 'https://cdn.example/fw/app.bin?X-Amz-Signature=…' } })
+ * ```
+ */
+export function payloadUrl(uri: string | undefined, source: PayloadSource): string {
+  if (source.urls !== undefined) {
+    const mapped = uri === undefined ? undefined : Object.hasOwn(source.urls, uri) ? source.urls[uri] : undefined;
+    if (mapped !== undefined) return mapped;
+    if (source.url === undefined && source.baseUrl === undefined) throw new UpdateError('download-failed', `the offer names no URL for payload ${JSON.stringify(uri ?? '')}`);
+  }
+  const url = source.url ?? (uri !== undefined && source.baseUrl !== undefined ? new URL(uri, source.baseUrl).href : uri);
+  if (url === undefined) throw new UpdateError('download-failed', 'the offer has no payload URL');
+  return url;
 }
