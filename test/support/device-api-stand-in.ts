@@ -42,6 +42,8 @@ export interface DeviceApiStandIn {
   readonly requests: StandInRequest[];
   /** Offers `campaign` to every device from now on (undefined: nothing). */
   offer(campaign: StandInCampaign | undefined): void;
+  /** The most requests the listener held open at once. */
+  mostInFlight(): number;
   /** Devices' outcomes by id (the last outcome reported). */
   outcomes(): Map<string, string>;
   close(): Promise<void>;
@@ -56,6 +58,8 @@ export interface StandInOptions {
   readonly rawOffer?: string;
   /** Re-offer after a failed report this many times per device. Default 0. */
   readonly retries?: number;
+  /** Answer every request this late, ms (a loaded server). Default 0. */
+  readonly delayMs?: number;
 }
 
 const OUTCOMES = new Set(['confirmed', 'current', 'failed', 'rolled-back']);
@@ -132,10 +136,18 @@ export async function startDeviceApiStandIn(options: StandInOptions = {}): Promi
     response.writeHead(404).end();
   };
 
+  let inFlight = 0;
+  let most = 0;
   const server: Server = createServer((request, response) => {
+    most = Math.max(most, ++inFlight);
+    response.once('close', () => inFlight--);
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => handle(request, response, Buffer.concat(chunks).toString('utf8')));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      if (options.delayMs) setTimeout(() => handle(request, response, body), options.delayMs);
+      else handle(request, response, body);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
@@ -147,6 +159,7 @@ export async function startDeviceApiStandIn(options: StandInOptions = {}): Promi
       campaign = next;
       for (const device of version.keys()) version.set(device, (version.get(device) ?? 0) + 1);
     },
+    mostInFlight: () => most,
     outcomes: () => {
       const result = new Map<string, string>();
       for (const [key, state] of done) result.set(key.slice(key.indexOf('/') + 1), state);
