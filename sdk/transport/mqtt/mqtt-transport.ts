@@ -93,6 +93,14 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
   #published = 0;
   #acknowledged = 0;
   #lost = 0;
+  /** Seqs of batches whose append is still settling, and whether the broker acknowledged them meanwhile. */
+  readonly #settling = new Map<number, boolean>();
+  /**
+   * Batches the outbox failed to store after they were handed on to be published (under fsync
+   * `always` a record is published before its fdatasync): the outbox no longer holds them for a
+   * resend, so each is lost unless its PUBACK comes before the send queue is dropped.
+   */
+  readonly #unstored = new Set<number>();
   #oversized = 0;
   #idleWaiters: (() => void)[] = [];
   #pumpQueued = false;
@@ -231,6 +239,8 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
     // never sends (a shutdown was held 41–46 s, until the keep-alive gave up). A connection still
     // waiting for its CONNACK is closed at once: nothing of ours is in flight on it.
     if (connection.kind === 'connected' || connection.kind === 'connecting') await this.#dispose(connection.client, expired || !offlineAcked);
+    // Not acknowledged by now, and not in the outbox for the next start.
+    this.#dropUnstored();
   }
 
   /** Publishes the retained `offline` status; true once acknowledged, false after `waitMs` or a lost connection. */
@@ -272,6 +282,7 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
       if (!this.#current(client) || this.#stopping) return;
       void this.#dispose(client, true);
       this.#drain.reset();
+      this.#dropUnstored();
       if (refusedProtocol) {
         this.#protocol = 4;
         this.#connect();
@@ -308,6 +319,8 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
     // The broker's Receive Maximum bounds our QoS 1 PUBLISHes in flight (MQTT 5 §3.2.2.3.3).
     const receiveMaximum = connack.properties?.receiveMaximum ?? 65_535;
     this.#setState({ kind: 'connected', client, protocol, maxInflight: Math.max(1, Math.min(this.#maxInflight, receiveMaximum - 2)) });
+    // The queue is rebuilt from the outbox: a batch it failed to store meanwhile is not in it.
+    this.#dropUnstored();
     try {
       await this.#drain.reload();
     } catch (error) {
@@ -349,7 +362,11 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
           client.end(true);
           return;
         }
-        if (!event) this.#acknowledged++;
+        if (!event) {
+          this.#acknowledged++;
+          if (this.#settling.has(seq)) this.#settling.set(seq, true);
+          this.#unstored.delete(seq);
+        }
         this.#drain.acked(seq);
         if (this.#drain.idle) this.#wakeIdle();
         this.#pumpSoon();
@@ -387,18 +404,52 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
       this.#fail(error);
       return;
     }
-    this.#append(payload).catch((error: unknown) => {
+    let seq: number | undefined;
+    const written = (entry: OutboxEntry): void => {
+      seq = entry.seq;
+      this.#settling.set(entry.seq, false);
+      this.#queueWritten(entry);
+    };
+    this.#append(payload, written).then(
+      () => {
+        if (seq !== undefined) this.#settling.delete(seq);
+      },
+      (error: unknown) => {
+        this.#unstoredBatch(seq);
+        this.#fail(error);
+      },
+    );
+  }
+
+  /**
+   * A batch's append rejected. Never written: it was never published, lost. Written: it may be
+   * published from the send queue still; acknowledged already, it was delivered; otherwise it is
+   * lost unless its PUBACK comes before the queue is dropped (`#dropUnstored`).
+   */
+  #unstoredBatch(seq: number | undefined): void {
+    if (seq === undefined) {
       this.#lost++;
-      this.#fail(error);
-    });
+      return;
+    }
+    const acknowledged = this.#settling.get(seq) === true;
+    this.#settling.delete(seq);
+    if (acknowledged) return;
+    if (this.#connection.kind === 'closed') this.#lost++;
+    else this.#unstored.add(seq);
+  }
+
+  /** The send queue is dropped (link gone, reload, stop): unstored batches not acknowledged are lost. */
+  #dropUnstored(): void {
+    this.#lost += this.#unstored.size;
+    this.#unstored.clear();
   }
 
   /**
    * Appends a record to the outbox; rejects when it cannot be stored. The outbox tells each
    * record as soon as it is written, in seq order (`#queueWritten`), and it is published then.
    */
-  #append(record: Uint8Array): Promise<void> {
-    const appended = this.#options.outbox.append(record, this.#queueWritten);
+  #append(record: Uint8Array, written: (entry: OutboxEntry) => void = this.#queueWritten): Promise<void> {
+    const appended = this.#options.outbox.append(record, written);
     // `stop` waits for every append so far. Chained, not just the last: an append the outbox
     // refuses at once (too large, closed) settles before the earlier ones still being written.
     const settled = appended.then(noop, noop);
