@@ -1,0 +1,127 @@
+/**
+ * Where the update server keeps envelopes and payloads: a folder (the default), or an
+ * S3-compatible bucket (`s3://bucket/prefix`) whose endpoint and credentials come from the
+ * environment, served to devices as short-lived presigned URLs.
+ */
+import { fileURLToPath } from 'node:url';
+import type { Clock } from '../../../sdk/core/clock.js';
+import { ValidationError } from '../../../sdk/core/errors.js';
+import { FolderArtefactStore } from './folder-store.js';
+import { S3ArtefactStore } from './s3-store.js';
+import { ArtefactStoreError, checkArtefactKey, type ArtefactStore } from './store.js';
+
+export { FolderArtefactStore } from './folder-store.js';
+export { DEFAULT_S3_MAX_GET_BYTES, DEFAULT_S3_TIMEOUT_MS, MAX_SINGLE_PUT_BYTES, S3ArtefactStore, type S3StoreOptions } from './s3-store.js';
+export { MAX_PRESIGN_EXPIRES_S, type AwsCredentials } from './sigv4.js';
+export { ArtefactStoreError, MAX_ARTEFACT_KEY_BYTES, checkArtefactKey, type ArtefactStore, type ArtefactStoreReason } from './store.js';
+
+/** Options of {@link openArtefactStore} that do not come from the environment. */
+export interface OpenArtefactStoreOptions {
+  /** Signing time of an S3 store (a presigned URL is valid from `now()`). Default the system's. */
+  readonly clock?: Pick<Clock, 'now'>;
+  /** An S3 store's longest wait to connect and between two steps of an exchange, ms. Default `SENSORKIT_S3_TIMEOUT_MS` or 10,000. */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Opens the artefact store a `--store` value names: a folder path (or `file:` URL), or
+ * `s3://bucket/prefix`. For S3, from `env`:
+ * - endpoint: `SENSORKIT_S3_ENDPOINT`, else `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`, else
+ *   `https://s3.<region>.amazonaws.com`;
+ * - region: `AWS_REGION`, else `AWS_DEFAULT_REGION`, else `us-east-1`;
+ * - credentials: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, optional `AWS_SESSION_TOKEN`;
+ * - addressing: path-style for a custom endpoint, virtual-hosted for AWS (path-style for a bucket
+ *   with a dot in its name); `SENSORKIT_S3_PATH_STYLE=true|false` decides otherwise;
+ * - `SENSORKIT_S3_TIMEOUT_MS`: the longest wait for the endpoint (default 10,000).
+ *
+ * Nothing is contacted here: call `check()` before serving. Throws `ValidationError` for a
+ * malformed value, `ArtefactStoreError` (`missing-credentials`) when S3 credentials are missing.
+ *
+ * @example
+ * ```ts
+ * const store = openArtefactStore(flags.store ?? './artefacts', process.env)
+ * await store.check() // "s3://firmware/releases/: bucket "firmware" does not exist at https://… (NoSuchBucket)"
+ * ```
+ */
+export function openArtefactStore(url: string, env: NodeJS.ProcessEnv = process.env, options: OpenArtefactStoreOptions = {}): ArtefactStore {
+  if (typeof url !== 'string' || url.trim() === '') throw new ValidationError('store', 'give a folder path or s3://bucket/prefix');
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(url)?.[1]?.toLowerCase();
+  if (scheme === 's3') return openS3(url, env, options);
+  if (scheme === 'file') return new FolderArtefactStore(fileURLToPath(url));
+  if (scheme !== undefined && scheme.length > 1 && url.startsWith(`${scheme}://`)) {
+    throw new ValidationError('store', `${JSON.stringify(url)}: unsupported scheme "${scheme}:"; give a folder path or s3://bucket/prefix`);
+  }
+  return new FolderArtefactStore(url);
+}
+
+function openS3(url: string, env: NodeJS.ProcessEnv, options: OpenArtefactStoreOptions): S3ArtefactStore {
+  const match = /^s3:\/\/([^/?#]*)\/?([^?#]*)$/i.exec(url);
+  if (!match) throw new ValidationError('store', `${JSON.stringify(url)}: expected s3://bucket/prefix`);
+  const bucket = match[1]!;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..')) {
+    throw new ValidationError('store', `${JSON.stringify(url)}: "${bucket}" is not a bucket name (3 to 63 lowercase letters, digits, dots and hyphens)`);
+  }
+  const rawPrefix = match[2]!.replace(/\/+$/, '');
+  if (rawPrefix !== '') {
+    try {
+      checkArtefactKey(rawPrefix);
+    } catch (error) {
+      throw new ValidationError('store', `${JSON.stringify(url)}: the prefix ${(error as ValidationError).reason}`);
+    }
+  }
+  const prefix = rawPrefix === '' ? '' : `${rawPrefix}/`;
+  const name = `s3://${bucket}/${prefix}`;
+
+  const region = env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || 'us-east-1';
+  if (!/^[a-z0-9-]{1,64}$/.test(region)) throw new ValidationError('AWS_REGION', `${JSON.stringify(region)} is not a region name`);
+  const custom = env['SENSORKIT_S3_ENDPOINT'] || env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL'];
+  const endpoint = custom ? parseEndpoint(custom) : new URL(`https://s3.${region}.amazonaws.com`);
+
+  const accessKeyId = env['AWS_ACCESS_KEY_ID'];
+  const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'];
+  if (!accessKeyId || !secretAccessKey) {
+    const missing = [!accessKeyId && 'AWS_ACCESS_KEY_ID', !secretAccessKey && 'AWS_SECRET_ACCESS_KEY'].filter(Boolean).join(' and ');
+    throw new ArtefactStoreError('missing-credentials', name, `no credentials: set ${missing}`);
+  }
+  const sessionToken = env['AWS_SESSION_TOKEN'] || undefined;
+
+  const pathStyleFlag = env['SENSORKIT_S3_PATH_STYLE'];
+  let pathStyle = custom ? true : bucket.includes('.');
+  if (pathStyleFlag !== undefined && pathStyleFlag !== '') {
+    if (/^(true|1|yes)$/i.test(pathStyleFlag)) pathStyle = true;
+    else if (/^(false|0|no)$/i.test(pathStyleFlag)) pathStyle = false;
+    else throw new ValidationError('SENSORKIT_S3_PATH_STYLE', `${JSON.stringify(pathStyleFlag)}: expected true or false`);
+  }
+
+  let timeoutMs = options.timeoutMs;
+  const timeoutText = env['SENSORKIT_S3_TIMEOUT_MS'];
+  if (timeoutMs === undefined && timeoutText) {
+    timeoutMs = Number(timeoutText);
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new ValidationError('SENSORKIT_S3_TIMEOUT_MS', `${JSON.stringify(timeoutText)}: expected a whole number of milliseconds from 1`);
+  }
+
+  return new S3ArtefactStore({
+    bucket,
+    prefix,
+    endpoint,
+    region,
+    credentials: { accessKeyId, secretAccessKey, sessionToken },
+    pathStyle,
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+}
+
+function parseEndpoint(text: string): URL {
+  let endpoint: URL;
+  try {
+    endpoint = new URL(text);
+  } catch {
+    throw new ValidationError('SENSORKIT_S3_ENDPOINT', `${JSON.stringify(text)} is not a URL`);
+  }
+  if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') throw new ValidationError('SENSORKIT_S3_ENDPOINT', `${JSON.stringify(text)}: expected an http: or https: URL`);
+  if (endpoint.search || endpoint.hash || endpoint.username || endpoint.password) {
+    throw new ValidationError('SENSORKIT_S3_ENDPOINT', `${JSON.stringify(text)}: expected no query, fragment or user name (credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`);
+  }
+  return endpoint;
+}

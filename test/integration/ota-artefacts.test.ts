@@ -1,0 +1,304 @@
+/**
+ * The artefact stores through their public interface: a folder, and an S3 bucket served by s3rver
+ * on 127.0.0.1 with every V4 signature checked (test/support/s3.ts).
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ArgumentError, ValidationError } from '../../sdk/core/errors.js';
+import { ArtefactStoreError, FolderArtefactStore, S3ArtefactStore, openArtefactStore, type ArtefactStore } from '../../ota/server/artefacts/index.js';
+import { trackedCleanups } from '../support/cleanups.js';
+import { startTestS3, type TestS3 } from '../support/s3.js';
+
+const { cleanups, track } = trackedCleanups();
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'sensorkit-artefacts-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Deterministic bytes (a counter through SHA-256), `size` long. */
+function bytes(size: number, seed = 1): Buffer {
+  const out = Buffer.alloc(size);
+  for (let block = 0, at = 0; at < size; block++, at += 32) createHash('sha256').update(`${seed}:${block}`).digest().copy(out, at);
+  return out;
+}
+
+const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+/** The error a promise rejects with (fails the test when it resolves). */
+async function failure(promise: Promise<unknown>): Promise<ArtefactStoreError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ArtefactStoreError);
+  expect((error as Error).message).not.toContain('\n');
+  return error as ArtefactStoreError;
+}
+
+/** Runs the same contract against a store. */
+async function roundTrip(store: ArtefactStore, dir: string): Promise<void> {
+  const small = bytes(1000, 7);
+  expect(await store.put('envelopes/fw-2.suit', small)).toEqual({ size: 1000, sha256: sha256(small) });
+  expect(await store.head('envelopes/fw-2.suit')).toEqual({ size: 1000 });
+  expect(Buffer.from(await store.get('envelopes/fw-2.suit')).equals(small)).toBe(true);
+
+  const file = join(dir, 'fw-2.bin');
+  const payload = bytes(300_000, 8);
+  await writeFile(file, payload);
+  expect(await store.put('images/fw 2+ü.bin', file)).toEqual({ size: payload.length, sha256: sha256(payload) });
+  expect(await store.head('images/fw 2+ü.bin')).toEqual({ size: payload.length });
+  expect(Buffer.from(await store.get('images/fw 2+ü.bin')).equals(payload)).toBe(true);
+
+  // A put replaces the object.
+  await store.put('envelopes/fw-2.suit', Buffer.from('v2'));
+  expect(Buffer.from(await store.get('envelopes/fw-2.suit')).toString()).toBe('v2');
+
+  expect(await store.head('images/absent.bin')).toBeUndefined();
+  expect((await failure(store.get('images/absent.bin'))).reason).toBe('not-found');
+  for (const key of ['../escape.bin', '/etc/passwd', 'a\\b', 'a//b', 'a/./b', 'C:/x', '', 'a/..']) {
+    await expect(store.put(key, Buffer.from('x'))).rejects.toThrow(ValidationError);
+    await expect(store.head(key)).rejects.toThrow(ValidationError);
+    await expect(store.presignGet(key, 60)).rejects.toThrow(ValidationError);
+  }
+}
+
+describe('folder artefact store', () => {
+  it('puts bytes and files, heads, gets; keys stay inside the folder; no URL (the server serves files)', async () => {
+    const dir = await tempDir();
+    const root = join(dir, 'store');
+    const store = openArtefactStore(root);
+    expect(store.kind).toBe('folder');
+    await store.check();
+    expect((await stat(root)).isDirectory()).toBe(true);
+    await roundTrip(store, dir);
+    expect(await store.presignGet('images/fw 2+ü.bin', 900)).toBeUndefined();
+    expect((store as FolderArtefactStore).pathOf('images/fw 2+ü.bin')).toBe(join(root, 'images', 'fw 2+ü.bin'));
+    await expect(stat(join(dir, 'escape.bin'))).rejects.toThrow();
+    expect(openArtefactStore(`file://${root}`)).toBeInstanceOf(FolderArtefactStore);
+  });
+
+  it('one line when the folder cannot be used or a file to put does not exist', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'plain-file'), 'x');
+    const error = await failure(openArtefactStore(join(dir, 'plain-file')).check());
+    expect(error.reason).toBe('io');
+    expect(error.message).toMatch(/plain-file: cannot write: (ENOTDIR|EEXIST)|not a directory/);
+    const missing = await failure(openArtefactStore(join(dir, 'store')).put('a.bin', join(dir, 'no-such.bin')));
+    expect(missing.message).toBe(`${join(dir, 'no-such.bin')}: cannot read: no such file or directory`);
+  });
+});
+
+describe('S3 artefact store against s3rver', () => {
+  async function s3Store(prefix = 'releases'): Promise<{ s3: TestS3; store: ArtefactStore; dir: string }> {
+    const s3 = track(await startTestS3());
+    const store = openArtefactStore(`s3://${s3.bucket}/${prefix}`, s3.env);
+    return { s3, store, dir: await tempDir() };
+  }
+
+  it('check, put (bytes and a streamed file), head and get, under the prefix', async () => {
+    const { s3, store, dir } = await s3Store();
+    expect(store.kind).toBe('s3');
+    await store.check();
+    await roundTrip(store, dir);
+    expect(s3.refused).toEqual({});
+    // The object is under the prefix, path-style on the custom endpoint.
+    expect((store as S3ArtefactStore).objectUrl('images/fw 2+ü.bin').href).toBe(`${s3.endpoint}/${s3.bucket}/releases/images/fw%202%2B%C3%BC.bin`);
+  });
+
+  it('a presigned URL serves a byte range (206) and the whole object (200), to a client without credentials', async () => {
+    const { store } = await s3Store();
+    const payload = bytes(4096, 3);
+    await store.put('images/fw-3.bin', payload);
+    const url = await store.presignGet('images/fw-3.bin', 900);
+    expect(url).toMatch(/X-Amz-Expires=900&X-Amz-SignedHeaders=host&X-Amz-Signature=[0-9a-f]{64}$/);
+
+    const ranged = await fetch(url!, { headers: { Range: 'bytes=10-99' } });
+    expect(ranged.status).toBe(206);
+    expect(ranged.headers.get('content-range')).toBe('bytes 10-99/4096');
+    expect(Buffer.from(await ranged.arrayBuffer()).equals(payload.subarray(10, 100))).toBe(true);
+
+    const whole = await fetch(url!);
+    expect(whole.status).toBe(200);
+    expect(Buffer.from(await whole.arrayBuffer()).equals(payload)).toBe(true);
+  });
+
+  it('a presigned URL is refused after it expires, or when it is altered or its signature removed', async () => {
+    const s3 = track(await startTestS3());
+    const payload = bytes(200, 4);
+    await openArtefactStore(`s3://${s3.bucket}/fw`, s3.env).put('fw.bin', payload);
+    // Signed two hours ago (a clock the test sets): 60 s of life are long gone, 3 h are not.
+    const signedAt = Date.now() - 2 * 3600_000;
+    const past = openArtefactStore(`s3://${s3.bucket}/fw`, s3.env, { clock: { now: () => signedAt } });
+    const expired = await fetch((await past.presignGet('fw.bin', 60))!, { headers: { Range: 'bytes=10-99' } });
+    expect(expired.status).toBe(403);
+    expect(await expired.text()).toMatch(/<Code>AccessDenied<\/Code><Message>Request has expired/);
+    const stillValid = await fetch((await past.presignGet('fw.bin', 3 * 3600))!, { headers: { Range: 'bytes=10-99' } });
+    expect(stillValid.status).toBe(206);
+    expect(Buffer.from(await stillValid.arrayBuffer()).equals(payload.subarray(10, 100))).toBe(true);
+
+    const fresh = (await openArtefactStore(`s3://${s3.bucket}/fw`, s3.env).presignGet('fw.bin', 60))!;
+    const otherKey = fresh.replace('/fw/fw.bin?', '/fw/fx.bin?');
+    expect((await fetch(otherKey)).status).toBe(403);
+    const longer = fresh.replace('X-Amz-Expires=60', 'X-Amz-Expires=600');
+    expect((await fetch(longer)).status).toBe(403);
+    const unsigned = fresh.slice(0, fresh.indexOf('?'));
+    expect((await fetch(unsigned)).status).toBe(403);
+    expect(s3.refused).toEqual({ SignatureDoesNotMatch: 2, AccessDenied: 1 });
+  });
+
+  it('a presigned URL lives 1 s to 7 days', async () => {
+    const { store } = await s3Store();
+    await expect(store.presignGet('fw.bin', 604_800)).resolves.toMatch(/X-Amz-Expires=604800/);
+    for (const ttl of [0, -5, 1.5, 604_801]) await expect(store.presignGet('fw.bin', ttl)).rejects.toThrow(ArgumentError);
+  });
+
+  it('a wrong secret is refused (SignatureDoesNotMatch): one line from check, put (a streamed file), head and get', async () => {
+    const s3 = track(await startTestS3());
+    const dir = await tempDir();
+    const store = openArtefactStore(`s3://${s3.bucket}/fw`, { ...s3.env, AWS_SECRET_ACCESS_KEY: `${s3.secretAccessKey.slice(0, -2)}xx` });
+    const checked = await failure(store.check());
+    expect(checked.reason).toBe('access-denied');
+    expect(checked.message).toBe(
+      `s3://${s3.bucket}/fw/: access denied (SignatureDoesNotMatch): the request signature does not match the secret key; check AWS_SECRET_ACCESS_KEY`,
+    );
+    const file = join(dir, 'big.bin');
+    await writeFile(file, bytes(8 * 1024 * 1024, 5));
+    const put = await failure(store.put('big.bin', file));
+    expect(put.reason).toBe('access-denied');
+    expect(put.message).toMatch(/SignatureDoesNotMatch/);
+    expect((await failure(store.head('big.bin'))).reason).toBe('access-denied');
+    expect((await failure(store.get('big.bin'))).reason).toBe('access-denied');
+    expect(s3.refused['SignatureDoesNotMatch']).toBe(4);
+    // Nothing was stored.
+    expect(await openArtefactStore(`s3://${s3.bucket}/fw`, s3.env).head('big.bin')).toBeUndefined();
+  });
+
+  it('an unknown access key, and a key that may only read, are refused with one line', async () => {
+    const s3 = track(await startTestS3());
+    const unknown = openArtefactStore(`s3://${s3.bucket}/fw`, { ...s3.env, AWS_ACCESS_KEY_ID: 'AKIANOBODY' });
+    const error = await failure(unknown.check());
+    expect(error.reason).toBe('access-denied');
+    expect(error.message).toMatch(/\(InvalidAccessKeyId\): the endpoint does not know this access key id; check AWS_ACCESS_KEY_ID$/);
+
+    const reader = openArtefactStore(`s3://${s3.bucket}/fw`, { ...s3.env, AWS_ACCESS_KEY_ID: s3.readOnly.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.readOnly.secretAccessKey });
+    const denied = await failure(reader.check());
+    expect(denied.reason).toBe('access-denied');
+    expect(denied.message).toBe(`s3://${s3.bucket}/fw/: access denied (AccessDenied): the credentials may not write here: Access Denied`);
+    expect(await reader.head('fw.bin')).toBeUndefined();
+  });
+
+  it('a missing bucket is one line (NoSuchBucket)', async () => {
+    const s3 = track(await startTestS3());
+    const error = await failure(openArtefactStore('s3://no-such-bucket/fw', s3.env).check());
+    expect(error.reason).toBe('no-such-bucket');
+    expect(error.message).toBe(`s3://no-such-bucket/fw/: bucket "no-such-bucket" does not exist at ${s3.endpoint} (NoSuchBucket)`);
+  });
+
+  it('missing credentials are one line when the store is opened', () => {
+    const env = { SENSORKIT_S3_ENDPOINT: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'AKID' };
+    expect(() => openArtefactStore('s3://firmware/fw', env)).toThrow(ArtefactStoreError);
+    expect(() => openArtefactStore('s3://firmware/fw', env)).toThrow('s3://firmware/fw/: no credentials: set AWS_SECRET_ACCESS_KEY');
+    expect(() => openArtefactStore('s3://firmware', {})).toThrow('s3://firmware/: no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+  });
+
+  it('an endpoint that refuses connections, or accepts and stays silent, is one line within a bounded time', async () => {
+    const refusing = await closedPort();
+    const env = { SENSORKIT_S3_ENDPOINT: `http://127.0.0.1:${refusing}`, AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret' };
+    const refused = await failure(openArtefactStore('s3://firmware/fw', env).check());
+    expect(refused.reason).toBe('unreachable');
+    expect(refused.message).toBe(`http://127.0.0.1:${refusing}: cannot reach the endpoint: ECONNREFUSED`);
+
+    const silent = await silentServer();
+    cleanups.push(() => silent.close());
+    const store = openArtefactStore('s3://firmware/fw', { ...env, SENSORKIT_S3_ENDPOINT: `http://127.0.0.1:${silent.port}` }, { timeoutMs: 300 });
+    const started = Date.now();
+    const timedOut = await failure(store.head('fw.bin'));
+    expect(timedOut.reason).toBe('unreachable');
+    expect(timedOut.message).toBe(`http://127.0.0.1:${silent.port}: no answer within 300 ms`);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('a put of a large file streams it: memory grows far less than the file', async () => {
+    const { store, dir } = await s3Store();
+    const size = 192 * 1024 * 1024;
+    const file = join(dir, 'large.bin');
+    const handle = await open(file, 'w');
+    const block = bytes(1024 * 1024, 9);
+    for (let at = 0; at < size; at += block.length) await handle.write(block, 0, block.length, at);
+    await handle.close();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    let put: { size: number; sha256: string };
+    try {
+      put = await store.put('large.bin', file);
+    } finally {
+      clearInterval(sampler);
+    }
+    // Reading it whole would add at least its 192 MiB; streamed, about 30 MiB were measured.
+    expect(peak - before).toBeLessThan(size / 3);
+    expect(put.size).toBe(size);
+    expect(put.sha256).toBe(createHash('sha256').update(await readFile(file)).digest('hex'));
+    expect(await store.head('large.bin')).toEqual({ size });
+  });
+});
+
+describe('openArtefactStore: the --store value and the environment', () => {
+  const creds = { AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret' };
+
+  it('AWS: virtual-hosted in the region; path-style for a dotted bucket or when asked; a custom endpoint is path-style', () => {
+    const aws = openArtefactStore('s3://firmware/releases/', { ...creds, AWS_REGION: 'eu-central-1' }) as S3ArtefactStore;
+    expect(aws.objectUrl('fw.bin').href).toBe('https://firmware.s3.eu-central-1.amazonaws.com/releases/fw.bin');
+    expect((openArtefactStore('s3://fw.example.com', creds) as S3ArtefactStore).objectUrl('a/b.bin').href).toBe('https://s3.us-east-1.amazonaws.com/fw.example.com/a/b.bin');
+    expect((openArtefactStore('s3://firmware', { ...creds, SENSORKIT_S3_PATH_STYLE: 'true' }) as S3ArtefactStore).objectUrl('b.bin').href).toBe('https://s3.us-east-1.amazonaws.com/firmware/b.bin');
+    const minio = openArtefactStore('s3://firmware/p', { ...creds, AWS_ENDPOINT_URL: 'http://minio.local:9000/' }) as S3ArtefactStore;
+    expect(minio.objectUrl('b.bin').href).toBe('http://minio.local:9000/firmware/p/b.bin');
+    const virtual = openArtefactStore('s3://firmware/p', { ...creds, SENSORKIT_S3_ENDPOINT: 'https://objects.example.net', SENSORKIT_S3_PATH_STYLE: 'false' }) as S3ArtefactStore;
+    expect(virtual.objectUrl('b.bin').href).toBe('https://firmware.objects.example.net/p/b.bin');
+  });
+
+  it('refuses a bad bucket, prefix, scheme, endpoint or flag with ValidationError', () => {
+    for (const url of ['s3://Firmware/x', 's3://ab', 's3:///x', 's3://bucket/../x', 'http://host/x', 'ftp://host/x']) {
+      expect(() => openArtefactStore(url, creds), url).toThrow(ValidationError);
+    }
+    expect(() => openArtefactStore('s3://firmware', { ...creds, SENSORKIT_S3_ENDPOINT: 'not a url' })).toThrow(ValidationError);
+    expect(() => openArtefactStore('s3://firmware', { ...creds, SENSORKIT_S3_ENDPOINT: 'ftp://x' })).toThrow(ValidationError);
+    expect(() => openArtefactStore('s3://firmware', { ...creds, SENSORKIT_S3_PATH_STYLE: 'maybe' })).toThrow(ValidationError);
+    expect(() => openArtefactStore('s3://firmware', { ...creds, SENSORKIT_S3_TIMEOUT_MS: '-1' })).toThrow(ValidationError);
+    expect(() => openArtefactStore('')).toThrow(ValidationError);
+  });
+});
+
+/** A port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A TCP server that accepts connections and never answers. */
+async function silentServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
