@@ -5,13 +5,41 @@
  *
  * Times are milliseconds since the Unix epoch, fractional where the clock has sub-millisecond
  * resolution.
+ *
+ * Wall-time steps. When the host's wall clock steps (NTP setting the time of a board without a
+ * battery-backed RTC, an operator's `date -s`) by more than a threshold, the clock re-bases: `now()`
+ * jumps to the new wall time, every pending timer keeps its remaining delay (its due time moves by
+ * the step, so a step neither fires a burst of timers nor delays any), and the clock emits `step`
+ * with `{ stepMs, at }`. Whoever keeps absolute times on the clock (a sampler's tick schedule, a
+ * part clock's anchor) moves them by `stepMs` in its listener; whoever only measures durations uses
+ * {@link steadyNow}, which a step does not move.
  */
 import { ArgumentError, TimeoutError } from './errors.js';
+import { TypedEmitter } from './events.js';
 import { TimerQueue } from './timer-queue.js';
 
 /** A scheduled callback; `cancel()` is idempotent. */
 export interface Timer {
   cancel(): void;
+}
+
+/**
+ * A wall-time step the clock followed: `now()` jumped by `stepMs` (positive: forward) and reads
+ * `at` just after it.
+ *
+ * @example
+ * ```ts
+ * clock.on?.('step', ({ stepMs, at }) => console.log(`re-based by ${stepMs} ms at ${new Date(at).toISOString()}`))
+ * ```
+ */
+export interface ClockStep {
+  readonly stepMs: number;
+  readonly at: number;
+}
+
+/** Events of a clock that follows wall-time steps. */
+export interface ClockEvents {
+  step: [step: ClockStep];
 }
 
 /** The clock contract. */
@@ -23,6 +51,64 @@ export interface Clock {
    * the past fires as soon as possible. Callbacks due at the same time run in scheduling order.
    */
   schedule(atMs: number, callback: () => void): Timer;
+  /**
+   * A clock that follows wall-time steps reports each one, synchronously, after it moved its
+   * pending timers and before any of them fires. Optional: a clock without it never steps.
+   */
+  on?(event: 'step', listener: (step: ClockStep) => void): () => void;
+  /** The sum of the steps followed so far, ms (absent: never steps). */
+  readonly steppedMs?: number;
+}
+
+/**
+ * The clock's time less every step it followed: for durations and deadlines that must not move
+ * when the wall time steps (a rate limit's refill, a batch's age).
+ *
+ * @example
+ * ```ts
+ * const since = steadyNow(clock)
+ * // … later, whatever the wall clock did meanwhile
+ * const elapsedMs = steadyNow(clock) - since
+ * ```
+ */
+export function steadyNow(clock: Clock): number {
+  return clock.now() - (clock.steppedMs ?? 0);
+}
+
+/**
+ * Listens to a clock's steps; returns a function that stops listening (a no-op for a clock that
+ * never steps).
+ *
+ * @example
+ * ```ts
+ * const off = onClockStep(clock, ({ stepMs }) => (t0 += stepMs))
+ * // … at stop
+ * off()
+ * ```
+ */
+export function onClockStep(clock: Clock, listener: (step: ClockStep) => void): () => void {
+  return clock.on?.('step', listener) ?? (() => undefined);
+}
+
+/**
+ * A time read from `clock` while a step may have happened (e.g. across an awaited bus transfer),
+ * on the clock's current time base: `steppedBefore` is `clock.steppedMs` before the operation
+ * began. When steps happened since, `time` is moved by them if that brings it nearer the clock's
+ * time (it was read before the step), and kept otherwise (read after). Exact whenever the steps are
+ * larger than twice the operation's duration, which a step threshold of a second makes sure of.
+ *
+ * @example
+ * ```ts
+ * const before = clock.steppedMs ?? 0
+ * const batch = await acquisition.drain()
+ * const time = onCurrentBase(clock, batch.time, before)
+ * ```
+ */
+export function onCurrentBase(clock: Clock, time: number, steppedBefore: number): number {
+  const delta = (clock.steppedMs ?? 0) - steppedBefore;
+  if (delta === 0) return time;
+  const now = clock.now();
+  return Math.abs(time + delta - now) < Math.abs(time - now) ? time + delta : time;
 }
 
 /**
@@ -35,6 +121,15 @@ export interface SystemClockOptions {
    * `0` turns precision waits off. Default `1.5`.
    */
   precisionWindowMs?: number;
+  /**
+   * A difference between the wall clock and `now()` larger than this is a step, and the clock
+   * re-bases on it (see {@link Clock}); `Infinity` keeps the time base of the start. Default 1,000.
+   */
+  stepThresholdMs?: number;
+  /** How often the wall clock is compared while timers are pending or steps are listened to, ms. Default 1,000. */
+  stepCheckIntervalMs?: number;
+  /** The wall clock, ms since the epoch. Default `Date.now`. */
+  wallNow?: () => number;
 }
 
 /** The last stretch before a deadline that SystemClock spins instead of sleeping, ms. */
@@ -43,7 +138,16 @@ const SPIN_MS = 0.1;
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
- * The host's clock: wall time with the monotonic high-resolution counter's precision.
+ * The host's clock: wall time with the monotonic high-resolution counter's precision, re-based on
+ * each wall-time step larger than `stepThresholdMs`.
+ *
+ * The wall clock is compared every `stepCheckIntervalMs` (while the clock has timers or step
+ * listeners; the interval does not keep the process alive), before the due timers fire, and
+ * after each `schedule()` (in a microtask, so that a step is never reported from inside a
+ * caller's own code). Timers run on the monotonic counter, so a step never makes one fire early or
+ * late; re-basing moves their due times with `now()`. A step is reported once, then `now()` reads
+ * the wall time again. (NTP slewing the clock rate moves the wall clock and the monotonic counter
+ * alike on Linux, CLOCK_MONOTONIC being slewed too: no step.)
  *
  * Node's timers fire up to ~1 ms late. The clock keeps one queue of deadlines and one wake-up: it
  * sleeps on the event loop until the earliest deadline is within `precisionWindowMs`, then waits
@@ -58,31 +162,60 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  * clock.schedule(clock.now() + 10, () => console.log('10 ms later'))
  * ```
  */
-export class SystemClock implements Clock {
+export class SystemClock extends TypedEmitter<ClockEvents> implements Clock {
   readonly #precisionWindowMs: number;
-  readonly #origin = performance.timeOrigin;
+  readonly #stepThresholdMs: number;
+  readonly #stepCheckIntervalMs: number;
+  readonly #wallNow: () => number;
+  /** The time base: wall time at the origin plus the steps followed. */
+  #origin = performance.timeOrigin;
+  #steppedMs = 0;
   readonly #waitCell = new Int32Array(new SharedArrayBuffer(4));
   readonly #timers = new TimerQueue();
   #wakeUp: { cancel(): void } | undefined;
   #wakeUpFor = Number.NaN;
+  #stepWatch: ReturnType<typeof setInterval> | undefined;
+  #checkQueued = false;
   readonly #pump = (): void => this.#run();
+  readonly #queuedCheck = (): void => {
+    this.#checkQueued = false;
+    this.checkWallClock();
+  };
 
   constructor(options: SystemClockOptions = {}) {
+    super();
     const window = options.precisionWindowMs ?? 1.5;
     if (!Number.isFinite(window) || window < 0 || window > 50) {
       throw new ArgumentError(`Expected \`precisionWindowMs\` to be a number from 0 to 50, got ${String(window)}`);
     }
     this.#precisionWindowMs = window;
+    this.#stepThresholdMs = checkThreshold(options.stepThresholdMs);
+    const interval = options.stepCheckIntervalMs ?? 1000;
+    if (!(Number.isFinite(interval) && interval >= 10)) throw new ArgumentError(`Expected \`stepCheckIntervalMs\` to be a number from 10 and up, got ${String(interval)}`);
+    this.#stepCheckIntervalMs = interval;
+    if (options.wallNow !== undefined && typeof options.wallNow !== 'function') throw new ArgumentError('Expected `wallNow` to be a function');
+    this.#wallNow = options.wallNow ?? Date.now;
+    // `now()` starts on the wall clock of this moment (timeOrigin is the process's start, and the
+    // wall clock may have stepped since): a step before the clock existed is not one of its own.
+    if (this.#stepThresholdMs !== Infinity) this.#origin += this.#wallNow() - this.now();
   }
 
   now(): number {
     return this.#origin + performance.now();
   }
 
+  get steppedMs(): number {
+    return this.#steppedMs;
+  }
+
   schedule(atMs: number, callback: () => void): Timer {
     if (Number.isNaN(atMs)) throw new ArgumentError('Expected `atMs` to be a number, got NaN');
     const { timer, earliest } = this.#timers.add(atMs, callback);
     if (earliest) this.#arm();
+    if (!this.#checkQueued && this.#stepThresholdMs !== Infinity) {
+      this.#checkQueued = true;
+      queueMicrotask(this.#queuedCheck);
+    }
     return {
       cancel: () => {
         timer.cancel();
@@ -93,6 +226,48 @@ export class SystemClock implements Clock {
     };
   }
 
+  override on<K extends keyof ClockEvents>(event: K, listener: (...args: ClockEvents[K]) => void): () => void {
+    const off = super.on(event, listener);
+    this.#watchSteps();
+    return () => {
+      off();
+      this.#watchSteps();
+    };
+  }
+
+  /**
+   * Compares the wall clock with `now()` and re-bases on a step beyond the threshold; returns the
+   * step, if any. The clock does this by itself; call it to check at a moment of your choosing.
+   */
+  checkWallClock(): ClockStep | undefined {
+    if (this.#stepThresholdMs === Infinity) return undefined;
+    const stepMs = this.#wallNow() - this.now();
+    if (!(Math.abs(stepMs) > this.#stepThresholdMs)) return undefined;
+    this.#origin += stepMs;
+    this.#steppedMs += stepMs;
+    this.#timers.shift(stepMs);
+    // The wake-up was armed for a due time that moved: arm again (same remaining delay).
+    this.#wakeUp?.cancel();
+    this.#wakeUp = undefined;
+    this.#wakeUpFor = Number.NaN;
+    this.#arm();
+    const step = { stepMs, at: this.now() };
+    this.emit('step', step);
+    return step;
+  }
+
+  /** Runs the periodic comparison while there are timers or step listeners; stops it otherwise. */
+  #watchSteps(): void {
+    const wanted = this.#stepThresholdMs !== Infinity && (this.#timers.size > 0 || this.listenerCount('step') > 0);
+    if (wanted && this.#stepWatch === undefined) {
+      this.#stepWatch = setInterval(() => this.checkWallClock(), this.#stepCheckIntervalMs);
+      this.#stepWatch.unref();
+    } else if (!wanted && this.#stepWatch !== undefined) {
+      clearInterval(this.#stepWatch);
+      this.#stepWatch = undefined;
+    }
+  }
+
   /** Arms the one wake-up for the earliest deadline (if not armed for it already). */
   #arm(): void {
     const head = this.#timers.peek();
@@ -100,6 +275,7 @@ export class SystemClock implements Clock {
     this.#wakeUp?.cancel();
     this.#wakeUp = undefined;
     this.#wakeUpFor = Number.NaN;
+    this.#watchSteps();
     if (head === undefined) return;
     this.#wakeUpFor = head;
     const remaining = head - this.now();
@@ -120,6 +296,10 @@ export class SystemClock implements Clock {
   #run(): void {
     this.#wakeUp = undefined;
     this.#wakeUpFor = Number.NaN;
+    // Before the due timers fire: they then read the new time base, and those whose delay a step
+    // left unexpired (their due time moved) wait for it.
+    this.checkWallClock();
+    if (this.#wakeUp !== undefined) return;
     const head = this.#timers.peek();
     if (head === undefined) return;
     let remaining = head - this.now();
@@ -155,25 +335,64 @@ export class SystemClock implements Clock {
  * Promise continuations started by a callback run before the next timer fires when you use the async
  * methods (`advance`, `runUntil`), so async drivers behave as on a real clock.
  *
+ * It has a fake wall clock, `wallNow()`, that moves with it and that `stepWall(ms)` steps: a step
+ * larger than `stepThresholdMs` re-bases the clock exactly as a `SystemClock` re-bases on a step of
+ * the host's clock (`now()` jumps, pending timers keep their remaining delays, `step` is emitted).
+ *
  * @example
  * ```ts
  * const clock = new VirtualClock({ start: Date.UTC(2026, 0, 1) })
  * clock.schedule(clock.now() + 1000, () => console.log('one virtual second'))
  * await clock.advance(1000)
+ * clock.stepWall(2 * 3600_000) // NTP sets the time 2 h ahead: now() follows, the timers keep their delays
  * ```
  */
-export class VirtualClock implements Clock {
+export class VirtualClock extends TypedEmitter<ClockEvents> implements Clock {
   #now: number;
+  /** The fake wall clock's lead over `now()`, ms. */
+  #wallLead = 0;
+  #steppedMs = 0;
+  readonly #stepThresholdMs: number;
   readonly #timers = new TimerQueue();
 
-  constructor(options: { start?: number } = {}) {
+  constructor(options: { start?: number; stepThresholdMs?: number } = {}) {
+    super();
     const start = options.start ?? Date.UTC(2026, 0, 1);
     if (!Number.isFinite(start)) throw new ArgumentError(`Expected \`start\` to be a finite number of ms, got ${String(start)}`);
     this.#now = start;
+    this.#stepThresholdMs = checkThreshold(options.stepThresholdMs);
   }
 
   now(): number {
     return this.#now;
+  }
+
+  get steppedMs(): number {
+    return this.#steppedMs;
+  }
+
+  /** The fake wall clock, ms since the epoch: `now()` plus what `stepWall` added that the clock did not follow. */
+  wallNow(): number {
+    return this.#now + this.#wallLead;
+  }
+
+  /**
+   * Steps the fake wall clock by `ms` (negative: back). When it is then more than `stepThresholdMs`
+   * away from `now()`, the clock re-bases on it at once and emits `step` (returned); a smaller
+   * difference stays, and adds to the next step.
+   */
+  stepWall(ms: number): ClockStep | undefined {
+    if (!Number.isFinite(ms)) throw new ArgumentError(`Expected \`ms\` to be a finite number, got ${String(ms)}`);
+    this.#wallLead += ms;
+    const stepMs = this.#wallLead;
+    if (!(Math.abs(stepMs) > this.#stepThresholdMs)) return undefined;
+    this.#wallLead = 0;
+    this.#now += stepMs;
+    this.#steppedMs += stepMs;
+    this.#timers.shift(stepMs);
+    const step = { stepMs, at: this.#now };
+    this.emit('step', step);
+    return step;
   }
 
   schedule(atMs: number, callback: () => void): Timer {
@@ -194,14 +413,17 @@ export class VirtualClock implements Clock {
 
   /** Moves the clock to `timeMs`, firing every timer due up to and including that time. */
   async runUntil(timeMs: number): Promise<void> {
+    // A step during the run (a callback stepping the wall clock) moves the target with the timers.
+    const stepped = this.#steppedMs;
+    const target = (): number => timeMs + this.#steppedMs - stepped;
     for (;;) {
       await flushMicrotasks();
       const next = this.#timers.peek();
-      if (next === undefined || next > timeMs) break;
+      if (next === undefined || next > target()) break;
       this.#now = next;
       this.#timers.takeDue(next)!();
     }
-    if (timeMs > this.#now) this.#now = timeMs;
+    if (target() > this.#now) this.#now = target();
     await flushMicrotasks();
   }
 
@@ -210,13 +432,15 @@ export class VirtualClock implements Clock {
    * whether the predicate became true.
    */
   async runUntilCondition(predicate: () => boolean, limitMs: number): Promise<boolean> {
-    const deadline = this.#now + limitMs;
+    const stepped = this.#steppedMs;
+    const start = this.#now;
+    const deadline = (): number => start + limitMs + this.#steppedMs - stepped;
     for (;;) {
       await flushMicrotasks();
       if (predicate()) return true;
       const next = this.#timers.peek();
-      if (next === undefined || next > deadline) {
-        await this.runUntil(deadline);
+      if (next === undefined || next > deadline()) {
+        await this.runUntil(deadline());
         return predicate();
       }
       await this.runUntil(next);
@@ -252,6 +476,13 @@ export class VirtualClock implements Clock {
     }
     return promise;
   }
+}
+
+/** The step threshold option of both clocks. */
+function checkThreshold(value: number | undefined): number {
+  const threshold = value ?? 1000;
+  if (!(threshold > 0)) throw new ArgumentError(`Expected \`stepThresholdMs\` to be a number above 0 (Infinity: never re-base), got ${String(value)}`);
+  return threshold;
 }
 
 /**

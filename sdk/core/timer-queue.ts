@@ -5,7 +5,7 @@
 import type { Timer } from './clock.js';
 
 interface Pending {
-  readonly at: number;
+  at: number;
   readonly seq: number;
   readonly callback: () => void;
   cancelled: boolean;
@@ -45,6 +45,14 @@ export class TimerQueue {
     if (head === undefined || head.at > time) return undefined;
     this.#queue.shift();
     return head.callback;
+  }
+
+  /**
+   * Moves every pending timer by `ms` (a clock re-basing on a wall-time step): each keeps its
+   * remaining delay, and their order is unchanged.
+   */
+  shift(ms: number): void {
+    for (const pending of this.#queue) pending.at += ms;
   }
 
   /** Number of live timers. */

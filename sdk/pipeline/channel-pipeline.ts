@@ -168,6 +168,22 @@ export class ChannelPipeline {
     return this.#channelId;
   }
 
+  /**
+   * The clock re-based on a wall-time step of `stepMs` (`Clock`'s `step` event): moves the times
+   * the pipeline measures ages from (the last good value's, the last report's), so that a step is
+   * not taken for time passing (a stale value after +2 h) or running back (a heartbeat silent for
+   * 2 h after −2 h). A calibration's expiry is a date and stays.
+   *
+   * @example
+   * ```ts
+   * const off = onClockStep(clock, ({ stepMs }) => pipeline.rebase(stepMs))
+   * ```
+   */
+  rebase(stepMs: number): void {
+    if (this.#hasLastGood) this.#lastGoodTime += stepMs;
+    this.#report.rebase(stepMs);
+  }
+
   /** Processes one reading or read failure. */
   process(input: PipelineInput): PipelineOutput {
     const { time, provenance } = input;

@@ -5,6 +5,11 @@
  * slow creep is reported once it has moved by the deadband in total. A change of status is always
  * reported (the filter's default trigger is status-or-value), and a heartbeat bounds the time
  * between reports so that a quiet channel can be told from a dead one.
+ *
+ * The heartbeat counts from the last report's sample time. When the clock re-bases on a wall-time
+ * step, `rebase(stepMs)` moves that reference with it; a sample older than the last report (a step
+ * back nobody re-based) is reported, so the heartbeat is anchored again rather than silent until
+ * the wall clock catches up.
  */
 import { ArgumentError, ValidationError } from '../core/errors.js';
 import type { Sample } from '../core/sample.js';
@@ -77,6 +82,18 @@ export class ReportByException {
     return true;
   }
 
+  /**
+   * Moves the last report's time by `stepMs`: the clock re-based on a wall-time step.
+   *
+   * @example
+   * ```ts
+   * onClockStep(clock, ({ stepMs }) => rbe.rebase(stepMs))
+   * ```
+   */
+  rebase(stepMs: number): void {
+    this.#lastTime += stepMs;
+  }
+
   /** Forgets the last report; the next sample is reported. */
   reset(): void {
     this.#reported = false;
@@ -91,7 +108,8 @@ export class ReportByException {
     } else if (Math.abs(value - last) > this.#deadband) {
       return true;
     }
-    return sample.time - this.#lastTime >= this.#heartbeatMs;
+    const sinceReport = sample.time - this.#lastTime;
+    return sinceReport >= this.#heartbeatMs || (sinceReport < 0 && this.#heartbeatMs !== Infinity);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * What the runtime records in the audit log beside what the transports record themselves
  * (refused and signed requests, OPC UA logins): setting changes, certificate failures at the
- * broker, damaged outbox files (integrity), and the publication of every record on
+ * broker, damaged outbox files (integrity), wall-time steps of the clock (`clock.step`, with
+ * `stepMs`, the time it re-based at and whether it was followed), and the publication of every record on
  * `sensorkit/v1/<device id>/audit` for a plant's SIEM (IEC 62443-4-2 CR 6.1, CR 6.2).
  *
  * Published payload (`application/json`, QoS 1, not retained): the record exactly as stored, one
@@ -10,7 +11,7 @@
  * writes back) `{ time, source: "audit", category: "system", event: "audit.alert", result,
  * data: { kind, message, pending, dropped } }`, without `seq`, `prev` or `hash`: it is not in the log.
  */
-import type { Clock } from '../core/clock.js';
+import type { Clock, ClockStep } from '../core/clock.js';
 import type { Device } from '../device/device.js';
 import type { Transport } from '../transport/registry.js';
 import type { AuditAlert, AuditEntry } from '../../security/audit-log.js';
@@ -32,15 +33,37 @@ const CERTIFICATE_FAILURE = /certificate|CERT_|self[- ]signed|unable to (get|ver
  *
  * @example
  * ```ts
- * const unwire = wireAuditTrail({ security, device, transport, setAside: outbox.setAside, clock, publish: true })
+ * const unwire = wireAuditTrail({ security, device, transport, setAside: outbox.setAside, clock, publish: true, clockSteps: (listener) => runtime.on('clockStep', listener) })
  * ```
  */
-export function wireAuditTrail(options: { security: SecuritySide; device: Device; transport: Transport | undefined; setAside: readonly string[]; clock: Clock; publish: boolean }): () => void {
+export function wireAuditTrail(options: {
+  security: SecuritySide;
+  device: Device;
+  transport: Transport | undefined;
+  setAside: readonly string[];
+  clock: Clock;
+  publish: boolean;
+  /** Subscribes to the runtime's clock steps; returns the unsubscribe. */
+  clockSteps?: (listener: (step: ClockStep & { readonly followed: boolean; readonly leadMs?: number }) => void) => () => void;
+}): () => void {
   const { security, device, transport, clock } = options;
   const log = security.auditLog;
   if (log === undefined) return () => undefined;
   const offs: (() => void)[] = [];
   offs.push(device.on('property', (id, value) => security.record({ category: 'setting', event: 'property.changed', result: 'success', source: 'device', detail: { property: id, value } })));
+  if (options.clockSteps) {
+    offs.push(
+      options.clockSteps(({ stepMs, at, followed, leadMs }) =>
+        security.record({
+          category: 'clock',
+          event: 'clock.step',
+          result: 'success',
+          source: 'runtime',
+          detail: { stepMs: Math.round(stepMs), at: new Date(at).toISOString(), followed, ...(leadMs === undefined ? {} : { leadMs: Math.round(leadMs) }) },
+        }),
+      ),
+    );
+  }
   for (const file of options.setAside) security.record({ category: 'integrity', event: 'outbox.file-damaged', result: 'failure', source: 'outbox', detail: { setAside: file } });
   if (transport) {
     const seen = new Set<string>();

@@ -1,6 +1,6 @@
 /**
  * The runtime: a device wired to its board, its MQTT side (broker, durable outbox, transport), its
- * OPC UA server and the wall-clock watch, from one configuration, with an orderly shutdown.
+ * OPC UA server and the clock's wall-time steps, from one configuration, with an orderly shutdown.
  * `sensorkit run` is this plus flags and a live table; an application is this in a few lines.
  *
  * Lifecycle: `Runtime.open()` checks the configuration, loads the device, opens the board, builds
@@ -14,8 +14,14 @@
  * `provisioning`: nothing samples, publishes or serves, and `securityStatus().provisioning`
  * names each problem; the hardening audit runs at start and refuses critical findings, naming them.
  * Starts, stops, provisioning refusals, setting changes and clock steps go to the audit log.
+ *
+ * Clock steps: the runtime's `SystemClock` re-bases on a step of the system clock (NTP setting the
+ * time of a board without an RTC) and the readings after it carry the new wall time; the runtime
+ * emits `clockStep`, warns once (naming the step), and the audit trail records it (`clock.step`).
+ * A given clock that never steps can be watched against `wallNow` instead: its steps are only
+ * reported (`followed: false`), its timestamps keep their time base.
  */
-import { SystemClock, type Clock } from '../core/clock.js';
+import { onClockStep, SystemClock, type Clock, type ClockStep } from '../core/clock.js';
 import { ArgumentError, StateError, ValidationError } from '../core/errors.js';
 import type { CalibrationSpec } from '../pipeline/specs.js';
 import { TypedEmitter } from '../core/events.js';
@@ -40,13 +46,14 @@ import { startOpcuaSide, type OpcuaSide } from './opcua-side.js';
 export interface RuntimeOptions extends Omit<RuntimeConfig, 'device'> {
   /** A device file's path, what `loadDeviceFile` returned, or a model (`defineDevice`). */
   readonly device: DeviceSource;
-  /** Clock of the data path. Default: a `SystemClock`, watched for steps of the system clock. */
+  /** Clock of the data path. Default: a `SystemClock`, which follows steps of the system clock. */
   readonly clock?: Clock;
   /** How long `stop()` flushes the outbox before it disconnects, ms. Default 2000. */
   readonly flushMs?: number;
   /**
-   * The host's wall clock, for the watch of clock steps when `clock` is given (a `SystemClock`
-   * of the runtime's own is always watched, against `Date.now`). Default: no watch with a given clock.
+   * The host's wall clock, to watch a given `clock` that does not follow wall-time steps itself:
+   * steps are then reported (event, warning, audit record) but not followed. Default: none; a clock
+   * that follows steps (`SystemClock`, `VirtualClock.stepWall`) reports its own.
    */
   readonly wallNow?: () => number;
   /** The audit log's writes (a failing one to test a full disk). Default: the local file system. */
@@ -110,11 +117,28 @@ export interface RuntimeStatus {
   readonly opcua: OpcuaStatus;
 }
 
+/**
+ * A wall-time step as the runtime reports it: `followed` when the clock re-based on it (readings
+ * after it carry the new wall time), else only noticed (`leadMs`: how far the wall clock is ahead of
+ * the readings' time base).
+ *
+ * @example
+ * ```ts
+ * runtime.on('clockStep', ({ stepMs, at, followed }) => console.log(stepMs, new Date(at), followed))
+ * ```
+ */
+export interface RuntimeClockStep extends ClockStep {
+  readonly followed: boolean;
+  readonly leadMs?: number;
+}
+
 /** Events of a {@link Runtime}. */
 export interface RuntimeEvents {
   /** Every part serves, OPC UA included. */
   ready: [];
   state: [state: RuntimeState];
+  /** The wall clock stepped by more than the clock's threshold while running. */
+  clockStep: [step: RuntimeClockStep];
 }
 
 const WARN = (message: string): void => void process.stderr.write(`sensorkit: warning: ${message}\n`);
@@ -151,7 +175,6 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   readonly #mqtt: MqttSide | undefined;
   readonly #security: SecuritySide;
   readonly #hooks: Required<RuntimeHooks>;
-  readonly #ownClock: boolean;
   readonly #wallNow: (() => number) | undefined;
   #unwireAudit: (() => void) | undefined;
   readonly #flushMs: number;
@@ -163,7 +186,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   #stopping: Promise<void> | undefined;
   #settleReady!: { resolve(): void; reject(error: unknown): void };
 
-  private constructor(parts: { device: Device; board: Board; description: string; mqtt: MqttSide | undefined; security: SecuritySide; config: Omit<RuntimeConfig, 'device'>; hooks: Required<RuntimeHooks>; ownClock: boolean; wallNow: (() => number) | undefined; flushMs: number }) {
+  private constructor(parts: { device: Device; board: Board; description: string; mqtt: MqttSide | undefined; security: SecuritySide; config: Omit<RuntimeConfig, 'device'>; hooks: Required<RuntimeHooks>; wallNow: (() => number) | undefined; flushMs: number }) {
     super();
     this.device = parts.device;
     this.board = parts.board;
@@ -175,7 +198,6 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     this.broker = parts.mqtt?.broker;
     this.config = parts.config;
     this.#hooks = parts.hooks;
-    this.#ownClock = parts.ownClock;
     this.#flushMs = parts.flushMs;
     this.#opcua = parts.config.opcua === false ? { state: 'off' } : { state: 'starting', port: parts.config.opcua?.port ?? 4840 };
     this.ready = new Promise<void>((resolve, reject) => (this.#settleReady = { resolve, reject }));
@@ -229,7 +251,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
         });
         for (const aside of mqtt.outbox.setAside) warn(`a damaged outbox file was set aside as ${aside}; its readable records were kept`);
       }
-      return new Runtime({ device, board, description, mqtt, security, config, hooks: { warn, log: hooks.log ?? LOG }, ownClock: givenClock === undefined, wallNow, flushMs });
+      return new Runtime({ device, board, description, mqtt, security, config, hooks: { warn, log: hooks.log ?? LOG }, wallNow, flushMs });
     } catch (error) {
       // The trust store's reload timer must not outlive a runtime that never opened.
       await security?.close().catch(() => undefined);
@@ -263,7 +285,15 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   async #startAll(): Promise<void> {
     this.#setState('starting');
     const security = this.#security;
-    this.#unwireAudit = wireAuditTrail({ security, device: this.device, transport: this.transport, setAside: this.#mqtt?.outbox.setAside ?? [], clock: this.device.clock, publish: this.config.security?.auditLog ? this.config.security.auditLog.publish !== false : true });
+    this.#unwireAudit = wireAuditTrail({
+      security,
+      device: this.device,
+      transport: this.transport,
+      setAside: this.#mqtt?.outbox.setAside ?? [],
+      clock: this.device.clock,
+      publish: this.config.security?.auditLog ? this.config.security.auditLog.publish !== false : true,
+      clockSteps: (listener) => this.on('clockStep', listener),
+    });
     if (security.problems.length > 0) {
       security.record({ category: 'system', event: 'runtime.provisioning', result: 'denied', source: 'runtime', detail: { problems: [...security.problems] } });
       for (const problem of security.problems) this.#hooks.warn(`not provisioned: ${problem}`);
@@ -280,7 +310,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     if (this.#stopping) return;
     await this.device.start();
     if (this.#stopping) return;
-    if (this.#ownClock || this.#wallNow) this.#stopWatch = this.#watchClock();
+    this.#stopWatch = this.#watchClock();
     this.#setState('running');
     if (opcua === false) this.#readyNow();
   }
@@ -388,19 +418,22 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   }
 
   /**
-   * A step of the system clock (NTP setting the time of a board without an RTC) is not followed:
-   * say so, since the timestamps keep the time base of the start (see wall-clock-watch.ts).
-   * `initialLeadMs: 0`: the SystemClock started at the wall time of the process's start.
+   * Reports the clock's wall-time steps: each one the clock follows (its own `step` event), or,
+   * with `wallNow`, each one a clock that keeps its time base does not (see wall-clock-watch.ts).
    */
   #watchClock(): () => void {
-    const options = this.#wallNow ? { clock: this.device.clock, wallNow: this.#wallNow } : { clock: this.device.clock, initialLeadMs: 0 };
-    return watchWallClock(options, (step, lead) => {
-      this.#security.record({ category: 'clock', event: 'clock.step', result: 'success', source: 'runtime', detail: { stepMs: Math.round(step), leadMs: Math.round(lead) } });
-      const off = `${describeStep(lead).slice(1)} ${lead > 0 ? 'behind' : 'ahead of'} it`;
-      this.#hooks.warn(
-        `the system clock stepped by ${describeStep(step)} (NTP setting the time?); sensorkit's timestamps keep ` +
-          `the time base of its start, now ${off}, until it restarts: start it after time-sync.target (see README)`,
-      );
+    const clock = this.device.clock;
+    if (this.#wallNow) {
+      return watchWallClock({ clock, wallNow: this.#wallNow }, (stepMs, leadMs) => {
+        this.emit('clockStep', { stepMs, at: clock.now(), followed: false, leadMs });
+        const off = `${describeStep(leadMs).slice(1)} ${leadMs > 0 ? 'behind' : 'ahead of'} it`;
+        this.#hooks.warn(`the system clock stepped by ${describeStep(stepMs)} (NTP setting the time?); this clock does not follow it: its timestamps are now ${off}`);
+      });
+    }
+    return onClockStep(clock, (step) => {
+      this.emit('clockStep', { ...step, followed: true });
+      const order = step.stepMs < 0 ? '; readings after it are earlier than those before it' : '';
+      this.#hooks.warn(`the system clock stepped by ${describeStep(step.stepMs)} (NTP setting the time?); timestamps follow it from ${new Date(step.at).toISOString()}${order}`);
     });
   }
 

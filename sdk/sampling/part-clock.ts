@@ -117,6 +117,15 @@ export class PartClockModel {
     this.#binSize = 0;
   }
 
+  /**
+   * Moves the model's host time base by `ms` (the host clock re-based on a wall-time step): every
+   * observation keeps its place on the part's clock, so the step is not taken for drift.
+   */
+  shift(ms: number): void {
+    this.#tRef += ms;
+    this.#binStart += ms;
+  }
+
   /** Expected number of frames produced by host time `time` (fractional, the fit's mean). */
   countAt(time: number): number {
     if (Number.isNaN(this.#tRef)) return 0;

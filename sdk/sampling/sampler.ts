@@ -9,8 +9,13 @@
  * wait precisely (SystemClock blocks for the last part of the wait) can then never be busy waiting
  * for one group's tick while another group's tick comes due: with one timer per group, a 100 Hz
  * group's wait ran over the 1 kHz group's next tick and cost it one tick in ten.
+ *
+ * A wall-time step the clock follows (see `Clock`) moves `t0` and every due tick by the step: the
+ * cadence goes on unbroken (no catch-up ticks after a step forward, no pause after a step back) and
+ * the readings after it carry the new wall time. A read in flight across the step gets its times
+ * on the new base.
  */
-import type { Clock, Timer } from '../core/clock.js';
+import { onClockStep, onCurrentBase, type Clock, type ClockStep, type Timer } from '../core/clock.js';
 import { ArgumentError, SensorError, StateError } from '../core/errors.js';
 import type { Quality } from '../core/sample.js';
 import type { Reading } from '../drivers/contract.js';
@@ -138,6 +143,8 @@ export class Sampler {
   readonly #clock: Clock;
   readonly #groups = new Map<string, GroupState>();
   readonly #onTimer = (): void => this.#fire();
+  readonly #onStep = (step: ClockStep): void => this.#rebase(step.stepMs);
+  #offStep: (() => void) | undefined;
   #running = false;
   #timer: Timer | undefined;
   /** What the pending timer is armed for. */
@@ -204,6 +211,7 @@ export class Sampler {
   start(): void {
     if (this.#running) throw new StateError('the sampler is already running; stop() it first');
     this.#running = true;
+    this.#offStep = onClockStep(this.#clock, this.#onStep);
     const t0 = this.#clock.now();
     for (const state of this.#groups.values()) this.#begin(state, t0);
     this.#arm();
@@ -215,6 +223,8 @@ export class Sampler {
    */
   async stop(): Promise<void> {
     this.#running = false;
+    this.#offStep?.();
+    this.#offStep = undefined;
     this.#timer?.cancel();
     this.#timer = undefined;
     this.#timerAt = Infinity;
@@ -233,6 +243,15 @@ export class Sampler {
       stats[state.id] = { ticks: state.ticks, failures: state.failures, overruns: state.overruns };
     }
     return stats;
+  }
+
+  /** The clock re-based by `stepMs`: its timer moved with it; the schedule moves too. */
+  #rebase(stepMs: number): void {
+    for (const state of this.#groups.values()) {
+      state.t0 += stepMs;
+      state.nextAt += stepMs;
+    }
+    this.#timerAt += stepMs;
   }
 
   #begin(state: GroupState, t0: number): void {
@@ -295,14 +314,18 @@ export class Sampler {
   }
 
   /** Reads (a burst when oversampling), delivers the result; never rejects. */
-  async #serve(state: GroupState, scheduledTime: number, missedBefore: number): Promise<void> {
+  async #serve(state: GroupState, tickTime: number, missedBefore: number): Promise<void> {
+    const stepped = this.#clock.steppedMs ?? 0;
     let result: SamplingResult;
     try {
-      const reading = state.oversampling === 1 ? await state.read() : await this.#burst(state);
+      const read = state.oversampling === 1 ? await state.read() : await this.#burst(state);
+      // A step during the read: the tick's time moves with it; the reading's time if it was taken before.
+      const scheduledTime = tickTime + (this.#clock.steppedMs ?? 0) - stepped;
+      const reading = scheduledTime === tickTime ? read : { ...read, time: onCurrentBase(this.#clock, read.time, stepped) };
       result = missedBefore > 0 ? { ok: true, scheduledTime, reading, missedBefore } : { ok: true, scheduledTime, reading };
     } catch (error) {
       state.failures++;
-      result = { ok: false, scheduledTime, time: this.#clock.now(), error };
+      result = { ok: false, scheduledTime: tickTime + (this.#clock.steppedMs ?? 0) - stepped, time: this.#clock.now(), error };
     }
     state.busy = false;
     state.inFlight = undefined;

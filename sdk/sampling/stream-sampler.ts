@@ -12,8 +12,13 @@
  *   its FIFO on its own), or the driver counted frames overwritten before it read them (a
  *   continuous-conversion part read too late);
  * - duplicate: more frames than its clock allows (a frame read twice); those are dropped.
+ *
+ * A wall-time step the host clock follows moves the drain schedule and the part clock's anchor by
+ * the step: the frames after it are stamped on the new wall time, the part's rate and the count
+ * of frames are untouched (a step is neither drift nor a gap), and a drain in flight across the
+ * step has its time put on the new base.
  */
-import type { Clock, Timer } from '../core/clock.js';
+import { onClockStep, onCurrentBase, type Clock, type ClockStep, type Timer } from '../core/clock.js';
 import { ArgumentError, StateError } from '../core/errors.js';
 import type { Quality } from '../core/sample.js';
 import type { AcquisitionBatch, SensorClockedAcquisition } from '../drivers/contract.js';
@@ -130,6 +135,8 @@ export class StreamSampler {
   readonly #streams = new Map<string, StreamState>();
   #running = false;
   #timer: Timer | undefined;
+  readonly #onStep = (step: ClockStep): void => this.#rebase(step.stepMs);
+  #offStep: (() => void) | undefined;
   #t0 = 0;
   #k = 0;
   #intervalMs = MAX_INTERVAL_MS;
@@ -189,6 +196,7 @@ export class StreamSampler {
     if (this.#running) throw new StateError('the stream sampler is already running; stop() it first');
     this.#intervalMs = this.#intervalOption ?? this.#defaultInterval();
     this.#running = true;
+    this.#offStep = onClockStep(this.#clock, this.#onStep);
     this.#t0 = this.#clock.now();
     this.#k = 0;
     for (const state of this.#streams.values()) this.#serve(state);
@@ -199,6 +207,8 @@ export class StreamSampler {
   async stop(): Promise<void> {
     const wasRunning = this.#running;
     this.#running = false;
+    this.#offStep?.();
+    this.#offStep = undefined;
     this.#timer?.cancel();
     this.#timer = undefined;
     await Promise.all([...this.#streams.values()].map((state) => state.inFlight));
@@ -224,6 +234,16 @@ export class StreamSampler {
       };
     }
     return stats;
+  }
+
+  /** The clock re-based by `stepMs`: the drain timer moved with it; the schedule and the anchors move too. */
+  #rebase(stepMs: number): void {
+    this.#t0 += stepMs;
+    for (const state of this.#streams.values()) {
+      state.model.shift(stepMs);
+      if (state.startedAt !== undefined) state.startedAt = { time: state.startedAt.time + stepMs, count: state.startedAt.count };
+      if (state.failingSince !== undefined) state.failingSince += stepMs;
+    }
   }
 
   #defaultInterval(): number {
@@ -278,8 +298,10 @@ export class StreamSampler {
 
   async #drain(state: StreamState): Promise<void> {
     let batch: AcquisitionBatch;
+    const stepped = this.#clock.steppedMs ?? 0;
     try {
       batch = await state.group.acquisition.drain();
+      if ((this.#clock.steppedMs ?? 0) !== stepped) batch = { ...batch, time: onCurrentBase(this.#clock, batch.time, stepped) };
     } catch (error) {
       state.failures++;
       state.busy = false;

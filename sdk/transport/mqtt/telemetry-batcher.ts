@@ -1,8 +1,11 @@
 /**
  * Collects reported samples into batches: a batch is closed when it has `maxSamples` samples or
  * when its first sample has waited `maxDelayMs` on the injected clock, whichever comes first.
+ * The wait is measured on the clock's steady time: a wall-time step the clock follows neither
+ * closes a batch early nor holds one back (after a step back of 2 h, `openedAt + maxDelayMs` on
+ * the wall clock would be 2 h away).
  */
-import type { Clock, Timer } from '../../core/clock.js';
+import { steadyNow, type Clock, type Timer } from '../../core/clock.js';
 import { ArgumentError } from '../../core/errors.js';
 import type { Sample } from '../../core/sample.js';
 
@@ -28,7 +31,7 @@ export class TelemetryBatcher {
   readonly #emit: (batch: readonly Sample[]) => void;
   #batch: Sample[] = [];
   #timer: Timer | undefined;
-  /** When the open batch got its first sample. */
+  /** When the open batch got its first sample, on the clock's steady time. */
   #openedAt = 0;
 
   constructor(options: BatchOptions & { readonly clock: Clock }, close: (batch: readonly Sample[]) => void) {
@@ -47,7 +50,7 @@ export class TelemetryBatcher {
 
   /** Adds a sample; closes the batch when it is full. */
   add(sample: Sample): void {
-    if (this.#batch.length === 0) this.#openedAt = this.#clock.now();
+    if (this.#batch.length === 0) this.#openedAt = steadyNow(this.#clock);
     this.#batch.push(sample);
     if (this.#batch.length >= this.maxSamples) this.#close();
     else this.#timer ??= this.#arm(this.#openedAt + this.maxDelayMs);
@@ -72,12 +75,12 @@ export class TelemetryBatcher {
    * cancelling it (a full batch every few ms would otherwise arm and cancel a timer each time);
    * when it fires it closes the batch then open if that one is due, else re-arms for it.
    */
-  #arm(at: number): Timer {
-    return this.#clock.schedule(at, () => {
+  #arm(dueSteady: number): Timer {
+    return this.#clock.schedule(this.#clock.now() + dueSteady - steadyNow(this.#clock), () => {
       this.#timer = undefined;
       if (this.#batch.length === 0) return;
       const due = this.#openedAt + this.maxDelayMs;
-      if (due > this.#clock.now()) this.#timer = this.#arm(due);
+      if (due > steadyNow(this.#clock)) this.#timer = this.#arm(due);
       else this.#close();
     });
   }

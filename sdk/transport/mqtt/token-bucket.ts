@@ -1,8 +1,10 @@
 /**
  * A token bucket on an injected clock: bounds how many command replies a device sends, so that a
  * flood of requests costs the device a counter increment per request, not a reply each.
+ * Tokens accrue on the clock's steady time: a wall-time step the clock follows neither fills the
+ * bucket (forward) nor stalls it (back).
  */
-import type { Clock } from '../../core/clock.js';
+import { steadyNow, type Clock } from '../../core/clock.js';
 import { ArgumentError } from '../../core/errors.js';
 
 /**
@@ -29,12 +31,12 @@ export class TokenBucket {
     this.burst = burst;
     this.#clock = options.clock;
     this.#tokens = burst;
-    this.#at = options.clock.now();
+    this.#at = steadyNow(options.clock);
   }
 
   /** Spends one token; false when the bucket is empty. */
   take(): boolean {
-    const now = this.#clock.now();
+    const now = steadyNow(this.#clock);
     this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#at) / 1000) * this.ratePerSecond);
     this.#at = now;
     if (this.#tokens < 1) return false;
