@@ -1,36 +1,47 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+/**
+ * The update server in one process on PGlite in memory and a folder artefact store: the file
+ * listener (ETag, ranges), and the two API listeners — campaigns created over the management API,
+ * devices polling with ETags (200, 304, 204), downloading payloads from /files/ with ranges,
+ * reporting; the kill switch; poll jitter and download slots; a rollback campaign.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../../sdk/core/clock.js';
-import { campaignApi } from '../../ota/server/campaign-api.js';
-import { CampaignStore } from '../../ota/server/campaign-store.js';
+import { adminApi, type AdminApiOptions } from '../../ota/server/admin-api.js';
+import { openArtefactStore, type ArtefactStore } from '../../ota/server/artefacts/index.js';
+import { openDatabase } from '../../ota/server/db/sql.js';
+import { deviceApi, pollAfterS, type DeviceApiOptions } from '../../ota/server/device-api.js';
 import { startUpdateServer, type UpdateServer } from '../../ota/server/file-server.js';
+import { FleetStore } from '../../ota/server/fleet-store.js';
 import { envelopeFor, makeImage, makeKey } from '../support/ota-fixtures.js';
-import { makeDevice, publishImage } from '../support/ota-device.js';
-import { CampaignClient } from '../../ota/agent/campaign-client.js';
+import { publishImage } from '../support/ota-device.js';
 
 const key = makeKey();
 const image = makeImage(100_000, 7);
 let dir: string;
-let store: CampaignStore;
-let server: UpdateServer;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sensorkit-ota-server-'));
-  await publishImage(dir, 'firmware.bin', image, envelopeFor(image, 2, key));
-  await writeFile(join(dir, 'small.txt'), 'hello');
-  await writeFile(join(dir, 'small.txt.suit'), envelopeFor(Buffer.from('hello'), 1, key, { uri: 'small.txt' }));
-  store = new CampaignStore(join(dir, 'ota.db'), new VirtualClock());
-  server = await startUpdateServer({ dir, api: campaignApi(store) });
 });
 afterAll(async () => {
-  await server.close();
-  store.close();
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('update server', () => {
+describe('update server (files)', () => {
+  let server: UpdateServer;
+  beforeAll(async () => {
+    const served = join(dir, 'served');
+    await publishImage(served, 'firmware.bin', image, envelopeFor(image, 2, key));
+    await writeFile(join(served, 'small.txt'), 'hello');
+    await writeFile(join(served, 'small.txt.suit'), envelopeFor(Buffer.from('hello'), 1, key, { uri: 'small.txt' }));
+    server = await startUpdateServer({ dir: served });
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
   it('binds 127.0.0.1 and serves files with a strong ETag and byte ranges', async () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const whole = await fetch(`${server.url}firmware.bin`);
@@ -51,54 +62,205 @@ describe('update server', () => {
     expect((await fetch(`${server.url}..%2F..%2Fetc%2Fpasswd`)).status).toBe(404);
     expect((await fetch(`${server.url}missing.bin`)).status).toBe(404);
   });
+});
 
-  it('runs a campaign: a device pulls its offer, updates and reports; failures halt it', async () => {
+interface Fleet {
+  store: FleetStore;
+  clock: VirtualClock;
+  artefacts: ArtefactStore;
+  device: string;
+  admin: string;
+}
+const fleets: { store: FleetStore; servers: UpdateServer[] }[] = [];
+afterEach(async () => {
+  for (const { store, servers } of fleets.splice(0)) {
+    for (const server of servers) await server.close();
+    await store.close();
+  }
+});
+
+/** PGlite in memory, a folder store, and the device and management listeners. */
+async function fleet(options: { device?: DeviceApiOptions; admin?: AdminApiOptions } = {}): Promise<Fleet> {
+  const clock = new VirtualClock();
+  const store = await FleetStore.open(await openDatabase(undefined), clock);
+  const artefacts = openArtefactStore(await mkdtemp(join(dir, 'store-')));
+  await artefacts.check();
+  const device = await startUpdateServer({ api: deviceApi(store, artefacts, { clock, ...options.device }) });
+  const admin = await startUpdateServer({ api: adminApi(store, { clock, artefacts, ...options.admin }) });
+  fleets.push({ store, servers: [device, admin] });
+  return { store, clock, artefacts, device: device.url, admin: admin.url };
+}
+
+const post = (url: string, body: unknown): Promise<Response> => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
+
+/** Creates a campaign through the store (the management API without tokens refuses changes) and releases its first wave. */
+async function campaign(f: Fleet, devices: string[], policy: object = {}, envelope = envelopeFor(image, 2, key)): Promise<number> {
+  await f.artefacts.put('firmware.bin', image);
+  await f.store.assign('line-3', devices);
+  const { parseRolloutPolicy } = await import('../../ota/server/rollout/policy.js');
+  const created = await f.store.createCampaign({ name: 'fw 2', group: 'line-3', envelope, policy: parseRolloutPolicy(policy) });
+  await f.store.schedule();
+  return created.id;
+}
+
+interface Offer {
+  campaign: number;
+  envelope: string;
+  sequence: number;
+  payloads: Record<string, string>;
+  pollAfterS: number;
+  downloadAfterS: number;
+}
+
+describe('device API', () => {
+  it('answers a poll with the envelope and payload URLs and an ETag, then 304 while nothing changed; 204 when nothing is offered', async () => {
+    const f = await fleet();
     const envelope = envelopeFor(image, 2, key);
-    const id = store.create({ name: 'fw 2', group: 'line-3', envelope, failureThreshold: 0.4, minReports: 2 });
-    store.assign('line-3', ['en-1-SN1', 'en-1-SN2', 'en-1-SN3']);
-    expect((await fetch(`${server.url}api/offer?device=x&group=line-9`)).status).toBe(204);
-    // The group a request names is not the device's: x stays unassigned, SN2 is offered as line-3.
-    expect((await fetch(`${server.url}api/offer?device=x&group=line-3`)).status).toBe(204);
-    expect((await fetch(`${server.url}api/offer?device=en-1-SN2&group=line-9`)).status).toBe(200);
-    const offer = await fetch(`${server.url}api/offer?device=en-1-SN1&group=line-3`);
-    expect(offer.status).toBe(200);
-    expect(offer.headers.get('x-campaign')).toBe(String(id));
-    const bytes = new Uint8Array(await offer.arrayBuffer());
-    expect(bytes).toEqual(envelope);
+    const id = await campaign(f, ['en-1-SN1', 'en-1-SN2'], { pollIntervalS: 60 }, envelope);
+    const nothing = await fetch(`${f.device}api/offer?device=stranger`);
+    expect(nothing.status).toBe(204);
+    expect(nothing.headers.get('etag')).toBe('"none"');
+    expect(Number(nothing.headers.get('x-poll-after'))).toBe(pollAfterS(300, 'stranger', '"none"'));
+    expect(Number(nothing.headers.get('x-poll-after'))).toBeGreaterThanOrEqual(240);
+    expect(Number(nothing.headers.get('x-poll-after'))).toBeLessThanOrEqual(360);
+    expect((await fetch(`${f.device}api/offer?device=stranger`, { headers: { 'if-none-match': '"none"' } })).status).toBe(304);
 
-    const device = await makeDevice(key);
-    const result = await device.agent.update({ envelope: bytes, baseUrl: server.url });
-    const report = async (deviceId: string, state: string, reason?: string): Promise<Record<string, unknown>> => {
-      const response = await fetch(`${server.url}api/report`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ campaign: id, device: deviceId, state, reason }) });
-      expect(response.status).toBe(200);
-      return (await response.json()) as Record<string, unknown>;
-    };
-    expect(result.trial).toBe('confirmed');
-    expect(await report('en-1-SN1', 'confirmed')).toMatchObject({ state: 'running', failureRatio: 0 });
-    expect((await fetch(`${server.url}api/offer?device=en-1-SN1&group=line-3`)).status).toBe(204);
-    expect(await report('en-1-SN2', 'rolled-back', 'health-check-failed')).toMatchObject({ state: 'halted', failureRatio: 0.5 });
-    expect((await fetch(`${server.url}api/offer?device=en-1-SN3&group=line-3`)).status).toBe(204);
-    const status = (await (await fetch(`${server.url}api/campaigns/${id}`)).json()) as { counts: Record<string, number> };
-    expect(status.counts).toMatchObject({ confirmed: 1, 'rolled-back': 1 });
-    const bad = await fetch(`${server.url}api/report`, { method: 'POST', body: '{"nope":1}' });
-    expect(bad.status).toBe(400);
-    await device.cleanup();
+    const first = await fetch(`${f.device}api/offer?device=en-1-SN1`);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-type')).toBe('application/json');
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^".+"$/);
+    const offer = (await first.json()) as Offer;
+    expect(offer).toMatchObject({ campaign: id, sequence: 2, downloadAfterS: 0 });
+    expect(Buffer.from(offer.envelope, 'base64')).toEqual(Buffer.from(envelope));
+    expect(Object.keys(offer.payloads)).toEqual(['firmware.bin']);
+    expect(offer.payloads['firmware.bin']).toBe(`${f.device}files/firmware.bin`);
+    // The jitter is the same for the same device and tag, within ±20 % of the policy's interval.
+    expect(Number(first.headers.get('x-poll-after'))).toBe(offer.pollAfterS);
+    expect(offer.pollAfterS).toBe(pollAfterS(60, 'en-1-SN1', etag));
+    expect(offer.pollAfterS).toBeGreaterThanOrEqual(48);
+    expect(offer.pollAfterS).toBeLessThanOrEqual(72);
+
+    const again = await fetch(`${f.device}api/offer?device=en-1-SN1`, { headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+    expect(again.headers.get('etag')).toBe(etag);
+    expect(again.headers.get('x-poll-after')).toBe(String(offer.pollAfterS));
+
+    // The payload from this listener, resumable.
+    const part = await fetch(offer.payloads['firmware.bin']!, { headers: { range: 'bytes=1000-' } });
+    expect(part.status).toBe(206);
+    expect(Buffer.from(await part.arrayBuffer())).toEqual(image.subarray(1000));
+
+    expect((await post(`${f.device}api/report`, { campaign: id, device: 'en-1-SN1', state: 'downloading' })).status).toBe(200);
+    const report = await post(`${f.device}api/report`, { campaign: id, device: 'en-1-SN1', state: 'confirmed' });
+    expect(report.status).toBe(200);
+    // Devices learn nothing of the campaign's internals.
+    expect(await report.json()).toEqual({ ok: true });
+    expect((await f.store.status(id)).counts.confirmed).toBe(1);
+    // A confirmed device is offered nothing more: the tag changed.
+    expect((await fetch(`${f.device}api/offer?device=en-1-SN1`, { headers: { 'if-none-match': etag } })).status).toBe(204);
   });
 
-  it('devices poll, update and report through CampaignClient; the campaign halts at the failure threshold', async () => {
-    const id = store.create({ name: 'fw 2 line 7', group: 'line-7', envelope: envelopeFor(image, 2, key), failureThreshold: 0.3, minReports: 3 });
-    const outcomes: (string | undefined)[] = [];
-    const healthy = [true, true, false, true, true];
-    store.assign('line-7', healthy.map((_, i) => `line7-${i}`));
-    for (let i = 0; i < healthy.length; i++) {
-      const device = await makeDevice(key, { healthProbes: [() => healthy[i]!] });
-      const client = new CampaignClient({ serverUrl: server.url, deviceId: `line7-${i}`, group: 'line-7' });
-      const offer = await client.poll();
-      outcomes.push(offer === undefined ? undefined : await client.run(device.agent, offer));
-      await device.cleanup();
+  it('refuses a report from a device that was never offered the campaign, and it changes nothing', async () => {
+    const f = await fleet();
+    const id = await campaign(f, ['en-1-SN1']);
+    const before = await f.store.status(id);
+    const forged = await post(`${f.device}api/report`, { campaign: id, device: 'never-offered', state: 'failed', failure: 'download' });
+    expect(forged.status).toBe(400);
+    expect(((await forged.json()) as { error: string }).error).toMatch(/never-offered/);
+    expect((await post(`${f.device}api/report`, { campaign: id, device: 'en-1-SN1', state: 'failed', failure: 'exploded' })).status).toBe(400);
+    expect(await f.store.status(id)).toEqual(before);
+  });
+
+  it('stops every offer with the kill switch (204) and offers again when it is lifted', async () => {
+    const f = await fleet();
+    await campaign(f, ['en-1-SN1']);
+    const offered = await fetch(`${f.device}api/offer?device=en-1-SN1`);
+    expect(offered.status).toBe(200);
+    await offered.arrayBuffer();
+    await f.store.setOffersStopped(true);
+    const stopped = await fetch(`${f.device}api/offer?device=en-1-SN1`, { headers: { 'if-none-match': offered.headers.get('etag')! } });
+    expect(stopped.status).toBe(204);
+    await f.store.setOffersStopped(false);
+    expect((await fetch(`${f.device}api/offer?device=en-1-SN1`)).status).toBe(200);
+  });
+
+  it('spreads download starts over slots of the policy rate, and keeps a device’s slot on 304', async () => {
+    const f = await fleet();
+    const devices = Array.from({ length: 5 }, (_, i) => `en-1-SN${i}`);
+    await campaign(f, devices, { downloadSlotsPerMinute: 60 });
+    const after: number[] = [];
+    for (const id of devices) after.push(((await (await fetch(`${f.device}api/offer?device=${id}`)).json()) as Offer).downloadAfterS);
+    expect(after).toEqual([0, 1, 2, 3, 4]);
+    await f.clock.advance(10_000);
+    expect(((await (await fetch(`${f.device}api/offer?device=${devices[0]}`)).json()) as Offer).downloadAfterS).toBe(0);
+  });
+
+  it('serves /files/ only for payloads a running campaign names', async () => {
+    const f = await fleet();
+    await f.artefacts.put('other.bin', Buffer.from('not named by any manifest'));
+    const id = await campaign(f, ['en-1-SN1']);
+    expect((await fetch(`${f.device}files/firmware.bin`, { method: 'HEAD' })).status).toBe(200);
+    for (const path of ['files/other.bin', 'files/..%2Ffirmware.bin', 'files/.check', 'files/%E0%A4%A', 'files/']) {
+      const response = await fetch(`${f.device}${path}`);
+      await response.arrayBuffer();
+      expect(response.status, path).not.toBe(200);
     }
-    // Two confirmed, one rolled back: 1/3 > 0.3 with 3 reports → halted; the rest get no offer.
-    expect(outcomes).toEqual(['confirmed', 'confirmed', 'rolled-back', undefined, undefined]);
-    expect(store.status(id)).toMatchObject({ state: 'halted', counts: { confirmed: 2, 'rolled-back': 1 } });
+    await f.store.halt(id, 'done');
+    await f.clock.advance(5000);
+    expect((await fetch(`${f.device}files/firmware.bin`)).status).toBe(404);
+  });
+});
+
+describe('management API', () => {
+  it('reads campaigns, devices and the fleet; refuses changes without tokens (403)', async () => {
+    const f = await fleet({ admin: { instance: { name: 'ota-a', holding: () => true } } });
+    const id = await campaign(f, ['en-1-SN1']);
+    expect(await (await fetch(`${f.admin}api/campaigns`)).json()).toMatchObject([{ id, name: 'fw 2', state: 'running' }]);
+    expect(await (await fetch(`${f.admin}api/campaigns/${id}`)).json()).toMatchObject({ id, targeted: 1 });
+    expect(await (await fetch(`${f.admin}api/devices?group=line-3`)).json()).toMatchObject([{ id: 'en-1-SN1', group: 'line-3' }]);
+    expect(await (await fetch(`${f.admin}api/fleet`)).json()).toEqual({ offersStopped: false, instance: 'ota-a', scheduling: true });
+    expect((await post(`${f.admin}api/fleet/stop`, {})).status).toBe(403);
+    expect(await f.store.offersStopped()).toBe(false);
+    // The device listener has no management routes, and the management listener no device routes.
+    expect((await fetch(`${f.device}api/campaigns`)).status).toBe(404);
+    expect((await fetch(`${f.admin}api/offer?device=en-1-SN1`)).status).toBe(404);
+  });
+
+  it('creates a campaign with a policy, refuses one whose payload is not in the store or whose policy is out of range', async () => {
+    const { AdminTokens } = await import('../../ota/server/admin-tokens.js');
+    const tokens = await AdminTokens.load(join(await mkdtemp(join(dir, 'tokens-')), 'tokens.json'));
+    const { token } = await tokens.create('olga', 'operator');
+    const f = await fleet({ admin: { adminTokens: tokens } });
+    const call = (path: string, body: unknown): Promise<Response> => fetch(`${f.admin}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    await f.store.assign('line-3', ['en-1-SN1', 'en-1-SN2']);
+    const envelope = b64(envelopeFor(image, 2, key));
+    const missing = await call('api/campaigns', { name: 'fw 2', group: 'line-3', envelope });
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { error: string }).error).toMatch(/payload firmware\.bin is not in the folder store/);
+    await f.artefacts.put('firmware.bin', image.subarray(1));
+    expect(((await (await call('api/campaigns', { name: 'fw 2', group: 'line-3', envelope })).json()) as { error: string }).error).toMatch(/has 99999 bytes; the manifest signs 100000/);
+    await f.artefacts.put('firmware.bin', image);
+    const bad = await call('api/campaigns', { name: 'fw 2', group: 'line-3', envelope, policy: { waves: [50, 40] } });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/waves/);
+    expect(await f.store.list()).toEqual([]);
+    const created = await call('api/campaigns', { name: 'fw 2', group: 'line-3', envelope, policy: { waves: [50, 50], pollIntervalS: 30 } });
+    expect(created.status).toBe(201);
+    const status = (await created.json()) as { id: number; waves: number[]; targeted: number; policy: { pollIntervalS: number } };
+    expect(status).toMatchObject({ waves: [50, 50], targeted: 2, policy: { pollIntervalS: 30 } });
+    expect((await call(`api/campaigns/${status.id}/pause`, { reason: 'look at wave 0' })).status).toBe(200);
+    expect((await f.store.status(status.id)).state).toBe('paused');
+    expect((await call(`api/campaigns/${status.id}/resume`, {})).status).toBe(200);
+    expect((await call(`api/campaigns/${status.id}/halt`, { reason: 'bad batch' })).status).toBe(200);
+    expect(await f.store.status(status.id)).toMatchObject({ state: 'halted', reason: 'bad batch' });
+    // The rollback campaign: a higher sequence pointing at the known-good image.
+    const rollback = await call(`api/campaigns/${status.id}/rollback`, { envelope: b64(envelopeFor(image, 3, key)), name: 'back to fw 1' });
+    expect(rollback.status, await rollback.clone().text()).toBe(201);
+    expect(await rollback.json()).toMatchObject({ kind: 'rollback', rollbackOf: status.id, sequence: 3 });
+    const stop = await call('api/fleet/stop', {});
+    expect(await stop.json()).toEqual({ offersStopped: true });
+    expect(await f.store.offersStopped()).toBe(true);
   });
 });

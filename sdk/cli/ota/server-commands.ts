@@ -1,45 +1,58 @@
-/** `sensorkit ota serve`, `sensorkit ota campaign …`, `sensorkit ota device …` and the administrator tokens. */
+/** `sensorkit ota serve` (the update server: a device listener and a management listener on one fleet database) and the administrator tokens. */
 import { readFile } from 'node:fs/promises';
+import { homedir, hostname } from 'node:os';
+import { resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SystemClock } from '../../core/clock.js';
 import { parseNumberOption, UsageError } from '../usage.js';
 import { AuditLog } from '../../../security/audit-log.js';
 import { auditConfiguration, formatFinding, isLoopback } from '../../../security/hardening/index.js';
 import { ADMIN_ROLES, AdminTokens, type AdminRole } from '../../../ota/server/admin-tokens.js';
-import { campaignApi } from '../../../ota/server/campaign-api.js';
-import { CampaignStore, type CampaignStatus } from '../../../ota/server/campaign-store.js';
-import { startUpdateServer } from '../../../ota/server/file-server.js';
-import { readInput, required } from './options.js';
-import { MAX_ENVELOPE_BYTES } from '../../../ota/manifest/suit-envelope.js';
-import { homedir } from 'node:os';
-import { resolve, sep } from 'node:path';
+import { adminApi } from '../../../ota/server/admin-api.js';
+import { openArtefactStore } from '../../../ota/server/artefacts/index.js';
+import { openDatabase } from '../../../ota/server/db/sql.js';
+import { deviceApi } from '../../../ota/server/device-api.js';
+import { startUpdateServer, type UpdateServer } from '../../../ota/server/file-server.js';
+import { FleetStore } from '../../../ota/server/fleet-store.js';
+import { required } from './options.js';
 
-export const SERVE_HELP = `Usage: sensorkit ota serve --dir DIR [--host 127.0.0.1] [--port 8080] [--db FILE]
-                          [--admin-tokens FILE] [--tls-cert FILE --tls-key FILE [--client-ca FILE]]
-                          [--audit-log FILE] [--rate-limit N]
+export const SERVE_HELP = `Usage: sensorkit ota serve --db URL|DIR --store DIR|s3://BUCKET/PREFIX [options]
+       sensorkit ota serve --dir DIR [--host 127.0.0.1] [--port 8080]
 
-Serves the envelopes (*.suit) in DIR and the payloads they sign (the file each manifest names by
-URI, when its size and SHA-256 match) over HTTP with strong ETags and byte ranges (devices resume
-downloads); nothing else in DIR is served. A system folder (/, /etc, /root, a home folder…) is
-refused as DIR. With --db
-the campaign API: GET /api/offer?device=ID, POST /api/report, GET /api/campaigns[/ID]. A device is
-offered the campaigns of the group it was assigned ('sensorkit ota device add'), and only reports of
-devices that were offered a campaign count towards halting it.
+The update server. With --db, two listeners on one fleet database (PostgreSQL, or PGlite in a
+directory): the device API (offers, reports, payload files) and the management API (campaigns,
+devices, the kill switch), each on its own port, so that only the device port need face the plant
+network. Any number of instances may share one PostgreSQL database; the rollout scheduler runs on
+one of them at a time (a lease another takes over when its holder dies). A PGlite directory is
+for one process at a time: change campaigns through the management API (--server) while it runs.
 
-  --admin-tokens FILE  administrators' bearer tokens (scrypt hashes; 'sensorkit ota token create'):
-                       reading campaigns needs role viewer, changing them (POST /api/campaigns,
-                       /api/campaigns/ID/percent|halt, /api/devices) operator. Without it the API
-                       is read-only, open to anyone who can connect, and only on a loopback --host
+  --db URL|DIR         postgres://USER:PASSWORD@HOST:PORT/DB, or a PGlite directory
+  --store DIR|s3://BUCKET/PREFIX
+                       where payloads are: a folder (served by the device listener under /files/)
+                       or an S3 bucket (devices get presigned URLs; SENSORKIT_S3_ENDPOINT or
+                       AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)
+  --host H             address of the device listener (default 127.0.0.1)
+  --device-port N      port of the device API (default 8080; 0 picks a free one)
+  --admin-host H       address of the management listener (default: --host)
+  --admin-port N       port of the management API (default 8081; 0 picks a free one)
+  --instance NAME      this instance's name, the scheduler lease holder (default HOSTNAME:PID)
+  --lease S            seconds a scheduler lease lasts unless renewed (default 15)
+  --poll-interval S    poll interval answered to devices offered nothing (default 300)
+  --admin-tokens FILE  administrators' bearer tokens ('sensorkit ota token create'): reading needs
+                       role viewer, changing operator. Without it the management API is read-only,
+                       open to anyone who can connect, and only on a loopback --admin-host
   --tls-cert FILE, --tls-key FILE
-                       serve HTTPS (TLS 1.2 at least) with this certificate and key (PEM)
-  --client-ca FILE     devices must present a client certificate chaining to this CA, whose CN
-                       or subjectAltName is the device id they ask or report for (mutual TLS)
+                       serve HTTPS (TLS 1.2 at least) on both listeners with this certificate and key
+  --client-ca FILE     devices must present a client certificate chaining to this CA, whose CN or
+                       subjectAltName is the device id they ask or report for (mutual TLS)
   --audit-log FILE     record refused requests and campaign changes in this hash-chained log
-  --rate-limit N       API requests per minute per client address (default 120; bursts of 60)
+  --rate-limit N       API requests per minute per client address on each listener (default 120;
+                       bursts of 60)
 
-Refusals are JSON: 401 without a valid token or device certificate, 403 without the role or for
-another device's id, 413 for a body above its limit, 429 above the rate limit.
-Runs until interrupted (Ctrl-C).
+Without --db: serves the envelopes (*.suit) in --dir and the payloads they sign, with strong ETags
+and byte ranges; nothing else in DIR. A system folder (/, /etc, /root, a home folder…) is refused.
+A database that does not answer, a schema newer than this sensorkit, or a store that cannot be
+read and written: one line and exit 1 before anything listens. Runs until interrupted (Ctrl-C).
 `;
 
 export const TOKEN_HELP = `Usage: sensorkit ota token create|list|revoke --tokens FILE [options]
@@ -53,34 +66,20 @@ export const TOKEN_HELP = `Usage: sensorkit ota token create|list|revoke --token
 Clients send the token as 'Authorization: Bearer TOKEN'. Also reachable as 'sensorkit ota campaign token …'.
 `;
 
-export const CAMPAIGN_HELP = `Usage: sensorkit ota campaign create|status|percent|halt --db FILE [options]
-
-  create --name N --group G --envelope FILE.suit [--percent P] [--failure-threshold R] [--min-reports N]
-  status [ID]            all campaigns, or one, as JSON
-  percent ID P           set the staged percentage (0–100)
-  halt ID                halt a campaign
-  token create|list|revoke --tokens FILE
-                         the update server's administrator tokens ('sensorkit ota token --help')
-
-A campaign targets a group; put devices in groups with 'sensorkit ota device add'.
-`;
-
-export const DEVICE_HELP = `Usage: sensorkit ota device add|remove|list --db FILE [options]
-
-  add --group G DEVICE…   put devices in group G (moving them out of any other)
-  remove DEVICE…          take devices out of their group (they are offered nothing)
-  list [--group G]        the assigned devices, as JSON
-
-A device's group is set here only: the offer requests of devices are not authenticated, so the
-group a request names is ignored.
-`;
+/** Waits for SIGINT or SIGTERM. */
+function interrupted(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+}
 
 /**
  * Runs `sensorkit ota serve` until SIGINT or SIGTERM.
  *
  * @example
  * ```ts
- * await serveCommand(['--dir', 'dist/ota', '--db', 'ota.db'])
+ * await serveCommand(['--db', 'postgres://ota@db/ota', '--store', 's3://firmware/releases'])
  * ```
  */
 export async function serveCommand(argv: readonly string[]): Promise<number> {
@@ -88,7 +87,10 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
     args: [...argv],
     allowPositionals: true,
     options: {
-      dir: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string', default: '8080' }, db: { type: 'string' },
+      db: { type: 'string' }, store: { type: 'string' }, dir: { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' }, port: { type: 'string' }, 'device-port': { type: 'string' },
+      'admin-host': { type: 'string' }, 'admin-port': { type: 'string', default: '8081' },
+      instance: { type: 'string' }, lease: { type: 'string', default: '15' }, 'poll-interval': { type: 'string', default: '300' },
       'admin-tokens': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'client-ca': { type: 'string' },
       'audit-log': { type: 'string' }, 'rate-limit': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -96,52 +98,101 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   });
   if (values.help) return void process.stdout.write(SERVE_HELP), 0;
   if (positionals.length > 0) throw new UsageError(`serve takes no arguments, got ${positionals.join(' ')}`);
-  const dir = required(values.dir, '--dir');
-  const port = parseNumberOption('--port', values.port, { integer: true, min: 0, max: 65_535 });
-  const system = systemFolder(resolve(dir));
-  if (system !== undefined) throw new UsageError(`--dir ${dir} is ${system}: serve a folder that holds only the envelopes and payloads to publish`);
-  if (values.db !== undefined) {
-    const served = resolve(dir);
-    const db = resolve(values.db);
-    // Everything under --dir is public; the campaign database (device ids, groups) is not.
-    if (db.startsWith(served.endsWith(sep) ? served : served + sep)) throw new UsageError(`--db ${values.db} is inside --dir ${dir}, which is served to anyone: keep it elsewhere`);
+  if (values.port !== undefined && values['device-port'] !== undefined) throw new UsageError('--port and --device-port are the same: give one');
+  const devicePort = parseNumberOption('--device-port', values['device-port'] ?? values.port ?? '8080', { integer: true, min: 0, max: 65_535 });
+  if (values.db === undefined) {
+    if (values.store !== undefined) throw new UsageError('--store needs --db (campaigns); without --db, serve --dir DIR serves signed files');
+    return serveFiles(required(values.dir, '--db or --dir'), values.host, devicePort);
+  }
+  if (values.store !== undefined && values.dir !== undefined) throw new UsageError('--store and --dir are the same (--dir is the older name of a folder store): give one');
+  const storeFlag = values.store === undefined ? '--dir' : '--store';
+  const storeUrl = required(values.store ?? values.dir, '--store');
+  const adminPort = parseNumberOption('--admin-port', values['admin-port'], { integer: true, min: 0, max: 65_535 });
+  const adminHost = values['admin-host'] ?? values.host;
+  const leaseMs = parseNumberOption('--lease', values.lease, { min: 1, max: 3600 }) * 1000;
+  const idlePollIntervalS = parseNumberOption('--poll-interval', values['poll-interval'], { min: 1, max: 86_400 });
+  const instance = values.instance ?? `${hostname()}:${process.pid}`;
+  if (!/^[\x21-\x7e]{1,128}$/.test(instance)) throw new UsageError(`--instance: expected 1–128 printable characters without spaces, got ${JSON.stringify(instance.slice(0, 60))}`);
+  const rateLimit = values['rate-limit'] === undefined ? undefined : parseNumberOption('--rate-limit', values['rate-limit'], { min: 1, max: 1_000_000 });
+  const folder = /^s3:\/\//i.test(storeUrl) ? undefined : resolve(storeUrl);
+  if (folder !== undefined) {
+    const system = systemFolder(folder);
+    if (system !== undefined) throw new UsageError(`${storeFlag} ${storeUrl} is ${system}: use a folder that holds only the payloads to publish`);
+    // Payload files under the folder are served to devices; the database (device ids, groups) is not.
+    if (!/^postgres(ql)?:\/\//i.test(values.db) && inside(resolve(values.db), folder)) throw new UsageError(`--db ${values.db} is inside ${storeFlag} ${storeUrl}, whose files are served: keep it elsewhere`);
   }
   const security = await serverSecurity(values);
-  if (values.db !== undefined && security.tokens === undefined && !isLoopback(values.host)) {
-    throw new UsageError(`--host ${values.host} without --admin-tokens would open the campaign API to the network unauthenticated: create a token ('sensorkit ota token create NAME --role admin --tokens FILE') and pass --admin-tokens FILE, or serve on 127.0.0.1`);
+  if (security.tokens === undefined && !isLoopback(adminHost)) {
+    throw new UsageError(`--admin-host ${adminHost} without --admin-tokens would open the management API to the network unauthenticated: create a token ('sensorkit ota token create NAME --role admin --tokens FILE') and pass --admin-tokens FILE, or serve it on 127.0.0.1`);
   }
-  if (values.db !== undefined) {
-    if (security.tokens === undefined) process.stderr.write(`sensorkit: warning: no --admin-tokens: anyone who can connect to ${values.host} reads campaigns and device groups; campaign changes over HTTP are refused\n`);
-    const findings = await auditConfiguration(
-      { mqtt: false, opcua: false, updateServer: { host: values.host, ...(values['admin-tokens'] === undefined ? {} : { adminTokens: values['admin-tokens'] }), tls: { ...(values['tls-cert'] === undefined ? {} : { cert: values['tls-cert'], key: values['tls-key']! }), ...(values['client-ca'] === undefined ? {} : { clientCa: values['client-ca'] }) } } },
-      { profile: 'production', env: {}, execArgv: [] },
-    );
-    for (const finding of findings.filter((f) => f.setting?.startsWith('updateServer') === true)) process.stderr.write(`sensorkit: warning: ${formatFinding(finding)}\n`);
-  }
+  // Everything that can fail on bad input is checked before anything listens.
   const clock = new SystemClock();
+  const artefacts = openArtefactStore(storeUrl, process.env);
+  await artefacts.check();
   const audit = values['audit-log'] === undefined ? undefined : await AuditLog.open(values['audit-log'], { clock });
-  const rateLimit = values['rate-limit'] === undefined ? undefined : parseNumberOption('--rate-limit', values['rate-limit'], { min: 1, max: 1_000_000 });
-  const store = values.db === undefined ? undefined : new CampaignStore(values.db, clock);
-  const api = store
-    ? campaignApi(store, {
-        clock,
-        ...(security.tokens ? { adminTokens: security.tokens } : {}),
-        ...(security.tls?.clientCa ? { deviceCertificates: true } : {}),
-        ...(audit ? { audit } : {}),
-        ...(rateLimit === undefined ? {} : { rateLimit: { perMinute: rateLimit } }),
-      })
-    : undefined;
-  const server = await startUpdateServer({ dir, host: values.host, port, files: 'signed', ...(security.tls ? { tls: security.tls } : {}), ...(api ? { api } : {}) });
-  const guards = [security.tokens ? `administrator tokens from ${values['admin-tokens']}` : '', security.tls?.clientCa ? 'device certificates' : ''].filter(Boolean).join(' and ');
-  process.stdout.write(`serving the envelopes in ${dir} and the payloads they sign on ${server.url}${store ? ` with campaigns from ${values.db}${guards ? ` (${guards})` : ''}` : ''}\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await server.close();
-  store?.close();
-  await audit?.flush();
+  const db = await openDatabase(values.db);
+  let store: FleetStore;
+  try {
+    store = await FleetStore.open(db, clock, audit === undefined ? {} : { audit });
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+  // The database and the store are usable: now the warnings about how they are served.
+  if (security.tokens === undefined) process.stderr.write(`sensorkit: warning: no --admin-tokens: anyone who can connect to ${adminHost}:${adminPort} reads campaigns and device groups; changes over HTTP are refused\n`);
+  const findings = await auditConfiguration(
+    { mqtt: false, opcua: false, updateServer: { host: values.host, ...(values['admin-tokens'] === undefined ? {} : { adminTokens: values['admin-tokens'] }), tls: { ...(values['tls-cert'] === undefined ? {} : { cert: values['tls-cert'], key: values['tls-key']! }), ...(values['client-ca'] === undefined ? {} : { clientCa: values['client-ca'] }) } } },
+    { profile: 'production', env: {}, execArgv: [] },
+  );
+  for (const finding of findings.filter((f) => f.setting?.startsWith('updateServer') === true)) process.stderr.write(`sensorkit: warning: ${formatFinding(finding)}\n`);
+
+  const limits = rateLimit === undefined ? {} : { rateLimit: { perMinute: rateLimit } };
+  const listeners: UpdateServer[] = [];
+  const { startScheduler } = await import('../../../ota/server/scheduler.js');
+  let scheduler: ReturnType<typeof startScheduler> | undefined;
+  try {
+    const devices = await startUpdateServer({
+      host: values.host,
+      port: devicePort,
+      ...(security.tls ? { tls: security.tls } : {}),
+      api: deviceApi(store, artefacts, { clock, idlePollIntervalS, ...limits, ...(security.tls?.clientCa ? { deviceCertificates: true } : {}), ...(audit ? { audit } : {}) }),
+    });
+    listeners.push(devices);
+    scheduler = startScheduler({ store, clock, holder: instance, leaseMs });
+    const running = scheduler;
+    const admin = await startUpdateServer({
+      host: adminHost,
+      port: adminPort,
+      ...(security.tls ? { tls: { cert: security.tls.cert, key: security.tls.key } } : {}),
+      api: adminApi(store, { clock, artefacts, ...limits, instance: { name: instance, holding: () => running.holding() }, ...(security.tokens ? { adminTokens: security.tokens } : {}), ...(audit ? { audit } : {}) }),
+    });
+    listeners.push(admin);
+    const where = folder === undefined ? storeUrl : `files from ${folder}`;
+    process.stdout.write(`device API on ${devices.url} (offers, reports, ${where}${security.tls?.clientCa ? '; device certificates' : ''}) with ${db.kind === 'postgres' ? 'PostgreSQL' : 'PGlite'}\n`);
+    process.stdout.write(`management API on ${admin.url} (${security.tokens ? `administrator tokens from ${values['admin-tokens']}` : 'read-only without tokens'}) as instance ${instance}\n`);
+    await interrupted();
+  } finally {
+    await scheduler?.stop();
+    for (const listener of listeners) await listener.close();
+    await store.close();
+    await audit?.flush();
+  }
   return 0;
+}
+
+/** `serve --dir DIR` without a database: the envelopes and the payloads they sign, until interrupted. */
+async function serveFiles(dir: string, host: string, port: number): Promise<number> {
+  const system = systemFolder(resolve(dir));
+  if (system !== undefined) throw new UsageError(`--dir ${dir} is ${system}: serve a folder that holds only the envelopes and payloads to publish`);
+  const server = await startUpdateServer({ dir, host, port, files: 'signed' });
+  process.stdout.write(`serving the envelopes in ${dir} and the payloads they sign on ${server.url}\n`);
+  await interrupted();
+  await server.close();
+  return 0;
+}
+
+function inside(path: string, folder: string): boolean {
+  return path === folder || path.startsWith(folder.endsWith(sep) ? folder : folder + sep);
 }
 
 /** The tokens and TLS material of `serve`, read and checked. */
@@ -217,107 +268,8 @@ export async function tokenCommand(argv: readonly string[]): Promise<number> {
 const SYSTEM_FOLDERS = ['/', '/etc', '/root', '/home', '/Users', '/var', '/usr', '/boot', '/dev', '/proc', '/sys', '/run', '/srv', '/opt', '/tmp', '/bin', '/sbin', '/lib'];
 
 /** Why `dir` (resolved) is a folder not to serve, or undefined: a system folder or a home folder itself. */
-function systemFolder(dir: string): string | undefined {
+export function systemFolder(dir: string): string | undefined {
   if (SYSTEM_FOLDERS.includes(dir)) return 'a system folder';
   if (dir === homedir() || /^\/(home|Users)\/[^/]+$/.test(dir)) return 'a home folder';
   return undefined;
-}
-
-function printStatus(status: CampaignStatus | CampaignStatus[]): void {
-  process.stdout.write(`${JSON.stringify(status, null, 2)}\n`);
-}
-
-/**
- * Runs `sensorkit ota campaign create|status|percent|halt`.
- *
- * @example
- * ```ts
- * await campaignCommand(['percent', '3', '50', '--db', 'ota.db'])
- * ```
- */
-export async function campaignCommand(argv: readonly string[]): Promise<number> {
-  const [action, ...rest] = argv;
-  if (action === 'token') return tokenCommand(rest);
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      db: { type: 'string' }, name: { type: 'string' }, group: { type: 'string' }, envelope: { type: 'string' },
-      percent: { type: 'string' }, 'failure-threshold': { type: 'string' }, 'min-reports': { type: 'string' }, reason: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help || action === '--help' || action === '-h') return void process.stdout.write(CAMPAIGN_HELP), 0;
-  const store = new CampaignStore(required(values.db, '--db'), new SystemClock());
-  try {
-    const id = (index: number): number => parseNumberOption('ID', required(positionals[index], 'ID'), { integer: true, min: 1 });
-    switch (action) {
-      case 'create': {
-        const created = store.create({
-          name: required(values.name, '--name'),
-          group: required(values.group, '--group'),
-          envelope: await readInput(required(values.envelope, '--envelope'), { maxBytes: MAX_ENVELOPE_BYTES }),
-          ...(values.percent === undefined ? {} : { percent: parseNumberOption('--percent', values.percent, { integer: true, min: 0, max: 100 }) }),
-          ...(values['failure-threshold'] === undefined ? {} : { failureThreshold: parseNumberOption('--failure-threshold', values['failure-threshold'], { min: 0, max: 1 }) }),
-          ...(values['min-reports'] === undefined ? {} : { minReports: parseNumberOption('--min-reports', values['min-reports'], { integer: true, min: 1 }) }),
-        });
-        printStatus(store.status(created));
-        return 0;
-      }
-      case 'status':
-        printStatus(positionals.length === 0 ? store.list() : store.status(id(0)));
-        return 0;
-      case 'percent':
-        store.setPercent(id(0), parseNumberOption('P', required(positionals[1], 'P'), { integer: true, min: 0, max: 100 }));
-        printStatus(store.status(id(0)));
-        return 0;
-      case 'halt':
-        store.halt(id(0), values.reason ?? 'halted by hand');
-        printStatus(store.status(id(0)));
-        return 0;
-      default:
-        throw new UsageError(`campaign: unknown action "${action ?? ''}"; expected create, status, percent or halt`);
-    }
-  } finally {
-    store.close();
-  }
-}
-
-/**
- * Runs `sensorkit ota device add|remove|list`: the operator's assignment of devices to groups.
- *
- * @example
- * ```ts
- * await deviceGroupCommand(['add', '--db', 'ota.db', '--group', 'line-3', 'en-1-SN1', 'en-1-SN2'])
- * ```
- */
-export async function deviceGroupCommand(argv: readonly string[]): Promise<number> {
-  const [action, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: { db: { type: 'string' }, group: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
-  });
-  if (values.help || action === '--help' || action === '-h') return void process.stdout.write(DEVICE_HELP), 0;
-  if (action !== 'add' && action !== 'remove' && action !== 'list') throw new UsageError(`device: unknown action "${action ?? ''}"; expected add, remove or list`);
-  const ids = positionals.map((id) => deviceIdArgument(id));
-  if (action !== 'list' && ids.length === 0) throw new UsageError(`device ${action}: name at least one DEVICE`);
-  if (action === 'list' && ids.length > 0) throw new UsageError(`device list takes no DEVICE, got ${ids.join(' ')}`);
-  const group = action === 'add' ? deviceIdArgument(required(values.group, '--group'), '--group') : values.group;
-  if (action === 'remove' && group !== undefined) throw new UsageError('device remove takes no --group');
-  const store = new CampaignStore(required(values.db, '--db'), new SystemClock());
-  try {
-    if (action === 'add') store.assign(group!, ids);
-    if (action === 'remove') store.unassign(ids);
-    process.stdout.write(`${JSON.stringify(store.devices(action === 'list' ? group : undefined), null, 2)}\n`);
-    return 0;
-  } finally {
-    store.close();
-  }
-}
-
-/** A device id or group as the campaign API accepts it: 1–128 of letters, digits and `._:-`. */
-function deviceIdArgument(value: string, name = 'DEVICE'): string {
-  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(value)) throw new UsageError(`${name}: expected 1–128 letters, digits or ._:-, got ${JSON.stringify(value.slice(0, 60))}`);
-  return value;
 }

@@ -1,0 +1,273 @@
+/**
+ * The management API of the update server: its own listener (port), for operators, never for
+ * devices. Bearer tokens (admin-tokens.ts): role `viewer` reads, `operator` changes; without tokens
+ * reading is open and nothing can be changed over HTTP.
+ *
+ * - `GET /api/campaigns[/ID]` → status JSON; `GET /api/devices[?group=G]`; `GET /api/fleet`;
+ * - `POST /api/campaigns` `{ name, group?, envelope (base64), policy? }` → 201 (every payload the
+ *   manifest names must be in the artefact store with the manifest's size);
+ * - `POST /api/campaigns/ID/pause|resume|halt` `{ reason? }`;
+ * - `POST /api/campaigns/ID/rollback` `{ envelope (base64), name? }` → 201;
+ * - `POST /api/devices` `{ group, hardware?, devices: [ID…] }`, `POST /api/devices/remove` `{ devices }`;
+ * - `POST /api/fleet/stop|start`: the fleet-wide kill switch.
+ *
+ * Every request counts against its client's rate limit (429 with Retry-After), bodies are bounded
+ * (413), and refusals and changes are audit records.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SystemClock, type Clock } from '../../sdk/core/clock.js';
+import { SensorkitError, ValidationError } from '../../sdk/core/errors.js';
+import type { AuditSink } from '../../security/audit/event.js';
+import { MAX_ENVELOPE_BYTES, readEnvelopeUnverified } from '../manifest/suit-envelope.js';
+import type { AdminIdentity, AdminTokens } from './admin-tokens.js';
+import type { ArtefactStore } from './artefacts/index.js';
+import { authenticateAdmin, clientAddress, jsonError, recordAudit } from './api-auth.js';
+import { checkDeviceId, MAX_REASON_LENGTH } from './device-api.js';
+import type { UpdateServerApi } from './file-server.js';
+import type { FleetStore } from './fleet-store.js';
+import { ClientRateLimiter, type RateLimitOptions } from './rate-limit.js';
+import { parseRolloutPolicy } from './rollout/policy.js';
+
+/** Largest management body, bytes: an envelope in base64, a policy and a few fields. */
+export const MAX_MANAGEMENT_BYTES = 65_536;
+/** Most devices assigned by one request. */
+const MAX_DEVICES_PER_REQUEST = 1000;
+
+/** What this instance says about itself in `GET /api/fleet`. */
+export interface InstanceInfo {
+  /** The instance's name (the scheduler lease holder's name). */
+  readonly name: string;
+  /** Whether this instance holds the scheduler lease now. */
+  holding(): boolean;
+}
+
+/** Options of {@link adminApi}. */
+export interface AdminApiOptions {
+  /** Administrator tokens: reading needs `viewer`, changing `operator`. Default none: reads open, no changes over HTTP. */
+  readonly adminTokens?: AdminTokens;
+  /** Where refusals and changes are recorded (an `AuditLog`). */
+  readonly audit?: AuditSink;
+  /** Per-client rate limits. Default 120 a minute, bursts of 60. */
+  readonly rateLimit?: RateLimitOptions;
+  /** Clock of the rate limits. Default the system clock. */
+  readonly clock?: Clock;
+  /** Where payloads are checked for when a campaign is created. Default none: not checked. */
+  readonly artefacts?: ArtefactStore;
+  /** This instance, for `GET /api/fleet`. */
+  readonly instance?: InstanceInfo;
+}
+
+/**
+ * The payload URIs an envelope's manifest names with their signed sizes (every component).
+ * Throws `ValidationError` for bytes that are not a SUIT envelope.
+ *
+ * @example
+ * ```ts
+ * payloadsOf(envelope) // [{ key: 'fw-2.bin', size: 100000 }]
+ * ```
+ */
+export function payloadsOf(envelope: Uint8Array): { key: string; size: number }[] {
+  let manifest;
+  try {
+    ({ manifest } = readEnvelopeUnverified(envelope));
+  } catch (error) {
+    throw new ValidationError('envelope', `not a SUIT envelope: ${(error as Error).message}`);
+  }
+  return (manifest.components ?? [manifest]).filter((c) => c.uri !== undefined).map((c) => ({ key: c.uri!, size: c.imageSize }));
+}
+
+/**
+ * Checks that every payload the envelope names is in the artefact store with the size the manifest
+ * signs; throws `ValidationError` naming the first that is not.
+ *
+ * @example
+ * ```ts
+ * await checkPayloads(envelope, openArtefactStore('s3://fw/releases'))
+ * ```
+ */
+export async function checkPayloads(envelope: Uint8Array, artefacts: ArtefactStore): Promise<void> {
+  for (const { key, size } of payloadsOf(envelope)) {
+    const found = await artefacts.head(key);
+    if (found === undefined) throw new ValidationError('envelope', `payload ${key} is not in the ${artefacts.kind} store: upload it first (sensorkit ota campaign create --payload FILE)`);
+    if (found.size !== size) throw new ValidationError('envelope', `payload ${key} in the ${artefacts.kind} store has ${found.size} bytes; the manifest signs ${size}`);
+  }
+}
+
+/** An envelope in base64, bounded and parsed. */
+function envelopeField(value: unknown): Uint8Array {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(value)) throw new ValidationError('envelope', 'expected the envelope in base64');
+  const envelope = new Uint8Array(Buffer.from(value, 'base64'));
+  if (envelope.length > MAX_ENVELOPE_BYTES) throw new ValidationError('envelope', `expected at most ${MAX_ENVELOPE_BYTES} bytes, got ${envelope.length}`);
+  payloadsOf(envelope);
+  return envelope;
+}
+
+function reasonField(value: unknown, fallback: string): string {
+  const reason = value === undefined ? fallback : value;
+  if (typeof reason !== 'string' || reason.length > MAX_REASON_LENGTH) throw new ValidationError('reason', `expected text of at most ${MAX_REASON_LENGTH} characters`);
+  return reason;
+}
+
+type Change = 'create' | 'pause' | 'resume' | 'halt' | 'rollback' | 'assign' | 'unassign' | 'stop' | 'start';
+type Route =
+  | { kind: 'read'; what: 'campaigns' | 'campaign' | 'devices' | 'fleet'; id?: number }
+  | { kind: 'change'; what: Change; id?: number }
+  | { kind: 'unknown' };
+
+function routeOf(method: string, path: string): Route {
+  if (method === 'GET' && path === '/api/campaigns') return { kind: 'read', what: 'campaigns' };
+  if (method === 'GET' && path === '/api/devices') return { kind: 'read', what: 'devices' };
+  if (method === 'GET' && path === '/api/fleet') return { kind: 'read', what: 'fleet' };
+  if (method === 'POST' && path === '/api/campaigns') return { kind: 'change', what: 'create' };
+  if (method === 'POST' && path === '/api/devices') return { kind: 'change', what: 'assign' };
+  if (method === 'POST' && path === '/api/devices/remove') return { kind: 'change', what: 'unassign' };
+  if (method === 'POST' && (path === '/api/fleet/stop' || path === '/api/fleet/start')) return { kind: 'change', what: path.endsWith('stop') ? 'stop' : 'start' };
+  const campaign = /^\/api\/campaigns\/(\d{1,15})(?:\/(pause|resume|halt|rollback))?$/.exec(path);
+  if (campaign) {
+    const id = Number(campaign[1]);
+    if (method === 'GET' && campaign[2] === undefined) return { kind: 'read', what: 'campaign', id };
+    if (method === 'POST' && campaign[2] !== undefined) return { kind: 'change', what: campaign[2] as Change, id };
+  }
+  return { kind: 'unknown' };
+}
+
+function parseJson(body: Buffer): Record<string, unknown> {
+  const value = (body.length === 0 ? {} : JSON.parse(body.toString('utf8'))) as unknown;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError('body', 'expected a JSON object');
+  return value as Record<string, unknown>;
+}
+
+/**
+ * The management listener's handler, for {@link startUpdateServer}'s `api` option (without `dir`).
+ *
+ * @example
+ * ```ts
+ * const tokens = await AdminTokens.load('ota-admin-tokens.json')
+ * await startUpdateServer({ port: 8081, api: adminApi(store, { adminTokens: tokens, audit: auditLog, artefacts }) })
+ * ```
+ */
+export function adminApi(store: FleetStore, options: AdminApiOptions = {}): UpdateServerApi {
+  const limiter = new ClientRateLimiter(options.clock ?? new SystemClock(), options.rateLimit);
+  const admins = new WeakMap<IncomingMessage, AdminIdentity>();
+  const pathOf = (request: IncomingMessage): string => new URL(request.url ?? '/', 'http://x').pathname;
+
+  const screen = async (request: IncomingMessage, response: ServerResponse): Promise<boolean> => {
+    const wait = limiter.take(clientAddress(request));
+    if (wait > 0) {
+      jsonError(response, 429, 'too many requests', { 'retry-after': String(Math.ceil(wait / 1000)) });
+      return true;
+    }
+    const route = routeOf(request.method ?? '', pathOf(request));
+    if (route.kind === 'unknown') return false;
+    const source = `ota-server ${clientAddress(request)}`;
+    if (options.adminTokens === undefined) {
+      if (route.kind === 'read') return false;
+      recordAudit(options.audit, { category: 'ota', event: 'ota.api.forbidden', result: 'denied', source, actor: 'anonymous', detail: { path: pathOf(request), reason: 'no administrator tokens configured' } });
+      jsonError(response, 403, 'campaign changes over HTTP need administrator tokens (sensorkit ota serve --admin-tokens FILE)');
+      return true;
+    }
+    const admin = await authenticateAdmin(request, response, { tokens: options.adminTokens, needed: route.kind === 'read' ? 'viewer' : 'operator', audit: options.audit });
+    if (admin === undefined) return true;
+    admins.set(request, admin);
+    return false;
+  };
+
+  const handler = async (request: IncomingMessage, response: ServerResponse, body: Buffer): Promise<boolean> => {
+    const json = (status: number, value: unknown): void => void response.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(value)}\n`);
+    const route = routeOf(request.method ?? '', pathOf(request));
+    const url = new URL(request.url ?? '/', 'http://x');
+    const actor = admins.get(request)?.name ?? 'anonymous';
+    const changed = (event: string, detail: Record<string, unknown>): void =>
+      recordAudit(options.audit, { category: 'ota', event, result: 'success', source: `ota-server ${clientAddress(request)}`, actor, detail });
+    try {
+      switch (route.kind) {
+        case 'read':
+          if (route.what === 'campaigns') json(200, await store.list());
+          else if (route.what === 'campaign') json(200, await store.status(route.id!));
+          else if (route.what === 'fleet') json(200, { offersStopped: await store.offersStopped(), ...(options.instance ? { instance: options.instance.name, scheduling: options.instance.holding() } : {}) });
+          else json(200, await store.devices(url.searchParams.has('group') ? { group: checkDeviceId(url.searchParams.get('group'), 'group') } : {}));
+          return true;
+        case 'change':
+          await change(route, parseJson(body), json, changed, actor);
+          return true;
+        case 'unknown':
+          jsonError(response, 404, 'no such API');
+          return true;
+      }
+    } catch (error) {
+      if (error instanceof SyntaxError) return void jsonError(response, 400, error.message), true;
+      if (!(error instanceof SensorkitError)) throw error;
+      jsonError(response, 400, error.message);
+    }
+    return true;
+  };
+
+  const change = async (
+    route: Extract<Route, { kind: 'change' }>,
+    body: Record<string, unknown>,
+    json: (status: number, value: unknown) => void,
+    changed: (event: string, detail: Record<string, unknown>) => void,
+    actor: string,
+  ): Promise<void> => {
+    const deviceList = (value: unknown): string[] => {
+      if (!Array.isArray(value) || value.length === 0 || value.length > MAX_DEVICES_PER_REQUEST) throw new ValidationError('devices', `expected a list of 1 to ${MAX_DEVICES_PER_REQUEST} device ids`);
+      return value.map((id, i) => checkDeviceId(id, `devices[${i}]`));
+    };
+    const id = route.id!;
+    switch (route.what) {
+      case 'create': {
+        const envelope = envelopeField(body.envelope);
+        if (typeof body.name !== 'string' || body.name.trim() === '' || body.name.length > 200) throw new ValidationError('name', 'expected a name of 1 to 200 characters');
+        const group = body.group === undefined ? undefined : checkDeviceId(body.group, 'group');
+        const policy = parseRolloutPolicy(body.policy ?? {});
+        if (options.artefacts) await checkPayloads(envelope, options.artefacts);
+        const status = await store.createCampaign({ name: body.name, envelope, policy, ...(group === undefined ? {} : { group }), actor });
+        changed('ota.campaign.created', { campaign: status.id, name: body.name, targeted: status.targeted });
+        return json(201, status);
+      }
+      case 'rollback': {
+        const envelope = envelopeField(body.envelope);
+        if (body.name !== undefined && (typeof body.name !== 'string' || body.name.trim() === '' || body.name.length > 200)) throw new ValidationError('name', 'expected a name of 1 to 200 characters');
+        if (options.artefacts) await checkPayloads(envelope, options.artefacts);
+        const status = await store.createRollback(id, { envelope, actor, ...(typeof body.name === 'string' ? { name: body.name } : {}) });
+        changed('ota.campaign.rollback', { campaign: status.id, rollbackOf: id });
+        return json(201, status);
+      }
+      case 'pause':
+        json(200, await store.pause(id, reasonField(body.reason, 'paused over the API'), actor));
+        return changed('ota.campaign.paused', { campaign: id });
+      case 'resume':
+        json(200, await store.resume(id, actor));
+        return changed('ota.campaign.resumed', { campaign: id });
+      case 'halt': {
+        const reason = reasonField(body.reason, 'halted over the API');
+        json(200, await store.halt(id, reason, actor));
+        return changed('ota.campaign.halted', { campaign: id, reason });
+      }
+      case 'assign': {
+        const group = checkDeviceId(body.group, 'group');
+        const hardware = body.hardware === undefined ? undefined : checkDeviceId(body.hardware, 'hardware');
+        const ids = deviceList(body.devices);
+        await store.assign(group, ids, hardware === undefined ? {} : { hardware });
+        changed('ota.devices.assigned', { group, devices: ids.length, ...(hardware === undefined ? {} : { hardware }) });
+        return json(200, await store.devices({ group }));
+      }
+      case 'unassign': {
+        const ids = deviceList(body.devices);
+        await store.unassign(ids);
+        changed('ota.devices.removed', { devices: ids.length });
+        return json(200, { removed: ids.length });
+      }
+      case 'stop':
+      case 'start':
+        await store.setOffersStopped(route.what === 'stop', actor);
+        changed(route.what === 'stop' ? 'ota.fleet.stopped' : 'ota.fleet.started', {});
+        return json(200, { offersStopped: route.what === 'stop' });
+    }
+  };
+
+  return Object.assign(handler, {
+    screen,
+    bodyLimit: (request: IncomingMessage): number => (routeOf(request.method ?? '', pathOf(request)).kind === 'change' ? MAX_MANAGEMENT_BYTES : 1024),
+  });
+}

@@ -1,0 +1,283 @@
+/**
+ * The device API of the update server: the listener devices face (the plant network). Nothing here
+ * changes a campaign except a device's own report.
+ *
+ * - `GET /api/offer?device=ID` (`If-None-Match` honoured): one `FleetStore.offerFor` lookup. 200
+ *   JSON `{ campaign, envelope (base64), sequence, payloads: { uri: URL }, pollAfterS,
+ *   downloadAfterS }` with the assignment's `ETag`; 204 with `ETag: "none"` when nothing is offered
+ *   (or the kill switch is on); 304 when the tag still matches. Every answer carries
+ *   `x-poll-after` (seconds): the campaign's poll interval with ±20 % jitter from a hash of device
+ *   and tag, so a retry gets the same value and a fleet does not poll in step.
+ * - `POST /api/report` `{ campaign, device, state, reason?, failure? }` → 200 `{ ok: true }`; 400 for a
+ *   device that was never offered the campaign (nothing changes).
+ * - `GET /files/<key>` (a folder store only): a payload a running or paused campaign's manifest
+ *   names, with ETag and byte ranges. From S3 the offer carries presigned URLs instead: payloads
+ *   never pass through the server.
+ *
+ * Download slots: each 200 offer gets `downloadAfterS`, the next free slot of the campaign's
+ * `downloadSlotsPerMinute`. The slot counter is kept in memory per instance: with k instances at most
+ * k × the rate start in a minute.
+ *
+ * With `deviceCertificates`, a device must present a verified client certificate naming the device
+ * id it asks or reports for (mutual TLS). Requests count against the client's rate limit (429 with
+ * `Retry-After`), bodies are bounded (413), and refusals are audit records.
+ */
+import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SystemClock, type Clock } from '../../sdk/core/clock.js';
+import { ValidationError } from '../../sdk/core/errors.js';
+import type { AuditSink } from '../../security/audit/event.js';
+import type { ArtefactStore } from './artefacts/index.js';
+import { clientAddress, deviceIdentityOf, jsonError, recordAudit, type DeviceCertificateIdentity } from './api-auth.js';
+import { FileTags, sendFile, type UpdateServerApi } from './file-server.js';
+import { NO_OFFER_ETAG, type FleetStore } from './fleet-store.js';
+import { ClientRateLimiter, type RateLimitOptions } from './rate-limit.js';
+
+/** Largest report body, bytes: a report is a few dozen. */
+export const MAX_REPORT_BYTES = 4096;
+/** Longest failure reason kept. */
+export const MAX_REASON_LENGTH = 512;
+/** Share of the poll interval the server adds or takes away per device. */
+const JITTER = 0.2;
+/** How long the list of servable payload keys is trusted, ms. */
+const KEYS_TTL_MS = 2000;
+const FAILURE_TYPES = ['download', 'verify', 'install', 'health', 'timeout', 'other'] as const;
+
+/** Options of {@link deviceApi}. */
+export interface DeviceApiOptions {
+  /** Require a verified client certificate naming the device (mutual TLS). Default false. */
+  readonly deviceCertificates?: boolean;
+  /** Where refusals are recorded. */
+  readonly audit?: AuditSink;
+  /** Per-client rate limits. Default 120 a minute, bursts of 60. */
+  readonly rateLimit?: RateLimitOptions;
+  /** Clock of the rate limits and download slots. Default the system clock. */
+  readonly clock?: Clock;
+  /** Poll interval answered when nothing is offered, seconds. Default 300. */
+  readonly idlePollIntervalS?: number;
+  /** Lifetime of a presigned payload URL, seconds. Default 3600. */
+  readonly presignTtlS?: number;
+  /** Base of this listener's `/files/` URLs when the request's Host cannot be used (e.g. `http://127.0.0.1:8080/`). */
+  readonly baseUrl?: string;
+}
+
+/**
+ * A device id, group or hardware revision as the APIs accept it: 1–128 of letters, digits and
+ * `._:-` (no control characters, no paths). Throws `ValidationError` naming the field otherwise.
+ *
+ * @example
+ * ```ts
+ * checkDeviceId('en-1-SN1', 'device') // 'en-1-SN1'
+ * checkDeviceId('../x', 'device')     // ValidationError
+ * ```
+ */
+export function checkDeviceId(value: unknown, name: string): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(value)) throw new ValidationError(name, 'expected 1–128 letters, digits or ._:-');
+  return value;
+}
+
+/**
+ * The jittered poll interval of a device, seconds (one decimal): `interval × (1 ± 0.2)` from a hash
+ * of device id and tag, so the same poll answered twice gets the same value.
+ *
+ * @example
+ * ```ts
+ * pollAfterS(300, 'en-1-SN1', '"c3-v2"') // e.g. 287.4, always the same for these arguments
+ * ```
+ */
+export function pollAfterS(intervalS: number, deviceId: string, etag: string): number {
+  const u = createHash('sha256').update(`${deviceId}\0${etag}`).digest().readUInt32BE(0) / 0x1_0000_0000;
+  return Math.round(intervalS * (1 + JITTER * (2 * u - 1)) * 10) / 10;
+}
+
+/** The payload keys of running and paused campaigns: what `/files/` may serve. */
+async function servablePayloadKeys(store: FleetStore): Promise<string[]> {
+  const { rows } = await store.db.query<{ payload_keys: string[] }>("SELECT payload_keys FROM campaigns WHERE state IN ('running', 'paused')");
+  return rows.flatMap((row) => row.payload_keys);
+}
+
+type Route = 'offer' | 'report' | 'file' | 'unknown';
+
+function routeOf(method: string, path: string): Route {
+  if (method === 'GET' && path === '/api/offer') return 'offer';
+  if (method === 'POST' && path === '/api/report') return 'report';
+  if ((method === 'GET' || method === 'HEAD') && path.startsWith('/files/')) return 'file';
+  return 'unknown';
+}
+
+/**
+ * The device listener's handler, for {@link startUpdateServer}'s `api` option (without `dir`).
+ *
+ * @example
+ * ```ts
+ * const store = await FleetStore.open(await openDatabase('ota-db'), clock)
+ * const artefacts = openArtefactStore('ota-artefacts')
+ * await startUpdateServer({ port: 8080, api: deviceApi(store, artefacts) })
+ * ```
+ */
+export function deviceApi(store: FleetStore, artefacts: ArtefactStore | undefined, options: DeviceApiOptions = {}): UpdateServerApi {
+  const clock = options.clock ?? new SystemClock();
+  const limiter = new ClientRateLimiter(clock, options.rateLimit);
+  const devices = new WeakMap<IncomingMessage, DeviceCertificateIdentity>();
+  const nextSlotMs = new Map<number, number>();
+  const tags = new FileTags();
+  const idleS = options.idlePollIntervalS ?? 300;
+  const presignTtlS = options.presignTtlS ?? 3600;
+  let keys: { at: number; set: Set<string> } | undefined;
+  // A folder store's files are served here; an S3 store's are fetched by devices from presigned URLs.
+  const folder = artefacts !== undefined && 'pathOf' in artefacts && typeof artefacts.pathOf === 'function' ? (artefacts as ArtefactStore & { pathOf(key: string): string }) : undefined;
+  const pathOf = (request: IncomingMessage): string => new URL(request.url ?? '/', 'http://x').pathname;
+
+  const downloadAfterS = (campaignId: number, perMinute: number): number => {
+    const now = clock.now();
+    const slot = Math.max(now, nextSlotMs.get(campaignId) ?? now);
+    nextSlotMs.set(campaignId, slot + 60_000 / perMinute);
+    return Math.round((slot - now) / 100) / 10;
+  };
+
+  const baseOf = (request: IncomingMessage): string => {
+    const host = request.headers.host;
+    if (host !== undefined && /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$/.test(host)) {
+      const tls = typeof (request.socket as { encrypted?: boolean }).encrypted === 'boolean';
+      return `${tls ? 'https' : 'http'}://${host}/`;
+    }
+    return options.baseUrl ?? 'http://127.0.0.1/';
+  };
+
+  const payloadUrls = async (request: IncomingMessage, payloadKeys: readonly string[]): Promise<Record<string, string>> => {
+    const urls: Record<string, string> = {};
+    for (const key of payloadKeys) {
+      const presigned = artefacts === undefined ? undefined : await artefacts.presignGet(key, presignTtlS);
+      urls[key] = presigned ?? `${baseOf(request)}files/${key.split('/').map(encodeURIComponent).join('/')}`;
+    }
+    return urls;
+  };
+
+  /** Whether a running or paused campaign names `key` (several instances agree: read from the store). */
+  const servable = async (key: string): Promise<boolean> => {
+    const now = clock.now();
+    const fresh = keys !== undefined && now - keys.at < KEYS_TTL_MS;
+    if (fresh && keys!.set.has(key)) return true;
+    // A miss re-reads at most once a second: a flood of made-up keys costs one query a second.
+    if (keys !== undefined && now - keys.at < 1000) return false;
+    keys = { at: now, set: new Set(await servablePayloadKeys(store)) };
+    return keys.set.has(key);
+  };
+
+  const screen = (request: IncomingMessage, response: ServerResponse): boolean => {
+    const route = routeOf(request.method ?? '', pathOf(request));
+    if (route === 'unknown') return false;
+    if (route !== 'file') {
+      const wait = limiter.take(clientAddress(request));
+      if (wait > 0) {
+        jsonError(response, 429, 'too many requests', { 'retry-after': String(Math.ceil(wait / 1000)) });
+        return true;
+      }
+    }
+    if (!options.deviceCertificates) return false;
+    const device = deviceIdentityOf(request);
+    if (device === undefined) {
+      recordAudit(options.audit, { category: 'certificate', event: 'ota.device.certificate', result: 'denied', source: `ota-server ${clientAddress(request)}`, actor: 'anonymous', detail: { path: pathOf(request), reason: 'no verified client certificate' } });
+      jsonError(response, 401, 'a device certificate is required');
+      return true;
+    }
+    devices.set(request, device);
+    return false;
+  };
+
+  const handler = async (request: IncomingMessage, response: ServerResponse, body: Buffer): Promise<boolean> => {
+    const route = routeOf(request.method ?? '', pathOf(request));
+    const url = new URL(request.url ?? '/', 'http://x');
+    const device = devices.get(request);
+    const speaksFor = (id: string): boolean => {
+      if (device === undefined || device.names.includes(id)) return true;
+      recordAudit(options.audit, { category: 'certificate', event: 'ota.device.identity', result: 'denied', source: `ota-server ${clientAddress(request)}`, actor: device.names[0] ?? device.fingerprint, detail: { device: id, path: url.pathname } });
+      jsonError(response, 403, `the client certificate does not name device ${id}`);
+      return false;
+    };
+    try {
+      switch (route) {
+        case 'offer': {
+          const id = checkDeviceId(url.searchParams.get('device'), 'device');
+          // Older agents send their group: checked for form, never used (the operator assigns groups).
+          if (url.searchParams.has('group')) checkDeviceId(url.searchParams.get('group'), 'group');
+          if (!speaksFor(id)) return true;
+          const offer = await store.offerFor(id);
+          const etag = `"${offer === undefined ? NO_OFFER_ETAG : offer.etag}"`;
+          const pollAfter = pollAfterS(offer?.pollIntervalS ?? idleS, id, etag);
+          const headers = { etag, 'x-poll-after': String(pollAfter), 'cache-control': 'no-cache' };
+          if (request.headers['if-none-match'] === etag) return void response.writeHead(304, headers).end(), true;
+          if (offer === undefined) return void response.writeHead(204, headers).end(), true;
+          const answer = {
+            campaign: offer.campaignId,
+            envelope: Buffer.from(offer.envelope).toString('base64'),
+            sequence: offer.sequence,
+            payloads: await payloadUrls(request, offer.payloadKeys),
+            pollAfterS: pollAfter,
+            downloadAfterS: downloadAfterS(offer.campaignId, offer.downloadSlotsPerMinute),
+          };
+          response.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(`${JSON.stringify(answer)}\n`);
+          return true;
+        }
+        case 'report': {
+          if (body.length > MAX_REPORT_BYTES) return void jsonError(response, 413, `a report is at most ${MAX_REPORT_BYTES} bytes`), true;
+          const report = JSON.parse(body.toString('utf8')) as { campaign?: unknown; device?: unknown; state?: unknown; reason?: unknown; failure?: unknown } | null;
+          if (typeof report !== 'object' || report === null || Array.isArray(report) || !Number.isSafeInteger(report.campaign) || (report.campaign as number) < 1 || typeof report.state !== 'string') {
+            throw new ValidationError('body', 'expected { campaign: integer from 1, device: string, state: string, reason?: string, failure?: string }');
+          }
+          const id = checkDeviceId(report.device, 'device');
+          if (report.reason !== undefined && (typeof report.reason !== 'string' || report.reason.length > MAX_REASON_LENGTH)) {
+            throw new ValidationError('reason', `expected text of at most ${MAX_REASON_LENGTH} characters`);
+          }
+          if (report.failure !== undefined && !(FAILURE_TYPES as readonly unknown[]).includes(report.failure)) {
+            throw new ValidationError('failure', `expected one of ${FAILURE_TYPES.join(', ')}`);
+          }
+          if (!speaksFor(id)) return true;
+          const detail = { ...(report.reason === undefined ? {} : { reason: report.reason as string }), ...(report.failure === undefined ? {} : { failure: report.failure as (typeof FAILURE_TYPES)[number] }) };
+          await store.report(report.campaign as number, id, report.state as Parameters<FleetStore['report']>[2], detail);
+          response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}\n');
+          return true;
+        }
+        case 'file':
+          await serveFile(request, response, url.pathname.slice('/files/'.length));
+          return true;
+        case 'unknown':
+          jsonError(response, 404, 'no such API');
+          return true;
+      }
+    } catch (error) {
+      if (!(error instanceof ValidationError || error instanceof SyntaxError)) throw error;
+      jsonError(response, 400, error.message);
+    }
+    return true;
+  };
+
+  const serveFile = async (request: IncomingMessage, response: ServerResponse, encoded: string): Promise<void> => {
+    const notFound = (): void => void response.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    if (folder === undefined) return notFound();
+    let key: string;
+    try {
+      key = decodeURIComponent(encoded);
+    } catch {
+      return void response.writeHead(400, { 'content-type': 'text/plain' }).end('bad percent-encoding in the path\n');
+    }
+    if (key === '' || key.includes('\0') || key.includes('\\') || key.split('/').some((segment) => segment === '' || segment.startsWith('.'))) return notFound();
+    if (!(await servable(key))) return notFound();
+    let file: string;
+    let info;
+    try {
+      file = folder.pathOf(key);
+      info = await stat(file);
+    } catch {
+      return notFound();
+    }
+    if (!info.isFile()) return notFound();
+    await sendFile(request, response, file, info, tags);
+  };
+
+  return Object.assign(handler, {
+    screen,
+    bodyLimit: (request: IncomingMessage): number => (routeOf(request.method ?? '', pathOf(request)) === 'report' ? MAX_REPORT_BYTES : 1024),
+  });
+}
