@@ -128,6 +128,21 @@ describe('S3 artefact store against s3rver', () => {
     expect(Buffer.from(await whole.arrayBuffer()).equals(payload)).toBe(true);
   });
 
+  it('presigned URLs name the public endpoint when devices reach the service under another address', async () => {
+    const s3 = track(await startTestS3());
+    const publicEndpoint = s3.endpoint.replace('127.0.0.1', 'localhost');
+    const store = openArtefactStore(`s3://${s3.bucket}/fw`, { ...s3.env, SENSORKIT_S3_PUBLIC_ENDPOINT: publicEndpoint });
+    const payload = bytes(500, 6);
+    await store.put('fw.bin', payload);
+    const url = (await store.presignGet('fw.bin', 60))!;
+    expect(url.startsWith(`${publicEndpoint}/${s3.bucket}/fw/fw.bin?`)).toBe(true);
+    const ranged = await fetch(url, { headers: { Range: 'bytes=10-99' } });
+    expect(ranged.status).toBe(206);
+    expect(Buffer.from(await ranged.arrayBuffer()).equals(payload.subarray(10, 100))).toBe(true);
+    // The host is signed: the same URL sent to the other address is refused.
+    expect((await fetch(url.replace(publicEndpoint, s3.endpoint))).status).toBe(403);
+  });
+
   it('a presigned URL is refused after it expires, or when it is altered or its signature removed', async () => {
     const s3 = track(await startTestS3());
     const payload = bytes(200, 4);
@@ -269,6 +284,8 @@ describe('openArtefactStore: the --store value and the environment', () => {
     }
     expect(() => openArtefactStore('s3://firmware', { ...creds, SENSORKIT_S3_ENDPOINT: 'not a url' })).toThrow(ValidationError);
     expect(() => openArtefactStore('s3://firmware', { ...creds, SENSORKIT_S3_ENDPOINT: 'ftp://x' })).toThrow(ValidationError);
+    expect(() => openArtefactStore('s3://firmware', { ...creds, AWS_ENDPOINT_URL: 'http://u:p@x' })).toThrow('AWS_ENDPOINT_URL: "http://u:p@x": expected no query');
+    expect(() => openArtefactStore('s3://firmware', { ...creds, SENSORKIT_S3_PUBLIC_ENDPOINT: 'nope' })).toThrow('SENSORKIT_S3_PUBLIC_ENDPOINT: "nope" is not a URL');
     expect(() => openArtefactStore('s3://firmware', { ...creds, SENSORKIT_S3_PATH_STYLE: 'maybe' })).toThrow(ValidationError);
     expect(() => openArtefactStore('s3://firmware', { ...creds, SENSORKIT_S3_TIMEOUT_MS: '-1' })).toThrow(ValidationError);
     expect(() => openArtefactStore('')).toThrow(ValidationError);

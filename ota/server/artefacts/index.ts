@@ -32,6 +32,8 @@ export interface OpenArtefactStoreOptions {
  * - credentials: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, optional `AWS_SESSION_TOKEN`;
  * - addressing: path-style for a custom endpoint, virtual-hosted for AWS (path-style for a bucket
  *   with a dot in its name); `SENSORKIT_S3_PATH_STYLE=true|false` decides otherwise;
+ * - `SENSORKIT_S3_PUBLIC_ENDPOINT`: the endpoint presigned URLs name, when devices reach the
+ *   service under another address than the update server (default: the endpoint);
  * - `SENSORKIT_S3_TIMEOUT_MS`: the longest wait for the endpoint (default 10,000).
  *
  * Nothing is contacted here: call `check()` before serving. Throws `ValidationError` for a
@@ -74,8 +76,11 @@ function openS3(url: string, env: NodeJS.ProcessEnv, options: OpenArtefactStoreO
 
   const region = env['AWS_REGION'] || env['AWS_DEFAULT_REGION'] || 'us-east-1';
   if (!/^[a-z0-9-]{1,64}$/.test(region)) throw new ValidationError('AWS_REGION', `${JSON.stringify(region)} is not a region name`);
-  const custom = env['SENSORKIT_S3_ENDPOINT'] || env['AWS_ENDPOINT_URL_S3'] || env['AWS_ENDPOINT_URL'];
-  const endpoint = custom ? parseEndpoint(custom) : new URL(`https://s3.${region}.amazonaws.com`);
+  const customName = ['SENSORKIT_S3_ENDPOINT', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'].find((name) => env[name]);
+  const custom = customName ? env[customName] : undefined;
+  const endpoint = customName && custom ? parseEndpoint(customName, custom) : new URL(`https://s3.${region}.amazonaws.com`);
+  const publicText = env['SENSORKIT_S3_PUBLIC_ENDPOINT'];
+  const publicEndpoint = publicText ? parseEndpoint('SENSORKIT_S3_PUBLIC_ENDPOINT', publicText) : undefined;
 
   const accessKeyId = env['AWS_ACCESS_KEY_ID'];
   const secretAccessKey = env['AWS_SECRET_ACCESS_KEY'];
@@ -107,21 +112,22 @@ function openS3(url: string, env: NodeJS.ProcessEnv, options: OpenArtefactStoreO
     region,
     credentials: { accessKeyId, secretAccessKey, sessionToken },
     pathStyle,
+    ...(publicEndpoint ? { publicEndpoint } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
 }
 
-function parseEndpoint(text: string): URL {
+function parseEndpoint(variable: string, text: string): URL {
   let endpoint: URL;
   try {
     endpoint = new URL(text);
   } catch {
-    throw new ValidationError('SENSORKIT_S3_ENDPOINT', `${JSON.stringify(text)} is not a URL`);
+    throw new ValidationError(variable, `${JSON.stringify(text)} is not a URL`);
   }
-  if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') throw new ValidationError('SENSORKIT_S3_ENDPOINT', `${JSON.stringify(text)}: expected an http: or https: URL`);
+  if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') throw new ValidationError(variable, `${JSON.stringify(text)}: expected an http: or https: URL`);
   if (endpoint.search || endpoint.hash || endpoint.username || endpoint.password) {
-    throw new ValidationError('SENSORKIT_S3_ENDPOINT', `${JSON.stringify(text)}: expected no query, fragment or user name (credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`);
+    throw new ValidationError(variable, `${JSON.stringify(text)}: expected no query, fragment or user name (credentials come from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`);
   }
   return endpoint;
 }

@@ -42,6 +42,11 @@ export interface S3StoreOptions {
   readonly credentials: AwsCredentials;
   /** Path-style (`endpoint/bucket/key`) rather than virtual-hosted (`bucket.endpoint/key`) addressing. */
   readonly pathStyle: boolean;
+  /**
+   * The endpoint presigned URLs name, when devices reach the service under another address than
+   * the update server does (a presigned URL signs its host). Default `endpoint`.
+   */
+  readonly publicEndpoint?: URL;
   /** Longest wait to connect and between two steps of an exchange, ms. Default 10,000. */
   readonly timeoutMs?: number;
   /** Signing time (presigned URLs start at `now()`). Default the system's. */
@@ -79,6 +84,7 @@ export class S3ArtefactStore implements ArtefactStore {
   readonly endpoint: URL;
   readonly region: string;
   readonly pathStyle: boolean;
+  readonly publicEndpoint: URL;
   readonly #credentials: AwsCredentials;
   readonly #timeoutMs: number;
   readonly #clock: Pick<Clock, 'now'>;
@@ -91,6 +97,7 @@ export class S3ArtefactStore implements ArtefactStore {
     this.endpoint = options.endpoint;
     this.region = options.region;
     this.pathStyle = options.pathStyle;
+    this.publicEndpoint = options.publicEndpoint ?? options.endpoint;
     this.#credentials = options.credentials;
     this.#timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? DEFAULT_S3_TIMEOUT_MS);
     this.#maxGetBytes = positiveInteger('maxGetBytes', options.maxGetBytes ?? DEFAULT_S3_MAX_GET_BYTES);
@@ -102,9 +109,9 @@ export class S3ArtefactStore implements ArtefactStore {
     return `s3://${this.bucket}/${this.prefix}`;
   }
 
-  /** The unsigned URL of a key's object. */
-  objectUrl(key: string): URL {
-    return this.#url(this.prefix + checkArtefactKey(key));
+  /** The unsigned URL of a key's object (at `publicEndpoint` with `forDevices`). */
+  objectUrl(key: string, forDevices = false): URL {
+    return this.#url(this.prefix + checkArtefactKey(key), forDevices ? this.publicEndpoint : this.endpoint);
   }
 
   /** Writes, reads back and deletes a small probe object under the prefix: the bucket exists and the credentials may write and read. */
@@ -154,7 +161,7 @@ export class S3ArtefactStore implements ArtefactStore {
     if (!Number.isInteger(ttlS) || ttlS < 1 || ttlS > MAX_PRESIGN_EXPIRES_S) {
       throw new ArgumentError(`Expected \`ttlS\` to be a whole number of seconds from 1 to ${MAX_PRESIGN_EXPIRES_S} (7 days), got ${String(ttlS)}`);
     }
-    return presignUrl({ method: 'GET', url: this.objectUrl(key), credentials: this.#credentials, region: this.region, now: this.#clock.now(), expiresS: ttlS }).url;
+    return presignUrl({ method: 'GET', url: this.objectUrl(key, true), credentials: this.#credentials, region: this.region, now: this.#clock.now(), expiresS: ttlS }).url;
   }
 
   async get(key: string): Promise<Uint8Array> {
@@ -164,11 +171,11 @@ export class S3ArtefactStore implements ArtefactStore {
     return new Uint8Array(answer.body);
   }
 
-  #url(objectKey: string): URL {
-    const base = this.endpoint.pathname.replace(/\/+$/, '');
+  #url(objectKey: string, endpoint = this.endpoint): URL {
+    const base = endpoint.pathname.replace(/\/+$/, '');
     const path = `${base}/${this.pathStyle ? `${this.bucket}/` : ''}${uriEncode(objectKey, true)}`;
-    const host = this.pathStyle ? this.endpoint.host : `${this.bucket}.${this.endpoint.host}`;
-    return new URL(`${this.endpoint.protocol}//${host}${path}`);
+    const host = this.pathStyle ? endpoint.host : `${this.bucket}.${endpoint.host}`;
+    return new URL(`${endpoint.protocol}//${host}${path}`);
   }
 
   /** One signed exchange. Resolves any HTTP answer; rejects only when there is none (unreachable, timed out) or a local file fails. */
