@@ -18,7 +18,7 @@ import { MAX_ENVELOPE_BYTES, readEnvelopeUnverified } from '../manifest/suit-env
 import { migrate } from './db/migrations.js';
 import type { SqlClient } from './db/sql.js';
 import { ASSIGNMENT_STATES, FAILED, IN_PROGRESS, SUCCESS, decide, rateBudget, waveOf, type AssignmentState, type WaveCounts } from './rollout/decide.js';
-import { DEFAULT_POLICY, FAILURE_TYPES, isFailureType, parseRolloutPolicy, type FailureType, type RolloutPolicy } from './rollout/policy.js';
+import { DEFAULT_POLICY, FAILURE_TYPES, isFailureType, type FailureType, type RolloutPolicy } from './rollout/policy.js';
 
 export type { AssignmentState } from './rollout/decide.js';
 export type { FailureType, RolloutPolicy } from './rollout/policy.js';
@@ -731,7 +731,11 @@ export class FleetStore {
   }
 }
 
-const OFFER_SQL = `SELECT campaign_id, etag_version FROM assignments
+/**
+ * The poll's query ($1 device id, $2 the kill switch's flag name): one lookup in the partial index
+ * `assignments(device_id) WHERE active`. Exported for `EXPLAIN` in tests and diagnostics.
+ */
+export const OFFER_SQL = `SELECT campaign_id, etag_version FROM assignments
   WHERE device_id = $1 AND active AND NOT EXISTS (SELECT 1 FROM fleet_flags WHERE name = $2)
   ORDER BY campaign_id LIMIT 1`;
 
@@ -820,9 +824,10 @@ function statusOf(row: CampaignRow, waveCounts: WaveCounts, failures: Record<Fai
   };
 }
 
-/** A stored policy (jsonb comes back parsed from both drivers; text from neither, but be safe). */
+/** A stored policy: checked when the campaign was created, read back as it was written. */
 function parsePolicy(value: unknown): RolloutPolicy {
-  return parseRolloutPolicy(typeof value === 'string' ? value : JSON.parse(JSON.stringify(value)));
+  const stored = (typeof value === 'string' ? JSON.parse(value) : value) as Partial<RolloutPolicy>;
+  return Object.freeze({ ...DEFAULT_POLICY, ...stored });
 }
 
 function envelopeFacts(envelope: Uint8Array): { sequence: number; payloadKeys: string[] } {
