@@ -78,6 +78,7 @@ describe('folder artefact store', () => {
     expect((await stat(root)).isDirectory()).toBe(true);
     await roundTrip(store, dir);
     expect(await store.presignGet('images/fw 2+ü.bin', 900)).toBeUndefined();
+    await expect(store.presignGet('images/fw 2+ü.bin', 604_801)).rejects.toThrow(ArgumentError);
     expect((store as FolderArtefactStore).pathOf('images/fw 2+ü.bin')).toBe(join(root, 'images', 'fw 2+ü.bin'));
     await expect(stat(join(dir, 'escape.bin'))).rejects.toThrow();
     expect(openArtefactStore(`file://${root}`)).toBeInstanceOf(FolderArtefactStore);
@@ -165,6 +166,31 @@ describe('S3 artefact store against s3rver', () => {
     const unsigned = fresh.slice(0, fresh.indexOf('?'));
     expect((await fetch(unsigned)).status).toBe(403);
     expect(s3.refused).toEqual({ SignatureDoesNotMatch: 2, AccessDenied: 1 });
+  });
+
+  it('refuses, with one line, a file above the 5 GiB of one PUT and a whole-object read above its limit', async () => {
+    const { s3, store, dir } = await s3Store();
+    const huge = join(dir, 'huge.bin');
+    const handle = await open(huge, 'w');
+    await handle.truncate(5 * 1024 ** 3 + 1); // sparse: nothing is written or read
+    await handle.close();
+    const tooBig = await failure(store.put('huge.bin', huge));
+    expect(tooBig.reason).toBe('too-large');
+    expect(tooBig.message).toBe(`${huge}: 5368709121 bytes: one PUT stores at most 5 GiB`);
+
+    await store.put('two-k.bin', bytes(2000));
+    const small = new S3ArtefactStore({
+      bucket: s3.bucket,
+      prefix: 'releases/',
+      endpoint: new URL(s3.endpoint),
+      region: 'us-east-1',
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      pathStyle: true,
+      maxGetBytes: 1000,
+    });
+    const error = await failure(small.get('two-k.bin'));
+    expect(error.reason).toBe('too-large');
+    expect(error.message).toBe(`s3://${s3.bucket}/releases/two-k.bin: larger than 1000 bytes, the most a whole-object read takes`);
   });
 
   it('a presigned URL lives 1 s to 7 days', async () => {

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import { ArtefactStoreError, checkArtefactKey, type ArtefactStore } from './store.js';
+import { ArtefactStoreError, checkArtefactKey, checkTtl, type ArtefactStore } from './store.js';
 
 /**
  * An {@link ArtefactStore} in a local folder (created by `check()` or the first `put`).
@@ -89,7 +89,7 @@ export class FolderArtefactStore implements ArtefactStore {
 
   async presignGet(key: string, ttlS: number): Promise<string | undefined> {
     this.pathOf(key);
-    void ttlS;
+    checkTtl(ttlS);
     return undefined;
   }
 

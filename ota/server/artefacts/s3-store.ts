@@ -19,8 +19,8 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Clock } from '../../../sdk/core/clock.js';
 import { ArgumentError } from '../../../sdk/core/errors.js';
-import { EMPTY_SHA256, MAX_PRESIGN_EXPIRES_S, presignUrl, sha256Hex, signRequest, uriEncode, type AwsCredentials } from './sigv4.js';
-import { ArtefactStoreError, checkArtefactKey, type ArtefactStore } from './store.js';
+import { EMPTY_SHA256, presignUrl, sha256Hex, signRequest, uriEncode, type AwsCredentials } from './sigv4.js';
+import { ArtefactStoreError, checkArtefactKey, checkTtl, type ArtefactStore } from './store.js';
 
 /** Largest object one PUT stores (S3's limit for a single-part upload), bytes. */
 export const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
@@ -158,9 +158,7 @@ export class S3ArtefactStore implements ArtefactStore {
   }
 
   async presignGet(key: string, ttlS: number): Promise<string | undefined> {
-    if (!Number.isInteger(ttlS) || ttlS < 1 || ttlS > MAX_PRESIGN_EXPIRES_S) {
-      throw new ArgumentError(`Expected \`ttlS\` to be a whole number of seconds from 1 to ${MAX_PRESIGN_EXPIRES_S} (7 days), got ${String(ttlS)}`);
-    }
+    checkTtl(ttlS);
     return presignUrl({ method: 'GET', url: this.objectUrl(key, true), credentials: this.#credentials, region: this.region, now: this.#clock.now(), expiresS: ttlS }).url;
   }
 

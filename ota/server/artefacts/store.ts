@@ -2,7 +2,8 @@
  * The contract of an artefact store (envelopes and payloads of update campaigns), its typed error,
  * and the rule every key follows: a relative path of `/`-separated segments, confined to the store.
  */
-import { StorageError, ValidationError } from '../../../sdk/core/errors.js';
+import { ArgumentError, StorageError, ValidationError } from '../../../sdk/core/errors.js';
+import { MAX_PRESIGN_EXPIRES_S } from './sigv4.js';
 
 /**
  * Where envelopes and payloads live: a folder on the update server, or an S3-compatible bucket.
@@ -116,6 +117,23 @@ export function checkArtefactKey(key: string): string {
     if (segment === '.' || segment === '..') fail(`has a "${segment}" segment`);
   }
   return key;
+}
+
+/**
+ * Checks a presigned URL's lifetime: whole seconds from 1 to 604,800 (7 days, S3's limit).
+ * Throws `ArgumentError` otherwise.
+ *
+ * @example
+ * ```ts
+ * checkTtl(900) // 900
+ * checkTtl(0)   // ArgumentError: Expected `ttlS` to be a whole number of seconds from 1 to 604800 (7 days), got 0
+ * ```
+ */
+export function checkTtl(ttlS: number): number {
+  if (!Number.isInteger(ttlS) || ttlS < 1 || ttlS > MAX_PRESIGN_EXPIRES_S) {
+    throw new ArgumentError(`Expected \`ttlS\` to be a whole number of seconds from 1 to ${MAX_PRESIGN_EXPIRES_S} (7 days), got ${String(ttlS)}`);
+  }
+  return ttlS;
 }
 
 /** A text on one line: control characters and runs of white space become one space. */
