@@ -5,6 +5,7 @@
  * from the environment, never from the command line.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import {
   DEFAULT_IDENTITY_DIR,
@@ -14,6 +15,7 @@ import {
   importIdentityCertificate,
   initIdentity,
   loadIdentity,
+  opcuaApplicationUri,
   provisioningSecret,
   writeIdentityCsr,
   type AltNames,
@@ -23,9 +25,10 @@ import { UsageError, parseNumberOption } from './usage.js';
 
 export const IDENTITY_HELP = `Usage: sensorkit identity <init|show|csr|import-cert> [options]
 
-The device identity: one key pair (P-256 or Ed25519) and its X.509 certificate, for MQTT mutual
-TLS, signing records and the update server. Its folder holds key.pem (owner-only, 0600) or
-key.enc.json (encrypted at rest), cert.pem and csr.pem.
+The device identity: one key pair (P-256, Ed25519 or RSA-3072) and its X.509 certificate, for
+MQTT mutual TLS, signing records, the update server and, when RSA, the OPC UA application
+certificate (opcua.identity). Its folder holds key.pem (owner-only, 0600) or key.enc.json
+(encrypted at rest), cert.pem and csr.pem.
 
   identity init --cn NAME        a new key pair and a self-signed certificate (development)
   identity show [--json]         subject, issuer, key type, fingerprint, validity
@@ -34,7 +37,9 @@ key.enc.json (encrypted at rest), cert.pem and csr.pem.
 
 Options:
   --dir DIR            the identity folder (default: ${DEFAULT_IDENTITY_DIR})
-  --key-type TYPE      init: p256 (default) or ed25519
+  --key-type TYPE      init: p256 (default), ed25519, or rsa (3072 bits: also the OPC UA
+                       application certificate; subjectAltName then defaults to the URI
+                       urn:sensorkit:<cn> and this host's name). --type is the same
   --cn NAME            subject common name, e.g. the device id (init: required; csr: default
                        the certificate's)
   --org NAME           subject organisation (the manufacturer)
@@ -52,6 +57,7 @@ Options:
 
 Examples:
   sensorkit identity init --cn acme-env-node-0042 --org "Acme Sensors" --serial 0042
+  sensorkit identity init --key-type rsa --cn acme-env-node-0042    # one identity for MQTT and OPC UA
   SENSORKIT_PROVISIONING_SECRET_FILE=/run/secrets/prov sensorkit identity init --cn dev-7 --encrypt
   sensorkit identity csr --out dev-7.csr && sensorkit identity import-cert dev-7.crt --ca factory-ca.pem
 `;
@@ -59,6 +65,7 @@ Examples:
 const OPTIONS = {
   dir: { type: 'string' },
   'key-type': { type: 'string' },
+  type: { type: 'string' },
   cn: { type: 'string' },
   org: { type: 'string' },
   serial: { type: 'string' },
@@ -88,7 +95,7 @@ export async function identityCommand(argv: readonly string[]): Promise<number> 
   }
   const [action, ...rest] = positionals;
   const dir = values.dir ?? DEFAULT_IDENTITY_DIR;
-  const altNames: AltNames = { ...(values.uri ? { uris: values.uri } : {}), ...(values.dns ? { dnsNames: values.dns } : {}) };
+  let altNames: AltNames = { ...(values.uri ? { uris: values.uri } : {}), ...(values.dns ? { dnsNames: values.dns } : {}) };
   const subjectFrom = (): IdentitySubject | undefined =>
     values.cn === undefined ? undefined : { commonName: values.cn, ...(values.org === undefined ? {} : { organization: values.org }), ...(values.serial === undefined ? {} : { serialNumber: values.serial }) };
   const noArguments = (): void => {
@@ -99,13 +106,20 @@ export async function identityCommand(argv: readonly string[]): Promise<number> 
       noArguments();
       const subject = subjectFrom();
       if (subject === undefined) throw new UsageError('identity init: --cn NAME is required (e.g. the device id)');
-      const keyType = values['key-type'] ?? 'p256';
-      if (keyType !== 'p256' && keyType !== 'ed25519') throw new UsageError(`--key-type: expected p256 or ed25519, got "${keyType}"`);
+      if (values['key-type'] !== undefined && values.type !== undefined && values['key-type'] !== values.type) throw new UsageError('--key-type and --type differ; give one');
+      const keyType = values['key-type'] ?? values.type ?? 'p256';
+      if (keyType !== 'p256' && keyType !== 'ed25519' && keyType !== 'rsa') throw new UsageError(`--key-type: expected p256, ed25519 or rsa, got "${keyType}"`);
+      if (keyType === 'rsa') {
+        // The OPC UA application certificate names the server's application URI and host (IEC 62541-6 §6.2.2).
+        if (altNames.uris === undefined) altNames = { ...altNames, uris: [opcuaApplicationUri(subject.commonName)] };
+        if (altNames.dnsNames === undefined) altNames = { ...altNames, dnsNames: [hostname()] };
+      }
       const secret = values.encrypt ? provisioningSecret() : undefined;
       if (values.encrypt && secret === undefined) throw new UsageError(`--encrypt: set $${PROVISIONING_SECRET_ENV} or $${PROVISIONING_SECRET_FILE_ENV} (the secret is never given on the command line)`);
       const days = values.days === undefined ? undefined : parseNumberOption('--days', values.days, { integer: true, min: 1, max: 36_500 });
       const identity = await initIdentity({ dir, keyType, subject, altNames, ...(days === undefined ? {} : { days }), ...(secret === undefined ? {} : { secret }) });
       process.stdout.write(`${dir}: ${identity.keyType} key (${identity.encrypted ? 'encrypted' : 'owner-only file'}), self-signed certificate ${identity.fingerprint}\n`);
+      if (keyType === 'rsa') process.stdout.write(`subjectAltName ${identity.certificate?.subjectAltName ?? '-'} (the OPC UA application URI and host: opcua.identity)\n`);
       return 0;
     }
     case 'show': {

@@ -1,8 +1,9 @@
 /**
- * The device identity: one key pair (P-256 by default, or Ed25519) and its X.509 certificate,
- * self-signed for development or issued by a factory CA from a PKCS#10 request. One identity
- * serves MQTT mutual TLS, signing records (`signWithIdentity`) and authenticating to the update
- * server (IEC 62443-4-2 CR 1.2 device identification and authentication, CR 1.8 PKI certificates,
+ * The device identity: one key pair (P-256 by default, Ed25519, or RSA-3072) and its X.509
+ * certificate, self-signed for development or issued by a factory CA from a PKCS#10 request. One
+ * identity serves MQTT mutual TLS, signing records (`signWithIdentity`), authenticating to the
+ * update server and, when it is RSA, the OPC UA application instance certificate
+ * (`identityApplicationCertificate`) (IEC 62443-4-2 CR 1.2 device identification and authentication, CR 1.8 PKI certificates,
  * CR 1.9 strength of public-key authentication; ETSI EN 303 645 provision 5.1-1 unique per device).
  *
  * Folder (default `.sensorkit/identity`, 0700): `key.pem` (PKCS#8, 0600) or `key.enc.json`
@@ -16,7 +17,7 @@ import { join } from 'node:path';
 import { StateError, StorageError, ValidationError } from '../../sdk/core/errors.js';
 import { pem } from './der.js';
 import { encodeKeyFile, fileMode, readKeyFile } from './key-file.js';
-import { certificationRequest, keyTypeOf, selfSignedCertificate, signData, type AltNames, type IdentityKeyType, type IdentitySubject } from './x509.js';
+import { certificationRequest, keyTypeOf, RSA_IDENTITY_BITS, selfSignedCertificate, signData, type AltNames, type IdentityKeyType, type IdentitySubject } from './x509.js';
 
 /** The identity folder when none is configured, relative to the working directory. */
 export const DEFAULT_IDENTITY_DIR = join('.sensorkit', 'identity');
@@ -54,7 +55,7 @@ export interface DeviceIdentity {
 /** Options of {@link initIdentity}. */
 export interface InitIdentityOptions {
   readonly dir?: string;
-  /** Default `p256`. */
+  /** Default `p256`; `rsa` (3072 bits) for an identity that is also the OPC UA application certificate. */
   readonly keyType?: IdentityKeyType;
   readonly subject: IdentitySubject;
   readonly altNames?: AltNames;
@@ -83,7 +84,8 @@ export async function initIdentity(options: InitIdentityOptions): Promise<Device
     if ((await fileMode(file)) !== undefined) throw new StateError(`${dir} already holds an identity (${file}); remove the folder to make a new one`);
   }
   const keyType = options.keyType ?? 'p256';
-  const { privateKey, publicKey } = keyType === 'p256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : generateKeyPairSync('ed25519');
+  const { privateKey, publicKey } =
+    keyType === 'p256' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }) : keyType === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: RSA_IDENTITY_BITS }) : generateKeyPairSync('ed25519');
   const days = options.days ?? 365;
   if (!(Number.isInteger(days) && days >= 1 && days <= 36_500)) throw new ValidationError('days', `must be an integer from 1 to 36500, got ${days}`);
   const notBefore = new Date(Math.floor((options.now ?? Date.now()) / 1000) * 1000);
@@ -129,7 +131,8 @@ export async function loadIdentity(dir: string = DEFAULT_IDENTITY_DIR, options: 
 
 /**
  * A PKCS#10 request for a factory CA, PEM, written to `csr.pem` too. The subject defaults to the
- * current certificate's CN, O and serialNumber.
+ * current certificate's CN, O and serialNumber, the subjectAltName to its URIs and DNS names (an
+ * OPC UA application certificate must keep its application URI).
  *
  * @example
  * ```ts
@@ -139,7 +142,8 @@ export async function loadIdentity(dir: string = DEFAULT_IDENTITY_DIR, options: 
 export async function writeIdentityCsr(identity: DeviceIdentity, subject?: IdentitySubject, altNames?: AltNames): Promise<string> {
   const wanted = subject ?? subjectOf(identity.certificate);
   if (wanted === undefined) throw new ValidationError('subject', 'no certificate to take the subject from: give one');
-  const der = certificationRequest({ privateKey: identity.privateKey, publicKey: identity.publicKey, subject: wanted, ...(altNames ? { altNames } : {}) });
+  const names = altNames ?? altNamesOf(identity.certificate);
+  const der = certificationRequest({ privateKey: identity.privateKey, publicKey: identity.publicKey, subject: wanted, ...(names ? { altNames: names } : {}) });
   const text = pem('CERTIFICATE REQUEST', der);
   await writeReplacing(identityFiles(identity.dir).csrFile, text);
   return text;
@@ -192,7 +196,7 @@ export function signWithIdentity(identity: Pick<DeviceIdentity, 'privateKey'>, d
  */
 export function verifyWithCertificate(signer: X509Certificate | KeyObject, data: Uint8Array, signature: Uint8Array): boolean {
   const key = signer instanceof X509Certificate ? signer.publicKey : signer;
-  return verify(keyTypeOf(key) === 'p256' ? 'sha256' : null, data, key, signature);
+  return verify(keyTypeOf(key) === 'ed25519' ? null : 'sha256', data, key, signature);
 }
 
 /**
@@ -254,6 +258,14 @@ function subjectOf(certificate: X509Certificate | undefined): IdentitySubject | 
   const organization = fields.get('O');
   const serialNumber = fields.get('serialNumber');
   return { commonName, ...(organization === undefined ? {} : { organization }), ...(serialNumber === undefined ? {} : { serialNumber }) };
+}
+
+function altNamesOf(certificate: X509Certificate | undefined): AltNames | undefined {
+  const entries = (certificate?.subjectAltName ?? '').split(/,\s*/);
+  const uris = entries.filter((e) => e.startsWith('URI:')).map((e) => e.slice(4));
+  const dnsNames = entries.filter((e) => e.startsWith('DNS:')).map((e) => e.slice(4));
+  if (uris.length === 0 && dnsNames.length === 0) return undefined;
+  return { ...(uris.length === 0 ? {} : { uris }), ...(dnsNames.length === 0 ? {} : { dnsNames }) };
 }
 
 function parseCertificate(where: string, text: string): X509Certificate {

@@ -1,16 +1,20 @@
 /**
  * `OpcuaServer`: a device as an OPC UA server (IEC 62541) on node-opcua. The address space is the
  * device's information model (see information-model.ts) beside the OPC UA base and DI nodesets;
- * security follows the profile (see options.ts); the application certificate lives in the PKI
- * folder (see pki.ts).
+ * security follows the profile (see options.ts); the application certificate is the device
+ * identity's when `identity` is given (an RSA identity whose subjectAltName carries the
+ * application URI; its key stays in memory, never written decrypted), else the PKI folder's own
+ * (see pki.ts), created on first start. Trusted and rejected client certificates live in the PKI
+ * folder either way.
  */
-import { OPCUACertificateManager, OPCUAServer, UAUserManagerBase, UserTokenType, WellKnownRoles, resolveNodeId, type NodeId } from 'node-opcua';
+import { OPCUACertificateManager, OPCUAServer, ResolvedCertificateKeyPairProvider, UAUserManagerBase, UserTokenType, WellKnownRoles, resolveNodeId, type NodeId } from 'node-opcua';
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import { StateError, ValidationError } from '../../core/errors.js';
 import type { Device } from '../../device/device.js';
 import { deviceIdFor } from '../../encoding/topics.js';
 import type { AuditSink } from '../../../security/audit/event.js';
+import { opcuaApplicationCertificate, opcuaApplicationUri, type OpcuaApplicationCertificate } from '../../../security/identity/opcua-certificate.js';
 import { OpcuaAccess } from './access.js';
 import { attachDevice, buildInformationModel, type InformationModel } from './information-model.js';
 import { devRemoteWarning } from './dev-host.js';
@@ -126,6 +130,7 @@ export class OpcuaServer {
   #certificateManagers: OPCUACertificateManager[] = [];
   readonly #throttle: LoginThrottle;
   readonly #checks: PasswordChecks;
+  readonly #own: OpcuaApplicationCertificate | undefined;
 
   constructor(device: Device, options: OpcuaServerOptions = {}) {
     this.#checked = checkOptions(options);
@@ -136,6 +141,17 @@ export class OpcuaServer {
     this.pkiDir = resolve(options.pkiDir ?? DEFAULT_PKI_DIR);
     this.#throttle = new LoginThrottle(options.loginThrottle ?? {}, options.log ?? ((line) => void process.stderr.write(`${line}\n`)));
     this.#checks = new PasswordChecks(options.passwordChecks ?? {});
+    this.#own = options.identity === undefined ? undefined : opcuaApplicationCertificate(options.identity, this.applicationUri);
+  }
+
+  /** The server's application URI, `urn:sensorkit:<device id>` (the certificate's subjectAltName URI). */
+  get applicationUri(): string {
+    return opcuaApplicationUri(this.deviceId);
+  }
+
+  /** Where the application instance certificate comes from: the device identity, or the PKI folder's own. */
+  get certificateSource(): 'identity' | 'pki' {
+    return this.#own === undefined ? 'pki' : 'identity';
   }
 
   /** Password checks so far: running, waiting, the most at once, refused unchecked (see password-checks.ts). */
@@ -186,6 +202,7 @@ export class OpcuaServer {
     const paths = pkiPaths(this.pkiDir, this.deviceId);
     const host = this.#options.host ?? (this.profile === 'dev' ? '127.0.0.1' : undefined);
     const identity = this.device.model.identity;
+    const own = this.#own;
     const serverCertificateManager = new OPCUACertificateManager({ rootFolder: paths.root, automaticallyAcceptUnknownCertificate: false });
     const userCertificateManager = new OPCUACertificateManager({ rootFolder: paths.users, automaticallyAcceptUnknownCertificate: false });
     this.#certificateManagers = [serverCertificateManager, userCertificateManager];
@@ -197,13 +214,20 @@ export class OpcuaServer {
       ...profileSecurity(this.profile),
       serverCertificateManager,
       userCertificateManager,
-      certificateFile: paths.certificateFile,
-      privateKeyFile: paths.privateKeyFile,
+      ...(own === undefined
+        ? { certificateFile: paths.certificateFile, privateKeyFile: paths.privateKeyFile }
+        : {
+            // The identity's certificate file, its key from memory (an encrypted key is never
+            // written decrypted); node-opcua reads neither key file.
+            certificateFile: own.certificateFile,
+            privateKeyFile: own.keyFile,
+            certificateKeyPairProvider: new ResolvedCertificateKeyPairProvider(own.certificateFile, own.keyFile, { hidden: own.privateKey }),
+          }),
       userManager: new UsersFileManager(this.#options.users, this.#throttle, this.#checks, this.#options.audit),
       maxConnectionsPerEndpoint: maxSessions,
       serverCapabilities: { maxSessions },
       serverInfo: {
-        applicationUri: `urn:sensorkit:${this.deviceId}`,
+        applicationUri: this.applicationUri,
         productUri: `urn:sensorkit:${this.device.model.id}`,
         applicationName: { text: `${identity.manufacturer} ${identity.model} ${this.device.serialNumber}`, locale: 'en' },
       },

@@ -13,6 +13,7 @@ import { MessageSecurityMode, SecurityPolicy } from 'node-opcua';
 import { ValidationError } from '../../core/errors.js';
 import { checkDevHost } from './dev-host.js';
 import type { AuditSink } from '../../../security/audit/event.js';
+import type { DeviceIdentity } from '../../../security/identity/identity.js';
 import type { OpcuaRoleOptions } from './access.js';
 import type { LoginThrottleOptions } from './login-throttle.js';
 import type { PasswordCheckOptions } from './password-checks.js';
@@ -46,6 +47,13 @@ export interface OpcuaServerOptions {
   readonly allowRemoteDev?: boolean;
   /** PKI folder (application certificate, trusted and rejected clients). Default `.sensorkit/pki`. */
   readonly pkiDir?: string;
+  /**
+   * The device identity as the application instance certificate, instead of the PKI folder's own:
+   * it must be RSA (the security policies are RSA only) and its certificate's subjectAltName must
+   * carry the application URI `urn:sensorkit:<device id>`; otherwise the constructor throws
+   * `ValidationError` (path `identity`) naming what does not fit. Default: the PKI folder's own.
+   */
+  readonly identity?: DeviceIdentity;
   /** Users who may log in with a user name and password. */
   readonly users?: UsersFile;
   /** Accept X.509 user-identity certificates trusted in `<pkiDir>/users`. Default false. */
