@@ -7,3 +7,5 @@ export * from './manifest/index.js';
 export * from './keys/index.js';
 export * from './agent/index.js';
 export * from './server/index.js';
+// The device's reports, named alike on both sides of the device protocol.
+export type { ReportedState } from './agent/index.js';
