@@ -1,0 +1,385 @@
+/**
+ * Wall-time steps on a VirtualClock's fake wall clock (`stepWall`): +2 h, −2 h, and one under the
+ * threshold (no re-base), for the clocks and for every holder of absolute times: the Sampler, the
+ * StreamSampler (part clock), the telemetry batcher, the token bucket, report-by-exception
+ * heartbeats (through the channel pipeline), reconnect back-off timers, OTA health-probe deadlines
+ * and the runtime (event, warning, `clock.step` audit record). SystemClock runs the same re-base
+ * on a fake `wallNow`.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { onClockStep, steadyNow, SystemClock, VirtualClock, type ClockStep } from '../../sdk/core/clock.js';
+import { SeededRandom } from '../../sdk/core/random.js';
+import type { Sample } from '../../sdk/core/sample.js';
+import type { AcquisitionBatch, SensorClockedAcquisition } from '../../sdk/drivers/contract.js';
+import { ChannelPipeline } from '../../sdk/pipeline/channel-pipeline.js';
+import { ReportByException } from '../../sdk/pipeline/report-by-exception.js';
+import { Sampler, type SamplingResult } from '../../sdk/sampling/sampler.js';
+import { StreamSampler } from '../../sdk/sampling/stream-sampler.js';
+import { ReconnectBackoff } from '../../sdk/transport/mqtt/backoff.js';
+import { TelemetryBatcher } from '../../sdk/transport/mqtt/telemetry-batcher.js';
+import { TokenBucket } from '../../sdk/transport/mqtt/token-bucket.js';
+import { runHealthProbes } from '../../ota/agent/health-probes.js';
+import { Runtime, type RuntimeClockStep } from '../../sdk/runtime/runtime.js';
+import probe, { emulation as probeEmulation } from '../support/wall-step.device.js';
+
+const START = Date.UTC(2026, 2, 1, 8);
+const TWO_HOURS = 2 * 3600_000;
+/** The three steps every holder is tested with: two that re-base and one under the 1 s threshold. */
+const STEPS = [
+  { name: '+2 h', ms: TWO_HOURS, rebases: true },
+  { name: '−2 h', ms: -TWO_HOURS, rebases: true },
+  { name: '+600 ms (under the threshold)', ms: 600, rebases: false },
+] as const;
+
+/** What `now()` moved by for a wall step of `ms`. */
+const followed = (step: (typeof STEPS)[number]): number => (step.rebases ? step.ms : 0);
+
+describe('VirtualClock.stepWall', () => {
+  it.each(STEPS)('$name: now() follows (or not), pending timers keep their remaining delays, one step event', async (step) => {
+    const clock = new VirtualClock({ start: START });
+    const events: ClockStep[] = [];
+    clock.on('step', (event) => events.push(event));
+    const fired: number[] = [];
+    clock.schedule(START + 1000, () => fired.push(clock.now()));
+    clock.schedule(START + 5000, () => fired.push(clock.now()));
+    await clock.advance(400);
+    expect(clock.stepWall(step.ms)).toEqual(step.rebases ? { stepMs: step.ms, at: START + 400 + step.ms } : undefined);
+    expect(clock.now()).toBe(START + 400 + followed(step));
+    expect(clock.wallNow()).toBe(START + 400 + step.ms);
+    expect(clock.steppedMs).toBe(followed(step));
+    expect(steadyNow(clock)).toBe(START + 400);
+    expect(events).toEqual(step.rebases ? [{ stepMs: step.ms, at: START + 400 + step.ms }] : []);
+    // Nothing fires at the step; each timer fires after the rest of its delay, on the new base.
+    await clock.advance(599);
+    expect(fired).toEqual([]);
+    await clock.advance(1);
+    await clock.advance(4000);
+    expect(fired).toEqual([START + 1000 + followed(step), START + 5000 + followed(step)]);
+  });
+
+  it('adds a difference under the threshold to the next step', async () => {
+    const clock = new VirtualClock({ start: START });
+    expect(clock.stepWall(700)).toBeUndefined();
+    expect(clock.stepWall(700)).toEqual({ stepMs: 1400, at: START + 1400 });
+    expect(clock.wallNow()).toBe(clock.now());
+  });
+
+  it('moves the target of a run when a timer steps the wall clock during it', async () => {
+    const clock = new VirtualClock({ start: START });
+    clock.schedule(START + 100, () => clock.stepWall(-TWO_HOURS));
+    const last: number[] = [];
+    clock.schedule(START + 900, () => last.push(clock.now()));
+    await clock.advance(1000);
+    expect(last).toEqual([START + 900 - TWO_HOURS]);
+    expect(clock.now()).toBe(START + 1000 - TWO_HOURS);
+  });
+});
+
+describe('SystemClock re-basing on its wall clock', () => {
+  it.each(STEPS)('$name: checkWallClock re-bases now(), keeps the timers\' delays and emits step', async (step) => {
+    let offset = 0;
+    const clock = new SystemClock({ precisionWindowMs: 0, wallNow: () => Date.now() + offset });
+    const events: ClockStep[] = [];
+    const off = clock.on('step', (event) => events.push(event));
+    const scheduledAt = performance.now();
+    const fired = new Promise<{ at: number; after: number }>((resolve) => clock.schedule(clock.now() + 150, () => resolve({ at: clock.now(), after: performance.now() - scheduledAt })));
+    offset = step.ms;
+    const before = clock.now();
+    const result = clock.checkWallClock();
+    expect(result !== undefined).toBe(step.rebases);
+    expect(clock.now() - before).toBeCloseTo(followed(step), -1);
+    expect(clock.steppedMs).toBeCloseTo(followed(step), -1);
+    expect(events.map((event) => Math.round(event.stepMs / 1000))).toEqual(step.rebases ? [step.ms / 1000] : []);
+    const { at, after } = await fired;
+    // Not at once (a forward step) and not 2 h late (a backward one): after its 150 ms.
+    expect(after).toBeGreaterThanOrEqual(149);
+    expect(after).toBeLessThan(1000);
+    expect(Math.abs(at - (Date.now() + (step.rebases ? step.ms : 0)))).toBeLessThan(50);
+    off();
+  });
+
+  it('starts on the wall time and notices a step by itself, before the next timer fires', async () => {
+    let offset = 0;
+    const clock = new SystemClock({ precisionWindowMs: 0, wallNow: () => Date.now() + offset });
+    expect(Math.abs(clock.now() - Date.now())).toBeLessThan(5);
+    const events: ClockStep[] = [];
+    clock.on('step', (event) => events.push(event));
+    offset = TWO_HOURS;
+    const at = await new Promise<number>((resolve) => clock.schedule(clock.now() + 20, () => resolve(clock.now())));
+    expect(events).toHaveLength(1);
+    expect(Math.abs(at - (Date.now() + TWO_HOURS))).toBeLessThan(50);
+  });
+
+  it('keeps the time base of its start with stepThresholdMs Infinity', () => {
+    let offset = 0;
+    const clock = new SystemClock({ stepThresholdMs: Infinity, wallNow: () => Date.now() + offset });
+    offset = TWO_HOURS;
+    expect(clock.checkWallClock()).toBeUndefined();
+    expect(Math.abs(clock.now() - Date.now())).toBeLessThan(50);
+  });
+});
+
+describe('Sampler across a step', () => {
+  it.each(STEPS)('$name: the cadence goes on (no catch-up, no pause), readings after it on the new wall time', async (step) => {
+    const clock = new VirtualClock({ start: START });
+    const sampler = new Sampler({ clock });
+    const results: SamplingResult[] = [];
+    sampler.add({ id: 'g', rateHz: 10, read: async () => ({ time: clock.now(), values: { v: 1 }, provenance: { part: 'p', source: 'A0' } }), onResult: (result) => results.push(result) });
+    sampler.start();
+    await clock.advance(1050);
+    clock.stepWall(step.ms);
+    await clock.advance(2000);
+    await sampler.stop();
+    const times = results.map((result) => (result.ok ? result.reading.time : Number.NaN));
+    expect(times).toHaveLength(31);
+    const gaps = times.slice(1).map((time, i) => time - times[i]!);
+    expect(gaps.filter((gap) => gap !== 100)).toEqual(step.rebases ? [100 + step.ms] : []);
+    expect(times.at(-1)).toBe(START + 3000 + followed(step));
+    expect(results.every((result) => result.ok && result.missedBefore === undefined)).toBe(true);
+    expect(sampler.stats().g).toEqual({ ticks: 31, failures: 0, overruns: 0 });
+  });
+
+  it('puts a read in flight across a step on the new base', async () => {
+    const clock = new VirtualClock({ start: START });
+    const sampler = new Sampler({ clock });
+    const results: SamplingResult[] = [];
+    sampler.add({
+      id: 'slow',
+      rateHz: 1,
+      // Takes its conversion at the tick, answers 50 ms later (a conversion wait), a step in between.
+      read: async () => {
+        const time = clock.now();
+        await new Promise<void>((resolve) => clock.schedule(clock.now() + 50, resolve));
+        return { time, values: { v: 1 }, provenance: { part: 'p', source: 'A0' } };
+      },
+      onResult: (result) => results.push(result),
+    });
+    sampler.start();
+    await clock.advance(1020);
+    clock.stepWall(TWO_HOURS);
+    await clock.advance(1040);
+    await sampler.stop();
+    expect(results.map((result) => [result.scheduledTime - START, result.ok && result.reading.time - START])).toEqual([
+      [0, 0],
+      [1000 + TWO_HOURS, 1000 + TWO_HOURS],
+      [2000 + TWO_HOURS, 2000 + TWO_HOURS],
+    ]);
+  });
+});
+
+/** A part sampling on its own clock into a FIFO, on steady time (a wall step does not touch a crystal). */
+function fifoPart(clock: VirtualClock, rateHz: number): SensorClockedAcquisition<'x'> {
+  let startedAt = 0;
+  let read = 0;
+  return {
+    mode: 'fifo',
+    outputRateHz: rateHz,
+    capacityFrames: 1024,
+    async start() {
+      startedAt = steadyNow(clock);
+      read = 0;
+    },
+    async drain(): Promise<AcquisitionBatch<'x'>> {
+      const produced = Math.floor(((steadyNow(clock) - startedAt) * rateHz) / 1000);
+      const frames = Array.from({ length: produced - read }, (_, i) => ({ x: read + i }));
+      read = produced;
+      return { time: clock.now(), frames, overflow: false, provenance: { part: 'fifo-part', source: 'i2c0@0x68' } };
+    },
+    async stop() {},
+  };
+}
+
+describe('StreamSampler across a step', () => {
+  it.each(STEPS)('$name: every frame, stamped on the new wall time after the step, no drift, no gap', async (step) => {
+    const clock = new VirtualClock({ start: START });
+    const sampler = new StreamSampler({ clock });
+    const frames: { time: number; index: number; quality: unknown }[] = [];
+    sampler.add({ id: 'imu', acquisition: fifoPart(clock, 1000), onResult: (result) => result.ok && frames.push({ time: result.reading.time, index: result.reading.values.x!, quality: result.quality }) });
+    sampler.start();
+    await clock.advance(20_000);
+    clock.stepWall(step.ms);
+    await clock.advance(20_000);
+    await sampler.stop();
+    const stats = sampler.stats().imu!;
+    expect(stats).toMatchObject({ lost: 0, overflows: 0, gaps: 0, duplicates: 0 });
+    expect(Math.abs(stats.driftPpm)).toBeLessThan(5);
+    expect(frames.map((frame) => frame.index)).toEqual(Array.from({ length: frames.length }, (_, i) => i));
+    expect(frames.every((frame) => frame.quality === undefined)).toBe(true);
+    // Frame k was taken at k + 1 ms of steady time (the first frame once the first period ran):
+    // on the host's wall time, that moved by the step for the frames taken after it.
+    const late = frames.filter((frame) => frame.index >= 25_000 && frame.index < 39_000);
+    for (const frame of late) expect(Math.abs(frame.time - (START + frame.index + 0.5 + followed(step)))).toBeLessThan(0.6);
+  });
+});
+
+describe('TelemetryBatcher across a step', () => {
+  it.each(STEPS)('$name: a batch closes maxDelayMs after its first sample, not at the step nor 2 h later', async (step) => {
+    const clock = new VirtualClock({ start: START });
+    const closed: number[] = [];
+    const batcher = new TelemetryBatcher({ clock, maxSamples: 100, maxDelayMs: 1000 }, () => closed.push(steadyNow(clock)));
+    const sample: Sample = { channel: 'v', time: clock.now(), value: 1, unit: 'V', quality: { level: 'good' } };
+    batcher.add(sample);
+    await clock.advance(300);
+    clock.stepWall(step.ms);
+    batcher.add(sample);
+    await clock.advance(699);
+    expect(closed).toEqual([]);
+    await clock.advance(1);
+    expect(closed).toEqual([START + 1000]);
+    expect(batcher.size).toBe(0);
+  });
+});
+
+describe('TokenBucket across a step', () => {
+  it.each(STEPS)('$name: tokens accrue on elapsed time only: a step neither fills nor stalls the bucket', async (step) => {
+    const clock = new VirtualClock({ start: START });
+    const bucket = new TokenBucket({ clock, ratePerSecond: 10, burst: 5 });
+    for (let i = 0; i < 5; i++) expect(bucket.take()).toBe(true);
+    expect(bucket.take()).toBe(false);
+    clock.stepWall(step.ms);
+    expect(bucket.take()).toBe(false); // a step forward is no time passing
+    await clock.advance(100);
+    expect(bucket.take()).toBe(true); // nor is a step back time running backwards
+    expect(bucket.take()).toBe(false);
+  });
+});
+
+describe('report-by-exception heartbeats across a step', () => {
+  const channel = {
+    id: 't',
+    quantity: 'temperature',
+    unit: 'Cel',
+    range: { min: -40, max: 85 },
+    resolution: 0.01,
+    accuracy: { mpe: 1 },
+    sampleRate: 1,
+    reporting: { deadband: 1, heartbeat: 60 },
+  };
+
+  it.each(STEPS)('$name: re-based by the clock step, the heartbeat comes 60 s after the last report', async (step) => {
+    const clock = new VirtualClock({ start: START });
+    const pipeline = new ChannelPipeline({ channel });
+    const off = onClockStep(clock, ({ stepMs }) => pipeline.rebase(stepMs));
+    const reportedAt: number[] = [];
+    for (let second = 0; second <= 130; second++) {
+      if (second === 30) clock.stepWall(step.ms);
+      if (pipeline.process({ time: clock.now(), value: 20 }).report) reportedAt.push(steadyNow(clock) - START);
+      await clock.advance(1000);
+    }
+    off();
+    expect(reportedAt).toEqual([0, 60_000, 120_000]);
+  });
+
+  it('without a re-base, a sample older than the last report (a step back) is reported: the heartbeat starts again', () => {
+    const rbe = new ReportByException({ deadband: 1, heartbeatMs: 60_000 });
+    const at = (time: number): Sample => ({ channel: 't', time, value: 20, unit: 'Cel', quality: { level: 'good' } });
+    expect(rbe.decide(at(START))).toBe(true);
+    expect(rbe.decide(at(START + 30_000))).toBe(false);
+    expect(rbe.decide(at(START + 31_000 - TWO_HOURS))).toBe(true);
+    expect(rbe.decide(at(START + 32_000 - TWO_HOURS))).toBe(false);
+    expect(rbe.decide(at(START + 91_000 - TWO_HOURS))).toBe(true);
+  });
+
+  it('a stale value ages on elapsed time, not on the step', async () => {
+    const clock = new VirtualClock({ start: START });
+    const pipeline = new ChannelPipeline({ channel: { ...channel, staleAfter: 5 } });
+    onClockStep(clock, ({ stepMs }) => pipeline.rebase(stepMs));
+    pipeline.process({ time: clock.now(), value: 20 });
+    await clock.advance(1000);
+    clock.stepWall(TWO_HOURS);
+    // One second after the last good value: the failed read repeats it as stale, not as bad.
+    expect(pipeline.process({ time: clock.now(), error: new Error('NAK') }).sample.quality.level).toBe('uncertain');
+    clock.stepWall(-2 * TWO_HOURS);
+    await clock.advance(5000);
+    // Six seconds: too old, however far the wall clock went back.
+    expect(pipeline.process({ time: clock.now(), error: new Error('NAK') }).sample.quality.level).toBe('bad');
+  });
+});
+
+describe('reconnect back-off timers across a step', () => {
+  it.each(STEPS)('$name: the retry comes after its drawn delay', async (step) => {
+    const clock = new VirtualClock({ start: START });
+    const backoff = new ReconnectBackoff({ minMs: 4000, maxMs: 4000, jitter: 0 }, new SeededRandom(1));
+    const retries: number[] = [];
+    // As the MQTT transport arms it: at = now + next().
+    clock.schedule(clock.now() + backoff.next(), () => retries.push(steadyNow(clock) - START));
+    await clock.advance(1000);
+    clock.stepWall(step.ms);
+    await clock.advance(2999);
+    expect(retries).toEqual([]);
+    await clock.advance(1);
+    expect(retries).toEqual([4000]);
+  });
+});
+
+describe('OTA health probes across a step', () => {
+  it.each(STEPS)('$name: the trial\'s deadline is its timeout after the start', async (step) => {
+    const clock = new VirtualClock({ start: START });
+    let settledAt: number | undefined;
+    const healthy = runHealthProbes([() => new Promise<boolean>(() => undefined)], 30_000, clock).then((ok) => {
+      settledAt = steadyNow(clock) - START;
+      return ok;
+    });
+    await clock.advance(10_000);
+    clock.stepWall(step.ms);
+    await clock.advance(19_999);
+    expect(settledAt).toBeUndefined();
+    await clock.advance(1);
+    expect(await healthy).toBe(false);
+    expect(settledAt).toBe(30_000);
+  });
+});
+
+describe('Runtime on a stepping clock', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('turns each followed step into an event, a warning and a clock.step audit record; readings follow', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sensorkit-clock-rebase-'));
+    dirs.push(dir);
+    const clock = new VirtualClock({ start: START });
+    const warnings: string[] = [];
+    const auditFile = join(dir, 'audit.log');
+    const runtime = await Runtime.open(
+      { device: { model: probe, emulation: probeEmulation }, clock, mqtt: false, opcua: false, security: { auditLog: { file: auditFile } } },
+      { warn: (message) => warnings.push(message) },
+    );
+    const events: RuntimeClockStep[] = [];
+    runtime.on('clockStep', (event) => events.push(event));
+    const times: number[] = [];
+    runtime.device.on('report', (sample) => times.push(sample.time));
+    await runtime.start();
+    await clock.advance(1000);
+    clock.stepWall(TWO_HOURS);
+    await clock.advance(1000);
+    clock.stepWall(-TWO_HOURS);
+    clock.stepWall(300); // under the threshold: nothing
+    await clock.advance(1000);
+    await runtime.stop();
+    expect(events).toEqual([
+      { stepMs: TWO_HOURS, at: START + 1000 + TWO_HOURS, followed: true },
+      { stepMs: -TWO_HOURS, at: START + 2000, followed: true },
+    ]);
+    expect(warnings).toEqual([
+      `the system clock stepped by +2 h 0 min (NTP setting the time?); timestamps follow it from ${new Date(START + 1000 + TWO_HOURS).toISOString()}`,
+      `the system clock stepped by −2 h 0 min (NTP setting the time?); timestamps follow it from ${new Date(START + 2000).toISOString()}; readings after it are earlier than those before it`,
+    ]);
+    // 20 Hz for 3 s, every 50 ms on the wall time of its moment.
+    const steady = times.map((time) => (time >= START + TWO_HOURS ? time - TWO_HOURS : time));
+    expect(steady.slice(1).map((time, i) => time - steady[i]!)).toEqual(Array.from({ length: steady.length - 1 }, () => 50));
+    expect(times.filter((time) => time >= START + TWO_HOURS)).toHaveLength(20);
+    const records = readFileSync(auditFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { category: string; event: string; time: string; data?: unknown });
+    expect(records.filter((record) => record.event === 'clock.step')).toEqual([
+      expect.objectContaining({ category: 'clock', time: new Date(START + 1000 + TWO_HOURS).toISOString(), data: { stepMs: TWO_HOURS, at: new Date(START + 1000 + TWO_HOURS).toISOString(), followed: true } }),
+      expect.objectContaining({ category: 'clock', time: new Date(START + 2000).toISOString(), data: { stepMs: -TWO_HOURS, at: new Date(START + 2000).toISOString(), followed: true } }),
+    ]);
+  });
+});
