@@ -14,3 +14,4 @@ export * from './file-server.js';
 export * from './fleet-store.js';
 export * from './rate-limit.js';
 export * from './rollout/policy.js';
+export * from './scheduler.js';

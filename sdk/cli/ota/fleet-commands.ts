@@ -14,6 +14,7 @@ import { openArtefactStore, type ArtefactStore } from '../../../ota/server/artef
 import { openDatabase } from '../../../ota/server/db/sql.js';
 import { FleetStore, type CampaignStatus } from '../../../ota/server/fleet-store.js';
 import { parseRolloutPolicy, type RolloutPolicy } from '../../../ota/server/rollout/policy.js';
+import { SCHEDULER_LEASE } from '../../../ota/server/scheduler.js';
 import { tokenCommand } from './server-commands.js';
 import { hashInput, readInput, required } from './options.js';
 
@@ -84,8 +85,6 @@ interface Fleet {
   /** True when the server checks payloads against its own store. */
   readonly remote: boolean;
 }
-
-const SCHEDULER_LEASE = 'scheduler';
 
 async function fleetOnDatabase(url: string): Promise<Fleet> {
   const db = await openDatabase(url);

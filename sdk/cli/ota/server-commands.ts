@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { SystemClock } from '../../core/clock.js';
 import { parseNumberOption, UsageError } from '../usage.js';
 import { AuditLog } from '../../../security/audit-log.js';
+import type { AuditEvent } from '../../../security/audit/event.js';
 import { auditConfiguration, formatFinding, isLoopback } from '../../../security/hardening/index.js';
 import { ADMIN_ROLES, AdminTokens, type AdminRole } from '../../../ota/server/admin-tokens.js';
 import { adminApi } from '../../../ota/server/admin-api.js';
@@ -14,6 +15,7 @@ import { openDatabase } from '../../../ota/server/db/sql.js';
 import { deviceApi } from '../../../ota/server/device-api.js';
 import { startUpdateServer, type UpdateServer } from '../../../ota/server/file-server.js';
 import { FleetStore } from '../../../ota/server/fleet-store.js';
+import { startScheduler, type Scheduler } from '../../../ota/server/scheduler.js';
 import { required } from './options.js';
 
 export const SERVE_HELP = `Usage: sensorkit ota serve --db URL|DIR --store DIR|s3://BUCKET/PREFIX [options]
@@ -133,7 +135,10 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   const db = await openDatabase(values.db);
   let store: FleetStore;
   try {
-    store = await FleetStore.open(db, clock, audit === undefined ? {} : { audit });
+    // The management API records the changes made through it (with the client's address); the
+    // store's own record of them would repeat them, so only the scheduler's decisions come from it.
+    const schedulerAudit = audit === undefined ? undefined : { record: (event: AuditEvent) => (event.actor === 'scheduler' ? audit.record(event) : undefined) };
+    store = await FleetStore.open(db, clock, schedulerAudit === undefined ? {} : { audit: schedulerAudit });
   } catch (error) {
     await db.close().catch(() => undefined);
     throw error;
@@ -148,8 +153,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
 
   const limits = rateLimit === undefined ? {} : { rateLimit: { perMinute: rateLimit } };
   const listeners: UpdateServer[] = [];
-  const { startScheduler } = await import('../../../ota/server/scheduler.js');
-  let scheduler: ReturnType<typeof startScheduler> | undefined;
+  let scheduler: Scheduler | undefined;
   try {
     const devices = await startUpdateServer({
       host: values.host,
@@ -158,7 +162,26 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
       api: deviceApi(store, artefacts, { clock, idlePollIntervalS, ...limits, ...(security.tls?.clientCa ? { deviceCertificates: true } : {}), ...(audit ? { audit } : {}) }),
     });
     listeners.push(devices);
-    scheduler = startScheduler({ store, clock, holder: instance, leaseMs });
+    const reported = new Set<string>();
+    scheduler = startScheduler({
+      store,
+      clock,
+      holder: instance,
+      leaseMs,
+      intervalMs: Math.min(1000, leaseMs / 3),
+      onPass: (pass) => {
+        for (const { campaign, wave } of pass.opened) process.stdout.write(`scheduler: campaign ${campaign} opened wave ${wave}\n`);
+        for (const { campaign, reason } of pass.halted) process.stdout.write(`scheduler: campaign ${campaign} halted: ${reason}\n`);
+        for (const campaign of pass.finished) process.stdout.write(`scheduler: campaign ${campaign} finished\n`);
+      },
+      onError: (error) => {
+        // Once per distinct failure (the database going away repeats every interval).
+        const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+        if (reported.has(message) || reported.size > 100) return;
+        reported.add(message);
+        process.stderr.write(`sensorkit: warning: scheduler: ${message}\n`);
+      },
+    });
     const running = scheduler;
     const admin = await startUpdateServer({
       host: adminHost,
