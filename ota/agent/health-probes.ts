@@ -1,6 +1,8 @@
 /**
  * Health probes of a trial boot: every probe must resolve true before the timeout on the injected
- * clock; a probe that throws, resolves false or does not answer in time fails the trial.
+ * clock; a probe that throws, resolves false or does not answer in time fails the trial. The
+ * deadline is a timer of the clock, never a stored wall time: a wall-time step the clock follows
+ * moves it with the clock, so the trial lasts `timeoutMs` however the wall clock steps.
  */
 import type { Clock } from '../../sdk/core/clock.js';
 

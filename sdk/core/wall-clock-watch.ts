@@ -1,13 +1,12 @@
 /**
- * Notices when the host's wall clock steps away from a device's clock.
+ * Notices when the host's wall clock steps away from a clock that does not follow it.
  *
- * `SystemClock` counts from the wall time at its start on the monotonic counter, so a step of the
- * system clock (NTP setting the time of a board without a battery-backed RTC after boot, or an
- * operator's `date -s`) never reorders or stalls its timers, and sample times stay evenly spaced.
- * The price: after such a step, timestamps keep the old time base until the process restarts.
- * This watch makes that visible, so that it is not silent: it compares the two clocks every
- * `intervalMs` and reports each step larger than `thresholdMs` once. (NTP's slewing of the clock
- * rate moves both clocks alike on Linux, CLOCK_MONOTONIC being slewed too, so it is not a step.)
+ * `SystemClock` and `VirtualClock` follow wall-time steps themselves (they re-base and emit
+ * `step`, see clock.ts). A clock of another kind keeps the time base it has: timestamps are then
+ * off by the step until the process restarts. This watch makes that visible, so that it is not
+ * silent: it compares the two clocks every `intervalMs` and reports each step larger than
+ * `thresholdMs` once. (NTP's slewing of the clock rate moves both clocks alike on Linux,
+ * CLOCK_MONOTONIC being slewed too, so it is not a step.)
  */
 import type { Clock, Timer } from './clock.js';
 import { ArgumentError } from './errors.js';
@@ -24,8 +23,7 @@ export interface WallClockWatchOptions {
   readonly thresholdMs?: number;
   /**
    * The wall clock's lead over `clock` when they last agreed, ms. Default: the lead at the call.
-   * A `SystemClock` starts at the wall time of the process's start, so `0` there also catches a
-   * step made while the process was starting.
+   * `0` for a clock known to start on the wall time also catches a step made before the call.
    */
   readonly initialLeadMs?: number;
 }
@@ -33,7 +31,7 @@ export interface WallClockWatchOptions {
 /**
  * Calls `onStep` once per step of the wall clock relative to `clock`, with the step's size and the
  * wall clock's whole lead over `clock` after it (ms, positive when the wall clock is ahead; with
- * `initialLeadMs: 0` on a `SystemClock`, how far its timestamps are behind the wall clock). Returns
+ * `initialLeadMs: 0` on a clock that started on the wall time, how far its timestamps are behind it). Returns
  * a function that stops watching (also from inside `onStep`).
  *
  * @example
