@@ -14,7 +14,12 @@ export type QualityReason =
   /** No fresh reading: the last good value is repeated. */
   | 'stale'
   /** The channel's calibration is past its validity date. */
-  | 'calibration_expired';
+  | 'calibration_expired'
+  /**
+   * Fewer samples than the part took: an aggregate window that missed some (its `completeness`
+   * says how many), or the first sample after samples were lost (FIFO overflow, a gap).
+   */
+  | 'incomplete';
 
 /** A sample's quality: good, or uncertain/bad with a reason. */
 export interface Quality {
@@ -37,6 +42,12 @@ export interface Provenance {
   readonly configuration?: string;
 }
 
+/** How many samples an aggregate window expected and got. */
+export interface SampleCompleteness {
+  readonly expected: number;
+  readonly received: number;
+}
+
 /**
  * One processed sample of one channel.
  *
@@ -56,4 +67,6 @@ export interface Sample {
   /** Id of the calibration record applied. */
   readonly calibrationId?: string;
   readonly provenance?: Provenance;
+  /** On an aggregate's value whose window missed samples: the samples it expected and got. */
+  readonly completeness?: SampleCompleteness;
 }

@@ -117,7 +117,7 @@ export class ChannelInput {
     }
     const input = withProvenance({ time, value: window.value }, provenance);
     if (window.received >= window.expected) return { input, completeness };
-    return { input, completeness, quality: { level: 'uncertain', detail: completenessDetail(window) } };
+    return { input, completeness, quality: { level: 'uncertain', reason: 'incomplete', detail: completenessDetail(window) } };
   }
 
   #value(result: SamplingResult & { ok: true }): number {

@@ -18,7 +18,7 @@ import { TD_CONTEXT } from './wot.js';
  */
 const EXTENSION_FIELDS: Readonly<Record<keyof typeof SENSORKIT_LABELS, { type: string; comment: string }>> = {
   quality: { type: '"uncertain" / "bad"', comment: 'quality level (IEC 62541-4 §7.39 classes); absent: good' },
-  reason: { type: '"out_of_range" / "sensor_fault" / "stale" / "calibration_expired"', comment: 'why the quality is not good' },
+  reason: { type: '"out_of_range" / "sensor_fault" / "stale" / "calibration_expired" / "incomplete"', comment: 'why the quality is not good' },
   calibration: { type: 'tstr', comment: 'id of the calibration record applied' },
   uncertainty: { type: 'number .ge 0', comment: 'expanded uncertainty (GUM, k = 2), in the record\'s unit' },
   completeness: { type: '0.0..1.0', comment: 'received / expected samples of an aggregate window that missed some' },

@@ -10,7 +10,7 @@
  * | label | meaning                                                                 |
  * |-------|-------------------------------------------------------------------------|
  * | `q`   | quality level, `"uncertain"` or `"bad"`; omitted when good               |
- * | `qr`  | why the quality is not good: `out_of_range`, `sensor_fault`, `stale`, `calibration_expired` |
+ * | `qr`  | why the quality is not good: `out_of_range`, `sensor_fault`, `stale`, `calibration_expired`, `incomplete` |
  * | `cal` | id of the calibration record applied to the value                       |
  * | `unc` | expanded uncertainty (k = 2) of the value, in the record's unit         |
  * | `cmp` | completeness of an aggregate's window, received / expected samples, 0 ≤ cmp < 1; only on a window that missed samples (its `q` is then at least `"uncertain"`) |
@@ -222,7 +222,7 @@ export type SenmlRecordDraft = Mutable<SenmlRecord>;
 
 const FIELD_LABELS = new Set<string>([...Object.keys(SENML_LABELS), ...Object.values(SENSORKIT_LABELS)]);
 const VALUE_LABELS = ['v', 'vs', 'vb', 'vd'] as const;
-const QUALITY_REASONS: ReadonlySet<string> = new Set<QualityReason>(['out_of_range', 'sensor_fault', 'stale', 'calibration_expired']);
+const QUALITY_REASONS: ReadonlySet<string> = new Set<QualityReason>(['out_of_range', 'sensor_fault', 'stale', 'calibration_expired', 'incomplete']);
 // RFC 8428 §4.5.1: the characters of a resolved name, starting with a letter or digit.
 const NAME = /^[A-Za-z0-9][A-Za-z0-9\-:./_]*$/;
 const RELATIVE_LIMIT = 2 ** 28;

@@ -50,7 +50,7 @@ describe('examples/motor-monitor on the FIFO', () => {
     expect(incomplete).toHaveLength(1);
     const window = incomplete[0]!;
     const received = 1000 - stats.lost;
-    expect(window.quality).toEqual({ level: 'uncertain', detail: `completeness ${(Math.floor(received) / 1000).toFixed(3)} (${received}/1000)` });
+    expect(window.quality).toEqual({ level: 'uncertain', reason: 'incomplete', detail: `completeness ${(Math.floor(received) / 1000).toFixed(3)} (${received}/1000)` });
     expect(window).toMatchObject({ completeness: { expected: 1000, received } });
     // While data was being lost the bus error shows at once (the pipeline holds the last value as stale), not silence.
     const failed = rms.filter((sample) => sample.quality.reason === 'stale');
@@ -59,9 +59,9 @@ describe('examples/motor-monitor on the FIFO', () => {
     // The windows keep their place in the part's time: 14 windows from 0.13 s to 14.13 s, and the failure.
     expect(rms).toHaveLength(14 + 1);
     expect(rms.filter((sample) => sample.quality.level === 'good')).toHaveLength(13);
-    // SenML: q "uncertain" and cmp = received / expected.
+    // SenML: q "uncertain", qr "incomplete" and cmp = received / expected.
     const payload = new SenmlCborEncoder().encode('motor-monitor', [window]);
     const [record] = resolveSenml(new SenmlCborDecoder().decode(payload));
-    expect(record).toMatchObject({ n: 'motor-monitor/vibration-rms', q: 'uncertain', cmp: received / 1000 });
+    expect(record).toMatchObject({ n: 'motor-monitor/vibration-rms', q: 'uncertain', qr: 'incomplete', cmp: received / 1000 });
   });
 });

@@ -99,7 +99,7 @@ export class ChannelItems {
   update(sample: Sample): void {
     const item = this.#items.get(sample.channel);
     if (item === undefined) return;
-    const status = toStatusCode(statusCodeOf(sample.quality, sample.value, item.channel.range));
+    const status = toStatusCode(statusCodeOf(sample.quality, sample.value, item.channel.range, sample.completeness));
     const value = sample.value === null ? { dataType: DataType.Null } : { dataType: DataType.Double, value: sample.value };
     item.variable.setValueFromSource(value, status, new Date(sample.time));
   }
