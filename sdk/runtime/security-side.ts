@@ -7,6 +7,11 @@
  * its own (a copied or shared one), an expired certificate, an MQTT password that is empty or
  * known-weak, or signed commands required without an operator trust store does not enter
  * operation: the runtime stays `provisioning` and its status names each problem.
+ *
+ * With `opcua.identity` the identity is also the OPC UA application instance certificate: it is
+ * then loaded under either profile, and under production an identity that cannot be one (not
+ * RSA, its subjectAltName without the application URI `urn:sensorkit:<device id>`) is a
+ * provisioning problem too.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -14,7 +19,7 @@ import type { Clock } from '../core/clock.js';
 import { StorageError, ValidationError } from '../core/errors.js';
 import { AuditLog, type AuditAlert, type AuditStorage } from '../../security/audit-log.js';
 import type { AuditEvent, AuditSink } from '../../security/audit/event.js';
-import { DEFAULT_IDENTITY_DIR, identityFiles, KeyFileModeError, loadIdentity, provisioningSecret, type DeviceIdentity } from '../../security/identity/index.js';
+import { DEFAULT_IDENTITY_DIR, identityFiles, KeyFileModeError, loadIdentity, opcuaApplicationUri, opcuaCertificateProblem, provisioningSecret, type DeviceIdentity } from '../../security/identity/index.js';
 import { CommandAuthorizer, OperatorTrustStore } from '../../security/operators/index.js';
 import { weakPasswordProblem } from '../transport/opcua/weak-passwords.js';
 import { defaultAuditLogFile, runtimeProfile, type RuntimeConfig } from './config.js';
@@ -69,7 +74,8 @@ export async function openSecuritySide(config: Omit<RuntimeConfig, 'device'>, cl
   const problems: string[] = [];
 
   let identity: DeviceIdentity | undefined;
-  const wantsIdentity = settings.identity !== undefined || production || (config.mqtt && config.mqtt.tls?.identity === true);
+  const opcuaIdentity = opcuaUsesIdentity(config);
+  const wantsIdentity = settings.identity !== undefined || production || (config.mqtt && config.mqtt.tls?.identity === true) || opcuaIdentity;
   if (wantsIdentity) {
     const dir = resolve(settings.identity?.dir ?? DEFAULT_IDENTITY_DIR);
     try {
@@ -81,6 +87,10 @@ export async function openSecuritySide(config: Omit<RuntimeConfig, 'device'>, cl
     }
   }
   if (production && identity) problems.push(...identityProblems(identity, facts, clock.now()));
+  if (production && identity && opcuaIdentity) {
+    const problem = opcuaCertificateProblem(identity, opcuaApplicationUri(facts.deviceId), clock.now());
+    if (problem !== undefined) problems.push(`opcua.identity: ${problem}`);
+  }
 
   if (production && facts.mqtt) {
     const { username, password } = facts.mqtt;
@@ -139,6 +149,20 @@ export async function openSecuritySide(config: Omit<RuntimeConfig, 'device'>, cl
       await auditLog?.flush();
     },
   };
+}
+
+/**
+ * Whether the OPC UA server takes the device identity as its application certificate
+ * (`opcua.identity: true`).
+ *
+ * @example
+ * ```ts
+ * opcuaUsesIdentity({ opcua: { profile: 'production', identity: true } }) // true
+ * ```
+ */
+export function opcuaUsesIdentity(config: Pick<RuntimeConfig, 'opcua'>): boolean {
+  const opcua = config.opcua as (NonNullable<RuntimeConfig['opcua']> & { readonly identity?: boolean }) | false | undefined;
+  return opcua !== undefined && opcua !== false && opcua.identity === true;
 }
 
 /** Problems of an identity under the production profile: not this device's, no certificate, expired. */
