@@ -69,7 +69,7 @@ export const FLEET_HELP = `Usage: sensorkit ota fleet stop|start|status (--db UR
 
 /** What the commands need of the update server, from its database or its management API. */
 interface Fleet {
-  createCampaign(spec: { name: string; envelope: Uint8Array; policy: RolloutPolicy; group?: string }): Promise<CampaignStatus>;
+  createCampaign(spec: { name: string; envelope: Uint8Array; policy: RolloutPolicy; policyJson: unknown; group?: string }): Promise<CampaignStatus>;
   createRollback(id: number, spec: { envelope: Uint8Array; name?: string }): Promise<CampaignStatus>;
   pause(id: number, reason: string): Promise<CampaignStatus>;
   resume(id: number): Promise<CampaignStatus>;
@@ -98,7 +98,7 @@ async function fleetOnDatabase(url: string): Promise<Fleet> {
   const actor = `cli ${process.env.USER ?? 'unknown'}`;
   return {
     remote: false,
-    createCampaign: (spec) => store.createCampaign({ ...spec, actor }),
+    createCampaign: ({ name, envelope, policy, group }) => store.createCampaign({ name, envelope, policy, ...(group === undefined ? {} : { group }), actor }),
     createRollback: (id, spec) => store.createRollback(id, { ...spec, actor }),
     pause: (id, reason) => store.pause(id, reason, actor),
     resume: (id) => store.resume(id, actor),
@@ -154,7 +154,7 @@ function fleetOverHttp(server: string, token: string | undefined): Fleet {
   const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
   return {
     remote: true,
-    createCampaign: (spec) => call('POST', 'api/campaigns', { name: spec.name, envelope: b64(spec.envelope), policy: spec.policy, ...(spec.group === undefined ? {} : { group: spec.group }) }),
+    createCampaign: (spec) => call('POST', 'api/campaigns', { name: spec.name, envelope: b64(spec.envelope), policy: spec.policyJson, ...(spec.group === undefined ? {} : { group: spec.group }) }),
     createRollback: (id, spec) => call('POST', `api/campaigns/${id}/rollback`, { envelope: b64(spec.envelope), ...(spec.name === undefined ? {} : { name: spec.name }) }),
     pause: (id, reason) => call('POST', `api/campaigns/${id}/pause`, { reason }),
     resume: (id) => call('POST', `api/campaigns/${id}/resume`, {}),
@@ -245,14 +245,16 @@ export async function campaignCommand(argv: readonly string[]): Promise<number> 
   if (positionals.length !== takes) throw new UsageError(`campaign ${action} takes ${takes === 0 ? 'no argument' : 'one ID'}, got ${positionals.length}`);
   // Read and check every file before the database is opened: bad input changes nothing.
   const envelope = action === 'create' || action === 'rollback' ? new Uint8Array(await readInput(required(values.envelope, '--envelope'), { maxBytes: MAX_ENVELOPE_BYTES })) : undefined;
-  const policy = action === 'create' ? (values.policy === undefined ? parseRolloutPolicy({}) : parseRolloutPolicy(await readPolicy(values.policy))) : undefined;
+  // The policy as written is what the management API receives (it parses it again); parsed here first so a bad one stops here.
+  const policyJson = action === 'create' && values.policy !== undefined ? await readPolicy(values.policy) : {};
+  const policy = action === 'create' ? parseRolloutPolicy(policyJson) : undefined;
   const name = action === 'create' ? required(values.name, '--name') : values.name;
   const fleet = await openFleet(values);
   try {
     switch (action) {
       case 'create':
         await preparePayloads(envelope!, values, fleet);
-        print(await fleet.createCampaign({ name: name!, envelope: envelope!, policy: policy!, ...(values.group === undefined ? {} : { group: values.group }) }));
+        print(await fleet.createCampaign({ name: name!, envelope: envelope!, policy: policy!, policyJson, ...(values.group === undefined ? {} : { group: values.group }) }));
         return 0;
       case 'rollback':
         await preparePayloads(envelope!, values, fleet);
@@ -276,11 +278,17 @@ export async function campaignCommand(argv: readonly string[]): Promise<number> 
   }
 }
 
-async function readPolicy(file: string): Promise<string> {
+async function readPolicy(file: string): Promise<unknown> {
+  let text: string;
   try {
-    return await readFile(file, 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (error) {
     throw new StorageError(file, `cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new ValidationError(file, `not JSON: ${(error as Error).message}`, { cause: error });
   }
 }
 
