@@ -1,5 +1,6 @@
 /**
- * The two databases the fleet store runs on, for `describe.each`: PGlite in memory, and a
+ * The two databases the fleet store runs on, for `describe.each`: PGlite in memory (one instance
+ * per test file, its schema dropped for each test: starting PGlite takes seconds), and a
  * throw-away PostgreSQL (one server per test file, a fresh database per test). On a machine
  * without PostgreSQL only PGlite is listed (CI requires both, see peers.ts).
  */
@@ -16,6 +17,16 @@ export interface FleetBackend {
 }
 
 let server: Promise<TestPostgres | undefined> | undefined;
+let pglite: Promise<SqlClient> | undefined;
+
+/** The file's PGlite with an empty schema; closing the client it returns leaves the instance open. */
+async function freshPglite(): Promise<SqlClient> {
+  pglite ??= openDatabase(undefined);
+  const db = await pglite;
+  await db.query('DROP SCHEMA public CASCADE');
+  await db.query('CREATE SCHEMA public');
+  return { kind: db.kind, query: (sql, params) => db.query(sql, params), transaction: (fn) => db.transaction(fn), close: async () => {} };
+}
 let counter = 0;
 const databases = new Map<string, Promise<string>>();
 
@@ -41,10 +52,13 @@ export function fleetBackends(): FleetBackend[] {
   afterAll(async () => {
     const pg = await server;
     server = undefined;
+    const embedded = await pglite;
+    pglite = undefined;
+    await embedded?.close();
     databases.clear();
     await pg?.stop();
   });
-  const backends: FleetBackend[] = [{ name: 'pglite', open: () => openDatabase(undefined) }];
+  const backends: FleetBackend[] = [{ name: 'pglite', open: () => freshPglite() }];
   if (findPostgres() !== undefined) {
     backends.push({ name: 'postgres', open: async (shared) => openDatabase(await databaseUrl(shared)), url: (shared) => databaseUrl(shared) });
   }

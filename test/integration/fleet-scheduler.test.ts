@@ -1,0 +1,252 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../sdk/core/clock.js';
+import { StateError } from '../../sdk/core/errors.js';
+import type { AuditEvent } from '../../security/audit/event.js';
+import type { SqlClient } from '../../ota/server/db/sql.js';
+import { FleetStore, type SchedulePass } from '../../ota/server/fleet-store.js';
+import { parseRolloutPolicy } from '../../ota/server/rollout/policy.js';
+import { SCHEDULER_LEASE, startScheduler } from '../../ota/server/scheduler.js';
+import { trackedCleanups } from '../support/cleanups.js';
+import { fleetBackends } from '../support/fleet-db.js';
+import { envelopeFor, makeImage, makeKey } from '../support/ota-fixtures.js';
+
+const { track, cleanups } = trackedCleanups();
+const key = makeKey();
+const envelope = envelopeFor(makeImage(256), 5, key);
+const devices = (n: number, prefix = 'en-1-SN') => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+const MINUTE = 60_000;
+
+describe.each(fleetBackends())('rollout scheduler on $name', (backend) => {
+  async function setup(count: number, policy: unknown, audit?: AuditEvent[]): Promise<{ store: FleetStore; clock: VirtualClock; id: number }> {
+    const clock = new VirtualClock({ start: 1_000_000 });
+    const store = track(await FleetStore.open(await backend.open(), clock, audit ? { audit: { record: (e) => void audit.push(e) } } : {}));
+    await store.assign('line-3', devices(count));
+    const { id } = await store.createCampaign({ name: 'fw', group: 'line-3', envelope, policy: parseRolloutPolicy(policy) });
+    return { store, clock, id };
+  }
+  async function offered(store: FleetStore, count: number): Promise<string[]> {
+    const result: string[] = [];
+    for (const d of devices(count)) if (await store.offerFor(d)) result.push(d);
+    return result;
+  }
+
+  it('times out silent devices as failed (type timeout), after their retries; a late confirm still counts', async () => {
+    const { store, clock, id } = await setup(4, { deviceTimeoutS: 100, retries: { timeout: 1 } });
+    await clock.advance(50_000);
+    await store.report(id, 'en-1-SN0', 'downloading');
+    await clock.advance(51_000);
+    let pass = await store.schedule();
+    expect(pass).toMatchObject({ retried: 3, timedOut: 0 });
+    await clock.advance(50_000);
+    pass = await store.schedule();
+    expect(pass).toMatchObject({ retried: 1, timedOut: 0 });
+    await clock.advance(51_000);
+    pass = await store.schedule();
+    expect(pass).toMatchObject({ retried: 0, timedOut: 3 });
+    let status = await store.status(id);
+    expect(status.counts).toMatchObject({ 'timed-out': 3, offered: 1 });
+    expect(status.failures.timeout).toBe(3);
+    expect(status.failureRatio).toBe(1);
+    expect(await store.offerFor('en-1-SN1')).toBeUndefined();
+    status = await store.report(id, 'en-1-SN1', 'confirmed');
+    expect(status.counts).toMatchObject({ 'timed-out': 2, confirmed: 1 });
+    expect(status.failures.timeout).toBe(2);
+  });
+
+  it('halts within the first wave when the error ratio passes the threshold, once the sample is reached', async () => {
+    const audit: AuditEvent[] = [];
+    const { store, id } = await setup(100, { waves: [10, 90], errorThreshold: 0.2, minSample: 5 }, audit);
+    const first = await offered(store, 100);
+    expect(first).toHaveLength(10);
+    await store.report(id, first[0]!, 'failed', { failure: 'install' });
+    await store.report(id, first[1]!, 'rolled-back');
+    for (const d of first.slice(2, 4)) await store.report(id, d, 'confirmed');
+    expect((await store.schedule()).halted).toEqual([]);
+    await store.report(id, first[4]!, 'trial');
+    expect((await store.schedule()).halted).toEqual([]);
+    await store.report(id, first[4]!, 'confirmed');
+    const pass = await store.schedule();
+    expect(pass.halted).toEqual([{ campaign: id, reason: 'failure ratio 0.400 of 5 finished, above errorThreshold 0.2' }]);
+    const status = await store.status(id);
+    expect(status).toMatchObject({ state: 'halted', openWave: 0 });
+    expect(status.waveCounts[1]!.pending).toBe(90);
+    expect(await offered(store, 100)).toEqual([]);
+    expect(audit.at(-1)).toMatchObject({ event: 'ota.campaign.halt', result: 'failure', actor: 'scheduler' });
+  });
+
+  it('halts on one failure type by its own threshold and sample', async () => {
+    const { store, id } = await setup(20, { errorThreshold: 1, abort: [{ failure: 'download', threshold: 0.3, minSample: 4 }] });
+    const all = await offered(store, 20);
+    await store.report(id, all[0]!, 'failed', { failure: 'download' });
+    await store.report(id, all[1]!, 'failed', { failure: 'install' });
+    await store.report(id, all[2]!, 'failed', { failure: 'install' });
+    await store.report(id, all[3]!, 'confirmed');
+    expect((await store.schedule()).halted).toEqual([]);
+    await store.report(id, all[4]!, 'failed', { failure: 'download' });
+    expect((await store.schedule()).halted).toEqual([{ campaign: id, reason: 'download failures 0.400 of 5 finished, above 0.3' }]);
+  });
+
+  it('opens the next wave at the success threshold only after the soak, and only once', async () => {
+    const { store, clock, id } = await setup(20, { waves: [50, 50], successThreshold: 0.8, soakS: 600 });
+    const first = await offered(store, 20);
+    expect(first).toHaveLength(10);
+    for (const d of first.slice(0, 7)) await store.report(id, d, 'confirmed');
+    for (const d of first.slice(7)) await store.report(id, d, 'trial');
+    await clock.advance(3_600_000);
+    expect((await store.schedule()).opened).toEqual([]);
+    await store.report(id, first[7]!, 'confirmed');
+    await clock.advance(599_000);
+    expect((await store.schedule()).opened).toEqual([]);
+    await clock.advance(1000);
+    const pass = await store.schedule();
+    expect(pass.opened).toEqual([{ campaign: id, wave: 1 }]);
+    expect(pass.released).toBe(10);
+    expect((await store.schedule()).opened).toEqual([]);
+    expect(await offered(store, 20)).toHaveLength(12);
+    expect((await store.status(id)).openWave).toBe(1);
+  });
+
+  it('pauses for the health check after a wave, opens the next on resume, then finishes', async () => {
+    const audit: AuditEvent[] = [];
+    const { store, id } = await setup(10, { waves: [30, 70], healthCheck: 'pause' }, audit);
+    for (const d of await offered(store, 10)) await store.report(id, d, 'confirmed');
+    let pass = await store.schedule();
+    expect(pass.paused).toEqual([id]);
+    expect(await store.status(id)).toMatchObject({ state: 'paused', reason: 'health check: wave 0 done, resume to open wave 1', openWave: 0 });
+    expect(await offered(store, 10)).toEqual([]);
+    expect((await store.schedule()).opened).toEqual([]);
+    await store.resume(id, 'qa');
+    pass = await store.schedule();
+    expect(pass.opened).toEqual([{ campaign: id, wave: 1 }]);
+    const second = await offered(store, 10);
+    expect(second).toHaveLength(7);
+    for (const d of second) await store.report(id, d, d.endsWith('1') ? 'current' : 'confirmed');
+    pass = await store.schedule();
+    expect(pass.finished).toEqual([id]);
+    expect(await store.status(id)).toMatchObject({ state: 'finished', successRatio: 1 });
+    await expect(store.halt(id, 'late')).rejects.toBeInstanceOf(StateError);
+    expect(audit.map((e) => e.event)).toEqual(['ota.campaign.create', 'ota.campaign.pause', 'ota.campaign.resume', 'ota.campaign.wave', 'ota.campaign.finish']);
+  });
+
+  it('halts a wave whose devices all finished below the success threshold', async () => {
+    const { store, id } = await setup(10, { waves: [50, 50], successThreshold: 0.9, errorThreshold: 0.5 });
+    const first = await offered(store, 10);
+    for (const d of first.slice(0, 4)) await store.report(id, d, 'confirmed');
+    expect((await store.schedule()).halted).toEqual([]);
+    await store.report(id, first[4]!, 'failed', { failure: 'verify' });
+    expect((await store.schedule()).halted).toEqual([{ campaign: id, reason: 'wave 0 ended with success 0.800, below successThreshold 0.9' }]);
+  });
+
+  it('releases offers at an exponential rate up to its cap, starting again with each wave', async () => {
+    const { store, clock, id } = await setup(40, { waves: [75, 25], successThreshold: 0, rate: { start: 2, factor: 2, cap: 5 } });
+    expect((await store.status(id)).counts.offered).toBe(2);
+    const released: number[] = [];
+    for (let minute = 0; minute < 9; minute++) {
+      released.push((await store.schedule()).released);
+      await clock.advance(MINUTE);
+    }
+    // 30 in wave 0: 2 at creation, 4, 5, 5, …; wave 1 opens as soon as wave 0 holds 0 % success (threshold 0).
+    expect(released.slice(0, 3)).toEqual([2, 4, 5]);
+    const status = await store.status(id);
+    expect(status.openWave).toBe(1);
+    expect(status.counts.offered).toBe(2 + released.reduce((a, b) => a + b, 0));
+    expect(status.counts.offered).toBeLessThanOrEqual(40);
+  });
+
+  it('moves the lease to another holder after it expires, never to two at once', async () => {
+    const { store, clock } = await setup(1, {});
+    expect(await store.tryLease(SCHEDULER_LEASE, 'a', 15_000)).toBe(true);
+    expect(await store.tryLease(SCHEDULER_LEASE, 'b', 15_000)).toBe(false);
+    await clock.advance(10_000);
+    expect(await store.tryLease(SCHEDULER_LEASE, 'a', 15_000)).toBe(true);
+    await clock.advance(14_999);
+    expect(await store.tryLease(SCHEDULER_LEASE, 'b', 15_000)).toBe(false);
+    expect(await store.leaseHolder(SCHEDULER_LEASE)).toBe('a');
+    await clock.advance(1);
+    expect(await store.tryLease(SCHEDULER_LEASE, 'b', 15_000)).toBe(true);
+    expect(await store.tryLease(SCHEDULER_LEASE, 'a', 15_000)).toBe(false);
+    expect(await store.leaseHolder(SCHEDULER_LEASE)).toBe('b');
+    await store.releaseLease(SCHEDULER_LEASE, 'a');
+    expect(await store.leaseHolder(SCHEDULER_LEASE)).toBe('b');
+    await store.releaseLease(SCHEDULER_LEASE, 'b');
+    expect(await store.tryLease(SCHEDULER_LEASE, 'a', 15_000)).toBe(true);
+  });
+
+  it('schedules on exactly one instance; the other takes over when the holder dies', async () => {
+    const { store, clock, id } = await setup(10, { waves: [10, 90], successThreshold: 0 });
+    let dead = false;
+    // The first instance's database goes away (the process died): it neither renews nor releases.
+    const dying = {
+      tryLease: (...args: Parameters<FleetStore['tryLease']>) => (dead ? Promise.reject(new StateError('database gone')) : store.tryLease(...args)),
+      schedule: () => (dead ? Promise.reject(new StateError('database gone')) : store.schedule()),
+      releaseLease: (...args: Parameters<FleetStore['releaseLease']>) => (dead ? Promise.reject(new StateError('database gone')) : store.releaseLease(...args)),
+    } as unknown as FleetStore;
+    const passes: Record<string, SchedulePass[]> = { a: [], b: [] };
+    const errors: unknown[] = [];
+    const a = startScheduler({ store: dying, clock, holder: 'a', leaseMs: 5000, intervalMs: 1000, onPass: (p) => passes.a!.push(p), onError: (e) => errors.push(e) });
+    await a.idle();
+    const b = startScheduler({ store, clock, holder: 'b', leaseMs: 5000, intervalMs: 1000, onPass: (p) => passes.b!.push(p) });
+    cleanups.push(() => b.stop(), () => a.stop());
+    await b.idle();
+    expect([a.holding(), b.holding()]).toEqual([true, false]);
+    expect(passes.a![0]!.opened).toEqual([{ campaign: id, wave: 1 }]);
+    for (let i = 0; i < 3; i++) {
+      await clock.advance(1000);
+      await Promise.all([a.idle(), b.idle()]);
+    }
+    expect([a.holding(), b.holding(), passes.b!.length]).toEqual([true, false, 0]);
+    dead = true;
+    let waited = 0;
+    while (!b.holding()) {
+      await clock.advance(1000);
+      await Promise.all([a.idle(), b.idle()]);
+      waited += 1000;
+    }
+    expect(waited).toBeGreaterThanOrEqual(4000);
+    expect(waited).toBeLessThanOrEqual(6000);
+    expect(a.holding()).toBe(false);
+    expect(errors.length).toBeGreaterThan(0);
+    expect(passes.b!.length).toBeGreaterThan(0);
+    expect(await store.leaseHolder(SCHEDULER_LEASE)).toBe('b');
+    await b.stop();
+    expect(await store.leaseHolder(SCHEDULER_LEASE)).toBeUndefined();
+  });
+
+  it('two instances scheduling at once open each wave exactly once and release each device once', async () => {
+    const clock = new VirtualClock({ start: 1_000_000 });
+    // Two pools on one PostgreSQL database; PGlite has one connection, shared by both stores.
+    const first = await backend.open('concurrent');
+    const second: SqlClient = backend.name === 'postgres' ? await backend.open('concurrent') : first;
+    cleanups.push(() => first.close(), () => second.close());
+    const one = await FleetStore.open(first, clock);
+    const two = await FleetStore.open(second, clock);
+    await one.assign('line-3', devices(300));
+    await one.assign('line-4', devices(100, 'x'));
+    const a = await one.createCampaign({ name: 'a', group: 'line-3', envelope, policy: parseRolloutPolicy({ waves: [10, 20, 30, 40], successThreshold: 0, rate: { start: 7, factor: 2, cap: 40 } }) });
+    const b = await two.createCampaign({ name: 'b', group: 'line-4', envelope, policy: parseRolloutPolicy({ waves: [50, 50], successThreshold: 0.5 }) });
+    const passes: SchedulePass[] = [];
+    for (let round = 0; round < 20; round++) {
+      passes.push(...(await Promise.all([one.schedule(), two.schedule(), one.schedule(), two.schedule()])));
+      for (const d of devices(100, 'x')) {
+        const offer = await (round % 2 ? one : two).offerFor(d);
+        if (offer) await (round % 2 ? two : one).report(b.id, d, 'confirmed');
+      }
+      await clock.advance(MINUTE);
+    }
+    const opened = passes.flatMap((p) => p.opened).map((o) => `${o.campaign}:${o.wave}`).sort();
+    expect(opened).toEqual([`${a.id}:1`, `${a.id}:2`, `${a.id}:3`, `${b.id}:1`].sort());
+    const released = passes.reduce((n, p) => n + p.released, 0);
+    const statusA = await one.status(a.id);
+    const statusB = await two.status(b.id);
+    expect(statusA.counts.pending).toBe(0);
+    expect(statusB.counts.confirmed).toBe(100);
+    expect(statusB.state).toBe('finished');
+    // 7 offers of campaign a and 50 of b were released at creation.
+    expect(released).toBe(300 - 7 + 50);
+    const twice = await one.db.query<{ n: number }>("SELECT count(*)::int AS n FROM assignments WHERE etag_version <> 1");
+    expect(twice.rows[0]!.n).toBe(0);
+    const waves = await one.db.query<{ n: number }>("SELECT count(*)::int AS n FROM audit WHERE event = 'ota.campaign.wave'");
+    expect(waves.rows[0]!.n).toBe(4);
+  });
+});
+
