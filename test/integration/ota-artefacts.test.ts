@@ -55,6 +55,12 @@ async function roundTrip(store: ArtefactStore, dir: string): Promise<void> {
   expect(await store.head('images/fw 2+ü.bin')).toEqual({ size: payload.length });
   expect(Buffer.from(await store.get('images/fw 2+ü.bin')).equals(payload)).toBe(true);
 
+  const empty = join(dir, 'empty.bin');
+  await writeFile(empty, '');
+  expect(await store.put('images/empty.bin', empty)).toEqual({ size: 0, sha256: sha256(new Uint8Array(0)) });
+  expect(await store.head('images/empty.bin')).toEqual({ size: 0 });
+  expect((await store.get('images/empty.bin')).byteLength).toBe(0);
+
   // A put replaces the object.
   await store.put('envelopes/fw-2.suit', Buffer.from('v2'));
   expect(Buffer.from(await store.get('envelopes/fw-2.suit')).toString()).toBe('v2');

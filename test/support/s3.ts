@@ -6,12 +6,13 @@
  * expired and that a request's date is within 15 minutes, but it does not verify V4 signatures
  * (its source calls that calculation unimplemented), so a wrong secret would pass. The check below
  * recomputes each signature from the request as received (written apart from the store's signer,
- * from the published algorithm) and answers 403 `SignatureDoesNotMatch` as S3 does; an unsigned
+ * from the published algorithm, and itself tested against the AWS documentation's examples in
+ * test/unit/ota-sigv4.test.ts) and answers 403 `SignatureDoesNotMatch` as S3 does; an unsigned
  * request gets 403 `AccessDenied` (a private bucket). A second key pair may only read.
  */
 import { createHmac, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -88,7 +89,7 @@ export async function startTestS3(options: { bucket?: string } = {}): Promise<Te
     for (const handler of handlers) handler(request, response);
   };
   const screen = (request: IncomingMessage, response: ServerResponse): boolean => {
-    const verdict = verify(request, secrets);
+    const verdict = verifySigV4(request, secrets);
     if (verdict.refuse) {
       refuse(response, request, verdict.refuse, verdict.message);
       return false;
@@ -133,15 +134,33 @@ export async function startTestS3(options: { bucket?: string } = {}): Promise<Te
   };
 }
 
-interface Verdict {
+/** The signature check's answer: `refuse` is the S3 error code to answer with, when it fails. */
+export interface Verdict {
   readonly refuse?: 'SignatureDoesNotMatch' | 'AccessDenied' | 'AuthorizationHeaderMalformed';
   readonly message: string;
   /** The key that signed, when the signature holds or the key is unknown (s3rver refuses unknown keys itself). */
   readonly accessKeyId?: string;
 }
 
-/** Recomputes the request's V4 signature (header or query form) and compares it. */
-function verify(request: IncomingMessage, secrets: ReadonlyMap<string, string>): Verdict {
+/** What the signature check reads of a request. */
+export interface ReceivedRequest {
+  readonly method?: string | undefined;
+  /** The request target as received: path and query, still percent-encoded. */
+  readonly url?: string | undefined;
+  /** Lowercase names, as Node gives them. */
+  readonly headers: IncomingHttpHeaders;
+}
+
+/**
+ * Recomputes a request's V4 signature (header or query form) with the secret of the access key
+ * it names, and compares it. Exported so the check itself is tested against the AWS examples.
+ *
+ * @example
+ * ```ts
+ * verifySigV4({ method: 'GET', url: '/test.txt', headers }, new Map([[keyId, secret]])).refuse // undefined when it holds
+ * ```
+ */
+export function verifySigV4(request: ReceivedRequest, secrets: ReadonlyMap<string, string>): Verdict {
   const target = request.url ?? '/';
   const queryAt = target.indexOf('?');
   const rawPath = queryAt < 0 ? target : target.slice(0, queryAt);

@@ -15,6 +15,7 @@ import {
   signRequest,
   uriEncode,
 } from '../../ota/server/artefacts/sigv4.js';
+import { verifySigV4 } from '../support/s3.js';
 
 /**
  * Amazon S3 API Reference, "Authenticating Requests: Using Query Parameters (AWS Signature
@@ -165,5 +166,33 @@ describe('SigV4: encoding, scope and limits', () => {
       expect(() => presignUrl({ ...base, expiresS })).toThrow(ArgumentError);
     }
     expect(() => presignUrl({ ...base, expiresS: 60, credentials: { accessKeyId: '', secretAccessKey: 's' } })).toThrow(ArgumentError);
+  });
+});
+
+describe('the test S3 server\'s signature check agrees with the AWS examples', () => {
+  const secrets = new Map([[credentials.accessKeyId, credentials.secretAccessKey]]);
+
+  it('accepts the documented GET Object request and presigned URL; refuses them altered', () => {
+    const headers = {
+      host: 'examplebucket.s3.amazonaws.com',
+      range: 'bytes=0-9',
+      'x-amz-content-sha256': EMPTY_SHA256,
+      'x-amz-date': '20130524T000000Z',
+      authorization: AWS_EXAMPLE.getObject.authorization,
+    };
+    expect(verifySigV4({ method: 'GET', url: '/test.txt', headers }, secrets).refuse).toBeUndefined();
+    expect(verifySigV4({ method: 'GET', url: '/test.txt', headers: { ...headers, range: 'bytes=0-10' } }, secrets).refuse).toBe('SignatureDoesNotMatch');
+    expect(verifySigV4({ method: 'GET', url: '/test.txu', headers }, secrets).refuse).toBe('SignatureDoesNotMatch');
+    expect(verifySigV4({ method: 'GET', url: '/test.txt', headers }, new Map([[credentials.accessKeyId, 'other']])).refuse).toBe('SignatureDoesNotMatch');
+
+    const presigned = new URL(AWS_EXAMPLE.presignedGet.presignedUrl);
+    const target = `${presigned.pathname}${presigned.search}`;
+    const host = { host: 'examplebucket.s3.amazonaws.com' };
+    expect(verifySigV4({ method: 'GET', url: target, headers: host }, secrets).refuse).toBeUndefined();
+    // A Range header is not signed in a presigned URL: a device may add one.
+    expect(verifySigV4({ method: 'GET', url: target, headers: { ...host, range: 'bytes=10-99' } }, secrets).refuse).toBeUndefined();
+    expect(verifySigV4({ method: 'GET', url: target.replace('X-Amz-Expires=86400', 'X-Amz-Expires=86401'), headers: host }, secrets).refuse).toBe('SignatureDoesNotMatch');
+    expect(verifySigV4({ method: 'GET', url: target, headers: { host: 'otherbucket.s3.amazonaws.com' } }, secrets).refuse).toBe('SignatureDoesNotMatch');
+    expect(verifySigV4({ method: 'GET', url: '/test.txt', headers: host }, secrets).refuse).toBe('AccessDenied');
   });
 });

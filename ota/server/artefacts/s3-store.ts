@@ -231,7 +231,18 @@ export class S3ArtefactStore implements ArtefactStore {
           if (started || settled) return;
           started = true;
           clearTimeout(fallback);
-          const file = createReadStream(body.path);
+          if (body.size === 0) {
+            request.end();
+            return;
+          }
+          // At most the announced length is sent; a file that shrank since it was hashed is caught
+          // here, one whose bytes changed by S3 (the signed SHA-256 no longer matches).
+          const file = createReadStream(body.path, { start: 0, end: body.size - 1 });
+          let sent = 0;
+          file.on('data', (chunk) => (sent += chunk.length));
+          file.on('end', () => {
+            if (sent !== body.size) fail(new ArtefactStoreError('io', body.path, `changed while it was uploaded: ${sent} of ${body.size} bytes`));
+          });
           file.on('error', (error) => fail(new ArtefactStoreError('io', body.path, `cannot read: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { cause: error })));
           file.pipe(request);
         };
