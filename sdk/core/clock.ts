@@ -12,7 +12,7 @@
  * the step, so a step neither fires a burst of timers nor delays any), and the clock emits `step`
  * with `{ stepMs, at }`. Whoever keeps absolute times on the clock (a sampler's tick schedule, a
  * part clock's anchor) moves them by `stepMs` in its listener; whoever only measures durations uses
- * {@link steadyNow}, which a step does not move.
+ * `steadyNow(clock)`, which a step does not move (wall-clock-watch.ts).
  */
 import { ArgumentError, TimeoutError } from './errors.js';
 import { TypedEmitter } from './events.js';
@@ -58,57 +58,6 @@ export interface Clock {
   on?(event: 'step', listener: (step: ClockStep) => void): () => void;
   /** The sum of the steps followed so far, ms (absent: never steps). */
   readonly steppedMs?: number;
-}
-
-/**
- * The clock's time less every step it followed: for durations and deadlines that must not move
- * when the wall time steps (a rate limit's refill, a batch's age).
- *
- * @example
- * ```ts
- * const since = steadyNow(clock)
- * // … later, whatever the wall clock did meanwhile
- * const elapsedMs = steadyNow(clock) - since
- * ```
- */
-export function steadyNow(clock: Clock): number {
-  return clock.now() - (clock.steppedMs ?? 0);
-}
-
-/**
- * Listens to a clock's steps; returns a function that stops listening (a no-op for a clock that
- * never steps).
- *
- * @example
- * ```ts
- * const off = onClockStep(clock, ({ stepMs }) => (t0 += stepMs))
- * // … at stop
- * off()
- * ```
- */
-export function onClockStep(clock: Clock, listener: (step: ClockStep) => void): () => void {
-  return clock.on?.('step', listener) ?? (() => undefined);
-}
-
-/**
- * A time read from `clock` while a step may have happened (e.g. across an awaited bus transfer),
- * on the clock's current time base: `steppedBefore` is `clock.steppedMs` before the operation
- * began. When steps happened since, `time` is moved by them if that brings it nearer the clock's
- * time (it was read before the step), and kept otherwise (read after). Exact whenever the steps are
- * larger than twice the operation's duration, which a step threshold of a second makes sure of.
- *
- * @example
- * ```ts
- * const before = clock.steppedMs ?? 0
- * const batch = await acquisition.drain()
- * const time = onCurrentBase(clock, batch.time, before)
- * ```
- */
-export function onCurrentBase(clock: Clock, time: number, steppedBefore: number): number {
-  const delta = (clock.steppedMs ?? 0) - steppedBefore;
-  if (delta === 0) return time;
-  const now = clock.now();
-  return Math.abs(time + delta - now) < Math.abs(time - now) ? time + delta : time;
 }
 
 /**
@@ -258,7 +207,7 @@ export class SystemClock extends TypedEmitter<ClockEvents> implements Clock {
 
   /** Runs the periodic comparison while there are timers or step listeners; stops it otherwise. */
   #watchSteps(): void {
-    const wanted = this.#stepThresholdMs !== Infinity && (this.#timers.size > 0 || this.listenerCount('step') > 0);
+    const wanted = this.#stepThresholdMs !== Infinity && (this.#timers.peek() !== undefined || this.listenerCount('step') > 0);
     if (wanted && this.#stepWatch === undefined) {
       this.#stepWatch = setInterval(() => this.checkWallClock(), this.#stepCheckIntervalMs);
       this.#stepWatch.unref();
@@ -318,8 +267,10 @@ export class SystemClock extends TypedEmitter<ClockEvents> implements Clock {
       // Spin: at most SPIN_MS per deadline.
     }
     const now = this.now();
+    const stepped = this.#steppedMs;
     try {
-      for (let callback = this.#timers.takeDue(now); callback; callback = this.#timers.takeDue(now)) callback();
+      // A step checked for inside a callback moves the rest of the queue: compare on the new base.
+      for (let callback = this.#timers.takeDue(now); callback; callback = this.#timers.takeDue(now + this.#steppedMs - stepped)) callback();
     } finally {
       // A throwing callback surfaces as an uncaught exception, like a throwing setTimeout callback,
       // but the timers after it still fire.

@@ -1,5 +1,6 @@
 /**
- * Notices when the host's wall clock steps away from a clock that does not follow it.
+ * Wall-time steps: what holders of times use when a clock follows a step, and a watch that notices
+ * when the host's wall clock steps away from a clock that does not follow it.
  *
  * `SystemClock` and `VirtualClock` follow wall-time steps themselves (they re-base and emit
  * `step`, see clock.ts). A clock of another kind keeps the time base it has: timestamps are then
@@ -8,8 +9,60 @@
  * `thresholdMs` once. (NTP's slewing of the clock rate moves both clocks alike on Linux,
  * CLOCK_MONOTONIC being slewed too, so it is not a step.)
  */
-import type { Clock, Timer } from './clock.js';
+import type { Clock, ClockStep, Timer } from './clock.js';
 import { ArgumentError } from './errors.js';
+
+/**
+ * The clock's time less every step it followed: for durations and deadlines that must not move
+ * when the wall time steps (a rate limit's refill, a batch's age).
+ *
+ * @example
+ * ```ts
+ * const since = steadyNow(clock)
+ * // … later, whatever the wall clock did meanwhile
+ * const elapsedMs = steadyNow(clock) - since
+ * ```
+ */
+export function steadyNow(clock: Clock): number {
+  return clock.now() - (clock.steppedMs ?? 0);
+}
+
+/**
+ * Listens to a clock's steps; returns a function that stops listening (a no-op for a clock that
+ * never steps).
+ *
+ * @example
+ * ```ts
+ * const off = onClockStep(clock, ({ stepMs }) => (t0 += stepMs))
+ * // … at stop
+ * off()
+ * ```
+ */
+export function onClockStep(clock: Clock, listener: (step: ClockStep) => void): () => void {
+  return clock.on?.('step', listener) ?? (() => undefined);
+}
+
+/**
+ * A time read from `clock` while a step may have happened (e.g. across an awaited bus transfer),
+ * on the clock's current time base: `steppedBefore` is `clock.steppedMs` before the operation
+ * began. When steps happened since, `time` is moved by them if that brings it nearer the clock's
+ * time (it was read before the step), and kept otherwise (read after). Exact whenever the steps are
+ * larger than twice the operation's duration, which a step threshold of a second makes sure of.
+ *
+ * @example
+ * ```ts
+ * const before = clock.steppedMs ?? 0
+ * const batch = await acquisition.drain()
+ * const time = onCurrentBase(clock, batch.time, before)
+ * ```
+ */
+export function onCurrentBase(clock: Clock, time: number, steppedBefore: number): number {
+  const delta = (clock.steppedMs ?? 0) - steppedBefore;
+  if (delta === 0) return time;
+  const now = clock.now();
+  return Math.abs(time + delta - now) < Math.abs(time - now) ? time + delta : time;
+}
+
 
 /** Options of {@link watchWallClock}. */
 export interface WallClockWatchOptions {

@@ -21,11 +21,11 @@
  * A given clock that never steps can be watched against `wallNow` instead: its steps are only
  * reported (`followed: false`), its timestamps keep their time base.
  */
-import { onClockStep, SystemClock, type Clock, type ClockStep } from '../core/clock.js';
+import { SystemClock, type Clock, type ClockStep } from '../core/clock.js';
 import { ArgumentError, StateError, ValidationError } from '../core/errors.js';
 import type { CalibrationSpec } from '../pipeline/specs.js';
 import { TypedEmitter } from '../core/events.js';
-import { describeStep, watchWallClock } from '../core/wall-clock-watch.js';
+import { describeStep, onClockStep, watchWallClock } from '../core/wall-clock-watch.js';
 import { deviceIdFor } from '../encoding/topics.js';
 import type { AuditStorage } from '../../security/audit-log.js';
 import { identityTlsCredentials } from '../../security/identity/index.js';

@@ -15,7 +15,8 @@
  * the readings after it carry the new wall time. A read in flight across the step gets its times
  * on the new base.
  */
-import { onClockStep, onCurrentBase, type Clock, type ClockStep, type Timer } from '../core/clock.js';
+import type { Clock, ClockStep, Timer } from '../core/clock.js';
+import { onClockStep, onCurrentBase } from '../core/wall-clock-watch.js';
 import { ArgumentError, SensorError, StateError } from '../core/errors.js';
 import type { Quality } from '../core/sample.js';
 import type { Reading } from '../drivers/contract.js';

@@ -18,7 +18,8 @@
  * of frames are untouched (a step is neither drift nor a gap), and a drain in flight across the
  * step has its time put on the new base.
  */
-import { onClockStep, onCurrentBase, type Clock, type ClockStep, type Timer } from '../core/clock.js';
+import type { Clock, ClockStep, Timer } from '../core/clock.js';
+import { onClockStep, onCurrentBase } from '../core/wall-clock-watch.js';
 import { ArgumentError, StateError } from '../core/errors.js';
 import type { Quality } from '../core/sample.js';
 import type { AcquisitionBatch, SensorClockedAcquisition } from '../drivers/contract.js';

@@ -5,7 +5,8 @@
  * closes a batch early nor holds one back (after a step back of 2 h, `openedAt + maxDelayMs` on
  * the wall clock would be 2 h away).
  */
-import { steadyNow, type Clock, type Timer } from '../../core/clock.js';
+import type { Clock, Timer } from '../../core/clock.js';
+import { steadyNow } from '../../core/wall-clock-watch.js';
 import { ArgumentError } from '../../core/errors.js';
 import type { Sample } from '../../core/sample.js';
 

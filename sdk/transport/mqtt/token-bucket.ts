@@ -4,7 +4,8 @@
  * Tokens accrue on the clock's steady time: a wall-time step the clock follows neither fills the
  * bucket (forward) nor stalls it (back).
  */
-import { steadyNow, type Clock } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
+import { steadyNow } from '../../core/wall-clock-watch.js';
 import { ArgumentError } from '../../core/errors.js';
 
 /**
