@@ -32,7 +32,7 @@ export class FolderArtefactStore implements ArtefactStore {
   /** The absolute path of a key's file (the key checked with {@link checkArtefactKey}; it stays under the root). */
   pathOf(key: string): string {
     const path = join(this.root, ...checkArtefactKey(key).split('/'));
-    if (!path.startsWith(this.root + sep)) throw new ArtefactStoreError('io', path, 'outside the artefact folder');
+    if (!path.startsWith(this.root.endsWith(sep) ? this.root : this.root + sep)) throw new ArtefactStoreError('io', path, 'outside the artefact folder');
     return path;
   }
 
