@@ -22,6 +22,7 @@ import { StreamSampler } from '../../sdk/sampling/stream-sampler.js';
 import { ReconnectBackoff } from '../../sdk/transport/mqtt/backoff.js';
 import { TelemetryBatcher } from '../../sdk/transport/mqtt/telemetry-batcher.js';
 import { TokenBucket } from '../../sdk/transport/mqtt/token-bucket.js';
+import { DurableOutbox } from '../../sdk/transport/outbox/index.js';
 import { runHealthProbes } from '../../ota/agent/health-probes.js';
 import { Runtime, type RuntimeClockStep } from '../../sdk/runtime/runtime.js';
 import probe, { emulation as probeEmulation } from '../support/wall-step.device.js';
@@ -331,6 +332,34 @@ describe('OTA health probes across a step', () => {
     await clock.advance(1);
     expect(await healthy).toBe(false);
     expect(settledAt).toBe(30_000);
+  });
+});
+
+describe('the durable outbox across a step back', () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('orders, acknowledges and recovers by sequence number: records appended after −2 h stay after the others', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sensorkit-clock-outbox-'));
+    dirs.push(dir);
+    const clock = new VirtualClock({ start: START });
+    let outbox = await DurableOutbox.open({ dir, clock, fsync: 'always' });
+    const payload = (i: number): Uint8Array => Uint8Array.of(i);
+    for (let i = 0; i < 3; i++) await outbox.append(payload(i));
+    clock.stepWall(-TWO_HOURS);
+    for (let i = 3; i < 6; i++) await outbox.append(payload(i));
+    const before = outbox.pending();
+    expect(before.map((entry) => entry.payload[0])).toEqual([0, 1, 2, 3, 4, 5]);
+    // The times say what the wall clock said: the later records are 2 h "older".
+    expect(before[3]!.appendedAt).toBeLessThan(before[2]!.appendedAt);
+    await outbox.ack(before[1]!.seq);
+    await outbox.ack(before[4]!.seq);
+    await outbox.close();
+    outbox = await DurableOutbox.open({ dir, clock, fsync: 'always' });
+    expect(outbox.pending().map((entry) => entry.payload[0])).toEqual([0, 2, 3, 5]);
+    await outbox.close();
   });
 });
 
