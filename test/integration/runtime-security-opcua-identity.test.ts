@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../sdk/core/clock.js';
 import { openSecuritySide, opcuaUsesIdentity } from '../../sdk/runtime/security-side.js';
-import type { RuntimeConfig } from '../../sdk/runtime/config.js';
+import type { OpcuaConfig, RuntimeConfig } from '../../sdk/runtime/config.js';
 import { initIdentity, opcuaApplicationUri } from '../../security/identity/index.js';
 
 const DEVICE_ID = 'env-node-EMU-7';
@@ -28,7 +28,7 @@ function tempDir(): string {
 
 /** A configuration with OPC UA taking the identity in `dir` (the field as the configuration file gives it). */
 function config(dir: string, profile: 'dev' | 'production'): Omit<RuntimeConfig, 'device'> {
-  return { profile, mqtt: false, opcua: { profile, identity: true } as RuntimeConfig['opcua'], security: { identity: { dir }, auditLog: false, signedCommands: false } };
+  return { profile, mqtt: false, opcua: { profile, identity: true } as OpcuaConfig, security: { identity: { dir }, auditLog: false, signedCommands: false } };
 }
 
 async function problemsOf(dir: string, profile: 'dev' | 'production'): Promise<readonly string[]> {
@@ -40,7 +40,7 @@ async function problemsOf(dir: string, profile: 'dev' | 'production'): Promise<r
 
 describe('opcua.identity in the runtime', () => {
   it('is read from the opcua section', () => {
-    expect(opcuaUsesIdentity({ opcua: { identity: true } as RuntimeConfig['opcua'] })).toBe(true);
+    expect(opcuaUsesIdentity({ opcua: { identity: true } as OpcuaConfig })).toBe(true);
     expect(opcuaUsesIdentity({ opcua: { profile: 'production' } })).toBe(false);
     expect(opcuaUsesIdentity({ opcua: false })).toBe(false);
     expect(opcuaUsesIdentity({})).toBe(false);
