@@ -115,6 +115,19 @@ describe('SystemClock re-basing on its wall clock', () => {
     expect(Math.abs(at - (Date.now() + TWO_HOURS))).toBeLessThan(50);
   });
 
+  it('compares on its interval while only a step listener is there (no timers)', async () => {
+    let offset = 0;
+    const clock = new SystemClock({ stepCheckIntervalMs: 10, wallNow: () => Date.now() + offset });
+    const step = new Promise<ClockStep>((resolve) => {
+      const off = clock.on('step', (event) => {
+        off();
+        resolve(event);
+      });
+    });
+    offset = -TWO_HOURS;
+    expect(Math.round((await step).stepMs / 1000)).toBe(-TWO_HOURS / 1000);
+  });
+
   it('keeps the time base of its start with stepThresholdMs Infinity', () => {
     let offset = 0;
     const clock = new SystemClock({ stepThresholdMs: Infinity, wallNow: () => Date.now() + offset });
