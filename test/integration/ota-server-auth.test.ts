@@ -1,5 +1,5 @@
 /**
- * The update server's API authenticated: administrators by bearer tokens with roles (stored as
+ * The update server's two APIs authenticated: administrators by bearer tokens with roles (stored as
  * scrypt hashes), devices by mutual TLS identity; refusals are 401/403 JSON with audit records, no
  * unauthenticated campaign change; bodies bounded (413) and clients rate-limited (429).
  */
@@ -15,23 +15,27 @@ import { VirtualClock } from '../../sdk/core/clock.js';
 import type { AuditEvent } from '../../security/audit/event.js';
 import { verifyAuditLog } from '../../security/audit-log.js';
 import { CampaignClient } from '../../ota/agent/campaign-client.js';
+import { adminApi, type AdminApiOptions } from '../../ota/server/admin-api.js';
 import { AdminTokens } from '../../ota/server/admin-tokens.js';
-import { campaignApi } from '../../ota/server/campaign-api.js';
+import { openDatabase } from '../../ota/server/db/sql.js';
+import { deviceApi, type DeviceApiOptions } from '../../ota/server/device-api.js';
+import { FleetStore } from '../../ota/server/fleet-store.js';
 import { ClientRateLimiter } from '../../ota/server/rate-limit.js';
+import { parseRolloutPolicy } from '../../ota/server/rollout/policy.js';
 import { ArgumentError } from '../../sdk/core/errors.js';
-import { CampaignStore } from '../../ota/server/campaign-store.js';
 import { startUpdateServer, type UpdateServer } from '../../ota/server/file-server.js';
 import { envelopeFor, makeImage, makeKey } from '../support/ota-fixtures.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = `${ROOT}bin/sensorkit.js`;
 const key = makeKey();
-const envelope = envelopeFor(makeImage(1000, 3), 5, key);
+const image = makeImage(1000, 3);
+const envelope = envelopeFor(image, 5, key);
 let dir: string;
 let tokens: AdminTokens;
 let viewer: string;
 let operator: string;
-const running: { server: UpdateServer; store: CampaignStore }[] = [];
+const running: { servers: UpdateServer[]; store: FleetStore }[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sensorkit-ota-auth-'));
@@ -41,20 +45,31 @@ beforeAll(async () => {
   operator = (await tokens.create('olga', 'operator')).token;
 });
 afterEach(async () => {
-  for (const { server, store } of running.splice(0)) {
-    await server.close();
-    store.close();
+  for (const { servers, store } of running.splice(0)) {
+    for (const server of servers) await server.close();
+    await store.close();
   }
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function serve(options: Parameters<typeof campaignApi>[1] = {}, tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer }): Promise<{ url: string; store: CampaignStore; server: UpdateServer }> {
-  const store = new CampaignStore(':memory:', new VirtualClock());
-  const server = await startUpdateServer({ dir: join(dir, 'served'), api: campaignApi(store, options), ...(tls ? { tls } : {}) });
-  running.push({ server, store });
-  return { url: server.url, store, server };
+type Tls = { cert: Buffer; key: Buffer; clientCa?: Buffer };
+
+/** The two listeners on a FleetStore in memory: `url` the device API, `admin` the management API. */
+async function serve(options: { admin?: AdminApiOptions; device?: DeviceApiOptions; clock?: VirtualClock } = {}, tls?: Tls): Promise<{ url: string; admin: string; store: FleetStore }> {
+  const clock = options.clock ?? new VirtualClock();
+  const store = await FleetStore.open(await openDatabase(undefined), clock);
+  const device = await startUpdateServer({ api: deviceApi(store, undefined, { clock, ...options.device }), ...(tls ? { tls } : {}) });
+  const admin = await startUpdateServer({ api: adminApi(store, { clock, ...options.admin }), ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}) });
+  running.push({ servers: [device, admin], store });
+  return { url: device.url, admin: admin.url, store };
+}
+
+/** A campaign for line-3, its first (only) wave released. */
+async function campaign(store: FleetStore, devices: string[]): Promise<number> {
+  await store.assign('line-3', devices);
+  return (await store.createCampaign({ name: 'fw 5', group: 'line-3', envelope, policy: parseRolloutPolicy({}) })).id;
 }
 
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}`, 'content-type': 'application/json' });
@@ -75,10 +90,10 @@ describe('administrator tokens', () => {
   });
 });
 
-describe('campaign API with administrator tokens', () => {
+describe('management API with administrator tokens', () => {
   it('refuses an unauthenticated campaign change with 401 JSON and an audit record; changes nothing', async () => {
     const events: AuditEvent[] = [];
-    const { url, store } = await serve({ adminTokens: tokens, audit: { record: (event) => void events.push(event) } });
+    const { admin: url, store } = await serve({ admin: { adminTokens: tokens, audit: { record: (event) => void events.push(event) } } });
     const none = await fetch(`${url}api/campaigns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: campaignBody() });
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Bearer realm="sensorkit-ota"/);
@@ -87,7 +102,7 @@ describe('campaign API with administrator tokens', () => {
     expect(forged.status).toBe(401);
     expect(await forged.json()).toEqual({ error: 'invalid administrator token' });
     expect((await fetch(`${url}api/campaigns`)).status).toBe(401);
-    expect(store.list()).toEqual([]);
+    expect(await store.list()).toEqual([]);
     expect(events).toMatchObject([
       { category: 'login', event: 'ota.api.login', result: 'denied', actor: 'anonymous', detail: { method: 'POST', path: '/api/campaigns', reason: 'no token' } },
       { category: 'login', event: 'ota.api.login', result: 'denied', actor: 'unknown-token', detail: { reason: 'invalid token' } },
@@ -96,48 +111,56 @@ describe('campaign API with administrator tokens', () => {
     expect(events[0]!.source).toMatch(/^ota-server 127\.0\.0\.1$/);
   });
 
-  it('lets a viewer read but not change (403), and an operator create, widen and halt campaigns and assign devices', async () => {
+  it('lets a viewer read but not change (403), and an operator create, pause, halt campaigns, assign devices and stop the fleet', async () => {
     const events: AuditEvent[] = [];
-    const { url, store } = await serve({ adminTokens: tokens, audit: { record: (event) => void events.push(event) } });
+    const { admin: url, store } = await serve({ admin: { adminTokens: tokens, audit: { record: (event) => void events.push(event) } } });
     const denied = await fetch(`${url}api/campaigns`, { method: 'POST', headers: bearer(viewer), body: campaignBody() });
     expect(denied.status).toBe(403);
     expect(await denied.json()).toEqual({ error: 'role viewer may not do this; it needs operator' });
     expect(events.at(-1)).toMatchObject({ category: 'ota', event: 'ota.api.forbidden', result: 'denied', actor: 'victor' });
-    expect(store.list()).toEqual([]);
+    expect((await fetch(`${url}api/fleet/stop`, { method: 'POST', headers: bearer(viewer) })).status).toBe(403);
+    expect(await store.list()).toEqual([]);
 
-    const created = await fetch(`${url}api/campaigns`, { method: 'POST', headers: bearer(operator), body: campaignBody({ percent: 10 }) });
+    const assigned = await fetch(`${url}api/devices`, { method: 'POST', headers: bearer(operator), body: JSON.stringify({ group: 'line-3', hardware: 'revB', devices: ['en-1-SN1', 'en-1-SN2'] }) });
+    expect(await assigned.json()).toEqual([
+      { id: 'en-1-SN1', group: 'line-3', hardware: 'revB' },
+      { id: 'en-1-SN2', group: 'line-3', hardware: 'revB' },
+    ]);
+    const created = await fetch(`${url}api/campaigns`, { method: 'POST', headers: bearer(operator), body: campaignBody({ policy: { waves: [50, 50] } }) });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: number };
-    expect(store.status(id)).toMatchObject({ name: 'fw 5', group: 'line-3', percent: 10, state: 'running' });
-    expect((await fetch(`${url}api/campaigns/${id}/percent`, { method: 'POST', headers: bearer(operator), body: '{"percent":50}' })).status).toBe(200);
-    const assigned = await fetch(`${url}api/devices`, { method: 'POST', headers: bearer(operator), body: JSON.stringify({ group: 'line-3', devices: ['en-1-SN1', 'en-1-SN2'] }) });
-    expect(await assigned.json()).toEqual([{ id: 'en-1-SN1', group: 'line-3' }, { id: 'en-1-SN2', group: 'line-3' }]);
+    expect(await store.status(id)).toMatchObject({ name: 'fw 5', waves: [50, 50], targeted: 2, state: 'running' });
+    expect((await fetch(`${url}api/campaigns/${id}/pause`, { method: 'POST', headers: bearer(operator), body: '{"reason":"look first"}' })).status).toBe(200);
     expect((await fetch(`${url}api/campaigns/${id}/halt`, { method: 'POST', headers: bearer(operator), body: '{"reason":"bad batch"}' })).status).toBe(200);
+    expect((await fetch(`${url}api/fleet/stop`, { method: 'POST', headers: bearer(operator) })).status).toBe(200);
     const read = await fetch(`${url}api/campaigns/${id}`, { headers: bearer(viewer) });
-    expect(await read.json()).toMatchObject({ id, percent: 50, state: 'halted', haltedReason: 'bad batch' });
+    expect(await read.json()).toMatchObject({ id, state: 'halted', reason: 'bad batch' });
     expect(events.filter((e) => e.result === 'success').map((e) => [e.event, e.actor])).toEqual([
-      ['ota.campaign.created', 'olga'],
-      ['ota.campaign.percent', 'olga'],
       ['ota.devices.assigned', 'olga'],
+      ['ota.campaign.created', 'olga'],
+      ['ota.campaign.paused', 'olga'],
       ['ota.campaign.halted', 'olga'],
+      ['ota.fleet.stopped', 'olga'],
     ]);
   });
 
-  it('refuses an envelope that is not one, and bad fields, with 400', async () => {
-    const { url, store } = await serve({ adminTokens: tokens });
+  it('refuses an envelope that is not one, and bad fields or policies, with 400', async () => {
+    const { admin: url, store } = await serve({ admin: { adminTokens: tokens } });
     const post = (body: string): Promise<Response> => fetch(`${url}api/campaigns`, { method: 'POST', headers: bearer(operator), body });
     expect((await post(JSON.stringify({ name: 'x', group: 'g', envelope: Buffer.from('not cbor').toString('base64') }))).status).toBe(400);
     expect((await post(campaignBody({ group: '../etc' }))).status).toBe(400);
-    expect((await post(campaignBody({ percent: 'all' }))).status).toBe(400);
+    const policy = await post(campaignBody({ policy: { errorThreshold: 2 } }));
+    expect(policy.status).toBe(400);
+    expect(((await policy.json()) as { error: string }).error).toMatch(/errorThreshold/);
     expect((await post('[1,2]')).status).toBe(400);
-    expect(store.list()).toEqual([]);
+    expect(await store.list()).toEqual([]);
   });
 
   it('takes a token revoked or created in the file by another process at the next request, without a restart', async () => {
     const file = join(dir, 'live-tokens.json');
     const served = await AdminTokens.load(file);
     const first = (await served.create('first', 'viewer')).token;
-    const { url } = await serve({ adminTokens: served });
+    const { admin: url } = await serve({ admin: { adminTokens: served } });
     expect((await fetch(`${url}api/campaigns`, { headers: bearer(first) })).status).toBe(200);
     const elsewhere = await AdminTokens.load(file);
     const second = (await elsewhere.create('second', 'viewer')).token;
@@ -148,32 +171,33 @@ describe('campaign API with administrator tokens', () => {
 
   it('without tokens keeps reads open and refuses every change over HTTP (403)', async () => {
     const events: AuditEvent[] = [];
-    const { url, store } = await serve({ audit: { record: (event) => void events.push(event) } });
+    const { admin: url, store } = await serve({ admin: { audit: { record: (event) => void events.push(event) } } });
     expect((await fetch(`${url}api/campaigns`)).status).toBe(200);
-    for (const path of ['api/campaigns', 'api/campaigns/1/halt', 'api/campaigns/1/percent', 'api/devices', 'api/devices/remove']) {
+    const changes = ['api/campaigns', 'api/campaigns/1/halt', 'api/campaigns/1/pause', 'api/campaigns/1/resume', 'api/campaigns/1/rollback', 'api/devices', 'api/devices/remove', 'api/fleet/stop', 'api/fleet/start'];
+    for (const path of changes) {
       const response = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: campaignBody() });
       expect(response.status, path).toBe(403);
     }
-    expect(store.list()).toEqual([]);
-    expect(events).toHaveLength(5);
+    expect(await store.list()).toEqual([]);
+    expect(events).toHaveLength(changes.length);
     expect(events.every((e) => e.result === 'denied')).toBe(true);
   });
 });
 
 describe('limits', () => {
   it('refuses a body above the route limit with 413 before reading it', async () => {
-    const { url, store } = await serve({ adminTokens: tokens });
-    const big = await fetch(`${url}api/campaigns`, { method: 'POST', headers: bearer(operator), body: campaignBody({ pad: 'x'.repeat(70_000) }) });
+    const { url, admin, store } = await serve({ admin: { adminTokens: tokens } });
+    const big = await fetch(`${admin}api/campaigns`, { method: 'POST', headers: bearer(operator), body: campaignBody({ pad: 'x'.repeat(70_000) }) });
     expect(big.status).toBe(413);
     expect(await big.json()).toEqual({ error: 'a request body is at most 65536 bytes here' });
     const report = await fetch(`${url}api/report`, { method: 'POST', body: 'x'.repeat(5000) });
     expect(report.status).toBe(413);
-    expect(store.list()).toEqual([]);
+    expect(await store.list()).toEqual([]);
   });
 
   it('rate-limits each client: 429 with Retry-After past the burst, allowed again as the bucket refills', async () => {
     const clock = new VirtualClock();
-    const { url } = await serve({ clock, rateLimit: { perMinute: 60, burst: 5 } });
+    const { url, admin } = await serve({ clock, device: { rateLimit: { perMinute: 60, burst: 5 } }, admin: { rateLimit: { perMinute: 60, burst: 2 } } });
     const statuses: number[] = [];
     for (let i = 0; i < 7; i++) statuses.push((await fetch(`${url}api/offer?device=d${i}`)).status);
     expect(statuses).toEqual([204, 204, 204, 204, 204, 429, 429]);
@@ -184,7 +208,9 @@ describe('limits', () => {
     expect((await fetch(`${url}api/offer?device=x`)).status).toBe(204);
     expect((await fetch(`${url}api/offer?device=x`)).status).toBe(429);
     // Files are not rate-limited: downloads resume with many range requests.
-    expect((await fetch(`${url}missing.bin`)).status).toBe(404);
+    expect((await fetch(`${url}files/missing.bin`)).status).toBe(404);
+    // The management listener has limits of its own.
+    expect([(await fetch(`${admin}api/campaigns`)).status, (await fetch(`${admin}api/campaigns`)).status, (await fetch(`${admin}api/campaigns`)).status]).toEqual([200, 200, 429]);
   });
 });
 
@@ -250,10 +276,10 @@ describe('devices by mutual TLS', () => {
 
   it('offers and takes reports only for the device its certificate names; 401 without a trusted certificate', async () => {
     const events: AuditEvent[] = [];
-    const { url, store } = await serve({ adminTokens: tokens, deviceCertificates: true, audit: { record: (event) => void events.push(event) } }, { cert: await pem('server.pem'), key: await pem('server.key'), clientCa: await pem('device-ca.pem') });
+    const tls = { cert: await pem('server.pem'), key: await pem('server.key'), clientCa: await pem('device-ca.pem') };
+    const { url, admin, store } = await serve({ admin: { adminTokens: tokens }, device: { deviceCertificates: true, audit: { record: (event) => void events.push(event) } } }, tls);
     expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
-    const id = store.create({ name: 'fw 5', group: 'line-3', envelope });
-    store.assign('line-3', ['en-1-SN1', 'en-1-SN2']);
+    const id = await campaign(store, ['en-1-SN1', 'en-1-SN2']);
 
     const offered = await call(url, 'api/offer?device=en-1-SN1', { device: 'en-1-SN1' });
     expect(offered.status).toBe(200);
@@ -266,30 +292,30 @@ describe('devices by mutual TLS', () => {
     expect(forged.status).toBe(403);
     const report = await call(url, 'api/report', { device: 'en-1-SN1', method: 'POST', body: JSON.stringify({ campaign: id, device: 'en-1-SN1', state: 'confirmed' }) });
     expect(report.status).toBe(200);
-    expect(store.status(id).counts).toMatchObject({ confirmed: 1, failed: 0 });
+    expect((await store.status(id)).counts).toMatchObject({ confirmed: 1, failed: 0 });
     expect(events.map((e) => [e.category, e.event, e.result])).toEqual([
       ['certificate', 'ota.device.certificate', 'denied'],
       ['certificate', 'ota.device.certificate', 'denied'],
       ['certificate', 'ota.device.identity', 'denied'],
       ['certificate', 'ota.device.identity', 'denied'],
     ]);
-    // Administrators need no client certificate: their token is their identity.
-    expect((await call(url, 'api/campaigns', { token: viewer })).status).toBe(200);
-    expect((await call(url, 'api/campaigns', { device: 'en-1-SN1' })).status).toBe(401);
+    // Administrators need no client certificate: their token is their identity, on their own listener.
+    expect((await call(admin, 'api/campaigns', { token: viewer })).status).toBe(200);
+    expect((await call(admin, 'api/campaigns', { device: 'en-1-SN1' })).status).toBe(401);
   });
 
   it("serves the device's own campaign client over mutual TLS, and refuses it without its certificate", async () => {
-    const { url, store } = await serve({ deviceCertificates: true }, { cert: await pem('server.pem'), key: await pem('server.key'), clientCa: await pem('device-ca.pem') });
-    const id = store.create({ name: 'fw 5', group: 'line-3', envelope });
-    store.assign('line-3', ['en-1-SN1']);
+    const { url, store } = await serve({ device: { deviceCertificates: true } }, { cert: await pem('server.pem'), key: await pem('server.key'), clientCa: await pem('device-ca.pem') });
+    const id = await campaign(store, ['en-1-SN1']);
     const ca = await pem('device-ca.pem');
-    const device = new CampaignClient({ serverUrl: url, deviceId: 'en-1-SN1', group: 'line-3', tls: { ca, cert: await pem('en-1-SN1.pem'), key: await pem('en-1-SN1.key') } });
+    const device = new CampaignClient({ serverUrl: url, deviceId: 'en-1-SN1', tls: { ca, cert: await pem('en-1-SN1.pem'), key: await pem('en-1-SN1.key') } });
     const offer = await device.poll();
     expect(offer?.campaignId).toBe(id);
     expect(offer?.offer.envelope).toEqual(envelope);
+    expect((await device.check()).status).toBe('unchanged');
     await device.report(id, 'confirmed');
-    expect(store.status(id).counts.confirmed).toBe(1);
-    const anonymous = new CampaignClient({ serverUrl: url, deviceId: 'en-1-SN1', group: 'line-3', tls: { ca } });
+    expect((await store.status(id)).counts.confirmed).toBe(1);
+    const anonymous = new CampaignClient({ serverUrl: url, deviceId: 'en-1-SN1', tls: { ca } });
     await expect(anonymous.poll()).rejects.toThrow(/HTTP 401/);
   });
 });
@@ -309,16 +335,21 @@ describe('sensorkit ota serve', () => {
     });
   }
 
-  it('refuses a non-loopback host without --admin-tokens, and warns on loopback with the audit rule', async () => {
-    const served = join(dir, 'served');
-    const refused = await run(['serve', '--dir', served, '--db', join(dir, 'cli.db'), '--host', '0.0.0.0', '--port', '0']);
+  const ports = ['--device-port', '0', '--admin-port', '0'];
+
+  it('refuses a non-loopback management host without --admin-tokens, and warns on loopback with the audit rule', async () => {
+    const store = join(dir, 'served');
+    const refused = await run(['serve', '--store', store, '--db', join(dir, 'cli-db'), '--host', '0.0.0.0', ...ports]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/^sensorkit: --host 0\.0\.0\.0 without --admin-tokens would open the campaign API to the network unauthenticated/);
-    const loopback = await run(['serve', '--dir', served, '--db', join(dir, 'cli.db'), '--port', '0'], /serving/);
+    expect(refused.stderr).toMatch(/^sensorkit: --admin-host 0\.0\.0\.0 without --admin-tokens would open the management API to the network unauthenticated/);
+    const loopback = await run(['serve', '--store', store, '--db', join(dir, 'cli-db'), ...ports], /management API/);
     expect(loopback.stderr).toContain('sensorkit: warning: no --admin-tokens');
     expect(loopback.stderr).toMatch(/SK-OTA-003 \[high\] CR 2\.1 \(SL1\)/);
-    expect(loopback.stdout).toMatch(/^serving the envelopes in .* with campaigns from .*cli\.db\n$/);
-  }, 60_000);
+    expect(loopback.stdout).toMatch(/^device API on http:\/\/127\.0\.0\.1:\d+\/ \(offers, reports, files from .*served\) with PGlite\nmanagement API on http:\/\/127\.0\.0\.1:\d+\/ \(read-only without tokens\) as instance \S+:\d+\n$/);
+    // The device listener may face the plant network while the management listener stays on loopback.
+    const split = await run(['serve', '--store', store, '--db', join(dir, 'cli-db'), '--host', '0.0.0.0', '--admin-host', '127.0.0.1', ...ports], /management API/);
+    expect(split.stdout).toMatch(/^device API on http:\/\/0\.0\.0\.0:\d+\//);
+  }, 90_000);
 
   it('creates, lists and revokes tokens (ota token, also as ota campaign token); serves with them and without the warning', async () => {
     const file = join(dir, 'cli-tokens.json');
@@ -330,32 +361,35 @@ describe('sensorkit ota serve', () => {
     const listed = await run(['token', 'list', '--tokens', file]);
     expect(JSON.parse(listed.stdout)).toMatchObject([{ name: 'alice', role: 'admin' }]);
     expect(listed.stdout).not.toContain(token.split('_')[2]);
-    const served = await run(['serve', '--dir', join(dir, 'served'), '--db', join(dir, 'cli.db'), '--port', '0', '--admin-tokens', file], /serving/);
+    const served = await run(['serve', '--store', join(dir, 'served'), '--db', join(dir, 'cli-db'), ...ports, '--admin-tokens', file], /management API/);
     expect(served.stderr).not.toContain('SK-OTA-003');
-    expect(served.stdout).toMatch(/\(administrator tokens from .*cli-tokens\.json\)\n$/);
+    expect(served.stdout).toMatch(/\(administrator tokens from .*cli-tokens\.json\) as instance/);
     expect((await run(['campaign', 'token', 'revoke', 'alice', '--tokens', file])).stdout).toBe('revoked 1 token\n');
-    const empty = await run(['serve', '--dir', join(dir, 'served'), '--db', join(dir, 'cli.db'), '--port', '0', '--admin-tokens', file]);
+    const empty = await run(['serve', '--store', join(dir, 'served'), '--db', join(dir, 'cli-db'), ...ports, '--admin-tokens', file]);
     expect(empty.code).toBe(2);
     expect(empty.stderr).toMatch(/holds no token/);
-  }, 60_000);
+  }, 90_000);
 
   it('records refused requests and campaign changes in --audit-log, a chain that verifies', async () => {
     const file = join(dir, 'serve-tokens.json');
     const admin = await (await AdminTokens.load(file)).create('root', 'admin');
     const log = join(dir, 'ota-audit.log');
-    const child = spawn(process.execPath, [BIN, 'ota', 'serve', '--dir', join(dir, 'served'), '--db', join(dir, 'audit.db'), '--port', '0', '--admin-tokens', file, '--audit-log', log], { cwd: ROOT, env: { ...process.env, SENSORKIT_DEBUG: '' } });
+    await writeFile(join(dir, 'served', 'firmware.bin'), image);
+    const child = spawn(process.execPath, [BIN, 'ota', 'serve', '--store', join(dir, 'served'), '--db', join(dir, 'audit-db'), ...ports, '--admin-tokens', file, '--audit-log', log], { cwd: ROOT, env: { ...process.env, SENSORKIT_DEBUG: '' } });
     let stdout = '';
     const url = await new Promise<string>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
         stdout += chunk.toString();
-        const match = /on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(stdout);
+        const match = /^management API on (http:\/\/127\.0\.0\.1:\d+\/)/m.exec(stdout);
         if (match) resolve(match[1]!);
       });
       child.once('exit', (code) => reject(new Error(`ota serve exited with ${code}`)));
     });
     try {
       expect((await fetch(`${url}api/campaigns`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: campaignBody() })).status).toBe(401);
-      expect((await fetch(`${url}api/campaigns`, { method: 'POST', headers: bearer(admin.token), body: campaignBody() })).status).toBe(201);
+      expect((await fetch(`${url}api/devices`, { method: 'POST', headers: bearer(admin.token), body: JSON.stringify({ group: 'line-3', devices: ['en-1-SN1'] }) })).status).toBe(200);
+      const created = await fetch(`${url}api/campaigns`, { method: 'POST', headers: bearer(admin.token), body: campaignBody() });
+      expect(created.status, await created.clone().text()).toBe(201);
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -364,6 +398,7 @@ describe('sensorkit ota serve', () => {
     expect(verified.ok).toBe(true);
     expect(verified.entries.map((e) => [e.category, e.event, e.result, e.actor])).toEqual([
       ['login', 'ota.api.login', 'denied', 'anonymous'],
+      ['ota', 'ota.devices.assigned', 'success', 'root'],
       ['ota', 'ota.campaign.created', 'success', 'root'],
     ]);
   }, 60_000);
