@@ -4,7 +4,7 @@
  * injected clock and a seeded generator. Same seed and same clock give the same values byte for
  * byte; each noise source forks its own stream, so adding one source does not change another.
  */
-import type { AnalogInput, AnalogInputOptions } from '../../sdk/io/board.js';
+import type { AnalogInput, AnalogInputOptions, Edge } from '../../sdk/io/board.js';
 import { MODES } from '../../sdk/io/board.js';
 import type { AnalogPinDefinition, BoardDefinition } from '../../sdk/io/board-definitions.js';
 import type { I2cTransfer } from '../../sdk/io/i2c-device.js';
@@ -61,6 +61,8 @@ export class EmulatedBoard extends IoPluginBoard {
   readonly #analog: AnalogFrontEnd;
   readonly #buses = new Map<string, EmulatedI2cBus>();
   readonly #timers = new Set<Timer>();
+  /** Pulse trains wired to digital pins, by pin index. */
+  readonly #pulseTrains = new Map<number, PulseTrain>();
 
   constructor(options: EmulatedBoardOptions) {
     if (typeof options !== 'object' || options === null) throw new ValidationError('', `expected an options object, got ${show(options)}`);
@@ -129,6 +131,27 @@ export class EmulatedBoard extends IoPluginBoard {
     return this;
   }
 
+  /**
+   * Wires a part's pulse output to a digital pin: a data-ready line such as the emulated ADS1115's
+   * `readyLine(clock)`. Each pulse is one falling and one rising edge to `openEdgeCounter`, counted
+   * however short it is (the part's model counts them on the clock, as an interrupt input would).
+   *
+   * @example
+   * ```ts
+   * const adc = new Ads1115Peripheral({ inputs: [constant(1.25)] })
+   * board.attachI2c(adc).attachPulseTrain('D2', adc.readyLine(board.clock))
+   * board.openEdgeCounter({ pin: 'D2' }).count() // conversions since
+   * ```
+   */
+  attachPulseTrain(pin: number | string, train: PulseTrain): this {
+    const index = this.pinMap.normalize(pin);
+    this.pinMap.expectMode(index, MODES.INPUT);
+    if (typeof train?.pulses !== 'function') throw new ValidationError('train', 'expected a pulse train (an object with pulses())');
+    if (this.#pulseTrains.has(index)) throw new PinError(`pin ${this.pinMap.nameOf(index)} already has a pulse train`);
+    this.#pulseTrains.set(index, train);
+    return this;
+  }
+
   /** Drives an input pin from outside (a button, a limit switch). */
   setDigitalInput(pin: number | string, value: number): this {
     const index = this.pinMap.normalize(pin);
@@ -181,6 +204,13 @@ export class EmulatedBoard extends IoPluginBoard {
     this.#timers.add(timer);
   }
 
+  /** A pin with a pulse train counts its pulses: two edges each with `'both'`. */
+  protected override edgeSource(pin: number, edge: Edge): (() => number) | undefined {
+    const train = this.#pulseTrains.get(pin);
+    if (train === undefined) return undefined;
+    return edge === 'both' ? () => 2 * train.pulses() : () => train.pulses();
+  }
+
   protected override writeAnalogValue(pin: number, value: number): void {
     this.emit('analog-write', { pin, value });
   }
@@ -199,4 +229,9 @@ export class EmulatedBoard extends IoPluginBoard {
     record.value = value;
     if (record.report === 1) this.emitDigitalRead(index, value);
   }
+}
+
+/** Pulses a part put out so far on a line (monotonic), e.g. a data-ready output. */
+export interface PulseTrain {
+  pulses(): number;
 }

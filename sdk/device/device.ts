@@ -3,7 +3,7 @@
  * configuration, and owns the lifecycle. Downstream stages (encoders, transports, the CLI table)
  * listen to its events; nothing downstream reaches back into the board.
  */
-import type { Board } from '../io/board.js';
+import type { Board, EdgeCounter } from '../io/board.js';
 import type { Clock } from '../core/clock.js';
 import { StateError, ValidationError } from '../core/errors.js';
 import { TypedEmitter } from '../core/events.js';
@@ -72,6 +72,8 @@ export class Device extends TypedEmitter<DeviceEvents> {
   readonly #properties = new Map<string, number | boolean | string>();
   readonly #commands = new Map<string, CommandHandler>();
   #drivers = new Map<string, SensorDriver>();
+  /** Edge counters of the parts' data-ready lines. */
+  #readyLines: EdgeCounter[] = [];
   #sampler: Sampler | undefined;
   #streams: StreamSampler | undefined;
 
@@ -119,8 +121,7 @@ export class Device extends TypedEmitter<DeviceEvents> {
       this.#streams.start();
       this.#setState('running');
     } catch (error) {
-      for (const driver of this.#drivers.values()) driver.close();
-      this.#drivers.clear();
+      this.#closeDrivers();
       this.#setState('failed');
       throw error;
     }
@@ -135,8 +136,7 @@ export class Device extends TypedEmitter<DeviceEvents> {
     if (this.#state !== 'running') return;
     this.#setState('stopping');
     const sampling = Promise.all([this.#sampler?.stop(), this.#streams?.stop()]);
-    for (const driver of this.#drivers.values()) driver.close();
-    this.#drivers.clear();
+    this.#closeDrivers();
     await sampling;
     this.#setState('stopped');
   }
@@ -210,8 +210,19 @@ export class Device extends TypedEmitter<DeviceEvents> {
         binding.io === 'analog'
           ? { clock: this.clock, analog: this.board.openAnalogInput({ pin: binding.pin! }) }
           : { clock: this.clock, i2c: this.board.openI2c({ bus: binding.bus!, address: binding.address!, hz: this.#busHz(binding.bus!) }) };
-      this.#drivers.set(binding.instanceKey, binding.definition.create(io, binding.options));
+      // The part's data-ready line (e.g. ADS1115 ALERT/RDY, active low): its falling edges counted.
+      const counter = binding.ready === undefined ? undefined : this.board.openEdgeCounter({ pin: binding.ready, edge: 'falling' });
+      if (counter !== undefined) this.#readyLines.push(counter);
+      const ready = counter === undefined ? {} : { ready: { pulses: () => counter.count() } };
+      this.#drivers.set(binding.instanceKey, binding.definition.create({ ...io, ...ready }, binding.options));
     }
+  }
+
+  #closeDrivers(): void {
+    for (const driver of this.#drivers.values()) driver.close();
+    this.#drivers.clear();
+    for (const line of this.#readyLines) line.close();
+    this.#readyLines = [];
   }
 
   /**

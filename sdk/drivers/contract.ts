@@ -185,4 +185,11 @@ export interface DriverDefinition<Output extends string = string> {
    * bus.
    */
   acquisitionFor?(options: Readonly<Record<string, unknown>>): AcquisitionMode | undefined;
+  /**
+   * Whether these (validated) options need the part's data-ready line (`DriverIo.ready`), and why,
+   * for messages: e.g. "acquisition \"continuous\" counts conversions on ALERT/RDY". Undefined: the
+   * part uses no ready line with these options. A device model then names the digital pin the
+   * line is wired to (`driver.ready`), and the device opens an edge counter on it.
+   */
+  readyLineFor?(options: Readonly<Record<string, unknown>>): string | undefined;
 }

@@ -136,6 +136,35 @@ export interface I2cDevice {
   close(): void;
 }
 
+/** Which transitions of a digital input an {@link EdgeCounter} counts. */
+export type Edge = 'rising' | 'falling' | 'both';
+
+/**
+ * Counts the edges of a digital input, as an edge-triggered GPIO interrupt does: a part's
+ * data-ready line (the ADS1115's ALERT/RDY, an accelerometer's INT), read by its driver to tell a
+ * new conversion from one already read and to count the ones it missed.
+ *
+ * On a board that sees its pins only through level reports (Firmata), a pulse shorter than the
+ * board's reporting is not seen; emulated boards count every pulse of an attached pulse train.
+ */
+export interface EdgeCounter {
+  /** Pin name as given, e.g. "D2". */
+  readonly pin: string;
+  readonly edge: Edge;
+  /** Edges counted since the counter was opened (monotonic). */
+  count(): number;
+  /** Stops counting; `count()` keeps its last value. */
+  close(): void;
+}
+
+/** Options of {@link Board.openEdgeCounter}. */
+export interface EdgeCounterOptions {
+  /** Digital pin name from the board definition, e.g. "D2" or "GPIO17". */
+  pin: string;
+  /** Default `'falling'`: an active-low ready line (the ADS1115's ALERT/RDY with COMP_POL 0). */
+  edge?: Edge;
+}
+
 /** Options of {@link Board.openAnalogInput}. */
 export interface AnalogInputOptions {
   /** Pin name from the board definition, e.g. "A0". */
@@ -167,6 +196,11 @@ export interface Board extends IoPlugin {
   readonly clock: Clock;
   openAnalogInput(options: AnalogInputOptions): AnalogInput;
   openI2c(options: I2cDeviceOptions): I2cDevice;
+  /**
+   * Counts edges on a digital input (sets it to INPUT). Throws `PinError` for a pin that cannot
+   * be an input, `NotSupportedError` on a board without GPIO.
+   */
+  openEdgeCounter(options: EdgeCounterOptions): EdgeCounter;
   /** Releases every bus and timer the board holds. */
   close(): Promise<void>;
 }

@@ -18,6 +18,9 @@ import {
   type AnalogInput,
   type AnalogInputOptions,
   type Board,
+  type Edge,
+  type EdgeCounter,
+  type EdgeCounterOptions,
   type I2cConfigOptions,
   type I2cDevice,
   type I2cDeviceOptions,
@@ -158,6 +161,15 @@ export abstract class IoPluginBoard extends EventEmitter implements Board {
     throw new NotSupportedError(`digitalRead: ${this.name} does not implement digital inputs`);
   }
 
+  /**
+   * Boards that count a pin's edges themselves (an emulated pulse train, a kernel GPIO edge
+   * counter) return a function giving the edges counted so far; undefined: count the level
+   * changes the pin reports (through {@link watchDigitalPin}).
+   */
+  protected edgeSource(_pin: number, _edge: Edge): (() => number) | undefined {
+    return undefined;
+  }
+
   /** Writes a PWM duty (0 … `RESOLUTION.PWM`) or a servo position (see `SERVO`): Firmata's ANALOG_MESSAGE. */
   protected writeAnalogValue(_pin: number, _value: number): void {
     throw new NotSupportedError(`pwmWrite: ${this.name} does not implement PWM`);
@@ -270,6 +282,55 @@ export abstract class IoPluginBoard extends EventEmitter implements Board {
     this.pins[index]!.report = 1;
     this.on(`digital-read-${index}`, handler);
     this.watchDigitalPin(index);
+  }
+
+  /**
+   * Counts the edges of a digital input: the board's own counter where it has one, else the level
+   * changes the pin reports (the first report is the starting level, not an edge).
+   *
+   * @example
+   * ```ts
+   * const ready = board.openEdgeCounter({ pin: 'D2' })   // falling edges
+   * const conversions = ready.count()
+   * ```
+   */
+  openEdgeCounter(options: EdgeCounterOptions): EdgeCounter {
+    this.expectOpen();
+    this.#expectGpio('openEdgeCounter');
+    if (typeof options !== 'object' || options === null || typeof options.pin !== 'string') {
+      throw new ArgumentError(`openEdgeCounter: Expected an options object with a \`pin\` name, got ${show(options)}`);
+    }
+    const edge = options.edge ?? 'falling';
+    if (edge !== 'rising' && edge !== 'falling' && edge !== 'both') {
+      throw new ArgumentError(`openEdgeCounter: Expected \`edge\` to be "rising", "falling" or "both", got ${show(edge)}`);
+    }
+    const index = this.pinMap.normalize(options.pin);
+    this.pinMap.expectMode(index, MODES.INPUT);
+    this.#setMode(index, MODES.INPUT);
+    const pin = options.pin;
+    const source = this.edgeSource(index, edge);
+    if (source !== undefined) {
+      const base = source();
+      let last = 0;
+      let open = true;
+      return {
+        pin,
+        edge,
+        count: () => (open ? (last = source() - base) : last),
+        close: () => void (open = false),
+      };
+    }
+    let count = 0;
+    let level: number | undefined;
+    const listener = (value: number): void => {
+      const next = value ? 1 : 0;
+      if (level !== undefined && next !== level && (edge === 'both' || (edge === 'rising') === (next === 1))) count++;
+      level = next;
+    };
+    this.on(`digital-read-${index}`, listener);
+    this.pins[index]!.report = 1;
+    this.watchDigitalPin(index);
+    return { pin, edge, count: () => count, close: () => void this.off(`digital-read-${index}`, listener) };
   }
 
   /** Drives a pin that supports OUTPUT (putting it in OUTPUT if it has no mode yet); any truthy value is 1. */

@@ -191,6 +191,22 @@ function checkSharedParts(channels: readonly ChannelSpec[], bindings: readonly R
       throw new ValidationError(`channels[${i}].driver.pin`, `${binding.pin} is an I2C line on ${board.id}, and an I2C part is in use`);
     }
   });
+  // A data-ready line is one part's, on a pin nothing else uses.
+  const readyOwners = new Map<string, string>();
+  const readyOf = new Map<string, string>();
+  bindings.forEach((binding, i) => {
+    const pin = binding.ready;
+    if (pin === undefined) return;
+    const path = `channels[${i}].driver.ready`;
+    if (i2cPins.has(pin)) throw new ValidationError(path, `${pin} is an I2C line on ${board.id}, and an I2C part is in use`);
+    if (bindings.some((other) => other.io === 'analog' && other.pin === pin)) throw new ValidationError(path, `${pin} is an analog input of a channel`);
+    const owner = readyOwners.get(pin);
+    if (owner !== undefined && owner !== binding.instanceKey) throw new ValidationError(path, `${pin} is already the ready line of ${owner}`);
+    const wired = readyOf.get(binding.instanceKey);
+    if (wired !== undefined && wired !== pin) throw new ValidationError(path, `${binding.instanceKey} has its ready line on ${wired} in another channel; one part has one`);
+    readyOwners.set(pin, binding.instanceKey);
+    readyOf.set(binding.instanceKey, pin);
+  });
 }
 
 function validateValue(value: Record<string, unknown>, path: string): void {

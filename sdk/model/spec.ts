@@ -37,6 +37,12 @@ export interface DriverBinding {
   readonly bus?: string;
   /** I2C address; default: the part's first address. */
   readonly address?: number;
+  /**
+   * Digital pin the part's data-ready line is wired to (e.g. the ADS1115's ALERT/RDY on "D2"), for
+   * options that need it (an ADS1115 with `acquisition: 'continuous'`); the device counts its
+   * falling edges.
+   */
+  readonly ready?: string;
   /** Part options (coefficients, gains, oversampling …), validated by the driver definition. */
   readonly options?: Readonly<Record<string, unknown>>;
 }

@@ -25,6 +25,8 @@ export interface ResolvedBinding {
   readonly pin?: string;
   readonly bus?: string;
   readonly address?: number;
+  /** Digital pin of the part's data-ready line, when its options need one. */
+  readonly ready?: string;
   readonly options: Readonly<Record<string, unknown>>;
   /** Channels with the same key share one driver instance: `bme280@i2c0:0x76`, `thermistor@A0`. */
   readonly instanceKey: string;
@@ -40,7 +42,7 @@ const CHANNEL_KEYS = [
   'id', 'description', 'quantity', 'unit', 'dataType', 'range', 'resolution', 'accuracy', 'sampleRate',
   'oversampling', 'aggregate', 'driver', 'calibration', 'filters', 'reporting', 'staleAfter',
 ] as const;
-const BINDING_KEYS = ['part', 'output', 'pin', 'bus', 'address', 'options'] as const;
+const BINDING_KEYS = ['part', 'output', 'pin', 'bus', 'address', 'ready', 'options'] as const;
 
 /** Validates `channels[index]`; returns its resolved binding. */
 export function validateChannel(raw: unknown, path: string, board: BoardDefinition): ResolvedBinding {
@@ -130,6 +132,8 @@ function resolveBinding(
     );
   }
 
+  const ready = readyPin(binding.ready, definition.readyLineFor?.(options), part, board, join(path, 'ready'));
+
   if (definition.io === 'analog') {
     if (binding.bus !== undefined || binding.address !== undefined) {
       throw new ValidationError(path, `${part} is read through an analog pin: give "pin", not "bus"/"address"`);
@@ -147,7 +151,7 @@ function resolveBinding(
     if (board.adc && readRateHz > board.adc.maxRateHz) {
       throw new ValidationError(join(channelPath, 'sampleRate'), `the ${board.id} ADC converts at most ${board.adc.maxRateHz}/s; this channel needs ${readRateHz}/s`);
     }
-    return { part, definition, output, outputSpec, io: 'analog', pin, options, instanceKey: `${part}@${pin}`, readRateHz, readGroup, maxRateHz };
+    return { part, definition, output, outputSpec, io: 'analog', pin, ...(ready === undefined ? {} : { ready }), options, instanceKey: `${part}@${pin}`, readRateHz, readGroup, maxRateHz };
   }
 
   if (binding.pin !== undefined) throw new ValidationError(join(path, 'pin'), `${part} is an I2C part: give "bus" and "address", not "pin"`);
@@ -164,9 +168,21 @@ function resolveBinding(
     throw new ValidationError(join(path, 'address'), `${part} answers on ${addresses.map(hex).join(', ')}, not ${hex(address)}`);
   }
   return {
-    part, definition, output, outputSpec, io: 'i2c', bus, address, options,
+    part, definition, output, outputSpec, io: 'i2c', bus, address, ...(ready === undefined ? {} : { ready }), options,
     instanceKey: `${part}@${bus}:${hex(address)}`, readRateHz, readGroup, maxRateHz,
   };
+}
+
+/** The binding's `ready` pin: required exactly when the part's options use a data-ready line, and a digital pin of the board. */
+function readyPin(raw: unknown, needs: string | undefined, part: string, board: BoardDefinition, path: string): string | undefined {
+  if (needs === undefined) {
+    if (raw !== undefined) throw new ValidationError(path, `${part} uses no data-ready line with these options`);
+    return undefined;
+  }
+  if (raw === undefined) throw new ValidationError(path, `required: ${part} with ${needs}; give the digital pin it is wired to, e.g. "${board.digitalPins[2] ?? board.digitalPins[0]}"`);
+  const pin = requireString(raw, path);
+  if (!board.digitalPins.includes(pin)) throw new ValidationError(path, `board ${board.id} has no digital pin ${describe(pin)}; digital pins: ${board.digitalPins.join(', ')}`);
+  return pin;
 }
 
 /** A rate for messages, rounded down (it is a maximum) to two significant digits, or to 1 Hz: 8.8, 102. */

@@ -239,6 +239,10 @@ export const ads1115Driver: DriverDefinition<Ads1115Output> = Object.freeze({
   acquisitionFor(options: Readonly<Record<string, unknown>>): AcquisitionMode | undefined {
     return parseDriverOptions(options, '').acquisition === 'continuous' ? 'continuous' : undefined;
   },
+  readyLineFor(options: Readonly<Record<string, unknown>>): string | undefined {
+    // §9.3.8: in conversion-ready mode ALERT/RDY pulses low after each conversion.
+    return parseDriverOptions(options, '').acquisition === 'continuous' ? 'acquisition "continuous" counts conversions on its ALERT/RDY line' : undefined;
+  },
   create(io: DriverIo, options: Readonly<Record<string, unknown>>): SensorDriver<Ads1115Output> {
     return new Ads1115Driver(io, options);
   },
