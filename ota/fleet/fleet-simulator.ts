@@ -140,7 +140,8 @@ export class FleetSimulator {
         deviceId: `${prefix}${i}`,
         clock: this.#clock,
         timeoutMs: options.timeoutMs ?? 30_000,
-        pollBoundsS: { min: options.pollBoundsS?.min ?? 0.1, max: options.pollBoundsS?.max ?? 86_400, fallback: Math.max(options.pollBoundsS?.min ?? 0.1, Math.min(options.pollBoundsS?.max ?? 86_400, 5)) },
+        // Before a first answer (a first poll that failed), try again within a second.
+        pollBoundsS: { min: options.pollBoundsS?.min ?? 0.1, max: options.pollBoundsS?.max ?? 86_400, fallback: Math.max(options.pollBoundsS?.min ?? 0.1, Math.min(options.pollBoundsS?.max ?? 86_400, 1)) },
         ...(options.tls === undefined ? {} : { tls: options.tls }),
       });
       this.#devices.push(new SimulatedDevice(client, fates[i]!, context, running));
