@@ -17,6 +17,8 @@ import { runTestPlan } from '../run/run-plan.js';
 import { createEmulatedTarget } from '../targets/emulated.js';
 import type { Injection } from '../targets/emulated-injection.js';
 import type { Target } from '../targets/target.js';
+import type { InstrumentQuantity } from '../instruments/instrument.js';
+import type { ConnectedInstrument } from '../run/run-options.js';
 import { CALIBRATION_FORMAT, calibrationSpecOf, checkCalibrationRecord, type CalibrationRecord, type CalibrationStandard } from './calibration-record.js';
 
 /** Options of {@link calibrationFromRun}. */
@@ -33,6 +35,11 @@ export interface CalibrationFromRunOptions {
   readonly laboratory?: string;
   /** Record id; default `CAL-<serial>-<channel>-<date>`. */
   readonly id?: string;
+  /**
+   * The wall clock (ms since the epoch) that dates a calibration run on virtual time; default
+   * `Date.now()`. A run on a real clock is dated by the target's clock.
+   */
+  readonly now?: () => number;
 }
 
 const DAY_MS = 86_400_000;
@@ -96,10 +103,24 @@ export function calibrationFromRun(record: RunRecord, options: CalibrationFromRu
     standard,
     points: measured.map((m) => ({ reference: m.reference!.value, readings: m.series![0]!.value })),
   });
-  const at = Date.parse(record.clock.start) + record.clock.duration;
+  // On virtual time the target's clock is the emulated world's (2026-01-01 by default), not when the
+  // calibration was made: the record takes the wall clock's date and says that it is emulated.
+  const virtual = record.clock.kind === 'virtual';
+  const at = virtual ? (options.now ?? Date.now)() : Date.parse(record.clock.start) + record.clock.duration;
   const date = new Date(at).toISOString().slice(0, 10);
   const validUntil = new Date(at + (options.validityDays ?? 365) * DAY_MS).toISOString().slice(0, 10);
   const serial = record.device.serialNumber;
+  for (const given of options.standards ?? []) {
+    const until = given.certificate?.validUntil;
+    if (until !== undefined && until < date) {
+      const certificate = given.certificate?.id === undefined ? 'the certificate' : `certificate ${given.certificate.id}`;
+      throw new ValidationError('standard', `${certificate} of ${given.description} was valid until ${until}, before the calibration date ${date}`);
+    }
+  }
+  const emulated =
+    record.target.kind === 'emulated'
+      ? `calibrated on the emulated board (seed ${record.seed}${virtual ? `, virtual time from ${record.clock.start}` : ''}), not on a physical unit; dated by the wall clock of the run`
+      : undefined;
   return {
     format: CALIBRATION_FORMAT,
     id: options.id ?? `CAL-${serial}-${options.channel}-${date}`,
@@ -124,6 +145,7 @@ export function calibrationFromRun(record: RunRecord, options: CalibrationFromRu
     ...(options.performedBy === undefined ? {} : { performedBy: options.performedBy }),
     ...(options.laboratory === undefined ? {} : { laboratory: options.laboratory }),
     run: { plan: record.plan.id, seed: record.seed, target: record.target.description },
+    ...(emulated === undefined ? {} : { emulated }),
   };
 }
 
@@ -135,7 +157,19 @@ export interface CalibrateChannelOptions extends CalibrationFromRunOptions {
   readonly points: readonly number[];
   /** Readings per point; default 10. */
   readonly readings?: number;
+  /** Wait after each point is set, ms; default ten of the channel's filter memories (at least 10 s). */
   readonly settleMs?: number;
+  /** Time between the readings of a point, ms; default one filter memory (independent readings). */
+  readonly intervalMs?: number;
+  /**
+   * The instrument that sets the quantity and states the reference value (a calibrator): its role
+   * in `instruments` and the quantity it sources. On the emulated target the channel's physical
+   * input follows its output (a simulated instrument only); on a real board it is wired to the
+   * sensor. Default: the emulated target's input is set directly and is the reference.
+   */
+  readonly reference?: { readonly role: string; readonly quantity: InstrumentQuantity };
+  /** The connected instruments by role. */
+  readonly instruments?: Readonly<Record<string, ConnectedInstrument>>;
   /** The reference standard of the points (its certificate enters the fit's uncertainty). */
   readonly standard?: StandardSpec;
   /** The target; default an emulated target of `device` with `seed` (and `inject`). */
@@ -154,14 +188,18 @@ export interface CalibrateChannelOptions extends CalibrationFromRunOptions {
  * ```
  */
 export async function calibrateChannel(options: CalibrateChannelOptions): Promise<{ run: RunRecord; calibration: CalibrationRecord }> {
+  const reference = options.reference;
+  const target = options.target ?? createEmulatedTarget({ device: options.device, seed: options.seed, ...(options.inject === undefined ? {} : { inject: options.inject }) });
   const plan = defineTestPlan({
     id: `calibration-${options.channel}`,
     name: `${options.channel} calibration`,
     version: '1.0.0',
     device: options.device,
+    ...(reference === undefined ? {} : { instruments: { [reference.role]: [reference.quantity] } }),
     phases: [
       {
         id: 'calibration',
+        ...(reference === undefined || target.kind !== 'emulated' ? {} : { setup: [{ kind: 'drive' as const, input: options.channel, instrument: reference.role, quantity: reference.quantity }] }),
         steps: [
           {
             kind: 'accuracy',
@@ -169,7 +207,9 @@ export async function calibrateChannel(options: CalibrateChannelOptions): Promis
             channel: options.channel,
             points: options.points,
             readings: options.readings ?? 10,
+            ...(reference === undefined ? {} : { source: { instrument: reference.role, quantity: reference.quantity }, reference: { instrument: reference.role, quantity: reference.quantity } }),
             ...(options.settleMs === undefined ? {} : { settleMs: options.settleMs }),
+            ...(options.intervalMs === undefined ? {} : { intervalMs: options.intervalMs }),
             ...(options.standard === undefined ? {} : { standard: options.standard }),
           },
         ],
@@ -177,8 +217,7 @@ export async function calibrateChannel(options: CalibrateChannelOptions): Promis
     ],
     metadata: { procedure: `calibration of ${options.channel}: ${options.method} correction fitted to the accuracy points` },
   });
-  const target = options.target ?? createEmulatedTarget({ device: options.device, seed: options.seed, ...(options.inject === undefined ? {} : { inject: options.inject }) });
-  const run = await runTestPlan(plan, { target, seed: options.seed });
+  const run = await runTestPlan(plan, { target, seed: options.seed, ...(options.instruments === undefined ? {} : { instruments: options.instruments }) });
   if (run.outcome === 'aborted') throw new ValidationError('calibration', `the calibration run was aborted: ${run.reason ?? 'no reason'}`);
   return { run, calibration: calibrationFromRun(run, options) };
 }

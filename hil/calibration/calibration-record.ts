@@ -23,8 +23,10 @@ export const CALIBRATION_FORMAT = 'sensorkit-calibration/1';
 export interface CalibrationStandard {
   /** What it is, e.g. `climatic chamber input (emulated)`, `PT100 ref. 4711`. */
   readonly description: string;
-  /** Its certificate: U with k, the certificate's id and who issued it. */
-  readonly certificate?: { readonly expanded: number; readonly coverageFactor: number; readonly id?: string; readonly issuer?: string };
+  /** The standard's own identification (inventory number, serial). */
+  readonly id?: string;
+  /** Its certificate: U with k (in the record's unit), the certificate's id, who issued it and the last day it is valid. */
+  readonly certificate?: { readonly expanded: number; readonly coverageFactor: number; readonly id?: string; readonly issuer?: string; readonly validUntil?: string };
   /** The chain to SI, e.g. `DAkkS D-K-12345 → PTB`; `none (emulated truth)` for an emulated run. */
   readonly traceability: string;
 }
@@ -65,6 +67,11 @@ export interface CalibrationRecord {
   readonly laboratory?: string;
   /** The run it came from: plan id, seed, target. */
   readonly run?: { readonly plan: string; readonly seed: number; readonly target: string };
+  /**
+   * Present on a calibration run on the emulated board (in process or through the runtime): it says
+   * so, with the seed and the virtual clock's start. Absent on a real board: a lab calibration.
+   */
+  readonly emulated?: string;
   readonly signature?: RecordSignature;
 }
 

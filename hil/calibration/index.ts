@@ -22,3 +22,4 @@ export {
   type CalibrateChannelOptions,
   type LoadCalibrationOptions,
 } from './calibrate.js';
+export { parseStandardFile, readStandardFile, type StandardFile, type ReferenceStandardOf } from './standard-file.js';

@@ -2,8 +2,9 @@
  * Signed calibration records from the command line, as a user runs them (real child processes):
  * `sensorkit hil calibrate` writes a record signed with a `hil keygen` key, `sensorkit run
  * --calibration FILE --calibration-key PEM` (or the configuration file's `calibration` section)
- * loads it, and the readings of the channel name the record's id. A record for another serial
- * number, a changed byte and an untrusted key are refused with one line, exit 2.
+ * loads it, and the readings of the channel name the record's id. A record of the emulated target
+ * says so and carries the day it was made. A record for another serial number, a changed byte and
+ * an untrusted key are refused with one line, exit 2.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,17 +20,21 @@ let dir: string;
 let record: string;
 let id: string;
 let calibrateRun: Run;
+let dateBefore: string;
+let dateAfter: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sensorkit-calibration-cli-'));
   const keygen = await sensorkit(['hil', 'keygen', '--out', join(dir, 'keys')]);
   expect(keygen.code).toBe(0);
+  dateBefore = new Date().toISOString().slice(0, 10);
   calibrateRun = await sensorkit([
     'hil', 'calibrate', 'examples/env-node',
     '--channel', 'temperature', '--key', join(dir, 'keys', 'private.pem'),
     '--seed', '1', '--inject', 'temperature:offset=0.8', '--performed-by', 'A. Tester',
     '--out', join(dir, 'cal'),
   ]);
+  dateAfter = new Date().toISOString().slice(0, 10);
   const files = readdirSync(join(dir, 'cal'));
   expect(files).toHaveLength(1);
   record = join(dir, 'cal', files[0]!);
@@ -59,6 +64,36 @@ describe('sensorkit hil calibrate', () => {
     expect(calibrateRun.stdout).toContain(`U = ${Number(signed.uncertainty.expanded.toPrecision(6))} Cel (k = 2, 95 %)`);
     expect(calibrateRun.stdout).toContain(`signed record: ${record}`);
   });
+
+  it('says that the record is emulated: a statement in the record and on standard output, dated by the wall clock, traced to nothing', () => {
+    const signed = JSON.parse(readFileSync(record, 'utf8')) as { date: string; validUntil: string; emulated?: string; standards: { traceability: string }[]; run: { target: string } };
+    // The emulated target's virtual clock starts 2026-01-01; the record carries the day it was made.
+    expect([dateBefore, dateAfter]).toContain(signed.date);
+    expect(id).toBe(`CAL-EMU-1-temperature-${signed.date}`);
+    expect(Date.parse(signed.validUntil) - Date.parse(signed.date)).toBe(365 * 86_400_000);
+    expect(signed.emulated).toBe('calibrated on the emulated board (seed 1, virtual time from 2026-01-01T00:00:00.000Z), not on a physical unit; dated by the wall clock of the run');
+    expect(signed.standards).toEqual([{ description: 'input temperature', traceability: "none: the emulated world's true value" }]);
+    expect(signed.run.target).toBe('emulated');
+    expect(calibrateRun.stdout).toContain(`  EMULATED: ${signed.emulated}\n`);
+  });
+
+  it('takes the simulated calibrator as the reference on the emulated target: its certificate enters U; a SCPI one is refused', async () => {
+    const result = await sensorkit([
+      'hil', 'calibrate', 'examples/env-node', '--channel', 'temperature', '--key', join(dir, 'keys', 'private.pem'),
+      '--inject', 'temperature:offset=0.8', '--instrument', 'reference=sim:calibrator', '--out', join(dir, 'cal-sim'),
+    ]);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const [name] = readdirSync(join(dir, 'cal-sim'));
+    const signed = JSON.parse(readFileSync(join(dir, 'cal-sim', name!), 'utf8')) as { emulated?: string; correction: { offset: number }; uncertainty: { budget: { name: string; value: number; divisor: number }[] } };
+    expect(signed.emulated).toMatch(/^calibrated on the emulated board/);
+    expect(signed.correction.offset).toBeLessThan(-0.4);
+    // The simulated calibrator's certificate: U = 0.04 K (k = 2).
+    expect(signed.uncertainty.budget.find((entry) => entry.name === 'reference certificate (through the fit)')).toMatchObject({ value: 0.04, divisor: 2 });
+    const scpi = await sensorkit(['hil', 'calibrate', 'examples/env-node', '--channel', 'temperature', '--key', join(dir, 'keys', 'private.pem'), '--instrument', 'reference=scpi-tcp:127.0.0.1:9', '--out', join(dir, 'cal-scpi')]);
+    expect(scpi.code).toBe(2);
+    expect(scpi.stderr).toBe("sensorkit: hil calibrate: instruments.reference: scpi-tcp:127.0.0.1:9: the emulated target's input follows a simulated instrument only (sim:calibrator); a SCPI instrument's output does not reach it\n");
+  }, 60_000);
 
   it('refuses a method it does not know: one line, exit 2', async () => {
     const result = await sensorkit(['hil', 'calibrate', 'examples/env-node', '--channel', 'temperature', '--key', join(dir, 'keys', 'private.pem'), '--method', 'cubic', '--out', join(dir, 'other')]);

@@ -11,6 +11,8 @@ import { planDigest } from '../../../hil/record/plan-digest.js';
 import type { TestPlan } from '../../../hil/plan/define-test-plan.js';
 import type { RunRecord } from '../../../hil/record/record.js';
 import type { Injection } from '../../../hil/targets/emulated-injection.js';
+import type { ObservationKind, Target } from '../../../hil/targets/target.js';
+import type { DeviceSource } from '../../runtime/device-source.js';
 import type { ConnectedInstrument, ProgressEvent } from '../../../hil/run/run-options.js';
 import { harness } from './harness-modules.js';
 import { UsageError } from '../usage.js';
@@ -165,20 +167,10 @@ export interface RunSettings {
  */
 export async function runOnTarget(source: PlanSource, run: TargetRun, settings: RunSettings): Promise<RunRecord> {
   const { plan } = source;
-  const target = harness.createTarget(run.spec, {
-    device: plan.device,
-    seed: run.seed,
-    observation: plan.observation,
-    ...(run.clockStart === undefined ? {} : { clockStart: run.clockStart }),
-    ...(run.inject === undefined || run.inject.length === 0 ? {} : { inject: run.inject }),
-    ...(run.serialNumber === undefined ? {} : { serialNumber: run.serialNumber }),
-    ...(settings.warn === undefined ? {} : { warn: settings.warn }),
-  });
-  const instruments: Record<string, ConnectedInstrument> = {};
+  const target = createRunTarget(plan.device, run, { observation: plan.observation, ...(settings.warn === undefined ? {} : { warn: settings.warn }) });
+  let instruments: Record<string, ConnectedInstrument> = {};
   try {
-    for (const [role, spec] of Object.entries(run.instruments)) {
-      instruments[role] = await harness.connectInstrument(spec, { role, clock: target.clock, seed: run.seed });
-    }
+    instruments = await connectInstruments(run.instruments, target, run.seed);
     return await harness.runTestPlan(plan, {
       target,
       seed: run.seed,
@@ -189,8 +181,66 @@ export async function runOnTarget(source: PlanSource, run: TargetRun, settings: 
       ...(settings.signal === undefined ? {} : { signal: settings.signal }),
     });
   } finally {
-    await Promise.allSettled(Object.values(instruments).map((connected) => connected.instrument.close()));
+    await closeInstruments(instruments);
     // runTestPlan closes the target; closing again is harmless and covers a failure before it opened.
     await target.close().catch(() => undefined);
   }
+}
+
+/**
+ * The target of a {@link TargetRun} for `device`, not yet opened: `--target`, seed, virtual clock
+ * start, serial number and declared truths as `hil run` creates it. Throws `ValidationError` for a
+ * malformed spec or a path that does not exist.
+ *
+ * @example
+ * ```ts
+ * const target = createRunTarget('examples/env-node', { name: 'bench', spec: 'serial:/dev/ttyACM0', seed: 1, instruments: {} })
+ * ```
+ */
+export function createRunTarget(device: DeviceSource, run: TargetRun, options: { readonly observation?: ObservationKind; readonly warn?: (message: string) => void } = {}): Target {
+  return harness.createTarget(run.spec, {
+    device,
+    seed: run.seed,
+    ...(options.observation === undefined ? {} : { observation: options.observation }),
+    ...(run.clockStart === undefined ? {} : { clockStart: run.clockStart }),
+    ...(run.inject === undefined || run.inject.length === 0 ? {} : { inject: run.inject }),
+    ...(run.serialNumber === undefined ? {} : { serialNumber: run.serialNumber }),
+    ...(options.warn === undefined ? {} : { warn: options.warn }),
+  });
+}
+
+/**
+ * Connects and identifies the instruments of a run by role, on the target's clock, one after the
+ * other; when one fails, those already connected are closed and its one-line typed error is thrown
+ * (each SCPI answer is awaited a bounded time: 2000 ms unless the spec says `?timeout=MS`).
+ *
+ * @example
+ * ```ts
+ * const instruments = await connectInstruments({ reference: 'scpi-tcp:10.0.0.7' }, target, 1)
+ * await closeInstruments(instruments)
+ * ```
+ */
+export async function connectInstruments(specs: Readonly<Record<string, string>>, target: Target, seed: number): Promise<Record<string, ConnectedInstrument>> {
+  const instruments: Record<string, ConnectedInstrument> = {};
+  try {
+    for (const [role, spec] of Object.entries(specs)) {
+      instruments[role] = await harness.connectInstrument(spec, { role, clock: target.clock, seed });
+    }
+  } catch (error) {
+    await closeInstruments(instruments);
+    throw error;
+  }
+  return instruments;
+}
+
+/**
+ * Closes connected instruments; never throws.
+ *
+ * @example
+ * ```ts
+ * await closeInstruments(instruments)
+ * ```
+ */
+export async function closeInstruments(instruments: Readonly<Record<string, ConnectedInstrument>>): Promise<void> {
+  await Promise.allSettled(Object.values(instruments).map((connected) => connected.instrument.close()));
 }
