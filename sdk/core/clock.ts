@@ -153,6 +153,7 @@ export class SystemClock extends TypedEmitter<ClockEvents> implements Clock {
     return this.#origin + performance.now();
   }
 
+  /** The sum of the steps followed so far, ms. */
   get steppedMs(): number {
     return this.#steppedMs;
   }
@@ -187,6 +188,12 @@ export class SystemClock extends TypedEmitter<ClockEvents> implements Clock {
   /**
    * Compares the wall clock with `now()` and re-bases on a step beyond the threshold; returns the
    * step, if any. The clock does this by itself; call it to check at a moment of your choosing.
+   *
+   * @example
+   * ```ts
+   * const step = clock.checkWallClock() // e.g. right after the NTP client reports synchronisation
+   * if (step) console.log(`re-based by ${step.stepMs} ms`)
+   * ```
    */
   checkWallClock(): ClockStep | undefined {
     if (this.#stepThresholdMs === Infinity) return undefined;
@@ -318,11 +325,21 @@ export class VirtualClock extends TypedEmitter<ClockEvents> implements Clock {
     return this.#now;
   }
 
+  /** The sum of the steps followed so far, ms. */
   get steppedMs(): number {
     return this.#steppedMs;
   }
 
-  /** The fake wall clock, ms since the epoch: `now()` plus what `stepWall` added that the clock did not follow. */
+  /**
+   * The fake wall clock, ms since the epoch: `now()` plus what `stepWall` added that the clock did
+   * not follow.
+   *
+   * @example
+   * ```ts
+   * clock.stepWall(600) // under the threshold
+   * clock.wallNow() - clock.now() // 600
+   * ```
+   */
   wallNow(): number {
     return this.#now + this.#wallLead;
   }
@@ -331,6 +348,13 @@ export class VirtualClock extends TypedEmitter<ClockEvents> implements Clock {
    * Steps the fake wall clock by `ms` (negative: back). When it is then more than `stepThresholdMs`
    * away from `now()`, the clock re-bases on it at once and emits `step` (returned); a smaller
    * difference stays, and adds to the next step.
+   *
+   * @example
+   * ```ts
+   * const clock = new VirtualClock({ start: Date.UTC(2026, 0, 1) })
+   * clock.stepWall(2 * 3600_000) // { stepMs: 7200000, at: Date.UTC(2026, 0, 1, 2) }
+   * clock.stepWall(-500)         // undefined: under the 1 s threshold
+   * ```
    */
   stepWall(ms: number): ClockStep | undefined {
     if (!Number.isFinite(ms)) throw new ArgumentError(`Expected \`ms\` to be a finite number, got ${String(ms)}`);

@@ -294,6 +294,8 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       publish: this.config.security?.auditLog ? this.config.security.auditLog.publish !== false : true,
       clockSteps: (listener) => this.on('clockStep', listener),
     });
+    // From the start on: a step while the transport connects or the device starts is told too.
+    this.#stopWatch = this.#watchClock();
     if (security.problems.length > 0) {
       security.record({ category: 'system', event: 'runtime.provisioning', result: 'denied', source: 'runtime', detail: { problems: [...security.problems] } });
       for (const problem of security.problems) this.#hooks.warn(`not provisioned: ${problem}`);
@@ -310,7 +312,6 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     if (this.#stopping) return;
     await this.device.start();
     if (this.#stopping) return;
-    this.#stopWatch = this.#watchClock();
     this.#setState('running');
     if (opcua === false) this.#readyNow();
   }

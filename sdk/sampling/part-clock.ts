@@ -120,6 +120,11 @@ export class PartClockModel {
   /**
    * Moves the model's host time base by `ms` (the host clock re-based on a wall-time step): every
    * observation keeps its place on the part's clock, so the step is not taken for drift.
+   *
+   * @example
+   * ```ts
+   * onClockStep(clock, ({ stepMs }) => model.shift(stepMs))
+   * ```
    */
   shift(ms: number): void {
     this.#tRef += ms;
