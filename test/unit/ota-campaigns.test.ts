@@ -1,106 +1,83 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../sdk/core/clock.js';
+/**
+ * The update server's campaign helpers: poll jitter (deterministic per device and tag, spread
+ * within ±20 %), the payloads an envelope names and the check that they are in the artefact store
+ * with their signed sizes, and the device id rule the APIs share.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../sdk/core/errors.js';
-import { CampaignStore } from '../../ota/server/campaign-store.js';
+import { signEnvelope } from '../../ota/manifest/index.js';
+import { checkPayloads, payloadsOf } from '../../ota/server/admin-api.js';
+import { openArtefactStore } from '../../ota/server/artefacts/index.js';
+import { checkDeviceId, pollAfterS } from '../../ota/server/device-api.js';
+import { envelopeFor, makeImage, makeKey, manifestFor } from '../support/ota-fixtures.js';
 
-const envelope = Uint8Array.of(0xd8, 0x6b, 0xa0);
-const stores: CampaignStore[] = [];
-function store(): CampaignStore {
-  const s = new CampaignStore(':memory:', new VirtualClock());
-  stores.push(s);
-  return s;
-}
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
+const key = makeKey();
+const image = makeImage(4096, 2);
+const devices = Array.from({ length: 2000 }, (_, i) => `en-1-SN${i}`);
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sensorkit-ota-campaigns-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
 });
 
-const devices = Array.from({ length: 200 }, (_, i) => `en-1-SN${i}`);
-
-describe('CampaignStore', () => {
-  it('targets only the group, and a staged percentage of it that only grows', () => {
-    const s = store();
-    const id = s.create({ name: 'fw 2', group: 'line-3', envelope, percent: 10 });
-    s.assign('line-3', devices);
-    s.assign('line-4', ['other-1']);
-    expect(s.offerFor('other-1')).toBeUndefined();
-    const first = devices.filter((d) => s.offerFor(d) !== undefined);
-    expect(first.length).toBeGreaterThan(5);
-    expect(first.length).toBeLessThan(40);
-    expect(first.every((d) => CampaignStore.bucket(id, d) < 10)).toBe(true);
-    s.setPercent(id, 50);
-    const second = devices.filter((d) => s.offerFor(d) !== undefined);
-    expect(second.length).toBeGreaterThan(first.length);
-    expect(first.every((d) => second.includes(d))).toBe(true);
-    expect(s.status(id).counts.offered).toBe(second.length);
-    expect(s.offerFor(first[0]!)!.envelope).toEqual(envelope);
+describe('pollAfterS', () => {
+  it('is the same for the same device and tag, so a retried poll does not move', () => {
+    expect(pollAfterS(300, 'en-1-SN1', '"3.1"')).toBe(pollAfterS(300, 'en-1-SN1', '"3.1"'));
+    const moved = devices.filter((d) => pollAfterS(300, d, '"3.1"') !== pollAfterS(300, d, '"3.2"'));
+    expect(moved.length).toBeGreaterThan(devices.length * 0.95);
   });
 
-  it('stops offering to a device that finished, and halts when failures pass the threshold', () => {
-    const s = store();
-    const id = s.create({ name: 'fw 2', group: 'g', envelope, failureThreshold: 0.25, minReports: 4 });
-    s.assign('g', devices.slice(0, 10));
-    for (const d of devices.slice(0, 10)) s.offerFor(d);
-    s.report(id, devices[0]!, 'confirmed');
-    expect(s.offerFor(devices[0]!)).toBeUndefined();
-    s.report(id, devices[1]!, 'rolled-back', 'health-check-failed');
-    s.report(id, devices[2]!, 'failed', 'payload-mismatch');
-    // 2 failed of 3 finished, but fewer than minReports: still running.
-    expect(s.status(id).state).toBe('running');
-    const status = s.report(id, devices[3]!, 'confirmed');
-    expect(status).toMatchObject({ state: 'halted', failureRatio: 0.5 });
-    expect(status.haltedReason).toMatch(/failure ratio 0.500 above 0.25/);
-    expect(s.offerFor(devices[5]!)).toBeUndefined();
+  it('spreads a fleet evenly within ±20 % of the interval (no herd)', () => {
+    const values = devices.map((d) => pollAfterS(300, d, '"none"'));
+    expect(Math.min(...values)).toBeGreaterThanOrEqual(240);
+    expect(Math.max(...values)).toBeLessThanOrEqual(360);
+    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    expect(Math.abs(mean - 300)).toBeLessThan(3);
+    // Each 12-second band of the 120-second window holds about a tenth of the fleet.
+    const bands = Array.from({ length: 10 }, (_, i) => values.filter((v) => v >= 240 + 12 * i && v < 252 + 12 * i).length);
+    for (const band of bands) expect(band).toBeGreaterThan(devices.length / 10 - 60);
+    for (const band of bands) expect(band).toBeLessThan(devices.length / 10 + 60);
+    expect(values.every((v) => Number.isInteger(v * 10))).toBe(true);
+  });
+});
+
+describe('payloads of an envelope', () => {
+  it('names every component with a URI and its signed size', () => {
+    expect(payloadsOf(envelopeFor(image, 2, key, { uri: 'fw/app.bin' }))).toEqual([{ key: 'fw/app.bin', size: 4096 }]);
+    const other = makeImage(100, 3);
+    const components = [manifestFor(image, 3, { uri: 'app.bin' }), manifestFor(other, 3, { uri: 'radio.bin', componentId: ['radio'] })];
+    const multi = signEnvelope({ ...components[0]!, components }, key.privateKey);
+    expect(payloadsOf(multi)).toEqual([
+      { key: 'app.bin', size: 4096 },
+      { key: 'radio.bin', size: 100 },
+    ]);
+    expect(() => payloadsOf(Uint8Array.of(1, 2, 3))).toThrow(ValidationError);
   });
 
-  it('keeps running while failures stay at or below the threshold', () => {
-    const s = store();
-    const id = s.create({ name: 'fw', group: 'g', envelope, failureThreshold: 0.5 });
-    s.assign('g', ['a', 'b', 'c']);
-    for (const d of ['a', 'b', 'c']) s.offerFor(d);
-    s.report(id, 'a', 'confirmed');
-    expect(s.report(id, 'b', 'failed').state).toBe('running');
-    expect(s.report(id, 'c', 'failed').state).toBe('halted');
+  it('are checked in the artefact store: present, with the size the manifest signs', async () => {
+    const store = openArtefactStore(join(dir, 'store'));
+    await store.check();
+    const envelope = envelopeFor(image, 2, key, { uri: 'fw-2.bin' });
+    await expect(checkPayloads(envelope, store)).rejects.toThrow(/payload fw-2\.bin is not in the folder store/);
+    await store.put('fw-2.bin', image.subarray(0, 100));
+    await expect(checkPayloads(envelope, store)).rejects.toThrow(/has 100 bytes; the manifest signs 4096/);
+    await store.put('fw-2.bin', image);
+    await expect(checkPayloads(envelope, store)).resolves.toBeUndefined();
   });
+});
 
-  it('refuses bad specs and reports with a ValidationError', () => {
-    const s = store();
-    expect(() => s.create({ name: 'x', group: 'g', envelope, percent: 101 })).toThrow(ValidationError);
-    expect(() => s.create({ name: 'x', group: 'g', envelope, failureThreshold: 2 })).toThrow(ValidationError);
-    const id = s.create({ name: 'x', group: 'g', envelope });
-    expect(() => s.report(id, 'a', 'exploded' as never)).toThrow(/expected one of/);
-    expect(() => s.assign(' ', ['a'])).toThrow(ValidationError);
-    expect(() => s.status(99)).toThrow(/no campaign 99/);
-  });
-
-  it('counts no report from a device that was never offered the campaign (a forged failure cannot halt it)', () => {
-    const s = store();
-    const id = s.create({ name: 'fw', group: 'g', envelope, failureThreshold: 0.2 });
-    s.assign('g', ['a']);
-    s.offerFor('a');
-    for (const forged of ['never-seen', 'b']) expect(() => s.report(id, forged, 'failed', 'forged')).toThrow(/was not offered campaign/);
-    expect(s.status(id)).toMatchObject({ state: 'running', failureRatio: 0 });
-    expect(s.status(id).counts.failed).toBe(0);
-    // A device of another group, offered another campaign, cannot report into this one either.
-    const other = s.create({ name: 'fw-other', group: 'h', envelope });
-    s.assign('h', ['c']);
-    expect(s.offerFor('c')!.campaignId).toBe(other);
-    expect(() => s.report(id, 'c', 'failed')).toThrow(/was not offered/);
-    expect(s.report(id, 'a', 'confirmed').counts.confirmed).toBe(1);
-  });
-
-  it('takes a device\'s group from the operator only: a request cannot register or move it', () => {
-    const s = store();
-    const id = s.create({ name: 'fw', group: 'line-3', envelope });
-    // Unassigned: nothing is offered, and asking does not register it anywhere.
-    expect(s.offerFor('en-1-SN1')).toBeUndefined();
-    expect(s.devices()).toEqual([]);
-    s.assign('line-3', ['en-1-SN1']);
-    expect(s.offerFor('en-1-SN1')?.campaignId).toBe(id);
-    expect(s.devices('line-3')).toEqual([{ id: 'en-1-SN1', group: 'line-3' }]);
-    s.assign('line-4', ['en-1-SN1']);
-    expect(s.devices()).toEqual([{ id: 'en-1-SN1', group: 'line-4' }]);
-    expect(s.offerFor('en-1-SN1')).toBeUndefined();
-    s.unassign(['en-1-SN1']);
-    expect(s.devices()).toEqual([]);
+describe('checkDeviceId', () => {
+  it('takes 1–128 letters, digits and ._:- only', () => {
+    expect(checkDeviceId('en-1-SN1', 'device')).toBe('en-1-SN1');
+    expect(checkDeviceId('urn:dev:mac:0024befffe804ff1', 'device')).toBe('urn:dev:mac:0024befffe804ff1');
+    for (const bad of ['', '../etc', 'a/b', 'line\nbreak', 'x'.repeat(129), 'sp ace', 42, undefined]) {
+      expect(() => checkDeviceId(bad, 'device'), JSON.stringify(bad)).toThrow(ValidationError);
+    }
   });
 });
