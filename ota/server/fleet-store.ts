@@ -87,9 +87,7 @@ interface CampaignRow {
   name: string;
   kind: 'update' | 'rollback';
   rollback_of: number | null;
-  envelope: Uint8Array;
   sequence: string | number;
-  payload_keys: string[];
   policy: RolloutPolicy;
   wave_count: number;
   state: CampaignStatus['state'];
@@ -373,8 +371,11 @@ export class FleetStore {
    * ```
    */
   async status(id: number): Promise<CampaignStatus> {
-    const row = await this.#row(this.#db, id);
-    const { waveCounts, failures } = await this.#figures(this.#db, id, row.wave_count);
+    if (!Number.isSafeInteger(id)) throw new ValidationError('campaign', `expected a campaign id, got ${JSON.stringify(id)}`);
+    const { rows } = await this.#db.query<CampaignRow & FiguresRow>(`SELECT ${CAMPAIGN_COLUMNS}, ${FIGURES_COLUMNS} FROM campaigns WHERE id = $1`, [id]);
+    const row = rows[0];
+    if (row === undefined) throw new ValidationError('campaign', `no campaign ${id}`);
+    const { waveCounts, failures } = figuresOf(row, row.wave_count, Infinity);
     return statusOf(row, waveCounts, failures);
   }
 
@@ -515,19 +516,16 @@ export class FleetStore {
         }
       }
       const active = IN_PROGRESS.includes(next) && current.running;
-      await tx.query(
-        'UPDATE assignments SET state = $3, failure = $4, reason = $5, attempts = $6, active = $7, updated_at = $8, etag_version = etag_version + $9 WHERE campaign_id = $1 AND device_id = $2',
-        [campaignId, deviceId, next, FAILED.includes(next) ? failure : null, reason, attempts, active, now, bump],
-      );
-      if (next !== old) {
-        await applyDeltas(tx, campaignId, [{ wave: current.wave, state: old, n: -1 }, { wave: current.wave, state: next, n: 1 }], now);
-        const failureDeltas: [string, number][] = [];
-        if (FAILED.includes(old) && current.failure !== null) failureDeltas.push([current.failure, -1]);
-        if (FAILED.includes(next) && failure !== null) failureDeltas.push([failure, 1]);
-        if (failureDeltas.length > 0) await applyFailureDeltas(tx, campaignId, failureDeltas);
-      }
-      await tx.query('INSERT INTO reports (campaign_id, device_id, state, failure, reason, at) VALUES ($1, $2, $3, $4, $5, $6)', [campaignId, deviceId, reported, failure, reason, now]);
-      await tx.query('UPDATE devices SET seen_at = $2 WHERE id = $1', [deviceId, now]);
+      const counted = next === old ? [] : mergeDeltas([{ wave: current.wave, state: old, n: -1 }, { wave: current.wave, state: next, n: 1 }]);
+      const failed = new Map<string, number>();
+      if (next !== old && FAILED.includes(old) && current.failure !== null) failed.set(current.failure, -1);
+      if (next !== old && FAILED.includes(next) && failure !== null) failed.set(failure, (failed.get(failure) ?? 0) + 1);
+      const failedRows = [...failed.entries()].filter(([, n]) => n !== 0).sort(([a], [b]) => (a < b ? -1 : 1));
+      await tx.query(REPORT_SQL, [
+        campaignId, deviceId, next, FAILED.includes(next) ? failure : null, reason, attempts, active, now, bump,
+        current.wave, counted.map((d) => d.state), counted.map((d) => d.n), shardOf(deviceId),
+        failedRows.map(([f]) => f), failedRows.map(([, n]) => n), reported, failure,
+      ]);
     });
     return this.status(campaignId);
   }
@@ -603,7 +601,7 @@ export class FleetStore {
   }
 
   async #scheduleCampaign(tx: SqlClient, id: number, pass: SchedulePass, events: AuditEvent[]): Promise<void> {
-    const { rows } = await tx.query<CampaignRow>("SELECT * FROM campaigns WHERE id = $1 AND state = 'running' FOR NO KEY UPDATE SKIP LOCKED", [id]);
+    const { rows } = await tx.query<CampaignRow>(`SELECT ${CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1 AND state = 'running' FOR NO KEY UPDATE SKIP LOCKED`, [id]);
     const row = rows[0];
     if (row === undefined) return;
     const policy = parsePolicy(row.policy);
@@ -620,7 +618,7 @@ export class FleetStore {
       }
       pass.timedOut += timedOut;
       await applyDeltas(tx, id, deltas, now);
-      if (timedOut > 0) await applyFailureDeltas(tx, id, [['timeout', timedOut]]);
+      if (timedOut > 0) await applyFailureDeltas(tx, id, 'timeout', timedOut);
     }
     const { waveCounts, failures, lastSuccessAt } = await this.#figures(tx, id, row.wave_count, row.open_wave);
     const decision = decide({ policy, counts: waveCounts, failures, openWave: row.open_wave, lastSuccessAt, healthWave: row.health_wave, now });
@@ -685,23 +683,13 @@ export class FleetStore {
   }
 
   async #figures(db: SqlClient, id: number, waveCount: number, upToWave = Infinity): Promise<{ waveCounts: WaveCounts; failures: Record<FailureType, number>; lastSuccessAt: number | undefined }> {
-    const waveCounts: WaveCounts = Array.from({ length: waveCount }, () => zeroCounts());
-    let lastSuccessAt: number | undefined;
-    const counters = await db.query<{ wave: number; state: AssignmentState; n: number; updated_at: string | number }>('SELECT wave, state, n, updated_at FROM counters WHERE campaign_id = $1', [id]);
-    for (const r of counters.rows) {
-      const wave = waveCounts[r.wave];
-      if (wave !== undefined && r.state in wave) wave[r.state] = r.n;
-      if (SUCCESS.includes(r.state) && r.wave <= upToWave && r.n > 0) lastSuccessAt = Math.max(lastSuccessAt ?? -Infinity, Number(r.updated_at));
-    }
-    const failures = Object.fromEntries(FAILURE_TYPES.map((f) => [f, 0])) as Record<FailureType, number>;
-    const failed = await db.query<{ failure: FailureType; n: number }>('SELECT failure, n FROM failure_counters WHERE campaign_id = $1', [id]);
-    for (const r of failed.rows) if (r.failure in failures) failures[r.failure] = r.n;
-    return { waveCounts, failures, lastSuccessAt };
+    const { rows } = await db.query<FiguresRow>(`SELECT ${FIGURES_COLUMNS}`, [id]);
+    return figuresOf(rows[0]!, waveCount, upToWave);
   }
 
   async #row(db: SqlClient, id: number, lock = false): Promise<CampaignRow> {
     if (!Number.isSafeInteger(id)) throw new ValidationError('campaign', `expected a campaign id, got ${JSON.stringify(id)}`);
-    const { rows } = await db.query<CampaignRow>(lock ? 'SELECT * FROM campaigns WHERE id = $1 FOR NO KEY UPDATE' : 'SELECT * FROM campaigns WHERE id = $1', [id]);
+    const { rows } = await db.query<CampaignRow>(lock ? `SELECT ${CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1 FOR NO KEY UPDATE` : `SELECT ${CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1`, [id]);
     const row = rows[0];
     if (row === undefined) throw new ValidationError('campaign', `no campaign ${id}`);
     return row;
@@ -711,7 +699,10 @@ export class FleetStore {
   async #cached(id: number): Promise<CachedCampaign> {
     let cached = this.#campaigns.get(id);
     if (cached === undefined) {
-      const row = await this.#row(this.#db, id);
+      if (!Number.isSafeInteger(id)) throw new ValidationError('campaign', `expected a campaign id, got ${JSON.stringify(id)}`);
+      const { rows } = await this.#db.query<{ envelope: Uint8Array; sequence: string | number; payload_keys: string[]; policy: unknown }>('SELECT envelope, sequence, payload_keys, policy FROM campaigns WHERE id = $1', [id]);
+      const row = rows[0];
+      if (row === undefined) throw new ValidationError('campaign', `no campaign ${id}`);
       cached = { envelope: new Uint8Array(row.envelope), sequence: Number(row.sequence), payloadKeys: row.payload_keys, policy: parsePolicy(row.policy) };
       this.#campaigns.set(id, cached);
     }
@@ -768,8 +759,48 @@ const RELEASE_SQL = `WITH picked AS (
     RETURNING a.wave)
   SELECT wave, count(*)::int AS n FROM changed GROUP BY wave`;
 
-/** Adds deltas to the counters in one statement, rows in a fixed order (no deadlock between writers). */
-async function applyDeltas(tx: SqlClient, campaignId: number, deltas: readonly Delta[], now: number): Promise<void> {
+/** A campaign's columns but its envelope (read once per campaign, see `#cached`). */
+const CAMPAIGN_COLUMNS = 'id, name, kind, rollback_of, sequence, policy, wave_count, state, reason, open_wave, health_wave, targeted, rate_epoch, rate_minute, rate_released';
+
+/** A campaign's counters summed over their shards, as JSON, in one query ($1 the campaign). */
+const FIGURES_COLUMNS = `(SELECT coalesce(json_agg(json_build_array(wave, state, n, updated_at)), '[]'::json)
+    FROM (SELECT wave, state, sum(n)::int AS n, max(updated_at) AS updated_at FROM counters WHERE campaign_id = $1 GROUP BY wave, state) k) AS counters,
+  (SELECT coalesce(json_agg(json_build_array(failure, n)), '[]'::json)
+    FROM (SELECT failure, sum(n)::int AS n FROM failure_counters WHERE campaign_id = $1 GROUP BY failure) f) AS failures`;
+
+interface FiguresRow {
+  counters: [number, AssignmentState, number, number | string][] | string;
+  failures: [FailureType, number][] | string;
+}
+
+function figuresOf(row: FiguresRow, waveCount: number, upToWave: number): { waveCounts: WaveCounts; failures: Record<FailureType, number>; lastSuccessAt: number | undefined } {
+  const waveCounts: WaveCounts = Array.from({ length: waveCount }, () => zeroCounts());
+  let lastSuccessAt: number | undefined;
+  const counters = (typeof row.counters === 'string' ? JSON.parse(row.counters) : row.counters) as [number, AssignmentState, number, number | string][];
+  for (const [w, state, n, updatedAt] of counters) {
+    const wave = waveCounts[w];
+    if (wave !== undefined && state in wave) wave[state] = n;
+    // A success counter row exists only once a device reached that state: its time is the last success.
+    if (SUCCESS.includes(state) && w <= upToWave) lastSuccessAt = Math.max(lastSuccessAt ?? -Infinity, Number(updatedAt));
+  }
+  const failures = Object.fromEntries(FAILURE_TYPES.map((f) => [f, 0])) as Record<FailureType, number>;
+  const failed = (typeof row.failures === 'string' ? JSON.parse(row.failures) : row.failures) as [FailureType, number][];
+  for (const [failure, n] of failed) if (failure in failures) failures[failure] = n;
+  return { waveCounts, failures, lastSuccessAt };
+}
+
+/** Counter shards written by device reports (1…REPORT_SHARDS); shard 0 is the scheduler's and the operator's. */
+const REPORT_SHARDS = 16;
+
+/** The counter shard of a device's reports: 1 + FNV-1a of its id mod {@link REPORT_SHARDS}. */
+function shardOf(deviceId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < deviceId.length; i++) hash = Math.imul(hash ^ deviceId.charCodeAt(i), 0x01000193) >>> 0;
+  return 1 + (hash % REPORT_SHARDS);
+}
+
+/** Deltas merged per (wave, state) and sorted, zeros dropped: every writer locks counter rows in one order. */
+function mergeDeltas(deltas: readonly Delta[]): Delta[] {
   const merged = new Map<string, Delta>();
   for (const d of deltas) {
     const key = `${String(d.wave).padStart(6, '0')}:${d.state}`;
@@ -777,21 +808,42 @@ async function applyDeltas(tx: SqlClient, campaignId: number, deltas: readonly D
     if (m) m.n += d.n;
     else merged.set(key, { ...d });
   }
-  const rows = [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, d]) => d).filter((d) => d.n !== 0);
-  if (rows.length === 0) return;
-  await tx.query(
-    `INSERT INTO counters (campaign_id, wave, state, n, updated_at) SELECT $1, w, s, n, $5 FROM unnest($2::int[], $3::text[], $4::int[]) WITH ORDINALITY AS t(w, s, n, i) ORDER BY i
-     ON CONFLICT (campaign_id, wave, state) DO UPDATE SET n = counters.n + excluded.n, updated_at = CASE WHEN excluded.n > 0 THEN excluded.updated_at ELSE counters.updated_at END`,
-    [campaignId, rows.map((d) => d.wave), rows.map((d) => d.state), rows.map((d) => d.n), now],
-  );
+  return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, d]) => d).filter((d) => d.n !== 0);
 }
 
-async function applyFailureDeltas(tx: SqlClient, campaignId: number, deltas: readonly [string, number][]): Promise<void> {
-  const sorted = [...deltas].sort(([a], [b]) => (a < b ? -1 : 1));
-  for (const [failure, n] of sorted) {
-    await tx.query('INSERT INTO failure_counters (campaign_id, failure, n) VALUES ($1, $2, $3) ON CONFLICT (campaign_id, failure) DO UPDATE SET n = failure_counters.n + excluded.n', [campaignId, failure, n]);
-  }
+const COUNTERS_UPSERT = `INSERT INTO counters (campaign_id, wave, state, shard, n, updated_at)
+  SELECT $1, w, s, $6, n, $5 FROM unnest($2::int[], $3::text[], $4::int[]) WITH ORDINALITY AS t(w, s, n, i) ORDER BY i
+  ON CONFLICT (campaign_id, wave, state, shard) DO UPDATE SET n = counters.n + excluded.n, updated_at = CASE WHEN excluded.n > 0 THEN excluded.updated_at ELSE counters.updated_at END`;
+
+/** Adds deltas to shard 0 of the counters in one statement. */
+async function applyDeltas(tx: SqlClient, campaignId: number, deltas: readonly Delta[], now: number): Promise<void> {
+  const rows = mergeDeltas(deltas);
+  if (rows.length === 0) return;
+  await tx.query(COUNTERS_UPSERT, [campaignId, rows.map((d) => d.wave), rows.map((d) => d.state), rows.map((d) => d.n), now, 0]);
 }
+
+async function applyFailureDeltas(tx: SqlClient, campaignId: number, failure: FailureType, n: number): Promise<void> {
+  await tx.query('INSERT INTO failure_counters (campaign_id, failure, shard, n) VALUES ($1, $2, 0, $3) ON CONFLICT (campaign_id, failure, shard) DO UPDATE SET n = failure_counters.n + excluded.n', [campaignId, failure, n]);
+}
+
+/**
+ * A report's changes in one statement: the assignment, its counter and failure-counter shard, the
+ * report row and the device's last-seen time (its row already locked by the caller).
+ */
+const REPORT_SQL = `WITH changed AS (
+    UPDATE assignments SET state = $3, failure = $4, reason = $5, attempts = $6, active = $7, updated_at = $8, etag_version = etag_version + $9
+    WHERE campaign_id = $1 AND device_id = $2 RETURNING wave),
+  counted AS (
+    INSERT INTO counters (campaign_id, wave, state, shard, n, updated_at)
+    SELECT $1, $10, s, $13, n, $8 FROM unnest($11::text[], $12::int[]) WITH ORDINALITY AS t(s, n, i) ORDER BY i
+    ON CONFLICT (campaign_id, wave, state, shard) DO UPDATE SET n = counters.n + excluded.n, updated_at = CASE WHEN excluded.n > 0 THEN excluded.updated_at ELSE counters.updated_at END),
+  failed AS (
+    INSERT INTO failure_counters (campaign_id, failure, shard, n)
+    SELECT $1, f, $13, n FROM unnest($14::text[], $15::int[]) WITH ORDINALITY AS t(f, n, i) ORDER BY i
+    ON CONFLICT (campaign_id, failure, shard) DO UPDATE SET n = failure_counters.n + excluded.n),
+  reported AS (
+    INSERT INTO reports (campaign_id, device_id, state, failure, reason, at) VALUES ($1, $2, $16, $17, $5, $8))
+  UPDATE devices SET seen_at = $8 WHERE id = $2`;
 
 function zeroCounts(): Record<AssignmentState, number> {
   return Object.fromEntries(ASSIGNMENT_STATES.map((s) => [s, 0])) as Record<AssignmentState, number>;

@@ -9,6 +9,10 @@
  * (devices per campaign, wave and state, kept in the transaction of every change), `failure_counters`
  * (failed devices per campaign and failure type), `reports` (what devices said), `leases`,
  * `fleet_flags` (the kill switch) and `audit`. Times are milliseconds of the server's clock.
+ *
+ * Counters are split in shards: the scheduler and the operator write shard 0, a device's reports
+ * shard 1 + a hash of its id mod 16, so concurrent reports do not queue on one counter row; a
+ * count is the sum over the shards (a single shard may go negative).
  */
 import type { SqlClient } from './sql.js';
 import { DatabaseError } from './errors.js';
@@ -73,16 +77,18 @@ export const MIGRATIONS: readonly string[] = [
     campaign_id integer NOT NULL REFERENCES campaigns (id),
     wave integer NOT NULL,
     state text NOT NULL,
+    shard integer NOT NULL,
     n integer NOT NULL,
     updated_at bigint NOT NULL,
-    PRIMARY KEY (campaign_id, wave, state)
+    PRIMARY KEY (campaign_id, wave, state, shard)
   );
 
   CREATE TABLE failure_counters (
     campaign_id integer NOT NULL REFERENCES campaigns (id),
     failure text NOT NULL,
+    shard integer NOT NULL,
     n integer NOT NULL,
-    PRIMARY KEY (campaign_id, failure)
+    PRIMARY KEY (campaign_id, failure, shard)
   );
 
   CREATE TABLE reports (
