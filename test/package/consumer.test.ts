@@ -167,7 +167,7 @@ describe('sensorkit installed from its tarball into a fresh project', () => {
     expect(files).toContain(join('dist', 'sdk', 'cli', 'main.js'));
     expect(files).toContain(join('dist', 'sdk', 'index.d.ts'));
     expect(files).toContain(join('dist', 'sdk', 'index.js.map'));
-    for (const optional of ['aedes', 'better-sqlite3']) {
+    for (const optional of ['aedes', '@electric-sql/pglite', 'pg']) {
       expect(readdirSync(join(project, 'node_modules')), `${optional} is not installed`).not.toContain(optional);
     }
   });
