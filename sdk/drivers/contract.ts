@@ -60,14 +60,16 @@ export type AcquisitionMode = 'fifo' | 'continuous';
 export interface AcquisitionBatch<Output extends string = string> {
   /**
    * Host clock time at which the part's buffer level was read, ms (the frames are all older); on
-   * overflow, the time the driver restarted the buffer (every frame taken before it is lost).
+   * an overflow without frames, the time the driver restarted the buffer (every frame taken before
+   * it is lost).
    */
   readonly time: number;
   /** Frames in the order the part took them, oldest first, in the outputs' units. */
   readonly frames: readonly Readonly<Record<Output, number>>[];
   /**
    * The part reported lost data since the previous drain (FIFO overflow): an unknown number of
-   * frames are missing before `frames`, and the driver has restarted the buffer.
+   * frames are missing before `frames`. With frames, they are the newest the part still held when
+   * its level was read at `time` (the driver realigned the buffer); without, the driver restarted it.
    */
   readonly overflow: boolean;
   /**

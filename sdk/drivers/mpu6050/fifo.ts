@@ -4,9 +4,14 @@
  * part's 1024-byte FIFO at the configured sample rate, and a drain reads the level and then that
  * many whole frames in one burst.
  *
- * On overflow the part overwrites its oldest bytes; 1024 is not a multiple of the 6-byte frame, so
- * what is left is no longer frame-aligned. A drain that finds FIFO_OFLOW_INT set (or a level that
- * is not a whole number of frames) discards the contents, resets the FIFO and reports `overflow`.
+ * On overflow the part overwrites its oldest bytes one at a time; 1024 is not a multiple of the
+ * 6-byte frame, so what is left is no longer frame-aligned. But it is misaligned by a known amount:
+ * the FIFO was frame-aligned after the last drain (whole frames read) or reset, and the part adds
+ * whole frames, so a full FIFO starts 1024 mod 6 = 4 bytes before a frame boundary. A drain that
+ * finds FIFO_OFLOW_INT set with a full FIFO skips those 4 bytes and returns the newest 170 frames
+ * with `overflow` (only what the part overwrote is lost, not everything since the last drain). A
+ * level that cannot be explained so (not full, or not whole frames without the flag) makes it
+ * discard the contents and reset the FIFO, reporting `overflow` with no frames.
  */
 import type { Clock } from '../../core/clock.js';
 import type { Provenance } from '../../core/sample.js';
@@ -75,9 +80,11 @@ export class Mpu6050Fifo implements SensorClockedAcquisition<Output> {
       // The level was latched during that read: its middle is the best host time for it.
       const time = (before + clock.now()) / 2;
       const count = ((countBytes[0] ?? 0) << 8) | (countBytes[1] ?? 0);
-      const overflowed = ((status[0] ?? 0) & FIELD.intStatus.fifoOflow.mask) !== 0 || count % ACCEL_FRAME_BYTES !== 0 || count > FIFO_BYTES;
+      const flagged = ((status[0] ?? 0) & FIELD.intStatus.fifoOflow.mask) !== 0;
       const provenance = this.#options.provenance();
-      if (overflowed) {
+      // Bytes before the first whole frame: none normally; after an overflow, a full FIFO's 1024 mod 6.
+      const skip = flagged && count === FIFO_BYTES ? FIFO_BYTES % ACCEL_FRAME_BYTES : 0;
+      if ((flagged && count !== FIFO_BYTES) || (!flagged && count % ACCEL_FRAME_BYTES !== 0) || count > FIFO_BYTES) {
         await i2c.writeRegister(REGISTER.userCtrl, [FIFO_RESET | FIFO_ON]);
         // Every frame up to the reset is gone: the reset's time is what the sampler must count to.
         return { time: clock.now(), frames: [], overflow: true, provenance };
@@ -86,9 +93,10 @@ export class Mpu6050Fifo implements SensorClockedAcquisition<Output> {
       const temperature = signedWord(status, 7) / 340 + 36.53;
       const frames: Record<Output, number>[] = [];
       if (count > 0) {
+        // The whole level, so that what stays in the FIFO is frame-aligned again.
         const data = await i2c.readRegister(REGISTER.fifoRw, count);
         const perLsb = G0 / ACCEL_RANGE[range].lsbPerG;
-        for (let at = 0; at + ACCEL_FRAME_BYTES <= data.length; at += ACCEL_FRAME_BYTES) {
+        for (let at = skip; at + ACCEL_FRAME_BYTES <= data.length; at += ACCEL_FRAME_BYTES) {
           frames.push({
             'acceleration-x': signedWord(data, at) * perLsb,
             'acceleration-y': signedWord(data, at + 2) * perLsb,
@@ -97,7 +105,7 @@ export class Mpu6050Fifo implements SensorClockedAcquisition<Output> {
           });
         }
       }
-      return { time, frames, overflow: false, provenance };
+      return { time, frames, overflow: skip > 0, provenance };
     });
   }
 
