@@ -6,8 +6,17 @@
  *    (every 43 ms at 1 kHz, 11 ms at 4 kHz) and stamps each frame from the fitted part clock.
  *  - timed: the `Sampler` reads the output registers once per tick (the driver without FIFO).
  * Each path runs for `--virtual-minutes` (default 10) of `VirtualClock` time, then for `--seconds`
- * (default 60) of real time on the `SystemClock` with a busy neighbour: a child process spinning
- * on a core.
+ * (default 60) of real time on the `SystemClock` with `--neighbours` (default 1) busy neighbours:
+ * child processes each spinning on a core. The FIFO path runs on the real clock twice: at the
+ * normal scheduling policy, and with the event-loop thread at real-time priority (SCHED_FIFO 10,
+ * set with chrt(1) on the process's main thread; skipped where not permitted, or with
+ * `--no-realtime`).
+ *
+ * Where a FIFO loss comes from: on the real clock each drain notes the time since the previous
+ * one, and (Linux, /proc/thread-self/schedstat) how long the event-loop thread waited for a CPU
+ * in that time and how much CPU it used. A drain gap longer than the FIFO's capacity time
+ * overflows it; the notes say whether the thread was busy (event-loop stall: its CPU time fills
+ * the gap) or runnable but not running (run-queue wait: other processes had the cores).
  *
  * Expected is what should have arrived: for the FIFO path, every frame the part took from the FIFO
  * reset to the stop (counted on the part's own clock); for the timed path, every tick from start to
@@ -16,9 +25,10 @@
  * gaps); unaccounted = expected − delivered − in FIFO − lost, samples gone without a trace (must be
  * 0). CPU is process.cpuUsage over the phase: seconds, and % of one core over its wall time.
  *
- *   node --import ./bin/register-ts.js test/bench/fifo.bench.ts [--seconds=60] [--virtual-minutes=10]
+ *   node --import ./bin/register-ts.js test/bench/fifo.bench.ts [--seconds=60] [--virtual-minutes=10] [--neighbours=1] [--no-realtime]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { EmulatedBoard } from '../../boards/emulated/board.js';
 import { Mpu6050Peripheral } from '../../boards/emulated/parts/mpu6050.js';
@@ -32,6 +42,8 @@ import { option } from './options.js';
 const SECONDS = option('seconds', 60);
 const LOAD_AT_START = `at the start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
 const VIRTUAL_MINUTES = option('virtual-minutes', 10);
+const NEIGHBOURS = Math.round(option('neighbours', 1));
+const REALTIME = !process.argv.includes('--no-realtime');
 const G0 = 9.80665;
 
 interface Row {
@@ -102,6 +114,67 @@ function rig(clock: Clock, options: Record<string, unknown>): { spy: Spy; board:
   return { spy, board, driver };
 }
 
+/** CPU time and run-queue wait of the calling thread so far, ms (Linux); undefined elsewhere. */
+function threadSchedule(): { cpuMs: number; waitMs: number } | undefined {
+  try {
+    const [cpu, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number);
+    return { cpuMs: cpu! / 1e6, waitMs: wait! / 1e6 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Drain-to-drain gaps on the real clock, and what the event-loop thread did during the longest ones. */
+class DrainGaps {
+  readonly #limitMs: number;
+  #last: { at: number; schedule: ReturnType<typeof threadSchedule> } | undefined;
+  longest = { gapMs: 0, waitMs: Number.NaN, cpuMs: Number.NaN };
+  /** Gaps longer than the FIFO holds, with the thread's run-queue wait and CPU time in each. */
+  readonly overflowing: { gapMs: number; waitMs: number; cpuMs: number }[] = [];
+  waitMs = 0;
+
+  constructor(limitMs: number) {
+    this.#limitMs = limitMs;
+  }
+
+  drained(): void {
+    const at = performance.now();
+    const schedule = threadSchedule();
+    const last = this.#last;
+    this.#last = { at, schedule };
+    if (last === undefined) return;
+    const gapMs = at - last.at;
+    const waitMs = schedule && last.schedule ? schedule.waitMs - last.schedule.waitMs : Number.NaN;
+    const cpuMs = schedule && last.schedule ? schedule.cpuMs - last.schedule.cpuMs : Number.NaN;
+    if (Number.isFinite(waitMs)) this.waitMs += waitMs;
+    if (gapMs > this.longest.gapMs) this.longest = { gapMs, waitMs, cpuMs };
+    if (gapMs > this.#limitMs) this.overflowing.push({ gapMs, waitMs, cpuMs });
+  }
+
+  describe(): string {
+    const ms = (value: number): string => (Number.isFinite(value) ? value.toFixed(0) : '?');
+    const over = this.overflowing;
+    const waited = over.reduce((sum, gap) => sum + gap.waitMs, 0);
+    const busy = over.reduce((sum, gap) => sum + gap.cpuMs, 0);
+    const total = over.reduce((sum, gap) => sum + gap.gapMs, 0);
+    return (
+      `longest drain gap ${ms(this.longest.gapMs)} ms (${ms(this.longest.waitMs)} ms of it waiting for a CPU, ${ms(this.longest.cpuMs)} ms running); ` +
+      `${over.length} gaps > FIFO capacity ${ms(this.#limitMs)} ms` +
+      (over.length === 0 ? '' : ` (in them: ${ms(waited)} ms run-queue wait, ${ms(busy)} ms running, of ${ms(total)} ms)`)
+    );
+  }
+}
+
+/** Puts the calling process's main thread under SCHED_FIFO `priority` (0: back to SCHED_OTHER); false if not permitted. */
+function schedulingPolicy(priority: number): boolean {
+  try {
+    execFileSync('chrt', priority > 0 ? ['-f', '-p', String(priority), String(process.pid)] : ['-o', '-p', '0', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Runs `durationMs` of clock time: virtual time is advanced, real time waited on the clock. */
 async function elapse(clock: Clock, durationMs: number): Promise<void> {
   if (clock instanceof VirtualClock) await clock.advance(durationMs);
@@ -110,12 +183,21 @@ async function elapse(clock: Clock, durationMs: number): Promise<void> {
 
 async function fifoPhase(label: string, clock: Clock, rateHz: number, durationMs: number): Promise<Row> {
   const { spy, board, driver } = rig(clock, { acquisition: 'fifo', rateHz, range: 4 });
+  const acquisition = driver.acquisition!;
+  const gaps = new DrainGaps((acquisition.capacityFrames * 1000) / rateHz);
+  if (!(clock instanceof VirtualClock)) {
+    const drain = acquisition.drain.bind(acquisition);
+    acquisition.drain = () => {
+      gaps.drained();
+      return drain();
+    };
+  }
   const sampler = new StreamSampler({ clock });
   let delivered = 0;
   let flagged = 0;
   sampler.add({
     id: 'imu',
-    acquisition: driver.acquisition!,
+    acquisition,
     onResult: (result) => {
       if (result.ok) delivered++;
       if (!result.ok || result.quality !== undefined) flagged++;
@@ -147,7 +229,9 @@ async function fifoPhase(label: string, clock: Clock, rateHz: number, durationMs
     wallS: wallMs / 1000,
     cpuMs: (used.user + used.system) / 1000,
     cpuPercent: ((used.user + used.system) / 1000 / wallMs) * 100,
-    note: `${stats.drains} drains every ${sampler.drainIntervalMs.toFixed(1)} ms, ${stats.overflows} overflows, ${stats.gaps} gaps, ${stats.duplicates} dup., drift ${stats.driftPpm.toFixed(1)} ppm`,
+    note:
+      `${stats.drains} drains every ${sampler.drainIntervalMs.toFixed(1)} ms, ${stats.overflows} overflows, ${stats.gaps} gaps, ${stats.duplicates} dup., drift ${stats.driftPpm.toFixed(1)} ppm` +
+      (clock instanceof VirtualClock ? '' : `; ${gaps.describe()}; run-queue wait in all ${gaps.waitMs.toFixed(0)} ms`),
   };
 }
 
@@ -200,13 +284,13 @@ async function timedPhase(label: string, clock: Clock, rateHz: number, durationM
   };
 }
 
-function busyNeighbour(): ChildProcess {
-  return spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+function busyNeighbours(count: number): ChildProcess[] {
+  return Array.from({ length: count }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
 }
 
 function print(rows: readonly Row[]): void {
   const header = ['clock', 'rate', 'path', 'expected', 'delivered', 'in FIFO', 'lost (flagged)', 'unaccounted', 'wall s', 'CPU s', 'CPU %', 'notes'];
-  const widths = [28, 7, 6, 10, 10, 8, 15, 12, 7, 7, 6, 0];
+  const widths = [34, 7, 6, 10, 10, 8, 15, 12, 7, 7, 6, 0];
   const line = (cells: readonly string[]): string => cells.map((cell, i) => (i === 0 || i === 2 || i === 11 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' ');
   console.log(`\nFIFO vs timed reads on the emulated MPU-6050 — node ${process.version}, load average at the end ${loadavg().map((l) => l.toFixed(2)).join(' ')} (${LOAD_AT_START})\n`);
   console.log(line(header));
@@ -239,13 +323,25 @@ for (const rateHz of [1000, 4000]) {
   rows.push(await fifoPhase(`virtual ${VIRTUAL_MINUTES} min`, new VirtualClock(), rateHz, VIRTUAL_MINUTES * 60_000));
   rows.push(await timedPhase(`virtual ${VIRTUAL_MINUTES} min`, new VirtualClock(), rateHz, VIRTUAL_MINUTES * 60_000));
 }
-const neighbour = busyNeighbour();
+const neighbours = busyNeighbours(NEIGHBOURS);
+const busy = `SystemClock ${SECONDS} s, ${NEIGHBOURS} busy nbr`;
 try {
   for (const rateHz of [1000, 4000]) {
-    rows.push(await fifoPhase(`SystemClock ${SECONDS} s, busy nbr`, new SystemClock(), rateHz, SECONDS * 1000));
-    rows.push(await timedPhase(`SystemClock ${SECONDS} s, busy nbr`, new SystemClock(), rateHz, SECONDS * 1000));
+    rows.push(await fifoPhase(busy, new SystemClock(), rateHz, SECONDS * 1000));
+    rows.push(await timedPhase(busy, new SystemClock(), rateHz, SECONDS * 1000));
+  }
+  if (REALTIME) {
+    if (schedulingPolicy(10)) {
+      try {
+        for (const rateHz of [1000, 4000]) rows.push(await fifoPhase(`${busy}, SCHED_FIFO`, new SystemClock(), rateHz, SECONDS * 1000));
+      } finally {
+        schedulingPolicy(0);
+      }
+    } else {
+      console.log('SCHED_FIFO not permitted here (chrt -f -p failed): the real-time rows are skipped.');
+    }
   }
 } finally {
-  neighbour.kill();
+  for (const neighbour of neighbours) neighbour.kill();
 }
 print(rows);
