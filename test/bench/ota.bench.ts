@@ -7,6 +7,9 @@
  * 2. End-to-end update of a 16 MiB payload over loopback (verify, free-space check, download with
  *    streaming digest, stage, re-verify, atomic switch, trial boot, confirm, audit log) beside a raw
  *    HTTP GET of the same file into memory with SHA-256, and into a file with SHA-256 and fsync.
+ * 3. The update server's device API on PGlite in memory: 1,000 devices polling with 16 at a time,
+ *    first without a tag (200 with the envelope and payload URLs), then with it (304): polls per
+ *    second and p50/p99 latency. (Fleets of 10,000 on PostgreSQL: fleet.bench.ts.)
  * Median of `--rounds` (default 9), ours and raw measured alternately. Prints figures; asserts nothing.
  *
  *   node --import ./bin/register-ts.js test/bench/ota.bench.ts [--rounds=9]
@@ -24,6 +27,11 @@ import { nodeFileSystem } from '../../ota/agent/file-system.js';
 import { checkPayload } from '../../ota/manifest/policy.js';
 import { verifyEnvelope } from '../../ota/manifest/suit-envelope.js';
 import { startUpdateServer } from '../../ota/server/file-server.js';
+import { openArtefactStore } from '../../ota/server/artefacts/index.js';
+import { openDatabase } from '../../ota/server/db/sql.js';
+import { deviceApi } from '../../ota/server/device-api.js';
+import { FleetStore } from '../../ota/server/fleet-store.js';
+import { parseRolloutPolicy } from '../../ota/server/rollout/policy.js';
 import { DEVICE, envelopeFor, makeImage, makeKey, trustOf } from '../support/ota-fixtures.js';
 import { option } from './options.js';
 
@@ -150,6 +158,49 @@ try {
   row('raw:  HTTP GET into memory + SHA-256', rawGet, image.length);
   row('raw:  HTTP GET to a file + SHA-256 + fsync', rawDurable, image.length);
   console.log(`\nend-to-end / raw GET to a file: ${(endToEnd / rawDurable).toFixed(2)}× the time (plus: re-verification, atomic switch, trial, confirm, audit)\n`);
+
+  // 3. Polls of the device API on PGlite in memory.
+  const fleet = await FleetStore.open(await openDatabase(undefined), clock);
+  const artefacts = openArtefactStore(join(dir, 'store'));
+  const payload = makeImage(4096, 4);
+  await artefacts.put('firmware.bin', payload);
+  const ids = Array.from({ length: 1000 }, (_, i) => `bench-${i}`);
+  await fleet.assign('bench', ids);
+  await fleet.createCampaign({ name: 'bench', group: 'bench', envelope: envelopeFor(payload, 2, key), policy: parseRolloutPolicy({}) });
+  const listener = await startUpdateServer({ api: deviceApi(fleet, artefacts, { clock, rateLimit: { perMinute: 1e9, burst: 1e9 } }) });
+  const tags = new Map<string, string>();
+  const pollAll = async (withTag: boolean): Promise<{ perSecond: number; p50: number; p99: number; statuses: Set<number> }> => {
+    const latencies: number[] = [];
+    const statuses = new Set<number>();
+    let next = 0;
+    const start = performance.now();
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (next < ids.length) {
+        const id = ids[next++]!;
+        const tag = tags.get(id);
+        const t0 = performance.now();
+        const response = await fetch(`${listener.url}api/offer?device=${id}`, { headers: withTag && tag ? { 'if-none-match': tag } : {} });
+        await response.arrayBuffer();
+        latencies.push(performance.now() - t0);
+        statuses.add(response.status);
+        tags.set(id, response.headers.get('etag') ?? '');
+      }
+    }));
+    const elapsed = performance.now() - start;
+    latencies.sort((a, b) => a - b);
+    return { perSecond: ids.length / (elapsed / 1000), p50: latencies[Math.floor(latencies.length * 0.5)]!, p99: latencies[Math.floor(latencies.length * 0.99)]!, statuses };
+  };
+  await pollAll(false); // warm-up: JIT, connections, the campaign cache
+  const offered = await pollAll(false);
+  const unchanged = await pollAll(true);
+  await listener.close();
+  await fleet.close();
+  console.log(`Device API polls — 1,000 devices, 16 at a time, PGlite in memory, one process\n`);
+  console.log(`${'run'.padEnd(40)}${'polls/s'.padStart(10)}${'p50'.padStart(10)}${'p99'.padStart(10)}`);
+  for (const [name, r] of [[`offer, no tag (${[...offered.statuses].join('/')})`, offered], [`offer with If-None-Match (${[...unchanged.statuses].join('/')})`, unchanged]] as const) {
+    console.log(`${name.padEnd(40)}${r.perSecond.toFixed(0).padStart(10)}${`${r.p50.toFixed(2)} ms`.padStart(10)}${`${r.p99.toFixed(2)} ms`.padStart(10)}`);
+  }
+  console.log('');
 } finally {
   await rm(dir, { recursive: true, force: true });
 }
