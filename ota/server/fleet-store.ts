@@ -471,6 +471,27 @@ export class FleetStore {
   }
 
   /**
+   * When a device offered a campaign may start its download, seconds from now: download starts
+   * are spaced `60 / downloadSlotsPerMinute` s apart per campaign across every instance sharing the
+   * database, so a wave does not become a thundering herd. A device keeps the slot it was given
+   * (asking again answers the same time, less what has passed). 0 for a device not offered it.
+   *
+   * @example
+   * ```ts
+   * const offer = await store.offerFor(id)
+   * if (offer) reply({ …, downloadAfterS: await store.claimDownloadSlot(offer.campaignId, id) })
+   * ```
+   */
+  async claimDownloadSlot(campaignId: number, deviceId: string): Promise<number> {
+    const campaign = await this.#cached(campaignId);
+    const now = this.#now();
+    const spacing = Math.max(1, Math.round(60_000 / campaign.policy.downloadSlotsPerMinute));
+    const { rows } = await this.#db.query<{ existing: string | number | null; claimed: string | number | null }>(SLOT_SQL, [campaignId, deviceId, now, spacing]);
+    const at = rows[0]?.existing ?? rows[0]?.claimed;
+    return at === null || at === undefined ? 0 : Math.max(0, Number(at) - now) / 1000;
+  }
+
+  /**
    * Records a device's report. A failure is re-offered while the policy's retries for its type
    * last, else counts as failed (`rolled-back` is a failure of type `health`). Throws
    * `ValidationError`, changing nothing, for a device never offered the campaign, an unknown
@@ -729,6 +750,18 @@ export class FleetStore {
 export const OFFER_SQL = `SELECT campaign_id, etag_version FROM assignments
   WHERE device_id = $1 AND active AND NOT EXISTS (SELECT 1 FROM fleet_flags WHERE name = $2)
   ORDER BY campaign_id LIMIT 1`;
+
+/** Claims the next download slot of campaign $1 for device $2 at time $3, slots $4 ms apart, unless it has one. */
+const SLOT_SQL = `WITH mine AS (
+    SELECT download_at FROM assignments WHERE campaign_id = $1 AND device_id = $2 AND state <> 'pending'),
+  claimed AS (
+    INSERT INTO download_slots (campaign_id, next_at) SELECT $1, $3::bigint + $4 WHERE EXISTS (SELECT 1 FROM mine WHERE download_at IS NULL)
+    ON CONFLICT (campaign_id) DO UPDATE SET next_at = GREATEST(download_slots.next_at, $3::bigint) + $4
+    RETURNING next_at - $4 AS at),
+  stored AS (
+    UPDATE assignments SET download_at = (SELECT at FROM claimed)
+    WHERE campaign_id = $1 AND device_id = $2 AND download_at IS NULL AND EXISTS (SELECT 1 FROM claimed))
+  SELECT (SELECT download_at FROM mine) AS existing, (SELECT at FROM claimed) AS claimed`;
 
 const TIMEOUT_SQL = `WITH picked AS (
     SELECT device_id, state AS old_state, attempts FROM assignments

@@ -241,6 +241,25 @@ describe.each(fleetBackends())('FleetStore on $name', (backend) => {
     await expect(store.status(id + 7)).rejects.toThrow(`no campaign ${id + 7}`);
   });
 
+  it('spaces download starts by the slots per minute of the policy; a device keeps its slot', async () => {
+    const clock = new VirtualClock({ start: 1_000_000 });
+    const store = await open({ clock });
+    await store.assign('line-3', devices(5));
+    const { id } = await store.createCampaign({ name: 'fw', group: 'line-3', envelope, policy: parseRolloutPolicy({ downloadSlotsPerMinute: 2 }) });
+    const slots = [];
+    for (const d of devices(4)) slots.push(await store.claimDownloadSlot(id, d));
+    expect(slots).toEqual([0, 30, 60, 90]);
+    expect(await store.claimDownloadSlot(id, 'en-1-SN2')).toBe(60);
+    await clock.advance(45_000);
+    expect(await store.claimDownloadSlot(id, 'en-1-SN2')).toBe(15);
+    expect(await store.claimDownloadSlot(id, 'en-1-SN4')).toBe(75);
+    expect(await store.claimDownloadSlot(id, 'stranger')).toBe(0);
+    await clock.advance(600_000);
+    await store.assign('line-3', ['late-1']);
+    const second = await store.createCampaign({ name: 'fw 2', group: 'line-3', envelope, policy: parseRolloutPolicy({ cohorts: [{ group: 'line-3' }] }) });
+    expect(await store.claimDownloadSlot(second.id, 'late-1')).toBe(0);
+  });
+
   it('refuses a database whose schema is newer than the code', async () => {
     const db = await backend.open();
     cleanups.push(() => db.close());
@@ -251,7 +270,30 @@ describe.each(fleetBackends())('FleetStore on $name', (backend) => {
     expect((error as Error).message).toBe(`database schema version ${SCHEMA_VERSION + 6} is newer than this sensorkit (${SCHEMA_VERSION}): upgrade sensorkit`);
   });
 
+  it('upgrades a database of an older schema version in place', async () => {
+    const db = await backend.open();
+    cleanups.push(() => db.close());
+    const store = await FleetStore.open(db, new VirtualClock());
+    await store.assign('line-3', ['a']);
+    await db.query('DROP TABLE download_slots');
+    await db.query('ALTER TABLE assignments DROP COLUMN download_at');
+    await db.query('UPDATE schema_version SET version = 1');
+    const again = await FleetStore.open(db, new VirtualClock());
+    expect((await db.query<{ version: number }>('SELECT version FROM schema_version')).rows).toEqual([{ version: SCHEMA_VERSION }]);
+    const { id } = await again.createCampaign({ name: 'fw', group: 'line-3', envelope });
+    expect(await again.claimDownloadSlot(id, 'a')).toBe(0);
+  });
+
   if (backend.name === 'postgres') {
+    it('migrates once when several instances start at once', async () => {
+      const clients = await Promise.all([1, 2, 3, 4].map(() => backend.open('migrate-race')));
+      cleanups.push(...clients.map((c) => () => c.close()));
+      const stores = await Promise.all(clients.map((c) => FleetStore.open(c, new VirtualClock())));
+      await stores[0]!.assign('line-3', ['a']);
+      expect(await stores[3]!.devices()).toEqual([{ id: 'a', group: 'line-3', hardware: null }]);
+      expect((await clients[1]!.query('SELECT version FROM schema_version')).rows).toEqual([{ version: SCHEMA_VERSION }]);
+    });
+
     it('answers a poll with one lookup in the partial index, no sequential scan of assignments', async () => {
       const store = await open();
       const ids = devices(3000);

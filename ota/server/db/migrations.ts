@@ -8,7 +8,7 @@
  * wave, release-rate window), `assignments` (one row per campaign and targeted device), `counters`
  * (devices per campaign, wave and state, kept in the transaction of every change), `failure_counters`
  * (failed devices per campaign and failure type), `reports` (what devices said), `leases`,
- * `fleet_flags` (the kill switch) and `audit`. Times are milliseconds of the server's clock.
+ * `fleet_flags` (the kill switch), `audit` and `download_slots`. Times are milliseconds of the server's clock.
  *
  * Counters are split in shards: the scheduler and the operator write shard 0, a device's reports
  * shard 1 + a hash of its id mod 16, so concurrent reports do not queue on one counter row; a
@@ -121,6 +121,15 @@ export const MIGRATIONS: readonly string[] = [
     campaign_id integer,
     detail jsonb NOT NULL
   );
+  `,
+  // 2: download slots shared by every instance: the next free start time per campaign, and the
+  // slot each device was given (kept, so a device asking again gets the same one).
+  `
+  CREATE TABLE download_slots (
+    campaign_id integer PRIMARY KEY REFERENCES campaigns (id),
+    next_at bigint NOT NULL
+  );
+  ALTER TABLE assignments ADD COLUMN download_at bigint;
   `,
 ];
 
