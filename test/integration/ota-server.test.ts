@@ -16,7 +16,8 @@ import { deviceApi, pollAfterS, type DeviceApiOptions } from '../../ota/server/d
 import { startUpdateServer, type UpdateServer } from '../../ota/server/file-server.js';
 import { FleetStore } from '../../ota/server/fleet-store.js';
 import { envelopeFor, makeImage, makeKey } from '../support/ota-fixtures.js';
-import { publishImage } from '../support/ota-device.js';
+import { makeDevice, publishImage } from '../support/ota-device.js';
+import { CampaignClient } from '../../ota/agent/campaign-client.js';
 
 const key = makeKey();
 const image = makeImage(100_000, 7);
@@ -211,6 +212,34 @@ describe('device API', () => {
     await f.clock.advance(5000);
     expect((await fetch(`${f.device}files/firmware.bin`)).status).toBe(404);
   });
+});
+
+describe('devices with the update agent', () => {
+  it('poll, download from /files/, install, trial-boot and report through CampaignClient; a device that rolls back counts as failed', async () => {
+    const f = await fleet();
+    const healthy = [true, false, true];
+    const ids = healthy.map((_, i) => `line3-${i}`);
+    const id = await campaign(f, ids, { errorThreshold: 0.9 });
+    const outcomes: string[] = [];
+    for (const [i, device] of ids.entries()) {
+      const agent = await makeDevice(key, { healthProbes: [() => healthy[i]!] });
+      try {
+        const client = new CampaignClient({ serverUrl: f.device, deviceId: device });
+        const offer = await client.poll();
+        expect(offer?.payloads).toEqual({ 'firmware.bin': `${f.device}files/firmware.bin` });
+        outcomes.push(await client.run(agent.agent, offer!));
+        // Finished: nothing more is offered to it.
+        expect((await client.check()).status).toBe('none');
+      } finally {
+        await agent.cleanup();
+      }
+    }
+    expect(outcomes).toEqual(['confirmed', 'rolled-back', 'confirmed']);
+    const status = await f.store.status(id);
+    expect(status.counts).toMatchObject({ confirmed: 2, 'rolled-back': 1 });
+    expect(status.failures.health).toBe(1);
+    expect(status.successRatio).toBeCloseTo(2 / 3);
+  }, 60_000);
 });
 
 describe('management API', () => {
