@@ -80,7 +80,7 @@ interface Fleet {
   fleet(): Promise<Record<string, unknown>>;
   assign(group: string, ids: readonly string[], hardware?: string): Promise<void>;
   unassign(ids: readonly string[]): Promise<void>;
-  devices(group?: string): Promise<unknown>;
+  devices(group?: string): Promise<{ id: string; group: string; hardware: string | null }[]>;
   close(): Promise<void>;
   /** True when the server checks payloads against its own store. */
   readonly remote: boolean;
@@ -320,8 +320,10 @@ export async function deviceGroupCommand(argv: readonly string[]): Promise<numbe
   try {
     if (action === 'add') await fleet.assign(group!, ids, hardware);
     if (action === 'remove') await fleet.unassign(ids);
-    const listed = await fleet.devices(action === 'list' ? group : undefined);
-    print(action === 'list' && hardware !== undefined && Array.isArray(listed) ? listed.filter((d: { hardware?: unknown }) => d.hardware === hardware) : listed);
+    const listed = (await fleet.devices(action === 'list' ? group : undefined)) as { id: string; group: string; hardware: string | null }[];
+    // A hardware revision is shown when the operator set one.
+    const shown = listed.filter((d) => action !== 'list' || hardware === undefined || d.hardware === hardware).map((d) => (d.hardware === null ? { id: d.id, group: d.group } : d));
+    print(shown);
     return 0;
   } finally {
     await fleet.close();
