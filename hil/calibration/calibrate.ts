@@ -36,8 +36,10 @@ export interface CalibrationFromRunOptions {
   /** Record id; default `CAL-<serial>-<channel>-<date>`. */
   readonly id?: string;
   /**
-   * The wall clock (ms since the epoch) that dates a calibration run on virtual time; default
-   * `Date.now()`. A run on a real clock is dated by the target's clock.
+   * The wall clock (ms since the epoch) that dates a calibration run on virtual time (`Date.now`
+   * for the day it was made; `sensorkit hil calibrate` passes it). Without it such a run is dated
+   * by its virtual clock, reproducibly from the seed. A run on a real clock is always dated by the
+   * target's clock.
    */
   readonly now?: () => number;
 }
@@ -73,7 +75,8 @@ function standardOf(m: MeasurementRecord): { standard: ReferenceStandard; resolu
  * Fits the correction of `channel` to the accuracy results of a run (each point's reference and
  * readings) and states it as an unsigned calibration record: the coefficients with their
  * covariance, the uncertainty of a corrected reading (GUM, through the fit), the points with their
- * residuals, the standards, the date (the run's target clock) and valid-until. A two-point
+ * residuals, the standards, the date (the run's target clock, or `now` for a run on virtual time),
+ * valid-until, and the `emulated` statement for a run on the emulated board. A two-point
  * correction takes the lowest and the highest point. Throws `ValidationError` when the run has too
  * few points of the channel.
  *
@@ -104,9 +107,11 @@ export function calibrationFromRun(record: RunRecord, options: CalibrationFromRu
     points: measured.map((m) => ({ reference: m.reference!.value, readings: m.series![0]!.value })),
   });
   // On virtual time the target's clock is the emulated world's (2026-01-01 by default), not when the
-  // calibration was made: the record takes the wall clock's date and says that it is emulated.
+  // calibration was made: with `now` the record takes the wall clock's date; either way it says
+  // that it is emulated and by which clock it is dated.
   const virtual = record.clock.kind === 'virtual';
-  const at = virtual ? (options.now ?? Date.now)() : Date.parse(record.clock.start) + record.clock.duration;
+  const wall = virtual && options.now !== undefined;
+  const at = wall ? options.now!() : Date.parse(record.clock.start) + record.clock.duration;
   const date = new Date(at).toISOString().slice(0, 10);
   const validUntil = new Date(at + (options.validityDays ?? 365) * DAY_MS).toISOString().slice(0, 10);
   const serial = record.device.serialNumber;
@@ -119,7 +124,7 @@ export function calibrationFromRun(record: RunRecord, options: CalibrationFromRu
   }
   const emulated =
     record.target.kind === 'emulated'
-      ? `calibrated on the emulated board (seed ${record.seed}${virtual ? `, virtual time from ${record.clock.start}` : ''}), not on a physical unit; dated by the wall clock of the run`
+      ? `calibrated on the emulated board (seed ${record.seed}${virtual ? `, virtual time from ${record.clock.start}` : ''}), not on a physical unit; dated by ${virtual && !wall ? 'the virtual clock' : 'the wall clock of the run'}`
       : undefined;
   return {
     format: CALIBRATION_FORMAT,
@@ -228,6 +233,8 @@ export interface LoadCalibrationOptions {
   readonly key: KeyObject | readonly KeyObject[];
   /** The device's serial number. */
   readonly serialNumber: string;
+  /** `false` on a real board: a record made on the emulated board is refused. */
+  readonly emulatedBoard?: boolean;
 }
 
 /**

@@ -129,7 +129,7 @@ export function calibrationRecordText(record: CalibrationRecord): string {
 }
 
 /** Why a calibration record was refused (one line in `message`). */
-export type CalibrationRefusal = 'malformed' | 'not-a-calibration' | 'not-signed' | 'bad-signature' | 'wrong-key' | 'changed' | 'other-serial' | 'expired';
+export type CalibrationRefusal = 'malformed' | 'not-a-calibration' | 'not-signed' | 'bad-signature' | 'wrong-key' | 'changed' | 'other-serial' | 'expired' | 'emulated';
 
 /** What {@link checkCalibrationRecord} found. */
 export type CalibrationCheck =
@@ -146,11 +146,17 @@ export interface CalibrationCheckOptions {
   readonly key: KeyObject | readonly KeyObject[];
   /** The device's serial number: a record for another unit is refused. */
   readonly serialNumber: string;
+  /**
+   * Whether the device runs on the emulated board. `false` (a real board) refuses a record made on
+   * the emulated board (one with `emulated`); `true` or absent accepts it.
+   */
+  readonly emulatedBoard?: boolean;
 }
 
 /**
  * Checks the text of a calibration record: a calibration record, signed by one of the trusted keys,
- * unchanged since, and for this serial number. Never throws: the result says why, in one line.
+ * unchanged since, for this serial number and, on a real board (`emulatedBoard: false`), not made
+ * on the emulated board. Never throws: the result says why, in one line.
  * (Expiry is not a refusal: the device marks samples `calibration_expired` after `validUntil`.)
  *
  * @example
@@ -192,6 +198,9 @@ export function checkCalibrationRecord(text: string, options: CalibrationCheckOp
   }
   if (!isObject(record.device) || record.device.serialNumber !== options.serialNumber) {
     return { ok: false, reason: 'other-serial', message: `${name} is for serial ${String((record.device as { serialNumber?: unknown } | undefined)?.serialNumber)}, not ${options.serialNumber}` };
+  }
+  if (options.emulatedBoard === false && record.emulated !== undefined) {
+    return { ok: false, reason: 'emulated', message: `${name} was made on the emulated board, not on this unit (${String(record.emulated)})` };
   }
   return { ok: true, record: record as SignedCalibrationRecord, keyId: signature.keyId };
 }

@@ -7,6 +7,7 @@
  * set-up error: one line, exit 2, in bounded time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bme280Peripheral } from '../../boards/emulated/parts/index.js';
 import { SeededRandom } from '../../sdk/core/random.js';
 import { startScpiSimulator, type ScpiSimulator } from '../../hil/instruments/scpi-simulator.js';
+import { calibrateChannel, calibrationRecordText, checkCalibrationRecord, readStandardFile, signCalibrationRecord } from '../../hil/calibration/index.js';
 import { BIN, ROOT, expectOneLine, type CliRun } from '../support/cli.js';
 import { waitFor } from '../support/net.js';
 import { PEERS } from '../support/peers.js';
@@ -280,4 +282,46 @@ describe('sensorkit hil calibrate --target: set-up errors are one line, exit 2, 
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toBe(`sensorkit: hil calibrate: ${bad}: uncertainty.expanded: expected a number above 0, got -1\n`);
   }, 60_000);
+});
+
+describe('calibrateChannel and readStandardFile from code', () => {
+  const options = { device: 'examples/env-node', seed: 2, channel: 'temperature', points: [-30, 0, 25, 50, 80], method: 'linear' as const, readings: 3 };
+
+  it('an emulated run keeps its virtual date without `now` and says so; with `now` it takes that day', async () => {
+    const { calibration } = await calibrateChannel(options);
+    expect(calibration).toMatchObject({ id: 'CAL-EMU-2-temperature-2026-01-01', date: '2026-01-01', validUntil: '2027-01-01' });
+    expect(calibration.emulated).toBe('calibrated on the emulated board (seed 2, virtual time from 2026-01-01T00:00:00.000Z), not on a physical unit; dated by the virtual clock');
+    const dated = await calibrateChannel({ ...options, now: () => Date.parse('2031-06-30T23:00:00Z') });
+    expect(dated.calibration).toMatchObject({ id: 'CAL-EMU-2-temperature-2031-06-30', date: '2031-06-30', validUntil: '2032-06-29' });
+    expect(dated.calibration.emulated).toMatch(/dated by the wall clock of the run$/);
+  });
+
+  it('a record made on the emulated board is refused by a loader on a real board (emulatedBoard: false), taken on the emulated one', async () => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { calibration } = await calibrateChannel(options);
+    const text = calibrationRecordText(signCalibrationRecord(calibration, privateKey));
+    const key = createPublicKey(privateKey);
+    expect(checkCalibrationRecord(text, { key, serialNumber: 'EMU-2', emulatedBoard: true })).toMatchObject({ ok: true });
+    expect(checkCalibrationRecord(text, { key, serialNumber: 'EMU-2' })).toMatchObject({ ok: true });
+    expect(checkCalibrationRecord(text, { key, serialNumber: 'EMU-2', emulatedBoard: false })).toEqual({
+      ok: false,
+      reason: 'emulated',
+      message: `calibration ${calibration.id} was made on the emulated board, not on this unit (${calibration.emulated})`,
+    });
+  });
+
+  it('states a standard in the channel\'s unit, refuses one that does not convert, and a run after its certificate expired', async () => {
+    const file = join(dir, 'standard-degF.json');
+    writeFileSync(file, JSON.stringify({ ...STANDARD, unit: 'degF', uncertainty: { expanded: 0.09, coverageFactor: 2, degreesOfFreedom: 30 }, validUntil: '2031-01-31' }));
+    const { spec, standard } = await readStandardFile(file, 'Cel');
+    // 0.09 °F is 0.05 °C as a difference.
+    expect(spec.certificate!.expanded).toBeCloseTo(0.05, 12);
+    expect(spec).toMatchObject({ certificate: { coverageFactor: 2, degreesOfFreedom: 30 }, description: 'DB-0042, dry-block calibrator, PT100 reference probe, certificate D-K-15070-01-00 2026-03-12' });
+    expect(standard.certificate).toMatchObject({ coverageFactor: 2, id: 'D-K-15070-01-00 2026-03-12', validUntil: '2031-01-31' });
+    expect(standard.certificate!.expanded).toBeCloseTo(0.05, 12);
+    await expect(readStandardFile(file, 'hPa')).rejects.toThrow(`${file}: unit: "degF" does not convert to the channel's unit "hPa"`);
+    await expect(calibrateChannel({ ...options, standard: spec, standards: [standard], now: () => Date.parse('2031-06-30T12:00:00Z') })).rejects.toThrow(
+      'standard: certificate D-K-15070-01-00 2026-03-12 of DB-0042, dry-block calibrator, PT100 reference probe was valid until 2031-01-31, before the calibration date 2031-06-30',
+    );
+  });
 });

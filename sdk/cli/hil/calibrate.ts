@@ -173,6 +173,8 @@ export async function calibrateCommand(argv: readonly string[]): Promise<number>
       method,
       points,
       target,
+      // An emulated run is on virtual time: the record is dated the day it is made.
+      now: Date.now,
       instruments,
       ...(reference === undefined || quantity === undefined ? {} : { reference: { role: 'reference', quantity } }),
       ...(standard === undefined ? {} : { standard: standard.spec, standards: [standard.standard] }),
