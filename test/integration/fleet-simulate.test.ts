@@ -1,7 +1,7 @@
 /**
  * The rollout policy's reactions, each rehearsed the way an operator would: `sensorkit ota serve`
  * on PGlite, devices and a campaign created with the CLI, and `sensorkit ota fleet simulate`
- * polling it. Policy times are short (a device timeout of a few seconds, poll intervals of 1 s, no
+ * polling it. Policy times are short (a device timeout of 5 s, poll intervals of 1 s, no
  * release rate); states are waited for by polling `ota campaign status` with a bound, never by
  * sleeping a guessed time.
  *
@@ -26,7 +26,6 @@ const known = makeImage(4096, 21);
 const update = makeImage(6144, 22);
 let dir: string;
 let token: string;
-let cases = 0;
 const children: ChildProcess[] = [];
 
 interface Status {
@@ -94,23 +93,24 @@ interface Rehearsal {
 }
 
 /**
- * A fresh PGlite fleet database with `devices` devices in group `line-1` (ids `<prefix><i>`) and
+ * A fresh PGlite fleet database with `devices` devices in group `line-1` (ids `<name>-<i>`) and
  * `ota serve` on it (admin token, rate limits high enough for one address polling for the whole
  * fleet, an idle poll interval of 1 s). `launch()` creates the campaign of the update image under
  * `policy` through the management API, as an operator does while devices already poll.
  */
-async function rehearse(devices: number, policy: object): Promise<Rehearsal> {
-  const here = join(dir, `case-${++cases}`);
+async function rehearse(name: string, devices: number, policy: object): Promise<Rehearsal> {
+  const here = join(dir, name);
   const db = join(here, 'db');
   const store = join(here, 'store');
-  const prefix = `c${cases}-`;
+  // Fixed ids per case: the waves (a hash order of the ids) and the fates (the seed) do not depend on which cases run.
+  const prefix = `${name}-`;
   const ids = Array.from({ length: devices }, (_, i) => `${prefix}${i}`);
   await mkdir(here);
   const policyFile = join(here, 'policy.json');
   await writeFile(policyFile, JSON.stringify(policy));
   const added = await ota(['device', 'add', '--db', db, '--group', 'line-1', ...ids]);
   expect(added.code, added.stderr).toBe(0);
-  const serve = start(['serve', '--db', db, '--store', store, '--device-port', '0', '--admin-port', '0', '--admin-tokens', join(dir, 'tokens.json'), '--rate-limit', '1000000', '--poll-interval', '1', '--instance', `case-${cases}`]);
+  const serve = start(['serve', '--db', db, '--store', store, '--device-port', '0', '--admin-port', '0', '--admin-tokens', join(dir, 'tokens.json'), '--rate-limit', '1000000', '--poll-interval', '1', '--instance', name]);
   const urls = await new Promise<{ device: string; admin: string }>((resolve, reject) => {
     let stdout = '';
     serve.child.stdout!.on('data', (chunk: Buffer) => {
@@ -170,7 +170,7 @@ const nonzero = (record: Record<string, number>): Record<string, number> => Obje
 
 describe('sensorkit ota fleet simulate against ota serve (PGlite)', () => {
   it('silent devices time out and count as failed (timeout)', async () => {
-    const fleet = await rehearse(10, { deviceTimeoutS: 3, pollIntervalS: 1, errorThreshold: 0.9, minSample: 10 });
+    const fleet = await rehearse('silent', 10, { deviceTimeoutS: 5, pollIntervalS: 1, errorThreshold: 0.9, minSample: 10 });
     // Devices poll before the campaign exists: each is offered it within a poll interval.
     const simulation = fleet.simulate(['--silent-rate', '0.3', '--duration', '60']);
     await fleet.launch();
@@ -185,7 +185,7 @@ describe('sensorkit ota fleet simulate against ota serve (PGlite)', () => {
 
   it('an error rate over the threshold halts the rollout within its first wave', async () => {
     // Without the error threshold, 50 % success would open the second wave (successThreshold 0.3).
-    const fleet = await rehearse(20, { waves: [50, 50], successThreshold: 0.3, errorThreshold: 0.2, minSample: 5, soakS: 2, pollIntervalS: 1 });
+    const fleet = await rehearse('errors', 20, { waves: [50, 50], successThreshold: 0.3, errorThreshold: 0.2, minSample: 5, soakS: 2, pollIntervalS: 1 });
     const simulation = fleet.simulate(['--fail-rate', '0.5', '--seed', '4', '--duration', '60', '--keep-polling']);
     await fleet.launch();
     const halted = await fleet.waitFor((s) => s.state === 'halted', 'the halt');
@@ -201,7 +201,7 @@ describe('sensorkit ota fleet simulate against ota serve (PGlite)', () => {
   }, 120_000);
 
   it('does not count devices in their trial as success: the next wave waits for their confirm', async () => {
-    const fleet = await rehearse(6, { waves: [50, 50], successThreshold: 1, pollIntervalS: 1 });
+    const fleet = await rehearse('trial', 6, { waves: [50, 50], successThreshold: 1, pollIntervalS: 1 });
     const simulation = fleet.simulate(['--trial-s', '8', '--duration', '90']);
     await fleet.launch();
     const inTrial = await fleet.waitFor((s) => s.counts.trial === 3, 'the first wave in its trial');
@@ -217,7 +217,7 @@ describe('sensorkit ota fleet simulate against ota serve (PGlite)', () => {
   }, 120_000);
 
   it('counts a device that rolls back as a failure (health)', async () => {
-    const fleet = await rehearse(10, { errorThreshold: 0.5, pollIntervalS: 1 });
+    const fleet = await rehearse('rollback', 10, { errorThreshold: 0.5, pollIntervalS: 1 });
     const simulation = fleet.simulate(['--rollback-rate', '0.2', '--duration', '60']);
     await fleet.launch();
     const summary = await simulation.summary();
@@ -230,7 +230,7 @@ describe('sensorkit ota fleet simulate against ota serve (PGlite)', () => {
   }, 120_000);
 
   it('brings the halted campaign\'s devices to the known-good image with a rollback campaign', async () => {
-    const fleet = await rehearse(10, { errorThreshold: 0.1, minSample: 3, pollIntervalS: 1 });
+    const fleet = await rehearse('known-good', 10, { errorThreshold: 0.1, minSample: 3, pollIntervalS: 1 });
     const simulation = fleet.simulate(['--rollback-rate', '0.3', '--duration', '90', '--keep-polling']);
     await fleet.launch();
     const halted = await fleet.waitFor((s) => s.state === 'halted', 'the halt');
@@ -248,7 +248,7 @@ describe('sensorkit ota fleet simulate against ota serve (PGlite)', () => {
   }, 150_000);
 
   it('stops every offer with the kill switch, and goes on when it is released', async () => {
-    const fleet = await rehearse(8, { pollIntervalS: 1 });
+    const fleet = await rehearse('kill', 8, { pollIntervalS: 1 });
     const stop = await ota(['fleet', 'stop', ...fleet.admin]);
     expect(stop.code, stop.stderr).toBe(0);
     await fleet.launch();
