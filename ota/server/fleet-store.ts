@@ -194,9 +194,22 @@ export class FleetStore {
    */
   async unassign(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
+    const now = this.#now();
     await this.#db.transaction(async (tx) => {
       await tx.query('DELETE FROM devices WHERE id = ANY($1::text[])', [[...ids]]);
       await tx.query('UPDATE assignments SET active = false, etag_version = etag_version + 1 WHERE device_id = ANY($1::text[]) AND active', [[...ids]]);
+      // Not yet released: no longer targeted (a campaign would otherwise wait for them forever).
+      const { rows } = await tx.query<{ campaign_id: number; wave: number; n: number }>(
+        `WITH gone AS (DELETE FROM assignments WHERE device_id = ANY($1::text[]) AND state = 'pending' RETURNING campaign_id, wave)
+         SELECT campaign_id, wave, count(*)::int AS n FROM gone GROUP BY campaign_id, wave ORDER BY campaign_id, wave`,
+        [[...ids]],
+      );
+      const campaigns = new Map<number, Delta[]>();
+      for (const r of rows) campaigns.set(r.campaign_id, [...(campaigns.get(r.campaign_id) ?? []), { wave: r.wave, state: 'pending', n: -r.n }]);
+      for (const [campaignId, deltas] of campaigns) {
+        await tx.query('UPDATE campaigns SET targeted = targeted - $2 WHERE id = $1', [campaignId, deltas.reduce((n, d) => n - d.n, 0)]);
+        await applyDeltas(tx, campaignId, deltas, now);
+      }
     });
   }
 
@@ -355,7 +368,8 @@ export class FleetStore {
     const now = this.#now();
     await tx.query('UPDATE campaigns SET state = $2, reason = $3, updated_at = $4 WHERE id = $1', [id, to, reason, now]);
     if (to === 'running') {
-      await tx.query(`UPDATE assignments SET active = true, etag_version = etag_version + 1 WHERE campaign_id = $1 AND state = ANY($2::text[]) AND NOT active`, [id, IN_PROGRESS]);
+      // The time-out clock restarts: a device could not be offered anything while the campaign was paused.
+      await tx.query('UPDATE assignments SET active = true, etag_version = etag_version + 1, updated_at = $3 WHERE campaign_id = $1 AND state = ANY($2::text[]) AND NOT active', [id, IN_PROGRESS, now]);
     } else {
       await tx.query('UPDATE assignments SET active = false, etag_version = etag_version + 1 WHERE campaign_id = $1 AND active', [id]);
     }
@@ -372,7 +386,7 @@ export class FleetStore {
    */
   async status(id: number): Promise<CampaignStatus> {
     if (!Number.isSafeInteger(id)) throw new ValidationError('campaign', `expected a campaign id, got ${JSON.stringify(id)}`);
-    const { rows } = await this.#db.query<CampaignRow & FiguresRow>(`SELECT ${CAMPAIGN_COLUMNS}, ${FIGURES_COLUMNS} FROM campaigns WHERE id = $1`, [id]);
+    const { rows } = await this.#db.query<CampaignRow & FiguresRow>(STATUS_SQL, [id]);
     const row = rows[0];
     if (row === undefined) throw new ValidationError('campaign', `no campaign ${id}`);
     const { waveCounts, failures } = figuresOf(row, row.wave_count, Infinity);
@@ -388,10 +402,11 @@ export class FleetStore {
    * ```
    */
   async list(): Promise<CampaignStatus[]> {
-    const { rows } = await this.#db.query<{ id: number }>('SELECT id FROM campaigns ORDER BY id');
-    const result: CampaignStatus[] = [];
-    for (const { id } of rows) result.push(await this.status(id));
-    return result;
+    const { rows } = await this.#db.query<CampaignRow & FiguresRow>(LIST_SQL);
+    return rows.map((row) => {
+      const { waveCounts, failures } = figuresOf(row, row.wave_count, Infinity);
+      return statusOf(row, waveCounts, failures);
+    });
   }
 
   /**
@@ -409,7 +424,10 @@ export class FleetStore {
       const { rowCount } = stopped
         ? await tx.query('INSERT INTO fleet_flags (name, set_at, actor) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [KILL_SWITCH, now, actor ?? null])
         : await tx.query('DELETE FROM fleet_flags WHERE name = $1', [KILL_SWITCH]);
-      if (rowCount > 0) await this.#record(tx, events, { event: stopped ? 'fleet.stop' : 'fleet.start', campaignId: null, actor: actor ?? 'operator', detail: {} });
+      if (rowCount === 0) return;
+      // The time-out clocks restart: no device could be offered anything while offers were stopped.
+      if (!stopped) await tx.query('UPDATE assignments SET updated_at = $1 WHERE active', [now]);
+      await this.#record(tx, events, { event: stopped ? 'fleet.stop' : 'fleet.start', campaignId: null, actor: actor ?? 'operator', detail: {} });
     });
     this.#emit(events);
   }
@@ -612,7 +630,8 @@ export class FleetStore {
    */
   async schedule(): Promise<SchedulePass> {
     const pass: SchedulePass = { timedOut: 0, retried: 0, released: 0, opened: [], halted: [], paused: [], finished: [] };
-    const { rows } = await this.#db.query<{ id: number }>("SELECT id FROM campaigns WHERE state = 'running' ORDER BY id");
+    // While offers are stopped nothing is released and no silent device times out.
+    const { rows } = await this.#db.query<{ id: number }>("SELECT id FROM campaigns WHERE state = 'running' AND NOT EXISTS (SELECT 1 FROM fleet_flags WHERE name = $1) ORDER BY id", [KILL_SWITCH]);
     for (const { id } of rows) {
       const events: AuditEvent[] = [];
       await this.#db.transaction((tx) => this.#scheduleCampaign(tx, id, pass, events));
@@ -704,7 +723,7 @@ export class FleetStore {
   }
 
   async #figures(db: SqlClient, id: number, waveCount: number, upToWave = Infinity): Promise<{ waveCounts: WaveCounts; failures: Record<FailureType, number>; lastSuccessAt: number | undefined }> {
-    const { rows } = await db.query<FiguresRow>(`SELECT ${FIGURES_COLUMNS}`, [id]);
+    const { rows } = await db.query<FiguresRow>(FIGURES_SQL, [id]);
     return figuresOf(rows[0]!, waveCount, upToWave);
   }
 
@@ -795,11 +814,16 @@ const RELEASE_SQL = `WITH picked AS (
 /** A campaign's columns but its envelope (read once per campaign, see `#cached`). */
 const CAMPAIGN_COLUMNS = 'id, name, kind, rollback_of, sequence, policy, wave_count, state, reason, open_wave, health_wave, targeted, rate_epoch, rate_minute, rate_released';
 
-/** A campaign's counters summed over their shards, as JSON, in one query ($1 the campaign). */
-const FIGURES_COLUMNS = `(SELECT coalesce(json_agg(json_build_array(wave, state, n, updated_at)), '[]'::json)
-    FROM (SELECT wave, state, sum(n)::int AS n, max(updated_at) AS updated_at FROM counters WHERE campaign_id = $1 GROUP BY wave, state) k) AS counters,
+/** A campaign's counters summed over their shards, as JSON columns; `id` is the SQL of the campaign id. */
+function figuresColumns(id: string): string {
+  return `(SELECT coalesce(json_agg(json_build_array(wave, state, n, updated_at)), '[]'::json)
+    FROM (SELECT wave, state, sum(n)::int AS n, max(updated_at) AS updated_at FROM counters WHERE campaign_id = ${id} GROUP BY wave, state) k) AS counters,
   (SELECT coalesce(json_agg(json_build_array(failure, n)), '[]'::json)
-    FROM (SELECT failure, sum(n)::int AS n FROM failure_counters WHERE campaign_id = $1 GROUP BY failure) f) AS failures`;
+    FROM (SELECT failure, sum(n)::int AS n FROM failure_counters WHERE campaign_id = ${id} GROUP BY failure) f) AS failures`;
+}
+const STATUS_SQL = `SELECT ${CAMPAIGN_COLUMNS}, ${figuresColumns('$1')} FROM campaigns WHERE id = $1`;
+const LIST_SQL = `SELECT ${CAMPAIGN_COLUMNS}, ${figuresColumns('campaigns.id')} FROM campaigns ORDER BY id`;
+const FIGURES_SQL = `SELECT ${figuresColumns('$1')}`;
 
 interface FiguresRow {
   counters: [number, AssignmentState, number, number | string][] | string;

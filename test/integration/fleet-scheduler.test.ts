@@ -153,6 +153,41 @@ describe.each(fleetBackends())('rollout scheduler on $name', (backend) => {
     expect(status.counts.offered).toBeLessThanOrEqual(40);
   });
 
+  it('neither releases nor times out while the kill switch is on; the time-out clock restarts after it', async () => {
+    const { store, clock, id } = await setup(20, { waves: [50, 50], successThreshold: 0, deviceTimeoutS: 600 });
+    await store.setOffersStopped(true, 'alice');
+    await clock.advance(3_600_000);
+    expect(await store.schedule()).toEqual({ timedOut: 0, retried: 0, released: 0, opened: [], halted: [], paused: [], finished: [] });
+    await store.setOffersStopped(false, 'alice');
+    await clock.advance(599_000);
+    const pass = await store.schedule();
+    expect(pass).toMatchObject({ timedOut: 0, opened: [{ campaign: id, wave: 1 }], released: 10 });
+    await clock.advance(1001);
+    expect((await store.schedule()).timedOut).toBe(10);
+  });
+
+  it('stops waiting for devices taken out of their group before they were offered', async () => {
+    const { store, id } = await setup(10, { waves: [50, 50] });
+    const first = await offered(store, 10);
+    for (const d of first) await store.report(id, d, 'confirmed');
+    expect((await store.schedule()).opened).toEqual([{ campaign: id, wave: 1 }]);
+    const second = await offered(store, 10);
+    await store.unassign(second.slice(0, 2));
+    for (const d of second.slice(2)) await store.report(id, d, 'confirmed');
+    const statusBefore = await store.status(id);
+    expect(statusBefore.counts).toMatchObject({ confirmed: 8, offered: 2 });
+    // The two removed devices had been offered: they time out like any silent device; the others finish.
+    const { store: other, id: otherId } = await setup(4, { waves: [50, 50] });
+    const early = await offered(other, 4);
+    for (const d of early) await other.report(otherId, d, 'confirmed');
+    const later = devices(4).filter((d) => !early.includes(d));
+    await other.unassign(later);
+    expect((await other.schedule()).opened).toEqual([{ campaign: otherId, wave: 1 }]);
+    expect((await other.schedule()).finished).toEqual([otherId]);
+    expect(await other.status(otherId)).toMatchObject({ state: 'finished', targeted: 2 });
+    expect((await other.list()).map((c) => [c.id, c.state, c.targeted])).toEqual([[otherId, 'finished', 2]]);
+  });
+
   it('moves the lease to another holder after it expires, never to two at once', async () => {
     const { store, clock } = await setup(1, {});
     expect(await store.tryLease(SCHEDULER_LEASE, 'a', 15_000)).toBe(true);
