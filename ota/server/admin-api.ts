@@ -20,7 +20,8 @@ import { SensorkitError, ValidationError } from '../../sdk/core/errors.js';
 import type { AuditSink } from '../../security/audit/event.js';
 import { MAX_ENVELOPE_BYTES, readEnvelopeUnverified } from '../manifest/suit-envelope.js';
 import type { AdminIdentity, AdminTokens } from './admin-tokens.js';
-import type { ArtefactStore } from './artefacts/index.js';
+import { ArtefactStoreError, type ArtefactStore } from './artefacts/index.js';
+import { DatabaseError } from './db/errors.js';
 import { authenticateAdmin, clientAddress, jsonError, recordAudit } from './api-auth.js';
 import { checkDeviceId, MAX_REASON_LENGTH } from './device-api.js';
 import type { UpdateServerApi } from './file-server.js';
@@ -196,7 +197,8 @@ export function adminApi(store: FleetStore, options: AdminApiOptions = {}): Upda
       }
     } catch (error) {
       if (error instanceof SyntaxError) return void jsonError(response, 400, error.message), true;
-      if (!(error instanceof SensorkitError)) throw error;
+      // The database or the store failing is not a bad request: the listener answers 503.
+      if (!(error instanceof SensorkitError) || error instanceof DatabaseError || error instanceof ArtefactStoreError) throw error;
       jsonError(response, 400, error.message);
     }
     return true;

@@ -26,7 +26,7 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SystemClock, type Clock } from '../../sdk/core/clock.js';
-import { ValidationError } from '../../sdk/core/errors.js';
+import { StateError, ValidationError } from '../../sdk/core/errors.js';
 import type { AuditSink } from '../../security/audit/event.js';
 import type { ArtefactStore } from './artefacts/index.js';
 import { clientAddress, deviceIdentityOf, jsonError, recordAudit, type DeviceCertificateIdentity } from './api-auth.js';
@@ -247,7 +247,8 @@ export function deviceApi(store: FleetStore, artefacts: ArtefactStore | undefine
           return true;
       }
     } catch (error) {
-      if (!(error instanceof ValidationError || error instanceof SyntaxError)) throw error;
+      // Input refused: 400 with the reason. Anything else (the database) is the listener's 503.
+      if (!(error instanceof ValidationError || error instanceof SyntaxError || error instanceof StateError)) throw error;
       jsonError(response, 400, error.message);
     }
     return true;

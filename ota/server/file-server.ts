@@ -39,6 +39,8 @@ export interface UpdateServerOptions {
   readonly files?: 'signed' | 'any';
   /** Handles a request first; resolves true when it answered (the device or the management API). */
   readonly api?: UpdateServerApi;
+  /** Told of a request that failed inside the server (answered 503 without detail). */
+  readonly onError?: (error: unknown) => void;
 }
 
 /**
@@ -95,8 +97,10 @@ export async function startUpdateServer(options: UpdateServerOptions): Promise<U
   realRoot.catch(() => undefined);
   const listener = (request: IncomingMessage, response: ServerResponse): void => {
     void handle(request, response).catch((error: unknown) => {
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
-      response.end(`internal error: ${(error as Error).message}\n`);
+      // A failure below the API (the database went away) is not the client's business: no detail.
+      options.onError?.(error);
+      if (!response.headersSent) response.writeHead(503, { 'content-type': 'application/json', 'retry-after': '30' });
+      response.end(`${JSON.stringify({ error: 'the update server cannot answer now; try again later' })}\n`);
     });
   };
   const tls = options.tls;

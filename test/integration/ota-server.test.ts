@@ -214,6 +214,29 @@ describe('device API', () => {
   });
 });
 
+describe('a database that went away', () => {
+  it('answers 503 with Retry-After and no detail on both listeners, and says why once to the operator', async () => {
+    const clock = new VirtualClock();
+    const store = await FleetStore.open(await openDatabase(undefined), clock);
+    const failures: unknown[] = [];
+    const device = await startUpdateServer({ api: deviceApi(store, undefined, { clock }), onError: (error) => failures.push(error) });
+    const admin = await startUpdateServer({ api: adminApi(store, { clock }), onError: (error) => failures.push(error) });
+    try {
+      await store.close();
+      for (const url of [`${device.url}api/offer?device=en-1-SN1`, `${admin.url}api/campaigns`]) {
+        const response = await fetch(url);
+        expect(response.status, url).toBe(503);
+        expect(response.headers.get('retry-after')).toBe('30');
+        expect(await response.json()).toEqual({ error: 'the update server cannot answer now; try again later' });
+      }
+      expect(failures).toHaveLength(2);
+    } finally {
+      await device.close();
+      await admin.close();
+    }
+  });
+});
+
 describe('devices with the update agent', () => {
   it('poll, download from /files/, install, trial-boot and report through CampaignClient; a device that rolls back counts as failed', async () => {
     const f = await fleet();

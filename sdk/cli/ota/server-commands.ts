@@ -155,14 +155,22 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   const listeners: UpdateServer[] = [];
   let scheduler: Scheduler | undefined;
   try {
+    const reported = new Set<string>();
+    // Once per distinct failure: a database that went away fails every request and every pass.
+    const warnOnce = (what: string, error: unknown): void => {
+      const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+      if (reported.has(message) || reported.size > 100) return;
+      reported.add(message);
+      process.stderr.write(`sensorkit: warning: ${what}: ${message}\n`);
+    };
     const devices = await startUpdateServer({
+      onError: (error) => warnOnce('device API', error),
       host: values.host,
       port: devicePort,
       ...(security.tls ? { tls: security.tls } : {}),
       api: deviceApi(store, artefacts, { clock, idlePollIntervalS, ...limits, ...(security.tls?.clientCa ? { deviceCertificates: true } : {}), ...(audit ? { audit } : {}) }),
     });
     listeners.push(devices);
-    const reported = new Set<string>();
     scheduler = startScheduler({
       store,
       clock,
@@ -174,16 +182,11 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
         for (const { campaign, reason } of pass.halted) process.stdout.write(`scheduler: campaign ${campaign} halted: ${reason}\n`);
         for (const campaign of pass.finished) process.stdout.write(`scheduler: campaign ${campaign} finished\n`);
       },
-      onError: (error) => {
-        // Once per distinct failure (the database going away repeats every interval).
-        const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-        if (reported.has(message) || reported.size > 100) return;
-        reported.add(message);
-        process.stderr.write(`sensorkit: warning: scheduler: ${message}\n`);
-      },
+      onError: (error) => warnOnce('scheduler', error),
     });
     const running = scheduler;
     const admin = await startUpdateServer({
+      onError: (error) => warnOnce('management API', error),
       host: adminHost,
       port: adminPort,
       ...(security.tls ? { tls: { cert: security.tls.cert, key: security.tls.key } } : {}),
