@@ -18,7 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FleetSummary } from '../../ota/fleet/fleet-simulator.js';
-import { BIN, ROOT, runSensorkit, type CliRun } from '../support/cli.js';
+import { BIN, ROOT, expectOneLine, runSensorkit, type CliRun } from '../support/cli.js';
+import { freePort } from '../support/net.js';
 import { envelopeFor, makeImage, makeKey } from '../support/ota-fixtures.js';
 
 const key = makeKey();
@@ -262,4 +263,26 @@ describe('sensorkit ota fleet simulate against ota serve (PGlite)', () => {
     expect(resumed.states.confirmed).toBe(8);
     expect(nonzero((await fleet.status()).counts)).toEqual({ confirmed: 8 });
   }, 120_000);
+});
+
+describe('sensorkit ota fleet simulate refuses bad input with one line', () => {
+  it('exits 2 for a bad flag, 1 when no poll reaches the server', async () => {
+    for (const [args, pattern] of [
+      [['--server', 'http://127.0.0.1:9/'], /--devices is required/],
+      [['--devices', '0', '--server', 'http://127.0.0.1:9/'], /--devices: must be at least 1, got 0/],
+      [['--devices', '5', '--server', 'ftp://127.0.0.1/'], /--server: expected an http:\/\/ or https:\/\/ URL/],
+      [['--devices', '5', '--server', 'http://127.0.0.1:9/', '--fail-rate', '0.7', '--silent-rate', '0.5'], /must add up to at most 1/],
+      [['--devices', '5', '--server', 'http://127.0.0.1:9/', '--failure', 'gremlins'], /--failure: expected one of download, verify, install, health, other/],
+    ] as const) {
+      const run = await ota(['fleet', 'simulate', ...args]);
+      expect(run.code, run.stderr).toBe(2);
+      // The reason, then the hint to --help; no stack trace.
+      expect(run.stderr.split('\n')[0]).toMatch(pattern);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    }
+    const closed = await freePort();
+    const unreachable = await ota(['fleet', 'simulate', '--devices', '3', '--server', `http://127.0.0.1:${closed}/`, '--key', join(dir, 'public.pem'), '--duration', '1.5']);
+    expect(unreachable.code).toBe(1);
+    expectOneLine(unreachable, new RegExp(`no poll reached http://127\\.0\\.0\\.1:${closed}/ \\(\\d+ failed\\)`));
+  }, 60_000);
 });
