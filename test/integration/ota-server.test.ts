@@ -17,6 +17,7 @@ import { startUpdateServer, type UpdateServer } from '../../ota/server/file-serv
 import { FleetStore } from '../../ota/server/fleet-store.js';
 import { envelopeFor, makeImage, makeKey } from '../support/ota-fixtures.js';
 import { makeDevice, publishImage } from '../support/ota-device.js';
+import { startTestS3 } from '../support/s3.js';
 import { CampaignClient } from '../../ota/agent/campaign-client.js';
 
 const key = makeKey();
@@ -212,6 +213,36 @@ describe('device API', () => {
     await f.clock.advance(5000);
     expect((await fetch(`${f.device}files/firmware.bin`)).status).toBe(404);
   });
+});
+
+describe('payloads in S3', () => {
+  it('are offered as presigned URLs the device downloads from the bucket with ranges; the server serves none itself', async () => {
+    const s3 = await startTestS3();
+    const clock = new VirtualClock({ start: Date.now() });
+    const store = await FleetStore.open(await openDatabase(undefined), clock);
+    const artefacts = openArtefactStore(`s3://${s3.bucket}/fw`, s3.env);
+    const device = await startUpdateServer({ api: deviceApi(store, artefacts, { clock, presignTtlS: 600 }) });
+    try {
+      await artefacts.check();
+      await artefacts.put('firmware.bin', image);
+      await store.assign('line-3', ['en-1-SN1']);
+      const { parseRolloutPolicy } = await import('../../ota/server/rollout/policy.js');
+      await store.createCampaign({ name: 'fw 2', group: 'line-3', envelope: envelopeFor(image, 2, key), policy: parseRolloutPolicy({}) });
+      const offer = (await (await fetch(`${device.url}api/offer?device=en-1-SN1`)).json()) as Offer;
+      const url = new URL(offer.payloads['firmware.bin']!);
+      expect(url.origin).toBe(s3.endpoint);
+      expect(url.searchParams.get('X-Amz-Expires')).toBe('600');
+      expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+      const part = await fetch(url, { headers: { range: 'bytes=10-99' } });
+      expect(part.status).toBe(206);
+      expect(Buffer.from(await part.arrayBuffer())).toEqual(image.subarray(10, 100));
+      expect((await fetch(`${device.url}files/firmware.bin`)).status).toBe(404);
+    } finally {
+      await device.close();
+      await store.close();
+      await s3.stop();
+    }
+  }, 60_000);
 });
 
 describe('a database that went away', () => {
