@@ -20,6 +20,7 @@ import type { Timer } from '../../core/clock.js';
 import { ArgumentError, StateError } from '../../core/errors.js';
 import { TypedEmitter } from '../../core/events.js';
 import { SeededRandom } from '../../core/random.js';
+import { steadyNow } from '../../core/wall-clock-watch.js';
 import type { Device } from '../../device/device.js';
 import { topics, type DeviceTopics } from '../../encoding/topics.js';
 import { thingDescription } from '../../encoding/wot.js';
@@ -215,8 +216,11 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
     this.#stopping = true;
     const clock = this.#options.clock;
     let expired = false;
-    const deadline = clock.now() + (options.flushMs ?? 2000);
-    const timer = clock.schedule(deadline, () => {
+    const flushMs = options.flushMs ?? 2000;
+    // The flush's end on steady time, so a wall-time step during it neither shortens nor lengthens
+    // the offline wait (the timer keeps its delay across a step by itself).
+    const steadyDeadline = steadyNow(clock) + flushMs;
+    const timer = clock.schedule(clock.now() + flushMs, () => {
       expired = true;
       this.#wakeIdle();
     });
@@ -232,7 +236,7 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
     // A clean DISCONNECT does not fire the will (MQTT 5 §3.1.2.5), so say `offline` ourselves: on
     // a connection the broker accepted (a CONNACK, even if the SUBACK is still to come).
     const open = connection.kind === 'connected' || (connection.kind === 'connecting' && connection.client.connected);
-    const offlineAcked = open && (await this.#publishOffline(connection.client, connection.protocol, Math.max(deadline - clock.now(), OFFLINE_WAIT_MS)));
+    const offlineAcked = open && (await this.#publishOffline(connection.client, connection.protocol, Math.max(steadyDeadline - steadyNow(clock), OFFLINE_WAIT_MS)));
     this.#setState({ kind: 'closed' });
     // Gracefully (DISCONNECT once nothing is in flight) only when the broker is answering: mqtt.js
     // waits for every PUBACK and SUBACK before it disconnects, which a broker that went silent
