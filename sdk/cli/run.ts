@@ -203,7 +203,7 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
       {
         ...settings,
         device,
-        ...(calibration === undefined || key === undefined || calibrationsFromRecords === undefined ? {} : { calibrations: async (serialNumber: string) => calibrationsFromRecords(calibration.records, { key, serialNumber }).catch(refuse) }),
+        ...(calibration === undefined || key === undefined || calibrationsFromRecords === undefined ? {} : { calibrations: async (serialNumber: string) => calibrationsFromRecords(calibration.records, { key, serialNumber, emulatedBoard: (settings.board ?? 'emulated') === 'emulated' }).catch(refuse) }),
       },
       hooks,
     );

@@ -7,7 +7,7 @@
  * set-up error: one line, exit 2, in bounded time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -220,6 +220,16 @@ describe('sensorkit hil calibrate --target serial:PATH with a SCPI calibrator', 
     const other = await sensorkit(['run', device, '--board', `firmata:${emulator.path}`, '--serial', 'BENCH-8', '--calibration', file, '--calibration-key', join(dir, 'keys', 'public.pem'), '--duration', '1', '--json', '--no-mqtt', '--no-opcua']);
     expect(other.code).toBe(2);
     expect(other.stderr).toBe(`sensorkit: ${file}: calibration ${record.id} is for serial ${SERIAL}, not BENCH-8\n`);
+  }, 60_000);
+
+  it('sensorkit run on a real board refuses a record made on the emulated board, even for this serial and key', async () => {
+    // The lab record with an emulated statement, signed again by the same trusted key.
+    const { signature: _signature, ...lab } = record as typeof record & { signature: unknown };
+    const emulatedFile = join(dir, 'cal-emulated.json');
+    writeFileSync(emulatedFile, calibrationRecordText(signCalibrationRecord({ ...lab, emulated: 'calibrated on the emulated board (seed 1), not on a physical unit' } as Parameters<typeof signCalibrationRecord>[0], createPrivateKey(readFileSync(join(dir, 'keys', 'private.pem'))))));
+    const result = await sensorkit(['run', device, '--board', `firmata:${emulator.path}`, '--serial', SERIAL, '--calibration', emulatedFile, '--calibration-key', join(dir, 'keys', 'public.pem'), '--duration', '1', '--json', '--no-mqtt', '--no-opcua']);
+    expectOneLine(result, /was made on the emulated board, not on this unit/);
+    expect(result.code).toBe(2);
   }, 60_000);
 });
 

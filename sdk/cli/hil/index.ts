@@ -22,7 +22,8 @@ Commands:
   list           the shipped plans
   init DEVICE    write a test plan from a device model
   calibrate DEVICE
-                 calibrate a channel of an emulated device; writes a signed calibration record
+                 calibrate a channel on the emulated target, or on a real board with --target,
+                 --instrument reference=SPEC and --standard FILE.json; writes a signed calibration record
   keygen         write a P-256 key pair that signs records
 
 Exit status: 0 every test passed, 1 a test failed (or verify/replay found a difference),
