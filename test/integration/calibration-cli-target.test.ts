@@ -226,7 +226,7 @@ describe('sensorkit hil calibrate --target serial:PATH with a SCPI calibrator', 
     // The lab record with an emulated statement, signed again by the same trusted key.
     const { signature: _signature, ...lab } = record as typeof record & { signature: unknown };
     const emulatedFile = join(dir, 'cal-emulated.json');
-    writeFileSync(emulatedFile, calibrationRecordText(signCalibrationRecord({ ...lab, emulated: 'calibrated on the emulated board (seed 1), not on a physical unit' } as Parameters<typeof signCalibrationRecord>[0], createPrivateKey(readFileSync(join(dir, 'keys', 'private.pem'))))));
+    writeFileSync(emulatedFile, calibrationRecordText(signCalibrationRecord({ ...lab, emulated: 'calibrated on the emulated board (seed 1), not on a physical unit' } as unknown as Parameters<typeof signCalibrationRecord>[0], createPrivateKey(readFileSync(join(dir, 'keys', 'private.pem'))))));
     const result = await sensorkit(['run', device, '--board', `firmata:${emulator.path}`, '--serial', SERIAL, '--calibration', emulatedFile, '--calibration-key', join(dir, 'keys', 'public.pem'), '--duration', '1', '--json', '--no-mqtt', '--no-opcua']);
     expectOneLine(result, /was made on the emulated board, not on this unit/);
     expect(result.code).toBe(2);
