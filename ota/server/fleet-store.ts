@@ -17,11 +17,17 @@ import type { AuditEvent, AuditSink } from '../../security/audit/event.js';
 import { MAX_ENVELOPE_BYTES, readEnvelopeUnverified } from '../manifest/suit-envelope.js';
 import { migrate } from './db/migrations.js';
 import type { SqlClient } from './db/sql.js';
-import { ASSIGNMENT_STATES, FAILED, IN_PROGRESS, SUCCESS, decide, rateBudget, waveOf, type AssignmentState, type WaveCounts } from './rollout/decide.js';
+import {
+  CAMPAIGN_COLUMNS, LIST_SQL, OFFER_SQL, REPORT_SQL, SLOT_SQL, STATUS_SQL,
+  applyDeltas, figuresOf, mergeDeltas, shardOf, zeroCounts, type CampaignRow, type Delta, type FiguresRow,
+} from './db/fleet-queries.js';
+import { ASSIGNMENT_STATES, FAILED, IN_PROGRESS, SUCCESS, waveOf, type AssignmentState, type WaveCounts } from './rollout/decide.js';
+import { release, scheduleCampaign, storedPolicy, type PassContext } from './rollout/pass.js';
 import { DEFAULT_POLICY, FAILURE_TYPES, isFailureType, type FailureType, type RolloutPolicy } from './rollout/policy.js';
 
 export type { AssignmentState } from './rollout/decide.js';
 export type { FailureType, RolloutPolicy } from './rollout/policy.js';
+export { OFFER_SQL } from './db/fleet-queries.js';
 
 /** What a device reports about a campaign (`verifying` is read as `downloading`). */
 export type ReportedState = 'downloading' | 'staged' | 'trial' | 'confirmed' | 'current' | 'failed' | 'rolled-back';
@@ -82,23 +88,6 @@ export const NO_OFFER_ETAG = 'none';
 const DEVICE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const KILL_SWITCH = 'offers-stopped';
 
-interface CampaignRow {
-  id: number;
-  name: string;
-  kind: 'update' | 'rollback';
-  rollback_of: number | null;
-  sequence: string | number;
-  policy: RolloutPolicy;
-  wave_count: number;
-  state: CampaignStatus['state'];
-  reason: string | null;
-  open_wave: number;
-  health_wave: number;
-  targeted: number;
-  rate_epoch: string | number;
-  rate_minute: number;
-  rate_released: number;
-}
 
 interface CachedCampaign {
   envelope: Uint8Array;
@@ -106,8 +95,6 @@ interface CachedCampaign {
   payloadKeys: string[];
   policy: RolloutPolicy;
 }
-
-type Delta = { wave: number; state: AssignmentState; n: number };
 
 /**
  * The fleet's update state in SQL. All times come from the clock passed in.
@@ -271,7 +258,7 @@ export class FleetStore {
   async createRollback(haltedId: number, spec: { name?: string; envelope: Uint8Array; actor?: string }): Promise<CampaignStatus> {
     const halted = await this.#row(this.#db, haltedId);
     if (halted.state !== 'halted') throw new StateError(`campaign ${haltedId} is ${halted.state}: only a halted campaign is rolled back`);
-    const oldPolicy = parsePolicy(halted.policy);
+    const oldPolicy = storedPolicy(halted.policy);
     const policy: RolloutPolicy = { ...DEFAULT_POLICY, deviceTimeoutS: oldPolicy.deviceTimeoutS, retries: oldPolicy.retries, pollIntervalS: oldPolicy.pollIntervalS, downloadSlotsPerMinute: oldPolicy.downloadSlotsPerMinute, minSample: oldPolicy.minSample };
     const sequence = envelopeFacts(spec.envelope).sequence;
     if (sequence <= Number(halted.sequence)) throw new ValidationError('envelope', `sequence ${sequence} must be higher than campaign ${haltedId}'s ${Number(halted.sequence)} (anti-rollback)`);
@@ -309,7 +296,7 @@ export class FleetStore {
       for (const { wave } of waves.values()) perWave[wave]!++;
       await applyDeltas(tx, campaignId, perWave.map((n, wave) => ({ wave, state: 'pending' as const, n })), now);
       await this.#record(tx, events, { event: spec.kind === 'update' ? 'campaign.create' : 'campaign.rollback', campaignId, actor: spec.actor, detail: { name: spec.name, sequence: facts.sequence, targeted: ids.length, waves: spec.policy.waves, ...(spec.rollbackOf === null ? {} : { rollbackOf: spec.rollbackOf }) } });
-      await this.#release(tx, campaignId, spec.policy, 0, { rate_epoch: now, rate_minute: 0, rate_released: 0 }, now);
+      await release(tx, campaignId, spec.policy, 0, { rate_epoch: now, rate_minute: 0, rate_released: 0 }, now);
       return campaignId;
     });
     this.#emit(events);
@@ -634,98 +621,21 @@ export class FleetStore {
     const { rows } = await this.#db.query<{ id: number }>("SELECT id FROM campaigns WHERE state = 'running' AND NOT EXISTS (SELECT 1 FROM fleet_flags WHERE name = $1) ORDER BY id", [KILL_SWITCH]);
     for (const { id } of rows) {
       const events: AuditEvent[] = [];
-      await this.#db.transaction((tx) => this.#scheduleCampaign(tx, id, pass, events));
+      await this.#db.transaction((tx) => scheduleCampaign(tx, id, pass, this.#passContext(events)));
       this.#emit(events);
     }
     return pass;
   }
 
-  async #scheduleCampaign(tx: SqlClient, id: number, pass: SchedulePass, events: AuditEvent[]): Promise<void> {
-    const { rows } = await tx.query<CampaignRow>(`SELECT ${CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1 AND state = 'running' FOR NO KEY UPDATE SKIP LOCKED`, [id]);
-    const row = rows[0];
-    if (row === undefined) return;
-    const policy = parsePolicy(row.policy);
-    const now = this.#now();
-    // Silent devices: re-offered while their timeout retries last, else timed out.
-    const timeouts = await tx.query<{ wave: number; old_state: AssignmentState; new_state: AssignmentState; n: number }>(TIMEOUT_SQL, [id, now - policy.deviceTimeoutS * 1000, policy.retries.timeout ?? 0, now]);
-    if (timeouts.rows.length > 0) {
-      const deltas: Delta[] = [];
-      let timedOut = 0;
-      for (const r of timeouts.rows) {
-        if (r.old_state !== r.new_state) deltas.push({ wave: r.wave, state: r.old_state, n: -r.n }, { wave: r.wave, state: r.new_state, n: r.n });
-        if (r.new_state === 'timed-out') timedOut += r.n;
-        else pass.retried += r.n;
-      }
-      pass.timedOut += timedOut;
-      await applyDeltas(tx, id, deltas, now);
-      if (timedOut > 0) await applyFailureDeltas(tx, id, 'timeout', timedOut);
-    }
-    const { waveCounts, failures, lastSuccessAt } = await this.#figures(tx, id, row.wave_count, row.open_wave);
-    const decision = decide({ policy, counts: waveCounts, failures, openWave: row.open_wave, lastSuccessAt, healthWave: row.health_wave, now });
-    let openWave = row.open_wave;
-    let rate = { rate_epoch: Number(row.rate_epoch), rate_minute: row.rate_minute, rate_released: row.rate_released };
-    switch (decision.action) {
-      case 'halt':
-        await this.#setState(tx, id, 'halted', decision.reason, events, 'campaign.halt', 'scheduler', { reason: decision.reason });
-        pass.halted.push({ campaign: id, reason: decision.reason });
-        return;
-      case 'pause':
-        await tx.query('UPDATE campaigns SET health_wave = $2 WHERE id = $1', [id, decision.healthWave]);
-        await this.#setState(tx, id, 'paused', decision.reason, events, 'campaign.pause', 'scheduler', { reason: decision.reason });
-        pass.paused.push(id);
-        return;
-      case 'finish':
-        await this.#setState(tx, id, 'finished', null, events, 'campaign.finish', 'scheduler', {});
-        pass.finished.push(id);
-        return;
-      case 'open': {
-        const opened = await tx.query(
-          "UPDATE campaigns SET open_wave = $3, rate_epoch = $4, rate_minute = 0, rate_released = 0, updated_at = $4 WHERE id = $1 AND open_wave = $2 AND state = 'running'",
-          [id, row.open_wave, decision.wave, now],
-        );
-        if (opened.rowCount === 1) {
-          openWave = decision.wave;
-          rate = { rate_epoch: now, rate_minute: 0, rate_released: 0 };
-          pass.opened.push({ campaign: id, wave: decision.wave });
-          await this.#record(tx, events, { event: 'campaign.wave', campaignId: id, actor: 'scheduler', detail: { wave: decision.wave } });
-        }
-        break;
-      }
-      case 'none':
-        break;
-    }
-    pass.released += await this.#release(tx, id, policy, openWave, rate, now);
+  /** What a scheduler pass may do besides SQL: the time, state changes and audit records. */
+  #passContext(events: AuditEvent[]): PassContext {
+    return {
+      now: this.#now(),
+      setState: (tx, id, to, reason, event, detail) => this.#setState(tx, id, to, reason, events, event, 'scheduler', detail),
+      record: (tx, event, campaignId, detail) => this.#record(tx, events, { event, campaignId, actor: 'scheduler', detail }),
+    };
   }
 
-  /**
-   * Offers the next pending devices of the open waves, as many as the rate allows this minute,
-   * claimed with `FOR UPDATE SKIP LOCKED`; a device already active in another campaign waits.
-   */
-  async #release(tx: SqlClient, id: number, policy: RolloutPolicy, openWave: number, window: { rate_epoch: number; rate_minute: number; rate_released: number }, now: number): Promise<number> {
-    let limit = 1_000_000_000;
-    let minute = window.rate_minute;
-    let released = window.rate_released;
-    if (policy.rate !== undefined) {
-      minute = Math.max(0, Math.floor((now - window.rate_epoch) / 60_000));
-      if (minute !== window.rate_minute) released = 0;
-      limit = rateBudget(policy.rate, minute) - released;
-      if (limit <= 0) return 0;
-    }
-    const { rows } = await tx.query<{ wave: number; n: number }>(RELEASE_SQL, [id, openWave, limit, now]);
-    const total = rows.reduce((n, r) => n + r.n, 0);
-    if (total > 0) {
-      await applyDeltas(tx, id, rows.flatMap((r) => [{ wave: r.wave, state: 'pending' as const, n: -r.n }, { wave: r.wave, state: 'offered' as const, n: r.n }]), now);
-    }
-    if (policy.rate !== undefined && (total > 0 || minute !== window.rate_minute)) {
-      await tx.query('UPDATE campaigns SET rate_minute = $2, rate_released = $3 WHERE id = $1', [id, minute, released + total]);
-    }
-    return total;
-  }
-
-  async #figures(db: SqlClient, id: number, waveCount: number, upToWave = Infinity): Promise<{ waveCounts: WaveCounts; failures: Record<FailureType, number>; lastSuccessAt: number | undefined }> {
-    const { rows } = await db.query<FiguresRow>(FIGURES_SQL, [id]);
-    return figuresOf(rows[0]!, waveCount, upToWave);
-  }
 
   async #row(db: SqlClient, id: number, lock = false): Promise<CampaignRow> {
     if (!Number.isSafeInteger(id)) throw new ValidationError('campaign', `expected a campaign id, got ${JSON.stringify(id)}`);
@@ -743,7 +653,7 @@ export class FleetStore {
       const { rows } = await this.#db.query<{ envelope: Uint8Array; sequence: string | number; payload_keys: string[]; policy: unknown }>('SELECT envelope, sequence, payload_keys, policy FROM campaigns WHERE id = $1', [id]);
       const row = rows[0];
       if (row === undefined) throw new ValidationError('campaign', `no campaign ${id}`);
-      cached = { envelope: new Uint8Array(row.envelope), sequence: Number(row.sequence), payloadKeys: row.payload_keys, policy: parsePolicy(row.policy) };
+      cached = { envelope: new Uint8Array(row.envelope), sequence: Number(row.sequence), payloadKeys: row.payload_keys, policy: storedPolicy(row.policy) };
       this.#campaigns.set(id, cached);
     }
     return cached;
@@ -762,149 +672,6 @@ export class FleetStore {
   }
 }
 
-/**
- * The poll's query ($1 device id, $2 the kill switch's flag name): one lookup in the partial index
- * `assignments(device_id) WHERE active`. Exported for `EXPLAIN` in tests and diagnostics.
- */
-export const OFFER_SQL = `SELECT campaign_id, etag_version FROM assignments
-  WHERE device_id = $1 AND active AND NOT EXISTS (SELECT 1 FROM fleet_flags WHERE name = $2)
-  ORDER BY campaign_id LIMIT 1`;
-
-/** Claims the next download slot of campaign $1 for device $2 at time $3, slots $4 ms apart, unless it has one. */
-const SLOT_SQL = `WITH mine AS (
-    SELECT download_at FROM assignments WHERE campaign_id = $1 AND device_id = $2 AND state <> 'pending'),
-  claimed AS (
-    INSERT INTO download_slots (campaign_id, next_at) SELECT $1, $3::bigint + $4 WHERE EXISTS (SELECT 1 FROM mine WHERE download_at IS NULL)
-    ON CONFLICT (campaign_id) DO UPDATE SET next_at = GREATEST(download_slots.next_at, $3::bigint) + $4
-    RETURNING next_at - $4 AS at),
-  stored AS (
-    UPDATE assignments SET download_at = (SELECT at FROM claimed)
-    WHERE campaign_id = $1 AND device_id = $2 AND download_at IS NULL AND EXISTS (SELECT 1 FROM claimed))
-  SELECT (SELECT download_at FROM mine) AS existing, (SELECT at FROM claimed) AS claimed`;
-
-const TIMEOUT_SQL = `WITH picked AS (
-    SELECT device_id, state AS old_state, attempts FROM assignments
-    WHERE campaign_id = $1 AND state IN ('offered', 'downloading', 'staged', 'trial') AND updated_at < $2
-    FOR UPDATE SKIP LOCKED),
-  changed AS (
-    UPDATE assignments a SET
-      state = CASE WHEN picked.attempts < $3 THEN 'offered' ELSE 'timed-out' END,
-      failure = CASE WHEN picked.attempts < $3 THEN NULL ELSE 'timeout' END,
-      attempts = CASE WHEN picked.attempts < $3 THEN a.attempts + 1 ELSE a.attempts END,
-      active = a.active AND picked.attempts < $3,
-      etag_version = a.etag_version + 1,
-      updated_at = $4
-    FROM picked WHERE a.campaign_id = $1 AND a.device_id = picked.device_id
-    RETURNING a.wave, picked.old_state, a.state AS new_state)
-  SELECT wave, old_state, new_state, count(*)::int AS n FROM changed GROUP BY wave, old_state, new_state`;
-
-const RELEASE_SQL = `WITH picked AS (
-    SELECT p.device_id FROM assignments p
-    WHERE p.campaign_id = $1 AND p.state = 'pending' AND p.wave <= $2
-      AND EXISTS (SELECT 1 FROM devices d WHERE d.id = p.device_id)
-      AND NOT EXISTS (SELECT 1 FROM assignments b WHERE b.device_id = p.device_id AND b.active)
-    ORDER BY p.wave, p.ord LIMIT $3
-    FOR UPDATE OF p SKIP LOCKED),
-  changed AS (
-    UPDATE assignments a SET state = 'offered', active = true, updated_at = $4, etag_version = a.etag_version + 1
-    FROM picked WHERE a.campaign_id = $1 AND a.device_id = picked.device_id
-    RETURNING a.wave)
-  SELECT wave, count(*)::int AS n FROM changed GROUP BY wave`;
-
-/** A campaign's columns but its envelope (read once per campaign, see `#cached`). */
-const CAMPAIGN_COLUMNS = 'id, name, kind, rollback_of, sequence, policy, wave_count, state, reason, open_wave, health_wave, targeted, rate_epoch, rate_minute, rate_released';
-
-/** A campaign's counters summed over their shards, as JSON columns; `id` is the SQL of the campaign id. */
-function figuresColumns(id: string): string {
-  return `(SELECT coalesce(json_agg(json_build_array(wave, state, n, updated_at)), '[]'::json)
-    FROM (SELECT wave, state, sum(n)::int AS n, max(updated_at) AS updated_at FROM counters WHERE campaign_id = ${id} GROUP BY wave, state) k) AS counters,
-  (SELECT coalesce(json_agg(json_build_array(failure, n)), '[]'::json)
-    FROM (SELECT failure, sum(n)::int AS n FROM failure_counters WHERE campaign_id = ${id} GROUP BY failure) f) AS failures`;
-}
-const STATUS_SQL = `SELECT ${CAMPAIGN_COLUMNS}, ${figuresColumns('$1')} FROM campaigns WHERE id = $1`;
-const LIST_SQL = `SELECT ${CAMPAIGN_COLUMNS}, ${figuresColumns('campaigns.id')} FROM campaigns ORDER BY id`;
-const FIGURES_SQL = `SELECT ${figuresColumns('$1')}`;
-
-interface FiguresRow {
-  counters: [number, AssignmentState, number, number | string][] | string;
-  failures: [FailureType, number][] | string;
-}
-
-function figuresOf(row: FiguresRow, waveCount: number, upToWave: number): { waveCounts: WaveCounts; failures: Record<FailureType, number>; lastSuccessAt: number | undefined } {
-  const waveCounts: WaveCounts = Array.from({ length: waveCount }, () => zeroCounts());
-  let lastSuccessAt: number | undefined;
-  const counters = (typeof row.counters === 'string' ? JSON.parse(row.counters) : row.counters) as [number, AssignmentState, number, number | string][];
-  for (const [w, state, n, updatedAt] of counters) {
-    const wave = waveCounts[w];
-    if (wave !== undefined && state in wave) wave[state] = n;
-    // A success counter row exists only once a device reached that state: its time is the last success.
-    if (SUCCESS.includes(state) && w <= upToWave) lastSuccessAt = Math.max(lastSuccessAt ?? -Infinity, Number(updatedAt));
-  }
-  const failures = Object.fromEntries(FAILURE_TYPES.map((f) => [f, 0])) as Record<FailureType, number>;
-  const failed = (typeof row.failures === 'string' ? JSON.parse(row.failures) : row.failures) as [FailureType, number][];
-  for (const [failure, n] of failed) if (failure in failures) failures[failure] = n;
-  return { waveCounts, failures, lastSuccessAt };
-}
-
-/** Counter shards written by device reports (1…REPORT_SHARDS); shard 0 is the scheduler's and the operator's. */
-const REPORT_SHARDS = 16;
-
-/** The counter shard of a device's reports: 1 + FNV-1a of its id mod {@link REPORT_SHARDS}. */
-function shardOf(deviceId: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < deviceId.length; i++) hash = Math.imul(hash ^ deviceId.charCodeAt(i), 0x01000193) >>> 0;
-  return 1 + (hash % REPORT_SHARDS);
-}
-
-/** Deltas merged per (wave, state) and sorted, zeros dropped: every writer locks counter rows in one order. */
-function mergeDeltas(deltas: readonly Delta[]): Delta[] {
-  const merged = new Map<string, Delta>();
-  for (const d of deltas) {
-    const key = `${String(d.wave).padStart(6, '0')}:${d.state}`;
-    const m = merged.get(key);
-    if (m) m.n += d.n;
-    else merged.set(key, { ...d });
-  }
-  return [...merged.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, d]) => d).filter((d) => d.n !== 0);
-}
-
-const COUNTERS_UPSERT = `INSERT INTO counters (campaign_id, wave, state, shard, n, updated_at)
-  SELECT $1, w, s, $6, n, $5 FROM unnest($2::int[], $3::text[], $4::int[]) WITH ORDINALITY AS t(w, s, n, i) ORDER BY i
-  ON CONFLICT (campaign_id, wave, state, shard) DO UPDATE SET n = counters.n + excluded.n, updated_at = CASE WHEN excluded.n > 0 THEN excluded.updated_at ELSE counters.updated_at END`;
-
-/** Adds deltas to shard 0 of the counters in one statement. */
-async function applyDeltas(tx: SqlClient, campaignId: number, deltas: readonly Delta[], now: number): Promise<void> {
-  const rows = mergeDeltas(deltas);
-  if (rows.length === 0) return;
-  await tx.query(COUNTERS_UPSERT, [campaignId, rows.map((d) => d.wave), rows.map((d) => d.state), rows.map((d) => d.n), now, 0]);
-}
-
-async function applyFailureDeltas(tx: SqlClient, campaignId: number, failure: FailureType, n: number): Promise<void> {
-  await tx.query('INSERT INTO failure_counters (campaign_id, failure, shard, n) VALUES ($1, $2, 0, $3) ON CONFLICT (campaign_id, failure, shard) DO UPDATE SET n = failure_counters.n + excluded.n', [campaignId, failure, n]);
-}
-
-/**
- * A report's changes in one statement: the assignment, its counter and failure-counter shard, the
- * report row and the device's last-seen time (its row already locked by the caller).
- */
-const REPORT_SQL = `WITH changed AS (
-    UPDATE assignments SET state = $3, failure = $4, reason = $5, attempts = $6, active = $7, updated_at = $8, etag_version = etag_version + $9
-    WHERE campaign_id = $1 AND device_id = $2 RETURNING wave),
-  counted AS (
-    INSERT INTO counters (campaign_id, wave, state, shard, n, updated_at)
-    SELECT $1, $10, s, $13, n, $8 FROM unnest($11::text[], $12::int[]) WITH ORDINALITY AS t(s, n, i) ORDER BY i
-    ON CONFLICT (campaign_id, wave, state, shard) DO UPDATE SET n = counters.n + excluded.n, updated_at = CASE WHEN excluded.n > 0 THEN excluded.updated_at ELSE counters.updated_at END),
-  failed AS (
-    INSERT INTO failure_counters (campaign_id, failure, shard, n)
-    SELECT $1, f, $13, n FROM unnest($14::text[], $15::int[]) WITH ORDINALITY AS t(f, n, i) ORDER BY i
-    ON CONFLICT (campaign_id, failure, shard) DO UPDATE SET n = failure_counters.n + excluded.n),
-  reported AS (
-    INSERT INTO reports (campaign_id, device_id, state, failure, reason, at) VALUES ($1, $2, $16, $17, $5, $8))
-  UPDATE devices SET seen_at = $8 WHERE id = $2`;
-
-function zeroCounts(): Record<AssignmentState, number> {
-  return Object.fromEntries(ASSIGNMENT_STATES.map((s) => [s, 0])) as Record<AssignmentState, number>;
-}
 
 function statusOf(row: CampaignRow, waveCounts: WaveCounts, failures: Record<FailureType, number>): CampaignStatus {
   const counts = zeroCounts();
@@ -912,7 +679,7 @@ function statusOf(row: CampaignRow, waveCounts: WaveCounts, failures: Record<Fai
   const succeeded = SUCCESS.reduce((n, s) => n + counts[s], 0);
   const failed = FAILED.reduce((n, s) => n + counts[s], 0);
   const finished = succeeded + failed;
-  const policy = parsePolicy(row.policy);
+  const policy = storedPolicy(row.policy);
   return {
     id: row.id,
     name: row.name,
@@ -933,11 +700,6 @@ function statusOf(row: CampaignRow, waveCounts: WaveCounts, failures: Record<Fai
   };
 }
 
-/** A stored policy: checked when the campaign was created, read back as it was written. */
-function parsePolicy(value: unknown): RolloutPolicy {
-  const stored = (typeof value === 'string' ? JSON.parse(value) : value) as Partial<RolloutPolicy>;
-  return Object.freeze({ ...DEFAULT_POLICY, ...stored });
-}
 
 function envelopeFacts(envelope: Uint8Array): { sequence: number; payloadKeys: string[] } {
   if (!(envelope instanceof Uint8Array) || envelope.length === 0) throw new ValidationError('envelope', 'expected the bytes of a SUIT envelope');
