@@ -1,4 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../sdk/core/clock.js';
 import { StateError, ValidationError } from '../../sdk/core/errors.js';
@@ -340,6 +343,19 @@ describe('openDatabase', () => {
     expect(error).toBeInstanceOf(DatabaseError);
     expect((error as Error).message).toMatch(new RegExp(`^cannot reach postgresql://127\\.0\\.0\\.1:${port}/ota: [^\\n]+$`));
     expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('keeps the embedded database in a directory across restarts', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sensorkit-fleet-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const first = await FleetStore.open(await openDatabase(join(dir, 'db')), new VirtualClock());
+    await first.assign('line-3', ['a', 'b']);
+    const { id } = await first.createCampaign({ name: 'fw', group: 'line-3', envelope });
+    await first.report(id, 'a', 'confirmed');
+    await first.close();
+    const again = track(await FleetStore.open(await openDatabase(join(dir, 'db')), new VirtualClock()));
+    expect((await again.status(id)).counts).toMatchObject({ confirmed: 1, offered: 1 });
+    expect((await again.offerFor('b'))?.campaignId).toBe(id);
   });
 
   it('refuses a URL scheme it does not know', async () => {
