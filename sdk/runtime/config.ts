@@ -74,6 +74,11 @@ export interface OpcuaConfig {
   readonly users?: string;
   /** Accept X.509 user certificates trusted in `<pki>/users`. Default false. */
   readonly x509Users?: boolean;
+  /**
+   * The device identity (`security.identity`, an RSA one: `sensorkit identity init --key-type rsa`)
+   * is the application instance certificate, instead of `<pki>/own`. Default false.
+   */
+  readonly identity?: boolean;
   /** Let the `dev` profile (anonymous, unencrypted) listen on a non-loopback `host`. Default false: refused. */
   readonly allowRemoteDev?: boolean;
   /**
@@ -284,6 +289,7 @@ export const CONFIG_SCHEMA: ObjectNode = {
           pki: { type: 'string', path: true, description: 'certificates: own, trusted and rejected (default: .sensorkit/pki)' },
           users: { type: 'string', path: true, description: 'users file, scrypt hashes (default: .sensorkit/opcua-users.json)' },
           x509Users: { type: 'boolean', description: 'accept X.509 user certificates trusted in <pki>/users (default: false)' },
+          identity: { type: 'boolean', description: 'the device identity (an RSA one, security.identity) is the application certificate instead of <pki>/own (default: false)' },
           allowRemoteDev: { type: 'boolean', description: 'let the dev profile listen on a non-loopback host (default: false)' },
           roles: {
             type: 'object',

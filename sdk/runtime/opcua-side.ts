@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { ValidationError } from '../core/errors.js';
 import type { Device } from '../device/device.js';
 import type { AuditSink } from '../../security/audit/event.js';
+import type { DeviceIdentity } from '../../security/identity/identity.js';
 import type { OpcuaConfig } from './config.js';
 
 /** A serving OPC UA server. */
@@ -35,7 +36,8 @@ export const DEFAULT_USERS_FILE = join('.sensorkit', 'opcua-users.json');
  * console.log(opcua.endpointUrl)
  * ```
  */
-export async function startOpcuaSide(device: Device, config: OpcuaConfig, log: (line: string) => void, audit?: AuditSink): Promise<OpcuaSide> {
+export async function startOpcuaSide(device: Device, config: OpcuaConfig, log: (line: string) => void, audit?: AuditSink, identity?: DeviceIdentity): Promise<OpcuaSide> {
+  if (config.identity === true && identity === undefined) throw new ValidationError('opcua.identity', 'needs the device identity (security.identity; sensorkit identity init --key-type rsa)');
   const { OpcuaServer, UsersFile, routeNodeOpcuaLogs } = await import('../transport/opcua/index.js');
   routeNodeOpcuaLogs(log);
   const users = await UsersFile.load(resolve(config.users ?? DEFAULT_USERS_FILE));
@@ -51,6 +53,8 @@ export async function startOpcuaSide(device: Device, config: OpcuaConfig, log: (
         ...(config.host === undefined ? {} : { host: config.host }),
         ...(config.pki === undefined ? {} : { pkiDir: config.pki }),
         ...(config.roles === undefined ? {} : { roles: config.roles }),
+        // The identity as the application certificate; one that cannot be (not RSA, no application URI) is refused, named.
+        ...(config.identity === true && identity ? { identity } : {}),
         // Logins, refused certificates, method calls and writes go to the audit log.
         ...(audit ? { audit } : {}),
       }),
@@ -107,10 +111,10 @@ async function watchRejected(pki: string, audit: AuditSink): Promise<FSWatcher |
   }
 }
 
-/** Runs `action`; a `ValidationError` about the port or the host is told as `opcua.port`/`opcua.host`. */
+/** Runs `action`; a `ValidationError` about the port, the host or the identity is told as `opcua.port`/`opcua.host`/`opcua.identity`. */
 function inOpcuaSection<T>(action: () => T): T {
   const translate = (error: unknown): never => {
-    if (error instanceof ValidationError && (error.path === 'port' || error.path === 'host')) throw new ValidationError(`opcua.${error.path}`, error.reason, { cause: error });
+    if (error instanceof ValidationError && (error.path === 'port' || error.path === 'host' || error.path === 'identity')) throw new ValidationError(`opcua.${error.path}`, error.reason, { cause: error });
     throw error;
   };
   try {

@@ -384,7 +384,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   async #startOpcua(config: Exclude<RuntimeConfig['opcua'], false | undefined>): Promise<OpcuaSide | undefined> {
     try {
       const profile = this.#security.profile;
-      const side = await startOpcuaSide(this.device, { ...config, profile: config.profile ?? profile }, this.#hooks.log, this.#security.auditLog ? this.#security : undefined);
+      const side = await startOpcuaSide(this.device, { ...config, profile: config.profile ?? profile }, this.#hooks.log, this.#security.auditLog ? this.#security : undefined, this.#security.identity);
       if (this.#stopping) {
         await side.stop();
         return undefined;

@@ -186,10 +186,10 @@ describe('signed commands over MQTT (production: required)', () => {
 });
 
 describe('signed commands over MQTT (development: not required)', () => {
-  it('runs an unsigned request as before, with no audit record', async () => {
+  it('runs an unsigned request as before, and records it with the actor `unsigned`', async () => {
     const s = await setup({ required: false });
     expect(await send(s, 'ping', new TextEncoder().encode('{}'))).toEqual({ ok: true, result: 'pong' });
-    expect(s.audit).toEqual([]);
+    expect(s.audit).toEqual([{ category: 'command', event: 'mqtt.command', result: 'success', source: 'mqtt', actor: 'unsigned', detail: { command: 'ping', signed: false } }]);
   });
 
   it('still checks a request that is signed', async () => {
@@ -259,10 +259,11 @@ describe('signed setting writes over MQTT', () => {
     expect(body(await s.write('label', setSigned(keys.engineer, 'threshold', 4))).error).toMatchObject({ reason: 'malformed' });
   });
 
-  it('development: an unsigned write is applied as before, silently', async () => {
+  it('development: an unsigned write is applied as before, unanswered, and recorded with the actor `unsigned`', async () => {
     const s = await settings(false);
     expect(await s.write('threshold', new TextEncoder().encode('4'))).toBeUndefined();
     expect(s.values.get('threshold')).toBe(4);
+    expect(s.audit).toEqual([{ category: 'setting', event: 'mqtt.setting', result: 'success', source: 'mqtt', actor: 'unsigned', detail: { setting: 'threshold', signed: false, value: 4 } }]);
   });
 });
 

@@ -174,7 +174,16 @@ export class CommandServer {
     // A signed request is answered in JSON: its payload is COSE, not the CBOR of a plain request.
     const decoded = outcome?.kind === 'granted' ? ({ ok: true, format: 'json', args: outcome.args } as const) : decodeCommandRequest(request.payload, request.contentType, this.#limits);
     const send = (result: CommandResult): void => this.#reply(request, name, decoded.format, result);
-    if (!decoded.ok) return send({ ok: false, error: { code: 'ERR_DECODE', message: decoded.message } });
+    const operator = outcome?.kind === 'granted' ? outcome.operator : undefined;
+    // Every command let through is recorded: by its operator when signed, as `unsigned` when not.
+    const record = (result: 'success' | 'failure', detail?: Readonly<Record<string, unknown>>): void => {
+      if (operator) this.#guard!.done(action, operator, result, detail);
+      else if (outcome?.kind === 'unsigned') this.#guard!.unsigned(action, result, detail);
+    };
+    if (!decoded.ok) {
+      record('failure', { code: 'ERR_DECODE' });
+      return send({ ok: false, error: { code: 'ERR_DECODE', message: decoded.message } });
+    }
     this.#running++;
     let invocation: Promise<unknown>;
     try {
@@ -182,15 +191,14 @@ export class CommandServer {
     } catch (error) {
       invocation = Promise.reject(error);
     }
-    const operator = outcome?.kind === 'granted' ? outcome.operator : undefined;
     invocation.then(
       (result) => {
-        if (operator) this.#guard!.done(action, operator, 'success');
+        record('success');
         send(result === undefined ? { ok: true } : { ok: true, result });
       },
       (error: unknown) => {
         const described = this.#describe(name, error);
-        if (operator) this.#guard!.done(action, operator, 'failure', { code: described.code });
+        record('failure', { code: described.code });
         send({ ok: false, error: described });
       },
     ).finally(() => this.#running--);

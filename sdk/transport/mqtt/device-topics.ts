@@ -169,9 +169,12 @@ export class PropertyEventServer {
       return;
     }
     const id = this.#settingOf(topic);
+    // An unsigned write let through (development) is recorded with its outcome, as `unsigned`.
+    let unsigned: { readonly kind: 'setting'; readonly id: string } | undefined;
     if (this.#guard !== undefined && id !== undefined) {
       const action = { kind: 'setting', id } as const;
       const outcome = this.#guard.check(payload, properties.contentType, action, this.#maxBytes);
+      if (outcome.kind === 'unsigned') unsigned = action;
       if (outcome.kind === 'ignored') {
         this.#ignored++;
         return;
@@ -200,13 +203,16 @@ export class PropertyEventServer {
     const value = id === undefined || payload.byteLength > this.#maxBytes ? undefined : parseValue(payload);
     if (id === undefined || value === undefined) {
       this.#rejected++;
+      if (unsigned) this.#guard!.unsigned(unsigned, 'failure', { message: payload.byteLength > this.#maxBytes ? `above the limit of ${this.#maxBytes} bytes` : 'not a value' });
       return;
     }
     try {
       this.#device.writeProperty(id, value);
       this.#applied++;
-    } catch {
+      if (unsigned) this.#guard!.unsigned(unsigned, 'success', { value });
+    } catch (error) {
       this.#rejected++; // ValidationError: unknown, read-only or out of range; no reply is announced
+      if (unsigned) this.#guard!.unsigned(unsigned, 'failure', { value, message: error instanceof ValidationError ? error.message : 'the setting could not be written' });
     }
   }
 

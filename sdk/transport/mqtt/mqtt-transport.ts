@@ -161,8 +161,9 @@ export class MqttTransport extends TypedEmitter<TransportEvents> implements Tran
     const td = thingDescription(device.model, { deviceId: this.deviceId, brokerUrl: this.url, serialNumber: device.serialNumber, telemetryContentType: this.#options.encoder.contentType, ...(this.#options.username ? { security: 'basic' as const } : {}) });
     this.#description = new TextEncoder().encode(JSON.stringify(td));
     const signed = this.#options.signedRequests;
+    // With an audit sink and no signed requests, the guard still records every command and write (as `unsigned`).
     const guard =
-      signed === undefined
+      signed === undefined && this.#options.audit === undefined
         ? undefined
         : new RequestGuard({ signed, clock: this.#options.clock, deviceId: this.deviceId, requiredRole: (action) => requiredRole(device.model, action), ...(this.#options.audit ? { audit: this.#options.audit } : {}) });
     this.#commands = new CommandServer({

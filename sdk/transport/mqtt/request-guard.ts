@@ -2,8 +2,10 @@
  * The signed-request check in front of `cmd/<command>` and `property/<id>/set`: reads a request
  * (`presentRequest`), asks the authorizer, and records every refusal and every signed action in
  * the audit sink (IEC 62443-4-2 CR 2.8 auditable events). With `required` (the production
- * profile) an unsigned request is refused; without it (development) an unsigned request passes as
- * before and a signed one is still checked.
+ * profile) an unsigned request is refused; without it (development), or without an authorizer at
+ * all (no operator trust store), an unsigned request passes as before, a signed one is still
+ * checked where there is an authorizer, and the outcome of every unsigned action is recorded too,
+ * with the actor `unsigned` (`unsigned()`): every command and setting write is an audit record.
  *
  * A signature check costs far more than a reply (0.1–0.4 ms, against microseconds), and a burst of
  * them runs back to back in one turn of the event loop: so signed requests spend a token of their
@@ -18,6 +20,9 @@ import type { Authorization, AuthorizationTarget, AuthorizedOperator, PresentedR
 import type { Clock } from '../../core/clock.js';
 import { looksSigned, presentRequest } from './signed-request.js';
 import { TokenBucket } from './token-bucket.js';
+
+/** The actor of an audit record of an unsigned command or setting write. */
+export const UNSIGNED_ACTOR = 'unsigned';
 
 /** What checks a presented request: a `CommandAuthorizer` satisfies it. */
 export interface RequestAuthorizer {
@@ -52,7 +57,7 @@ export type GuardOutcome =
  * ```
  */
 export class RequestGuard {
-  readonly #authorizer: RequestAuthorizer;
+  readonly #authorizer: RequestAuthorizer | undefined;
   readonly #required: boolean;
   readonly #deviceId: string;
   readonly #requiredRole: (action: DeviceAction) => OperatorRole;
@@ -60,10 +65,11 @@ export class RequestGuard {
   readonly #checks: TokenBucket;
   #refused = 0;
 
-  constructor(options: { signed: SignedRequestOptions; clock: Clock; deviceId: string; requiredRole: (action: DeviceAction) => OperatorRole; audit?: AuditSink }) {
-    this.#authorizer = options.signed.authorizer;
-    this.#checks = new TokenBucket({ clock: options.clock, ratePerSecond: options.signed.checksPerSecond ?? 20, burst: options.signed.checkBurst ?? 10 });
-    this.#required = options.signed.required ?? true;
+  /** Without `signed` (no operator trust store) every request is unsigned: it passes, and its outcome is recorded. */
+  constructor(options: { signed?: SignedRequestOptions | undefined; clock: Clock; deviceId: string; requiredRole: (action: DeviceAction) => OperatorRole; audit?: AuditSink }) {
+    this.#authorizer = options.signed?.authorizer;
+    this.#checks = new TokenBucket({ clock: options.clock, ratePerSecond: options.signed?.checksPerSecond ?? 20, burst: options.signed?.checkBurst ?? 10 });
+    this.#required = options.signed === undefined ? false : (options.signed.required ?? true);
     this.#deviceId = options.deviceId;
     this.#requiredRole = options.requiredRole;
     this.#audit = options.audit;
@@ -76,11 +82,13 @@ export class RequestGuard {
 
   /** Checks one request; records a refusal. Never throws. A signed request beyond the check bucket is `ignored`. */
   check(payload: Uint8Array, contentType: string | undefined, action: DeviceAction, maxBytes: number): GuardOutcome {
+    const authorizer = this.#authorizer;
+    if (authorizer === undefined) return { kind: 'unsigned' };
     const signed = looksSigned(payload, contentType);
     if (!this.#required && !signed) return { kind: 'unsigned' };
     if (signed && !this.#checks.take()) return { kind: 'ignored' };
     const presented = payload.length > maxBytes ? { kind: 'malformed' as const, message: `request of ${payload.length} bytes is above the limit of ${maxBytes}` } : presentRequest(payload, contentType, { maxBytes });
-    const decision = this.#authorizer.authorize(presented, { deviceId: this.#deviceId, action: action.kind === 'command' ? 'cmd' : 'set', id: action.id, requiredRole: this.#requiredRole(action) });
+    const decision = authorizer.authorize(presented, { deviceId: this.#deviceId, action: action.kind === 'command' ? 'cmd' : 'set', id: action.id, requiredRole: this.#requiredRole(action) });
     if (decision.ok) return { kind: 'granted', operator: decision.operator, args: decision.args };
     this.#refused++;
     this.#record(action, 'denied', decision.operator?.name ?? decision.keyId, { reason: decision.reason, message: decision.message, ...(decision.keyId === undefined ? {} : { keyId: decision.keyId }) });
@@ -90,6 +98,14 @@ export class RequestGuard {
   /** Records the outcome of a granted action. */
   done(action: DeviceAction, operator: AuthorizedOperator, result: 'success' | 'failure', detail: Readonly<Record<string, unknown>> = {}): void {
     this.#record(action, result, operator.name, { keyId: operator.keyId, role: operator.role, ...detail });
+  }
+
+  /**
+   * Records the outcome of an unsigned action that was let through (development: signed requests
+   * not required): the actor is `unsigned`, the detail says `signed: false`.
+   */
+  unsigned(action: DeviceAction, result: 'success' | 'failure', detail: Readonly<Record<string, unknown>> = {}): void {
+    this.#record(action, result, UNSIGNED_ACTOR, { signed: false, ...detail });
   }
 
   #record(action: DeviceAction, result: 'success' | 'failure' | 'denied', actor: string | undefined, detail: Readonly<Record<string, unknown>>): void {
