@@ -51,7 +51,7 @@ interface Instance {
 }
 
 async function serve(name: string, db: string, tokens: string): Promise<Instance> {
-  const args = ['ota', 'serve', '--db', db, '--store', join(dir, 'store'), '--device-port', '0', '--admin-port', '0', '--admin-tokens', tokens, '--instance', name, '--lease', '2', '--rate-limit', '100000'];
+  const args = ['ota', 'serve', '--db', db, '--store', join(dir, 'store'), '--device-port', '0', '--admin-port', '0', '--admin-tokens', tokens, '--instance', name, '--lease', '2'];
   const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, SENSORKIT_DEBUG: '' } });
   children.push(child);
   let stdout = '';

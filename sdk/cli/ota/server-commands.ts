@@ -48,8 +48,11 @@ for one process at a time: change campaigns through the management API (--server
   --client-ca FILE     devices must present a client certificate chaining to this CA, whose CN or
                        subjectAltName is the device id they ask or report for (mutual TLS)
   --audit-log FILE     record refused requests and campaign changes in this hash-chained log
-  --rate-limit N       API requests per minute per client address on each listener (default 120;
+  --rate-limit N       management API requests per minute per client address (default 120;
                        bursts of 60)
+  --device-rate-limit N
+                       device API requests (polls, reports) per minute per client address
+                       (default 6000, bursts of 1000: a plant's devices often share one NAT address)
 
 Without --db: serves the envelopes (*.suit) in --dir and the payloads they sign, with strong ETags
 and byte ranges; nothing else in DIR. A system folder (/, /etc, /root, a home folder…) is refused.
@@ -94,7 +97,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
       'admin-host': { type: 'string' }, 'admin-port': { type: 'string', default: '8081' },
       instance: { type: 'string' }, lease: { type: 'string', default: '15' }, 'poll-interval': { type: 'string', default: '300' },
       'admin-tokens': { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, 'client-ca': { type: 'string' },
-      'audit-log': { type: 'string' }, 'rate-limit': { type: 'string' },
+      'audit-log': { type: 'string' }, 'rate-limit': { type: 'string' }, 'device-rate-limit': { type: 'string', default: '6000' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -116,6 +119,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
   const instance = values.instance ?? `${hostname()}:${process.pid}`;
   if (!/^[\x21-\x7e]{1,128}$/.test(instance)) throw new UsageError(`--instance: expected 1–128 printable characters without spaces, got ${JSON.stringify(instance.slice(0, 60))}`);
   const rateLimit = values['rate-limit'] === undefined ? undefined : parseNumberOption('--rate-limit', values['rate-limit'], { min: 1, max: 1_000_000 });
+  const deviceRateLimit = parseNumberOption('--device-rate-limit', values['device-rate-limit'], { min: 1, max: 100_000_000 });
   const folder = /^s3:\/\//i.test(storeUrl) ? undefined : resolve(storeUrl);
   if (folder !== undefined) {
     const system = systemFolder(folder);
@@ -168,7 +172,7 @@ export async function serveCommand(argv: readonly string[]): Promise<number> {
       host: values.host,
       port: devicePort,
       ...(security.tls ? { tls: security.tls } : {}),
-      api: deviceApi(store, artefacts, { clock, idlePollIntervalS, ...limits, ...(security.tls?.clientCa ? { deviceCertificates: true } : {}), ...(audit ? { audit } : {}) }),
+      api: deviceApi(store, artefacts, { clock, idlePollIntervalS, rateLimit: { perMinute: deviceRateLimit, burst: Math.max(1, Math.min(1000, Math.round(deviceRateLimit / 6))) }, ...(security.tls?.clientCa ? { deviceCertificates: true } : {}), ...(audit ? { audit } : {}) }),
     });
     listeners.push(devices);
     scheduler = startScheduler({
@@ -294,7 +298,7 @@ export async function tokenCommand(argv: readonly string[]): Promise<number> {
 const SYSTEM_FOLDERS = ['/', '/etc', '/root', '/home', '/Users', '/var', '/usr', '/boot', '/dev', '/proc', '/sys', '/run', '/srv', '/opt', '/tmp', '/bin', '/sbin', '/lib'];
 
 /** Why `dir` (resolved) is a folder not to serve, or undefined: a system folder or a home folder itself. */
-export function systemFolder(dir: string): string | undefined {
+function systemFolder(dir: string): string | undefined {
   if (SYSTEM_FOLDERS.includes(dir)) return 'a system folder';
   if (dir === homedir() || /^\/(home|Users)\/[^/]+$/.test(dir)) return 'a home folder';
   return undefined;
