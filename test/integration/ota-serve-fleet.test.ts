@@ -137,6 +137,40 @@ describe('sensorkit ota serve on PGlite', () => {
   }, 120_000);
 });
 
+describe('sensorkit ota campaign on the database', () => {
+  it('pauses, resumes, halts and answers a halted campaign with a rollback to a higher sequence', async () => {
+    const db = join(dir, 'lifecycle-db');
+    const store = join(dir, 'lifecycle-store');
+    const good = makeImage(30_000, 12);
+    await writeFile(join(dir, 'good.bin'), good);
+    await writeFile(join(dir, 'good-3.suit'), envelopeFor(good, 3, key, { uri: 'good.bin' }));
+    await writeFile(join(dir, 'good-1.suit'), envelopeFor(good, 1, key, { uri: 'good.bin' }));
+    expect((await ota(['device', 'add', '--db', db, '--group', 'line-3', 'en-1-SN1', 'en-1-SN2'])).code).toBe(0);
+    const wrongPayload = await ota(['campaign', 'create', '--db', db, '--name', 'fw 2', '--group', 'line-3', '--envelope', join(dir, 'fw.suit'), '--payload', join(dir, 'good.bin'), '--store', store]);
+    expect(wrongPayload.code).toBe(1);
+    expectOneLine(wrongPayload, /good\.bin is no payload the manifest signs/);
+    const created = await ota(['campaign', 'create', '--db', db, '--name', 'fw 2', '--group', 'line-3', '--envelope', join(dir, 'fw.suit'), '--payload', join(dir, 'fw.bin'), '--store', store]);
+    expect(created.code, created.stderr).toBe(0);
+    const id = String((JSON.parse(created.stdout) as { id: number }).id);
+    const step = async (args: string[]): Promise<Record<string, unknown>> => {
+      const run = await ota(['campaign', ...args, '--db', db]);
+      expect(run.code, run.stderr).toBe(0);
+      return JSON.parse(run.stdout) as Record<string, unknown>;
+    };
+    expect(await step(['pause', id, '--reason', 'line stop'])).toMatchObject({ state: 'paused', reason: 'line stop' });
+    expect(await step(['resume', id])).toMatchObject({ state: 'running' });
+    expect(await step(['halt', id, '--reason', 'bad batch'])).toMatchObject({ state: 'halted', reason: 'bad batch' });
+    // SUIT anti-rollback: the answer must carry a higher sequence than the halted campaign's.
+    const lower = await ota(['campaign', 'rollback', id, '--envelope', join(dir, 'good-1.suit'), '--db', db, '--payload', join(dir, 'good.bin'), '--store', store]);
+    expect(lower.code).toBe(1);
+    expectOneLine(lower, /sequence 1 must be higher than campaign \d+'s 2/);
+    const rollback = await step(['rollback', id, '--envelope', join(dir, 'good-3.suit'), '--name', 'back to good', '--payload', join(dir, 'good.bin'), '--store', store]);
+    expect(rollback).toMatchObject({ kind: 'rollback', rollbackOf: Number(id), sequence: 3, name: 'back to good', targeted: 2 });
+    const all = (await ota(['campaign', 'status', '--db', db, '--json'])).stdout;
+    expect((JSON.parse(all) as { state: string }[]).map((c) => c.state)).toEqual(['halted', 'running']);
+  }, 120_000);
+});
+
 describe('sensorkit ota serve and campaign refuse bad input with one line, before listening', () => {
   const store = (): string => join(dir, 'bad-store');
 
