@@ -53,7 +53,9 @@ export interface Clock {
   schedule(atMs: number, callback: () => void): Timer;
   /**
    * A clock that follows wall-time steps reports each one, synchronously, after it moved its
-   * pending timers and before any of them fires. Optional: a clock without it never steps.
+   * pending timers and before any of them fires. A listener that throws keeps no other from
+   * running; its error surfaces afterwards as an uncaught exception. Optional: a clock without it
+   * never steps.
    */
   on?(event: 'step', listener: (step: ClockStep) => void): () => void;
   /** The sum of the steps followed so far, ms (absent: never steps). */
@@ -79,6 +81,40 @@ export interface SystemClockOptions {
   stepCheckIntervalMs?: number;
   /** The wall clock, ms since the epoch. Default `Date.now`. */
   wallNow?: () => number;
+}
+
+type StepListener = (step: ClockStep) => void;
+
+/**
+ * The `step` event of both clocks. Each listener runs on its own: one that throws neither keeps
+ * the later ones from re-basing what they hold (a sampler's schedule, a part clock's anchor) nor
+ * interrupts the clock that is re-basing; its error surfaces afterwards, as an uncaught exception,
+ * as a throwing timer callback's does.
+ */
+class StepEmitter extends TypedEmitter<ClockEvents> {
+  /** Each listener's guarded wrapper, so that `off(listener)` finds it. */
+  readonly #guarded = new WeakMap<StepListener, StepListener>();
+
+  override on<K extends keyof ClockEvents>(event: K, listener: (...args: ClockEvents[K]) => void): () => void {
+    let guarded = this.#guarded.get(listener);
+    if (guarded === undefined) {
+      guarded = (step) => {
+        try {
+          listener(step);
+        } catch (error) {
+          queueMicrotask(() => {
+            throw error;
+          });
+        }
+      };
+      this.#guarded.set(listener, guarded);
+    }
+    return super.on(event, guarded);
+  }
+
+  override off<K extends keyof ClockEvents>(event: K, listener: (...args: ClockEvents[K]) => void): void {
+    super.off(event, this.#guarded.get(listener) ?? listener);
+  }
 }
 
 /** The last stretch before a deadline that SystemClock spins instead of sleeping, ms. */
@@ -111,7 +147,7 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  * clock.schedule(clock.now() + 10, () => console.log('10 ms later'))
  * ```
  */
-export class SystemClock extends TypedEmitter<ClockEvents> implements Clock {
+export class SystemClock extends StepEmitter implements Clock {
   readonly #precisionWindowMs: number;
   readonly #stepThresholdMs: number;
   readonly #stepCheckIntervalMs: number;
@@ -305,7 +341,7 @@ export class SystemClock extends TypedEmitter<ClockEvents> implements Clock {
  * clock.stepWall(2 * 3600_000) // NTP sets the time 2 h ahead: now() follows, the timers keep their delays
  * ```
  */
-export class VirtualClock extends TypedEmitter<ClockEvents> implements Clock {
+export class VirtualClock extends StepEmitter implements Clock {
   #now: number;
   /** The fake wall clock's lead over `now()`, ms. */
   #wallLead = 0;

@@ -1,0 +1,98 @@
+/**
+ * Holders of times across a wall-time step, each through its public interface: the clocks' step
+ * listeners (one that throws), the step threshold, the precise wait of SystemClock.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SystemClock, VirtualClock, type ClockStep } from '../../sdk/core/clock.js';
+import { ArgumentError } from '../../sdk/core/errors.js';
+import { Sampler } from '../../sdk/sampling/sampler.js';
+
+const START = Date.UTC(2026, 2, 1, 8);
+const TWO_HOURS = 2 * 3600_000;
+
+afterEach(() => vi.restoreAllMocks());
+
+/**
+ * Errors thrown from microtasks (how the clocks and samplers surface a consumer's bug, like a
+ * throwing timer callback): caught here instead of failing the run as uncaught exceptions.
+ */
+function catchMicrotaskErrors(): unknown[] {
+  const caught: unknown[] = [];
+  const queue = globalThis.queueMicrotask.bind(globalThis);
+  vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((callback) =>
+    queue(() => {
+      try {
+        callback();
+      } catch (error) {
+        caught.push(error);
+      }
+    }),
+  );
+  return caught;
+}
+
+const reading = (clock: { now(): number }) => async () => ({ time: clock.now(), values: { v: 1 }, provenance: { part: 'p', source: 'A0' } });
+
+describe('a step listener that throws', () => {
+  it('VirtualClock: every other listener still re-bases (a 50 Hz sampler keeps its cadence); the error surfaces afterwards', async () => {
+    const caught = catchMicrotaskErrors();
+    const clock = new VirtualClock({ start: START });
+    const bug = new Error('a listener bug');
+    clock.on('step', () => {
+      throw bug;
+    });
+    const heard: ClockStep[] = [];
+    clock.on('step', (step) => heard.push(step));
+    const times: number[] = [];
+    const sampler = new Sampler({ clock });
+    sampler.add({ id: 'g', rateHz: 50, read: reading(clock), onResult: (result) => result.ok && times.push(result.reading.time) });
+    sampler.start();
+    await clock.advance(200);
+    expect(clock.stepWall(-TWO_HOURS)).toEqual({ stepMs: -TWO_HOURS, at: START + 200 - TWO_HOURS });
+    const before = times.length;
+    await clock.advance(500);
+    await sampler.stop();
+    expect(heard).toEqual([{ stepMs: -TWO_HOURS, at: START + 200 - TWO_HOURS }]);
+    expect(times.length - before).toBe(25);
+    expect(times.at(-1)).toBe(START + 700 - TWO_HOURS);
+    expect(caught).toEqual([bug]);
+  });
+
+  it('SystemClock: the sampler after it re-bases, checkWallClock returns the step; the error surfaces afterwards', async () => {
+    const caught = catchMicrotaskErrors();
+    let offset = 0;
+    const clock = new SystemClock({ precisionWindowMs: 0, wallNow: () => Date.now() + offset });
+    const bug = new Error('a listener bug');
+    clock.on('step', () => {
+      throw bug;
+    });
+    const times: number[] = [];
+    const sampler = new Sampler({ clock });
+    sampler.add({ id: 'g', rateHz: 50, read: reading(clock), onResult: (result) => result.ok && times.push(result.reading.time) });
+    sampler.start();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    offset = -TWO_HOURS;
+    const step = clock.checkWallClock();
+    expect(Math.round((step?.stepMs ?? 0) / 1000)).toBe(-TWO_HOURS / 1000);
+    const before = times.length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await sampler.stop();
+    // 50 Hz for 0.5 s: about 25 readings (a loaded machine may lose a few to overruns), on the new base.
+    expect(times.length - before).toBeGreaterThan(15);
+    expect(Math.abs(times.at(-1)! - (Date.now() - TWO_HOURS))).toBeLessThan(100);
+    expect(caught).toEqual([bug]);
+  });
+
+  it('off() removes a listener, once() runs one once', () => {
+    const clock = new VirtualClock({ start: START });
+    const heard: number[] = [];
+    const listener = (step: ClockStep): void => void heard.push(step.stepMs);
+    clock.on('step', listener);
+    clock.once('step', (step) => heard.push(-step.stepMs));
+    clock.stepWall(5000);
+    clock.off('step', listener);
+    clock.stepWall(6000);
+    expect(heard).toEqual([5000, -5000]);
+    expect(clock.listenerCount('step')).toBe(0);
+  });
+});
