@@ -74,7 +74,8 @@ export interface SystemClockOptions {
   precisionWindowMs?: number;
   /**
    * A difference between the wall clock and `now()` larger than this is a step, and the clock
-   * re-bases on it (see {@link Clock}); `Infinity` keeps the time base of the start. Default 1,000.
+   * re-bases on it (see {@link Clock}); `Infinity` keeps the time base of the start. From 10 (the
+   * wall clock's 1 ms rounding is no step). Default 1,000.
    */
   stepThresholdMs?: number;
   /** How often the wall clock is compared while timers are pending or steps are listened to, ms. Default 1,000. */
@@ -489,10 +490,18 @@ export class VirtualClock extends StepEmitter implements Clock {
   }
 }
 
+/**
+ * The smallest step threshold, ms. `Date.now()` has 1 ms resolution and `now()` is fractional: a
+ * threshold near 1 ms would take their rounding for steps, re-basing on noise.
+ */
+const MIN_STEP_THRESHOLD_MS = 10;
+
 /** The step threshold option of both clocks. */
 function checkThreshold(value: number | undefined): number {
   const threshold = value ?? 1000;
-  if (!(threshold > 0)) throw new ArgumentError(`Expected \`stepThresholdMs\` to be a number above 0 (Infinity: never re-base), got ${String(value)}`);
+  if (!(threshold >= MIN_STEP_THRESHOLD_MS)) {
+    throw new ArgumentError(`Expected \`stepThresholdMs\` to be a number from ${MIN_STEP_THRESHOLD_MS} and up (Infinity: never re-base), got ${String(value)}`);
+  }
   return threshold;
 }
 

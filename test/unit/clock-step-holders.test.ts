@@ -96,3 +96,22 @@ describe('a step listener that throws', () => {
     expect(clock.listenerCount('step')).toBe(0);
   });
 });
+
+describe('the step threshold', () => {
+  it.each([0.2, 1, 9.99, 0, -5, Number.NaN])('%d ms, at or under the wall clock\'s resolution, is refused by both clocks', (threshold) => {
+    expect(() => new SystemClock({ stepThresholdMs: threshold })).toThrow(ArgumentError);
+    expect(() => new VirtualClock({ stepThresholdMs: threshold })).toThrow(/stepThresholdMs/);
+  });
+
+  it('10 ms, the smallest accepted, reports no step of a wall clock that never stepped (1 ms rounding of Date.now)', async () => {
+    const clock = new SystemClock({ stepThresholdMs: 10 });
+    const steps: number[] = [];
+    clock.on('step', ({ stepMs }) => steps.push(stepMs));
+    for (let i = 0; i < 100; i++) {
+      clock.checkWallClock();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(steps).toEqual([]);
+    expect(new VirtualClock({ stepThresholdMs: 10 }).stepWall(11)).toMatchObject({ stepMs: 11 });
+  });
+});
