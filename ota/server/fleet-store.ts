@@ -183,7 +183,7 @@ export class FleetStore {
     if (ids.length === 0) return;
     const now = this.#now();
     await this.#db.transaction(async (tx) => {
-      await tx.query('DELETE FROM devices WHERE id = ANY($1::text[])', [[...ids]]);
+      // Assignment rows first, the device rows last: the order a report locks them in.
       await tx.query('UPDATE assignments SET active = false, etag_version = etag_version + 1 WHERE device_id = ANY($1::text[]) AND active', [[...ids]]);
       // Not yet released: no longer targeted (a campaign would otherwise wait for them forever).
       const { rows } = await tx.query<{ campaign_id: number; wave: number; n: number }>(
@@ -197,6 +197,7 @@ export class FleetStore {
         await tx.query('UPDATE campaigns SET targeted = targeted - $2 WHERE id = $1', [campaignId, deltas.reduce((n, d) => n - d.n, 0)]);
         await applyDeltas(tx, campaignId, deltas, now);
       }
+      await tx.query('DELETE FROM devices WHERE id = ANY($1::text[])', [[...ids]]);
     });
   }
 
@@ -619,11 +620,19 @@ export class FleetStore {
     const pass: SchedulePass = { timedOut: 0, retried: 0, released: 0, opened: [], halted: [], paused: [], finished: [] };
     // While offers are stopped nothing is released and no silent device times out.
     const { rows } = await this.#db.query<{ id: number }>("SELECT id FROM campaigns WHERE state = 'running' AND NOT EXISTS (SELECT 1 FROM fleet_flags WHERE name = $1) ORDER BY id", [KILL_SWITCH]);
+    // A campaign whose pass fails (a lost connection, a conflict) does not hold up the others; the
+    // first failure is thrown once every campaign had its turn.
+    let failure: { error: unknown } | undefined;
     for (const { id } of rows) {
       const events: AuditEvent[] = [];
-      await this.#db.transaction((tx) => scheduleCampaign(tx, id, pass, this.#passContext(events)));
-      this.#emit(events);
+      try {
+        await this.#db.transaction((tx) => scheduleCampaign(tx, id, pass, this.#passContext(events)));
+        this.#emit(events);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
+    if (failure !== undefined) throw failure.error;
     return pass;
   }
 
