@@ -200,6 +200,48 @@ describe.each(fleetBackends())('FleetStore on $name', (backend) => {
     expect(active.rows[0]!.n).toBe(status.counts.offered + status.counts.downloading + status.counts.staged + status.counts.trial);
   });
 
+  it('keeps counters equal to a recount under concurrent reports and scheduler passes of two instances', async () => {
+    const clock = new VirtualClock({ start: 1_000_000 });
+    const first = await backend.open('concurrent-reports');
+    const second = backend.name === 'postgres' ? await backend.open('concurrent-reports') : first;
+    cleanups.push(() => first.close(), () => second.close());
+    const one = await FleetStore.open(first, clock);
+    const two = await FleetStore.open(second, clock);
+    const ids = devices(200);
+    await one.assign('line-3', ids);
+    const policy = parseRolloutPolicy({ waves: [30, 70], successThreshold: 0.2, errorThreshold: 1, deviceTimeoutS: 30, retries: { download: 1, timeout: 1 }, rate: { start: 20, factor: 2, cap: 80 } });
+    const { id } = await one.createCampaign({ name: 'fw', group: 'line-3', envelope, policy });
+    const random = new SeededRandom(7);
+    const states: ReportedState[] = ['downloading', 'staged', 'trial', 'confirmed', 'failed', 'rolled-back'];
+    const plan = Array.from({ length: 1200 }, () => ({ device: ids[Math.floor(random.next() * ids.length)]!, state: states[Math.floor(random.next() * states.length)]!, store: random.next() < 0.5 ? one : two }));
+    let next = 0;
+    const unexpected: unknown[] = [];
+    const reporters = Array.from({ length: 16 }, async () => {
+      while (next < plan.length) {
+        const step = plan[next++]!;
+        await step.store.report(id, step.device, step.state, step.state === 'failed' ? { failure: 'download' } : {}).catch((error: unknown) => {
+          if (!(error instanceof ValidationError)) unexpected.push(error);
+        });
+      }
+    });
+    const schedulers = (async () => {
+      for (let i = 0; i < 12; i++) {
+        await Promise.all([one.schedule(), two.schedule()]).catch((error: unknown) => unexpected.push(error));
+        await clock.advance(10_000);
+      }
+    })();
+    await Promise.all([...reporters, schedulers]);
+    expect(unexpected).toEqual([]);
+    const status = await one.status(id);
+    const recount = await one.db.query<{ wave: number; state: string; n: number }>('SELECT wave, state, count(*)::int AS n FROM assignments WHERE campaign_id = $1 GROUP BY wave, state', [id]);
+    const actual = status.waveCounts.map(() => ({}) as Record<string, number>);
+    for (const r of recount.rows) actual[r.wave]![r.state] = r.n;
+    expect(actual).toEqual(status.waveCounts.map((w) => Object.fromEntries(Object.entries(w).filter(([, n]) => n !== 0))));
+    const failures = await one.db.query<{ failure: string; n: number }>("SELECT failure, count(*)::int AS n FROM assignments WHERE campaign_id = $1 AND state IN ('failed', 'rolled-back', 'timed-out') GROUP BY failure", [id]);
+    expect(Object.fromEntries(failures.rows.map((r) => [r.failure, r.n]))).toEqual(Object.fromEntries(Object.entries(status.failures).filter(([, n]) => n !== 0)));
+    expect(status.counts.confirmed + status.counts.failed + status.counts['rolled-back'] + status.counts['timed-out']).toBeGreaterThanOrEqual(20);
+  });
+
   it('answers a halted campaign with a rollback of a higher sequence for the devices it offered', async () => {
     const events: AuditEvent[] = [];
     const store = await open({ audit: events });
