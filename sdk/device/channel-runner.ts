@@ -61,6 +61,19 @@ export class ChannelInput {
       : undefined;
   }
 
+  /**
+   * The clock re-based on a wall-time step of `stepMs`: the last shown failure's time moves with
+   * it, so that a step back does not hide the failures of the next 2 h.
+   *
+   * @example
+   * ```ts
+   * const off = onClockStep(clock, ({ stepMs }) => input.rebase(stepMs))
+   * ```
+   */
+  rebase(stepMs: number): void {
+    this.#lastFailureTime += stepMs;
+  }
+
   /** Returns the pipeline inputs for this result: none while an aggregate window fills. */
   accept(result: SamplingResult): readonly ChannelUpdate[] {
     const provenance: Provenance | undefined = result.ok ? result.reading.provenance : undefined;

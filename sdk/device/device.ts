@@ -5,6 +5,7 @@
  */
 import type { Board, EdgeCounter } from '../io/board.js';
 import type { Clock } from '../core/clock.js';
+import { onClockStep } from '../core/wall-clock-watch.js';
 import { StateError, ValidationError } from '../core/errors.js';
 import { TypedEmitter } from '../core/events.js';
 import type { SensorDriver } from '../drivers/contract.js';
@@ -76,6 +77,9 @@ export class Device extends TypedEmitter<DeviceEvents> {
   #readyLines: EdgeCounter[] = [];
   #sampler: Sampler | undefined;
   #streams: StreamSampler | undefined;
+  /** What keeps times measured from (a last good value, a last report, a last shown failure). */
+  #rebasers: { rebase(stepMs: number): void }[] = [];
+  #offStep: (() => void) | undefined;
 
   constructor(model: DeviceModel, options: DeviceOptions) {
     super();
@@ -119,8 +123,16 @@ export class Device extends TypedEmitter<DeviceEvents> {
       [this.#sampler, this.#streams] = this.#buildSamplers();
       this.#sampler.start();
       this.#streams.start();
+      // A wall-time step the clock follows moves the times ages are measured from with it: a step
+      // back is not a value getting younger (a dead sensor repeated as stale for 2 h), nor a step
+      // forward one aging at once.
+      this.#offStep = onClockStep(this.clock, ({ stepMs }) => {
+        for (const holder of this.#rebasers) holder.rebase(stepMs);
+      });
       this.#setState('running');
     } catch (error) {
+      this.#offStep?.();
+      this.#offStep = undefined;
       this.#closeDrivers();
       this.#setState('failed');
       throw error;
@@ -135,6 +147,8 @@ export class Device extends TypedEmitter<DeviceEvents> {
   async stop(): Promise<void> {
     if (this.#state !== 'running') return;
     this.#setState('stopping');
+    this.#offStep?.();
+    this.#offStep = undefined;
     const sampling = Promise.all([this.#sampler?.stop(), this.#streams?.stop()]);
     this.#closeDrivers();
     await sampling;
@@ -252,6 +266,7 @@ export class Device extends TypedEmitter<DeviceEvents> {
       groups.set(key, group);
     }
     const streamed = new Map<string, string>();
+    this.#rebasers = [];
     for (const group of groups.values()) {
       const binding = group.inputs[0]!.channel.binding;
       const driver = this.#drivers.get(binding.instanceKey)!;
@@ -263,6 +278,7 @@ export class Device extends TypedEmitter<DeviceEvents> {
             ...(this.#calibrations[input.channel.id] ? { calibration: this.#calibrations[input.channel.id]! } : {}),
           }),
       );
+      this.#rebasers.push(...pipelines, ...group.inputs);
       const onResult = (result: SamplingResult): void => this.#deliver(result, group.inputs, pipelines);
       const acquisition = driver.acquisition;
       if (acquisition === undefined) {

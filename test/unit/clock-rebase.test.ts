@@ -1,10 +1,10 @@
 /**
  * Wall-time steps on a VirtualClock's fake wall clock (`stepWall`): +2 h, −2 h, and one under the
  * threshold (no re-base), for the clocks and for every holder of absolute times: the Sampler, the
- * StreamSampler (part clock), the telemetry batcher, the token bucket, report-by-exception
- * heartbeats (through the channel pipeline), reconnect back-off timers, OTA health-probe deadlines
- * and the runtime (event, warning, `clock.step` audit record). SystemClock runs the same re-base
- * on a fake `wallNow`.
+ * StreamSampler (part clock), the telemetry batcher, the token bucket, a Device's pipelines
+ * (report-by-exception heartbeats, stale values, failures of a FIFO part shown once a window),
+ * reconnect back-off timers, OTA health-probe deadlines and the runtime (event, warning,
+ * `clock.step` audit record). SystemClock runs the same re-base on a fake `wallNow`.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,6 @@ import { onClockStep, steadyNow } from '../../sdk/core/wall-clock-watch.js';
 import { SeededRandom } from '../../sdk/core/random.js';
 import type { Sample } from '../../sdk/core/sample.js';
 import type { AcquisitionBatch, SensorClockedAcquisition } from '../../sdk/drivers/contract.js';
-import { ChannelPipeline } from '../../sdk/pipeline/channel-pipeline.js';
 import { ReportByException } from '../../sdk/pipeline/report-by-exception.js';
 import { Sampler, type SamplingResult } from '../../sdk/sampling/sampler.js';
 import { StreamSampler } from '../../sdk/sampling/stream-sampler.js';
@@ -25,7 +24,11 @@ import { TokenBucket } from '../../sdk/transport/mqtt/token-bucket.js';
 import { DurableOutbox } from '../../sdk/transport/outbox/index.js';
 import { runHealthProbes } from '../../ota/agent/health-probes.js';
 import { Runtime, type RuntimeClockStep } from '../../sdk/runtime/runtime.js';
+import { Device } from '../../sdk/device/index.js';
+import { defineDevice } from '../../sdk/model/index.js';
+import { EmulatedBoard, constant } from '../../boards/emulated/index.js';
 import probe, { emulation as probeEmulation } from '../support/wall-step.device.js';
+import { channelSamples, startDevice, stopDevice } from '../support/run-device.js';
 
 const START = Date.UTC(2026, 2, 1, 8);
 const TWO_HOURS = 2 * 3600_000;
@@ -262,29 +265,40 @@ describe('TokenBucket across a step', () => {
   });
 });
 
-describe('report-by-exception heartbeats across a step', () => {
-  const channel = {
-    id: 't',
-    quantity: 'temperature',
-    unit: 'Cel',
-    range: { min: -40, max: 85 },
-    resolution: 0.01,
-    accuracy: { mpe: 1 },
-    sampleRate: 1,
-    reporting: { deadband: 1, heartbeat: 60 },
-  };
+/** One voltage channel at 1 Hz on a constant 2.5 V: reported on its 60 s heartbeat only (deadband 1 V). */
+const heartbeatProbe = defineDevice({
+  id: 'heartbeat-probe',
+  board: 'arduino-uno',
+  identity: { manufacturer: 'sensorkit tests', model: 'Heartbeat probe', productCode: 'HB-1', hardwareRevision: '1', softwareRevision: '1', serialNumber: 'HB-0001' },
+  channels: [
+    {
+      id: 'v0',
+      quantity: 'voltage',
+      unit: 'V',
+      range: { min: 0, max: 5 },
+      resolution: 0.01,
+      accuracy: { mpe: 0.2 },
+      sampleRate: 1,
+      driver: { part: 'analog-voltage', output: 'voltage', pin: 'A0', options: { referenceTolerance: 0 } },
+      reporting: { deadband: 1, heartbeat: 60 },
+    },
+  ],
+});
 
-  it.each(STEPS)('$name: re-based by the clock step, the heartbeat comes 60 s after the last report', async (step) => {
+describe('report-by-exception heartbeats of a Device across a step', () => {
+  it.each(STEPS)('$name: the device re-bases its pipelines; the heartbeat comes 60 s after the last report', async (step) => {
     const clock = new VirtualClock({ start: START });
-    const pipeline = new ChannelPipeline({ channel });
-    const off = onClockStep(clock, ({ stepMs }) => pipeline.rebase(stepMs));
+    const board = new EmulatedBoard({ definition: heartbeatProbe.board, clock, seed: 1 });
+    board.attachAnalog('A0', constant(2.5));
+    const device = new Device(heartbeatProbe, { board });
     const reportedAt: number[] = [];
-    for (let second = 0; second <= 130; second++) {
-      if (second === 30) clock.stepWall(step.ms);
-      if (pipeline.process({ time: clock.now(), value: 20 }).report) reportedAt.push(steadyNow(clock) - START);
-      await clock.advance(1000);
-    }
-    off();
+    device.on('report', () => reportedAt.push(steadyNow(clock) - START));
+    await device.start();
+    await clock.advance(30_500);
+    clock.stepWall(step.ms);
+    await clock.advance(100_000);
+    await device.stop();
+    await board.close();
     expect(reportedAt).toEqual([0, 60_000, 120_000]);
   });
 
@@ -297,20 +311,42 @@ describe('report-by-exception heartbeats across a step', () => {
     expect(rbe.decide(at(START + 32_000 - TWO_HOURS))).toBe(false);
     expect(rbe.decide(at(START + 91_000 - TWO_HOURS))).toBe(true);
   });
+});
 
-  it('a stale value ages on elapsed time, not on the step', async () => {
-    const clock = new VirtualClock({ start: START });
-    const pipeline = new ChannelPipeline({ channel: { ...channel, staleAfter: 5 } });
-    onClockStep(clock, ({ stepMs }) => pipeline.rebase(stepMs));
-    pipeline.process({ time: clock.now(), value: 20 });
-    await clock.advance(1000);
-    clock.stepWall(TWO_HOURS);
-    // One second after the last good value: the failed read repeats it as stale, not as bad.
-    expect(pipeline.process({ time: clock.now(), error: new Error('NAK') }).sample.quality.level).toBe('uncertain');
-    clock.stepWall(-2 * TWO_HOURS);
-    await clock.advance(5000);
-    // Six seconds: too old, however far the wall clock went back.
-    expect(pipeline.process({ time: clock.now(), error: new Error('NAK') }).sample.quality.level).toBe('bad');
+describe('stale values of a Device across a step', () => {
+  it.each(STEPS)('$name: a BME280 failing after the step repeats its last value as stale for staleAfter (3 s), then reads bad', async (step) => {
+    const run = await startDevice('examples/env-node', 1, START);
+    try {
+      await run.clock.advance(5_500);
+      run.clock.stepWall(step.ms);
+      run.board.faults.inject({ target: 'i2c1@0x76', kind: 'nak', durationMs: 60_000 });
+      const from = run.samples.length;
+      await run.clock.advance(30_000);
+      const qualities = channelSamples({ ...run, samples: run.samples.slice(from) }, 'temperature').map((sample) => `${sample.quality.level}:${sample.quality.reason ?? ''}`);
+      expect(qualities).toHaveLength(30);
+      // Last good reading at 5 s; failed reads at 6, 7, 8 s are within staleAfter of it (its
+      // conversion ended after the tick), the 9 s one is not: as on a clock that never stepped.
+      expect(qualities.slice(0, 3)).toEqual(['uncertain:stale', 'uncertain:stale', 'uncertain:stale']);
+      expect(new Set(qualities.slice(3))).toEqual(new Set(['bad:sensor_fault']));
+    } finally {
+      await stopDevice(run);
+    }
+  });
+
+  it.each(STEPS)('$name: a FIFO part that stops answering shows its failure once a window (1 s), before and after the step', async (step) => {
+    const run = await startDevice('examples/motor-monitor', 1, START);
+    try {
+      await run.clock.advance(5_000);
+      run.board.faults.inject({ target: 'i2c0@0x68', kind: 'nak', durationMs: 60_000 });
+      await run.clock.advance(10_000);
+      run.clock.stepWall(step.ms);
+      const from = run.samples.length;
+      await run.clock.advance(10_000);
+      const failures = channelSamples({ ...run, samples: run.samples.slice(from) }, 'vibration-rms');
+      expect(failures.map((sample) => sample.quality.level)).toEqual(Array.from({ length: 10 }, () => 'bad'));
+    } finally {
+      await stopDevice(run);
+    }
   });
 });
 
