@@ -86,7 +86,7 @@ export class ArgumentError extends SensorkitError {
 
 /**
  * A feature needs a package that sensorkit does not install by default (the embedded MQTT broker
- * needs `aedes`, the campaign store `better-sqlite3`, TypeScript device files `ts-node`). The
+ * needs `aedes`, the update server's database `@electric-sql/pglite` or `pg`, TypeScript device files `ts-node`). The
  * message names the package and how to add it.
  *
  * @example

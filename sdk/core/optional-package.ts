@@ -4,10 +4,7 @@
  * database or a demo broker. When the package is missing, the feature that needs it fails with one
  * `MissingPackageError` line naming the package and how to add it.
  */
-import { createRequire } from 'node:module';
 import { MissingPackageError } from './errors.js';
-
-const require = createRequire(import.meta.url);
 
 /**
  * Imports an optional ES module package; throws `MissingPackageError` when it is not installed.
@@ -25,23 +22,6 @@ const require = createRequire(import.meta.url);
 export async function importOptional<Module>(name: string, feature: string, hint?: string): Promise<Module> {
   try {
     return (await import(name)) as Module;
-  } catch (error) {
-    throw missingOr(error, name, feature, hint);
-  }
-}
-
-/**
- * Loads an optional CommonJS package synchronously (for a constructor that cannot await); throws
- * `MissingPackageError` when it is not installed.
- *
- * @example
- * ```ts
- * const Database = requireOptional<SqliteConstructor>('better-sqlite3', 'the OTA campaign store')
- * ```
- */
-export function requireOptional<Module>(name: string, feature: string, hint?: string): Module {
-  try {
-    return require(name) as Module;
   } catch (error) {
     throw missingOr(error, name, feature, hint);
   }

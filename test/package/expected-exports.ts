@@ -22,7 +22,7 @@ export const EXPECTED_EXPORTS: Readonly<Record<string, readonly string[]>> = {
   './boards/emulated/firmata': ['FirmataEngine', 'FirmataPtyServer'],
   './boards/firmata': ['FirmataBoard', 'FirmataParser', 'listSerialPorts'],
   './boards/linux': ['LinuxBoard', 'listIioChannels'],
-  './ota': ['verifyEnvelope', 'signEnvelope', 'UpdateAgent', 'TrustAnchors', 'CampaignStore', 'startUpdateServer', 'ManifestError'],
+  './ota': ['verifyEnvelope', 'signEnvelope', 'UpdateAgent', 'TrustAnchors', 'FleetStore', 'openArtefactStore', 'startUpdateServer', 'ManifestError'],
   './security': ['AuditLog', 'verifyAuditLog', 'auditConfiguration', 'CommandAuthorizer', 'signWithIdentity'],
   './hil': ['RECORD_FORMAT', 'defineTestPlan', 'loadTestPlan', 'runTestPlan', 'createEmulatedTarget', 'createTarget', 'connectInstrument', 'ScpiInstrument', 'startScpiSimulator', 'SimulatedDmm', 'SimulatedCalibrator', 'SimulatedPowerSupply', 'SimulatedChamber', 'signRecord', 'verifyRecord', 'junitXml', 'renderReport', 'combineUncertainty', 'decide', 'calibrationsFromRecords'],
 };
