@@ -398,6 +398,22 @@ export class FleetStore {
   }
 
   /**
+   * The payload keys named by the envelopes of running and paused campaigns, sorted: what the
+   * device listener may serve from a folder store. Every instance reads the same answer.
+   *
+   * @example
+   * ```ts
+   * if (!(await store.servablePayloadKeys()).includes(key)) reply(404)
+   * ```
+   */
+  async servablePayloadKeys(): Promise<string[]> {
+    const { rows } = await this.#db.query<{ key: string }>(
+      "SELECT DISTINCT k.key FROM campaigns c CROSS JOIN LATERAL jsonb_array_elements_text(c.payload_keys) AS k(key) WHERE c.state IN ('running', 'paused') ORDER BY k.key",
+    );
+    return rows.map((r) => r.key);
+  }
+
+  /**
    * The fleet-wide kill switch: while stopped, no device is offered anything.
    *
    * @example

@@ -268,6 +268,18 @@ describe.each(fleetBackends())('FleetStore on $name', (backend) => {
     expect(events[2]!.detail).toMatchObject({ campaign: rollback.id, rollbackOf: id, sequence: 6, targeted: 10 });
   });
 
+  it('names the payload keys of running and paused campaigns only', async () => {
+    const store = await open();
+    await store.assign('line-3', devices(3));
+    const a = await store.createCampaign({ name: 'a', group: 'line-3', envelope: envelopeFor(image, 7, key, { uri: 'fw-7.bin' }) });
+    const b = await store.createCampaign({ name: 'b', group: 'line-3', envelope: envelopeFor(image, 8, key, { uri: 'fw-8.bin' }) });
+    await store.createCampaign({ name: 'c', group: 'line-3', envelope });
+    expect(await store.servablePayloadKeys()).toEqual(['firmware.bin', 'fw-7.bin', 'fw-8.bin']);
+    await store.pause(a.id, 'check');
+    await store.halt(b.id, 'bad');
+    expect(await store.servablePayloadKeys()).toEqual(['firmware.bin', 'fw-7.bin']);
+  });
+
   it('pause hides the offers until resume', async () => {
     const store = await open();
     await store.assign('line-3', devices(3));
