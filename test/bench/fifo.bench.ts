@@ -8,15 +8,18 @@
  * Each path runs for `--virtual-minutes` (default 10) of `VirtualClock` time, then for `--seconds`
  * (default 60) of real time on the `SystemClock` with `--neighbours` (default 1) busy neighbours:
  * child processes each spinning on a core. The FIFO path runs on the real clock twice: at the
- * normal scheduling policy, and with the event-loop thread at real-time priority (SCHED_FIFO 10,
- * set with chrt(1) on the process's main thread; skipped where not permitted, or with
+ * normal scheduling policy, and with the process at real-time priority (SCHED_FIFO 10 for all its
+ * threads, set with `chrt -a`: the event loop waits on V8's and libuv's threads at times, so
+ * raising it alone leaves a priority inversion; skipped where not permitted, or with
  * `--no-realtime`).
  *
  * Where a FIFO loss comes from: on the real clock each drain notes the time since the previous
  * one, and (Linux, /proc/thread-self/schedstat) how long the event-loop thread waited for a CPU
  * in that time and how much CPU it used. A drain gap longer than the FIFO's capacity time
  * overflows it; the notes say whether the thread was busy (event-loop stall: its CPU time fills
- * the gap) or runnable but not running (run-queue wait: other processes had the cores).
+ * the gap) or runnable but not running (run-queue wait: other processes had the cores). They also
+ * count the frames the driver read back from full FIFOs (the newest 170 after an overflow): the
+ * sampler counts those lost today, as it drops an overflow batch's frames.
  *
  * Expected is what should have arrived: for the FIFO path, every frame the part took from the FIFO
  * reset to the stop (counted on the part's own clock); for the timed path, every tick from start to
@@ -165,10 +168,10 @@ class DrainGaps {
   }
 }
 
-/** Puts the calling process's main thread under SCHED_FIFO `priority` (0: back to SCHED_OTHER); false if not permitted. */
+/** Puts every thread of this process under SCHED_FIFO `priority` (0: back to SCHED_OTHER); false if not permitted. */
 function schedulingPolicy(priority: number): boolean {
   try {
-    execFileSync('chrt', priority > 0 ? ['-f', '-p', String(priority), String(process.pid)] : ['-o', '-p', '0', String(process.pid)], { stdio: 'ignore' });
+    execFileSync('chrt', priority > 0 ? ['-a', '-f', '-p', String(priority), String(process.pid)] : ['-a', '-o', '-p', '0', String(process.pid)], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
@@ -184,12 +187,17 @@ async function elapse(clock: Clock, durationMs: number): Promise<void> {
 async function fifoPhase(label: string, clock: Clock, rateHz: number, durationMs: number): Promise<Row> {
   const { spy, board, driver } = rig(clock, { acquisition: 'fifo', rateHz, range: 4 });
   const acquisition = driver.acquisition!;
-  const gaps = new DrainGaps((acquisition.capacityFrames * 1000) / rateHz);
+  // A gap longer than the FIFO holds (less one frame period: the part's phase) overflows it.
+  const gaps = new DrainGaps(((acquisition.capacityFrames - 1) * 1000) / rateHz);
+  // Frames the driver recovered from full FIFOs (the newest 170 after an overflow), which the sampler counts lost.
+  let recovered = 0;
   if (!(clock instanceof VirtualClock)) {
     const drain = acquisition.drain.bind(acquisition);
-    acquisition.drain = () => {
+    acquisition.drain = async () => {
       gaps.drained();
-      return drain();
+      const batch = await drain();
+      if (batch.overflow) recovered += batch.frames.length;
+      return batch;
     };
   }
   const sampler = new StreamSampler({ clock });
@@ -231,7 +239,7 @@ async function fifoPhase(label: string, clock: Clock, rateHz: number, durationMs
     cpuPercent: ((used.user + used.system) / 1000 / wallMs) * 100,
     note:
       `${stats.drains} drains every ${sampler.drainIntervalMs.toFixed(1)} ms, ${stats.overflows} overflows, ${stats.gaps} gaps, ${stats.duplicates} dup., drift ${stats.driftPpm.toFixed(1)} ppm` +
-      (clock instanceof VirtualClock ? '' : `; ${gaps.describe()}; run-queue wait in all ${gaps.waitMs.toFixed(0)} ms`),
+      (clock instanceof VirtualClock ? '' : `; ${gaps.describe()}; run-queue wait in all ${gaps.waitMs.toFixed(0)} ms; of the lost, ${recovered} read back from full FIFOs`),
   };
 }
 

@@ -95,6 +95,10 @@ export class Mpu6050Fifo implements SensorClockedAcquisition<Output> {
       if (count > 0) {
         // The whole level, so that what stays in the FIFO is frame-aligned again.
         const data = await i2c.readRegister(REGISTER.fifoRw, count);
+        // A full FIFO may have overwritten more frames while it was read (still 4 bytes off, so
+        // what was read is whole frames): clear the flag that set, or the next drain would take
+        // it for a new overflow of an aligned FIFO.
+        if (skip > 0) await i2c.readRegister(REGISTER.intStatus, 1);
         const perLsb = G0 / ACCEL_RANGE[range].lsbPerG;
         for (let at = skip; at + ACCEL_FRAME_BYTES <= data.length; at += ACCEL_FRAME_BYTES) {
           frames.push({
