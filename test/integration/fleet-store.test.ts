@@ -342,6 +342,19 @@ describe.each(fleetBackends())('FleetStore on $name', (backend) => {
   });
 
   if (backend.name === 'postgres') {
+    it('says in one line when the role may not create the schema', async () => {
+      const url = await backend.url!('no-rights');
+      const admin = await openDatabase(url);
+      cleanups.push(() => admin.close());
+      await admin.query('DROP ROLE IF EXISTS reader');
+      await admin.query('CREATE ROLE reader LOGIN');
+      const db = await openDatabase(url.replace('postgres@', 'reader@'));
+      cleanups.push(() => db.close());
+      const error = await FleetStore.open(db, new VirtualClock()).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(DatabaseError);
+      expect((error as Error).message).toBe('cannot prepare the database schema: permission denied for schema public');
+    });
+
     it('migrates once when several instances start at once', async () => {
       const clients = await Promise.all([1, 2, 3, 4].map(() => backend.open('migrate-race')));
       cleanups.push(...clients.map((c) => () => c.close()));

@@ -147,6 +147,17 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
  * ```
  */
 export async function migrate(db: SqlClient): Promise<number> {
+  try {
+    return await applyMigrations(db);
+  } catch (error) {
+    if (error instanceof DatabaseError) throw error;
+    // A role without the right to create tables, a database in recovery: one line, not a stack.
+    const message = error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error);
+    throw new DatabaseError(`cannot prepare the database schema: ${message}`, { cause: error });
+  }
+}
+
+async function applyMigrations(db: SqlClient): Promise<number> {
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await tx.query('CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)');
