@@ -7,6 +7,7 @@ import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { ArgumentError, ValidationError } from '../../sdk/core/errors.js';
 import { ArtefactStoreError, FolderArtefactStore, S3ArtefactStore, openArtefactStore, type ArtefactStore } from '../../ota/server/artefacts/index.js';
@@ -271,6 +272,43 @@ describe('S3 artefact store against s3rver', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
+  it('a request has an overall deadline: an answer trickled a byte at a time is cut, one that keeps the minimum rate is not', async () => {
+    const env = (port: number) => ({ SENSORKIT_S3_ENDPOINT: `http://127.0.0.1:${port}`, AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret' });
+    // One byte every 100 ms, each pause well under the 300 ms idle limit: only the deadline
+    // (3 × 300 ms, plus 1 s per 16 KiB moved) ends it.
+    for (const status of ['200 OK', '500 Internal Server Error']) {
+      const trickle = await answeringServer(status, { chunk: 1, everyMs: 100, chunks: 1000 });
+      cleanups.push(() => trickle.close());
+      const store = openArtefactStore('s3://firmware/fw', env(trickle.port), { timeoutMs: 300 });
+      for (const operation of [() => store.get('fw.suit'), () => store.check()]) {
+        const started = performance.now();
+        const error = await failure(operation());
+        const elapsed = performance.now() - started;
+        expect(error.reason).toBe('unreachable');
+        expect(error.message).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${trickle.port}: too slow: \\d+ bytes moved in \\d+ ms, below 16384 bytes/s after 3 × 300 ms$`));
+        expect(elapsed).toBeGreaterThanOrEqual(890);
+        expect(elapsed).toBeLessThan(2500);
+      }
+    }
+    // 25 × 800 bytes, one every 40 ms: about 1 s, longer than 3 × 200 ms, at 20,000 bytes/s.
+    const steady = await answeringServer('200 OK', { chunk: 800, everyMs: 40, chunks: 25 });
+    cleanups.push(() => steady.close());
+    const store = openArtefactStore('s3://firmware/fw', { ...env(steady.port), SENSORKIT_S3_MIN_BYTES_PER_S: '4096' }, { timeoutMs: 200 });
+    const started = performance.now();
+    expect((await store.get('fw.suit')).byteLength).toBe(20_000);
+    expect(performance.now() - started).toBeGreaterThan(600);
+
+    // An endless error answer is read up to 64 KiB and answered at once, not when the deadline cuts it.
+    const endless = await answeringServer('500 Internal Server Error', { chunk: 16_384, everyMs: 5, chunks: 1_000_000 });
+    cleanups.push(() => endless.close());
+    const errorStore = openArtefactStore('s3://firmware/fw', env(endless.port), { timeoutMs: 2000 });
+    const at = performance.now();
+    const error = await failure(errorStore.get('fw.suit'));
+    expect(error.reason).toBe('server-error');
+    expect(error.message).toBe('s3://firmware/fw/fw.suit: the endpoint failed: HTTP 500');
+    expect(performance.now() - at).toBeLessThan(2000);
+  });
+
   it('a put of a large file streams it: memory grows far less than the file', async () => {
     const { store, dir } = await s3Store();
     const size = 192 * 1024 * 1024;
@@ -331,6 +369,42 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/**
+ * A TCP server that answers every request with `status` and a chunked body of `chunks` chunks of
+ * `chunk` bytes, one every `everyMs` ms (a slow endpoint, or a proxy trickling an answer).
+ */
+async function answeringServer(status: string, pace: { chunk: number; everyMs: number; chunks: number }): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+    socket.once('data', () => {
+      socket.write(`HTTP/1.1 ${status}\r\ncontent-type: application/xml\r\ntransfer-encoding: chunked\r\n\r\n`);
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (sent++ === pace.chunks) {
+          clearInterval(timer);
+          socket.end('0\r\n\r\n');
+          return;
+        }
+        socket.write(`${pace.chunk.toString(16)}\r\n${'x'.repeat(pace.chunk)}\r\n`);
+      }, pace.everyMs);
+      socket.on('close', () => clearInterval(timer));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** A TCP server that accepts connections and never answers. */

@@ -11,7 +11,7 @@ import { S3ArtefactStore } from './s3-store.js';
 import { ArtefactStoreError, checkArtefactKey, type ArtefactStore } from './store.js';
 
 export { FolderArtefactStore } from './folder-store.js';
-export { DEFAULT_S3_MAX_GET_BYTES, DEFAULT_S3_TIMEOUT_MS, MAX_SINGLE_PUT_BYTES, S3ArtefactStore, type S3StoreOptions } from './s3-store.js';
+export { DEFAULT_S3_MAX_GET_BYTES, DEFAULT_S3_MIN_BYTES_PER_S, DEFAULT_S3_TIMEOUT_MS, MAX_SINGLE_PUT_BYTES, S3ArtefactStore, type S3StoreOptions } from './s3-store.js';
 export { MAX_PRESIGN_EXPIRES_S, type AwsCredentials } from './sigv4.js';
 export { ArtefactStoreError, MAX_ARTEFACT_KEY_BYTES, checkArtefactKey, type ArtefactStore, type ArtefactStoreReason } from './store.js';
 
@@ -21,6 +21,11 @@ export interface OpenArtefactStoreOptions {
   readonly clock?: Pick<Clock, 'now'>;
   /** An S3 store's longest wait to connect and between two steps of an exchange, ms. Default `SENSORKIT_S3_TIMEOUT_MS` or 10,000. */
   readonly timeoutMs?: number;
+  /**
+   * An S3 store's slowest allowed transfer, bytes per second: a request ends within 3 × `timeoutMs`
+   * plus one second per this many bytes moved. Default `SENSORKIT_S3_MIN_BYTES_PER_S` or 16,384.
+   */
+  readonly minBytesPerSecond?: number;
 }
 
 /**
@@ -34,7 +39,9 @@ export interface OpenArtefactStoreOptions {
  *   with a dot in its name); `SENSORKIT_S3_PATH_STYLE=true|false` decides otherwise;
  * - `SENSORKIT_S3_PUBLIC_ENDPOINT`: the endpoint presigned URLs name, when devices reach the
  *   service under another address than the update server (default: the endpoint);
- * - `SENSORKIT_S3_TIMEOUT_MS`: the longest wait for the endpoint (default 10,000).
+ * - `SENSORKIT_S3_TIMEOUT_MS`: the longest wait for the endpoint (default 10,000);
+ * - `SENSORKIT_S3_MIN_BYTES_PER_S`: the slowest transfer a request may keep (default 16,384): a
+ *   request ends within 3 × the timeout plus one second per this many bytes sent and received.
  *
  * Nothing is contacted here: call `check()` before serving. Throws `ValidationError` for a
  * malformed value, `ArtefactStoreError` (`missing-credentials`) when S3 credentials are missing.
@@ -98,12 +105,8 @@ function openS3(url: string, env: NodeJS.ProcessEnv, options: OpenArtefactStoreO
     else throw new ValidationError('SENSORKIT_S3_PATH_STYLE', `${JSON.stringify(pathStyleFlag)}: expected true or false`);
   }
 
-  let timeoutMs = options.timeoutMs;
-  const timeoutText = env['SENSORKIT_S3_TIMEOUT_MS'];
-  if (timeoutMs === undefined && timeoutText) {
-    timeoutMs = Number(timeoutText);
-    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 1) throw new ValidationError('SENSORKIT_S3_TIMEOUT_MS', `${JSON.stringify(timeoutText)}: expected a whole number of milliseconds from 1`);
-  }
+  const timeoutMs = options.timeoutMs ?? wholeNumber(env, 'SENSORKIT_S3_TIMEOUT_MS', 'milliseconds');
+  const minBytesPerSecond = options.minBytesPerSecond ?? wholeNumber(env, 'SENSORKIT_S3_MIN_BYTES_PER_S', 'bytes per second');
 
   return new S3ArtefactStore({
     bucket,
@@ -114,8 +117,18 @@ function openS3(url: string, env: NodeJS.ProcessEnv, options: OpenArtefactStoreO
     pathStyle,
     ...(publicEndpoint ? { publicEndpoint } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(minBytesPerSecond !== undefined ? { minBytesPerSecond } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
   });
+}
+
+/** A variable holding a whole number from 1, or undefined when it is unset or empty. */
+function wholeNumber(env: NodeJS.ProcessEnv, variable: string, unit: string): number | undefined {
+  const text = env[variable];
+  if (!text) return undefined;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < 1) throw new ValidationError(variable, `${JSON.stringify(text)}: expected a whole number of ${unit} from 1`);
+  return value;
 }
 
 function parseEndpoint(variable: string, text: string): URL {

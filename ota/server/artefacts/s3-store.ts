@@ -9,14 +9,19 @@
  * between hashing and upload, or a body altered on a plain-HTTP endpoint, is never stored.
  * `UNSIGNED-PAYLOAD` would save one read of the file and lose both. One PUT takes up to 5 GiB.
  *
- * Every request has a bounded wait: the connection and each pause in the exchange may last at most
- * `timeoutMs` (an idle limit, so a large upload that keeps moving is not cut).
+ * Every request has two limits. The connection and each pause in the exchange may last at most
+ * `timeoutMs` (idle). And the whole request must end by its deadline: 3 × `timeoutMs`, plus one
+ * second for every `minBytesPerSecond` bytes it has moved so far (body sent and answer received),
+ * so a large transfer that keeps the minimum rate is never cut, while an endpoint or a proxy that
+ * trickles an answer (a byte now and then, each pause under the idle limit) is.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { performance } from 'node:perf_hooks';
+import { Readable } from 'node:stream';
 import type { Clock } from '../../../sdk/core/clock.js';
 import { ArgumentError } from '../../../sdk/core/errors.js';
 import { EMPTY_SHA256, presignUrl, sha256Hex, signRequest, uriEncode, type AwsCredentials } from './sigv4.js';
@@ -28,6 +33,14 @@ export const MAX_SINGLE_PUT_BYTES = 5 * 1024 ** 3;
 export const DEFAULT_S3_TIMEOUT_MS = 10_000;
 /** How long a file upload waits for `100 Continue` before it sends the body anyway, ms. */
 const CONTINUE_WAIT_MS = 1000;
+/** Default of {@link S3StoreOptions.minBytesPerSecond}. */
+export const DEFAULT_S3_MIN_BYTES_PER_S = 16 * 1024;
+/** A request's deadline is this many times `timeoutMs`, plus the time its bytes take at the minimum rate. */
+const DEADLINE_TIMEOUTS = 3;
+/** Bytes a buffer body is written in, so its progress counts towards the deadline as it is sent. */
+const BODY_SLICE_BYTES = 64 * 1024;
+/** How much of an answer other than a whole-object read is kept (an S3 error document is far smaller), bytes. */
+const MAX_ERROR_BODY_BYTES = 65_536;
 /** Default of {@link S3StoreOptions.maxGetBytes}. */
 export const DEFAULT_S3_MAX_GET_BYTES = 64 * 1024 ** 2;
 
@@ -49,6 +62,12 @@ export interface S3StoreOptions {
   readonly publicEndpoint?: URL;
   /** Longest wait to connect and between two steps of an exchange, ms. Default 10,000. */
   readonly timeoutMs?: number;
+  /**
+   * The slowest transfer a request is allowed, bytes per second: a request must end within
+   * 3 × `timeoutMs` plus one second per `minBytesPerSecond` bytes it has sent and received.
+   * Default 16,384 (16 KiB/s).
+   */
+  readonly minBytesPerSecond?: number;
   /** Signing time (presigned URLs start at `now()`). Default the system's. */
   readonly clock?: Pick<Clock, 'now'>;
   /** Largest object `get()` reads, bytes. Default 64 MiB. */
@@ -89,6 +108,7 @@ export class S3ArtefactStore implements ArtefactStore {
   readonly #timeoutMs: number;
   readonly #clock: Pick<Clock, 'now'>;
   readonly #maxGetBytes: number;
+  readonly #minBytesPerSecond: number;
 
   constructor(options: S3StoreOptions) {
     this.bucket = options.bucket;
@@ -101,6 +121,7 @@ export class S3ArtefactStore implements ArtefactStore {
     this.#credentials = options.credentials;
     this.#timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? DEFAULT_S3_TIMEOUT_MS);
     this.#maxGetBytes = positiveInteger('maxGetBytes', options.maxGetBytes ?? DEFAULT_S3_MAX_GET_BYTES);
+    this.#minBytesPerSecond = positiveInteger('minBytesPerSecond', options.minBytesPerSecond ?? DEFAULT_S3_MIN_BYTES_PER_S);
     this.#clock = options.clock ?? { now: () => Date.now() };
   }
 
@@ -176,7 +197,11 @@ export class S3ArtefactStore implements ArtefactStore {
     return new URL(`${endpoint.protocol}//${host}${path}`);
   }
 
-  /** One signed exchange. Resolves any HTTP answer; rejects only when there is none (unreachable, timed out) or a local file fails. */
+  /**
+   * One signed exchange. Resolves any HTTP answer; a 200 answer's body may have up to `maxBody`
+   * bytes (a larger one is `too-large`), any other is cut at {@link MAX_ERROR_BODY_BYTES};
+   * rejects only when there is none (unreachable, idle or past the deadline) or a local file fails.
+   */
   async #send(method: string, objectKey: string, options: { body?: Body; payloadHash: string; headers?: Record<string, string>; maxBody?: number }): Promise<Exchange> {
     const url = this.#url(objectKey);
     const signed = signRequest({ method, url, headers: options.headers ?? {}, payloadHash: options.payloadHash, credentials: this.#credentials, region: this.region, now: this.#clock.now() });
@@ -188,42 +213,71 @@ export class S3ArtefactStore implements ArtefactStore {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const where = this.endpoint.origin;
     const timeoutMs = this.#timeoutMs;
-    const maxBody = options.maxBody ?? 65_536;
+    const minRate = this.#minBytesPerSecond;
     return new Promise<Exchange>((resolve, reject) => {
       let settled = false;
-      const fail = (error: ArtefactStoreError): void => {
-        if (settled) return;
+      // The deadline, on the monotonic clock: a wall-time step neither cuts nor extends a request.
+      const startedAt = performance.now();
+      let moved = 0;
+      const overdue = (): void => {
+        const elapsed = performance.now() - startedAt;
+        const left = DEADLINE_TIMEOUTS * timeoutMs + (moved * 1000) / minRate - elapsed;
+        if (left > 0) {
+          deadline = setTimeout(overdue, Math.ceil(left));
+          return;
+        }
+        fail(new ArtefactStoreError('unreachable', where, `too slow: ${moved} bytes moved in ${Math.round(elapsed)} ms, below ${minRate} bytes/s after ${DEADLINE_TIMEOUTS} × ${timeoutMs} ms`));
+      };
+      let deadline = setTimeout(overdue, DEADLINE_TIMEOUTS * timeoutMs);
+      const settle = (): boolean => {
+        if (settled) return false;
         settled = true;
+        clearTimeout(deadline);
+        return true;
+      };
+      const fail = (error: ArtefactStoreError): void => {
+        if (!settle()) return;
         request.destroy();
         reject(error);
+      };
+      const answer = (response: IncomingMessage, chunks: Buffer[]): void => {
+        if (!settle()) return;
+        // A body not (fully) sent, or an answer not read to its end, leaves the connection unusable: close it.
+        if (!request.writableFinished || !response.complete) request.destroy();
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) });
       };
       const request = send({ method, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || undefined, path: signed.pathAndQuery, headers, timeout: timeoutMs }, (response) => {
         const chunks: Buffer[] = [];
         let received = 0;
+        const wholeLimit = response.statusCode === 200 ? options.maxBody : undefined;
+        const maxBody = wholeLimit ?? MAX_ERROR_BODY_BYTES;
         response.on('data', (chunk: Buffer) => {
           received += chunk.byteLength;
+          moved += chunk.byteLength;
           if (received > maxBody) {
-            if (response.statusCode === 200 && method === 'GET' && options.maxBody !== undefined) {
+            if (wholeLimit !== undefined) {
               fail(new ArtefactStoreError('too-large', `s3://${this.bucket}/${objectKey}`, `larger than ${maxBody} bytes, the most a whole-object read takes`));
+              return;
             }
-            return; // an error body past the limit: keep what was read, drop the rest
+            // Any other answer past the limit (an error document): what was read is enough.
+            chunks.push(chunk.subarray(0, chunk.byteLength - (received - maxBody)));
+            answer(response, chunks);
+            return;
           }
           chunks.push(chunk);
         });
-        response.on('end', () => {
-          if (settled) return;
-          settled = true;
-          // A body not (fully) sent leaves the connection unusable: close it.
-          if (!request.writableFinished) request.destroy();
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) });
-        });
+        response.on('end', () => answer(response, chunks));
         response.on('error', (error) => fail(unreachable(where, error)));
+        response.on('close', () => fail(new ArtefactStoreError('unreachable', where, 'the connection closed before the answer was complete')));
       });
       request.on('timeout', () => fail(new ArtefactStoreError('unreachable', where, `no answer within ${timeoutMs} ms`)));
       request.on('error', (error) => fail(unreachable(where, error)));
       if (body === undefined) request.end();
-      else if (body instanceof Uint8Array) request.end(body);
-      else {
+      else if (body instanceof Uint8Array) {
+        const source = Readable.from(slices(body), { objectMode: false });
+        source.on('data', (chunk: Uint8Array) => (moved += chunk.byteLength));
+        source.pipe(request);
+      } else {
         // `Expect: 100-continue` (RFC 9110 §10.1.1): the endpoint refuses a bad signature or a
         // missing bucket before the body is sent, and the refusal is read, not lost to a reset.
         let started = false;
@@ -239,7 +293,10 @@ export class S3ArtefactStore implements ArtefactStore {
           // here, one whose bytes changed by S3 (the signed SHA-256 no longer matches).
           const file = createReadStream(body.path, { start: 0, end: body.size - 1 });
           let sent = 0;
-          file.on('data', (chunk) => (sent += chunk.length));
+          file.on('data', (chunk) => {
+            sent += chunk.length;
+            moved += chunk.length;
+          });
           file.on('end', () => {
             if (sent !== body.size) fail(new ArtefactStoreError('io', body.path, `changed while it was uploaded: ${sent} of ${body.size} bytes`));
           });
@@ -297,6 +354,11 @@ function xmlField(xml: string, name: string): string | undefined {
     .replace(/&apos;/g, "'")
     .replace(/&amp;/g, '&');
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** A buffer in slices of at most {@link BODY_SLICE_BYTES} (views, not copies). */
+function* slices(body: Uint8Array): Generator<Uint8Array> {
+  for (let at = 0; at < body.byteLength; at += BODY_SLICE_BYTES) yield body.subarray(at, Math.min(at + BODY_SLICE_BYTES, body.byteLength));
 }
 
 function unreachable(where: string, error: Error): ArtefactStoreError {
