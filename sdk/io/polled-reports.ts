@@ -3,9 +3,11 @@
  * boards are, where a Firmata board pushes its reports): once per sampling interval, on the
  * board's clock, every reporting analog channel in channel order, then every continuous I2C read.
  * The loop runs only while something reports, at absolute times, so the cadence does not drift
- * however late a callback runs.
+ * however late a callback runs. Those times are kept on steady time: a wall-time step the clock
+ * follows neither fires the intervals it skipped at once nor pauses the loop for as long.
  */
 import type { Clock, Timer } from '../core/clock.js';
+import { steadyNow } from '../core/wall-clock-watch.js';
 import type { IoPin } from './board.js';
 import type { AnalogPinDefinition } from './board-definitions.js';
 import type { IoRead } from './io-plugin-args.js';
@@ -39,6 +41,7 @@ export class PolledReports {
   readonly #continuous: IoRead[] = [];
   #intervalMs: number;
   #timer: Timer | undefined;
+  /** When the next report is due, on the clock's steady time. */
   #nextAt = 0;
   #closed = false;
 
@@ -62,8 +65,8 @@ export class PolledReports {
   /** Starts the loop (the first reports one interval from now) unless it runs. */
   start(): void {
     if (this.#timer !== undefined || this.#closed) return;
-    this.#nextAt = this.#options.clock.now() + this.#intervalMs;
-    this.#timer = this.#options.clock.schedule(this.#nextAt, () => this.#report());
+    this.#nextAt = steadyNow(this.#options.clock) + this.#intervalMs;
+    this.#schedule();
   }
 
   /** A new interval; a running loop restarts from now. */
@@ -94,6 +97,12 @@ export class PolledReports {
     for (const read of [...this.#continuous]) this.#options.read(read);
     if (!active || this.#closed) return;
     this.#nextAt += this.#intervalMs;
-    this.#timer = this.#options.clock.schedule(this.#nextAt, () => this.#report());
+    this.#schedule();
+  }
+
+  /** Arms the next report on the clock's current time base. */
+  #schedule(): void {
+    const clock = this.#options.clock;
+    this.#timer = clock.schedule(this.#nextAt + (clock.steppedMs ?? 0), () => this.#report());
   }
 }

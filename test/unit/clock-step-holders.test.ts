@@ -6,6 +6,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SystemClock, VirtualClock, type ClockStep } from '../../sdk/core/clock.js';
 import { ArgumentError } from '../../sdk/core/errors.js';
 import { Sampler } from '../../sdk/sampling/sampler.js';
+import { steadyNow } from '../../sdk/core/wall-clock-watch.js';
+import { ARDUINO_UNO } from '../../sdk/io/board-definitions.js';
+import { EmulatedBoard, constant } from '../../boards/emulated/index.js';
+import { Mpu6050Peripheral } from '../../boards/emulated/parts/index.js';
 
 const START = Date.UTC(2026, 2, 1, 8);
 const TWO_HOURS = 2 * 3600_000;
@@ -113,5 +117,26 @@ describe('the step threshold', () => {
     }
     expect(steps).toEqual([]);
     expect(new VirtualClock({ stepThresholdMs: 10 }).stepWall(11)).toMatchObject({ stepMs: 11 });
+  });
+});
+
+describe('the report loop of a polled board across a step', () => {
+  it.each([TWO_HOURS, -TWO_HOURS, 600])('%d ms: analog and continuous I2C reports keep their 19 ms cadence (no burst, no pause)', async (stepMs) => {
+    const clock = new VirtualClock({ start: START });
+    const board = new EmulatedBoard({ definition: ARDUINO_UNO, clock, seed: 1 });
+    board.attachAnalog('A0', constant(2.5));
+    board.attachI2c(new Mpu6050Peripheral({ address: 0x68, acceleration: { z: constant(9.80665) } }));
+    const analog: number[] = [];
+    const i2c: number[] = [];
+    board.analogRead(0, () => analog.push(steadyNow(clock) - START));
+    board.i2cConfig({});
+    board.i2cRead(0x68, 0x75, 1, () => i2c.push(steadyNow(clock) - START));
+    await clock.advance(1000);
+    clock.stepWall(stepMs);
+    await clock.advance(1000);
+    await board.close();
+    const cadence = Array.from({ length: Math.floor(2000 / 19) }, (_, i) => 19 * (i + 1));
+    expect(analog).toEqual(cadence);
+    expect(i2c).toEqual(cadence);
   });
 });
