@@ -3,6 +3,7 @@
  * on 127.0.0.1 with every V4 signature checked (test/support/s3.ts).
  */
 import { createHash } from 'node:crypto';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -309,6 +310,32 @@ describe('S3 artefact store against s3rver', () => {
     expect(performance.now() - at).toBeLessThan(2000);
   });
 
+  it('a put refused part-way through the body, or cut there, has closed its file when it settles', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'fw.bin');
+    await writeFile(file, bytes(8 * 1024 * 1024, 11));
+    const descriptorsOn = (path: string): number =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === path;
+        } catch {
+          return false;
+        }
+      }).length;
+    // After `100 Continue`: a 500 once 256 KiB arrived (a quota, a proxy's limit), or silence (the idle limit).
+    for (const mode of ['refuses', 'stalls'] as const) {
+      const endpoint = await midBodyServer(mode, 256 * 1024);
+      cleanups.push(() => endpoint.close());
+      const env = { SENSORKIT_S3_ENDPOINT: `http://127.0.0.1:${endpoint.port}`, AWS_ACCESS_KEY_ID: 'AKID', AWS_SECRET_ACCESS_KEY: 'secret' };
+      const store = openArtefactStore('s3://firmware/fw', env, { timeoutMs: 300 });
+      for (let i = 0; i < 3; i++) {
+        const error = await failure(store.put(`fw-${i}.bin`, file));
+        expect(error.reason).toBe(mode === 'refuses' ? 'server-error' : 'unreachable');
+        expect(descriptorsOn(file)).toBe(0);
+      }
+    }
+  });
+
   it('a put of a large file streams it: memory grows far less than the file', async () => {
     const { store, dir } = await s3Store();
     const size = 192 * 1024 * 1024;
@@ -393,6 +420,39 @@ async function answeringServer(status: string, pace: { chunk: number; everyMs: n
         socket.write(`${pace.chunk.toString(16)}\r\n${'x'.repeat(pace.chunk)}\r\n`);
       }, pace.everyMs);
       socket.on('close', () => clearInterval(timer));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * A TCP server that answers `100 Continue` to every request, then, once `after` bytes arrived,
+ * either refuses with a 500 and closes (`refuses`) or stops reading and stays silent (`stalls`).
+ */
+async function midBodyServer(mode: 'refuses' | 'stalls', after: number): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+    let received = 0;
+    socket.on('data', (chunk: Buffer) => {
+      if (received === 0) socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+      received += chunk.byteLength;
+      if (received <= after) return;
+      socket.removeAllListeners('data');
+      if (mode === 'stalls') return void socket.pause();
+      const body = '<Error><Code>InternalError</Code></Error>';
+      socket.end(`HTTP/1.1 500 Internal Server Error\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -16,7 +16,7 @@
  * trickles an answer (a byte now and then, each pause under the idle limit) is.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -229,23 +229,29 @@ export class S3ArtefactStore implements ArtefactStore {
         fail(new ArtefactStoreError('unreachable', where, `too slow: ${moved} bytes moved in ${Math.round(elapsed)} ms, below ${minRate} bytes/s after ${DEADLINE_TIMEOUTS} × ${timeoutMs} ms`));
       };
       let deadline = setTimeout(overdue, DEADLINE_TIMEOUTS * timeoutMs);
-      const settle = (): boolean => {
-        if (settled) return false;
+      // The file being uploaded. A pipe whose destination is destroyed only unpipes: the stream
+      // would keep its descriptor open (it closes by itself only at its end or on an error).
+      let file: ReadStream | undefined;
+      /** Settles once: stops the deadline, closes the file, then `then` (after the file's descriptor is closed). */
+      const settle = (then: () => void): void => {
+        if (settled) return;
         settled = true;
         clearTimeout(deadline);
-        return true;
+        if (file === undefined || file.closed) return then();
+        file.once('close', then);
+        file.destroy();
       };
-      const fail = (error: ArtefactStoreError): void => {
-        if (!settle()) return;
-        request.destroy();
-        reject(error);
-      };
-      const answer = (response: IncomingMessage, chunks: Buffer[]): void => {
-        if (!settle()) return;
-        // A body not (fully) sent, or an answer not read to its end, leaves the connection unusable: close it.
-        if (!request.writableFinished || !response.complete) request.destroy();
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) });
-      };
+      const fail = (error: ArtefactStoreError): void =>
+        settle(() => {
+          request.destroy();
+          reject(error);
+        });
+      const answer = (response: IncomingMessage, chunks: Buffer[]): void =>
+        settle(() => {
+          // A body not (fully) sent, or an answer not read to its end, leaves the connection unusable: close it.
+          if (!request.writableFinished || !response.complete) request.destroy();
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) });
+        });
       const request = send({ method, hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || undefined, path: signed.pathAndQuery, headers, timeout: timeoutMs }, (response) => {
         const chunks: Buffer[] = [];
         let received = 0;
@@ -291,7 +297,7 @@ export class S3ArtefactStore implements ArtefactStore {
           }
           // At most the announced length is sent; a file that shrank since it was hashed is caught
           // here, one whose bytes changed by S3 (the signed SHA-256 no longer matches).
-          const file = createReadStream(body.path, { start: 0, end: body.size - 1 });
+          file = createReadStream(body.path, { start: 0, end: body.size - 1 });
           let sent = 0;
           file.on('data', (chunk) => {
             sent += chunk.length;
