@@ -134,12 +134,26 @@ export class FleetStore {
     return new FleetStore(db, clock, options);
   }
 
-  /** The database under the store (for tests and diagnostics). */
+  /**
+   * The database under the store (for tests and diagnostics).
+   *
+   * @example
+   * ```ts
+   * await store.db.query('SELECT count(*) FROM audit')
+   * ```
+   */
   get db(): SqlClient {
     return this.#db;
   }
 
-  /** Closes the database. */
+  /**
+   * Closes the database the store was opened on.
+   *
+   * @example
+   * ```ts
+   * await store.close()
+   * ```
+   */
   async close(): Promise<void> {
     await this.#db.close();
   }

@@ -28,7 +28,14 @@ export interface TestPostgres {
   stop(): Promise<void>;
 }
 
-/** The directory with initdb and pg_ctl, or undefined (a failure under SENSORKIT_REQUIRE_PEERS=1). */
+/**
+ * The directory with initdb and pg_ctl, or undefined (a failure under SENSORKIT_REQUIRE_PEERS=1).
+ *
+ * @example
+ * ```ts
+ * if (findPostgres() === undefined) console.log('PGlite only')
+ * ```
+ */
 export function findPostgres(): string | undefined {
   const dir = BIN_DIRS.find((d) => existsSync(join(d, 'initdb')) && existsSync(join(d, 'pg_ctl')));
   if (dir === undefined && PEERS_REQUIRED) throw new Error('postgresql is required (SENSORKIT_REQUIRE_PEERS=1) but not installed: apt-get install -y postgresql');

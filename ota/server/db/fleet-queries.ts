@@ -32,7 +32,14 @@ export interface CampaignRow {
 /** A change of one counter. */
 export type Delta = { wave: number; state: AssignmentState; n: number };
 
-/** Counts of every state, zero. */
+/**
+ * Counts of every state, zero.
+ *
+ * @example
+ * ```ts
+ * zeroCounts().confirmed // 0
+ * ```
+ */
 export function zeroCounts(): Record<AssignmentState, number> {
   return Object.fromEntries(ASSIGNMENT_STATES.map((s) => [s, 0])) as Record<AssignmentState, number>;
 }
@@ -89,7 +96,14 @@ export const RELEASE_SQL = `WITH picked AS (
 /** A campaign's columns but its envelope (read once per campaign, see `#cached`). */
 export const CAMPAIGN_COLUMNS = 'id, name, kind, rollback_of, sequence, policy, wave_count, state, reason, open_wave, health_wave, targeted, rate_epoch, rate_minute, rate_released';
 
-/** A campaign's counters summed over their shards, as JSON columns; `id` is the SQL of the campaign id. */
+/**
+ * A campaign's counters summed over their shards, as JSON columns; `id` is the SQL of the campaign id.
+ *
+ * @example
+ * ```ts
+ * await db.query(`SELECT ${figuresColumns('$1')}`, [3])
+ * ```
+ */
 export function figuresColumns(id: string): string {
   return `(SELECT coalesce(json_agg(json_build_array(wave, state, n, updated_at)), '[]'::json)
     FROM (SELECT wave, state, sum(n)::int AS n, max(updated_at) AS updated_at FROM counters WHERE campaign_id = ${id} GROUP BY wave, state) k) AS counters,
@@ -105,6 +119,15 @@ export interface FiguresRow {
   failures: [FailureType, number][] | string;
 }
 
+/**
+ * Per-wave counts, failures by type and the last success (up to `upToWave`) from the JSON
+ * columns of {@link figuresColumns}.
+ *
+ * @example
+ * ```ts
+ * figuresOf({ counters: [[0, 'confirmed', 2, 1000]], failures: [] }, 1, 0).lastSuccessAt // 1000
+ * ```
+ */
 export function figuresOf(row: FiguresRow, waveCount: number, upToWave: number): { waveCounts: WaveCounts; failures: Record<FailureType, number>; lastSuccessAt: number | undefined } {
   const waveCounts: WaveCounts = Array.from({ length: waveCount }, () => zeroCounts());
   let lastSuccessAt: number | undefined;
@@ -124,14 +147,28 @@ export function figuresOf(row: FiguresRow, waveCount: number, upToWave: number):
 /** Counter shards written by device reports (1…REPORT_SHARDS); shard 0 is the scheduler's and the operator's. */
 export const REPORT_SHARDS = 16;
 
-/** The counter shard of a device's reports: 1 + FNV-1a of its id mod {@link REPORT_SHARDS}. */
+/**
+ * The counter shard of a device's reports: 1 + FNV-1a of its id mod {@link REPORT_SHARDS}.
+ *
+ * @example
+ * ```ts
+ * shardOf('en-1-SN1') // a number from 1 to 16, always the same for this id
+ * ```
+ */
 export function shardOf(deviceId: string): number {
   let hash = 0x811c9dc5;
   for (let i = 0; i < deviceId.length; i++) hash = Math.imul(hash ^ deviceId.charCodeAt(i), 0x01000193) >>> 0;
   return 1 + (hash % REPORT_SHARDS);
 }
 
-/** Deltas merged per (wave, state) and sorted, zeros dropped: every writer locks counter rows in one order. */
+/**
+ * Deltas merged per (wave, state) and sorted, zeros dropped: every writer locks counter rows in one order.
+ *
+ * @example
+ * ```ts
+ * mergeDeltas([{ wave: 0, state: 'offered', n: 1 }, { wave: 0, state: 'offered', n: -1 }]) // []
+ * ```
+ */
 export function mergeDeltas(deltas: readonly Delta[]): Delta[] {
   const merged = new Map<string, Delta>();
   for (const d of deltas) {
@@ -147,13 +184,28 @@ export const COUNTERS_UPSERT = `INSERT INTO counters (campaign_id, wave, state, 
   SELECT $1, w, s, $6, n, $5 FROM unnest($2::int[], $3::text[], $4::int[]) WITH ORDINALITY AS t(w, s, n, i) ORDER BY i
   ON CONFLICT (campaign_id, wave, state, shard) DO UPDATE SET n = counters.n + excluded.n, updated_at = CASE WHEN excluded.n > 0 THEN excluded.updated_at ELSE counters.updated_at END`;
 
-/** Adds deltas to shard 0 of the counters in one statement. */
+/**
+ * Adds deltas to shard 0 of the counters in one statement.
+ *
+ * @example
+ * ```ts
+ * await applyDeltas(tx, 3, [{ wave: 0, state: 'pending', n: -5 }, { wave: 0, state: 'offered', n: 5 }], now)
+ * ```
+ */
 export async function applyDeltas(tx: SqlClient, campaignId: number, deltas: readonly Delta[], now: number): Promise<void> {
   const rows = mergeDeltas(deltas);
   if (rows.length === 0) return;
   await tx.query(COUNTERS_UPSERT, [campaignId, rows.map((d) => d.wave), rows.map((d) => d.state), rows.map((d) => d.n), now, 0]);
 }
 
+/**
+ * Adds `n` failures of one type to shard 0 of the failure counters.
+ *
+ * @example
+ * ```ts
+ * await applyFailureDeltas(tx, 3, 'timeout', 12)
+ * ```
+ */
 export async function applyFailureDeltas(tx: SqlClient, campaignId: number, failure: FailureType, n: number): Promise<void> {
   await tx.query('INSERT INTO failure_counters (campaign_id, failure, shard, n) VALUES ($1, $2, 0, $3) ON CONFLICT (campaign_id, failure, shard) DO UPDATE SET n = failure_counters.n + excluded.n', [campaignId, failure, n]);
 }

@@ -58,7 +58,14 @@ export function rateBudget(rate: ReleaseRate, minute: number): number {
   return Math.min(rate.cap, Math.floor(rate.start * rate.factor ** Math.min(minute, 1000)));
 }
 
-/** Sum of some states over some waves. */
+/**
+ * Sum of some states over the waves up to `upToWave`.
+ *
+ * @example
+ * ```ts
+ * sum(counts, SUCCESS, 0) // confirmed + current in wave 0
+ * ```
+ */
 export function sum(counts: WaveCounts, states: readonly AssignmentState[], upToWave = Infinity): number {
   let total = 0;
   counts.forEach((wave, i) => {

@@ -114,7 +114,15 @@ export async function release(tx: SqlClient, id: number, policy: RolloutPolicy, 
   return total;
 }
 
-/** A stored policy: checked when the campaign was created, read back as it was written. */
+/**
+ * A stored policy: checked when the campaign was created, read back as it was written (defaults
+ * filled in for fields a later version added).
+ *
+ * @example
+ * ```ts
+ * storedPolicy(row.policy).waves // [10, 90]
+ * ```
+ */
 export function storedPolicy(value: unknown): RolloutPolicy {
   const stored = (typeof value === 'string' ? JSON.parse(value) : value) as Partial<RolloutPolicy>;
   return Object.freeze({ ...DEFAULT_POLICY, ...stored });
