@@ -10,6 +10,7 @@ import { steadyNow } from '../../sdk/core/wall-clock-watch.js';
 import { ARDUINO_UNO } from '../../sdk/io/board-definitions.js';
 import { EmulatedBoard, constant } from '../../boards/emulated/index.js';
 import { Mpu6050Peripheral } from '../../boards/emulated/parts/index.js';
+import { LoginThrottle } from '../../sdk/transport/opcua/login-throttle.js';
 
 const START = Date.UTC(2026, 2, 1, 8);
 const TWO_HOURS = 2 * 3600_000;
@@ -138,5 +139,46 @@ describe('the report loop of a polled board across a step', () => {
     const cadence = Array.from({ length: Math.floor(2000 / 19) }, (_, i) => 19 * (i + 1));
     expect(analog).toEqual(cadence);
     expect(i2c).toEqual(cadence);
+  });
+});
+
+describe('OPC UA login lockouts across a step', () => {
+  const attacker = { user: 'operator', address: '192.0.2.7' };
+  const options = { lockoutAfter: 3, lockoutMs: 300_000, freeFailures: 0, delayMs: 0, maxDelayMs: 0 };
+
+  it.each([TWO_HOURS, -TWO_HOURS, 600])('%d ms: a 5 min lockout ends 5 min after it began, failures are forgotten 5 min after the last', async (stepMs) => {
+    const clock = new VirtualClock({ start: START });
+    const throttle = new LoginThrottle({ ...options, clock }, () => undefined);
+    for (let i = 0; i < 3; i++) await throttle.failed(attacker, 'wrong password');
+    await clock.advance(60_000);
+    clock.stepWall(stepMs);
+    expect(throttle.gate(attacker)).toEqual({ locked: true, remainingMs: 240_000 });
+    await clock.advance(239_999);
+    expect(throttle.gate(attacker)).toEqual({ locked: true, remainingMs: 1 });
+    await clock.advance(1);
+    expect(throttle.gate(attacker)).toEqual({ locked: false });
+    // Two failures in a row, a step, then one more within 5 min of the last: the third locks again (for 10 min).
+    const other = { user: 'maintenance', address: '192.0.2.8' };
+    await throttle.failed(other, 'wrong password');
+    await throttle.failed(other, 'wrong password');
+    await clock.advance(100_000);
+    clock.stepWall(-stepMs);
+    await throttle.failed(other, 'wrong password');
+    expect(throttle.gate(other)).toEqual({ locked: true, remainingMs: 300_000 });
+  });
+
+  it.each([TWO_HOURS, -TWO_HOURS])('%d ms on the default system clock (as the OPC UA server builds it): the lockout keeps its 5 min', async (stepMs) => {
+    const wallNow = Date.now.bind(Date);
+    let offset = 0;
+    vi.spyOn(Date, 'now').mockImplementation(() => wallNow() + offset);
+    const throttle = new LoginThrottle({ ...options, lockoutAfter: 1, delayMs: 1, maxDelayMs: 1 }, () => undefined);
+    await throttle.failed(attacker, 'wrong password');
+    offset = stepMs;
+    // Another client's failed login arms its answer delay: the clock compares with the wall clock and re-bases.
+    await throttle.failed({ user: 'someone', address: '192.0.2.8' }, 'wrong password');
+    const gate = throttle.gate(attacker);
+    expect(gate.locked).toBe(true);
+    expect(gate.locked && gate.remainingMs).toBeGreaterThan(290_000);
+    expect(gate.locked && gate.remainingMs).toBeLessThanOrEqual(300_000);
   });
 });

@@ -14,6 +14,7 @@
  */
 import { ArgumentError } from '../../core/errors.js';
 import { SystemClock, type Clock } from '../../core/clock.js';
+import { steadyNow } from '../../core/wall-clock-watch.js';
 import { cut } from '../../core/check.js';
 
 /** Options of {@link LoginThrottle}; every field has a default. */
@@ -30,7 +31,10 @@ export interface LoginThrottleOptions {
   readonly lockoutMs?: number;
   /** Longest lockout, reached by doubling `lockoutMs` at each further lockout, ms. Default 3 600 000 (1 h). */
   readonly maxLockoutMs?: number;
-  /** Time of the counts and delays. Default the system clock. */
+  /**
+   * Time of the counts and delays. Default the system clock. Lockouts and failure ages are
+   * measured on its steady time: a wall-time step neither ends a lockout nor lengthens it.
+   */
   readonly clock?: Clock;
 }
 
@@ -46,6 +50,7 @@ export interface LoginAttempt {
 /** What the throttle decided before the password is checked. */
 export type LoginGate = { readonly locked: false } | { readonly locked: true; readonly remainingMs: number };
 
+/** One user name's or client's record; its times are on the clock's steady time. */
 interface Count {
   failures: number;
   lastFailureAt: number;
@@ -91,7 +96,7 @@ export class LoginThrottle {
 
   /** Whether the attempt's user name or client is locked out now (its password is then not checked). */
   gate(attempt: LoginAttempt): LoginGate {
-    const now = this.#clock.now();
+    const now = steadyNow(this.#clock);
     let until = 0;
     for (const key of keysOf(attempt)) until = Math.max(until, this.#current(key, now)?.lockedUntil ?? 0);
     return until > now ? { locked: true, remainingMs: until - now } : { locked: false };
@@ -107,7 +112,7 @@ export class LoginThrottle {
    * resolves when its answer may go out (after the delay its count has earned).
    */
   failed(attempt: LoginAttempt, reason: string): Promise<void> {
-    const now = this.#clock.now();
+    const now = steadyNow(this.#clock);
     let failures = 0;
     let lockedFor = 0;
     let lockouts = 0;
