@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
-import { mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,6 +90,43 @@ describe('folder artefact store', () => {
     expect((store as FolderArtefactStore).pathOf('images/fw 2+ü.bin')).toBe(join(root, 'images', 'fw 2+ü.bin'));
     await expect(stat(join(dir, 'escape.bin'))).rejects.toThrow();
     expect(openArtefactStore(`file://${root}`)).toBeInstanceOf(FolderArtefactStore);
+  });
+
+  it('refuses, with one line, to read, stat or write through a symbolic link that leads out of the folder', async () => {
+    const dir = await tempDir();
+    const root = join(dir, 'store');
+    const outside = join(dir, 'outside');
+    await mkdir(join(root, 'real'), { recursive: true });
+    await mkdir(outside);
+    await writeFile(join(outside, 'secret.bin'), 'private');
+    await symlink(outside, join(root, 'images')); // a directory link out of the folder
+    await symlink(join(outside, 'secret.bin'), join(root, 'real', 'linked.bin')); // a file link out of it
+    await symlink(join(dir, 'nowhere'), join(root, 'dangling')); // a link to nothing
+    const store = new FolderArtefactStore(root);
+    const refused = (error: ArtefactStoreError, path: string): void => {
+      expect(error.reason).toBe('io');
+      expect(error.message).toBe(`${path}: refused: a symbolic link leads out of the artefact folder`);
+    };
+    refused(await failure(store.get('images/secret.bin')), join(root, 'images', 'secret.bin'));
+    refused(await failure(store.head('images/secret.bin')), join(root, 'images', 'secret.bin'));
+    refused(await failure(store.get('real/linked.bin')), join(root, 'real', 'linked.bin'));
+    refused(await failure(store.put('images/planted.bin', Buffer.from('x'))), join(root, 'images', 'planted.bin'));
+    refused(await failure(store.put('images/deeper/planted.bin', Buffer.from('x'))), join(root, 'images', 'deeper', 'planted.bin'));
+    refused(await failure(store.put('dangling/planted.bin', Buffer.from('x'))), join(root, 'dangling', 'planted.bin'));
+    expect((await readdir(outside)).sort()).toEqual(['secret.bin']);
+    await expect(stat(join(dir, 'nowhere'))).rejects.toThrow();
+
+    // A link that stays inside the folder is followed; a put replaces a file link, never writes through it.
+    await symlink(join(root, 'real'), join(root, 'alias'));
+    await store.put('alias/fw.bin', Buffer.from('inside'));
+    expect(await readFile(join(root, 'real', 'fw.bin'), 'utf8')).toBe('inside');
+    expect(await store.head('alias/fw.bin')).toEqual({ size: 6 });
+    await store.put('real/linked.bin', Buffer.from('replaced'));
+    expect(await readFile(join(outside, 'secret.bin'), 'utf8')).toBe('private');
+    expect(Buffer.from(await store.get('real/linked.bin')).toString()).toBe('replaced');
+    // The folder itself may be a link.
+    await symlink(root, join(dir, 'store-link'));
+    expect(Buffer.from(await new FolderArtefactStore(join(dir, 'store-link')).get('alias/fw.bin')).toString()).toBe('inside');
   });
 
   it('one line when the folder cannot be used or a file to put does not exist', async () => {
