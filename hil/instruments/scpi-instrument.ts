@@ -83,7 +83,11 @@ export class ScpiInstrument implements Instrument {
   readonly timeoutMs: number;
   readonly #link: ScpiLink;
   readonly #clock: Clock;
-  readonly #timers = new SystemClock({ precisionWindowMs: 0 });
+  /**
+   * The answer timeouts: pure durations, on a clock that keeps the time base of its start, so that
+   * a wall-time step neither times a query out at once nor lets an unanswered one wait for hours.
+   */
+  readonly #timers = new SystemClock({ precisionWindowMs: 0, stepThresholdMs: Infinity });
   readonly #options: ScpiInstrumentOptions;
   #identity: InstrumentIdentity | undefined;
   #dialect: ScpiDialect | undefined;
@@ -290,7 +294,7 @@ export class ScpiInstrument implements Instrument {
     throw this.#error('timeout', command, `no answer within ${this.timeoutMs} ms`);
   }
 
-  /** The next line, or undefined when `deadline` (on the wall clock) passes first. */
+  /** The next line, or undefined when `deadline` (on `#timers`) passes first. */
   #nextLine(command: string, deadline: number): Promise<string | undefined> {
     this.#assertUsable(command);
     const buffered = this.#lines.shift();

@@ -11,6 +11,8 @@ import { ARDUINO_UNO } from '../../sdk/io/board-definitions.js';
 import { EmulatedBoard, constant } from '../../boards/emulated/index.js';
 import { Mpu6050Peripheral } from '../../boards/emulated/parts/index.js';
 import { LoginThrottle } from '../../sdk/transport/opcua/login-throttle.js';
+import { ScpiInstrument } from '../../hil/instruments/scpi-instrument.js';
+import type { ScpiLink } from '../../hil/instruments/scpi-link.js';
 
 const START = Date.UTC(2026, 2, 1, 8);
 const TWO_HOURS = 2 * 3600_000;
@@ -180,5 +182,28 @@ describe('OPC UA login lockouts across a step', () => {
     expect(gate.locked).toBe(true);
     expect(gate.locked && gate.remainingMs).toBeGreaterThan(290_000);
     expect(gate.locked && gate.remainingMs).toBeLessThanOrEqual(300_000);
+  });
+});
+
+describe('an SCPI query across a step', () => {
+  it.each([0, -TWO_HOURS, TWO_HOURS])('%d ms: a query the instrument never answers fails after timeoutMs (the SYST:ERR? probe included)', async (stepMs) => {
+    const wallNow = Date.now.bind(Date);
+    let offset = 0;
+    vi.spyOn(Date, 'now').mockImplementation(() => wallNow() + offset);
+    const sent: string[] = [];
+    const link: ScpiLink = { send: (message) => void sent.push(message), onLine: () => undefined, onEnd: () => undefined, close: async () => undefined };
+    const dmm = new ScpiInstrument({ connection: 'test', link, timeoutMs: 400, models: {}, dialect: {} });
+    const started = performance.now();
+    const outcome = dmm.query('MEAS:VOLT:DC?').then(
+      () => 'answered',
+      (error: Error) => ({ afterMs: performance.now() - started, message: error.message }),
+    );
+    // NTP steps the host's clock during the first wait, before the probe.
+    setTimeout(() => (offset = stepMs), 100);
+    const result = await Promise.race([outcome, new Promise<string>((resolve) => setTimeout(() => resolve('still waiting after 3 s'), 3000))]);
+    expect(result).toMatchObject({ message: expect.stringContaining('no answer within 400 ms') });
+    expect((result as { afterMs: number }).afterMs).toBeGreaterThanOrEqual(399);
+    expect((result as { afterMs: number }).afterMs).toBeLessThan(1500);
+    expect(sent).toEqual(['MEAS:VOLT:DC?', 'SYST:ERR?']);
   });
 });
