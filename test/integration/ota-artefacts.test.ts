@@ -69,7 +69,9 @@ async function roundTrip(store: ArtefactStore, dir: string): Promise<void> {
 
   expect(await store.head('images/absent.bin')).toBeUndefined();
   expect((await failure(store.get('images/absent.bin'))).reason).toBe('not-found');
-  for (const key of ['../escape.bin', '/etc/passwd', 'a\\b', 'a//b', 'a/./b', 'C:/x', '', 'a/..']) {
+  // A segment starting with "." is refused too: the update server's device listener never serves
+  // such a file, and the stores' own files (`.check-…`, `.sensorkit-check`) are named so.
+  for (const key of ['../escape.bin', '/etc/passwd', 'a\\b', 'a//b', 'a/./b', 'C:/x', '', 'a/..', '.fw-2.bin', 'images/.fw-2.bin', 'images/.git/config']) {
     await expect(store.put(key, Buffer.from('x'))).rejects.toThrow(ValidationError);
     await expect(store.head(key)).rejects.toThrow(ValidationError);
     await expect(store.presignGet(key, 60)).rejects.toThrow(ValidationError);
@@ -89,6 +91,9 @@ describe('folder artefact store', () => {
     await expect(store.presignGet('images/fw 2+ü.bin', 604_801)).rejects.toThrow(ArgumentError);
     expect((store as FolderArtefactStore).pathOf('images/fw 2+ü.bin')).toBe(join(root, 'images', 'fw 2+ü.bin'));
     await expect(stat(join(dir, 'escape.bin'))).rejects.toThrow();
+    await expect(store.put('images/.fw-2.bin', Buffer.from('x'))).rejects.toThrow('key: "images/.fw-2.bin" has a segment starting with "." (".fw-2.bin"), which the update server does not serve');
+    await expect(stat(join(root, 'images', '.fw-2.bin'))).rejects.toThrow();
+    expect(() => (store as FolderArtefactStore).pathOf('.hidden')).toThrow(ValidationError);
     expect(openArtefactStore(`file://${root}`)).toBeInstanceOf(FolderArtefactStore);
   });
 
@@ -413,7 +418,7 @@ describe('openArtefactStore: the --store value and the environment', () => {
   });
 
   it('refuses a bad bucket, prefix, scheme, endpoint or flag with ValidationError', () => {
-    for (const url of ['s3://Firmware/x', 's3://ab', 's3:///x', 's3://bucket/../x', 'http://host/x', 'ftp://host/x']) {
+    for (const url of ['s3://Firmware/x', 's3://ab', 's3:///x', 's3://bucket/../x', 's3://bucket/.x', 'http://host/x', 'ftp://host/x']) {
       expect(() => openArtefactStore(url, creds), url).toThrow(ValidationError);
     }
     expect(() => openArtefactStore('s3://firmware', { ...creds, SENSORKIT_S3_ENDPOINT: 'not a url' })).toThrow(ValidationError);

@@ -198,9 +198,12 @@ function leadsOut(path: string): ArtefactStoreError {
   return new ArtefactStoreError('io', path, 'refused: a symbolic link leads out of the artefact folder');
 }
 
-/** Writes `target` through a temporary sibling: filled by `fill`, synced, renamed over the target. */
+/**
+ * Writes `target` through a temporary sibling: filled by `fill`, synced, renamed over the target.
+ * The sibling's name starts with "." so no key names it and the device listener never serves it.
+ */
 async function writeAtomically(target: string, fill: (write: (bytes: Uint8Array) => Promise<void>) => Promise<void>): Promise<void> {
-  const temporary = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.part`;
+  const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.part`);
   const handle = await open(temporary, 'wx');
   try {
     await fill(async (bytes) => {

@@ -1,6 +1,8 @@
 /**
  * The contract of an artefact store (envelopes and payloads of update campaigns), its typed error,
  * and the rule every key follows: a relative path of `/`-separated segments, confined to the store.
+ * One rule for both stores and for the update server's device listener, so a key a store accepts
+ * is one devices can download.
  */
 import { ArgumentError, StorageError, ValidationError } from '../../../sdk/core/errors.js';
 import { MAX_PRESIGN_EXPIRES_S } from './sigv4.js';
@@ -90,14 +92,16 @@ export const MAX_ARTEFACT_KEY_BYTES = 1024;
 
 /**
  * Checks an artefact key (a payload URI as the manifest names it, or an envelope's name) and
- * returns it: 1 to 1024 UTF-8 bytes of `/`-separated segments, none empty, `.` or `..`; not
- * absolute, no backslash, no drive letter, no control character. Throws `ValidationError` naming
- * the key otherwise.
+ * returns it: 1 to 1024 UTF-8 bytes of `/`-separated segments, none empty and none starting with
+ * `.` (so no `.` or `..`, and no dot file: the update server's device listener serves none, and the
+ * stores name their own files so); not absolute, no backslash, no drive letter, no control
+ * character. Throws `ValidationError` naming the key otherwise.
  *
  * @example
  * ```ts
  * checkArtefactKey('images/fw-2.bin') // 'images/fw-2.bin'
  * checkArtefactKey('../etc/passwd')   // ValidationError: key: "../etc/passwd" has a ".." segment
+ * checkArtefactKey('images/.fw.bin')  // ValidationError: key: "images/.fw.bin" has a segment starting with "." (".fw.bin"), which the update server does not serve
  * ```
  */
 export function checkArtefactKey(key: string): string {
@@ -115,6 +119,7 @@ export function checkArtefactKey(key: string): string {
   for (const segment of key.split('/')) {
     if (segment === '') fail('has an empty segment');
     if (segment === '.' || segment === '..') fail(`has a "${segment}" segment`);
+    if (segment.startsWith('.')) fail(`has a segment starting with "." (${JSON.stringify(segment.length > 40 ? `${segment.slice(0, 40)}…` : segment)}), which the update server does not serve`);
   }
   return key;
 }
