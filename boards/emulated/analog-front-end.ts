@@ -6,6 +6,7 @@
 import type { AnalogInput } from '../../sdk/io/board.js';
 import type { AnalogPinDefinition, BoardDefinition } from '../../sdk/io/board-definitions.js';
 import type { Clock } from '../../sdk/core/clock.js';
+import { steadyNow } from '../../sdk/core/wall-clock-watch.js';
 import { BusError, StateError } from '../../sdk/core/errors.js';
 import type { SeededRandom } from '../../sdk/core/random.js';
 import type { Signal } from './peripheral.js';
@@ -108,7 +109,8 @@ export class AnalogFrontEnd {
   }
 
   #volts(name: string): number {
-    return this.#signals.get(name)?.valueAt(this.#options.clock.now()) ?? 0;
+    // The emulated world runs on steady time, as the I2C parts do: a wall-time step moves no signal.
+    return this.#signals.get(name)?.valueAt(steadyNow(this.#options.clock)) ?? 0;
   }
 
   #adc(pin: AnalogPinDefinition): AdcModel {

@@ -5,12 +5,15 @@
  * and to a sensorkit driver.
  *
  * Transfers complete without consuming clock time (the model has no bit timing); only the
- * `timeout` fault waits, on the board's clock, as a real bus watchdog would.
+ * `timeout` fault waits, on the board's clock, as a real bus watchdog would. The peripherals run on
+ * the clock's steady time (`steadyNow`): a part's oscillator does not see a wall-time step the
+ * clock follows, so its conversions and FIFO neither jump ahead nor stall for the step's length.
  */
 import { i2cTarget } from '../../sdk/io/board.js';
 import type { I2cTransfer } from '../../sdk/io/i2c-device.js';
 import { I2C_ADDRESS } from '../../sdk/io/limits.js';
 import type { Clock, Timer } from '../../sdk/core/clock.js';
+import { steadyNow } from '../../sdk/core/wall-clock-watch.js';
 import { BusError, StateError, ValidationError } from '../../sdk/core/errors.js';
 import type { I2cPeripheral } from './peripheral.js';
 import { numberProblem } from './expect.js';
@@ -88,7 +91,7 @@ export class EmulatedI2cBus {
     const peripheral = this.#peripherals.get(address);
     // No device: nobody pulls SDA low in the address's ACK slot, exactly a NAK on real hardware.
     if (peripheral === undefined) throw new BusError('ERR_I2C_NAK', `no device acknowledged at ${target}`);
-    const now = this.#options.clock.now();
+    const now = steadyNow(this.#options.clock);
     if (transfer.write !== undefined && transfer.write.length > 0) {
       peripheral.write(Uint8Array.from(transfer.write), now);
       this.#pointers.set(address, transfer.write[0]!);

@@ -17,7 +17,7 @@ import type { Sample } from '../../sdk/core/sample.js';
 import type { AcquisitionBatch, SensorClockedAcquisition } from '../../sdk/drivers/contract.js';
 import { ReportByException } from '../../sdk/pipeline/report-by-exception.js';
 import { Sampler, type SamplingResult } from '../../sdk/sampling/sampler.js';
-import { StreamSampler } from '../../sdk/sampling/stream-sampler.js';
+import { StreamSampler, type StreamStats } from '../../sdk/sampling/stream-sampler.js';
 import { ReconnectBackoff } from '../../sdk/transport/mqtt/backoff.js';
 import { TelemetryBatcher } from '../../sdk/transport/mqtt/telemetry-batcher.js';
 import { TokenBucket } from '../../sdk/transport/mqtt/token-bucket.js';
@@ -26,7 +26,8 @@ import { runHealthProbes } from '../../ota/agent/health-probes.js';
 import { Runtime, type RuntimeClockStep } from '../../sdk/runtime/runtime.js';
 import { Device } from '../../sdk/device/index.js';
 import { defineDevice } from '../../sdk/model/index.js';
-import { EmulatedBoard, constant } from '../../boards/emulated/index.js';
+import { EmulatedBoard, constant, ramp } from '../../boards/emulated/index.js';
+import { Ads1115Peripheral } from '../../boards/emulated/parts/index.js';
 import probe, { emulation as probeEmulation } from '../support/wall-step.device.js';
 import { channelSamples, startDevice, stopDevice } from '../support/run-device.js';
 
@@ -233,6 +234,84 @@ describe('StreamSampler across a step', () => {
   });
 });
 
+describe('emulated parts across a step, through a Device (a part\'s oscillator does not see wall time)', () => {
+  it.each(STEPS)('$name: motor-monitor\'s MPU-6050 FIFO: every frame delivered, no loss, overflow or gap; every window good', async (step) => {
+    const run = await startDevice('examples/motor-monitor', 1, START);
+    try {
+      await run.clock.advance(20_000);
+      run.clock.stepWall(step.ms);
+      await run.clock.advance(20_000);
+      const stats = run.device.samplingStats()['mpu6050@i2c0:0x68/1000Hz/x1'] as StreamStats;
+      expect(stats).toMatchObject({ lost: 0, overflows: 0, gaps: 0, duplicates: 0, failures: 0 });
+      // 40 s at 1 kHz, less the frames still in the FIFO after the last drain.
+      expect(stats.delivered).toBeGreaterThan(39_800);
+      expect(stats.delivered).toBeLessThanOrEqual(40_000);
+      expect(Math.abs(stats.driftPpm)).toBeLessThan(5);
+      const windows = channelSamples(run, 'vibration-rms');
+      expect(windows.length).toBeGreaterThanOrEqual(39);
+      expect(windows.every((sample) => sample.quality.level === 'good')).toBe(true);
+      // The windows after the step are stamped on the new wall time, one second apart.
+      const late = windows.slice(-15);
+      expect(late[0]!.time - START - followed(step)).toBeGreaterThan(25_000);
+      expect(late.slice(1).map((sample, i) => Math.round(sample.time - late[i]!.time))).toEqual(late.slice(1).map(() => 1000));
+    } finally {
+      await stopDevice(run);
+    }
+  });
+
+  it.each(STEPS)('$name: env-node\'s BME280, stepped during a forced conversion: every reading good, one a second', async (step) => {
+    const run = await startDevice('examples/env-node', 1, START);
+    try {
+      await run.clock.advance(5_010); // the 5 s conversion takes 18.5 ms
+      run.clock.stepWall(step.ms);
+      await run.clock.advance(10_000);
+      const readings = channelSamples(run, 'temperature');
+      expect(readings.every((sample) => sample.quality.level === 'good')).toBe(true);
+      // Each conversion ends 18.5 ms after its tick (the first, with the part's set-up, at 20.5 ms),
+      // the one in flight across the step and those after it on the new wall time.
+      const steady = readings.map((sample, i) => sample.time - START - (i >= 5 ? followed(step) : 0));
+      expect(steady).toEqual([20.5, ...Array.from({ length: 14 }, (_, i) => (i + 1) * 1000 + 18.5)]);
+    } finally {
+      await stopDevice(run);
+    }
+  });
+
+  it.each(STEPS)('$name: an ADS1115 converting continuously, counted on its ALERT/RDY line: every conversion once', async (step) => {
+    const clock = new VirtualClock({ start: START });
+    const board = new EmulatedBoard({ definition: 'arduino-uno', clock, seed: 2 });
+    const adc = new Ads1115Peripheral({ inputs: [{ valueAt: (t) => 1 + 0.5 * Math.sin(t / 50) }] });
+    board.attachI2c(adc).attachPulseTrain('D2', adc.readyLine(clock));
+    const model = defineDevice({
+      id: 'ready-probe',
+      board: 'arduino-uno',
+      identity: { manufacturer: 'sensorkit tests', model: 'RDY probe', productCode: 'RP-1', hardwareRevision: '1', softwareRevision: '1', serialNumber: 'RP-1' },
+      channels: [
+        {
+          id: 'bridge',
+          quantity: 'voltage',
+          unit: 'V',
+          range: { min: -2.048, max: 2.048 },
+          resolution: 0.0001,
+          accuracy: { mpe: 0.01 },
+          sampleRate: 860,
+          driver: { part: 'ads1115', address: 0x48, ready: 'D2', options: { acquisition: 'continuous', dataRate: 860, fullScaleVolts: 2.048 } },
+        },
+      ],
+    });
+    const device = new Device(model, { board });
+    await device.start();
+    await clock.advance(10_000);
+    clock.stepWall(step.ms);
+    await clock.advance(10_000);
+    const stats = device.samplingStats()['ads1115@i2c0:0x48/860Hz/x1'] as StreamStats;
+    await device.stop();
+    await board.close();
+    expect(stats).toMatchObject({ lost: 0, gaps: 0, duplicates: 0, overflows: 0, failures: 0 });
+    expect(stats.delivered).toBeGreaterThan(20 * 860 - 5);
+    expect(stats.delivered).toBeLessThanOrEqual(20 * 860);
+  });
+});
+
 describe('TelemetryBatcher across a step', () => {
   it.each(STEPS)('$name: a batch closes maxDelayMs after its first sample, not at the step nor 2 h later', async (step) => {
     const clock = new VirtualClock({ start: START });
@@ -347,6 +426,26 @@ describe('stale values of a Device across a step', () => {
     } finally {
       await stopDevice(run);
     }
+  });
+});
+
+describe('emulated analog signals across a step, through a Device', () => {
+  it.each(STEPS)('$name: a ramp on A0 (0.1 V/s) goes on from where it was: no jump by the step', async (step) => {
+    const clock = new VirtualClock({ start: START });
+    const board = new EmulatedBoard({ definition: heartbeatProbe.board, clock, seed: 1 });
+    board.attachAnalog('A0', ramp({ from: 1, slopePerSecond: 0.1, start: START }));
+    const device = new Device(heartbeatProbe, { board });
+    const volts: number[] = [];
+    device.on('sample', (sample) => volts.push(sample.value as number));
+    await device.start();
+    await clock.advance(10_500);
+    clock.stepWall(step.ms);
+    await clock.advance(10_000);
+    await device.stop();
+    await board.close();
+    // 1 V + 0.1 V/s at each second, to the 10-bit ADC's 4.9 mV.
+    expect(volts).toHaveLength(21);
+    volts.forEach((value, second) => expect(Math.abs(value - (1 + 0.1 * second))).toBeLessThan(0.006));
   });
 });
 

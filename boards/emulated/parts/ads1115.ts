@@ -108,7 +108,8 @@ export class Ads1115Peripheral implements I2cPeripheral {
 
   /**
    * The ALERT/RDY line as a host counts it: pulses up to the clock's time. The line pulses at the
-   * end of each continuous conversion while the comparator is in conversion-ready mode.
+   * end of each continuous conversion while the comparator is in conversion-ready mode. The part's
+   * time is the clock's steady time (`now()` less the wall-time steps it followed), as on the bus.
    *
    * @example
    * ```ts
@@ -116,10 +117,10 @@ export class Ads1115Peripheral implements I2cPeripheral {
    * new Ads1115Driver({ clock, i2c, ready }, { acquisition: 'continuous', dataRate: 860 })
    * ```
    */
-  readyLine(clock: { now(): number }): { pulses(): number } {
+  readyLine(clock: { now(): number; readonly steppedMs?: number }): { pulses(): number } {
     return {
       pulses: () => {
-        this.#settle(clock.now());
+        this.#settle(clock.now() - (clock.steppedMs ?? 0));
         return this.#pulses;
       },
     };
