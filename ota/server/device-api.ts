@@ -14,9 +14,10 @@
  *   names, with ETag and byte ranges. From S3 the offer carries presigned URLs instead: payloads
  *   never pass through the server.
  *
- * Download slots: each 200 offer gets `downloadAfterS`, the next free slot of the campaign's
- * `downloadSlotsPerMinute`. The slot counter is kept in memory per instance: with k instances at most
- * k × the rate start in a minute.
+ * Download slots: each 200 offer gets `downloadAfterS`, the device's slot of the campaign's
+ * `downloadSlotsPerMinute` (`FleetStore.claimDownloadSlot`): claimed in the database, so starts are
+ * spaced `60 / rate` s apart across every instance sharing it, and a device asking again keeps its
+ * slot. Rounded up to 0.1 s, so no device starts before its slot.
  *
  * With `deviceCertificates`, a device must present a verified client certificate naming the device
  * id it asks or reports for (mutual TLS). Requests count against the client's rate limit (429 with
@@ -52,7 +53,7 @@ export interface DeviceApiOptions {
   readonly audit?: AuditSink;
   /** Per-client rate limits. Default 120 a minute, bursts of 60. */
   readonly rateLimit?: RateLimitOptions;
-  /** Clock of the rate limits and download slots. Default the system clock. */
+  /** Clock of the rate limits and of the cached list of servable payloads. Default the system clock. */
   readonly clock?: Clock;
   /** Poll interval answered when nothing is offered, seconds. Default 300. */
   readonly idlePollIntervalS?: number;
@@ -91,12 +92,6 @@ export function pollAfterS(intervalS: number, deviceId: string, etag: string): n
   return Math.round(intervalS * (1 + JITTER * (2 * u - 1)) * 10) / 10;
 }
 
-/** The payload keys of running and paused campaigns: what `/files/` may serve. */
-async function servablePayloadKeys(store: FleetStore): Promise<string[]> {
-  const { rows } = await store.db.query<{ payload_keys: string[] }>("SELECT payload_keys FROM campaigns WHERE state IN ('running', 'paused')");
-  return rows.flatMap((row) => row.payload_keys);
-}
-
 type Route = 'offer' | 'report' | 'file' | 'unknown';
 
 function routeOf(method: string, path: string): Route {
@@ -120,7 +115,6 @@ export function deviceApi(store: FleetStore, artefacts: ArtefactStore | undefine
   const clock = options.clock ?? new SystemClock();
   const limiter = new ClientRateLimiter(clock, options.rateLimit);
   const devices = new WeakMap<IncomingMessage, DeviceCertificateIdentity>();
-  const nextSlotMs = new Map<number, number>();
   const tags = new FileTags();
   const idleS = options.idlePollIntervalS ?? 300;
   const presignTtlS = options.presignTtlS ?? 3600;
@@ -129,11 +123,10 @@ export function deviceApi(store: FleetStore, artefacts: ArtefactStore | undefine
   const folder = artefacts !== undefined && 'pathOf' in artefacts && typeof artefacts.pathOf === 'function' ? (artefacts as ArtefactStore & { pathOf(key: string): string }) : undefined;
   const pathOf = (request: IncomingMessage): string => new URL(request.url ?? '/', 'http://x').pathname;
 
-  const downloadAfterS = (campaignId: number, perMinute: number): number => {
-    const now = clock.now();
-    const slot = Math.max(now, nextSlotMs.get(campaignId) ?? now);
-    nextSlotMs.set(campaignId, slot + 60_000 / perMinute);
-    return Math.round((slot - now) / 100) / 10;
+  /** Seconds until the device may start downloading, from its slot in the database (rounded up to 0.1 s). */
+  const downloadAfterS = async (campaignId: number, deviceId: string): Promise<number> => {
+    const ms = Math.round((await store.claimDownloadSlot(campaignId, deviceId)) * 1000);
+    return Math.ceil(ms / 100) / 10;
   };
 
   const baseOf = (request: IncomingMessage): string => {
@@ -161,7 +154,7 @@ export function deviceApi(store: FleetStore, artefacts: ArtefactStore | undefine
     if (fresh && keys!.set.has(key)) return true;
     // A miss re-reads at most once a second: a flood of made-up keys costs one query a second.
     if (keys !== undefined && now - keys.at < 1000) return false;
-    keys = { at: now, set: new Set(await servablePayloadKeys(store)) };
+    keys = { at: now, set: new Set(await store.servablePayloadKeys()) };
     return keys.set.has(key);
   };
 
@@ -215,7 +208,7 @@ export function deviceApi(store: FleetStore, artefacts: ArtefactStore | undefine
             sequence: offer.sequence,
             payloads: await payloadUrls(request, offer.payloadKeys),
             pollAfterS: pollAfter,
-            downloadAfterS: downloadAfterS(offer.campaignId, offer.downloadSlotsPerMinute),
+            downloadAfterS: await downloadAfterS(offer.campaignId, id),
           };
           response.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(`${JSON.stringify(answer)}\n`);
           return true;

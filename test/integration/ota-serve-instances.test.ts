@@ -1,14 +1,22 @@
 /**
  * Two `sensorkit ota serve` instances on one PostgreSQL: a campaign created through one is offered
  * by both; exactly one schedules (the lease); when its holder is killed (SIGKILL, no goodbye) the
- * other takes the lease over and the rollout goes on, each wave opened once.
+ * other takes the lease over and the rollout goes on, each wave opened once. Two device listeners
+ * on two stores of one PostgreSQL database hand out download slots that together keep the policy's
+ * rate, also when their polls arrive at once.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../sdk/core/clock.js';
+import { openArtefactStore } from '../../ota/server/artefacts/index.js';
 import { openDatabase } from '../../ota/server/db/sql.js';
+import { deviceApi } from '../../ota/server/device-api.js';
+import { startUpdateServer } from '../../ota/server/file-server.js';
+import { FleetStore } from '../../ota/server/fleet-store.js';
+import { parseRolloutPolicy } from '../../ota/server/rollout/policy.js';
 import { BIN, ROOT, runSensorkit, type CliRun } from '../support/cli.js';
 import { waitFor } from '../support/net.js';
 import { envelopeFor, makeImage, makeKey } from '../support/ota-fixtures.js';
@@ -160,4 +168,42 @@ describe.runIf(findPostgres() !== undefined)('two ota serve instances on one Pos
       await store.close();
     }
   }, 180_000);
+});
+
+describe.runIf(findPostgres() !== undefined)('download slots of two instances on one PostgreSQL', () => {
+  it('are claimed in the database: concurrent polls through both listeners get distinct slots 60 / rate s apart', async () => {
+    const url = await pg!.createDatabase('slots');
+    const clock = new VirtualClock();
+    const stores = [await FleetStore.open(await openDatabase(url), clock), await FleetStore.open(await openDatabase(url), clock)] as const;
+    const artefacts = openArtefactStore(join(dir, 'slots-store'));
+    const listeners = [await startUpdateServer({ api: deviceApi(stores[0], artefacts, { clock }) }), await startUpdateServer({ api: deviceApi(stores[1], artefacts, { clock }) })];
+    try {
+      await artefacts.check();
+      await artefacts.put('fw.bin', image);
+      await stores[0].assign('line-3', DEVICES);
+      // 12 a minute: one start every 5 s.
+      const { id } = await stores[1].createCampaign({ name: 'fw 2', group: 'line-3', envelope: envelopeFor(image, 2, key, { uri: 'fw.bin' }), policy: parseRolloutPolicy({ downloadSlotsPerMinute: 12 }) });
+      await stores[0].schedule();
+      const offers = await Promise.all(
+        DEVICES.map(async (device, i) => {
+          const response = await fetch(`${listeners[i % 2]!.url}api/offer?device=${device}`);
+          expect(response.status).toBe(200);
+          return (await response.json()) as { campaign: number; downloadAfterS: number };
+        }),
+      );
+      expect(offers.every((offer) => offer.campaign === id)).toBe(true);
+      const slots = offers.map((offer) => offer.downloadAfterS).sort((a, b) => a - b);
+      expect(slots).toEqual(DEVICES.map((_, i) => i * 5));
+      // No 60 s window holds more than 12 starts.
+      for (const start of slots) expect(slots.filter((s) => s >= start && s < start + 60).length).toBeLessThanOrEqual(12);
+      // Asking the other instance answers the same slot, less the time gone by.
+      const first = DEVICES[offers.findIndex((offer) => offer.downloadAfterS === 35)]!;
+      await clock.advance(10_000);
+      const again = await Promise.all(listeners.map(async (listener) => ((await (await fetch(`${listener.url}api/offer?device=${first}`)).json()) as { downloadAfterS: number }).downloadAfterS));
+      expect(again).toEqual([25, 25]);
+    } finally {
+      for (const listener of listeners) await listener.close();
+      for (const store of stores) await store.close();
+    }
+  }, 60_000);
 });

@@ -195,8 +195,28 @@ describe('device API', () => {
     const after: number[] = [];
     for (const id of devices) after.push(((await (await fetch(`${f.device}api/offer?device=${id}`)).json()) as Offer).downloadAfterS);
     expect(after).toEqual([0, 1, 2, 3, 4]);
-    await f.clock.advance(10_000);
+    await f.clock.advance(2_500);
+    // Asking again (without the tag) keeps the slot: 4 s after the first answer, 2.5 s of it gone.
+    expect(((await (await fetch(`${f.device}api/offer?device=${devices[4]}`)).json()) as Offer).downloadAfterS).toBe(1.5);
+    await f.clock.advance(7_500);
     expect(((await (await fetch(`${f.device}api/offer?device=${devices[0]}`)).json()) as Offer).downloadAfterS).toBe(0);
+  });
+
+  it('shares download slots between two device listeners on one database: together they keep the policy rate', async () => {
+    const f = await fleet();
+    const other = await startUpdateServer({ api: deviceApi(f.store, f.artefacts, { clock: f.clock }) });
+    fleets.find((entry) => entry.store === f.store)!.servers.push(other);
+    const devices = Array.from({ length: 8 }, (_, i) => `en-1-SN${i}`);
+    await campaign(f, devices, { downloadSlotsPerMinute: 30 });
+    const after: number[] = [];
+    for (const [i, id] of devices.entries()) {
+      const listener = i % 2 === 0 ? f.device : other.url;
+      after.push(((await (await fetch(`${listener}api/offer?device=${id}`)).json()) as Offer).downloadAfterS);
+    }
+    // 30 a minute: one start every 2 s, whichever listener answered.
+    expect(after).toEqual([0, 2, 4, 6, 8, 10, 12, 14]);
+    // A device asking the other listener keeps the slot the first gave it.
+    expect(((await (await fetch(`${other.url}api/offer?device=${devices[2]}`)).json()) as Offer).downloadAfterS).toBe(4);
   });
 
   it('serves /files/ only for payloads a running campaign names', async () => {
