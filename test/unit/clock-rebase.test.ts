@@ -132,6 +132,39 @@ describe('SystemClock re-basing on its wall clock', () => {
     expect(Math.round((await step).stepMs / 1000)).toBe(-TWO_HOURS / 1000);
   });
 
+  it.each(STEPS.filter((step) => step.rebases))('$name with the precise wait on (default window): a step landing inside a timer\'s precise wait re-bases before the next timer, every timer after its delay', async (step) => {
+    // Ten timers 20 ms apart; the wall clock steps 0.7 ms before the fifth is due, inside its
+    // 1.5 ms precise wait (Atomics.wait on the monotonic counter).
+    const t0 = performance.now();
+    const stepAt = t0 + 100 - 0.7;
+    const clock = new SystemClock({ wallNow: () => Date.now() + (performance.now() >= stepAt ? step.ms : 0) });
+    const events: ClockStep[] = [];
+    clock.on('step', (event) => events.push(event));
+    const start = clock.now();
+    const fired = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => {
+        const delay = 20 * (i + 1);
+        return new Promise<{ delay: number; late: number; base: number }>((resolve) =>
+          clock.schedule(start + delay, () => resolve({ delay, late: performance.now() - t0 - delay, base: clock.now() - Date.now() })),
+        );
+      }),
+    );
+    expect(events).toHaveLength(1);
+    expect(Math.round(events[0]!.stepMs / 1000)).toBe(step.ms / 1000);
+    for (const { late } of fired) {
+      expect(late).toBeGreaterThanOrEqual(-0.05); // never early
+      expect(late).toBeLessThan(50); // neither at the step nor 2 h late
+    }
+    // now() in each callback less the host's unstepped time: before the step the old base (0), from
+    // the first timer after it the new one (the step); the fifth, in
+    // its precise wait when the wall clock stepped, on either (the step is noticed at the next check).
+    const bases = fired.map(({ base }) => Math.round(base / 1000) * 1000 + 0);
+    expect(bases.slice(0, 4)).toEqual([0, 0, 0, 0]);
+    expect([0, step.ms]).toContain(bases[4]);
+    expect(bases.slice(5)).toEqual(Array.from({ length: 5 }, () => step.ms));
+    expect(clock.steppedMs).toBeCloseTo(step.ms, -2);
+  });
+
   it('keeps the time base of its start with stepThresholdMs Infinity', () => {
     let offset = 0;
     const clock = new SystemClock({ stepThresholdMs: Infinity, wallNow: () => Date.now() + offset });
