@@ -11,8 +11,9 @@
  * - `POST /api/devices` `{ group, hardware?, devices: [ID…] }`, `POST /api/devices/remove` `{ devices }`;
  * - `POST /api/fleet/stop|start`: the fleet-wide kill switch.
  *
- * Every request counts against its client's rate limit (429 with Retry-After), bodies are bounded
- * (413), and refusals and changes are audit records.
+ * A campaign id that names no campaign is 404; any other refused input is 400. Every request counts
+ * against its client's rate limit (429 with Retry-After), bodies are bounded (413), and refusals and
+ * changes are audit records.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SystemClock, type Clock } from '../../sdk/core/clock.js';
@@ -132,6 +133,11 @@ function routeOf(method: string, path: string): Route {
   return { kind: 'unknown' };
 }
 
+/** Whether `error` is the store's refusal of campaign `id` because there is no such campaign. */
+function isUnknownCampaign(error: unknown, id: number | undefined): boolean {
+  return id !== undefined && error instanceof ValidationError && error.path === 'campaign' && error.reason === `no campaign ${id}`;
+}
+
 function parseJson(body: Buffer): Record<string, unknown> {
   const value = (body.length === 0 ? {} : JSON.parse(body.toString('utf8'))) as unknown;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError('body', 'expected a JSON object');
@@ -199,7 +205,7 @@ export function adminApi(store: FleetStore, options: AdminApiOptions = {}): Upda
       if (error instanceof SyntaxError) return void jsonError(response, 400, error.message), true;
       // The database or the store failing is not a bad request: the listener answers 503.
       if (!(error instanceof SensorkitError) || error instanceof DatabaseError || error instanceof ArtefactStoreError) throw error;
-      jsonError(response, 400, error.message);
+      jsonError(response, route.kind !== 'unknown' && isUnknownCampaign(error, route.id) ? 404 : 400, error.message);
     }
     return true;
   };

@@ -123,6 +123,9 @@ describe('sensorkit ota serve on PGlite', () => {
     expect(report.status).toBe(200);
     const after = await ota(['campaign', 'status', String(status.id), ...admin]);
     expect(JSON.parse(after.stdout)).toMatchObject({ id: status.id, counts: { confirmed: 1 } });
+    const unknown = await ota(['campaign', 'pause', String(status.id + 1), ...admin]);
+    expect(unknown.code).toBe(1);
+    expectOneLine(unknown, new RegExp(`404 campaign: no campaign ${status.id + 1}$`));
     // Without a token the management API reads but changes nothing.
     const refused = await ota(['fleet', 'stop', '--server', server.admin], { SENSORKIT_OTA_TOKEN: '' });
     expect(refused.code).toBe(1);

@@ -2,7 +2,8 @@
  * The update server in one process on PGlite in memory and a folder artefact store: the file
  * listener (ETag, ranges), and the two API listeners — campaigns created over the management API,
  * devices polling with ETags (200, 304, 204), downloading payloads from /files/ with ranges,
- * reporting; the kill switch; poll jitter and download slots; a rollback campaign.
+ * reporting; the kill switch; poll jitter and download slots (shared by two listeners); a rollback
+ * campaign; 404 for an unknown campaign id on the management API.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -365,5 +366,34 @@ describe('management API', () => {
     const stop = await call('api/fleet/stop', {});
     expect(await stop.json()).toEqual({ offersStopped: true });
     expect(await f.store.offersStopped()).toBe(true);
+  });
+
+  it('answers 404 for a campaign id that names no campaign, and 400 for a change a known campaign refuses', async () => {
+    const { AdminTokens } = await import('../../ota/server/admin-tokens.js');
+    const tokens = await AdminTokens.load(join(await mkdtemp(join(dir, 'tokens-')), 'tokens.json'));
+    const { token } = await tokens.create('olga', 'operator');
+    const f = await fleet({ admin: { adminTokens: tokens } });
+    const auth = { authorization: `Bearer ${token}` };
+    const call = (path: string, body: unknown): Promise<Response> => fetch(`${f.admin}${path}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const id = await campaign(f, ['en-1-SN1']);
+    const unknown = id + 41;
+    const read = await fetch(`${f.admin}api/campaigns/${unknown}`, { headers: auth });
+    expect(read.status).toBe(404);
+    expect(await read.json()).toEqual({ error: `campaign: no campaign ${unknown}` });
+    for (const change of ['pause', 'resume', 'halt']) {
+      const response = await call(`api/campaigns/${unknown}/${change}`, { reason: 'r' });
+      expect(response.status, change).toBe(404);
+      expect(((await response.json()) as { error: string }).error, change).toBe(`campaign: no campaign ${unknown}`);
+    }
+    const rollback = await call(`api/campaigns/${unknown}/rollback`, { envelope: b64(envelopeFor(image, 3, key)) });
+    expect(rollback.status).toBe(404);
+    await rollback.arrayBuffer();
+    // The campaign exists but refuses: a running campaign is not rolled back, a bad reason is refused.
+    const running = await call(`api/campaigns/${id}/rollback`, { envelope: b64(envelopeFor(image, 3, key)) });
+    expect(running.status).toBe(400);
+    expect(((await running.json()) as { error: string }).error).toMatch(/only a halted campaign is rolled back/);
+    expect((await call(`api/campaigns/${id}/halt`, { reason: 7 })).status).toBe(400);
+    expect((await f.store.status(id)).state).toBe('running');
+    expect(await f.store.list()).toHaveLength(1);
   });
 });
