@@ -3,7 +3,8 @@
  * An MPU-6050-class accelerometer on the motor housing samples at 1 kHz on its own clock into its
  * FIFO, which the device drains in bursts (no sample depends on a host timer); each second the
  * device reports the vibration RMS, peak and crest factor of that window (gravity removed). A
- * window that lost samples (FIFO overflow) is reported `uncertain` with its completeness. An NTC
+ * window that lost samples (FIFO overflow) is reported `uncertain`, reason `incomplete`, with its
+ * completeness (OPC UA: UncertainDataSubNormal; SenML: `qr` and `cmp`). An NTC
  * thermistor in the winding reports its temperature. Alarms warn of rising vibration and heat.
  *
  * Run it: `npx sensorkit run examples/motor-monitor`.

@@ -3,7 +3,9 @@
  * single-shot conversion (the part powers down between samples; datasheet §9.4.1). With
  * `acquisition: 'continuous'` and the ALERT/RDY line on a pulse-counting input (`io.ready`), it
  * also offers sensor-clocked acquisition: the part converts continuously at its data rate and the
- * sampler reads each conversion once (§9.4.2, §9.3.8).
+ * sampler reads each conversion once (§9.4.2, §9.3.8). A device model names the digital pin the
+ * line is wired to (`driver: { part: 'ads1115', ready: 'D2', options: { acquisition: 'continuous' } }`)
+ * and the device counts its falling edges (`Board.openEdgeCounter`) into `io.ready`.
  */
 import { StateError, ValidationError } from '../../core/errors.js';
 import { describe, join, rejectUnknownKeys } from '../../core/check.js';
