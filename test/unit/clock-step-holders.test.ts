@@ -70,7 +70,7 @@ describe('a step listener that throws', () => {
     let offset = 0;
     const clock = new SystemClock({ precisionWindowMs: 0, wallNow: () => Date.now() + offset });
     const bug = new Error('a listener bug');
-    clock.on('step', () => {
+    const off = clock.on('step', () => {
       throw bug;
     });
     const times: number[] = [];
@@ -86,6 +86,8 @@ describe('a step listener that throws', () => {
     await sampler.stop();
     // 50 Hz for 0.5 s: about 25 readings (a loaded machine may lose a few to overruns), on the new base.
     expect(times.length - before).toBeGreaterThan(15);
+    // Stops the clock's periodic comparison, which would otherwise outlive the test.
+    off();
     expect(Math.abs(times.at(-1)! - (Date.now() - TWO_HOURS))).toBeLessThan(100);
     expect(caught).toEqual([bug]);
   });
