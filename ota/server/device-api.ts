@@ -11,7 +11,8 @@
  * - `POST /api/report` `{ campaign, device, state, reason?, failure? }` → 200 `{ ok: true }`; 400 for a
  *   device that was never offered the campaign (nothing changes).
  * - `GET /files/<key>` (a folder store only): a payload a running or paused campaign's manifest
- *   names, with ETag and byte ranges. From S3 the offer carries presigned URLs instead: payloads
+ *   names, with ETag and byte ranges, from its real path in the folder (not through a symbolic link
+ *   that leads out of it). From S3 the offer carries presigned URLs instead: payloads
  *   never pass through the server.
  *
  * Download slots: each 200 offer gets `downloadAfterS`, the device's slot of the campaign's
@@ -29,7 +30,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SystemClock, type Clock } from '../../sdk/core/clock.js';
 import { StateError, ValidationError } from '../../sdk/core/errors.js';
 import type { AuditSink } from '../../security/audit/event.js';
-import type { ArtefactStore } from './artefacts/index.js';
+import { FolderArtefactStore, type ArtefactStore } from './artefacts/index.js';
 import { clientAddress, deviceIdentityOf, jsonError, recordAudit, type DeviceCertificateIdentity } from './api-auth.js';
 import { FileTags, sendFile, type UpdateServerApi } from './file-server.js';
 import { NO_OFFER_ETAG, type FleetStore } from './fleet-store.js';
@@ -120,7 +121,7 @@ export function deviceApi(store: FleetStore, artefacts: ArtefactStore | undefine
   const presignTtlS = options.presignTtlS ?? 3600;
   let keys: { at: number; set: Set<string> } | undefined;
   // A folder store's files are served here; an S3 store's are fetched by devices from presigned URLs.
-  const folder = artefacts !== undefined && 'pathOf' in artefacts && typeof artefacts.pathOf === 'function' ? (artefacts as ArtefactStore & { pathOf(key: string): string }) : undefined;
+  const folder = artefacts instanceof FolderArtefactStore ? artefacts : undefined;
   const pathOf = (request: IncomingMessage): string => new URL(request.url ?? '/', 'http://x').pathname;
 
   /** Seconds until the device may start downloading, from its slot in the database (rounded up to 0.1 s). */
@@ -258,10 +259,12 @@ export function deviceApi(store: FleetStore, artefacts: ArtefactStore | undefine
     }
     if (key === '' || key.includes('\0') || key.includes('\\') || key.split('/').some((segment) => segment === '' || segment.startsWith('.'))) return notFound();
     if (!(await servable(key))) return notFound();
-    let file: string;
+    let file: string | undefined;
     let info;
     try {
-      file = folder.pathOf(key);
+      // The real path, in the folder: a symbolic link that leads out of it (or nowhere) is refused.
+      file = await folder.realPathOf(key);
+      if (file === undefined) return notFound();
       info = await stat(file);
     } catch {
       return notFound();

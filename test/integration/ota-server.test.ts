@@ -6,12 +6,12 @@
  * campaign; 404 for an unknown campaign id on the management API.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../../sdk/core/clock.js';
 import { adminApi, type AdminApiOptions } from '../../ota/server/admin-api.js';
-import { openArtefactStore, type ArtefactStore } from '../../ota/server/artefacts/index.js';
+import { openArtefactStore, type ArtefactStore, type FolderArtefactStore } from '../../ota/server/artefacts/index.js';
 import { openDatabase } from '../../ota/server/db/sql.js';
 import { deviceApi, pollAfterS, type DeviceApiOptions } from '../../ota/server/device-api.js';
 import { startUpdateServer, type UpdateServer } from '../../ota/server/file-server.js';
@@ -233,6 +233,27 @@ describe('device API', () => {
     await f.store.halt(id, 'done');
     await f.clock.advance(5000);
     expect((await fetch(`${f.device}files/firmware.bin`)).status).toBe(404);
+  });
+
+  it('serves /files/ from the real path in the folder: a symbolic link that stays in it is followed, one that leads out is 404', async () => {
+    const f = await fleet();
+    const root = (f.artefacts as FolderArtefactStore).root;
+    const outside = await mkdtemp(join(dir, 'outside-'));
+    await mkdir(join(outside, 'images'));
+    await writeFile(join(outside, 'images', 'fw.bin'), 'outside the store');
+    await symlink(join(outside, 'images'), join(root, 'images'));
+    await mkdir(join(root, 'releases'));
+    await writeFile(join(root, 'releases', 'fw.bin'), 'in the store');
+    await symlink(join(root, 'releases'), join(root, 'current'));
+    await f.store.assign('line-4', ['en-2-SN1']);
+    await f.store.assign('line-5', ['en-3-SN1']);
+    const payload = Buffer.from('x');
+    await f.store.createCampaign({ name: 'out', group: 'line-4', envelope: envelopeFor(payload, 2, key, { uri: 'images/fw.bin' }) });
+    await f.store.createCampaign({ name: 'in', group: 'line-5', envelope: envelopeFor(payload, 2, key, { uri: 'current/fw.bin' }) });
+    expect(await (await fetch(`${f.device}files/current/fw.bin`)).text()).toBe('in the store');
+    const out = await fetch(`${f.device}files/images/fw.bin`);
+    expect(out.status).toBe(404);
+    expect(await out.text()).toBe('not found\n');
   });
 });
 
