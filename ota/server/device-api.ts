@@ -29,6 +29,7 @@ import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SystemClock, type Clock } from '../../sdk/core/clock.js';
 import { StateError, ValidationError } from '../../sdk/core/errors.js';
+import { steadyNow } from '../../sdk/core/wall-clock-watch.js';
 import type { AuditSink } from '../../security/audit/event.js';
 import { FolderArtefactStore, type ArtefactStore } from './artefacts/index.js';
 import { clientAddress, deviceIdentityOf, jsonError, recordAudit, type DeviceCertificateIdentity } from './api-auth.js';
@@ -150,7 +151,8 @@ export function deviceApi(store: FleetStore, artefacts: ArtefactStore | undefine
 
   /** Whether a running or paused campaign names `key` (several instances agree: read from the store). */
   const servable = async (key: string): Promise<boolean> => {
-    const now = clock.now();
+    // Steady time: a wall-time step back must not keep a stale list for as long as the step.
+    const now = steadyNow(clock);
     const fresh = keys !== undefined && now - keys.at < KEYS_TTL_MS;
     if (fresh && keys!.set.has(key)) return true;
     // A miss re-reads at most once a second: a flood of made-up keys costs one query a second.

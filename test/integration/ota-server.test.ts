@@ -255,6 +255,20 @@ describe('device API', () => {
     expect(out.status).toBe(404);
     expect(await out.text()).toBe('not found\n');
   });
+
+  it('re-reads the payloads it may serve on steady time: after the wall clock steps back, a new campaign’s payload is served within seconds', async () => {
+    const f = await fleet();
+    await campaign(f, ['en-1-SN1']);
+    await f.artefacts.put('fw-3.bin', Buffer.from('fw 3'));
+    const early = await fetch(`${f.device}files/fw-3.bin`);
+    expect(early.status).toBe(404);
+    await early.arrayBuffer();
+    f.clock.stepWall(-2 * 3_600_000);
+    await f.store.assign('line-4', ['en-2-SN1']);
+    await f.store.createCampaign({ name: 'fw 3', group: 'line-4', envelope: envelopeFor(Buffer.from('fw 3'), 3, key, { uri: 'fw-3.bin' }) });
+    await f.clock.advance(1500);
+    expect(await (await fetch(`${f.device}files/fw-3.bin`)).text()).toBe('fw 3');
+  });
 });
 
 describe('payloads in S3', () => {
