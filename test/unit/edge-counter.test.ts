@@ -1,11 +1,15 @@
 /**
  * Counting the edges of a digital input through the board contract (`Board.openEdgeCounter`):
- * from a pin's level reports (what any board with digital reads offers), from an emulated part's
- * pulse train wired to a pin (every pulse, however short), and the refusals.
+ * from a pin's level reports (what any board with digital reads offers: the emulated board, and a
+ * Firmata board over the Firmata protocol), from an emulated part's pulse train wired to a pin
+ * (every pulse, however short), and the refusals.
  */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { EmulatedBoard } from '../../boards/emulated/board.js';
+import { FirmataEngine } from '../../boards/emulated/firmata/engine.js';
 import { Ads1115Peripheral } from '../../boards/emulated/parts/ads1115.js';
+import { FirmataBoard } from '../../boards/firmata/firmata-board.js';
+import { streamPair } from '../support/pty.js';
 import { VirtualClock } from '../../sdk/core/clock.js';
 import { ArgumentError, NotSupportedError, PinError } from '../../sdk/core/errors.js';
 import { ARDUINO_UNO } from '../../sdk/io/board-definitions.js';
@@ -13,6 +17,11 @@ import { MODES } from '../../sdk/io/board.js';
 import { IoPluginBoard } from '../../sdk/io/io-plugin-board.js';
 
 const T0 = Date.UTC(2026, 0, 1);
+
+const cleanup: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
 
 function uno(): { clock: VirtualClock; board: EmulatedBoard } {
   const clock = new VirtualClock({ start: T0 });
@@ -72,6 +81,27 @@ describe('Board.openEdgeCounter from level reports', () => {
     expect(() => bare.openEdgeCounter({ pin: 'D2' })).toThrow(NotSupportedError);
     expect(() => bare.openEdgeCounter({ pin: 'D2' })).toThrow('openEdgeCounter: this board exposes no GPIO');
     await bare.close();
+  });
+});
+
+describe('Board.openEdgeCounter on a Firmata board', () => {
+  it('counts the edges of the digital reports the board sends over the protocol', async () => {
+    const clock = new VirtualClock({ start: T0 });
+    const emulated = new EmulatedBoard({ definition: 'arduino-uno', clock, seed: 2 });
+    cleanup.push(() => emulated.close());
+    const [host, boardEnd] = streamPair();
+    const engine = new FirmataEngine({ board: emulated, write: (bytes) => boardEnd.write(Buffer.from(bytes)) });
+    boardEnd.on('data', (chunk: Buffer) => engine.receive(chunk));
+    const board = await clock.runUntilSettled(FirmataBoard.open({ clock, reconnect: false, line: () => host, definition: 'arduino-uno' }), 10_000);
+    cleanup.push(() => board.close());
+    const falling = board.openEdgeCounter({ pin: 'D2' });
+    const both = board.openEdgeCounter({ pin: 'D2', edge: 'both' });
+    await clock.advance(0); // the first report: the level now
+    for (const level of [1, 0, 1, 0]) {
+      emulated.setDigitalInput('D2', level);
+      await clock.advance(0);
+    }
+    expect([falling.count(), both.count()]).toEqual([2, 4]);
   });
 });
 
