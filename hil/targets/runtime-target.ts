@@ -21,6 +21,7 @@ import { PhysicalInputs } from '../../boards/emulated/physical-inputs.js';
 import { SystemClock, type Clock } from '../../sdk/core/clock.js';
 import { ArgumentError, NotSupportedError, StateError, TimeoutError, ValidationError } from '../../sdk/core/errors.js';
 import type { Sample } from '../../sdk/core/sample.js';
+import { steadyNow } from '../../sdk/core/wall-clock-watch.js';
 import { deviceIdFor } from '../../sdk/encoding/topics.js';
 import type { DeviceModel } from '../../sdk/model/define-device.js';
 import { resolveDevice, type DeviceSource, type EmulationFunction, type ResolvedDevice } from '../../sdk/runtime/device-source.js';
@@ -347,11 +348,12 @@ export class RuntimeTarget implements CommunicatingTarget {
         const broker = target.#broker;
         if (broker === undefined) throw new NotSupportedError(`target ${target.description} cannot interrupt the broker at ${target.#running().brokerUrl}: give the target the broker's control`);
         const stoppedAt = target.clock.now();
+        const waitFrom = steadyNow(target.clock);
         await broker.stop();
         try {
           await target.wait(ms);
           const { until, maxMs = ms } = options;
-          while (until !== undefined && !until() && target.clock.now() - stoppedAt < maxMs) await target.wait(100);
+          while (until !== undefined && !until() && steadyNow(target.clock) - waitFrom < maxMs) await target.wait(100);
         } finally {
           await broker.restart();
         }

@@ -6,6 +6,7 @@
  */
 import type { Clock } from '../../sdk/core/clock.js';
 import { ArgumentError } from '../../sdk/core/errors.js';
+import { steadyNow } from '../../sdk/core/wall-clock-watch.js';
 
 /** Options of {@link ClientRateLimiter}. */
 export interface RateLimitOptions {
@@ -51,7 +52,8 @@ export class ClientRateLimiter {
 
   /** Takes one request for `client`: 0 when allowed, else the milliseconds until one will be. */
   take(client: string): number {
-    const now = this.#clock.now();
+    // Steady time: a wall-clock step must neither refill the buckets nor drain them.
+    const now = steadyNow(this.#clock);
     let bucket = this.#buckets.get(client);
     if (bucket === undefined) {
       bucket = { tokens: this.#burst, at: now };
