@@ -110,6 +110,7 @@ export class FleetSimulator {
   #stopped = false;
   #startedAt = 0;
   #settledAt: number | undefined;
+  #onFirstAnswer: (() => void) | undefined;
 
   constructor(options: FleetSimulatorOptions) {
     const n = options.devices;
@@ -151,10 +152,12 @@ export class FleetSimulator {
   /**
    * Runs the devices for `durationS` seconds, or until every device has settled when
    * `untilSettled` (default true), or until {@link stop}; then resolves with the summary.
-   * `onProgress` gets a summary every `progressMs` (default 1,000).
+   * `onProgress` gets a summary every `progressMs` (default 1,000); `onFirstAnswer` is called once,
+   * when the server first answers a poll.
    */
-  async run(options: { durationS: number; untilSettled?: boolean; onProgress?: (summary: FleetSummary) => void; progressMs?: number }): Promise<FleetSummary> {
+  async run(options: { durationS: number; untilSettled?: boolean; onProgress?: (summary: FleetSummary) => void; progressMs?: number; onFirstAnswer?: () => void }): Promise<FleetSummary> {
     if (!(Number.isFinite(options.durationS) && options.durationS > 0)) throw new ArgumentError(`Expected \`durationS\` to be a number above 0, got ${String(options.durationS)}`);
+    this.#onFirstAnswer = options.onFirstAnswer;
     this.#startedAt = this.#clock.now();
     const untilSettled = options.untilSettled ?? true;
     const deadline = this.#clock.schedule(this.#startedAt + options.durationS * 1000, () => this.#halt());
@@ -246,6 +249,11 @@ export class FleetSimulator {
         counts.polls++;
         if (status === 'error') counts.pollErrors++;
         else {
+          if (this.#onFirstAnswer !== undefined) {
+            const first = this.#onFirstAnswer;
+            this.#onFirstAnswer = undefined;
+            first();
+          }
           counts[status === 'offer' ? 'offers' : status]++;
           this.#latencies.push(latencyMs);
         }

@@ -76,6 +76,8 @@ export class SimulatedDevice {
   #state: SimulatedState = 'idle';
   /** Whether the last poll after an outcome found nothing more to do. */
   #quiet = false;
+  /** An outcome the server has not acknowledged: sent again while it still offers that campaign. */
+  #unsent: { campaignId: number; state: ReportedState; detail: { reason?: string; failure?: CampaignFailure } | undefined } | undefined;
 
   constructor(client: CampaignClient, fate: DeviceFate, context: DeviceContext, running?: RunningImage) {
     this.#client = client;
@@ -102,9 +104,9 @@ export class SimulatedDevice {
     return this.#running?.sequence;
   }
 
-  /** Silent, or past an outcome with nothing more offered. */
+  /** Silent, or past an acknowledged outcome with nothing more offered. */
   get settled(): boolean {
-    return this.#state === 'silent' || (this.#quiet && isOutcome(this.#state));
+    return this.#state === 'silent' || (this.#quiet && this.#unsent === undefined && isOutcome(this.#state));
   }
 
   /** Polls and installs until the simulation stops or the device falls silent. */
@@ -115,13 +117,20 @@ export class SimulatedDevice {
       try {
         const poll = await context.limit(() => ((started = context.clock.now()), this.#client.check()));
         context.onPoll(poll.status, context.clock.now() - started);
-        if (poll.status === 'offer' && poll.offer !== undefined) {
+        const unsent = this.#unsent;
+        if (unsent !== undefined && poll.offer?.campaignId === unsent.campaignId && poll.status === 'unchanged') {
+          // The server still offers what this device finished: its outcome was lost on the way.
+          await this.#report(poll.offer, unsent.state, unsent.detail, true);
+        } else if (poll.status === 'offer' && poll.offer !== undefined) {
+          this.#unsent = undefined;
           this.#quiet = false;
           await this.#install(poll.offer);
           // Ask again at once: the outcome may have changed what the server offers.
           continue;
+        } else if (poll.offer === undefined) {
+          this.#unsent = undefined;
+          this.#quiet = true;
         }
-        if (poll.offer === undefined) this.#quiet = true;
       } catch {
         context.onPoll('error', Number.isNaN(started) ? 0 : context.clock.now() - started);
       }
@@ -191,19 +200,19 @@ export class SimulatedDevice {
     await this.#report(next, state, reason === undefined ? undefined : { reason }, true);
   }
 
-  /** Reports once; an outcome up to three times (a lost outcome would leave the device to time out). */
+  /**
+   * Reports once. An outcome that does not get through is kept and sent again after each poll that
+   * shows the campaign still offered (a lost outcome would leave the device to time out).
+   */
   async #report(next: CampaignOffer, state: ReportedState, detail?: { reason?: string; failure?: CampaignFailure }, outcome = false): Promise<void> {
     const context = this.#context;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await context.limit(() => this.#client.report(next.campaignId, state, detail));
-        context.onReport(state, true);
-        return;
-      } catch {
-        context.onReport(state, false);
-        if (!outcome || attempt >= 3 || context.stopped()) return;
-        await context.sleep(Math.min(this.#client.pollAfterS, 5) * 1000);
-      }
+    try {
+      await context.limit(() => this.#client.report(next.campaignId, state, detail));
+      context.onReport(state, true);
+      if (outcome) this.#unsent = undefined;
+    } catch {
+      context.onReport(state, false);
+      if (outcome) this.#unsent = { campaignId: next.campaignId, state, detail };
     }
   }
 }

@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { SystemClock } from '../../sdk/core/clock.js';
 import { openDatabase } from '../../ota/server/db/sql.js';
 import { FleetStore } from '../../ota/server/fleet-store.js';
+import { parseRolloutPolicy } from '../../ota/server/rollout/policy.js';
 import type { FleetSummary } from '../../ota/fleet/fleet-simulator.js';
 import { startPostgres } from '../support/postgres.js';
 import { envelopeFor, makeImage, makeKey } from '../support/ota-fixtures.js';
@@ -102,10 +103,22 @@ function finished(child: ChildProcess): Promise<{ code: number | null; stdout: s
   return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
 }
 
-async function cli(args: string[]): Promise<string> {
-  const run = await finished(sensorkit(args));
-  if (run.code !== 0) throw new Error(`sensorkit ${args.slice(0, 3).join(' ')} exited with ${run.code}: ${run.stderr}`);
-  return run.stdout;
+/** A running `fleet simulate`: its end, and when the server first answered it. */
+function simulation(child: ChildProcess): { done: ReturnType<typeof finished>; polling: Promise<void> } {
+  const polling = new Promise<void>((resolve, reject) => {
+    let stderr = '';
+    const listen = (chunk: Buffer): void => {
+      stderr += chunk.toString();
+      if (/^fleet: \d+ devices polling /m.test(stderr)) {
+        child.stderr!.off('data', listen);
+        resolve();
+      }
+    };
+    child.stderr!.on('data', listen);
+    child.once('close', () => reject(new Error(`fleet simulate ended before polling: ${stderr}`)));
+  });
+  polling.catch(() => undefined);
+  return { done: finished(child), polling };
 }
 
 /** Starts `ota serve` and resolves with its device listener's URL. */
@@ -124,18 +137,20 @@ function serve(args: string[]): Promise<{ child: ChildProcess; device: string }>
   });
 }
 
-function phaseOf(summaries: FleetSummary[], seconds: number, dbCpuS: number, serverCpuS: number): Phase {
+function phaseOf(summaries: FleetSummary[], dbCpuS: number, serverCpuS: number): Phase {
   const polls = summaries.reduce((sum, s) => sum + s.polls.total, 0);
-  // The fleet's percentile is approximated by the worst simulator's (they see the same servers).
+  // Rates over each simulator's own running time (not its process start); the simulators run at
+  // once, so the fleet's rate is their sum. The fleet's percentiles are approximated by the worst
+  // simulator's (they see the same database).
   return {
     polls,
-    pollsPerSecond: polls / seconds,
+    pollsPerSecond: summaries.reduce((sum, s) => sum + s.polls.perSecond, 0),
     p50: Math.max(...summaries.map((s) => s.polls.latencyMs.p50)),
     p99: Math.max(...summaries.map((s) => s.polls.latencyMs.p99)),
     errors: summaries.reduce((sum, s) => sum + s.polls.errors, 0),
     dbCpuS,
     serverCpuS,
-    seconds,
+    seconds: Math.max(...summaries.map((s) => s.elapsedS)),
   };
 }
 
@@ -150,15 +165,17 @@ try {
   const key = makeKey();
   const image = makeImage(16 * 1024, 5);
   await writeFile(join(dir, 'fw.bin'), image);
-  await writeFile(join(dir, 'fw.suit'), envelopeFor(image, 2, key, { uri: 'fw.bin' }));
+  const envelope = envelopeFor(image, 2, key, { uri: 'fw.bin' });
   await writeFile(join(dir, 'public.pem'), key.publicPem);
-  await writeFile(join(dir, 'policy.json'), JSON.stringify({ waves: [100], pollIntervalS: 1, downloadSlotsPerMinute: 10_000_000, errorThreshold: 1, minSample: 1_000_000 }));
+  const policy = parseRolloutPolicy({ waves: [100], pollIntervalS: 1, downloadSlotsPerMinute: 10_000_000, errorThreshold: 1, minSample: 1_000_000 });
   for (const devices of SIZES) {
     for (const instances of [1, 2]) {
       const name = `fleet_${devices}_${instances}`;
       const url = await pg.createDatabase(name);
       const store = join(dir, name);
       await mkdir(store);
+      // The folder store's key is the manifest's URI: what 'ota campaign create --payload' uploads.
+      await writeFile(join(store, 'fw.bin'), image);
       const db = await openDatabase(url);
       const fleet = await FleetStore.open(db, new SystemClock());
       const postmaster = parentOf(((await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!).pid)!;
@@ -168,11 +185,11 @@ try {
         for (let i = 0; i < ids.length; i += 1000) await fleet.assign('bench', ids.slice(i, i + 1000));
       }
       const servers = await Promise.all(
-        Array.from({ length: instances }, (_, j) => serve(['--db', url, '--store', store, '--device-port', '0', '--admin-port', '0', '--rate-limit', '1000000', '--poll-interval', '1', '--instance', `bench-${j}`])),
+        Array.from({ length: instances }, (_, j) => serve(['--db', url, '--store', store, '--device-port', '0', '--admin-port', '0', '--rate-limit', '1000000', '--device-rate-limit', '100000000', '--poll-interval', '1', '--instance', `bench-${j}`])),
       );
       const serverCpu = (): number => servers.reduce((sum, s) => sum + cpuOf(s.child.pid!, false), 0);
-      const simulate = (j: number, extra: string[]): ReturnType<typeof finished> =>
-        finished(sensorkit(['ota', 'fleet', 'simulate', '--devices', String(Math.min(perInstance, devices - j * perInstance)), '--id-prefix', `d${j}-`, '--server', servers[j]!.device, '--key', join(dir, 'public.pem'), '--concurrency', String(CONCURRENCY), '--ramp', '1', '--json', ...extra]));
+      const simulate = (j: number, extra: string[]): { done: ReturnType<typeof finished>; polling: Promise<void> } =>
+        simulation(sensorkit(['ota', 'fleet', 'simulate', '--devices', String(Math.min(perInstance, devices - j * perInstance)), '--id-prefix', `d${j}-`, '--server', servers[j]!.device, '--key', join(dir, 'public.pem'), '--concurrency', String(CONCURRENCY), '--ramp', '1', '--json', ...extra]));
       const summaries = async (runs: ReturnType<typeof finished>[]): Promise<FleetSummary[]> =>
         (await Promise.all(runs)).map((run) => {
           if (run.code !== 0) throw new Error(`fleet simulate exited with ${run.code}: ${run.stderr}`);
@@ -182,18 +199,18 @@ try {
         // 1. Steady polling, nothing offered.
         let db0 = databaseCpu(postmaster);
         let s0 = serverCpu();
-        let t0 = performance.now();
-        const polling = await summaries(servers.map((_, j) => simulate(j, ['--duration', String(POLL_SECONDS + 1), '--keep-polling'])));
-        const pollingPhase = phaseOf(polling, (performance.now() - t0) / 1000, databaseCpu(postmaster) - db0, serverCpu() - s0);
+        const polling = await summaries(servers.map((_, j) => simulate(j, ['--duration', String(POLL_SECONDS), '--keep-polling']).done));
+        const pollingPhase = phaseOf(polling, databaseCpu(postmaster) - db0, serverCpu() - s0);
 
         // 2. A rollout to the whole fleet, created while the devices poll.
         db0 = databaseCpu(postmaster);
         s0 = serverCpu();
-        t0 = performance.now();
-        const runs = servers.map((_, j) => simulate(j, ['--duration', '1800']));
-        await new Promise((resolve) => setTimeout(resolve, 2000)); // every device has polled once
+        const children = servers.map((_, j) => simulate(j, ['--duration', '1800']));
+        // The campaign comes while the fleet polls: once the server has answered each simulator.
+        await Promise.all(children.map((c) => c.polling));
+        const runs = children.map((c) => c.done);
         const created = performance.now();
-        const status = JSON.parse(await cli(['ota', 'campaign', 'create', '--db', url, '--name', 'bench', '--group', 'bench', '--envelope', join(dir, 'fw.suit'), '--policy', join(dir, 'policy.json'), '--payload', join(dir, 'fw.bin'), '--store', store])) as { id: number };
+        const status = await fleet.createCampaign({ name: 'bench', group: 'bench', envelope, policy });
         let confirmed = 0;
         let rolled = Number.NaN;
         for (;;) {
@@ -206,7 +223,7 @@ try {
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
         const rollout = await summaries(runs);
-        const rolloutPhase = phaseOf(rollout, (performance.now() - t0) / 1000, databaseCpu(postmaster) - db0, serverCpu() - s0);
+        const rolloutPhase = phaseOf(rollout, databaseCpu(postmaster) - db0, serverCpu() - s0);
         rows.push({ devices, instances, polling: pollingPhase, rollout: { ...rolloutPhase, rollS: rolled, confirmed } });
         console.error(`fleet bench: ${devices} devices, ${instances} instance(s): polling ${pollingPhase.pollsPerSecond.toFixed(0)}/s, rolled in ${rolled.toFixed(1)} s`);
       } finally {

@@ -111,7 +111,7 @@ async function rehearse(name: string, devices: number, policy: object): Promise<
   await writeFile(policyFile, JSON.stringify(policy));
   const added = await ota(['device', 'add', '--db', db, '--group', 'line-1', ...ids]);
   expect(added.code, added.stderr).toBe(0);
-  const serve = start(['serve', '--db', db, '--store', store, '--device-port', '0', '--admin-port', '0', '--admin-tokens', join(dir, 'tokens.json'), '--rate-limit', '1000000', '--poll-interval', '1', '--instance', name]);
+  const serve = start(['serve', '--db', db, '--store', store, '--device-port', '0', '--admin-port', '0', '--admin-tokens', join(dir, 'tokens.json'), '--rate-limit', '1000000', '--device-rate-limit', '100000000', '--poll-interval', '1', '--instance', name]);
   const urls = await new Promise<{ device: string; admin: string }>((resolve, reject) => {
     let stdout = '';
     serve.child.stdout!.on('data', (chunk: Buffer) => {

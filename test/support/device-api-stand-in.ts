@@ -60,6 +60,8 @@ export interface StandInOptions {
   readonly retries?: number;
   /** Answer every request this late, ms (a loaded server). Default 0. */
   readonly delayMs?: number;
+  /** Refuse the first N reports with 503 (a server under load), recording nothing. Default 0. */
+  readonly refuseReports?: number;
 }
 
 const OUTCOMES = new Set(['confirmed', 'current', 'failed', 'rolled-back']);
@@ -72,6 +74,7 @@ export async function startDeviceApiStandIn(options: StandInOptions = {}): Promi
   const reports: StandInReport[] = [];
   const requests: StandInRequest[] = [];
   let base = '';
+  let refused = 0;
   const record = (request: IncomingMessage, path: string, status: number, device?: string): void =>
     void requests.push({
       method: request.method ?? '',
@@ -102,6 +105,11 @@ export async function startDeviceApiStandIn(options: StandInOptions = {}): Promi
     }
     if (request.method === 'POST' && url.pathname === '/api/report') {
       const report = JSON.parse(body) as StandInReport;
+      if (refused < (options.refuseReports ?? 0)) {
+        refused++;
+        record(request, url.pathname, 503, report.device);
+        return void response.writeHead(503, { 'retry-after': '1' }).end('{"error":"busy"}');
+      }
       if (campaign === undefined || report.campaign !== campaign.id) return void (record(request, url.pathname, 400, report.device), response.writeHead(400).end('{"error":"device was not offered campaign"}'));
       reports.push(report);
       record(request, url.pathname, 200, report.device);

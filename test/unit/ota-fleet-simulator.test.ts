@@ -84,6 +84,17 @@ describe('FleetSimulator', () => {
     expect(again.outcomes()).toEqual(server.outcomes());
   });
 
+  it('sends an outcome the server did not take again, while the server still offers the campaign', async () => {
+    // Every report of the first devices is refused: their outcomes must still arrive.
+    const server = await standIn({ refuseReports: 12 });
+    server.offer(update);
+    const summary = await new FleetSimulator({ serverUrl: server.url, devices: 3 }).run({ durationS: 30 });
+    expect(summary.settled).toBe(true);
+    expect([...server.outcomes().values()]).toEqual(['confirmed', 'confirmed', 'confirmed']);
+    expect(summary.reports.refused).toBe(12);
+    expect(summary.reports.confirmed).toBe(3);
+  });
+
   it('re-tries a re-offered campaign: a failing device fails every attempt', async () => {
     const server = await standIn({ retries: 2 });
     server.offer(update);

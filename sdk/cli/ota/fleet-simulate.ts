@@ -38,8 +38,8 @@ envelope's signature and the payloads' signed size and digest, and reports downl
   --ca FILE            a private CA of an https:// server (PEM)
   --json               print the summary as JSON
 
-Exactly round(N × rate) devices get each fate, dealt by a seeded shuffle. Progress goes to standard
-error; the summary (devices per state, reports, polls per second, p50/p99 poll latency) to standard
+Exactly round(N × rate) devices get each fate, dealt by a seeded shuffle. Standard error says when
+the server first answers ('fleet: N devices polling URL'), then shows progress; the summary (devices per state, reports, polls per second, p50/p99 poll latency) to standard
 output once every device has settled (silent, or past its outcome with nothing more offered), the
 duration is over, or on SIGINT/SIGTERM. Exit 1 when no poll reached the server.
 `;
@@ -115,6 +115,7 @@ export async function fleetSimulateCommand(argv: readonly string[]): Promise<num
       untilSettled: !values['keep-polling'],
       progressMs: tty ? 1000 : 5000,
       onProgress: (s) => process.stderr.write(tty ? `\r${progressLine(s)}\u001b[K` : `${progressLine(s)}\n`),
+      onFirstAnswer: () => process.stderr.write(`fleet: ${devices} devices polling ${server}\n`),
     });
   } finally {
     process.off('SIGINT', stop);
