@@ -367,7 +367,7 @@ export class StreamSampler {
       } else if (observed > expected + tolerance) {
         const extra = Math.min(n, Math.round(observed - expected));
         state.duplicates += extra;
-        state.pendingQuality = { level: 'uncertain', reason: 'sensor_fault', detail: `${extra} frames more than the part's clock allows were dropped` };
+        state.pendingQuality = { level: 'uncertain', reason: 'incomplete', detail: `${extra} frames more than the part's clock allows were dropped` };
         frames = frames.slice(0, n - extra);
       }
     }
@@ -391,7 +391,7 @@ export class StreamSampler {
   #lose(state: StreamState, lost: number, detail: string): void {
     state.lost += lost;
     state.pendingMissed += lost;
-    state.pendingQuality = { level: 'uncertain', reason: 'sensor_fault', detail };
+    state.pendingQuality = { level: 'uncertain', reason: 'incomplete', detail };
   }
 }
 

@@ -161,6 +161,6 @@ describe('StreamSampler on the emulated ADS1115', () => {
     expect(stats.delivered + stats.lost).toBeLessThanOrEqual(1280);
     const flagged = results.filter((r) => r.ok && r.missedBefore !== undefined);
     expect(flagged.length).toBeGreaterThan(400);
-    expect(flagged[0]!.ok && flagged[0]!.quality).toEqual({ level: 'uncertain', reason: 'sensor_fault', detail: `missed: ${flagged[0]!.ok && flagged[0]!.missedBefore} conversions overwritten before they were read` });
+    expect(flagged[0]!.ok && flagged[0]!.quality).toEqual({ level: 'uncertain', reason: 'incomplete', detail: `missed: ${flagged[0]!.ok && flagged[0]!.missedBefore} conversions overwritten before they were read` });
   });
 });
