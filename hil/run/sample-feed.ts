@@ -15,7 +15,8 @@ export const WAIT_SLICE_MS = 100;
 
 /**
  * Whether a sample carries a fresh value: good, or uncertain for a reason other than `stale` (an
- * out-of-range reading is a value; a stale repeat or a failed read is not).
+ * out-of-range reading is a value, and so is an `incomplete` window, computed from the samples that
+ * did arrive; a stale repeat or a failed read is not).
  *
  * @example
  * ```ts

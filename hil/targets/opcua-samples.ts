@@ -39,6 +39,8 @@ const REASONS: ReadonlyMap<number, { level: Quality['level']; reason?: QualityRe
   [OPCUA_STATUS.BadOutOfRange, { level: 'bad', reason: 'out_of_range' }],
   [OPCUA_STATUS.BadNoCommunication, { level: 'bad', reason: 'stale' }],
   [OPCUA_STATUS.BadConfigurationError, { level: 'bad', reason: 'calibration_expired' }],
+  [OPCUA_STATUS.UncertainDataSubNormal, { level: 'uncertain', reason: 'incomplete' }],
+  [OPCUA_STATUS.BadNoData, { level: 'bad', reason: 'incomplete' }],
 ]);
 
 /**
@@ -47,6 +49,7 @@ const REASONS: ReadonlyMap<number, { level: Quality['level']; reason?: QualityRe
  * @example
  * ```ts
  * qualityOfStatus(0x808c0000) // { level: 'bad', reason: 'sensor_fault' }
+ * qualityOfStatus(0x40a40000) // { level: 'uncertain', reason: 'incomplete' } (UncertainDataSubNormal)
  * ```
  */
 export function qualityOfStatus(code: number): Quality {
