@@ -46,6 +46,13 @@ export interface CampaignOffer {
   readonly downloadAfterS: number;
 }
 
+/** An outcome report the server has not acknowledged. */
+export interface UnsentOutcome {
+  readonly campaignId: number;
+  readonly state: ReportedState;
+  readonly detail: { readonly reason?: string; readonly failure?: CampaignFailure };
+}
+
 /** One poll's outcome. */
 export interface CampaignPoll {
   /** `offer`: a new or changed offer (200); `none`: nothing offered (204); `unchanged`: 304. */
@@ -103,6 +110,7 @@ export class CampaignClient {
   #etag: string | undefined;
   #offer: CampaignOffer | undefined;
   #pollAfterS: number;
+  #unsent: UnsentOutcome | undefined;
 
   constructor(options: CampaignClientOptions) {
     const timeoutMs = options.timeoutMs ?? 30_000;
@@ -132,11 +140,28 @@ export class CampaignClient {
     return this.#pollAfterS;
   }
 
+  /** An outcome report that did not get through, sent again by {@link check} while the server still offers its campaign. */
+  get unsentOutcome(): UnsentOutcome | undefined {
+    return this.#unsent;
+  }
+
   /**
    * Asks for an offer, sending the last answer's ETag: a 304 keeps the last offer in force without
-   * the envelope being sent again.
+   * the envelope being sent again. An outcome whose report did not get through is sent again when
+   * the answer is a 304 for its campaign (the server did not hear it: the device would time out);
+   * any other answer drops it.
    */
   async check(): Promise<CampaignPoll> {
+    const poll = await this.#check();
+    const unsent = this.#unsent;
+    if (unsent !== undefined) {
+      if (poll.status === 'unchanged' && poll.offer?.campaignId === unsent.campaignId) await this.report(unsent.campaignId, unsent.state, unsent.detail).catch(() => undefined);
+      else this.#unsent = undefined;
+    }
+    return poll;
+  }
+
+  async #check(): Promise<CampaignPoll> {
     const url = new URL('api/offer', this.#serverUrl);
     url.searchParams.set('device', this.#deviceId);
     const headers: Record<string, string> = this.#etag === undefined ? {} : { 'if-none-match': this.#etag };
@@ -172,9 +197,16 @@ export class CampaignClient {
     const url = new URL('api/report', this.#serverUrl);
     const { reason, failure } = typeof detail === 'string' ? { reason: detail, failure: undefined } : (detail ?? {});
     const body = JSON.stringify({ campaign: campaignId, device: this.#deviceId, state, ...(reason === undefined ? {} : { reason }), ...(failure === undefined ? {} : { failure }) });
-    // The answer is a short acknowledgement; anything long is refused unread.
-    const response = await this.#request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, maxBytes: 65_536 });
-    if (response.status !== 200) throw new UpdateError('download-failed', `${url.href}: HTTP ${response.status}${errorText(response.body)}`);
+    const outcome = state === 'confirmed' || state === 'current' || state === 'failed' || state === 'rolled-back';
+    try {
+      // The answer is a short acknowledgement; anything long is refused unread.
+      const response = await this.#request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, maxBytes: 65_536 });
+      if (response.status !== 200) throw new UpdateError('download-failed', `${url.href}: HTTP ${response.status}${errorText(response.body)}`);
+    } catch (error) {
+      if (outcome) this.#unsent = { campaignId, state, detail: { ...(reason === undefined ? {} : { reason }), ...(failure === undefined ? {} : { failure }) } };
+      throw error;
+    }
+    if (outcome && this.#unsent?.campaignId === campaignId) this.#unsent = undefined;
   }
 
   /**

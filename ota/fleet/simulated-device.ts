@@ -76,8 +76,6 @@ export class SimulatedDevice {
   #state: SimulatedState = 'idle';
   /** Whether the last poll after an outcome found nothing more to do. */
   #quiet = false;
-  /** An outcome the server has not acknowledged: sent again while it still offers that campaign. */
-  #unsent: { campaignId: number; state: ReportedState; detail: { reason?: string; failure?: CampaignFailure } | undefined } | undefined;
 
   constructor(client: CampaignClient, fate: DeviceFate, context: DeviceContext, running?: RunningImage) {
     this.#client = client;
@@ -106,7 +104,7 @@ export class SimulatedDevice {
 
   /** Silent, or past an acknowledged outcome with nothing more offered. */
   get settled(): boolean {
-    return this.#state === 'silent' || (this.#quiet && this.#unsent === undefined && isOutcome(this.#state));
+    return this.#state === 'silent' || (this.#quiet && this.#client.unsentOutcome === undefined && isOutcome(this.#state));
   }
 
   /** Polls and installs until the simulation stops or the device falls silent. */
@@ -115,20 +113,19 @@ export class SimulatedDevice {
     while (!context.stopped() && this.#state !== 'silent') {
       let started = Number.NaN;
       try {
+        const unsent = this.#client.unsentOutcome;
+        // check() sends a lost outcome again when the server still offers its campaign (a 304).
         const poll = await context.limit(() => ((started = context.clock.now()), this.#client.check()));
         context.onPoll(poll.status, context.clock.now() - started);
-        const unsent = this.#unsent;
-        if (unsent !== undefined && poll.offer?.campaignId === unsent.campaignId && poll.status === 'unchanged') {
-          // The server still offers what this device finished: its outcome was lost on the way.
-          await this.#report(poll.offer, unsent.state, unsent.detail, true);
-        } else if (poll.status === 'offer' && poll.offer !== undefined) {
-          this.#unsent = undefined;
+        if (unsent !== undefined && poll.status === 'unchanged' && poll.offer?.campaignId === unsent.campaignId) {
+          context.onReport(unsent.state, this.#client.unsentOutcome === undefined);
+        }
+        if (poll.status === 'offer' && poll.offer !== undefined) {
           this.#quiet = false;
           await this.#install(poll.offer);
           // Ask again at once: the outcome may have changed what the server offers.
           continue;
         } else if (poll.offer === undefined) {
-          this.#unsent = undefined;
           this.#quiet = true;
         }
       } catch {
@@ -192,27 +189,22 @@ export class SimulatedDevice {
   async #fail(next: CampaignOffer, error: unknown, failure?: CampaignFailure): Promise<void> {
     const reason = error instanceof ManifestError || error instanceof UpdateError ? error.reason : failure === undefined ? 'other' : `simulated-${failure}`;
     this.#state = 'failed';
-    await this.#report(next, 'failed', { reason, failure: failure ?? failureOf(reason) }, true);
+    await this.#report(next, 'failed', { reason, failure: failure ?? failureOf(reason) });
   }
 
   async #outcome(next: CampaignOffer, state: 'confirmed' | 'current' | 'rolled-back', reason?: string): Promise<void> {
     this.#state = state;
-    await this.#report(next, state, reason === undefined ? undefined : { reason }, true);
+    await this.#report(next, state, reason === undefined ? undefined : { reason });
   }
 
-  /**
-   * Reports once. An outcome that does not get through is kept and sent again after each poll that
-   * shows the campaign still offered (a lost outcome would leave the device to time out).
-   */
-  async #report(next: CampaignOffer, state: ReportedState, detail?: { reason?: string; failure?: CampaignFailure }, outcome = false): Promise<void> {
+  /** Reports once; an outcome that does not get through is sent again by the client's next poll. */
+  async #report(next: CampaignOffer, state: ReportedState, detail?: { reason?: string; failure?: CampaignFailure }): Promise<void> {
     const context = this.#context;
     try {
       await context.limit(() => this.#client.report(next.campaignId, state, detail));
       context.onReport(state, true);
-      if (outcome) this.#unsent = undefined;
     } catch {
       context.onReport(state, false);
-      if (outcome) this.#unsent = { campaignId: next.campaignId, state, detail };
     }
   }
 }

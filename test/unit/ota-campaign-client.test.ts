@@ -143,6 +143,20 @@ describe('CampaignClient.run', () => {
     expect(server.reports.at(-1)).toMatchObject({ state: 'rolled-back', reason: 'health-check-failed' });
   });
 
+  it('sends a lost outcome again with the next poll that still shows its campaign', async () => {
+    const server = await standIn({ refuseReports: 1 });
+    server.offer(campaign);
+    const client = new CampaignClient({ serverUrl: server.url, deviceId: 'en-1-SN1' });
+    await client.check();
+    await expect(client.report(3, 'confirmed')).rejects.toThrow(/HTTP 503: busy/);
+    expect(client.unsentOutcome).toEqual({ campaignId: 3, state: 'confirmed', detail: {} });
+    expect(await client.check()).toMatchObject({ status: 'unchanged' });
+    expect(client.unsentOutcome).toBeUndefined();
+    expect(server.outcomes().get('en-1-SN1')).toBe('confirmed');
+    // Heard now: the next poll finds nothing more.
+    expect((await client.check()).status).toBe('none');
+  });
+
   it('a refused report is an error naming the server\'s reason', async () => {
     const server = await standIn();
     const client = new CampaignClient({ serverUrl: server.url, deviceId: 'en-1-SN1' });
