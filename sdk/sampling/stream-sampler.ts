@@ -6,8 +6,9 @@
  * Each frame is stamped on the host clock from its index and a {@link PartClockModel} fitted to
  * (drain time, frames so far), so the part's oscillator error (ppm) is measured and corrected. Every
  * loss is counted and shown in the quality of the first sample after it, never silent:
- * - overflow: the part says it overwrote data; the driver reset its FIFO; the model estimates how
- *   many frames the part took meanwhile;
+ * - overflow: the part says it overwrote data; the driver hands on the newest frames the full FIFO
+ *   still held (or none, having reset it), and the model estimates how many frames the part took
+ *   before those;
  * - gap: a drain brought fewer frames than the part's clock must have produced (e.g. the part reset
  *   its FIFO on its own), or the driver counted frames overwritten before it read them (a
  *   continuous-conversion part read too late);
@@ -328,23 +329,26 @@ export class StreamSampler {
     const { model } = state;
     const n = batch.frames.length;
     if (batch.overflow) {
-      // The driver discarded the FIFO: every frame since the last drain is lost.
+      // The part overwrote frames; the driver either restarted its FIFO (no frames) or read back the
+      // newest frames the full FIFO held at `time`. Every frame before those since the last drain is
+      // lost: the part's clock says how many it took by `time`.
       const start = state.startedAt;
       const estimate = model.anchored
         ? model.countAt(batch.time)
         : start === undefined
           ? state.next
           : start.count + ((batch.time - start.time) * model.rateHz) / 1000;
-      const produced = Math.max(state.next, Math.round(estimate));
-      const lost = produced - state.next;
+      const produced = Math.max(state.next + n, Math.round(estimate));
+      const lost = produced - n - state.next;
       state.overflows++;
       this.#lose(state, lost, `FIFO overflow: ~${lost} samples lost before this one`);
-      state.next = produced;
-      // The index of the frames after the reset is an estimate (±1): learn the offset again, from the
-      // estimate at the reset onwards, so that an overflow right after this one is counted too.
+      state.next = produced - n;
+      // The index of the frames after the loss is an estimate (±1): learn the offset again, from the
+      // estimate at `time` onwards, so that an overflow right after this one is counted too.
       const anchored = model.anchored;
       model.restart();
-      if (anchored) model.observe(batch.time, produced);
+      if (anchored || n > 0) model.observe(batch.time, produced);
+      this.#hand(state, batch.frames, batch);
       return;
     }
     let frames = batch.frames;
@@ -372,6 +376,12 @@ export class StreamSampler {
       }
     }
     model.observe(batch.time, state.next + frames.length);
+    this.#hand(state, frames, batch);
+  }
+
+  /** Stamps `frames` (indices `state.next` on) on the part's clock and hands them on, the first with the pending loss. */
+  #hand(state: StreamState, frames: AcquisitionBatch['frames'], batch: AcquisitionBatch): void {
+    const { model } = state;
     for (let i = 0; i < frames.length; i++) {
       const time = model.timeOf(state.next + i);
       const marks =

@@ -217,9 +217,10 @@ describe('StreamSampler on the emulated MPU-6050', () => {
     await sampler.stop();
     const stats = sampler.stats().imu!;
     expect(stats.overflows).toBe(1);
-    // Lost: what the part took during the outage, less what the FIFO still held when the drain reset it.
-    expect(stats.lost).toBeGreaterThan(350);
-    expect(stats.lost).toBeLessThan(450);
+    // Lost: what the part took between the last drain before the outage and the first after it
+    // (400 ms to 400 ms + one drain interval), less the 170 frames the full FIFO still held.
+    expect(stats.lost).toBeGreaterThanOrEqual(400 - 170 - 1);
+    expect(stats.lost).toBeLessThanOrEqual(400 + Math.ceil(sampler.drainIntervalMs) - 170 + 1);
     const failures = results.filter((r) => !r.ok);
     // Failures are handed on once the outage outlasts the FIFO (data is being lost), not before.
     expect(failures.length).toBeGreaterThan(0);
@@ -237,16 +238,50 @@ describe('StreamSampler on the emulated MPU-6050', () => {
   it('counts every sample lost when every drain comes too late, the first one included', async () => {
     const run = await stream({ rateHz: 1000, seconds: 10, drainIntervalMs: 250 });
     const stats = run.sampler.stats().imu!;
-    // The first drain, 120 ms after the FIFO started, finds 120 frames; every later one an overflow.
-    expect(stats.delivered).toBe(120);
+    // The first drain, 120 ms after the FIFO started, finds 120 frames; every later one an overflow
+    // that still brings the newest 170 frames the full FIFO holds.
     expect(stats.overflows).toBe(stats.drains - 1);
+    expect(stats.delivered).toBe(120 + 170 * stats.overflows);
     // Up to the last drain at 10 000 ms every other frame is counted lost (±1 per overflow).
-    expect(Math.abs(stats.lost - (10_000 - 130 - 120))).toBeLessThanOrEqual(stats.overflows);
+    expect(Math.abs(stats.lost - (10_000 - 130 - stats.delivered))).toBeLessThanOrEqual(stats.overflows);
     // Every 400 ms: even the first drain overflows; the loss is counted from the FIFO's start.
     const never = (await stream({ rateHz: 1000, seconds: 10, drainIntervalMs: 400 })).sampler.stats().imu!;
-    expect(never.delivered).toBe(0);
     expect(never.overflows).toBe(never.drains);
-    expect(Math.abs(never.lost - (10_000 - 130))).toBeLessThanOrEqual(never.overflows);
+    expect(never.delivered).toBe(170 * never.overflows);
+    expect(Math.abs(never.lost - (10_000 - 130 - never.delivered))).toBeLessThanOrEqual(never.overflows);
+  });
+
+  it('delivers the frames a full FIFO still holds after an overflow, each stamped when the part took it', async () => {
+    // z rises 0.001 g per ms: a frame's value says when the part took it.
+    const ramp = { valueAt: (t: number) => G0 * ((t - T0) / 1000) };
+    const peripheral = new Mpu6050Peripheral({ acceleration: { z: ramp } });
+    const { clock, board, io } = i2cRig(peripheral, { start: T0, board: 'arduino-uno' });
+    const driver = new Mpu6050Driver(io, { acquisition: 'fifo', rateHz: 1000, range: 16 });
+    const sampler = new StreamSampler({ clock });
+    const results: SamplingResult[] = [];
+    sampler.add({ id: 'imu', acquisition: driver.acquisition!, onResult: (r) => results.push(r) });
+    sampler.start();
+    await clock.advance(5000);
+    board.faults.inject({ target: 'i2c0@0x68', kind: 'nak', durationMs: 220 });
+    await clock.advance(3000);
+    await sampler.stop();
+    const stats = sampler.stats().imu!;
+    expect(stats).toMatchObject({ overflows: 1, gaps: 0, duplicates: 0 });
+    // A 220 ms stall (and at most one drain interval more) at 1 kHz, less the 170 frames read back.
+    expect(stats.lost).toBeGreaterThanOrEqual(220 - 170 - 1);
+    expect(stats.lost).toBeLessThanOrEqual(220 + Math.ceil(sampler.drainIntervalMs) - 170 + 1);
+    const ok = okResults({ results } as Run);
+    expect(ok).toHaveLength(stats.delivered);
+    const at = ok.findIndex((r) => r.missedBefore !== undefined);
+    expect(ok[at]!.missedBefore).toBe(stats.lost);
+    expect(ok[at]!.quality).toEqual({ level: 'uncertain', reason: 'incomplete', detail: `FIFO overflow: ~${stats.lost} samples lost before this one` });
+    // The first frame after the loss, the 170 read back from the full FIFO and the ones after: each
+    // stamped within a frame period of when it was taken (one LSB at ±16 g is 0.5 ms of the ramp).
+    const taken = (r: (typeof ok)[number]): number => T0 + (r.reading.values['acceleration-z']! / G0) * 1000;
+    for (const r of ok.slice(at, at + 400)) expect(Math.abs(r.reading.time - taken(r))).toBeLessThan(1.5);
+    // Frames before and after the loss are one period apart, except across the loss itself.
+    expect(ok[at]!.reading.time - ok[at - 1]!.reading.time).toBeCloseTo(1 + stats.lost, 0);
+    expect(ok[at + 169]!.reading.time - ok[at]!.reading.time).toBeCloseTo(169, 0);
   });
 
   it('bridges a bus outage shorter than the FIFO without losing a sample', async () => {
