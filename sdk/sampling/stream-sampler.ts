@@ -9,10 +9,14 @@
  * - overflow: the part says it overwrote data; the driver hands on the newest frames the full FIFO
  *   still held (or none, having reset it), and the model estimates how many frames the part took
  *   before those;
- * - gap: a drain brought fewer frames than the part's clock must have produced (e.g. the part reset
- *   its FIFO on its own), or the driver counted frames overwritten before it read them (a
- *   continuous-conversion part read too late);
- * - duplicate: more frames than its clock allows (a frame read twice); those are dropped.
+ * - gap: two drains in a row brought fewer frames than the part's clock must have produced (e.g.
+ *   the part reset its FIFO on its own), or the driver counted frames overwritten before it read
+ *   them (a continuous-conversion part read too late). One short drain alone is kept back until
+ *   the next: a drain time read late (the host thread preempted between reading the FIFO level
+ *   and the clock) looks short, and the next drain then brings the surplus;
+ * - duplicate: more conversions than its clock allows from a single result register (one read
+ *   twice); those are dropped. A FIFO pops each frame once: a surplus there means the model was
+ *   off (e.g. an overflow stamped late); every frame is kept and the model re-anchored.
  *
  * A wall-time step the host clock follows moves the drain schedule and the part clock's anchor by
  * the step: the frames after it are stamped on the new wall time, the part's rate and the count
@@ -105,6 +109,11 @@ interface StreamState {
   /** Missed frames to report with the next delivered frame, and why. */
   pendingMissed: number;
   pendingQuality: Quality | undefined;
+  /**
+   * A drain that brought fewer frames than the part's clock allows, kept back until the next drain
+   * tells a loss (that one is short too) from a time read late (it is not).
+   */
+  held: { readonly batch: AcquisitionBatch; readonly deficit: number } | undefined;
   busy: boolean;
   inFlight: Promise<void> | undefined;
   /** Host time of the first of the current run of failed drains. */
@@ -176,6 +185,7 @@ export class StreamSampler {
       next: 0,
       pendingMissed: 0,
       pendingQuality: undefined,
+      held: undefined,
       busy: false,
       inFlight: undefined,
       failingSince: undefined,
@@ -215,6 +225,8 @@ export class StreamSampler {
     this.#timer = undefined;
     await Promise.all([...this.#streams.values()].map((state) => state.inFlight));
     if (!wasRunning) return;
+    // Frames kept back for a verdict are real frames: hand them on.
+    for (const state of this.#streams.values()) this.#release(state);
     const started = [...this.#streams.values()].filter((state) => state.started);
     for (const state of started) state.started = false;
     await Promise.allSettled(started.map((state) => state.group.acquisition.stop()));
@@ -329,6 +341,7 @@ export class StreamSampler {
     const { model } = state;
     const n = batch.frames.length;
     if (batch.overflow) {
+      this.#release(state);
       // The part overwrote frames; the driver either restarted its FIFO (no frames) or read back the
       // newest frames the full FIFO held at `time`. Every frame before those since the last drain is
       // lost: the part's clock says how many it took by `time`.
@@ -353,30 +366,70 @@ export class StreamSampler {
     }
     let frames = batch.frames;
     const missed = batch.missed ?? 0;
-    if (missed > 0) {
-      state.gaps++;
-      this.#lose(state, missed, `missed: ${missed} conversions overwritten before they were read`);
-      state.next += missed;
-    }
     // Until the part's rate is measured the nominal one may be off by percent: no verdict on counts.
     if (model.anchored && model.rateMeasured) {
+      const held = state.held;
       const expected = model.countAt(batch.time);
-      const observed = state.next + n;
+      const observed = state.next + (held?.batch.frames.length ?? 0) + missed + n;
       const tolerance = COUNT_TOLERANCE + RATE_TOLERANCE * Math.max(0, expected - state.next);
-      if (observed < expected - tolerance) {
-        const lost = Math.round(expected - observed);
+      const deficit = expected - observed;
+      if (deficit > tolerance) {
+        if (held === undefined) {
+          // Fewer frames than the part's clock produced: frames lost (its FIFO reset behind the host),
+          // or a time read late (the host thread preempted between reading the level and the clock).
+          // Only the next drain can tell: a late time leaves it with the surplus, a loss does not.
+          this.#missed(state, missed);
+          state.held = { batch, deficit };
+          return;
+        }
+        // The next drain is short too: frames were lost before the held ones (as many as both agree on).
+        state.held = undefined;
+        const lost = Math.round(Math.min(held.deficit, deficit));
         state.gaps++;
         this.#lose(state, lost, `gap: ${lost} samples the part's clock produced never arrived`);
         state.next += lost;
-      } else if (observed > expected + tolerance) {
-        const extra = Math.min(n, Math.round(observed - expected));
-        state.duplicates += extra;
-        state.pendingQuality = { level: 'uncertain', reason: 'incomplete', detail: `${extra} frames more than the part's clock allows were dropped` };
-        frames = frames.slice(0, n - extra);
+        this.#hand(state, held.batch.frames, held.batch);
+        this.#account(state, batch);
+        return;
       }
+      // A drain kept back was only stamped late: its frames are in order, none lost.
+      this.#release(state);
+      if (deficit < -tolerance) {
+        if (state.group.acquisition.mode === 'fifo') {
+          // A FIFO pops each frame once: more frames than the part's clock allows mean the model (or a
+          // loss estimated from it) was off, e.g. an overflow stamped late. Keep them all and learn the
+          // offset again from this drain.
+          model.restart();
+        } else {
+          // A single result register read twice gives the same conversion again: drop the surplus.
+          const extra = Math.min(n, Math.round(-deficit));
+          state.duplicates += extra;
+          state.pendingQuality = { level: 'uncertain', reason: 'incomplete', detail: `${extra} frames more than the part's clock allows were dropped` };
+          frames = frames.slice(0, n - extra);
+        }
+      }
+    } else {
+      this.#release(state);
     }
+    this.#missed(state, missed);
     model.observe(batch.time, state.next + frames.length);
     this.#hand(state, frames, batch);
+  }
+
+  /** Conversions the driver counted as overwritten before this batch: a gap of known size. */
+  #missed(state: StreamState, missed: number): void {
+    if (missed <= 0) return;
+    state.gaps++;
+    this.#lose(state, missed, `missed: ${missed} conversions overwritten before they were read`);
+    state.next += missed;
+  }
+
+  /** Hands on a drain kept back for a verdict, as it is: no loss before it. */
+  #release(state: StreamState): void {
+    const held = state.held;
+    if (held === undefined) return;
+    state.held = undefined;
+    this.#hand(state, held.batch.frames, held.batch);
   }
 
   /** Stamps `frames` (indices `state.next` on) on the part's clock and hands them on, the first with the pending loss. */

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Ads1115Peripheral } from '../../boards/emulated/parts/ads1115.js';
 import type { I2cPeripheral } from '../../boards/emulated/peripheral.js';
 import { SeededRandom } from '../../sdk/core/random.js';
+import type { AcquisitionBatch, SensorClockedAcquisition } from '../../sdk/drivers/contract.js';
 import { Ads1115Driver, ads1115Driver } from '../../sdk/drivers/ads1115/index.js';
 import type { SamplingResult } from '../../sdk/sampling/sampler.js';
 import { StreamSampler } from '../../sdk/sampling/stream-sampler.js';
@@ -163,4 +164,38 @@ describe('StreamSampler on the emulated ADS1115', () => {
     expect(flagged.length).toBeGreaterThan(400);
     expect(flagged[0]!.ok && flagged[0]!.quality).toEqual({ level: 'uncertain', reason: 'incomplete', detail: `missed: ${flagged[0]!.ok && flagged[0]!.missedBefore} conversions overwritten before they were read` });
   });
+  it('drops and flags a conversion read more than once from its single result register', async () => {
+    const adc = new Ads1115Peripheral({ inputs: [] });
+    const { clock, io } = i2cRig(adc, { start: T0 });
+    const driver = new Ads1115Driver({ ...io, ready: adc.readyLine(clock) }, { acquisition: 'continuous', dataRate: 250 });
+    const inner = driver.acquisition!;
+    let drains = 0;
+    let doubled = false;
+    const twice: SensorClockedAcquisition = {
+      mode: inner.mode,
+      outputRateHz: inner.outputRateHz,
+      capacityFrames: inner.capacityFrames,
+      start: () => inner.start(),
+      stop: () => inner.stop(),
+      drain: async (): Promise<AcquisitionBatch> => {
+        const batch = await inner.drain();
+        if (++drains < 1000 || doubled || batch.frames.length === 0) return batch;
+        doubled = true;
+        return { ...batch, frames: [...batch.frames, ...batch.frames, ...batch.frames, ...batch.frames] }; // read four times
+      },
+    };
+    const sampler = new StreamSampler({ clock });
+    const results: SamplingResult[] = [];
+    sampler.add({ id: 'adc', acquisition: twice, onResult: (r) => results.push(r) });
+    sampler.start();
+    await clock.advance(10_000);
+    await sampler.stop();
+    expect(inner.mode).toBe('continuous');
+    expect(doubled).toBe(true);
+    expect(sampler.stats().adc).toMatchObject({ duplicates: 3, lost: 0, gaps: 0 });
+    const flagged = results.filter((r) => r.ok && r.quality !== undefined);
+    expect(flagged).toHaveLength(1);
+    expect(flagged[0]!.ok && flagged[0]!.quality).toEqual({ level: 'uncertain', reason: 'incomplete', detail: "3 frames more than the part's clock allows were dropped" });
+  });
 });
+

@@ -322,9 +322,11 @@ describe('StreamSampler on the emulated MPU-6050', () => {
     expect(flagged[0]!.ok && flagged[0]!.quality).toEqual({ level: 'uncertain', reason: 'incomplete', detail: `gap: ${stats.lost} samples the part's clock produced never arrived` });
   });
 
-  it('drops and flags frames the part clock cannot have produced (a frame read twice)', async () => {
+  it('takes a late drain time for what it is: no false gap, no frame dropped (4 kHz, every 7th time stamp 1.5 ms late)', async () => {
+    // The thread preempted between the FIFO level read and the clock read: the drain's time is late
+    // by 6 frame periods, the frames are all there.
     let drains = 0;
-    const duplicating = (inner: SensorClockedAcquisition): SensorClockedAcquisition => ({
+    const late = (inner: SensorClockedAcquisition): SensorClockedAcquisition => ({
       mode: inner.mode,
       outputRateHz: inner.outputRateHz,
       capacityFrames: inner.capacityFrames,
@@ -332,16 +334,108 @@ describe('StreamSampler on the emulated MPU-6050', () => {
       stop: () => inner.stop(),
       drain: async (): Promise<AcquisitionBatch> => {
         const batch = await inner.drain();
-        if (++drains !== 40) return batch;
-        return { ...batch, frames: [...batch.frames, ...batch.frames.slice(-5)] };
+        return ++drains % 7 === 0 ? { ...batch, time: batch.time + 1.5 } : batch;
       },
     });
-    const run = await stream({ rateHz: 1000, seconds: 4, acquisition: duplicating });
+    const run = await stream({ rateHz: 4000, seconds: 20, acquisition: late });
     const stats = run.sampler.stats().imu!;
-    expect(stats).toMatchObject({ duplicates: 5, lost: 0, gaps: 0 });
-    const flagged = run.results.filter((r) => r.ok && r.quality !== undefined);
+    expect(drains).toBeGreaterThan(1000);
+    expect(stats).toMatchObject({ lost: 0, gaps: 0, duplicates: 0, overflows: 0 });
+    const ok = okResults(run);
+    expect(run.results.every((r) => r.ok && r.missedBefore === undefined && r.quality === undefined)).toBe(true);
+    // Every frame the part took up to the last drain arrived, in order, stamped on time.
+    const at = truth(run, 4000, 0);
+    expect(ok.length).toBe(stats.delivered);
+    expect(run.clock.now() - at(ok.length - 1)).toBeLessThan(run.sampler.drainIntervalMs + 0.25);
+    expect(run.clock.now() - at(ok.length)).toBeGreaterThan(-0.25);
+    let worst = 0;
+    let worstSettled = 0;
+    ok.forEach((r, j) => {
+      const error = Math.abs(r.reading.time - at(j));
+      worst = Math.max(worst, error);
+      if (r.reading.time - T0 > 10_000) worstSettled = Math.max(worstSettled, error);
+    });
+    // Until the part's rate is measured (the first few hundred ms) no count is checked and a late
+    // time moves the first fit; after that a late time is not fitted at all.
+    expect(worst).toBeLessThan(0.5);
+    expect(worstSettled).toBeLessThan(0.05);
+  });
+
+  it('counts a real gap once the next drain confirms it, even when that drain's time is late', async () => {
+    let drains = 0;
+    let lateFrom = Number.POSITIVE_INFINITY;
+    const late = (inner: SensorClockedAcquisition): SensorClockedAcquisition => ({
+      mode: inner.mode,
+      outputRateHz: inner.outputRateHz,
+      capacityFrames: inner.capacityFrames,
+      start: () => inner.start(),
+      stop: () => inner.stop(),
+      drain: async (): Promise<AcquisitionBatch> => {
+        const batch = await inner.drain();
+        return ++drains === lateFrom ? { ...batch, time: batch.time + 4 } : batch;
+      },
+    });
+    const peripheral = new Mpu6050Peripheral({ acceleration: {} });
+    const { clock, io } = i2cRig(peripheral, { start: T0 });
+    const driver = new Mpu6050Driver(io, { acquisition: 'fifo' });
+    const sampler = new StreamSampler({ clock, drainIntervalMs: 50 });
+    const results: SamplingResult[] = [];
+    sampler.add({ id: 'imu', acquisition: late(driver.acquisition!), onResult: (r) => results.push(r) });
+    sampler.start();
+    await clock.advance(3030);
+    peripheral.write(Uint8Array.of(0x6a, 0x44), clock.now()); // FIFO reset, 30 ms after a drain
+    lateFrom = drains + 2; // the drain after the one that first finds the gap is 4 ms late
+    await clock.advance(1000);
+    await sampler.stop();
+    const stats = sampler.stats().imu!;
+    expect(stats).toMatchObject({ gaps: 1, duplicates: 0 });
+    expect(stats.lost).toBeGreaterThanOrEqual(29);
+    expect(stats.lost).toBeLessThanOrEqual(31);
+    const flagged = results.filter((r) => r.ok && r.missedBefore !== undefined);
     expect(flagged).toHaveLength(1);
-    expect(flagged[0]!.ok && flagged[0]!.quality?.detail).toBe("5 frames more than the part's clock allows were dropped");
+    // The flag is on the first frame after the reset, stamped where the part took it (frames 1 ms apart).
+    const ok = okResults({ results } as Run);
+    const i = ok.indexOf(flagged[0] as (typeof ok)[number]);
+    expect(ok[i]!.reading.time - ok[i - 1]!.reading.time).toBeCloseTo(1 + stats.lost, 0);
+    expect(ok[i]!.reading.time - T0).toBeGreaterThan(3030);
+    expect(ok[i]!.reading.time - T0).toBeLessThan(3032);
+  });
+
+  it('keeps every frame of a FIFO that brings more than the part clock allows, and re-anchors (an overflow stamped late)', async () => {
+    const ramp = { valueAt: (t: number) => G0 * ((t - T0) / 1000) };
+    const peripheral = new Mpu6050Peripheral({ acceleration: { z: ramp } });
+    const { clock, board, io } = i2cRig(peripheral, { start: T0, board: 'arduino-uno' });
+    const driver = new Mpu6050Driver(io, { acquisition: 'fifo', rateHz: 1000, range: 16 });
+    const inner = driver.acquisition!;
+    const lateOverflow: SensorClockedAcquisition = {
+      mode: inner.mode,
+      outputRateHz: inner.outputRateHz,
+      capacityFrames: inner.capacityFrames,
+      start: () => inner.start(),
+      stop: () => inner.stop(),
+      drain: async (): Promise<AcquisitionBatch> => {
+        const batch = await inner.drain();
+        return batch.overflow ? { ...batch, time: batch.time + 5 } : batch;
+      },
+    };
+    const sampler = new StreamSampler({ clock });
+    const results: SamplingResult[] = [];
+    sampler.add({ id: 'imu', acquisition: lateOverflow, onResult: (r) => results.push(r) });
+    sampler.start();
+    await clock.advance(5000);
+    board.faults.inject({ target: 'i2c0@0x68', kind: 'nak', durationMs: 300 });
+    await clock.advance(3000);
+    await sampler.stop();
+    const stats = sampler.stats().imu!;
+    expect(stats).toMatchObject({ overflows: 1, duplicates: 0 });
+    const ok = okResults({ results } as Run);
+    expect(ok).toHaveLength(stats.delivered);
+    // Every frame the part took after the loss arrived: the values rise one frame (0.001 g) at a time.
+    const taken = (r: (typeof ok)[number]): number => T0 + (r.reading.values['acceleration-z']! / G0) * 1000;
+    const at = ok.findIndex((r) => r.missedBefore !== undefined);
+    for (let i = at + 1; i < ok.length; i++) expect(taken(ok[i]!) - taken(ok[i - 1]!)).toBeCloseTo(1, 0);
+    // Re-anchored: from the second drain after the loss on, stamped within a frame period of when taken.
+    for (const r of ok.slice(at + 170 + Math.ceil(sampler.drainIntervalMs) + 1)) expect(Math.abs(r.reading.time - taken(r))).toBeLessThan(1.5);
   });
 
   it('rejects bad options and groups', () => {
