@@ -361,7 +361,7 @@ describe('StreamSampler on the emulated MPU-6050', () => {
     expect(worstSettled).toBeLessThan(0.05);
   });
 
-  it('counts a real gap once the next drain confirms it, even when that drain's time is late', async () => {
+  it('counts a real gap once the next drain confirms it, even when that drain is stamped late', async () => {
     let drains = 0;
     let lateFrom = Number.POSITIVE_INFINITY;
     const late = (inner: SensorClockedAcquisition): SensorClockedAcquisition => ({
