@@ -3,7 +3,9 @@
  * configuration file become one runtime configuration (flags win); the runtime library does the
  * rest, and this verb shows the table or the JSON lines.
  */
+import { execFileSync } from 'node:child_process';
 import type { KeyObject } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { StateError, ValidationError } from '../core/errors.js';
@@ -77,6 +79,12 @@ ${registeredBoards()
                        a signed calibration record (sensorkit hil calibrate), or a folder of them;
                        repeatable. Each is checked against --calibration-key and this unit's serial
                        number before the device starts; its id travels with the channel's samples
+  --realtime [PRIORITY]
+                       on Linux, every thread of the process at SCHED_FIFO PRIORITY (1–99,
+                       default 10) once the device runs (chrt -a); threads started later
+                       inherit it. Needs CAP_SYS_NICE (root, or setcap cap_sys_nice+ep on node);
+                       without it one warning line and the normal policy
+  --no-realtime        the normal scheduling policy, whatever the configuration says
   --calibration-key FILE
                        the public key (SPKI PEM) trusted to sign calibrations
   -h, --help           show this help
@@ -112,6 +120,8 @@ const OPTIONS = {
   'no-audit-log': { type: 'boolean', default: false },
   calibration: { type: 'string', multiple: true },
   'calibration-key': { type: 'string' },
+  realtime: { type: 'string' },
+  'no-realtime': { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -143,11 +153,15 @@ const FLAG_OF_SETTING: Readonly<Record<string, keyof RunFlags>> = {
   'security.auditLog.file': 'audit-log',
   'calibration.records': 'calibration',
   'calibration.key': 'calibration-key',
+  realtime: 'realtime',
 };
+
+/** SCHED_FIFO priority of a bare `--realtime`: above every normal thread, below the kernel's threaded interrupts (50). */
+export const DEFAULT_REALTIME_PRIORITY = 10;
 
 /** Runs the `run` verb; resolves with the exit code. */
 export async function runCommand(argv: readonly string[], defaultDevice: string): Promise<number> {
-  const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, options: OPTIONS });
+  const { values, positionals } = parseArgs({ args: withRealtimeValue(argv), allowPositionals: true, options: OPTIONS });
   if (values.help) {
     process.stdout.write(RUN_HELP);
     return 0;
@@ -228,6 +242,12 @@ export async function runCommand(argv: readonly string[], defaultDevice: string)
   await runtime.start().catch((error: unknown) => {
     throw translate(error);
   });
+  // After the start, so that the threads the runtime started (libuv's pool, V8's) are raised too.
+  if (settings.realtime !== undefined && !values['no-realtime']) {
+    const raised = raiseToRealtime(settings.realtime);
+    if (raised.ok) log(`sensorkit: SCHED_FIFO ${settings.realtime} for all ${raised.threads} threads`);
+    else hooks.warn(`--realtime: ${raised.reason}; running at the normal scheduling policy`);
+  }
   if (runtime.state === 'provisioning') {
     // The problems were told by the warn hook, one a line: nothing samples, publishes or serves.
     await runtime.stop();
@@ -336,6 +356,7 @@ function configFromFlags(values: RunFlags): RuntimeConfig {
     outbox: defined({ dir: path(values.outbox) }),
     opcua,
     profile: profile as RuntimeConfig['profile'],
+    realtime: values.realtime === undefined ? undefined : parseNumberOption('--realtime', values.realtime, { integer: true, min: 1, max: 99 }),
     calibration: defined({ records: values.calibration?.map((file) => resolve(file)), key: path(values['calibration-key']) }) as RuntimeConfig['calibration'],
     security: defined({
       identity: defined({ dir: path(values.identity) }),
@@ -482,3 +503,54 @@ export function transportFooter(transport: Transport): string {
   return `MQTT ${status.state}${status.mqtt?.protocol === 4 ? ' (3.1.1)' : ''} · pending ${status.pendingRecords} · dropped ${status.droppedRecords}`;
 }
 
+
+/**
+ * The arguments with a bare `--realtime` given its priority: the one that follows when it is a
+ * whole number (`--realtime 20`), else the default (`--realtime` before DEVICE or another flag).
+ */
+function withRealtimeValue(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (arg !== '--realtime') out.push(arg);
+    else if (/^\d+$/.test(argv[i + 1] ?? '')) out.push(`--realtime=${argv[++i]!}`);
+    else out.push(`--realtime=${DEFAULT_REALTIME_PRIORITY}`);
+  }
+  return out;
+}
+
+/** What {@link raiseToRealtime} did: every thread raised, or why not (one line). */
+export type RealtimeOutcome = { readonly ok: true; readonly threads: number } | { readonly ok: false; readonly reason: string };
+
+/**
+ * Puts every thread of process `pid` under SCHED_FIFO `priority` with `chrt -a -f -p` (Linux only).
+ * Threads the raised ones start later inherit the policy. A refusal is an outcome, not an error:
+ * without CAP_SYS_NICE the process keeps the normal policy.
+ *
+ * @example
+ * ```ts
+ * const raised = raiseToRealtime(10)
+ * if (!raised.ok) console.warn(raised.reason) // 'SCHED_FIFO 10 not permitted: needs CAP_SYS_NICE …'
+ * ```
+ */
+export function raiseToRealtime(priority: number, pid: number = process.pid): RealtimeOutcome {
+  if (process.platform !== 'linux') return { ok: false, reason: `SCHED_FIFO for every thread is set with chrt -a on Linux, not on ${process.platform}` };
+  try {
+    execFileSync('chrt', ['-a', '-f', '-p', String(priority), String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (error) {
+    const { code, stderr } = error as { code?: string; stderr?: Buffer };
+    if (code === 'ENOENT') return { ok: false, reason: 'chrt (util-linux) is not installed' };
+    const said = stderr?.toString().trim().split('\n')[0] ?? '';
+    return {
+      ok: false,
+      reason: /not permitted|EPERM/i.test(said)
+        ? `SCHED_FIFO ${priority} not permitted: needs CAP_SYS_NICE (root, or setcap cap_sys_nice+ep on node) or an RLIMIT_RTPRIO of ${priority}`
+        : `chrt failed: ${said || (error as Error).message.split('\n')[0]}`,
+    };
+  }
+  return { ok: true, threads: readdirSync(`/proc/${pid}/task`).length };
+}

@@ -166,6 +166,12 @@ export interface RuntimeConfig {
   readonly security?: SecurityConfig;
   /** Signed calibration records this unit loads at start (`sensorkit hil calibrate`). */
   readonly calibration?: CalibrationConfig;
+  /**
+   * On Linux, every thread of `sensorkit run` at SCHED_FIFO with this priority (1–99) once the
+   * device runs: a FIFO-drained part then loses no frames to other processes on the cores. Needs
+   * CAP_SYS_NICE; without it a warning and the normal policy. Default: the normal policy.
+   */
+  readonly realtime?: number;
 }
 
 /** Signed calibration records: checked against `key` and the unit's serial number before the device starts. */
@@ -219,6 +225,12 @@ export const CONFIG_SCHEMA: ObjectNode = {
       check: (value) => void checkBoardSpec(value),
     },
     seed: { type: 'integer', min: 0, max: 2 ** 32 - 1, description: "seed of the emulated board's random signals (default: 1)" },
+    realtime: {
+      type: 'integer',
+      min: 1,
+      max: 99,
+      description: 'on Linux, every thread of sensorkit run at SCHED_FIFO with this priority (needs CAP_SYS_NICE; else a warning and the normal policy; default: the normal policy)',
+    },
     serialNumber: { type: 'string', description: 'serial number, when the model takes it from the board or environment' },
     mqtt: {
       type: 'object-or-false',
