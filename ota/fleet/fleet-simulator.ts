@@ -8,7 +8,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { SystemClock, type Clock, type Timer } from '../../sdk/core/clock.js';
-import { ArgumentError } from '../../sdk/core/errors.js';
+import { ArgumentError, StateError } from '../../sdk/core/errors.js';
 import { SeededRandom } from '../../sdk/core/random.js';
 import { CampaignClient, type CampaignFailure, type ReportedState } from '../agent/campaign-client.js';
 import type { ClientTls } from '../agent/http-request.js';
@@ -153,10 +153,11 @@ export class FleetSimulator {
    * Runs the devices for `durationS` seconds, or until every device has settled when
    * `untilSettled` (default true), or until {@link stop}; then resolves with the summary.
    * `onProgress` gets a summary every `progressMs` (default 1,000); `onFirstAnswer` is called once,
-   * when the server first answers a poll.
+   * when the server first answers a poll. A simulator runs once.
    */
   async run(options: { durationS: number; untilSettled?: boolean; onProgress?: (summary: FleetSummary) => void; progressMs?: number; onFirstAnswer?: () => void }): Promise<FleetSummary> {
     if (!(Number.isFinite(options.durationS) && options.durationS > 0)) throw new ArgumentError(`Expected \`durationS\` to be a number above 0, got ${String(options.durationS)}`);
+    if (this.#startedAt !== 0) throw new StateError('this fleet has run already: make a new FleetSimulator');
     this.#onFirstAnswer = options.onFirstAnswer;
     this.#startedAt = this.#clock.now();
     const untilSettled = options.untilSettled ?? true;
