@@ -9,3 +9,6 @@ export * from './agent/index.js';
 export * from './server/index.js';
 // The device's reports, named alike on both sides of the device protocol.
 export type { ReportedState } from './agent/index.js';
+// The fleet simulator (its payload check is internal: `checkPayload` is the manifest's).
+export * from './fleet/fleet-simulator.js';
+export * from './fleet/simulated-device.js';
