@@ -83,6 +83,24 @@ export interface FleetStoreOptions {
   readonly audit?: AuditSink;
 }
 
+/**
+ * A campaign id that names no campaign. Still a `ValidationError` (path `campaign`), so callers
+ * that handle those need nothing new; an API answers it with 404 by testing for this class.
+ *
+ * @example
+ * ```ts
+ * try { await store.status(99) } catch (error) { if (error instanceof UnknownCampaignError) reply(404, error.message) }
+ * ```
+ */
+export class UnknownCampaignError extends ValidationError {
+  readonly campaignId: number;
+
+  constructor(campaignId: number) {
+    super('campaign', `no campaign ${campaignId}`);
+    this.campaignId = campaignId;
+  }
+}
+
 /** The etag answered when nothing is offered. */
 export const NO_OFFER_ETAG = 'none';
 const DEVICE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -390,7 +408,7 @@ export class FleetStore {
     if (!Number.isSafeInteger(id)) throw new ValidationError('campaign', `expected a campaign id, got ${JSON.stringify(id)}`);
     const { rows } = await this.#db.query<CampaignRow & FiguresRow>(STATUS_SQL, [id]);
     const row = rows[0];
-    if (row === undefined) throw new ValidationError('campaign', `no campaign ${id}`);
+    if (row === undefined) throw new UnknownCampaignError(id);
     const { waveCounts, failures } = figuresOf(row, row.wave_count, Infinity);
     return statusOf(row, waveCounts, failures);
   }
@@ -680,7 +698,7 @@ export class FleetStore {
     if (!Number.isSafeInteger(id)) throw new ValidationError('campaign', `expected a campaign id, got ${JSON.stringify(id)}`);
     const { rows } = await db.query<CampaignRow>(lock ? `SELECT ${CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1 FOR NO KEY UPDATE` : `SELECT ${CAMPAIGN_COLUMNS} FROM campaigns WHERE id = $1`, [id]);
     const row = rows[0];
-    if (row === undefined) throw new ValidationError('campaign', `no campaign ${id}`);
+    if (row === undefined) throw new UnknownCampaignError(id);
     return row;
   }
 
@@ -691,7 +709,7 @@ export class FleetStore {
       if (!Number.isSafeInteger(id)) throw new ValidationError('campaign', `expected a campaign id, got ${JSON.stringify(id)}`);
       const { rows } = await this.#db.query<{ envelope: Uint8Array; sequence: string | number; payload_keys: string[]; policy: unknown }>('SELECT envelope, sequence, payload_keys, policy FROM campaigns WHERE id = $1', [id]);
       const row = rows[0];
-      if (row === undefined) throw new ValidationError('campaign', `no campaign ${id}`);
+      if (row === undefined) throw new UnknownCampaignError(id);
       cached = { envelope: new Uint8Array(row.envelope), sequence: Number(row.sequence), payloadKeys: row.payload_keys, policy: storedPolicy(row.policy) };
       this.#campaigns.set(id, cached);
     }

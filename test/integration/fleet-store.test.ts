@@ -10,7 +10,7 @@ import type { AuditEvent } from '../../security/audit/event.js';
 import { DatabaseError } from '../../ota/server/db/errors.js';
 import { SCHEMA_VERSION } from '../../ota/server/db/migrations.js';
 import { openDatabase } from '../../ota/server/db/sql.js';
-import { FleetStore, NO_OFFER_ETAG, OFFER_SQL, type ReportedState } from '../../ota/server/fleet-store.js';
+import { FleetStore, NO_OFFER_ETAG, OFFER_SQL, UnknownCampaignError, type ReportedState } from '../../ota/server/fleet-store.js';
 import { parseRolloutPolicy, type FailureType } from '../../ota/server/rollout/policy.js';
 import { trackedCleanups } from '../support/cleanups.js';
 import { fleetBackends } from '../support/fleet-db.js';
@@ -105,6 +105,19 @@ describe.each(fleetBackends())('FleetStore on $name', (backend) => {
     // A device taken out of its group is offered nothing.
     await store.unassign([offered[0]!]);
     expect(await store.offerFor(offered[0]!)).toBeUndefined();
+  });
+
+  it('refuses an unknown campaign id with UnknownCampaignError, a ValidationError naming the id', async () => {
+    const store = await open();
+    await store.assign('line-3', ['a']);
+    const { id } = await store.createCampaign({ name: 'fw', group: 'line-3', envelope });
+    await store.report(id, 'a', 'confirmed');
+    for (const attempt of [() => store.status(id + 1), () => store.pause(id + 1, 'x'), () => store.createRollback(id + 1, { envelope }), () => store.report(id + 1, 'a', 'confirmed')]) {
+      const error = await attempt().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnknownCampaignError);
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({ campaignId: id + 1, path: 'campaign', message: `campaign: no campaign ${id + 1}` });
+    }
   });
 
   it('the kill switch stops every offer at once, and they come back', async () => {
