@@ -81,10 +81,29 @@ describe('parseRolloutPolicy', () => {
     ['soakS negative', { soakS: -1 }, 'soakS'],
     ['healthCheck other than pause', { healthCheck: 'webhook' }, 'healthCheck'],
     ['pollIntervalS zero', { pollIntervalS: 0 }, 'pollIntervalS'],
+    ['deviceTimeoutS with a sub-millisecond part', { deviceTimeoutS: 1.0005 }, 'deviceTimeoutS'],
+    ['deviceTimeoutS with a fraction of a second', { deviceTimeoutS: 90.5 }, 'deviceTimeoutS'],
+    ['soakS with a fraction of a second', { soakS: 0.25 }, 'soakS'],
+    ['pollIntervalS with a fraction of a second', { pollIntervalS: 1.1 }, 'pollIntervalS'],
     ['downloadSlotsPerMinute zero', { downloadSlotsPerMinute: 0 }, 'downloadSlotsPerMinute'],
   ];
   it.each(bad)('refuses %s, naming the field', (_, input, path) => {
     expect(refusal(input).path).toBe(path);
+  });
+
+  it('holds times in whole seconds, so every time reaches SQL as integer milliseconds', () => {
+    expect(refusal({ deviceTimeoutS: 1.0005 }).message).toBe('deviceTimeoutS: expected whole seconds from 1 to 31536000, got 1.0005');
+    expect(refusal({ soakS: 600.5 }).message).toBe('soakS: expected whole seconds from 0 to 31536000, got 600.5');
+    // Every accepted time, at any clock value the store uses (integer ms), gives an integer cut-off.
+    let seed = 7;
+    const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31);
+    for (let i = 0; i < 1000; i++) {
+      const s = 1 + (next() % 31_535_999);
+      const policy = parseRolloutPolicy({ deviceTimeoutS: s, soakS: s - 1, pollIntervalS: s });
+      const now = next() * 1000 + (next() % 1000);
+      for (const t of [policy.deviceTimeoutS, policy.soakS, policy.pollIntervalS]) expect(Number.isInteger(now - t * 1000)).toBe(true);
+    }
+    expect(parseRolloutPolicy({ deviceTimeoutS: 1, soakS: 0, pollIntervalS: 31_536_000 })).toMatchObject({ deviceTimeoutS: 1, soakS: 0, pollIntervalS: 31_536_000 });
   });
 
   it('says what the waves add up to', () => {

@@ -74,7 +74,8 @@ const MAX_SECONDS = 31_536_000;
 /**
  * Parses a rollout policy from JSON text or an already parsed value; fills the defaults. Throws
  * `ValidationError` naming the field for anything unknown or out of range: thresholds outside 0–1,
- * waves that are not integers ≥ 1 summing to 100, a rate factor below 1 or a cap below its start,
+ * waves that are not integers ≥ 1 summing to 100, times (`deviceTimeoutS`, `soakS`, `pollIntervalS`)
+ * that are not whole seconds, a rate factor below 1 or a cap below its start,
  * an unknown failure type, an unknown field.
  *
  * @example
@@ -184,8 +185,14 @@ function share(value: unknown, path: string): number {
   return number(value, path, 0, 1);
 }
 
+/**
+ * A time in whole seconds. The store keeps times as integer milliseconds (SQL bigint) and works
+ * them out as `seconds * 1000`; a fraction of a second (1.0005, or 1.1, whose ×1000 is not exact
+ * in floating point) would reach SQL as a non-integer, so it is refused rather than rounded.
+ */
 function seconds(value: unknown, path: string, min: number): number {
-  return number(value, path, min, MAX_SECONDS);
+  if (typeof value === 'number' && Number.isFinite(value) && !Number.isInteger(value)) throw new ValidationError(path, `expected whole seconds from ${min} to ${MAX_SECONDS}, got ${shown(value)}`);
+  return integer(value, path, min, MAX_SECONDS);
 }
 
 function number(value: unknown, path: string, min: number, max: number): number {
