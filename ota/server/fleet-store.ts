@@ -105,6 +105,8 @@ export class UnknownCampaignError extends ValidationError {
 export const NO_OFFER_ETAG = 'none';
 const DEVICE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const KILL_SWITCH = 'offers-stopped';
+/** Assignments not finished: dropped when their device is taken out of the fleet. */
+const OPEN: readonly AssignmentState[] = ['pending', ...IN_PROGRESS];
 
 
 interface CachedCampaign {
@@ -204,7 +206,10 @@ export class FleetStore {
   }
 
   /**
-   * Takes devices out of their group: they are offered nothing until assigned again.
+   * Takes devices out of their group: they are offered nothing until assigned again. Their
+   * assignments that have not finished (pending, offered or in progress) are dropped and no longer
+   * targeted, so a device taken out of the fleet neither times out as a failure nor holds a
+   * campaign open, and a late report of it is refused; finished assignments keep their outcome.
    *
    * @example
    * ```ts
@@ -213,23 +218,29 @@ export class FleetStore {
    */
   async unassign(ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return;
-    const now = this.#now();
+    const list = [...new Set(ids)];
     await this.#db.transaction(async (tx) => {
-      // Assignment rows first, the device rows last: the order a report locks them in.
-      await tx.query('UPDATE assignments SET active = false, etag_version = etag_version + 1 WHERE device_id = ANY($1::text[]) AND active', [[...ids]]);
-      // Not yet released: no longer targeted (a campaign would otherwise wait for them forever).
-      const { rows } = await tx.query<{ campaign_id: number; wave: number; n: number }>(
-        `WITH gone AS (DELETE FROM assignments WHERE device_id = ANY($1::text[]) AND state = 'pending' RETURNING campaign_id, wave)
-         SELECT campaign_id, wave, count(*)::int AS n FROM gone GROUP BY campaign_id, wave ORDER BY campaign_id, wave`,
-        [[...ids]],
+      const now = this.#now();
+      // The campaigns first, by id, then their assignments, the device rows last: a state change
+      // and the scheduler lock a campaign before its assignments, a report an assignment before
+      // its device, so none of them waits in the opposite order.
+      await tx.query(
+        `SELECT id FROM campaigns WHERE id IN (SELECT campaign_id FROM assignments WHERE device_id = ANY($1::text[]) AND state = ANY($2::text[]))
+         ORDER BY id FOR NO KEY UPDATE`,
+        [list, OPEN],
+      );
+      const { rows } = await tx.query<{ campaign_id: number; wave: number; state: AssignmentState; n: number }>(
+        `WITH gone AS (DELETE FROM assignments WHERE device_id = ANY($1::text[]) AND state = ANY($2::text[]) RETURNING campaign_id, wave, state)
+         SELECT campaign_id, wave, state, count(*)::int AS n FROM gone GROUP BY campaign_id, wave, state ORDER BY campaign_id, wave, state`,
+        [list, OPEN],
       );
       const campaigns = new Map<number, Delta[]>();
-      for (const r of rows) campaigns.set(r.campaign_id, [...(campaigns.get(r.campaign_id) ?? []), { wave: r.wave, state: 'pending', n: -r.n }]);
+      for (const r of rows) campaigns.set(r.campaign_id, [...(campaigns.get(r.campaign_id) ?? []), { wave: r.wave, state: r.state, n: -r.n }]);
       for (const [campaignId, deltas] of campaigns) {
         await tx.query('UPDATE campaigns SET targeted = targeted - $2 WHERE id = $1', [campaignId, deltas.reduce((n, d) => n - d.n, 0)]);
         await applyDeltas(tx, campaignId, deltas, now);
       }
-      await tx.query('DELETE FROM devices WHERE id = ANY($1::text[])', [[...ids]]);
+      await tx.query('DELETE FROM devices WHERE id = ANY($1::text[])', [list]);
     });
   }
 

@@ -120,6 +120,85 @@ describe.each(fleetBackends())('FleetStore on $name', (backend) => {
     }
   });
 
+  it('drops the unfinished assignments of a device taken out of the fleet: no offer again, no late report, no resume', async () => {
+    const store = await open();
+    await store.assign('g', ['a', 'b', 'c', 'd']);
+    const { id } = await store.createCampaign({ name: 'fw', group: 'g', envelope });
+    await store.report(id, 'a', 'downloading');
+    await store.report(id, 'd', 'confirmed');
+    await store.unassign(['a', 'd']);
+    expect(await store.offerFor('a')).toBeUndefined();
+    // The device was mid-download: its report neither brings the offer back nor counts.
+    await expect(store.report(id, 'a', 'downloading')).rejects.toThrow('a was not offered campaign');
+    expect(await store.offerFor('a')).toBeUndefined();
+    let status = await store.status(id);
+    expect(status).toMatchObject({ targeted: 3 });
+    expect(status.counts).toMatchObject({ downloading: 0, offered: 2, confirmed: 1 });
+    // Taken out while the campaign is paused: resume does not offer it again.
+    await store.pause(id, 'line stop');
+    await store.unassign(['b']);
+    await store.resume(id);
+    expect(await store.offerFor('b')).toBeUndefined();
+    expect(await store.offerFor('c')).toMatchObject({ campaignId: id });
+    status = await store.status(id);
+    expect(status).toMatchObject({ targeted: 2 });
+    expect(status.counts).toMatchObject({ offered: 1, confirmed: 1 });
+    const active = await store.db.query<{ device_id: string }>('SELECT device_id FROM assignments WHERE active ORDER BY device_id');
+    expect(active.rows.map((r) => r.device_id)).toEqual(['c']);
+  });
+
+  it('devices taken out of the fleet mid-campaign do not time out as failures nor halt it', async () => {
+    const clock = new VirtualClock({ start: 1_000_000 });
+    const store = await open({ clock });
+    const ids = devices(10, 'd');
+    await store.assign('g', ids);
+    const { id } = await store.createCampaign({ name: 'fw', group: 'g', envelope, policy: parseRolloutPolicy({ deviceTimeoutS: 60, minSample: 5, errorThreshold: 0.2 }) });
+    await store.report(id, 'd8', 'staged');
+    await store.unassign(['d7', 'd8', 'd9']);
+    for (const d of ids.slice(0, 7)) await store.report(id, d, 'confirmed');
+    await clock.advance(61_000);
+    const pass = await store.schedule();
+    expect(pass).toMatchObject({ timedOut: 0, halted: [], finished: [id] });
+    const status = await store.status(id);
+    expect(status).toMatchObject({ state: 'finished', targeted: 7, failureRatio: 0 });
+    expect(status.counts).toMatchObject({ confirmed: 7, 'timed-out': 0, staged: 0 });
+  });
+
+  if (backend.name === 'postgres') {
+    it('taking devices out and halting their campaign at once do not deadlock', async () => {
+      const db = await backend.open('unassign-halt');
+      const store = track(await FleetStore.open(db, new VirtualClock({ start: 1_000_000 })));
+      const ids = devices(10, 'd');
+      await store.assign('g', ids);
+      const { id } = await store.createCampaign({ name: 'fw', group: 'g', envelope, policy: parseRolloutPolicy({ waves: [50, 50] }) });
+      const { rows } = await db.query<{ device_id: string; state: string }>('SELECT device_id, state FROM assignments WHERE campaign_id = $1 ORDER BY device_id', [id]);
+      const offered = rows.find((r) => r.state === 'offered')!.device_id;
+      const pending = rows.find((r) => r.state === 'pending')!.device_id;
+      // A third session holds the pending row for a moment (a release in flight), so that the removal
+      // has locked the offered row when the halt starts: the interleaving is the same on every run.
+      const { default: pg } = (await import('pg')) as unknown as { default: { Client: new (url: string) => { connect(): Promise<void>; query(sql: string, params?: unknown[]): Promise<unknown>; end(): Promise<void> } } };
+      const third = new pg.Client(await backend.url!('unassign-halt'));
+      await third.connect();
+      cleanups.push(() => third.end());
+      await third.query('BEGIN');
+      await third.query('SELECT 1 FROM assignments WHERE campaign_id = $1 AND device_id = $2 FOR UPDATE', [id, pending]);
+      const waiting = async (n: number) => {
+        for (;;) {
+          const { rows: w } = (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")) as { rows: { n: number }[] };
+          if (w[0]!.n >= n) return;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      };
+      const removed = store.unassign([offered, pending]).then(() => 'ok', (e: Error) => e.message);
+      await waiting(1);
+      const halted = store.halt(id, 'operator').then(() => 'ok', (e: Error) => e.message);
+      await Promise.race([waiting(2), halted]);
+      await third.query('COMMIT');
+      expect(await Promise.all([removed, halted])).toEqual(['ok', 'ok']);
+      expect(await store.status(id)).toMatchObject({ state: 'halted', targeted: 8 });
+    });
+  }
+
   it('the kill switch stops every offer at once, and they come back', async () => {
     const events: AuditEvent[] = [];
     const store = await open({ audit: events });
