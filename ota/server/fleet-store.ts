@@ -292,7 +292,7 @@ export class FleetStore {
   /**
    * Answers a halted campaign with a rollback campaign: a new envelope whose sequence number is
    * higher than the halted one's (SUIT anti-rollback forbids going back), for the halted
-   * campaign's devices that were offered it, all in one wave.
+   * campaign's devices that were offered it and are still in the fleet, all in one wave.
    *
    * @example
    * ```ts
@@ -307,8 +307,9 @@ export class FleetStore {
     const sequence = envelopeFacts(spec.envelope).sequence;
     if (sequence <= Number(halted.sequence)) throw new ValidationError('envelope', `sequence ${sequence} must be higher than campaign ${haltedId}'s ${Number(halted.sequence)} (anti-rollback)`);
     return this.#create({ name: spec.name ?? `rollback of ${halted.name}`, envelope: spec.envelope, policy, kind: 'rollback', rollbackOf: haltedId, actor: spec.actor }, async (tx) => {
-      const { rows } = await tx.query<{ device_id: string }>("SELECT device_id FROM assignments WHERE campaign_id = $1 AND state <> 'pending'", [haltedId]);
-      if (rows.length === 0) throw new ValidationError('campaign', `campaign ${haltedId} offered no device: nothing to roll back`);
+      // Only devices still in the fleet: one taken out could never be released, and the rollback would never end.
+      const { rows } = await tx.query<{ device_id: string }>("SELECT a.device_id FROM assignments a JOIN devices d ON d.id = a.device_id WHERE a.campaign_id = $1 AND a.state <> 'pending'", [haltedId]);
+      if (rows.length === 0) throw new ValidationError('campaign', `campaign ${haltedId} offered no device still in the fleet: nothing to roll back`);
       return rows.map((r) => r.device_id);
     });
   }

@@ -360,6 +360,24 @@ describe.each(fleetBackends())('FleetStore on $name', (backend) => {
     expect(events[2]!.detail).toMatchObject({ campaign: rollback.id, rollbackOf: id, sequence: 6, targeted: 10 });
   });
 
+  it('a rollback targets only the devices still in the fleet, and finishes', async () => {
+    const store = await open();
+    await store.assign('g', ['a', 'b', 'c']);
+    const { id } = await store.createCampaign({ name: 'fw', group: 'g', envelope });
+    await store.report(id, 'a', 'rolled-back');
+    await store.report(id, 'c', 'confirmed');
+    await store.halt(id, 'bad image');
+    await store.unassign(['c']);
+    const rollback = await store.createRollback(id, { envelope: envelopeFor(image, 6, key) });
+    expect(rollback).toMatchObject({ targeted: 2 });
+    await store.report(rollback.id, 'a', 'confirmed');
+    await store.report(rollback.id, 'b', 'confirmed');
+    expect((await store.schedule()).finished).toEqual([rollback.id]);
+    expect(await store.status(rollback.id)).toMatchObject({ state: 'finished', counts: { pending: 0, confirmed: 2 } });
+    await store.unassign(['a', 'b']);
+    await expect(store.createRollback(id, { envelope: envelopeFor(image, 7, key) })).rejects.toThrow(`campaign ${id} offered no device`);
+  });
+
   it('names the payload keys of running and paused campaigns only', async () => {
     const store = await open();
     await store.assign('line-3', devices(3));
