@@ -215,7 +215,7 @@ export class StreamSampler {
     this.#arm();
   }
 
-  /** Stops draining, waits for a drain in flight and stops the parts' acquisition. Idempotent. */
+  /** Stops draining, waits for a drain in flight (its frames are handed on) and stops the parts' acquisition. Idempotent. */
   async stop(): Promise<void> {
     const wasRunning = this.#running;
     this.#running = false;
@@ -332,7 +332,8 @@ export class StreamSampler {
     state.inFlight = undefined;
     state.failingSince = undefined;
     state.drains++;
-    if (!this.#running) return;
+    // Also when stop() came while the drain was in flight: its frames have left the part's FIFO, and
+    // stop() waits for them to be handed on.
     this.#account(state, batch);
   }
 

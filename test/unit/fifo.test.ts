@@ -284,6 +284,40 @@ describe('StreamSampler on the emulated MPU-6050', () => {
     expect(ok[at + 169]!.reading.time - ok[at]!.reading.time).toBeCloseTo(169, 0);
   });
 
+  it('delivers the frames of a drain in flight when stopped: every frame the driver handed over arrives', async () => {
+    const peripheral = new Mpu6050Peripheral({ acceleration: {} });
+    const { clock, io } = i2cRig(peripheral, { start: T0 });
+    const inner = new Mpu6050Driver(io, { acquisition: 'fifo' }).acquisition!;
+    let drains = 0;
+    let handed = 0;
+    let last = 0;
+    let stopping: Promise<void> | undefined;
+    const sampler = new StreamSampler({ clock });
+    const stoppedMidDrain: SensorClockedAcquisition = {
+      mode: inner.mode,
+      outputRateHz: inner.outputRateHz,
+      capacityFrames: inner.capacityFrames,
+      start: () => inner.start(),
+      stop: () => inner.stop(),
+      drain: async (): Promise<AcquisitionBatch> => {
+        if (++drains === 50) stopping = sampler.stop(); // stop() while this drain reads the FIFO
+        const batch = await inner.drain();
+        handed += batch.frames.length;
+        last = batch.frames.length;
+        return batch;
+      },
+    };
+    const results: SamplingResult[] = [];
+    sampler.add({ id: 'imu', acquisition: stoppedMidDrain, onResult: (r) => results.push(r) });
+    sampler.start();
+    await clock.advance(5000);
+    await clock.runUntilSettled(stopping!);
+    expect(drains).toBe(50);
+    expect(last).toBeGreaterThan(30);
+    expect(results).toHaveLength(handed);
+    expect(sampler.stats().imu).toMatchObject({ delivered: handed, lost: 0, gaps: 0 });
+  });
+
   it('bridges a bus outage shorter than the FIFO without losing a sample', async () => {
     const peripheral = new Mpu6050Peripheral({ acceleration: {} });
     const { clock, board, io } = i2cRig(peripheral, { start: T0, board: 'arduino-uno' });
