@@ -18,8 +18,8 @@
  * in that time and how much CPU it used. A drain gap longer than the FIFO's capacity time
  * overflows it; the notes say whether the thread was busy (event-loop stall: its CPU time fills
  * the gap) or runnable but not running (run-queue wait: other processes had the cores). They also
- * count the frames the driver read back from full FIFOs (the newest 170 after an overflow): the
- * sampler counts those lost today, as it drops an overflow batch's frames.
+ * count the frames the driver read back from full FIFOs (the newest 170 after an overflow), which
+ * the sampler delivers (only the frames before them are lost).
  *
  * Expected is what should have arrived: for the FIFO path, every frame the part took from the FIFO
  * reset to the stop (counted on the part's own clock); for the timed path, every tick from start to
@@ -189,7 +189,7 @@ async function fifoPhase(label: string, clock: Clock, rateHz: number, durationMs
   const acquisition = driver.acquisition!;
   // A gap longer than the FIFO holds (less one frame period: the part's phase) overflows it.
   const gaps = new DrainGaps(((acquisition.capacityFrames - 1) * 1000) / rateHz);
-  // Frames the driver recovered from full FIFOs (the newest 170 after an overflow), which the sampler counts lost.
+  // Frames the driver recovered from full FIFOs (the newest 170 after an overflow), which the sampler delivers.
   let recovered = 0;
   if (!(clock instanceof VirtualClock)) {
     const drain = acquisition.drain.bind(acquisition);
@@ -239,7 +239,7 @@ async function fifoPhase(label: string, clock: Clock, rateHz: number, durationMs
     cpuPercent: ((used.user + used.system) / 1000 / wallMs) * 100,
     note:
       `${stats.drains} drains every ${sampler.drainIntervalMs.toFixed(1)} ms, ${stats.overflows} overflows, ${stats.gaps} gaps, ${stats.duplicates} dup., drift ${stats.driftPpm.toFixed(1)} ppm` +
-      (clock instanceof VirtualClock ? '' : `; ${gaps.describe()}; run-queue wait in all ${gaps.waitMs.toFixed(0)} ms; of the lost, ${recovered} read back from full FIFOs`),
+      (clock instanceof VirtualClock ? '' : `; ${gaps.describe()}; run-queue wait in all ${gaps.waitMs.toFixed(0)} ms; ${recovered} frames read back from full FIFOs and delivered`),
   };
 }
 
