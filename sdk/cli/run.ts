@@ -79,14 +79,14 @@ ${registeredBoards()
                        a signed calibration record (sensorkit hil calibrate), or a folder of them;
                        repeatable. Each is checked against --calibration-key and this unit's serial
                        number before the device starts; its id travels with the channel's samples
+  --calibration-key FILE
+                       the public key (SPKI PEM) trusted to sign calibrations
   --realtime [PRIORITY]
                        on Linux, every thread of the process at SCHED_FIFO PRIORITY (1–99,
                        default 10) once the device runs (chrt -a); threads started later
                        inherit it. Needs CAP_SYS_NICE (root, or setcap cap_sys_nice+ep on node);
                        without it one warning line and the normal policy
   --no-realtime        the normal scheduling policy, whatever the configuration says
-  --calibration-key FILE
-                       the public key (SPKI PEM) trusted to sign calibrations
   -h, --help           show this help
 `;
 
