@@ -53,6 +53,37 @@ describe.each(fleetBackends())('rollout scheduler on $name', (backend) => {
     expect(status.failures.timeout).toBe(2);
   });
 
+  it('after a time-out a device may still report its outcome, never that it is in progress again (also once the campaign finished)', async () => {
+    const { store, clock, id } = await setup(3, { deviceTimeoutS: 60, successThreshold: 0.3, retries: { download: 1 } });
+    await store.report(id, 'en-1-SN0', 'confirmed');
+    await clock.advance(61_000);
+    expect(await store.schedule()).toMatchObject({ timedOut: 2, finished: [id] });
+    for (const state of ['downloading', 'staged', 'trial'] as const) {
+      await expect(store.report(id, 'en-1-SN1', state)).rejects.toThrow(`en-1-SN1 timed out of campaign ${id}: only its outcome is taken`);
+    }
+    // Late and failed: final at once (no retry), never offered again.
+    let status = await store.report(id, 'en-1-SN1', 'failed', { failure: 'download' });
+    expect(status.counts).toMatchObject({ 'timed-out': 1, failed: 1, offered: 0, downloading: 0 });
+    expect(status.failures).toMatchObject({ timeout: 1, download: 1 });
+    status = await store.report(id, 'en-1-SN2', 'confirmed');
+    expect(status).toMatchObject({ state: 'finished', counts: { confirmed: 2, failed: 1, 'timed-out': 0 } });
+    const active = await store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM assignments WHERE active');
+    expect(active.rows[0]!.n).toBe(0);
+  });
+
+  it('a late report of a timed-out device does not take it back from the campaign it is active in now', async () => {
+    const { store, clock, id } = await setup(2, { deviceTimeoutS: 60 });
+    await store.report(id, 'en-1-SN1', 'downloading');
+    await clock.advance(61_000);
+    await store.report(id, 'en-1-SN1', 'downloading');
+    expect((await store.schedule()).timedOut).toBe(1);
+    const b = await store.createCampaign({ name: 'B', group: 'line-3', envelope: envelopeFor(makeImage(256), 6, key) });
+    expect((await store.offerFor('en-1-SN0'))?.campaignId).toBe(b.id);
+    await expect(store.report(id, 'en-1-SN0', 'downloading')).rejects.toThrow('timed out of campaign');
+    const active = await store.db.query<{ campaign_id: number }>('SELECT campaign_id FROM assignments WHERE device_id = $1 AND active', ['en-1-SN0']);
+    expect(active.rows).toEqual([{ campaign_id: b.id }]);
+  });
+
   it('halts within the first wave when the error ratio passes the threshold, once the sample is reached', async () => {
     const audit: AuditEvent[] = [];
     const { store, id } = await setup(100, { waves: [10, 90], errorThreshold: 0.2, minSample: 5 }, audit);
@@ -174,9 +205,9 @@ describe.each(fleetBackends())('rollout scheduler on $name', (backend) => {
     const second = await offered(store, 10);
     await store.unassign(second.slice(0, 2));
     for (const d of second.slice(2)) await store.report(id, d, 'confirmed');
-    const statusBefore = await store.status(id);
-    expect(statusBefore.counts).toMatchObject({ confirmed: 8, offered: 2 });
-    // The two removed devices had been offered: they time out like any silent device; the others finish.
+    // The two removed devices had been offered: they are no longer targeted, and the campaign finishes without them.
+    expect(await store.status(id)).toMatchObject({ targeted: 8, counts: { confirmed: 8, offered: 0 } });
+    expect((await store.schedule()).finished).toEqual([id]);
     const { store: other, id: otherId } = await setup(4, { waves: [50, 50] });
     const early = await offered(other, 4);
     for (const d of early) await other.report(otherId, d, 'confirmed');
