@@ -36,8 +36,9 @@ export const CAMPAIGN_HELP = `Usage: sensorkit ota campaign create|status|pause|
   token create|list|revoke --tokens FILE
                          the update server's administrator tokens ('sensorkit ota token --help')
 
-  --db URL|DIR           the fleet database: postgres://… or a PGlite directory (not while an
-                         'ota serve' has that directory open)
+  --db URL|DIR           the fleet database: postgres://… or a PGlite directory; a PGlite
+                         directory is one process's: while 'ota serve' runs on it, --db DIR is
+                         refused (one line, exit 1): use --server and --token
   --server URL           the management API of a running 'ota serve' instead of --db
   --token TOKEN          its bearer token (default: $SENSORKIT_OTA_TOKEN)
 
