@@ -18,7 +18,7 @@ import { MAX_ENVELOPE_BYTES, readEnvelopeUnverified } from '../manifest/suit-env
 import { migrate } from './db/migrations.js';
 import type { SqlClient } from './db/sql.js';
 import {
-  CAMPAIGN_COLUMNS, LIST_SQL, OFFER_SQL, REPORT_SQL, SLOT_SQL, STATUS_SQL,
+  CAMPAIGN_COLUMNS, LIST_SQL, OFFER_SQL, REACTIVATE_SQL, REPORT_SQL, SLOT_SQL, STATUS_SQL,
   applyDeltas, figuresOf, mergeDeltas, shardOf, zeroCounts, type CampaignRow, type Delta, type FiguresRow,
 } from './db/fleet-queries.js';
 import { ASSIGNMENT_STATES, FAILED, IN_PROGRESS, SUCCESS, waveOf, type AssignmentState, type WaveCounts } from './rollout/decide.js';
@@ -400,8 +400,9 @@ export class FleetStore {
     const now = this.#now();
     await tx.query('UPDATE campaigns SET state = $2, reason = $3, updated_at = $4 WHERE id = $1', [id, to, reason, now]);
     if (to === 'running') {
-      // The time-out clock restarts: a device could not be offered anything while the campaign was paused.
-      await tx.query('UPDATE assignments SET active = true, etag_version = etag_version + 1, updated_at = $3 WHERE campaign_id = $1 AND state = ANY($2::text[]) AND NOT active', [id, IN_PROGRESS, now]);
+      // The time-out clock restarts: a device could not be offered anything while the campaign was
+      // paused. A device active in another campaign meanwhile waits until that one is done with it.
+      await tx.query(REACTIVATE_SQL, [id, now]);
     } else {
       await tx.query('UPDATE assignments SET active = false, etag_version = etag_version + 1 WHERE campaign_id = $1 AND active', [id]);
     }
@@ -577,8 +578,11 @@ export class FleetStore {
     const campaign = await this.#cached(campaignId);
     const now = this.#now();
     await this.#db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ wave: number; state: AssignmentState; attempts: number; failure: FailureType | null; running: boolean }>(
-        `SELECT a.wave, a.state, a.attempts, a.failure, c.state = 'running' AS running FROM assignments a JOIN campaigns c ON c.id = a.campaign_id
+      // `free`: the device is active in no other campaign (at most one active assignment per device).
+      const { rows } = await tx.query<{ wave: number; state: AssignmentState; attempts: number; failure: FailureType | null; running: boolean; free: boolean }>(
+        `SELECT a.wave, a.state, a.attempts, a.failure, c.state = 'running' AS running,
+           NOT EXISTS (SELECT 1 FROM assignments b WHERE b.device_id = a.device_id AND b.active AND b.campaign_id <> a.campaign_id) AS free
+         FROM assignments a JOIN campaigns c ON c.id = a.campaign_id
          WHERE a.campaign_id = $1 AND a.device_id = $2 FOR UPDATE OF a`,
         [campaignId, deviceId],
       );
@@ -590,19 +594,24 @@ export class FleetStore {
         if (old === reported) return;
         throw new ValidationError('state', `${deviceId} already finished campaign ${campaignId} (${old})`);
       }
+      // A device that timed out may still tell how it ended, never that it is working on it again.
+      const late = old === 'timed-out';
+      if (late && !SUCCESS.includes(reported as AssignmentState) && !FAILED.includes(reported as AssignmentState)) {
+        throw new ValidationError('state', `${deviceId} timed out of campaign ${campaignId}: only its outcome is taken (confirmed, current, failed, rolled-back)`);
+      }
       let next = reported as AssignmentState;
       let failure: FailureType | null = null;
       let attempts = current.attempts;
       let bump = 0;
       if (next === 'failed' || next === 'rolled-back') {
         failure = next === 'rolled-back' ? 'health' : (detail.failure ?? 'other');
-        if (attempts < (campaign.policy.retries[failure] ?? 0)) {
+        if (!late && attempts < (campaign.policy.retries[failure] ?? 0)) {
           next = 'offered';
           attempts++;
           bump = 1;
         }
       }
-      const active = IN_PROGRESS.includes(next) && current.running;
+      const active = IN_PROGRESS.includes(next) && current.running && current.free;
       const counted = next === old ? [] : mergeDeltas([{ wave: current.wave, state: old, n: -1 }, { wave: current.wave, state: next, n: 1 }]);
       const failed = new Map<string, number>();
       if (next !== old && FAILED.includes(old) && current.failure !== null) failed.set(current.failure, -1);

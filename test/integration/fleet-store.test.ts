@@ -378,6 +378,30 @@ describe.each(fleetBackends())('FleetStore on $name', (backend) => {
     await expect(store.createRollback(id, { envelope: envelopeFor(image, 7, key) })).rejects.toThrow(`campaign ${id} offered no device`);
   });
 
+  it('a device is active in one campaign at a time: resume leaves it to the campaign that holds it, which hands it back when done', async () => {
+    const store = await open();
+    await store.assign('g', ['d', 'e']);
+    const a = await store.createCampaign({ name: 'A', group: 'g', envelope });
+    await store.report(a.id, 'd', 'downloading');
+    await store.pause(a.id, 'line stop');
+    const b = await store.createCampaign({ name: 'B', group: 'g', envelope: envelopeFor(image, 6, key) });
+    expect((await store.status(b.id)).counts.offered).toBe(2);
+    await store.resume(a.id);
+    const activeOf = async (device: string) => (await store.db.query<{ campaign_id: number }>('SELECT campaign_id FROM assignments WHERE device_id = $1 AND active', [device])).rows.map((r) => r.campaign_id);
+    expect(await activeOf('d')).toEqual([b.id]);
+    expect((await store.offerFor('d'))?.campaignId).toBe(b.id);
+    // A's report from before does not take the device back either.
+    await store.report(a.id, 'd', 'staged');
+    expect(await activeOf('d')).toEqual([b.id]);
+    // The database refuses a second active assignment.
+    await expect(store.db.query('UPDATE assignments SET active = true WHERE device_id = $1', ['d'])).rejects.toThrow(/unique|duplicate/);
+    await store.report(b.id, 'd', 'confirmed');
+    await store.schedule();
+    expect(await activeOf('d')).toEqual([a.id]);
+    expect((await store.offerFor('d'))?.campaignId).toBe(a.id);
+    expect((await store.status(a.id)).counts).toMatchObject({ staged: 1, offered: 1 });
+  });
+
   it('names the payload keys of running and paused campaigns only', async () => {
     const store = await open();
     await store.assign('line-3', devices(3));

@@ -64,9 +64,24 @@ export const SLOT_SQL = `WITH mine AS (
     WHERE campaign_id = $1 AND device_id = $2 AND download_at IS NULL AND EXISTS (SELECT 1 FROM claimed))
   SELECT (SELECT download_at FROM mine) AS existing, (SELECT at FROM claimed) AS claimed`;
 
+/**
+ * Offers campaign $1's released, unfinished assignments again to their devices (time $2) when the
+ * device is still in the fleet and active in no other campaign: on resume, and in every scheduler
+ * pass for a device another campaign held meanwhile. At most one active assignment per device
+ * (the unique index `assignments_active_device` enforces it).
+ */
+export const REACTIVATE_SQL = `UPDATE assignments a SET active = true, etag_version = a.etag_version + 1, updated_at = $2
+  WHERE a.campaign_id = $1 AND a.state IN ('offered', 'downloading', 'staged', 'trial') AND NOT a.active
+    AND EXISTS (SELECT 1 FROM devices d WHERE d.id = a.device_id)
+    AND NOT EXISTS (SELECT 1 FROM assignments b WHERE b.device_id = a.device_id AND b.active)`;
+
+/**
+ * Silent devices of campaign $1 (no word since $2): re-offered while their time-out retries last,
+ * else timed out. Only active assignments: one whose device another campaign holds waits for it.
+ */
 export const TIMEOUT_SQL = `WITH picked AS (
     SELECT device_id, state AS old_state, attempts FROM assignments
-    WHERE campaign_id = $1 AND state IN ('offered', 'downloading', 'staged', 'trial') AND updated_at < $2
+    WHERE campaign_id = $1 AND state IN ('offered', 'downloading', 'staged', 'trial') AND active AND updated_at < $2
     FOR UPDATE SKIP LOCKED),
   changed AS (
     UPDATE assignments a SET

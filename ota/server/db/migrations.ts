@@ -131,6 +131,14 @@ export const MIGRATIONS: readonly string[] = [
   );
   ALTER TABLE assignments ADD COLUMN download_at bigint;
   `,
+  // 3: at most one active assignment per device, enforced (a database written before keeps the
+  // oldest campaign's active one).
+  `
+  UPDATE assignments a SET active = false
+    WHERE a.active AND EXISTS (SELECT 1 FROM assignments b WHERE b.device_id = a.device_id AND b.active AND b.campaign_id < a.campaign_id);
+  DROP INDEX assignments_active_device;
+  CREATE UNIQUE INDEX assignments_active_device ON assignments (device_id) WHERE active;
+  `,
 ];
 
 /** The schema version this code writes and reads. */

@@ -5,7 +5,7 @@
  * health check, finish, or open the next wave with an update guarded by the wave it expects), then
  * release offers at the policy's rate. Every statement is set-based: no query per device.
  */
-import { applyDeltas, applyFailureDeltas, CAMPAIGN_COLUMNS, FIGURES_SQL, figuresOf, RELEASE_SQL, TIMEOUT_SQL, type CampaignRow, type Delta, type FiguresRow } from '../db/fleet-queries.js';
+import { applyDeltas, applyFailureDeltas, CAMPAIGN_COLUMNS, FIGURES_SQL, figuresOf, REACTIVATE_SQL, RELEASE_SQL, TIMEOUT_SQL, type CampaignRow, type Delta, type FiguresRow } from '../db/fleet-queries.js';
 import type { SqlClient } from '../db/sql.js';
 import type { SchedulePass } from '../fleet-store.js';
 import { decide, rateBudget, type AssignmentState } from './decide.js';
@@ -80,6 +80,8 @@ export async function scheduleCampaign(tx: SqlClient, id: number, pass: Schedule
     case 'none':
       break;
   }
+  // Devices another campaign held while this one was paused get its offer back once free.
+  await tx.query(REACTIVATE_SQL, [id, now]);
   pass.released += await release(tx, id, policy, openWave, rate, now);
 }
 
