@@ -579,8 +579,8 @@ export class FleetStore {
     const now = this.#now();
     await this.#db.transaction(async (tx) => {
       // `free`: the device is active in no other campaign (at most one active assignment per device).
-      const { rows } = await tx.query<{ wave: number; state: AssignmentState; attempts: number; failure: FailureType | null; running: boolean; free: boolean }>(
-        `SELECT a.wave, a.state, a.attempts, a.failure, c.state = 'running' AS running,
+      const { rows } = await tx.query<{ wave: number; state: AssignmentState; attempts: number; retried: Record<string, number> | string; failure: FailureType | null; running: boolean; free: boolean }>(
+        `SELECT a.wave, a.state, a.attempts, a.retried, a.failure, c.state = 'running' AS running,
            NOT EXISTS (SELECT 1 FROM assignments b WHERE b.device_id = a.device_id AND b.active AND b.campaign_id <> a.campaign_id) AS free
          FROM assignments a JOIN campaigns c ON c.id = a.campaign_id
          WHERE a.campaign_id = $1 AND a.device_id = $2 FOR UPDATE OF a`,
@@ -602,12 +602,16 @@ export class FleetStore {
       let next = reported as AssignmentState;
       let failure: FailureType | null = null;
       let attempts = current.attempts;
+      // Retries are counted per failure type: each type has its own budget in the policy.
+      const retried = { ...((typeof current.retried === 'string' ? JSON.parse(current.retried) : current.retried) as Record<string, number>) };
       let bump = 0;
       if (next === 'failed' || next === 'rolled-back') {
         failure = next === 'rolled-back' ? 'health' : (detail.failure ?? 'other');
-        if (!late && attempts < (campaign.policy.retries[failure] ?? 0)) {
+        const used = retried[failure] ?? 0;
+        if (!late && used < (campaign.policy.retries[failure] ?? 0)) {
           next = 'offered';
           attempts++;
+          retried[failure] = used + 1;
           bump = 1;
         }
       }
@@ -620,7 +624,7 @@ export class FleetStore {
       await tx.query(REPORT_SQL, [
         campaignId, deviceId, next, FAILED.includes(next) ? failure : null, reason, attempts, active, now, bump,
         current.wave, counted.map((d) => d.state), counted.map((d) => d.n), shardOf(deviceId),
-        failedRows.map(([f]) => f), failedRows.map(([, n]) => n), reported, failure,
+        failedRows.map(([f]) => f), failedRows.map(([, n]) => n), reported, failure, JSON.stringify(retried),
       ]);
     });
     return this.status(campaignId);

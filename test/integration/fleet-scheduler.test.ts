@@ -84,6 +84,31 @@ describe.each(fleetBackends())('rollout scheduler on $name', (backend) => {
     expect(active.rows).toEqual([{ campaign_id: b.id }]);
   });
 
+  it('counts retries per failure type: download retries leave the time-out retry, and the other way round', async () => {
+    const { store, clock, id } = await setup(3, { deviceTimeoutS: 60, retries: { download: 2, timeout: 1 } });
+    const [d, e, f] = devices(3) as [string, string, string];
+    await store.report(id, d, 'failed', { failure: 'download' });
+    await store.report(id, d, 'failed', { failure: 'download' });
+    expect((await store.offerFor(d))?.campaignId).toBe(id);
+    // e keeps talking; d and f go silent: both still have their one time-out retry.
+    await store.report(id, e, 'downloading');
+    await clock.advance(61_000);
+    await store.report(id, e, 'downloading');
+    expect(await store.schedule()).toMatchObject({ retried: 2, timedOut: 0 });
+    // f used its time-out retry; its two download retries are untouched.
+    await store.report(id, f, 'failed', { failure: 'download' });
+    await store.report(id, f, 'failed', { failure: 'download' });
+    let status = await store.status(id);
+    expect(status.counts).toMatchObject({ failed: 0, 'timed-out': 0 });
+    status = await store.report(id, f, 'failed', { failure: 'download' });
+    await store.report(id, d, 'failed', { failure: 'download' });
+    await store.report(id, e, 'confirmed');
+    status = await store.status(id);
+    expect(status.counts).toMatchObject({ failed: 2, 'timed-out': 0, confirmed: 1 });
+    const attempts = await store.db.query<{ device_id: string; attempts: number }>('SELECT device_id, attempts FROM assignments ORDER BY device_id');
+    expect(attempts.rows.map((r) => r.attempts)).toEqual([3, 0, 3]);
+  });
+
   it('halts within the first wave when the error ratio passes the threshold, once the sample is reached', async () => {
     const audit: AuditEvent[] = [];
     const { store, id } = await setup(100, { waves: [10, 90], errorThreshold: 0.2, minSample: 5 }, audit);

@@ -76,19 +76,20 @@ export const REACTIVATE_SQL = `UPDATE assignments a SET active = true, etag_vers
     AND NOT EXISTS (SELECT 1 FROM assignments b WHERE b.device_id = a.device_id AND b.active)`;
 
 /**
- * Silent devices of campaign $1 (no word since $2): re-offered while their time-out retries last,
- * else timed out. Only active assignments: one whose device another campaign holds waits for it.
+ * Silent devices of campaign $1 (no word since $2): re-offered while their time-out retries last
+ * ($3, counted in `retried.timeout`), else timed out. Only active assignments: one whose device another campaign holds waits for it.
  */
 export const TIMEOUT_SQL = `WITH picked AS (
-    SELECT device_id, state AS old_state, attempts FROM assignments
+    SELECT device_id, state AS old_state, coalesce((retried->>'timeout')::int, 0) AS used FROM assignments
     WHERE campaign_id = $1 AND state IN ('offered', 'downloading', 'staged', 'trial') AND active AND updated_at < $2
     FOR UPDATE SKIP LOCKED),
   changed AS (
     UPDATE assignments a SET
-      state = CASE WHEN picked.attempts < $3 THEN 'offered' ELSE 'timed-out' END,
-      failure = CASE WHEN picked.attempts < $3 THEN NULL ELSE 'timeout' END,
-      attempts = CASE WHEN picked.attempts < $3 THEN a.attempts + 1 ELSE a.attempts END,
-      active = a.active AND picked.attempts < $3,
+      state = CASE WHEN picked.used < $3 THEN 'offered' ELSE 'timed-out' END,
+      failure = CASE WHEN picked.used < $3 THEN NULL ELSE 'timeout' END,
+      attempts = CASE WHEN picked.used < $3 THEN a.attempts + 1 ELSE a.attempts END,
+      retried = CASE WHEN picked.used < $3 THEN a.retried || jsonb_build_object('timeout', picked.used + 1) ELSE a.retried END,
+      active = a.active AND picked.used < $3,
       etag_version = a.etag_version + 1,
       updated_at = $4
     FROM picked WHERE a.campaign_id = $1 AND a.device_id = picked.device_id
@@ -230,7 +231,7 @@ export async function applyFailureDeltas(tx: SqlClient, campaignId: number, fail
  * report row and the device's last-seen time (its row already locked by the caller).
  */
 export const REPORT_SQL = `WITH changed AS (
-    UPDATE assignments SET state = $3, failure = $4, reason = $5, attempts = $6, active = $7, updated_at = $8, etag_version = etag_version + $9
+    UPDATE assignments SET state = $3, failure = $4, reason = $5, attempts = $6, active = $7, updated_at = $8, etag_version = etag_version + $9, retried = $18::jsonb
     WHERE campaign_id = $1 AND device_id = $2 RETURNING wave),
   counted AS (
     INSERT INTO counters (campaign_id, wave, state, shard, n, updated_at)

@@ -139,6 +139,10 @@ export const MIGRATIONS: readonly string[] = [
   DROP INDEX assignments_active_device;
   CREATE UNIQUE INDEX assignments_active_device ON assignments (device_id) WHERE active;
   `,
+  // 4: retries used per failure type ({"download": 2, "timeout": 1}); `attempts` stays the total.
+  `
+  ALTER TABLE assignments ADD COLUMN retried jsonb NOT NULL DEFAULT '{}'::jsonb;
+  `,
 ];
 
 /** The schema version this code writes and reads. */
