@@ -9,6 +9,10 @@
  *   Every answer carries an `ETag` and `x-poll-after: <seconds>`: when to ask again (the server's
  *   jitter, so a fleet does not poll in step).
  * - `POST /api/report` `{ campaign, device, state, reason?, failure? }` → 200.
+ * - Payload links that expire (presigned) are renewed by the server before they do: a tag
+ *   `"<offer>~<expiry>"` names the offer and when its links expire, and a poll near that expiry is
+ *   answered 200 with new links under a tag with the same `<offer>` part. The client takes that as
+ *   the same offer with new links (`unchanged`, the new URLs in force), not a new offer to install.
  *
  * `downloadAfterS` is the device's download slot: {@link CampaignClient.run} waits that long before
  * it fetches, so a wave released at once does not start every download in the same second.
@@ -55,9 +59,12 @@ export interface UnsentOutcome {
 
 /** One poll's outcome. */
 export interface CampaignPoll {
-  /** `offer`: a new or changed offer (200); `none`: nothing offered (204); `unchanged`: 304. */
+  /**
+   * `offer`: a new or changed offer (200); `none`: nothing offered (204); `unchanged`: 304, or a 200
+   * that only renews the payload links of the offer in force.
+   */
   readonly status: 'offer' | 'none' | 'unchanged';
-  /** The offer in force: the new one, or on `unchanged` the last one (undefined after a 204). */
+  /** The offer in force: the new one, or on `unchanged` the last one (with renewed links, if any; undefined after a 204). */
   readonly offer: CampaignOffer | undefined;
   /** When to poll again, seconds (the server's `x-poll-after`, within the client's bounds). */
   readonly pollAfterS: number;
@@ -179,9 +186,12 @@ export class CampaignClient {
     }
     if (response.status !== 200) throw new UpdateError('download-failed', `${url.href}: HTTP ${response.status}`);
     const offer = parseOffer(url, response.body);
+    const held = this.#offer;
+    // New links for the offer in force: the tag's offer part and the envelope are unchanged.
+    const renewed = held !== undefined && sameOffer(this.#etag, etag) && held.campaignId === offer.campaignId && Buffer.from(held.offer.envelope).equals(offer.offer.envelope);
     this.#etag = etag;
     this.#offer = offer;
-    return { status: 'offer', offer, pollAfterS: this.#pollAfterS };
+    return { status: renewed ? 'unchanged' : 'offer', offer, pollAfterS: this.#pollAfterS };
   }
 
   /** The offer in force for this device, or undefined when there is none ({@link check} without the status). */
@@ -319,6 +329,13 @@ function parseOffer(url: URL, body: Uint8Array): CampaignOffer {
     payloads,
     downloadAfterS: Math.min(downloadAfterS, MAX_DOWNLOAD_DELAY_S),
   };
+}
+
+/** Whether two tags of the form `"<offer>~<links' expiry>"` name the same offer (with other links). */
+function sameOffer(held: string | undefined, next: string | undefined): boolean {
+  const offerPart = (tag: string | undefined): string | undefined => (tag === undefined ? undefined : /^"([^"~]+)~\d+"$/.exec(tag)?.[1]);
+  const a = offerPart(held);
+  return a !== undefined && a === offerPart(next) && held !== next;
 }
 
 /** The first line of a JSON `{ error }` answer, for a refusal's message. */

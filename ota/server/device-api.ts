@@ -20,6 +20,15 @@
  * spaced `60 / rate` s apart across every instance sharing it, and a device asking again keeps its
  * slot. Rounded up to 0.1 s, so no device starts before its slot.
  *
+ * Presigned links: a payload URL from an S3 store is signed for the wait until the device's slot
+ * plus `presignTtlS` (the time a download may take), at most 7 days, so a device that obeys its
+ * slot never starts with a dead link. The answer's ETag then names the offer and when its links
+ * expire, `"<offer>~<epoch seconds>"`: a poll with that tag is 304 only while the offer is the same
+ * and its links have at least half of `presignTtlS` left. After that the poll is a 200 with new
+ * links and a new tag, so a device holding links about to expire is never kept on them by 304. The
+ * poll jitter is drawn from the offer's part of the tag, so new links do not move it. A folder
+ * store's `/files/` URLs do not expire: the tag is the offer's alone.
+ *
  * With `deviceCertificates`, a device must present a verified client certificate naming the device
  * id it asks or reports for (mutual TLS). Requests count against the client's rate limit (429 with
  * `Retry-After`), bodies are bounded (413), and refusals are audit records.
@@ -28,10 +37,10 @@ import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SystemClock, type Clock } from '../../sdk/core/clock.js';
-import { StateError, ValidationError } from '../../sdk/core/errors.js';
+import { ArgumentError, StateError, ValidationError } from '../../sdk/core/errors.js';
 import { steadyNow } from '../../sdk/core/wall-clock-watch.js';
 import type { AuditSink } from '../../security/audit/event.js';
-import { FolderArtefactStore, type ArtefactStore } from './artefacts/index.js';
+import { FolderArtefactStore, MAX_PRESIGN_EXPIRES_S, type ArtefactStore } from './artefacts/index.js';
 import { clientAddress, deviceIdentityOf, jsonError, recordAudit, type DeviceCertificateIdentity } from './api-auth.js';
 import { FileTags, sendFile, type UpdateServerApi } from './file-server.js';
 import { NO_OFFER_ETAG, type FleetStore } from './fleet-store.js';
@@ -59,7 +68,11 @@ export interface DeviceApiOptions {
   readonly clock?: Clock;
   /** Poll interval answered when nothing is offered, seconds. Default 300. */
   readonly idlePollIntervalS?: number;
-  /** Lifetime of a presigned payload URL, seconds. Default 3600. */
+  /**
+   * How long a presigned payload URL lasts past the device's download slot, whole seconds (the
+   * time a download may take): a URL is signed for the wait until the slot plus this, at most
+   * 604,800 (7 days, the longest S3 allows). Default 3600.
+   */
   readonly presignTtlS?: number;
   /** Base of this listener's `/files/` URLs when the request's Host cannot be used (e.g. `http://127.0.0.1:8080/`). */
   readonly baseUrl?: string;
@@ -120,6 +133,11 @@ export function deviceApi(store: FleetStore, artefacts: ArtefactStore | undefine
   const tags = new FileTags();
   const idleS = options.idlePollIntervalS ?? 300;
   const presignTtlS = options.presignTtlS ?? 3600;
+  if (!(Number.isInteger(presignTtlS) && presignTtlS >= 1 && presignTtlS <= MAX_PRESIGN_EXPIRES_S)) {
+    throw new ArgumentError(`Expected \`presignTtlS\` to be a whole number of seconds from 1 to ${MAX_PRESIGN_EXPIRES_S}, got ${String(presignTtlS)}`);
+  }
+  // Links are renewed once less than this is left of them, seconds.
+  const renewS = Math.ceil(presignTtlS / 2);
   let keys: { at: number; set: Set<string> } | undefined;
   // A folder store's files are served here; an S3 store's are fetched by devices from presigned URLs.
   const folder = artefacts instanceof FolderArtefactStore ? artefacts : undefined;
@@ -140,13 +158,34 @@ export function deviceApi(store: FleetStore, artefacts: ArtefactStore | undefine
     return options.baseUrl ?? 'http://127.0.0.1/';
   };
 
-  const payloadUrls = async (request: IncomingMessage, payloadKeys: readonly string[]): Promise<Record<string, string>> => {
+  /**
+   * The payload URLs of an offer whose download may start in `waitS` seconds: presigned ones are
+   * valid for the wait plus `presignTtlS`. `expiresAt` (epoch seconds) when any of them expires.
+   */
+  const payloadUrls = async (request: IncomingMessage, payloadKeys: readonly string[], waitS: number): Promise<{ urls: Record<string, string>; expiresAt: number | undefined }> => {
+    const ttlS = Math.min(MAX_PRESIGN_EXPIRES_S, Math.ceil(waitS) + presignTtlS);
+    // A presigned URL is valid from its signing second on: the store signs at this time or later.
+    const expiresAt = Math.floor(clock.now() / 1000) + ttlS;
     const urls: Record<string, string> = {};
+    let presignedAny = false;
     for (const key of payloadKeys) {
-      const presigned = artefacts === undefined ? undefined : await artefacts.presignGet(key, presignTtlS);
+      const presigned = artefacts === undefined ? undefined : await artefacts.presignGet(key, ttlS);
+      presignedAny ||= presigned !== undefined;
       urls[key] = presigned ?? `${baseOf(request)}files/${key.split('/').map(encodeURIComponent).join('/')}`;
     }
-    return urls;
+    return { urls, expiresAt: presignedAny ? expiresAt : undefined };
+  };
+
+  /**
+   * Whether the tag a device sent still stands for `offerTag`: the same tag, when its links do not
+   * expire; or the offer's tag with links that still have `renewS` seconds left.
+   */
+  const stillCurrent = (sent: string | string[] | undefined, offerTag: string, expiring: boolean): boolean => {
+    if (typeof sent !== 'string') return false;
+    if (sent === `"${offerTag}"`) return !expiring;
+    if (!expiring) return false;
+    const match = /^"([^"~]*)~(\d{1,12})"$/.exec(sent);
+    return match !== null && match[1] === offerTag && Number(match[2]) - clock.now() / 1000 >= renewS;
   };
 
   /** Whether a running or paused campaign names `key` (several instances agree: read from the store). */
@@ -200,20 +239,26 @@ export function deviceApi(store: FleetStore, artefacts: ArtefactStore | undefine
           if (url.searchParams.has('group')) checkDeviceId(url.searchParams.get('group'), 'group');
           if (!speaksFor(id)) return true;
           const offer = await store.offerFor(id);
-          const etag = `"${offer === undefined ? NO_OFFER_ETAG : offer.etag}"`;
-          const pollAfter = pollAfterS(offer?.pollIntervalS ?? idleS, id, etag);
-          const headers = { etag, 'x-poll-after': String(pollAfter), 'cache-control': 'no-cache' };
-          if (request.headers['if-none-match'] === etag) return void response.writeHead(304, headers).end(), true;
-          if (offer === undefined) return void response.writeHead(204, headers).end(), true;
+          const offerTag = offer === undefined ? NO_OFFER_ETAG : offer.etag;
+          const pollAfter = pollAfterS(offer?.pollIntervalS ?? idleS, id, `"${offerTag}"`);
+          const headers = (etag: string): Record<string, string> => ({ etag, 'x-poll-after': String(pollAfter), 'cache-control': 'no-cache' });
+          const sent = request.headers['if-none-match'];
+          // Links from a store other than this server's folder expire: their tag must say until when.
+          const expiring = offer !== undefined && offer.payloadKeys.length > 0 && artefacts !== undefined && folder === undefined;
+          if (stillCurrent(sent, offerTag, expiring)) return void response.writeHead(304, headers(sent as string)).end(), true;
+          if (offer === undefined) return void response.writeHead(204, headers(`"${offerTag}"`)).end(), true;
+          const wait = await downloadAfterS(offer.campaignId, id);
+          const { urls, expiresAt } = await payloadUrls(request, offer.payloadKeys, wait);
           const answer = {
             campaign: offer.campaignId,
             envelope: Buffer.from(offer.envelope).toString('base64'),
             sequence: offer.sequence,
-            payloads: await payloadUrls(request, offer.payloadKeys),
+            payloads: urls,
             pollAfterS: pollAfter,
-            downloadAfterS: await downloadAfterS(offer.campaignId, id),
+            downloadAfterS: wait,
           };
-          response.writeHead(200, { ...headers, 'content-type': 'application/json' }).end(`${JSON.stringify(answer)}\n`);
+          const etag = expiresAt === undefined ? `"${offerTag}"` : `"${offerTag}~${expiresAt}"`;
+          response.writeHead(200, { ...headers(etag), 'content-type': 'application/json' }).end(`${JSON.stringify(answer)}\n`);
           return true;
         }
         case 'report': {

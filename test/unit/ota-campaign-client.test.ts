@@ -5,6 +5,8 @@
  * URLs unrelated to the manifest's URIs), and reports with the failure's type.
  */
 import { createHash } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../sdk/core/clock.js';
 import { CampaignClient, failureOf } from '../../ota/agent/campaign-client.js';
@@ -155,6 +157,46 @@ describe('CampaignClient.run', () => {
     expect(server.outcomes().get('en-1-SN1')).toBe('confirmed');
     // Heard now: the next poll finds nothing more.
     expect((await client.check()).status).toBe('none');
+  });
+
+  it('takes new payload links for the offer in force as unchanged (a lost outcome is sent again); a new version of the offer is an offer', async () => {
+    // A device listener whose tags name the offer and its links' expiry, "<offer>~<expiry>".
+    let tag = '"3.0~100"';
+    let links = 'a';
+    let refuse = 1;
+    const reports: string[] = [];
+    const server = createServer((request, response) => {
+      if (request.url?.startsWith('/api/offer')) {
+        if (request.headers['if-none-match'] === tag) return void response.writeHead(304, { etag: tag, 'x-poll-after': '60' }).end();
+        const body = { campaign: 3, sequence: 2, envelope: Buffer.from(campaign.envelope).toString('base64'), payloads: { 'firmware.bin': `http://127.0.0.1/fw.bin?sig=${links}` }, downloadAfterS: 0 };
+        return void response.writeHead(200, { etag: tag, 'x-poll-after': '60', 'content-type': 'application/json' }).end(JSON.stringify(body));
+      }
+      let text = '';
+      request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      request.on('end', () => {
+        if (refuse-- > 0) return void response.writeHead(503).end('{"error":"busy"}');
+        reports.push((JSON.parse(text) as { state: string }).state);
+        response.writeHead(200).end('{"ok":true}');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    open.push({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+    const client = new CampaignClient({ serverUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, deviceId: 'en-1-SN1' });
+    expect((await client.check()).status).toBe('offer');
+    await expect(client.report(3, 'confirmed')).rejects.toThrow(/HTTP 503/);
+    expect(client.unsentOutcome).toMatchObject({ state: 'confirmed' });
+    // The server renews the links: the same offer, the new links in force, the outcome sent again.
+    tag = '"3.0~200"';
+    links = 'b';
+    const renewed = await client.check();
+    expect(renewed).toMatchObject({ status: 'unchanged', offer: { campaignId: 3, payloads: { 'firmware.bin': 'http://127.0.0.1/fw.bin?sig=b' } } });
+    expect(renewed.offer!.offer.urls).toEqual({ 'firmware.bin': 'http://127.0.0.1/fw.bin?sig=b' });
+    expect(reports).toEqual(['confirmed']);
+    expect(client.unsentOutcome).toBeUndefined();
+    expect((await client.check()).status).toBe('unchanged');
+    // A new version of the offer (a retry, a resume): an offer to act on.
+    tag = '"3.1~300"';
+    expect((await client.check()).status).toBe('offer');
   });
 
   it('a refused report is an error naming the server\'s reason', async () => {
