@@ -109,6 +109,33 @@ describe.each(fleetBackends())('rollout scheduler on $name', (backend) => {
     expect(attempts.rows.map((r) => r.attempts)).toEqual([3, 0, 3]);
   });
 
+  it('counts the time-out of a device from the start of the download slot it was told to wait for', async () => {
+    const { store, clock, id } = await setup(20, { deviceTimeoutS: 60, downloadSlotsPerMinute: 10, errorThreshold: 1 });
+    const waits: number[] = [];
+    for (const d of devices(20)) waits.push(await store.claimDownloadSlot(id, d));
+    expect(waits.at(-1)).toBe(114);
+    // Every device does what it was told: it starts at its slot and reports then.
+    const reported = new Set<string>();
+    let t = 0;
+    for (const step of [30, 61, 89]) {
+      await clock.advance((step - t) * 1000);
+      t = step;
+      for (const [i, d] of devices(20).entries()) {
+        if (waits[i]! <= t && !reported.has(d)) {
+          await store.report(id, d, 'downloading');
+          reported.add(d);
+        }
+      }
+      expect((await store.schedule()).timedOut).toBe(0);
+    }
+    // Silence does time out: the devices that reported by 89 s, and those that never started their
+    // download 60 s after their slot began (the last one at 114 s).
+    await clock.advance((174 - t) * 1000);
+    expect((await store.schedule()).timedOut).toBe(19);
+    await clock.advance(1000);
+    expect((await store.schedule()).timedOut).toBe(1);
+  });
+
   it('halts within the first wave when the error ratio passes the threshold, once the sample is reached', async () => {
     const audit: AuditEvent[] = [];
     const { store, id } = await setup(100, { waves: [10, 90], errorThreshold: 0.2, minSample: 5 }, audit);

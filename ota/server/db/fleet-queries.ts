@@ -76,12 +76,15 @@ export const REACTIVATE_SQL = `UPDATE assignments a SET active = true, etag_vers
     AND NOT EXISTS (SELECT 1 FROM assignments b WHERE b.device_id = a.device_id AND b.active)`;
 
 /**
- * Silent devices of campaign $1 (no word since $2): re-offered while their time-out retries last
- * ($3, counted in `retried.timeout`), else timed out. Only active assignments: one whose device another campaign holds waits for it.
+ * Silent devices of campaign $1 (no word since $2, and a download slot that began before $2: a
+ * device told to wait for its slot is not silent while it waits): re-offered while their time-out
+ * retries last ($3, counted in `retried.timeout`), else timed out. Only active assignments: one
+ * whose device another campaign holds waits for it.
  */
 export const TIMEOUT_SQL = `WITH picked AS (
     SELECT device_id, state AS old_state, coalesce((retried->>'timeout')::int, 0) AS used FROM assignments
     WHERE campaign_id = $1 AND state IN ('offered', 'downloading', 'staged', 'trial') AND active AND updated_at < $2
+      AND (download_at IS NULL OR download_at < $2)
     FOR UPDATE SKIP LOCKED),
   changed AS (
     UPDATE assignments a SET

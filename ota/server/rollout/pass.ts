@@ -32,8 +32,9 @@ export async function scheduleCampaign(tx: SqlClient, id: number, pass: Schedule
   if (row === undefined) return;
   const policy = storedPolicy(row.policy);
   const now = context.now;
-  // Silent devices: re-offered while their timeout retries last, else timed out.
-  const timeouts = await tx.query<{ wave: number; old_state: AssignmentState; new_state: AssignmentState; n: number }>(TIMEOUT_SQL, [id, now - policy.deviceTimeoutS * 1000, policy.retries.timeout ?? 0, now]);
+  // Silent devices (counted from their last word or their download slot, whichever is later):
+  // re-offered while their timeout retries last, else timed out. Whole ms: the column is bigint.
+  const timeouts = await tx.query<{ wave: number; old_state: AssignmentState; new_state: AssignmentState; n: number }>(TIMEOUT_SQL, [id, Math.round(now - policy.deviceTimeoutS * 1000), policy.retries.timeout ?? 0, now]);
   if (timeouts.rows.length > 0) {
     const deltas: Delta[] = [];
     let timedOut = 0;
