@@ -466,13 +466,24 @@ describe.each(fleetBackends())('FleetStore on $name', (backend) => {
     cleanups.push(() => db.close());
     const store = await FleetStore.open(db, new VirtualClock());
     await store.assign('line-3', ['a']);
+    const first = await store.createCampaign({ name: 'one', group: 'line-3', envelope });
     await db.query('DROP TABLE download_slots');
     await db.query('ALTER TABLE assignments DROP COLUMN download_at');
+    await db.query('ALTER TABLE assignments DROP COLUMN retried');
+    await db.query('DROP INDEX assignments_active_device');
+    await db.query('CREATE INDEX assignments_active_device ON assignments (device_id) WHERE active');
+    // Version 1 let a device be active in two campaigns: the upgrade keeps the oldest one.
+    const second = await store.createCampaign({ name: 'two', group: 'line-3', envelope });
+    await db.query('UPDATE assignments SET active = true, state = $2 WHERE campaign_id = $1', [second.id, 'offered']);
     await db.query('UPDATE schema_version SET version = 1');
     const again = await FleetStore.open(db, new VirtualClock());
     expect((await db.query<{ version: number }>('SELECT version FROM schema_version')).rows).toEqual([{ version: SCHEMA_VERSION }]);
+    expect((await db.query('SELECT campaign_id FROM assignments WHERE active')).rows).toEqual([{ campaign_id: first.id }]);
     const { id } = await again.createCampaign({ name: 'fw', group: 'line-3', envelope });
     expect(await again.claimDownloadSlot(id, 'a')).toBe(0);
+    expect(await again.claimDownloadSlot(first.id, 'a')).toBe(0);
+    await again.report(first.id, 'a', 'failed', { failure: 'download' });
+    expect((await again.db.query('SELECT retried FROM assignments WHERE campaign_id = $1', [first.id])).rows).toEqual([{ retried: {} }]);
   });
 
   if (backend.name === 'postgres') {
