@@ -6,6 +6,12 @@
  * the part ends, also restarts from byte 0. The digest is computed while the bytes stream in, and the
  * body is cut off at the signed size: a server cannot make the device store more than the manifest
  * allows (endless data).
+ *
+ * A part is resumed from another URL when only the query parameters of a presigned URL changed
+ * (S3 and GCS `X-Amz-*` / `X-Goog-*`, CloudFront's `Expires`, `Signature`, `Key-Pair-Id`,
+ * `Policy`): an offer made again carries a new signature for the same object. Scheme, host, port,
+ * path and every other query parameter must be the same; `If-Range` and the signed digest still
+ * guard the bytes.
  */
 import { createHash, timingSafeEqual, type Hash } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
@@ -55,6 +61,34 @@ export interface DownloadResult {
 interface PartMeta {
   readonly url: string;
   readonly etag: string | undefined;
+}
+
+/** Query parameters that sign a URL for a time (they change each time it is signed again), lowercase. */
+const SIGNING_PARAMETERS = new Set(['expires', 'signature', 'key-pair-id', 'policy', 'awsaccesskeyid']);
+const isSigning = (name: string): boolean => {
+  const lower = name.toLowerCase();
+  return lower.startsWith('x-amz-') || lower.startsWith('x-goog-') || SIGNING_PARAMETERS.has(lower);
+};
+
+/**
+ * Whether two URLs name the same resource: the same origin and path and the same query apart
+ * from signing parameters (a presigned URL signed again).
+ *
+ * @example
+ * ```ts
+ * sameResource('https://b.s3.example/fw.bin?X-Amz-Date=1&X-Amz-Signature=aa', 'https://b.s3.example/fw.bin?X-Amz-Date=2&X-Amz-Signature=bb') // true
+ * sameResource('https://cdn.example/get?file=a.bin', 'https://cdn.example/get?file=b.bin') // false
+ * ```
+ */
+function sameResource(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (!URL.canParse(a) || !URL.canParse(b)) return false;
+  const x = new URL(a);
+  const y = new URL(b);
+  if (x.origin !== y.origin || x.pathname !== y.pathname || x.username !== y.username || x.password !== y.password) return false;
+  const rest = (url: URL): string[] => [...url.searchParams].filter(([name]) => !isSigning(name)).map(([name, value]) => `${name}=${value}`).sort();
+  const [p, q] = [rest(x), rest(y)];
+  return p.length === q.length && p.every((entry, i) => entry === q[i]);
 }
 
 function get(url: URL, headers: Record<string, string>, job: DownloadJob): Promise<IncomingMessage> {
@@ -116,7 +150,7 @@ export async function downloadImage(fs: OtaFileSystem, job: DownloadJob): Promis
   } catch {
     offset = 0;
   }
-  if (meta === undefined || meta.url !== job.url || meta.etag === undefined || offset > job.size) offset = 0;
+  if (meta === undefined || !sameResource(meta.url, job.url) || meta.etag === undefined || offset > job.size) offset = 0;
   let hash = createHash('sha256');
   // Never through a link (O_NOFOLLOW); a fresh part is a new file (O_EXCL) after whatever had its name is gone.
   if (offset === 0) await fs.rm(job.part, { force: true });

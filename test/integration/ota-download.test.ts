@@ -66,6 +66,42 @@ describe('downloadImage', () => {
     expect(await readFile(part)).toEqual(body);
   });
 
+  it('resumes from a presigned URL signed again (only its signing parameters changed); another object or query starts over', async () => {
+    const server = await serve({ body, etag: '"v1"', cutAfterBytes: 100_000 });
+    const signed = (date: string, signature: string, rest = 'versionId=7'): string => `${new URL('/bucket/fw.bin', server.url).href}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=${date}&X-Amz-Expires=3600&${rest}&X-Amz-Signature=${signature}`;
+    const part = join(await tempDir(), 'image.part');
+    await failure(downloadImage(nodeFileSystem, { url: signed('20260101T000000Z', 'aa'), part, size: body.length, digest }));
+    const kept = (await stat(part)).size;
+    expect(kept).toBeGreaterThan(0);
+    const result = await downloadImage(nodeFileSystem, { url: signed('20260101T001500Z', 'bb'), part, size: body.length, digest });
+    expect(result).toMatchObject({ resumedFrom: kept, restarts: 0, transferred: body.length - kept });
+    expect(server.requests.at(-1)).toEqual({ range: `bytes=${kept}-`, ifRange: '"v1"', status: 206 });
+    expect(await readFile(part)).toEqual(body);
+
+    // The same signature parameters, but another object version, path or server: from byte 0.
+    const elsewhere = await serve({ body, etag: '"v1"' });
+    for (const next of [signed('20260101T001500Z', 'cc', 'versionId=8'), `${new URL('/bucket/other.bin', server.url).href}?X-Amz-Signature=dd`, signed('20260101T001500Z', 'ee').replace(new URL(server.url).origin, new URL(elsewhere.url).origin)]) {
+      const other = join(await tempDir(), 'image.part');
+      server.plan.cutAfterBytes = 100_000;
+      await failure(downloadImage(nodeFileSystem, { url: signed('20260101T000000Z', 'aa'), part: other, size: body.length, digest }));
+      expect((await stat(other)).size).toBeGreaterThan(0);
+      const again = await downloadImage(nodeFileSystem, { url: next, part: other, size: body.length, digest });
+      expect(again, next).toMatchObject({ resumedFrom: 0, transferred: body.length });
+      expect((next.startsWith(new URL(elsewhere.url).origin) ? elsewhere : server).requests.at(-1), next).toEqual({ range: undefined, ifRange: undefined, status: 200 });
+    }
+  });
+
+  it('resumed from a URL signed again, a changed object still starts over (If-Range)', async () => {
+    const server = await serve({ body, etag: '"v1"', cutAfterBytes: 100_000 });
+    const part = join(await tempDir(), 'image.part');
+    await failure(downloadImage(nodeFileSystem, { url: `${server.url}?X-Amz-Signature=aa`, part, size: body.length, digest }));
+    server.plan.etag = '"v2"';
+    const result = await downloadImage(nodeFileSystem, { url: `${server.url}?X-Amz-Signature=bb`, part, size: body.length, digest });
+    expect(result.restarts).toBe(1);
+    expect(server.requests.at(-1)).toMatchObject({ ifRange: '"v1"', status: 200 });
+    expect(await readFile(part)).toEqual(body);
+  });
+
   it('starts over when the server answers 200 instead of 206', async () => {
     const server = await serve({ body, etag: '"v1"', cutAfterBytes: 100_000 });
     const part = join(await tempDir(), 'image.part');

@@ -8,7 +8,8 @@
  * which s3rver checks the links.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -180,6 +181,64 @@ describe.each(fleetBackends())('presigned payload links and download slots ($nam
     expect(capped.offer!.downloadAfterS).toBe(60);
     expect(signed).toEqual([MAX_PRESIGN_EXPIRES_S]);
   });
+});
+
+/**
+ * A TCP relay to `port`. The first connection forwards `stallAfterBytes` bytes of the server's
+ * answer and then nothing, until `cut()` breaks it; later connections are relayed whole.
+ */
+async function stallingRelay(port: number, stallAfterBytes: number): Promise<{ endpoint: string; cut(): void; close(): Promise<void> }> {
+  let firstClient: Socket | undefined;
+  const sockets = new Set<Socket>();
+  const relay = createNetServer((client) => {
+    const upstream = connect(port, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    let budget = firstClient === undefined ? stallAfterBytes : Number.POSITIVE_INFINITY;
+    firstClient ??= client;
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => {
+      if (budget <= 0) return;
+      client.write(chunk.subarray(0, budget));
+      budget -= chunk.length;
+    });
+    upstream.on('end', () => client.end());
+    for (const socket of [client, upstream]) socket.on('error', () => undefined).on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(relay.address() as AddressInfo).port}`,
+    cut: () => void firstClient?.destroy(),
+    close: () => new Promise<void>((resolve) => (sockets.forEach((s) => s.destroy()), relay.close(() => resolve()))),
+  };
+}
+
+describe('a download from S3 cut off and offered again with a new signature', () => {
+  it('resumes where it stopped (Range, If-Range with the object ETag), not from byte 0', async () => {
+    const clock = new VirtualClock({ start: Math.floor(Date.now() / 1000) * 1000 });
+    const s3 = await startTestS3();
+    cleanups.push(() => s3.stop());
+    const relay = await stallingRelay(Number(new URL(s3.endpoint).port), 40_000);
+    cleanups.push(() => relay.close());
+    // Devices reach the bucket through the relay (the host the links are signed for).
+    const artefacts = openArtefactStore(`s3://${s3.bucket}/fw`, { ...s3.env, SENSORKIT_S3_PUBLIC_ENDPOINT: relay.endpoint }, { clock });
+    await artefacts.put('firmware.bin', image);
+    const first = (await artefacts.presignGet('firmware.bin', 600))!;
+    const dir = await mkdtemp(join(tmpdir(), 'sensorkit-presign-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const part = join(dir, 'fw.part');
+    // The connection breaks once the first bytes are on disk.
+    const cut = await downloadImage(nodeFileSystem, { url: first, part, size: image.length, digest, onProgress: () => relay.cut() }).catch((error: unknown) => error);
+    expect(cut).toBeInstanceOf(UpdateError);
+    const kept = (await stat(part)).size;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(40_000);
+    await clock.advance(60_000);
+    const second = (await artefacts.presignGet('firmware.bin', 600))!;
+    expect(new URL(second).searchParams.get('X-Amz-Signature')).not.toBe(new URL(first).searchParams.get('X-Amz-Signature'));
+    const result = await downloadImage(nodeFileSystem, { url: second, part, size: image.length, digest });
+    expect(result).toEqual({ resumedFrom: kept, restarts: 0, transferred: image.length - kept });
+    expect(await readFile(part)).toEqual(image);
+  }, 60_000);
 });
 
 describe('deviceApi presignTtlS', () => {
