@@ -76,7 +76,11 @@ export interface StreamStats {
   /** Drains that failed (bus errors); their frames come with the next drain. */
   readonly failures: number;
   readonly delivered: number;
-  /** Frames the part took that never arrived (estimated from its clock on overflow). */
+  /**
+   * Frames the part took that never arrived (estimated from its clock on overflow; an estimate the
+   * next drain shows too high, e.g. from an overflow stamped late, is corrected here, not on the
+   * sample already marked).
+   */
   readonly lost: number;
   readonly overflows: number;
   readonly gaps: number;
@@ -114,6 +118,8 @@ interface StreamState {
    * tells a loss (that one is short too) from a time read late (it is not).
    */
   held: { readonly batch: AcquisitionBatch; readonly deficit: number } | undefined;
+  /** Frames counted lost by the last estimate from the part's clock (overflow, gap) that a surplus may yet take back. */
+  estimated: number;
   busy: boolean;
   inFlight: Promise<void> | undefined;
   /** Host time of the first of the current run of failed drains. */
@@ -186,6 +192,7 @@ export class StreamSampler {
       pendingMissed: 0,
       pendingQuality: undefined,
       held: undefined,
+      estimated: 0,
       busy: false,
       inFlight: undefined,
       failingSince: undefined,
@@ -356,6 +363,7 @@ export class StreamSampler {
       const lost = produced - n - state.next;
       state.overflows++;
       this.#lose(state, lost, `FIFO overflow: ~${lost} samples lost before this one`);
+      state.estimated = lost;
       state.next = produced - n;
       // The index of the frames after the loss is an estimate (±1): learn the offset again, from the
       // estimate at `time` onwards, so that an overflow right after this one is counted too.
@@ -389,6 +397,7 @@ export class StreamSampler {
         state.gaps++;
         this.#lose(state, lost, `gap: ${lost} samples the part's clock produced never arrived`);
         state.next += lost;
+        state.estimated = lost;
         this.#hand(state, held.batch.frames, held.batch);
         this.#account(state, batch);
         return;
@@ -398,8 +407,10 @@ export class StreamSampler {
       if (deficit < -tolerance) {
         if (state.group.acquisition.mode === 'fifo') {
           // A FIFO pops each frame once: more frames than the part's clock allows mean the model (or a
-          // loss estimated from it) was off, e.g. an overflow stamped late. Keep them all and learn the
-          // offset again from this drain.
+          // loss estimated from it) was off, e.g. an overflow stamped late. Keep them all, take back
+          // as much of the last estimated loss, and learn the offset again from this drain.
+          const back = Math.min(state.estimated, Math.round(-deficit));
+          state.lost -= back;
           model.restart();
         } else {
           // A single result register read twice gives the same conversion again: drop the surplus.
@@ -412,6 +423,8 @@ export class StreamSampler {
     } else {
       this.#release(state);
     }
+    // A drain checked against the part's clock settles the last estimate: nothing more to take back.
+    if (model.rateMeasured) state.estimated = 0;
     this.#missed(state, missed);
     model.observe(batch.time, state.next + frames.length);
     this.#hand(state, frames, batch);
