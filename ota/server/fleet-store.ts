@@ -11,14 +11,14 @@
  * assignment: groups come from the operator ({@link FleetStore.assign}), and a report for a
  * campaign the device was never offered is refused and changes nothing.
  */
-import type { Clock } from '../../sdk/core/clock.js';
+import { SystemClock, type Clock } from '../../sdk/core/clock.js';
 import { StateError, ValidationError } from '../../sdk/core/errors.js';
 import type { AuditEvent, AuditSink } from '../../security/audit/event.js';
 import { MAX_ENVELOPE_BYTES, readEnvelopeUnverified } from '../manifest/suit-envelope.js';
 import { migrate } from './db/migrations.js';
 import type { SqlClient } from './db/sql.js';
 import {
-  CAMPAIGN_COLUMNS, LIST_SQL, OFFER_SQL, REACTIVATE_SQL, REPORT_SQL, SLOT_SQL, STATUS_SQL,
+  CAMPAIGN_COLUMNS, DB_NOW, LEASE_SQL, LIST_SQL, OFFER_SQL, REACTIVATE_SQL, REPORT_SQL, SLOT_SQL, STATUS_SQL, nowOr,
   applyDeltas, figuresOf, mergeDeltas, shardOf, zeroCounts, type CampaignRow, type Delta, type FiguresRow,
 } from './db/fleet-queries.js';
 import { ASSIGNMENT_STATES, FAILED, IN_PROGRESS, SUCCESS, waveOf, type AssignmentState, type WaveCounts } from './rollout/decide.js';
@@ -81,6 +81,13 @@ export interface SchedulePass {
 export interface FleetStoreOptions {
   /** Where campaign changes are recorded besides the `audit` table. */
   readonly audit?: AuditSink;
+  /**
+   * Where the times of leases, reports, time-outs, waves and rates come from. `'database'`: the
+   * database's clock (`clock_timestamp()`), so instances on hosts whose clocks differ agree; the
+   * default with a `SystemClock`. `'clock'`: the clock passed to {@link FleetStore.open}; the
+   * default with any other clock, so that a test's `VirtualClock` drives the store.
+   */
+  readonly time?: 'database' | 'clock';
 }
 
 /**
@@ -117,7 +124,10 @@ interface CachedCampaign {
 }
 
 /**
- * The fleet's update state in SQL. All times come from the clock passed in.
+ * The fleet's update state in SQL. Times (leases, reports, time-outs, soak, release rates) come
+ * from the database's clock when the store is opened with a `SystemClock`, so instances whose
+ * hosts' clocks differ agree; with another clock (a test's `VirtualClock`) from that clock. See
+ * {@link FleetStoreOptions.time}.
  *
  * @example
  * ```ts
@@ -132,12 +142,14 @@ export class FleetStore {
   readonly #db: SqlClient;
   readonly #clock: Clock;
   readonly #audit: AuditSink | undefined;
+  readonly #databaseTime: boolean;
   readonly #campaigns = new Map<number, CachedCampaign>();
 
   private constructor(db: SqlClient, clock: Clock, options: FleetStoreOptions) {
     this.#db = db;
     this.#clock = clock;
     this.#audit = options.audit;
+    this.#databaseTime = (options.time ?? (clock instanceof SystemClock ? 'database' : 'clock')) === 'database';
   }
 
   /**
@@ -178,8 +190,28 @@ export class FleetStore {
     await this.#db.close();
   }
 
-  #now(): number {
-    return Math.round(this.#clock.now());
+  /**
+   * Whether times come from the database's clock (see {@link FleetStoreOptions.time}).
+   *
+   * @example
+   * ```ts
+   * (await FleetStore.open(db, new SystemClock())).databaseTime // true
+   * ```
+   */
+  get databaseTime(): boolean {
+    return this.#databaseTime;
+  }
+
+  /** The time, ms: read from the database's clock on `db`, or the clock's. */
+  async #time(db: SqlClient): Promise<number> {
+    if (!this.#databaseTime) return Math.round(this.#clock.now());
+    const { rows } = await db.query<{ now: string | number }>(`SELECT ${DB_NOW} AS now`);
+    return Number(rows[0]!.now);
+  }
+
+  /** The time for a statement that reads it as `nowOr($n)`: null when the database's clock is used. */
+  #nowParam(): number | null {
+    return this.#databaseTime ? null : Math.round(this.#clock.now());
   }
 
   // ---- devices (operator) ----
@@ -199,9 +231,9 @@ export class FleetStore {
     ids.forEach((id, i) => checkName(id, `devices[${i}]`));
     if (ids.length === 0) return;
     await this.#db.query(
-      `INSERT INTO devices (id, grp, hardware, assigned_at) SELECT id, $2, $3, $4 FROM unnest($1::text[]) AS t(id)
+      `INSERT INTO devices (id, grp, hardware, assigned_at) SELECT id, $2, $3, ${nowOr('$4')} FROM unnest($1::text[]) AS t(id)
        ON CONFLICT (id) DO UPDATE SET grp = excluded.grp, hardware = COALESCE(excluded.hardware, devices.hardware), assigned_at = excluded.assigned_at`,
-      [[...new Set(ids)], group, options.hardware ?? null, this.#now()],
+      [[...new Set(ids)], group, options.hardware ?? null, this.#nowParam()],
     );
   }
 
@@ -220,7 +252,7 @@ export class FleetStore {
     if (ids.length === 0) return;
     const list = [...new Set(ids)];
     await this.#db.transaction(async (tx) => {
-      const now = this.#now();
+      const now = await this.#time(tx);
       // The campaigns first, by id, then their assignments, the device rows last: a state change
       // and the scheduler lock a campaign before its assignments, a report an assignment before
       // its device, so none of them waits in the opposite order.
@@ -320,9 +352,9 @@ export class FleetStore {
   ): Promise<CampaignStatus> {
     if (typeof spec.name !== 'string' || spec.name.trim() === '' || spec.name.length > 200) throw new ValidationError('name', 'expected a name of 1 to 200 characters');
     const facts = envelopeFacts(spec.envelope);
-    const now = this.#now();
     const events: AuditEvent[] = [];
     const id = await this.#db.transaction(async (tx) => {
+      const now = await this.#time(tx);
       const ids = await targets(tx);
       const { rows } = await tx.query<{ id: number }>(
         `INSERT INTO campaigns (name, kind, rollback_of, envelope, sequence, payload_keys, policy, wave_count, state, targeted, rate_epoch, created_at, updated_at)
@@ -397,7 +429,7 @@ export class FleetStore {
 
   /** Sets a campaign's state and its assignments' `active` flags to match, with an audit record. */
   async #setState(tx: SqlClient, id: number, to: CampaignStatus['state'], reason: string | null, events: AuditEvent[], event: string, actor: string, detail: Record<string, unknown>): Promise<void> {
-    const now = this.#now();
+    const now = await this.#time(tx);
     await tx.query('UPDATE campaigns SET state = $2, reason = $3, updated_at = $4 WHERE id = $1', [id, to, reason, now]);
     if (to === 'running') {
       // The time-out clock restarts: a device could not be offered anything while the campaign was
@@ -469,7 +501,7 @@ export class FleetStore {
   async setOffersStopped(stopped: boolean, actor?: string): Promise<void> {
     const events: AuditEvent[] = [];
     await this.#db.transaction(async (tx) => {
-      const now = this.#now();
+      const now = await this.#time(tx);
       const { rowCount } = stopped
         ? await tx.query('INSERT INTO fleet_flags (name, set_at, actor) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING', [KILL_SWITCH, now, actor ?? null])
         : await tx.query('DELETE FROM fleet_flags WHERE name = $1', [KILL_SWITCH]);
@@ -551,11 +583,10 @@ export class FleetStore {
    */
   async claimDownloadSlot(campaignId: number, deviceId: string): Promise<number> {
     const campaign = await this.#cached(campaignId);
-    const now = this.#now();
     const spacing = Math.max(1, Math.round(60_000 / campaign.policy.downloadSlotsPerMinute));
-    const { rows } = await this.#db.query<{ existing: string | number | null; claimed: string | number | null }>(SLOT_SQL, [campaignId, deviceId, now, spacing]);
+    const { rows } = await this.#db.query<{ existing: string | number | null; claimed: string | number | null; now: string | number }>(SLOT_SQL, [campaignId, deviceId, this.#nowParam(), spacing]);
     const at = rows[0]?.existing ?? rows[0]?.claimed;
-    return at === null || at === undefined ? 0 : Math.max(0, Number(at) - now) / 1000;
+    return at === null || at === undefined ? 0 : Math.max(0, Number(at) - Number(rows[0]!.now)) / 1000;
   }
 
   /**
@@ -576,18 +607,18 @@ export class FleetStore {
     if (!Number.isSafeInteger(campaignId)) throw new ValidationError('campaign', `expected a campaign id, got ${JSON.stringify(campaignId)}`);
     const reason = detail.reason === undefined ? null : String(detail.reason).slice(0, 500);
     const campaign = await this.#cached(campaignId);
-    const now = this.#now();
     await this.#db.transaction(async (tx) => {
       // `free`: the device is active in no other campaign (at most one active assignment per device).
-      const { rows } = await tx.query<{ wave: number; state: AssignmentState; attempts: number; retried: Record<string, number> | string; failure: FailureType | null; running: boolean; free: boolean }>(
-        `SELECT a.wave, a.state, a.attempts, a.retried, a.failure, c.state = 'running' AS running,
+      const { rows } = await tx.query<{ wave: number; state: AssignmentState; attempts: number; retried: Record<string, number> | string; failure: FailureType | null; running: boolean; free: boolean; now: string | number }>(
+        `SELECT a.wave, a.state, a.attempts, a.retried, a.failure, c.state = 'running' AS running, ${nowOr('$3')} AS now,
            NOT EXISTS (SELECT 1 FROM assignments b WHERE b.device_id = a.device_id AND b.active AND b.campaign_id <> a.campaign_id) AS free
          FROM assignments a JOIN campaigns c ON c.id = a.campaign_id
          WHERE a.campaign_id = $1 AND a.device_id = $2 FOR UPDATE OF a`,
-        [campaignId, deviceId],
+        [campaignId, deviceId, this.#nowParam()],
       );
       const current = rows[0];
       if (current === undefined || current.state === 'pending') throw new ValidationError('device', `${deviceId} was not offered campaign ${campaignId}`);
+      const now = Number(current.now);
       const old = current.state;
       const isFinal = (s: AssignmentState) => SUCCESS.includes(s) || (FAILED.includes(s) && s !== 'timed-out');
       if (isFinal(old)) {
@@ -641,13 +672,7 @@ export class FleetStore {
    * ```
    */
   async tryLease(name: string, holder: string, ttlMs: number): Promise<boolean> {
-    const now = this.#now();
-    const { rows } = await this.#db.query(
-      `INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
-       ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-       WHERE leases.holder = excluded.holder OR leases.expires_at <= $4 RETURNING holder`,
-      [name, holder, now + ttlMs, now],
-    );
+    const { rows } = await this.#db.query(LEASE_SQL, [name, holder, Math.round(ttlMs), this.#nowParam()]);
     return rows.length > 0;
   }
 
@@ -672,7 +697,7 @@ export class FleetStore {
    * ```
    */
   async leaseHolder(name: string): Promise<string | undefined> {
-    const { rows } = await this.#db.query<{ holder: string }>('SELECT holder FROM leases WHERE name = $1 AND expires_at > $2', [name, this.#now()]);
+    const { rows } = await this.#db.query<{ holder: string }>(`SELECT holder FROM leases WHERE name = $1 AND expires_at > ${nowOr('$2')}`, [name, this.#nowParam()]);
     return rows[0]?.holder;
   }
 
@@ -699,7 +724,7 @@ export class FleetStore {
     for (const { id } of rows) {
       const events: AuditEvent[] = [];
       try {
-        await this.#db.transaction((tx) => scheduleCampaign(tx, id, pass, this.#passContext(events)));
+        await this.#db.transaction(async (tx) => scheduleCampaign(tx, id, pass, await this.#passContext(tx, events)));
         this.#emit(events);
       } catch (error) {
         failure ??= { error };
@@ -710,9 +735,9 @@ export class FleetStore {
   }
 
   /** What a scheduler pass may do besides SQL: the time, state changes and audit records. */
-  #passContext(events: AuditEvent[]): PassContext {
+  async #passContext(tx: SqlClient, events: AuditEvent[]): Promise<PassContext> {
     return {
-      now: this.#now(),
+      now: await this.#time(tx),
       setState: (tx, id, to, reason, event, detail) => this.#setState(tx, id, to, reason, events, event, 'scheduler', detail),
       record: (tx, event, campaignId, detail) => this.#record(tx, events, { event, campaignId, actor: 'scheduler', detail }),
     };
@@ -744,7 +769,7 @@ export class FleetStore {
   async #record(tx: SqlClient, events: AuditEvent[], entry: { event: string; campaignId: number | null; actor: string | undefined; detail: Record<string, unknown>; failure?: boolean }): Promise<void> {
     const actor = entry.actor ?? 'operator';
     const detail = entry.campaignId === null ? entry.detail : { campaign: entry.campaignId, ...entry.detail };
-    await tx.query('INSERT INTO audit (at, actor, event, campaign_id, detail) VALUES ($1, $2, $3, $4, $5::jsonb)', [this.#now(), actor, `ota.${entry.event}`, entry.campaignId, JSON.stringify(detail)]);
+    await tx.query(`INSERT INTO audit (at, actor, event, campaign_id, detail) VALUES (${nowOr('$1')}, $2, $3, $4, $5::jsonb)`, [this.#nowParam(), actor, `ota.${entry.event}`, entry.campaignId, JSON.stringify(detail)]);
     events.push({ category: 'ota', event: `ota.${entry.event}`, result: entry.failure ? 'failure' : 'success', source: 'ota-server', actor, detail });
   }
 

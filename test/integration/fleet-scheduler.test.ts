@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VirtualClock } from '../../sdk/core/clock.js';
+import { SystemClock, VirtualClock } from '../../sdk/core/clock.js';
 import { StateError } from '../../sdk/core/errors.js';
 import type { AuditEvent } from '../../security/audit/event.js';
 import type { SqlClient } from '../../ota/server/db/sql.js';
@@ -288,6 +288,53 @@ describe.each(fleetBackends())('rollout scheduler on $name', (backend) => {
     expect(await store.leaseHolder(SCHEDULER_LEASE)).toBe('b');
     await store.releaseLease(SCHEDULER_LEASE, 'b');
     expect(await store.tryLease(SCHEDULER_LEASE, 'a', 15_000)).toBe(true);
+  });
+
+  describe('instances whose clocks differ keep time on the database', () => {
+    /** Two stores on one database, on system clocks `skewMs` apart (hosts without a common time). */
+    async function skewed(skewMs: number, name: string): Promise<[FleetStore, FleetStore]> {
+      const first = await backend.open(name);
+      const second: SqlClient = backend.name === 'postgres' ? await backend.open(name) : first;
+      cleanups.push(() => first.close(), () => second.close());
+      const a = await FleetStore.open(first, new SystemClock());
+      const b = await FleetStore.open(second, new SystemClock({ wallNow: () => Date.now() + skewMs }));
+      expect([a.databaseTime, b.databaseTime]).toEqual([true, true]);
+      return [a, b];
+    }
+
+    it('an instance whose clock is 20 s ahead does not take a lease held a moment ago', async () => {
+      const [a, b] = await skewed(20_000, 'skew-lease');
+      expect(await a.tryLease(SCHEDULER_LEASE, 'a', 15_000)).toBe(true);
+      expect(await b.tryLease(SCHEDULER_LEASE, 'b', 15_000)).toBe(false);
+      expect(await b.leaseHolder(SCHEDULER_LEASE)).toBe('a');
+    });
+
+    it('the lease of a holder whose clock is 1 h ahead is taken over once its time-to-live has passed', async () => {
+      const [ahead, behind] = await skewed(-3_600_000, 'skew-takeover');
+      expect(await ahead.tryLease(SCHEDULER_LEASE, 'ahead', 300)).toBe(true);
+      const started = performance.now();
+      expect(await behind.tryLease(SCHEDULER_LEASE, 'behind', 300)).toBe(false);
+      while (!(await behind.tryLease(SCHEDULER_LEASE, 'behind', 300))) {
+        expect(performance.now() - started).toBeLessThan(5000);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+    });
+
+    it('a report taken by an instance 15 min behind is not timed out by the scheduling instance', async () => {
+      const [scheduling, behind] = await skewed(-900_000, 'skew-report');
+      await scheduling.assign('g', ['d', 'e']);
+      const { id } = await scheduling.createCampaign({ name: 'fw', group: 'g', envelope, policy: parseRolloutPolicy({ deviceTimeoutS: 600 }) });
+      await behind.report(id, 'd', 'downloading');
+      await scheduling.report(id, 'e', 'downloading');
+      expect(await scheduling.schedule()).toMatchObject({ timedOut: 0, retried: 0 });
+      expect((await scheduling.status(id)).counts).toMatchObject({ downloading: 2 });
+      // Both stamped on the database's clock, which is this host's.
+      const { rows } = await scheduling.db.query<{ updated_at: string | number }>('SELECT updated_at FROM assignments ORDER BY device_id');
+      for (const r of rows) expect(Math.abs(Number(r.updated_at) - Date.now())).toBeLessThan(60_000);
+      // A download slot is counted on the same clock: the first device may start at once.
+      expect(await behind.claimDownloadSlot(id, 'd')).toBe(0);
+    });
   });
 
   it('schedules on exactly one instance; the other takes over when the holder dies', async () => {

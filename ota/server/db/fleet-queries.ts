@@ -52,17 +52,48 @@ export const OFFER_SQL = `SELECT campaign_id, etag_version FROM assignments
   WHERE device_id = $1 AND active AND NOT EXISTS (SELECT 1 FROM fleet_flags WHERE name = $2)
   ORDER BY campaign_id LIMIT 1`;
 
-/** Claims the next download slot of campaign $1 for device $2 at time $3, slots $4 ms apart, unless it has one. */
-export const SLOT_SQL = `WITH mine AS (
+/**
+ * The database's clock in ms since the epoch (`clock_timestamp()`, the time when it is read): the
+ * one clock every instance sharing the database agrees on.
+ */
+export const DB_NOW = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
+
+/**
+ * `$n` when it holds a time, else the database's clock: statements take the store's time as a
+ * parameter, null when the store keeps time on the database (see `FleetStoreOptions.time`).
+ *
+ * @example
+ * ```ts
+ * nowOr('$3') // "coalesce($3::bigint, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)"
+ * ```
+ */
+export function nowOr(param: string): string {
+  return `coalesce(${param}::bigint, ${DB_NOW})`;
+}
+
+/**
+ * Claims the next download slot of campaign $1 for device $2 at time $3 (null: the database's
+ * clock), slots $4 ms apart, unless it has one; answers the time it used as `now`.
+ */
+export const SLOT_SQL = `WITH t AS (SELECT ${nowOr('$3')} AS now),
+  mine AS (
     SELECT download_at FROM assignments WHERE campaign_id = $1 AND device_id = $2 AND state <> 'pending'),
   claimed AS (
-    INSERT INTO download_slots (campaign_id, next_at) SELECT $1, $3::bigint + $4 WHERE EXISTS (SELECT 1 FROM mine WHERE download_at IS NULL)
-    ON CONFLICT (campaign_id) DO UPDATE SET next_at = GREATEST(download_slots.next_at, $3::bigint) + $4
+    INSERT INTO download_slots (campaign_id, next_at) SELECT $1, t.now + $4 FROM t WHERE EXISTS (SELECT 1 FROM mine WHERE download_at IS NULL)
+    ON CONFLICT (campaign_id) DO UPDATE SET next_at = GREATEST(download_slots.next_at, excluded.next_at - $4) + $4
     RETURNING next_at - $4 AS at),
   stored AS (
     UPDATE assignments SET download_at = (SELECT at FROM claimed)
     WHERE campaign_id = $1 AND device_id = $2 AND download_at IS NULL AND EXISTS (SELECT 1 FROM claimed))
-  SELECT (SELECT download_at FROM mine) AS existing, (SELECT at FROM claimed) AS claimed`;
+  SELECT (SELECT download_at FROM mine) AS existing, (SELECT at FROM claimed) AS claimed, (SELECT now FROM t) AS now`;
+
+/**
+ * Takes or renews lease $1 for holder $2 for $3 ms at time $4 (null: the database's clock): taken
+ * when free, expired, or already the holder's.
+ */
+export const LEASE_SQL = `INSERT INTO leases (name, holder, expires_at) SELECT $1, $2, ${nowOr('$4')} + $3
+  ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+  WHERE leases.holder = excluded.holder OR leases.expires_at <= excluded.expires_at - $3 RETURNING holder`;
 
 /**
  * Offers campaign $1's released, unfinished assignments again to their devices (time $2) when the
