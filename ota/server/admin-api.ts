@@ -4,11 +4,15 @@
  * reading is open and nothing can be changed over HTTP.
  *
  * - `GET /api/campaigns[/ID]` → status JSON; `GET /api/devices[?group=G]`; `GET /api/fleet`;
+ *   lists are paged (see {@link parseCampaignPage}, {@link parseDevicePage}): at most 100 campaigns
+ *   (the newest) and 1000 devices per answer by default, `x-next-before` / `x-next-after` naming
+ *   the next page when there is one;
  * - `POST /api/campaigns` `{ name, group?, envelope (base64), policy? }` → 201 (every payload the
  *   manifest names must be in the artefact store with the manifest's size);
  * - `POST /api/campaigns/ID/pause|resume|halt` `{ reason? }`;
  * - `POST /api/campaigns/ID/rollback` `{ envelope (base64), name? }` → 201;
- * - `POST /api/devices` `{ group, hardware?, devices: [ID…] }`, `POST /api/devices/remove` `{ devices }`;
+ * - `POST /api/devices` `{ group, hardware?, devices: [ID…] }` → the devices assigned,
+ *   `POST /api/devices/remove` `{ devices }`;
  * - `POST /api/fleet/stop|start`: the fleet-wide kill switch.
  *
  * A campaign id that names no campaign is 404; any other refused input is 400. Every request counts
@@ -26,7 +30,7 @@ import { DatabaseError } from './db/errors.js';
 import { authenticateAdmin, clientAddress, jsonError, recordAudit } from './api-auth.js';
 import { checkDeviceId, MAX_REASON_LENGTH } from './device-api.js';
 import type { UpdateServerApi } from './file-server.js';
-import type { FleetStore } from './fleet-store.js';
+import type { CampaignStatus, FleetStore } from './fleet-store.js';
 import { ClientRateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { parseRolloutPolicy } from './rollout/policy.js';
 
@@ -34,6 +38,128 @@ import { parseRolloutPolicy } from './rollout/policy.js';
 export const MAX_MANAGEMENT_BYTES = 65_536;
 /** Most devices assigned by one request. */
 const MAX_DEVICES_PER_REQUEST = 1000;
+
+/** Campaigns in one list answer when `limit` is not given: the newest ones. */
+export const DEFAULT_CAMPAIGN_PAGE = 100;
+/** Most campaigns one list answer may hold (`limit`). */
+export const MAX_CAMPAIGN_PAGE = 1000;
+/** Devices in one list answer when `limit` is not given. */
+export const DEFAULT_DEVICE_PAGE = 1000;
+/** Most devices one list answer may hold (`limit`). */
+export const MAX_DEVICE_PAGE = 10_000;
+
+const CAMPAIGN_STATES = ['running', 'paused', 'halted', 'finished'] as const;
+type CampaignState = (typeof CAMPAIGN_STATES)[number];
+
+/** Which campaigns a list answer holds: of these states, older than `before`, the newest `limit`. */
+export interface CampaignPage {
+  readonly states?: readonly CampaignState[];
+  readonly before?: number;
+  readonly limit: number;
+}
+
+/** Which devices a list answer holds: after `after` in id order (code points), the first `limit`. */
+export interface DevicePage {
+  readonly after?: string;
+  readonly limit: number;
+}
+
+/** The text of a page's fields, from a query string or command-line flags. */
+export interface PageInput {
+  readonly state?: string | null | undefined;
+  readonly before?: string | null | undefined;
+  readonly after?: string | null | undefined;
+  readonly limit?: string | null | undefined;
+}
+
+/**
+ * Reads a campaign page from `state` (comma-separated states), `before` (a campaign id) and
+ * `limit` (1–{@link MAX_CAMPAIGN_PAGE}, default {@link DEFAULT_CAMPAIGN_PAGE}); `ValidationError`
+ * naming the field otherwise.
+ *
+ * @example
+ * ```ts
+ * parseCampaignPage({ state: 'running,paused', limit: '20' }) // { states: ['running', 'paused'], limit: 20 }
+ * ```
+ */
+export function parseCampaignPage(input: PageInput): CampaignPage {
+  const limit = pageLimit(input.limit, DEFAULT_CAMPAIGN_PAGE, MAX_CAMPAIGN_PAGE);
+  let states: CampaignState[] | undefined;
+  if (input.state !== undefined && input.state !== null) {
+    states = input.state.split(',').map((state) => {
+      if (!(CAMPAIGN_STATES as readonly string[]).includes(state)) throw new ValidationError('state', `expected ${CAMPAIGN_STATES.join(', ')} (comma-separated), got ${JSON.stringify(state.slice(0, 40))}`);
+      return state as CampaignState;
+    });
+  }
+  let before: number | undefined;
+  if (input.before !== undefined && input.before !== null) {
+    if (!/^[1-9][0-9]{0,9}$/.test(input.before)) throw new ValidationError('before', `expected a campaign id, got ${JSON.stringify(input.before.slice(0, 40))}`);
+    before = Number(input.before);
+  }
+  return { ...(states === undefined ? {} : { states }), ...(before === undefined ? {} : { before }), limit };
+}
+
+/**
+ * Reads a device page from `after` (a device id) and `limit` (1–{@link MAX_DEVICE_PAGE}, default
+ * {@link DEFAULT_DEVICE_PAGE}); `ValidationError` naming the field otherwise.
+ *
+ * @example
+ * ```ts
+ * parseDevicePage({ after: 'en-1-SN1000', limit: '500' }) // { after: 'en-1-SN1000', limit: 500 }
+ * ```
+ */
+export function parseDevicePage(input: PageInput): DevicePage {
+  const limit = pageLimit(input.limit, DEFAULT_DEVICE_PAGE, MAX_DEVICE_PAGE);
+  return input.after === undefined || input.after === null ? { limit } : { after: checkDeviceId(input.after, 'after'), limit };
+}
+
+function pageLimit(text: string | null | undefined, fallback: number, max: number): number {
+  if (text === undefined || text === null) return fallback;
+  if (!/^[0-9]{1,9}$/.test(text) || Number(text) < 1 || Number(text) > max) throw new ValidationError('limit', `expected a number from 1 to ${max}, got ${JSON.stringify(text.slice(0, 40))}`);
+  return Number(text);
+}
+
+/**
+ * One page of campaigns, ascending by id: the newest `limit` of the page's states older than
+ * `before`; `nextBefore` is the `before` of the next (older) page when there is one.
+ *
+ * @example
+ * ```ts
+ * const { campaigns, nextBefore } = pageCampaigns(await store.list(), { limit: 100 })
+ * ```
+ */
+export function pageCampaigns(all: readonly CampaignStatus[], page: CampaignPage): { campaigns: CampaignStatus[]; nextBefore?: number } {
+  const matching = all.filter((c) => (page.states === undefined || page.states.includes(c.state)) && (page.before === undefined || c.id < page.before)).sort((a, b) => a.id - b.id);
+  const campaigns = matching.slice(Math.max(0, matching.length - page.limit));
+  return matching.length > page.limit ? { campaigns, nextBefore: campaigns[0]!.id } : { campaigns };
+}
+
+/**
+ * One page of devices in id order (code points): the first `limit` after `after`; `nextAfter` is
+ * the `after` of the next page when there is one.
+ *
+ * @example
+ * ```ts
+ * const { devices, nextAfter } = pageDevices(await store.devices(), { limit: 1000 })
+ * ```
+ */
+export function pageDevices<D extends { id: string }>(all: readonly D[], page: DevicePage): { devices: D[]; nextAfter?: string } {
+  const after = page.after;
+  const matching = (after === undefined ? [...all] : all.filter((d) => d.id > after)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const devices = matching.slice(0, page.limit);
+  return matching.length > page.limit ? { devices, nextAfter: devices.at(-1)!.id } : { devices };
+}
+
+/** The named query parameters; any other is a `ValidationError`, and so is one given twice. */
+function query<K extends string>(url: URL, names: readonly K[]): Partial<Record<K, string>> {
+  const result: Partial<Record<K, string>> = {};
+  for (const [name, value] of url.searchParams) {
+    if (!(names as readonly string[]).includes(name)) throw new ValidationError(name, `unknown query parameter; expected ${names.join(', ')}`);
+    if (result[name as K] !== undefined) throw new ValidationError(name, 'given twice');
+    result[name as K] = value;
+  }
+  return result;
+}
 
 /** What this instance says about itself in `GET /api/fleet`. */
 export interface InstanceInfo {
@@ -180,7 +306,7 @@ export function adminApi(store: FleetStore, options: AdminApiOptions = {}): Upda
   };
 
   const handler = async (request: IncomingMessage, response: ServerResponse, body: Buffer): Promise<boolean> => {
-    const json = (status: number, value: unknown): void => void response.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(value)}\n`);
+    const json = (status: number, value: unknown, headers: Record<string, string> = {}): void => void response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(`${JSON.stringify(value)}\n`);
     const route = routeOf(request.method ?? '', pathOf(request));
     const url = new URL(request.url ?? '/', 'http://x');
     const actor = admins.get(request)?.name ?? 'anonymous';
@@ -189,10 +315,18 @@ export function adminApi(store: FleetStore, options: AdminApiOptions = {}): Upda
     try {
       switch (route.kind) {
         case 'read':
-          if (route.what === 'campaigns') json(200, await store.list());
-          else if (route.what === 'campaign') json(200, await store.status(route.id!));
+          if (route.what === 'campaigns') {
+            const page = parseCampaignPage(query(url, ['state', 'before', 'limit']));
+            const { campaigns, nextBefore } = pageCampaigns(await store.list(), page);
+            json(200, campaigns, nextBefore === undefined ? {} : { 'x-next-before': String(nextBefore) });
+          } else if (route.what === 'campaign') json(200, await store.status(route.id!));
           else if (route.what === 'fleet') json(200, { offersStopped: await store.offersStopped(), ...(options.instance ? { instance: options.instance.name, scheduling: options.instance.holding() } : {}) });
-          else json(200, await store.devices(url.searchParams.has('group') ? { group: checkDeviceId(url.searchParams.get('group'), 'group') } : {}));
+          else {
+            const { group, ...rest } = query(url, ['group', 'after', 'limit']);
+            const page = parseDevicePage(rest);
+            const { devices, nextAfter } = pageDevices(await store.devices(group === undefined ? {} : { group: checkDeviceId(group, 'group') }), page);
+            json(200, devices, nextAfter === undefined ? {} : { 'x-next-after': nextAfter });
+          }
           return true;
         case 'change':
           await change(route, parseJson(body), json, changed, actor);
@@ -258,7 +392,9 @@ export function adminApi(store: FleetStore, options: AdminApiOptions = {}): Upda
         const ids = deviceList(body.devices);
         await store.assign(group, ids, hardware === undefined ? {} : { hardware });
         changed('ota.devices.assigned', { group, devices: ids.length, ...(hardware === undefined ? {} : { hardware }) });
-        return json(200, await store.devices({ group }));
+        // The devices of this request only (≤ MAX_DEVICES_PER_REQUEST), not the whole group.
+        const named = new Set(ids);
+        return json(200, pageDevices((await store.devices({ group })).filter((d) => named.has(d.id)), { limit: MAX_DEVICES_PER_REQUEST }).devices);
       }
       case 'unassign': {
         const ids = deviceList(body.devices);

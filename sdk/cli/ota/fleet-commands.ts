@@ -9,7 +9,7 @@ import { SystemClock } from '../../core/clock.js';
 import { StorageError, ValidationError } from '../../core/errors.js';
 import { parseNumberOption, UsageError } from '../usage.js';
 import { MAX_ENVELOPE_BYTES, readEnvelopeUnverified } from '../../../ota/manifest/suit-envelope.js';
-import { checkPayloads, payloadsOf } from '../../../ota/server/admin-api.js';
+import { checkPayloads, pageCampaigns, pageDevices, parseCampaignPage, parseDevicePage, payloadsOf, type CampaignPage, type DevicePage } from '../../../ota/server/admin-api.js';
 import { openArtefactStore, type ArtefactStore } from '../../../ota/server/artefacts/index.js';
 import { openDatabase } from '../../../ota/server/db/sql.js';
 import { FleetStore, type CampaignStatus } from '../../../ota/server/fleet-store.js';
@@ -26,7 +26,10 @@ export const CAMPAIGN_HELP = `Usage: sensorkit ota campaign create|status|pause|
                          each --payload is uploaded to --store under the URI the manifest names for
                          it (matched by SHA-256); every payload the manifest names must be in the store
                          with its signed size
-  status [ID]            all campaigns, or one, as JSON (counts per state and per wave)
+  status [ID] [--state S,…] [--before ID] [--limit N]
+                         one campaign, or a page of them, as JSON (counts per state and per
+                         wave): the newest 100 by default (at most 1000); when older ones exist,
+                         one line on standard error names the --before ID of the next page
   pause ID [--reason R]  stop releasing offers (devices already offered go on)
   resume ID              go on (after a pause or the policy's health-check pause)
   halt ID [--reason R]   stop the campaign for good
@@ -51,7 +54,10 @@ export const DEVICE_HELP = `Usage: sensorkit ota device add|remove|list (--db UR
   add --group G [--hardware REV] DEVICE…
                           put devices in group G with a hardware revision (moving them out of any other)
   remove DEVICE…          take devices out of their group (they are offered nothing)
-  list [--group G]        the assigned devices, with group and hardware revision, as JSON
+  list [--group G] [--after ID] [--limit N]
+                          the assigned devices, with group and hardware revision, as JSON, in id
+                          order: the first 1000 by default (at most 10000); when more exist, one
+                          line on standard error names the --after ID of the next page
 
 A device's group and hardware revision are set here only: nothing a device sends chooses them.
 --server URL and --token TOKEN as for 'sensorkit ota campaign'.
@@ -76,12 +82,12 @@ interface Fleet {
   resume(id: number): Promise<CampaignStatus>;
   halt(id: number, reason: string): Promise<CampaignStatus>;
   status(id: number): Promise<CampaignStatus>;
-  list(): Promise<CampaignStatus[]>;
+  list(page: CampaignPage): Promise<{ campaigns: CampaignStatus[]; nextBefore?: number }>;
   setOffersStopped(stopped: boolean): Promise<void>;
   fleet(): Promise<Record<string, unknown>>;
   assign(group: string, ids: readonly string[], hardware?: string): Promise<void>;
   unassign(ids: readonly string[]): Promise<void>;
-  devices(group?: string): Promise<{ id: string; group: string; hardware: string | null }[]>;
+  devices(group: string | undefined, page: DevicePage): Promise<{ devices: { id: string; group: string; hardware: string | null }[]; nextAfter?: string }>;
   close(): Promise<void>;
   /** True when the server checks payloads against its own store. */
   readonly remote: boolean;
@@ -105,7 +111,7 @@ async function fleetOnDatabase(url: string): Promise<Fleet> {
     resume: (id) => store.resume(id, actor),
     halt: (id, reason) => store.halt(id, reason, actor),
     status: (id) => store.status(id),
-    list: () => store.list(),
+    list: async (page) => pageCampaigns(await store.list(), page),
     setOffersStopped: (stopped) => store.setOffersStopped(stopped, actor),
     fleet: async () => {
       const holder = await store.leaseHolder(SCHEDULER_LEASE);
@@ -113,7 +119,7 @@ async function fleetOnDatabase(url: string): Promise<Fleet> {
     },
     assign: (group, ids, hardware) => store.assign(group, ids, hardware === undefined ? {} : { hardware }),
     unassign: (ids) => store.unassign(ids),
-    devices: (group) => store.devices(group === undefined ? {} : { group }),
+    devices: async (group, page) => pageDevices(await store.devices(group === undefined ? {} : { group }), page),
     close: () => store.close(),
   };
 }
@@ -126,7 +132,7 @@ function fleetOverHttp(server: string, token: string | undefined): Fleet {
     throw new UsageError(`--server: expected a URL such as http://127.0.0.1:8081/, got ${JSON.stringify(server.slice(0, 80))}`);
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new UsageError(`--server: expected an http:// or https:// URL, got ${base.protocol}`);
-  const call = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
+  const call = async <T>(method: 'GET' | 'POST', path: string, body?: unknown, next?: (headers: Headers) => void): Promise<T> => {
     const url = new URL(path, base);
     let response: Response;
     try {
@@ -150,7 +156,14 @@ function fleetOverHttp(server: string, token: string | undefined): Fleet {
       }
       throw new ValidationError(`${method} ${url.pathname}`, `${response.status} ${message.split('\n')[0]!.slice(0, 300)}`);
     }
+    next?.(response.headers);
     return JSON.parse(text) as T;
+  };
+  const search = (fields: Record<string, string | number | readonly string[] | undefined>): string => {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(fields)) if (value !== undefined) params.set(name, Array.isArray(value) ? value.join(',') : String(value));
+    const text = params.toString();
+    return text === '' ? '' : `?${text}`;
   };
   const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
   return {
@@ -161,12 +174,25 @@ function fleetOverHttp(server: string, token: string | undefined): Fleet {
     resume: (id) => call('POST', `api/campaigns/${id}/resume`, {}),
     halt: (id, reason) => call('POST', `api/campaigns/${id}/halt`, { reason }),
     status: (id) => call('GET', `api/campaigns/${id}`),
-    list: () => call('GET', 'api/campaigns'),
+    list: async (page) => {
+      let nextBefore: number | undefined;
+      const campaigns = await call<CampaignStatus[]>('GET', `api/campaigns${search({ state: page.states, before: page.before, limit: page.limit })}`, undefined, (headers) => {
+        const next = headers.get('x-next-before');
+        if (next !== null) nextBefore = Number(next);
+      });
+      return nextBefore === undefined ? { campaigns } : { campaigns, nextBefore };
+    },
     setOffersStopped: async (stopped) => void (await call('POST', `api/fleet/${stopped ? 'stop' : 'start'}`, {})),
     fleet: () => call('GET', 'api/fleet'),
     assign: async (group, ids, hardware) => void (await call('POST', 'api/devices', { group, devices: ids, ...(hardware === undefined ? {} : { hardware }) })),
     unassign: async (ids) => void (await call('POST', 'api/devices/remove', { devices: ids })),
-    devices: (group) => call('GET', `api/devices${group === undefined ? '' : `?group=${encodeURIComponent(group)}`}`),
+    devices: async (group, page) => {
+      let nextAfter: string | undefined;
+      const devices = await call<{ id: string; group: string; hardware: string | null }[]>('GET', `api/devices${search({ group, after: page.after, limit: page.limit })}`, undefined, (headers) => {
+        nextAfter = headers.get('x-next-after') ?? undefined;
+      });
+      return nextAfter === undefined ? { devices } : { devices, nextAfter };
+    },
     close: async () => undefined,
   };
 }
@@ -236,6 +262,7 @@ export async function campaignCommand(argv: readonly string[]): Promise<number> 
     options: {
       ...COMMON, name: { type: 'string' }, group: { type: 'string' }, envelope: { type: 'string' }, policy: { type: 'string' },
       payload: { type: 'string', multiple: true }, store: { type: 'string' }, reason: { type: 'string' },
+      state: { type: 'string' }, before: { type: 'string' }, limit: { type: 'string' },
     },
   });
   if (values.help || action === undefined || action === '--help' || action === '-h') return void process.stdout.write(CAMPAIGN_HELP), action === undefined ? 2 : 0;
@@ -244,6 +271,9 @@ export async function campaignCommand(argv: readonly string[]): Promise<number> 
   const id = (): number => parseNumberOption('ID', required(positionals[0], 'ID'), { integer: true, min: 1 });
   const takes = action === 'create' ? 0 : action === 'status' ? positionals.length : 1;
   if (positionals.length !== takes) throw new UsageError(`campaign ${action} takes ${takes === 0 ? 'no argument' : 'one ID'}, got ${positionals.length}`);
+  const paging = values.state !== undefined || values.before !== undefined || values.limit !== undefined;
+  if (paging && (action !== 'status' || positionals.length > 0)) throw new UsageError('--state, --before and --limit are for campaign status without an ID');
+  const page = pageFlags(() => parseCampaignPage(values));
   // Read and check every file before the database is opened: bad input changes nothing.
   const envelope = action === 'create' || action === 'rollback' ? new Uint8Array(await readInput(required(values.envelope, '--envelope'), { maxBytes: MAX_ENVELOPE_BYTES })) : undefined;
   // The policy as written is what the management API receives (it parses it again); parsed here first so a bad one stops here.
@@ -262,7 +292,12 @@ export async function campaignCommand(argv: readonly string[]): Promise<number> 
         print(await fleet.createRollback(id(), { envelope: envelope!, ...(name === undefined ? {} : { name }) }));
         return 0;
       case 'status':
-        print(positionals.length === 0 ? await fleet.list() : await fleet.status(id()));
+        if (positionals.length > 0) print(await fleet.status(id()));
+        else {
+          const { campaigns, nextBefore } = await fleet.list(page);
+          print(campaigns);
+          if (nextBefore !== undefined) process.stderr.write(`sensorkit: the newest ${campaigns.length} campaigns shown; older ones: --before ${nextBefore}\n`);
+        }
         return 0;
       case 'pause':
         print(await fleet.pause(id(), values.reason ?? 'paused by hand'));
@@ -276,6 +311,16 @@ export async function campaignCommand(argv: readonly string[]): Promise<number> 
     }
   } finally {
     await fleet.close();
+  }
+}
+
+/** A page read from flags: a bad value is a usage error (exit 2, one line). */
+function pageFlags<P>(parse: () => P): P {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof ValidationError) throw new UsageError(`--${error.path}: ${error.reason}`);
+    throw error;
   }
 }
 
@@ -307,7 +352,7 @@ export async function deviceGroupCommand(argv: readonly string[]): Promise<numbe
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { ...COMMON, group: { type: 'string' }, hardware: { type: 'string' } },
+    options: { ...COMMON, group: { type: 'string' }, hardware: { type: 'string' }, after: { type: 'string' }, limit: { type: 'string' } },
   });
   if (values.help || action === undefined || action === '--help' || action === '-h') return void process.stdout.write(DEVICE_HELP), action === undefined ? 2 : 0;
   if (action !== 'add' && action !== 'remove' && action !== 'list') throw new UsageError(`device: unknown action "${action}"; expected add, remove or list`);
@@ -317,14 +362,18 @@ export async function deviceGroupCommand(argv: readonly string[]): Promise<numbe
   const group = action === 'add' ? deviceIdArgument(required(values.group, '--group'), '--group') : values.group === undefined ? undefined : deviceIdArgument(values.group, '--group');
   const hardware = values.hardware === undefined ? undefined : deviceIdArgument(values.hardware, '--hardware');
   if (action === 'remove' && (group !== undefined || hardware !== undefined)) throw new UsageError('device remove takes no --group or --hardware');
+  if (action !== 'list' && (values.after !== undefined || values.limit !== undefined)) throw new UsageError('--after and --limit are for device list');
+  const page = pageFlags(() => parseDevicePage(values));
   const fleet = await openFleet(values);
   try {
     if (action === 'add') await fleet.assign(group!, ids, hardware);
     if (action === 'remove') await fleet.unassign(ids);
-    const listed = (await fleet.devices(action === 'list' ? group : undefined)) as { id: string; group: string; hardware: string | null }[];
+    // After add or remove: the first page of the fleet's devices, as before paging.
+    const { devices: listed, nextAfter } = await fleet.devices(action === 'list' ? group : undefined, page);
     // A hardware revision is shown when the operator set one.
     const shown = listed.filter((d) => action !== 'list' || hardware === undefined || d.hardware === hardware).map((d) => (d.hardware === null ? { id: d.id, group: d.group } : d));
     print(shown);
+    if (nextAfter !== undefined) process.stderr.write(`sensorkit: the first ${listed.length} devices shown; more: ${action === 'list' ? '' : 'sensorkit ota device list '}--after ${nextAfter}\n`);
     return 0;
   } finally {
     await fleet.close();
