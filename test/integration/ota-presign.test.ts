@@ -3,6 +3,7 @@
  * expired presigned URL by the real time): a link outlives the wait for the device's slot plus a
  * download's time; a poll with the tag of links about to expire is answered with new links (200),
  * never with 304; the device's client takes new links as the same offer. On PGlite and PostgreSQL.
+ * And a download from S3 cut off, then offered with a new signature, resumes where it stopped.
  *
  * The virtual clock starts in the past, so that the last device's slot falls on the real time at
  * which s3rver checks the links.
