@@ -112,6 +112,8 @@ export class UnknownCampaignError extends ValidationError {
 export const NO_OFFER_ETAG = 'none';
 const DEVICE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const KILL_SWITCH = 'offers-stopped';
+/** Campaigns whose envelope and policy a store keeps in memory (the most recently used). */
+const CACHED_CAMPAIGNS = 64;
 /** Assignments not finished: dropped when their device is taken out of the fleet. */
 const OPEN: readonly AssignmentState[] = ['pending', ...IN_PROGRESS];
 
@@ -277,18 +279,23 @@ export class FleetStore {
   }
 
   /**
-   * The devices the operator assigned, sorted by id.
+   * The devices the operator assigned, sorted by id (code points): all of them, or those of a
+   * group, of a list of ids, and one page (`after` an id, at most `limit`).
    *
    * @example
    * ```ts
    * await store.devices({ group: 'line-3' }) // [{ id: 'en-1-SN1', group: 'line-3', hardware: 'revB' }]
+   * await store.devices({ after: 'en-1-SN1', limit: 1000 }) // the next page
    * ```
    */
-  async devices(filter: { group?: string } = {}): Promise<{ id: string; group: string; hardware: string | null }[]> {
-    const { rows } =
-      filter.group === undefined
-        ? await this.#db.query<{ id: string; grp: string; hardware: string | null }>('SELECT id, grp, hardware FROM devices ORDER BY id')
-        : await this.#db.query<{ id: string; grp: string; hardware: string | null }>('SELECT id, grp, hardware FROM devices WHERE grp = $1 ORDER BY id', [filter.group]);
+  async devices(filter: { group?: string; ids?: readonly string[]; after?: string; limit?: number } = {}): Promise<{ id: string; group: string; hardware: string | null }[]> {
+    if (filter.limit !== undefined && !(Number.isSafeInteger(filter.limit) && filter.limit >= 0)) throw new ValidationError('limit', `expected an integer from 0, got ${String(filter.limit)}`);
+    const { rows } = await this.#db.query<{ id: string; grp: string; hardware: string | null }>(
+      `SELECT id, grp, hardware FROM devices
+       WHERE ($1::text IS NULL OR grp = $1) AND ($2::text[] IS NULL OR id = ANY($2::text[])) AND ($3::text IS NULL OR id > $3 COLLATE "C")
+       ORDER BY id COLLATE "C" LIMIT $4::int`,
+      [filter.group ?? null, filter.ids === undefined ? null : [...filter.ids], filter.after ?? null, filter.limit ?? null],
+    );
     return rows.map((r) => ({ id: r.id, group: r.grp, hardware: r.hardware }));
   }
 
@@ -459,18 +466,43 @@ export class FleetStore {
   }
 
   /**
-   * Every campaign's status, by id.
+   * Campaigns' statuses by id: all of them, or one page: those in `states`, with an id below
+   * `before`, the newest `limit` of them (still in ascending id order).
    *
    * @example
    * ```ts
    * for (const c of await store.list()) console.log(c.id, c.state)
+   * await store.list({ states: ['running', 'paused'], limit: 100 })
    * ```
    */
-  async list(): Promise<CampaignStatus[]> {
-    const { rows } = await this.#db.query<CampaignRow & FiguresRow>(LIST_SQL);
-    return rows.map((row) => {
+  async list(page: { states?: readonly CampaignStatus['state'][]; before?: number; limit?: number } = {}): Promise<CampaignStatus[]> {
+    if (page.limit !== undefined && !(Number.isSafeInteger(page.limit) && page.limit >= 0)) throw new ValidationError('limit', `expected an integer from 0, got ${String(page.limit)}`);
+    if (page.before !== undefined && !Number.isSafeInteger(page.before)) throw new ValidationError('before', `expected a campaign id, got ${String(page.before)}`);
+    const before = page.before === undefined ? null : Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, page.before));
+    const { rows } = await this.#db.query<CampaignRow & FiguresRow>(LIST_SQL, [page.states === undefined ? null : [...page.states], before, page.limit ?? null]);
+    return rows.reverse().map((row) => {
       const { waveCounts, failures } = figuresOf(row, row.wave_count, Infinity);
       return statusOf(row, waveCounts, failures);
+    });
+  }
+
+  /**
+   * Deletes the device reports and audit rows older than `before` (ms, on the store's time), so
+   * the tables do not grow for ever; campaign figures come from counters and do not change.
+   * Returns how many rows went.
+   *
+   * @example
+   * ```ts
+   * await store.prune({ before: Date.now() - 90 * 86_400_000 }) // { reports: 120000, audit: 40 }
+   * ```
+   */
+  async prune(options: { before: number }): Promise<{ reports: number; audit: number }> {
+    if (!Number.isFinite(options.before)) throw new ValidationError('before', `expected a time in ms, got ${String(options.before)}`);
+    const before = Math.round(options.before);
+    return this.#db.transaction(async (tx) => {
+      const reports = await tx.query('DELETE FROM reports WHERE at < $1', [before]);
+      const audit = await tx.query('DELETE FROM audit WHERE at < $1', [before]);
+      return { reports: reports.rowCount, audit: audit.rowCount };
     });
   }
 
@@ -752,16 +784,21 @@ export class FleetStore {
     return row;
   }
 
-  /** A campaign's unchanging part (envelope, sequence, payload keys, policy), read once. */
+  /** A campaign's unchanging part (envelope, sequence, payload keys, policy), read once and kept while among the most recently used. */
   async #cached(id: number): Promise<CachedCampaign> {
     let cached = this.#campaigns.get(id);
-    if (cached === undefined) {
+    if (cached !== undefined) {
+      // Most recently used last: the first entry is the one to drop.
+      this.#campaigns.delete(id);
+      this.#campaigns.set(id, cached);
+    } else {
       if (!Number.isSafeInteger(id)) throw new ValidationError('campaign', `expected a campaign id, got ${JSON.stringify(id)}`);
       const { rows } = await this.#db.query<{ envelope: Uint8Array; sequence: string | number; payload_keys: string[]; policy: unknown }>('SELECT envelope, sequence, payload_keys, policy FROM campaigns WHERE id = $1', [id]);
       const row = rows[0];
       if (row === undefined) throw new UnknownCampaignError(id);
       cached = { envelope: new Uint8Array(row.envelope), sequence: Number(row.sequence), payloadKeys: row.payload_keys, policy: storedPolicy(row.policy) };
       this.#campaigns.set(id, cached);
+      if (this.#campaigns.size > CACHED_CAMPAIGNS) this.#campaigns.delete(this.#campaigns.keys().next().value!);
     }
     return cached;
   }

@@ -199,6 +199,36 @@ describe.each(fleetBackends())('FleetStore on $name', (backend) => {
     });
   }
 
+  it('reads one page of campaigns and devices, and prunes old reports and audit rows', async () => {
+    const clock = new VirtualClock({ start: 1_000_000 });
+    const store = await open({ clock });
+    await store.assign('g', ['b', 'a', 'c', 'B', 'a-2']);
+    await store.assign('h', ['z']);
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++) ids.push((await store.createCampaign({ name: `fw ${i}`, group: 'g', envelope })).id);
+    await store.halt(ids[1]!, 'x');
+    await store.halt(ids[3]!, 'x');
+    expect((await store.list()).map((c) => c.id)).toEqual(ids);
+    expect((await store.list({ limit: 2 })).map((c) => c.id)).toEqual(ids.slice(3));
+    expect((await store.list({ before: ids[3], limit: 2 })).map((c) => c.id)).toEqual(ids.slice(1, 3));
+    expect((await store.list({ states: ['halted'] })).map((c) => c.id)).toEqual([ids[1], ids[3]]);
+    expect((await store.list({ states: ['running'], before: ids[4], limit: 1 })).map((c) => c.id)).toEqual([ids[2]]);
+    expect(await store.list({ limit: 0 })).toEqual([]);
+    await expect(store.list({ limit: -1 })).rejects.toBeInstanceOf(ValidationError);
+    expect((await store.devices()).map((d) => d.id)).toEqual(['B', 'a', 'a-2', 'b', 'c', 'z']);
+    expect((await store.devices({ limit: 2 })).map((d) => d.id)).toEqual(['B', 'a']);
+    expect((await store.devices({ after: 'a', limit: 2 })).map((d) => d.id)).toEqual(['a-2', 'b']);
+    expect((await store.devices({ group: 'g', after: 'b' })).map((d) => d.id)).toEqual(['c']);
+    expect(await store.devices({ ids: ['z', 'c', 'nobody'] })).toEqual([{ id: 'c', group: 'g', hardware: null }, { id: 'z', group: 'h', hardware: null }]);
+    await store.report(ids[0]!, 'a', 'downloading');
+    await clock.advance(60_000);
+    await store.report(ids[0]!, 'a', 'confirmed');
+    const before = await store.status(ids[0]!);
+    expect(await store.prune({ before: 1_000_000 + 30_000 })).toEqual({ reports: 1, audit: 7 });
+    expect(await store.status(ids[0]!)).toEqual(before);
+    expect((await store.db.query('SELECT state FROM reports')).rows).toEqual([{ state: 'confirmed' }]);
+  });
+
   it('the kill switch stops every offer at once, and they come back', async () => {
     const events: AuditEvent[] = [];
     const store = await open({ audit: events });

@@ -161,7 +161,10 @@ export function figuresColumns(id: string): string {
     FROM (SELECT failure, sum(n)::int AS n FROM failure_counters WHERE campaign_id = ${id} GROUP BY failure) f) AS failures`;
 }
 export const STATUS_SQL = `SELECT ${CAMPAIGN_COLUMNS}, ${figuresColumns('$1')} FROM campaigns WHERE id = $1`;
-export const LIST_SQL = `SELECT ${CAMPAIGN_COLUMNS}, ${figuresColumns('campaigns.id')} FROM campaigns ORDER BY id`;
+/** Campaigns in states $1 (null: any) with an id below $2 (null: any), the newest $3 (null: all), newest first. */
+export const LIST_SQL = `SELECT ${CAMPAIGN_COLUMNS}, ${figuresColumns('campaigns.id')} FROM campaigns
+  WHERE ($1::text[] IS NULL OR state = ANY($1::text[])) AND ($2::int IS NULL OR id < $2::int)
+  ORDER BY id DESC LIMIT $3::int`;
 export const FIGURES_SQL = `SELECT ${figuresColumns('$1')}`;
 
 export interface FiguresRow {
