@@ -3,7 +3,9 @@
  * `scheduler` lease in the database and, while it holds it, runs one {@link FleetStore.schedule}
  * pass. Any number of instances may run it; exactly one holds the lease at a time, and another
  * takes it over once the holder stops renewing (it died, or lost the database) and the lease
- * expires. Passes are idempotent, so a takeover in the middle of one does no harm.
+ * expires. Passes are idempotent, so a takeover in the middle of one does no harm. The lease's
+ * expiry is kept on the database's clock (a store opened with a `SystemClock`), so instances whose
+ * clocks differ agree on it; `clock` only spaces this instance's attempts.
  */
 import type { Clock, Timer } from '../../sdk/core/clock.js';
 import { ArgumentError } from '../../sdk/core/errors.js';

@@ -132,12 +132,13 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE assignments ADD COLUMN download_at bigint;
   `,
   // 3: at most one active assignment per device, enforced (a database written before keeps the
-  // oldest campaign's active one).
+  // oldest campaign's active one); released assignments waiting for their device, found by index.
   `
   UPDATE assignments a SET active = false
     WHERE a.active AND EXISTS (SELECT 1 FROM assignments b WHERE b.device_id = a.device_id AND b.active AND b.campaign_id < a.campaign_id);
   DROP INDEX assignments_active_device;
   CREATE UNIQUE INDEX assignments_active_device ON assignments (device_id) WHERE active;
+  CREATE INDEX assignments_waiting ON assignments (campaign_id) WHERE NOT active AND state IN ('offered', 'downloading', 'staged', 'trial');
   `,
   // 4: retries used per failure type ({"download": 2, "timeout": 1}); `attempts` stays the total.
   `
