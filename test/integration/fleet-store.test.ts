@@ -210,9 +210,9 @@ describe.each(fleetBackends())('FleetStore on $name', (backend) => {
     await store.halt(ids[3]!, 'x');
     expect((await store.list()).map((c) => c.id)).toEqual(ids);
     expect((await store.list({ limit: 2 })).map((c) => c.id)).toEqual(ids.slice(3));
-    expect((await store.list({ before: ids[3], limit: 2 })).map((c) => c.id)).toEqual(ids.slice(1, 3));
+    expect((await store.list({ before: ids[3]!, limit: 2 })).map((c) => c.id)).toEqual(ids.slice(1, 3));
     expect((await store.list({ states: ['halted'] })).map((c) => c.id)).toEqual([ids[1], ids[3]]);
-    expect((await store.list({ states: ['running'], before: ids[4], limit: 1 })).map((c) => c.id)).toEqual([ids[2]]);
+    expect((await store.list({ states: ['running'], before: ids[4]!, limit: 1 })).map((c) => c.id)).toEqual([ids[2]]);
     expect(await store.list({ limit: 0 })).toEqual([]);
     await expect(store.list({ limit: -1 })).rejects.toBeInstanceOf(ValidationError);
     expect((await store.devices()).map((d) => d.id)).toEqual(['B', 'a', 'a-2', 'b', 'c', 'z']);
