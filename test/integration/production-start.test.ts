@@ -16,7 +16,7 @@ import { hashPassword } from '../../sdk/transport/opcua/users.js';
 import { identityFiles, importIdentityCertificate, initIdentity, writeIdentityCsr } from '../../security/identity/index.js';
 import { OperatorTrustStore } from '../../security/operators/index.js';
 import { startBroker } from '../support/brokers.js';
-import { ROOT, runSensorkit } from '../support/cli.js';
+import { ROOT, runSensorkit, runSensorkitUntil } from '../support/cli.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 afterEach(async () => {
@@ -81,7 +81,9 @@ describe('a production configuration', () => {
     watcher.on('message', (topic) => void topics.add(topic));
     await watcher.subscribeAsync('sensorkit/v1/env-node-P-1/#', { qos: 1 });
 
-    const run = await runSensorkit(['run', '--config', 'sensorkit.config.json', '--duration', '4', '--json'], dir);
+    // Runs until OPC UA is ready and telemetry has reached the broker (the production OPC UA start
+    // makes its RSA application certificate first: seconds on a loaded machine), then Ctrl-C.
+    const run = await runSensorkitUntil(['run', '--config', 'sensorkit.config.json', '--json'], dir, (stdout, stderr) => / ready after /.test(stderr) && stdout.includes('"temperature"') && topics.has('sensorkit/v1/env-node-P-1/telemetry'), 90_000);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).not.toMatch(/not provisioned|refusing to start/);
     const readings = run.stdout.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { channel: string; unit: string });

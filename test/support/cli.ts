@@ -35,6 +35,39 @@ export function runSensorkit(args: readonly string[], cwd = ROOT): Promise<CliRu
   });
 }
 
+/**
+ * Runs `sensorkit ARGS` in `cwd` until `done(stdout, stderr)` holds, then interrupts it (SIGINT, as
+ * Ctrl-C) and resolves when it has exited. For commands that run until stopped: the test waits for
+ * what it needs to see, not for a duration guessed to be long enough. After `timeoutMs` without
+ * `done`, the child is killed and the run resolves with `code` null.
+ */
+export function runSensorkitUntil(args: readonly string[], cwd: string, done: (stdout: string, stderr: string) => boolean, timeoutMs = 60_000): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, SENSORKIT_DEBUG: '' };
+    delete env.SENSORKIT_SERIAL;
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env });
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    const check = (): void => {
+      if (!interrupted && done(stdout, stderr)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    };
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    // Conditions on things outside the child (messages a broker delivered) are checked twice a second too.
+    const poll = setInterval(check, 500);
+    child.stdout.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), check()));
+    child.stderr.on('data', (chunk: Buffer) => ((stderr += chunk.toString()), check()));
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      clearInterval(poll);
+      resolve({ code: interrupted ? code : null, stdout, stderr });
+    });
+  });
+}
+
 /** Standard error as the user reads it: one line matching `pattern`, no stack trace. */
 export function expectOneLine(run: CliRun, pattern: RegExp): void {
   const lines = run.stderr.trimEnd().split('\n');
