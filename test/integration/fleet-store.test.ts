@@ -501,6 +501,7 @@ describe.each(fleetBackends())('FleetStore on $name', (backend) => {
     await db.query('ALTER TABLE assignments DROP COLUMN download_at');
     await db.query('ALTER TABLE assignments DROP COLUMN retried');
     await db.query('DROP INDEX assignments_active_device');
+    await db.query('DROP INDEX assignments_waiting');
     await db.query('CREATE INDEX assignments_active_device ON assignments (device_id) WHERE active');
     // Version 1 let a device be active in two campaigns: the upgrade keeps the oldest one.
     const second = await store.createCampaign({ name: 'two', group: 'line-3', envelope });
