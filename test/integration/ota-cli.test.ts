@@ -98,7 +98,7 @@ describe('sensorkit ota', () => {
     expect(signed.code, signed.stderr).toBe(0);
 
     const port = await freePort();
-    const server: ChildProcess = spawn(process.execPath, [BIN, 'ota', 'serve', '--dir', served, '--port', String(port), '--db', join(dir, 'ota.db')], { cwd: ROOT });
+    const server: ChildProcess = spawn(process.execPath, [BIN, 'ota', 'serve', '--dir', served, '--port', String(port)], { cwd: ROOT });
     started.push(server);
     let banner = '';
     server.stdout!.on('data', (chunk: Buffer) => (banner += chunk.toString()));
