@@ -90,8 +90,9 @@ describe('sensorkit run when the system clock steps by +2 h and −2 h', () => {
     for (const { time, arrivedAt } of arrivals) {
       const offset = offsetAt(arrivedAt);
       if (offset === undefined) continue;
-      // Printed within a moment of being taken (standard output is a pipe read as it comes).
-      expect(Math.abs(arrivedAt + offset - time)).toBeLessThan(500);
+      // Printed within a moment of being taken (standard output is a pipe read as it comes; a
+      // loaded machine may hold it a second or two): on the wall time, not 2 h off it.
+      expect(Math.abs(arrivedAt + offset - time)).toBeLessThan(5000);
       checked++;
     }
     expect(checked).toBeGreaterThan(RATE_HZ * 3);
