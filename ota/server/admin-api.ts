@@ -150,6 +150,34 @@ export function pageDevices<D extends { id: string }>(all: readonly D[], page: D
   return matching.length > page.limit ? { devices, nextAfter: devices.at(-1)!.id } : { devices };
 }
 
+/**
+ * Reads one page of campaigns from the store: the database returns at most `limit + 1` rows (the
+ * extra one tells whether an older page exists).
+ *
+ * @example
+ * ```ts
+ * const { campaigns, nextBefore } = await readCampaignPage(store, parseCampaignPage({ state: 'running' }))
+ * ```
+ */
+export async function readCampaignPage(store: Pick<FleetStore, 'list'>, page: CampaignPage): Promise<{ campaigns: CampaignStatus[]; nextBefore?: number }> {
+  const rows = await store.list({ ...(page.states === undefined ? {} : { states: page.states }), ...(page.before === undefined ? {} : { before: page.before }), limit: page.limit + 1 });
+  return pageCampaigns(rows, page);
+}
+
+/**
+ * Reads one page of devices (of `group` when given) from the store: the database returns at most
+ * `limit + 1` rows.
+ *
+ * @example
+ * ```ts
+ * const { devices, nextAfter } = await readDevicePage(store, 'line-3', parseDevicePage({}))
+ * ```
+ */
+export async function readDevicePage(store: Pick<FleetStore, 'devices'>, group: string | undefined, page: DevicePage): Promise<{ devices: { id: string; group: string; hardware: string | null }[]; nextAfter?: string }> {
+  const rows = await store.devices({ ...(group === undefined ? {} : { group }), ...(page.after === undefined ? {} : { after: page.after }), limit: page.limit + 1 });
+  return pageDevices(rows, page);
+}
+
 /** The named query parameters; any other is a `ValidationError`, and so is one given twice. */
 function query<K extends string>(url: URL, names: readonly K[]): Partial<Record<K, string>> {
   const result: Partial<Record<K, string>> = {};
@@ -317,14 +345,14 @@ export function adminApi(store: FleetStore, options: AdminApiOptions = {}): Upda
         case 'read':
           if (route.what === 'campaigns') {
             const page = parseCampaignPage(query(url, ['state', 'before', 'limit']));
-            const { campaigns, nextBefore } = pageCampaigns(await store.list(), page);
+            const { campaigns, nextBefore } = await readCampaignPage(store, page);
             json(200, campaigns, nextBefore === undefined ? {} : { 'x-next-before': String(nextBefore) });
           } else if (route.what === 'campaign') json(200, await store.status(route.id!));
           else if (route.what === 'fleet') json(200, { offersStopped: await store.offersStopped(), ...(options.instance ? { instance: options.instance.name, scheduling: options.instance.holding() } : {}) });
           else {
             const { group, ...rest } = query(url, ['group', 'after', 'limit']);
             const page = parseDevicePage(rest);
-            const { devices, nextAfter } = pageDevices(await store.devices(group === undefined ? {} : { group: checkDeviceId(group, 'group') }), page);
+            const { devices, nextAfter } = await readDevicePage(store, group === undefined ? undefined : checkDeviceId(group, 'group'), page);
             json(200, devices, nextAfter === undefined ? {} : { 'x-next-after': nextAfter });
           }
           return true;
@@ -393,8 +421,7 @@ export function adminApi(store: FleetStore, options: AdminApiOptions = {}): Upda
         await store.assign(group, ids, hardware === undefined ? {} : { hardware });
         changed('ota.devices.assigned', { group, devices: ids.length, ...(hardware === undefined ? {} : { hardware }) });
         // The devices of this request only (≤ MAX_DEVICES_PER_REQUEST), not the whole group.
-        const named = new Set(ids);
-        return json(200, pageDevices((await store.devices({ group })).filter((d) => named.has(d.id)), { limit: MAX_DEVICES_PER_REQUEST }).devices);
+        return json(200, await store.devices({ ids }));
       }
       case 'unassign': {
         const ids = deviceList(body.devices);

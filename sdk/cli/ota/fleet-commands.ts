@@ -9,7 +9,7 @@ import { SystemClock } from '../../core/clock.js';
 import { StorageError, ValidationError } from '../../core/errors.js';
 import { parseNumberOption, UsageError } from '../usage.js';
 import { MAX_ENVELOPE_BYTES, readEnvelopeUnverified } from '../../../ota/manifest/suit-envelope.js';
-import { checkPayloads, pageCampaigns, pageDevices, parseCampaignPage, parseDevicePage, payloadsOf, type CampaignPage, type DevicePage } from '../../../ota/server/admin-api.js';
+import { checkPayloads, parseCampaignPage, readCampaignPage, readDevicePage, parseDevicePage, payloadsOf, type CampaignPage, type DevicePage } from '../../../ota/server/admin-api.js';
 import { openArtefactStore, type ArtefactStore } from '../../../ota/server/artefacts/index.js';
 import { openDatabase } from '../../../ota/server/db/sql.js';
 import { FleetStore, type CampaignStatus } from '../../../ota/server/fleet-store.js';
@@ -111,7 +111,7 @@ async function fleetOnDatabase(url: string): Promise<Fleet> {
     resume: (id) => store.resume(id, actor),
     halt: (id, reason) => store.halt(id, reason, actor),
     status: (id) => store.status(id),
-    list: async (page) => pageCampaigns(await store.list(), page),
+    list: (page) => readCampaignPage(store, page),
     setOffersStopped: (stopped) => store.setOffersStopped(stopped, actor),
     fleet: async () => {
       const holder = await store.leaseHolder(SCHEDULER_LEASE);
@@ -119,7 +119,7 @@ async function fleetOnDatabase(url: string): Promise<Fleet> {
     },
     assign: (group, ids, hardware) => store.assign(group, ids, hardware === undefined ? {} : { hardware }),
     unassign: (ids) => store.unassign(ids),
-    devices: async (group, page) => pageDevices(await store.devices(group === undefined ? {} : { group }), page),
+    devices: (group, page) => readDevicePage(store, group, page),
     close: () => store.close(),
   };
 }
