@@ -30,7 +30,7 @@ import { DatabaseError } from './db/errors.js';
 import { authenticateAdmin, clientAddress, jsonError, recordAudit } from './api-auth.js';
 import { checkDeviceId, MAX_REASON_LENGTH } from './device-api.js';
 import type { UpdateServerApi } from './file-server.js';
-import type { CampaignStatus, FleetStore } from './fleet-store.js';
+import { UnknownCampaignError, type CampaignStatus, type FleetStore } from './fleet-store.js';
 import { ClientRateLimiter, type RateLimitOptions } from './rate-limit.js';
 import { parseRolloutPolicy } from './rollout/policy.js';
 
@@ -289,7 +289,7 @@ function routeOf(method: string, path: string): Route {
 
 /** Whether `error` is the store's refusal of campaign `id` because there is no such campaign. */
 function isUnknownCampaign(error: unknown, id: number | undefined): boolean {
-  return id !== undefined && error instanceof ValidationError && error.path === 'campaign' && error.reason === `no campaign ${id}`;
+  return id !== undefined && error instanceof UnknownCampaignError && error.campaignId === id;
 }
 
 function parseJson(body: Buffer): Record<string, unknown> {

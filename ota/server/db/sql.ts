@@ -313,20 +313,31 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     kind: 'postgres',
     query: run(pool),
     async transaction(fn) {
-      const connection = await pool.connect();
-      let broken = false;
+      const once = async (): Promise<Awaited<ReturnType<typeof fn>>> => {
+        const connection = await pool.connect();
+        let broken = false;
+        try {
+          await connection.query({ text: 'BEGIN' });
+          const result = await fn(inTransaction(run(connection), 'postgres'));
+          await connection.query({ text: 'COMMIT' });
+          return result;
+        } catch (error) {
+          await connection.query({ text: 'ROLLBACK' }).catch(() => {
+            broken = true;
+          });
+          throw error;
+        } finally {
+          connection.release(broken);
+        }
+      };
       try {
-        await connection.query({ text: 'BEGIN' });
-        const result = await fn(inTransaction(run(connection), 'postgres'));
-        await connection.query({ text: 'COMMIT' });
-        return result;
+        return await once();
       } catch (error) {
-        await connection.query({ text: 'ROLLBACK' }).catch(() => {
-          broken = true;
-        });
-        throw error;
-      } finally {
-        connection.release(broken);
+        // Two instances racing for the same rows: one transaction loses (a deadlock, a
+        // serialization failure, or the unique index that keeps a device active in one campaign).
+        // Run it again once, from the start: it then sees what the winner committed.
+        if (!RETRIED_SQLSTATES.has(String((error as { code?: unknown }).code))) throw error;
+        return once();
       }
     },
     async close() {
@@ -336,6 +347,9 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     },
   };
 }
+
+/** SQLSTATEs after which a PostgreSQL transaction is run once more: unique_violation, deadlock_detected, serialization_failure. */
+const RETRIED_SQLSTATES: ReadonlySet<string> = new Set(['23505', '40P01', '40001']);
 
 /** A prepared statement's name per SQL text: each connection parses and plans it once. */
 const names = new Map<string, string>();
