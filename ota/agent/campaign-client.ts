@@ -30,12 +30,12 @@ import { ManifestError, UpdateError } from '../errors.js';
 import { MAX_ENVELOPE_BYTES } from '../manifest/suit-envelope.js';
 import { requestCapped, type CappedRequest, type CappedResponse, type ClientTls } from './http-request.js';
 import type { OtaStatus, UpdateAgent, UpdateOffer } from './update-agent.js';
+import type { FailureType, ReportedState } from '../device-protocol.js';
 
 /** Why an update failed, as the server counts it (abort criteria and retries are per type). */
-export type CampaignFailure = 'download' | 'verify' | 'install' | 'health' | 'timeout' | 'other';
+export type CampaignFailure = FailureType;
 
-/** The states a device reports. */
-export type ReportedState = 'downloading' | 'staged' | 'trial' | 'confirmed' | 'current' | 'failed' | 'rolled-back';
+export type { ReportedState };
 
 /** A campaign offer: the envelope, where its payloads are, and when to start the download. */
 export interface CampaignOffer {

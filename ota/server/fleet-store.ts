@@ -29,8 +29,9 @@ export type { AssignmentState } from './rollout/decide.js';
 export type { FailureType, RolloutPolicy } from './rollout/policy.js';
 export { OFFER_SQL } from './db/fleet-queries.js';
 
-/** What a device reports about a campaign (`verifying` is read as `downloading`). */
-export type ReportedState = 'downloading' | 'staged' | 'trial' | 'confirmed' | 'current' | 'failed' | 'rolled-back';
+import type { ReportedState } from '../device-protocol.js';
+
+export type { ReportedState };
 const REPORTED: readonly string[] = ['downloading', 'staged', 'trial', 'confirmed', 'current', 'failed', 'rolled-back', 'verifying'];
 
 /** What a device is offered. */

@@ -9,8 +9,9 @@
 import { ValidationError } from '../../../sdk/core/errors.js';
 
 /** Why a device failed an update. `health`: it rolled back; `timeout`: it went silent. */
-export const FAILURE_TYPES = ['download', 'verify', 'install', 'health', 'timeout', 'other'] as const;
-export type FailureType = (typeof FAILURE_TYPES)[number];
+import { FAILURE_TYPES, type FailureType } from '../../device-protocol.js';
+
+export { FAILURE_TYPES, type FailureType };
 
 /** Devices of one group, optionally of one hardware revision only. */
 export interface Cohort {
