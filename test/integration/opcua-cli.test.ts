@@ -149,7 +149,7 @@ describe('sensorkit run with OPC UA', () => {
           await candidate.disconnect();
           return undefined;
         }
-      }, 15_000, 'a trusted connection');
+      }, 60_000, 'a trusted connection'); // each try is an RSA handshake: seconds on a loaded machine
       const before = ours(run.stderr()).length;
       const guesses = ['first wrong guess', 'second wrong guess', 'third wrong guess', 'fourth wrong guess'];
       try {
