@@ -99,7 +99,7 @@ describe('sensorkit config', () => {
     expect(result.code).toBe(0);
     const schema = JSON.parse(result.stdout) as { $schema: string; properties: Record<string, { description: string }>; additionalProperties: boolean };
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
-    expect(Object.keys(schema.properties)).toEqual(['$schema', 'device', 'board', 'seed', 'serialNumber', 'mqtt', 'outbox', 'opcua', 'profile', 'security', 'calibration']);
+    expect(Object.keys(schema.properties)).toEqual(['$schema', 'device', 'board', 'seed', 'realtime', 'serialNumber', 'mqtt', 'outbox', 'opcua', 'profile', 'security', 'calibration']);
     expect(schema.additionalProperties).toBe(false);
   });
 });
