@@ -91,6 +91,24 @@ function sameResource(a: string, b: string): boolean {
   return p.length === q.length && p.every((entry, i) => entry === q[i]);
 }
 
+/**
+ * A URL as error messages show it: without user info and without signing parameters (a presigned
+ * URL is a credential until it expires; it must not end up in logs), which are replaced by `…`.
+ */
+function shown(url: URL | string): string {
+  if (typeof url === 'string' && !URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  let signed = false;
+  for (const name of [...parsed.searchParams.keys()]) {
+    if (!isSigning(name)) continue;
+    parsed.searchParams.delete(name);
+    signed = true;
+  }
+  parsed.username = '';
+  parsed.password = '';
+  return signed ? `${parsed.href}${parsed.search === '' ? '?' : '&'}…` : parsed.href;
+}
+
 function get(url: URL, headers: Record<string, string>, job: DownloadJob): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const request = url.protocol === 'https:' ? httpsRequest : url.protocol === 'http:' ? httpRequest : undefined;
@@ -160,7 +178,7 @@ export async function downloadImage(fs: OtaFileSystem, job: DownloadJob): Promis
   const resumedFrom = offset;
   const startOver = async (): Promise<void> => {
     restarts++;
-    if (restarts > 3) throw new UpdateError('download-failed', `${url.href}: the resource kept changing during the download`);
+    if (restarts > 3) throw new UpdateError('download-failed', `${shown(url)}: the resource kept changing during the download`);
     offset = 0;
     meta = undefined;
     await handle.truncate(0);
@@ -193,7 +211,7 @@ export async function downloadImage(fs: OtaFileSystem, job: DownloadJob): Promis
         if (offset > 0) await startOver(); // Range ignored, or If-Range did not match: a whole new body follows.
       } else {
         response.resume();
-        throw new UpdateError('download-failed', `${url.href}: HTTP ${response.statusCode ?? '?'}`);
+        throw new UpdateError('download-failed', `${shown(url)}: HTTP ${response.statusCode ?? '?'}`);
       }
       // A declared length past the signed size is refused before a byte is stored (RFC 9110 §8.6).
       const declared = response.headers['content-length'] === undefined ? undefined : Number(response.headers['content-length']);
@@ -207,7 +225,7 @@ export async function downloadImage(fs: OtaFileSystem, job: DownloadJob): Promis
       transferred += received - offset;
       offset = received;
       await handle.sync();
-      if (offset < job.size) throw new UpdateError('download-failed', `${url.href}: the body ended after ${offset} of ${job.size} bytes`);
+      if (offset < job.size) throw new UpdateError('download-failed', `${shown(url)}: the body ended after ${offset} of ${job.size} bytes`);
       if (!timingSafeEqual(hash.digest(), job.digest)) throw new ManifestError('payload-mismatch', 'the downloaded image does not match the signed digest');
       return { resumedFrom, restarts, transferred };
     }
@@ -241,7 +259,7 @@ async function receive(response: IncomingMessage, handle: FileHandle, offset: nu
   let windowStart = offset;
   let timer = clock.schedule(clock.now() + minSpeed.windowMs, function check() {
     if (position - windowStart < minSpeed.bytes) {
-      response.destroy(new UpdateError('download-failed', `${job.url}: fewer than ${minSpeed.bytes} bytes in ${minSpeed.windowMs} ms (after ${position} bytes)`));
+      response.destroy(new UpdateError('download-failed', `${shown(job.url)}: fewer than ${minSpeed.bytes} bytes in ${minSpeed.windowMs} ms (after ${position} bytes)`));
       return;
     }
     windowStart = position;
@@ -266,7 +284,7 @@ async function receive(response: IncomingMessage, handle: FileHandle, offset: nu
     response.destroy();
     if (error instanceof ManifestError || (error as NodeJS.ErrnoException).syscall === 'write' || (error as NodeJS.ErrnoException).code === 'ENOSPC') throw error;
     // The connection broke: keep what arrived (already written) for a resume.
-    if (!(error instanceof UpdateError)) throw new UpdateError('download-failed', `${job.url}: ${(error as Error).message} after ${position} bytes`, { cause: error });
+    if (!(error instanceof UpdateError)) throw new UpdateError('download-failed', `${shown(job.url)}: ${(error as Error).message} after ${position} bytes`, { cause: error });
     throw error;
   } finally {
     timer.cancel();

@@ -51,6 +51,15 @@ async function failure(promise: Promise<unknown>): Promise<ManifestError | Updat
 }
 
 describe('downloadImage', () => {
+  it('names a presigned URL in its errors without the signature (a credential until it expires)', async () => {
+    const server = await serve({ body, etag: '"v1"', cutAfterBytes: 1000 });
+    const url = `${server.url}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20261205&X-Amz-Signature=5eb1c0ffee&X-Amz-Expires=3600&version=7`;
+    const error = await failure(downloadImage(nodeFileSystem, { url, part: join(await tempDir(), 'image.part'), size: body.length, digest }));
+    expect((error as UpdateError).reason).toBe('download-failed');
+    expect(error.message).not.toMatch(/5eb1c0ffee|AKIDEXAMPLE|X-Amz/);
+    expect(error.message).toContain(`${server.url}?version=7&…`);
+  });
+
   it('resumes a truncated download with Range and If-Range', async () => {
     const server = await serve({ body, etag: '"v1"', cutAfterBytes: 100_000 });
     const part = join(await tempDir(), 'image.part');
