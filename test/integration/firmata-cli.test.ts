@@ -28,6 +28,8 @@ afterEach(async () => {
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGTERM');
+      // Cleanup must end: once, under a parallel CI run, the emulator took over 30 s after SIGTERM.
+      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
     });
   }
 });
