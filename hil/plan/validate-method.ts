@@ -2,7 +2,7 @@
  * The checks of a method step on the declaration alone: fields of its kind, enough points, readings
  * and cycles for the method, units known, limits and decision rule well formed.
  */
-import { describe, join, rejectUnknownKeys, requireArray, requireNumber, requireObject, requireOneOf, requireString } from '../../sdk/core/check.js';
+import { describe, join, rejectUnknownKeys, requireArray, requireNumber, requireObject, requireString } from '../../sdk/core/check.js';
 import { ValidationError } from '../../sdk/core/errors.js';
 import { METHOD_KINDS, type MethodKind, type MethodStep } from './method-spec.js';
 import type { StepSpec } from './spec.js';

@@ -31,7 +31,6 @@ import { startOwnedBroker, type BrokerControl, type OwnedBroker } from './broker
 import type { CommunicatingTarget, OutageReport, TargetCommunications } from './communications.js';
 import type { FaultInjecting } from './emulated-faults.js';
 import { MqttObserver, type CommandReplyMessage } from './mqtt-observer.js';
-import type { OpcuaObserver } from './opcua-observer.js';
 import type { DeviceUnderTest, InputSignal, ObservationKind, PhysicalInput, SampleListener, TargetKind } from './target.js';
 import { boardSpecOf, type TargetSpec } from './target-spec.js';
 

@@ -203,7 +203,8 @@ export class FirmataParser {
   }
 }
 
-const I2C_MODES: readonly I2cRequestMode[] = ['write', 'read', 'continuous', 'stop'];
+/** The request modes by their 2-bit code (the inverse of I2C_MODE). */
+const I2C_MODES: readonly I2cRequestMode[] = (Object.keys(I2C_MODE) as I2cRequestMode[]).sort((a, b) => I2C_MODE[a] - I2C_MODE[b]);
 /** Most 7-bit groups of an EXTENDED_ANALOG value: 7 × 7 = 49 bits, every value a safe integer. */
 const MAX_EXTENDED_ANALOG_GROUPS = 7;
 
